@@ -1,0 +1,16 @@
+namespace LatticeKV.Coding;
+
+/// <summary>UTF-8 text in on-disk structures. (Named so it does not collide with System.Text.Encoding.)</summary>
+internal static class Utf8
+{
+    private static readonly System.Text.UTF8Encoding s_strict = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static byte[] GetBytes(string s) => s_strict.GetBytes(s);
+
+    /// <summary>Decodes stored text; invalid UTF-8 is corruption.</summary>
+    public static string GetString(ReadOnlySpan<byte> bytes)
+    {
+        try { return s_strict.GetString(bytes); }
+        catch (System.Text.DecoderFallbackException ex) { throw new CorruptionException("invalid UTF-8 in stored text", null, -1, ex); }
+    }
+}

@@ -1,0 +1,49 @@
+namespace LatticeKV;
+
+/// <summary>
+/// Settings of one column family. Block size, bloom bits, compression, write buffer size and
+/// TTL are stored in the database and reapplied on open unless new options are given for the
+/// column family (<see cref="DbOptions.ColumnFamilyOptions"/>); a compaction filter is code and
+/// must be supplied on every open.
+/// </summary>
+public sealed class ColumnFamilyOptions
+{
+    /// <summary>Memtable size that triggers a flush; null uses <see cref="DbOptions.WriteBufferSize"/>.</summary>
+    public long? WriteBufferSize { get; set; }
+
+    /// <summary>Target size of uncompressed data blocks in tables. Default 4 KiB.</summary>
+    public int BlockSize { get; set; } = 4096;
+
+    /// <summary>Bloom filter bits per key (0 disables filters). Default 10: about 1% false positives.</summary>
+    public int BloomBitsPerKey { get; set; } = 10;
+
+    /// <summary>Block compression. Default <see cref="CompressionType.Snappy"/>.</summary>
+    public CompressionType Compression { get; set; } = CompressionType.Snappy;
+
+    /// <summary>
+    /// Entries older than this are never returned and are removed by compaction. The age is
+    /// measured from the write's commit time (<see cref="DbOptions.Clock"/>). Null: no expiry.
+    /// Values written while no TTL was set never expire.
+    /// </summary>
+    public TimeSpan? Ttl { get; set; }
+
+    /// <summary>Hides and removes entries the filter rejects; see <see cref="LatticeKV.CompactionFilter"/>.</summary>
+    public CompactionFilter? CompactionFilter { get; set; }
+
+    /// <summary>A copy of these options.</summary>
+    public ColumnFamilyOptions Clone() => (ColumnFamilyOptions)MemberwiseClone();
+
+    internal void Validate(string name)
+    {
+        if (BlockSize is < 256 or > 64 * 1024 * 1024)
+            throw new InvalidArgumentException($"BlockSize of column family '{name}' must be between 256 bytes and 64 MiB.", nameof(BlockSize));
+        if (BloomBitsPerKey is < 0 or > 64)
+            throw new InvalidArgumentException($"BloomBitsPerKey of column family '{name}' must be between 0 and 64.", nameof(BloomBitsPerKey));
+        if (WriteBufferSize is { } w && w < 4096)
+            throw new InvalidArgumentException($"WriteBufferSize of column family '{name}' must be at least 4096 bytes.", nameof(WriteBufferSize));
+        if (Ttl is { } ttl && ttl <= TimeSpan.Zero)
+            throw new InvalidArgumentException($"Ttl of column family '{name}' must be positive.", nameof(Ttl));
+        if (!Enum.IsDefined(Compression))
+            throw new InvalidArgumentException($"Unknown compression {Compression}.", nameof(Compression));
+    }
+}

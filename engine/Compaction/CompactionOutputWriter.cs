@@ -1,0 +1,156 @@
+using LatticeKV.Io;
+using LatticeKV.Keys;
+using LatticeKV.Manifest;
+using LatticeKV.Sst;
+
+namespace LatticeKV.Compaction;
+
+/// <summary>
+/// Writes the output of a flush or compaction into one or more tables. A new table starts only
+/// between user keys (all versions of a key stay in one file, which keeps levels free of
+/// user-key overlap) once the current one reaches the size target or overlaps too much of the
+/// grandparent level. Range tombstones are cut at those boundaries so that each file's key
+/// range covers exactly the tombstones it holds.
+/// </summary>
+internal sealed class CompactionOutputWriter : IDisposable
+{
+    private readonly IFileSystem _fs;
+    private readonly string _db;
+    private readonly Func<long> _newFileNumber;
+    private readonly TableBuilderOptions _builderOptions;
+    private readonly InternalKeyComparator _cmp;
+    private readonly long _maxFileSize;
+    private readonly IReadOnlyList<FileMetaData> _grandparents;
+    private readonly long _maxGrandparentOverlap;
+    private readonly CompactionStats _stats;
+    private readonly List<RangeTombstone> _pendingTombstones;
+    private TableBuilder? _builder;
+    private long _builderNumber;
+    private int _grandparentIndex;
+    private long _overlappedBytes;
+    private bool _seenKey;
+
+    public CompactionOutputWriter(IFileSystem fs, string db, Func<long> newFileNumber, TableBuilderOptions builderOptions,
+        long maxFileSize, IReadOnlyList<FileMetaData> grandparents, long maxGrandparentOverlap, List<RangeTombstone> tombstones, CompactionStats stats)
+    {
+        _fs = fs;
+        _db = db;
+        _newFileNumber = newFileNumber;
+        _builderOptions = builderOptions;
+        _cmp = builderOptions.Comparator;
+        _maxFileSize = maxFileSize;
+        _grandparents = grandparents;
+        _maxGrandparentOverlap = maxGrandparentOverlap;
+        _stats = stats;
+        _pendingTombstones = tombstones;
+        _pendingTombstones.Sort((a, b) => _cmp.CompareUser(a.Begin, b.Begin));
+    }
+
+    public List<FileMetaData> Outputs { get; } = [];
+
+    /// <summary>Adds an entry; <paramref name="newUserKey"/> says it starts a new user key (a legal cut point).</summary>
+    public void Add(ReadOnlySpan<byte> internalKey, ReadOnlySpan<byte> value, bool newUserKey)
+    {
+        if (newUserKey && _builder is not null && ShouldStopBefore(internalKey))
+            FinishFile(InternalKey.UserKey(internalKey).ToArray());
+        if (_builder is null) StartFile();
+        _builder!.Add(internalKey, value);
+    }
+
+    private bool ShouldStopBefore(ReadOnlySpan<byte> internalKey)
+    {
+        while (_grandparentIndex < _grandparents.Count && _cmp.Compare(internalKey, _grandparents[_grandparentIndex].Largest) > 0)
+        {
+            if (_seenKey) _overlappedBytes += _grandparents[_grandparentIndex].FileSize;
+            _grandparentIndex++;
+        }
+        _seenKey = true;
+        if (_builder!.EstimatedFileSize >= _maxFileSize) return true;
+        if (_overlappedBytes > _maxGrandparentOverlap)
+        {
+            _overlappedBytes = 0;
+            return true;
+        }
+        return false;
+    }
+
+    private void StartFile()
+    {
+        _builderNumber = _newFileNumber();
+        _builder = new TableBuilder(_fs.CreateWritable(FileNames.Table(_db, _builderNumber)), _builderOptions);
+    }
+
+    /// <summary>
+    /// Closes the current file. Tombstones starting before <paramref name="nextUserKey"/> (all of
+    /// them when null) go into it, cut at that key.
+    /// </summary>
+    private void FinishFile(byte[]? nextUserKey)
+    {
+        var builder = _builder!;
+        for (int i = 0; i < _pendingTombstones.Count;)
+        {
+            var t = _pendingTombstones[i];
+            if (nextUserKey is not null && _cmp.CompareUser(t.Begin, nextUserKey) >= 0)
+            {
+                i++;
+                continue;
+            }
+            if (nextUserKey is not null && _cmp.CompareUser(t.End, nextUserKey) > 0)
+            {
+                builder.AddRangeTombstone(t with { End = nextUserKey });
+                _pendingTombstones[i] = t with { Begin = nextUserKey };
+                i++;
+            }
+            else
+            {
+                builder.AddRangeTombstone(t);
+                _pendingTombstones.RemoveAt(i);
+            }
+        }
+        var props = builder.Finish();
+        _stats.BytesWritten += props.FileSize;
+        Outputs.Add(new FileMetaData
+        {
+            Number = _builderNumber,
+            FileSize = props.FileSize,
+            Smallest = builder.Smallest!,
+            Largest = builder.Largest!,
+            SmallestSequence = props.SmallestSequence,
+            LargestSequence = props.LargestSequence,
+            NumEntries = props.NumEntries,
+            NumDeletions = props.NumDeletions,
+            NumRangeDeletions = props.NumRangeDeletions,
+            RawKeySize = props.RawKeySize,
+            RawValueSize = props.RawValueSize,
+        });
+        builder.Dispose();
+        _builder = null;
+    }
+
+    /// <summary>Finishes the last file (creating one for leftover tombstones if needed).</summary>
+    public void Finish()
+    {
+        if (_builder is null && _pendingTombstones.Count > 0) StartFile();
+        if (_builder is not null) FinishFile(null);
+    }
+
+    /// <summary>Abandons the work: deletes every file written or begun.</summary>
+    public void Abandon()
+    {
+        if (_builder is not null)
+        {
+            _builder.Dispose();
+            _builder = null;
+            TryDelete(FileNames.Table(_db, _builderNumber));
+        }
+        foreach (var f in Outputs) TryDelete(FileNames.Table(_db, f.Number));
+        Outputs.Clear();
+    }
+
+    private void TryDelete(string path)
+    {
+        try { _fs.DeleteFile(path); } catch (LatticeIOException) { }
+    }
+
+    public void Dispose() => _builder?.Dispose();
+}

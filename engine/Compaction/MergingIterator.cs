@@ -1,0 +1,122 @@
+using LatticeKV.Keys;
+
+namespace LatticeKV.Compaction;
+
+/// <summary>
+/// Merges sorted children into one sorted stream, in either direction (LevelDB's design).
+/// Internal keys are unique across children, which makes switching direction simple:
+/// reposition every other child just past (or before) the current key.
+/// Takes ownership of its children and disposes them.
+/// </summary>
+internal sealed class MergingIterator : InternalIterator
+{
+    private readonly InternalKeyComparator _cmp;
+    private readonly InternalIterator[] _children;
+    private InternalIterator? _current;
+    private bool _forward = true;
+
+    public MergingIterator(InternalKeyComparator cmp, IEnumerable<InternalIterator> children)
+    {
+        _cmp = cmp;
+        _children = children.ToArray();
+    }
+
+    public override bool Valid => _current is not null && _current.Valid;
+
+    public override ReadOnlySpan<byte> Key => _current!.Key;
+
+    public override ReadOnlySpan<byte> Value => _current!.Value;
+
+    public override void SeekToFirst()
+    {
+        foreach (var c in _children) c.SeekToFirst();
+        _forward = true;
+        FindSmallest();
+    }
+
+    public override void SeekToLast()
+    {
+        foreach (var c in _children) c.SeekToLast();
+        _forward = false;
+        FindLargest();
+    }
+
+    public override void Seek(ReadOnlySpan<byte> target)
+    {
+        foreach (var c in _children) c.Seek(target);
+        _forward = true;
+        FindSmallest();
+    }
+
+    public override void SeekForPrev(ReadOnlySpan<byte> target)
+    {
+        foreach (var c in _children) c.SeekForPrev(target);
+        _forward = false;
+        FindLargest();
+    }
+
+    public override void Next()
+    {
+        var current = _current!;
+        if (!_forward)
+        {
+            // Every other child sits before the current key; move each just past it.
+            var key = current.Key.ToArray();
+            foreach (var c in _children)
+            {
+                if (c == current) continue;
+                c.Seek(key);
+                if (c.Valid && _cmp.Compare(key, c.Key) == 0) c.Next();
+            }
+            _forward = true;
+        }
+        current.Next();
+        FindSmallest();
+    }
+
+    public override void Prev()
+    {
+        var current = _current!;
+        if (_forward)
+        {
+            // Every other child sits after the current key; move each just before it.
+            var key = current.Key.ToArray();
+            foreach (var c in _children)
+            {
+                if (c == current) continue;
+                c.SeekForPrev(key);
+                if (c.Valid && _cmp.Compare(key, c.Key) == 0) c.Prev();
+            }
+            _forward = false;
+        }
+        current.Prev();
+        FindLargest();
+    }
+
+    private void FindSmallest()
+    {
+        InternalIterator? smallest = null;
+        foreach (var c in _children)
+        {
+            if (!c.Valid) continue;
+            if (smallest is null || _cmp.Compare(c.Key, smallest.Key) < 0) smallest = c;
+        }
+        _current = smallest;
+    }
+
+    private void FindLargest()
+    {
+        InternalIterator? largest = null;
+        foreach (var c in _children)
+        {
+            if (!c.Valid) continue;
+            if (largest is null || _cmp.Compare(c.Key, largest.Key) > 0) largest = c;
+        }
+        _current = largest;
+    }
+
+    public override void Dispose()
+    {
+        foreach (var c in _children) c.Dispose();
+    }
+}

@@ -1,0 +1,49 @@
+using System.Buffers.Binary;
+using LatticeKV.Keys;
+
+namespace LatticeKV.Compaction;
+
+/// <summary>
+/// A column family's rules for values that should disappear: TTL expiry and the user's
+/// <see cref="CompactionFilter"/>. Shared by reads (which hide such values) and by flush and
+/// compaction (which turn them into tombstones), so both always agree.
+/// </summary>
+internal sealed class ValuePolicy(TimeSpan? ttl, CompactionFilter? filter, TimeProvider clock)
+{
+    public TimeSpan? Ttl { get; } = ttl;
+
+    public CompactionFilter? Filter { get; } = filter;
+
+    public TimeProvider Clock { get; } = clock;
+
+    /// <summary>True when there is nothing to check (the common case: no TTL, no filter).</summary>
+    public bool IsNoop => Ttl is null && Filter is null;
+
+    /// <summary>
+    /// True when a stored value must be treated as deleted. <paramref name="stored"/> is the
+    /// value as stored (a <see cref="ValueKind.TimedValue"/> still carries its 8-byte time).
+    /// </summary>
+    public bool IsDead(ValueKind kind, ReadOnlySpan<byte> userKey, ReadOnlySpan<byte> stored)
+    {
+        if (kind == ValueKind.TimedValue)
+        {
+            if (stored.Length < 8) throw new CorruptionException("timed value shorter than its 8-byte write time");
+            if (Ttl is { } ttl)
+            {
+                long written = BinaryPrimitives.ReadInt64LittleEndian(stored);
+                long now = Clock.GetUtcNow().ToUnixTimeMilliseconds();
+                if (now - written >= (long)ttl.TotalMilliseconds) return true;
+            }
+            stored = stored[8..];
+        }
+        return Filter is not null && Filter.ShouldRemove(userKey, stored);
+    }
+
+    /// <summary>The user-visible bytes of a stored value.</summary>
+    public static ReadOnlySpan<byte> UserValue(ValueKind kind, ReadOnlySpan<byte> stored)
+    {
+        if (kind != ValueKind.TimedValue) return stored;
+        if (stored.Length < 8) throw new CorruptionException("timed value shorter than its 8-byte write time");
+        return stored[8..];
+    }
+}

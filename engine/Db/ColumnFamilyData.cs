@@ -1,0 +1,109 @@
+using LatticeKV.Compaction;
+using LatticeKV.Keys;
+using LatticeKV.Manifest;
+using LatticeKV.Memtable;
+using LatticeKV.Sst;
+
+namespace LatticeKV.Db;
+
+/// <summary>
+/// The live state of one column family: its memtables and super version on top of its
+/// MANIFEST state. Memtable switching and the immutable list are guarded by the database
+/// mutex; only the group-commit leader inserts into <see cref="Mem"/>.
+/// </summary>
+internal sealed class ColumnFamilyData
+{
+    private SuperVersion _superVersion;
+
+    public ColumnFamilyData(ColumnFamilyState state, ColumnFamilyOptions options, long writeBufferSize, InternalKeyComparator cmp, TimeProvider clock, long logNumber)
+    {
+        State = state;
+        Options = options;
+        WriteBufferSize = options.WriteBufferSize ?? writeBufferSize;
+        Comparator = cmp;
+        Policy = new ValuePolicy(options.Ttl, options.CompactionFilter, clock);
+        BuilderOptions = new TableBuilderOptions(cmp, options.BlockSize, 16, options.Compression, options.BloomBitsPerKey, state.Id);
+        Mem = NewMemTable(logNumber);
+        _superVersion = new SuperVersion(Mem, [], state.Current);
+    }
+
+    public uint Id => State.Id;
+
+    public string Name => State.Name;
+
+    public ColumnFamilyState State { get; }
+
+    public ColumnFamilyOptions Options { get; }
+
+    public long WriteBufferSize { get; }
+
+    public InternalKeyComparator Comparator { get; }
+
+    public ValuePolicy Policy { get; }
+
+    public TableBuilderOptions BuilderOptions { get; }
+
+    /// <summary>The memtable receiving writes. Guarded by the database mutex (switch); written by the leader.</summary>
+    public MemTable Mem { get; private set; }
+
+    /// <summary>Immutable memtables waiting for flush, oldest first. Guarded by the database mutex.</summary>
+    public List<MemTable> Imm { get; } = [];
+
+    /// <summary>How many of the oldest <see cref="Imm"/> a flush is writing now. Guarded by the database mutex.</summary>
+    public int ImmBeingFlushed { get; set; }
+
+    public bool Dropped { get; set; }
+
+    /// <summary>The handle returned to users (one per column family).</summary>
+    public ColumnFamilyHandle? Handle { get; set; }
+
+    public MemTable NewMemTable(long logNumber)
+    {
+        int chunk = (int)Math.Clamp(WriteBufferSize / 16, 4096, 1 << 20);
+        return new MemTable(Comparator, chunk, logNumber);
+    }
+
+    /// <summary>Moves the full memtable to the immutable list. Caller holds the database mutex.</summary>
+    public MemTable SwitchMemTable(long newLogNumber)
+    {
+        var old = Mem;
+        Imm.Add(old);
+        Mem = NewMemTable(newLogNumber);
+        InstallSuperVersion();
+        return old;
+    }
+
+    /// <summary>Starts an empty memtable after a recovery flush (recovery is single-threaded).</summary>
+    public void ResetMemTableAfterRecoveryFlush(long logNumber) => Mem = NewMemTable(logNumber);
+
+    /// <summary>The WAL number this column family still needs: that of its oldest unflushed memtable.</summary>
+    public long OldestNeededLog(long currentLog)
+    {
+        if (Imm.Count > 0) return Imm[0].FirstLogNumber;
+        return Mem.IsEmpty ? currentLog : Mem.FirstLogNumber;
+    }
+
+    public SuperVersion AcquireSuperVersion()
+    {
+        while (true)
+        {
+            var sv = Volatile.Read(ref _superVersion);
+            if (sv.TryAcquire()) return sv;
+        }
+    }
+
+    public SuperVersion CurrentSuperVersion => Volatile.Read(ref _superVersion);
+
+    /// <summary>Publishes a new super version from the current parts. Caller holds the database mutex.</summary>
+    public void InstallSuperVersion()
+    {
+        var imm = new MemTable[Imm.Count];
+        for (int i = 0; i < imm.Length; i++) imm[i] = Imm[Imm.Count - 1 - i];
+        var next = new SuperVersion(Mem, imm, State.Current);
+        var old = Interlocked.Exchange(ref _superVersion, next);
+        old.Release();
+    }
+
+    /// <summary>Drops the column family's own reference at close or drop.</summary>
+    public void ReleaseSuperVersion() => Volatile.Read(ref _superVersion).Release();
+}

@@ -1,0 +1,90 @@
+using LatticeKV.Compaction;
+
+namespace LatticeKV.Db;
+
+/// <summary>
+/// Engine counters. Updated with interlocked adds (cheap, uncontended on the write path since
+/// only the group leader records writes); read as a consistent-enough snapshot.
+/// </summary>
+internal sealed class DbStatistics
+{
+    private long _writeGroups;
+    private long _writeBatches;
+    private long _keysWritten;
+    private long _bytesWritten;
+    private long _walSyncs;
+    private long _syncedBatches;
+    private long _gets;
+    private long _flushes;
+    private long _flushBytes;
+    private long _compactions;
+    private long _trivialMoves;
+    private long _compactionBytesRead;
+    private long _compactionBytesWritten;
+    private long _stalls;
+    private long _backgroundErrors;
+    private long _walRecordsDropped;
+
+    public void RecordWrite(int batches, int keys, long bytes, bool sync)
+    {
+        Interlocked.Increment(ref _writeGroups);
+        Interlocked.Add(ref _writeBatches, batches);
+        Interlocked.Add(ref _keysWritten, keys);
+        Interlocked.Add(ref _bytesWritten, bytes);
+        if (sync) Interlocked.Add(ref _syncedBatches, batches);
+    }
+
+    public void RecordWalSync() => Interlocked.Increment(ref _walSyncs);
+
+    public void RecordGet() => Interlocked.Increment(ref _gets);
+
+    public void RecordFlush(long bytes)
+    {
+        Interlocked.Increment(ref _flushes);
+        Interlocked.Add(ref _flushBytes, bytes);
+    }
+
+    public void RecordCompaction(int level, int outputLevel, CompactionStats stats, bool trivialMove)
+    {
+        _ = level;
+        _ = outputLevel;
+        if (trivialMove)
+        {
+            Interlocked.Increment(ref _trivialMoves);
+            return;
+        }
+        Interlocked.Increment(ref _compactions);
+        Interlocked.Add(ref _compactionBytesRead, stats.BytesRead);
+        Interlocked.Add(ref _compactionBytesWritten, stats.BytesWritten);
+    }
+
+    public void RecordStall(string reason)
+    {
+        _ = reason;
+        Interlocked.Increment(ref _stalls);
+    }
+
+    public void RecordBackgroundError() => Interlocked.Increment(ref _backgroundErrors);
+
+    public void RecordWalRecordsDropped(int count) => Interlocked.Add(ref _walRecordsDropped, count);
+
+    public IReadOnlyDictionary<string, long> Snapshot() => new SortedDictionary<string, long>(StringComparer.Ordinal)
+    {
+        ["write.groups"] = Interlocked.Read(ref _writeGroups),
+        ["write.batches"] = Interlocked.Read(ref _writeBatches),
+        ["write.keys"] = Interlocked.Read(ref _keysWritten),
+        ["write.bytes"] = Interlocked.Read(ref _bytesWritten),
+        ["wal.syncs"] = Interlocked.Read(ref _walSyncs),
+        ["wal.synced.batches"] = Interlocked.Read(ref _syncedBatches),
+        ["wal.records.dropped.at.recovery"] = Interlocked.Read(ref _walRecordsDropped),
+        ["get.calls"] = Interlocked.Read(ref _gets),
+        ["flush.count"] = Interlocked.Read(ref _flushes),
+        ["flush.bytes"] = Interlocked.Read(ref _flushBytes),
+        ["compaction.count"] = Interlocked.Read(ref _compactions),
+        ["compaction.trivial.moves"] = Interlocked.Read(ref _trivialMoves),
+        ["compaction.bytes.read"] = Interlocked.Read(ref _compactionBytesRead),
+        ["compaction.bytes.written"] = Interlocked.Read(ref _compactionBytesWritten),
+        ["write.stalls"] = Interlocked.Read(ref _stalls),
+        ["background.errors"] = Interlocked.Read(ref _backgroundErrors),
+    };
+}

@@ -1,0 +1,45 @@
+using LatticeKV.Manifest;
+using LatticeKV.Memtable;
+
+namespace LatticeKV.Db;
+
+/// <summary>
+/// Everything a read of one column family needs, captured consistently: the mutable memtable,
+/// the immutable ones (newest first) and the current version. Replaced as a whole under the
+/// database mutex when any part changes; readers take a counted reference without locking.
+/// </summary>
+internal sealed class SuperVersion
+{
+    private int _refs = 1; // the column family's own reference while current
+
+    public SuperVersion(MemTable mem, MemTable[] imm, LsmVersion version)
+    {
+        Mem = mem;
+        Imm = imm;
+        Version = version;
+        version.Ref();
+    }
+
+    public MemTable Mem { get; }
+
+    /// <summary>Immutable memtables, newest first.</summary>
+    public MemTable[] Imm { get; }
+
+    public LsmVersion Version { get; }
+
+    /// <summary>Takes a reference unless the super version was already fully released.</summary>
+    public bool TryAcquire()
+    {
+        while (true)
+        {
+            int r = Volatile.Read(ref _refs);
+            if (r == 0) return false;
+            if (Interlocked.CompareExchange(ref _refs, r + 1, r) == r) return true;
+        }
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _refs) == 0) Version.Unref();
+    }
+}

@@ -1,0 +1,139 @@
+using LatticeKV.Compaction;
+using LatticeKV.Io;
+
+namespace LatticeKV;
+
+/// <summary>
+/// Settings of a database, given to <see cref="LatticeDb.Open"/>. The defaults suit a
+/// general-purpose workload; every size is in bytes.
+/// </summary>
+public sealed class DbOptions
+{
+    /// <summary>Create the database when the directory holds none. Default true.</summary>
+    public bool CreateIfMissing { get; set; } = true;
+
+    /// <summary>Fail with <see cref="DbAlreadyExistsException"/> when a database already exists. Default false.</summary>
+    public bool ErrorIfExists { get; set; }
+
+    /// <summary>
+    /// Memtable size (per column family) at which it becomes immutable and is flushed to a
+    /// level-0 table in the background. Default 64 MiB.
+    /// </summary>
+    public long WriteBufferSize { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Memtables a column family may hold, counting the one being written. When that many are
+    /// waiting for flush, writes wait. Default 2. Memory per column family is bounded by
+    /// WriteBufferSize × MaxWriteBufferNumber.
+    /// </summary>
+    public int MaxWriteBufferNumber { get; set; } = 2;
+
+    /// <summary>Orders keys; stored in the database and checked on every open. Default <see cref="KeyComparator.Bytewise"/>.</summary>
+    public KeyComparator Comparator { get; set; } = KeyComparator.Bytewise;
+
+    /// <summary>How to treat a damaged write-ahead log at open. Default <see cref="WalRecoveryMode.TolerateCorruptedTailRecords"/>.</summary>
+    public WalRecoveryMode WalRecoveryMode { get; set; } = WalRecoveryMode.TolerateCorruptedTailRecords;
+
+    /// <summary>
+    /// On open, check that every table the MANIFEST lists exists with the recorded size and
+    /// verify every block checksum of every table. Slower open; default false (checksums are
+    /// verified on every read regardless).
+    /// </summary>
+    public bool ParanoidChecks { get; set; }
+
+    /// <summary>Capacity of the block cache shared by all column families. Default 256 MiB.</summary>
+    public long BlockCacheCapacity { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Tables kept open at once (file descriptors). Default 512.</summary>
+    public int MaxOpenFiles { get; set; } = 512;
+
+    /// <summary>Number of levels of the LSM tree. Default 7.</summary>
+    public int NumLevels { get; set; } = 7;
+
+    /// <summary>Level-0 files that trigger a compaction into level 1. Default 4.</summary>
+    public int Level0FileNumCompactionTrigger { get; set; } = 4;
+
+    /// <summary>Level-0 files at which each write is delayed by 1 ms, letting compaction catch up. Default 20.</summary>
+    public int Level0SlowdownWritesTrigger { get; set; } = 20;
+
+    /// <summary>Level-0 files at which writes wait until compaction reduces the count. Default 36.</summary>
+    public int Level0StopWritesTrigger { get; set; } = 36;
+
+    /// <summary>Size target of level 1; level n's target is this × multiplier^(n-1). Default 256 MiB.</summary>
+    public long MaxBytesForLevelBase { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Growth factor between level size targets. Default 10.</summary>
+    public double MaxBytesForLevelMultiplier { get; set; } = 10;
+
+    /// <summary>Size at which compaction output files are cut. Default 64 MiB.</summary>
+    public long TargetFileSizeBase { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Estimated pending compaction bytes at which writes are slowed. Default 64 GiB.</summary>
+    public long SoftPendingCompactionBytesLimit { get; set; } = 64L * 1024 * 1024 * 1024;
+
+    /// <summary>Estimated pending compaction bytes at which writes stop until compaction catches up. Default 256 GiB.</summary>
+    public long HardPendingCompactionBytesLimit { get; set; } = 256L * 1024 * 1024 * 1024;
+
+    /// <summary>Background threads for compaction (flushes have their own thread). Default 1.</summary>
+    public int MaxBackgroundCompactions { get; set; } = 1;
+
+    /// <summary>
+    /// When the write-ahead logs exceed this size, the column families holding the oldest log
+    /// are flushed so it can be deleted. 0 (default) means 4 × the sum of write buffers.
+    /// </summary>
+    public long MaxTotalWalSize { get; set; }
+
+    /// <summary>The MANIFEST is rewritten as a snapshot once it grows past this. Default 64 MiB.</summary>
+    public long MaxManifestFileSize { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Options of the default column family.</summary>
+    public ColumnFamilyOptions DefaultColumnFamilyOptions { get; set; } = new();
+
+    /// <summary>
+    /// Options for existing column families, by name, applied when the database opens
+    /// (column families not listed keep their stored options).
+    /// </summary>
+    public IDictionary<string, ColumnFamilyOptions> ColumnFamilyOptions { get; } = new Dictionary<string, ColumnFamilyOptions>(StringComparer.Ordinal);
+
+    /// <summary>The clock used for TTL. Tests inject a fake one. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    /// <summary>The file system; tests substitute one that simulates crashes and faults.</summary>
+    internal IFileSystem FileSystem { get; set; } = RealFileSystem.Instance;
+
+    /// <summary>A shallow copy of these options.</summary>
+    public DbOptions Clone()
+    {
+        var copy = (DbOptions)MemberwiseClone();
+        copy.DefaultColumnFamilyOptions = DefaultColumnFamilyOptions.Clone();
+        return copy;
+    }
+
+    internal void Validate()
+    {
+        if (Comparator is null) throw new InvalidArgumentException("Comparator must not be null.", nameof(Comparator));
+        if (WriteBufferSize < 4096) throw new InvalidArgumentException("WriteBufferSize must be at least 4096 bytes.", nameof(WriteBufferSize));
+        if (MaxWriteBufferNumber < 2) throw new InvalidArgumentException("MaxWriteBufferNumber must be at least 2.", nameof(MaxWriteBufferNumber));
+        if (NumLevels is < 2 or > 20) throw new InvalidArgumentException("NumLevels must be between 2 and 20.", nameof(NumLevels));
+        if (Level0FileNumCompactionTrigger < 1) throw new InvalidArgumentException("Level0FileNumCompactionTrigger must be at least 1.", nameof(Level0FileNumCompactionTrigger));
+        if (Level0SlowdownWritesTrigger < Level0FileNumCompactionTrigger)
+            throw new InvalidArgumentException("Level0SlowdownWritesTrigger must be at least Level0FileNumCompactionTrigger.", nameof(Level0SlowdownWritesTrigger));
+        if (Level0StopWritesTrigger < Level0SlowdownWritesTrigger)
+            throw new InvalidArgumentException("Level0StopWritesTrigger must be at least Level0SlowdownWritesTrigger.", nameof(Level0StopWritesTrigger));
+        if (MaxBytesForLevelBase < 4096) throw new InvalidArgumentException("MaxBytesForLevelBase must be at least 4096 bytes.", nameof(MaxBytesForLevelBase));
+        if (MaxBytesForLevelMultiplier < 2) throw new InvalidArgumentException("MaxBytesForLevelMultiplier must be at least 2.", nameof(MaxBytesForLevelMultiplier));
+        if (TargetFileSizeBase < 4096) throw new InvalidArgumentException("TargetFileSizeBase must be at least 4096 bytes.", nameof(TargetFileSizeBase));
+        if (BlockCacheCapacity < 0) throw new InvalidArgumentException("BlockCacheCapacity must not be negative.", nameof(BlockCacheCapacity));
+        if (MaxOpenFiles < 16) throw new InvalidArgumentException("MaxOpenFiles must be at least 16.", nameof(MaxOpenFiles));
+        if (MaxBackgroundCompactions is < 1 or > 64) throw new InvalidArgumentException("MaxBackgroundCompactions must be between 1 and 64.", nameof(MaxBackgroundCompactions));
+        if (!Enum.IsDefined(WalRecoveryMode)) throw new InvalidArgumentException($"Unknown WalRecoveryMode {WalRecoveryMode}.", nameof(WalRecoveryMode));
+        if (Clock is null) throw new InvalidArgumentException("Clock must not be null.", nameof(Clock));
+        if (DefaultColumnFamilyOptions is null) throw new InvalidArgumentException("DefaultColumnFamilyOptions must not be null.", nameof(DefaultColumnFamilyOptions));
+        DefaultColumnFamilyOptions.Validate("default");
+        foreach (var (name, cf) in ColumnFamilyOptions) cf.Validate(name);
+    }
+
+    internal LsmOptions ToLsmOptions() => new(NumLevels, Level0FileNumCompactionTrigger, Level0SlowdownWritesTrigger, Level0StopWritesTrigger,
+        MaxBytesForLevelBase, MaxBytesForLevelMultiplier, TargetFileSizeBase, TargetFileSizeBase * 25,
+        SoftPendingCompactionBytesLimit, HardPendingCompactionBytesLimit);
+}

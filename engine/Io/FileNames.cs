@@ -1,0 +1,79 @@
+using System.Globalization;
+
+namespace LatticeKV.Io;
+
+/// <summary>Kinds of files in a database directory (FORMAT.md, "Directory layout").</summary>
+internal enum DbFileKind
+{
+    Unknown,
+    Log,
+    Table,
+    Manifest,
+    Current,
+    Lock,
+    Temp,
+    Options,
+    InfoLog,
+}
+
+/// <summary>Names of the files in a database directory. Persistent format: do not change.</summary>
+internal static class FileNames
+{
+    public const string Current = "CURRENT";
+    public const string Lock = "LOCK";
+    public const string InfoLog = "LOG";
+
+    public static string Log(string db, long number) => Path.Combine(db, LogName(number));
+
+    public static string LogName(long number) => number.ToString("D6", CultureInfo.InvariantCulture) + ".log";
+
+    public static string Table(string db, long number) => Path.Combine(db, TableName(number));
+
+    public static string TableName(long number) => number.ToString("D6", CultureInfo.InvariantCulture) + ".sst";
+
+    public static string Manifest(string db, long number) => Path.Combine(db, ManifestName(number));
+
+    public static string ManifestName(long number) => "MANIFEST-" + number.ToString("D6", CultureInfo.InvariantCulture);
+
+    public static string Temp(string db, long number) => Path.Combine(db, number.ToString("D6", CultureInfo.InvariantCulture) + ".dbtmp");
+
+    public static string Options(string db, long number) => Path.Combine(db, "OPTIONS-" + number.ToString("D6", CultureInfo.InvariantCulture));
+
+    public static string CurrentPath(string db) => Path.Combine(db, Current);
+
+    public static string LockPath(string db) => Path.Combine(db, Lock);
+
+    /// <summary>Classifies a file name; <paramref name="number"/> is its file number where it has one.</summary>
+    public static DbFileKind Parse(string name, out long number)
+    {
+        number = 0;
+        switch (name)
+        {
+            case Current: return DbFileKind.Current;
+            case Lock: return DbFileKind.Lock;
+            case InfoLog: return DbFileKind.InfoLog;
+        }
+        if (name.StartsWith("MANIFEST-", StringComparison.Ordinal))
+            return TryNumber(name.AsSpan(9), out number) ? DbFileKind.Manifest : DbFileKind.Unknown;
+        if (name.StartsWith("OPTIONS-", StringComparison.Ordinal))
+            return TryNumber(name.AsSpan(8), out number) ? DbFileKind.Options : DbFileKind.Unknown;
+        int dot = name.IndexOf('.', StringComparison.Ordinal);
+        if (dot <= 0 || !TryNumber(name.AsSpan(0, dot), out number)) return DbFileKind.Unknown;
+        return name[(dot + 1)..] switch
+        {
+            "log" => DbFileKind.Log,
+            "sst" => DbFileKind.Table,
+            "dbtmp" => DbFileKind.Temp,
+            _ => DbFileKind.Unknown,
+        };
+    }
+
+    private static bool TryNumber(ReadOnlySpan<char> s, out long number)
+    {
+        number = 0;
+        if (s.IsEmpty) return false;
+        foreach (char c in s)
+            if (c is < '0' or > '9') return false;
+        return long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out number);
+    }
+}

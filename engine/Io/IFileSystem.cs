@@ -1,0 +1,106 @@
+namespace LatticeKV.Io;
+
+/// <summary>
+/// The single seam between the engine and storage. Every file operation the engine performs
+/// goes through here, so tests can substitute an in-memory file system that simulates a
+/// crash (<see cref="MemFileSystem"/>) or one that injects faults.
+/// Paths are full paths; implementations must be safe for concurrent use.
+/// Failures surface as <see cref="LatticeIOException"/> (or <see cref="System.IO.FileNotFoundException"/>
+/// translated by callers where absence is expected).
+/// </summary>
+internal interface IFileSystem
+{
+    /// <summary>Creates (or truncates) a file for appending.</summary>
+    IWritableFile CreateWritable(string path);
+
+    /// <summary>Opens an existing file for positional reads.</summary>
+    IRandomAccessFile OpenRead(string path);
+
+    bool FileExists(string path);
+
+    bool DirectoryExists(string path);
+
+    void CreateDirectory(string path);
+
+    /// <summary>Names (not paths) of the regular files directly inside <paramref name="directory"/>.</summary>
+    IReadOnlyList<string> ListFiles(string directory);
+
+    void DeleteFile(string path);
+
+    /// <summary>Atomically replaces <paramref name="to"/> with <paramref name="from"/>.</summary>
+    void RenameFile(string from, string to);
+
+    long GetFileSize(string path);
+
+    /// <summary>Makes the directory's entries (creates, renames, deletes) durable.</summary>
+    void SyncDirectory(string path);
+
+    /// <summary>Takes an exclusive lock on <paramref name="path"/>, creating it if needed.
+    /// Throws <see cref="DbLockedException"/> when another holder has it.</summary>
+    IDisposable LockFile(string path);
+}
+
+/// <summary>An append-only file. Not thread-safe: one writer at a time.</summary>
+internal interface IWritableFile : IDisposable
+{
+    string Path { get; }
+
+    /// <summary>Bytes appended so far, including any still buffered.</summary>
+    long Length { get; }
+
+    /// <summary>Appends bytes; they may stay in a user-space buffer until <see cref="Flush"/>.</summary>
+    void Append(ReadOnlySpan<byte> data);
+
+    /// <summary>Hands buffered bytes to the operating system: they survive a process kill.</summary>
+    void Flush();
+
+    /// <summary>Flushes, then forces the data to stable storage: it survives power loss.</summary>
+    void Sync();
+}
+
+/// <summary>A file read by position. Thread-safe.</summary>
+internal interface IRandomAccessFile : IDisposable
+{
+    string Path { get; }
+
+    long Length { get; }
+
+    /// <summary>Reads up to <paramref name="buffer"/>.Length bytes at <paramref name="offset"/>;
+    /// returns fewer only at end of file.</summary>
+    int Read(long offset, Span<byte> buffer);
+}
+
+internal static class FileSystemExtensions
+{
+    /// <summary>Reads a whole (small) file such as CURRENT.</summary>
+    public static byte[] ReadAllBytes(this IFileSystem fs, string path)
+    {
+        using var file = fs.OpenRead(path);
+        long length = file.Length;
+        if (length > int.MaxValue) throw new LatticeIOException($"File '{path}' is too large to read whole.", path);
+        var bytes = new byte[length];
+        int read = file.ReadExactly(0, bytes);
+        return read == bytes.Length ? bytes : bytes[..read];
+    }
+
+    /// <summary>Reads until <paramref name="buffer"/> is full or the file ends; returns bytes read.</summary>
+    public static int ReadExactly(this IRandomAccessFile file, long offset, Span<byte> buffer)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = file.Read(offset + total, buffer[total..]);
+            if (n <= 0) break;
+            total += n;
+        }
+        return total;
+    }
+
+    /// <summary>Writes a small file durably: write, fsync, close. The caller renames and syncs the directory.</summary>
+    public static void WriteAllBytesSynced(this IFileSystem fs, string path, ReadOnlySpan<byte> data)
+    {
+        using var file = fs.CreateWritable(path);
+        file.Append(data);
+        file.Sync();
+    }
+}

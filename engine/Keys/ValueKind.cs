@@ -1,0 +1,26 @@
+namespace LatticeKV.Keys;
+
+/// <summary>
+/// The kind of an entry, stored in the low byte of every internal key's trailer and in WAL
+/// records. Persistent format: do not renumber. Within one user key and sequence number a
+/// larger kind sorts first.
+/// </summary>
+internal enum ValueKind : byte
+{
+    Deletion = 0,
+    Value = 1,
+    /// <summary>A range tombstone: the internal key holds the begin key, the value the exclusive end key.</summary>
+    RangeDeletion = 2,
+    /// <summary>A value written to a column family with a TTL: the value starts with its 8-byte write time (Unix ms, LE).</summary>
+    TimedValue = 3,
+}
+
+internal static class ValueKinds
+{
+    /// <summary>The largest kind: a lookup key built with it sorts before every entry of its sequence number.</summary>
+    public const ValueKind ForSeek = ValueKind.TimedValue;
+
+    public static bool IsValid(byte kind) => kind <= (byte)ValueKind.TimedValue;
+
+    public static bool IsPointValue(ValueKind kind) => kind is ValueKind.Value or ValueKind.TimedValue;
+}

@@ -1,0 +1,481 @@
+using LatticeKV.Compaction;
+using LatticeKV.Db;
+using LatticeKV.Io;
+using LatticeKV.Manifest;
+using LatticeKV.Memtable;
+using LatticeKV.Sst;
+
+namespace LatticeKV;
+
+// Background work: flushes, compactions, deletion of obsolete files, background errors.
+public sealed partial class LatticeDb
+{
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly List<Thread> _threads = [];
+    // Guarded by _mutex.
+    private readonly HashSet<long> _pendingOutputs = [];
+    private Exception? _backgroundError;
+    private bool _backgroundErrorSoft;
+    private bool _purgeRequested;
+    private int _manualCompactions;
+    private int _runningJobs;
+
+    internal TableCache Tables => _tableCache;
+
+    private void StartBackgroundWork()
+    {
+        var flush = new Thread(FlushLoop) { IsBackground = true, Name = "lattice-flush" };
+        _threads.Add(flush);
+        for (int i = 0; i < _options.MaxBackgroundCompactions; i++)
+            _threads.Add(new Thread(CompactionLoop) { IsBackground = true, Name = $"lattice-compact-{i}" });
+        foreach (var t in _threads) t.Start();
+    }
+
+    /// <summary>
+    /// A context whose file numbers are protected from obsolete-file deletion until
+    /// <see cref="ReleaseOutputs"/> is called with the same list.
+    /// </summary>
+    private JobContext NewJobContext(List<long> allocated) => new(_fs, _path, _tableCache, () =>
+    {
+        long n = _versions.NewFileNumber();
+        lock (_mutex)
+        {
+            _pendingOutputs.Add(n);
+            allocated.Add(n);
+        }
+        return n;
+    }, _cmp);
+
+    private void ReleaseOutputs(List<long> allocated)
+    {
+        lock (_mutex)
+            foreach (long n in allocated) _pendingOutputs.Remove(n);
+    }
+
+    private void OnVersionReleased()
+    {
+        lock (_mutex)
+        {
+            _purgeRequested = true;
+            Monitor.PulseAll(_mutex);
+        }
+    }
+
+    private void SetBackgroundError(Exception ex, bool soft)
+    {
+        lock (_mutex)
+        {
+            if (_backgroundError is null || (_backgroundErrorSoft && !soft))
+            {
+                _backgroundError = ex;
+                _backgroundErrorSoft = soft;
+                _stats.RecordBackgroundError();
+            }
+            Monitor.PulseAll(_mutex);
+        }
+    }
+
+    private void FlushLoop()
+    {
+        var cancel = _shutdown.Token;
+        while (true)
+        {
+            ColumnFamilyData? cfd = null;
+            List<MemTable>? mems = null;
+            ulong[] snapshots = [];
+            bool purge = false;
+            lock (_mutex)
+            {
+                while (true)
+                {
+                    if (_closed) return;
+                    if (_backgroundError is null || _backgroundErrorSoft)
+                    {
+                        cfd = _columnFamilies.Values.FirstOrDefault(c => !c.Dropped && c.Imm.Count > c.ImmBeingFlushed);
+                        if (cfd is not null) break;
+                    }
+                    if (_purgeRequested)
+                    {
+                        _purgeRequested = false;
+                        purge = true;
+                        break;
+                    }
+                    Monitor.Wait(_mutex);
+                }
+                if (cfd is not null)
+                {
+                    mems = cfd.Imm.Skip(cfd.ImmBeingFlushed).ToList();
+                    cfd.ImmBeingFlushed = cfd.Imm.Count;
+                    snapshots = _snapshots.Sequences();
+                    _runningJobs++;
+                }
+            }
+            if (purge)
+            {
+                PurgeObsoleteFiles();
+                continue;
+            }
+            try
+            {
+                FlushMemTables(cfd!, mems!, snapshots, cancel);
+                ClearSoftError();
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                bool soft = IoErrors.IsDiskFull(ex);
+                lock (_mutex) cfd!.ImmBeingFlushed = 0;
+                SetBackgroundError(ex, soft);
+                // A full disk may clear: retry after a pause. Other errors wait for a reopen.
+                if (soft) WaitForRetry(cancel);
+            }
+            finally
+            {
+                lock (_mutex)
+                {
+                    _runningJobs--;
+                    Monitor.PulseAll(_mutex);
+                }
+            }
+            PurgeObsoleteFiles();
+        }
+    }
+
+    private void WaitForRetry(CancellationToken cancel)
+    {
+        lock (_mutex)
+        {
+            if (!_closed) Monitor.Wait(_mutex, TimeSpan.FromSeconds(1));
+        }
+        cancel.ThrowIfCancellationRequested();
+    }
+
+    private void ClearSoftError()
+    {
+        lock (_mutex)
+        {
+            if (_backgroundError is not null && _backgroundErrorSoft)
+            {
+                _backgroundError = null;
+                _backgroundErrorSoft = false;
+                Monitor.PulseAll(_mutex);
+            }
+        }
+    }
+
+    /// <summary>Writes <paramref name="mems"/> (the oldest immutable memtables of a column family) to level 0.</summary>
+    private void FlushMemTables(ColumnFamilyData cfd, List<MemTable> mems, ulong[] snapshots, CancellationToken cancel)
+    {
+        var stats = new CompactionStats();
+        var allocated = new List<long>();
+        FileMetaData? output = null;
+        try
+        {
+            output = FlushJob.Run(NewJobContext(allocated), mems, snapshots, cfd.Policy, cfd.BuilderOptions with { CreationTimeMs = NowMs() }, stats, cancel);
+            var edits = new List<VersionEdit>();
+            var edit = new VersionEdit { ColumnFamilyId = cfd.Id };
+            if (output is not null) edit.AddFile(0, output);
+            edits.Add(edit);
+            lock (_mutex)
+            {
+                // The column family still needs the log of its oldest memtable that stays unflushed.
+                long keep = cfd.Imm.Count > mems.Count ? cfd.Imm[mems.Count].FirstLogNumber
+                    : cfd.Mem.IsEmpty ? _walNumber : cfd.Mem.FirstLogNumber;
+                edit.LogNumber = keep;
+                AddIdleLogNumberEdits(edits, cfd);
+            }
+            _versions.LogAndApply(edits, () =>
+            {
+                cfd.Imm.RemoveRange(0, mems.Count);
+                cfd.ImmBeingFlushed -= mems.Count;
+                cfd.InstallSuperVersion();
+                Monitor.PulseAll(_mutex);
+            });
+            _stats.RecordFlush(stats.BytesWritten);
+        }
+        catch
+        {
+            if (output is not null) TryDeleteFile(FileNames.Table(_path, output.Number));
+            throw;
+        }
+        finally
+        {
+            ReleaseOutputs(allocated);
+        }
+    }
+
+    /// <summary>
+    /// Column families with nothing unflushed need no old log: recording that lets old WAL
+    /// files go. Caller holds _mutex.
+    /// </summary>
+    private void AddIdleLogNumberEdits(List<VersionEdit> edits, ColumnFamilyData except)
+    {
+        foreach (var other in _columnFamilies.Values)
+        {
+            if (other == except || other.Dropped || other.Imm.Count > 0 || !other.Mem.IsEmpty) continue;
+            if (other.State.LogNumber >= _walNumber) continue;
+            edits.Add(new VersionEdit { ColumnFamilyId = other.Id, LogNumber = _walNumber });
+        }
+    }
+
+    private void CompactionLoop()
+    {
+        var cancel = _shutdown.Token;
+        while (true)
+        {
+            Compaction.Compaction? c = null;
+            ColumnFamilyData? cfd = null;
+            ulong[] snapshots = [];
+            lock (_mutex)
+            {
+                while (true)
+                {
+                    if (_closed) return;
+                    if (_backgroundError is null && _manualCompactions == 0)
+                    {
+                        foreach (var candidate in _columnFamilies.Values)
+                        {
+                            if (candidate.Dropped) continue;
+                            c = _picker.Pick(candidate.Id, candidate.State.Current);
+                            if (c is not null)
+                            {
+                                cfd = candidate;
+                                break;
+                            }
+                        }
+                        if (c is not null) break;
+                    }
+                    Monitor.Wait(_mutex);
+                }
+                snapshots = _snapshots.Sequences();
+                _runningJobs++;
+            }
+            try
+            {
+                RunCompaction(cfd!, c, snapshots, cancel);
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                bool soft = IoErrors.IsDiskFull(ex);
+                SetBackgroundError(ex, soft);
+                if (soft)
+                {
+                    try { WaitForRetry(cancel); }
+                    catch (OperationCanceledException) { return; }
+                    ClearSoftError();
+                }
+            }
+            finally
+            {
+                lock (_mutex)
+                {
+                    _runningJobs--;
+                    Monitor.PulseAll(_mutex);
+                }
+            }
+            PurgeObsoleteFiles();
+        }
+    }
+
+    /// <summary>Runs a picked compaction and installs its result; inputs are unmarked either way.</summary>
+    private void RunCompaction(ColumnFamilyData cfd, Compaction.Compaction c, ulong[] snapshots, CancellationToken cancel)
+    {
+        VersionEdit? edit = null;
+        var allocated = new List<long>();
+        try
+        {
+            (edit, var stats) = CompactionJob.Run(NewJobContext(allocated), c, snapshots, cfd.Policy, cfd.BuilderOptions with { CreationTimeMs = NowMs() }, cancel);
+            _versions.LogAndApply([edit], () =>
+            {
+                c.MarkBeingCompacted(false);
+                cfd.InstallSuperVersion();
+                Monitor.PulseAll(_mutex);
+            });
+            _stats.RecordCompaction(c.Level, c.OutputLevel, stats, c.IsTrivialMove);
+        }
+        catch
+        {
+            lock (_mutex) c.MarkBeingCompacted(false);
+            if (edit is not null && !c.IsTrivialMove)
+                foreach (var (_, f) in edit.NewFiles) TryDeleteFile(FileNames.Table(_path, f.Number));
+            throw;
+        }
+        finally
+        {
+            ReleaseOutputs(allocated);
+        }
+    }
+
+    private void CompactRangeCore(ColumnFamilyData cfd, byte[]? begin, byte[]? end)
+    {
+        if (begin is not null && end is not null && _cmp.CompareUser(begin, end) > 0)
+            throw new InvalidArgumentException("CompactRange begin sorts after end.", nameof(begin));
+        FlushColumnFamilies([cfd]);
+        lock (_mutex) _manualCompactions++;
+        try
+        {
+            int bottom = LastLevelWithData(cfd, begin, end);
+            for (int level = 0; level < bottom; level++) CompactLevelRange(cfd, level, level + 1, begin, end);
+            // The bottom level may still hold tombstones or entries a TTL or filter would drop.
+            var version = cfd.State.Current;
+            if (bottom > 0 && version.GetOverlappingInputs(bottom, begin, end) is { Count: > 0 } files
+                && (files.Any(f => f.NumDeletions > 0 || f.NumRangeDeletions > 0) || !cfd.Policy.IsNoop))
+                CompactLevelRange(cfd, bottom, bottom, begin, end);
+        }
+        finally
+        {
+            lock (_mutex)
+            {
+                _manualCompactions--;
+                Monitor.PulseAll(_mutex);
+            }
+        }
+    }
+
+    private static int LastLevelWithData(ColumnFamilyData cfd, byte[]? begin, byte[]? end)
+    {
+        var v = cfd.State.Current;
+        for (int level = v.NumLevels - 1; level > 0; level--)
+            if (v.GetOverlappingInputs(level, begin, end).Count > 0) return level;
+        return v.NumFiles(0) > 0 ? 1 : 0;
+    }
+
+    private void CompactLevelRange(ColumnFamilyData cfd, int level, int outputLevel, byte[]? begin, byte[]? end)
+    {
+        Compaction.Compaction? c;
+        ulong[] snapshots;
+        lock (_mutex)
+        {
+            while (true)
+            {
+                ThrowIfClosed();
+                if (_backgroundError is { } err) throw new BackgroundErrorException("Compaction stopped after a background error: " + err.Message, err);
+                c = _picker.PickManual(cfd.Id, cfd.State.Current, level, outputLevel, begin, end, out bool busy);
+                if (!busy) break;
+                Monitor.Wait(_mutex);
+            }
+            if (c is null) return;
+            snapshots = _snapshots.Sequences();
+            _runningJobs++;
+        }
+        try
+        {
+            RunCompaction(cfd, c, snapshots, _shutdown.Token);
+        }
+        catch (OperationCanceledException) when (_closed)
+        {
+            ThrowClosed();
+        }
+        finally
+        {
+            lock (_mutex)
+            {
+                _runningJobs--;
+                Monitor.PulseAll(_mutex);
+            }
+        }
+        PurgeObsoleteFiles();
+    }
+
+    /// <summary>
+    /// Deletes files no live version, pending job or log horizon needs. File numbers at or
+    /// above the counter's value when the live set was taken are kept: they belong to work
+    /// that started after that moment.
+    /// </summary>
+    private void PurgeObsoleteFiles()
+    {
+        HashSet<long> live;
+        long minLog, manifest, horizon, currentLog;
+        lock (_mutex)
+        {
+            if (_closed) return;
+            horizon = _versions.NextFileNumberPeek;
+            live = _versions.LiveFiles();
+            live.UnionWith(_pendingOutputs);
+            minLog = Math.Min(_versions.MinLogNumberToKeep, _walNumber);
+            manifest = _versions.ManifestFileNumber;
+            currentLog = _walNumber;
+        }
+        IReadOnlyList<string> names;
+        try { names = _fs.ListFiles(_path); }
+        catch (LatticeIOException) { return; }
+        var doomed = new List<(string Path, DbFileKind Kind, long Number)>();
+        foreach (var name in names)
+        {
+            var kind = FileNames.Parse(name, out long number);
+            if (kind is DbFileKind.Unknown or DbFileKind.Current or DbFileKind.Lock or DbFileKind.InfoLog) continue;
+            if (number >= horizon) continue;
+            bool keep = kind switch
+            {
+                DbFileKind.Log => number >= minLog || number == currentLog,
+                DbFileKind.Table => live.Contains(number),
+                DbFileKind.Manifest => number >= manifest,
+                DbFileKind.Options => true,
+                _ => false,
+            };
+            if (!keep) doomed.Add((System.IO.Path.Combine(_path, name), kind, number));
+        }
+        foreach (var (path, kind, number) in doomed)
+        {
+            if (kind == DbFileKind.Table) _tableCache.Evict(number);
+            TryDeleteFile(path);
+            if (kind == DbFileKind.Log) lock (_mutex) _walSizes.Remove(number);
+        }
+    }
+
+    private void TryDeleteFile(string path)
+    {
+        try { _fs.DeleteFile(path); }
+        catch (LatticeIOException) { }
+    }
+
+    private long NowMs() => _options.Clock.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private void Close()
+    {
+        lock (_mutex)
+        {
+            if (_closed) return;
+            _closed = true;
+            Monitor.PulseAll(_mutex);
+        }
+        _shutdown.Cancel();
+        foreach (var t in _threads) t.Join();
+        // Wait for the write group in flight, if any, then close the log it wrote to.
+        RunExclusive(() => { });
+        try
+        {
+            _wal?.File.Sync();
+        }
+        catch (LatticeIOException) { }
+        finally
+        {
+            try { _wal?.Dispose(); } catch (LatticeIOException) { }
+            _wal = null;
+        }
+        foreach (var cfd in _columnFamilies.Values) cfd.ReleaseSuperVersion();
+        _versions.Dispose();
+        _tableCache.Dispose();
+        _dirLock.Dispose();
+        _shutdown.Dispose();
+    }
+
+    private void CloseAfterFailedOpen()
+    {
+        _closed = true;
+        _shutdown.Cancel();
+        foreach (var t in _threads) t.Join();
+        try { _wal?.Dispose(); } catch (LatticeIOException) { }
+        _versions.Dispose();
+        _tableCache.Dispose();
+        _dirLock.Dispose();
+        _shutdown.Dispose();
+    }
+}

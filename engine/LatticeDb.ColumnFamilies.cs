@@ -1,0 +1,149 @@
+using LatticeKV.Db;
+using LatticeKV.Io;
+using LatticeKV.Manifest;
+using LatticeKV.Wal;
+
+namespace LatticeKV;
+
+// Column families: create, drop, look up, list.
+public sealed partial class LatticeDb
+{
+    private readonly Lock _columnFamilyLock = new();
+
+    /// <summary>
+    /// Creates a column family. Throws <see cref="InvalidArgumentException"/> when the name is
+    /// empty, longer than 255 characters or already used.
+    /// </summary>
+    public ColumnFamilyHandle CreateColumnFamily(string name, ColumnFamilyOptions? options = null)
+    {
+        ThrowIfClosed();
+        if (string.IsNullOrEmpty(name) || name.Length > 255 || name.Contains('\n', StringComparison.Ordinal))
+            throw new InvalidArgumentException("Column family names must be 1 to 255 characters without newlines.", nameof(name));
+        options = options?.Clone() ?? new ColumnFamilyOptions();
+        options.Validate(name);
+        lock (_columnFamilyLock)
+        {
+            ThrowIfClosed();
+            if (_columnFamilies.Values.Any(c => !c.Dropped && c.Name == name))
+                throw new InvalidArgumentException($"Column family '{name}' already exists.", nameof(name));
+            uint id = _versions.NextColumnFamilyId();
+            long log;
+            lock (_mutex) log = _walNumber;
+            var edit = new VersionEdit
+            {
+                ColumnFamilyId = id,
+                ColumnFamilyAdd = name,
+                ColumnFamilyOptions = ColumnFamilyOptionsCodec.Encode(options),
+                LogNumber = log,
+            };
+            ColumnFamilyData? created = null;
+            _versions.LogAndApply([edit], () =>
+            {
+                var state = _versions.GetColumnFamily(id)!;
+                created = new ColumnFamilyData(state, options, _options.WriteBufferSize, _cmp, _options.Clock, _walNumber);
+                created.Handle = new ColumnFamilyHandle(this, created);
+                _columnFamilies = new Dictionary<uint, ColumnFamilyData>(_columnFamilies) { [id] = created };
+            });
+            return created!.Handle!;
+        }
+    }
+
+    /// <summary>
+    /// Drops a column family and all its data. The default column family cannot be dropped.
+    /// Iterators already open on it keep working until disposed; the handle becomes unusable.
+    /// </summary>
+    public void DropColumnFamily(ColumnFamilyHandle columnFamily)
+    {
+        CheckHandle(columnFamily);
+        if (columnFamily.Id == VersionSet.DefaultColumnFamilyId) throw new InvalidArgumentException("The default column family cannot be dropped.", nameof(columnFamily));
+        lock (_columnFamilyLock)
+        {
+            var cfd = columnFamily.Data;
+            if (cfd.Dropped) throw new ColumnFamilyNotFoundException(cfd.Name);
+            // Let an in-flight flush of this column family finish before its state disappears.
+            lock (_mutex)
+                while (cfd.ImmBeingFlushed > 0) Monitor.Wait(_mutex);
+            _versions.LogAndApply([new VersionEdit { ColumnFamilyId = cfd.Id, ColumnFamilyDrop = true }], () =>
+            {
+                cfd.Dropped = true;
+                var next = new Dictionary<uint, ColumnFamilyData>(_columnFamilies);
+                next.Remove(cfd.Id);
+                _columnFamilies = next;
+                Monitor.PulseAll(_mutex);
+            });
+            cfd.ReleaseSuperVersion();
+        }
+        PurgeObsoleteFiles();
+    }
+
+    /// <summary>The handle of column family <paramref name="name"/>; throws <see cref="ColumnFamilyNotFoundException"/> if absent.</summary>
+    public ColumnFamilyHandle GetColumnFamily(string name)
+    {
+        ThrowIfClosed();
+        ArgumentNullException.ThrowIfNull(name);
+        foreach (var cfd in _columnFamilies.Values)
+            if (!cfd.Dropped && cfd.Name == name) return cfd.Handle!;
+        throw new ColumnFamilyNotFoundException(name);
+    }
+
+    /// <summary>True and the handle when column family <paramref name="name"/> exists.</summary>
+    public bool TryGetColumnFamily(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ColumnFamilyHandle? handle)
+    {
+        ThrowIfClosed();
+        ArgumentNullException.ThrowIfNull(name);
+        foreach (var cfd in _columnFamilies.Values)
+        {
+            if (!cfd.Dropped && cfd.Name == name)
+            {
+                handle = cfd.Handle!;
+                return true;
+            }
+        }
+        handle = null;
+        return false;
+    }
+
+    /// <summary>Handles of every column family of this open database, default first.</summary>
+    public IReadOnlyList<ColumnFamilyHandle> ColumnFamilies
+    {
+        get
+        {
+            ThrowIfClosed();
+            return [.. _columnFamilies.Values.Where(c => !c.Dropped).OrderBy(c => c.Id).Select(c => c.Handle!)];
+        }
+    }
+
+    /// <summary>
+    /// Names of the column families of the database at <paramref name="path"/>, read from its
+    /// MANIFEST without opening it (so it works while another process has it open).
+    /// </summary>
+    public static IReadOnlyList<string> ListColumnFamilies(string path) => ListColumnFamilies(path, RealFileSystem.Instance);
+
+    internal static IReadOnlyList<string> ListColumnFamilies(string path, IFileSystem fs)
+    {
+        if (!fs.FileExists(FileNames.CurrentPath(path))) throw new DbNotFoundException(path);
+        long manifest = CurrentFile.Read(fs, path);
+        string manifestPath = FileNames.Manifest(path, manifest);
+        var names = new SortedDictionary<uint, string> { [VersionSet.DefaultColumnFamilyId] = VersionSet.DefaultColumnFamilyName };
+        IRandomAccessFile file;
+        try { file = fs.OpenRead(manifestPath); }
+        catch (FileNotFoundException ex) { throw new CorruptionException("MANIFEST named by CURRENT is missing", manifestPath, -1, ex); }
+        using (file)
+        {
+            var reader = new LogReader(file);
+            while (reader.ReadRecord(out var record, out long offset))
+            {
+                if (reader.Issues.Count > 0) throw new CorruptionException("MANIFEST damaged: " + reader.Issues[0].Reason, manifestPath, reader.Issues[0].Offset);
+                List<VersionEdit> edits;
+                try { edits = VersionEdit.DecodeRecord(record, 64); }
+                catch (CorruptionException ex) { throw ex.At(manifestPath, offset); }
+                foreach (var e in edits)
+                {
+                    if (e.ColumnFamilyAdd is not null) names[e.ColumnFamilyId] = e.ColumnFamilyAdd;
+                    if (e.ColumnFamilyDrop) names.Remove(e.ColumnFamilyId);
+                }
+            }
+        }
+        return [.. names.Values];
+    }
+}

@@ -1,0 +1,231 @@
+using LatticeKV.Compaction;
+using LatticeKV.Db;
+using LatticeKV.Io;
+using LatticeKV.Manifest;
+using LatticeKV.Wal;
+
+namespace LatticeKV;
+
+// Opening: MANIFEST recovery, WAL replay, and the flush that makes the replayed data durable in tables.
+public sealed partial class LatticeDb
+{
+    private void Recover()
+    {
+        string current = FileNames.CurrentPath(_path);
+        bool exists = _fs.FileExists(current);
+        if (exists && _options.ErrorIfExists) throw new DbAlreadyExistsException(_path);
+        if (!exists)
+        {
+            if (_fs.ListFiles(_path).Any(n => FileNames.Parse(n, out _) is DbFileKind.Manifest or DbFileKind.Table or DbFileKind.Log))
+                throw new CorruptionException("database files exist but CURRENT is missing; run LatticeDb.Repair to rebuild it", current);
+            if (!_options.CreateIfMissing) throw new DbNotFoundException(_path);
+            _versions.CreateNew(ColumnFamilyOptionsCodec.Encode(_options.DefaultColumnFamilyOptions));
+        }
+        _versions.Recover();
+
+        var edits = new List<VersionEdit>();
+        var map = new Dictionary<uint, ColumnFamilyData>();
+        foreach (var state in _versions.ColumnFamilies)
+        {
+            var options = ResolveOptions(state);
+            byte[] encoded = ColumnFamilyOptionsCodec.Encode(options);
+            if (state.Options is null || !state.Options.AsSpan().SequenceEqual(encoded))
+                edits.Add(new VersionEdit { ColumnFamilyId = state.Id, ColumnFamilyOptions = encoded });
+            var cfd = new ColumnFamilyData(state, options, _options.WriteBufferSize, _cmp, _options.Clock, state.LogNumber);
+            cfd.Handle = new ColumnFamilyHandle(this, cfd);
+            map[state.Id] = cfd;
+        }
+        _columnFamilies = map;
+        _defaultHandle = map[VersionSet.DefaultColumnFamilyId].Handle!;
+
+        var names = _fs.ListFiles(_path);
+        foreach (var name in names)
+            if (FileNames.Parse(name, out long number) is not (DbFileKind.Unknown or DbFileKind.Current or DbFileKind.Lock or DbFileKind.InfoLog))
+                _versions.MarkFileNumberUsed(number);
+        CheckTablesPresent(names);
+
+        long minLog = _versions.MinLogNumberToKeep;
+        var logs = names.Select(n => (Kind: FileNames.Parse(n, out long num), Number: num))
+            .Where(x => x.Kind == DbFileKind.Log && x.Number >= minLog)
+            .Select(x => x.Number).OrderBy(n => n).ToList();
+        ulong lastSequence = _versions.RecoveredLastSequence;
+        foreach (long log in logs)
+        {
+            if (!ReplayLog(log, ref lastSequence, edits)) break;
+        }
+        Volatile.Write(ref _lastSequence, lastSequence);
+
+        lock (_mutex) RollWal();
+        foreach (var cfd in map.Values)
+        {
+            if (!cfd.Mem.IsEmpty) FlushDuringRecovery(cfd, edits, _walNumber);
+            edits.Add(new VersionEdit { ColumnFamilyId = cfd.Id, LogNumber = _walNumber });
+        }
+        // Always written: it starts a fresh MANIFEST and retires the replayed logs.
+        _versions.LogAndApply(edits, () =>
+        {
+            foreach (var cfd in map.Values) cfd.InstallSuperVersion();
+        });
+        if (_options.ParanoidChecks) VerifyAllTables();
+        PurgeObsoleteFilesAtOpen();
+    }
+
+    private ColumnFamilyOptions ResolveOptions(ColumnFamilyState state)
+    {
+        if (state.Id == VersionSet.DefaultColumnFamilyId) return _options.DefaultColumnFamilyOptions.Clone();
+        if (_options.ColumnFamilyOptions.TryGetValue(state.Name, out var given)) return given.Clone();
+        if (state.Options is not null)
+        {
+            try { return ColumnFamilyOptionsCodec.Decode(state.Options); }
+            catch (CorruptionException ex) { throw ex.At(FileNames.Manifest(_path, _versions.ManifestFileNumber)); }
+        }
+        return new ColumnFamilyOptions();
+    }
+
+    /// <summary>Every table the MANIFEST lists must exist (and, with paranoid checks, have its recorded size).</summary>
+    private void CheckTablesPresent(IReadOnlyList<string> names)
+    {
+        var present = new HashSet<long>();
+        foreach (var n in names)
+            if (FileNames.Parse(n, out long num) == DbFileKind.Table) present.Add(num);
+        foreach (var cfd in _columnFamilies.Values)
+        {
+            foreach (var f in cfd.State.Current.AllFiles)
+            {
+                string path = FileNames.Table(_path, f.Number);
+                if (!present.Contains(f.Number)) throw new CorruptionException("table file listed in the MANIFEST is missing", path);
+                if (_options.ParanoidChecks)
+                {
+                    long size = _fs.GetFileSize(path);
+                    if (size != f.FileSize) throw new CorruptionException($"table file is {size} bytes but the MANIFEST records {f.FileSize}", path);
+                }
+            }
+        }
+    }
+
+    private void VerifyAllTables()
+    {
+        foreach (var cfd in _columnFamilies.Values)
+        {
+            foreach (var f in cfd.State.Current.AllFiles)
+            {
+                using var lease = _tableCache.Acquire(f.Number);
+                lease.Reader.VerifyAll();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Replays one WAL file into memtables under the configured recovery mode. Returns false when
+    /// replay must stop here (point-in-time recovery met damage).
+    /// </summary>
+    private bool ReplayLog(long number, ref ulong lastSequence, List<VersionEdit> edits)
+    {
+        string path = FileNames.Log(_path, number);
+        var mode = _options.WalRecoveryMode;
+        using var file = _fs.OpenRead(path);
+        var reader = new LogReader(file);
+        int issuesSeen = 0;
+        ulong previous = 0;
+        while (reader.ReadRecord(out var record, out long offset))
+        {
+            if (reader.Issues.Count > issuesSeen)
+            {
+                // Damage followed by an intact record: not a torn tail.
+                var issue = reader.Issues[issuesSeen];
+                switch (mode)
+                {
+                    case WalRecoveryMode.PointInTimeRecovery:
+                        return false;
+                    case WalRecoveryMode.SkipAnyCorruptedRecords:
+                        issuesSeen = reader.Issues.Count;
+                        _stats.RecordWalRecordsDropped(1);
+                        break;
+                    default:
+                        throw new CorruptionException($"write-ahead log damaged before intact records: {issue.Reason}", path, issue.Offset);
+                }
+            }
+            Db.WriteBatchReader header;
+            try
+            {
+                header = new Db.WriteBatchReader(record);
+                if (header.Count > 0 && header.Sequence <= previous)
+                    throw new CorruptionException($"sequence {header.Sequence} does not follow {previous}");
+                ApplyToMemTables(record, number);
+            }
+            catch (CorruptionException ex)
+            {
+                if (mode == WalRecoveryMode.PointInTimeRecovery) return false;
+                if (mode == WalRecoveryMode.SkipAnyCorruptedRecords) continue;
+                throw ex.At(path, offset);
+            }
+            if (header.Count > 0)
+            {
+                previous = header.Sequence + (ulong)header.Count - 1;
+                if (previous > lastSequence) lastSequence = previous;
+            }
+            foreach (var cfd in _columnFamilies.Values)
+            {
+                if (cfd.Mem.ApproximateMemoryUsage >= cfd.WriteBufferSize)
+                {
+                    FlushDuringRecovery(cfd, edits, number);
+                }
+            }
+        }
+        if (reader.Issues.Count > issuesSeen)
+        {
+            var issue = reader.Issues[issuesSeen];
+            _stats.RecordWalRecordsDropped(reader.Issues.Count - issuesSeen);
+            switch (mode)
+            {
+                case WalRecoveryMode.AbsoluteConsistency:
+                    throw new CorruptionException($"write-ahead log ends with damage: {issue.Reason}", path, issue.Offset);
+                case WalRecoveryMode.PointInTimeRecovery:
+                    return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Writes a recovered memtable straight to level 0 (single-threaded, before the database is live).</summary>
+    private void FlushDuringRecovery(ColumnFamilyData cfd, List<VersionEdit> edits, long nextLogNumber)
+    {
+        var allocated = new List<long>();
+        try
+        {
+            var stats = new CompactionStats();
+            var output = FlushJob.Run(NewJobContext(allocated), [cfd.Mem], [], cfd.Policy, cfd.BuilderOptions with { CreationTimeMs = NowMs() }, stats, CancellationToken.None);
+            if (output is null) return;
+            var edit = new VersionEdit { ColumnFamilyId = cfd.Id };
+            edit.AddFile(0, output);
+            edits.Add(edit);
+        }
+        finally
+        {
+            cfd.ResetMemTableAfterRecoveryFlush(nextLogNumber);
+        }
+    }
+
+    /// <summary>At open nothing else runs, so everything not live goes (orphans of a crashed job included).</summary>
+    private void PurgeObsoleteFilesAtOpen()
+    {
+        var live = _versions.LiveFiles();
+        long minLog = _walNumber;
+        long manifest = _versions.ManifestFileNumber;
+        foreach (var name in _fs.ListFiles(_path))
+        {
+            var kind = FileNames.Parse(name, out long number);
+            bool doomed = kind switch
+            {
+                DbFileKind.Log => number < minLog,
+                DbFileKind.Table => !live.Contains(number),
+                DbFileKind.Manifest => number < manifest,
+                DbFileKind.Temp => true,
+                _ => false,
+            };
+            if (doomed) TryDeleteFile(System.IO.Path.Combine(_path, name));
+        }
+        lock (_mutex)
+            foreach (var n in _walSizes.Keys.Where(n => n < minLog).ToList()) _walSizes.Remove(n);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text;
+
+namespace LatticeKV;
+
+// Introspection: counters and named properties, as RocksDB's GetProperty.
+public sealed partial class LatticeDb
+{
+    /// <summary>
+    /// Engine counters since open: writes, write groups and WAL syncs (their ratio shows group
+    /// commit at work), gets, flushes, compactions and their bytes, stalls, background errors.
+    /// </summary>
+    public IReadOnlyDictionary<string, long> GetStatistics()
+    {
+        ThrowIfClosed();
+        var stats = new SortedDictionary<string, long>(_stats.Snapshot().ToDictionary(), StringComparer.Ordinal)
+        {
+            ["block.cache.hits"] = _blockCache.Hits,
+            ["block.cache.misses"] = _blockCache.Misses,
+            ["block.cache.usage"] = _blockCache.Usage,
+            ["block.cache.pinned"] = _blockCache.PinnedUsage,
+            ["table.cache.open"] = _tableCache.OpenCount,
+        };
+        return stats;
+    }
+
+    /// <summary>
+    /// A named property of the default column family, or null for an unknown name. Names:
+    /// <c>lattice.num-files-at-level&lt;N&gt;</c>, <c>lattice.level-bytes-at-level&lt;N&gt;</c>,
+    /// <c>lattice.num-levels</c>, <c>lattice.total-sst-files-size</c>, <c>lattice.cur-size-active-mem-table</c>,
+    /// <c>lattice.cur-size-all-mem-tables</c>, <c>lattice.num-immutable-mem-table</c>,
+    /// <c>lattice.estimate-num-keys</c>, <c>lattice.estimate-pending-compaction-bytes</c>,
+    /// <c>lattice.num-snapshots</c>, <c>lattice.background-error</c>, <c>lattice.levelstats</c>.
+    /// </summary>
+    public string? GetProperty(string name) => GetProperty(DefaultColumnFamily, name);
+
+    /// <summary>A named property of <paramref name="columnFamily"/>; see <see cref="GetProperty(string)"/>.</summary>
+    public string? GetProperty(ColumnFamilyHandle columnFamily, string name)
+    {
+        CheckHandle(columnFamily);
+        ArgumentNullException.ThrowIfNull(name);
+        var cfd = columnFamily.Data;
+        var sv = cfd.AcquireSuperVersion();
+        try
+        {
+            var v = sv.Version;
+            const string filesAt = "lattice.num-files-at-level";
+            const string bytesAt = "lattice.level-bytes-at-level";
+            if (name.StartsWith(filesAt, StringComparison.Ordinal) && TryLevel(name[filesAt.Length..], v.NumLevels, out int l1))
+                return Str(v.NumFiles(l1));
+            if (name.StartsWith(bytesAt, StringComparison.Ordinal) && TryLevel(name[bytesAt.Length..], v.NumLevels, out int l2))
+                return Str(v.LevelBytes(l2));
+            switch (name)
+            {
+                case "lattice.num-levels": return Str(v.NumLevels);
+                case "lattice.total-sst-files-size": return Str(v.TotalBytes);
+                case "lattice.cur-size-active-mem-table": return Str(sv.Mem.ApproximateMemoryUsage);
+                case "lattice.cur-size-all-mem-tables": return Str(sv.Mem.ApproximateMemoryUsage + sv.Imm.Sum(m => m.ApproximateMemoryUsage));
+                case "lattice.num-immutable-mem-table": return Str(sv.Imm.Length);
+                case "lattice.estimate-num-keys":
+                    return Str(sv.Mem.EntryCount + sv.Imm.Sum(m => (long)m.EntryCount) + v.AllFiles.Sum(f => f.NumEntries - 2 * f.NumDeletions));
+                case "lattice.estimate-pending-compaction-bytes": return Str(_picker.EstimatePendingBytes(v));
+                case "lattice.num-snapshots": return Str(_snapshots.Count);
+                case "lattice.background-error":
+                    lock (_mutex) return _backgroundError?.Message ?? "";
+                case "lattice.levelstats":
+                    var sb = new StringBuilder("Level Files Size(bytes)\n");
+                    for (int level = 0; level < v.NumLevels; level++)
+                        sb.Append(CultureInfo.InvariantCulture, $"{level,5} {v.NumFiles(level),5} {v.LevelBytes(level)}\n");
+                    return sb.ToString();
+                default: return null;
+            }
+        }
+        finally
+        {
+            sv.Release();
+        }
+    }
+
+    private static bool TryLevel(string s, int levels, out int level)
+        => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out level) && level < levels;
+
+    private static string Str(long v) => v.ToString(CultureInfo.InvariantCulture);
+}

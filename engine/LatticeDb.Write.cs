@@ -1,0 +1,360 @@
+using LatticeKV.Db;
+using LatticeKV.Io;
+using LatticeKV.Keys;
+using LatticeKV.Wal;
+
+namespace LatticeKV;
+
+// The write path: group commit, the WAL, memtable inserts and write stalls.
+public sealed partial class LatticeDb
+{
+    private const int MaxGroupBytes = 1 << 20;
+    private const int SmallBatchBytes = 128 << 10;
+
+    private readonly object _writeLock = new();
+    // Guarded by _writeLock.
+    private readonly Queue<PendingWrite> _writers = new();
+    // Owned by the current leader.
+    private readonly List<PendingWrite> _group = [];
+    private readonly List<ColumnFamilyData> _groupColumnFamilies = [];
+    private readonly WriteBatch _groupBatch = new();
+    private LogWriter? _wal;
+    private long _walNumber;
+    private bool _walNeedsRoll;
+    // Sizes of WAL files not yet deleted, by number. Guarded by _mutex.
+    private readonly SortedDictionary<long, long> _walSizes = [];
+
+    private void WriteCore(WriteBatch batch, WriteOptions options)
+    {
+        ThrowIfClosed();
+        ValidateBatch(batch);
+        var w = PendingWrite.Rent();
+        w.Batch = batch;
+        w.Sync = options.Sync;
+        try
+        {
+            RunAsLeaderOrWait(w);
+        }
+        finally
+        {
+            PendingWrite.Return(w);
+        }
+    }
+
+    /// <summary>Checks every operation against this database before anything is written.</summary>
+    private void ValidateBatch(WriteBatch batch)
+    {
+        var cfs = _columnFamilies;
+        foreach (uint id in batch.ColumnFamilyIds)
+            if (!cfs.TryGetValue(id, out var cfd) || cfd.Dropped)
+                throw new ColumnFamilyNotFoundException(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (!batch.HasRangeDeletions) return;
+        var reader = new WriteBatchReader(batch.Rep);
+        while (reader.MoveNext())
+        {
+            if (reader.Kind == ValueKind.RangeDeletion && _cmp.CompareUser(reader.Key, reader.Value) > 0)
+                throw new InvalidArgumentException("DeleteRange end key sorts before its begin key.", "end");
+        }
+    }
+
+    /// <summary>Queues <paramref name="w"/>; when it reaches the front it leads a group, otherwise it waits for its leader.</summary>
+    private void RunAsLeaderOrWait(PendingWrite w)
+    {
+        lock (_writeLock)
+        {
+            _writers.Enqueue(w);
+            while (!w.Done && _writers.Peek() != w) Monitor.Wait(_writeLock);
+            if (w.Done)
+            {
+                if (w.Error is not null) throw Rethrowable(w.Error);
+                return;
+            }
+        }
+
+        Exception? error = null;
+        try
+        {
+            if (w.Exclusive is not null) w.Exclusive();
+            else if (w.FlushRequest is not null) MakeRoomForWrite(w.FlushRequest, force: true);
+            else LeadGroup(w);
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+
+        lock (_writeLock)
+        {
+            int members = Math.Max(1, _group.Count);
+            for (int i = 0; i < members; i++)
+            {
+                var done = _writers.Dequeue();
+                if (done == w) continue;
+                done.Error = error;
+                done.Done = true;
+            }
+            _group.Clear();
+            Monitor.PulseAll(_writeLock);
+        }
+        if (error is not null) throw Rethrowable(error);
+    }
+
+    private static Exception Rethrowable(Exception error)
+        => error is LatticeException or ObjectDisposedException or OperationCanceledException ? error : new LatticeException(error.Message, error);
+
+    private void LeadGroup(PendingWrite leader)
+    {
+        BuildGroup(leader);
+        MakeRoomForWrite(_groupColumnFamilies, force: false);
+
+        var batch = leader.Batch!;
+        if (_group.Count > 1)
+        {
+            _groupBatch.Clear();
+            foreach (var member in _group) _groupBatch.Append(member.Batch!);
+            batch = _groupBatch;
+        }
+        int count = batch.Count;
+        if (count == 0) return;
+        bool sync = leader.Sync;
+        ulong first = Volatile.Read(ref _lastSequence) + 1;
+        batch.SetHeader(first, _options.Clock.GetUtcNow().ToUnixTimeMilliseconds());
+
+        AppendToWal(batch, sync, first, count);
+        ApplyToMemTables(batch.Rep, recoveryLogNumber: -1);
+        Volatile.Write(ref _lastSequence, first + (ulong)count - 1);
+        _stats.RecordWrite(_group.Count, count, batch.DataSize, sync);
+    }
+
+    /// <summary>Takes the leader and compatible followers, up to about 1 MiB of batches.</summary>
+    private void BuildGroup(PendingWrite leader)
+    {
+        _group.Clear();
+        _groupColumnFamilies.Clear();
+        long size = leader.Batch!.DataSize;
+        long max = size <= SmallBatchBytes ? size + SmallBatchBytes : MaxGroupBytes;
+        lock (_writeLock)
+        {
+            foreach (var w in _writers)
+            {
+                if (w == leader)
+                {
+                    _group.Add(w);
+                    continue;
+                }
+                if (w.Batch is null) break;                 // a flush or exclusive request runs alone
+                if (w.Sync && !leader.Sync) break;          // a synced write must not ride an unsynced group
+                if (size + w.Batch.DataSize > max) break;
+                size += w.Batch.DataSize;
+                _group.Add(w);
+            }
+        }
+        var cfs = _columnFamilies;
+        foreach (var w in _group)
+            foreach (uint id in w.Batch!.ColumnFamilyIds)
+                if (cfs.TryGetValue(id, out var cfd) && !_groupColumnFamilies.Contains(cfd)) _groupColumnFamilies.Add(cfd);
+    }
+
+    private void AppendToWal(WriteBatch batch, bool sync, ulong first, int count)
+    {
+        try
+        {
+            if (_walNeedsRoll || _wal is null)
+            {
+                lock (_mutex) RollWal();
+            }
+            _wal!.AddRecord(batch.Rep);
+            _wal.File.Flush();
+        }
+        catch (LatticeIOException)
+        {
+            // The record may be partly on disk: burn its sequence numbers and continue in a new
+            // log, so a partial record can only ever be the tail of a file.
+            Volatile.Write(ref _lastSequence, first + (ulong)count - 1);
+            _walNeedsRoll = true;
+            throw;
+        }
+        if (sync)
+        {
+            try
+            {
+                _wal.File.Sync();
+                _stats.RecordWalSync();
+            }
+            catch (LatticeIOException ex)
+            {
+                // After a failed fsync nothing is known about what reached the disk (and Linux may
+                // have dropped the dirty pages): stop writing until the database is reopened.
+                Volatile.Write(ref _lastSequence, first + (ulong)count - 1);
+                _walNeedsRoll = true;
+                SetBackgroundError(ex, soft: false);
+                throw;
+            }
+        }
+        lock (_mutex) _walSizes[_walNumber] = _wal.Length;
+    }
+
+    /// <summary>
+    /// Inserts a batch into memtables. During recovery, <paramref name="recoveryLogNumber"/> is
+    /// the log being replayed and column families that already flushed it are skipped.
+    /// </summary>
+    private void ApplyToMemTables(ReadOnlySpan<byte> rep, long recoveryLogNumber)
+    {
+        var reader = new WriteBatchReader(rep);
+        var cfs = _columnFamilies;
+        ulong seq = reader.Sequence;
+        while (reader.MoveNext())
+        {
+            ulong s = seq++;
+            if (!cfs.TryGetValue(reader.ColumnFamilyId, out var cfd) || cfd.Dropped) continue;
+            if (recoveryLogNumber >= 0 && recoveryLogNumber < cfd.State.LogNumber) continue;
+            var kind = reader.Kind;
+            if (kind == ValueKind.Value && cfd.Policy.Ttl is not null) kind = ValueKind.TimedValue;
+            cfd.Mem.Add(s, kind, reader.Key, reader.Value, reader.CommitTimeMs);
+        }
+    }
+
+    /// <summary>Starts a new WAL file. Caller holds _mutex and write leadership (or is recovering).</summary>
+    private void RollWal()
+    {
+        long number = _versions.NewFileNumber();
+        var file = _fs.CreateWritable(FileNames.Log(_path, number));
+        _fs.SyncDirectory(_path);
+        var old = _wal;
+        long oldNumber = _walNumber;
+        _wal = new LogWriter(file);
+        _walNumber = number;
+        _walSizes[number] = 0;
+        _walNeedsRoll = false;
+        if (old is not null)
+        {
+            // A synced write in the new log must not outlive unsynced writes before it.
+            try
+            {
+                old.File.Sync();
+                old.Dispose();
+            }
+            catch (LatticeIOException) { }
+            _walSizes[oldNumber] = old.Length;
+        }
+        foreach (var cfd in _columnFamilies.Values)
+            if (cfd.Mem.IsEmpty) cfd.Mem.FirstLogNumber = number;
+    }
+
+    /// <summary>
+    /// Makes sure the memtables of <paramref name="columnFamilies"/> can take the write: switches
+    /// full ones (or, with <paramref name="force"/>, any non-empty one) and stalls while flush or
+    /// compaction is too far behind. Runs as the write leader, without _mutex held on entry.
+    /// </summary>
+    private void MakeRoomForWrite(IReadOnlyList<ColumnFamilyData> columnFamilies, bool force)
+    {
+        bool delayed = false;
+        lock (_mutex)
+        {
+            while (true)
+            {
+                ThrowIfClosed();
+                if (_backgroundError is not null && !force) throw new BackgroundErrorException("Writes are stopped after a background error: " + _backgroundError.Message, _backgroundError);
+                bool mustWait = false;
+                bool slow = false;
+                foreach (var cfd in columnFamilies)
+                {
+                    if (cfd.Dropped) continue;
+                    var version = cfd.State.Current;
+                    int l0 = version.NumFiles(0);
+                    long pending = _picker.EstimatePendingBytes(version);
+                    if (l0 >= _options.Level0StopWritesTrigger || pending >= _options.HardPendingCompactionBytesLimit)
+                    {
+                        mustWait = true;
+                        _stats.RecordStall("level0 or pending compaction bytes at stop limit");
+                        continue;
+                    }
+                    if (l0 >= _options.Level0SlowdownWritesTrigger || pending >= _options.SoftPendingCompactionBytesLimit) slow = true;
+                    bool full = cfd.Mem.ApproximateMemoryUsage >= cfd.WriteBufferSize || (force && !cfd.Mem.IsEmpty);
+                    if (!full) continue;
+                    if (cfd.Imm.Count >= _options.MaxWriteBufferNumber - 1)
+                    {
+                        mustWait = true;
+                        _stats.RecordStall("memtables waiting for flush");
+                        continue;
+                    }
+                    SwitchMemTable(cfd);
+                }
+                if (!force) MaybeFlushForWalSize();
+                if (slow && !delayed && !mustWait && !force)
+                {
+                    // Give compaction a moment per write rather than stopping writes outright.
+                    delayed = true;
+                    _stats.RecordStall("slowdown");
+                    Monitor.Wait(_mutex, 1);
+                    continue;
+                }
+                if (!mustWait) return;
+                Monitor.Wait(_mutex);
+            }
+        }
+    }
+
+    /// <summary>Switches a column family's memtable and schedules its flush. Caller holds _mutex as leader.</summary>
+    private void SwitchMemTable(ColumnFamilyData cfd)
+    {
+        if (_wal is not null && _wal.Length > 0) RollWal();
+        cfd.SwitchMemTable(_walNumber);
+        Monitor.PulseAll(_mutex);
+    }
+
+    /// <summary>When the logs outgrow their limit, flushes the column families that pin the oldest one.</summary>
+    private void MaybeFlushForWalSize()
+    {
+        long limit = _options.MaxTotalWalSize > 0 ? _options.MaxTotalWalSize
+            : 4 * _columnFamilies.Values.Where(c => !c.Dropped).Sum(c => c.WriteBufferSize);
+        long total = 0;
+        foreach (var size in _walSizes.Values) total += size;
+        if (total <= limit || _walSizes.Count < 2) return;
+        long oldest = _walSizes.Keys.First();
+        foreach (var cfd in _columnFamilies.Values)
+        {
+            if (cfd.Dropped || cfd.Mem.IsEmpty) continue;
+            if (cfd.Mem.FirstLogNumber <= oldest && cfd.Imm.Count < _options.MaxWriteBufferNumber - 1) SwitchMemTable(cfd);
+        }
+    }
+
+    /// <summary>Switches the given memtables and waits until they are flushed.</summary>
+    private void FlushColumnFamilies(IReadOnlyList<ColumnFamilyData> cfs)
+    {
+        var w = PendingWrite.Rent();
+        w.FlushRequest = cfs;
+        try
+        {
+            RunAsLeaderOrWait(w);
+        }
+        finally
+        {
+            PendingWrite.Return(w);
+        }
+        lock (_mutex)
+        {
+            while (cfs.Any(c => !c.Dropped && c.Imm.Count > 0))
+            {
+                ThrowIfClosed();
+                if (_backgroundError is { } err) throw new BackgroundErrorException("Flush failed: " + err.Message, err);
+                Monitor.Wait(_mutex);
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> while no write group is in flight.</summary>
+    private void RunExclusive(Action action)
+    {
+        var w = PendingWrite.Rent();
+        w.Exclusive = action;
+        try
+        {
+            RunAsLeaderOrWait(w);
+        }
+        finally
+        {
+            PendingWrite.Return(w);
+        }
+    }
+}

@@ -1,0 +1,364 @@
+using System.Buffers;
+using LatticeKV.Cache;
+using LatticeKV.Compaction;
+using LatticeKV.Db;
+using LatticeKV.Io;
+using LatticeKV.Keys;
+using LatticeKV.Manifest;
+using LatticeKV.Sst;
+
+namespace LatticeKV;
+
+/// <summary>
+/// An embedded, ordered, durable key-value store (a log-structured merge tree).
+/// All members are thread-safe. Writes are atomic per call or <see cref="WriteBatch"/> and
+/// durable as <see cref="WriteOptions.Sync"/> describes; reads see a consistent point in time.
+/// </summary>
+/// <example>
+/// <code>
+/// using var db = LatticeDb.Open("/var/lib/ledger");
+/// db.Put("account/alice"u8, "100"u8);
+/// byte[]? balance = db.Get("account/alice"u8);
+/// using var it = db.NewIterator();
+/// for (it.Seek("account/"u8); it.Valid &amp;&amp; it.Key.StartsWith("account/"u8); it.Next()) { /* ... */ }
+/// </code>
+/// </example>
+public sealed partial class LatticeDb : IDisposable
+{
+    private readonly string _path;
+    private readonly DbOptions _options;
+    private readonly IFileSystem _fs;
+    private readonly InternalKeyComparator _cmp;
+    // The database mutex: column family state, memtable switches, background scheduling.
+    // Lock order: write leadership, then VersionSet's manifest lock, then this.
+    private readonly object _mutex = new();
+    private readonly VersionSet _versions;
+    private readonly BlockCache<Block> _blockCache;
+    private readonly TableCache _tableCache;
+    private readonly CompactionPicker _picker;
+    private readonly SnapshotList _snapshots = new();
+    private readonly IDisposable _dirLock;
+    private readonly DbStatistics _stats = new();
+    // Replaced whole under _mutex; read lock-free.
+    private Dictionary<uint, ColumnFamilyData> _columnFamilies = [];
+    private ColumnFamilyHandle _defaultHandle = null!;
+    private ulong _lastSequence; // published with Volatile after memtable inserts
+    private volatile bool _closed;
+
+    private LatticeDb(string path, DbOptions options)
+    {
+        _path = path;
+        _options = options;
+        _fs = options.FileSystem;
+        _cmp = new InternalKeyComparator(options.Comparator);
+        _blockCache = new BlockCache<Block>(options.BlockCacheCapacity);
+        _tableCache = new TableCache(_fs, path, new TableReaderOptions(_cmp, _blockCache, options.ParanoidChecks), options.MaxOpenFiles);
+        _picker = new CompactionPicker(options.ToLsmOptions());
+        _versions = new VersionSet(_fs, path, _cmp, options.NumLevels, _mutex, options.MaxManifestFileSize)
+        {
+            LastSequence = () => Volatile.Read(ref _lastSequence),
+        };
+        _versions.VersionReleased += OnVersionReleased;
+        _dirLock = AcquireDirectoryLock(_fs, path, options.CreateIfMissing);
+    }
+
+    /// <summary>
+    /// Opens (or creates) the database in directory <paramref name="path"/>, replaying its
+    /// write-ahead log. Every column family found is opened. Throws
+    /// <see cref="DbLockedException"/> when another process or instance has it open,
+    /// <see cref="DbNotFoundException"/> / <see cref="DbAlreadyExistsException"/> per
+    /// <see cref="DbOptions.CreateIfMissing"/> / <see cref="DbOptions.ErrorIfExists"/>, and
+    /// <see cref="CorruptionException"/> when stored data is damaged beyond what
+    /// <see cref="DbOptions.WalRecoveryMode"/> tolerates.
+    /// </summary>
+    public static LatticeDb Open(string path, DbOptions? options = null)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new InvalidArgumentException("Database path must not be empty.", nameof(path));
+        options = (options ?? new DbOptions()).Clone();
+        options.Validate();
+        string full = options.FileSystem is RealFileSystem ? System.IO.Path.GetFullPath(path) : path;
+        var db = new LatticeDb(full, options);
+        try
+        {
+            db.Recover();
+            db.StartBackgroundWork();
+            return db;
+        }
+        catch
+        {
+            db.CloseAfterFailedOpen();
+            throw;
+        }
+    }
+
+    /// <summary>The directory of this database.</summary>
+    public string Path => _path;
+
+    /// <summary>The default column family.</summary>
+    public ColumnFamilyHandle DefaultColumnFamily
+    {
+        get
+        {
+            ThrowIfClosed();
+            return _defaultHandle;
+        }
+    }
+
+    /// <summary>The sequence number of the newest acknowledged write.</summary>
+    public ulong LatestSequenceNumber => Volatile.Read(ref _lastSequence);
+
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> in the default column family.</summary>
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, WriteOptions? options = null)
+        => Put(DefaultColumnFamily, key, value, options);
+
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> in <paramref name="columnFamily"/>.</summary>
+    public void Put(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, WriteOptions? options = null)
+    {
+        CheckHandle(columnFamily);
+        var batch = RentBatch();
+        try
+        {
+            batch.Put(columnFamily, key, value);
+            WriteCore(batch, options ?? WriteOptions.Default);
+        }
+        finally
+        {
+            ReturnBatch(batch);
+        }
+    }
+
+    /// <summary>Removes <paramref name="key"/> from the default column family; absent keys are not an error.</summary>
+    public void Delete(ReadOnlySpan<byte> key, WriteOptions? options = null) => Delete(DefaultColumnFamily, key, options);
+
+    /// <summary>Removes <paramref name="key"/> from <paramref name="columnFamily"/>; absent keys are not an error.</summary>
+    public void Delete(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key, WriteOptions? options = null)
+    {
+        CheckHandle(columnFamily);
+        var batch = RentBatch();
+        try
+        {
+            batch.Delete(columnFamily, key);
+            WriteCore(batch, options ?? WriteOptions.Default);
+        }
+        finally
+        {
+            ReturnBatch(batch);
+        }
+    }
+
+    /// <summary>
+    /// Removes every key in [<paramref name="begin"/>, <paramref name="end"/>) of the default
+    /// column family with one range tombstone: O(1) to write, whatever the number of keys.
+    /// </summary>
+    public void DeleteRange(ReadOnlySpan<byte> begin, ReadOnlySpan<byte> end, WriteOptions? options = null)
+        => DeleteRange(DefaultColumnFamily, begin, end, options);
+
+    /// <summary>Removes every key in [<paramref name="begin"/>, <paramref name="end"/>) of <paramref name="columnFamily"/>.</summary>
+    public void DeleteRange(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> begin, ReadOnlySpan<byte> end, WriteOptions? options = null)
+    {
+        CheckHandle(columnFamily);
+        var batch = RentBatch();
+        try
+        {
+            batch.DeleteRange(columnFamily, begin, end);
+            WriteCore(batch, options ?? WriteOptions.Default);
+        }
+        finally
+        {
+            ReturnBatch(batch);
+        }
+    }
+
+    /// <summary>Applies every operation of <paramref name="batch"/> atomically.</summary>
+    public void Write(WriteBatch batch, WriteOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        WriteCore(batch, options ?? WriteOptions.Default);
+    }
+
+    /// <summary>The value of <paramref name="key"/> in the default column family, or null.</summary>
+    public byte[]? Get(ReadOnlySpan<byte> key, ReadOptions? options = null) => Get(DefaultColumnFamily, key, options);
+
+    /// <summary>The value of <paramref name="key"/> in <paramref name="columnFamily"/>, or null.</summary>
+    public byte[]? Get(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key, ReadOptions? options = null)
+    {
+        byte[]? result = null;
+        GetCore(columnFamily, key, options, ref result, static (ReadOnlySpan<byte> value, ref byte[]? r) => r = value.ToArray());
+        return result;
+    }
+
+    /// <summary>
+    /// Allocation-free read: copies the value of <paramref name="key"/> into
+    /// <paramref name="destination"/> when it fits. Returns false when the key is absent.
+    /// When it returns true, <paramref name="valueLength"/> is the value's length; if that exceeds
+    /// <paramref name="destination"/>.Length nothing was copied and the caller may retry with a
+    /// larger buffer (under a snapshot to be sure of seeing the same value).
+    /// </summary>
+    public bool TryGet(ReadOnlySpan<byte> key, Span<byte> destination, out int valueLength, ReadOptions? options = null)
+        => TryGet(DefaultColumnFamily, key, destination, out valueLength, options);
+
+    /// <summary>Allocation-free read from <paramref name="columnFamily"/>; see <see cref="TryGet(ReadOnlySpan{byte}, Span{byte}, out int, ReadOptions?)"/>.</summary>
+    public bool TryGet(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key, Span<byte> destination, out int valueLength, ReadOptions? options = null)
+    {
+        var sink = new SpanSink(destination);
+        bool found = GetCore(columnFamily, key, options, ref sink, static (ReadOnlySpan<byte> value, ref SpanSink s) => s.Copy(value));
+        valueLength = sink.Length;
+        return found;
+    }
+
+    /// <summary>
+    /// Reads the value of <paramref name="key"/> into <paramref name="destination"/> (for example
+    /// a reused <see cref="ArrayBufferWriter{T}"/>). Returns false when absent.
+    /// </summary>
+    public bool TryGet(ReadOnlySpan<byte> key, IBufferWriter<byte> destination, ReadOptions? options = null)
+        => TryGet(DefaultColumnFamily, key, destination, options);
+
+    /// <summary>Reads the value of <paramref name="key"/> in <paramref name="columnFamily"/> into <paramref name="destination"/>.</summary>
+    public bool TryGet(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key, IBufferWriter<byte> destination, ReadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        return GetCore(columnFamily, key, options, ref destination, static (ReadOnlySpan<byte> value, ref IBufferWriter<byte> w) => w.Write(value));
+    }
+
+    /// <summary>True when <paramref name="key"/> has a value in the default column family.</summary>
+    public bool ContainsKey(ReadOnlySpan<byte> key, ReadOptions? options = null)
+    {
+        int dummy = 0;
+        return GetCore(DefaultColumnFamily, key, options, ref dummy, static (ReadOnlySpan<byte> _, ref int _) => { });
+    }
+
+    /// <summary>
+    /// Takes a snapshot: reads through it see the database exactly as of now, across all
+    /// column families, until it is disposed.
+    /// </summary>
+    public Snapshot GetSnapshot()
+    {
+        ThrowIfClosed();
+        lock (_mutex)
+        {
+            ulong seq = Volatile.Read(ref _lastSequence);
+            _snapshots.Add(seq);
+            return new Snapshot(_snapshots, seq, this);
+        }
+    }
+
+    /// <summary>An iterator over the default column family; dispose it when done.</summary>
+    public LatticeIterator NewIterator(ReadOptions? options = null) => NewIterator(DefaultColumnFamily, options);
+
+    /// <summary>An iterator over <paramref name="columnFamily"/>; dispose it when done.</summary>
+    public LatticeIterator NewIterator(ColumnFamilyHandle columnFamily, ReadOptions? options = null)
+    {
+        CheckHandle(columnFamily);
+        options ??= ReadOptions.Default;
+        ulong snapshot = ResolveSnapshot(options);
+        var cfd = columnFamily.Data;
+        var sv = cfd.AcquireSuperVersion();
+        try
+        {
+            return LatticeIterator.Create(this, cfd, sv, snapshot, options);
+        }
+        catch
+        {
+            sv.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Writes every column family's memtable to a table and waits for it.</summary>
+    public void Flush()
+    {
+        ThrowIfClosed();
+        FlushColumnFamilies([.. _columnFamilies.Values.Where(c => !c.Dropped)]);
+    }
+
+    /// <summary>Writes <paramref name="columnFamily"/>'s memtable to a table and waits for it.</summary>
+    public void Flush(ColumnFamilyHandle columnFamily)
+    {
+        CheckHandle(columnFamily);
+        FlushColumnFamilies([columnFamily.Data]);
+    }
+
+    /// <summary>
+    /// Compacts the default column family's keys in [<paramref name="begin"/>, <paramref name="end"/>]
+    /// (null = unbounded) down to the bottom level, dropping overwritten and deleted data.
+    /// Waits until done.
+    /// </summary>
+    public void CompactRange(byte[]? begin = null, byte[]? end = null) => CompactRange(DefaultColumnFamily, begin, end);
+
+    /// <summary>Compacts a key range of <paramref name="columnFamily"/>; see <see cref="CompactRange(byte[], byte[])"/>.</summary>
+    public void CompactRange(ColumnFamilyHandle columnFamily, byte[]? begin = null, byte[]? end = null)
+    {
+        CheckHandle(columnFamily);
+        CompactRangeCore(columnFamily.Data, begin, end);
+    }
+
+    /// <summary>
+    /// Closes the database: waits for in-flight writes, stops background work (interrupting a
+    /// running compaction, whose partial output is discarded), syncs the write-ahead log and
+    /// releases the directory lock. Unflushed memtables are recovered from the log on the next open.
+    /// </summary>
+    public void Dispose() => Close();
+
+    internal void ThrowIfClosed()
+    {
+        if (_closed) ThrowClosed();
+    }
+
+    private static void ThrowClosed() => throw new ObjectDisposedException(nameof(LatticeDb), "The database has been closed.");
+
+    private void CheckHandle(ColumnFamilyHandle columnFamily)
+    {
+        ArgumentNullException.ThrowIfNull(columnFamily);
+        ThrowIfClosed();
+        if (!ReferenceEquals(columnFamily.Db, this)) throw new InvalidArgumentException("The column family handle belongs to another database.", nameof(columnFamily));
+        if (columnFamily.Data.Dropped) throw new ColumnFamilyNotFoundException(columnFamily.Name);
+    }
+
+    private ulong ResolveSnapshot(ReadOptions options)
+    {
+        if (options.Snapshot is not { } snap) return Volatile.Read(ref _lastSequence);
+        if (!ReferenceEquals(snap.Db, this)) throw new InvalidArgumentException("The snapshot belongs to another database.", nameof(options));
+        if (snap.IsReleased) throw new InvalidArgumentException("The snapshot has been disposed.", nameof(options));
+        return snap.SequenceNumber;
+    }
+
+    [ThreadStatic] private static WriteBatch? t_batch;
+
+    private static WriteBatch RentBatch()
+    {
+        var b = t_batch ?? new WriteBatch();
+        t_batch = null;
+        return b;
+    }
+
+    private static void ReturnBatch(WriteBatch b)
+    {
+        if (b.DataSize > 1 << 20) return; // do not pin big buffers to the thread
+        b.Clear();
+        t_batch = b;
+    }
+
+    private static IDisposable AcquireDirectoryLock(IFileSystem fs, string path, bool createIfMissing)
+    {
+        if (!fs.DirectoryExists(path))
+        {
+            if (!createIfMissing) throw new DbNotFoundException(path);
+            fs.CreateDirectory(path);
+        }
+        return fs.LockFile(FileNames.LockPath(path));
+    }
+
+    /// <summary>A copy target for <see cref="TryGet(ReadOnlySpan{byte}, Span{byte}, out int, ReadOptions?)"/>.</summary>
+    private ref struct SpanSink(Span<byte> destination)
+    {
+        private readonly Span<byte> _destination = destination;
+
+        public int Length;
+
+        public void Copy(ReadOnlySpan<byte> value)
+        {
+            Length = value.Length;
+            if (value.Length <= _destination.Length) value.CopyTo(_destination);
+        }
+    }
+}

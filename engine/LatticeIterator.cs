@@ -1,0 +1,345 @@
+using LatticeKV.Compaction;
+using LatticeKV.Db;
+using LatticeKV.Keys;
+using LatticeKV.Sst;
+
+namespace LatticeKV;
+
+/// <summary>
+/// A cursor over one column family in key order, as of one point in time (the snapshot in its
+/// <see cref="ReadOptions"/>, or the moment it was created). Writes made after that are not
+/// seen. Not thread-safe. Dispose it: it keeps the tables it reads from alive.
+/// </summary>
+/// <example>
+/// <code>
+/// using var it = db.NewIterator();
+/// for (it.SeekToFirst(); it.Valid; it.Next())
+///     Console.WriteLine($"{Encoding.UTF8.GetString(it.Key)} = {Encoding.UTF8.GetString(it.Value)}");
+/// </code>
+/// </example>
+public sealed class LatticeIterator : IDisposable
+{
+    private readonly LatticeDb _db;
+    private readonly InternalIterator _iter;
+    private readonly SuperVersion _superVersion;
+    private readonly List<TableLease> _leases;
+    private readonly InternalKeyComparator _cmp;
+    private readonly ValuePolicy? _policy;
+    private readonly FragmentedRangeTombstones _rangeDels;
+    private readonly ulong _sequence;
+    private readonly byte[]? _lower;
+    private readonly byte[]? _upper;
+    private byte[] _savedKey = new byte[64];
+    private int _savedKeyLength;
+    private byte[] _savedValue = new byte[64];
+    private int _savedValueLength;
+    private byte[] _lookup = new byte[64];
+    private bool _reverse;
+    private bool _valid;
+    private bool _disposed;
+
+    private LatticeIterator(LatticeDb db, InternalIterator iter, SuperVersion sv, List<TableLease> leases, InternalKeyComparator cmp,
+        ValuePolicy policy, FragmentedRangeTombstones rangeDels, ulong sequence, ReadOptions options)
+    {
+        _db = db;
+        _iter = iter;
+        _superVersion = sv;
+        _leases = leases;
+        _cmp = cmp;
+        _policy = policy.IsNoop ? null : policy;
+        _rangeDels = rangeDels;
+        _sequence = sequence;
+        _lower = options.IterateLowerBound?.ToArray();
+        _upper = options.IterateUpperBound?.ToArray();
+    }
+
+    internal static LatticeIterator Create(LatticeDb db, ColumnFamilyData cfd, SuperVersion sv, ulong sequence, ReadOptions options)
+    {
+        var children = new List<InternalIterator>();
+        var leases = new List<TableLease>();
+        var tombstones = new List<RangeTombstone>();
+        try
+        {
+            children.Add(sv.Mem.NewIterator());
+            tombstones.AddRange(sv.Mem.RawRangeTombstones());
+            foreach (var imm in sv.Imm)
+            {
+                children.Add(imm.NewIterator());
+                tombstones.AddRange(imm.RawRangeTombstones());
+            }
+            var version = sv.Version;
+            foreach (var f in version.Files(0))
+            {
+                var lease = db.Tables.Acquire(f.Number);
+                leases.Add(lease);
+                children.Add(lease.Reader.NewIterator(options.FillCache));
+            }
+            for (int level = 1; level < version.NumLevels; level++)
+            {
+                var files = version.Files(level);
+                if (files.Count > 0) children.Add(new Compaction.LevelIterator(db.Tables, cfd.Comparator, files, options.FillCache));
+            }
+            foreach (var f in version.AllFiles)
+            {
+                if (f.NumRangeDeletions == 0) continue;
+                var lease = db.Tables.Acquire(f.Number);
+                leases.Add(lease);
+                tombstones.AddRange(lease.Reader.RangeTombstones.AsTombstones());
+            }
+            var fragments = FragmentedRangeTombstones.Build(tombstones, cfd.Comparator, sequence);
+            var merged = new MergingIterator(cfd.Comparator, children);
+            return new LatticeIterator(db, merged, sv, leases, cfd.Comparator, cfd.Policy, fragments, sequence, options);
+        }
+        catch
+        {
+            foreach (var c in children) c.Dispose();
+            foreach (var l in leases) l.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>True when the iterator is positioned at an entry.</summary>
+    public bool Valid
+    {
+        get
+        {
+            CheckUsable();
+            return _valid;
+        }
+    }
+
+    /// <summary>The current key. Valid until the iterator moves.</summary>
+    public ReadOnlySpan<byte> Key
+    {
+        get
+        {
+            CheckPositioned();
+            return _reverse ? _savedKey.AsSpan(0, _savedKeyLength) : InternalKey.UserKey(_iter.Key);
+        }
+    }
+
+    /// <summary>The current value. Valid until the iterator moves.</summary>
+    public ReadOnlySpan<byte> Value
+    {
+        get
+        {
+            CheckPositioned();
+            if (_reverse) return _savedValue.AsSpan(0, _savedValueLength);
+            return ValuePolicy.UserValue(InternalKey.Kind(_iter.Key), _iter.Value);
+        }
+    }
+
+    /// <summary>Positions at the first key (at or after the lower bound, if set).</summary>
+    public void SeekToFirst()
+    {
+        CheckUsable();
+        _reverse = false;
+        if (_lower is not null) _iter.Seek(LookupKey(_lower, _sequence, ValueKinds.ForSeek));
+        else _iter.SeekToFirst();
+        FindNextUserEntry(skipping: false);
+    }
+
+    /// <summary>Positions at the last key (before the upper bound, if set).</summary>
+    public void SeekToLast()
+    {
+        CheckUsable();
+        _reverse = true;
+        if (_upper is not null) _iter.SeekForPrev(LookupKey(_upper, InternalKey.MaxSequence, ValueKinds.ForSeek));
+        else _iter.SeekToLast();
+        if (_iter.Valid && _upper is not null && _cmp.CompareUser(InternalKey.UserKey(_iter.Key), _upper) >= 0) _iter.Prev();
+        FindPrevUserEntry();
+    }
+
+    /// <summary>Positions at the first key at or after <paramref name="target"/>.</summary>
+    public void Seek(ReadOnlySpan<byte> target)
+    {
+        CheckUsable();
+        _reverse = false;
+        if (_lower is not null && _cmp.CompareUser(target, _lower) < 0) target = _lower;
+        _iter.Seek(LookupKey(target, _sequence, ValueKinds.ForSeek));
+        FindNextUserEntry(skipping: false);
+    }
+
+    /// <summary>Positions at the last key at or before <paramref name="target"/>.</summary>
+    public void SeekForPrev(ReadOnlySpan<byte> target)
+    {
+        CheckUsable();
+        _reverse = true;
+        if (_upper is not null && _cmp.CompareUser(target, _upper) >= 0)
+        {
+            SeekToLast();
+            return;
+        }
+        // (target, 0, Deletion) is the largest internal key of the user key.
+        _iter.SeekForPrev(LookupKey(target, 0, ValueKind.Deletion));
+        FindPrevUserEntry();
+    }
+
+    /// <summary>Moves to the next key. Requires <see cref="Valid"/>.</summary>
+    public void Next()
+    {
+        CheckPositioned();
+        if (_reverse)
+        {
+            // The inner iterator sits just before the entries of the current key: step into them.
+            _reverse = false;
+            if (!_iter.Valid) _iter.SeekToFirst();
+            else _iter.Next();
+            if (!_iter.Valid)
+            {
+                _valid = false;
+                return;
+            }
+        }
+        else
+        {
+            SaveKey(InternalKey.UserKey(_iter.Key));
+            _iter.Next();
+        }
+        FindNextUserEntry(skipping: true);
+    }
+
+    /// <summary>Moves to the previous key. Requires <see cref="Valid"/>.</summary>
+    public void Prev()
+    {
+        CheckPositioned();
+        if (!_reverse)
+        {
+            // Step back past every entry of the current key so reverse scanning starts cleanly.
+            SaveKey(InternalKey.UserKey(_iter.Key));
+            while (true)
+            {
+                _iter.Prev();
+                if (!_iter.Valid)
+                {
+                    _valid = false;
+                    _savedKeyLength = 0;
+                    _savedValueLength = 0;
+                    return;
+                }
+                if (_cmp.CompareUser(InternalKey.UserKey(_iter.Key), _savedKey.AsSpan(0, _savedKeyLength)) < 0) break;
+            }
+            _reverse = true;
+        }
+        FindPrevUserEntry();
+    }
+
+    private void FindNextUserEntry(bool skipping)
+    {
+        for (; _iter.Valid; _iter.Next())
+        {
+            var ikey = _iter.Key;
+            if (!InternalKey.IsWellFormed(ikey)) throw new CorruptionException("malformed internal key");
+            ulong trailer = InternalKey.Trailer(ikey);
+            ulong seq = trailer >> 8;
+            if (seq > _sequence) continue;
+            var user = InternalKey.UserKey(ikey);
+            if (_upper is not null && _cmp.CompareUser(user, _upper) >= 0) break;
+            var kind = (ValueKind)(byte)trailer;
+            if (kind == ValueKind.Deletion)
+            {
+                SaveKey(user);
+                skipping = true;
+                continue;
+            }
+            if (skipping && _cmp.CompareUser(user, _savedKey.AsSpan(0, _savedKeyLength)) <= 0) continue;
+            if (IsHidden(kind, user, seq, _iter.Value))
+            {
+                SaveKey(user);
+                skipping = true;
+                continue;
+            }
+            _valid = true;
+            return;
+        }
+        _valid = false;
+    }
+
+    private void FindPrevUserEntry()
+    {
+        bool haveValue = false;
+        for (; _iter.Valid; _iter.Prev())
+        {
+            var ikey = _iter.Key;
+            if (!InternalKey.IsWellFormed(ikey)) throw new CorruptionException("malformed internal key");
+            ulong trailer = InternalKey.Trailer(ikey);
+            ulong seq = trailer >> 8;
+            if (seq > _sequence) continue;
+            var user = InternalKey.UserKey(ikey);
+            if (_lower is not null && _cmp.CompareUser(user, _lower) < 0) break;
+            if (haveValue && _cmp.CompareUser(user, _savedKey.AsSpan(0, _savedKeyLength)) < 0) break;
+            var kind = (ValueKind)(byte)trailer;
+            if (kind == ValueKind.Deletion || IsHidden(kind, user, seq, _iter.Value))
+            {
+                haveValue = false;
+                _savedKeyLength = 0;
+                _savedValueLength = 0;
+            }
+            else
+            {
+                SaveKey(user);
+                SaveValue(ValuePolicy.UserValue(kind, _iter.Value));
+                haveValue = true;
+            }
+        }
+        if (!haveValue)
+        {
+            _valid = false;
+            _savedKeyLength = 0;
+            _savedValueLength = 0;
+            _reverse = false;
+            return;
+        }
+        _valid = true;
+    }
+
+    private bool IsHidden(ValueKind kind, ReadOnlySpan<byte> user, ulong seq, ReadOnlySpan<byte> stored)
+    {
+        if (!_rangeDels.IsEmpty && _rangeDels.MaxCoveringSequence(user, _sequence) > seq) return true;
+        return _policy is not null && _policy.IsDead(kind, user, stored);
+    }
+
+    private ReadOnlySpan<byte> LookupKey(ReadOnlySpan<byte> userKey, ulong sequence, ValueKind kind)
+    {
+        int length = userKey.Length + InternalKey.TrailerSize;
+        if (_lookup.Length < length) _lookup = new byte[Math.Max(length, _lookup.Length * 2)];
+        InternalKey.Encode(_lookup, userKey, sequence, kind);
+        return _lookup.AsSpan(0, length);
+    }
+
+    private void SaveKey(ReadOnlySpan<byte> key)
+    {
+        if (_savedKey.Length < key.Length) _savedKey = new byte[Math.Max(key.Length, _savedKey.Length * 2)];
+        key.CopyTo(_savedKey);
+        _savedKeyLength = key.Length;
+    }
+
+    private void SaveValue(ReadOnlySpan<byte> value)
+    {
+        if (_savedValue.Length < value.Length) _savedValue = new byte[Math.Max(value.Length, _savedValue.Length * 2)];
+        value.CopyTo(_savedValue);
+        _savedValueLength = value.Length;
+    }
+
+    private void CheckUsable()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _db.ThrowIfClosed();
+    }
+
+    private void CheckPositioned()
+    {
+        CheckUsable();
+        if (!_valid) throw new InvalidOperationException("The iterator is not positioned at an entry (Valid is false).");
+    }
+
+    /// <summary>Releases the tables and memtables this iterator holds.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _iter.Dispose();
+        foreach (var lease in _leases) lease.Dispose();
+        _superVersion.Release();
+    }
+}

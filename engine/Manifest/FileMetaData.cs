@@ -1,0 +1,50 @@
+using LatticeKV.Keys;
+
+namespace LatticeKV.Manifest;
+
+/// <summary>
+/// What the MANIFEST records about one table. Immutable except <see cref="BeingCompacted"/>,
+/// which is guarded by the database mutex.
+/// </summary>
+internal sealed class FileMetaData
+{
+    public required long Number { get; init; }
+    public required long FileSize { get; init; }
+    /// <summary>Smallest internal key (a range tombstone start counts).</summary>
+    public required byte[] Smallest { get; init; }
+    /// <summary>Largest internal key; may be a range-end sentinel (exclusive).</summary>
+    public required byte[] Largest { get; init; }
+    public ulong SmallestSequence { get; init; }
+    public ulong LargestSequence { get; init; }
+    public long NumEntries { get; init; }
+    public long NumDeletions { get; init; }
+    public long NumRangeDeletions { get; init; }
+    public long RawKeySize { get; init; }
+    public long RawValueSize { get; init; }
+
+    /// <summary>Guarded by the database mutex.</summary>
+    public bool BeingCompacted { get; set; }
+
+    public ReadOnlySpan<byte> SmallestUserKey => InternalKey.UserKey(Smallest);
+
+    public ReadOnlySpan<byte> LargestUserKey => InternalKey.UserKey(Largest);
+
+    /// <summary>True when <see cref="Largest"/> is a range-end sentinel: its user key itself is not in the file.</summary>
+    public bool LargestIsExclusive => InternalKey.IsRangeEndSentinel(Largest);
+
+    /// <summary>
+    /// Size weighted up by deletions, so files full of tombstones are compacted sooner (they
+    /// shadow data below them and their space is reclaimable).
+    /// </summary>
+    public long CompensatedSize
+    {
+        get
+        {
+            if (NumEntries <= 0 || NumDeletions <= 0) return FileSize;
+            long averageEntry = Math.Max(1, (RawKeySize + RawValueSize) / NumEntries);
+            return FileSize + NumDeletions * averageEntry;
+        }
+    }
+
+    public override string ToString() => $"#{Number} {FileSize}B [{InternalKey.Describe(Smallest)} .. {InternalKey.Describe(Largest)}]";
+}

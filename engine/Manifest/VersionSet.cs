@@ -1,0 +1,448 @@
+using LatticeKV.Io;
+using LatticeKV.Keys;
+using LatticeKV.Wal;
+
+namespace LatticeKV.Manifest;
+
+/// <summary>
+/// The MANIFEST and the versions it describes: every column family's current
+/// <see cref="LsmVersion"/>, WAL horizon and options, plus the file-number counter.
+/// <see cref="LogAndApply"/> is the only way state changes: edits are made durable in the
+/// MANIFEST first, then installed. Lock order: the manifest lock, then the database mutex.
+/// </summary>
+internal sealed class VersionSet : IDisposable
+{
+    /// <summary>Database format version written to the MANIFEST (FORMAT.md, "LsmVersion policy").</summary>
+    public const uint FormatVersion = 1;
+    public const uint DefaultColumnFamilyId = 0;
+    public const string DefaultColumnFamilyName = "default";
+
+    private readonly IFileSystem _fs;
+    private readonly string _db;
+    private readonly InternalKeyComparator _cmp;
+    private readonly int _numLevels;
+    private readonly object _dbMutex;
+    private readonly Lock _manifestLock = new();
+    private readonly Lock _liveLock = new();
+    // Guarded by _liveLock.
+    private readonly HashSet<LsmVersion> _live = [];
+    // Guarded by _manifestLock for writes; read under the database mutex or manifest lock.
+    private readonly Dictionary<uint, ColumnFamilyState> _columnFamilies = [];
+    private uint _maxColumnFamily;
+    private long _nextFileNumber = 2;
+    private LogWriter? _manifest;
+
+    public VersionSet(IFileSystem fs, string db, InternalKeyComparator cmp, int numLevels, object dbMutex, long maxManifestFileSize)
+    {
+        _fs = fs;
+        _db = db;
+        _cmp = cmp;
+        _numLevels = numLevels;
+        _dbMutex = dbMutex;
+        MaxManifestFileSize = maxManifestFileSize;
+    }
+
+    public int NumLevels => _numLevels;
+
+    public long MaxManifestFileSize { get; }
+
+    public long ManifestFileNumber { get; private set; }
+
+    public long ManifestFileSize => _manifest?.Length ?? 0;
+
+    /// <summary>Supplies the last published sequence number when an edit is written.</summary>
+    public Func<ulong> LastSequence { get; set; } = () => 0;
+
+    /// <summary>The last sequence recorded in the MANIFEST when it was recovered.</summary>
+    public ulong RecoveredLastSequence { get; private set; }
+
+    public long NextFileNumberPeek => Interlocked.Read(ref _nextFileNumber);
+
+    public long NewFileNumber() => Interlocked.Increment(ref _nextFileNumber) - 1;
+
+    /// <summary>Makes sure numbers already used on disk (found during recovery) are never handed out.</summary>
+    public void MarkFileNumberUsed(long number)
+    {
+        long current;
+        while ((current = Interlocked.Read(ref _nextFileNumber)) <= number)
+            Interlocked.CompareExchange(ref _nextFileNumber, number + 1, current);
+    }
+
+    public IReadOnlyCollection<ColumnFamilyState> ColumnFamilies
+    {
+        get { lock (_dbMutex) return _columnFamilies.Values.Where(c => !c.Dropped).ToList(); }
+    }
+
+    public ColumnFamilyState? GetColumnFamily(uint id)
+    {
+        lock (_dbMutex) return _columnFamilies.TryGetValue(id, out var cf) && !cf.Dropped ? cf : null;
+    }
+
+    public ColumnFamilyState? FindColumnFamily(string name)
+    {
+        lock (_dbMutex) return _columnFamilies.Values.FirstOrDefault(c => !c.Dropped && c.Name == name);
+    }
+
+    public uint NextColumnFamilyId()
+    {
+        lock (_dbMutex) return _maxColumnFamily + 1;
+    }
+
+    /// <summary>WAL files numbered below this can be deleted: every column family has flushed their data.</summary>
+    public long MinLogNumberToKeep
+    {
+        get
+        {
+            lock (_dbMutex)
+            {
+                long min = long.MaxValue;
+                foreach (var cf in _columnFamilies.Values)
+                    if (!cf.Dropped) min = Math.Min(min, cf.LogNumber);
+                return min == long.MaxValue ? 0 : min;
+            }
+        }
+    }
+
+    /// <summary>Every table file listed by any version still referenced.</summary>
+    public HashSet<long> LiveFiles()
+    {
+        var live = new HashSet<long>();
+        lock (_liveLock)
+            foreach (var v in _live)
+                foreach (var f in v.AllFiles) live.Add(f.Number);
+        lock (_dbMutex)
+            foreach (var cf in _columnFamilies.Values)
+                foreach (var f in cf.Current.AllFiles) live.Add(f.Number);
+        return live;
+    }
+
+    private LsmVersion NewVersion(VersionBuilder builder)
+    {
+        var v = builder.Build(OnVersionReleased);
+        lock (_liveLock) _live.Add(v);
+        return v;
+    }
+
+    private void OnVersionReleased(LsmVersion v)
+    {
+        lock (_liveLock) _live.Remove(v);
+        VersionReleased?.Invoke();
+    }
+
+    /// <summary>Raised (on any thread) when a version is no longer referenced: obsolete files may be deletable.</summary>
+    public event Action? VersionReleased;
+
+    /// <summary>Writes the MANIFEST and CURRENT of a brand-new database.</summary>
+    public void CreateNew(byte[]? defaultOptions)
+    {
+        var edit = new VersionEdit
+        {
+            FormatVersion = FormatVersion,
+            Comparator = _cmp.User.Name,
+            LogNumber = 0,
+            NextFileNumber = 2,
+            LastSequence = 0,
+            MaxColumnFamily = 0,
+            ColumnFamilyOptions = defaultOptions,
+        };
+        string path = FileNames.Manifest(_db, 1);
+        using (var log = new LogWriter(_fs.CreateWritable(path)))
+        {
+            log.AddRecord(VersionEdit.EncodeRecord([edit]));
+            log.File.Sync();
+        }
+        CurrentFile.Set(_fs, _db, 1, 2);
+        _nextFileNumber = 3;
+    }
+
+    /// <summary>Rebuilds every column family's version from the MANIFEST named by CURRENT.</summary>
+    public void Recover()
+    {
+        long manifestNumber = CurrentFile.Read(_fs, _db);
+        string path = FileNames.Manifest(_db, manifestNumber);
+        IRandomAccessFile file;
+        try { file = _fs.OpenRead(path); }
+        catch (FileNotFoundException ex) { throw new CorruptionException("MANIFEST named by CURRENT is missing", path, -1, ex); }
+
+        var builders = new Dictionary<uint, VersionBuilder>();
+        var states = new Dictionary<uint, (string Name, long Log, byte[]? Options)>();
+        string? comparator = null;
+        long? nextFile = null;
+        ulong? lastSeq = null;
+        uint maxCf = 0;
+        using (file)
+        {
+            var reader = new LogReader(file);
+            int issuesSeen = 0;
+            while (reader.ReadRecord(out var record, out long offset))
+            {
+                if (reader.Issues.Count > issuesSeen)
+                {
+                    var issue = reader.Issues[issuesSeen];
+                    throw new CorruptionException($"MANIFEST damaged: {issue.Reason}", path, issue.Offset);
+                }
+                List<VersionEdit> edits;
+                try { edits = VersionEdit.DecodeRecord(record, _numLevels); }
+                catch (CorruptionException ex) { throw ex.At(path, offset); }
+                foreach (var edit in edits)
+                {
+                    try
+                    {
+                        ApplyRecovered(edit, builders, states, ref comparator, ref nextFile, ref lastSeq, ref maxCf);
+                    }
+                    catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(path, offset); }
+                }
+            }
+            // Damage after the last good record is a MANIFEST write cut short by a crash: that
+            // edit was never acknowledged, so the state before it is the consistent one.
+        }
+        if (comparator is null) throw new CorruptionException("MANIFEST names no comparator", path);
+        if (comparator != _cmp.User.Name)
+            throw new InvalidArgumentException($"Database was created with comparator '{comparator}' but is opened with '{_cmp.User.Name}'.", "Comparator");
+        if (nextFile is null || lastSeq is null) throw new CorruptionException("MANIFEST lacks next-file or last-sequence entries", path);
+        if (!states.ContainsKey(DefaultColumnFamilyId)) throw new CorruptionException("MANIFEST has no default column family", path);
+
+        lock (_dbMutex)
+        {
+            _columnFamilies.Clear();
+            foreach (var (id, st) in states)
+            {
+                var v = NewVersion(builders[id]);
+                v.Ref();
+                _columnFamilies[id] = new ColumnFamilyState(id, st.Name, v) { LogNumber = st.Log, Options = st.Options };
+            }
+            _maxColumnFamily = maxCf;
+        }
+        ManifestFileNumber = manifestNumber;
+        _nextFileNumber = Math.Max(nextFile.Value, manifestNumber + 1);
+        RecoveredLastSequence = lastSeq.Value;
+    }
+
+    private void ApplyRecovered(VersionEdit edit, Dictionary<uint, VersionBuilder> builders, Dictionary<uint, (string Name, long Log, byte[]? Options)> states,
+        ref string? comparator, ref long? nextFile, ref ulong? lastSeq, ref uint maxCf)
+    {
+        if (edit.FormatVersion is { } fv && fv > FormatVersion)
+            throw new InvalidArgumentException($"Database format version {fv} is newer than this LatticeKV supports ({FormatVersion}).", "path");
+        if (edit.Comparator is not null) comparator = edit.Comparator;
+        if (edit.NextFileNumber is { } n) nextFile = n;
+        if (edit.LastSequence is { } s) lastSeq = s;
+        if (edit.MaxColumnFamily is { } m) maxCf = Math.Max(maxCf, m);
+        uint id = edit.ColumnFamilyId;
+        if (edit.ColumnFamilyAdd is not null)
+        {
+            if (states.ContainsKey(id)) throw new CorruptionException($"column family {id} added twice");
+            states[id] = (edit.ColumnFamilyAdd, 0, null);
+            builders[id] = new VersionBuilder(_cmp, null, _numLevels);
+            maxCf = Math.Max(maxCf, id);
+        }
+        else if (id == DefaultColumnFamilyId && !states.ContainsKey(id))
+        {
+            states[id] = (DefaultColumnFamilyName, 0, null);
+            builders[id] = new VersionBuilder(_cmp, null, _numLevels);
+        }
+        if (!states.TryGetValue(id, out var state))
+            throw new CorruptionException($"edit for unknown column family {id}");
+        if (edit.ColumnFamilyDrop)
+        {
+            if (id == DefaultColumnFamilyId) throw new CorruptionException("MANIFEST drops the default column family");
+            states.Remove(id);
+            builders.Remove(id);
+            return;
+        }
+        builders[id].Apply(edit);
+        if (edit.LogNumber is { } log) state.Log = log;
+        if (edit.ColumnFamilyOptions is not null) state.Options = edit.ColumnFamilyOptions;
+        states[id] = state;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="edits"/> durable in the MANIFEST and installs the resulting versions,
+    /// atomically for all column families involved. <paramref name="onInstalled"/> runs under
+    /// the database mutex right after installation. Must not be called with the database mutex held.
+    /// On failure nothing is installed and the next call starts a fresh MANIFEST.
+    /// </summary>
+    public void LogAndApply(IReadOnlyList<VersionEdit> edits, Action? onInstalled = null)
+    {
+        lock (_manifestLock)
+        {
+            var newVersions = new List<(ColumnFamilyState? State, VersionEdit Edit, LsmVersion? LsmVersion)>();
+            foreach (var edit in edits)
+            {
+                ColumnFamilyState? state;
+                lock (_dbMutex) _columnFamilies.TryGetValue(edit.ColumnFamilyId, out state);
+                if (edit.ColumnFamilyAdd is not null)
+                {
+                    if (state is not null) throw new InvalidOperationException($"Column family id {edit.ColumnFamilyId} already exists.");
+                    var builder = new VersionBuilder(_cmp, null, _numLevels);
+                    builder.Apply(edit);
+                    newVersions.Add((null, edit, NewVersion(builder)));
+                    continue;
+                }
+                if (state is null || state.Dropped) throw new ColumnFamilyNotFoundException(edit.ColumnFamilyId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                if (edit.ColumnFamilyDrop)
+                {
+                    newVersions.Add((state, edit, null));
+                    continue;
+                }
+                // Several edits of one column family in one call apply in order.
+                var baseVersion = newVersions.LastOrDefault(x => x.State == state && x.LsmVersion is not null).LsmVersion ?? state.Current;
+                var b = new VersionBuilder(_cmp, baseVersion, _numLevels);
+                b.Apply(edit);
+                newVersions.Add((state, edit, NewVersion(b)));
+            }
+
+            edits[0].NextFileNumber = Interlocked.Read(ref _nextFileNumber);
+            edits[0].LastSequence = LastSequence();
+            uint maxCf;
+            lock (_dbMutex) maxCf = _maxColumnFamily;
+            foreach (var e in edits)
+                if (e.ColumnFamilyAdd is not null) maxCf = Math.Max(maxCf, e.ColumnFamilyId);
+            edits[0].MaxColumnFamily = maxCf;
+
+            try
+            {
+                if (_manifest is null || _manifest.Length > MaxManifestFileSize)
+                {
+                    WriteNewManifest(newVersions, edits);
+                }
+                else
+                {
+                    _manifest.AddRecord(VersionEdit.EncodeRecord(edits));
+                    _manifest.File.Sync();
+                }
+            }
+            catch
+            {
+                // The MANIFEST may now end in a partial record: never append to it again.
+                try { _manifest?.Dispose(); } catch (LatticeIOException) { }
+                _manifest = null;
+                foreach (var (_, _, v) in newVersions)
+                    if (v is not null) lock (_liveLock) _live.Remove(v);
+                throw;
+            }
+
+            lock (_dbMutex)
+            {
+                foreach (var (state, edit, version) in newVersions)
+                {
+                    if (state is null)
+                    {
+                        version!.Ref();
+                        _columnFamilies[edit.ColumnFamilyId] = new ColumnFamilyState(edit.ColumnFamilyId, edit.ColumnFamilyAdd!, version)
+                        {
+                            LogNumber = edit.LogNumber ?? 0,
+                            Options = edit.ColumnFamilyOptions,
+                        };
+                        _maxColumnFamily = Math.Max(_maxColumnFamily, edit.ColumnFamilyId);
+                        continue;
+                    }
+                    if (edit.ColumnFamilyDrop)
+                    {
+                        state.Dropped = true;
+                        _columnFamilies.Remove(edit.ColumnFamilyId);
+                        state.Current.Unref();
+                        continue;
+                    }
+                    var old = state.Current;
+                    version!.Ref();
+                    state.Current = version;
+                    old.Unref();
+                    if (edit.LogNumber is { } log) state.LogNumber = log;
+                    if (edit.ColumnFamilyOptions is not null) state.Options = edit.ColumnFamilyOptions;
+                }
+                onInstalled?.Invoke();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts a new MANIFEST holding a snapshot of all state (including pending edits), then
+    /// points CURRENT at it. Called at open and when the MANIFEST grows past its limit.
+    /// </summary>
+    public void WriteNewManifest() => LogAndApplySnapshotOnly();
+
+    private void LogAndApplySnapshotOnly()
+    {
+        lock (_manifestLock)
+        {
+            try { _manifest?.Dispose(); } catch (LatticeIOException) { }
+            _manifest = null;
+            WriteNewManifest([], []);
+        }
+    }
+
+    private void WriteNewManifest(List<(ColumnFamilyState? State, VersionEdit Edit, LsmVersion? LsmVersion)> pending, IReadOnlyList<VersionEdit> pendingEdits)
+    {
+        long number = NewFileNumber();
+        var snapshot = new List<VersionEdit>();
+        lock (_dbMutex)
+        {
+            var states = _columnFamilies.Values.Where(c => !c.Dropped).OrderBy(c => c.Id).ToList();
+            var dropped = pending.Where(p => p.Edit.ColumnFamilyDrop).Select(p => p.Edit.ColumnFamilyId).ToHashSet();
+            foreach (var cf in states)
+            {
+                if (dropped.Contains(cf.Id)) continue;
+                var version = pending.LastOrDefault(p => p.State == cf && p.LsmVersion is not null).LsmVersion ?? cf.Current;
+                long log = cf.LogNumber;
+                byte[]? options = cf.Options;
+                foreach (var p in pending)
+                {
+                    if (p.State != cf) continue;
+                    if (p.Edit.LogNumber is { } l) log = l;
+                    if (p.Edit.ColumnFamilyOptions is not null) options = p.Edit.ColumnFamilyOptions;
+                }
+                snapshot.Add(SnapshotEdit(cf.Id, cf.Name, version, log, options));
+            }
+            foreach (var p in pending)
+                if (p.State is null && p.LsmVersion is not null)
+                    snapshot.Add(SnapshotEdit(p.Edit.ColumnFamilyId, p.Edit.ColumnFamilyAdd!, p.LsmVersion, p.Edit.LogNumber ?? 0, p.Edit.ColumnFamilyOptions));
+            uint maxCf = _maxColumnFamily;
+            foreach (var e in pendingEdits) if (e.MaxColumnFamily is { } m) maxCf = Math.Max(maxCf, m);
+            var head = snapshot[0];
+            head.FormatVersion = FormatVersion;
+            head.Comparator = _cmp.User.Name;
+            head.MaxColumnFamily = maxCf;
+        }
+        snapshot[0].NextFileNumber = Interlocked.Read(ref _nextFileNumber);
+        snapshot[0].LastSequence = LastSequence();
+
+        string path = FileNames.Manifest(_db, number);
+        var log2 = new LogWriter(_fs.CreateWritable(path));
+        try
+        {
+            log2.AddRecord(VersionEdit.EncodeRecord(snapshot));
+            log2.File.Sync();
+            CurrentFile.Set(_fs, _db, number, NewFileNumber());
+        }
+        catch
+        {
+            log2.Dispose();
+            throw;
+        }
+        _manifest = log2;
+        ManifestFileNumber = number;
+    }
+
+    private static VersionEdit SnapshotEdit(uint id, string name, LsmVersion version, long log, byte[]? options)
+    {
+        var e = new VersionEdit
+        {
+            ColumnFamilyId = id,
+            ColumnFamilyAdd = id == DefaultColumnFamilyId ? null : name,
+            LogNumber = log,
+            ColumnFamilyOptions = options,
+        };
+        for (int level = 0; level < version.NumLevels; level++)
+            foreach (var f in version.Files(level)) e.AddFile(level, f);
+        return e;
+    }
+
+    public void Dispose()
+    {
+        lock (_manifestLock)
+        {
+            try { _manifest?.Dispose(); } catch (LatticeIOException) { }
+            _manifest = null;
+        }
+    }
+}

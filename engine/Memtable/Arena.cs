@@ -1,0 +1,66 @@
+using System.Runtime.CompilerServices;
+
+namespace LatticeKV.Memtable;
+
+/// <summary>
+/// Bump allocator for the memtable: entries live in a few large byte arrays instead of one
+/// object per key, so a 64 MiB memtable is a handful of GC objects. An address packs the chunk
+/// index (high 32 bits) and the offset (low 32 bits); allocations are 8-byte aligned so that
+/// skip-list pointers can be read and written atomically.
+/// Single writer; readers only dereference addresses the writer has published.
+/// </summary>
+internal sealed class Arena
+{
+    private readonly int _chunkSize;
+    // Replaced (never mutated in place) when it grows; old references stay valid for readers.
+    private byte[][] _chunks = new byte[8][];
+    private int _chunkCount;
+    private int _current = -1;
+    private int _offset;
+    private long _memoryUsage;
+
+    public Arena(int chunkSize) => _chunkSize = (chunkSize + 7) & ~7;
+
+    public long MemoryUsage => Volatile.Read(ref _memoryUsage);
+
+    public long Allocate(int size)
+    {
+        size = (size + 7) & ~7;
+        if (size > _chunkSize / 4)
+        {
+            // A large entry gets its own chunk so the current chunk's free space is not wasted.
+            int own = AddChunk(size);
+            return (long)own << 32;
+        }
+        if (_current < 0 || _offset + size > _chunkSize)
+        {
+            _current = AddChunk(_chunkSize);
+            _offset = 0;
+        }
+        long address = ((long)_current << 32) | (uint)_offset;
+        _offset += size;
+        return address;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte[] Chunk(long address) => Volatile.Read(ref _chunks)[(int)(address >> 32)];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Offset(long address) => (int)(uint)address;
+
+    private int AddChunk(int size)
+    {
+        var chunk = GC.AllocateUninitializedArray<byte>(size);
+        var chunks = _chunks;
+        if (_chunkCount == chunks.Length)
+        {
+            var grown = new byte[chunks.Length * 2][];
+            Array.Copy(chunks, grown, chunks.Length);
+            chunks = grown;
+        }
+        chunks[_chunkCount] = chunk;
+        Volatile.Write(ref _chunks, chunks);
+        Interlocked.Add(ref _memoryUsage, size);
+        return _chunkCount++;
+    }
+}

@@ -1,0 +1,45 @@
+using System.Buffers.Binary;
+
+namespace LatticeKV.Sst;
+
+/// <summary>
+/// A decoded (decompressed, checksum-verified) block. Immutable and shared: the block cache
+/// hands the same instance to every reader. The restart array is validated once here so that
+/// iterators only need to bounds-check entries.
+/// </summary>
+internal sealed class Block
+{
+    public Block(byte[] data, int length)
+    {
+        if (length < 4 || length > data.Length) throw new CorruptionException($"block of {length} bytes is too short");
+        uint numRestarts = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(length - 4));
+        long restartBytes = (long)numRestarts * 4 + 4;
+        if (numRestarts == 0 || restartBytes > length) throw new CorruptionException($"block restart count {numRestarts} does not fit {length} bytes");
+        Data = data;
+        Length = length;
+        NumRestarts = (int)numRestarts;
+        RestartsOffset = length - (int)restartBytes;
+        int previous = -1;
+        for (int i = 0; i < NumRestarts; i++)
+        {
+            int r = RestartPoint(i);
+            if (r <= previous || r > RestartsOffset || (r == RestartsOffset && RestartsOffset != 0))
+                throw new CorruptionException($"block restart point {i} ({r}) is out of order or out of range");
+            previous = r;
+        }
+    }
+
+    public byte[] Data { get; }
+
+    public int Length { get; }
+
+    /// <summary>End of the entries region, where the restart array begins.</summary>
+    public int RestartsOffset { get; }
+
+    public int NumRestarts { get; }
+
+    /// <summary>Bytes this block holds in memory, as charged to the block cache.</summary>
+    public int Charge => Data.Length + 64;
+
+    public int RestartPoint(int index) => (int)BinaryPrimitives.ReadUInt32LittleEndian(Data.AsSpan(RestartsOffset + index * 4));
+}

@@ -1,0 +1,162 @@
+using LatticeKV.Coding;
+using LatticeKV.Keys;
+
+namespace LatticeKV.Sst;
+
+/// <summary>
+/// Cursor over one <see cref="Block"/>. Reusable: <see cref="Reset"/> points it at another block
+/// without allocating, which keeps table iteration and point lookups free of per-key garbage.
+/// Any malformed entry throws <see cref="CorruptionException"/>.
+/// </summary>
+internal sealed class BlockIterator : InternalIterator
+{
+    private readonly SpanComparer _cmp;
+    private Block? _block;
+    private byte[] _key = new byte[64];
+    private int _keyLength;
+    private int _current;      // offset of the current entry; RestartsOffset when invalid
+    private int _next;         // offset just past the current entry
+    private int _restartIndex; // restart interval containing _current
+    private int _valueOffset;
+    private int _valueLength;
+
+    public BlockIterator(SpanComparer cmp) => _cmp = cmp;
+
+    public Block? Block => _block;
+
+    public bool UsesComparer(SpanComparer cmp) => ReferenceEquals(_cmp, cmp);
+
+    public void Reset(Block block)
+    {
+        _block = block;
+        _current = block.RestartsOffset;
+        _next = block.RestartsOffset;
+        _restartIndex = block.NumRestarts;
+        _keyLength = 0;
+    }
+
+    public override bool Valid => _block is not null && _current < _block.RestartsOffset;
+
+    public override ReadOnlySpan<byte> Key => _key.AsSpan(0, _keyLength);
+
+    public override ReadOnlySpan<byte> Value => _block!.Data.AsSpan(_valueOffset, _valueLength);
+
+    public int ValueOffset => _valueOffset;
+
+    public int ValueLength => _valueLength;
+
+    public override void SeekToFirst()
+    {
+        if (_block is null) return;
+        SeekToRestart(0);
+        ParseNext();
+    }
+
+    public override void SeekToLast()
+    {
+        if (_block is null) return;
+        SeekToRestart(_block.NumRestarts - 1);
+        while (ParseNext() && _next < _block.RestartsOffset) { }
+    }
+
+    public override void Seek(ReadOnlySpan<byte> target)
+    {
+        if (_block is null) return;
+        // Binary search for the last restart point whose key is < target.
+        int lo = 0, hi = _block.NumRestarts - 1;
+        while (lo < hi)
+        {
+            int mid = (lo + hi + 1) >>> 1;
+            if (_cmp.Compare(RestartKey(mid), target) < 0) lo = mid;
+            else hi = mid - 1;
+        }
+        SeekToRestart(lo);
+        while (ParseNext())
+        {
+            if (_cmp.Compare(Key, target) >= 0) return;
+        }
+    }
+
+    public override void SeekForPrev(ReadOnlySpan<byte> target)
+    {
+        Seek(target);
+        if (!Valid) SeekToLast();
+        else if (_cmp.Compare(Key, target) > 0) Prev();
+    }
+
+    public override void Next()
+    {
+        if (!Valid) return;
+        ParseNext();
+    }
+
+    public override void Prev()
+    {
+        if (!Valid) return;
+        int original = _current;
+        // Step back to the restart interval that holds the entry before the current one.
+        while (_block!.RestartPoint(_restartIndex) >= original)
+        {
+            if (_restartIndex == 0)
+            {
+                _current = _block.RestartsOffset;
+                _next = _block.RestartsOffset;
+                _restartIndex = _block.NumRestarts;
+                return;
+            }
+            _restartIndex--;
+        }
+        SeekToRestart(_restartIndex);
+        while (ParseNext() && _next < original) { }
+    }
+
+    private void SeekToRestart(int index)
+    {
+        _keyLength = 0;
+        _restartIndex = index;
+        _next = _block!.RestartPoint(index);
+        _current = _next;
+    }
+
+    /// <summary>The full key stored at a restart point (shared prefix is zero there).</summary>
+    private ReadOnlySpan<byte> RestartKey(int index)
+    {
+        var block = _block!;
+        int offset = block.RestartPoint(index);
+        var reader = new SpanReader(block.Data.AsSpan(offset, block.RestartsOffset - offset));
+        uint shared = reader.ReadVarint32();
+        uint nonShared = reader.ReadVarint32();
+        _ = reader.ReadVarint32();
+        if (shared != 0) throw new CorruptionException($"restart point {index} has a shared key prefix");
+        return reader.Take((int)Math.Min(nonShared, int.MaxValue));
+    }
+
+    /// <summary>Decodes the entry at <see cref="_next"/>; false (and invalid) at the end of the block.</summary>
+    private bool ParseNext()
+    {
+        var block = _block!;
+        _current = _next;
+        if (_current >= block.RestartsOffset)
+        {
+            _current = block.RestartsOffset;
+            _restartIndex = block.NumRestarts;
+            return false;
+        }
+        var reader = new SpanReader(block.Data.AsSpan(_current, block.RestartsOffset - _current));
+        uint shared = reader.ReadVarint32();
+        uint nonShared = reader.ReadVarint32();
+        uint valueLength = reader.ReadVarint32();
+        if (shared > _keyLength) throw new CorruptionException($"entry at block offset {_current} shares {shared} bytes of a {_keyLength}-byte key");
+        var delta = reader.Take((int)Math.Min(nonShared, int.MaxValue));
+        int keyLength = (int)shared + delta.Length;
+        if (_key.Length < keyLength) Array.Resize(ref _key, Math.Max(keyLength, _key.Length * 2));
+        delta.CopyTo(_key.AsSpan((int)shared));
+        _keyLength = keyLength;
+        _valueOffset = _current + reader.Position;
+        reader.Take((int)Math.Min(valueLength, int.MaxValue));
+        _valueLength = (int)valueLength;
+        _next = _current + reader.Position;
+        while (_restartIndex + 1 < block.NumRestarts && block.RestartPoint(_restartIndex + 1) <= _current) _restartIndex++;
+        return true;
+    }
+}

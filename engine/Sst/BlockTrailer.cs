@@ -1,0 +1,103 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using LatticeKV.Coding;
+using LatticeKV.Io;
+
+namespace LatticeKV.Sst;
+
+/// <summary>
+/// Every stored block is followed by a 5-byte trailer: a type byte (compression in the low
+/// bits; bit 7 reserved for "encrypted") and the masked CRC-32C of the stored block bytes and
+/// the type byte (FORMAT.md, "Block trailer"). This type reads and writes that envelope.
+/// </summary>
+internal static class BlockTrailer
+{
+    public const int Size = 5;
+    public const byte EncryptedFlag = 0x80;
+
+    /// <summary>Largest stored block we agree to read: guards allocation against corrupt handles.</summary>
+    public const int MaxBlockSize = 1 << 30;
+
+    public static void Write(Span<byte> trailer, ReadOnlySpan<byte> stored, byte type)
+    {
+        trailer[0] = type;
+        uint crc = Crc32C.Extend(Crc32C.Compute(stored), trailer[..1]);
+        BinaryPrimitives.WriteUInt32LittleEndian(trailer[1..], Crc32C.Mask(crc));
+    }
+
+    /// <summary>
+    /// Reads, verifies and decompresses the block at <paramref name="handle"/>. Returns the
+    /// contents in a new array (its exact length may exceed the contents; see <paramref name="length"/>).
+    /// </summary>
+    public static byte[] ReadContents(IRandomAccessFile file, BlockHandle handle, bool verifyChecksum, out int length)
+    {
+        long fileLength = file.Length;
+        if (handle.Size > MaxBlockSize || handle.Offset < 0 || handle.Offset + handle.Size + Size > fileLength)
+            throw new CorruptionException($"block handle ({handle.Offset}, {handle.Size}) lies outside the file of {fileLength} bytes", file.Path, handle.Offset);
+        int stored = (int)handle.Size;
+        var raw = GC.AllocateUninitializedArray<byte>(stored + Size);
+        if (file.ReadExactly(handle.Offset, raw) != raw.Length)
+            throw new CorruptionException("block truncated", file.Path, handle.Offset);
+        byte type = raw[stored];
+        if (verifyChecksum)
+        {
+            uint expected = Crc32C.Unmask(BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(stored + 1)));
+            uint actual = Crc32C.Compute(raw.AsSpan(0, stored + 1));
+            if (expected != actual) throw new CorruptionException("block checksum mismatch", file.Path, handle.Offset);
+        }
+        if ((type & EncryptedFlag) != 0)
+            throw new CorruptionException("block is encrypted and this reader has no key for it", file.Path, handle.Offset);
+        switch ((CompressionType)type)
+        {
+            case CompressionType.None:
+                length = stored;
+                return raw;
+            case CompressionType.Snappy:
+                return Decompress(raw.AsSpan(0, stored), file.Path, handle.Offset, out length);
+            default:
+                throw new CorruptionException($"unknown block compression type {type}", file.Path, handle.Offset);
+        }
+    }
+
+    private static byte[] Decompress(ReadOnlySpan<byte> stored, string path, long offset, out int length)
+    {
+        int size;
+        try { size = Snappier.Snappy.GetUncompressedLength(stored); }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IndexOutOfRangeException)
+        {
+            throw new CorruptionException("bad snappy length header", path, offset, ex);
+        }
+        if (size < 0 || size > MaxBlockSize) throw new CorruptionException($"snappy block claims {size} bytes", path, offset);
+        var output = GC.AllocateUninitializedArray<byte>(size);
+        bool ok;
+        int written;
+        try { ok = Snappier.Snappy.TryDecompress(stored, output, out written); }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IndexOutOfRangeException)
+        {
+            throw new CorruptionException("snappy data is damaged", path, offset, ex);
+        }
+        if (!ok || written != size) throw new CorruptionException("snappy data is damaged", path, offset);
+        length = size;
+        return output;
+    }
+
+    /// <summary>
+    /// Compresses <paramref name="contents"/> when that saves at least 12.5%; returns the bytes
+    /// to store and their type. <paramref name="scratch"/> is a caller-owned buffer that may be grown.
+    /// </summary>
+    public static ReadOnlySpan<byte> MaybeCompress(ReadOnlySpan<byte> contents, CompressionType compression, ref byte[] scratch, out byte type)
+    {
+        type = (byte)CompressionType.None;
+        if (compression != CompressionType.Snappy || contents.Length < 64) return contents;
+        int max = Snappier.Snappy.GetMaxCompressedLength(contents.Length);
+        if (scratch.Length < max)
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+            scratch = ArrayPool<byte>.Shared.Rent(max);
+        }
+        if (!Snappier.Snappy.TryCompress(contents, scratch, out int written)) return contents;
+        if (written > contents.Length - contents.Length / 8) return contents;
+        type = (byte)CompressionType.Snappy;
+        return scratch.AsSpan(0, written);
+    }
+}

@@ -1,0 +1,215 @@
+using System.Buffers;
+using LatticeKV.Coding;
+using LatticeKV.Io;
+using LatticeKV.Keys;
+
+namespace LatticeKV.Sst;
+
+/// <summary>Settings of one table being written.</summary>
+internal sealed record TableBuilderOptions(
+    InternalKeyComparator Comparator,
+    int BlockSize = 4096,
+    int RestartInterval = 16,
+    CompressionType Compression = CompressionType.Snappy,
+    int BloomBitsPerKey = 10,
+    uint ColumnFamilyId = 0,
+    long CreationTimeMs = 0);
+
+/// <summary>
+/// Writes a sorted table (FORMAT.md, "Table file"): data blocks, then the filter, range
+/// deletion, properties, metaindex and index blocks, then the footer. Entries must be added in
+/// internal-key order. <see cref="Finish"/> fsyncs and closes the file; <see cref="Dispose"/>
+/// without <see cref="Finish"/> abandons it (the caller deletes the file).
+/// </summary>
+internal sealed class TableBuilder : IDisposable
+{
+    private readonly IWritableFile _file;
+    private readonly TableBuilderOptions _options;
+    private readonly BlockBuilder _data;
+    private readonly BlockBuilder _index = new(1);
+    private readonly List<ulong> _hashes = [];
+    private readonly List<RangeTombstone> _rangeDels = [];
+    private readonly TableProperties _props = new();
+    private byte[] _compressScratch = ArrayPool<byte>.Shared.Rent(8192);
+    private byte[] _lastUserKey = new byte[64];
+    private int _lastUserKeyLength = -1;
+    private byte[]? _smallest;
+    private byte[]? _largestPoint;
+    private long _offset;
+    private bool _closed;
+
+    public TableBuilder(IWritableFile file, TableBuilderOptions options)
+    {
+        _file = file;
+        _options = options;
+        _data = new BlockBuilder(options.RestartInterval);
+        _props.SmallestSequence = ulong.MaxValue;
+    }
+
+    public string Path => _file.Path;
+
+    public long NumEntries => _props.NumEntries;
+
+    /// <summary>Bytes written so far plus the pending data block: compaction splits outputs on this.</summary>
+    public long EstimatedFileSize => _offset + _data.CurrentSizeEstimate;
+
+    public bool IsEmpty => _props.NumEntries == 0 && _rangeDels.Count == 0;
+
+    /// <summary>Smallest internal key of the table, counting range tombstone starts.</summary>
+    public byte[]? Smallest { get; private set; }
+
+    /// <summary>Largest internal key of the table; a range tombstone contributes its end sentinel.</summary>
+    public byte[]? Largest { get; private set; }
+
+    public void Add(ReadOnlySpan<byte> internalKey, ReadOnlySpan<byte> value)
+    {
+        var userKey = InternalKey.UserKey(internalKey);
+        ulong trailer = InternalKey.Trailer(internalKey);
+        ulong seq = trailer >> 8;
+        var kind = (ValueKind)(byte)trailer;
+
+        _smallest ??= internalKey.ToArray();
+        if (_lastUserKeyLength < 0 || !userKey.SequenceEqual(_lastUserKey.AsSpan(0, _lastUserKeyLength)))
+        {
+            _hashes.Add(BloomFilter.Hash(userKey));
+            if (_lastUserKey.Length < userKey.Length) _lastUserKey = new byte[Math.Max(userKey.Length, _lastUserKey.Length * 2)];
+            userKey.CopyTo(_lastUserKey);
+            _lastUserKeyLength = userKey.Length;
+        }
+        _data.Add(internalKey, value);
+        _props.NumEntries++;
+        if (kind == ValueKind.Deletion) _props.NumDeletions++;
+        _props.RawKeySize += internalKey.Length;
+        _props.RawValueSize += value.Length;
+        if (seq < _props.SmallestSequence) _props.SmallestSequence = seq;
+        if (seq > _props.LargestSequence) _props.LargestSequence = seq;
+        if (_data.CurrentSizeEstimate >= _options.BlockSize) FlushDataBlock();
+    }
+
+    /// <summary>The user key of the last point entry added (compaction splits only between user keys).</summary>
+    public ReadOnlySpan<byte> LastUserKey => _lastUserKeyLength < 0 ? default : _lastUserKey.AsSpan(0, _lastUserKeyLength);
+
+    /// <summary>Adds a range tombstone fragment; tombstones are written at <see cref="Finish"/>.</summary>
+    public void AddRangeTombstone(RangeTombstone tombstone)
+    {
+        _rangeDels.Add(tombstone);
+        if (tombstone.Sequence < _props.SmallestSequence) _props.SmallestSequence = tombstone.Sequence;
+        if (tombstone.Sequence > _props.LargestSequence) _props.LargestSequence = tombstone.Sequence;
+    }
+
+    private void FlushDataBlock()
+    {
+        if (_data.IsEmpty) return;
+        var contents = _data.Finish();
+        _props.UncompressedDataSize += contents.Length;
+        var handle = WriteBlock(contents, _options.Compression);
+        _props.DataSize += handle.Size + BlockTrailer.Size;
+        _props.NumDataBlocks++;
+        Span<byte> encoded = stackalloc byte[BlockHandle.MaxEncodedLength];
+        int n = handle.EncodeTo(encoded);
+        _index.Add(_data.LastKey, encoded[..n]);
+        _largestPoint = _data.LastKey.ToArray();
+        _data.Reset();
+    }
+
+    private BlockHandle WriteBlock(ReadOnlySpan<byte> contents, CompressionType compression)
+    {
+        var stored = BlockTrailer.MaybeCompress(contents, compression, ref _compressScratch, out byte type);
+        Span<byte> trailer = stackalloc byte[BlockTrailer.Size];
+        BlockTrailer.Write(trailer, stored, type);
+        var handle = new BlockHandle(_offset, stored.Length);
+        _file.Append(stored);
+        _file.Append(trailer);
+        _offset += stored.Length + BlockTrailer.Size;
+        return handle;
+    }
+
+    /// <summary>Writes the remaining blocks and the footer, fsyncs and closes the file.</summary>
+    public TableProperties Finish()
+    {
+        FlushDataBlock();
+        var cmp = _options.Comparator;
+
+        var filter = BloomFilter.Build(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_hashes), _options.BloomBitsPerKey);
+        var filterHandle = WriteBlock(filter, CompressionType.None);
+        _props.FilterSize = filter.Length;
+
+        var meta = new SortedDictionary<string, BlockHandle>(StringComparer.Ordinal) { ["lattice.filter"] = filterHandle };
+        byte[]? rangeLargest = null;
+        byte[]? rangeSmallest = null;
+        if (_rangeDels.Count > 0)
+        {
+            var fragments = FragmentedRangeTombstones.Build(_rangeDels, cmp);
+            var block = new BlockBuilder(1);
+            var key = new ByteWriter(64);
+            foreach (var t in fragments.AsTombstones())
+            {
+                key.Clear();
+                var span = key.GetSpan(t.Begin.Length + InternalKey.TrailerSize);
+                key.Advance(InternalKey.Encode(span, t.Begin, t.Sequence, ValueKind.RangeDeletion));
+                block.Add(key.WrittenSpan, t.End);
+                _props.NumRangeDeletions++;
+                var start = key.ToArray();
+                if (rangeSmallest is null || cmp.Compare(start, rangeSmallest) < 0) rangeSmallest = start;
+                var end = InternalKey.RangeEndSentinel(t.End);
+                if (rangeLargest is null || cmp.Compare(end, rangeLargest) > 0) rangeLargest = end;
+            }
+            if (!block.IsEmpty) meta["lattice.range_del"] = WriteBlock(block.Finish(), CompressionType.None);
+        }
+
+        Smallest = Min(cmp, _smallest, rangeSmallest);
+        Largest = Max(cmp, _largestPoint, rangeLargest);
+        _props.SmallestKey = _smallest ?? [];
+        _props.LargestKey = _largestPoint ?? [];
+        if (_props.SmallestSequence == ulong.MaxValue) _props.SmallestSequence = 0;
+        _props.CreationTimeMs = _options.CreationTimeMs;
+        _props.ColumnFamilyId = _options.ColumnFamilyId;
+        _props.Compression = _options.Compression.ToString();
+        _props.Comparator = cmp.User.Name;
+        _props.BloomBitsPerKey = _options.BloomBitsPerKey;
+
+        var indexContents = _index.Finish();
+        _props.IndexSize = indexContents.Length;
+        meta["lattice.properties"] = WriteBlock(_props.Encode(), CompressionType.None);
+
+        var metaBlock = new BlockBuilder(1);
+        Span<byte> encoded = stackalloc byte[BlockHandle.MaxEncodedLength];
+        foreach (var (name, handle) in meta)
+        {
+            int n = handle.EncodeTo(encoded);
+            metaBlock.Add(Utf8.GetBytes(name), encoded[..n]);
+        }
+        var metaHandle = WriteBlock(metaBlock.Finish(), CompressionType.None);
+        var indexHandle = WriteBlock(indexContents, _options.Compression);
+
+        Span<byte> footer = stackalloc byte[Footer.Size];
+        new Footer(metaHandle, indexHandle, Footer.CurrentFormatVersion, 0).EncodeTo(footer);
+        _file.Append(footer);
+        _offset += Footer.Size;
+        _props.FileSize = _offset;
+        _file.Sync();
+        _file.Dispose();
+        _closed = true;
+        return _props;
+    }
+
+    private static byte[]? Min(InternalKeyComparator cmp, byte[]? a, byte[]? b)
+        => a is null ? b : b is null ? a : cmp.Compare(a, b) <= 0 ? a : b;
+
+    private static byte[]? Max(InternalKeyComparator cmp, byte[]? a, byte[]? b)
+        => a is null ? b : b is null ? a : cmp.Compare(a, b) >= 0 ? a : b;
+
+    public void Dispose()
+    {
+        if (!_closed)
+        {
+            _closed = true;
+            try { _file.Dispose(); } catch (LatticeIOException) { } // abandoning: the caller deletes the file
+        }
+        if (_compressScratch.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_compressScratch);
+            _compressScratch = [];
+        }
+    }
+}

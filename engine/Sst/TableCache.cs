@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using LatticeKV.Io;
+
+namespace LatticeKV.Sst;
+
+/// <summary>
+/// Keeps up to <c>capacity</c> tables open. Lookups are lock-free: an entry carries a reference
+/// count (the cache's own reference plus one per user), so eviction never closes a table a
+/// reader is using; the last <see cref="TableLease.Dispose"/> closes it. Eviction follows
+/// CLOCK: a used entry gets a second chance before it is closed.
+/// </summary>
+internal sealed class TableCache : IDisposable
+{
+    private readonly IFileSystem _fs;
+    private readonly string _dbPath;
+    private readonly TableReaderOptions _options;
+    private readonly int _capacity;
+    private readonly ConcurrentDictionary<long, Entry> _entries = new();
+    private readonly Lock _openLock = new();
+
+    public TableCache(IFileSystem fs, string dbPath, TableReaderOptions options, int capacity)
+    {
+        _fs = fs;
+        _dbPath = dbPath;
+        _options = options;
+        _capacity = Math.Max(16, capacity);
+    }
+
+    public TableReaderOptions Options => _options;
+
+    public int OpenCount => _entries.Count;
+
+    /// <summary>Returns the open table, opening it if needed. Dispose the lease when done.</summary>
+    public TableLease Acquire(long fileNumber)
+    {
+        if (_entries.TryGetValue(fileNumber, out var entry) && entry.TryAddRef())
+        {
+            entry.Referenced = true;
+            return new TableLease(entry);
+        }
+        lock (_openLock)
+        {
+            if (_entries.TryGetValue(fileNumber, out entry) && entry.TryAddRef())
+            {
+                entry.Referenced = true;
+                return new TableLease(entry);
+            }
+            string path = FileNames.Table(_dbPath, fileNumber);
+            IRandomAccessFile file;
+            try { file = _fs.OpenRead(path); }
+            catch (FileNotFoundException ex) { throw new CorruptionException("table file referenced by the MANIFEST is missing", path, -1, ex); }
+            TableReader reader;
+            try { reader = TableReader.Open(file, fileNumber, _options); }
+            catch
+            {
+                file.Dispose();
+                throw;
+            }
+            entry = new Entry(reader); // one reference for the cache
+            entry.TryAddRef();          // one for the caller
+            entry.Referenced = true;
+            _entries[fileNumber] = entry;
+            if (_entries.Count > _capacity) EvictOne(fileNumber);
+            return new TableLease(entry);
+        }
+    }
+
+    /// <summary>Closes the table once no reader uses it (its file is being deleted).</summary>
+    public void Evict(long fileNumber)
+    {
+        if (_entries.TryRemove(fileNumber, out var entry)) entry.Release();
+    }
+
+    private void EvictOne(long keep)
+    {
+        // Two sweeps at most: the first clears reference bits, the second finds a victim.
+        for (int sweep = 0; sweep < 2; sweep++)
+        {
+            foreach (var (number, e) in _entries)
+            {
+                if (number == keep) continue;
+                if (e.Referenced)
+                {
+                    e.Referenced = false;
+                    continue;
+                }
+                Evict(number);
+                return;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var number in _entries.Keys.ToList()) Evict(number);
+    }
+
+    internal sealed class Entry(TableReader reader)
+    {
+        private int _refs = 1;
+
+        public TableReader Reader { get; } = reader;
+
+        public volatile bool Referenced;
+
+        public bool TryAddRef()
+        {
+            while (true)
+            {
+                int r = Volatile.Read(ref _refs);
+                if (r == 0) return false;
+                if (Interlocked.CompareExchange(ref _refs, r + 1, r) == r) return true;
+            }
+        }
+
+        public void Release()
+        {
+            if (Interlocked.Decrement(ref _refs) == 0) Reader.Dispose();
+        }
+    }
+}
+
+/// <summary>A counted use of an open table; dispose exactly once.</summary>
+internal readonly struct TableLease : IDisposable
+{
+    private readonly TableCache.Entry _entry;
+
+    internal TableLease(TableCache.Entry entry) => _entry = entry;
+
+    public TableReader Reader => _entry.Reader;
+
+    public void Dispose() => _entry.Release();
+}

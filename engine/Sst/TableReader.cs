@@ -1,0 +1,254 @@
+using LatticeKV.Cache;
+using LatticeKV.Coding;
+using LatticeKV.Io;
+using LatticeKV.Keys;
+
+namespace LatticeKV.Sst;
+
+/// <summary>Settings shared by every table reader of a database.</summary>
+internal sealed class TableReaderOptions(InternalKeyComparator comparator, BlockCache<Block>? blockCache, bool paranoidChecks)
+{
+    public InternalKeyComparator Comparator { get; } = comparator;
+
+    public SpanComparer KeyComparer { get; } = SpanComparer.For(comparator);
+
+    public BlockCache<Block>? BlockCache { get; } = blockCache;
+
+    /// <summary>Verify whole-file structure on open (every block checksum is always verified on read).</summary>
+    public bool ParanoidChecks { get; } = paranoidChecks;
+}
+
+/// <summary>
+/// Reads one table. Opening reads the footer, metaindex, index, filter, range-deletion and
+/// properties blocks; the index and filter stay pinned in memory for the reader's lifetime
+/// (charged to the block cache). Data blocks are read through the block cache. Thread-safe.
+/// Every structural problem throws <see cref="CorruptionException"/> naming the file.
+/// </summary>
+internal sealed class TableReader : IDisposable
+{
+    private readonly IRandomAccessFile _file;
+    private readonly TableReaderOptions _options;
+    private readonly Block _index;
+    private readonly byte[] _filter;
+    private readonly ulong _cacheId;
+    private readonly long _pinnedCharge;
+    private int _disposed;
+
+    [ThreadStatic] private static BlockIterator? t_indexIter;
+    [ThreadStatic] private static BlockIterator? t_dataIter;
+
+    private TableReader(IRandomAccessFile file, long fileNumber, TableReaderOptions options, Footer footer, Block index,
+        byte[] filter, FragmentedRangeTombstones rangeDels, TableProperties props)
+    {
+        _file = file;
+        _options = options;
+        FileNumber = fileNumber;
+        Footer = footer;
+        _index = index;
+        _filter = filter;
+        RangeTombstones = rangeDels;
+        Properties = props;
+        _cacheId = BlockCache<Block>.NewId();
+        _pinnedCharge = index.Charge + filter.Length;
+        options.BlockCache?.AddPinned(_pinnedCharge);
+    }
+
+    public long FileNumber { get; }
+
+    public string Path => _file.Path;
+
+    public Footer Footer { get; }
+
+    public TableProperties Properties { get; }
+
+    public FragmentedRangeTombstones RangeTombstones { get; }
+
+    public long FileSize => _file.Length;
+
+    public Block IndexBlock => _index;
+
+    public ReadOnlySpan<byte> Filter => _filter;
+
+    public static TableReader Open(IRandomAccessFile file, long fileNumber, TableReaderOptions options)
+    {
+        try
+        {
+            return OpenCore(file, fileNumber, options);
+        }
+        catch (CorruptionException ex) when (ex.FilePath is null)
+        {
+            throw ex.At(file.Path);
+        }
+    }
+
+    private static TableReader OpenCore(IRandomAccessFile file, long fileNumber, TableReaderOptions options)
+    {
+        long size = file.Length;
+        if (size < Footer.Size) throw new CorruptionException($"file of {size} bytes is too short to be a table", file.Path, 0);
+        Span<byte> footerBytes = stackalloc byte[Footer.Size];
+        if (file.ReadExactly(size - Footer.Size, footerBytes) != Footer.Size) throw new CorruptionException("footer truncated", file.Path, size - Footer.Size);
+        var footer = Footer.Decode(footerBytes, file.Path, size - Footer.Size);
+        if (footer.EncryptionKeyId != 0)
+            throw new CorruptionException($"table is encrypted with key id {footer.EncryptionKeyId}; this database has no key provider for it", file.Path, size - Footer.Size + 36);
+
+        var meta = ReadBlock(file, footer.MetaIndex);
+        var index = ReadBlock(file, footer.Index);
+        BlockHandle? filterHandle = null, propsHandle = null, rangeHandle = null;
+        var it = new BlockIterator(SpanComparer.Bytewise);
+        it.Reset(meta);
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            string name = Utf8.GetString(it.Key);
+            var handle = BlockHandle.Decode(it.Value);
+            switch (name)
+            {
+                case "lattice.filter": filterHandle = handle; break;
+                case "lattice.properties": propsHandle = handle; break;
+                case "lattice.range_del": rangeHandle = handle; break;
+            }
+        }
+        if (filterHandle is null || propsHandle is null) throw new CorruptionException("metaindex lacks the filter or properties block", file.Path, footer.MetaIndex.Offset);
+
+        var filter = BlockTrailer.ReadContents(file, filterHandle.Value, true, out int filterLength);
+        if (filterLength != filter.Length) filter = filter.AsSpan(0, filterLength).ToArray();
+        try { BloomFilter.Validate(filter); }
+        catch (CorruptionException ex) { throw ex.At(file.Path, filterHandle.Value.Offset); }
+
+        var props = TableProperties.Decode(ReadBlock(file, propsHandle.Value));
+        if (props.Comparator.Length > 0 && props.Comparator != options.Comparator.User.Name)
+            throw new CorruptionException($"table was written with comparator '{props.Comparator}', database uses '{options.Comparator.User.Name}'", file.Path, propsHandle.Value.Offset);
+
+        var rangeDels = FragmentedRangeTombstones.Empty;
+        if (rangeHandle is not null)
+        {
+            var block = ReadBlock(file, rangeHandle.Value);
+            var list = new List<RangeTombstone>();
+            var rit = new BlockIterator(options.KeyComparer);
+            rit.Reset(block);
+            for (rit.SeekToFirst(); rit.Valid; rit.Next())
+            {
+                if (!InternalKey.IsWellFormed(rit.Key) || InternalKey.Kind(rit.Key) != ValueKind.RangeDeletion)
+                    throw new CorruptionException("malformed range tombstone", file.Path, rangeHandle.Value.Offset);
+                list.Add(new RangeTombstone(InternalKey.UserKey(rit.Key).ToArray(), rit.Value.ToArray(), InternalKey.Sequence(rit.Key)));
+            }
+            rangeDels = FragmentedRangeTombstones.Build(list, options.Comparator);
+        }
+        return new TableReader(file, fileNumber, options, footer, index, filter, rangeDels, props);
+    }
+
+    private static Block ReadBlock(IRandomAccessFile file, BlockHandle handle)
+    {
+        var data = BlockTrailer.ReadContents(file, handle, true, out int length);
+        try { return new Block(data, length); }
+        catch (CorruptionException ex) { throw ex.At(file.Path, handle.Offset); }
+    }
+
+    /// <summary>False when the bloom filter proves <paramref name="userKey"/> is absent.</summary>
+    public bool MayContain(ReadOnlySpan<byte> userKey) => BloomFilter.MayContain(_filter, BloomFilter.Hash(userKey));
+
+    /// <summary>Reads a data block through the block cache.</summary>
+    public Block GetDataBlock(BlockHandle handle, bool fillCache)
+    {
+        var cache = _options.BlockCache;
+        var block = cache?.Lookup(_cacheId, handle.Offset);
+        if (block is not null) return block;
+        block = ReadBlock(_file, handle);
+        if (fillCache) cache?.Insert(_cacheId, handle.Offset, block, block.Charge);
+        return block;
+    }
+
+    /// <summary>
+    /// Finds the first entry at or after <paramref name="lookupKey"/> (user key + snapshot
+    /// trailer). Returns true when that entry has the same user key: the newest version this
+    /// table holds that the snapshot may see. The value lies in <paramref name="block"/>.
+    /// Allocates nothing when the block is cached.
+    /// </summary>
+    public bool Get(ReadOnlySpan<byte> lookupKey, bool fillCache, out ulong trailer, out Block? block, out int valueOffset, out int valueLength)
+    {
+        trailer = 0;
+        block = null;
+        valueOffset = valueLength = 0;
+        var userKey = InternalKey.UserKey(lookupKey);
+        if (!MayContain(userKey)) return false;
+        try
+        {
+            var indexIter = t_indexIter;
+            if (indexIter is null || !indexIter.UsesComparer(_options.KeyComparer)) t_indexIter = indexIter = new BlockIterator(_options.KeyComparer);
+            var dataIter = t_dataIter;
+            if (dataIter is null || !dataIter.UsesComparer(_options.KeyComparer)) t_dataIter = dataIter = new BlockIterator(_options.KeyComparer);
+
+            indexIter.Reset(_index);
+            indexIter.Seek(lookupKey);
+            // Versions of one user key may straddle blocks; the loop moves on when a block ends first.
+            while (indexIter.Valid)
+            {
+                var handle = BlockHandle.Decode(indexIter.Value);
+                var data = GetDataBlock(handle, fillCache);
+                dataIter.Reset(data);
+                dataIter.Seek(lookupKey);
+                if (dataIter.Valid)
+                {
+                    var key = dataIter.Key;
+                    if (!InternalKey.IsWellFormed(key)) throw new CorruptionException("malformed internal key", _file.Path, handle.Offset);
+                    if (_options.Comparator.CompareUser(InternalKey.UserKey(key), userKey) != 0) return false;
+                    trailer = InternalKey.Trailer(key);
+                    block = data;
+                    valueOffset = dataIter.ValueOffset;
+                    valueLength = dataIter.ValueLength;
+                    return true;
+                }
+                indexIter.Next();
+            }
+            return false;
+        }
+        catch (CorruptionException ex) when (ex.FilePath is null)
+        {
+            throw ex.At(_file.Path);
+        }
+    }
+
+    public InternalIterator NewIterator(bool fillCache) => new TableIterator(this, _options.KeyComparer, fillCache);
+
+    /// <summary>Approximate file offset where <paramref name="internalKey"/> would be (for size estimates).</summary>
+    public long ApproximateOffsetOf(ReadOnlySpan<byte> internalKey)
+    {
+        var it = new BlockIterator(_options.KeyComparer);
+        it.Reset(_index);
+        it.Seek(internalKey);
+        if (it.Valid) return BlockHandle.Decode(it.Value).Offset;
+        return Footer.MetaIndex.Offset;
+    }
+
+    /// <summary>Reads every data block, verifying checksums and entry order. Returns the number of entries.</summary>
+    public long VerifyAll()
+    {
+        long entries = 0;
+        var indexIter = new BlockIterator(_options.KeyComparer);
+        indexIter.Reset(_index);
+        var dataIter = new BlockIterator(_options.KeyComparer);
+        byte[]? previous = null;
+        for (indexIter.SeekToFirst(); indexIter.Valid; indexIter.Next())
+        {
+            var handle = BlockHandle.Decode(indexIter.Value);
+            dataIter.Reset(ReadBlock(_file, handle));
+            for (dataIter.SeekToFirst(); dataIter.Valid; dataIter.Next())
+            {
+                if (!InternalKey.IsWellFormed(dataIter.Key)) throw new CorruptionException("malformed internal key", _file.Path, handle.Offset);
+                if (previous is not null && _options.Comparator.Compare(previous, dataIter.Key) >= 0)
+                    throw new CorruptionException("keys out of order", _file.Path, handle.Offset);
+                previous = dataIter.Key.ToArray();
+                entries++;
+            }
+        }
+        if (entries != Properties.NumEntries)
+            throw new CorruptionException($"table holds {entries} entries but its properties say {Properties.NumEntries}", _file.Path);
+        return entries;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _options.BlockCache?.AddPinned(-_pinnedCharge);
+        _file.Dispose();
+    }
+}

@@ -1,0 +1,200 @@
+using System.Buffers.Binary;
+using LatticeKV.Coding;
+using LatticeKV.Io;
+
+namespace LatticeKV.Wal;
+
+/// <summary>An anomaly the reader skipped over: where it was, how much was dropped, and why.</summary>
+/// <param name="Offset">File offset of the first byte dropped.</param>
+/// <param name="BytesDropped">How many bytes of the file were not returned.</param>
+/// <param name="Reason">Human-readable cause.</param>
+/// <param name="IsTruncatedTail">True when the file simply ends inside a record (a torn write).</param>
+internal readonly record struct LogIssue(long Offset, long BytesDropped, string Reason, bool IsTruncatedTail);
+
+/// <summary>
+/// Reads logical records written by <see cref="LogWriter"/>. It never throws for bad data:
+/// damaged regions are skipped and reported in <see cref="Issues"/> (in file order) so that
+/// the caller applies its own policy (WAL recovery modes, strict MANIFEST reading).
+/// A returned record span is valid until the next call.
+/// </summary>
+internal sealed class LogReader
+{
+    private readonly IRandomAccessFile _file;
+    private readonly long _fileLength;
+    private readonly byte[] _block = new byte[LogFormat.BlockSize];
+    private readonly ByteWriter _scratch = new(LogFormat.BlockSize);
+    private readonly List<LogIssue> _issues = [];
+    private long _blockStart;      // file offset of _block[0]
+    private int _blockLength;      // valid bytes in _block
+    private int _pos;              // read position inside _block
+    private bool _eof;
+
+    public LogReader(IRandomAccessFile file)
+    {
+        _file = file;
+        _fileLength = file.Length;
+        _blockStart = -LogFormat.BlockSize;
+    }
+
+    public string Path => _file.Path;
+
+    public IReadOnlyList<LogIssue> Issues => _issues;
+
+    /// <summary>File offset just past the last record returned: where a clean log would end.</summary>
+    public long LastRecordEnd { get; private set; }
+
+    /// <summary>Reads the next logical record; false at end of file.</summary>
+    public bool ReadRecord(out ReadOnlySpan<byte> record, out long recordOffset)
+    {
+        bool inFragment = false;
+        long fragmentStart = 0;
+        _scratch.Clear();
+        while (true)
+        {
+            var kind = ReadPhysical(out var payload, out long physicalOffset);
+            switch (kind)
+            {
+                case PhysicalResult.Full:
+                    if (inFragment) ReportPartial(fragmentStart, physicalOffset, "record without LAST fragment");
+                    record = payload;
+                    recordOffset = physicalOffset;
+                    LastRecordEnd = physicalOffset + LogFormat.HeaderSize + payload.Length;
+                    return true;
+                case PhysicalResult.First:
+                    if (inFragment) ReportPartial(fragmentStart, physicalOffset, "record without LAST fragment");
+                    _scratch.Clear();
+                    _scratch.Write(payload);
+                    inFragment = true;
+                    fragmentStart = physicalOffset;
+                    break;
+                case PhysicalResult.Middle:
+                    if (!inFragment)
+                        _issues.Add(new(physicalOffset, LogFormat.HeaderSize + payload.Length, "MIDDLE fragment without FIRST", false));
+                    else
+                        _scratch.Write(payload);
+                    break;
+                case PhysicalResult.Last:
+                    if (!inFragment)
+                    {
+                        _issues.Add(new(physicalOffset, LogFormat.HeaderSize + payload.Length, "LAST fragment without FIRST", false));
+                        break;
+                    }
+                    _scratch.Write(payload);
+                    record = _scratch.WrittenSpan;
+                    recordOffset = fragmentStart;
+                    LastRecordEnd = physicalOffset + LogFormat.HeaderSize + payload.Length;
+                    return true;
+                case PhysicalResult.Bad:
+                    if (inFragment)
+                    {
+                        ReportPartial(fragmentStart, physicalOffset, "fragmented record interrupted by a damaged fragment");
+                        inFragment = false;
+                        _scratch.Clear();
+                    }
+                    break;
+                case PhysicalResult.Eof:
+                    if (inFragment)
+                        _issues.Add(new(fragmentStart, _fileLength - fragmentStart, "file ends inside a fragmented record", true));
+                    record = default;
+                    recordOffset = _fileLength;
+                    return false;
+            }
+        }
+    }
+
+    private void ReportPartial(long start, long end, string reason) => _issues.Add(new(start, end - start, reason, false));
+
+    private enum PhysicalResult { Full, First, Middle, Last, Bad, Eof }
+
+    private PhysicalResult ReadPhysical(out ReadOnlySpan<byte> payload, out long offset)
+    {
+        payload = default;
+        while (true)
+        {
+            offset = _blockStart + _pos;
+            if (_blockLength - _pos < LogFormat.HeaderSize)
+            {
+                if (!_eof && _blockLength - _pos > 0 && _blockLength == LogFormat.BlockSize)
+                {
+                    // Trailer of a full block: must be zero padding written by the writer.
+                    if (_block.AsSpan(_pos, _blockLength - _pos).ContainsAnyExcept((byte)0))
+                        _issues.Add(new(offset, _blockLength - _pos, "non-zero block trailer", false));
+                }
+                else if (_eof)
+                {
+                    if (_blockLength - _pos > 0)
+                    {
+                        // A header cut short by end of file: a torn write unless it is zero fill.
+                        _issues.Add(new(offset, _blockLength - _pos, "file ends inside a record header", true));
+                        _pos = _blockLength;
+                    }
+                    return PhysicalResult.Eof;
+                }
+                if (!ReadNextBlock()) continue;
+                continue;
+            }
+
+            var header = _block.AsSpan(_pos, LogFormat.HeaderSize);
+            uint expected = Crc32C.Unmask(BinaryPrimitives.ReadUInt32LittleEndian(header));
+            int length = BinaryPrimitives.ReadUInt16LittleEndian(header[4..]);
+            byte type = header[6];
+
+            if (LogFormat.HeaderSize + length > _blockLength - _pos)
+            {
+                long dropped = _blockLength - _pos;
+                bool truncated = _eof && _blockStart + _blockLength == _fileLength && _blockLength < LogFormat.BlockSize
+                    && _pos + LogFormat.HeaderSize + length <= LogFormat.BlockSize;
+                _issues.Add(new(offset, dropped, truncated ? "file ends inside a record" : "record length exceeds block", truncated));
+                _pos = _blockLength;
+                if (truncated) return PhysicalResult.Eof;
+                return PhysicalResult.Bad;
+            }
+
+            var body = _block.AsSpan(_pos + LogFormat.HeaderSize, length);
+            if (type == (byte)LogRecordType.Zero || type > (byte)LogRecordType.Last)
+            {
+                long dropped = _blockLength - _pos;
+                bool zeros = type == 0 && length == 0 && expected == Crc32C.Unmask(0);
+                _issues.Add(new(offset, dropped, zeros ? "zero-filled region" : $"unknown record type {type}", false));
+                _pos = _blockLength;
+                return PhysicalResult.Bad;
+            }
+            uint actual = Crc32C.Extend(LogWriter.TypeCrc((LogRecordType)type), body);
+            if (actual != expected)
+            {
+                // The length may be the damaged field, so nothing else in this block can be trusted.
+                long dropped = _blockLength - _pos;
+                _issues.Add(new(offset, dropped, "checksum mismatch", false));
+                _pos = _blockLength;
+                return PhysicalResult.Bad;
+            }
+
+            _pos += LogFormat.HeaderSize + length;
+            payload = body;
+            return type switch
+            {
+                (byte)LogRecordType.Full => PhysicalResult.Full,
+                (byte)LogRecordType.First => PhysicalResult.First,
+                (byte)LogRecordType.Middle => PhysicalResult.Middle,
+                _ => PhysicalResult.Last,
+            };
+        }
+    }
+
+    /// <summary>Loads the next block; returns false (and sets EOF) when the file is exhausted.</summary>
+    private bool ReadNextBlock()
+    {
+        _blockStart += LogFormat.BlockSize;
+        _pos = 0;
+        if (_blockStart >= _fileLength)
+        {
+            _blockLength = 0;
+            _eof = true;
+            return false;
+        }
+        int want = (int)Math.Min(LogFormat.BlockSize, _fileLength - _blockStart);
+        _blockLength = _file.ReadExactly(_blockStart, _block.AsSpan(0, want));
+        if (_blockLength < LogFormat.BlockSize) _eof = true;
+        return true;
+    }
+}

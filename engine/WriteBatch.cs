@@ -1,0 +1,148 @@
+using System.Buffers.Binary;
+using LatticeKV.Coding;
+using LatticeKV.Keys;
+
+namespace LatticeKV;
+
+/// <summary>
+/// A group of puts and deletes, possibly across column families, applied atomically by
+/// <see cref="LatticeDb.Write"/>: after a crash either every operation of the batch is present
+/// or none is. Operations apply in the order added (a later put of a key wins). Not
+/// thread-safe; reusable after <see cref="Clear"/>.
+/// </summary>
+/// <example>
+/// <code>
+/// var batch = new WriteBatch();
+/// batch.Put("account/alice"u8, "90"u8);
+/// batch.Put("account/bob"u8, "110"u8);
+/// db.Write(batch, new WriteOptions { Sync = true });
+/// </code>
+/// </example>
+public sealed class WriteBatch
+{
+    /// <summary>Largest key accepted: 64 KiB.</summary>
+    public const int MaxKeySize = 64 * 1024;
+
+    /// <summary>Largest value accepted: 64 MiB.</summary>
+    public const int MaxValueSize = 64 * 1024 * 1024;
+
+    /// <summary>Largest encoded batch accepted: 1 GiB.</summary>
+    public const int MaxBatchSize = 1024 * 1024 * 1024;
+
+    internal const int HeaderSize = 20;
+    internal const byte ColumnFamilyFlag = 0x80;
+
+    private readonly ByteWriter _rep = new(64);
+    private readonly List<uint> _columnFamilies = [];
+    private int _count;
+
+    /// <summary>Creates an empty batch.</summary>
+    public WriteBatch() => ResetHeader();
+
+    /// <summary>Number of operations in the batch.</summary>
+    public int Count => _count;
+
+    /// <summary>Size in bytes of the batch's encoded form (what the write-ahead log stores).</summary>
+    public long DataSize => _rep.Length;
+
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> in the default column family.</summary>
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Add(ValueKind.Value, 0, key, value, true);
+
+    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> in a column family.</summary>
+    public void Put(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+        => Add(ValueKind.Value, IdOf(columnFamily), key, value, true);
+
+    /// <summary>Removes <paramref name="key"/> from the default column family (no error if absent).</summary>
+    public void Delete(ReadOnlySpan<byte> key) => Add(ValueKind.Deletion, 0, key, default, false);
+
+    /// <summary>Removes <paramref name="key"/> from a column family (no error if absent).</summary>
+    public void Delete(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key) => Add(ValueKind.Deletion, IdOf(columnFamily), key, default, false);
+
+    /// <summary>Removes every key in [<paramref name="begin"/>, <paramref name="end"/>) of the default column family.</summary>
+    public void DeleteRange(ReadOnlySpan<byte> begin, ReadOnlySpan<byte> end) => AddRange(0, begin, end);
+
+    /// <summary>Removes every key in [<paramref name="begin"/>, <paramref name="end"/>) of a column family.</summary>
+    public void DeleteRange(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> begin, ReadOnlySpan<byte> end)
+        => AddRange(IdOf(columnFamily), begin, end);
+
+    /// <summary>Removes every operation.</summary>
+    public void Clear()
+    {
+        _rep.Clear();
+        _columnFamilies.Clear();
+        _count = 0;
+        ResetHeader();
+    }
+
+    internal ReadOnlySpan<byte> Rep => _rep.WrittenSpan;
+
+    internal IReadOnlyList<uint> ColumnFamilyIds => _columnFamilies;
+
+    internal bool HasRangeDeletions { get; private set; }
+
+    /// <summary>Stamps the sequence number of the first operation and the commit time into the header.</summary>
+    internal void SetHeader(ulong sequence, long commitTimeMs)
+    {
+        var span = _rep.WrittenSpanMutable;
+        BinaryPrimitives.WriteUInt64LittleEndian(span, sequence);
+        BinaryPrimitives.WriteInt64LittleEndian(span[12..], commitTimeMs);
+    }
+
+    /// <summary>Appends another batch's operations (group commit merges followers into the leader's batch).</summary>
+    internal void Append(WriteBatch other)
+    {
+        _rep.Write(other.Rep[HeaderSize..]);
+        _count += other._count;
+        BinaryPrimitives.WriteUInt32LittleEndian(_rep.WrittenSpanMutable[8..], (uint)_count);
+        foreach (uint id in other._columnFamilies) NoteColumnFamily(id);
+        HasRangeDeletions |= other.HasRangeDeletions;
+    }
+
+    private static uint IdOf(ColumnFamilyHandle columnFamily)
+    {
+        ArgumentNullException.ThrowIfNull(columnFamily);
+        return columnFamily.Id;
+    }
+
+    private void ResetHeader()
+    {
+        _rep.GetSpan(HeaderSize)[..HeaderSize].Clear();
+        _rep.Advance(HeaderSize);
+        HasRangeDeletions = false;
+    }
+
+    private void AddRange(uint cf, ReadOnlySpan<byte> begin, ReadOnlySpan<byte> end)
+    {
+        ValidateKey(begin, nameof(begin));
+        ValidateKey(end, nameof(end));
+        Add(ValueKind.RangeDeletion, cf, begin, end, true);
+        HasRangeDeletions = true;
+    }
+
+    private void Add(ValueKind kind, uint cf, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool hasValue)
+    {
+        ValidateKey(key, nameof(key));
+        if (kind == ValueKind.Value && value.Length > MaxValueSize)
+            throw new InvalidArgumentException($"Value of {value.Length} bytes exceeds the limit of {MaxValueSize} bytes.", nameof(value));
+        long size = (long)_rep.Length + 1 + Varint.MaxLength32 + 2 * Varint.MaxLength32 + key.Length + value.Length;
+        if (size > MaxBatchSize) throw new InvalidArgumentException($"Write batch would exceed {MaxBatchSize} bytes.", nameof(value));
+        _rep.WriteByte((byte)((byte)kind | (cf != 0 ? ColumnFamilyFlag : 0)));
+        if (cf != 0) _rep.WriteVarint(cf);
+        _rep.WriteLengthPrefixed(key);
+        if (hasValue) _rep.WriteLengthPrefixed(value);
+        _count++;
+        BinaryPrimitives.WriteUInt32LittleEndian(_rep.WrittenSpanMutable[8..], (uint)_count);
+        NoteColumnFamily(cf);
+    }
+
+    private void NoteColumnFamily(uint cf)
+    {
+        if (!_columnFamilies.Contains(cf)) _columnFamilies.Add(cf);
+    }
+
+    internal static void ValidateKey(ReadOnlySpan<byte> key, string name)
+    {
+        if (key.IsEmpty) throw new InvalidArgumentException("Keys must not be empty.", name);
+        if (key.Length > MaxKeySize) throw new InvalidArgumentException($"Key of {key.Length} bytes exceeds the limit of {MaxKeySize} bytes.", name);
+    }
+}
