@@ -37,13 +37,15 @@ public sealed partial class LatticeDb
     /// </summary>
     private JobContext NewJobContext(List<long> allocated) => new(_fs, _path, _tableCache, () =>
     {
-        long n = _versions.NewFileNumber();
+        // Allocated and registered in one step: a purge sees the number either as pending or
+        // as at or above its horizon, never as an unclaimed old number.
         lock (_mutex)
         {
+            long n = _versions.NewFileNumber();
             _pendingOutputs.Add(n);
             allocated.Add(n);
+            return n;
         }
-        return n;
     }, _cmp);
 
     private void ReleaseOutputs(List<long> allocated)
@@ -175,6 +177,8 @@ public sealed partial class LatticeDb
         try
         {
             output = FlushJob.Run(NewJobContext(allocated), mems, snapshots, cfd.Policy, cfd.BuilderOptions with { CreationTimeMs = NowMs() }, stats, cancel);
+            // The MANIFEST must never name a file whose directory entry could vanish in a power loss.
+            if (output is not null) _fs.SyncDirectory(_path);
             var edits = new List<VersionEdit>();
             var edit = new VersionEdit { ColumnFamilyId = cfd.Id };
             if (output is not null) edit.AddFile(0, output);
@@ -292,6 +296,7 @@ public sealed partial class LatticeDb
         try
         {
             (edit, var stats) = CompactionJob.Run(NewJobContext(allocated), c, snapshots, cfd.Policy, cfd.BuilderOptions with { CreationTimeMs = NowMs() }, cancel);
+            if (!c.IsTrivialMove && edit.NewFiles.Count > 0) _fs.SyncDirectory(_path);
             _versions.LogAndApply([edit], () =>
             {
                 c.MarkBeingCompacted(false);
@@ -417,7 +422,8 @@ public sealed partial class LatticeDb
                 DbFileKind.Log => number >= minLog || number == currentLog,
                 DbFileKind.Table => live.Contains(number),
                 DbFileKind.Manifest => number >= manifest,
-                DbFileKind.Options => true,
+                // Temporary files belong to a CURRENT update in flight; open cleans up leftovers.
+                DbFileKind.Options or DbFileKind.Temp => true,
                 _ => false,
             };
             if (!keep) doomed.Add((System.IO.Path.Combine(_path, name), kind, number));

@@ -176,10 +176,13 @@ public sealed partial class LatticeDb
         {
             var issue = reader.Issues[issuesSeen];
             _stats.RecordWalRecordsDropped(reader.Issues.Count - issuesSeen);
+            var midLog = reader.Issues.Skip(issuesSeen).FirstOrDefault(i => i.IntactRecordFollows);
             switch (mode)
             {
                 case WalRecoveryMode.AbsoluteConsistency:
                     throw new CorruptionException($"write-ahead log ends with damage: {issue.Reason}", path, issue.Offset);
+                case WalRecoveryMode.TolerateCorruptedTailRecords when midLog.Reason is not null:
+                    throw new CorruptionException($"write-ahead log damaged before intact records: {midLog.Reason}", path, midLog.Offset);
                 case WalRecoveryMode.PointInTimeRecovery:
                     return false;
             }

@@ -24,6 +24,12 @@ public sealed partial class LatticeDb
     // Sizes of WAL files not yet deleted, by number. Guarded by _mutex.
     private readonly SortedDictionary<long, long> _walSizes = [];
 
+    /// <summary>Writers queued for the WAL, the leader included (for tests of group commit).</summary>
+    internal int QueuedWriters
+    {
+        get { lock (_writeLock) return _writers.Count; }
+    }
+
     private void WriteCore(WriteBatch batch, WriteOptions options)
     {
         ThrowIfClosed();

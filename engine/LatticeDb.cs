@@ -293,6 +293,27 @@ public sealed partial class LatticeDb : IDisposable
     }
 
     /// <summary>
+    /// Waits until background flushes and compactions have caught up: no memtable is waiting
+    /// for flush and no level exceeds its size target. Useful before measuring the shape of the
+    /// tree or its size. Throws <see cref="BackgroundErrorException"/> if background work failed.
+    /// </summary>
+    public void WaitForCompactions()
+    {
+        ThrowIfClosed();
+        lock (_mutex)
+        {
+            while (true)
+            {
+                ThrowIfClosed();
+                if (_backgroundError is { } err) throw new BackgroundErrorException("Background work failed: " + err.Message, err);
+                bool busy = _runningJobs > 0 || _columnFamilies.Values.Any(c => !c.Dropped && (c.Imm.Count > 0 || _picker.NeedsCompaction(c.State.Current)));
+                if (!busy) return;
+                Monitor.Wait(_mutex);
+            }
+        }
+    }
+
+    /// <summary>
     /// Closes the database: waits for in-flight writes, stops background work (interrupting a
     /// running compaction, whose partial output is discarded), syncs the write-ahead log and
     /// releases the directory lock. Unflushed memtables are recovered from the log on the next open.

@@ -16,6 +16,9 @@ internal sealed class MemFileSystem : IFileSystem
     private readonly HashSet<string> _directories = new(StringComparer.Ordinal);
     private readonly HashSet<string> _locks = new(StringComparer.Ordinal);
 
+    /// <summary>Test hook run before every fsync of a file (outside the file system's lock).</summary>
+    public Action<string>? BeforeSync { get; set; }
+
     /// <summary>Total bytes ever handed to the OS through this file system (for write-amplification tests).</summary>
     public long BytesWritten { get; private set; }
 
@@ -216,6 +219,7 @@ internal sealed class MemFileSystem : IFileSystem
         public void Sync()
         {
             Flush();
+            fs.BeforeSync?.Invoke(path);
             lock (fs._lock) node.SyncedLength = node.Length;
         }
 

@@ -194,7 +194,10 @@ internal sealed class VersionSet : IDisposable
                 }
             }
             // Damage after the last good record is a MANIFEST write cut short by a crash: that
-            // edit was never acknowledged, so the state before it is the consistent one.
+            // edit was never acknowledged, so the state before it is the consistent one. Damage
+            // with an intact record after it is not a cut-short write.
+            var midFile = reader.Issues.Skip(issuesSeen).FirstOrDefault(i => i.IntactRecordFollows);
+            if (midFile.Reason is not null) throw new CorruptionException($"MANIFEST damaged: {midFile.Reason}", path, midFile.Offset);
         }
         if (comparator is null) throw new CorruptionException("MANIFEST names no comparator", path);
         if (comparator != _cmp.User.Name)

@@ -9,7 +9,9 @@ namespace LatticeKV.Wal;
 /// <param name="BytesDropped">How many bytes of the file were not returned.</param>
 /// <param name="Reason">Human-readable cause.</param>
 /// <param name="IsTruncatedTail">True when the file simply ends inside a record (a torn write).</param>
-internal readonly record struct LogIssue(long Offset, long BytesDropped, string Reason, bool IsTruncatedTail);
+/// <param name="IntactRecordFollows">True when an intact record lies after the damage in the same block:
+/// the damage cannot be a torn tail even if nothing after this block survives.</param>
+internal readonly record struct LogIssue(long Offset, long BytesDropped, string Reason, bool IsTruncatedTail, bool IntactRecordFollows = false);
 
 /// <summary>
 /// Reads logical records written by <see cref="LogWriter"/>. It never throws for bad data:
@@ -144,7 +146,8 @@ internal sealed class LogReader
                 long dropped = _blockLength - _pos;
                 bool truncated = _eof && _blockStart + _blockLength == _fileLength && _blockLength < LogFormat.BlockSize
                     && _pos + LogFormat.HeaderSize + length <= LogFormat.BlockSize;
-                _issues.Add(new(offset, dropped, truncated ? "file ends inside a record" : "record length exceeds block", truncated));
+                _issues.Add(new(offset, dropped, truncated ? "file ends inside a record" : "record length exceeds block", truncated,
+                    !truncated && IntactRecordAfter(_pos + 1)));
                 _pos = _blockLength;
                 if (truncated) return PhysicalResult.Eof;
                 return PhysicalResult.Bad;
@@ -155,7 +158,7 @@ internal sealed class LogReader
             {
                 long dropped = _blockLength - _pos;
                 bool zeros = type == 0 && length == 0 && expected == Crc32C.Unmask(0);
-                _issues.Add(new(offset, dropped, zeros ? "zero-filled region" : $"unknown record type {type}", false));
+                _issues.Add(new(offset, dropped, zeros ? "zero-filled region" : $"unknown record type {type}", false, IntactRecordAfter(_pos + 1)));
                 _pos = _blockLength;
                 return PhysicalResult.Bad;
             }
@@ -164,7 +167,7 @@ internal sealed class LogReader
             {
                 // The length may be the damaged field, so nothing else in this block can be trusted.
                 long dropped = _blockLength - _pos;
-                _issues.Add(new(offset, dropped, "checksum mismatch", false));
+                _issues.Add(new(offset, dropped, "checksum mismatch", false, IntactRecordAfter(_pos + 1)));
                 _pos = _blockLength;
                 return PhysicalResult.Bad;
             }
@@ -179,6 +182,25 @@ internal sealed class LogReader
                 _ => PhysicalResult.Last,
             };
         }
+    }
+
+    /// <summary>
+    /// Looks for any intact physical record starting at or after <paramref name="from"/> in the
+    /// current block. Only run after damage, to tell a torn tail from damage in the middle.
+    /// </summary>
+    private bool IntactRecordAfter(int from)
+    {
+        var block = _block.AsSpan(0, _blockLength);
+        for (int off = from; off + LogFormat.HeaderSize <= block.Length; off++)
+        {
+            byte type = block[off + 6];
+            if (type is < (byte)LogRecordType.Full or > (byte)LogRecordType.Last) continue;
+            int length = BinaryPrimitives.ReadUInt16LittleEndian(block[(off + 4)..]);
+            if (off + LogFormat.HeaderSize + length > block.Length) continue;
+            uint expected = Crc32C.Unmask(BinaryPrimitives.ReadUInt32LittleEndian(block[off..]));
+            if (Crc32C.Extend(LogWriter.TypeCrc((LogRecordType)type), block.Slice(off + LogFormat.HeaderSize, length)) == expected) return true;
+        }
+        return false;
     }
 
     /// <summary>Loads the next block; returns false (and sets EOF) when the file is exhausted.</summary>

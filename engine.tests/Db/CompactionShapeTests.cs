@@ -1,0 +1,111 @@
+using System.Globalization;
+using LatticeKV.Tests.Support;
+using Xunit.Abstractions;
+using static LatticeKV.Tests.Support.TestDb;
+
+namespace LatticeKV.Tests.Db;
+
+public class CompactionShapeTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Writes_TenTimesTheWriteBuffer_MemoryBoundedAndLevelsWithinTargets()
+    {
+        using var dir = new TempDir();
+        const long writeBuffer = 256 * 1024;
+        var options = new DbOptions
+        {
+            WriteBufferSize = writeBuffer,
+            MaxWriteBufferNumber = 2,
+            MaxBytesForLevelBase = 512 * 1024,
+            MaxBytesForLevelMultiplier = 4,
+            TargetFileSizeBase = 128 * 1024,
+            Level0FileNumCompactionTrigger = 2,
+        };
+        using var db = LatticeDb.Open(dir.Path, options);
+        var rnd = new Random(TestSeed.Get(9));
+        var value = new byte[100];
+        long written = 0, maxMem = 0;
+        int i = 0;
+        while (written < 10 * writeBuffer * 4) // 40 memtables' worth of user data
+        {
+            rnd.NextBytes(value.AsSpan(50));
+            db.Put(B($"key{rnd.Next(200_000):D7}"), value);
+            written += 110;
+            if (++i % 500 == 0) maxMem = Math.Max(maxMem, Long(db.GetProperty("lattice.cur-size-all-mem-tables")));
+        }
+        db.WaitForCompactions();
+        output.WriteLine(db.GetProperty("lattice.levelstats"));
+        output.WriteLine($"max memtable memory {maxMem}, written {written}");
+        // Memtables: the active one may overshoot by one arena chunk before it switches.
+        Assert.True(maxMem <= writeBuffer * options.MaxWriteBufferNumber + writeBuffer / 8, $"memtables reached {maxMem} bytes");
+        Assert.True(Long(db.GetProperty("lattice.num-files-at-level0")) < options.Level0FileNumCompactionTrigger);
+        int deepest = Enumerable.Range(0, 7).Last(l => Long(db.GetProperty($"lattice.num-files-at-level{l}")) > 0);
+        Assert.True(deepest >= 2, "data should have reached level 2");
+        for (int level = 1; level < deepest; level++)
+        {
+            long target = (long)(options.MaxBytesForLevelBase * Math.Pow(options.MaxBytesForLevelMultiplier, level - 1));
+            long actual = Long(db.GetProperty($"lattice.level-bytes-at-level{level}"));
+            Assert.True(actual <= target, $"level {level} holds {actual} bytes, target {target}");
+        }
+    }
+
+    [Fact]
+    public void CompactRange_WholeKeySpace_LeavesOneLevelAndDropsObsoleteData()
+    {
+        using var dir = new TempDir();
+        using var db = LatticeDb.Open(dir.Path, new DbOptions { WriteBufferSize = 64 * 1024, MaxBytesForLevelBase = 256 * 1024, TargetFileSizeBase = 64 * 1024 });
+        var value = new byte[100];
+        for (int round = 0; round < 5; round++)
+            for (int k = 0; k < 4000; k++) db.Put(B($"k{k:D5}"), value);
+        for (int k = 0; k < 4000; k += 2) db.Delete(B($"k{k:D5}"));
+        db.CompactRange();
+        var levels = Enumerable.Range(0, 7).Where(l => Long(db.GetProperty($"lattice.num-files-at-level{l}")) > 0).ToList();
+        Assert.Single(levels);
+        long size = Long(db.GetProperty("lattice.total-sst-files-size"));
+        Assert.True(size < 2000 * 120, $"{size} bytes remain for 2000 live keys");
+        Assert.Equal("2000", db.GetProperty("lattice.estimate-num-keys"));
+    }
+
+    private static long Long(string? s) => long.Parse(s!, CultureInfo.InvariantCulture);
+}
+
+public class ComparatorTests
+{
+    private sealed class ReverseComparator : KeyComparator
+    {
+        public override string Name => "test.reverse";
+
+        public override int Compare(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) => b.SequenceCompareTo(a);
+    }
+
+    [Fact]
+    public void CustomComparator_OrdersIterationAndSurvivesFlushAndReopen()
+    {
+        using var dir = new TempDir();
+        var options = new DbOptions { Comparator = new ReverseComparator(), WriteBufferSize = 8 * 1024 };
+        using (var db = LatticeDb.Open(dir.Path, options))
+        {
+            for (int i = 0; i < 500; i++) db.Put(B($"k{i:D3}"), B("v"));
+            db.CompactRange();
+        }
+        using (var db = LatticeDb.Open(dir.Path, options))
+        {
+            using var it = db.NewIterator();
+            it.SeekToFirst();
+            Assert.Equal("k499", S(it.Key.ToArray()));
+            it.Seek(B("k250"));
+            Assert.Equal("k250", S(it.Key.ToArray()));
+            it.Next();
+            Assert.Equal("k249", S(it.Key.ToArray()));
+        }
+    }
+
+    [Fact]
+    public void Open_WithDifferentComparator_ThrowsInvalidArgument()
+    {
+        using var dir = new TempDir();
+        LatticeDb.Open(dir.Path, new DbOptions { Comparator = new ReverseComparator() }).Dispose();
+        var ex = Assert.Throws<InvalidArgumentException>(() => LatticeDb.Open(dir.Path));
+        Assert.Contains("test.reverse", ex.Message, StringComparison.Ordinal);
+    }
+}

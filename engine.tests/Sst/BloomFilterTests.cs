@@ -1,0 +1,41 @@
+using System.Text;
+using LatticeKV.Sst;
+using Xunit.Abstractions;
+
+namespace LatticeKV.Tests.Sst;
+
+public class BloomFilterTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void MayContain_AddedKeys_NeverFalseNegative()
+    {
+        var keys = Enumerable.Range(0, 50_000).Select(i => Encoding.UTF8.GetBytes($"present-{i}")).ToList();
+        var filter = BloomFilter.Build(keys.Select(k => BloomFilter.Hash(k)).ToArray(), 10);
+        Assert.All(keys, k => Assert.True(BloomFilter.MayContain(filter, BloomFilter.Hash(k))));
+    }
+
+    [Fact]
+    public void MayContain_MillionAbsentKeysAt10BitsPerKey_FalsePositiveRateAtMost1Point2Percent()
+    {
+        var present = Enumerable.Range(0, 1_000_000).Select(i => BloomFilter.Hash(Encoding.UTF8.GetBytes($"user/{i:D9}"))).ToArray();
+        var filter = BloomFilter.Build(present, 10);
+        int falsePositives = 0;
+        const int absent = 1_000_000;
+        for (int i = 0; i < absent; i++)
+            if (BloomFilter.MayContain(filter, BloomFilter.Hash(Encoding.UTF8.GetBytes($"miss/{i:D9}")))) falsePositives++;
+        double rate = (double)falsePositives / absent;
+        output.WriteLine($"false positives: {falsePositives} of {absent} = {rate:P3}; filter {filter.Length} bytes for {present.Length} keys");
+        Assert.True(rate <= 0.012, $"false-positive rate {rate:P3} exceeds 1.2%");
+        Assert.True(rate > 0, "a bloom filter with 10 bits/key must have some false positives; zero means the test is not probing");
+    }
+
+    [Fact]
+    public void Validate_DamagedMetadata_ThrowsCorruption()
+    {
+        var filter = BloomFilter.Build([1, 2, 3], 10);
+        var bad = filter.ToArray();
+        bad[^1] = 9;
+        Assert.Throws<CorruptionException>(() => BloomFilter.Validate(bad));
+        Assert.Throws<CorruptionException>(() => BloomFilter.Validate(filter.AsSpan(0, 10)));
+    }
+}

@@ -1,0 +1,108 @@
+using LatticeKV.Io;
+using LatticeKV.Wal;
+
+namespace LatticeKV.Tests.Wal;
+
+public class LogTests
+{
+    private static (MemFileSystem Fs, string Path) Write(IEnumerable<byte[]> records)
+    {
+        var fs = new MemFileSystem();
+        fs.CreateDirectory("/d");
+        using (var w = new LogWriter(fs.CreateWritable("/d/l")))
+        {
+            foreach (var r in records) w.AddRecord(r);
+            w.File.Sync();
+        }
+        return (fs, "/d/l");
+    }
+
+    private static (List<byte[]> Records, IReadOnlyList<LogIssue> Issues) ReadAll(MemFileSystem fs, string path)
+    {
+        using var f = fs.OpenRead(path);
+        var reader = new LogReader(f);
+        var list = new List<byte[]>();
+        while (reader.ReadRecord(out var rec, out _)) list.Add(rec.ToArray());
+        return (list, reader.Issues);
+    }
+
+    private static byte[] Record(int length, int seed)
+    {
+        var b = new byte[length];
+        new Random(seed).NextBytes(b);
+        return b;
+    }
+
+    [Fact]
+    public void AddRecord_SizesAroundBlockBoundaries_ReadBackExactly()
+    {
+        // First record leaves 0..8 bytes in the first block, so the second starts in the trailer
+        // zone, exactly at the boundary, or with room for only a header.
+        for (int slack = 0; slack <= 8; slack++)
+        {
+            int first = LogFormat.BlockSize - LogFormat.HeaderSize - slack;
+            var records = new[] { Record(first, slack), Record(10, 100 + slack), Record(0, 200), Record(LogFormat.BlockSize * 3 + 17, 300) };
+            var (fs, path) = Write(records);
+            var (read, issues) = ReadAll(fs, path);
+            Assert.Empty(issues);
+            Assert.Equal(records.Length, read.Count);
+            for (int i = 0; i < records.Length; i++) Assert.Equal(records[i], read[i]);
+        }
+    }
+
+    [Fact]
+    public void AddRecord_LargerThanBlock_IsFragmentedAndReassembled()
+    {
+        var big = Record(LogFormat.BlockSize * 5 + 123, 1);
+        var (fs, path) = Write([big, Record(5, 2)]);
+        var bytes = fs.GetContents(path);
+        Assert.Equal((byte)LogRecordType.First, bytes[6]);
+        Assert.Equal((byte)LogRecordType.Middle, bytes[LogFormat.BlockSize + 6]);
+        var (read, issues) = ReadAll(fs, path);
+        Assert.Empty(issues);
+        Assert.Equal(big, read[0]);
+    }
+
+    [Fact]
+    public void ReadRecord_TruncatedAtEveryOffsetOfLastRecord_ReportsOnlyATail()
+    {
+        var records = new[] { Record(100, 1), Record(LogFormat.BlockSize + 50, 2), Record(300, 3) };
+        var (fs, path) = Write(records);
+        var full = fs.GetContents(path);
+        int lastStart = full.Length - (300 + LogFormat.HeaderSize);
+        for (int cut = lastStart + 1; cut < full.Length; cut++)
+        {
+            fs.SetContents(path, full.AsSpan(0, cut));
+            var (read, issues) = ReadAll(fs, path);
+            Assert.Equal(2, read.Count);
+            Assert.Equal(records[1], read[1]);
+            Assert.All(issues, i => Assert.True(i.Offset >= lastStart));
+        }
+    }
+
+    [Fact]
+    public void ReadRecord_CorruptionInMiddle_ReportedAndLaterRecordsStillRead()
+    {
+        var records = Enumerable.Range(0, 50).Select(i => Record(2000, i)).ToArray();
+        var (fs, path) = Write(records);
+        var bytes = fs.GetContents(path);
+        bytes[5000] ^= 0x40; // inside the first block
+        fs.SetContents(path, bytes);
+        var (read, issues) = ReadAll(fs, path);
+        Assert.NotEmpty(issues);
+        Assert.Contains(issues, i => !i.IsTruncatedTail && i.Offset <= 5000);
+        Assert.Equal(records[^1], read[^1]); // records in later blocks survive
+        Assert.True(read.Count < records.Length);
+    }
+
+    [Fact]
+    public void ReadRecord_ZeroFilledTail_ReportedAsDamage()
+    {
+        var (fs, path) = Write([Record(100, 1)]);
+        var bytes = fs.GetContents(path).Concat(new byte[4000]).ToArray();
+        fs.SetContents(path, bytes);
+        var (read, issues) = ReadAll(fs, path);
+        Assert.Single(read);
+        Assert.NotEmpty(issues);
+    }
+}

@@ -1,0 +1,25 @@
+using System.CommandLine;
+using LatticeKV.Tool.Crash;
+
+namespace LatticeKV.Tool.Commands;
+
+/// <summary><c>lkv crash-child</c>: the workload process the crash tests kill (not meant for people).</summary>
+public static class CrashChildCommand
+{
+    public static Command Create()
+    {
+        var db = new Argument<string>("db") { Description = "Database directory." };
+        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 1 };
+        var first = new Option<long>("--first-batch") { Description = "Id of the first batch.", DefaultValueFactory = _ => 1 };
+        var groups = new Option<int>("--groups") { Description = "Key groups.", DefaultValueFactory = _ => 400 };
+        var threads = new Option<int>("--threads") { Description = "Writer threads.", DefaultValueFactory = _ => 4 };
+        var cfs = new Option<int>("--column-families") { Description = "Column families to spread groups over.", DefaultValueFactory = _ => 3 };
+        var sync = new Option<bool>("--sync") { Description = "Write with Sync = true." };
+        var cmd = new Command("crash-child", "Write whole-group batches until killed, printing B/A lines (used by crash tests).") { Hidden = true };
+        cmd.Arguments.Add(db);
+        foreach (var o in new Option[] { seed, first, groups, threads, cfs, sync }) cmd.Options.Add(o);
+        cmd.SetAction(r => CrashChild.Run(r.GetValue(db)!, r.GetValue(seed), r.GetValue(first), r.GetValue(groups), r.GetValue(threads),
+            r.GetValue(cfs), r.GetValue(sync), Console.Out));
+        return cmd;
+    }
+}
