@@ -1,1 +1,44 @@
-return 0;
+using BenchmarkDotNet.Running;
+using LatticeKV.Bench.Runner;
+
+namespace LatticeKV.Bench;
+
+/// <summary>
+/// Entry point. <c>compare</c> runs the comparative workloads; <c>micro</c> runs the
+/// BenchmarkDotNet micro-benchmarks (arguments after it go to BenchmarkDotNet).
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help")
+        {
+            Console.WriteLine("""
+                usage:
+                  compare [--num N] [--engines latticekv] [--workloads fillseq,fillrandom,...] [--out DIR] [--dir DBROOT]
+                  micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
+                workloads: 
+                """ + string.Join(", ", Workloads.All));
+            return 0;
+        }
+        return args[0] switch
+        {
+            "compare" => CompareCommand.Run(args[1..]),
+            "run-suite" => CompareCommand.RunSuite(args[1..]),
+            "micro" => RunMicro(args[1..]),
+            _ => Unknown(args[0]),
+        };
+    }
+
+    private static int RunMicro(string[] args)
+    {
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+
+    private static int Unknown(string command)
+    {
+        Console.Error.WriteLine($"unknown command '{command}'; run with --help");
+        return 2;
+    }
+}

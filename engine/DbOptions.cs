@@ -112,7 +112,7 @@ public sealed class DbOptions
     internal void Validate()
     {
         if (Comparator is null) throw new InvalidArgumentException("Comparator must not be null.", nameof(Comparator));
-        if (WriteBufferSize < 4096) throw new InvalidArgumentException("WriteBufferSize must be at least 4096 bytes.", nameof(WriteBufferSize));
+        if (WriteBufferSize is < 4096 or > 4L << 30) throw new InvalidArgumentException("WriteBufferSize must be between 4 KiB and 4 GiB.", nameof(WriteBufferSize));
         if (MaxWriteBufferNumber < 2) throw new InvalidArgumentException("MaxWriteBufferNumber must be at least 2.", nameof(MaxWriteBufferNumber));
         if (NumLevels is < 2 or > 20) throw new InvalidArgumentException("NumLevels must be between 2 and 20.", nameof(NumLevels));
         if (Level0FileNumCompactionTrigger < 1) throw new InvalidArgumentException("Level0FileNumCompactionTrigger must be at least 1.", nameof(Level0FileNumCompactionTrigger));

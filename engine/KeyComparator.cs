@@ -4,7 +4,8 @@ namespace LatticeKV;
 /// Orders user keys. The default, <see cref="Bytewise"/>, is unsigned lexicographic order.
 /// A custom comparator must be a strict total order and stable forever: its <see cref="Name"/>
 /// is stored in the database and a database can only be reopened with the comparator of the
-/// same name. Implementations must be thread-safe and must not allocate (they run per key).
+/// same name. Two keys may compare equal only when their bytes are equal (lookups hash key
+/// bytes). Implementations must be thread-safe and must not allocate (they run per key).
 /// </summary>
 public abstract class KeyComparator
 {

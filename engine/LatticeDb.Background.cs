@@ -126,6 +126,11 @@ public sealed partial class LatticeDb
             {
                 return;
             }
+            catch (Exception) when (cfd!.Dropped)
+            {
+                // The column family went away under the flush: its output was deleted, nothing is lost.
+                lock (_mutex) cfd.ImmBeingFlushed = 0;
+            }
             catch (Exception ex)
             {
                 bool soft = IoErrors.IsDiskFull(ex);
@@ -136,13 +141,14 @@ public sealed partial class LatticeDb
             }
             finally
             {
+                // Purge before the job counts as finished, so WaitForCompactions sees the files gone.
+                PurgeObsoleteFiles();
                 lock (_mutex)
                 {
                     _runningJobs--;
                     Monitor.PulseAll(_mutex);
                 }
             }
-            PurgeObsoleteFiles();
         }
     }
 
@@ -265,6 +271,10 @@ public sealed partial class LatticeDb
             {
                 return;
             }
+            catch (Exception) when (cfd!.Dropped)
+            {
+                // Dropped while compacting: the outputs were deleted and the inputs die with the family.
+            }
             catch (Exception ex)
             {
                 bool soft = IoErrors.IsDiskFull(ex);
@@ -278,13 +288,14 @@ public sealed partial class LatticeDb
             }
             finally
             {
+                // Purge before the job counts as finished, so WaitForCompactions sees the files gone.
+                PurgeObsoleteFiles();
                 lock (_mutex)
                 {
                     _runningJobs--;
                     Monitor.PulseAll(_mutex);
                 }
             }
-            PurgeObsoleteFiles();
         }
     }
 
@@ -432,7 +443,14 @@ public sealed partial class LatticeDb
         {
             if (kind == DbFileKind.Table) _tableCache.Evict(number);
             TryDeleteFile(path);
-            if (kind == DbFileKind.Log) lock (_mutex) _walSizes.Remove(number);
+            if (kind == DbFileKind.Log)
+            {
+                lock (_mutex)
+                {
+                    _walSizes.Remove(number);
+                    ForgetClosedLog(number);
+                }
+            }
         }
     }
 
@@ -454,10 +472,11 @@ public sealed partial class LatticeDb
         }
         _shutdown.Cancel();
         foreach (var t in _threads) t.Join();
-        // Wait for the write group in flight, if any, then close the log it wrote to.
+        // Wait for the write group in flight, if any, then make every log durable and close it.
         RunExclusive(() => { });
         try
         {
+            SyncClosedLogs();
             _wal?.File.Sync();
         }
         catch (LatticeIOException) { }
@@ -478,6 +497,7 @@ public sealed partial class LatticeDb
         _closed = true;
         _shutdown.Cancel();
         foreach (var t in _threads) t.Join();
+        foreach (var log in _unsyncedClosedLogs.Values) CloseQuietly(log);
         try { _wal?.Dispose(); } catch (LatticeIOException) { }
         _versions.Dispose();
         _tableCache.Dispose();

@@ -11,8 +11,8 @@ public sealed partial class LatticeDb
     private const int MaxGroupBytes = 1 << 20;
     private const int SmallBatchBytes = 128 << 10;
 
-    private readonly object _writeLock = new();
-    // Guarded by _writeLock.
+    private readonly Lock _writeLock = new();
+    // Guarded by _writeLock. The front writer is the leader; the rest wait on their own signal.
     private readonly Queue<PendingWrite> _writers = new();
     // Owned by the current leader.
     private readonly List<PendingWrite> _group = [];
@@ -21,8 +21,15 @@ public sealed partial class LatticeDb
     private LogWriter? _wal;
     private long _walNumber;
     private bool _walNeedsRoll;
+    // Leader-owned: the current log size above which the total WAL size must be re-checked.
+    private long _walRollCheckThreshold = long.MaxValue;
     // Sizes of WAL files not yet deleted, by number. Guarded by _mutex.
     private readonly SortedDictionary<long, long> _walSizes = [];
+    // Closed logs not yet fsynced, kept open until a synced write needs them durable or they are
+    // deleted. Guarded by _mutex.
+    private readonly SortedDictionary<long, IWritableFile> _unsyncedClosedLogs = [];
+    // Leader-owned: the current log's directory entry has not been fsynced yet.
+    private bool _walDirectoryUnsynced;
 
     /// <summary>Writers queued for the WAL, the leader included (for tests of group commit).</summary>
     internal int QueuedWriters
@@ -66,10 +73,16 @@ public sealed partial class LatticeDb
     /// <summary>Queues <paramref name="w"/>; when it reaches the front it leads a group, otherwise it waits for its leader.</summary>
     private void RunAsLeaderOrWait(PendingWrite w)
     {
+        bool leader;
         lock (_writeLock)
         {
             _writers.Enqueue(w);
-            while (!w.Done && _writers.Peek() != w) Monitor.Wait(_writeLock);
+            leader = _writers.Count == 1;
+        }
+        if (!leader)
+        {
+            // Signalled either because a leader finished this write, or because it is now first.
+            w.Signal.Wait();
             if (w.Done)
             {
                 if (w.Error is not null) throw Rethrowable(w.Error);
@@ -98,9 +111,10 @@ public sealed partial class LatticeDb
                 if (done == w) continue;
                 done.Error = error;
                 done.Done = true;
+                done.Signal.Set();
             }
             _group.Clear();
-            Monitor.PulseAll(_writeLock);
+            if (_writers.Count > 0) _writers.Peek().Signal.Set(); // the next leader
         }
         if (error is not null) throw Rethrowable(error);
     }
@@ -165,9 +179,10 @@ public sealed partial class LatticeDb
     {
         try
         {
-            if (_walNeedsRoll || _wal is null)
+            long needed = LogWriter.MaxEncodedSize(batch.Rep.Length);
+            if (_walNeedsRoll || _wal is null || _wal.Length + needed > _wal.File.Capacity)
             {
-                lock (_mutex) RollWal();
+                lock (_mutex) RollWal(needed);
             }
             _wal!.AddRecord(batch.Rep);
             _wal.File.Flush();
@@ -184,6 +199,13 @@ public sealed partial class LatticeDb
         {
             try
             {
+                // A synced write makes every earlier write durable: older logs and the directory entry first.
+                SyncClosedLogs();
+                if (_walDirectoryUnsynced)
+                {
+                    _fs.SyncDirectory(_path);
+                    _walDirectoryUnsynced = false;
+                }
                 _wal.File.Sync();
                 _stats.RecordWalSync();
             }
@@ -197,7 +219,6 @@ public sealed partial class LatticeDb
                 throw;
             }
         }
-        lock (_mutex) _walSizes[_walNumber] = _wal.Length;
     }
 
     /// <summary>
@@ -220,31 +241,63 @@ public sealed partial class LatticeDb
         }
     }
 
-    /// <summary>Starts a new WAL file. Caller holds _mutex and write leadership (or is recovering).</summary>
-    private void RollWal()
+    /// <summary>
+    /// Starts a new WAL file with room for at least <paramref name="minCapacity"/> bytes. Caller
+    /// holds _mutex and write leadership (or is recovering). The old log is neither fsynced nor
+    /// closed here: a later synced write, a flush that makes it obsolete, or closing the
+    /// database does that, so a roll costs no disk wait on the write path.
+    /// </summary>
+    private void RollWal(long minCapacity = 0)
     {
         long number = _versions.NewFileNumber();
-        var file = _fs.CreateWritable(FileNames.Log(_path, number));
-        _fs.SyncDirectory(_path);
+        // Reserve about one memtable's worth: logs roll with memtables anyway.
+        long capacity = Math.Max(minCapacity, Math.Clamp(_options.WriteBufferSize + (_options.WriteBufferSize >> 2), 1L << 20, 80L << 20));
+        var file = _fs.CreateLog(FileNames.Log(_path, number), capacity);
         var old = _wal;
         long oldNumber = _walNumber;
         _wal = new LogWriter(file);
         _walNumber = number;
-        _walSizes[number] = 0;
         _walNeedsRoll = false;
+        _walDirectoryUnsynced = true;
         if (old is not null)
         {
-            // A synced write in the new log must not outlive unsynced writes before it.
-            try
-            {
-                old.File.Sync();
-                old.Dispose();
-            }
-            catch (LatticeIOException) { }
             _walSizes[oldNumber] = old.Length;
+            _unsyncedClosedLogs[oldNumber] = old.File;
         }
         foreach (var cfd in _columnFamilies.Values)
             if (cfd.Mem.IsEmpty) cfd.Mem.FirstLogNumber = number;
+    }
+
+    /// <summary>Fsyncs and closes every closed log not yet synced. Runs as the write leader.</summary>
+    private void SyncClosedLogs()
+    {
+        List<IWritableFile> logs;
+        lock (_mutex)
+        {
+            if (_unsyncedClosedLogs.Count == 0) return;
+            logs = [.. _unsyncedClosedLogs.Values];
+            _unsyncedClosedLogs.Clear();
+        }
+        try
+        {
+            foreach (var log in logs) log.Sync();
+        }
+        finally
+        {
+            foreach (var log in logs) CloseQuietly(log);
+        }
+    }
+
+    /// <summary>Closes a closed log whose data is already in tables (no sync needed). Caller holds _mutex.</summary>
+    private void ForgetClosedLog(long number)
+    {
+        if (_unsyncedClosedLogs.Remove(number, out var log)) CloseQuietly(log);
+    }
+
+    private static void CloseQuietly(IWritableFile file)
+    {
+        try { file.Dispose(); }
+        catch (LatticeIOException) { }
     }
 
     /// <summary>
@@ -254,6 +307,7 @@ public sealed partial class LatticeDb
     /// </summary>
     private void MakeRoomForWrite(IReadOnlyList<ColumnFamilyData> columnFamilies, bool force)
     {
+        if (!force && NothingToDo(columnFamilies)) return;
         bool delayed = false;
         lock (_mutex)
         {
@@ -268,7 +322,7 @@ public sealed partial class LatticeDb
                     if (cfd.Dropped) continue;
                     var version = cfd.State.Current;
                     int l0 = version.NumFiles(0);
-                    long pending = _picker.EstimatePendingBytes(version);
+                    long pending = _picker.PendingBytes(version);
                     if (l0 >= _options.Level0StopWritesTrigger || pending >= _options.HardPendingCompactionBytesLimit)
                     {
                         mustWait = true;
@@ -301,6 +355,24 @@ public sealed partial class LatticeDb
         }
     }
 
+    /// <summary>
+    /// The common case, checked without the mutex: every memtable has room, no stall threshold
+    /// is reached, no background error. Safe because only the leader (this thread) switches
+    /// memtables; versions and errors are read through volatile fields.
+    /// </summary>
+    private bool NothingToDo(IReadOnlyList<ColumnFamilyData> columnFamilies)
+    {
+        if (Volatile.Read(ref _backgroundError) is not null || _closed) return false;
+        foreach (var cfd in columnFamilies)
+        {
+            if (cfd.Mem.ApproximateMemoryUsage >= cfd.WriteBufferSize) return false;
+            var version = cfd.State.Current;
+            if (version.NumFiles(0) >= _options.Level0SlowdownWritesTrigger) return false;
+            if (_picker.PendingBytes(version) >= _options.SoftPendingCompactionBytesLimit) return false;
+        }
+        return _wal is null || _wal.Length < _walRollCheckThreshold;
+    }
+
     /// <summary>Switches a column family's memtable and schedules its flush. Caller holds _mutex as leader.</summary>
     private void SwitchMemTable(ColumnFamilyData cfd)
     {
@@ -309,20 +381,30 @@ public sealed partial class LatticeDb
         Monitor.PulseAll(_mutex);
     }
 
-    /// <summary>When the logs outgrow their limit, flushes the column families that pin the oldest one.</summary>
+    /// <summary>When the logs outgrow their limit, flushes the column families that pin the oldest one. Caller holds _mutex.</summary>
     private void MaybeFlushForWalSize()
     {
-        long limit = _options.MaxTotalWalSize > 0 ? _options.MaxTotalWalSize
-            : 4 * _columnFamilies.Values.Where(c => !c.Dropped).Sum(c => c.WriteBufferSize);
-        long total = 0;
+        long limit = MaxTotalWalSize();
+        long total = _wal?.Length ?? 0;
         foreach (var size in _walSizes.Values) total += size;
-        if (total <= limit || _walSizes.Count < 2) return;
+        // Checked again (under the mutex) only when the current log alone could push the total over.
+        _walRollCheckThreshold = Math.Max(0, limit - (total - (_wal?.Length ?? 0)));
+        if (total <= limit || _walSizes.Count < 1) return;
         long oldest = _walSizes.Keys.First();
         foreach (var cfd in _columnFamilies.Values)
         {
             if (cfd.Dropped || cfd.Mem.IsEmpty) continue;
             if (cfd.Mem.FirstLogNumber <= oldest && cfd.Imm.Count < _options.MaxWriteBufferNumber - 1) SwitchMemTable(cfd);
         }
+    }
+
+    private long MaxTotalWalSize()
+    {
+        if (_options.MaxTotalWalSize > 0) return _options.MaxTotalWalSize;
+        long sum = 0;
+        foreach (var c in _columnFamilies.Values)
+            if (!c.Dropped) sum += c.WriteBufferSize;
+        return 4 * sum;
     }
 
     /// <summary>Switches the given memtables and waits until they are flushed.</summary>

@@ -44,6 +44,7 @@ public class ColumnFamilyTests
         var again = db.CreateColumnFamily("tmp");
         Assert.NotEqual(tmp.Id, again.Id);
         Assert.Null(db.Get(again, B("k1")));
+        db.WaitForCompactions(); // a compaction of the dropped family may still be finishing
         Assert.Empty(Directory.EnumerateFiles(dir.Path, "*.sst")); // the dropped family's tables are deleted
     }
 

@@ -96,13 +96,26 @@ public class LogTests
     }
 
     [Fact]
-    public void ReadRecord_ZeroFilledTail_ReportedAsDamage()
+    public void ReadRecord_ZeroFilledTail_IsUnwrittenReservedSpace()
     {
         var (fs, path) = Write([Record(100, 1)]);
-        var bytes = fs.GetContents(path).Concat(new byte[4000]).ToArray();
+        var bytes = fs.GetContents(path).Concat(new byte[100_000]).ToArray();
         fs.SetContents(path, bytes);
         var (read, issues) = ReadAll(fs, path);
         Assert.Single(read);
+        Assert.Empty(issues);
+    }
+
+    [Fact]
+    public void ReadRecord_ZerosFollowedByRecords_ReportedAsDamage()
+    {
+        var (fs, path) = Write(Enumerable.Range(0, 40).Select(i => Record(3000, i)));
+        var bytes = fs.GetContents(path);
+        Array.Clear(bytes, 20_000, 4_000); // a hole inside the log
+        fs.SetContents(path, bytes);
+        var (read, issues) = ReadAll(fs, path);
         Assert.NotEmpty(issues);
+        Assert.Contains(issues, i => i.IntactRecordFollows || i.Offset < bytes.Length - 40_000);
+        Assert.True(read.Count < 40);
     }
 }

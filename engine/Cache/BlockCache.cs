@@ -1,25 +1,33 @@
+using System.Collections.Concurrent;
+
 namespace LatticeKV.Cache;
 
 /// <summary>
-/// A sharded segmented-LRU cache of decoded blocks, shared by every table and column family
-/// of a database. New blocks enter a probation segment; only a second hit promotes a block to
-/// the protected segment (80% of capacity). A long scan therefore churns probation alone and
-/// cannot flush the hot working set, which plain LRU would. Each shard has its own lock; a
-/// block is placed by the hash of (table cache id, block offset).
-/// Memory pinned outside the cache (index and filter blocks of open tables) is charged with
-/// <see cref="AddPinned"/> and shrinks what the shards may hold.
+/// A scan-resistant cache of decoded blocks shared by every table and column family of a
+/// database, using S3-FIFO (Yang et al., SOSP 2023). A new block enters a small probation
+/// FIFO (10% of capacity); only a block hit while there moves to the main FIFO, so a long scan
+/// churns probation alone and cannot flush the hot set, as plain LRU would. Main evicts in FIFO
+/// order, giving a block one more round per recent hit. Keys evicted from probation are
+/// remembered ("ghosts") so a block that returns soon goes straight to main.
+/// Lookups take no lock: a hit only bumps the block's counter. Inserts and evictions lock one
+/// of 16 shards. Memory pinned outside the cache (index and filter blocks of open tables) is
+/// charged with <see cref="AddPinned"/> and shrinks what the cache may hold.
 /// </summary>
 internal sealed class BlockCache<TValue> where TValue : class
 {
     private const int ShardCount = 16;
     private const long MinShardCapacity = 64 * 1024;
+    private readonly ConcurrentDictionary<CacheKey, Entry> _map;
     private readonly Shard[] _shards;
     private long _pinned;
+    private long _hits;
+    private long _misses;
     private static long s_nextId;
 
     public BlockCache(long capacity)
     {
         Capacity = Math.Max(0, capacity);
+        _map = new ConcurrentDictionary<CacheKey, Entry>(Environment.ProcessorCount * 4, 1024);
         _shards = new Shard[ShardCount];
         for (int i = 0; i < ShardCount; i++) _shards[i] = new Shard(this);
     }
@@ -32,11 +40,11 @@ internal sealed class BlockCache<TValue> where TValue : class
     /// <summary>Bytes pinned outside the cache but charged to it.</summary>
     public long PinnedUsage => Volatile.Read(ref _pinned);
 
-    public long Hits => _shards.Sum(s => s.Hits);
+    public long Hits => Volatile.Read(ref _hits);
 
-    public long Misses => _shards.Sum(s => s.Misses);
+    public long Misses => Volatile.Read(ref _misses);
 
-    public long Count => _shards.Sum(s => s.Count);
+    public long Count => _map.Count;
 
     /// <summary>A process-unique id for a table's blocks in any cache.</summary>
     public static ulong NewId() => (ulong)Interlocked.Increment(ref s_nextId);
@@ -47,154 +55,117 @@ internal sealed class BlockCache<TValue> where TValue : class
 
     public TValue? Lookup(ulong id, long offset)
     {
-        var key = new CacheKey(id, offset);
-        return ShardFor(key).Lookup(key);
+        if (_map.TryGetValue(new CacheKey(id, offset), out var entry))
+        {
+            // Racy increments are fine: the counter is a hint capped at 3.
+            if (entry.Frequency < 3) entry.Frequency++;
+            _hits++;
+            return entry.Value;
+        }
+        _misses++;
+        return null;
     }
 
     public void Insert(ulong id, long offset, TValue value, int charge)
     {
         if (Capacity == 0) return;
         var key = new CacheKey(id, offset);
-        ShardFor(key).Insert(key, value, charge);
+        _shards[ShardOf(key)].Insert(key, value, charge);
     }
 
-    /// <summary>Drops every block of a table (its file was deleted).</summary>
-    public void EraseTable(ulong id)
-    {
-        foreach (var s in _shards) s.EraseId(id);
-    }
-
-    private Shard ShardFor(CacheKey key)
+    private static int ShardOf(CacheKey key)
     {
         ulong h = (key.Id * 0x9E3779B97F4A7C15UL) ^ ((ulong)key.Offset * 0xC2B2AE3D27D4EB4FUL);
-        return _shards[(int)(h >> 60)];
+        return (int)(h >> 60);
     }
 
     private readonly record struct CacheKey(ulong Id, long Offset);
 
-    private sealed class Node
+    private sealed class Entry(CacheKey key, TValue value, int charge)
     {
-        public CacheKey Key;
-        public TValue? Value;
-        public int Charge;
-        public bool Protected;
-        public Node? Prev;
-        public Node? Next;
+        public readonly CacheKey Key = key;
+        public readonly TValue Value = value;
+        public readonly int Charge = charge;
+        public volatile int Frequency;
     }
 
     private sealed class Shard(BlockCache<TValue> owner)
     {
         private readonly Lock _lock = new();
         // Guarded by _lock.
-        private readonly Dictionary<CacheKey, Node> _map = [];
-        private readonly Node _probation = NewSentinel();
-        private readonly Node _protected = NewSentinel();
-        private long _usage;
-        private long _protectedUsage;
-        private long _hits;
-        private long _misses;
+        private readonly Queue<Entry> _small = new();
+        private readonly Queue<Entry> _main = new();
+        private readonly Queue<CacheKey> _ghostOrder = new();
+        private readonly HashSet<CacheKey> _ghosts = [];
+        private long _smallBytes;
+        private long _mainBytes;
 
-        public long Usage { get { lock (_lock) return _usage; } }
-        public long Hits { get { lock (_lock) return _hits; } }
-        public long Misses { get { lock (_lock) return _misses; } }
-        public long Count { get { lock (_lock) return _map.Count; } }
-
-        private static Node NewSentinel()
+        public long Usage
         {
-            var n = new Node();
-            n.Prev = n;
-            n.Next = n;
-            return n;
-        }
-
-        public TValue? Lookup(CacheKey key)
-        {
-            lock (_lock)
-            {
-                if (!_map.TryGetValue(key, out var node))
-                {
-                    _misses++;
-                    return null;
-                }
-                _hits++;
-                Unlink(node);
-                if (!node.Protected)
-                {
-                    node.Protected = true;
-                    _protectedUsage += node.Charge;
-                }
-                PushFront(_protected, node);
-                long protectedCap = owner.ShardCapacity * 4 / 5;
-                while (_protectedUsage > protectedCap && _protected.Prev != _protected)
-                {
-                    // Demote the coldest protected block: it gets one more chance in probation.
-                    var cold = _protected.Prev!;
-                    Unlink(cold);
-                    cold.Protected = false;
-                    _protectedUsage -= cold.Charge;
-                    PushFront(_probation, cold);
-                }
-                return node.Value;
-            }
+            get { lock (_lock) return _smallBytes + _mainBytes; }
         }
 
         public void Insert(CacheKey key, TValue value, int charge)
         {
             lock (_lock)
             {
-                if (_map.TryGetValue(key, out var existing))
+                if (owner._map.ContainsKey(key)) return;
+                var entry = new Entry(key, value, charge);
+                owner._map[key] = entry;
+                if (_ghosts.Remove(key))
                 {
-                    existing.Value = value;
-                    return;
+                    _main.Enqueue(entry);
+                    _mainBytes += charge;
                 }
-                var node = new Node { Key = key, Value = value, Charge = charge };
-                _map[key] = node;
-                PushFront(_probation, node);
-                _usage += charge;
-                long cap = owner.ShardCapacity;
-                while (_usage > cap)
+                else
                 {
-                    var victim = _probation.Prev != _probation ? _probation.Prev! : _protected.Prev!;
-                    if (victim == _protected) break;
-                    Remove(victim);
+                    _small.Enqueue(entry);
+                    _smallBytes += charge;
+                }
+                long capacity = owner.ShardCapacity;
+                while (_smallBytes + _mainBytes > capacity && (_small.Count > 0 || _main.Count > 0))
+                {
+                    if (_smallBytes > capacity / 10 || _main.Count == 0) EvictSmall();
+                    else EvictMain();
                 }
             }
         }
 
-        public void EraseId(ulong id)
+        private void EvictSmall()
         {
-            lock (_lock)
+            var e = _small.Dequeue();
+            _smallBytes -= e.Charge;
+            if (e.Frequency > 0)
             {
-                List<Node>? doomed = null;
-                foreach (var (k, n) in _map)
-                    if (k.Id == id) (doomed ??= []).Add(n);
-                if (doomed is null) return;
-                foreach (var n in doomed) Remove(n);
+                // Hit while on probation: it earned a place in main.
+                e.Frequency = 0;
+                _main.Enqueue(e);
+                _mainBytes += e.Charge;
+                return;
             }
+            owner._map.TryRemove(e.Key, out _);
+            _ghosts.Add(e.Key);
+            _ghostOrder.Enqueue(e.Key);
+            while (_ghostOrder.Count > Math.Max(64, _main.Count))
+                _ghosts.Remove(_ghostOrder.Dequeue());
         }
 
-        private void Remove(Node node)
+        private void EvictMain()
         {
-            Unlink(node);
-            _map.Remove(node.Key);
-            _usage -= node.Charge;
-            if (node.Protected) _protectedUsage -= node.Charge;
-            node.Value = null;
-        }
-
-        private static void Unlink(Node node)
-        {
-            node.Prev!.Next = node.Next;
-            node.Next!.Prev = node.Prev;
-            node.Prev = node.Next = null;
-        }
-
-        private static void PushFront(Node sentinel, Node node)
-        {
-            node.Next = sentinel.Next;
-            node.Prev = sentinel;
-            sentinel.Next!.Prev = node;
-            sentinel.Next = node;
+            // Each recent hit buys one more trip round the queue.
+            while (true)
+            {
+                var e = _main.Dequeue();
+                if (e.Frequency > 0)
+                {
+                    e.Frequency--;
+                    _main.Enqueue(e);
+                    continue;
+                }
+                _mainBytes -= e.Charge;
+                owner._map.TryRemove(e.Key, out _);
+                return;
+            }
         }
     }
 }

@@ -39,6 +39,16 @@ internal sealed class CompactionPicker(LsmOptions options)
 
     public bool NeedsCompaction(LsmVersion v) => Scores(v).Any(s => s >= 1);
 
+    /// <summary><see cref="EstimatePendingBytes"/>, computed once per version (the write path asks on every write).</summary>
+    public long PendingBytes(LsmVersion v)
+    {
+        long cached = Volatile.Read(ref v.CachedPendingCompactionBytes);
+        if (cached >= 0) return cached;
+        long computed = EstimatePendingBytes(v);
+        Volatile.Write(ref v.CachedPendingCompactionBytes, computed);
+        return computed;
+    }
+
     /// <summary>Estimated bytes compaction must still rewrite to bring every level within target.</summary>
     public long EstimatePendingBytes(LsmVersion v)
     {

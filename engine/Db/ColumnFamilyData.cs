@@ -59,7 +59,7 @@ internal sealed class ColumnFamilyData
 
     public MemTable NewMemTable(long logNumber)
     {
-        int chunk = (int)Math.Clamp(WriteBufferSize / 16, 4096, 1 << 20);
+        int chunk = (int)Math.Clamp(WriteBufferSize / 16, 64 * 1024, 1 << 20);
         return new MemTable(Comparator, chunk, logNumber);
     }
 

@@ -18,6 +18,9 @@ internal sealed class PendingWrite
     public bool Done;
     public Exception? Error;
 
+    /// <summary>Set when this writer is done or has become the leader. Reused with the object.</summary>
+    public readonly ManualResetEventSlim Signal = new(false, spinCount: 200);
+
     public static PendingWrite Rent()
     {
         var w = t_cached ?? new PendingWrite();
@@ -33,6 +36,7 @@ internal sealed class PendingWrite
         w.Error = null;
         w.Done = false;
         w.Sync = false;
+        w.Signal.Reset();
         t_cached = w;
     }
 }

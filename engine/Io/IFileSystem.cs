@@ -13,6 +13,15 @@ internal interface IFileSystem
     /// <summary>Creates (or truncates) a file for appending.</summary>
     IWritableFile CreateWritable(string path);
 
+    /// <summary>
+    /// Creates (or truncates) a write-ahead log with room reserved for <paramref name="capacity"/>
+    /// bytes; appending past <see cref="IWritableFile.Capacity"/> fails. After
+    /// <see cref="IWritableFile.Flush"/> (a no-op when the log is memory-mapped) the bytes survive a
+    /// process kill. A clean close trims the file to what was written; after a crash any
+    /// unwritten tail reads as zeros.
+    /// </summary>
+    IWritableFile CreateLog(string path, long capacity);
+
     /// <summary>Opens an existing file for positional reads.</summary>
     IRandomAccessFile OpenRead(string path);
 
@@ -47,6 +56,9 @@ internal interface IWritableFile : IDisposable
 
     /// <summary>Bytes appended so far, including any still buffered.</summary>
     long Length { get; }
+
+    /// <summary>Most bytes this file can hold (reserved logs); <see cref="long.MaxValue"/> when unbounded.</summary>
+    long Capacity => long.MaxValue;
 
     /// <summary>Appends bytes; they may stay in a user-space buffer until <see cref="Flush"/>.</summary>
     void Append(ReadOnlySpan<byte> data);

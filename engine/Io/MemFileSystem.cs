@@ -33,6 +33,17 @@ internal sealed class MemFileSystem : IFileSystem
         }
     }
 
+    public IWritableFile CreateLog(string path, long capacity)
+    {
+        lock (_lock)
+        {
+            RequireParent(path);
+            var node = new Node();
+            _files[path] = node;
+            return new Writer(this, path, node) { Capacity = capacity, AppendsReachOs = true };
+        }
+    }
+
     public IRandomAccessFile OpenRead(string path)
     {
         lock (_lock)
@@ -194,14 +205,22 @@ internal sealed class MemFileSystem : IFileSystem
 
         public long Length => _length;
 
+        public long Capacity { get; init; } = long.MaxValue;
+
+        /// <summary>Like a memory-mapped log: every append is at once in the "operating system".</summary>
+        public bool AppendsReachOs { get; init; }
+
         public void Append(ReadOnlySpan<byte> data)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            if (data.Length > Capacity - _length)
+                throw new LatticeIOException($"Appending {data.Length} bytes to '{path}' exceeds its reserved {Capacity} bytes.", path);
             if (_pendingCount + data.Length > _pending.Length)
                 Array.Resize(ref _pending, Math.Max(_pendingCount + data.Length, _pending.Length * 2));
             data.CopyTo(_pending.AsSpan(_pendingCount));
             _pendingCount += data.Length;
             _length += data.Length;
+            if (AppendsReachOs) Flush();
         }
 
         public void Flush()

@@ -19,6 +19,36 @@ internal static partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
 
+    [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
+    private static partial int Fallocate(int fd, int mode, long offset, long length);
+
+    private const int FALLOC_FL_KEEP_SIZE = 1;
+    private const int ENOSPC = 28;
+
+    /// <summary>
+    /// Reserves disk blocks for the first <paramref name="length"/> bytes without changing the
+    /// file's size (FALLOC_FL_KEEP_SIZE), so growing the file within that range later cannot run
+    /// out of space. Returns false where reservation is unsupported (the caller then avoids
+    /// memory-mapped writes, whose out-of-space failure would be a SIGBUS).
+    /// </summary>
+    public static bool Reserve(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, long length)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        bool added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            if (Fallocate((int)handle.DangerousGetHandle(), FALLOC_FL_KEEP_SIZE, 0, length) == 0) return true;
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == ENOSPC) throw new LatticeIOException($"Reserving {length} bytes for '{path}' failed: disk full", path, null, isDiskFull: true);
+            return false;
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
     /// <summary>fsync(2) on a directory so that renames and creates inside it are durable.</summary>
     public static void SyncDirectory(string path)
     {

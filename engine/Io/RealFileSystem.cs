@@ -27,6 +27,8 @@ internal sealed class RealFileSystem : IFileSystem
         }
     }
 
+    public IWritableFile CreateLog(string path, long capacity) => RealMappedLogFile.Create(path, capacity);
+
     public IRandomAccessFile OpenRead(string path)
     {
         try
@@ -137,8 +139,12 @@ internal sealed class RealWritableFile : IWritableFile
 
     public long Length => _flushedLength + _buffered;
 
+    public long Capacity { get; init; } = long.MaxValue;
+
     public void Append(ReadOnlySpan<byte> data)
     {
+        if (data.Length > Capacity - Length)
+            throw new LatticeIOException($"Appending {data.Length} bytes to '{Path}' exceeds its reserved {Capacity} bytes.", Path);
         if (data.Length <= BufferSize - _buffered)
         {
             data.CopyTo(_buffer.AsSpan(_buffered));

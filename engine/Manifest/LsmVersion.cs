@@ -32,6 +32,12 @@ internal sealed class LsmVersion
 
     public InternalKeyComparator Comparator { get; }
 
+    /// <summary>
+    /// Cache of the compaction picker's pending-bytes estimate for this (immutable) version, -1
+    /// until computed. Racing writers store the same value.
+    /// </summary>
+    internal long CachedPendingCompactionBytes = -1;
+
     public int NumLevels => _files.Length;
 
     public IReadOnlyList<FileMetaData> Files(int level) => _files[level];
@@ -141,10 +147,11 @@ internal sealed class LsmVersion
         block = null;
         valueOffset = valueLength = 0;
         var userKey = InternalKey.UserKey(lookupKey);
+        ulong bloomHash = BloomFilter.Hash(userKey);
         foreach (var f in _files[0])
         {
             if (!Contains(f, userKey)) continue;
-            var state = GetFromFile(tables, f, lookupKey, userKey, snapshot, fillCache, ref maxCoveringTombstone, out trailer, out block, out valueOffset, out valueLength);
+            var state = GetFromFile(tables, f, lookupKey, userKey, bloomHash, snapshot, fillCache, ref maxCoveringTombstone, out trailer, out block, out valueOffset, out valueLength);
             if (state != LookupState.NotFound) return state;
         }
         for (int level = 1; level < _files.Length; level++)
@@ -155,14 +162,14 @@ internal sealed class LsmVersion
             if (i >= files.Length) continue;
             var f = files[i];
             if (!Contains(f, userKey)) continue;
-            var state = GetFromFile(tables, f, lookupKey, userKey, snapshot, fillCache, ref maxCoveringTombstone, out trailer, out block, out valueOffset, out valueLength);
+            var state = GetFromFile(tables, f, lookupKey, userKey, bloomHash, snapshot, fillCache, ref maxCoveringTombstone, out trailer, out block, out valueOffset, out valueLength);
             if (state != LookupState.NotFound) return state;
         }
         return LookupState.NotFound;
     }
 
     private static LookupState GetFromFile(TableCache tables, FileMetaData f, ReadOnlySpan<byte> lookupKey, ReadOnlySpan<byte> userKey,
-        ulong snapshot, bool fillCache, ref ulong maxCovering, out ulong trailer, out Block? block, out int valueOffset, out int valueLength)
+        ulong bloomHash, ulong snapshot, bool fillCache, ref ulong maxCovering, out ulong trailer, out Block? block, out int valueOffset, out int valueLength)
     {
         using var lease = tables.Acquire(f.Number);
         var table = lease.Reader;
@@ -171,7 +178,7 @@ internal sealed class LsmVersion
             ulong covering = table.RangeTombstones.MaxCoveringSequence(userKey, snapshot);
             if (covering > maxCovering) maxCovering = covering;
         }
-        if (!table.Get(lookupKey, fillCache, out trailer, out block, out valueOffset, out valueLength))
+        if (!table.Get(lookupKey, bloomHash, fillCache, out trailer, out block, out valueOffset, out valueLength))
             return LookupState.NotFound;
         ulong seq = trailer >> 8;
         if (seq < maxCovering) return LookupState.Deleted;

@@ -11,6 +11,9 @@ namespace LatticeKV.Memtable;
 /// </summary>
 internal sealed class Arena
 {
+    /// <summary>Chunk indexes must fit 20 bits (the memtable's hash index packs addresses in 52 bits).</summary>
+    public const int MaxChunks = 1 << 20;
+
     private readonly int _chunkSize;
     // Replaced (never mutated in place) when it grows; old references stay valid for readers.
     private byte[][] _chunks = new byte[8][];
@@ -18,14 +21,20 @@ internal sealed class Arena
     private int _current = -1;
     private int _offset;
     private long _memoryUsage;
+    private long _used;
 
     public Arena(int chunkSize) => _chunkSize = (chunkSize + 7) & ~7;
 
+    /// <summary>Bytes of chunks allocated.</summary>
     public long MemoryUsage => Volatile.Read(ref _memoryUsage);
+
+    /// <summary>Bytes handed out to entries (what the flush trigger counts, so small write buffers work with large chunks).</summary>
+    public long UsedBytes => Volatile.Read(ref _used);
 
     public long Allocate(int size)
     {
         size = (size + 7) & ~7;
+        Volatile.Write(ref _used, _used + size);
         if (size > _chunkSize / 4)
         {
             // A large entry gets its own chunk so the current chunk's free space is not wasted.
@@ -50,6 +59,7 @@ internal sealed class Arena
 
     private int AddChunk(int size)
     {
+        if (_chunkCount >= MaxChunks) throw new InvalidArgumentException("Write batch too large for one memtable (arena chunk limit reached).");
         var chunk = GC.AllocateUninitializedArray<byte>(size);
         var chunks = _chunks;
         if (_chunkCount == chunks.Length)

@@ -1,19 +1,27 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using LatticeKV.Keys;
 
 namespace LatticeKV.Memtable;
 
 /// <summary>
-/// The in-memory write buffer of one column family: a <see cref="SkipList"/> of point entries
-/// plus a list of range tombstones. One writer at a time (the group-commit leader applies
-/// batches); reads and iterators run concurrently without locks.
+/// The in-memory write buffer of one column family. Entries are appended to an
+/// <see cref="Arena"/>; a <see cref="HashIndex"/> finds the newest version of a key (older
+/// versions are chained from it), and <see cref="SortedRuns"/> give ordered access when an
+/// iterator or a flush asks for it. Range tombstones are kept apart. One writer at a time (the
+/// group-commit leader applies batches); reads and iterators run concurrently without locks.
+/// User keys are equal only when their bytes are equal (see <see cref="KeyComparator"/>).
 /// </summary>
 internal sealed class MemTable
 {
-    private readonly SkipList _list;
     private readonly Arena _arena;
     private readonly InternalKeyComparator _cmp;
+    private readonly bool _bytewise;
+    private readonly HashIndex _index;
+    private readonly EntryList _entries = new();
+    private readonly SortedRuns _runs;
+    // Writer-owned: the first key and how many leading bytes every key so far shares with it.
+    private byte[]? _firstKey;
+    private int _commonPrefix;
     // Append-only; readers take Volatile snapshots of the count, then of the array.
     private RangeTombstone[] _tombstones = [];
     private int _tombstoneCount;
@@ -27,8 +35,10 @@ internal sealed class MemTable
     public MemTable(InternalKeyComparator cmp, int arenaChunkSize, long firstLogNumber)
     {
         _cmp = cmp;
+        _bytewise = ReferenceEquals(cmp.User, KeyComparator.Bytewise);
         _arena = new Arena(arenaChunkSize);
-        _list = new SkipList(cmp, _arena);
+        _index = new HashIndex(_arena);
+        _runs = new SortedRuns(_arena, cmp, _bytewise);
         FirstLogNumber = firstLogNumber;
     }
 
@@ -37,21 +47,23 @@ internal sealed class MemTable
 
     public InternalKeyComparator Comparator => _cmp;
 
-    public long ApproximateMemoryUsage => _arena.MemoryUsage + Volatile.Read(ref _tombstoneBytes);
+    /// <summary>Bytes this memtable holds: entries, hash index, entry list and range tombstones.</summary>
+    public long ApproximateMemoryUsage => _arena.UsedBytes + _index.MemoryUsage + _entries.MemoryUsage + Volatile.Read(ref _tombstoneBytes);
 
-    public int EntryCount => _list.Count;
+    public int EntryCount => _entries.Count;
 
     public int RangeTombstoneCount => Volatile.Read(ref _tombstoneCount);
 
-    public bool IsEmpty => _list.Count == 0 && RangeTombstoneCount == 0;
+    public bool IsEmpty => _entries.Count == 0 && RangeTombstoneCount == 0;
 
     public ulong FirstSequence => Volatile.Read(ref _firstSequence);
 
     public ulong LargestSequence => Volatile.Read(ref _largestSequence);
 
     /// <summary>
-    /// Adds an entry. For <see cref="ValueKind.TimedValue"/> the 8-byte write time is stored in
-    /// front of the value. Single writer only.
+    /// Adds an entry. Sequence numbers must increase from call to call. For
+    /// <see cref="ValueKind.TimedValue"/> the 8-byte write time is stored in front of the value.
+    /// Single writer only.
     /// </summary>
     public void Add(ulong sequence, ValueKind kind, ReadOnlySpan<byte> userKey, ReadOnlySpan<byte> value, long writeTimeMs = 0)
     {
@@ -61,14 +73,25 @@ internal sealed class MemTable
             NoteSequence(sequence);
             return;
         }
-        int prefix = kind == ValueKind.TimedValue ? 8 : 0;
-        int keyLength = userKey.Length + InternalKey.TrailerSize;
-        long node = _list.Allocate(keyLength, prefix + value.Length, out int height);
-        var entry = _list.EntrySpanMutable(node);
-        InternalKey.Encode(entry, userKey, sequence, kind);
-        if (prefix > 0) BinaryPrimitives.WriteInt64LittleEndian(entry[keyLength..], writeTimeMs);
-        value.CopyTo(entry[(keyLength + prefix)..]);
-        _list.Insert(node, height);
+        Span<byte> timePrefix = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(timePrefix, writeTimeMs);
+        ulong hash = HashIndex.Hash(userKey);
+        long existing = _index.Find(hash, userKey);
+        long address = MemEntry.Write(_arena, userKey, sequence, kind, kind == ValueKind.TimedValue ? timePrefix : default, value, (uint)hash, existing);
+        // The shared prefix shrinks before the entry is listed: a reader that sees the entry
+        // (count read first) then reads a prefix length every listed key really shares.
+        if (_firstKey is null)
+        {
+            _firstKey = userKey.ToArray();
+            Volatile.Write(ref _commonPrefix, userKey.Length);
+        }
+        else if (existing < 0)
+        {
+            int common = userKey.CommonPrefixLength(_firstKey);
+            if (common < _commonPrefix) Volatile.Write(ref _commonPrefix, common);
+        }
+        _index.Publish(hash, userKey, address, existing);
+        _entries.Append(address);
         NoteSequence(sequence);
     }
 
@@ -100,29 +123,14 @@ internal sealed class MemTable
     /// </summary>
     public bool TryGet(ReadOnlySpan<byte> userKey, ulong snapshot, out ValueKind kind, out ulong sequence, out ReadOnlySpan<byte> value)
     {
-        int length = userKey.Length + InternalKey.TrailerSize;
-        byte[]? rented = null;
-        Span<byte> lookup = length <= 256 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
-        try
+        for (long a = _index.Find(HashIndex.Hash(userKey), userKey); a >= 0; a = MemEntry.Previous(_arena, a))
         {
-            InternalKey.Encode(lookup, userKey, snapshot, ValueKinds.ForSeek);
-            long node = _list.Seek(lookup);
-            if (node != SkipList.Null)
-            {
-                var key = _list.KeySpan(node);
-                if (_cmp.CompareUser(InternalKey.UserKey(key), userKey) == 0)
-                {
-                    ulong trailer = InternalKey.Trailer(key);
-                    kind = (ValueKind)(byte)trailer;
-                    sequence = trailer >> 8;
-                    value = _list.ValueSpan(node);
-                    return true;
-                }
-            }
-        }
-        finally
-        {
-            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+            ulong trailer = InternalKey.Trailer(MemEntry.Key(_arena, a));
+            if (trailer >> 8 > snapshot) continue;
+            kind = (ValueKind)(byte)trailer;
+            sequence = trailer >> 8;
+            value = MemEntry.Value(_arena, a);
+            return true;
         }
         kind = default;
         sequence = 0;
@@ -155,41 +163,13 @@ internal sealed class MemTable
         return new ArraySegment<RangeTombstone>(Volatile.Read(ref _tombstones), 0, count);
     }
 
-    public InternalIterator NewIterator() => new MemTableIterator(_list, _cmp);
-
-    private sealed class MemTableIterator(SkipList list, InternalKeyComparator cmp) : InternalIterator
+    /// <summary>An ordered cursor over every entry added before the call (later ones may or may not appear).</summary>
+    public InternalIterator NewIterator()
     {
-        private long _node = SkipList.Null;
-
-        public override bool Valid => _node != SkipList.Null;
-
-        public override ReadOnlySpan<byte> Key => list.KeySpan(_node);
-
-        public override ReadOnlySpan<byte> Value => list.ValueSpan(_node);
-
-        public override void SeekToFirst() => _node = list.Next(list.Head);
-
-        public override void SeekToLast()
-        {
-            long last = list.FindLast();
-            _node = last == list.Head ? SkipList.Null : last;
-        }
-
-        public override void Seek(ReadOnlySpan<byte> target) => _node = list.Seek(target);
-
-        public override void SeekForPrev(ReadOnlySpan<byte> target)
-        {
-            Seek(target);
-            if (!Valid) SeekToLast();
-            else if (cmp.Compare(Key, target) > 0) Prev();
-        }
-
-        public override void Next() => _node = list.Next(_node);
-
-        public override void Prev()
-        {
-            long prev = list.FindLessThan(Key);
-            _node = prev == list.Head ? SkipList.Null : prev;
-        }
+        int count = _entries.Count;
+        var runs = _runs.Get(_entries, count, Volatile.Read(ref _commonPrefix));
+        if (runs.Length == 0) return EmptyIterator.Instance;
+        if (runs.Length == 1) return new RunIterator(_arena, runs[0], _cmp, _bytewise);
+        return new MergingIterator(_cmp, runs.Select(r => new RunIterator(_arena, r, _cmp, _bytewise)));
     }
 }

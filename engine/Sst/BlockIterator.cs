@@ -16,7 +16,6 @@ internal sealed class BlockIterator : InternalIterator
     private int _keyLength;
     private int _current;      // offset of the current entry; RestartsOffset when invalid
     private int _next;         // offset just past the current entry
-    private int _restartIndex; // restart interval containing _current
     private int _valueOffset;
     private int _valueLength;
 
@@ -31,7 +30,6 @@ internal sealed class BlockIterator : InternalIterator
         _block = block;
         _current = block.RestartsOffset;
         _next = block.RestartsOffset;
-        _restartIndex = block.NumRestarts;
         _keyLength = 0;
     }
 
@@ -94,26 +92,35 @@ internal sealed class BlockIterator : InternalIterator
     {
         if (!Valid) return;
         int original = _current;
-        // Step back to the restart interval that holds the entry before the current one.
-        while (_block!.RestartPoint(_restartIndex) >= original)
+        // The restart interval holding the entry before the current one: the last restart point
+        // strictly before it (restart offsets are sorted).
+        int lo = 0, hi = _block!.NumRestarts - 1, found = -1;
+        while (lo <= hi)
         {
-            if (_restartIndex == 0)
+            int mid = (lo + hi) >>> 1;
+            if (_block.RestartPoint(mid) < original)
             {
-                _current = _block.RestartsOffset;
-                _next = _block.RestartsOffset;
-                _restartIndex = _block.NumRestarts;
-                return;
+                found = mid;
+                lo = mid + 1;
             }
-            _restartIndex--;
+            else
+            {
+                hi = mid - 1;
+            }
         }
-        SeekToRestart(_restartIndex);
+        if (found < 0)
+        {
+            _current = _block.RestartsOffset;
+            _next = _block.RestartsOffset;
+            return;
+        }
+        SeekToRestart(found);
         while (ParseNext() && _next < original) { }
     }
 
     private void SeekToRestart(int index)
     {
         _keyLength = 0;
-        _restartIndex = index;
         _next = _block!.RestartPoint(index);
         _current = _next;
     }
@@ -136,27 +143,40 @@ internal sealed class BlockIterator : InternalIterator
     {
         var block = _block!;
         _current = _next;
-        if (_current >= block.RestartsOffset)
+        int limit = block.RestartsOffset;
+        int p = _current;
+        if (p >= limit)
         {
-            _current = block.RestartsOffset;
-            _restartIndex = block.NumRestarts;
+            _current = limit;
             return false;
         }
-        var reader = new SpanReader(block.Data.AsSpan(_current, block.RestartsOffset - _current));
-        uint shared = reader.ReadVarint32();
-        uint nonShared = reader.ReadVarint32();
-        uint valueLength = reader.ReadVarint32();
-        if (shared > _keyLength) throw new CorruptionException($"entry at block offset {_current} shares {shared} bytes of a {_keyLength}-byte key");
-        var delta = reader.Take((int)Math.Min(nonShared, int.MaxValue));
-        int keyLength = (int)shared + delta.Length;
+        var data = block.Data;
+        uint shared, nonShared, valueLength;
+        // Fast path: the three lengths of short keys and values are one byte each.
+        if (p + 3 <= limit && (data[p] | data[p + 1] | data[p + 2]) < 0x80)
+        {
+            shared = data[p];
+            nonShared = data[p + 1];
+            valueLength = data[p + 2];
+            p += 3;
+        }
+        else
+        {
+            var reader = new SpanReader(data.AsSpan(p, limit - p));
+            shared = reader.ReadVarint32();
+            nonShared = reader.ReadVarint32();
+            valueLength = reader.ReadVarint32();
+            p += reader.Position;
+        }
+        if (shared > (uint)_keyLength) throw new CorruptionException($"entry at block offset {_current} shares {shared} bytes of a {_keyLength}-byte key");
+        if ((ulong)nonShared + valueLength > (ulong)(limit - p)) throw new CorruptionException($"entry at block offset {_current} runs past the block");
+        int keyLength = (int)(shared + nonShared);
         if (_key.Length < keyLength) Array.Resize(ref _key, Math.Max(keyLength, _key.Length * 2));
-        delta.CopyTo(_key.AsSpan((int)shared));
+        data.AsSpan(p, (int)nonShared).CopyTo(_key.AsSpan((int)shared));
         _keyLength = keyLength;
-        _valueOffset = _current + reader.Position;
-        reader.Take((int)Math.Min(valueLength, int.MaxValue));
+        _valueOffset = p + (int)nonShared;
         _valueLength = (int)valueLength;
-        _next = _current + reader.Position;
-        while (_restartIndex + 1 < block.NumRestarts && block.RestartPoint(_restartIndex + 1) <= _current) _restartIndex++;
+        _next = _valueOffset + _valueLength;
         return true;
     }
 }

@@ -29,9 +29,8 @@ internal static class BlockTrailer
     /// Reads, verifies and decompresses the block at <paramref name="handle"/>. Returns the
     /// contents in a new array (its exact length may exceed the contents; see <paramref name="length"/>).
     /// </summary>
-    public static byte[] ReadContents(IRandomAccessFile file, BlockHandle handle, bool verifyChecksum, out int length)
+    public static byte[] ReadContents(IRandomAccessFile file, long fileLength, BlockHandle handle, bool verifyChecksum, out int length)
     {
-        long fileLength = file.Length;
         if (handle.Size > MaxBlockSize || handle.Offset < 0 || handle.Offset + handle.Size + Size > fileLength)
             throw new CorruptionException($"block handle ({handle.Offset}, {handle.Size}) lies outside the file of {fileLength} bytes", file.Path, handle.Offset);
         int stored = (int)handle.Size;

@@ -27,29 +27,32 @@ internal sealed class TableReaderOptions(InternalKeyComparator comparator, Block
 internal sealed class TableReader : IDisposable
 {
     private readonly IRandomAccessFile _file;
+    private readonly long _fileLength; // tables are immutable: no fstat per block read
     private readonly TableReaderOptions _options;
     private readonly Block _index;
+    private readonly IndexFences _fences;
     private readonly byte[] _filter;
     private readonly ulong _cacheId;
     private readonly long _pinnedCharge;
     private int _disposed;
 
-    [ThreadStatic] private static BlockIterator? t_indexIter;
     [ThreadStatic] private static BlockIterator? t_dataIter;
 
     private TableReader(IRandomAccessFile file, long fileNumber, TableReaderOptions options, Footer footer, Block index,
         byte[] filter, FragmentedRangeTombstones rangeDels, TableProperties props)
     {
         _file = file;
+        _fileLength = file.Length;
         _options = options;
         FileNumber = fileNumber;
         Footer = footer;
         _index = index;
+        _fences = IndexFences.Build(index, options.KeyComparer, ReferenceEquals(options.Comparator.User, KeyComparator.Bytewise));
         _filter = filter;
         RangeTombstones = rangeDels;
         Properties = props;
         _cacheId = BlockCache<Block>.NewId();
-        _pinnedCharge = index.Charge + filter.Length;
+        _pinnedCharge = index.Charge + filter.Length + _fences.MemoryUsage;
         options.BlockCache?.AddPinned(_pinnedCharge);
     }
 
@@ -63,7 +66,7 @@ internal sealed class TableReader : IDisposable
 
     public FragmentedRangeTombstones RangeTombstones { get; }
 
-    public long FileSize => _file.Length;
+    public long FileSize => _fileLength;
 
     public Block IndexBlock => _index;
 
@@ -91,8 +94,8 @@ internal sealed class TableReader : IDisposable
         if (footer.EncryptionKeyId != 0)
             throw new CorruptionException($"table is encrypted with key id {footer.EncryptionKeyId}; this database has no key provider for it", file.Path, size - Footer.Size + 36);
 
-        var meta = ReadBlock(file, footer.MetaIndex);
-        var index = ReadBlock(file, footer.Index);
+        var meta = ReadBlock(file, size, footer.MetaIndex);
+        var index = ReadBlock(file, size, footer.Index);
         BlockHandle? filterHandle = null, propsHandle = null, rangeHandle = null;
         var it = new BlockIterator(SpanComparer.Bytewise);
         it.Reset(meta);
@@ -109,19 +112,19 @@ internal sealed class TableReader : IDisposable
         }
         if (filterHandle is null || propsHandle is null) throw new CorruptionException("metaindex lacks the filter or properties block", file.Path, footer.MetaIndex.Offset);
 
-        var filter = BlockTrailer.ReadContents(file, filterHandle.Value, true, out int filterLength);
+        var filter = BlockTrailer.ReadContents(file, size, filterHandle.Value, true, out int filterLength);
         if (filterLength != filter.Length) filter = filter.AsSpan(0, filterLength).ToArray();
         try { BloomFilter.Validate(filter); }
         catch (CorruptionException ex) { throw ex.At(file.Path, filterHandle.Value.Offset); }
 
-        var props = TableProperties.Decode(ReadBlock(file, propsHandle.Value));
+        var props = TableProperties.Decode(ReadBlock(file, size, propsHandle.Value));
         if (props.Comparator.Length > 0 && props.Comparator != options.Comparator.User.Name)
             throw new CorruptionException($"table was written with comparator '{props.Comparator}', database uses '{options.Comparator.User.Name}'", file.Path, propsHandle.Value.Offset);
 
         var rangeDels = FragmentedRangeTombstones.Empty;
         if (rangeHandle is not null)
         {
-            var block = ReadBlock(file, rangeHandle.Value);
+            var block = ReadBlock(file, size, rangeHandle.Value);
             var list = new List<RangeTombstone>();
             var rit = new BlockIterator(options.KeyComparer);
             rit.Reset(block);
@@ -136,9 +139,9 @@ internal sealed class TableReader : IDisposable
         return new TableReader(file, fileNumber, options, footer, index, filter, rangeDels, props);
     }
 
-    private static Block ReadBlock(IRandomAccessFile file, BlockHandle handle)
+    private static Block ReadBlock(IRandomAccessFile file, long fileLength, BlockHandle handle)
     {
-        var data = BlockTrailer.ReadContents(file, handle, true, out int length);
+        var data = BlockTrailer.ReadContents(file, fileLength, handle, true, out int length);
         try { return new Block(data, length); }
         catch (CorruptionException ex) { throw ex.At(file.Path, handle.Offset); }
     }
@@ -152,7 +155,7 @@ internal sealed class TableReader : IDisposable
         var cache = _options.BlockCache;
         var block = cache?.Lookup(_cacheId, handle.Offset);
         if (block is not null) return block;
-        block = ReadBlock(_file, handle);
+        block = ReadBlock(_file, _fileLength, handle);
         if (fillCache) cache?.Insert(_cacheId, handle.Offset, block, block.Charge);
         return block;
     }
@@ -161,43 +164,36 @@ internal sealed class TableReader : IDisposable
     /// Finds the first entry at or after <paramref name="lookupKey"/> (user key + snapshot
     /// trailer). Returns true when that entry has the same user key: the newest version this
     /// table holds that the snapshot may see. The value lies in <paramref name="block"/>.
-    /// Allocates nothing when the block is cached.
+    /// <paramref name="bloomHash"/> is <see cref="BloomFilter.Hash"/> of the user key (computed
+    /// once per lookup, not per table). Allocates nothing when the block is cached.
     /// </summary>
-    public bool Get(ReadOnlySpan<byte> lookupKey, bool fillCache, out ulong trailer, out Block? block, out int valueOffset, out int valueLength)
+    public bool Get(ReadOnlySpan<byte> lookupKey, ulong bloomHash, bool fillCache, out ulong trailer, out Block? block, out int valueOffset, out int valueLength)
     {
         trailer = 0;
         block = null;
         valueOffset = valueLength = 0;
-        var userKey = InternalKey.UserKey(lookupKey);
-        if (!MayContain(userKey)) return false;
+        if (!BloomFilter.MayContain(_filter, bloomHash)) return false;
         try
         {
-            var indexIter = t_indexIter;
-            if (indexIter is null || !indexIter.UsesComparer(_options.KeyComparer)) t_indexIter = indexIter = new BlockIterator(_options.KeyComparer);
             var dataIter = t_dataIter;
             if (dataIter is null || !dataIter.UsesComparer(_options.KeyComparer)) t_dataIter = dataIter = new BlockIterator(_options.KeyComparer);
-
-            indexIter.Reset(_index);
-            indexIter.Seek(lookupKey);
+            var userKey = InternalKey.UserKey(lookupKey);
             // Versions of one user key may straddle blocks; the loop moves on when a block ends first.
-            while (indexIter.Valid)
+            for (int i = _fences.LowerBound(lookupKey, _options.Comparator); i < _fences.Count; i++)
             {
-                var handle = BlockHandle.Decode(indexIter.Value);
+                var handle = _fences.Handle(i);
                 var data = GetDataBlock(handle, fillCache);
                 dataIter.Reset(data);
                 dataIter.Seek(lookupKey);
-                if (dataIter.Valid)
-                {
-                    var key = dataIter.Key;
-                    if (!InternalKey.IsWellFormed(key)) throw new CorruptionException("malformed internal key", _file.Path, handle.Offset);
-                    if (_options.Comparator.CompareUser(InternalKey.UserKey(key), userKey) != 0) return false;
-                    trailer = InternalKey.Trailer(key);
-                    block = data;
-                    valueOffset = dataIter.ValueOffset;
-                    valueLength = dataIter.ValueLength;
-                    return true;
-                }
-                indexIter.Next();
+                if (!dataIter.Valid) continue;
+                var key = dataIter.Key;
+                if (!InternalKey.IsWellFormed(key)) throw new CorruptionException("malformed internal key", _file.Path, handle.Offset);
+                if (_options.Comparator.CompareUser(InternalKey.UserKey(key), userKey) != 0) return false;
+                trailer = InternalKey.Trailer(key);
+                block = data;
+                valueOffset = dataIter.ValueOffset;
+                valueLength = dataIter.ValueLength;
+                return true;
             }
             return false;
         }
@@ -206,6 +202,10 @@ internal sealed class TableReader : IDisposable
             throw ex.At(_file.Path);
         }
     }
+
+    /// <summary><see cref="Get(ReadOnlySpan{byte}, ulong, bool, out ulong, out Block?, out int, out int)"/> hashing the key itself.</summary>
+    public bool Get(ReadOnlySpan<byte> lookupKey, bool fillCache, out ulong trailer, out Block? block, out int valueOffset, out int valueLength)
+        => Get(lookupKey, BloomFilter.Hash(InternalKey.UserKey(lookupKey)), fillCache, out trailer, out block, out valueOffset, out valueLength);
 
     public InternalIterator NewIterator(bool fillCache) => new TableIterator(this, _options.KeyComparer, fillCache);
 
@@ -230,7 +230,7 @@ internal sealed class TableReader : IDisposable
         for (indexIter.SeekToFirst(); indexIter.Valid; indexIter.Next())
         {
             var handle = BlockHandle.Decode(indexIter.Value);
-            dataIter.Reset(ReadBlock(_file, handle));
+            dataIter.Reset(ReadBlock(_file, _fileLength, handle));
             for (dataIter.SeekToFirst(); dataIter.Valid; dataIter.Next())
             {
                 if (!InternalKey.IsWellFormed(dataIter.Key)) throw new CorruptionException("malformed internal key", _file.Path, handle.Offset);

@@ -154,6 +154,15 @@ internal sealed class LogReader
             }
 
             var body = _block.AsSpan(_pos + LogFormat.HeaderSize, length);
+            if (type == 0 && length == 0 && expected == Crc32C.Unmask(0) && AllZeroFrom(offset))
+            {
+                // Reserved log space that was never written (a crash before a clean close trims it).
+                _eof = true;
+                _blockStart = _fileLength;
+                _blockLength = 0;
+                _pos = 0;
+                return PhysicalResult.Eof;
+            }
             if (type == (byte)LogRecordType.Zero || type > (byte)LogRecordType.Last)
             {
                 long dropped = _blockLength - _pos;
@@ -201,6 +210,19 @@ internal sealed class LogReader
             if (Crc32C.Extend(LogWriter.TypeCrc((LogRecordType)type), block.Slice(off + LogFormat.HeaderSize, length)) == expected) return true;
         }
         return false;
+    }
+
+    /// <summary>True when every byte from <paramref name="offset"/> to the end of the file is zero.</summary>
+    private bool AllZeroFrom(long offset)
+    {
+        var buffer = new byte[LogFormat.BlockSize];
+        for (long pos = offset; pos < _fileLength; pos += buffer.Length)
+        {
+            int n = _file.ReadExactly(pos, buffer.AsSpan(0, (int)Math.Min(buffer.Length, _fileLength - pos)));
+            if (buffer.AsSpan(0, n).ContainsAnyExcept((byte)0)) return false;
+            if (n == 0) break;
+        }
+        return true;
     }
 
     /// <summary>Loads the next block; returns false (and sets EOF) when the file is exhausted.</summary>

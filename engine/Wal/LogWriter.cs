@@ -27,6 +27,10 @@ internal sealed class LogWriter : IDisposable
 
     public long Length => _file.Length;
 
+    /// <summary>Most bytes a record of <paramref name="length"/> bytes can take in the file, headers and padding included.</summary>
+    public static long MaxEncodedSize(int length)
+        => length + ((long)length / (LogFormat.BlockSize - LogFormat.HeaderSize) + 2) * (LogFormat.HeaderSize * 2);
+
     public void AddRecord(ReadOnlySpan<byte> record)
     {
         bool begin = true;

@@ -1,6 +1,5 @@
-using LatticeKV.Keys;
 
-namespace LatticeKV.Compaction;
+namespace LatticeKV.Keys;
 
 /// <summary>
 /// Merges sorted children into one sorted stream, in either direction (LevelDB's design).

@@ -1,0 +1,36 @@
+namespace LatticeKV.Bench.Engines;
+
+/// <summary>
+/// What the comparative runner needs from a storage engine. Adapters configure their engine for
+/// the same durability: a write-ahead log on, acknowledged writes durable against a process
+/// crash, and fsync per write only when <c>sync</c> is asked for.
+/// </summary>
+public interface IEngine : IDisposable
+{
+    string Name { get; }
+
+    /// <summary>A one-line description of the settings, for the report.</summary>
+    string Settings { get; }
+
+    void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool sync);
+
+    /// <summary>Writes several pairs atomically.</summary>
+    void PutBatch(IReadOnlyList<(byte[] Key, byte[] Value)> pairs, bool sync);
+
+    void Delete(ReadOnlySpan<byte> key, bool sync);
+
+    /// <summary>Copies the value into <paramref name="buffer"/>; returns its length, or -1 when absent.</summary>
+    int Get(ReadOnlySpan<byte> key, Span<byte> buffer);
+
+    /// <summary>Seeks to <paramref name="key"/> and reads up to <paramref name="count"/> entries; returns how many.</summary>
+    int Scan(ReadOnlySpan<byte> key, int count);
+
+    /// <summary>Makes all data durable in the engine's sorted files (flush memtables).</summary>
+    void Flush();
+
+    /// <summary>Compacts the whole key space.</summary>
+    void CompactAll();
+
+    /// <summary>Waits until background compaction has caught up.</summary>
+    void WaitForBackgroundWork();
+}

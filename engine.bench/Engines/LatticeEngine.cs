@@ -1,0 +1,53 @@
+namespace LatticeKV.Bench.Engines;
+
+/// <summary>LatticeKV with its defaults (64 MiB write buffer, Snappy, 10 bits/key bloom, 4 KiB blocks, WAL on).</summary>
+public sealed class LatticeEngine : IEngine
+{
+    private static readonly WriteOptions Synced = new() { Sync = true };
+    private readonly LatticeDb _db;
+    private readonly WriteBatch _batch = new();
+
+    public LatticeEngine(string path, long blockCacheBytes, long writeBufferBytes)
+    {
+        _db = LatticeDb.Open(path, new DbOptions { BlockCacheCapacity = blockCacheBytes, WriteBufferSize = writeBufferBytes });
+        Settings = $"write buffer {writeBufferBytes >> 20} MiB, Snappy, bloom 10 bits/key, 4 KiB blocks, block cache {blockCacheBytes >> 20} MiB, WAL on";
+    }
+
+    public string Name => "latticekv";
+
+    public string Settings { get; }
+
+    public LatticeDb Db => _db;
+
+    public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool sync) => _db.Put(key, value, sync ? Synced : null);
+
+    public void PutBatch(IReadOnlyList<(byte[] Key, byte[] Value)> pairs, bool sync)
+    {
+        lock (_batch)
+        {
+            _batch.Clear();
+            foreach (var (k, v) in pairs) _batch.Put(k, v);
+            _db.Write(_batch, sync ? Synced : null);
+        }
+    }
+
+    public void Delete(ReadOnlySpan<byte> key, bool sync) => _db.Delete(key, sync ? Synced : null);
+
+    public int Get(ReadOnlySpan<byte> key, Span<byte> buffer) => _db.TryGet(key, buffer, out int length) ? length : -1;
+
+    public int Scan(ReadOnlySpan<byte> key, int count)
+    {
+        using var it = _db.NewIterator();
+        int n = 0;
+        for (it.Seek(key); it.Valid && n < count; it.Next()) n++;
+        return n;
+    }
+
+    public void Flush() => _db.Flush();
+
+    public void CompactAll() => _db.CompactRange();
+
+    public void WaitForBackgroundWork() => _db.WaitForCompactions();
+
+    public void Dispose() => _db.Dispose();
+}

@@ -1,0 +1,330 @@
+using System.Diagnostics;
+using LatticeKV.Bench.Engines;
+
+namespace LatticeKV.Bench.Runner;
+
+/// <summary>
+/// db_bench's workloads over any <see cref="IEngine"/>. Each returns the measured phase only:
+/// set-up (filling, flushing, warming the cache) happens before the clock starts.
+/// </summary>
+public sealed class Workloads(Func<string, IEngine> open, string root, long num, Action<string> log)
+{
+    public static readonly string[] All =
+        ["fillseq", "fillrandom", "overwrite", "readrandom", "readmissing", "seekrandom", "readwhilewriting", "deleterandom", "fillsync", "fillsync16", "ycsb-a"];
+
+    private const int ValueSize = 100;
+    private readonly KeyValueGenerator _gen = new(ValueSize);
+    private IEngine? _filled;      // a database holding keys 0..num-1 in random order, flushed and compacted
+    private string? _filledPath;
+
+    public WorkloadResult Run(string workload)
+    {
+        log($"  {workload}...");
+        return workload switch
+        {
+            "fillseq" => Fresh(workload, e => Fill(e, sequential: true, num, sync: false)),
+            "fillrandom" => Fresh(workload, e => Fill(e, sequential: false, num, sync: false)),
+            "fillsync" => Fresh(workload, e => Fill(e, sequential: false, Math.Min(num, 10_000), sync: true)),
+            "fillsync16" => Fresh(workload, e => FillThreads(e, 16, Math.Min(num, 10_000), sync: true)),
+            "overwrite" => OnFilled(workload, e => Fill(e, sequential: false, num, sync: false)),
+            "readrandom" => OnFilled(workload, e => Read(e, num, missing: false)),
+            "readmissing" => OnFilled(workload, e => Read(e, num, missing: true)),
+            "seekrandom" => OnFilled(workload, e => Seek(e, num / 10)),
+            "readwhilewriting" => OnFilled(workload, e => ReadWhileWriting(e, num)),
+            "deleterandom" => OnFilled(workload, e => Delete(e, num)),
+            "ycsb-a" => OnFilled(workload, e => YcsbA(e, num)),
+            _ => throw new ArgumentException($"unknown workload '{workload}'; known: {string.Join(", ", All)}"),
+        };
+    }
+
+    private sealed record Phase(long Operations, long UserBytes, long[] Latencies, double Seconds, string Note = "");
+
+    private WorkloadResult Fresh(string name, Func<IEngine, Phase> body)
+    {
+        string path = Path.Combine(root, name);
+        if (Directory.Exists(path)) Directory.Delete(path, true);
+        Directory.CreateDirectory(path);
+        using var engine = open(path);
+        long written0 = ProcessStats.BytesWritten();
+        var phase = body(engine);
+        engine.Flush();
+        engine.WaitForBackgroundWork();
+        long written = ProcessStats.BytesWritten() - written0;
+        long logical = phase.UserBytes;
+        var result = Summarize(engine.Name, name, phase, written, ProcessStats.DirectorySize(path), logical);
+        engine.Dispose();
+        Directory.Delete(path, true);
+        return result;
+    }
+
+    private WorkloadResult OnFilled(string name, Func<IEngine, Phase> body)
+    {
+        var engine = EnsureFilled();
+        long written0 = ProcessStats.BytesWritten();
+        var phase = body(engine);
+        long written = ProcessStats.BytesWritten() - written0;
+        // Mutating workloads leave the shared database changed: rebuild it for the next one.
+        bool mutates = name is "overwrite" or "deleterandom" or "readwhilewriting" or "ycsb-a";
+        long logical = num * (KeyValueGenerator.KeySize + ValueSize);
+        WorkloadResult result;
+        if (mutates)
+        {
+            engine.Flush();
+            engine.WaitForBackgroundWork();
+            written = ProcessStats.BytesWritten() - written0;
+            result = Summarize(engine.Name, name, phase, written, name == "deleterandom" ? null : ProcessStats.DirectorySize(_filledPath!), logical);
+            DropFilled();
+        }
+        else
+        {
+            result = Summarize(engine.Name, name, phase, null, null, logical);
+        }
+        return result;
+    }
+
+    private IEngine EnsureFilled()
+    {
+        if (_filled is not null) return _filled;
+        _filledPath = Path.Combine(root, "filled");
+        if (Directory.Exists(_filledPath)) Directory.Delete(_filledPath, true);
+        Directory.CreateDirectory(_filledPath);
+        log("    (filling the shared database)");
+        _filled = open(_filledPath);
+        Fill(_filled, sequential: false, num, sync: false);
+        _filled.Flush();
+        _filled.WaitForBackgroundWork();
+        // Warm the cache: read every key once, as db_bench's readrandom does after a fill.
+        var buffer = new byte[1024];
+        Span<byte> key = stackalloc byte[KeyValueGenerator.KeySize];
+        for (long i = 0; i < num; i++)
+        {
+            KeyValueGenerator.Key(i, key);
+            _filled.Get(key, buffer);
+        }
+        return _filled;
+    }
+
+    private void DropFilled()
+    {
+        _filled?.Dispose();
+        _filled = null;
+        if (_filledPath is not null && Directory.Exists(_filledPath)) Directory.Delete(_filledPath, true);
+    }
+
+    public void Cleanup() => DropFilled();
+
+    private Phase Fill(IEngine e, bool sequential, long count, bool sync)
+    {
+        var order = sequential ? null : Permutation(count, 17);
+        var lat = new long[count];
+        Span<byte> key = stackalloc byte[KeyValueGenerator.KeySize];
+        var sw = Stopwatch.StartNew();
+        for (long i = 0; i < count; i++)
+        {
+            KeyValueGenerator.Key(order is null ? i : order[i], key);
+            long t0 = Stopwatch.GetTimestamp();
+            e.Put(key, _gen.NextValue(), sync);
+            lat[i] = Stopwatch.GetTimestamp() - t0;
+        }
+        return new Phase(count, count * (KeyValueGenerator.KeySize + ValueSize), lat, sw.Elapsed.TotalSeconds);
+    }
+
+    private Phase FillThreads(IEngine e, int threads, long count, bool sync)
+    {
+        var lat = new long[count];
+        long next = -1;
+        var workers = new Thread[threads];
+        var sw = Stopwatch.StartNew();
+        for (int t = 0; t < threads; t++)
+        {
+            var gen = new KeyValueGenerator(ValueSize, seed: 1000 + t);
+            workers[t] = new Thread(() =>
+            {
+                Span<byte> key = stackalloc byte[KeyValueGenerator.KeySize];
+                long i;
+                while ((i = Interlocked.Increment(ref next)) < count)
+                {
+                    KeyValueGenerator.Key(i * 7919 % count, key);
+                    long t0 = Stopwatch.GetTimestamp();
+                    e.Put(key, gen.NextValue(), sync);
+                    lat[i] = Stopwatch.GetTimestamp() - t0;
+                }
+            });
+            workers[t].Start();
+        }
+        foreach (var w in workers) w.Join();
+        string note = e is LatticeEngine le ? WritesPerSync(le.Db) : "";
+        return new Phase(count, count * (KeyValueGenerator.KeySize + ValueSize), lat, sw.Elapsed.TotalSeconds, note);
+    }
+
+    private static string WritesPerSync(LatticeDb db)
+    {
+        var s = db.GetStatistics();
+        return s["wal.syncs"] == 0 ? "" : $"{(double)s["wal.synced.batches"] / s["wal.syncs"]:F1} writes per fsync";
+    }
+
+    private Phase Read(IEngine e, long count, bool missing)
+    {
+        var lat = new long[count];
+        var buffer = new byte[1024];
+        // A missing key is a present key plus one byte, as db_bench does: it falls inside the
+        // tables' key ranges, so only the bloom filter can avoid reading a block.
+        Span<byte> keyBuffer = stackalloc byte[KeyValueGenerator.KeySize + 1];
+        keyBuffer[^1] = (byte)'.';
+        var key = missing ? keyBuffer : keyBuffer[..KeyValueGenerator.KeySize];
+        var rnd = new Random(99);
+        long found = 0;
+        var sw = Stopwatch.StartNew();
+        for (long i = 0; i < count; i++)
+        {
+            KeyValueGenerator.Key(rnd.NextInt64(num), keyBuffer);
+            long t0 = Stopwatch.GetTimestamp();
+            if (e.Get(key, buffer) >= 0) found++;
+            lat[i] = Stopwatch.GetTimestamp() - t0;
+        }
+        double secs = sw.Elapsed.TotalSeconds;
+        if (!missing && found != count) throw new InvalidOperationException($"{e.Name} found {found} of {count} keys it holds");
+        if (missing && found != 0) throw new InvalidOperationException($"{e.Name} found {found} keys it does not hold");
+        return new Phase(count, 0, lat, secs, $"{found} of {count} found");
+    }
+
+    private Phase Seek(IEngine e, long count)
+    {
+        var lat = new long[count];
+        Span<byte> key = stackalloc byte[KeyValueGenerator.KeySize];
+        var rnd = new Random(7);
+        var sw = Stopwatch.StartNew();
+        for (long i = 0; i < count; i++)
+        {
+            KeyValueGenerator.Key(rnd.NextInt64(num), key);
+            long t0 = Stopwatch.GetTimestamp();
+            e.Scan(key, 10);
+            lat[i] = Stopwatch.GetTimestamp() - t0;
+        }
+        return new Phase(count, 0, lat, sw.Elapsed.TotalSeconds, "seek then 10 next");
+    }
+
+    private Phase ReadWhileWriting(IEngine e, long count)
+    {
+        bool stop = false;
+        long writes = 0;
+        var writer = new Thread(() =>
+        {
+            var gen = new KeyValueGenerator(ValueSize, seed: 5);
+            Span<byte> key = stackalloc byte[KeyValueGenerator.KeySize];
+            var rnd = new Random(11);
+            while (!Volatile.Read(ref stop))
+            {
+                KeyValueGenerator.Key(rnd.NextInt64(num), key);
+                e.Put(key, gen.NextValue(), false);
+                writes++;
+            }
+        });
+        writer.Start();
+        Phase reads;
+        try { reads = Read(e, count, missing: false); }
+        finally
+        {
+            Volatile.Write(ref stop, true);
+            writer.Join();
+        }
+        return reads with { Note = $"reads measured; {writes} writes alongside", UserBytes = writes * (KeyValueGenerator.KeySize + ValueSize) };
+    }
+
+    private Phase Delete(IEngine e, long count)
+    {
+        var order = Permutation(count, 23);
+        var lat = new long[count];
+        Span<byte> key = stackalloc byte[KeyValueGenerator.KeySize];
+        var sw = Stopwatch.StartNew();
+        for (long i = 0; i < count; i++)
+        {
+            KeyValueGenerator.Key(order[i], key);
+            long t0 = Stopwatch.GetTimestamp();
+            e.Delete(key, false);
+            lat[i] = Stopwatch.GetTimestamp() - t0;
+        }
+        return new Phase(count, count * KeyValueGenerator.KeySize, lat, sw.Elapsed.TotalSeconds);
+    }
+
+    private Phase YcsbA(IEngine e, long count)
+    {
+        var lat = new long[count];
+        var zipf = new Zipfian(num, 0.99, 31);
+        var rnd = new Random(37);
+        var buffer = new byte[1024];
+        Span<byte> key = stackalloc byte[KeyValueGenerator.KeySize];
+        long updates = 0;
+        var sw = Stopwatch.StartNew();
+        for (long i = 0; i < count; i++)
+        {
+            KeyValueGenerator.Key(zipf.Next(), key);
+            long t0 = Stopwatch.GetTimestamp();
+            if (rnd.Next(2) == 0) e.Get(key, buffer);
+            else
+            {
+                e.Put(key, _gen.NextValue(), false);
+                updates++;
+            }
+            lat[i] = Stopwatch.GetTimestamp() - t0;
+        }
+        return new Phase(count, updates * (KeyValueGenerator.KeySize + ValueSize), lat, sw.Elapsed.TotalSeconds, "50% reads, 50% updates, zipfian 0.99");
+    }
+
+    private static long[] Permutation(long count, int seed)
+    {
+        var p = new long[count];
+        for (long i = 0; i < count; i++) p[i] = i;
+        var rnd = new Random(seed);
+        for (long i = count - 1; i > 0; i--)
+        {
+            long j = rnd.NextInt64(i + 1);
+            (p[i], p[j]) = (p[j], p[i]);
+        }
+        return p;
+    }
+
+    private static WorkloadResult Summarize(string engine, string workload, Phase p, long? diskWritten, long? diskSize, long logical)
+    {
+        var lat = p.Latencies;
+        Array.Sort(lat);
+        double Us(double q) => lat.Length == 0 ? 0 : lat[Math.Min(lat.Length - 1, (int)(q * lat.Length))] * 1e6 / Stopwatch.Frequency;
+        long bytes = p.UserBytes > 0 ? p.UserBytes : p.Operations * (KeyValueGenerator.KeySize + ValueSize);
+        return new WorkloadResult(engine, workload, p.Operations, p.Seconds, p.Operations / p.Seconds, bytes / 1e6 / p.Seconds,
+            Us(0.50), Us(0.99), Us(0.999),
+            diskWritten is { } w && p.UserBytes > 0 ? (double)w / p.UserBytes : null,
+            diskSize is { } d && logical > 0 ? (double)d / logical : null,
+            ProcessStats.PeakRss(), p.Note);
+    }
+}
+
+/// <summary>YCSB's zipfian generator (Gray et al.), over [0, n).</summary>
+public sealed class Zipfian
+{
+    private readonly long _n;
+    private readonly double _theta, _alpha, _zetan, _eta;
+    private readonly Random _rnd;
+
+    public Zipfian(long n, double theta, int seed)
+    {
+        _n = n;
+        _theta = theta;
+        _rnd = new Random(seed);
+        double zeta2 = 1 + Math.Pow(0.5, theta);
+        _zetan = 0;
+        for (long i = 1; i <= n; i++) _zetan += 1 / Math.Pow(i, theta);
+        _alpha = 1 / (1 - theta);
+        _eta = (1 - Math.Pow(2.0 / n, 1 - theta)) / (1 - zeta2 / _zetan);
+    }
+
+    public long Next()
+    {
+        double u = _rnd.NextDouble();
+        double uz = u * _zetan;
+        if (uz < 1) return 0;
+        if (uz < 1 + Math.Pow(0.5, _theta)) return 1;
+        long v = (long)(_n * Math.Pow(_eta * u - _eta + 1, _alpha));
+        // Scatter hot keys over the key space, as YCSB's scrambled zipfian does.
+        return (long)(((ulong)v * 0x9E3779B97F4A7C15UL) % (ulong)_n);
+    }
+}

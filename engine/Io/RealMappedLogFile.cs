@@ -1,0 +1,124 @@
+using System.IO.MemoryMappedFiles;
+using Microsoft.Win32.SafeHandles;
+
+namespace LatticeKV.Io;
+
+/// <summary>
+/// A write-ahead log written through a shared memory mapping. Copying a record into the mapping
+/// puts it in the kernel's page cache, where it survives the process being killed, without a
+/// system call per write (a pwrite costs more than the rest of a put). The file's blocks are
+/// reserved up front without changing its size, and its length grows in 1 MiB steps just ahead
+/// of the data, so the directory never shows more than a step of unwritten space and a write
+/// can never hit a full disk through the mapping. <see cref="Sync"/> fsyncs for power-loss
+/// durability. Disposing unmaps and trims the file to its written length. Single writer.
+/// </summary>
+internal sealed unsafe class RealMappedLogFile : IWritableFile
+{
+    private const long GrowStep = 1 << 20;
+    private readonly SafeFileHandle _handle;
+    private readonly MemoryMappedFile _map;
+    private readonly MemoryMappedViewAccessor _view;
+    private byte* _base;
+    private long _length;
+    private long _fileSize;
+    private bool _disposed;
+
+    private RealMappedLogFile(string path, SafeFileHandle handle, MemoryMappedFile map, MemoryMappedViewAccessor view, long capacity)
+    {
+        Path = path;
+        _handle = handle;
+        _map = map;
+        _view = view;
+        Capacity = capacity;
+        byte* pointer = null;
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+        _base = pointer + view.PointerOffset;
+    }
+
+    /// <summary>A mapped log, or (where blocks cannot be reserved) a buffered file the caller flushes after each record.</summary>
+    public static IWritableFile Create(string path, long capacity)
+    {
+        SafeFileHandle? handle = null;
+        MemoryMappedFile? map = null;
+        try
+        {
+            handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+            if (!NativeMethods.Reserve(handle, path, capacity))
+            {
+                handle.Dispose();
+                handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete);
+                return new RealWritableFile(path, handle) { Capacity = capacity };
+            }
+            // Mapping extends the file to the capacity; shrink it back and grow it as data arrives.
+            map = MemoryMappedFile.CreateFromFile(handle, null, capacity, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
+            var view = map.CreateViewAccessor(0, capacity, MemoryMappedFileAccess.ReadWrite);
+            RandomAccess.SetLength(handle, 0);
+            return new RealMappedLogFile(path, handle, map, view, capacity);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or LatticeIOException)
+        {
+            map?.Dispose();
+            handle?.Dispose();
+            throw IoErrors.Wrap(ex, "Creating log", path);
+        }
+    }
+
+    public string Path { get; }
+
+    public long Length => _length;
+
+    public long Capacity { get; }
+
+    public void Append(ReadOnlySpan<byte> data)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (data.Length > Capacity - _length)
+            throw new LatticeIOException($"Appending {data.Length} bytes to '{Path}' exceeds its reserved {Capacity} bytes.", Path);
+        long end = _length + data.Length;
+        if (end > _fileSize) Grow(end);
+        data.CopyTo(new Span<byte>(_base + _length, data.Length));
+        _length = end;
+    }
+
+    /// <summary>Pages past the end of the file must never be touched (SIGBUS): extend first.</summary>
+    private void Grow(long end)
+    {
+        long size = Math.Min(Capacity, Math.Max(end, _fileSize + GrowStep));
+        try { RandomAccess.SetLength(_handle, size); }
+        catch (IOException ex) { throw IoErrors.Wrap(ex, "Extending", Path); }
+        _fileSize = size;
+    }
+
+    public void Flush()
+    {
+        // Nothing to do: the bytes are already in the page cache.
+    }
+
+    public void Sync()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        try
+        {
+            // On Linux fsync writes back pages dirtied through the mapping too; elsewhere flush the view first.
+            if (!OperatingSystem.IsLinux()) _view.Flush();
+            RandomAccess.FlushToDisk(_handle);
+        }
+        catch (IOException ex)
+        {
+            throw IoErrors.Wrap(ex, "fsync of", Path);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _base = null;
+        _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view.Dispose();
+        _map.Dispose();
+        try { RandomAccess.SetLength(_handle, _length); }
+        catch (IOException) { } // a grown tail left behind reads as unwritten zeros
+        finally { _handle.Dispose(); }
+    }
+}

@@ -1,0 +1,94 @@
+using System.IO.Hashing;
+using System.Runtime.CompilerServices;
+
+namespace LatticeKV.Memtable;
+
+/// <summary>
+/// Open-addressing hash table from user key to the newest entry of that key, giving point reads
+/// and inserts a constant number of cache misses. A slot packs a 12-bit fingerprint of the hash
+/// with the entry's arena address, so mismatched probes never touch the entry.
+/// One writer (the group-commit leader) inserts; readers probe without locks. Growing copies
+/// every slot into a new table before publishing it, so a reader on the old table still finds
+/// every key written before the sequence number it reads at.
+/// </summary>
+internal sealed class HashIndex
+{
+    private const int InitialCapacity = 1024;
+    private readonly Arena _arena;
+    private long[] _slots = new long[InitialCapacity]; // 0 = empty; published with Volatile
+    private int _count;
+
+    public HashIndex(Arena arena) => _arena = arena;
+
+    /// <summary>Slot bytes attributable to the keys held (the table stays at most half full).</summary>
+    public long MemoryUsage => 2L * sizeof(long) * Volatile.Read(ref _count);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Hash(ReadOnlySpan<byte> userKey) => XxHash3.HashToUInt64(userKey);
+
+    /// <summary>The newest entry of <paramref name="userKey"/>, or -1.</summary>
+    public long Find(ulong hash, ReadOnlySpan<byte> userKey)
+    {
+        var slots = Volatile.Read(ref _slots);
+        int mask = slots.Length - 1;
+        ushort fingerprint = Fingerprint(hash);
+        for (int pos = (int)hash & mask; ; pos = (pos + 1) & mask)
+        {
+            long slot = Volatile.Read(ref slots[pos]);
+            if (slot == 0) return -1;
+            if ((ushort)((ulong)slot >> AddressBits) != fingerprint) continue;
+            long address = slot & AddressMask;
+            if (MemEntry.UserKey(_arena, address).SequenceEqual(userKey)) return address;
+        }
+    }
+
+    /// <summary>Writer only: makes <paramref name="address"/> the newest entry of its key.</summary>
+    public void Publish(ulong hash, ReadOnlySpan<byte> userKey, long address, long existing)
+    {
+        var slots = _slots;
+        int mask = slots.Length - 1;
+        ushort fingerprint = Fingerprint(hash);
+        long packed = ((long)fingerprint << AddressBits) | address;
+        for (int pos = (int)hash & mask; ; pos = (pos + 1) & mask)
+        {
+            long slot = slots[pos];
+            if (slot == 0)
+            {
+                Volatile.Write(ref slots[pos], packed);
+                Volatile.Write(ref _count, _count + 1);
+                if (_count * 2 > slots.Length) Grow();
+                return;
+            }
+            if ((slot & AddressMask) == existing && existing >= 0)
+            {
+                Volatile.Write(ref slots[pos], packed);
+                return;
+            }
+        }
+    }
+
+    private void Grow()
+    {
+        var old = _slots;
+        var grown = new long[old.Length * 2];
+        int mask = grown.Length - 1;
+        foreach (long slot in old)
+        {
+            if (slot == 0) continue;
+            // The low hash bits live in the entry; the fingerprint keeps the high ones.
+            uint low = MemEntry.Hash(_arena, slot & AddressMask);
+            int pos = (int)low & mask;
+            while (grown[pos] != 0) pos = (pos + 1) & mask;
+            grown[pos] = slot;
+        }
+        Volatile.Write(ref _slots, grown);
+    }
+
+    /// <summary>Arena addresses are below 2^52: chunk index (20 bits, see <see cref="Arena.MaxChunks"/>) and offset (32 bits).</summary>
+    private const int AddressBits = 52;
+    private const long AddressMask = (1L << AddressBits) - 1;
+
+    /// <summary>The top 12 hash bits, never zero, so an occupied slot is never 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ushort Fingerprint(ulong hash) => (ushort)((hash >> AddressBits) | 1);
+}

@@ -1,0 +1,195 @@
+using LatticeKV.Keys;
+
+namespace LatticeKV.Memtable;
+
+/// <summary>
+/// An immutable sorted array of memtable entries. Alongside each address it keeps an 8-byte
+/// window of the user key taken after the prefix every key of the memtable shares, so most
+/// comparisons while sorting and seeking never leave the array.
+/// </summary>
+internal sealed class SortedRun(long[] addresses, ulong[] prefixes, int prefixOffset)
+{
+    public long[] Addresses { get; } = addresses;
+
+    /// <summary>Key windows at <see cref="PrefixOffset"/> (all zero when the comparator is not bytewise).</summary>
+    public ulong[] Prefixes { get; } = prefixes;
+
+    public int PrefixOffset { get; } = prefixOffset;
+
+    public int Length => Addresses.Length;
+}
+
+/// <summary>
+/// The memtable's ordered view, built only when something needs order (an iterator or a flush).
+/// Entries not yet covered are sorted into a new run; runs merge whenever the newer one is at
+/// least a quarter the size of the one before, so there are O(log n) runs and each entry is
+/// re-merged O(log n) times. Readers take the published run array; building is serialized.
+/// </summary>
+internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool bytewise)
+{
+    private readonly Lock _lock = new();
+    // Guarded by _lock; the array itself is never modified once published.
+    private SortedRun[] _runs = [];
+    private int _covered;
+
+    public long MemoryUsage
+    {
+        get
+        {
+            long total = 0;
+            foreach (var r in Volatile.Read(ref _runs)) total += r.Length * 16L;
+            return total;
+        }
+    }
+
+    /// <summary>Runs covering at least the first <paramref name="count"/> entries.</summary>
+    public SortedRun[] Get(EntryList entries, int count, int prefixOffset)
+    {
+        lock (_lock)
+        {
+            if (_covered >= count) return _runs;
+            var list = new List<SortedRun>(_runs) { Build(entries, _covered, count, prefixOffset) };
+            while (list.Count >= 2 && list[^2].Length <= 4 * list[^1].Length)
+            {
+                var merged = Merge(list[^2], list[^1]);
+                list.RemoveRange(list.Count - 2, 2);
+                list.Add(merged);
+            }
+            _runs = [.. list];
+            _covered = count;
+            return _runs;
+        }
+    }
+
+    private SortedRun Build(EntryList entries, int from, int to, int offset)
+    {
+        int n = to - from;
+        var items = new Item[n];
+        for (int i = 0; i < n; i++)
+        {
+            long a = entries[from + i];
+            items[i] = new Item(bytewise ? MemEntry.Prefix(MemEntry.UserKey(arena, a), offset) : 0, a);
+        }
+        items.AsSpan().Sort(new ItemComparer(arena, cmp));
+        var addresses = new long[n];
+        var prefixes = new ulong[n];
+        for (int i = 0; i < n; i++)
+        {
+            addresses[i] = items[i].Address;
+            prefixes[i] = items[i].Prefix;
+        }
+        return new SortedRun(addresses, prefixes, offset);
+    }
+
+    private SortedRun Merge(SortedRun a, SortedRun b)
+    {
+        // Keys only lose common prefix over time; windows taken at different offsets are re-read.
+        int offset = Math.Min(a.PrefixOffset, b.PrefixOffset);
+        var pa = a.PrefixOffset == offset ? a.Prefixes : Reprefix(a, offset);
+        var pb = b.PrefixOffset == offset ? b.Prefixes : Reprefix(b, offset);
+        int n = a.Length + b.Length;
+        var addresses = new long[n];
+        var prefixes = new ulong[n];
+        int i = 0, j = 0, k = 0;
+        while (i < a.Length && j < b.Length)
+        {
+            int c = pa[i] != pb[j] ? pa[i].CompareTo(pb[j]) : cmp.Compare(MemEntry.Key(arena, a.Addresses[i]), MemEntry.Key(arena, b.Addresses[j]));
+            if (c <= 0)
+            {
+                addresses[k] = a.Addresses[i];
+                prefixes[k++] = pa[i++];
+            }
+            else
+            {
+                addresses[k] = b.Addresses[j];
+                prefixes[k++] = pb[j++];
+            }
+        }
+        for (; i < a.Length; i++, k++)
+        {
+            addresses[k] = a.Addresses[i];
+            prefixes[k] = pa[i];
+        }
+        for (; j < b.Length; j++, k++)
+        {
+            addresses[k] = b.Addresses[j];
+            prefixes[k] = pb[j];
+        }
+        return new SortedRun(addresses, prefixes, offset);
+    }
+
+    private ulong[] Reprefix(SortedRun run, int offset)
+    {
+        var p = new ulong[run.Length];
+        if (bytewise)
+            for (int i = 0; i < p.Length; i++) p[i] = MemEntry.Prefix(MemEntry.UserKey(arena, run.Addresses[i]), offset);
+        return p;
+    }
+
+    private readonly record struct Item(ulong Prefix, long Address);
+
+    private readonly struct ItemComparer(Arena arena, InternalKeyComparator cmp) : IComparer<Item>
+    {
+        public int Compare(Item x, Item y)
+        {
+            if (x.Prefix != y.Prefix) return x.Prefix < y.Prefix ? -1 : 1;
+            return cmp.Compare(MemEntry.Key(arena, x.Address), MemEntry.Key(arena, y.Address));
+        }
+    }
+}
+
+/// <summary>Cursor over one <see cref="SortedRun"/>.</summary>
+internal sealed class RunIterator(Arena arena, SortedRun run, InternalKeyComparator cmp, bool bytewise) : InternalIterator
+{
+    private int _pos = run.Length;
+
+    public override bool Valid => _pos >= 0 && _pos < run.Length;
+
+    public override ReadOnlySpan<byte> Key => MemEntry.Key(arena, run.Addresses[_pos]);
+
+    public override ReadOnlySpan<byte> Value => MemEntry.Value(arena, run.Addresses[_pos]);
+
+    public override void SeekToFirst() => _pos = 0;
+
+    public override void SeekToLast() => _pos = run.Length - 1;
+
+    public override void Next() => _pos++;
+
+    public override void Prev() => _pos--;
+
+    public override void Seek(ReadOnlySpan<byte> target) => _pos = LowerBound(target);
+
+    public override void SeekForPrev(ReadOnlySpan<byte> target)
+    {
+        _pos = LowerBound(target);
+        if (_pos >= run.Length || cmp.Compare(Key, target) > 0) _pos--;
+    }
+
+    /// <summary>Index of the first entry at or after <paramref name="target"/>.</summary>
+    private int LowerBound(ReadOnlySpan<byte> target)
+    {
+        if (run.Length == 0) return 0;
+        bool usePrefix = false;
+        ulong targetPrefix = 0;
+        if (bytewise)
+        {
+            // Windows compare correctly only between keys sharing the common prefix.
+            var common = MemEntry.UserKey(arena, run.Addresses[0])[..run.PrefixOffset];
+            var user = InternalKey.UserKey(target);
+            if (!user.StartsWith(common)) return user.SequenceCompareTo(common) < 0 ? 0 : run.Length;
+            usePrefix = true;
+            targetPrefix = MemEntry.Prefix(user, run.PrefixOffset);
+        }
+        int lo = 0, hi = run.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            int c;
+            if (usePrefix && run.Prefixes[mid] != targetPrefix) c = run.Prefixes[mid] < targetPrefix ? -1 : 1;
+            else c = cmp.Compare(MemEntry.Key(arena, run.Addresses[mid]), target);
+            if (c < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
+    }
+}

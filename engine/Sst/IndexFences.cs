@@ -1,0 +1,110 @@
+using System.Buffers.Binary;
+using LatticeKV.Keys;
+
+namespace LatticeKV.Sst;
+
+/// <summary>
+/// The index block decoded once, at table open, into flat arrays: each data block's last key
+/// and handle, plus an 8-byte window of every key taken after the prefix all of them share. A
+/// point lookup binary-searches the windows (a compact array) and compares whole keys only on
+/// ties, instead of decoding a prefix-compressed index entry per probe.
+/// </summary>
+internal sealed class IndexFences
+{
+    private readonly byte[] _keys;
+    private readonly int[] _keyStarts; // Count + 1 entries
+    private readonly ulong[] _windows;
+    private readonly long[] _offsets;
+    private readonly int[] _sizes;
+    private readonly byte[]? _common; // shared user-key prefix (bytewise comparator only)
+
+    private IndexFences(byte[] keys, int[] keyStarts, ulong[] windows, long[] offsets, int[] sizes, byte[]? common)
+    {
+        _keys = keys;
+        _keyStarts = keyStarts;
+        _windows = windows;
+        _offsets = offsets;
+        _sizes = sizes;
+        _common = common;
+    }
+
+    public int Count => _offsets.Length;
+
+    public long MemoryUsage => _keys.Length + _keyStarts.Length * 4L + _windows.Length * 8L + _offsets.Length * 12L;
+
+    public BlockHandle Handle(int i) => new(_offsets[i], _sizes[i]);
+
+    public ReadOnlySpan<byte> Key(int i) => _keys.AsSpan(_keyStarts[i], _keyStarts[i + 1] - _keyStarts[i]);
+
+    public static IndexFences Build(Block index, SpanComparer comparer, bool bytewise)
+    {
+        var it = new BlockIterator(comparer);
+        it.Reset(index);
+        var keys = new List<byte>();
+        var starts = new List<int>();
+        var offsets = new List<long>();
+        var sizes = new List<int>();
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            if (!InternalKey.IsWellFormed(it.Key)) throw new CorruptionException("malformed index key");
+            starts.Add(keys.Count);
+            keys.AddRange(it.Key);
+            var handle = BlockHandle.Decode(it.Value);
+            offsets.Add(handle.Offset);
+            sizes.Add((int)handle.Size);
+        }
+        starts.Add(keys.Count);
+        var keyBytes = keys.ToArray();
+        var keyStarts = starts.ToArray();
+        int n = offsets.Count;
+        byte[]? common = null;
+        var windows = new ulong[n];
+        if (bytewise && n > 0)
+        {
+            var first = InternalKey.UserKey(keyBytes.AsSpan(keyStarts[0], keyStarts[1] - keyStarts[0]));
+            var last = InternalKey.UserKey(keyBytes.AsSpan(keyStarts[n - 1], keyStarts[n] - keyStarts[n - 1]));
+            common = first[..first.CommonPrefixLength(last)].ToArray();
+            for (int i = 0; i < n; i++)
+                windows[i] = Window(InternalKey.UserKey(keyBytes.AsSpan(keyStarts[i], keyStarts[i + 1] - keyStarts[i])), common.Length);
+        }
+        return new IndexFences(keyBytes, keyStarts, windows, offsets.ToArray(), sizes.ToArray(), common);
+    }
+
+    /// <summary>Index of the first block whose last key is at or after <paramref name="target"/> (an internal key); Count when none.</summary>
+    public int LowerBound(ReadOnlySpan<byte> target, InternalKeyComparator cmp)
+    {
+        int n = Count;
+        if (n == 0) return 0;
+        bool useWindows = false;
+        ulong targetWindow = 0;
+        if (_common is not null)
+        {
+            var user = InternalKey.UserKey(target);
+            if (!user.StartsWith(_common)) return user.SequenceCompareTo(_common) < 0 ? 0 : n;
+            useWindows = true;
+            targetWindow = Window(user, _common.Length);
+        }
+        int lo = 0, hi = n;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            int c;
+            if (useWindows && _windows[mid] != targetWindow) c = _windows[mid] < targetWindow ? -1 : 1;
+            else c = cmp.Compare(Key(mid), target);
+            if (c < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
+    }
+
+    private static ulong Window(ReadOnlySpan<byte> userKey, int offset)
+    {
+        if (offset >= userKey.Length) return 0;
+        var w = userKey[offset..];
+        if (w.Length >= 8) return BinaryPrimitives.ReadUInt64BigEndian(w);
+        Span<byte> padded = stackalloc byte[8];
+        padded.Clear();
+        w.CopyTo(padded);
+        return BinaryPrimitives.ReadUInt64BigEndian(padded);
+    }
+}
