@@ -15,6 +15,7 @@ public class TableBenchmarks
     private static readonly InternalKeyComparator Cmp = new(KeyComparator.Bytewise);
     private TableReader _table = null!;
     private BlockCache<Block> _cache = null!;
+    private BlockCache<Block>.Slots _slots = null!;
     private byte[] _filter = null!;
     private Block _block = null!;
     private BlockIterator _blockIter = null!;
@@ -47,6 +48,8 @@ public class TableBenchmarks
         it.SeekToFirst();
         _block = _table.GetDataBlock(BlockHandle.Decode(it.Value), true);
         _blockIter = new BlockIterator(SpanComparer.For(Cmp));
+        _slots = new BlockCache<Block>.Slots(1);
+        _cache.Insert(_slots, 0, _block, _block.Charge);
     }
 
     private bool Probe(long k)
@@ -76,5 +79,5 @@ public class TableBenchmarks
     }
 
     [Benchmark]
-    public bool CacheLookup() => _cache.Lookup(1, 0) is not null;
+    public bool CacheLookup() => _cache.Lookup(_slots, 0) is not null;
 }

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace LatticeKV.Cache;
 
 /// <summary>
@@ -7,27 +5,25 @@ namespace LatticeKV.Cache;
 /// database, using S3-FIFO (Yang et al., SOSP 2023). A new block enters a small probation
 /// FIFO (10% of capacity); only a block hit while there moves to the main FIFO, so a long scan
 /// churns probation alone and cannot flush the hot set, as plain LRU would. Main evicts in FIFO
-/// order, giving a block one more round per recent hit. Keys evicted from probation are
+/// order, giving a block one more round per recent hit. Recently evicted probation entries are
 /// remembered ("ghosts") so a block that returns soon goes straight to main.
-/// Lookups take no lock: a hit only bumps the block's counter. Inserts and evictions lock one
-/// of 16 shards. Memory pinned outside the cache (index and filter blocks of open tables) is
-/// charged with <see cref="AddPinned"/> and shrinks what the cache may hold.
+/// Each table owns a <see cref="Slots"/> array indexed by block number: a lookup is one array
+/// read with no hashing and no lock, and a hit only bumps the block's counter. Inserts and
+/// evictions lock one of 16 shards; evicting clears the slot. Memory pinned outside the cache
+/// (index and filter blocks of open tables) is charged with <see cref="AddPinned"/>.
 /// </summary>
 internal sealed class BlockCache<TValue> where TValue : class
 {
     private const int ShardCount = 16;
     private const long MinShardCapacity = 64 * 1024;
-    private readonly ConcurrentDictionary<CacheKey, Entry> _map;
     private readonly Shard[] _shards;
     private long _pinned;
     private long _hits;
     private long _misses;
-    private static long s_nextId;
 
     public BlockCache(long capacity)
     {
         Capacity = Math.Max(0, capacity);
-        _map = new ConcurrentDictionary<CacheKey, Entry>(Environment.ProcessorCount * 4, 1024);
         _shards = new Shard[ShardCount];
         for (int i = 0; i < ShardCount; i++) _shards[i] = new Shard(this);
     }
@@ -44,18 +40,25 @@ internal sealed class BlockCache<TValue> where TValue : class
 
     public long Misses => Volatile.Read(ref _misses);
 
-    public long Count => _map.Count;
-
-    /// <summary>A process-unique id for a table's blocks in any cache.</summary>
-    public static ulong NewId() => (ulong)Interlocked.Increment(ref s_nextId);
+    public long Count => _shards.Sum(s => s.Count);
 
     public void AddPinned(long bytes) => Interlocked.Add(ref _pinned, bytes);
 
     private long ShardCapacity => Math.Max(MinShardCapacity, (Capacity - Volatile.Read(ref _pinned)) / ShardCount);
 
-    public TValue? Lookup(ulong id, long offset)
+    /// <summary>One table's blocks, by block number.</summary>
+    public sealed class Slots(int count)
     {
-        if (_map.TryGetValue(new CacheKey(id, offset), out var entry))
+        internal readonly Entry?[] Items = new Entry?[count];
+        internal readonly int Seed = Random.Shared.Next();
+
+        public int Count => Items.Length;
+    }
+
+    public TValue? Lookup(Slots slots, int index)
+    {
+        var entry = Volatile.Read(ref slots.Items[index]);
+        if (entry is not null)
         {
             // Racy increments are fine: the counter is a hint capped at 3.
             if (entry.Frequency < 3) entry.Frequency++;
@@ -66,24 +69,17 @@ internal sealed class BlockCache<TValue> where TValue : class
         return null;
     }
 
-    public void Insert(ulong id, long offset, TValue value, int charge)
+    public void Insert(Slots slots, int index, TValue value, int charge)
     {
         if (Capacity == 0) return;
-        var key = new CacheKey(id, offset);
-        _shards[ShardOf(key)].Insert(key, value, charge);
+        uint h = (uint)slots.Seed ^ ((uint)index * 0x9E3779B1u);
+        _shards[(h * 0x9E3779B1u) >> 28].Insert(slots, index, value, charge);
     }
 
-    private static int ShardOf(CacheKey key)
+    internal sealed class Entry(Slots slots, int index, TValue value, int charge)
     {
-        ulong h = (key.Id * 0x9E3779B97F4A7C15UL) ^ ((ulong)key.Offset * 0xC2B2AE3D27D4EB4FUL);
-        return (int)(h >> 60);
-    }
-
-    private readonly record struct CacheKey(ulong Id, long Offset);
-
-    private sealed class Entry(CacheKey key, TValue value, int charge)
-    {
-        public readonly CacheKey Key = key;
+        public readonly Slots Slots = slots;
+        public readonly int Index = index;
         public readonly TValue Value = value;
         public readonly int Charge = charge;
         public volatile int Frequency;
@@ -95,8 +91,8 @@ internal sealed class BlockCache<TValue> where TValue : class
         // Guarded by _lock.
         private readonly Queue<Entry> _small = new();
         private readonly Queue<Entry> _main = new();
-        private readonly Queue<CacheKey> _ghostOrder = new();
-        private readonly HashSet<CacheKey> _ghosts = [];
+        private readonly Queue<(Slots, int)> _ghostOrder = new();
+        private readonly HashSet<(Slots, int)> _ghosts = [];
         private long _smallBytes;
         private long _mainBytes;
 
@@ -105,14 +101,19 @@ internal sealed class BlockCache<TValue> where TValue : class
             get { lock (_lock) return _smallBytes + _mainBytes; }
         }
 
-        public void Insert(CacheKey key, TValue value, int charge)
+        public long Count
+        {
+            get { lock (_lock) return _small.Count + _main.Count; }
+        }
+
+        public void Insert(Slots slots, int index, TValue value, int charge)
         {
             lock (_lock)
             {
-                if (owner._map.ContainsKey(key)) return;
-                var entry = new Entry(key, value, charge);
-                owner._map[key] = entry;
-                if (_ghosts.Remove(key))
+                if (Volatile.Read(ref slots.Items[index]) is not null) return;
+                var entry = new Entry(slots, index, value, charge);
+                Volatile.Write(ref slots.Items[index], entry);
+                if (_ghosts.Remove((slots, index)))
                 {
                     _main.Enqueue(entry);
                     _mainBytes += charge;
@@ -143,9 +144,9 @@ internal sealed class BlockCache<TValue> where TValue : class
                 _mainBytes += e.Charge;
                 return;
             }
-            owner._map.TryRemove(e.Key, out _);
-            _ghosts.Add(e.Key);
-            _ghostOrder.Enqueue(e.Key);
+            Interlocked.CompareExchange(ref e.Slots.Items[e.Index], null, e);
+            _ghosts.Add((e.Slots, e.Index));
+            _ghostOrder.Enqueue((e.Slots, e.Index));
             while (_ghostOrder.Count > Math.Max(64, _main.Count))
                 _ghosts.Remove(_ghostOrder.Dequeue());
         }
@@ -163,7 +164,7 @@ internal sealed class BlockCache<TValue> where TValue : class
                     continue;
                 }
                 _mainBytes -= e.Charge;
-                owner._map.TryRemove(e.Key, out _);
+                Interlocked.CompareExchange(ref e.Slots.Items[e.Index], null, e);
                 return;
             }
         }

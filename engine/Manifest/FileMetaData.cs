@@ -25,6 +25,12 @@ internal sealed class FileMetaData
     /// <summary>Guarded by the database mutex.</summary>
     public bool BeingCompacted { get; set; }
 
+    /// <summary>
+    /// The table cache's entry for this file when last opened: lets a lookup skip the cache's
+    /// dictionary. Only a hint; the cache validates it (an evicted entry cannot be acquired).
+    /// </summary>
+    internal object? CachedTable;
+
     public ReadOnlySpan<byte> SmallestUserKey => InternalKey.UserKey(Smallest);
 
     public ReadOnlySpan<byte> LargestUserKey => InternalKey.UserKey(Largest);

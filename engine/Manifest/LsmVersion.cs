@@ -148,7 +148,19 @@ internal sealed class LsmVersion
         valueOffset = valueLength = 0;
         var userKey = InternalKey.UserKey(lookupKey);
         ulong bloomHash = BloomFilter.Hash(userKey);
-        foreach (var f in _files[0])
+        var l0 = _files[0];
+        if (l0.Length > 1)
+        {
+            // Level-0 files overlap, so a lookup probes each one's filter: start all those
+            // memory loads at once rather than paying their latencies one after another.
+            foreach (var f in l0)
+            {
+                if (!Contains(f, userKey)) continue;
+                using var lease = tables.Acquire(f.Number, ref f.CachedTable);
+                lease.Reader.PrefetchFilter(bloomHash);
+            }
+        }
+        foreach (var f in l0)
         {
             if (!Contains(f, userKey)) continue;
             var state = GetFromFile(tables, f, lookupKey, userKey, bloomHash, snapshot, fillCache, ref maxCoveringTombstone, out trailer, out block, out valueOffset, out valueLength);
@@ -171,7 +183,7 @@ internal sealed class LsmVersion
     private static LookupState GetFromFile(TableCache tables, FileMetaData f, ReadOnlySpan<byte> lookupKey, ReadOnlySpan<byte> userKey,
         ulong bloomHash, ulong snapshot, bool fillCache, ref ulong maxCovering, out ulong trailer, out Block? block, out int valueOffset, out int valueLength)
     {
-        using var lease = tables.Acquire(f.Number);
+        using var lease = tables.Acquire(f.Number, ref f.CachedTable);
         var table = lease.Reader;
         if (f.NumRangeDeletions > 0)
         {

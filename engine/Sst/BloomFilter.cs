@@ -77,6 +77,20 @@ internal static class BloomFilter
         return true;
     }
 
+    /// <summary>
+    /// Hints the CPU to load the cache line a probe for <paramref name="hash"/> will read, so
+    /// several filters can be probed with their memory latencies overlapping.
+    /// </summary>
+    public static unsafe void Prefetch(byte[] filter, ulong hash)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
+        int lines = (filter.Length - MetadataSize) / LineBytes;
+        if (lines <= 0) return;
+        int line = FastRange((uint)(hash >> 32), lines);
+        // Only an address hint: if the array moves after unpinning, the prefetch is merely wasted.
+        fixed (byte* p = filter) System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + line * LineBytes);
+    }
+
     /// <summary>Maps a 32-bit hash uniformly onto [0, n) without division (Lemire).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int FastRange(uint hash, int n) => (int)(((ulong)hash * (uint)n) >> 32);

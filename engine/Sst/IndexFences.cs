@@ -34,6 +34,13 @@ internal sealed class IndexFences
 
     public BlockHandle Handle(int i) => new(_offsets[i], _sizes[i]);
 
+    /// <summary>The number of the data block starting at <paramref name="offset"/>, or -1.</summary>
+    public int IndexOf(long offset)
+    {
+        int i = Array.BinarySearch(_offsets, offset);
+        return i >= 0 ? i : -1;
+    }
+
     public ReadOnlySpan<byte> Key(int i) => _keys.AsSpan(_keyStarts[i], _keyStarts[i + 1] - _keyStarts[i]);
 
     public static IndexFences Build(Block index, SpanComparer comparer, bool bytewise)

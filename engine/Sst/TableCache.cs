@@ -30,6 +30,22 @@ internal sealed class TableCache : IDisposable
 
     public int OpenCount => _entries.Count;
 
+    /// <summary>
+    /// Like <see cref="Acquire(long)"/>, first trying the entry remembered in <paramref name="hint"/>
+    /// (a field of the file's metadata), which saves a dictionary lookup per table probed.
+    /// </summary>
+    public TableLease Acquire(long fileNumber, ref object? hint)
+    {
+        if (hint is Entry cached && cached.TryAddRef())
+        {
+            cached.Referenced = true;
+            return new TableLease(cached);
+        }
+        var lease = Acquire(fileNumber);
+        hint = lease.Entry;
+        return lease;
+    }
+
     /// <summary>Returns the open table, opening it if needed. Dispose the lease when done.</summary>
     public TableLease Acquire(long fileNumber)
     {
@@ -128,6 +144,8 @@ internal readonly struct TableLease : IDisposable
     internal TableLease(TableCache.Entry entry) => _entry = entry;
 
     public TableReader Reader => _entry.Reader;
+
+    internal TableCache.Entry Entry => _entry;
 
     public void Dispose() => _entry.Release();
 }

@@ -3,28 +3,28 @@ using LatticeKV.Keys;
 namespace LatticeKV.Sst;
 
 /// <summary>
-/// Two-level iterator over a table: the index block picks a data block, a reusable
+/// Two-level iterator over a table: the index fences pick a data block by number, a reusable
 /// <see cref="BlockIterator"/> walks it. Empty positions at block edges are skipped in the
 /// direction of travel.
 /// </summary>
 internal sealed class TableIterator : InternalIterator
 {
     private readonly TableReader _table;
+    private readonly IndexFences _fences;
     private readonly bool _fillCache;
-    private readonly BlockIterator _index;
     private readonly BlockIterator _data;
-    private long _dataBlockOffset = -1;
+    private int _block = -1; // current data block number; -1 or Count when off the table
+    private int _loaded = -1;
 
     public TableIterator(TableReader table, SpanComparer cmp, bool fillCache)
     {
         _table = table;
+        _fences = table.Fences;
         _fillCache = fillCache;
-        _index = new BlockIterator(cmp);
-        _index.Reset(table.IndexBlock);
         _data = new BlockIterator(cmp);
     }
 
-    public override bool Valid => _dataBlockOffset >= 0 && _data.Valid;
+    public override bool Valid => _block >= 0 && _block < _fences.Count && _data.Valid;
 
     public override ReadOnlySpan<byte> Key => _data.Key;
 
@@ -34,9 +34,7 @@ internal sealed class TableIterator : InternalIterator
     {
         try
         {
-            _index.SeekToFirst();
-            LoadDataBlock();
-            if (_dataBlockOffset >= 0) _data.SeekToFirst();
+            if (Load(0)) _data.SeekToFirst();
             SkipEmptyForward();
         }
         catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(_table.Path); }
@@ -46,9 +44,7 @@ internal sealed class TableIterator : InternalIterator
     {
         try
         {
-            _index.SeekToLast();
-            LoadDataBlock();
-            if (_dataBlockOffset >= 0) _data.SeekToLast();
+            if (Load(_fences.Count - 1)) _data.SeekToLast();
             SkipEmptyBackward();
         }
         catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(_table.Path); }
@@ -58,9 +54,7 @@ internal sealed class TableIterator : InternalIterator
     {
         try
         {
-            _index.Seek(target);
-            LoadDataBlock();
-            if (_dataBlockOffset >= 0) _data.Seek(target);
+            if (Load(_fences.LowerBound(target, _table.Comparator))) _data.Seek(target);
             SkipEmptyForward();
         }
         catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(_table.Path); }
@@ -70,10 +64,8 @@ internal sealed class TableIterator : InternalIterator
     {
         try
         {
-            _index.Seek(target);
-            if (!_index.Valid) _index.SeekToLast();
-            LoadDataBlock();
-            if (_dataBlockOffset >= 0) _data.SeekForPrev(target);
+            int i = _fences.LowerBound(target, _table.Comparator);
+            if (Load(Math.Min(i, _fences.Count - 1))) _data.SeekForPrev(target);
             SkipEmptyBackward();
         }
         catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(_table.Path); }
@@ -99,36 +91,32 @@ internal sealed class TableIterator : InternalIterator
         catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(_table.Path); }
     }
 
-    private void LoadDataBlock()
+    /// <summary>Positions on data block <paramref name="number"/>; false when it is off the table.</summary>
+    private bool Load(int number)
     {
-        if (!_index.Valid)
+        _block = number;
+        if (number < 0 || number >= _fences.Count) return false;
+        if (number != _loaded || _data.Block is null)
         {
-            _dataBlockOffset = -1;
-            return;
+            _data.Reset(_table.GetDataBlock(number, _fillCache));
+            _loaded = number;
         }
-        var handle = BlockHandle.Decode(_index.Value);
-        if (handle.Offset == _dataBlockOffset && _data.Block is not null) return;
-        _data.Reset(_table.GetDataBlock(handle, _fillCache));
-        _dataBlockOffset = handle.Offset;
+        return true;
     }
 
     private void SkipEmptyForward()
     {
-        while (_dataBlockOffset >= 0 && !_data.Valid)
+        while (_block >= 0 && _block < _fences.Count && !_data.Valid)
         {
-            _index.Next();
-            LoadDataBlock();
-            if (_dataBlockOffset >= 0) _data.SeekToFirst();
+            if (Load(_block + 1)) _data.SeekToFirst();
         }
     }
 
     private void SkipEmptyBackward()
     {
-        while (_dataBlockOffset >= 0 && !_data.Valid)
+        while (_block >= 0 && _block < _fences.Count && !_data.Valid)
         {
-            _index.Prev();
-            LoadDataBlock();
-            if (_dataBlockOffset >= 0) _data.SeekToLast();
+            if (Load(_block - 1)) _data.SeekToLast();
         }
     }
 }

@@ -32,7 +32,7 @@ internal sealed class TableReader : IDisposable
     private readonly Block _index;
     private readonly IndexFences _fences;
     private readonly byte[] _filter;
-    private readonly ulong _cacheId;
+    private readonly BlockCache<Block>.Slots? _cacheSlots; // by data block number
     private readonly long _pinnedCharge;
     private int _disposed;
 
@@ -51,12 +51,14 @@ internal sealed class TableReader : IDisposable
         _filter = filter;
         RangeTombstones = rangeDels;
         Properties = props;
-        _cacheId = BlockCache<Block>.NewId();
-        _pinnedCharge = index.Charge + filter.Length + _fences.MemoryUsage;
+        _cacheSlots = options.BlockCache is null ? null : new BlockCache<Block>.Slots(_fences.Count);
+        _pinnedCharge = index.Charge + filter.Length + _fences.MemoryUsage + _fences.Count * 8L;
         options.BlockCache?.AddPinned(_pinnedCharge);
     }
 
     public long FileNumber { get; }
+
+    public InternalKeyComparator Comparator => _options.Comparator;
 
     public string Path => _file.Path;
 
@@ -69,6 +71,9 @@ internal sealed class TableReader : IDisposable
     public long FileSize => _fileLength;
 
     public Block IndexBlock => _index;
+
+    /// <summary>The decoded index: data block handles and last keys, by block number.</summary>
+    public IndexFences Fences => _fences;
 
     public ReadOnlySpan<byte> Filter => _filter;
 
@@ -146,17 +151,28 @@ internal sealed class TableReader : IDisposable
         catch (CorruptionException ex) { throw ex.At(file.Path, handle.Offset); }
     }
 
+    /// <summary>Starts loading the filter line a lookup of <paramref name="bloomHash"/> will probe.</summary>
+    public void PrefetchFilter(ulong bloomHash) => BloomFilter.Prefetch(_filter, bloomHash);
+
     /// <summary>False when the bloom filter proves <paramref name="userKey"/> is absent.</summary>
     public bool MayContain(ReadOnlySpan<byte> userKey) => BloomFilter.MayContain(_filter, BloomFilter.Hash(userKey));
 
-    /// <summary>Reads a data block through the block cache.</summary>
+    /// <summary>The data block at <paramref name="handle"/>, through the block cache (slower: finds the block's number first).</summary>
     public Block GetDataBlock(BlockHandle handle, bool fillCache)
     {
+        int number = _fences.IndexOf(handle.Offset);
+        return number >= 0 ? GetDataBlock(number, fillCache) : ReadBlock(_file, _fileLength, handle);
+    }
+
+    /// <summary>Data block number <paramref name="number"/>, through the block cache.</summary>
+    public Block GetDataBlock(int number, bool fillCache)
+    {
         var cache = _options.BlockCache;
-        var block = cache?.Lookup(_cacheId, handle.Offset);
+        var slots = _cacheSlots;
+        var block = slots is null ? null : cache!.Lookup(slots, number);
         if (block is not null) return block;
-        block = ReadBlock(_file, _fileLength, handle);
-        if (fillCache) cache?.Insert(_cacheId, handle.Offset, block, block.Charge);
+        block = ReadBlock(_file, _fileLength, _fences.Handle(number));
+        if (fillCache && slots is not null) cache!.Insert(slots, number, block, block.Charge);
         return block;
     }
 
@@ -182,7 +198,7 @@ internal sealed class TableReader : IDisposable
             for (int i = _fences.LowerBound(lookupKey, _options.Comparator); i < _fences.Count; i++)
             {
                 var handle = _fences.Handle(i);
-                var data = GetDataBlock(handle, fillCache);
+                var data = GetDataBlock(i, fillCache);
                 dataIter.Reset(data);
                 dataIter.Seek(lookupKey);
                 if (!dataIter.Valid) continue;
