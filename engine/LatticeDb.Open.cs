@@ -67,8 +67,12 @@ public sealed partial class LatticeDb
             foreach (var cfd in map.Values) cfd.InstallSuperVersion();
         });
         if (_options.ParanoidChecks) VerifyAllTables();
+        _optionsFileNumber = _versions.NewFileNumber();
+        OptionsFile.Write(_fs, _path, _optionsFileNumber, _options, map.Values, VersionSet.FormatVersion);
         PurgeObsoleteFilesAtOpen();
     }
+
+    private long _optionsFileNumber;
 
     private ColumnFamilyOptions ResolveOptions(ColumnFamilyState state)
     {
@@ -224,6 +228,7 @@ public sealed partial class LatticeDb
                 DbFileKind.Table => !live.Contains(number),
                 DbFileKind.Manifest => number < manifest,
                 DbFileKind.Temp => true,
+                DbFileKind.Options => number < _optionsFileNumber,
                 _ => false,
             };
             if (doomed) TryDeleteFile(System.IO.Path.Combine(_path, name));

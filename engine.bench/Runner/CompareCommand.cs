@@ -61,11 +61,11 @@ public static class CompareCommand
         Directory.CreateDirectory(dir);
         long cache = 256L << 20;
         string settings = "";
-        IEngine Open(string path)
+        IEngine Open(string path, long? writeBuffer)
         {
             IEngine e = engineName switch
             {
-                "latticekv" => new LatticeEngine(path, cache, 64L << 20),
+                "latticekv" => new LatticeEngine(path, cache, writeBuffer ?? 64L << 20),
                 _ => throw new ArgumentException($"unknown engine '{engineName}'"),
             };
             settings = e.Settings;

@@ -7,10 +7,11 @@ namespace LatticeKV.Bench.Runner;
 /// db_bench's workloads over any <see cref="IEngine"/>. Each returns the measured phase only:
 /// set-up (filling, flushing, warming the cache) happens before the clock starts.
 /// </summary>
-public sealed class Workloads(Func<string, IEngine> open, string root, long num, Action<string> log)
+public sealed class Workloads(Func<string, long?, IEngine> open, string root, long num, Action<string> log)
 {
     public static readonly string[] All =
-        ["fillseq", "fillrandom", "overwrite", "readrandom", "readmissing", "seekrandom", "readwhilewriting", "deleterandom", "fillsync", "fillsync16", "ycsb-a"];
+        ["fillseq", "fillrandom", "overwrite", "readrandom", "readmissing", "seekrandom", "readwhilewriting", "deleterandom", "fillsync", "fillsync16", "ycsb-a",
+         "readmemtable", "compactall"];
 
     private const int ValueSize = 100;
     private readonly KeyValueGenerator _gen = new(ValueSize);
@@ -33,18 +34,20 @@ public sealed class Workloads(Func<string, IEngine> open, string root, long num,
             "readwhilewriting" => OnFilled(workload, e => ReadWhileWriting(e, num)),
             "deleterandom" => OnFilled(workload, e => Delete(e, num)),
             "ycsb-a" => OnFilled(workload, e => YcsbA(e, num)),
+            "readmemtable" => Fresh(workload, e => ReadMemtable(e), writeBuffer: 4L << 30),
+            "compactall" => OnFilled(workload, e => CompactAll(e)),
             _ => throw new ArgumentException($"unknown workload '{workload}'; known: {string.Join(", ", All)}"),
         };
     }
 
     private sealed record Phase(long Operations, long UserBytes, long[] Latencies, double Seconds, string Note = "");
 
-    private WorkloadResult Fresh(string name, Func<IEngine, Phase> body)
+    private WorkloadResult Fresh(string name, Func<IEngine, Phase> body, long? writeBuffer = null)
     {
         string path = Path.Combine(root, name);
         if (Directory.Exists(path)) Directory.Delete(path, true);
         Directory.CreateDirectory(path);
-        using var engine = open(path);
+        using var engine = open(path, writeBuffer);
         long written0 = ProcessStats.BytesWritten();
         var phase = body(engine);
         engine.Flush();
@@ -64,7 +67,7 @@ public sealed class Workloads(Func<string, IEngine> open, string root, long num,
         var phase = body(engine);
         long written = ProcessStats.BytesWritten() - written0;
         // Mutating workloads leave the shared database changed: rebuild it for the next one.
-        bool mutates = name is "overwrite" or "deleterandom" or "readwhilewriting" or "ycsb-a";
+        bool mutates = name is "overwrite" or "deleterandom" or "readwhilewriting" or "ycsb-a" or "compactall";
         long logical = num * (KeyValueGenerator.KeySize + ValueSize);
         WorkloadResult result;
         if (mutates)
@@ -72,7 +75,8 @@ public sealed class Workloads(Func<string, IEngine> open, string root, long num,
             engine.Flush();
             engine.WaitForBackgroundWork();
             written = ProcessStats.BytesWritten() - written0;
-            result = Summarize(engine.Name, name, phase, written, name == "deleterandom" ? null : ProcessStats.DirectorySize(_filledPath!), logical);
+            result = Summarize(engine.Name, name, phase, written, name == "deleterandom" ? null : ProcessStats.DirectorySize(_filledPath!), logical,
+                name == "compactall" ? logical : null);
             DropFilled();
         }
         else
@@ -89,7 +93,7 @@ public sealed class Workloads(Func<string, IEngine> open, string root, long num,
         if (Directory.Exists(_filledPath)) Directory.Delete(_filledPath, true);
         Directory.CreateDirectory(_filledPath);
         log("    (filling the shared database)");
-        _filled = open(_filledPath);
+        _filled = open(_filledPath, null);
         Fill(_filled, sequential: false, num, sync: false);
         _filled.Flush();
         _filled.WaitForBackgroundWork();
@@ -231,6 +235,25 @@ public sealed class Workloads(Func<string, IEngine> open, string root, long num,
         return reads with { Note = $"reads measured; {writes} writes alongside", UserBytes = writes * (KeyValueGenerator.KeySize + ValueSize) };
     }
 
+    /// <summary>Fills a memtable large enough for everything, then reads it at random (nothing on disk).</summary>
+    private Phase ReadMemtable(IEngine e)
+    {
+        var fill = Fill(e, sequential: false, num, sync: false);
+        var reads = Read(e, num, missing: false);
+        return reads with { Note = $"fill into the memtable: {num / fill.Seconds:N0} ops/s; reads measured", UserBytes = 0 };
+    }
+
+    /// <summary>Compacts the whole key space; the space and write amplification of that pass are reported.</summary>
+    private Phase CompactAll(IEngine e)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        e.CompactAll();
+        e.WaitForBackgroundWork();
+        long elapsed = Stopwatch.GetTimestamp() - t0;
+        return new Phase(1, num * (KeyValueGenerator.KeySize + ValueSize), [elapsed], (double)elapsed / Stopwatch.Frequency,
+            "one full CompactRange; write amp = bytes written / logical bytes");
+    }
+
     private Phase Delete(IEngine e, long count)
     {
         var order = Permutation(count, 23);
@@ -284,7 +307,7 @@ public sealed class Workloads(Func<string, IEngine> open, string root, long num,
         return p;
     }
 
-    private static WorkloadResult Summarize(string engine, string workload, Phase p, long? diskWritten, long? diskSize, long logical)
+    private static WorkloadResult Summarize(string engine, string workload, Phase p, long? diskWritten, long? diskSize, long logical, long? writtenBase = null)
     {
         var lat = p.Latencies;
         Array.Sort(lat);
@@ -292,7 +315,7 @@ public sealed class Workloads(Func<string, IEngine> open, string root, long num,
         long bytes = p.UserBytes > 0 ? p.UserBytes : p.Operations * (KeyValueGenerator.KeySize + ValueSize);
         return new WorkloadResult(engine, workload, p.Operations, p.Seconds, p.Operations / p.Seconds, bytes / 1e6 / p.Seconds,
             Us(0.50), Us(0.99), Us(0.999),
-            diskWritten is { } w && p.UserBytes > 0 ? (double)w / p.UserBytes : null,
+            diskWritten is { } w && (writtenBase ?? p.UserBytes) > 0 ? (double)w / (writtenBase ?? p.UserBytes) : null,
             diskSize is { } d && logical > 0 ? (double)d / logical : null,
             ProcessStats.PeakRss(), p.Note);
     }

@@ -29,6 +29,33 @@ public class CrashTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Open_WhileAnotherProcessHasTheDatabase_ThrowsDbLockedThenSucceedsAfterItDies()
+    {
+        using var dir = new TempDir("lock");
+        var psi = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { ChildAssembly, "crash-child", dir.Path, "--threads", "1" }) psi.ArgumentList.Add(a);
+        using var child = System.Diagnostics.Process.Start(psi)!;
+        try
+        {
+            // The child prints a line per batch once its database is open.
+            Assert.NotNull(child.StandardOutput.ReadLine());
+            var ex = Assert.Throws<DbLockedException>(() => LatticeDb.Open(dir.Path));
+            Assert.Equal(Path.GetFullPath(dir.Path), ex.DbPath);
+        }
+        finally
+        {
+            child.Kill(entireProcessTree: true);
+            child.WaitForExit();
+        }
+        using var db = LatticeDb.Open(dir.Path); // the kernel released the lock with the process
+        Assert.NotNull(db.GetColumnFamily("cf1"));
+    }
+
+    [Fact]
     public void ChildKilledRepeatedly_SyncedWrites_EveryAcknowledgedBatchSurvives()
     {
         using var dir = new TempDir("crash-sync");

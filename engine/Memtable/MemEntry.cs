@@ -63,20 +63,4 @@ internal static class MemEntry
     /// <summary>The next older version of the same user key, or -1.</summary>
     public static long Previous(Arena arena, long address)
         => BinaryPrimitives.ReadInt64LittleEndian(arena.Chunk(address).AsSpan(Arena.Offset(address) + PreviousOffset)) - 1;
-
-    /// <summary>
-    /// Eight bytes of the user key from <paramref name="offset"/>, big-endian and zero-padded:
-    /// comparing these compares the keys bytewise over that window.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Prefix(ReadOnlySpan<byte> userKey, int offset)
-    {
-        if (offset >= userKey.Length) return 0;
-        var window = userKey[offset..];
-        if (window.Length >= 8) return BinaryPrimitives.ReadUInt64BigEndian(window);
-        Span<byte> padded = stackalloc byte[8];
-        padded.Clear();
-        window.CopyTo(padded);
-        return BinaryPrimitives.ReadUInt64BigEndian(padded);
-    }
 }

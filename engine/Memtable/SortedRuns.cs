@@ -1,3 +1,4 @@
+using LatticeKV.Coding;
 using LatticeKV.Keys;
 
 namespace LatticeKV.Memtable;
@@ -68,7 +69,7 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
         for (int i = 0; i < n; i++)
         {
             long a = entries[from + i];
-            items[i] = new Item(bytewise ? MemEntry.Prefix(MemEntry.UserKey(arena, a), offset) : 0, a);
+            items[i] = new Item(bytewise ? KeyWindow.Read(MemEntry.UserKey(arena, a), offset) : 0, a);
         }
         items.AsSpan().Sort(new ItemComparer(arena, cmp));
         var addresses = new long[n];
@@ -122,7 +123,7 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
     {
         var p = new ulong[run.Length];
         if (bytewise)
-            for (int i = 0; i < p.Length; i++) p[i] = MemEntry.Prefix(MemEntry.UserKey(arena, run.Addresses[i]), offset);
+            for (int i = 0; i < p.Length; i++) p[i] = KeyWindow.Read(MemEntry.UserKey(arena, run.Addresses[i]), offset);
         return p;
     }
 
@@ -178,7 +179,7 @@ internal sealed class RunIterator(Arena arena, SortedRun run, InternalKeyCompara
             var user = InternalKey.UserKey(target);
             if (!user.StartsWith(common)) return user.SequenceCompareTo(common) < 0 ? 0 : run.Length;
             usePrefix = true;
-            targetPrefix = MemEntry.Prefix(user, run.PrefixOffset);
+            targetPrefix = KeyWindow.Read(user, run.PrefixOffset);
         }
         int lo = 0, hi = run.Length;
         while (lo < hi)

@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using LatticeKV.Coding;
 using LatticeKV.Keys;
 
 namespace LatticeKV.Sst;
@@ -72,7 +72,7 @@ internal sealed class IndexFences
             var last = InternalKey.UserKey(keyBytes.AsSpan(keyStarts[n - 1], keyStarts[n] - keyStarts[n - 1]));
             common = first[..first.CommonPrefixLength(last)].ToArray();
             for (int i = 0; i < n; i++)
-                windows[i] = Window(InternalKey.UserKey(keyBytes.AsSpan(keyStarts[i], keyStarts[i + 1] - keyStarts[i])), common.Length);
+                windows[i] = KeyWindow.Read(InternalKey.UserKey(keyBytes.AsSpan(keyStarts[i], keyStarts[i + 1] - keyStarts[i])), common.Length);
         }
         return new IndexFences(keyBytes, keyStarts, windows, offsets.ToArray(), sizes.ToArray(), common);
     }
@@ -89,7 +89,7 @@ internal sealed class IndexFences
             var user = InternalKey.UserKey(target);
             if (!user.StartsWith(_common)) return user.SequenceCompareTo(_common) < 0 ? 0 : n;
             useWindows = true;
-            targetWindow = Window(user, _common.Length);
+            targetWindow = KeyWindow.Read(user, _common.Length);
         }
         int lo = 0, hi = n;
         while (lo < hi)
@@ -102,16 +102,5 @@ internal sealed class IndexFences
             else hi = mid;
         }
         return lo;
-    }
-
-    private static ulong Window(ReadOnlySpan<byte> userKey, int offset)
-    {
-        if (offset >= userKey.Length) return 0;
-        var w = userKey[offset..];
-        if (w.Length >= 8) return BinaryPrimitives.ReadUInt64BigEndian(w);
-        Span<byte> padded = stackalloc byte[8];
-        padded.Clear();
-        w.CopyTo(padded);
-        return BinaryPrimitives.ReadUInt64BigEndian(padded);
     }
 }
