@@ -183,8 +183,9 @@ public sealed partial class LatticeDb
         try
         {
             output = FlushJob.Run(NewJobContext(allocated), mems, snapshots, cfd.Policy, cfd.BuilderOptions with { CreationTimeMs = NowMs() }, stats, cancel);
-            // The MANIFEST must never name a file whose directory entry could vanish in a power loss.
-            if (output is not null) _fs.SyncDirectory(_path);
+            // The MANIFEST must never name a file (the new table, or the log it moves the horizon
+            // to) whose directory entry could vanish in a power loss.
+            _fs.SyncDirectory(_path);
             var edits = new List<VersionEdit>();
             var edit = new VersionEdit { ColumnFamilyId = cfd.Id };
             if (output is not null) edit.AddFile(0, output);

@@ -29,6 +29,7 @@ public sealed partial class LatticeDb
             uint id = _versions.NextColumnFamilyId();
             long log;
             lock (_mutex) log = _walNumber;
+            _fs.SyncDirectory(_path); // the log the new family starts at must survive a power loss
             var edit = new VersionEdit
             {
                 ColumnFamilyId = id,

@@ -16,7 +16,14 @@ public sealed partial class LatticeDb
         if (exists && _options.ErrorIfExists) throw new DbAlreadyExistsException(_path);
         if (!exists)
         {
-            if (_fs.ListFiles(_path).Any(n => FileNames.Parse(n, out _) is DbFileKind.Manifest or DbFileKind.Table or DbFileKind.Log))
+            // Tables, logs or a later MANIFEST mean a database lost its CURRENT: never overwrite it.
+            // A lone first MANIFEST is a creation that crashed before CURRENT was written.
+            if (_fs.ListFiles(_path).Any(n => FileNames.Parse(n, out long number) switch
+                {
+                    DbFileKind.Table or DbFileKind.Log => true,
+                    DbFileKind.Manifest => number > 1,
+                    _ => false,
+                }))
                 throw new CorruptionException("database files exist but CURRENT is missing; run LatticeDb.Repair to rebuild it", current);
             if (!_options.CreateIfMissing) throw new DbNotFoundException(_path);
             _versions.CreateNew(ColumnFamilyOptionsCodec.Encode(_options.DefaultColumnFamilyOptions));
@@ -48,6 +55,12 @@ public sealed partial class LatticeDb
         var logs = names.Select(n => (Kind: FileNames.Parse(n, out long num), Number: num))
             .Where(x => x.Kind == DbFileKind.Log && x.Number >= minLog)
             .Select(x => x.Number).OrderBy(n => n).ToList();
+        // The log at the horizon always exists: logs are deleted only after a durable edit moves
+        // the horizon past them. Its absence means the MANIFEST went back in time (truncated or
+        // replaced), and replaying would silently lose what that log held.
+        if (minLog > 0 && (logs.Count == 0 || logs[0] != minLog))
+            throw new CorruptionException($"MANIFEST expects write-ahead log {FileNames.LogName(minLog)}, which is missing: the MANIFEST or the logs were damaged",
+                FileNames.Manifest(_path, _versions.ManifestFileNumber));
         ulong lastSequence = _versions.RecoveredLastSequence;
         foreach (long log in logs)
         {
@@ -180,13 +193,14 @@ public sealed partial class LatticeDb
         {
             var issue = reader.Issues[issuesSeen];
             _stats.RecordWalRecordsDropped(reader.Issues.Count - issuesSeen);
-            var midLog = reader.Issues.Skip(issuesSeen).FirstOrDefault(i => i.IntactRecordFollows);
+            // Only what a crash leaves behind is a tail: a complete record with a bad checksum is not.
+            var notTorn = reader.Issues.Skip(issuesSeen).FirstOrDefault(i => i.IntactRecordFollows || !i.IsTruncatedTail);
             switch (mode)
             {
                 case WalRecoveryMode.AbsoluteConsistency:
                     throw new CorruptionException($"write-ahead log ends with damage: {issue.Reason}", path, issue.Offset);
-                case WalRecoveryMode.TolerateCorruptedTailRecords when midLog.Reason is not null:
-                    throw new CorruptionException($"write-ahead log damaged before intact records: {midLog.Reason}", path, midLog.Offset);
+                case WalRecoveryMode.TolerateCorruptedTailRecords when notTorn.Reason is not null:
+                    throw new CorruptionException($"write-ahead log damaged: {notTorn.Reason}", path, notTorn.Offset);
                 case WalRecoveryMode.PointInTimeRecovery:
                     return false;
             }

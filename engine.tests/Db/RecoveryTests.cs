@@ -8,12 +8,13 @@ namespace LatticeKV.Tests.Db;
 public class RecoveryTests
 {
     /// <summary>Writes 200 single-key batches and leaves them only in the WAL (a killed process).</summary>
-    private static (MemFileSystem Fs, string Log) WriteThenKill(int count = 200)
+    private static (MemFileSystem Fs, string Log) WriteThenKill(int count = 200, int lastValueSize = 0)
     {
         var fs = new MemFileSystem();
         var db = LatticeDb.Open(DbPath, MemOptions(fs));
         // About 200 KB of log, so damage at offset 3000 has intact blocks after it.
         for (int i = 0; i < count; i++) db.Put(B($"key{i:D4}"), B(new string('v', 1000) + i));
+        if (lastValueSize > 0) db.Put(B("big"), new byte[lastValueSize].Select((_, i) => (byte)(i | 1)).ToArray());
         var crashed = fs.CrashClone(powerLoss: false);
         db.Dispose();
         string log = crashed.ListFiles(DbPath).Single(n => n.EndsWith(".log", StringComparison.Ordinal));
@@ -79,6 +80,62 @@ public class RecoveryTests
         fs.SetContents(log, bytes);
         var ex = Assert.Throws<CorruptionException>(() => Reopen(fs, WalRecoveryMode.TolerateCorruptedTailRecords));
         Assert.Equal(log, ex.FilePath);
+    }
+
+    [Fact]
+    public void Open_BitFlipInLastRecord_IsCorruptionNotATornTail()
+    {
+        var (fs, log) = WriteThenKill();
+        var bytes = fs.GetContents(log);
+        bytes[^30] ^= 0x10; // inside the last record's payload; the record is complete
+        fs.SetContents(log, bytes);
+        var ex = Assert.Throws<CorruptionException>(() => Reopen(fs, WalRecoveryMode.TolerateCorruptedTailRecords));
+        Assert.Equal(log, ex.FilePath);
+        using var pit = Reopen(fs, WalRecoveryMode.PointInTimeRecovery);
+        Assert.Equal(199, CountPresent(pit));
+    }
+
+    [Fact]
+    public void Open_LastRecordWithUnwrittenChecksum_IsATornTail()
+    {
+        var (fs, log) = WriteThenKill();
+        var bytes = fs.GetContents(log);
+        int last = LastRecordOffset(bytes);
+        bytes.AsSpan(last, 4).Clear(); // killed after the payload, before the checksum
+        fs.SetContents(log, bytes);
+        using var db = Reopen(fs, WalRecoveryMode.TolerateCorruptedTailRecords);
+        Assert.Equal(199, CountPresent(db));
+    }
+
+    [Fact]
+    public void Open_LastRecordWithLostPages_IsATornTail()
+    {
+        var (fs, log) = WriteThenKill(lastValueSize: 9000);
+        var bytes = fs.GetContents(log);
+        int last = LastRecordOffset(bytes);
+        int page = (last / 4096 + 1) * 4096;
+        Assert.True(page < bytes.Length, "the last record must cross a page boundary for this test");
+        Array.Clear(bytes, page, bytes.Length - page); // power loss: the last page never reached the disk
+        fs.SetContents(log, bytes);
+        using var db = Reopen(fs, WalRecoveryMode.TolerateCorruptedTailRecords);
+        Assert.Equal(200, CountPresent(db));
+        Assert.Null(db.Get(B("big")));
+    }
+
+    /// <summary>Offset of the last physical record in a log (records here are whole, one per batch).</summary>
+    private static int LastRecordOffset(byte[] log)
+    {
+        int pos = 0, last = 0;
+        while (pos + 7 <= log.Length)
+        {
+            int block = 32 * 1024 - pos % (32 * 1024);
+            if (block < 7) { pos += block; continue; }
+            int length = log[pos + 4] | (log[pos + 5] << 8);
+            if (log[pos + 6] == 0) break;
+            last = pos;
+            pos += 7 + length;
+        }
+        return last;
     }
 
     [Fact]

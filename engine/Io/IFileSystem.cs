@@ -63,6 +63,17 @@ internal interface IWritableFile : IDisposable
     /// <summary>Appends bytes; they may stay in a user-space buffer until <see cref="Flush"/>.</summary>
     void Append(ReadOnlySpan<byte> data);
 
+    /// <summary>
+    /// Appends a log record's header and payload. A file whose bytes become visible as they are
+    /// copied (a memory-mapped log) stores the payload first and the header's leading checksum
+    /// last, so a process killed mid-record leaves a zero checksum: recognisably unfinished.
+    /// </summary>
+    void AppendRecord(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload)
+    {
+        Append(header);
+        Append(payload);
+    }
+
     /// <summary>Hands buffered bytes to the operating system: they survive a process kill.</summary>
     void Flush();
 

@@ -80,6 +80,23 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
         _length = end;
     }
 
+    public void AppendRecord(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long total = (long)header.Length + payload.Length;
+        if (total > Capacity - _length)
+            throw new LatticeIOException($"Appending {total} bytes to '{Path}' exceeds its reserved {Capacity} bytes.", Path);
+        long end = _length + total;
+        if (end > _fileSize) Grow(end);
+        byte* at = _base + _length;
+        payload.CopyTo(new Span<byte>(at + header.Length, payload.Length));
+        header[4..].CopyTo(new Span<byte>(at + 4, header.Length - 4));
+        // The checksum goes last, after a full fence: until it is there the record reads as unwritten.
+        Thread.MemoryBarrier();
+        header[..4].CopyTo(new Span<byte>(at, 4));
+        _length = end;
+    }
+
     /// <summary>Pages past the end of the file must never be touched (SIGBUS): extend first.</summary>
     private void Grow(long end)
     {

@@ -193,11 +193,11 @@ internal sealed class VersionSet : IDisposable
                     catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(path, offset); }
                 }
             }
-            // Damage after the last good record is a MANIFEST write cut short by a crash: that
-            // edit was never acknowledged, so the state before it is the consistent one. Damage
-            // with an intact record after it is not a cut-short write.
-            var midFile = reader.Issues.Skip(issuesSeen).FirstOrDefault(i => i.IntactRecordFollows);
-            if (midFile.Reason is not null) throw new CorruptionException($"MANIFEST damaged: {midFile.Reason}", path, midFile.Offset);
+            // An edit cut short by a crash was never acknowledged: the state before it is the
+            // consistent one. Any other damage (a complete edit failing its checksum, damage
+            // before intact edits) loses acknowledged state and must be reported.
+            var notTorn = reader.Issues.Skip(issuesSeen).FirstOrDefault(i => i.IntactRecordFollows || !i.IsTruncatedTail);
+            if (notTorn.Reason is not null) throw new CorruptionException($"MANIFEST damaged: {notTorn.Reason}", path, notTorn.Offset);
         }
         if (comparator is null) throw new CorruptionException("MANIFEST names no comparator", path);
         if (comparator != _cmp.User.Name)
@@ -438,6 +438,24 @@ internal sealed class VersionSet : IDisposable
         for (int level = 0; level < version.NumLevels; level++)
             foreach (var f in version.Files(level)) e.AddFile(level, f);
         return e;
+    }
+
+    /// <summary>Reads the live MANIFEST back and checks every record (under the manifest lock, so no edit is half-written).</summary>
+    public void VerifyManifest()
+    {
+        lock (_manifestLock)
+        {
+            string path = FileNames.Manifest(_db, ManifestFileNumber);
+            using var file = _fs.OpenRead(path);
+            var reader = new LogReader(file);
+            while (reader.ReadRecord(out var record, out long offset))
+            {
+                try { VersionEdit.DecodeRecord(record, _numLevels); }
+                catch (CorruptionException ex) { throw ex.At(path, offset); }
+            }
+            if (reader.Issues.Count > 0)
+                throw new CorruptionException("MANIFEST damaged: " + reader.Issues[0].Reason, path, reader.Issues[0].Offset);
+        }
     }
 
     public void Dispose()

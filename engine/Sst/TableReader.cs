@@ -39,8 +39,9 @@ internal sealed class TableReader : IDisposable
     [ThreadStatic] private static BlockIterator? t_dataIter;
 
     private TableReader(IRandomAccessFile file, long fileNumber, TableReaderOptions options, Footer footer, Block index,
-        byte[] filter, FragmentedRangeTombstones rangeDels, TableProperties props)
+        byte[] filter, FragmentedRangeTombstones rangeDels, TableProperties props, IReadOnlyDictionary<string, BlockHandle> metaBlocks)
     {
+        MetaBlocks = metaBlocks;
         _file = file;
         _fileLength = file.Length;
         _options = options;
@@ -65,6 +66,9 @@ internal sealed class TableReader : IDisposable
     public Footer Footer { get; }
 
     public TableProperties Properties { get; }
+
+    /// <summary>Handles of the meta blocks by metaindex name (filter, properties, range_del), for inspection.</summary>
+    public IReadOnlyDictionary<string, BlockHandle> MetaBlocks { get; }
 
     public FragmentedRangeTombstones RangeTombstones { get; }
 
@@ -102,12 +106,14 @@ internal sealed class TableReader : IDisposable
         var meta = ReadBlock(file, size, footer.MetaIndex);
         var index = ReadBlock(file, size, footer.Index);
         BlockHandle? filterHandle = null, propsHandle = null, rangeHandle = null;
+        var metaBlocks = new Dictionary<string, BlockHandle>(StringComparer.Ordinal);
         var it = new BlockIterator(SpanComparer.Bytewise);
         it.Reset(meta);
         for (it.SeekToFirst(); it.Valid; it.Next())
         {
             string name = Utf8.GetString(it.Key);
             var handle = BlockHandle.Decode(it.Value);
+            metaBlocks[name] = handle;
             switch (name)
             {
                 case "lattice.filter": filterHandle = handle; break;
@@ -141,7 +147,7 @@ internal sealed class TableReader : IDisposable
             }
             rangeDels = FragmentedRangeTombstones.Build(list, options.Comparator);
         }
-        return new TableReader(file, fileNumber, options, footer, index, filter, rangeDels, props);
+        return new TableReader(file, fileNumber, options, footer, index, filter, rangeDels, props, metaBlocks);
     }
 
     private static Block ReadBlock(IRandomAccessFile file, long fileLength, BlockHandle handle)

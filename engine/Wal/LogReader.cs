@@ -8,7 +8,10 @@ namespace LatticeKV.Wal;
 /// <param name="Offset">File offset of the first byte dropped.</param>
 /// <param name="BytesDropped">How many bytes of the file were not returned.</param>
 /// <param name="Reason">Human-readable cause.</param>
-/// <param name="IsTruncatedTail">True when the file simply ends inside a record (a torn write).</param>
+/// <param name="IsTruncatedTail">True when the damage has the shape a crash leaves: the file ends inside
+/// the record, the record's checksum was never written, or the record crosses a page boundary
+/// beyond which the file holds only zeros (pages lost in a power loss). A complete record that
+/// fails its checksum is not a torn write.</param>
 /// <param name="IntactRecordFollows">True when an intact record lies after the damage in the same block:
 /// the damage cannot be a torn tail even if nothing after this block survives.</param>
 internal readonly record struct LogIssue(long Offset, long BytesDropped, string Reason, bool IsTruncatedTail, bool IntactRecordFollows = false);
@@ -176,7 +179,9 @@ internal sealed class LogReader
             {
                 // The length may be the damaged field, so nothing else in this block can be trusted.
                 long dropped = _blockLength - _pos;
-                _issues.Add(new(offset, dropped, "checksum mismatch", false, IntactRecordAfter(_pos + 1)));
+                bool torn = BinaryPrimitives.ReadUInt32LittleEndian(header) == 0
+                    || LostPagesFrom(offset, offset + LogFormat.HeaderSize + length);
+                _issues.Add(new(offset, dropped, torn ? "record never completely written" : "checksum mismatch", torn, IntactRecordAfter(_pos + 1)));
                 _pos = _blockLength;
                 return PhysicalResult.Bad;
             }
@@ -210,6 +215,17 @@ internal sealed class LogReader
             if (Crc32C.Extend(LogWriter.TypeCrc((LogRecordType)type), block.Slice(off + LogFormat.HeaderSize, length)) == expected) return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// True when the record at [<paramref name="start"/>, <paramref name="end"/>) crosses a page
+    /// boundary after which the file is all zeros: the shape of pages lost in a power loss.
+    /// </summary>
+    private bool LostPagesFrom(long start, long end)
+    {
+        const int Page = 4096;
+        long boundary = (start / Page + 1) * Page;
+        return boundary < end && AllZeroFrom(boundary);
     }
 
     /// <summary>True when every byte from <paramref name="offset"/> to the end of the file is zero.</summary>

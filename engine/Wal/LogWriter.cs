@@ -63,8 +63,7 @@ internal sealed class LogWriter : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(header, Crc32C.Mask(crc));
         BinaryPrimitives.WriteUInt16LittleEndian(header[4..], (ushort)payload.Length);
         header[6] = (byte)type;
-        _file.Append(header);
-        _file.Append(payload);
+        _file.AppendRecord(header, payload);
         _blockOffset += LogFormat.HeaderSize + payload.Length;
     }
 
