@@ -91,6 +91,23 @@ public sealed partial class LatticeDb : IDisposable
         }
     }
 
+    /// <summary>
+    /// Rebuilds the database at <paramref name="path"/> when its MANIFEST or CURRENT is lost or
+    /// damaged: every readable entry of every table (block by block) and every intact log record
+    /// is merged into new tables, and a new MANIFEST names them. The database must not be open.
+    /// Old files are moved to a <c>lost</c> subdirectory. Returns what was kept and lost.
+    /// Use <paramref name="options"/> to give the comparator and column family options the
+    /// database was created with.
+    /// </summary>
+    public static RepairReport Repair(string path, DbOptions? options = null)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new InvalidArgumentException("Database path must not be empty.", nameof(path));
+        options = (options ?? new DbOptions()).Clone();
+        options.Validate();
+        string full = options.FileSystem is RealFileSystem ? System.IO.Path.GetFullPath(path) : path;
+        return new Db.Repairer(full, options).Run();
+    }
+
     /// <summary>The directory of this database.</summary>
     public string Path => _path;
 

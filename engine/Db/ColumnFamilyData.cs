@@ -22,7 +22,7 @@ internal sealed class ColumnFamilyData
         WriteBufferSize = options.WriteBufferSize ?? writeBufferSize;
         Comparator = cmp;
         Policy = new ValuePolicy(options.Ttl, options.CompactionFilter, clock);
-        BuilderOptions = new TableBuilderOptions(cmp, options.BlockSize, 16, options.Compression, options.BloomBitsPerKey, state.Id);
+        BuilderOptions = new TableBuilderOptions(cmp, options.BlockSize, 16, options.Compression, options.BloomBitsPerKey, state.Id, 0, state.Name);
         Mem = NewMemTable(logNumber);
         _superVersion = new SuperVersion(Mem, [], state.Current);
     }

@@ -13,7 +13,8 @@ internal sealed record TableBuilderOptions(
     CompressionType Compression = CompressionType.Snappy,
     int BloomBitsPerKey = 10,
     uint ColumnFamilyId = 0,
-    long CreationTimeMs = 0);
+    long CreationTimeMs = 0,
+    string ColumnFamilyName = "");
 
 /// <summary>
 /// Writes a sorted table (FORMAT.md, "Table file"): data blocks, then the filter, range
@@ -164,6 +165,7 @@ internal sealed class TableBuilder : IDisposable
         if (_props.SmallestSequence == ulong.MaxValue) _props.SmallestSequence = 0;
         _props.CreationTimeMs = _options.CreationTimeMs;
         _props.ColumnFamilyId = _options.ColumnFamilyId;
+        _props.ColumnFamilyName = _options.ColumnFamilyName;
         _props.Compression = _options.Compression.ToString();
         _props.Comparator = cmp.User.Name;
         _props.BloomBitsPerKey = _options.BloomBitsPerKey;

@@ -29,6 +29,7 @@ internal sealed class TableProperties
     public byte[] LargestKey { get; set; } = [];
     public long CreationTimeMs { get; set; }
     public uint ColumnFamilyId { get; set; }
+    public string ColumnFamilyName { get; set; } = "";
     public string Compression { get; set; } = "";
     public string Comparator { get; set; } = "";
     public int BloomBitsPerKey { get; set; }
@@ -65,6 +66,7 @@ internal sealed class TableProperties
         Num("lattice.raw.value.size", (ulong)RawValueSize);
         Num("lattice.smallest.seq", SmallestSequence);
         Num("lattice.uncompressed.data.size", (ulong)UncompressedDataSize);
+        entries["lattice.column.family.name"] = Utf8.GetBytes(ColumnFamilyName);
         entries["lattice.comparator"] = Utf8.GetBytes(Comparator);
         entries["lattice.compression"] = Utf8.GetBytes(Compression);
         entries["lattice.largest.key"] = LargestKey;
@@ -109,6 +111,7 @@ internal sealed class TableProperties
             }
             switch (name)
             {
+                case "lattice.column.family.name": p.ColumnFamilyName = Utf8.GetString(value); break;
                 case "lattice.comparator": p.Comparator = Utf8.GetString(value); break;
                 case "lattice.compression": p.Compression = Utf8.GetString(value); break;
                 case "lattice.largest.key": p.LargestKey = value.ToArray(); break;

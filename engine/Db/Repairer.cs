@@ -1,0 +1,383 @@
+using LatticeKV.Compaction;
+using LatticeKV.Io;
+using LatticeKV.Keys;
+using LatticeKV.Manifest;
+using LatticeKV.Memtable;
+using LatticeKV.Sst;
+using LatticeKV.Wal;
+
+namespace LatticeKV.Db;
+
+/// <summary>
+/// Rebuilds a database whose MANIFEST (or CURRENT) is lost or damaged. Every readable entry of
+/// every table (block by block) and every intact record of every log is merged, as a full
+/// compaction would, into new tables at the bottom level; a fresh MANIFEST names them. Putting
+/// the old tables in level 0 instead would be wrong: level-0 order assumes a table with newer
+/// sequence numbers holds the newer version of each key, which tables from different levels do
+/// not guarantee. Old files move to <c>lost/</c>.
+/// </summary>
+internal sealed class Repairer(string db, DbOptions options)
+{
+    private readonly IFileSystem _fs = options.FileSystem;
+    private readonly InternalKeyComparator _cmp = new(options.Comparator);
+    private readonly RepairReport _report = new();
+    private readonly List<string> _problems = [];
+
+    public RepairReport Run()
+    {
+        if (!_fs.DirectoryExists(db)) throw new DbNotFoundException(db);
+        using var dirLock = _fs.LockFile(FileNames.LockPath(db));
+        var names = _fs.ListFiles(db);
+        var tables = Numbered(names, DbFileKind.Table);
+        var logs = Numbered(names, DbFileKind.Log);
+        var manifests = Numbered(names, DbFileKind.Manifest);
+        if (tables.Count == 0 && logs.Count == 0 && manifests.Count == 0) throw new DbNotFoundException(db);
+
+        var salvage = SalvageManifests(manifests);
+        var (cfNames, cfOptions, dropped) = (salvage.Names, salvage.Options, salvage.Dropped);
+        foreach (var (id, name) in NamesFromOptionsFile(names)) cfNames.TryAdd(id, name);
+        long nextNumber = names.Select(n => FileNames.Parse(n, out long x) == DbFileKind.Unknown ? 0 : x).DefaultIfEmpty(0).Max() + 1;
+
+        // Every source, per column family: salvaged table entries and logs replayed into memtables.
+        var sources = new Dictionary<uint, List<InternalIterator>>();
+        var tombstones = new Dictionary<uint, List<RangeTombstone>>();
+        var readers = new List<TableReader>();
+        ulong lastSequence = 0;
+        var tableOptions = new TableReaderOptions(_cmp, null, false);
+        foreach (long number in tables)
+        {
+            string path = FileNames.Table(db, number);
+            if (salvage.ObsoleteTables.Contains(number))
+            {
+                // Compacted away before the damage: its data lives on in newer tables, and reading it
+                // back could resurrect entries whose tombstones compaction already dropped.
+                _problems.Add($"{path}: obsolete (deleted by the MANIFEST), skipped");
+                continue;
+            }
+            TableReader reader;
+            try { reader = TableReader.Open(_fs.OpenRead(path), number, tableOptions); }
+            catch (CorruptionException ex) when (ex.Reason.StartsWith("table was written with comparator", StringComparison.Ordinal))
+            {
+                throw new InvalidArgumentException($"Repair needs the comparator the database was created with: {ex.Reason}.", "Comparator");
+            }
+            catch (CorruptionException ex)
+            {
+                _report.TablesUnreadable++;
+                _problems.Add($"{path}: unreadable, all of it lost ({ex.Reason})");
+                continue;
+            }
+            readers.Add(reader);
+            uint cf = reader.Properties.ColumnFamilyId;
+            if (reader.Properties.ColumnFamilyName.Length > 0) cfNames.TryAdd(cf, reader.Properties.ColumnFamilyName);
+            lastSequence = Math.Max(lastSequence, reader.Properties.LargestSequence);
+            Add(sources, cf, new SalvagingTableIterator(reader, this));
+            var list = tombstones.TryGetValue(cf, out var l) ? l : tombstones[cf] = [];
+            list.AddRange(reader.RangeTombstones.AsTombstones());
+        }
+        foreach (long number in logs)
+        {
+            if (number < salvage.LogHorizon)
+            {
+                _problems.Add($"{FileNames.Log(db, number)}: already flushed (below the MANIFEST's log horizon), skipped");
+                continue;
+            }
+            var mems = ReplayLog(number, ref lastSequence);
+            foreach (var (cf, mem) in mems)
+            {
+                Add(sources, cf, mem.NewIterator());
+                (tombstones.TryGetValue(cf, out var l) ? l : tombstones[cf] = []).AddRange(mem.RawRangeTombstones());
+            }
+            _report.LogsReplayed++;
+        }
+
+        // Merge each column family into new bottom-level tables.
+        int bottom = options.NumLevels - 1;
+        var files = new Dictionary<uint, List<FileMetaData>>();
+        long next = nextNumber;
+        long NewNumber() => next++;
+        foreach (uint cf in sources.Keys.Union(tombstones.Keys).Order())
+        {
+            if (dropped.Contains(cf)) continue;
+            var cfOpts = cfOptions.GetValueOrDefault(cf) ?? (cf == 0 ? options.DefaultColumnFamilyOptions : new ColumnFamilyOptions());
+            var builderOptions = new TableBuilderOptions(_cmp, cfOpts.BlockSize, 16, cfOpts.Compression, cfOpts.BloomBitsPerKey, cf,
+                options.Clock.GetUtcNow().ToUnixTimeMilliseconds());
+            var stats = new CompactionStats();
+            using var merged = new MergingIterator(_cmp, sources.GetValueOrDefault(cf) ?? []);
+            var fragments = FragmentedRangeTombstones.Build(tombstones.GetValueOrDefault(cf) ?? [], _cmp);
+            var iter = new CompactionIterator(merged, _cmp, [], fragments, null, static _ => true, stats);
+            using var writer = new CompactionOutputWriter(_fs, db, NewNumber, builderOptions, options.TargetFileSizeBase, [], long.MaxValue,
+                iter.SurvivingTombstones(bottomMost: true), stats);
+            CompactionJob.WriteAll(iter, writer, _cmp, CancellationToken.None);
+            writer.Finish();
+            files[cf] = writer.Outputs;
+            _report.TablesWritten += writer.Outputs.Count;
+            _report.EntriesSalvaged += stats.InputEntries;
+            if (!cfNames.ContainsKey(cf)) cfNames[cf] = cf == 0 ? VersionSet.DefaultColumnFamilyName : $"recovered-{cf}";
+        }
+        foreach (var r in readers) r.Dispose();
+        cfNames.TryAdd(0, VersionSet.DefaultColumnFamilyName);
+        foreach (uint cf in dropped) cfNames.Remove(cf);
+
+        // The rebuilt MANIFEST, then the old files out of the way, then CURRENT.
+        _fs.SyncDirectory(db);
+        long manifestNumber = next++;
+        WriteManifest(manifestNumber, next + 1, lastSequence, cfNames, cfOptions, files, bottom, Math.Max(salvage.MaxColumnFamily, cfNames.Keys.Max()));
+        string lost = Path.Combine(db, "lost");
+        _fs.CreateDirectory(lost);
+        foreach (var name in names)
+        {
+            var kind = FileNames.Parse(name, out _);
+            if (kind is DbFileKind.Table or DbFileKind.Log or DbFileKind.Manifest or DbFileKind.Current or DbFileKind.Temp)
+                _fs.RenameFile(Path.Combine(db, name), Path.Combine(lost, name));
+        }
+        CurrentFile.Set(_fs, db, manifestNumber, next++);
+
+        _report.LastSequence = lastSequence;
+        _report.ColumnFamilies = [.. cfNames.OrderBy(kv => kv.Key).Select(kv => kv.Value)];
+        _report.LostDirectory = lost;
+        _report.Problems = _problems;
+        return _report;
+    }
+
+    private static List<long> Numbered(IReadOnlyList<string> names, DbFileKind kind)
+        => [.. names.Select(n => (Kind: FileNames.Parse(n, out long x), Number: x)).Where(x => x.Kind == kind).Select(x => x.Number).Order()];
+
+    private static void Add(Dictionary<uint, List<InternalIterator>> sources, uint cf, InternalIterator it)
+    {
+        if (!sources.TryGetValue(cf, out var list)) sources[cf] = list = [];
+        list.Add(it);
+    }
+
+    private sealed record ManifestSalvage(Dictionary<uint, string> Names, Dictionary<uint, ColumnFamilyOptions> Options, HashSet<uint> Dropped,
+        HashSet<long> ObsoleteTables, long LogHorizon, uint MaxColumnFamily);
+
+    /// <summary>
+    /// What the MANIFESTs that can be read still say (the newest readable record wins): column
+    /// family names, options and drops; tables already compacted away; the log horizon.
+    /// </summary>
+    private ManifestSalvage SalvageManifests(List<long> manifests)
+    {
+        var names = new Dictionary<uint, string>();
+        var opts = new Dictionary<uint, ColumnFamilyOptions>();
+        var dropped = new HashSet<uint>();
+        var deleted = new HashSet<long>();
+        var logNumbers = new Dictionary<uint, long>();
+        uint maxCf = 0;
+        foreach (long number in manifests)
+        {
+            string path = FileNames.Manifest(db, number);
+            try
+            {
+                using var file = _fs.OpenRead(path);
+                var reader = new LogReader(file);
+                while (reader.ReadRecord(out var record, out _))
+                {
+                    List<VersionEdit> edits;
+                    try { edits = VersionEdit.DecodeRecord(record, 64); }
+                    catch (CorruptionException) { continue; }
+                    foreach (var e in edits)
+                    {
+                        if (e.Comparator is { } c && c != options.Comparator.Name)
+                            throw new InvalidArgumentException($"The database was created with comparator '{c}'; repair it with that comparator.", "Comparator");
+                        maxCf = Math.Max(maxCf, Math.Max(e.ColumnFamilyId, e.MaxColumnFamily ?? 0));
+                        if (e.ColumnFamilyAdd is not null)
+                        {
+                            names[e.ColumnFamilyId] = e.ColumnFamilyAdd;
+                            dropped.Remove(e.ColumnFamilyId);
+                        }
+                        if (e.ColumnFamilyDrop)
+                        {
+                            dropped.Add(e.ColumnFamilyId);
+                            logNumbers.Remove(e.ColumnFamilyId);
+                        }
+                        if (e.ColumnFamilyOptions is { } o)
+                        {
+                            try { opts[e.ColumnFamilyId] = ColumnFamilyOptionsCodec.Decode(o); }
+                            catch (CorruptionException) { }
+                        }
+                        if (e.LogNumber is { } log && !e.ColumnFamilyDrop) logNumbers[e.ColumnFamilyId] = log;
+                        foreach (var (_, n) in e.DeletedFiles) deleted.Add(n);
+                        foreach (var (_, f) in e.NewFiles) deleted.Remove(f.Number); // a move re-adds what it deletes
+                    }
+                }
+                if (reader.Issues.Count > 0) _problems.Add($"{path}: damaged from offset {reader.Issues[0].Offset} ({reader.Issues[0].Reason}); what came before it was used");
+            }
+            catch (CorruptionException ex)
+            {
+                _problems.Add($"{path}: unreadable ({ex.Reason})");
+            }
+        }
+        long horizon = logNumbers.Count == 0 ? 0 : logNumbers.Values.Min();
+        return new ManifestSalvage(names, opts, dropped, deleted, horizon, maxCf);
+    }
+
+    /// <summary>Column family names and ids from the newest OPTIONS file, if any (a fallback when MANIFESTs are gone).</summary>
+    private Dictionary<uint, string> NamesFromOptionsFile(IReadOnlyList<string> names)
+    {
+        var result = new Dictionary<uint, string>();
+        var newest = Numbered(names, DbFileKind.Options).LastOrDefault();
+        if (newest == 0) return result;
+        try
+        {
+            string text = Coding.Utf8.GetString(_fs.ReadAllBytes(FileNames.Options(db, newest)));
+            string? section = null;
+            foreach (var line in text.Split('\n'))
+            {
+                if (line.StartsWith("[column_family \"", StringComparison.Ordinal) && line.EndsWith("\"]", StringComparison.Ordinal))
+                    section = line[16..^2];
+                else if (section is not null && line.StartsWith("id=", StringComparison.Ordinal)
+                    && uint.TryParse(line[3..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out uint id))
+                    result[id] = section;
+            }
+        }
+        catch (Exception ex) when (ex is CorruptionException or LatticeIOException)
+        {
+            _problems.Add($"{FileNames.Options(db, newest)}: unreadable ({ex.Message})");
+        }
+        return result;
+    }
+
+    /// <summary>Replays one log into a memtable per column family, skipping damage.</summary>
+    private Dictionary<uint, MemTable> ReplayLog(long number, ref ulong lastSequence)
+    {
+        var mems = new Dictionary<uint, MemTable>();
+        string path = FileNames.Log(db, number);
+        using var file = _fs.OpenRead(path);
+        var reader = new LogReader(file);
+        while (reader.ReadRecord(out var record, out long offset))
+        {
+            try
+            {
+                var batch = new WriteBatchReader(record);
+                ulong seq = batch.Sequence;
+                while (batch.MoveNext())
+                {
+                    ulong s = seq++;
+                    if (!mems.TryGetValue(batch.ColumnFamilyId, out var mem)) mems[batch.ColumnFamilyId] = mem = new MemTable(_cmp, 1 << 20, number);
+                    mem.Add(s, batch.Kind, batch.Key, batch.Value, batch.CommitTimeMs);
+                }
+                if (batch.Count > 0) lastSequence = Math.Max(lastSequence, batch.Sequence + (ulong)batch.Count - 1);
+            }
+            catch (CorruptionException ex)
+            {
+                _report.LogDamageSkipped++;
+                _problems.Add($"{path}: record at offset {offset} skipped ({ex.Reason})");
+            }
+        }
+        foreach (var issue in reader.Issues.Where(i => !i.IsTruncatedTail))
+        {
+            _report.LogDamageSkipped++;
+            _problems.Add($"{path}: {issue.BytesDropped} bytes at offset {issue.Offset} skipped ({issue.Reason})");
+        }
+        return mems;
+    }
+
+    private void WriteManifest(long manifestNumber, long nextFileNumber, ulong lastSequence, Dictionary<uint, string> names,
+        Dictionary<uint, ColumnFamilyOptions> cfOptions, Dictionary<uint, List<FileMetaData>> files, int bottom, uint maxColumnFamily)
+    {
+        var edits = new List<VersionEdit>();
+        foreach (var (id, name) in names.OrderBy(kv => kv.Key))
+        {
+            var o = cfOptions.GetValueOrDefault(id) ?? (id == 0 ? options.DefaultColumnFamilyOptions : new ColumnFamilyOptions());
+            var e = new VersionEdit
+            {
+                ColumnFamilyId = id,
+                ColumnFamilyAdd = id == 0 ? null : name,
+                ColumnFamilyOptions = ColumnFamilyOptionsCodec.Encode(o),
+                LogNumber = 0,
+            };
+            foreach (var f in files.GetValueOrDefault(id) ?? []) e.AddFile(bottom, f);
+            edits.Add(e);
+        }
+        var head = edits[0];
+        head.FormatVersion = VersionSet.FormatVersion;
+        head.Comparator = options.Comparator.Name;
+        head.NextFileNumber = nextFileNumber;
+        head.LastSequence = lastSequence;
+        head.MaxColumnFamily = maxColumnFamily;
+        using var log = new LogWriter(_fs.CreateWritable(FileNames.Manifest(db, manifestNumber)));
+        log.AddRecord(VersionEdit.EncodeRecord(edits));
+        log.File.Sync();
+    }
+
+    private void NoteBlockLost(string path, long offset, string reason)
+    {
+        _report.BlocksLost++;
+        _problems.Add($"{path}: data block at offset {offset} lost ({reason})");
+    }
+
+    /// <summary>Forward-only cursor over a table that skips damaged data blocks, for repair.</summary>
+    private sealed class SalvagingTableIterator(TableReader table, Repairer owner) : InternalIterator
+    {
+        private readonly BlockIterator _data = new(SpanComparer.For(table.Comparator));
+        private int _block = -1;
+        private bool _damaged;
+        private bool _counted;
+
+        public override bool Valid => _block < table.Fences.Count && _block >= 0 && _data.Valid;
+
+        public override ReadOnlySpan<byte> Key => _data.Key;
+
+        public override ReadOnlySpan<byte> Value => _data.Value;
+
+        public override void SeekToFirst()
+        {
+            _block = -1;
+            NextBlock();
+        }
+
+        public override void Next()
+        {
+            try
+            {
+                _data.Next();
+                if (_data.Valid && !InternalKey.IsWellFormed(_data.Key)) throw new CorruptionException("malformed internal key");
+            }
+            catch (CorruptionException ex)
+            {
+                Lost(ex);
+                _data.Reset(EmptyBlock);
+            }
+            if (!_data.Valid) NextBlock();
+        }
+
+        private void NextBlock()
+        {
+            while (++_block < table.Fences.Count)
+            {
+                try
+                {
+                    _data.Reset(table.GetDataBlock(_block, fillCache: false));
+                    _data.SeekToFirst();
+                    if (_data.Valid && InternalKey.IsWellFormed(_data.Key)) return;
+                }
+                catch (CorruptionException ex)
+                {
+                    Lost(ex);
+                }
+            }
+            if (!_counted)
+            {
+                _counted = true;
+                if (_damaged) owner._report.TablesPartlyRead++;
+                else owner._report.TablesRead++;
+            }
+        }
+
+        private void Lost(CorruptionException ex)
+        {
+            _damaged = true;
+            owner.NoteBlockLost(table.Path, table.Fences.Handle(Math.Min(_block, table.Fences.Count - 1)).Offset, ex.Reason);
+        }
+
+        private static readonly Block EmptyBlock = new([0, 0, 0, 0, 1, 0, 0, 0], 8);
+
+        public override void SeekToLast() => throw new NotSupportedException();
+
+        public override void Seek(ReadOnlySpan<byte> target) => throw new NotSupportedException();
+
+        public override void SeekForPrev(ReadOnlySpan<byte> target) => throw new NotSupportedException();
+
+        public override void Prev() => throw new NotSupportedException();
+    }
+}
