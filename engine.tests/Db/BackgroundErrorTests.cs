@@ -98,6 +98,7 @@ public class BackgroundErrorTests
         using var db = LatticeDb.Open(DbPath, options);
         for (int i = 0; i < 500; i++) db.Put(B($"k{i:D4}"), B(new string('v', 60)));
         db.Flush();
+        db.WaitForCompactions(); // the one injected flip must land in our read, not a compaction's
         faults.Add(new FaultRule(FaultKind.FlipBitOnRead, DbFileKind.Table, times: 1));
         var ex = Assert.Throws<CorruptionException>(() => db.Get(B("k0100")));
         Assert.EndsWith(".sst", ex.FilePath);

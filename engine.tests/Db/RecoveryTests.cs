@@ -108,6 +108,18 @@ public class RecoveryTests
     }
 
     [Fact]
+    public void Open_LastRecordWithPayloadButNoHeader_IsATornTail()
+    {
+        // A kill while a mapped log's writer had copied the payload but not yet the header.
+        var (fs, log) = WriteThenKill();
+        var bytes = fs.GetContents(log);
+        bytes.AsSpan(LastRecordOffset(bytes), 7).Clear();
+        fs.SetContents(log, bytes);
+        using var db = Reopen(fs, WalRecoveryMode.TolerateCorruptedTailRecords);
+        Assert.Equal(199, CountPresent(db));
+    }
+
+    [Fact]
     public void Open_LastRecordWithLostPages_IsATornTail()
     {
         var (fs, log) = WriteThenKill(lastValueSize: 9000);

@@ -66,7 +66,10 @@ internal static class BlockTrailer
         {
             throw new CorruptionException("bad snappy length header", path, offset, ex);
         }
-        if (size < 0 || size > MaxBlockSize) throw new CorruptionException($"snappy block claims {size} bytes", path, offset);
+        // Snappy expands at most ~21x (a 3-byte copy yields 64 bytes): a bigger claim is damage,
+        // and must not make us allocate gigabytes for garbage.
+        if (size < 0 || size > MaxBlockSize || size > (long)stored.Length * 32 + 64)
+            throw new CorruptionException($"snappy block of {stored.Length} bytes claims {size} bytes", path, offset);
         var output = GC.AllocateUninitializedArray<byte>(size);
         bool ok;
         int written;

@@ -170,7 +170,9 @@ internal sealed class LogReader
             {
                 long dropped = _blockLength - _pos;
                 bool zeros = type == 0 && length == 0 && expected == Crc32C.Unmask(0);
-                _issues.Add(new(offset, dropped, zeros ? "zero-filled region" : $"unknown record type {type}", false, IntactRecordAfter(_pos + 1)));
+                // A zero header before written bytes is a record whose payload was copied but whose
+                // header was not yet: the writer stores the header last, so this is a torn write.
+                _issues.Add(new(offset, dropped, zeros ? "record header never written" : $"unknown record type {type}", zeros, IntactRecordAfter(_pos + 1)));
                 _pos = _blockLength;
                 return PhysicalResult.Bad;
             }
