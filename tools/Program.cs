@@ -11,6 +11,7 @@ public static class Program
         var root = new RootCommand("lkv: run, inspect and stress LatticeKV databases.");
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(CrashChildCommand.Create());
+        root.Subcommands.Add(TortureCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

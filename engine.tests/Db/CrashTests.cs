@@ -22,10 +22,40 @@ public class CrashTests(ITestOutputHelper output)
         int cycles = 22 * TestSeed.Scale;
         var harness = new CrashHarness(dir.Path, seed, ChildAssembly) { Log = output.WriteLine };
         var report = harness.Run(cycles, TimeSpan.FromMinutes(2) * TestSeed.Scale);
-        output.WriteLine($"seed={seed}: {report.Cycles} kills, {report.BatchesAcked} batches acknowledged, {report.BatchesInFlightAtKill} in flight at kills, {report.GroupsChecked} groups checked");
+        output.WriteLine($"seed={seed}: {report.Cycles} kills, {report.OperationsAcked} batches acknowledged, {report.OperationsInFlightAtKill} in flight at kills, {report.GroupsChecked} groups checked");
         Assert.True(report.Ok, $"seed={seed}: " + string.Join("\n", report.Violations));
         Assert.True(report.Cycles >= 20, $"only {report.Cycles} kill cycles fitted in the time budget");
-        Assert.True(report.BatchesAcked > report.Cycles, "the child barely wrote anything between kills");
+        Assert.True(report.OperationsAcked > report.Cycles, "the child barely wrote anything between kills");
+    }
+
+    [Fact]
+    public void PowerCutsUnderConcurrentWrites_SyncedWritesSurviveAndGroupsStayWhole()
+    {
+        int seed = TestSeed.Get(4444);
+        var report = new PowerLossTorture(seed) { Log = output.WriteLine }.Run(40 * TestSeed.Scale, TimeSpan.FromSeconds(30) * TestSeed.Scale);
+        output.WriteLine($"seed={seed}: {report.Cycles} power cuts, {report.Operations} writes ({report.SyncedOperations} synced)");
+        Assert.True(report.Ok, $"seed={seed}: " + string.Join("\n", report.Violations));
+        Assert.True(report.Cycles >= 10, $"only {report.Cycles} power cuts fitted in the budget");
+        Assert.True(report.SyncedOperations > report.Cycles, "too few synced writes to test anything");
+    }
+
+    [Fact]
+    public void LkvTorture_ShortRun_PrintsSummaryAndSucceeds()
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { ChildAssembly, "torture", "--minutes", "0.25", "--seed", "77", "--mode", "both" }) psi.ArgumentList.Add(a);
+        psi.Environment["NO_COLOR"] = "1";
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        output.WriteLine(stdout);
+        Assert.Equal(0, process.ExitCode);
+        Assert.Contains("kill cycles (SIGKILL)", stdout, StringComparison.Ordinal);
+        Assert.Contains("passed: no acknowledged write lost", stdout, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -62,7 +92,7 @@ public class CrashTests(ITestOutputHelper output)
         int seed = TestSeed.Get(4343);
         var harness = new CrashHarness(dir.Path, seed, ChildAssembly) { Sync = true, Threads = 8, Log = output.WriteLine };
         var report = harness.Run(5 * TestSeed.Scale, TimeSpan.FromMinutes(1));
-        output.WriteLine($"seed={seed}: {report.Cycles} kills, {report.BatchesAcked} synced batches acknowledged");
+        output.WriteLine($"seed={seed}: {report.Cycles} kills, {report.OperationsAcked} synced batches acknowledged");
         Assert.True(report.Ok, $"seed={seed}: " + string.Join("\n", report.Violations));
     }
 }

@@ -4,34 +4,53 @@ using System.Text;
 namespace LatticeKV.Tool.Crash;
 
 /// <summary>
-/// The crash workload's data layout and the lines the child prints, shared by the child and the
-/// verifying parent. Keys come in groups; every batch writes (or deletes) a whole group with one
-/// value, so a half-applied batch shows up as a group whose keys disagree.
+/// The torture workload's data layout and the lines the child prints, shared by the child and
+/// the verifying parent. Keys come in groups of <see cref="KeysPerGroup"/>; every operation
+/// writes or deletes whole groups with one value, so a group whose keys disagree is a
+/// half-applied batch. Group g lives in column family g mod (column families).
 /// </summary>
 public static class CrashProtocol
 {
-    public const int KeysPerGroup = 6;
+    public const int KeysPerGroup = 4;
 
     public static byte[] Key(int group, int member) => Encoding.ASCII.GetBytes($"g{group:D5}/m{member}");
 
-    public static string ColumnFamily(int group, int columnFamilies) => group % columnFamilies == 0 ? "default" : "cf" + (group % columnFamilies);
+    /// <summary>The first key of a group and of every later group: range deletes use [GroupStart(a), GroupStart(b)).</summary>
+    public static byte[] GroupStart(int group) => Encoding.ASCII.GetBytes($"g{group:D5}/");
 
-    /// <summary>Value of batch <paramref name="batchId"/>: its id, padded to vary sizes.</summary>
-    public static byte[] Value(long batchId, int member)
+    public static int ColumnFamilyIndex(int group, int columnFamilies) => group % columnFamilies;
+
+    public static string ColumnFamily(int index) => index == 0 ? "default" : "cf" + index;
+
+    public static string ColumnFamily(int group, int columnFamilies) => ColumnFamily(ColumnFamilyIndex(group, columnFamilies));
+
+    /// <summary>Value of operation <paramref name="opId"/> for one member: its id, padded to vary sizes.</summary>
+    public static byte[] Value(long opId, int member)
     {
-        var id = batchId.ToString("D12", CultureInfo.InvariantCulture);
-        int pad = (int)((batchId * 31 + member * 7) % 180);
+        var id = opId.ToString("D12", CultureInfo.InvariantCulture);
+        int pad = (int)((opId * 31 + member * 7) % 180);
         return Encoding.ASCII.GetBytes(id + ":" + new string((char)('a' + member), pad));
     }
 
+    /// <summary>The operation id stored in a value, or throws <see cref="FormatException"/>.</summary>
     public static long ParseValue(ReadOnlySpan<byte> value)
     {
-        if (value.Length < 13 || value[12] != (byte)':') throw new FormatException("not a crash-workload value: " + Encoding.ASCII.GetString(value));
+        if (value.Length < 13 || value[12] != (byte)':') throw new FormatException("not a torture-workload value: " + Encoding.ASCII.GetString(value));
         return long.Parse(Encoding.ASCII.GetString(value[..12]), NumberStyles.None, CultureInfo.InvariantCulture);
     }
 
-    // Lines printed by the child, one per event, flushed immediately.
-    public static string Begin(long batchId, int group, bool delete) => $"B {batchId} {group} {(delete ? 1 : 0)}";
+    // Lines printed by the child, one per event, flushed immediately:
+    //   P <id> <group,group,...>   about to put every member of those groups with value <id>
+    //   D <id> <group,group,...>   about to delete every member of those groups
+    //   R <id> <cf> <from> <to>    about to delete groups [from, to) of column family <cf>
+    //   A <id>                     operation <id> returned
+    //   X <message>                the child's own consistency check failed
 
-    public static string Ack(long batchId) => $"A {batchId}";
+    public static string Put(long id, IEnumerable<int> groups) => $"P {id} {string.Join(',', groups)}";
+
+    public static string Delete(long id, IEnumerable<int> groups) => $"D {id} {string.Join(',', groups)}";
+
+    public static string RangeDelete(long id, int cf, int from, int to) => $"R {id} {cf} {from} {to}";
+
+    public static string Ack(long id) => $"A {id}";
 }
