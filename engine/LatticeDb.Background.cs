@@ -406,13 +406,13 @@ public sealed partial class LatticeDb
     /// above the counter's value when the live set was taken are kept: they belong to work
     /// that started after that moment.
     /// </summary>
-    private void PurgeObsoleteFiles()
+    private void PurgeObsoleteFiles(bool closing = false)
     {
         HashSet<long> live;
         long minLog, manifest, horizon, currentLog;
         lock (_mutex)
         {
-            if (_closed) return;
+            if (_closed && !closing) return;
             horizon = _versions.NextFileNumberPeek;
             live = _versions.LiveFiles();
             live.UnionWith(_pendingOutputs);
@@ -475,6 +475,9 @@ public sealed partial class LatticeDb
         foreach (var t in _threads) t.Join();
         // Wait for the write group in flight, if any, then make every log durable and close it.
         RunExclusive(() => { });
+        // A job that finished as the close began skipped its purge; do it now so a closed
+        // database holds only the files its MANIFEST needs.
+        if (!_readOnly) PurgeObsoleteFiles(closing: true);
         try
         {
             SyncClosedLogs();

@@ -17,6 +17,7 @@ public sealed partial class LatticeDb
     public ColumnFamilyHandle CreateColumnFamily(string name, ColumnFamilyOptions? options = null)
     {
         ThrowIfClosed();
+        ThrowIfReadOnly("creating a column family");
         if (string.IsNullOrEmpty(name) || name.Length > 255 || name.Contains('\n', StringComparison.Ordinal))
             throw new InvalidArgumentException("Column family names must be 1 to 255 characters without newlines.", nameof(name));
         options = options?.Clone() ?? new ColumnFamilyOptions();
@@ -56,6 +57,7 @@ public sealed partial class LatticeDb
     public void DropColumnFamily(ColumnFamilyHandle columnFamily)
     {
         CheckHandle(columnFamily);
+        ThrowIfReadOnly("dropping a column family");
         if (columnFamily.Id == VersionSet.DefaultColumnFamilyId) throw new InvalidArgumentException("The default column family cannot be dropped.", nameof(columnFamily));
         lock (_columnFamilyLock)
         {

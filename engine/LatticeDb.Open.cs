@@ -50,23 +50,7 @@ public sealed partial class LatticeDb
             if (FileNames.Parse(name, out long number) is not (DbFileKind.Unknown or DbFileKind.Current or DbFileKind.Lock or DbFileKind.InfoLog))
                 _versions.MarkFileNumberUsed(number);
         CheckTablesPresent(names);
-
-        long minLog = _versions.MinLogNumberToKeep;
-        var logs = names.Select(n => (Kind: FileNames.Parse(n, out long num), Number: num))
-            .Where(x => x.Kind == DbFileKind.Log && x.Number >= minLog)
-            .Select(x => x.Number).OrderBy(n => n).ToList();
-        // The log at the horizon always exists: logs are deleted only after a durable edit moves
-        // the horizon past them. Its absence means the MANIFEST went back in time (truncated or
-        // replaced), and replaying would silently lose what that log held.
-        if (minLog > 0 && (logs.Count == 0 || logs[0] != minLog))
-            throw new CorruptionException($"MANIFEST expects write-ahead log {FileNames.LogName(minLog)}, which is missing: the MANIFEST or the logs were damaged",
-                FileNames.Manifest(_path, _versions.ManifestFileNumber));
-        ulong lastSequence = _versions.RecoveredLastSequence;
-        foreach (long log in logs)
-        {
-            if (!ReplayLog(log, ref lastSequence, edits)) break;
-        }
-        Volatile.Write(ref _lastSequence, lastSequence);
+        ReplayLogs(names, edits);
 
         lock (_mutex) RollWal();
         foreach (var cfd in map.Values)
@@ -86,6 +70,62 @@ public sealed partial class LatticeDb
     }
 
     private long _optionsFileNumber;
+
+    /// <summary>
+    /// Replays every log at or after the MANIFEST's horizon, in order, and publishes the last
+    /// sequence found. <paramref name="edits"/> is null for a read-only open (nothing is flushed).
+    /// </summary>
+    private void ReplayLogs(IReadOnlyList<string> names, List<VersionEdit>? edits)
+    {
+        long minLog = _versions.MinLogNumberToKeep;
+        var logs = names.Select(n => (Kind: FileNames.Parse(n, out long num), Number: num))
+            .Where(x => x.Kind == DbFileKind.Log && x.Number >= minLog)
+            .Select(x => x.Number).OrderBy(n => n).ToList();
+        // The log at the horizon always exists: logs are deleted only after a durable edit moves
+        // the horizon past them. Its absence means the MANIFEST went back in time (truncated or
+        // replaced), and replaying would silently lose what that log held.
+        if (minLog > 0 && (logs.Count == 0 || logs[0] != minLog))
+            throw new CorruptionException($"MANIFEST expects write-ahead log {FileNames.LogName(minLog)}, which is missing: the MANIFEST or the logs were damaged",
+                FileNames.Manifest(_path, _versions.ManifestFileNumber));
+        ulong lastSequence = _versions.RecoveredLastSequence;
+        foreach (long log in logs)
+        {
+            if (!ReplayLog(log, ref lastSequence, edits)) break;
+        }
+        Volatile.Write(ref _lastSequence, lastSequence);
+    }
+
+    /// <summary>
+    /// Recovery for <see cref="OpenReadOnly"/>: the MANIFEST and the logs are read, and the logs
+    /// replayed into memtables that stay in memory; nothing is written, renamed or deleted.
+    /// </summary>
+    private void RecoverReadOnly()
+    {
+        string current = FileNames.CurrentPath(_path);
+        if (!_fs.FileExists(current))
+        {
+            if (_fs.ListFiles(_path).Any(n => FileNames.Parse(n, out _) is DbFileKind.Table or DbFileKind.Log or DbFileKind.Manifest))
+                throw new CorruptionException("database files exist but CURRENT is missing; run LatticeDb.Repair to rebuild it", current);
+            throw new DbNotFoundException(_path);
+        }
+        _versions.Recover();
+        var map = new Dictionary<uint, ColumnFamilyData>();
+        foreach (var state in _versions.ColumnFamilies)
+        {
+            var cfd = new ColumnFamilyData(state, ResolveOptions(state), _options.WriteBufferSize, _cmp, _options.Clock, state.LogNumber);
+            cfd.Handle = new ColumnFamilyHandle(this, cfd);
+            map[state.Id] = cfd;
+        }
+        _columnFamilies = map;
+        _defaultHandle = map[VersionSet.DefaultColumnFamilyId].Handle!;
+
+        var names = _fs.ListFiles(_path);
+        CheckTablesPresent(names);
+        ReplayLogs(names, edits: null);
+        lock (_mutex)
+            foreach (var cfd in map.Values) cfd.InstallSuperVersion();
+        if (_options.ParanoidChecks) VerifyAllTables();
+    }
 
     private ColumnFamilyOptions ResolveOptions(ColumnFamilyState state)
     {
@@ -136,7 +176,7 @@ public sealed partial class LatticeDb
     /// Replays one WAL file into memtables under the configured recovery mode. Returns false when
     /// replay must stop here (point-in-time recovery met damage).
     /// </summary>
-    private bool ReplayLog(long number, ref ulong lastSequence, List<VersionEdit> edits)
+    private bool ReplayLog(long number, ref ulong lastSequence, List<VersionEdit>? edits)
     {
         string path = FileNames.Log(_path, number);
         var mode = _options.WalRecoveryMode;
@@ -181,6 +221,8 @@ public sealed partial class LatticeDb
                 previous = header.Sequence + (ulong)header.Count - 1;
                 if (previous > lastSequence) lastSequence = previous;
             }
+            // Read-only opens (no edits) keep everything in memory: they must not write tables.
+            if (edits is null) continue;
             foreach (var cfd in _columnFamilies.Values)
             {
                 if (cfd.Mem.ApproximateMemoryUsage >= cfd.WriteBufferSize)

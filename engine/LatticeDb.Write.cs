@@ -40,6 +40,7 @@ public sealed partial class LatticeDb
     private void WriteCore(WriteBatch batch, WriteOptions options)
     {
         ThrowIfClosed();
+        ThrowIfReadOnly("a write");
         ValidateBatch(batch);
         var w = PendingWrite.Rent();
         w.Batch = batch;

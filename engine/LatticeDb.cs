@@ -44,9 +44,11 @@ public sealed partial class LatticeDb : IDisposable
     private ColumnFamilyHandle _defaultHandle = null!;
     private ulong _lastSequence; // published with Volatile after memtable inserts
     private volatile bool _closed;
+    private readonly bool _readOnly;
 
-    private LatticeDb(string path, DbOptions options)
+    private LatticeDb(string path, DbOptions options, bool readOnly = false)
     {
+        _readOnly = readOnly;
         _path = path;
         _options = options;
         _fs = options.FileSystem;
@@ -59,7 +61,7 @@ public sealed partial class LatticeDb : IDisposable
             LastSequence = () => Volatile.Read(ref _lastSequence),
         };
         _versions.VersionReleased += OnVersionReleased;
-        _dirLock = AcquireDirectoryLock(_fs, path, options.CreateIfMissing);
+        _dirLock = AcquireDirectoryLock(_fs, path, options.CreateIfMissing && !readOnly, shared: readOnly);
     }
 
     /// <summary>
@@ -90,6 +92,37 @@ public sealed partial class LatticeDb : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Opens the existing database in <paramref name="path"/> for reading only, as RocksDB's
+    /// <c>OpenForReadOnly</c> does: nothing in the directory is created, changed or deleted.
+    /// The write-ahead log is replayed into memory, so every acknowledged write is visible, but
+    /// no table is flushed and no background work runs. Several read-only instances (in this or
+    /// other processes) may share a directory; a read-write <see cref="Open"/> excludes them and
+    /// they exclude it (<see cref="DbLockedException"/>). Writes, flushes, compactions and column
+    /// family changes throw <see cref="DbReadOnlyException"/>. The view is fixed at open.
+    /// </summary>
+    public static LatticeDb OpenReadOnly(string path, DbOptions? options = null)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new InvalidArgumentException("Database path must not be empty.", nameof(path));
+        options = (options ?? new DbOptions()).Clone();
+        options.Validate();
+        string full = options.FileSystem is RealFileSystem ? System.IO.Path.GetFullPath(path) : path;
+        var db = new LatticeDb(full, options, readOnly: true);
+        try
+        {
+            db.RecoverReadOnly();
+            return db;
+        }
+        catch
+        {
+            db.CloseAfterFailedOpen();
+            throw;
+        }
+    }
+
+    /// <summary>True when this instance was opened with <see cref="OpenReadOnly"/>.</summary>
+    public bool IsReadOnly => _readOnly;
 
     /// <summary>
     /// Rebuilds the database at <paramref name="path"/> when its MANIFEST or CURRENT is lost or
@@ -285,6 +318,7 @@ public sealed partial class LatticeDb : IDisposable
     public void Flush()
     {
         ThrowIfClosed();
+        ThrowIfReadOnly("a flush");
         FlushColumnFamilies([.. _columnFamilies.Values.Where(c => !c.Dropped)]);
     }
 
@@ -292,6 +326,7 @@ public sealed partial class LatticeDb : IDisposable
     public void Flush(ColumnFamilyHandle columnFamily)
     {
         CheckHandle(columnFamily);
+        ThrowIfReadOnly("a flush");
         FlushColumnFamilies([columnFamily.Data]);
     }
 
@@ -306,6 +341,7 @@ public sealed partial class LatticeDb : IDisposable
     public void CompactRange(ColumnFamilyHandle columnFamily, byte[]? begin = null, byte[]? end = null)
     {
         CheckHandle(columnFamily);
+        ThrowIfReadOnly("a compaction");
         CompactRangeCore(columnFamily.Data, begin, end);
     }
 
@@ -376,14 +412,19 @@ public sealed partial class LatticeDb : IDisposable
         t_batch = b;
     }
 
-    private static IDisposable AcquireDirectoryLock(IFileSystem fs, string path, bool createIfMissing)
+    private static IDisposable AcquireDirectoryLock(IFileSystem fs, string path, bool createIfMissing, bool shared)
     {
         if (!fs.DirectoryExists(path))
         {
             if (!createIfMissing) throw new DbNotFoundException(path);
             fs.CreateDirectory(path);
         }
-        return fs.LockFile(FileNames.LockPath(path));
+        return fs.LockFile(FileNames.LockPath(path), shared);
+    }
+
+    private void ThrowIfReadOnly(string operation)
+    {
+        if (_readOnly) throw new DbReadOnlyException(_path, operation);
     }
 
     /// <summary>A copy target for <see cref="TryGet(ReadOnlySpan{byte}, Span{byte}, out int, ReadOptions?)"/>.</summary>

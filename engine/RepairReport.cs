@@ -12,13 +12,16 @@ public sealed class RepairReport
     /// <summary>Tables that could not be read at all (damaged footer, index or metadata).</summary>
     public int TablesUnreadable { get; internal set; }
 
+    /// <summary>Tables a readable MANIFEST lists that are missing from the directory (all their data is lost).</summary>
+    public int TablesMissing { get; internal set; }
+
     /// <summary>Data blocks lost to damage.</summary>
     public long BlocksLost { get; internal set; }
 
     /// <summary>Write-ahead logs replayed.</summary>
     public int LogsReplayed { get; internal set; }
 
-    /// <summary>Damaged regions skipped in the logs.</summary>
+    /// <summary>Damaged regions skipped in the logs, and logs the MANIFEST needs that are missing.</summary>
     public long LogDamageSkipped { get; internal set; }
 
     /// <summary>Entries (versions, tombstones) read back from tables and logs.</summary>
@@ -40,5 +43,5 @@ public sealed class RepairReport
     public IReadOnlyList<string> Problems { get; internal set; } = [];
 
     /// <summary>True when nothing was lost.</summary>
-    public bool Complete => TablesPartlyRead == 0 && TablesUnreadable == 0 && LogDamageSkipped == 0;
+    public bool Complete => TablesPartlyRead == 0 && TablesUnreadable == 0 && TablesMissing == 0 && LogDamageSkipped == 0;
 }

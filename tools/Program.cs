@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LatticeKV.Tool.Cli;
 using LatticeKV.Tool.Commands;
 
 namespace LatticeKV.Tool;
@@ -8,10 +9,30 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        var root = new RootCommand("lkv: run, inspect and stress LatticeKV databases.");
-        root.Subcommands.Add(DemoCommand.Create());
-        root.Subcommands.Add(CrashChildCommand.Create());
-        root.Subcommands.Add(TortureCommand.Create());
-        return root.Parse(args).Invoke();
+        var root = new RootCommand("lkv: use, inspect, verify, repair and stress LatticeKV databases. Exit codes are listed in README.md.");
+        foreach (var command in new[]
+        {
+            DemoCommand.Create(), GetCommand.Create(), PutCommand.Create(), DeleteCommand.Create(), ScanCommand.Create(),
+            DumpCommand.Create(), InspectCommand.Create(), VerifyCommand.Create(), RepairCommand.Create(), CompactCommand.Create(),
+            StatsCommand.Create(), TortureCommand.Create(), CrashChildCommand.Create(),
+        })
+        {
+            root.Subcommands.Add(command);
+        }
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && parse.Action is System.CommandLine.Invocation.ParseErrorAction)
+        {
+            foreach (var error in parse.Errors) Terminal.Error(error.Message);
+            Console.Error.WriteLine($"Run '{string.Join(' ', ["lkv", .. CommandPath(parse)])} --help' for usage.");
+            return ExitCodes.Usage;
+        }
+        return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    }
+
+    private static IEnumerable<string> CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var r = parse.CommandResult; r.Parent is System.CommandLine.Parsing.CommandResult parent; r = parent) names.Insert(0, r.Command.Name);
+        return names;
     }
 }

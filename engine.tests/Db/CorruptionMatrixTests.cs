@@ -161,8 +161,9 @@ public class CorruptionMatrixTests(ITestOutputHelper output)
             var (s, e) = region((l.Footer, l.MetaBlocks, l.Length));
             return (t, s, e);
         }
-        string log = Full(names.Single(n => n.EndsWith(".log", StringComparison.Ordinal)));
-        string manifest = Full(names.Single(n => n.StartsWith("MANIFEST-", StringComparison.Ordinal)));
+        // The log holding the unflushed batches is the newest; the MANIFEST is the one CURRENT names.
+        string log = Full(names.Where(n => n.EndsWith(".log", StringComparison.Ordinal)).OrderBy(n => n.Length).ThenBy(n => n, StringComparer.Ordinal).Last());
+        string manifest = Full(System.Text.Encoding.ASCII.GetString(fs.GetContents(Full("CURRENT"))).Trim());
         return
         [
             ("WAL", _ => (log, 0, fs.GetFileSize(log))),

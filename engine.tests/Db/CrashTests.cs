@@ -12,7 +12,7 @@ namespace LatticeKV.Tests.Db;
 /// </summary>
 public class CrashTests(ITestOutputHelper output)
 {
-    private static string ChildAssembly => Path.Combine(AppContext.BaseDirectory, "lkv.dll");
+    private static string ChildAssembly => Lkv.Assembly;
 
     [Fact]
     public void ChildKilledRepeatedly_UnsyncedWrites_EveryAcknowledgedBatchSurvives()
@@ -21,7 +21,13 @@ public class CrashTests(ITestOutputHelper output)
         int seed = TestSeed.Get(4242);
         int cycles = 22 * TestSeed.Scale;
         var harness = new CrashHarness(dir.Path, seed, ChildAssembly) { Log = output.WriteLine };
-        var report = harness.Run(cycles, TimeSpan.FromMinutes(2) * TestSeed.Scale);
+        // Two runs of one harness: the second continues on the same database with the expected
+        // state carried over (lkv torture alternates kill rounds with power-cut rounds this way).
+        var first = harness.Run(cycles / 2, TimeSpan.FromMinutes(1) * TestSeed.Scale);
+        Assert.True(first.Ok, $"seed={seed}: " + string.Join("\n", first.Violations));
+        var second = harness.Run(cycles - first.Cycles, TimeSpan.FromMinutes(1) * TestSeed.Scale);
+        var report = new CrashReport(first.Cycles + second.Cycles, first.OperationsAcked + second.OperationsAcked,
+            first.OperationsInFlightAtKill + second.OperationsInFlightAtKill, second.GroupsChecked, second.Violations);
         output.WriteLine($"seed={seed}: {report.Cycles} kills, {report.OperationsAcked} batches acknowledged, {report.OperationsInFlightAtKill} in flight at kills, {report.GroupsChecked} groups checked");
         Assert.True(report.Ok, $"seed={seed}: " + string.Join("\n", report.Violations));
         Assert.True(report.Cycles >= 20, $"only {report.Cycles} kill cycles fitted in the time budget");
@@ -42,32 +48,18 @@ public class CrashTests(ITestOutputHelper output)
     [Fact]
     public void LkvTorture_ShortRun_PrintsSummaryAndSucceeds()
     {
-        var psi = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { ChildAssembly, "torture", "--minutes", "0.25", "--seed", "77", "--mode", "both" }) psi.ArgumentList.Add(a);
-        psi.Environment["NO_COLOR"] = "1";
-        using var process = System.Diagnostics.Process.Start(psi)!;
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        output.WriteLine(stdout);
-        Assert.Equal(0, process.ExitCode);
-        Assert.Contains("kill cycles (SIGKILL)", stdout, StringComparison.Ordinal);
-        Assert.Contains("passed: no acknowledged write lost", stdout, StringComparison.Ordinal);
+        var result = Lkv.Run(["torture", "--minutes", "0.25", "--seed", "77", "--mode", "both"], timeout: TimeSpan.FromMinutes(3));
+        output.WriteLine(result.ToString());
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("kill cycles (SIGKILL)", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("passed: no acknowledged write lost", result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Open_WhileAnotherProcessHasTheDatabase_ThrowsDbLockedThenSucceedsAfterItDies()
     {
         using var dir = new TempDir("lock");
-        var psi = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { ChildAssembly, "crash-child", dir.Path, "--threads", "1" }) psi.ArgumentList.Add(a);
+        var psi = Lkv.StartInfo("crash-child", dir.Path, "--threads", "1");
         using var child = System.Diagnostics.Process.Start(psi)!;
         try
         {

@@ -102,8 +102,25 @@ public class RepairTests
     {
         var (fs, model) = Build();
         fs.DeleteFile(System.IO.Path.Combine(DbPath, "CURRENT"));
-        LatticeDb.Repair(DbPath, Small(fs));
+        var report = LatticeDb.Repair(DbPath, Small(fs));
+        Assert.True(report.Complete, string.Join("\n", report.Problems));
+        Assert.Equal(0, report.TablesMissing);
         AssertMatches(fs, model);
+    }
+
+    [Fact]
+    public void Repair_TableMissing_ReportsItLostWhileTheMissingDataIsGone()
+    {
+        var (fs, _) = Build();
+        string victim = fs.ListFiles(DbPath).Where(n => n.EndsWith(".sst", StringComparison.Ordinal)).Order(StringComparer.Ordinal).First();
+        fs.DeleteFile(System.IO.Path.Combine(DbPath, victim));
+
+        var report = LatticeDb.Repair(DbPath, Small(fs));
+        Assert.False(report.Complete);
+        Assert.Equal(1, report.TablesMissing);
+        Assert.Contains(report.Problems, p => p.Contains(victim, StringComparison.Ordinal) && p.Contains("missing", StringComparison.Ordinal));
+        using var db = LatticeDb.Open(DbPath, Small(fs));
+        db.VerifyChecksums();
     }
 
     [Fact]

@@ -74,6 +74,17 @@ internal sealed class Repairer(string db, DbOptions options)
             var list = tombstones.TryGetValue(cf, out var l) ? l : tombstones[cf] = [];
             list.AddRange(reader.RangeTombstones.AsTombstones());
         }
+        var present = tables.ToHashSet();
+        foreach (long number in salvage.LiveTables.Order().Where(n => !present.Contains(n)))
+        {
+            _report.TablesMissing++;
+            _problems.Add($"{FileNames.Table(db, number)}: listed by the MANIFEST but missing, all of it lost");
+        }
+        if (salvage.NewestIntact && salvage.LogHorizon > 0 && !logs.Contains(salvage.LogHorizon))
+        {
+            _report.LogDamageSkipped++;
+            _problems.Add($"{FileNames.Log(db, salvage.LogHorizon)}: needed by the MANIFEST but missing, writes not yet flushed from it are lost");
+        }
         foreach (long number in logs)
         {
             if (number < salvage.LogHorizon)
@@ -149,7 +160,7 @@ internal sealed class Repairer(string db, DbOptions options)
     }
 
     private sealed record ManifestSalvage(Dictionary<uint, string> Names, Dictionary<uint, ColumnFamilyOptions> Options, HashSet<uint> Dropped,
-        HashSet<long> ObsoleteTables, long LogHorizon, uint MaxColumnFamily);
+        HashSet<long> ObsoleteTables, IReadOnlyCollection<long> LiveTables, long LogHorizon, bool NewestIntact, uint MaxColumnFamily);
 
     /// <summary>
     /// What the MANIFESTs that can be read still say (the newest readable record wins): column
@@ -162,10 +173,13 @@ internal sealed class Repairer(string db, DbOptions options)
         var dropped = new HashSet<uint>();
         var deleted = new HashSet<long>();
         var logNumbers = new Dictionary<uint, long>();
+        var live = new Dictionary<long, uint>(); // table -> column family, as the MANIFESTs last say
         uint maxCf = 0;
+        bool newestIntact = false; // only an undamaged newest MANIFEST says for sure which tables and logs should exist
         foreach (long number in manifests)
         {
             string path = FileNames.Manifest(db, number);
+            newestIntact = true;
             try
             {
                 using var file = _fs.OpenRead(path);
@@ -174,7 +188,11 @@ internal sealed class Repairer(string db, DbOptions options)
                 {
                     List<VersionEdit> edits;
                     try { edits = VersionEdit.DecodeRecord(record, 64); }
-                    catch (CorruptionException) { continue; }
+                    catch (CorruptionException)
+                    {
+                        newestIntact = false;
+                        continue;
+                    }
                     foreach (var e in edits)
                     {
                         if (e.Comparator is { } c && c != options.Comparator.Name)
@@ -189,6 +207,7 @@ internal sealed class Repairer(string db, DbOptions options)
                         {
                             dropped.Add(e.ColumnFamilyId);
                             logNumbers.Remove(e.ColumnFamilyId);
+                            foreach (var gone in live.Where(kv => kv.Value == e.ColumnFamilyId).Select(kv => kv.Key).ToList()) live.Remove(gone);
                         }
                         if (e.ColumnFamilyOptions is { } o)
                         {
@@ -196,19 +215,29 @@ internal sealed class Repairer(string db, DbOptions options)
                             catch (CorruptionException) { }
                         }
                         if (e.LogNumber is { } log && !e.ColumnFamilyDrop) logNumbers[e.ColumnFamilyId] = log;
-                        foreach (var (_, n) in e.DeletedFiles) deleted.Add(n);
-                        foreach (var (_, f) in e.NewFiles) deleted.Remove(f.Number); // a move re-adds what it deletes
+                        foreach (var (_, n) in e.DeletedFiles)
+                        {
+                            deleted.Add(n);
+                            live.Remove(n);
+                        }
+                        foreach (var (_, f) in e.NewFiles)
+                        {
+                            deleted.Remove(f.Number); // a move re-adds what it deletes
+                            live[f.Number] = e.ColumnFamilyId;
+                        }
                     }
                 }
+                if (reader.Issues.Any(i => !i.IsTruncatedTail || i.IntactRecordFollows)) newestIntact = false;
                 if (reader.Issues.Count > 0) _problems.Add($"{path}: damaged from offset {reader.Issues[0].Offset} ({reader.Issues[0].Reason}); what came before it was used");
             }
             catch (CorruptionException ex)
             {
+                newestIntact = false;
                 _problems.Add($"{path}: unreadable ({ex.Reason})");
             }
         }
         long horizon = logNumbers.Count == 0 ? 0 : logNumbers.Values.Min();
-        return new ManifestSalvage(names, opts, dropped, deleted, horizon, maxCf);
+        return new ManifestSalvage(names, opts, dropped, deleted, newestIntact ? live.Keys : [], horizon, newestIntact, maxCf);
     }
 
     /// <summary>Column family names and ids from the newest OPTIONS file, if any (a fallback when MANIFESTs are gone).</summary>

@@ -64,6 +64,17 @@ public sealed class DbLockedException : LatticeException
     public string DbPath { get; }
 }
 
+/// <summary>A write, flush, compaction or column family change on a database opened with <see cref="LatticeDb.OpenReadOnly"/>.</summary>
+public sealed class DbReadOnlyException : LatticeException
+{
+    /// <summary>Creates the error for a change attempted on a read-only database.</summary>
+    public DbReadOnlyException(string path, string operation)
+        : base($"The database at '{path}' is open read-only; {operation} is not allowed.") => DbPath = path;
+
+    /// <summary>The database directory.</summary>
+    public string DbPath { get; }
+}
+
 /// <summary>An argument or option is outside what LatticeKV accepts (empty key, oversized value, bad option).</summary>
 public class InvalidArgumentException : LatticeException
 {

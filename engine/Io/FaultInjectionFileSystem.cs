@@ -147,7 +147,7 @@ internal sealed class FaultInjectionFileSystem(IFileSystem inner, int seed) : IF
         inner.SyncDirectory(path);
     }
 
-    public IDisposable LockFile(string path) => inner.LockFile(path);
+    public IDisposable LockFile(string path, bool shared = false) => inner.LockFile(path, shared);
 
     private sealed class FaultyWritable(FaultInjectionFileSystem fs, IWritableFile file) : IWritableFile
     {

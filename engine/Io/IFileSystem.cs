@@ -44,9 +44,12 @@ internal interface IFileSystem
     /// <summary>Makes the directory's entries (creates, renames, deletes) durable.</summary>
     void SyncDirectory(string path);
 
-    /// <summary>Takes an exclusive lock on <paramref name="path"/>, creating it if needed.
-    /// Throws <see cref="DbLockedException"/> when another holder has it.</summary>
-    IDisposable LockFile(string path);
+    /// <summary>
+    /// Locks <paramref name="path"/>, creating it if needed: exclusively, or shared with other
+    /// shared holders (read-only opens). Throws <see cref="DbLockedException"/> when a holder
+    /// of the other kind, or any holder for an exclusive lock, has it.
+    /// </summary>
+    IDisposable LockFile(string path, bool shared = false);
 }
 
 /// <summary>An append-only file. Not thread-safe: one writer at a time.</summary>

@@ -14,7 +14,7 @@ internal sealed class MemFileSystem : IFileSystem
     private readonly Dictionary<string, Node> _files = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Node> _durable = new(StringComparer.Ordinal);
     private readonly HashSet<string> _directories = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _locks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _locks = new(StringComparer.Ordinal); // -1 exclusive, n > 0 shared
 
     /// <summary>Test hook run before every fsync of a file (outside the file system's lock).</summary>
     public Action<string>? BeforeSync { get; set; }
@@ -118,11 +118,13 @@ internal sealed class MemFileSystem : IFileSystem
         }
     }
 
-    public IDisposable LockFile(string path)
+    public IDisposable LockFile(string path, bool shared = false)
     {
         lock (_lock)
         {
-            if (!_locks.Add(path)) throw new DbLockedException(System.IO.Path.GetDirectoryName(path) ?? path);
+            int held = _locks.GetValueOrDefault(path);
+            if (held < 0 || (held > 0 && !shared)) throw new DbLockedException(System.IO.Path.GetDirectoryName(path) ?? path);
+            _locks[path] = shared ? held + 1 : -1;
             if (!_files.ContainsKey(path)) _files[path] = new Node();
             return new LockHandle(this, path);
         }
@@ -277,7 +279,11 @@ internal sealed class MemFileSystem : IFileSystem
     {
         public void Dispose()
         {
-            lock (fs._lock) fs._locks.Remove(path);
+            lock (fs._lock)
+            {
+                if (fs._locks.GetValueOrDefault(path) > 1) fs._locks[path]--;
+                else fs._locks.Remove(path);
+            }
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Win32.SafeHandles;
 
 namespace LatticeKV.Io;
@@ -10,7 +9,9 @@ internal sealed class RealFileSystem : IFileSystem
 
     // flock() does not exclude a second descriptor in the same process on every platform,
     // so in-process exclusion is tracked here as well.
-    private static readonly ConcurrentDictionary<string, byte> s_heldLocks = new(StringComparer.Ordinal);
+    // Locks this process holds, by path: holders -1 exclusive, n > 0 shared by n. flock alone
+    // would not stop a second open in the same process (locks belong to open file descriptions).
+    private static readonly Dictionary<string, (int Holders, FileStream Stream)> s_heldLocks = new(StringComparer.Ordinal);
 
     private RealFileSystem() { }
 
@@ -86,37 +87,58 @@ internal sealed class RealFileSystem : IFileSystem
 
     public void SyncDirectory(string path) => NativeMethods.SyncDirectory(path);
 
-    public IDisposable LockFile(string path)
+    public IDisposable LockFile(string path, bool shared = false)
     {
         string key = System.IO.Path.GetFullPath(path);
-        if (!s_heldLocks.TryAdd(key, 0)) throw new DbLockedException(System.IO.Path.GetDirectoryName(key) ?? key);
-        try
+        string db = System.IO.Path.GetDirectoryName(key) ?? key;
+        lock (s_heldLocks)
         {
-            // FileShare.None makes .NET take flock(LOCK_EX|LOCK_NB) on Unix: released by the kernel if the process dies.
-            var stream = new FileStream(key, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            return new Lock(key, stream);
-        }
-        catch (IOException ex)
-        {
-            s_heldLocks.TryRemove(key, out _);
-            throw new DbLockedException(System.IO.Path.GetDirectoryName(key) ?? key, ex);
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            s_heldLocks.TryRemove(key, out _);
-            throw IoErrors.Wrap(ex, "Locking", key);
+            if (s_heldLocks.TryGetValue(key, out var held))
+            {
+                if (held.Holders < 0 || !shared) throw new DbLockedException(db);
+                s_heldLocks[key] = (held.Holders + 1, held.Stream); // the process already holds the shared flock
+                return new Lock(key);
+            }
+            try
+            {
+                // .NET takes flock(LOCK_EX|LOCK_NB) for FileShare.None and flock(LOCK_SH|LOCK_NB)
+                // otherwise; the kernel releases it when the process dies.
+                var stream = shared
+                    ? new FileStream(key, FileMode.OpenOrCreate, FileAccess.Read, FileShare.ReadWrite)
+                    : new FileStream(key, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                s_heldLocks[key] = (shared ? 1 : -1, stream);
+                return new Lock(key);
+            }
+            catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException)
+            {
+                throw new DbLockedException(db, ex);
+            }
+            catch (Exception ex) when (ex is UnauthorizedAccessException or FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw IoErrors.Wrap(ex, "Locking", key);
+            }
         }
     }
 
-    private sealed class Lock(string key, FileStream stream) : IDisposable
+    /// <summary>One holder's share of a lock; the last one out closes the file and so releases the flock.</summary>
+    private sealed class Lock(string key) : IDisposable
     {
         private int _disposed;
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-            stream.Dispose();
-            s_heldLocks.TryRemove(key, out _);
+            lock (s_heldLocks)
+            {
+                var (holders, stream) = s_heldLocks[key];
+                if (holders > 1)
+                {
+                    s_heldLocks[key] = (holders - 1, stream);
+                    return;
+                }
+                s_heldLocks.Remove(key);
+                stream.Dispose();
+            }
         }
     }
 }

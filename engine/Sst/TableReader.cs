@@ -6,7 +6,7 @@ using LatticeKV.Keys;
 namespace LatticeKV.Sst;
 
 /// <summary>Settings shared by every table reader of a database.</summary>
-internal sealed class TableReaderOptions(InternalKeyComparator comparator, BlockCache<Block>? blockCache, bool paranoidChecks)
+internal sealed class TableReaderOptions(InternalKeyComparator comparator, BlockCache<Block>? blockCache, bool paranoidChecks, bool anyComparator = false)
 {
     public InternalKeyComparator Comparator { get; } = comparator;
 
@@ -16,6 +16,9 @@ internal sealed class TableReaderOptions(InternalKeyComparator comparator, Block
 
     /// <summary>Verify whole-file structure on open (every block checksum is always verified on read).</summary>
     public bool ParanoidChecks { get; } = paranoidChecks;
+
+    /// <summary>Accept a table written with another comparator (tools that only read tables in file order).</summary>
+    public bool AnyComparator { get; } = anyComparator;
 }
 
 /// <summary>
@@ -129,7 +132,7 @@ internal sealed class TableReader : IDisposable
         catch (CorruptionException ex) { throw ex.At(file.Path, filterHandle.Value.Offset); }
 
         var props = TableProperties.Decode(ReadBlock(file, size, propsHandle.Value));
-        if (props.Comparator.Length > 0 && props.Comparator != options.Comparator.User.Name)
+        if (!options.AnyComparator && props.Comparator.Length > 0 && props.Comparator != options.Comparator.User.Name)
             throw new CorruptionException($"table was written with comparator '{props.Comparator}', database uses '{options.Comparator.User.Name}'", file.Path, propsHandle.Value.Offset);
 
         var rangeDels = FragmentedRangeTombstones.Empty;

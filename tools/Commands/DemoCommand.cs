@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using LatticeKV.Tool.Cli;
 using LatticeKV.Tool.Demo;
 using Spectre.Console;
 
@@ -17,10 +18,10 @@ public static class DemoCommand
         var reads = new Option<int>("--reads") { Description = "Random point reads.", DefaultValueFactory = _ => 200_000 };
         var cmd = new Command("demo", "Run the main job on a fresh database: load accounts, ledger transactions and notes, then read, scan and report.");
         foreach (var o in new Option[] { path, accounts, transactions, notes, reads }) cmd.Options.Add(o);
-        cmd.SetAction(r =>
+        cmd.SetAction(r => Guard.Run(() =>
         {
             string dir = Path.GetFullPath(r.GetValue(path)!);
-            if (!PrepareDirectory(dir)) return 2;
+            if (!PrepareDirectory(dir)) return ExitCodes.Usage;
             var settings = new DemoSettings(dir, r.GetValue(accounts), r.GetValue(transactions), r.GetValue(notes), r.GetValue(reads));
             AnsiConsole.MarkupLine($"[bold]LatticeKV demo[/] in [blue]{Markup.Escape(dir)}[/]");
             DemoReport? report = null;
@@ -40,8 +41,8 @@ public static class DemoCommand
                     foreach (var t in tasks.Values) t.Value = t.MaxValue;
                 });
             Print(report!);
-            return 0;
-        });
+            return ExitCodes.Ok;
+        }));
         return cmd;
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using LatticeKV.Tool.Cli;
 using LatticeKV.Tool.Crash;
 using Spectre.Console;
 
@@ -20,16 +21,13 @@ public static class TortureCommand
         var dir = new Option<string?>("--dir") { Description = "Working directory for kill mode (default: a new temporary directory, deleted afterwards)." };
         var cmd = new Command("torture", "Crash the database again and again and check that no acknowledged write is lost and no batch is half-applied.");
         foreach (var o in new Option[] { minutes, seed, mode, dir }) cmd.Options.Add(o);
-        cmd.SetAction(r =>
+        cmd.SetAction(r => Guard.Run(() =>
         {
             string m = r.GetValue(mode)!;
-            if (m is not ("kill" or "power" or "both"))
-            {
-                AnsiConsole.MarkupLine("[red]--mode must be kill, power or both.[/]");
-                return 2;
-            }
+            if (m is not ("kill" or "power" or "both")) throw new UsageException("--mode must be kill, power or both.");
+            if (r.GetValue(minutes) is not (> 0 and <= 7 * 24 * 60)) throw new UsageException("--minutes must be more than 0 and at most a week.");
             return Run(TimeSpan.FromMinutes(r.GetValue(minutes)), r.GetValue(seed), m, r.GetValue(dir));
-        });
+        }));
         return cmd;
     }
 
@@ -44,6 +42,8 @@ public static class TortureCommand
         long killOps = 0, inFlight = 0, powerOps = 0, syncedOps = 0;
         var violations = new List<string>();
         int round = 0;
+        // One harness for the whole run: it alone knows what the kill-mode database must hold.
+        var harness = new CrashHarness(Path.Combine(root, "kill"), seed, child);
         try
         {
             while (clock.Elapsed < duration && violations.Count == 0)
@@ -53,7 +53,6 @@ public static class TortureCommand
                 var slice = TimeSpan.FromSeconds(Math.Max(1, Math.Min(sliceSeconds, (duration - clock.Elapsed).TotalSeconds)));
                 if (mode is "kill" || (mode is "both" && round % 2 == 0))
                 {
-                    var harness = new CrashHarness(Path.Combine(root, "kill"), seed + round, child);
                     var report = harness.Run(int.MaxValue, slice);
                     killCycles += report.Cycles;
                     killOps += report.OperationsAcked;
@@ -87,6 +86,6 @@ public static class TortureCommand
         table.AddRow("verification", violations.Count == 0 ? "[green]passed: no acknowledged write lost, no batch half-applied[/]" : $"[red]{violations.Count} violations[/]");
         AnsiConsole.Write(table);
         foreach (var v in violations.Take(20)) AnsiConsole.MarkupLine("[red]" + Markup.Escape(v) + "[/]");
-        return violations.Count == 0 ? 0 : 1;
+        return violations.Count == 0 ? ExitCodes.Ok : ExitCodes.TortureViolation;
     }
 }

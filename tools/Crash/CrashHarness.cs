@@ -23,6 +23,7 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
     private readonly Dictionary<int, long> _acked = [];
     private readonly Random _rnd = new(seed);
     private long _nextId = 1;
+    private int _cycle;
 
     public int Threads { get; init; } = 4;
     public int Groups { get; init; } = 400;
@@ -34,15 +35,21 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
 
     private sealed record Op(long Id, char Kind, int[] Groups);
 
+    /// <summary>
+    /// Runs up to <paramref name="cycles"/> kill cycles. Calling it again continues on the same
+    /// database with the expected state carried over, so a long torture run keeps one growing
+    /// database (with deeper levels) instead of starting afresh.
+    /// </summary>
     public CrashReport Run(int cycles, TimeSpan? budget = null)
     {
         var violations = new List<string>();
         var clock = Stopwatch.StartNew();
         long acked = 0, inFlight = 0;
         int done = 0;
-        for (int cycle = 0; cycle < cycles && violations.Count == 0; cycle++)
+        for (int i = 0; i < cycles && violations.Count == 0; i++)
         {
             if (budget is { } b && clock.Elapsed > b) break;
+            int cycle = _cycle++;
             var (ackCount, pending, childFailure) = RunChildUntilKilled(cycle);
             acked += ackCount;
             inFlight += pending.Count;

@@ -1,0 +1,35 @@
+namespace LatticeKV.Tool.Cli;
+
+/// <summary>lkv's exit codes (README, "Exit codes"). Scripts depend on them: do not renumber.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    /// <summary><c>get</c>: the key does not exist.</summary>
+    public const int NotFound = 1;
+    /// <summary>Bad command line or malformed input (a key that is not valid hex, an unknown option).</summary>
+    public const int Usage = 2;
+    /// <summary>No database (or file) at the path.</summary>
+    public const int DbNotFound = 3;
+    /// <summary>Another process has the database open.</summary>
+    public const int Locked = 4;
+    /// <summary>The column family does not exist.</summary>
+    public const int ColumnFamilyNotFound = 5;
+    /// <summary>The database or file is damaged (<c>lkv verify</c> says which file; <c>lkv repair</c> rebuilds).</summary>
+    public const int Corruption = 6;
+    /// <summary>An I/O error: permissions, a full disk, a failing device.</summary>
+    public const int IoError = 7;
+    /// <summary><c>verify</c>: CURRENT or the MANIFEST is missing or damaged.</summary>
+    public const int VerifyManifest = 10;
+    /// <summary><c>verify</c>: a table failed a checksum or disagrees with the MANIFEST.</summary>
+    public const int VerifyTableDamaged = 11;
+    /// <summary><c>verify</c>: a table the MANIFEST lists is missing.</summary>
+    public const int VerifyTableMissing = 12;
+    /// <summary><c>verify</c>: a write-ahead log needed for recovery is damaged or missing.</summary>
+    public const int VerifyLogDamaged = 13;
+    /// <summary><c>repair</c>: the database was rebuilt but damaged data could not be saved.</summary>
+    public const int RepairLostData = 20;
+    /// <summary><c>torture</c>: an acknowledged write was lost or a batch half-applied.</summary>
+    public const int TortureViolation = 30;
+    /// <summary>A bug in lkv or the engine (the message asks for a report).</summary>
+    public const int Internal = 70;
+}
