@@ -15,7 +15,8 @@ public static class Program
         {
             Console.WriteLine("""
                 usage:
-                  compare [--num N] [--engines latticekv] [--workloads fillseq,fillrandom,...] [--out DIR] [--dir DBROOT]
+                  compare [--num N] [--engines latticekv,rocksdb,zonetree,sqlite] [--workloads fillseq,fillrandom,...] [--out DIR] [--dir DBROOT]
+                  report [--out DIR]   (render results.md and results.svg again from DIR/results.json)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -25,6 +26,7 @@ public static class Program
         {
             "compare" => CompareCommand.Run(args[1..]),
             "run-suite" => CompareCommand.RunSuite(args[1..]),
+            "report" => CompareCommand.Rerender(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using LatticeKV.Bench.Engines;
 
@@ -13,7 +12,7 @@ namespace LatticeKV.Bench.Runner;
 /// </summary>
 public static class CompareCommand
 {
-    public static readonly string[] Engines = ["latticekv"];
+    public static readonly string[] Engines = ["latticekv", "rocksdb", "zonetree", "sqlite"];
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
 
     public static int Run(string[] args)
@@ -42,11 +41,29 @@ public static class CompareCommand
             }
             suites.Add(JsonSerializer.Deserialize<SuiteResult>(File.ReadAllText(resultFile))!);
         }
-        string markdown = Report.Markdown(suites, num);
+        double fsyncRate = FsyncProbe.AppendsPerSecond(root, TimeSpan.FromSeconds(3));
+        File.WriteAllText(Path.Combine(outDir, "fsync-rate.txt"), fsyncRate.ToString("F0", CultureInfo.InvariantCulture));
+        string markdown = Report.Markdown(suites, num, fsyncRate);
         Console.WriteLine(markdown);
         File.WriteAllText(Path.Combine(outDir, "results.md"), markdown);
         File.WriteAllText(Path.Combine(outDir, "results.json"), JsonSerializer.Serialize(suites, s_indented));
-        Console.WriteLine($"Wrote {outDir}/results.md and results.json");
+        File.WriteAllText(Path.Combine(outDir, "results.svg"), SvgChart.Render(suites, num));
+        Console.WriteLine($"Wrote {outDir}/results.md, results.json and results.svg");
+        return 0;
+    }
+
+    /// <summary><c>report --out DIR</c>: renders results.md and results.svg again from DIR/results.json.</summary>
+    public static int Rerender(string[] args)
+    {
+        string outDir = StringArg(args, "--out", "bench-results");
+        var suites = JsonSerializer.Deserialize<List<SuiteResult>>(File.ReadAllText(Path.Combine(outDir, "results.json")))!;
+        long num = suites.SelectMany(s => s.Results).Where(r => r.Workload == "fillrandom").Select(r => r.Operations).DefaultIfEmpty(0).First();
+        string rateFile = Path.Combine(outDir, "fsync-rate.txt");
+        double? fsyncRate = File.Exists(rateFile) ? double.Parse(File.ReadAllText(rateFile), CultureInfo.InvariantCulture) : null;
+        string markdown = Report.Markdown(suites, num, fsyncRate);
+        File.WriteAllText(Path.Combine(outDir, "results.md"), markdown);
+        File.WriteAllText(Path.Combine(outDir, "results.svg"), SvgChart.Render(suites, num));
+        Console.WriteLine(markdown);
         return 0;
     }
 
@@ -66,6 +83,9 @@ public static class CompareCommand
             IEngine e = engineName switch
             {
                 "latticekv" => new LatticeEngine(path, cache, writeBuffer ?? 64L << 20),
+                "rocksdb" => new RocksDbEngine(path, cache, writeBuffer ?? 64L << 20),
+                "zonetree" => new ZoneTreeEngine(path),
+                "sqlite" => new SqliteEngine(path, cache),
                 _ => throw new ArgumentException($"unknown engine '{engineName}'"),
             };
             settings = e.Settings;
@@ -100,33 +120,4 @@ public static class CompareCommand
         string s = StringArg(args, name, "");
         return s.Length == 0 ? fallback : s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
-}
-
-/// <summary>Renders results.</summary>
-public static class Report
-{
-    public static string Markdown(IReadOnlyList<SuiteResult> suites, long num)
-    {
-        var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"N = {num:N0}, 16-byte keys, 100-byte values (compressible to about half).");
-        sb.AppendLine();
-        sb.AppendLine("| Workload | Engine | ops/s | MB/s | p50 µs | p99 µs | p99.9 µs | write amp | space amp | peak RSS MB | note |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
-        var workloads = suites.SelectMany(s => s.Results.Select(r => r.Workload)).Distinct();
-        foreach (var w in workloads)
-        {
-            foreach (var s in suites)
-            {
-                var r = s.Results.FirstOrDefault(x => x.Workload == w);
-                if (r is null) continue;
-                sb.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {w} | {s.Engine} | {r.OpsPerSecond:N0} | {r.MegabytesPerSecond:F1} | {r.P50Micros:F1} | {r.P99Micros:F1} | {r.P999Micros:F1} | {Opt(r.WriteAmplification)} | {Opt(r.SpaceAmplification)} | {r.PeakRssBytes / 1e6:F0} | {r.Note} |");
-            }
-        }
-        sb.AppendLine();
-        foreach (var s in suites) sb.AppendLine(CultureInfo.InvariantCulture, $"* **{s.Engine}**: {s.Settings}");
-        return sb.ToString();
-    }
-
-    private static string Opt(double? v) => v is { } x ? x.ToString("F2", CultureInfo.InvariantCulture) : "";
 }
