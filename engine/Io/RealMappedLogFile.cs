@@ -42,11 +42,11 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
         MemoryMappedFile? map = null;
         try
         {
-            handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+            handle = RealFileSystem.CreateEmpty(path, FileAccess.ReadWrite);
             if (!NativeMethods.Reserve(handle, path, capacity))
             {
                 handle.Dispose();
-                handle = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete);
+                handle = RealFileSystem.CreateEmpty(path, FileAccess.Write);
                 return new RealWritableFile(path, handle) { Capacity = capacity };
             }
             // Mapping extends the file to the capacity; shrink it back and grow it as data arrives.
@@ -131,7 +131,12 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
         if (_disposed) return;
         _disposed = true;
         _base = null;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        var viewHandle = _view.SafeMemoryMappedViewHandle;
+        viewHandle.ReleasePointer();
+        // Unmap first: disposing an open accessor msyncs the whole mapping (MS_SYNC), which would
+        // write every closed log to disk just before it is deleted. Durability never needs that:
+        // a kill leaves the pages in the page cache, and Sync() fsyncs when power loss matters.
+        viewHandle.Dispose();
         _view.Dispose();
         _map.Dispose();
         try { RandomAccess.SetLength(_handle, _length); }
