@@ -17,6 +17,7 @@ public static class Program
                 usage:
                   compare [--num N] [--engines latticekv,rocksdb,zonetree,sqlite] [--workloads fillseq,fillrandom,...] [--out DIR] [--dir DBROOT]
                   report [--out DIR]   (render results.md and results.svg again from DIR/results.json)
+                  fsync-probe [--out DIR]   (measure the machine's fsync rates alone, for report)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -27,6 +28,7 @@ public static class Program
             "compare" => CompareCommand.Run(args[1..]),
             "run-suite" => CompareCommand.RunSuite(args[1..]),
             "report" => CompareCommand.Rerender(args[1..]),
+            "fsync-probe" => CompareCommand.ProbeOnly(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };

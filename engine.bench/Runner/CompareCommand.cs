@@ -41,9 +41,9 @@ public static class CompareCommand
             }
             suites.Add(JsonSerializer.Deserialize<SuiteResult>(File.ReadAllText(resultFile))!);
         }
-        double fsyncRate = FsyncProbe.AppendsPerSecond(root, TimeSpan.FromSeconds(3));
-        File.WriteAllText(Path.Combine(outDir, "fsync-rate.txt"), fsyncRate.ToString("F0", CultureInfo.InvariantCulture));
-        string markdown = Report.Markdown(suites, num, fsyncRate);
+        var fsync = FsyncProbe.Measure(root, TimeSpan.FromSeconds(3));
+        File.WriteAllText(Path.Combine(outDir, "fsync-rate.txt"), string.Create(CultureInfo.InvariantCulture, $"{fsync.Appending:F0} {fsync.Preallocated:F0}"));
+        string markdown = Report.Markdown(suites, num, fsync);
         Console.WriteLine(markdown);
         File.WriteAllText(Path.Combine(outDir, "results.md"), markdown);
         File.WriteAllText(Path.Combine(outDir, "results.json"), JsonSerializer.Serialize(suites, s_indented));
@@ -59,11 +59,25 @@ public static class CompareCommand
         var suites = JsonSerializer.Deserialize<List<SuiteResult>>(File.ReadAllText(Path.Combine(outDir, "results.json")))!;
         long num = suites.SelectMany(s => s.Results).Where(r => r.Workload == "fillrandom").Select(r => r.Operations).DefaultIfEmpty(0).First();
         string rateFile = Path.Combine(outDir, "fsync-rate.txt");
-        double? fsyncRate = File.Exists(rateFile) ? double.Parse(File.ReadAllText(rateFile), CultureInfo.InvariantCulture) : null;
-        string markdown = Report.Markdown(suites, num, fsyncRate);
+        FsyncProbe.Rates? fsync = null;
+        if (File.Exists(rateFile) && File.ReadAllText(rateFile).Split(' ', StringSplitOptions.RemoveEmptyEntries) is [var a, var p])
+            fsync = new FsyncProbe.Rates(double.Parse(a, CultureInfo.InvariantCulture), double.Parse(p, CultureInfo.InvariantCulture));
+        string markdown = Report.Markdown(suites, num, fsync);
         File.WriteAllText(Path.Combine(outDir, "results.md"), markdown);
         File.WriteAllText(Path.Combine(outDir, "results.svg"), SvgChart.Render(suites, num));
         Console.WriteLine(markdown);
+        return 0;
+    }
+
+    /// <summary><c>fsync-probe --out DIR</c>: measures the machine's fsync rates alone and stores them for <c>report</c>.</summary>
+    public static int ProbeOnly(string[] args)
+    {
+        string outDir = StringArg(args, "--out", "bench-results");
+        string root = StringArg(args, "--dir", Path.Combine(Path.GetTempPath(), "lkv-bench"));
+        Directory.CreateDirectory(outDir);
+        var fsync = FsyncProbe.Measure(root, TimeSpan.FromSeconds(3));
+        File.WriteAllText(Path.Combine(outDir, "fsync-rate.txt"), string.Create(CultureInfo.InvariantCulture, $"{fsync.Appending:F0} {fsync.Preallocated:F0}"));
+        Console.WriteLine($"append + fsync: {fsync.Appending:N0}/s; overwrite preallocated + fsync: {fsync.Preallocated:N0}/s");
         return 0;
     }
 
@@ -92,6 +106,7 @@ public static class CompareCommand
             return e;
         }
         var runner = new Workloads(Open, dir, num, Console.WriteLine);
+        if (!args.Contains("--no-warmup")) runner.WarmUp();
         var results = new List<WorkloadResult>();
         try
         {

@@ -6,12 +6,13 @@ namespace LatticeKV.Bench.Runner;
 /// <summary>Renders results as Markdown: every measurement, then LatticeKV's ratio to each other engine.</summary>
 public static class Report
 {
-    public static string Markdown(IReadOnlyList<SuiteResult> suites, long num, double? fsyncRate = null)
+    public static string Markdown(IReadOnlyList<SuiteResult> suites, long num, FsyncProbe.Rates? fsync = null)
     {
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"N = {num:N0}, 16-byte keys, 100-byte values (compressible to about half).");
-        if (fsyncRate is { } rate)
-            sb.AppendLine(CultureInfo.InvariantCulture, $"The machine's own rate of 116-byte appends each followed by fsync: {rate:N0}/s (the ceiling for fillsync).");
+        if (fsync is not null)
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"The machine's own rate of 116-byte writes each followed by fsync: {fsync.Appending:N0}/s appending to a growing file, {fsync.Preallocated:N0}/s overwriting preallocated blocks (the ceiling for fillsync).");
         sb.AppendLine();
         sb.AppendLine("| Workload | Engine | ops/s | MB/s | p50 µs | p99 µs | p99.9 µs | write amp | space amp | peak RSS MB | note |");
         sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
