@@ -90,7 +90,7 @@ public class IteratorBenchmarks
     public void Setup()
     {
         _dir = Path.Combine(Path.GetTempPath(), "lkv-micro-iter-" + Guid.NewGuid().ToString("N"));
-        _db = LatticeDb.Open(_dir, new DbOptions { Level0FileNumCompactionTrigger = 100 });
+        _db = LatticeDb.Open(_dir, new DbOptions { Level0FileNumCompactionTrigger = 8, Level0SlowdownWritesTrigger = 20 });
         var key = new byte[16];
         var value = new byte[100];
         for (int source = 0; source < 5; source++)
