@@ -353,6 +353,7 @@ public sealed partial class LatticeDb : IDisposable
     public void WaitForCompactions()
     {
         ThrowIfClosed();
+        if (_readOnly) return; // no background work runs, so there is nothing to wait for
         lock (_mutex)
         {
             while (true)

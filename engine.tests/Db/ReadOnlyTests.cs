@@ -119,6 +119,18 @@ public class ReadOnlyTests
     }
 
     [Fact]
+    public async Task OpenReadOnly_WaitForCompactions_ReturnsThoughCompactionIsDue()
+    {
+        using var dir = new TempDir("ro");
+        Build(dir.Path);
+        // A trigger of one level-0 file makes compaction due, but a read-only instance runs none.
+        using var db = LatticeDb.OpenReadOnly(dir.Path, new DbOptions { Level0FileNumCompactionTrigger = 1 });
+        Assert.True(int.Parse(db.GetProperty("lattice.num-files-at-level0")!, System.Globalization.CultureInfo.InvariantCulture) >= 1);
+        await Task.Run(db.WaitForCompactions).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("table-2", S(db.Get(B("k00002"))));
+    }
+
+    [Fact]
     public void OpenReadOnly_OfMissingDatabase_CreatesNothing()
     {
         using var dir = new TempDir("ro");
