@@ -16,34 +16,14 @@ public sealed partial class LatticeDb
         if (exists && _options.ErrorIfExists) throw new DbAlreadyExistsException(_path);
         if (!exists)
         {
-            // Tables, logs or a later MANIFEST mean a database lost its CURRENT: never overwrite it.
-            // A lone first MANIFEST is a creation that crashed before CURRENT was written.
-            if (_fs.ListFiles(_path).Any(n => FileNames.Parse(n, out long number) switch
-                {
-                    DbFileKind.Table or DbFileKind.Log => true,
-                    DbFileKind.Manifest => number > 1,
-                    _ => false,
-                }))
-                throw new CorruptionException("database files exist but CURRENT is missing; run LatticeDb.Repair to rebuild it", current);
+            ThrowIfCurrentLost(current);
             if (!_options.CreateIfMissing) throw new DbNotFoundException(_path);
             _versions.CreateNew(ColumnFamilyOptionsCodec.Encode(_options.DefaultColumnFamilyOptions));
         }
         _versions.Recover();
 
         var edits = new List<VersionEdit>();
-        var map = new Dictionary<uint, ColumnFamilyData>();
-        foreach (var state in _versions.ColumnFamilies)
-        {
-            var options = ResolveOptions(state);
-            byte[] encoded = ColumnFamilyOptionsCodec.Encode(options);
-            if (state.Options is null || !state.Options.AsSpan().SequenceEqual(encoded))
-                edits.Add(new VersionEdit { ColumnFamilyId = state.Id, ColumnFamilyOptions = encoded });
-            var cfd = new ColumnFamilyData(state, options, _options.WriteBufferSize, _cmp, _options.Clock, state.LogNumber);
-            cfd.Handle = new ColumnFamilyHandle(this, cfd);
-            map[state.Id] = cfd;
-        }
-        _columnFamilies = map;
-        _defaultHandle = map[VersionSet.DefaultColumnFamilyId].Handle!;
+        var map = OpenColumnFamilies(edits);
 
         var names = _fs.ListFiles(_path);
         foreach (var name in names)
@@ -104,20 +84,11 @@ public sealed partial class LatticeDb
         string current = FileNames.CurrentPath(_path);
         if (!_fs.FileExists(current))
         {
-            if (_fs.ListFiles(_path).Any(n => FileNames.Parse(n, out _) is DbFileKind.Table or DbFileKind.Log or DbFileKind.Manifest))
-                throw new CorruptionException("database files exist but CURRENT is missing; run LatticeDb.Repair to rebuild it", current);
-            throw new DbNotFoundException(_path);
+            ThrowIfCurrentLost(current);
+            throw new DbNotFoundException(_path); // nothing, or a creation that crashed before CURRENT
         }
         _versions.Recover();
-        var map = new Dictionary<uint, ColumnFamilyData>();
-        foreach (var state in _versions.ColumnFamilies)
-        {
-            var cfd = new ColumnFamilyData(state, ResolveOptions(state), _options.WriteBufferSize, _cmp, _options.Clock, state.LogNumber);
-            cfd.Handle = new ColumnFamilyHandle(this, cfd);
-            map[state.Id] = cfd;
-        }
-        _columnFamilies = map;
-        _defaultHandle = map[VersionSet.DefaultColumnFamilyId].Handle!;
+        var map = OpenColumnFamilies(edits: null);
 
         var names = _fs.ListFiles(_path);
         CheckTablesPresent(names);
@@ -125,6 +96,48 @@ public sealed partial class LatticeDb
         lock (_mutex)
             foreach (var cfd in map.Values) cfd.InstallSuperVersion();
         if (_options.ParanoidChecks) VerifyAllTables();
+    }
+
+    /// <summary>
+    /// Tables, logs or a later MANIFEST without CURRENT mean a database lost its CURRENT: never
+    /// overwrite it or call it absent. A lone first MANIFEST is a creation that crashed before
+    /// CURRENT was written.
+    /// </summary>
+    private void ThrowIfCurrentLost(string current)
+    {
+        if (_fs.ListFiles(_path).Any(n => FileNames.Parse(n, out long number) switch
+            {
+                DbFileKind.Table or DbFileKind.Log => true,
+                DbFileKind.Manifest => number > 1,
+                _ => false,
+            }))
+            throw new CorruptionException("database files exist but CURRENT is missing; run LatticeDb.Repair to rebuild it", current);
+    }
+
+    /// <summary>
+    /// Creates the in-memory state of every recovered column family and publishes it. When
+    /// <paramref name="edits"/> is given, options that differ from the MANIFEST's are recorded
+    /// there to be persisted (a read-only open passes null and persists nothing).
+    /// </summary>
+    private Dictionary<uint, ColumnFamilyData> OpenColumnFamilies(List<VersionEdit>? edits)
+    {
+        var map = new Dictionary<uint, ColumnFamilyData>();
+        foreach (var state in _versions.ColumnFamilies)
+        {
+            var options = ResolveOptions(state);
+            if (edits is not null)
+            {
+                byte[] encoded = ColumnFamilyOptionsCodec.Encode(options);
+                if (state.Options is null || !state.Options.AsSpan().SequenceEqual(encoded))
+                    edits.Add(new VersionEdit { ColumnFamilyId = state.Id, ColumnFamilyOptions = encoded });
+            }
+            var cfd = new ColumnFamilyData(state, options, _options.WriteBufferSize, _cmp, _options.Clock, state.LogNumber);
+            cfd.Handle = new ColumnFamilyHandle(this, cfd);
+            map[state.Id] = cfd;
+        }
+        _columnFamilies = map;
+        _defaultHandle = map[VersionSet.DefaultColumnFamilyId].Handle!;
+        return map;
     }
 
     private ColumnFamilyOptions ResolveOptions(ColumnFamilyState state)

@@ -75,10 +75,7 @@ public sealed partial class LatticeDb : IDisposable
     /// </summary>
     public static LatticeDb Open(string path, DbOptions? options = null)
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new InvalidArgumentException("Database path must not be empty.", nameof(path));
-        options = (options ?? new DbOptions()).Clone();
-        options.Validate();
-        string full = options.FileSystem is RealFileSystem ? System.IO.Path.GetFullPath(path) : path;
+        string full = Prepare(path, ref options);
         var db = new LatticeDb(full, options);
         try
         {
@@ -104,10 +101,7 @@ public sealed partial class LatticeDb : IDisposable
     /// </summary>
     public static LatticeDb OpenReadOnly(string path, DbOptions? options = null)
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new InvalidArgumentException("Database path must not be empty.", nameof(path));
-        options = (options ?? new DbOptions()).Clone();
-        options.Validate();
-        string full = options.FileSystem is RealFileSystem ? System.IO.Path.GetFullPath(path) : path;
+        string full = Prepare(path, ref options);
         var db = new LatticeDb(full, options, readOnly: true);
         try
         {
@@ -119,6 +113,15 @@ public sealed partial class LatticeDb : IDisposable
             db.CloseAfterFailedOpen();
             throw;
         }
+    }
+
+    /// <summary>Checks the path, validates a private copy of the options, and resolves the full path.</summary>
+    private static string Prepare(string path, [System.Diagnostics.CodeAnalysis.NotNull] ref DbOptions? options)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new InvalidArgumentException("Database path must not be empty.", nameof(path));
+        options = (options ?? new DbOptions()).Clone();
+        options.Validate();
+        return options.FileSystem is RealFileSystem ? System.IO.Path.GetFullPath(path) : path;
     }
 
     /// <summary>True when this instance was opened with <see cref="OpenReadOnly"/>.</summary>
@@ -134,10 +137,7 @@ public sealed partial class LatticeDb : IDisposable
     /// </summary>
     public static RepairReport Repair(string path, DbOptions? options = null)
     {
-        if (string.IsNullOrWhiteSpace(path)) throw new InvalidArgumentException("Database path must not be empty.", nameof(path));
-        options = (options ?? new DbOptions()).Clone();
-        options.Validate();
-        string full = options.FileSystem is RealFileSystem ? System.IO.Path.GetFullPath(path) : path;
+        string full = Prepare(path, ref options);
         return new Db.Repairer(full, options).Run();
     }
 

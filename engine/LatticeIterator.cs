@@ -79,9 +79,8 @@ public sealed class LatticeIterator : IDisposable
                 var files = version.Files(level);
                 if (files.Count > 0) children.Add(new Compaction.LevelIterator(db.Tables, cfd.Comparator, files, options.FillCache));
             }
-            foreach (var f in version.AllFiles)
+            foreach (var f in version.RangeDeletionFiles)
             {
-                if (f.NumRangeDeletions == 0) continue;
                 var lease = db.Tables.Acquire(f.Number);
                 leases.Add(lease);
                 tombstones.AddRange(lease.Reader.RangeTombstones.AsTombstones());

@@ -24,9 +24,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
     /// </summary>
     public void WarmUp()
     {
-        string path = Path.Combine(root, "warmup");
-        if (Directory.Exists(path)) Directory.Delete(path, true);
-        Directory.CreateDirectory(path);
+        string path = EmptyDirectory("warmup");
         long count = Math.Min(num, 200_000);
         using (var e = open(path, null))
         {
@@ -73,9 +71,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
 
     private WorkloadResult Fresh(string name, Func<IEngine, Phase> body, long? writeBuffer = null)
     {
-        string path = Path.Combine(root, name);
-        if (Directory.Exists(path)) Directory.Delete(path, true);
-        Directory.CreateDirectory(path);
+        string path = EmptyDirectory(name);
         using var engine = open(path, writeBuffer);
         long written0 = ProcessStats.BytesWritten();
         var phase = body(engine);
@@ -118,9 +114,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
     private IEngine EnsureFilled()
     {
         if (_filled is not null) return _filled;
-        _filledPath = Path.Combine(root, "filled");
-        if (Directory.Exists(_filledPath)) Directory.Delete(_filledPath, true);
-        Directory.CreateDirectory(_filledPath);
+        _filledPath = EmptyDirectory("filled");
         log("    (filling the shared database)");
         _filled = open(_filledPath, null);
         Fill(_filled, sequential: false, num, sync: false);
@@ -135,6 +129,15 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
             _filled.Get(key, buffer);
         }
         return _filled;
+    }
+
+    /// <summary>A new empty directory under the run's root (a leftover of an earlier run is removed).</summary>
+    private string EmptyDirectory(string name)
+    {
+        string path = Path.Combine(root, name);
+        if (Directory.Exists(path)) Directory.Delete(path, true);
+        Directory.CreateDirectory(path);
+        return path;
     }
 
     private void DropFilled()

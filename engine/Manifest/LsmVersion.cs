@@ -28,6 +28,7 @@ internal sealed class LsmVersion
         Comparator = cmp;
         _files = files;
         _onLastUnref = onLastUnref;
+        RangeDeletionFiles = [.. files.SelectMany(f => f).Where(f => f.NumRangeDeletions > 0)];
     }
 
     public InternalKeyComparator Comparator { get; }
@@ -43,6 +44,9 @@ internal sealed class LsmVersion
     public IReadOnlyList<FileMetaData> Files(int level) => _files[level];
 
     public IEnumerable<FileMetaData> AllFiles => _files.SelectMany(f => f);
+
+    /// <summary>Files holding range tombstones (usually none): every iterator reads their tombstones up front.</summary>
+    public FileMetaData[] RangeDeletionFiles { get; }
 
     public int NumFiles(int level) => _files[level].Length;
 
