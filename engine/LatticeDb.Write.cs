@@ -430,6 +430,9 @@ public sealed partial class LatticeDb
                 Monitor.Wait(_mutex);
             }
         }
+        // The flush thread purges after installing its result; do it here too so the logs the
+        // flush made obsolete are gone when Flush returns (their unwritten pages are dropped).
+        PurgeObsoleteFiles();
     }
 
     /// <summary>Runs <paramref name="action"/> while no write group is in flight.</summary>

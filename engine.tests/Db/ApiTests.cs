@@ -43,6 +43,21 @@ public class ApiTests
     }
 
     [Fact]
+    public void Flush_WhenItReturns_HasDeletedTheLogsItMadeObsolete()
+    {
+        using var dir = new TempDir();
+        using var db = LatticeDb.Open(dir.Path);
+        for (int round = 0; round < 3; round++)
+        {
+            for (int i = 0; i < 100; i++) db.Put(B($"k{round}-{i}"), B("v"));
+            db.Flush();
+            // Only the log the new memtable writes to may remain.
+            Assert.Single(Directory.GetFiles(dir.Path, "*.log"));
+        }
+        Assert.Equal("v", S(db.Get(B("k2-99"))));
+    }
+
+    [Fact]
     public void Methods_AfterDispose_ThrowObjectDisposed()
     {
         using var dir = new TempDir();

@@ -39,4 +39,21 @@ public class RealFileSystemTests
         }
         Assert.Equal(data, File.ReadAllBytes(path));
     }
+
+    [Fact]
+    public void MappedLog_WhileOpen_IsNeverTruncatedToZero()
+    {
+        // ext4's auto_da_alloc writes a file back at close when it was truncated to zero while
+        // open; a log must stay at least one growth step long so its pages can be dropped on delete.
+        using var dir = new TempDir("realfs");
+        string path = dir.Sub("000011.log");
+        using (var file = RealFileSystem.Instance.CreateLog(path, 8 << 20))
+        {
+            Assert.Equal(0, file.Length);
+            Assert.Equal(1 << 20, new FileInfo(path).Length);
+            file.Append(new byte[(1 << 20) + 10]);
+            Assert.Equal(2 << 20, new FileInfo(path).Length);
+        }
+        Assert.Equal((1 << 20) + 10, new FileInfo(path).Length);
+    }
 }

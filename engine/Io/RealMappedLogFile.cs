@@ -49,11 +49,15 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
                 handle = RealFileSystem.CreateEmpty(path, FileAccess.Write);
                 return new RealWritableFile(path, handle) { Capacity = capacity };
             }
-            // Mapping extends the file to the capacity; shrink it back and grow it as data arrives.
+            // Mapping extends the file to the capacity; shrink it back to one step and grow it as
+            // data arrives. Never to zero: ext4 (auto_da_alloc) takes a truncation to zero as the
+            // start of a replace-by-truncate and writes the whole file back when it is closed,
+            // which would send every log to disk just before it is deleted.
             map = MemoryMappedFile.CreateFromFile(handle, null, capacity, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
             var view = map.CreateViewAccessor(0, capacity, MemoryMappedFileAccess.ReadWrite);
-            RandomAccess.SetLength(handle, 0);
-            return new RealMappedLogFile(path, handle, map, view, capacity);
+            long initial = Math.Min(capacity, GrowStep);
+            RandomAccess.SetLength(handle, initial);
+            return new RealMappedLogFile(path, handle, map, view, capacity) { _fileSize = initial };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or LatticeIOException)
         {
