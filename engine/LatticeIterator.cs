@@ -31,7 +31,7 @@ public sealed class LatticeIterator : IDisposable
     private readonly byte[]? _upper;
     private byte[] _savedKey = new byte[64];
     private int _savedKeyLength;
-    private byte[] _savedValue = new byte[64];
+    private byte[] _savedValue = [];
     private int _savedValueLength;
     private byte[] _lookup = new byte[64];
     private bool _reverse;
@@ -55,20 +55,23 @@ public sealed class LatticeIterator : IDisposable
 
     internal static LatticeIterator Create(LatticeDb db, ColumnFamilyData cfd, SuperVersion sv, ulong sequence, ReadOptions options)
     {
-        var children = new List<InternalIterator>();
-        var leases = new List<TableLease>();
-        var tombstones = new List<RangeTombstone>();
+        var version = sv.Version;
+        var levelZero = version.Files(0);
+        var rangeDeletionFiles = version.RangeDeletionFiles;
+        var children = new List<InternalIterator>(1 + sv.Imm.Length + levelZero.Count + version.NumLevels);
+        var leases = new List<TableLease>(levelZero.Count + rangeDeletionFiles.Length);
+        // Most iterators see no range tombstone at all: collect them only when there are some.
+        List<RangeTombstone>? tombstones = null;
         try
         {
             children.Add(sv.Mem.NewIterator());
-            tombstones.AddRange(sv.Mem.RawRangeTombstones());
+            AddTombstones(ref tombstones, sv.Mem.RawRangeTombstones());
             foreach (var imm in sv.Imm)
             {
                 children.Add(imm.NewIterator());
-                tombstones.AddRange(imm.RawRangeTombstones());
+                AddTombstones(ref tombstones, imm.RawRangeTombstones());
             }
-            var version = sv.Version;
-            foreach (var f in version.Files(0))
+            foreach (var f in levelZero)
             {
                 var lease = db.Tables.Acquire(f.Number);
                 leases.Add(lease);
@@ -79,13 +82,13 @@ public sealed class LatticeIterator : IDisposable
                 var files = version.Files(level);
                 if (files.Count > 0) children.Add(new Compaction.LevelIterator(db.Tables, cfd.Comparator, files, options.FillCache));
             }
-            foreach (var f in version.RangeDeletionFiles)
+            foreach (var f in rangeDeletionFiles)
             {
                 var lease = db.Tables.Acquire(f.Number);
                 leases.Add(lease);
-                tombstones.AddRange(lease.Reader.RangeTombstones.AsTombstones());
+                AddTombstones(ref tombstones, lease.Reader.RangeTombstones.AsTombstones());
             }
-            var fragments = FragmentedRangeTombstones.Build(tombstones, cfd.Comparator, sequence);
+            var fragments = tombstones is null ? FragmentedRangeTombstones.Empty : FragmentedRangeTombstones.Build(tombstones, cfd.Comparator, sequence);
             var merged = new MergingIterator(cfd.Comparator, children);
             return new LatticeIterator(db, merged, sv, leases, cfd.Comparator, cfd.Policy, fragments, sequence, options);
         }
@@ -95,6 +98,13 @@ public sealed class LatticeIterator : IDisposable
             foreach (var l in leases) l.Dispose();
             throw;
         }
+    }
+
+    private static void AddTombstones(ref List<RangeTombstone>? list, IEnumerable<RangeTombstone> tombstones)
+    {
+        if (tombstones is IReadOnlyCollection<RangeTombstone> { Count: 0 }) return;
+        list ??= [];
+        list.AddRange(tombstones);
     }
 
     /// <summary>True when the iterator is positioned at an entry.</summary>

@@ -4,7 +4,7 @@ namespace LatticeKV.Tests.Cache;
 
 public class BlockCacheTests
 {
-    private sealed class Item;
+    private sealed class Item : CacheEntry;
 
     [Fact]
     public void Insert_LongScanAfterHotSet_KeepsTheHotSet()

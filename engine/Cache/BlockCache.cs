@@ -12,7 +12,7 @@ namespace LatticeKV.Cache;
 /// evictions lock one of 16 shards; evicting clears the slot. Memory pinned outside the cache
 /// (index and filter blocks of open tables) is charged with <see cref="AddPinned"/>.
 /// </summary>
-internal sealed class BlockCache<TValue> where TValue : class
+internal sealed class BlockCache<TValue> where TValue : CacheEntry
 {
     private const int ShardCount = 16;
     private const long MinShardCapacity = 64 * 1024;
@@ -49,7 +49,7 @@ internal sealed class BlockCache<TValue> where TValue : class
     /// <summary>One table's blocks, by block number.</summary>
     public sealed class Slots(int count)
     {
-        internal readonly Entry?[] Items = new Entry?[count];
+        internal readonly TValue?[] Items = new TValue?[count];
         internal readonly int Seed = Random.Shared.Next();
 
         public int Count => Items.Length;
@@ -61,9 +61,9 @@ internal sealed class BlockCache<TValue> where TValue : class
         if (entry is not null)
         {
             // Racy increments are fine: the counter is a hint capped at 3.
-            if (entry.Frequency < 3) entry.Frequency++;
+            if (entry.CacheFrequency < 3) entry.CacheFrequency++;
             _hits++;
-            return entry.Value;
+            return entry;
         }
         _misses++;
         return null;
@@ -76,21 +76,13 @@ internal sealed class BlockCache<TValue> where TValue : class
         _shards[(h * 0x9E3779B1u) >> 28].Insert(slots, index, value, charge);
     }
 
-    internal sealed class Entry(Slots slots, int index, TValue value, int charge)
-    {
-        public readonly Slots Slots = slots;
-        public readonly int Index = index;
-        public readonly TValue Value = value;
-        public readonly int Charge = charge;
-        public volatile int Frequency;
-    }
 
     private sealed class Shard(BlockCache<TValue> owner)
     {
         private readonly Lock _lock = new();
         // Guarded by _lock.
-        private readonly Queue<Entry> _small = new();
-        private readonly Queue<Entry> _main = new();
+        private readonly Queue<TValue> _small = new();
+        private readonly Queue<TValue> _main = new();
         private readonly Queue<(Slots, int)> _ghostOrder = new();
         private readonly HashSet<(Slots, int)> _ghosts = [];
         private long _smallBytes;
@@ -110,8 +102,11 @@ internal sealed class BlockCache<TValue> where TValue : class
         {
             lock (_lock)
             {
-                if (Volatile.Read(ref slots.Items[index]) is not null) return;
-                var entry = new Entry(slots, index, value, charge);
+                if (Volatile.Read(ref slots.Items[index]) is not null || value.CacheSlots is not null) return;
+                var entry = value;
+                entry.CacheSlots = slots;
+                entry.CacheIndex = index;
+                entry.CacheCharge = charge;
                 Volatile.Write(ref slots.Items[index], entry);
                 if (_ghosts.Remove((slots, index)))
                 {
@@ -135,18 +130,19 @@ internal sealed class BlockCache<TValue> where TValue : class
         private void EvictSmall()
         {
             var e = _small.Dequeue();
-            _smallBytes -= e.Charge;
-            if (e.Frequency > 0)
+            _smallBytes -= e.CacheCharge;
+            if (e.CacheFrequency > 0)
             {
                 // Hit while on probation: it earned a place in main.
-                e.Frequency = 0;
+                e.CacheFrequency = 0;
                 _main.Enqueue(e);
-                _mainBytes += e.Charge;
+                _mainBytes += e.CacheCharge;
                 return;
             }
-            Interlocked.CompareExchange(ref e.Slots.Items[e.Index], null, e);
-            _ghosts.Add((e.Slots, e.Index));
-            _ghostOrder.Enqueue((e.Slots, e.Index));
+            var slots = (Slots)e.CacheSlots!;
+            Interlocked.CompareExchange(ref slots.Items[e.CacheIndex], null, e);
+            _ghosts.Add((slots, e.CacheIndex));
+            _ghostOrder.Enqueue((slots, e.CacheIndex));
             while (_ghostOrder.Count > Math.Max(64, _main.Count))
                 _ghosts.Remove(_ghostOrder.Dequeue());
         }
@@ -157,14 +153,14 @@ internal sealed class BlockCache<TValue> where TValue : class
             while (true)
             {
                 var e = _main.Dequeue();
-                if (e.Frequency > 0)
+                if (e.CacheFrequency > 0)
                 {
-                    e.Frequency--;
+                    e.CacheFrequency--;
                     _main.Enqueue(e);
                     continue;
                 }
-                _mainBytes -= e.Charge;
-                Interlocked.CompareExchange(ref e.Slots.Items[e.Index], null, e);
+                _mainBytes -= e.CacheCharge;
+                Interlocked.CompareExchange(ref ((Slots)e.CacheSlots!).Items[e.CacheIndex], null, e);
                 return;
             }
         }

@@ -69,6 +69,7 @@ internal sealed class BlockIterator : InternalIterator
             else hi = mid - 1;
         }
         SeekToRestart(lo);
+        _block.Prefetch(_next, lo + 1 < _block.NumRestarts ? _block.RestartPoint(lo + 1) + 64 : _block.RestartsOffset);
         while (ParseNext())
         {
             if (_cmp.Compare(Key, target) >= 0) return;
@@ -130,7 +131,17 @@ internal sealed class BlockIterator : InternalIterator
     {
         var block = _block!;
         int offset = block.RestartPoint(index);
-        var reader = new SpanReader(block.Data.AsSpan(offset, block.RestartsOffset - offset));
+        int limit = block.RestartsOffset;
+        var data = block.Data;
+        // Fast path, as in ParseNext: three one-byte lengths.
+        if (offset + 3 <= limit && (data[offset] | data[offset + 1] | data[offset + 2]) < 0x80)
+        {
+            if (data[offset] != 0) throw new CorruptionException($"restart point {index} has a shared key prefix");
+            int length = data[offset + 1];
+            if (length > limit - offset - 3) throw new CorruptionException($"restart point {index} runs past the block");
+            return data.AsSpan(offset + 3, length);
+        }
+        var reader = new SpanReader(data.AsSpan(offset, limit - offset));
         uint shared = reader.ReadVarint32();
         uint nonShared = reader.ReadVarint32();
         _ = reader.ReadVarint32();

@@ -82,23 +82,42 @@ internal sealed class IndexFences
     {
         int n = Count;
         if (n == 0) return 0;
-        bool useWindows = false;
-        ulong targetWindow = 0;
-        if (_common is not null)
+        if (_common is null) return LowerBoundByKey(target, cmp, 0, n);
+        var user = InternalKey.UserKey(target);
+        if (!user.StartsWith(_common)) return user.SequenceCompareTo(_common) < 0 ? 0 : n;
+        ulong window = KeyWindow.Read(user, _common.Length);
+        // Windows order blocks except among equal windows, where whole keys decide.
+        int first = WindowLowerBound(_windows, window, strict: false);
+        if (first == n || _windows[first] != window) return first;
+        int end = WindowLowerBound(_windows, window, strict: true);
+        return LowerBoundByKey(target, cmp, first, end);
+    }
+
+    /// <summary>
+    /// First index whose window is at least (or, when <paramref name="strict"/>, above) the
+    /// target. Branch-free: a seek's probes are unpredictable, and a mispredicted branch per
+    /// probe cost more than the comparisons themselves.
+    /// </summary>
+    private static int WindowLowerBound(ulong[] windows, ulong target, bool strict)
+    {
+        int lo = 0, n = windows.Length;
+        ulong bound = strict ? target + 1 : target;
+        if (strict && target == ulong.MaxValue) return n;
+        while (n > 1)
         {
-            var user = InternalKey.UserKey(target);
-            if (!user.StartsWith(_common)) return user.SequenceCompareTo(_common) < 0 ? 0 : n;
-            useWindows = true;
-            targetWindow = KeyWindow.Read(user, _common.Length);
+            int half = n >>> 1;
+            lo = windows[lo + half - 1] < bound ? lo + half : lo;
+            n -= half;
         }
-        int lo = 0, hi = n;
+        return n == 1 && windows[lo] < bound ? lo + 1 : lo;
+    }
+
+    private int LowerBoundByKey(ReadOnlySpan<byte> target, InternalKeyComparator cmp, int lo, int hi)
+    {
         while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;
-            int c;
-            if (useWindows && _windows[mid] != targetWindow) c = _windows[mid] < targetWindow ? -1 : 1;
-            else c = cmp.Compare(Key(mid), target);
-            if (c < 0) lo = mid + 1;
+            if (cmp.Compare(Key(mid), target) < 0) lo = mid + 1;
             else hi = mid;
         }
         return lo;
