@@ -108,4 +108,57 @@ public class ComparatorTests
         var ex = Assert.Throws<InvalidArgumentException>(() => LatticeDb.Open(dir.Path));
         Assert.Contains("test.reverse", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void CompactRange_ToTheBottom_ZeroesSequencesEverySnapshotSeesAndKeepsTheRest()
+    {
+        var fs = new LatticeKV.Io.MemFileSystem();
+        var db = LatticeDb.Open(DbPath, MemOptions(fs));
+        for (int i = 0; i < 100; i++) db.Put(B($"k{i:D3}"), B("v1"));
+        db.Flush();
+        var snap = db.GetSnapshot();
+        for (int i = 0; i < 50; i++) db.Put(B($"k{i:D3}"), B("v2"));
+        db.Flush();
+        db.CompactRange(); // two level-0 tables merge into level 1, the bottom
+
+        var entries = new List<(string Key, ulong Seq)>();
+        var cmp = new LatticeKV.Keys.InternalKeyComparator(KeyComparator.Bytewise);
+        foreach (var name in fs.ListFiles(DbPath).Where(n => n.EndsWith(".sst", StringComparison.Ordinal)))
+        {
+            using var reader = LatticeKV.Sst.TableReader.Open(fs.OpenRead(Path.Combine(DbPath, name)), 1, new LatticeKV.Sst.TableReaderOptions(cmp, null, false));
+            using var it = reader.NewIterator(false);
+            for (it.SeekToFirst(); it.Valid; it.Next())
+                entries.Add((S(LatticeKV.Keys.InternalKey.UserKey(it.Key).ToArray())!, LatticeKV.Keys.InternalKey.Sequence(it.Key)));
+        }
+        // Below the snapshot, every key's newest version is seen by everyone: sequence 0.
+        // Above it (the overwrites of k000..k049), sequences stay: the snapshot must not see them.
+        Assert.Equal(150, entries.Count);
+        for (int i = 0; i < 100; i++)
+        {
+            var versions = entries.Where(e => e.Key == $"k{i:D3}").Select(e => e.Seq).ToList();
+            if (i < 50)
+            {
+                Assert.Equal(2, versions.Count);
+                Assert.True(versions[0] > 100, $"k{i:D3} newest version kept its sequence");
+                Assert.Equal(0UL, versions[1]);
+            }
+            else
+            {
+                Assert.Equal([0UL], versions);
+            }
+        }
+        Assert.Equal("v1", S(db.Get(B("k007"), new ReadOptions { Snapshot = snap })));
+        Assert.Equal("v2", S(db.Get(B("k007"))));
+        Assert.Equal("v1", S(db.Get(B("k077"))));
+        snap.Dispose();
+        db.Dispose();
+
+        using var reopened = LatticeDb.Open(DbPath, MemOptions(fs));
+        Assert.Equal("v2", S(reopened.Get(B("k007"))));
+        Assert.Equal("v1", S(reopened.Get(B("k077"))));
+        // A newer write still shadows a zeroed one.
+        reopened.Put(B("k077"), B("v3"));
+        reopened.Flush();
+        Assert.Equal("v3", S(reopened.Get(B("k077"))));
+    }
 }

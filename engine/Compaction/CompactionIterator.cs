@@ -26,6 +26,9 @@ internal sealed class CompactionStats
 /// same stripe goes. A point tombstone in the oldest stripe goes when no deeper level holds the
 /// key. Values the <see cref="ValuePolicy"/> declares dead become tombstones (dropping them
 /// outright could resurrect an older version from a deeper level).
+/// A value every snapshot sees, with nothing older below it, leaves with sequence number 0 (as
+/// RocksDB does at the bottom level): every reader sees it the same way, and runs of zero
+/// trailers compress well.
 /// </summary>
 internal sealed class CompactionIterator
 {
@@ -36,6 +39,7 @@ internal sealed class CompactionIterator
     private readonly ValuePolicy? _policy;
     private readonly UserKeyPredicate _isBaseLevelForKey;
     private readonly CompactionStats _stats;
+    private readonly bool _zeroSequences;
     private byte[] _currentUserKey = new byte[64];
     private int _currentUserKeyLength = -1;
     private int _lastStripe;
@@ -45,8 +49,11 @@ internal sealed class CompactionIterator
     private bool _started;
 
     public CompactionIterator(InternalIterator input, InternalKeyComparator cmp, ulong[] snapshots, FragmentedRangeTombstones rangeDels,
-        ValuePolicy? policy, UserKeyPredicate isBaseLevelForKey, CompactionStats stats)
+        ValuePolicy? policy, UserKeyPredicate isBaseLevelForKey, CompactionStats stats, bool zeroSequences = false)
     {
+        // Only without range tombstones: a zeroed key must never look older than a tombstone
+        // that did not cover it.
+        _zeroSequences = zeroSequences && rangeDels.IsEmpty;
         _input = input;
         _cmp = cmp;
         _snapshots = snapshots;
@@ -127,7 +134,9 @@ internal sealed class CompactionIterator
                 continue;
             }
 
-            SetKey(key, kind);
+            bool zero = _zeroSequences && stripe == 0 && seq != 0 && ValueKinds.IsPointValue(kind)
+                && _isBaseLevelForKey(_currentUserKey.AsSpan(0, _currentUserKeyLength));
+            SetKey(key, kind, zero);
             _stats.OutputEntries++;
             return true;
         }
@@ -149,14 +158,14 @@ internal sealed class CompactionIterator
         return smallestAbove != 0 && Stripe(smallestAbove) == stripe;
     }
 
-    private void SetKey(ReadOnlySpan<byte> key, ValueKind kind)
+    private void SetKey(ReadOnlySpan<byte> key, ValueKind kind, bool zeroSequence)
     {
         if (_keyBuffer.Length < key.Length) _keyBuffer = new byte[Math.Max(key.Length, _keyBuffer.Length * 2)];
         key.CopyTo(_keyBuffer);
         _keyLength = key.Length;
-        if (_valueCleared)
+        if (_valueCleared || zeroSequence)
         {
-            ulong seq = InternalKey.Sequence(key);
+            ulong seq = zeroSequence ? 0 : InternalKey.Sequence(key);
             BinaryPrimitives.WriteUInt64LittleEndian(_keyBuffer.AsSpan(_keyLength - InternalKey.TrailerSize), InternalKey.PackTrailer(seq, kind));
         }
     }
