@@ -78,6 +78,14 @@ public sealed class DbOptions
     public int MaxBackgroundCompactions { get; set; } = 1;
 
     /// <summary>
+    /// Nice value (0–19) given to compaction threads on Linux, so that when the CPU is busy
+    /// compaction yields to the application's own reads and writes (write stalls still hold
+    /// writers back if it falls too far behind). Flushes keep normal priority. 0 leaves the
+    /// priority alone; ignored on other systems. Default 10.
+    /// </summary>
+    public int CompactionThreadNice { get; set; } = 10;
+
+    /// <summary>
     /// When the write-ahead logs exceed this size, the column families holding the oldest log
     /// are flushed so it can be deleted. 0 (default) means 4 × the sum of write buffers.
     /// </summary>
@@ -125,6 +133,7 @@ public sealed class DbOptions
         if (TargetFileSizeBase < 4096) throw new InvalidArgumentException("TargetFileSizeBase must be at least 4096 bytes.", nameof(TargetFileSizeBase));
         if (BlockCacheCapacity < 0) throw new InvalidArgumentException("BlockCacheCapacity must not be negative.", nameof(BlockCacheCapacity));
         if (MaxOpenFiles < 16) throw new InvalidArgumentException("MaxOpenFiles must be at least 16.", nameof(MaxOpenFiles));
+        if (CompactionThreadNice is < 0 or > 19) throw new InvalidArgumentException("CompactionThreadNice must be between 0 and 19.", nameof(CompactionThreadNice));
         if (MaxBackgroundCompactions is < 1 or > 64) throw new InvalidArgumentException("MaxBackgroundCompactions must be between 1 and 64.", nameof(MaxBackgroundCompactions));
         if (!Enum.IsDefined(WalRecoveryMode)) throw new InvalidArgumentException($"Unknown WalRecoveryMode {WalRecoveryMode}.", nameof(WalRecoveryMode));
         if (Clock is null) throw new InvalidArgumentException("Clock must not be null.", nameof(Clock));

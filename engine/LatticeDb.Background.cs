@@ -234,6 +234,7 @@ public sealed partial class LatticeDb
 
     private void CompactionLoop()
     {
+        Io.NativeMethods.LowerCurrentThreadPriority(_options.CompactionThreadNice);
         var cancel = _shutdown.Token;
         while (true)
         {

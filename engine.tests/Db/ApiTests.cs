@@ -58,6 +58,35 @@ public class ApiTests
     }
 
     [Fact]
+    public void CompactionThreads_OnLinux_RunAtTheConfiguredNiceValue()
+    {
+        using var dir = new TempDir();
+        Assert.Throws<InvalidArgumentException>(() => LatticeDb.Open(dir.Path, new DbOptions { CompactionThreadNice = 20 }));
+        if (!OperatingSystem.IsLinux()) return;
+        using var db = LatticeDb.Open(dir.Path, new DbOptions { CompactionThreadNice = 7 });
+        // The thread lowers its own priority as it starts; poll /proc until it has.
+        int? nice = null;
+        SpinWait.SpinUntil(() => (nice = CompactionThreadNice()) == 7, TimeSpan.FromSeconds(30));
+        Assert.Equal(7, nice);
+
+        static int? CompactionThreadNice()
+        {
+            foreach (var task in Directory.GetDirectories("/proc/self/task"))
+            {
+                string comm;
+                try { comm = File.ReadAllText(Path.Combine(task, "comm")).Trim(); }
+                catch (IOException) { continue; }
+                if (!comm.StartsWith("lattice-compact", StringComparison.Ordinal)) continue;
+                // Fields after the parenthesised name; nice is field 19 overall.
+                string stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                return int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture);
+            }
+            return null;
+        }
+    }
+
+    [Fact]
     public void Methods_AfterDispose_ThrowObjectDisposed()
     {
         using var dir = new TempDir();

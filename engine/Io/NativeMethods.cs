@@ -49,6 +49,27 @@ internal static partial class NativeMethods
         }
     }
 
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    private static partial int GetTid();
+
+    [LibraryImport("libc", EntryPoint = "setpriority", SetLastError = true)]
+    private static partial int SetPriority(int which, int who, int priority);
+
+    private const int PRIO_PROCESS = 0;
+
+    /// <summary>
+    /// Gives the calling thread a higher nice value (Linux schedules threads individually), so
+    /// that compaction yields the CPU to the application's reads and writes when both want it.
+    /// Best effort: elsewhere, or when refused, nothing changes.
+    /// </summary>
+    public static void LowerCurrentThreadPriority(int nice)
+    {
+        if (!OperatingSystem.IsLinux() || nice <= 0) return;
+        try { _ = SetPriority(PRIO_PROCESS, GetTid(), nice); }
+        catch (EntryPointNotFoundException) { }
+        catch (DllNotFoundException) { }
+    }
+
     /// <summary>fsync(2) on a directory so that renames and creates inside it are durable.</summary>
     public static void SyncDirectory(string path)
     {
