@@ -65,11 +65,11 @@ public sealed class LatticeIterator : IDisposable
         try
         {
             children.Add(sv.Mem.NewIterator());
-            AddTombstones(ref tombstones, sv.Mem.RawRangeTombstones());
+            if (sv.Mem.RangeTombstoneCount > 0) (tombstones ??= []).AddRange(sv.Mem.RawRangeTombstones());
             foreach (var imm in sv.Imm)
             {
                 children.Add(imm.NewIterator());
-                AddTombstones(ref tombstones, imm.RawRangeTombstones());
+                if (imm.RangeTombstoneCount > 0) (tombstones ??= []).AddRange(imm.RawRangeTombstones());
             }
             foreach (var f in levelZero)
             {
@@ -86,7 +86,7 @@ public sealed class LatticeIterator : IDisposable
             {
                 var lease = db.Tables.Acquire(f.Number);
                 leases.Add(lease);
-                AddTombstones(ref tombstones, lease.Reader.RangeTombstones.AsTombstones());
+                (tombstones ??= []).AddRange(lease.Reader.RangeTombstones.AsTombstones());
             }
             var fragments = tombstones is null ? FragmentedRangeTombstones.Empty : FragmentedRangeTombstones.Build(tombstones, cfd.Comparator, sequence);
             var merged = new MergingIterator(cfd.Comparator, children);
@@ -98,13 +98,6 @@ public sealed class LatticeIterator : IDisposable
             foreach (var l in leases) l.Dispose();
             throw;
         }
-    }
-
-    private static void AddTombstones(ref List<RangeTombstone>? list, IEnumerable<RangeTombstone> tombstones)
-    {
-        if (tombstones is IReadOnlyCollection<RangeTombstone> { Count: 0 }) return;
-        list ??= [];
-        list.AddRange(tombstones);
     }
 
     /// <summary>True when the iterator is positioned at an entry.</summary>

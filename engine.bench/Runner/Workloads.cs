@@ -32,13 +32,12 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
             Fill(e, sequential: false, count, sync: false);
             e.Flush();
             e.WaitForBackgroundWork();
-            var buffer = new byte[1024];
+            ReadEveryKey(e, count);
             Span<byte> key = stackalloc byte[KeyValueGenerator.KeySize];
-            for (long i = 0; i < count; i++)
+            for (long i = 0; i < count; i += 10)
             {
                 KeyValueGenerator.Key(i, key);
-                e.Get(key, buffer);
-                if (i % 10 == 0) e.Scan(key, 10);
+                e.Scan(key, 10);
                 if (i % 20 == 0) e.Delete(key, false);
             }
         }
@@ -120,15 +119,21 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
         Fill(_filled, sequential: false, num, sync: false);
         _filled.Flush();
         _filled.WaitForBackgroundWork();
-        // Warm the cache: read every key once, as db_bench's readrandom does after a fill.
+        // Warm the cache, as db_bench's readrandom does after a fill.
+        ReadEveryKey(_filled, num);
+        return _filled;
+    }
+
+    /// <summary>Reads keys 0..count-1 once each.</summary>
+    private static void ReadEveryKey(IEngine e, long count)
+    {
         var buffer = new byte[1024];
         Span<byte> key = stackalloc byte[KeyValueGenerator.KeySize];
-        for (long i = 0; i < num; i++)
+        for (long i = 0; i < count; i++)
         {
             KeyValueGenerator.Key(i, key);
-            _filled.Get(key, buffer);
+            e.Get(key, buffer);
         }
-        return _filled;
     }
 
     /// <summary>A new empty directory under the run's root (a leftover of an earlier run is removed).</summary>

@@ -130,23 +130,30 @@ internal sealed class BlockIterator : InternalIterator
     private ReadOnlySpan<byte> RestartKey(int index)
     {
         var block = _block!;
-        int offset = block.RestartPoint(index);
         int limit = block.RestartsOffset;
-        var data = block.Data;
-        // Fast path, as in ParseNext: three one-byte lengths.
-        if (offset + 3 <= limit && (data[offset] | data[offset + 1] | data[offset + 2]) < 0x80)
-        {
-            if (data[offset] != 0) throw new CorruptionException($"restart point {index} has a shared key prefix");
-            int length = data[offset + 1];
-            if (length > limit - offset - 3) throw new CorruptionException($"restart point {index} runs past the block");
-            return data.AsSpan(offset + 3, length);
-        }
-        var reader = new SpanReader(data.AsSpan(offset, limit - offset));
-        uint shared = reader.ReadVarint32();
-        uint nonShared = reader.ReadVarint32();
-        _ = reader.ReadVarint32();
+        int p = ReadLengths(block.Data, block.RestartPoint(index), limit, out uint shared, out uint nonShared, out _);
         if (shared != 0) throw new CorruptionException($"restart point {index} has a shared key prefix");
-        return reader.Take((int)Math.Min(nonShared, int.MaxValue));
+        if (nonShared > (uint)(limit - p)) throw new CorruptionException($"restart point {index} runs past the block");
+        return block.Data.AsSpan(p, (int)nonShared);
+    }
+
+    /// <summary>Decodes an entry's three lengths at <paramref name="p"/>; returns the offset just past them.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static int ReadLengths(byte[] data, int p, int limit, out uint shared, out uint nonShared, out uint valueLength)
+    {
+        // Fast path: the three lengths of short keys and values are one byte each.
+        if (p + 3 <= limit && (data[p] | data[p + 1] | data[p + 2]) < 0x80)
+        {
+            shared = data[p];
+            nonShared = data[p + 1];
+            valueLength = data[p + 2];
+            return p + 3;
+        }
+        var reader = new SpanReader(data.AsSpan(p, limit - p));
+        shared = reader.ReadVarint32();
+        nonShared = reader.ReadVarint32();
+        valueLength = reader.ReadVarint32();
+        return p + reader.Position;
     }
 
     /// <summary>Decodes the entry at <see cref="_next"/>; false (and invalid) at the end of the block.</summary>
@@ -162,23 +169,7 @@ internal sealed class BlockIterator : InternalIterator
             return false;
         }
         var data = block.Data;
-        uint shared, nonShared, valueLength;
-        // Fast path: the three lengths of short keys and values are one byte each.
-        if (p + 3 <= limit && (data[p] | data[p + 1] | data[p + 2]) < 0x80)
-        {
-            shared = data[p];
-            nonShared = data[p + 1];
-            valueLength = data[p + 2];
-            p += 3;
-        }
-        else
-        {
-            var reader = new SpanReader(data.AsSpan(p, limit - p));
-            shared = reader.ReadVarint32();
-            nonShared = reader.ReadVarint32();
-            valueLength = reader.ReadVarint32();
-            p += reader.Position;
-        }
+        p = ReadLengths(data, p, limit, out uint shared, out uint nonShared, out uint valueLength);
         if (shared > (uint)_keyLength) throw new CorruptionException($"entry at block offset {_current} shares {shared} bytes of a {_keyLength}-byte key");
         if ((ulong)nonShared + valueLength > (ulong)(limit - p)) throw new CorruptionException($"entry at block offset {_current} runs past the block");
         int keyLength = (int)(shared + nonShared);

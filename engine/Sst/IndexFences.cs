@@ -101,8 +101,8 @@ internal sealed class IndexFences
     private static int WindowLowerBound(ulong[] windows, ulong target, bool strict)
     {
         int lo = 0, n = windows.Length;
-        ulong bound = strict ? target + 1 : target;
         if (strict && target == ulong.MaxValue) return n;
+        ulong bound = strict ? target + 1 : target; // first index whose window is >= bound
         while (n > 1)
         {
             int half = n >>> 1;
