@@ -86,6 +86,15 @@ public sealed class DbOptions
     public int CompactionThreadNice { get; set; } = 10;
 
     /// <summary>
+    /// When several threads write with <see cref="WriteOptions.Sync"/>, the thread that leads a
+    /// group commit waits, for at most about one fsync's duration, for as many writers as the
+    /// previous synced group had before it calls fsync, so one fsync carries all of them instead of
+    /// half (the rest would otherwise be waiting behind the fsync in progress). A single synced
+    /// writer never waits. Default true; false fsyncs as soon as the leader is at the front.
+    /// </summary>
+    public bool GatherSyncedWriters { get; set; } = true;
+
+    /// <summary>
     /// When the write-ahead logs exceed this size, the column families holding the oldest log
     /// are flushed so it can be deleted. 0 (default) means 4 × the sum of write buffers.
     /// </summary>
@@ -108,6 +117,9 @@ public sealed class DbOptions
 
     /// <summary>The file system; tests substitute one that simulates crashes and faults.</summary>
     internal IFileSystem FileSystem { get; set; } = RealFileSystem.Instance;
+
+    /// <summary>Replaces the adaptive cap on a leader's wait for synced writers (tests make it long so timing cannot decide).</summary>
+    internal TimeSpan? SyncedWritersWaitForTests { get; set; }
 
     /// <summary>A shallow copy of these options.</summary>
     public DbOptions Clone()

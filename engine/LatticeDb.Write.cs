@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using LatticeKV.Db;
 using LatticeKV.Io;
 using LatticeKV.Keys;
@@ -18,6 +19,13 @@ public sealed partial class LatticeDb
     private readonly List<PendingWrite> _group = [];
     private readonly List<ColumnFamilyData> _groupColumnFamilies = [];
     private readonly WriteBatch _groupBatch = new();
+    private readonly SyncGroupEstimator _syncGroups;
+    // Leader-owned: the group being written is synced / its leader's wait for writers timed out.
+    private bool _groupSynced;
+    private bool _gatherTimedOut;
+    // Guarded by _writeLock: a leader waits until this many writers are queued (0: none waits).
+    private int _gatherTarget;
+    private readonly ManualResetEventSlim _gathered = new(false, spinCount: 1);
     private LogWriter? _wal;
     private long _walNumber;
     private bool _walNeedsRoll;
@@ -79,11 +87,12 @@ public sealed partial class LatticeDb
         {
             _writers.Enqueue(w);
             leader = _writers.Count == 1;
+            if (_gatherTarget > 0 && (_writers.Count >= _gatherTarget || w.Batch is null)) _gathered.Set();
         }
         if (!leader)
         {
             // Signalled either because a leader finished this write, or because it is now first.
-            w.Signal.Wait();
+            w.WaitForWake();
             if (w.Done)
             {
                 if (w.Error is not null) throw Rethrowable(w.Error);
@@ -103,20 +112,34 @@ public sealed partial class LatticeDb
             error = ex;
         }
 
+        // Members are woken after the lock is released: a woken writer's next write needs the
+        // lock, and waking fifteen threads while holding it makes each of them block on it again.
+        var finished = w.Finished;
+        PendingWrite? next = null;
         lock (_writeLock)
         {
             int members = Math.Max(1, _group.Count);
             for (int i = 0; i < members; i++)
             {
                 var done = _writers.Dequeue();
-                if (done == w) continue;
-                done.Error = error;
-                done.Done = true;
-                done.Signal.Set();
+                if (done != w) finished.Add(done);
             }
             _group.Clear();
-            if (_writers.Count > 0) _writers.Peek().Signal.Set(); // the next leader
+            if (_groupSynced)
+            {
+                _syncGroups.RecordGroup(members, _writers.Count, _gatherTimedOut, Stopwatch.GetTimestamp());
+                _groupSynced = false;
+            }
+            if (_writers.Count > 0) next = _writers.Peek();
         }
+        next?.Wake();
+        foreach (var done in finished)
+        {
+            done.Error = error;
+            done.Done = true;
+            done.Wake();
+        }
+        finished.Clear();
         if (error is not null) throw Rethrowable(error);
     }
 
@@ -125,6 +148,8 @@ public sealed partial class LatticeDb
 
     private void LeadGroup(PendingWrite leader)
     {
+        _groupSynced = leader.Sync;
+        _gatherTimedOut = leader.Sync && _options.GatherSyncedWriters && GatherSyncedWriters();
         BuildGroup(leader);
         MakeRoomForWrite(_groupColumnFamilies, force: false);
 
@@ -145,6 +170,44 @@ public sealed partial class LatticeDb
         ApplyToMemTables(batch.Rep, recoveryLogNumber: -1);
         Volatile.Write(ref _lastSequence, first + (ulong)count - 1);
         _stats.RecordWrite(_group.Count, count, batch.DataSize, sync);
+    }
+
+    /// <summary>
+    /// Before a synced group's fsync, waits (briefly, see <see cref="SyncGroupEstimator"/>) for the
+    /// writers the last synced group had, so one fsync carries all of them. Returns true when the
+    /// wait timed out.
+    /// </summary>
+    private bool GatherSyncedWriters()
+    {
+        int expected = _syncGroups.Expected(Stopwatch.GetTimestamp(), out long deadline);
+        if (expected <= 1) return false;
+        while (true)
+        {
+            lock (_writeLock)
+            {
+                int queued = 0;
+                foreach (var w in _writers)
+                {
+                    if (w.Batch is null) break;  // a flush or exclusive request ends the group anyway
+                    queued++;
+                }
+                if (queued >= expected || queued < _writers.Count)
+                {
+                    _gatherTarget = 0;
+                    _stats.RecordSyncedWritersWait(timedOut: false);
+                    return false;
+                }
+                _gatherTarget = expected;
+                _gathered.Reset();
+            }
+            long left = deadline - Stopwatch.GetTimestamp();
+            if (left <= 0 || !_gathered.Wait((int)Math.Max(1, left * 1000 / Stopwatch.Frequency)))
+            {
+                lock (_writeLock) _gatherTarget = 0;
+                _stats.RecordSyncedWritersWait(timedOut: true);
+                return true;
+            }
+        }
     }
 
     /// <summary>Takes the leader and compatible followers, up to about 1 MiB of batches.</summary>
@@ -207,7 +270,9 @@ public sealed partial class LatticeDb
                     _fs.SyncDirectory(_path);
                     _walDirectoryUnsynced = false;
                 }
+                long started = Stopwatch.GetTimestamp();
                 _wal.File.Sync();
+                _syncGroups.RecordFsync(Stopwatch.GetTimestamp() - started);
                 _stats.RecordWalSync();
             }
             catch (LatticeIOException ex)

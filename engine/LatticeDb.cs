@@ -52,6 +52,7 @@ public sealed partial class LatticeDb : IDisposable
         _path = path;
         _options = options;
         _fs = options.FileSystem;
+        _syncGroups = new SyncGroupEstimator(options.SyncedWritersWaitForTests);
         _cmp = new InternalKeyComparator(options.Comparator);
         _blockCache = new BlockCache<Block>(options.BlockCacheCapacity);
         _tableCache = new TableCache(_fs, path, new TableReaderOptions(_cmp, _blockCache, options.ParanoidChecks), options.MaxOpenFiles);

@@ -12,7 +12,122 @@ public class ConcurrencyTests
         var fs = new MemFileSystem();
         using var db = LatticeDb.Open(DbPath, MemOptions(fs));
         const int writers = 16;
-        var firstSyncEntered = new ManualResetEventSlim();
+        RunSixteenWritersBehindOneFsync(db, fs);   // the other 15 queue behind writer 0's fsync
+        var stats = db.GetStatistics();
+        Assert.Equal(writers, stats["wal.synced.batches"]);
+        Assert.Equal(2, stats["wal.syncs"]);           // one for the leader, one for the 15 together
+        for (int t = 0; t < writers; t++) Assert.Equal("v", S(db.Get(B($"k{t}"))));
+    }
+
+    /// <summary>
+    /// Writer 0 leads alone while 15 queue behind its fsync; its next write arrives after the 15
+    /// have a leader. That leader waits for it (the last group saw 16 writers), so the 15 and
+    /// writer 0's second write share one fsync instead of needing two.
+    /// </summary>
+    [Fact]
+    public void Write_SyncedWriterReturningAfterItsGroup_IsGatheredIntoTheNextFsync()
+    {
+        var fs = new MemFileSystem();
+        var options = MemOptions(fs);
+        options.SyncedWritersWaitForTests = TimeSpan.FromSeconds(30);
+        using var db = LatticeDb.Open(DbPath, options);
+        var (firstSyncEntered, release) = BlockFirstLogSync(fs);
+        var synced = new WriteOptions { Sync = true };
+        var threads = Enumerable.Range(1, 15).Select(t => new Thread(() => db.Put(B($"k{t}"), B("v"), synced))).ToList();
+        var first = new Thread(() =>
+        {
+            db.Put(B("k0"), B("v"), synced);
+            db.Put(B("k0-again"), B("v"), synced);
+        });
+        first.Start();
+        firstSyncEntered.Wait();
+        threads.ForEach(t => t.Start());
+        SpinWait.SpinUntil(() => db.QueuedWriters == 16, TimeSpan.FromSeconds(30));
+        Assert.Equal(16, db.QueuedWriters);
+        release.Set();
+        first.Join();
+        threads.ForEach(t => t.Join());
+
+        var stats = db.GetStatistics();
+        Assert.Equal(17, stats["wal.synced.batches"]);
+        Assert.Equal(2, stats["wal.syncs"]);
+        Assert.Equal(0, stats["wal.sync.gather.timeouts"]);
+        Assert.Equal("v", S(db.Get(B("k0-again"))));
+    }
+
+    [Fact]
+    public void Write_LoneSyncedWriter_NeverWaitsForOthers()
+    {
+        var options = MemOptions(new MemFileSystem());
+        options.SyncedWritersWaitForTests = TimeSpan.FromSeconds(30);
+        using var db = LatticeDb.Open(DbPath, options);
+        for (int i = 0; i < 200; i++) db.Put(B($"k{i}"), B("v"), new WriteOptions { Sync = true });
+        var stats = db.GetStatistics();
+        Assert.Equal(200, stats["wal.syncs"]);
+        Assert.Equal(0, stats["wal.sync.gather.waits"]);
+    }
+
+    /// <summary>
+    /// 16 writers, then only one: the leader after the burst waits for the 16th in vain (one
+    /// timeout), the lone writer at most once more, and never again after that.
+    /// </summary>
+    [Fact]
+    public void Write_SyncedWritersThatStopped_AreWaitedForAtMostOnceMore()
+    {
+        var fs = new MemFileSystem();
+        var options = MemOptions(fs);
+        options.SyncedWritersWaitForTests = TimeSpan.FromMilliseconds(100);
+        using var db = LatticeDb.Open(DbPath, options);
+        RunSixteenWritersBehindOneFsync(db, fs);
+        var synced = new WriteOptions { Sync = true };
+        Assert.Equal(1, db.GetStatistics()["wal.sync.gather.timeouts"]);
+
+        db.Put(B("lone-1"), B("v"), synced);
+        long waitsAfterFirst = db.GetStatistics()["wal.sync.gather.waits"];
+        for (int i = 0; i < 5; i++) db.Put(B($"lone-{i + 2}"), B("v"), synced);
+
+        var stats = db.GetStatistics();
+        Assert.Equal(waitsAfterFirst, stats["wal.sync.gather.waits"]);
+        Assert.True(stats["wal.sync.gather.timeouts"] <= 2, $"timeouts: {stats["wal.sync.gather.timeouts"]}");
+    }
+
+    [Fact]
+    public void Flush_WhileALeaderWaitsForSyncedWriters_EndsTheWait()
+    {
+        var fs = new MemFileSystem();
+        var options = MemOptions(fs);
+        options.SyncedWritersWaitForTests = TimeSpan.FromSeconds(30);
+        using var db = LatticeDb.Open(DbPath, options);
+        RunSixteenWritersBehindOneFsync(db, fs, beforeJoin: () =>
+        {
+            SpinWait.SpinUntil(() => db.QueuedWriters <= 15, TimeSpan.FromSeconds(30));  // the 15 have a leader
+            db.Flush();
+        });
+        var stats = db.GetStatistics();
+        Assert.Equal(0, stats["wal.sync.gather.timeouts"]);
+        Assert.Equal(2, stats["wal.syncs"]);
+        for (int t = 0; t < 16; t++) Assert.Equal("v", S(db.Get(B($"k{t}"))));
+    }
+
+    /// <summary>Writer 0 leads alone and blocks in its fsync until 15 more are queued; each writes once.</summary>
+    private static void RunSixteenWritersBehindOneFsync(LatticeDb db, MemFileSystem fs, Action? beforeJoin = null)
+    {
+        var (firstSyncEntered, release) = BlockFirstLogSync(fs);
+        var threads = Enumerable.Range(0, 16).Select(t => new Thread(() => db.Put(B($"k{t}"), B("v"), new WriteOptions { Sync = true }))).ToList();
+        threads[0].Start();
+        firstSyncEntered.Wait();
+        foreach (var t in threads.Skip(1)) t.Start();
+        SpinWait.SpinUntil(() => db.QueuedWriters == 16, TimeSpan.FromSeconds(30));
+        Assert.Equal(16, db.QueuedWriters);
+        release.Set();
+        beforeJoin?.Invoke();
+        threads.ForEach(t => t.Join());
+    }
+
+    /// <summary>Makes the first fsync of a log block until released, and says when it has started.</summary>
+    private static (ManualResetEventSlim Entered, ManualResetEventSlim Release) BlockFirstLogSync(MemFileSystem fs)
+    {
+        var entered = new ManualResetEventSlim();
         var release = new ManualResetEventSlim();
         int logSyncs = 0;
         fs.BeforeSync = path =>
@@ -20,22 +135,11 @@ public class ConcurrencyTests
             if (!path.EndsWith(".log", StringComparison.Ordinal)) return;
             if (Interlocked.Increment(ref logSyncs) == 1)
             {
-                firstSyncEntered.Set();
+                entered.Set();
                 release.Wait();
             }
         };
-        var threads = Enumerable.Range(0, writers).Select(t => new Thread(() => db.Put(B($"k{t}"), B("v"), new WriteOptions { Sync = true }))).ToList();
-        threads[0].Start();
-        firstSyncEntered.Wait();                       // writer 0 leads and is inside its fsync
-        foreach (var t in threads.Skip(1)) t.Start();
-        SpinWait.SpinUntil(() => db.QueuedWriters == writers, TimeSpan.FromSeconds(30));
-        Assert.Equal(writers, db.QueuedWriters);       // the other 15 wait behind the leader
-        release.Set();
-        threads.ForEach(t => t.Join());
-        var stats = db.GetStatistics();
-        Assert.Equal(writers, stats["wal.synced.batches"]);
-        Assert.Equal(2, stats["wal.syncs"]);           // one for the leader, one for the 15 together
-        for (int t = 0; t < writers; t++) Assert.Equal("v", S(db.Get(B($"k{t}"))));
+        return (entered, release);
     }
 
     [Fact]

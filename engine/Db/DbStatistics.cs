@@ -14,6 +14,8 @@ internal sealed class DbStatistics
     private long _bytesWritten;
     private long _walSyncs;
     private long _syncedBatches;
+    private long _syncedWritersWaits;
+    private long _syncedWritersWaitTimeouts;
     private long _gets;
     private long _flushes;
     private long _flushBytes;
@@ -35,6 +37,12 @@ internal sealed class DbStatistics
     }
 
     public void RecordWalSync() => Interlocked.Increment(ref _walSyncs);
+
+    public void RecordSyncedWritersWait(bool timedOut)
+    {
+        Interlocked.Increment(ref _syncedWritersWaits);
+        if (timedOut) Interlocked.Increment(ref _syncedWritersWaitTimeouts);
+    }
 
     public void RecordGet() => Interlocked.Increment(ref _gets);
 
@@ -76,6 +84,8 @@ internal sealed class DbStatistics
         ["write.bytes"] = Interlocked.Read(ref _bytesWritten),
         ["wal.syncs"] = Interlocked.Read(ref _walSyncs),
         ["wal.synced.batches"] = Interlocked.Read(ref _syncedBatches),
+        ["wal.sync.gather.waits"] = Interlocked.Read(ref _syncedWritersWaits),
+        ["wal.sync.gather.timeouts"] = Interlocked.Read(ref _syncedWritersWaitTimeouts),
         ["wal.records.dropped.at.recovery"] = Interlocked.Read(ref _walRecordsDropped),
         ["get.calls"] = Interlocked.Read(ref _gets),
         ["flush.count"] = Interlocked.Read(ref _flushes),

@@ -37,6 +37,7 @@ internal static class OptionsFile
         Line(sb, "hard_pending_compaction_bytes_limit", options.HardPendingCompactionBytesLimit);
         Line(sb, "max_background_compactions", options.MaxBackgroundCompactions);
         Line(sb, "compaction_thread_nice", options.CompactionThreadNice);
+        Line(sb, "gather_synced_writers", options.GatherSyncedWriters);
         Line(sb, "max_total_wal_size", options.MaxTotalWalSize);
         Line(sb, "max_manifest_file_size", options.MaxManifestFileSize);
         foreach (var cf in columnFamilies.OrderBy(c => c.Id))
