@@ -26,6 +26,63 @@ public class MemTableTests
         Assert.False(m.TryGet("kk"u8, 100, out _, out _, out _));
     }
 
+    /// <summary>Lengths on both sides of each varint width, and entries larger than a chunk (their own chunk).</summary>
+    [Fact]
+    public void AddThenRead_KeyAndValueLengthsAcrossVarintWidths_RoundTrip()
+    {
+        var m = new MemTable(Cmp, 4096, 1);
+        int[] keyLengths = [1, 119, 120, 300, 16_375, 16_376, 20_000];
+        int[] valueLengths = [0, 1, 127, 128, 16_383, 16_384, 1 << 20];
+        var rnd = new Random(11);
+        var expected = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        ulong seq = 1;
+        foreach (int kl in keyLengths)
+            foreach (int vl in valueLengths)
+            {
+                var key = new byte[kl];
+                rnd.NextBytes(key);
+                key[0] = (byte)('a' + expected.Count % 26);
+                var value = new byte[vl];
+                rnd.NextBytes(value);
+                m.Add(seq++, ValueKind.Value, key, value);
+                expected[Convert.ToHexString(key)] = value;
+            }
+        foreach (var (hex, value) in expected)
+        {
+            Assert.True(m.TryGet(Convert.FromHexString(hex), ulong.MaxValue >> 8, out _, out _, out var got));
+            Assert.True(got.SequenceEqual(value));
+        }
+        using var it = m.NewIterator();
+        it.SeekToFirst();
+        foreach (var (hex, value) in expected)
+        {
+            Assert.True(it.Valid);
+            Assert.Equal(hex, Convert.ToHexString(InternalKey.UserKey(it.Key)));
+            Assert.True(it.Value.SequenceEqual(value));
+            it.Next();
+        }
+        Assert.False(it.Valid);
+    }
+
+    /// <summary>
+    /// A million deletes of 16-byte keys fit a 64 MiB write buffer (as in RocksDB's skip list), so
+    /// a delete-everything workload flushes once and its compaction can drop what it deleted.
+    /// </summary>
+    [Fact]
+    public void ApproximateMemoryUsage_DeletesOfSixteenByteKeys_AtMost64BytesEach()
+    {
+        var m = new MemTable(Cmp, 1 << 20, 1);
+        const int count = 100_000;
+        var key = new byte[16];
+        for (int i = 0; i < count; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(key, i * 7919L);
+            m.Add((ulong)i + 1, ValueKind.Deletion, key, default);
+        }
+        Assert.True(m.ApproximateMemoryUsage <= 64L * count, $"{m.ApproximateMemoryUsage / (double)count:F1} bytes per delete");
+        Assert.Equal(count, m.EntryCount);
+    }
+
     [Fact]
     public void Iterator_RandomInserts_ComeOutSortedBothWays()
     {

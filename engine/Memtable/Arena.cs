@@ -5,8 +5,9 @@ namespace LatticeKV.Memtable;
 /// <summary>
 /// Bump allocator for the memtable: entries live in a few large byte arrays instead of one
 /// object per key, so a 64 MiB memtable is a handful of GC objects. An address packs the chunk
-/// index (high 32 bits) and the offset (low 32 bits); allocations are 8-byte aligned so that
-/// skip-list pointers can be read and written atomically.
+/// index (high 32 bits) and the offset (low 32 bits). Allocations are not padded: entries are
+/// immutable once published, so nothing needs aligned atomic access, and padding would cost a
+/// small entry (a delete) up to a sixth of its size.
 /// Single writer; readers only dereference addresses the writer has published.
 /// </summary>
 internal sealed class Arena
@@ -23,7 +24,7 @@ internal sealed class Arena
     private long _memoryUsage;
     private long _used;
 
-    public Arena(int chunkSize) => _chunkSize = (chunkSize + 7) & ~7;
+    public Arena(int chunkSize) => _chunkSize = chunkSize;
 
     /// <summary>Bytes of chunks allocated.</summary>
     public long MemoryUsage => Volatile.Read(ref _memoryUsage);
@@ -33,7 +34,6 @@ internal sealed class Arena
 
     public long Allocate(int size)
     {
-        size = (size + 7) & ~7;
         Volatile.Write(ref _used, _used + size);
         if (size > _chunkSize / 4)
         {
