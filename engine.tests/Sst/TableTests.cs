@@ -80,6 +80,70 @@ public class TableTests
         }
     }
 
+    /// <summary>
+    /// Block seeks pick their restart interval by restart windows (the 8 user-key bytes after the
+    /// table's shared prefix). Keys here tie on those bytes within blocks, differ only past them,
+    /// are shorter than the window, or are versions of one user key, so every branch of that
+    /// search is taken; with 2 of 4 restarts per block kept inline and with more than four.
+    /// Every key at every snapshot and every gap must land where a sorted list says.
+    /// </summary>
+    [Theory]
+    [InlineData(4096, 16)]
+    [InlineData(512, 4)]
+    [InlineData(4096, 2)]
+    public void SeekAndGet_KeysTyingOnRestartWindows_LandWhereASortedListSays(int blockSize, int restartInterval)
+    {
+        var fs = new MemFileSystem();
+        fs.CreateDirectory("/t");
+        var userKeys = new SortedSet<byte[]>(Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b)));
+        var rnd = new Random(5);
+        for (int i = 0; i < 600; i++) userKeys.Add(Encoding.UTF8.GetBytes($"p/same-8b/{rnd.Next(100000):D6}"));   // tie on the window
+        for (int i = 0; i < 300; i++) userKeys.Add(Encoding.UTF8.GetBytes($"p/{rnd.Next(1000000):D7}"));          // differ inside it
+        for (int i = 0; i < 40; i++) userKeys.Add(Encoding.UTF8.GetBytes($"p/{(char)('a' + i % 26)}"));            // shorter than it
+        var entries = new List<byte[]>();
+        ulong seq = 1;
+        foreach (var key in userKeys)
+        {
+            int versions = 1 + (key.Length % 3);                                                                    // some user keys several times
+            for (int v = 0; v < versions; v++) entries.Add(InternalKey.Create(key, seq + (ulong)(versions - v) * 10, ValueKind.Value));
+            seq += 100;
+        }
+        var builder = new TableBuilder(fs.CreateWritable("/t/000001.sst"), new TableBuilderOptions(Cmp, blockSize, restartInterval, CompressionType.Snappy, 10));
+        foreach (var e in entries) builder.Add(e, e);
+        builder.Finish();
+        builder.Dispose();
+        using var table = Open(fs, "/t/000001.sst", new BlockCache<Block>(4 << 20));
+        using var it = table.NewIterator(true);
+
+        var targets = new List<byte[]>();
+        foreach (var e in entries)
+        {
+            var user = InternalKey.UserKey(e).ToArray();
+            ulong s = InternalKey.Trailer(e) >> 8;
+            targets.Add(InternalKey.Create(user, s, ValueKinds.ForSeek));                   // the entry itself
+            targets.Add(InternalKey.Create(user, s - 1, ValueKinds.ForSeek));               // just below it: an older version or the next key
+            targets.Add(InternalKey.Create([.. user, 0], InternalKey.MaxSequence, ValueKinds.ForSeek));
+            targets.Add(InternalKey.Create(user.AsSpan(0, user.Length - 1), InternalKey.MaxSequence, ValueKinds.ForSeek));
+        }
+        targets.Add(InternalKey.Create("a"u8, InternalKey.MaxSequence, ValueKinds.ForSeek));   // before the shared prefix
+        targets.Add(InternalKey.Create("q"u8, InternalKey.MaxSequence, ValueKinds.ForSeek));   // after it
+        foreach (var target in targets)
+        {
+            int expected = entries.FindIndex(e => Cmp.Compare(e, target) >= 0);
+            it.Seek(target);
+            if (expected < 0)
+            {
+                Assert.False(it.Valid);
+                continue;
+            }
+            Assert.True(it.Valid);
+            Assert.Equal(Convert.ToHexString(entries[expected]), Convert.ToHexString(it.Key));
+            bool sameUser = InternalKey.UserKey(entries[expected]).SequenceEqual(InternalKey.UserKey(target));
+            Assert.Equal(sameUser, table.Get(target, true, out ulong trailer, out _, out _, out _));
+            if (sameUser) Assert.Equal(InternalKey.Trailer(entries[expected]), trailer);
+        }
+    }
+
     [Fact]
     public void Iterator_ForwardAndBackward_VisitsAllEntriesInOrder()
     {

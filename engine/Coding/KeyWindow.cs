@@ -21,4 +21,23 @@ internal static class KeyWindow
         window.CopyTo(padded);
         return BinaryPrimitives.ReadUInt64BigEndian(padded);
     }
+
+    /// <summary>
+    /// First index whose window is at least (or, when <paramref name="strict"/>, above) the
+    /// target, in windows sorted ascending. Branch-free: a seek's probes are unpredictable, and a
+    /// mispredicted branch per probe costs more than the comparisons themselves.
+    /// </summary>
+    public static int LowerBound(ReadOnlySpan<ulong> windows, ulong target, bool strict)
+    {
+        int lo = 0, n = windows.Length;
+        if (strict && target == ulong.MaxValue) return n;
+        ulong bound = strict ? target + 1 : target; // first index whose window is >= bound
+        while (n > 1)
+        {
+            int half = n >>> 1;
+            lo = windows[lo + half - 1] < bound ? lo + half : lo;
+            n -= half;
+        }
+        return n == 1 && windows[lo] < bound ? lo + 1 : lo;
+    }
 }

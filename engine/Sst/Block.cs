@@ -1,4 +1,8 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using LatticeKV.Coding;
+using LatticeKV.Keys;
 
 namespace LatticeKV.Sst;
 
@@ -39,7 +43,50 @@ internal sealed class Block : Cache.CacheEntry
     public int NumRestarts { get; }
 
     /// <summary>Bytes this block holds in memory, as charged to the block cache.</summary>
-    public int Charge => Data.Length + 64;
+    public int Charge => Data.Length + 96 + (_windows?.Length ?? 0) * 8;
+
+    /// <summary>
+    /// Data blocks of bytewise tables: the <see cref="KeyWindow"/> of each restart key's user key
+    /// at the table's <see cref="IndexFences.WindowOffset"/>, so a seek picks its restart interval
+    /// without loading a restart key (a cache miss) per probe. Up to four are kept inside this
+    /// object (a 4 KiB block has two or three restarts), whose fields a seek reads anyway. Empty
+    /// when not built or when a restart key is malformed (the key-by-key search then reports it).
+    /// </summary>
+    public ReadOnlySpan<ulong> RestartWindows
+        => _windowCount <= InlineWindows.Length
+            ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.AsRef(in _inlineWindows[0]), _windowCount)
+            : _windows;
+
+    /// <summary>Builds <see cref="RestartWindows"/> while the freshly decompressed block is still in the CPU cache.</summary>
+    public void BuildRestartWindows(int offset)
+    {
+        Span<ulong> windows = NumRestarts <= InlineWindows.Length ? _inlineWindows : (_windows = new ulong[NumRestarts]);
+        try
+        {
+            for (int i = 0; i < NumRestarts; i++)
+            {
+                var key = BlockIterator.RestartKey(this, i);
+                if (key.Length < InternalKey.TrailerSize) return;
+                windows[i] = KeyWindow.Read(key[..^InternalKey.TrailerSize], offset);
+            }
+        }
+        catch (CorruptionException)
+        {
+            return;
+        }
+        _windowCount = NumRestarts;
+    }
+
+    private InlineWindows _inlineWindows;
+    private ulong[]? _windows;
+    private int _windowCount;
+
+    [InlineArray(Length)]
+    private struct InlineWindows
+    {
+        public const int Length = 4;
+        private ulong _element;
+    }
 
     /// <summary>
     /// Hints the CPU to load the cache lines of bytes [<paramref name="from"/>, <paramref name="to"/>):

@@ -68,8 +68,39 @@ internal sealed class BlockIterator : InternalIterator
             if (_cmp.Compare(RestartKey(mid), target) < 0) lo = mid;
             else hi = mid - 1;
         }
-        SeekToRestart(lo);
-        _block.Prefetch(_next, lo + 1 < _block.NumRestarts ? _block.RestartPoint(lo + 1) + 64 : _block.RestartsOffset);
+        ScanFromRestart(lo, target);
+    }
+
+    /// <summary>
+    /// <see cref="Seek(ReadOnlySpan{byte})"/> for a target whose user key shares the table's prefix and has
+    /// <paramref name="window"/> at the offset the block's <see cref="Block.RestartWindows"/> use:
+    /// restarts with a smaller window hold smaller keys and those with a larger window larger
+    /// ones, so only restarts with an equal window need their key compared.
+    /// </summary>
+    public void Seek(ReadOnlySpan<byte> target, ulong window)
+    {
+        if (_block is null) return;
+        var windows = _block.RestartWindows;
+        if (windows.IsEmpty)
+        {
+            Seek(target);
+            return;
+        }
+        int lo = KeyWindow.LowerBound(windows, window, strict: false) - 1;
+        for (int i = lo + 1; i < windows.Length && windows[i] == window; i++)
+        {
+            if (_cmp.Compare(RestartKey(i), target) >= 0) break;
+            lo = i;
+        }
+        ScanFromRestart(Math.Max(lo, 0), target);
+    }
+
+    /// <summary>Positions at the first entry at or after <paramref name="target"/>, scanning from restart <paramref name="restart"/>.</summary>
+    private void ScanFromRestart(int restart, ReadOnlySpan<byte> target)
+    {
+        var block = _block!;
+        SeekToRestart(restart);
+        block.Prefetch(_next, restart + 1 < block.NumRestarts ? block.RestartPoint(restart + 1) + 64 : block.RestartsOffset);
         while (ParseNext())
         {
             if (_cmp.Compare(Key, target) >= 0) return;
@@ -127,9 +158,11 @@ internal sealed class BlockIterator : InternalIterator
     }
 
     /// <summary>The full key stored at a restart point (shared prefix is zero there).</summary>
-    private ReadOnlySpan<byte> RestartKey(int index)
+    private ReadOnlySpan<byte> RestartKey(int index) => RestartKey(_block!, index);
+
+    /// <summary>The whole key at restart point <paramref name="index"/> (restart entries share no prefix).</summary>
+    internal static ReadOnlySpan<byte> RestartKey(Block block, int index)
     {
-        var block = _block!;
         int limit = block.RestartsOffset;
         int p = ReadLengths(block.Data, block.RestartPoint(index), limit, out uint shared, out uint nonShared, out _);
         if (shared != 0) throw new CorruptionException($"restart point {index} has a shared key prefix");

@@ -77,39 +77,37 @@ internal sealed class IndexFences
         return new IndexFences(keyBytes, keyStarts, windows, offsets.ToArray(), sizes.ToArray(), common);
     }
 
+    /// <summary>
+    /// Offset in user keys of the windows (the length of the prefix every key of the table
+    /// shares), or -1 when the table is not ordered bytewise. Data blocks' restart windows
+    /// (<see cref="Block.RestartWindows"/>) are taken at the same offset.
+    /// </summary>
+    public int WindowOffset => _common?.Length ?? -1;
+
     /// <summary>Index of the first block whose last key is at or after <paramref name="target"/> (an internal key); Count when none.</summary>
-    public int LowerBound(ReadOnlySpan<byte> target, InternalKeyComparator cmp)
+    public int LowerBound(ReadOnlySpan<byte> target, InternalKeyComparator cmp) => LowerBound(target, cmp, out _, out _);
+
+    /// <summary>
+    /// <see cref="LowerBound(ReadOnlySpan{byte}, InternalKeyComparator)"/>, also giving the
+    /// target's window at <see cref="WindowOffset"/> when the target shares the table's prefix
+    /// (<paramref name="windowed"/>), for the restart search inside the block.
+    /// </summary>
+    public int LowerBound(ReadOnlySpan<byte> target, InternalKeyComparator cmp, out ulong window, out bool windowed)
     {
+        window = 0;
+        windowed = false;
         int n = Count;
         if (n == 0) return 0;
         if (_common is null) return LowerBoundByKey(target, cmp, 0, n);
         var user = InternalKey.UserKey(target);
         if (!user.StartsWith(_common)) return user.SequenceCompareTo(_common) < 0 ? 0 : n;
-        ulong window = KeyWindow.Read(user, _common.Length);
+        window = KeyWindow.Read(user, _common.Length);
+        windowed = true;
         // Windows order blocks except among equal windows, where whole keys decide.
-        int first = WindowLowerBound(_windows, window, strict: false);
+        int first = KeyWindow.LowerBound(_windows, window, strict: false);
         if (first == n || _windows[first] != window) return first;
-        int end = WindowLowerBound(_windows, window, strict: true);
+        int end = KeyWindow.LowerBound(_windows, window, strict: true);
         return LowerBoundByKey(target, cmp, first, end);
-    }
-
-    /// <summary>
-    /// First index whose window is at least (or, when <paramref name="strict"/>, above) the
-    /// target. Branch-free: a seek's probes are unpredictable, and a mispredicted branch per
-    /// probe cost more than the comparisons themselves.
-    /// </summary>
-    private static int WindowLowerBound(ulong[] windows, ulong target, bool strict)
-    {
-        int lo = 0, n = windows.Length;
-        if (strict && target == ulong.MaxValue) return n;
-        ulong bound = strict ? target + 1 : target; // first index whose window is >= bound
-        while (n > 1)
-        {
-            int half = n >>> 1;
-            lo = windows[lo + half - 1] < bound ? lo + half : lo;
-            n -= half;
-        }
-        return n == 1 && windows[lo] < bound ? lo + 1 : lo;
     }
 
     private int LowerBoundByKey(ReadOnlySpan<byte> target, InternalKeyComparator cmp, int lo, int hi)

@@ -54,7 +54,12 @@ internal sealed class TableIterator : InternalIterator
     {
         try
         {
-            if (Load(_fences.LowerBound(target, _table.Comparator))) _data.Seek(target);
+            int number = _fences.LowerBound(target, _table.Comparator, out ulong window, out bool windowed);
+            if (Load(number))
+            {
+                if (windowed) _data.Seek(target, window);
+                else _data.Seek(target);
+            }
             SkipEmptyForward();
         }
         catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(_table.Path); }

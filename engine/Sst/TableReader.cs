@@ -181,6 +181,7 @@ internal sealed class TableReader : IDisposable
         var block = slots is null ? null : cache!.Lookup(slots, number);
         if (block is not null) return block;
         block = ReadBlock(_file, _fileLength, _fences.Handle(number));
+        if (_fences.WindowOffset >= 0) block.BuildRestartWindows(_fences.WindowOffset);
         if (fillCache && slots is not null) cache!.Insert(slots, number, block, block.Charge);
         return block;
     }
@@ -204,12 +205,13 @@ internal sealed class TableReader : IDisposable
             if (dataIter is null || !dataIter.UsesComparer(_options.KeyComparer)) t_dataIter = dataIter = new BlockIterator(_options.KeyComparer);
             var userKey = InternalKey.UserKey(lookupKey);
             // Versions of one user key may straddle blocks; the loop moves on when a block ends first.
-            for (int i = _fences.LowerBound(lookupKey, _options.Comparator); i < _fences.Count; i++)
+            for (int i = _fences.LowerBound(lookupKey, _options.Comparator, out ulong window, out bool windowed); i < _fences.Count; i++)
             {
                 var handle = _fences.Handle(i);
                 var data = GetDataBlock(i, fillCache);
                 dataIter.Reset(data);
-                dataIter.Seek(lookupKey);
+                if (windowed) dataIter.Seek(lookupKey, window);
+                else dataIter.Seek(lookupKey);
                 if (!dataIter.Valid) continue;
                 var key = dataIter.Key;
                 if (!InternalKey.IsWellFormed(key)) throw new CorruptionException("malformed internal key", _file.Path, handle.Offset);
