@@ -26,10 +26,11 @@ internal sealed class Block : Cache.CacheEntry
         int previous = -1;
         for (int i = 0; i < NumRestarts; i++)
         {
-            int r = RestartPoint(i);
+            int r = (int)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(RestartsOffset + i * 4));
             if (r <= previous || r > RestartsOffset || (r == RestartsOffset && RestartsOffset != 0))
                 throw new CorruptionException($"block restart point {i} ({r}) is out of order or out of range");
             previous = r;
+            if (NumRestarts <= InlineRestarts.Length) _inlineRestarts[i] = r;
         }
     }
 
@@ -106,5 +107,20 @@ internal sealed class Block : Cache.CacheEntry
         }
     }
 
-    public int RestartPoint(int index) => (int)BinaryPrimitives.ReadUInt32LittleEndian(Data.AsSpan(RestartsOffset + index * 4));
+    /// <summary>
+    /// Offset of restart point <paramref name="index"/>. A block with up to four restarts (a 4 KiB
+    /// data block has two or three) keeps them in this object: the restart array sits at the
+    /// block's end, a cache line a seek would otherwise load for these few bytes alone.
+    /// </summary>
+    public int RestartPoint(int index)
+        => NumRestarts <= InlineRestarts.Length ? _inlineRestarts[index] : (int)BinaryPrimitives.ReadUInt32LittleEndian(Data.AsSpan(RestartsOffset + index * 4));
+
+    private InlineRestarts _inlineRestarts;
+
+    [InlineArray(Length)]
+    private struct InlineRestarts
+    {
+        public const int Length = 4;
+        private int _element;
+    }
 }
