@@ -22,6 +22,8 @@ public sealed partial class LatticeDb
 
     internal TableCache Tables => _tableCache;
 
+    internal DbStatistics Statistics => _stats;
+
     private void StartBackgroundWork()
     {
         var flush = new Thread(FlushLoop) { IsBackground = true, Name = "lattice-flush" };

@@ -22,29 +22,34 @@ public sealed class LatticeIterator : IDisposable
     private readonly LatticeDb _db;
     private readonly InternalIterator _iter;
     private readonly SuperVersion _superVersion;
-    private readonly List<TableLease> _leases;
+    private readonly IteratorParts _parts;
+    private readonly bool _poolable;
     private readonly InternalKeyComparator _cmp;
     private readonly ValuePolicy? _policy;
     private readonly FragmentedRangeTombstones _rangeDels;
     private readonly ulong _sequence;
     private readonly byte[]? _lower;
     private readonly byte[]? _upper;
-    private byte[] _savedKey = new byte[64];
+    private byte[] _savedKey;
     private int _savedKeyLength;
-    private byte[] _savedValue = [];
+    private byte[] _savedValue;
     private int _savedValueLength;
-    private byte[] _lookup = new byte[64];
+    private byte[] _lookup;
     private bool _reverse;
     private bool _valid;
     private bool _disposed;
 
-    private LatticeIterator(LatticeDb db, InternalIterator iter, SuperVersion sv, List<TableLease> leases, InternalKeyComparator cmp,
-        ValuePolicy policy, FragmentedRangeTombstones rangeDels, ulong sequence, ReadOptions options)
+    private LatticeIterator(LatticeDb db, IteratorParts parts, SuperVersion sv, InternalKeyComparator cmp,
+        ValuePolicy policy, FragmentedRangeTombstones rangeDels, ulong sequence, ReadOptions options, bool poolable)
     {
         _db = db;
-        _iter = iter;
+        _parts = parts;
+        _iter = parts.Merged;
+        _savedKey = parts.SavedKey;
+        _savedValue = parts.SavedValue;
+        _lookup = parts.Lookup;
+        _poolable = poolable;
         _superVersion = sv;
-        _leases = leases;
         _cmp = cmp;
         _policy = policy.IsNoop ? null : policy;
         _rangeDels = rangeDels;
@@ -55,6 +60,21 @@ public sealed class LatticeIterator : IDisposable
 
     internal static LatticeIterator Create(LatticeDb db, ColumnFamilyData cfd, SuperVersion sv, ulong sequence, ReadOptions options)
     {
+        // Pooled internals were built without range tombstones; the memtable may have some since.
+        if (sv.Mem.RangeTombstoneCount == 0 && sv.TakePooledIterator(options.FillCache) is { } pooled)
+        {
+            try
+            {
+                pooled.Merged.ReplaceChild(IteratorParts.MutableMemTableChild, sv.Mem.NewIterator());
+            }
+            catch
+            {
+                pooled.Dispose();
+                throw;
+            }
+            db.Statistics.RecordIterator(reused: true);
+            return new LatticeIterator(db, pooled, sv, cfd.Comparator, cfd.Policy, FragmentedRangeTombstones.Empty, sequence, options, poolable: true);
+        }
         var version = sv.Version;
         var levelZero = version.Files(0);
         var rangeDeletionFiles = version.RangeDeletionFiles;
@@ -64,7 +84,7 @@ public sealed class LatticeIterator : IDisposable
         List<RangeTombstone>? tombstones = null;
         try
         {
-            children.Add(sv.Mem.NewIterator());
+            children.Add(sv.Mem.NewIterator());   // IteratorParts.MutableMemTableChild
             if (sv.Mem.RangeTombstoneCount > 0) (tombstones ??= []).AddRange(sv.Mem.RawRangeTombstones());
             foreach (var imm in sv.Imm)
             {
@@ -89,8 +109,11 @@ public sealed class LatticeIterator : IDisposable
                 (tombstones ??= []).AddRange(lease.Reader.RangeTombstones.AsTombstones());
             }
             var fragments = tombstones is null ? FragmentedRangeTombstones.Empty : FragmentedRangeTombstones.Build(tombstones, cfd.Comparator, sequence);
-            var merged = new MergingIterator(cfd.Comparator, children);
-            return new LatticeIterator(db, merged, sv, leases, cfd.Comparator, cfd.Policy, fragments, sequence, options);
+            var parts = new IteratorParts(new MergingIterator(cfd.Comparator, children), leases, options.FillCache);
+            db.Statistics.RecordIterator(reused: false);
+            // Fragments depend on the snapshot (they may be empty only because every tombstone is
+            // newer than it): internals that had tombstones to consider are never handed on.
+            return new LatticeIterator(db, parts, sv, cfd.Comparator, cfd.Policy, fragments, sequence, options, poolable: tombstones is null);
         }
         catch
         {
@@ -340,8 +363,10 @@ public sealed class LatticeIterator : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        _iter.Dispose();
-        foreach (var lease in _leases) lease.Dispose();
+        _parts.SavedKey = _savedKey;
+        _parts.SavedValue = _savedValue;
+        _parts.Lookup = _lookup;
+        if (!_poolable || !_superVersion.TryPoolIterator(_parts)) _parts.Dispose();
         _superVersion.Release();
     }
 }

@@ -17,6 +17,8 @@ internal sealed class DbStatistics
     private long _syncedWritersWaits;
     private long _syncedWritersWaitTimeouts;
     private long _gets;
+    private long _iterators;
+    private long _iteratorsReused;
     private long _flushes;
     private long _flushBytes;
     private long _compactions;
@@ -42,6 +44,12 @@ internal sealed class DbStatistics
     {
         Interlocked.Increment(ref _syncedWritersWaits);
         if (timedOut) Interlocked.Increment(ref _syncedWritersWaitTimeouts);
+    }
+
+    public void RecordIterator(bool reused)
+    {
+        Interlocked.Increment(ref _iterators);
+        if (reused) Interlocked.Increment(ref _iteratorsReused);
     }
 
     public void RecordGet() => Interlocked.Increment(ref _gets);
@@ -88,6 +96,8 @@ internal sealed class DbStatistics
         ["wal.sync.gather.timeouts"] = Interlocked.Read(ref _syncedWritersWaitTimeouts),
         ["wal.records.dropped.at.recovery"] = Interlocked.Read(ref _walRecordsDropped),
         ["get.calls"] = Interlocked.Read(ref _gets),
+        ["iterator.created"] = Interlocked.Read(ref _iterators),
+        ["iterator.reused.internals"] = Interlocked.Read(ref _iteratorsReused),
         ["flush.count"] = Interlocked.Read(ref _flushes),
         ["flush.bytes"] = Interlocked.Read(ref _flushBytes),
         ["compaction.count"] = Interlocked.Read(ref _compactions),

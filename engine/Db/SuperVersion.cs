@@ -11,6 +11,7 @@ namespace LatticeKV.Db;
 internal sealed class SuperVersion
 {
     private int _refs = 1; // the column family's own reference while current
+    private IteratorParts? _pooledIterator;
 
     public SuperVersion(MemTable mem, MemTable[] imm, LsmVersion version)
     {
@@ -40,6 +41,24 @@ internal sealed class SuperVersion
 
     public void Release()
     {
-        if (Interlocked.Decrement(ref _refs) == 0) Version.Unref();
+        if (Interlocked.Decrement(ref _refs) != 0) return;
+        // Only holders of a reference pool parts, and they pool before releasing: none come later.
+        Interlocked.Exchange(ref _pooledIterator, null)?.Dispose();
+        Version.Unref();
     }
+
+    /// <summary>Takes the parts a disposed iterator left, when they were built with the same cache policy.</summary>
+    public IteratorParts? TakePooledIterator(bool fillCache)
+    {
+        var parts = Interlocked.Exchange(ref _pooledIterator, null);
+        if (parts is null || parts.FillCache == fillCache) return parts;
+        parts.Dispose();
+        return null;
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="parts"/> for the next iterator over this super version. The caller
+    /// holds a reference. False when parts are already kept: the caller disposes these.
+    /// </summary>
+    public bool TryPoolIterator(IteratorParts parts) => Interlocked.CompareExchange(ref _pooledIterator, parts, null) is null;
 }

@@ -20,6 +20,15 @@ internal sealed class MergingIterator : InternalIterator
         _children = children.ToArray();
     }
 
+    /// <summary>Swaps child <paramref name="index"/> for <paramref name="child"/> and disposes the old one; the iterator is left unpositioned.</summary>
+    public void ReplaceChild(int index, InternalIterator child)
+    {
+        var old = _children[index];
+        _children[index] = child;
+        _current = null;
+        old.Dispose();
+    }
+
     public override bool Valid => _current is not null && _current.Valid;
 
     public override ReadOnlySpan<byte> Key => _current!.Key;
