@@ -28,9 +28,7 @@ public class ConcurrencyTests
     public void Write_SyncedWriterReturningAfterItsGroup_IsGatheredIntoTheNextFsync()
     {
         var fs = new MemFileSystem();
-        var options = MemOptions(fs);
-        options.SyncedWritersWaitForTests = TimeSpan.FromSeconds(30);
-        using var db = LatticeDb.Open(DbPath, options);
+        using var db = OpenWithGatherWait(fs, TimeSpan.FromSeconds(30));
         var (firstSyncEntered, release) = BlockFirstLogSync(fs);
         var synced = new WriteOptions { Sync = true };
         var threads = Enumerable.Range(1, 15).Select(t => new Thread(() => db.Put(B($"k{t}"), B("v"), synced))).ToList();
@@ -58,9 +56,7 @@ public class ConcurrencyTests
     [Fact]
     public void Write_LoneSyncedWriter_NeverWaitsForOthers()
     {
-        var options = MemOptions(new MemFileSystem());
-        options.SyncedWritersWaitForTests = TimeSpan.FromSeconds(30);
-        using var db = LatticeDb.Open(DbPath, options);
+        using var db = OpenWithGatherWait(new MemFileSystem(), TimeSpan.FromSeconds(30));
         for (int i = 0; i < 200; i++) db.Put(B($"k{i}"), B("v"), new WriteOptions { Sync = true });
         var stats = db.GetStatistics();
         Assert.Equal(200, stats["wal.syncs"]);
@@ -75,9 +71,7 @@ public class ConcurrencyTests
     public void Write_SyncedWritersThatStopped_AreWaitedForAtMostOnceMore()
     {
         var fs = new MemFileSystem();
-        var options = MemOptions(fs);
-        options.SyncedWritersWaitForTests = TimeSpan.FromMilliseconds(100);
-        using var db = LatticeDb.Open(DbPath, options);
+        using var db = OpenWithGatherWait(fs, TimeSpan.FromMilliseconds(100));
         RunSixteenWritersBehindOneFsync(db, fs);
         var synced = new WriteOptions { Sync = true };
         Assert.Equal(1, db.GetStatistics()["wal.sync.gather.timeouts"]);
@@ -95,9 +89,7 @@ public class ConcurrencyTests
     public void Flush_WhileALeaderWaitsForSyncedWriters_EndsTheWait()
     {
         var fs = new MemFileSystem();
-        var options = MemOptions(fs);
-        options.SyncedWritersWaitForTests = TimeSpan.FromSeconds(30);
-        using var db = LatticeDb.Open(DbPath, options);
+        using var db = OpenWithGatherWait(fs, TimeSpan.FromSeconds(30));
         RunSixteenWritersBehindOneFsync(db, fs, beforeJoin: () =>
         {
             SpinWait.SpinUntil(() => db.QueuedWriters <= 15, TimeSpan.FromSeconds(30));  // the 15 have a leader
@@ -107,6 +99,14 @@ public class ConcurrencyTests
         Assert.Equal(0, stats["wal.sync.gather.timeouts"]);
         Assert.Equal(2, stats["wal.syncs"]);
         for (int t = 0; t < 16; t++) Assert.Equal("v", S(db.Get(B($"k{t}"))));
+    }
+
+    /// <summary>A database whose synced-group leaders wait exactly <paramref name="wait"/> for writers, so timing cannot decide a test.</summary>
+    private static LatticeDb OpenWithGatherWait(MemFileSystem fs, TimeSpan wait)
+    {
+        var options = MemOptions(fs);
+        options.SyncedWritersWaitForTests = wait;
+        return LatticeDb.Open(DbPath, options);
     }
 
     /// <summary>Writer 0 leads alone and blocks in its fsync until 15 more are queued; each writes once.</summary>
