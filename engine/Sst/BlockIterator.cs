@@ -60,15 +60,7 @@ internal sealed class BlockIterator : InternalIterator
     public override void Seek(ReadOnlySpan<byte> target)
     {
         if (_block is null) return;
-        // Binary search for the last restart point whose key is < target.
-        int lo = 0, hi = _block.NumRestarts - 1;
-        while (lo < hi)
-        {
-            int mid = (lo + hi + 1) >>> 1;
-            if (_cmp.Compare(RestartKey(mid), target) < 0) lo = mid;
-            else hi = mid - 1;
-        }
-        ScanFromRestart(lo, target);
+        ScanFromRestart(Math.Max(0, LastRestartBelow(target, 0, _block.NumRestarts)), target);
     }
 
     /// <summary>
@@ -86,13 +78,26 @@ internal sealed class BlockIterator : InternalIterator
             Seek(target);
             return;
         }
-        int lo = KeyWindow.LowerBound(windows, window, strict: false) - 1;
-        for (int i = lo + 1; i < windows.Length && windows[i] == window; i++)
+        int first = KeyWindow.LowerBound(windows, window, strict: false);
+        int end = first < windows.Length && windows[first] == window ? KeyWindow.LowerBound(windows, window, strict: true) : first;
+        ScanFromRestart(Math.Max(0, LastRestartBelow(target, first, end)), target);
+    }
+
+    /// <summary>
+    /// The last restart in [<paramref name="from"/>, <paramref name="to"/>) whose key sorts before
+    /// <paramref name="target"/>, by binary search over restart keys; <paramref name="from"/> − 1
+    /// when none does.
+    /// </summary>
+    private int LastRestartBelow(ReadOnlySpan<byte> target, int from, int to)
+    {
+        int lo = from, hi = to;    // the answer + 1 lies in [lo, hi]
+        while (lo < hi)
         {
-            if (_cmp.Compare(RestartKey(i), target) >= 0) break;
-            lo = i;
+            int mid = (lo + hi) >>> 1;
+            if (_cmp.Compare(RestartKey(mid), target) < 0) lo = mid + 1;
+            else hi = mid;
         }
-        ScanFromRestart(Math.Max(lo, 0), target);
+        return lo - 1;
     }
 
     /// <summary>Positions at the first entry at or after <paramref name="target"/>, scanning from restart <paramref name="restart"/>.</summary>
