@@ -41,19 +41,41 @@ public class RealFileSystemTests
     }
 
     [Fact]
-    public void MappedLog_WhileOpen_IsNeverTruncatedToZero()
+    public void MappedLog_WhileOpen_IsNeverTruncatedToZero_AndStaysWithinAStepOfItsData()
     {
         // ext4's auto_da_alloc writes a file back at close when it was truncated to zero while
-        // open; a log must stay at least one growth step long so its pages can be dropped on delete.
+        // open; a log must stay at least a page long so its pages can be dropped on delete. It must
+        // also not show much more than its data: an empty log is one page, not a whole step.
         using var dir = new TempDir("realfs");
         string path = dir.Sub("000011.log");
+        const long page = 4096, maxStep = 1 << 20;
+        long written;
         using (var file = RealFileSystem.Instance.CreateLog(path, 8 << 20))
         {
             Assert.Equal(0, file.Length);
-            Assert.Equal(1 << 20, new FileInfo(path).Length);
-            file.Append(new byte[(1 << 20) + 10]);
-            Assert.Equal(2 << 20, new FileInfo(path).Length);
+            Assert.Equal(page, new FileInfo(path).Length);
+            long previous = page;
+            int grows = 0;
+            var chunk = new byte[1000];
+            while (file.Length < (3 << 20))
+            {
+                file.Append(chunk);
+                long size = new FileInfo(path).Length;
+                Assert.True(size >= file.Length, $"file {size} shorter than its data {file.Length}");
+                Assert.Equal(0, size % page);
+                if (size != previous)
+                {
+                    grows++;
+                    // Doubling while small, then at most a step beyond the data.
+                    Assert.True(size <= Math.Max(2 * previous, file.Length + maxStep), $"grew {previous} -> {size} at {file.Length}");
+                    previous = size;
+                }
+            }
+            // 4 KiB doubling to 1 MiB is 8 grows, then one per MiB: a few syscalls, not one per append.
+            Assert.InRange(grows, 9, 12);
+            written = file.Length;
         }
-        Assert.Equal((1 << 20) + 10, new FileInfo(path).Length);
+        // Closing trims the grown tail away.
+        Assert.Equal(written, new FileInfo(path).Length);
     }
 }

@@ -7,14 +7,16 @@ namespace LatticeKV.Io;
 /// A write-ahead log written through a shared memory mapping. Copying a record into the mapping
 /// puts it in the kernel's page cache, where it survives the process being killed, without a
 /// system call per write (a pwrite costs more than the rest of a put). The file's blocks are
-/// reserved up front without changing its size, and its length grows in 1 MiB steps just ahead
-/// of the data, so the directory never shows more than a step of unwritten space and a write
-/// can never hit a full disk through the mapping. <see cref="Sync"/> fsyncs for power-loss
+/// reserved up front without changing its size, and its length grows just ahead of the data in
+/// steps that start at one page and double up to 1 MiB, so the directory never shows more than a
+/// step of unwritten space (one page for an empty log) and a write can never hit a full disk
+/// through the mapping. <see cref="Sync"/> fsyncs for power-loss
 /// durability. Disposing unmaps and trims the file to its written length. Single writer.
 /// </summary>
 internal sealed unsafe class RealMappedLogFile : IWritableFile
 {
-    private const long GrowStep = 1 << 20;
+    private const long MaxGrowStep = 1 << 20;
+    private const long MinLength = 4096;
     private readonly SafeFileHandle _handle;
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
@@ -49,13 +51,13 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
                 handle = RealFileSystem.CreateEmpty(path, FileAccess.Write);
                 return new RealWritableFile(path, handle) { Capacity = capacity };
             }
-            // Mapping extends the file to the capacity; shrink it back to one step and grow it as
+            // Mapping extends the file to the capacity; shrink it back to one page and grow it as
             // data arrives. Never to zero: ext4 (auto_da_alloc) takes a truncation to zero as the
             // start of a replace-by-truncate and writes the whole file back when it is closed,
             // which would send every log to disk just before it is deleted.
             map = MemoryMappedFile.CreateFromFile(handle, null, capacity, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
             var view = map.CreateViewAccessor(0, capacity, MemoryMappedFileAccess.ReadWrite);
-            long initial = Math.Min(capacity, GrowStep);
+            long initial = Math.Min(capacity, MinLength);
             RandomAccess.SetLength(handle, initial);
             return new RealMappedLogFile(path, handle, map, view, capacity) { _fileSize = initial };
         }
@@ -101,10 +103,16 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
         _length = end;
     }
 
-    /// <summary>Pages past the end of the file must never be touched (SIGBUS): extend first.</summary>
+    /// <summary>
+    /// Pages past the end of the file must never be touched (SIGBUS): extend first. Doubling keeps
+    /// a small log small and a large one at one ftruncate per MiB.
+    /// </summary>
     private void Grow(long end)
     {
-        long size = Math.Min(Capacity, Math.Max(end, _fileSize + GrowStep));
+        long step = Math.Min(MaxGrowStep, _fileSize);
+        long wanted = Math.Max(end, _fileSize + step);
+        wanted = (wanted + MinLength - 1) & ~(MinLength - 1);
+        long size = Math.Min(Capacity, wanted);
         try { RandomAccess.SetLength(_handle, size); }
         catch (IOException ex) { throw IoErrors.Wrap(ex, "Extending", Path); }
         _fileSize = size;
