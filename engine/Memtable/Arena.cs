@@ -8,6 +8,9 @@ namespace LatticeKV.Memtable;
 /// index (high 32 bits) and the offset (low 32 bits). Allocations are not padded: entries are
 /// immutable once published, so nothing needs aligned atomic access, and padding would cost a
 /// small entry (a delete) up to a sixth of its size.
+/// The arena doubles as the memtable's list of entries: each chunk publishes how far its entries
+/// reach, so a reader walks the published entries without a separate address list (8 bytes a
+/// key: 6% of a 16-byte key with a 100-byte value).
 /// Single writer; readers only dereference addresses the writer has published.
 /// </summary>
 internal sealed class Arena
@@ -18,6 +21,9 @@ internal sealed class Arena
     private readonly int _chunkSize;
     // Replaced (never mutated in place) when it grows; old references stay valid for readers.
     private byte[][] _chunks = new byte[8][];
+    // Per chunk, the end of its last published entry; replaced with _chunks, and after it, so a
+    // reader that reads this first then _chunks always finds the chunks it names.
+    private int[] _ends = new int[8];
     private int _chunkCount;
     private int _current = -1;
     private int _offset;
@@ -51,6 +57,12 @@ internal sealed class Arena
         return address;
     }
 
+    /// <summary>Writer only: the entry allocated at <paramref name="address"/> with <paramref name="size"/> bytes is complete.</summary>
+    public void Publish(long address, int size) => Volatile.Write(ref _ends[(int)(address >> 32)], Offset(address) + size);
+
+    /// <summary>Published entry ends per chunk (unused slots are 0). Read it before dereferencing what it names.</summary>
+    public int[] PublishedEnds => Volatile.Read(ref _ends);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public byte[] Chunk(long address) => Volatile.Read(ref _chunks)[(int)(address >> 32)];
 
@@ -70,6 +82,12 @@ internal sealed class Arena
         }
         chunks[_chunkCount] = chunk;
         Volatile.Write(ref _chunks, chunks);
+        if (_chunkCount == _ends.Length)
+        {
+            var grown = new int[_ends.Length * 2];
+            Array.Copy(_ends, grown, _ends.Length);
+            Volatile.Write(ref _ends, grown);
+        }
         Interlocked.Add(ref _memoryUsage, size);
         return _chunkCount++;
     }

@@ -75,9 +75,10 @@ internal sealed class HashIndex
         foreach (long slot in old)
         {
             if (slot == 0) continue;
-            // The low hash bits live in the entry; the fingerprint keeps the high ones.
-            uint low = MemEntry.Hash(_arena, slot & AddressMask);
-            int pos = (int)low & mask;
+            // Slots keep only the high hash bits; the key is read for its position anyway, so
+            // hashing it again costs less than keeping four bytes of hash in every entry.
+            ulong hash = Hash(MemEntry.UserKey(_arena, slot & AddressMask));
+            int pos = (int)hash & mask;
             while (grown[pos] != 0) pos = (pos + 1) & mask;
             grown[pos] = slot;
         }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using LatticeKV.Coding;
 using LatticeKV.Keys;
@@ -9,29 +8,27 @@ namespace LatticeKV.Memtable;
 /// Layout of one memtable entry in the <see cref="Arena"/>. Written once by the single writer
 /// before it is published; immutable afterwards.
 /// <code>
-/// [previous_version:i64 (address+1, 0 = none)][hash:u32][key_length:varint32][value_length:varint32][internal key][value]
+/// [previous_version:varint64 (address+1, 0 = none)][key_length:varint32][value_length:varint32][internal key][value]
 /// </code>
-/// Lengths are varints and entries are not padded: a delete of a 16-byte key takes 38 bytes, so
-/// a memtable holds about as many tombstones as RocksDB's skip list does in the same budget (a
-/// 64 MiB write buffer takes a million deletes, and their flush can drop what they delete).
+/// Three bytes of header for a small entry with no older version in the memtable: a delete of a
+/// 16-byte key takes 27 bytes and a 100-byte value 127, so with the hash index a memtable holds
+/// as many entries as RocksDB's skip list does in the same budget. The key's hash is not kept:
+/// the index recomputes it from the key on the rare occasions it grows.
 /// </summary>
 internal static class MemEntry
 {
-    private const int HashOffset = 8;
-    private const int LengthsOffset = 12;
-
     public static long Write(Arena arena, ReadOnlySpan<byte> userKey, ulong sequence, ValueKind kind, ReadOnlySpan<byte> valuePrefix,
-        ReadOnlySpan<byte> value, uint hash, long previous)
+        ReadOnlySpan<byte> value, long previous, out int size)
     {
         int keyLength = userKey.Length + InternalKey.TrailerSize;
         int valueLength = valuePrefix.Length + value.Length;
-        int header = LengthsOffset + Varint.Length((uint)keyLength) + Varint.Length((uint)valueLength);
-        int size = header + keyLength + valueLength;
+        ulong link = (ulong)(previous + 1);
+        int header = Varint.Length(link) + Varint.Length((uint)keyLength) + Varint.Length((uint)valueLength);
+        size = header + keyLength + valueLength;
         long address = arena.Allocate(size);
         var span = arena.Chunk(address).AsSpan(Arena.Offset(address), size);
-        BinaryPrimitives.WriteInt64LittleEndian(span, previous + 1);
-        BinaryPrimitives.WriteUInt32LittleEndian(span[HashOffset..], hash);
-        int at = LengthsOffset + Varint.Write(span[LengthsOffset..], (uint)keyLength);
+        int at = Varint.Write(span, link);
+        at += Varint.Write(span[at..], (uint)keyLength);
         Varint.Write(span[at..], (uint)valueLength);
         InternalKey.Encode(span[header..], userKey, sequence, kind);
         valuePrefix.CopyTo(span[(header + keyLength)..]);
@@ -43,7 +40,8 @@ internal static class MemEntry
     public static ReadOnlySpan<byte> Key(Arena arena, long address)
     {
         var chunk = arena.Chunk(address);
-        int off = Arena.Offset(address) + LengthsOffset;
+        int off = Arena.Offset(address);
+        SkipLength(chunk, ref off);
         int keyLength = ReadLength(chunk, ref off);
         SkipLength(chunk, ref off);
         return chunk.AsSpan(off, keyLength);
@@ -55,19 +53,34 @@ internal static class MemEntry
     public static ReadOnlySpan<byte> Value(Arena arena, long address)
     {
         var chunk = arena.Chunk(address);
-        int off = Arena.Offset(address) + LengthsOffset;
+        int off = Arena.Offset(address);
+        SkipLength(chunk, ref off);
         int keyLength = ReadLength(chunk, ref off);
         int valueLength = ReadLength(chunk, ref off);
         return chunk.AsSpan(off + keyLength, valueLength);
     }
 
-    /// <summary>The low 32 bits of the key's hash, kept so the index can grow without rehashing keys.</summary>
-    public static uint Hash(Arena arena, long address)
-        => BinaryPrimitives.ReadUInt32LittleEndian(arena.Chunk(address).AsSpan(Arena.Offset(address) + HashOffset));
+    /// <summary>Bytes the entry at <paramref name="address"/> occupies (where the next one in its chunk starts).</summary>
+    public static int Size(Arena arena, long address)
+    {
+        var chunk = arena.Chunk(address);
+        int start = Arena.Offset(address);
+        int off = start;
+        SkipLength(chunk, ref off);
+        int keyLength = ReadLength(chunk, ref off);
+        int valueLength = ReadLength(chunk, ref off);
+        return off - start + keyLength + valueLength;
+    }
 
     /// <summary>The next older version of the same user key, or -1.</summary>
     public static long Previous(Arena arena, long address)
-        => BinaryPrimitives.ReadInt64LittleEndian(arena.Chunk(address).AsSpan(Arena.Offset(address))) - 1;
+    {
+        var chunk = arena.Chunk(address);
+        int off = Arena.Offset(address);
+        if (chunk[off] == 0) return -1;
+        Varint.TryRead(chunk.AsSpan(off), out ulong link, out _);
+        return (long)link - 1;
+    }
 
     // The writer wrote these lengths itself, so they are well-formed; one byte is the usual case.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -5,7 +5,7 @@ namespace LatticeKV.Memtable;
 
 /// <summary>
 /// The in-memory write buffer of one column family. Entries are appended to an
-/// <see cref="Arena"/>; a <see cref="HashIndex"/> finds the newest version of a key (older
+/// <see cref="Arena"/>, which is also their list; a <see cref="HashIndex"/> finds the newest version of a key (older
 /// versions are chained from it), and <see cref="SortedRuns"/> give ordered access when an
 /// iterator or a flush asks for it. Range tombstones are kept apart. One writer at a time (the
 /// group-commit leader applies batches); reads and iterators run concurrently without locks.
@@ -17,7 +17,7 @@ internal sealed class MemTable
     private readonly InternalKeyComparator _cmp;
     private readonly bool _bytewise;
     private readonly HashIndex _index;
-    private readonly EntryList _entries = new();
+    private int _count; // published with Volatile after the entry
     private readonly SortedRuns _runs;
     // Writer-owned: the first key and how many leading bytes every key so far shares with it.
     private byte[]? _firstKey;
@@ -38,7 +38,7 @@ internal sealed class MemTable
         _bytewise = ReferenceEquals(cmp.User, KeyComparator.Bytewise);
         _arena = new Arena(arenaChunkSize);
         _index = new HashIndex(_arena);
-        _runs = new SortedRuns(_arena, cmp, _bytewise);
+        _runs = new SortedRuns(_arena, cmp, _bytewise, () => Volatile.Read(ref _commonPrefix));
         FirstLogNumber = firstLogNumber;
     }
 
@@ -47,14 +47,14 @@ internal sealed class MemTable
 
     public InternalKeyComparator Comparator => _cmp;
 
-    /// <summary>Bytes this memtable holds: entries, hash index, entry list and range tombstones.</summary>
-    public long ApproximateMemoryUsage => _arena.UsedBytes + _index.MemoryUsage + _entries.MemoryUsage + Volatile.Read(ref _tombstoneBytes);
+    /// <summary>Bytes this memtable holds: entries, hash index and range tombstones.</summary>
+    public long ApproximateMemoryUsage => _arena.UsedBytes + _index.MemoryUsage + Volatile.Read(ref _tombstoneBytes);
 
-    public int EntryCount => _entries.Count;
+    public int EntryCount => Volatile.Read(ref _count);
 
     public int RangeTombstoneCount => Volatile.Read(ref _tombstoneCount);
 
-    public bool IsEmpty => _entries.Count == 0 && RangeTombstoneCount == 0;
+    public bool IsEmpty => EntryCount == 0 && RangeTombstoneCount == 0;
 
     public ulong FirstSequence => Volatile.Read(ref _firstSequence);
 
@@ -77,9 +77,9 @@ internal sealed class MemTable
         BinaryPrimitives.WriteInt64LittleEndian(timePrefix, writeTimeMs);
         ulong hash = HashIndex.Hash(userKey);
         long existing = _index.Find(hash, userKey);
-        long address = MemEntry.Write(_arena, userKey, sequence, kind, kind == ValueKind.TimedValue ? timePrefix : default, value, (uint)hash, existing);
-        // The shared prefix shrinks before the entry is listed: a reader that sees the entry
-        // (count read first) then reads a prefix length every listed key really shares.
+        long address = MemEntry.Write(_arena, userKey, sequence, kind, kind == ValueKind.TimedValue ? timePrefix : default, value, existing, out int size);
+        // The shared prefix shrinks before the entry is published: a reader that walks to the
+        // entry, then reads the prefix length, gets one that every walked key really shares.
         if (_firstKey is null)
         {
             _firstKey = userKey.ToArray();
@@ -91,7 +91,8 @@ internal sealed class MemTable
             if (common < _commonPrefix) Volatile.Write(ref _commonPrefix, common);
         }
         _index.Publish(hash, userKey, address, existing);
-        _entries.Append(address);
+        _arena.Publish(address, size);
+        Volatile.Write(ref _count, _count + 1);
         NoteSequence(sequence);
     }
 
@@ -166,8 +167,7 @@ internal sealed class MemTable
     /// <summary>An ordered cursor over every entry added before the call (later ones may or may not appear).</summary>
     public InternalIterator NewIterator()
     {
-        int count = _entries.Count;
-        var runs = _runs.Get(_entries, count, Volatile.Read(ref _commonPrefix));
+        var runs = _runs.Get(EntryCount);
         if (runs.Length == 0) return EmptyIterator.Instance;
         if (runs.Length == 1) return new RunIterator(_arena, runs[0], _cmp, _bytewise);
         return new MergingIterator(_cmp, runs.Select(r => new RunIterator(_arena, r, _cmp, _bytewise)));

@@ -22,16 +22,18 @@ internal sealed class SortedRun(long[] addresses, ulong[] prefixes, int prefixOf
 
 /// <summary>
 /// The memtable's ordered view, built only when something needs order (an iterator or a flush).
-/// Entries not yet covered are sorted into a new run; runs merge whenever the newer one is at
+/// Entries not yet covered (found by walking each arena chunk from where the last walk stopped
+/// to its published end) are sorted into a new run; runs merge whenever the newer one is at
 /// least a quarter the size of the one before, so there are O(log n) runs and each entry is
 /// re-merged O(log n) times. Readers take the published run array; building is serialized.
 /// </summary>
-internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool bytewise)
+internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool bytewise, Func<int> commonPrefix)
 {
     private readonly Lock _lock = new();
     // Guarded by _lock; the array itself is never modified once published.
     private SortedRun[] _runs = [];
     private int _covered;
+    private int[] _walked = new int[8]; // per arena chunk, where the last walk stopped
 
     public long MemoryUsage
     {
@@ -43,13 +45,18 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
         }
     }
 
-    /// <summary>Runs covering at least the first <paramref name="count"/> entries.</summary>
-    public SortedRun[] Get(EntryList entries, int count, int prefixOffset)
+    /// <summary>Runs covering at least the first <paramref name="count"/> entries published.</summary>
+    public SortedRun[] Get(int count)
     {
         lock (_lock)
         {
             if (_covered >= count) return _runs;
-            var list = new List<SortedRun>(_runs) { Build(entries, _covered, count, prefixOffset) };
+            var addresses = Walk(out int walked);
+            if (walked == 0) return _runs;
+            // Read after the walk: the writer shrinks the shared prefix before it publishes an
+            // entry, so every entry walked shares this many leading bytes.
+            int prefixOffset = commonPrefix();
+            var list = new List<SortedRun>(_runs) { Build(addresses, walked, prefixOffset) };
             while (list.Count >= 2 && list[^2].Length <= 4 * list[^1].Length)
             {
                 var merged = Merge(list[^2], list[^1]);
@@ -57,21 +64,46 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
                 list.Add(merged);
             }
             _runs = [.. list];
-            _covered = count;
+            _covered += walked;
             return _runs;
         }
     }
 
-    private SortedRun Build(EntryList entries, int from, int to, int offset)
+    /// <summary>
+    /// Addresses of the entries published since the last walk. The ends are read after the
+    /// caller read its count, so every counted entry is found (and perhaps some published
+    /// since, which is allowed).
+    /// </summary>
+    private long[] Walk(out int n)
     {
-        int n = to - from;
+        var ends = arena.PublishedEnds;
+        if (_walked.Length < ends.Length) Array.Resize(ref _walked, ends.Length);
+        var addresses = new long[1024];
+        n = 0;
+        for (int c = 0; c < ends.Length; c++)
+        {
+            int end = Volatile.Read(ref ends[c]);
+            for (int off = _walked[c]; off < end;)
+            {
+                long address = ((long)c << 32) | (uint)off;
+                if (n == addresses.Length) Array.Resize(ref addresses, n * 2);
+                addresses[n++] = address;
+                off += MemEntry.Size(arena, address);
+            }
+            if (end > _walked[c]) _walked[c] = end;
+        }
+        return addresses;
+    }
+
+    private SortedRun Build(long[] walked, int n, int offset)
+    {
         var items = new Item[n];
         for (int i = 0; i < n; i++)
         {
-            long a = entries[from + i];
+            long a = walked[i];
             items[i] = new Item(bytewise ? KeyWindow.Read(MemEntry.UserKey(arena, a), offset) : 0, a);
         }
-        items.AsSpan().Sort(new ItemComparer(arena, cmp));
+        items.Sort(new ItemComparer(arena, cmp));
         var addresses = new long[n];
         var prefixes = new ulong[n];
         for (int i = 0; i < n; i++)
