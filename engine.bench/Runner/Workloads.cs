@@ -271,31 +271,52 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
         return new Phase(count, 0, lat, sw.Elapsed.TotalSeconds, "seek then 10 next");
     }
 
+    /// <summary>
+    /// One writer overwrites <paramref name="count"/> random keys as fast as it can while one
+    /// reader reads random keys until the writer is done; the reads are measured. The writer's
+    /// volume is fixed (not the reader's) so that every engine's write amplification covers the
+    /// same writes: when the reader's count ended the window, a faster reader left its writer
+    /// fewer writes to spread the one-time compaction of the filled database over.
+    /// </summary>
     private Phase ReadWhileWriting(IEngine e, long count)
     {
-        bool stop = false;
-        long writes = 0;
+        long writesDone = 0;
         var writer = new Thread(() =>
         {
             var gen = new KeyValueGenerator(ValueSize, seed: 5);
             Span<byte> key = stackalloc byte[KeyValueGenerator.KeySize];
             var rnd = new Random(11);
-            while (!Volatile.Read(ref stop))
+            try
             {
-                KeyValueGenerator.Key(rnd.NextInt64(num), key);
-                e.Put(key, gen.NextValue(), false);
-                writes++;
+                for (long i = 0; i < count; i++)
+                {
+                    KeyValueGenerator.Key(rnd.NextInt64(num), key);
+                    e.Put(key, gen.NextValue(), false);
+                }
             }
+            finally { Volatile.Write(ref writesDone, 1); }
         });
+        var lat = new long[Math.Max(1024, count)];
+        var buffer = new byte[1024];
+        Span<byte> readKey = stackalloc byte[KeyValueGenerator.KeySize];
+        var reader = new Random(99);
+        long reads = 0, found = 0;
+        var sw = Stopwatch.StartNew();
         writer.Start();
-        Phase reads;
-        try { reads = Read(e, count, missing: false); }
-        finally
+        while (Volatile.Read(ref writesDone) == 0)
         {
-            Volatile.Write(ref stop, true);
-            writer.Join();
+            KeyValueGenerator.Key(reader.NextInt64(num), readKey);
+            long t0 = Stopwatch.GetTimestamp();
+            if (e.Get(readKey, buffer) >= 0) found++;
+            long t = Stopwatch.GetTimestamp() - t0;
+            if (reads == lat.Length) Array.Resize(ref lat, lat.Length * 2);
+            lat[reads++] = t;
         }
-        return reads with { Note = $"reads measured; {writes} writes alongside", UserBytes = writes * (KeyValueGenerator.KeySize + ValueSize) };
+        double secs = sw.Elapsed.TotalSeconds;
+        writer.Join();
+        if (found != reads) throw new InvalidOperationException($"{e.Name} found {found} of {reads} keys it holds");
+        return new Phase(reads, count * (KeyValueGenerator.KeySize + ValueSize), lat[..(int)reads], secs,
+            $"{reads} reads while {count} writes");
     }
 
     /// <summary>Fills a memtable large enough for everything, then reads it at random (nothing on disk).</summary>
