@@ -92,7 +92,8 @@ public sealed partial class LatticeDb
         if (!leader)
         {
             // Signalled either because a leader finished this write, or because it is now first.
-            w.WaitForWake();
+            bool blocked = w.WaitForWake(_syncGroups.FollowerSpinTicks);
+            if (w.Sync) _stats.RecordSyncedFollower(blocked);
             if (w.Done)
             {
                 if (w.Error is not null) throw Rethrowable(w.Error);

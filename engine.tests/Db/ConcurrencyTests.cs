@@ -53,6 +53,68 @@ public class ConcurrencyTests
         Assert.Equal("v", S(db.Get(B("k0-again"))));
     }
 
+    /// <summary>
+    /// Until an fsync has been timed a synced follower has no yield bound and blocks at once; the
+    /// leader's fsync here is held until all 16 are queued, and each of the 15 must be woken done.
+    /// </summary>
+    [Fact]
+    public void Write_SyncedFollowersBeforeAnyFsyncIsTimed_BlockAndAreWokenDone()
+    {
+        var fs = new MemFileSystem();
+        using var db = LatticeDb.Open(DbPath, MemOptions(fs));
+        RunSixteenWritersBehindOneFsync(db, fs);
+        var stats = db.GetStatistics();
+        Assert.Equal(15, stats["wal.sync.followers"]);
+        Assert.Equal(15, stats["wal.sync.followers.blocked"]);
+        for (int t = 0; t < 16; t++) Assert.Equal("v", S(db.Get(B($"k{t}"))));
+    }
+
+    /// <summary>
+    /// Synced followers on a real disk yield while the leader's fsync runs, then see its signal
+    /// (or block past their bound). Each thread alternates synced and unsynced writes, so the
+    /// per-thread wait state is reused across both kinds: a wake left over from one write must
+    /// never release the next (that would make a second leader, or lose a write).
+    /// </summary>
+    [Fact]
+    public void Write_SixteenThreadsMixingSyncedAndUnsyncedWrites_AllLandAndFollowersAreCounted()
+    {
+        using var dir = new TempDir("synced-followers");
+        using var db = LatticeDb.Open(dir.Path, new DbOptions());
+        const int threads = 16, perThread = 150;
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            try
+            {
+                for (int i = 0; i < perThread; i++)
+                    db.Put(B($"t{t}-{i}"), B($"v{i}"), new WriteOptions { Sync = i % 3 != 2 });
+            }
+            catch (Exception ex) { failures.Enqueue(ex); }
+        })).ToList();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+        Assert.Empty(failures);
+        for (int t = 0; t < threads; t++)
+            for (int i = 0; i < perThread; i++) Assert.Equal($"v{i}", S(db.Get(B($"t{t}-{i}"))));
+        var stats = db.GetStatistics();
+        // Unsynced batches that join a synced group are made durable with it, and counted.
+        Assert.InRange(stats["wal.synced.batches"], threads * 100, threads * perThread);
+        Assert.True(stats["wal.sync.followers"] > 0);
+        Assert.InRange(stats["wal.sync.followers.blocked"], 0, stats["wal.sync.followers"]);
+    }
+
+    [Fact]
+    public void SyncGroupEstimator_FollowerYieldBound_IsFourFsyncsCappedAtTwoMilliseconds()
+    {
+        var estimator = new LatticeKV.Db.SyncGroupEstimator(null);
+        Assert.Equal(0, estimator.FollowerSpinTicks);  // nothing timed yet: block at once
+        long microsecond = System.Diagnostics.Stopwatch.Frequency / 1_000_000;
+        estimator.RecordFsync(100 * microsecond);
+        Assert.Equal(400 * microsecond, estimator.FollowerSpinTicks);
+        for (int i = 0; i < 100; i++) estimator.RecordFsync(5_000 * microsecond);  // a slow disk
+        Assert.Equal(System.Diagnostics.Stopwatch.Frequency / 500, estimator.FollowerSpinTicks);
+    }
+
     [Fact]
     public void Write_LoneSyncedWriter_NeverWaitsForOthers()
     {

@@ -16,6 +16,8 @@ internal sealed class DbStatistics
     private long _syncedBatches;
     private long _syncedWritersWaits;
     private long _syncedWritersWaitTimeouts;
+    private long _syncedFollowers;
+    private long _syncedFollowersBlocked;
     private long _gets;
     private long _iterators;
     private long _iteratorsReused;
@@ -44,6 +46,12 @@ internal sealed class DbStatistics
     {
         Interlocked.Increment(ref _syncedWritersWaits);
         if (timedOut) Interlocked.Increment(ref _syncedWritersWaitTimeouts);
+    }
+
+    public void RecordSyncedFollower(bool blocked)
+    {
+        Interlocked.Increment(ref _syncedFollowers);
+        if (blocked) Interlocked.Increment(ref _syncedFollowersBlocked);
     }
 
     public void RecordIterator(bool reused)
@@ -94,6 +102,8 @@ internal sealed class DbStatistics
         ["wal.synced.batches"] = Interlocked.Read(ref _syncedBatches),
         ["wal.sync.gather.waits"] = Interlocked.Read(ref _syncedWritersWaits),
         ["wal.sync.gather.timeouts"] = Interlocked.Read(ref _syncedWritersWaitTimeouts),
+        ["wal.sync.followers"] = Interlocked.Read(ref _syncedFollowers),
+        ["wal.sync.followers.blocked"] = Interlocked.Read(ref _syncedFollowersBlocked),
         ["wal.records.dropped.at.recovery"] = Interlocked.Read(ref _walRecordsDropped),
         ["get.calls"] = Interlocked.Read(ref _gets),
         ["iterator.created"] = Interlocked.Read(ref _iterators),

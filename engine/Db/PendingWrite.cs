@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace LatticeKV.Db;
 
 /// <summary>
@@ -21,16 +23,40 @@ internal sealed class PendingWrite
     public Exception? Error;
 
     // Set when this writer is done or has become the leader. An unsynced group finishes in
-    // microseconds, so its followers spin before they block; a synced one takes at least an fsync,
-    // and followers spinning (16 writers on 2 cores) would only delay the writers being woken.
+    // microseconds, so its followers spin briefly before they block. A synced one takes an fsync,
+    // and its followers yield the CPU (they never busy-wait) until the leader sets the event or
+    // their bound runs out: the leader is asleep in the fsync, so yielding costs nothing it needs,
+    // and a follower that sees the event on its next turn need not be woken. Waking 15 blocked
+    // threads on 2 vCPUs took longer than the fsync itself (BENCHMARKS.md, fillsync16).
+    // The event's state is the only signal, read by a yielding follower through IsSet: a separate
+    // flag set before the event let a follower return on the flag and reset, and then receive the
+    // event meant for the write it had finished (a second group leader; found by a 16-writer run).
     private readonly ManualResetEventSlim _spinning = new(false, spinCount: 200);
     private readonly ManualResetEventSlim _blocking = new(false, spinCount: 1);
 
     /// <summary>Wakes the writer: its write is done or it is now the leader.</summary>
     public void Wake() => (Sync ? _blocking : _spinning).Set();
 
-    /// <summary>Waits until <see cref="Wake"/>.</summary>
-    public void WaitForWake() => (Sync ? _blocking : _spinning).Wait();
+    /// <summary>
+    /// Waits until <see cref="Wake"/>; a synced writer yields for up to <paramref name="yieldTicks"/>
+    /// first. True when a synced writer had to block.
+    /// </summary>
+    public bool WaitForWake(long yieldTicks)
+    {
+        if (!Sync)
+        {
+            _spinning.Wait();
+            return false;
+        }
+        if (yieldTicks > 0 && !_blocking.IsSet)
+        {
+            long deadline = Stopwatch.GetTimestamp() + yieldTicks;
+            while (!_blocking.IsSet && Stopwatch.GetTimestamp() < deadline) Thread.Yield();
+        }
+        if (_blocking.IsSet) return false;
+        _blocking.Wait();
+        return true;
+    }
 
     public static PendingWrite Rent()
     {

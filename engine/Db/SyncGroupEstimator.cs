@@ -14,18 +14,21 @@ namespace LatticeKV.Db;
 /// (its members plus those queued behind it), and the wait is capped by the recent fsync time, so a
 /// lone writer never waits and a writer that stopped costs at most one capped wait.
 /// </para>
-/// Leader-owned: only the current write leader calls these methods.
+/// Leader-owned: only the current write leader calls these methods, except
+/// <see cref="FollowerSpinTicks"/>, which any follower reads.
 /// </summary>
 internal sealed class SyncGroupEstimator(TimeSpan? fixedWait)
 {
     // Beyond this long since the last synced group, earlier concurrency says nothing about now.
     private static readonly long StaleTicks = Stopwatch.Frequency / 20;
     private static readonly long MaxWaitTicks = Stopwatch.Frequency / 500;
+    private static readonly long MaxFollowerSpinTicks = Stopwatch.Frequency / 500;
 
     private readonly long _fixedWaitTicks = fixedWait is { } w ? (long)(w.TotalSeconds * Stopwatch.Frequency) : 0;
     private int _writers = 1;
     private long _lastGroupEnd;
     private long _fsyncTicks;
+    private long _followerSpinTicks; // read by followers, hence Volatile
 
     /// <summary>
     /// How many queued writers (the leader included) are worth waiting for, and until when
@@ -43,7 +46,17 @@ internal sealed class SyncGroupEstimator(TimeSpan? fixedWait)
 
     /// <summary>Folds one fsync's duration into the moving average (weight 1/8).</summary>
     public void RecordFsync(long ticks)
-        => _fsyncTicks = _fsyncTicks == 0 ? ticks : _fsyncTicks + ((ticks - _fsyncTicks) >> 3);
+    {
+        _fsyncTicks = _fsyncTicks == 0 ? ticks : _fsyncTicks + ((ticks - _fsyncTicks) >> 3);
+        Volatile.Write(ref _followerSpinTicks, Math.Min(MaxFollowerSpinTicks, 4 * _fsyncTicks));
+    }
+
+    /// <summary>
+    /// How long a synced follower yields before it blocks: a follower waits for the rest of the
+    /// fsync in progress, its own group's gathering and its fsync, so about four fsyncs (at most
+    /// 2 ms). 0 until an fsync has been timed.
+    /// </summary>
+    public long FollowerSpinTicks => Volatile.Read(ref _followerSpinTicks);
 
     /// <summary>
     /// Records a finished synced group: <paramref name="members"/> writers in it and
