@@ -15,6 +15,13 @@ public static class CompareCommand
     public static readonly string[] Engines = ["latticekv", "rocksdb", "zonetree", "sqlite"];
     private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true };
 
+    /// <summary>
+    /// Workloads bound by the disk's fsync rate, which drifts over minutes on a shared machine:
+    /// they run in rounds that alternate the engines (and the fsync probe), and each engine's
+    /// median round is reported.
+    /// </summary>
+    private static readonly string[] FsyncBound = ["fillsync", "fillsync16"];
+
     public static int Run(string[] args)
     {
         long num = LongArg(args, "--num", 1_000_000);
@@ -22,34 +29,86 @@ public static class CompareCommand
         var workloads = ListArg(args, "--workloads", Workloads.All);
         string outDir = StringArg(args, "--out", "bench-results");
         string root = StringArg(args, "--dir", Path.Combine(Path.GetTempPath(), "lkv-bench"));
+        int rounds = (int)Math.Max(1, LongArg(args, "--sync-rounds", 3));
         Directory.CreateDirectory(outDir);
-        var suites = new List<SuiteResult>();
+        var synced = rounds > 1 ? workloads.Where(FsyncBound.Contains).ToArray() : [];
+        var others = workloads.Except(synced).ToArray();
+        var suites = new Dictionary<string, SuiteResult>();
         foreach (var engine in engines)
         {
-            Console.WriteLine($"{engine}: {string.Join(", ", workloads)} with N = {num:N0}");
-            string resultFile = Path.Combine(outDir, $"{engine}.json");
-            var psi = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet") { UseShellExecute = false };
-            if (Path.GetFileNameWithoutExtension(psi.FileName) == "dotnet") psi.ArgumentList.Add(typeof(CompareCommand).Assembly.Location);
-            foreach (var a in new[] { "run-suite", "--engine", engine, "--num", num.ToString(CultureInfo.InvariantCulture), "--workloads", string.Join(',', workloads), "--dir", Path.Combine(root, engine), "--result", resultFile })
-                psi.ArgumentList.Add(a);
-            using var child = Process.Start(psi)!;
-            child.WaitForExit();
-            if (child.ExitCode != 0)
-            {
-                Console.Error.WriteLine($"{engine} failed with exit code {child.ExitCode}");
-                return 1;
-            }
-            suites.Add(JsonSerializer.Deserialize<SuiteResult>(File.ReadAllText(resultFile))!);
+            if (others.Length == 0) break;
+            Console.WriteLine($"{engine}: {string.Join(", ", others)} with N = {num:N0}");
+            var suite = RunChild(engine, others, num, root, outDir);
+            if (suite is null) return 1;
+            suites[engine] = suite;
         }
-        var fsync = FsyncProbe.Measure(root, TimeSpan.FromSeconds(3));
+        FsyncProbe.Rates fsync;
+        if (synced.Length > 0)
+        {
+            var byEngine = engines.ToDictionary(e => e, _ => new List<SuiteResult>());
+            var probes = new List<FsyncProbe.Rates>();
+            for (int r = 1; r <= rounds; r++)
+            {
+                probes.Add(FsyncProbe.Measure(root, TimeSpan.FromSeconds(3)));
+                foreach (var engine in engines)
+                {
+                    Console.WriteLine($"{engine}: {string.Join(", ", synced)}, round {r} of {rounds}");
+                    var suite = RunChild(engine, synced, num, root, outDir);
+                    if (suite is null) return 1;
+                    byEngine[engine].Add(suite);
+                }
+            }
+            fsync = new FsyncProbe.Rates(probes.Select(p => p.Appending).Order().ElementAt(probes.Count / 2),
+                probes.Select(p => p.Preallocated).Order().ElementAt(probes.Count / 2));
+            foreach (var engine in engines)
+            {
+                var roundSuites = byEngine[engine];
+                var medians = synced.Select(w => MedianRound(roundSuites.Select(s => s.Results.Single(x => x.Workload == w)).ToList()));
+                var merged = suites.TryGetValue(engine, out var main) ? main.Results.Concat(medians) : medians;
+                suites[engine] = new SuiteResult(engine, main?.Settings ?? roundSuites[0].Settings,
+                    merged.OrderBy(x => Array.IndexOf(workloads, x.Workload)).ToList());
+            }
+        }
+        else
+        {
+            fsync = FsyncProbe.Measure(root, TimeSpan.FromSeconds(3));
+        }
+        var ordered = engines.Select(e => suites[e]).ToList();
         File.WriteAllText(Path.Combine(outDir, "fsync-rate.txt"), string.Create(CultureInfo.InvariantCulture, $"{fsync.Appending:F0} {fsync.Preallocated:F0}"));
-        string markdown = Report.Markdown(suites, num, fsync);
+        string markdown = Report.Markdown(ordered, num, fsync);
         Console.WriteLine(markdown);
         File.WriteAllText(Path.Combine(outDir, "results.md"), markdown);
-        File.WriteAllText(Path.Combine(outDir, "results.json"), JsonSerializer.Serialize(suites, s_indented));
-        File.WriteAllText(Path.Combine(outDir, "results.svg"), SvgChart.Render(suites, num));
+        File.WriteAllText(Path.Combine(outDir, "results.json"), JsonSerializer.Serialize(ordered, s_indented));
+        File.WriteAllText(Path.Combine(outDir, "results.svg"), SvgChart.Render(ordered, num));
         Console.WriteLine($"Wrote {outDir}/results.md, results.json and results.svg");
         return 0;
+    }
+
+    /// <summary>The round with the median ops/s, its note naming every round's rate.</summary>
+    private static WorkloadResult MedianRound(List<WorkloadResult> rounds)
+    {
+        var median = rounds.OrderBy(r => r.OpsPerSecond).ElementAt(rounds.Count / 2);
+        string all = string.Join(" / ", rounds.Select(r => r.OpsPerSecond.ToString("N0", CultureInfo.InvariantCulture)));
+        string note = $"median of {rounds.Count} rounds ({all} ops/s)";
+        return median with { Note = median.Note.Length == 0 ? note : $"{median.Note}; {note}" };
+    }
+
+    /// <summary>Runs one engine's workloads in a child process; null (after reporting) if it failed.</summary>
+    private static SuiteResult? RunChild(string engine, string[] workloads, long num, string root, string outDir)
+    {
+        string resultFile = Path.Combine(outDir, $"{engine}.json");
+        var psi = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet") { UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(psi.FileName) == "dotnet") psi.ArgumentList.Add(typeof(CompareCommand).Assembly.Location);
+        foreach (var a in new[] { "run-suite", "--engine", engine, "--num", num.ToString(CultureInfo.InvariantCulture), "--workloads", string.Join(',', workloads), "--dir", Path.Combine(root, engine), "--result", resultFile })
+            psi.ArgumentList.Add(a);
+        using var child = Process.Start(psi)!;
+        child.WaitForExit();
+        if (child.ExitCode != 0)
+        {
+            Console.Error.WriteLine($"{engine} failed with exit code {child.ExitCode}");
+            return null;
+        }
+        return JsonSerializer.Deserialize<SuiteResult>(File.ReadAllText(resultFile))!;
     }
 
     /// <summary><c>report --out DIR</c>: renders results.md and results.svg again from DIR/results.json.</summary>
