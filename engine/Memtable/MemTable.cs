@@ -5,9 +5,9 @@ namespace LatticeKV.Memtable;
 
 /// <summary>
 /// The in-memory write buffer of one column family. Entries are appended to an
-/// <see cref="Arena"/>, which is also their list; a <see cref="HashIndex"/> finds the newest version of a key (older
-/// versions are chained from it), and <see cref="SortedRuns"/> give ordered access when an
-/// iterator or a flush asks for it. Range tombstones are kept apart. One writer at a time (the
+/// <see cref="Arena"/>, which is also their list; a <see cref="HashIndex"/> finds the newest
+/// version of a key (older versions are chained from it), and <see cref="SortedRuns"/> give
+/// ordered access when an iterator or a flush asks for it. Range tombstones are kept apart. One writer at a time (the
 /// group-commit leader applies batches); reads and iterators run concurrently without locks.
 /// User keys are equal only when their bytes are equal (see <see cref="KeyComparator"/>).
 /// </summary>

@@ -51,7 +51,7 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
         lock (_lock)
         {
             if (_covered >= count) return _runs;
-            var addresses = Walk(out int walked);
+            var addresses = Walk(count - _covered, out int walked);
             if (walked == 0) return _runs;
             // Read after the walk: the writer shrinks the shared prefix before it publishes an
             // entry, so every entry walked shares this many leading bytes.
@@ -74,11 +74,13 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
     /// caller read its count, so every counted entry is found (and perhaps some published
     /// since, which is allowed).
     /// </summary>
-    private long[] Walk(out int n)
+    private long[] Walk(int expected, out int n)
     {
         var ends = arena.PublishedEnds;
         if (_walked.Length < ends.Length) Array.Resize(ref _walked, ends.Length);
-        var addresses = new long[1024];
+        // Sized for the counted entries (an iterator after a few writes walks a few), grown for
+        // any published since.
+        var addresses = new long[Math.Max(16, expected)];
         n = 0;
         for (int c = 0; c < ends.Length; c++)
         {
