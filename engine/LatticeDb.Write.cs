@@ -20,8 +20,7 @@ public sealed partial class LatticeDb
     private readonly List<ColumnFamilyData> _groupColumnFamilies = [];
     private readonly WriteBatch _groupBatch = new();
     private readonly SyncGroupEstimator _syncGroups;
-    // Leader-owned: the group being written is synced / its leader's wait for writers timed out.
-    private bool _groupSynced;
+    // Leader-owned: the synced group's wait for writers timed out.
     private bool _gatherTimedOut;
     // Guarded by _writeLock: a leader waits until this many writers are queued (0: none waits).
     private int _gatherTarget;
@@ -126,11 +125,9 @@ public sealed partial class LatticeDb
                 if (done != w) finished.Add(done);
             }
             _group.Clear();
-            if (_groupSynced)
-            {
+            // A group is synced when its leader is (a synced writer never joins an unsynced group).
+            if (w.Sync && w.Batch is not null)
                 _syncGroups.RecordGroup(members, _writers.Count, _gatherTimedOut, Stopwatch.GetTimestamp());
-                _groupSynced = false;
-            }
             if (_writers.Count > 0) next = _writers.Peek();
         }
         next?.Wake();
@@ -149,7 +146,6 @@ public sealed partial class LatticeDb
 
     private void LeadGroup(PendingWrite leader)
     {
-        _groupSynced = leader.Sync;
         _gatherTimedOut = leader.Sync && _options.GatherSyncedWriters && GatherSyncedWriters();
         BuildGroup(leader);
         MakeRoomForWrite(_groupColumnFamilies, force: false);

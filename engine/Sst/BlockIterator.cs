@@ -64,16 +64,17 @@ internal sealed class BlockIterator : InternalIterator
     }
 
     /// <summary>
-    /// <see cref="Seek(ReadOnlySpan{byte})"/> for a target whose user key shares the table's prefix and has
-    /// <paramref name="window"/> at the offset the block's <see cref="Block.RestartWindows"/> use:
-    /// restarts with a smaller window hold smaller keys and those with a larger window larger
-    /// ones, so only restarts with an equal window need their key compared.
+    /// <see cref="Seek(ReadOnlySpan{byte})"/> for a target that, when <paramref name="windowed"/>, shares
+    /// the table's prefix and has <paramref name="window"/> at the offset the block's
+    /// <see cref="Block.RestartWindows"/> use: restarts with a smaller window hold smaller keys and
+    /// those with a larger window larger ones, so only restarts with an equal window need their key
+    /// compared. Otherwise (or without windows) a plain key search.
     /// </summary>
-    public void Seek(ReadOnlySpan<byte> target, ulong window)
+    public void Seek(ReadOnlySpan<byte> target, ulong window, bool windowed)
     {
         if (_block is null) return;
         var windows = _block.RestartWindows;
-        if (windows.IsEmpty)
+        if (!windowed || windows.IsEmpty)
         {
             Seek(target);
             return;

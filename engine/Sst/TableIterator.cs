@@ -55,11 +55,7 @@ internal sealed class TableIterator : InternalIterator
         try
         {
             int number = _fences.LowerBound(target, _table.Comparator, out ulong window, out bool windowed);
-            if (Load(number))
-            {
-                if (windowed) _data.Seek(target, window);
-                else _data.Seek(target);
-            }
+            if (Load(number)) _data.Seek(target, window, windowed);
             SkipEmptyForward();
         }
         catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(_table.Path); }

@@ -210,8 +210,7 @@ internal sealed class TableReader : IDisposable
                 var handle = _fences.Handle(i);
                 var data = GetDataBlock(i, fillCache);
                 dataIter.Reset(data);
-                if (windowed) dataIter.Seek(lookupKey, window);
-                else dataIter.Seek(lookupKey);
+                dataIter.Seek(lookupKey, window, windowed);
                 if (!dataIter.Valid) continue;
                 var key = dataIter.Key;
                 if (!InternalKey.IsWellFormed(key)) throw new CorruptionException("malformed internal key", _file.Path, handle.Offset);
