@@ -100,6 +100,16 @@ public class FormatTests
     }
 
     [Fact]
+    public void WriteBatch_UntimedPutKV_MatchesWorkedExample()
+    {
+        var batch = new WriteBatch();
+        batch.Put("k"u8, "v"u8);
+        Span<byte> head = stackalloc byte[WriteBatch.UntimedHeaderSize];
+        WriteBatch.WriteUntimedHeader(head, 7, batch.Count);
+        Assert.Equal(Convert.FromHexString("0700000000000000" + "01000080" + "01" + "016b" + "0176"), (byte[])[.. head, .. batch.Body]);
+    }
+
+    [Fact]
     public void Footer_WorkedExample_MatchesFormatMd()
     {
         Span<byte> footer = stackalloc byte[Footer.Size];

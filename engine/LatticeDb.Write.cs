@@ -161,9 +161,10 @@ public sealed partial class LatticeDb
         if (count == 0) return;
         bool sync = leader.Sync;
         ulong first = Volatile.Read(ref _lastSequence) + 1;
-        batch.SetHeader(first, _options.Clock.GetUtcNow().ToUnixTimeMilliseconds());
+        bool timed = GroupNeedsCommitTime();
+        batch.SetHeader(first, timed ? _options.Clock.GetUtcNow().ToUnixTimeMilliseconds() : 0);
 
-        AppendToWal(batch, sync, first, count);
+        AppendToWal(batch, timed, sync, first, count);
         ApplyToMemTables(batch.Rep, recoveryLogNumber: -1);
         Volatile.Write(ref _lastSequence, first + (ulong)count - 1);
         _stats.RecordWrite(_group.Count, count, batch.DataSize, sync);
@@ -236,7 +237,15 @@ public sealed partial class LatticeDb
                 if (cfs.TryGetValue(id, out var cfd) && !_groupColumnFamilies.Contains(cfd)) _groupColumnFamilies.Add(cfd);
     }
 
-    private void AppendToWal(WriteBatch batch, bool sync, ulong first, int count)
+    /// <summary>Only a put into a column family with a TTL uses the commit time (as its write time).</summary>
+    private bool GroupNeedsCommitTime()
+    {
+        foreach (var cfd in _groupColumnFamilies)
+            if (cfd.Policy.Ttl is not null) return true;
+        return false;
+    }
+
+    private void AppendToWal(WriteBatch batch, bool timed, bool sync, ulong first, int count)
     {
         try
         {
@@ -245,7 +254,16 @@ public sealed partial class LatticeDb
             {
                 lock (_mutex) RollWal(needed);
             }
-            _wal!.AddRecord(batch.Rep);
+            if (timed)
+            {
+                _wal!.AddRecord(batch.Rep);
+            }
+            else
+            {
+                Span<byte> header = stackalloc byte[WriteBatch.UntimedHeaderSize];
+                WriteBatch.WriteUntimedHeader(header, first, count);
+                _wal!.AddRecord(header, batch.Body);
+            }
             _wal.File.Flush();
         }
         catch (LatticeIOException)
@@ -299,8 +317,10 @@ public sealed partial class LatticeDb
             if (!cfs.TryGetValue(reader.ColumnFamilyId, out var cfd) || cfd.Dropped) continue;
             if (recoveryLogNumber >= 0 && recoveryLogNumber < cfd.State.LogNumber) continue;
             var kind = reader.Kind;
-            if (kind == ValueKind.Value && cfd.Policy.Ttl is not null) kind = ValueKind.TimedValue;
-            cfd.Mem.Add(s, kind, reader.Key, reader.Value, reader.CommitTimeMs);
+            // A batch logged without a commit time touched no column family with a TTL when it
+            // was written: its values stay plain, as they would be had they been flushed then.
+            if (kind == ValueKind.Value && cfd.Policy.Ttl is not null && reader.CommitTimeMs is not null) kind = ValueKind.TimedValue;
+            cfd.Mem.Add(s, kind, reader.Key, reader.Value, reader.CommitTimeMs ?? 0);
         }
     }
 

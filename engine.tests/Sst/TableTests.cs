@@ -145,6 +145,53 @@ public class TableTests
     }
 
     [Fact]
+    public void IndexRestartInterval_OneAsFormatOneWroteAndSixteen_ReadTheSame()
+    {
+        // Tables of database format 1 have index restart interval 1; later ones 16, prefix-compressed.
+        var tables = new List<(TableReader Table, int Restarts)>();
+        var fs = new MemFileSystem();
+        fs.CreateDirectory("/t");
+        foreach (int interval in new[] { 1, TableBuilderOptions.DefaultIndexRestartInterval })
+        {
+            string path = $"/t/{interval:D6}.sst";
+            var builder = new TableBuilder(fs.CreateWritable(path), new TableBuilderOptions(Cmp, 256, 16, CompressionType.None, 10, IndexRestartInterval: interval));
+            for (int i = 0; i < 4000; i++) builder.Add(InternalKey.Create(Encoding.UTF8.GetBytes($"key{i * 2:D6}"), (ulong)(i + 1), ValueKind.Value), Encoding.UTF8.GetBytes($"v{i}"));
+            builder.Finish();
+            builder.Dispose();
+            var table = Open(fs, path);
+            var footer = table.Footer;
+            var indexBytes = fs.GetContents(path).AsSpan((int)footer.Index.Offset, (int)footer.Index.Size);
+            tables.Add((table, BlockBuilder.RestartCount(indexBytes)));
+        }
+        try
+        {
+            var (one, sixteen) = (tables[0].Table, tables[1].Table);
+            long blocks = one.Properties.NumDataBlocks;
+            Assert.True(blocks > 100);
+            Assert.Equal(blocks, tables[0].Restarts);
+            Assert.Equal((blocks + 15) / 16, tables[1].Restarts);
+            Assert.True(sixteen.Properties.IndexSize < one.Properties.IndexSize * 2 / 3, $"index {sixteen.Properties.IndexSize} vs {one.Properties.IndexSize} bytes");
+            using var a = one.NewIterator(false);
+            using var b = sixteen.NewIterator(false);
+            for (int i = 0; i <= 8001; i += 7)
+            {
+                var target = InternalKey.Create(Encoding.UTF8.GetBytes($"key{i:D6}"), InternalKey.MaxSequence, ValueKinds.ForSeek);
+                a.Seek(target);
+                b.Seek(target);
+                Assert.Equal(a.Valid, b.Valid);
+                Assert.Equal(i <= 7998, b.Valid);
+                if (b.Valid) Assert.Equal(Encoding.UTF8.GetBytes($"key{(i + 1) / 2 * 2:D6}"), InternalKey.UserKey(b.Key).ToArray());
+                Assert.Equal(i % 2 == 0 && i < 8000, sixteen.Get(target, false, out _, out _, out _, out _));
+                Assert.Equal(one.Get(target, false, out _, out _, out _, out _), sixteen.Get(target, false, out _, out _, out _, out _));
+            }
+        }
+        finally
+        {
+            foreach (var (t, _) in tables) t.Dispose();
+        }
+    }
+
+    [Fact]
     public void Iterator_ForwardAndBackward_VisitsAllEntriesInOrder()
     {
         var (fs, path) = BuildTable(3000, CompressionType.Snappy, blockSize: 256);

@@ -51,6 +51,42 @@ public class LogTests
     }
 
     [Fact]
+    public void AddRecord_HeadAndBody_WritesTheBytesOfTheJoinedRecord()
+    {
+        // Head and body split anywhere a block can end: inside the head, at its end, in the body,
+        // with the head alone in the block's last bytes, and across several blocks.
+        foreach (int bodyLength in new[] { 0, 1, 100, LogFormat.BlockSize * 2 + 5 })
+        {
+            for (int slack = 0; slack <= 30; slack++)
+            {
+                var filler = Record(LogFormat.BlockSize - LogFormat.HeaderSize * 2 - slack, slack);
+                var head = Record(12, 1000 + slack);
+                var body = Record(bodyLength, 2000 + slack);
+                var joined = new MemFileSystem();
+                joined.CreateDirectory("/d");
+                var split = new MemFileSystem();
+                split.CreateDirectory("/d");
+                using (var a = new LogWriter(joined.CreateWritable("/d/l")))
+                using (var b = new LogWriter(split.CreateWritable("/d/l")))
+                {
+                    a.AddRecord(filler);
+                    b.AddRecord(filler);
+                    a.AddRecord([.. head, .. body]);
+                    b.AddRecord(head, body);
+                    a.AddRecord(head);
+                    b.AddRecord(head, default);
+                    a.File.Flush();
+                    b.File.Flush();
+                }
+                Assert.Equal(joined.GetContents("/d/l"), split.GetContents("/d/l"));
+                var (read, issues) = ReadAll(split, "/d/l");
+                Assert.Empty(issues);
+                Assert.Equal([.. head, .. body], read[1]);
+            }
+        }
+    }
+
+    [Fact]
     public void AddRecord_LargerThanBlock_IsFragmentedAndReassembled()
     {
         var big = Record(LogFormat.BlockSize * 5 + 123, 1);

@@ -283,7 +283,7 @@ internal sealed class Repairer(string db, DbOptions options)
                 {
                     ulong s = seq++;
                     if (!mems.TryGetValue(batch.ColumnFamilyId, out var mem)) mems[batch.ColumnFamilyId] = mem = new MemTable(_cmp, 1 << 20, number);
-                    mem.Add(s, batch.Kind, batch.Key, batch.Value, batch.CommitTimeMs);
+                    mem.Add(s, batch.Kind, batch.Key, batch.Value);
                 }
                 if (batch.Count > 0) lastSequence = Math.Max(lastSequence, batch.Sequence + (ulong)batch.Count - 1);
             }

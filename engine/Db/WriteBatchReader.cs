@@ -7,7 +7,8 @@ namespace LatticeKV.Db;
 /// <summary>
 /// Decodes a write batch as stored in the WAL (FORMAT.md, "Write batch"):
 /// <code>
-/// header: sequence:u64 | count:u32 | commit_time_ms:i64      (little-endian, 20 bytes)
+/// header: sequence:u64 | count:u32 | commit_time_ms:i64      (little-endian, 20 bytes), or
+///         sequence:u64 | count:u32 with bit 31 set           (12 bytes: no commit time)
 /// record: tag:u8 [cf_id:varint32 if tag &amp; 0x80] key:lp [value:lp for Put/DeleteRange]
 /// </code>
 /// Malformed input throws <see cref="CorruptionException"/>.
@@ -19,11 +20,18 @@ internal ref struct WriteBatchReader
 
     public WriteBatchReader(ReadOnlySpan<byte> rep)
     {
-        if (rep.Length < WriteBatch.HeaderSize) throw new CorruptionException($"write batch of {rep.Length} bytes is shorter than its header");
+        if (rep.Length < WriteBatch.UntimedHeaderSize) throw new CorruptionException($"write batch of {rep.Length} bytes is shorter than its header");
         Sequence = BinaryPrimitives.ReadUInt64LittleEndian(rep);
-        Count = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(rep[8..]), int.MaxValue);
-        CommitTimeMs = BinaryPrimitives.ReadInt64LittleEndian(rep[12..]);
-        _reader = new SpanReader(rep[WriteBatch.HeaderSize..]);
+        uint count = BinaryPrimitives.ReadUInt32LittleEndian(rep[8..]);
+        int headerSize = WriteBatch.UntimedHeaderSize;
+        if ((count & WriteBatch.UntimedFlag) == 0)
+        {
+            if (rep.Length < WriteBatch.HeaderSize) throw new CorruptionException($"write batch of {rep.Length} bytes is shorter than its header");
+            CommitTimeMs = BinaryPrimitives.ReadInt64LittleEndian(rep[12..]);
+            headerSize = WriteBatch.HeaderSize;
+        }
+        Count = (int)(count & ~WriteBatch.UntimedFlag);
+        _reader = new SpanReader(rep[headerSize..]);
         _remaining = Count;
         if (Sequence > InternalKey.MaxSequence || (ulong)Count > InternalKey.MaxSequence - Sequence)
             throw new CorruptionException($"write batch sequence {Sequence} + {Count} overflows");
@@ -33,7 +41,8 @@ internal ref struct WriteBatchReader
 
     public int Count { get; }
 
-    public long CommitTimeMs { get; }
+    /// <summary>The commit time the leader stamped; null when the batch was logged without one.</summary>
+    public long? CommitTimeMs { get; }
 
     public ValueKind Kind { get; private set; }
 

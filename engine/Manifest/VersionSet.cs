@@ -12,8 +12,11 @@ namespace LatticeKV.Manifest;
 /// </summary>
 internal sealed class VersionSet : IDisposable
 {
-    /// <summary>Database format version written to the MANIFEST (FORMAT.md, "LsmVersion policy").</summary>
-    public const uint FormatVersion = 1;
+    /// <summary>
+    /// Database format version written to the MANIFEST (FORMAT.md §9, §10). 2: the WAL may hold
+    /// batches with the 12-byte header (no commit time); every earlier version is still read.
+    /// </summary>
+    public const uint FormatVersion = 2;
     public const uint DefaultColumnFamilyId = 0;
     public const string DefaultColumnFamilyName = "default";
 

@@ -7,7 +7,7 @@ namespace LatticeKV.Wal;
 /// <summary>
 /// Frames logical records into the block format of <see cref="LogFormat"/>. Not thread-safe:
 /// the WAL has a single writer (the group-commit leader) and the MANIFEST is written under the
-/// database mutex. <see cref="AddRecord"/> leaves bytes in the file's buffer; the caller
+/// database mutex. <c>AddRecord</c> leaves bytes in the file's buffer; the caller
 /// decides between <see cref="IWritableFile.Flush"/> and <see cref="IWritableFile.Sync"/>.
 /// </summary>
 internal sealed class LogWriter : IDisposable
@@ -16,6 +16,7 @@ internal sealed class LogWriter : IDisposable
     private static readonly uint[] s_typeCrc = BuildTypeCrcs();
     private readonly IWritableFile _file;
     private int _blockOffset;
+    private byte[] _scratch = new byte[256];
 
     public LogWriter(IWritableFile file)
     {
@@ -31,30 +32,60 @@ internal sealed class LogWriter : IDisposable
     public static long MaxEncodedSize(int length)
         => length + ((long)length / (LogFormat.BlockSize - LogFormat.HeaderSize) + 2) * (LogFormat.HeaderSize * 2);
 
-    public void AddRecord(ReadOnlySpan<byte> record)
+    /// <summary>
+    /// Adds the logical record <paramref name="head"/> ‖ <paramref name="body"/>: a batch logged
+    /// with a shorter header than the one it was built with. Fragments holding bytes of
+    /// <paramref name="head"/> are assembled in a scratch buffer; the rest come straight from
+    /// <paramref name="body"/>.
+    /// </summary>
+    public void AddRecord(ReadOnlySpan<byte> head, ReadOnlySpan<byte> body)
     {
         bool begin = true;
+        while (!head.IsEmpty)
+        {
+            int available = StartFragment();
+            int fromHead = Math.Min(head.Length, available);
+            int fromBody = Math.Min(body.Length, available - fromHead);
+            if (_scratch.Length < fromHead + fromBody) _scratch = new byte[Math.Max(fromHead + fromBody, _scratch.Length * 2)];
+            head[..fromHead].CopyTo(_scratch);
+            body[..fromBody].CopyTo(_scratch.AsSpan(fromHead));
+            head = head[fromHead..];
+            body = body[fromBody..];
+            EmitPhysicalRecord(TypeOf(begin, head.IsEmpty && body.IsEmpty), _scratch.AsSpan(0, fromHead + fromBody));
+            begin = false;
+        }
+        if (begin || !body.IsEmpty) AddFragments(body, begin);
+    }
+
+    public void AddRecord(ReadOnlySpan<byte> record) => AddFragments(record, begin: true);
+
+    private void AddFragments(ReadOnlySpan<byte> record, bool begin)
+    {
         do
         {
-            int leftover = LogFormat.BlockSize - _blockOffset;
-            if (leftover < LogFormat.HeaderSize)
-            {
-                if (leftover > 0) _file.Append(s_zeros.AsSpan(0, leftover));
-                _blockOffset = 0;
-            }
-            int available = LogFormat.BlockSize - _blockOffset - LogFormat.HeaderSize;
+            int available = StartFragment();
             int fragment = Math.Min(record.Length, available);
-            bool end = fragment == record.Length;
-            var type = begin && end ? LogRecordType.Full
-                : begin ? LogRecordType.First
-                : end ? LogRecordType.Last
-                : LogRecordType.Middle;
-            EmitPhysicalRecord(type, record[..fragment]);
+            EmitPhysicalRecord(TypeOf(begin, fragment == record.Length), record[..fragment]);
             record = record[fragment..];
             begin = false;
         }
         while (!record.IsEmpty);
     }
+
+    /// <summary>Pads a block tail too short for a header; returns the payload bytes the current block has room for.</summary>
+    private int StartFragment()
+    {
+        int leftover = LogFormat.BlockSize - _blockOffset;
+        if (leftover < LogFormat.HeaderSize)
+        {
+            if (leftover > 0) _file.Append(s_zeros.AsSpan(0, leftover));
+            _blockOffset = 0;
+        }
+        return LogFormat.BlockSize - _blockOffset - LogFormat.HeaderSize;
+    }
+
+    private static LogRecordType TypeOf(bool begin, bool end)
+        => begin && end ? LogRecordType.Full : begin ? LogRecordType.First : end ? LogRecordType.Last : LogRecordType.Middle;
 
     private void EmitPhysicalRecord(LogRecordType type, ReadOnlySpan<byte> payload)
     {
