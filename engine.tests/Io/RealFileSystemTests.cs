@@ -78,4 +78,34 @@ public class RealFileSystemTests
         // Closing trims the grown tail away.
         Assert.Equal(written, new FileInfo(path).Length);
     }
+
+    [Fact]
+    public void MappedLog_KeepsItsWholeCapacityReserved_WhileItGrows()
+    {
+        // Every byte up to the capacity is backed by reserved blocks (FALLOC_FL_KEEP_SIZE) from the
+        // start: writes through the mapping never need a block allocated on the way to disk, and a
+        // full disk is an error at creation, not a SIGBUS at a page fault.
+        if (!OperatingSystem.IsLinux()) return;
+        using var dir = new TempDir("realfs");
+        string path = dir.Sub("000013.log");
+        const long capacity = 8 << 20;
+        using var file = RealFileSystem.Instance.CreateLog(path, capacity);
+        Assert.IsType<RealMappedLogFile>(file);
+        Assert.True(AllocatedBytes(path) >= capacity, $"{AllocatedBytes(path)} bytes allocated after creation");
+        var chunk = new byte[3000];
+        while (file.Length < (3 << 20)) file.Append(chunk);
+        file.Sync();
+        Assert.True(AllocatedBytes(path) >= capacity, $"{AllocatedBytes(path)} bytes allocated after growing");
+    }
+
+    private static long AllocatedBytes(string path)
+    {
+        // st_blocks (512-byte units) sits at offset 64 of struct stat on Linux x64 and arm64 alike.
+        var buffer = new byte[256];
+        Assert.Equal(0, Stat(path, buffer));
+        return BitConverter.ToInt64(buffer, 64) * 512;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "stat", SetLastError = true)]
+    private static extern int Stat([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, byte[] buffer);
 }

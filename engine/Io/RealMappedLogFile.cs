@@ -59,6 +59,11 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
             var view = map.CreateViewAccessor(0, capacity, MemoryMappedFileAccess.ReadWrite);
             long initial = Math.Min(capacity, MinLength);
             RandomAccess.SetLength(handle, initial);
+            // Shrinking frees every block past the new end, reserved ones included: reserve again,
+            // or growing the file would leave holes to allocate on the way to disk (a journal
+            // commit in many fsyncs, and a SIGBUS instead of an error when the disk is full).
+            if (!NativeMethods.Reserve(handle, path, capacity))
+                throw new LatticeIOException($"Reserving {capacity} bytes for '{path}' failed after it first succeeded.", path);
             return new RealMappedLogFile(path, handle, map, view, capacity) { _fileSize = initial };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or LatticeIOException)
