@@ -43,6 +43,56 @@ public class BlockTests
         }
     }
 
+    /// <summary>
+    /// Seeks among internal keys whose user keys are prefixes of one another ("", "a", "ab",
+    /// "aba", ...), in several versions each, with targets at, between and around them: from the
+    /// restart a seek picks and from every earlier one, crossing restart entries (which store no
+    /// shared prefix) on the way.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(16)]
+    public void Seek_InternalKeysThatArePrefixesOfEachOther_LandsWhereASortedListSays(int restartInterval)
+    {
+        var cmp = new LatticeKV.Keys.InternalKeyComparator(LatticeKV.KeyComparator.Bytewise);
+        var users = new List<byte[]> { Array.Empty<byte>() };
+        for (int length = 1; length <= 4; length++)
+            for (int n = 0; n < 1 << length; n++)
+                users.Add(Enumerable.Range(0, length).Select(i => (byte)((n >> (length - 1 - i) & 1) == 0 ? 'a' : 'b')).ToArray());
+        users.Add([(byte)'a', 0]);
+        users.Add([(byte)'a', 0xFF, 0xFF]);
+        var rnd = new Random(5);
+        var entries = new List<byte[]>();
+        foreach (var u in users)
+            foreach (ulong seq in new ulong[] { 1, 7, 300, 0xFF_FFFF }.Where(_ => rnd.Next(3) != 0).DefaultIfEmpty(9UL))
+                entries.Add(LatticeKV.Keys.InternalKey.Create(u, seq, LatticeKV.Keys.ValueKind.Value));
+        entries.Sort((x, y) => cmp.Compare(x, y));
+        var b = new BlockBuilder(restartInterval);
+        foreach (var e in entries) b.Add(e, "v"u8);
+        var data = b.Finish().ToArray();
+        var block = new Block(data, data.Length);
+        var it = new BlockIterator(SpanComparer.For(cmp));
+        it.Reset(block);
+
+        var probes = users.Concat([[(byte)'c'], [(byte)'a', (byte)'a', (byte)'a', (byte)'a', (byte)'a'], [(byte)'a', 1], [0]]);
+        foreach (var u in probes)
+            foreach (ulong seq in new ulong[] { 0, 1, 6, 7, 8, 299, 300, 301, LatticeKV.Keys.InternalKey.MaxSequence })
+            {
+                var target = LatticeKV.Keys.InternalKey.Create(u, seq, LatticeKV.Keys.ValueKinds.ForSeek);
+                int expected = entries.FindIndex(e => cmp.Compare(e, target) >= 0);
+                it.Seek(target);
+                if (expected < 0) Assert.False(it.Valid);
+                else Assert.Equal(Convert.ToHexString(entries[expected]), Convert.ToHexString(it.Key));
+                for (int restart = 0; restart < block.NumRestarts && restart * restartInterval <= Math.Max(0, expected); restart++)
+                {
+                    it.SeekFromRestart(restart, target);
+                    if (expected < 0) Assert.False(it.Valid);
+                    else Assert.Equal(Convert.ToHexString(entries[expected]), Convert.ToHexString(it.Key));
+                }
+            }
+    }
+
     [Fact]
     public void Block_RestartCountBeyondSize_ThrowsCorruption()
     {

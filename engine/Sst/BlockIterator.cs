@@ -101,6 +101,16 @@ internal sealed class BlockIterator : InternalIterator
         return lo - 1;
     }
 
+    /// <summary>
+    /// For tests: <see cref="ScanFromRestart"/> from any restart at or before the target's. A
+    /// windowed seek may start early (restart windows of keys outside the table's common prefix
+    /// are not ordered), so a scan must land right from any earlier restart.
+    /// </summary>
+    internal void SeekFromRestart(int restart, ReadOnlySpan<byte> target)
+    {
+        if (_block is not null) ScanFromRestart(restart, target);
+    }
+
     /// <summary>Positions at the first entry at or after <paramref name="target"/>, scanning from restart <paramref name="restart"/>.</summary>
     private void ScanFromRestart(int restart, ReadOnlySpan<byte> target)
     {
