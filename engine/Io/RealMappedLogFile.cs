@@ -42,10 +42,13 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
     {
         SafeFileHandle? handle = null;
         MemoryMappedFile? map = null;
+        MemoryMappedViewAccessor? view = null;
         try
         {
             handle = RealFileSystem.CreateEmpty(path, FileAccess.ReadWrite);
-            if (!NativeMethods.Reserve(handle, path, capacity))
+            long initial = Math.Min(capacity, MinLength);
+            // Whether blocks can be reserved here at all: the first page tells.
+            if (!NativeMethods.Reserve(handle, path, initial))
             {
                 handle.Dispose();
                 handle = RealFileSystem.CreateEmpty(path, FileAccess.Write);
@@ -56,18 +59,18 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
             // start of a replace-by-truncate and writes the whole file back when it is closed,
             // which would send every log to disk just before it is deleted.
             map = MemoryMappedFile.CreateFromFile(handle, null, capacity, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
-            var view = map.CreateViewAccessor(0, capacity, MemoryMappedFileAccess.ReadWrite);
-            long initial = Math.Min(capacity, MinLength);
+            view = map.CreateViewAccessor(0, capacity, MemoryMappedFileAccess.ReadWrite);
             RandomAccess.SetLength(handle, initial);
-            // Shrinking frees every block past the new end, reserved ones included: reserve again,
-            // or growing the file would leave holes to allocate on the way to disk (a journal
-            // commit in many fsyncs, and a SIGBUS instead of an error when the disk is full).
+            // Reserve the whole capacity only now: shrinking frees every block past the new end,
+            // reserved ones included, and a log growing through holes allocates each new block on
+            // its way to disk (inside fsyncs) and meets a full disk as a SIGBUS, not an error.
             if (!NativeMethods.Reserve(handle, path, capacity))
-                throw new LatticeIOException($"Reserving {capacity} bytes for '{path}' failed after it first succeeded.", path);
+                throw new LatticeIOException($"Reserving {capacity} bytes for '{path}' failed after its first page succeeded.", path);
             return new RealMappedLogFile(path, handle, map, view, capacity) { _fileSize = initial };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or LatticeIOException)
         {
+            view?.Dispose();
             map?.Dispose();
             handle?.Dispose();
             throw IoErrors.Wrap(ex, "Creating log", path);
