@@ -69,6 +69,12 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
         return null;
     }
 
+    /// <summary>The cached value without counting a hit, for prefetching ahead of a <see cref="Lookup"/>.</summary>
+    public static TValue? Peek(Slots slots, int index) => Volatile.Read(ref slots.Items[index]);
+
+    /// <summary>Starts loading the slot a coming <see cref="Lookup"/> reads.</summary>
+    public static void PrefetchSlot(Slots slots, int index) => Coding.CpuCache.Prefetch(ref slots.Items[index]);
+
     public void Insert(Slots slots, int index, TValue value, int charge)
     {
         if (Capacity == 0) return;

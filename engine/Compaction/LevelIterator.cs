@@ -54,6 +54,13 @@ internal sealed class LevelIterator : InternalIterator
         SkipForward();
     }
 
+    public override void PrepareSeek(ReadOnlySpan<byte> target, int stage)
+    {
+        // Opening here is what Seek would do first; the table it opens prepares itself.
+        if (stage == 0) Open(FindFile(target));
+        _iter?.PrepareSeek(target, stage);
+    }
+
     public override void SeekForPrev(ReadOnlySpan<byte> target)
     {
         int i = FindFile(target);

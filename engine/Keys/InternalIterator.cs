@@ -28,6 +28,20 @@ internal abstract class InternalIterator : IDisposable
 
     public abstract void Prev();
 
+    /// <summary>The number of stages of <see cref="PrepareSeek"/>.</summary>
+    public const int SeekStages = 3;
+
+    /// <summary>
+    /// Stage <paramref name="stage"/> (0 to <see cref="SeekStages"/> − 1, in order) of preparing
+    /// <see cref="Seek"/> to <paramref name="target"/>, which must follow with the same target
+    /// before any other call. A seek into a table waits on memory three times in a row (the block's
+    /// cache slot, the block, the block's entries); a merging iterator runs one stage for every
+    /// child before the next stage, so each stage's loads overlap across children instead of
+    /// queuing behind each other. Only starts loads and remembers what it found; the default
+    /// prepares nothing.
+    /// </summary>
+    public virtual void PrepareSeek(ReadOnlySpan<byte> target, int stage) { }
+
     public virtual void Dispose() { }
 }
 

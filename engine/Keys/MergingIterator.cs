@@ -51,6 +51,13 @@ internal sealed class MergingIterator : InternalIterator
 
     public override void Seek(ReadOnlySpan<byte> target)
     {
+        if (_children.Length > 1)
+        {
+            for (int stage = 0; stage < SeekStages; stage++)
+            {
+                foreach (var c in _children) c.PrepareSeek(target, stage);
+            }
+        }
         foreach (var c in _children) c.Seek(target);
         _forward = true;
         FindSmallest();

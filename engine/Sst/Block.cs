@@ -36,6 +36,9 @@ internal sealed class Block : Cache.CacheEntry
 
     public byte[] Data { get; }
 
+    /// <summary>Roughly the bytes of this object's fields (a seek reads most of them), for prefetching it.</summary>
+    public const int FieldBytes = 128;
+
     public int Length { get; }
 
     /// <summary>End of the entries region, where the restart array begins.</summary>
@@ -94,17 +97,11 @@ internal sealed class Block : Cache.CacheEntry
     /// a seek scans a whole restart interval of a block that is usually not in the CPU cache,
     /// and asking for every line at once overlaps their memory latencies.
     /// </summary>
-    public unsafe void Prefetch(int from, int to)
+    public void Prefetch(int from, int to)
     {
-        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
         from = Math.Max(0, from);
         to = Math.Min(to, Length);
-        if (from >= to) return;
-        // Only an address hint: if the array moves after unpinning, the prefetch is merely wasted.
-        fixed (byte* p = Data)
-        {
-            for (int at = from & ~63; at < to; at += 64) System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + at);
-        }
+        if (from < to) CpuCache.Prefetch(Data, from, to);
     }
 
     /// <summary>

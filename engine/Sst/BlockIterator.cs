@@ -73,16 +73,33 @@ internal sealed class BlockIterator : InternalIterator
     public void Seek(ReadOnlySpan<byte> target, ulong window, bool windowed)
     {
         if (_block is null) return;
-        var windows = _block.RestartWindows;
-        if (!windowed || windows.IsEmpty)
-        {
-            Seek(target);
-            return;
-        }
+        ScanFromRestart(SeekRestart(target, window, windowed), target);
+    }
+
+    /// <summary>
+    /// The restart a <see cref="Seek(ReadOnlySpan{byte}, ulong, bool)"/> to the same arguments
+    /// scans from, with the cache lines of its interval requested: the first half of that seek,
+    /// finished by <see cref="SeekFromRestart"/>.
+    /// </summary>
+    public int FindSeekRestart(ReadOnlySpan<byte> target, ulong window, bool windowed)
+    {
+        var block = _block!;
+        int restart = SeekRestart(target, window, windowed);
+        PrefetchInterval(block, restart);
+        return restart;
+    }
+
+    private int SeekRestart(ReadOnlySpan<byte> target, ulong window, bool windowed)
+    {
+        var windows = _block!.RestartWindows;
+        if (!windowed || windows.IsEmpty) return Math.Max(0, LastRestartBelow(target, 0, _block.NumRestarts));
         int first = KeyWindow.LowerBound(windows, window, strict: false);
         int end = first < windows.Length && windows[first] == window ? KeyWindow.LowerBound(windows, window, strict: true) : first;
-        ScanFromRestart(Math.Max(0, LastRestartBelow(target, first, end)), target);
+        return Math.Max(0, LastRestartBelow(target, first, end));
     }
+
+    private static void PrefetchInterval(Block block, int restart)
+        => block.Prefetch(block.RestartPoint(restart), restart + 1 < block.NumRestarts ? block.RestartPoint(restart + 1) + 64 : block.RestartsOffset);
 
     /// <summary>
     /// The last restart in [<paramref name="from"/>, <paramref name="to"/>) whose key sorts before
@@ -102,9 +119,11 @@ internal sealed class BlockIterator : InternalIterator
     }
 
     /// <summary>
-    /// For tests: <see cref="ScanFromRestart"/> from any restart at or before the target's. A
-    /// windowed seek may start early (restart windows of keys outside the table's common prefix
-    /// are not ordered), so a scan must land right from any earlier restart.
+    /// Positions at the first entry at or after <paramref name="target"/>, scanning from
+    /// <paramref name="restart"/>: one that <see cref="FindSeekRestart"/> chose, or (in tests) any
+    /// restart at or before the target's. A windowed seek may start early (restart windows of keys
+    /// outside the table's common prefix are not ordered), so a scan must land right from any
+    /// earlier restart.
     /// </summary>
     internal void SeekFromRestart(int restart, ReadOnlySpan<byte> target)
     {
@@ -114,9 +133,8 @@ internal sealed class BlockIterator : InternalIterator
     /// <summary>Positions at the first entry at or after <paramref name="target"/>, scanning from restart <paramref name="restart"/>.</summary>
     private void ScanFromRestart(int restart, ReadOnlySpan<byte> target)
     {
-        var block = _block!;
         SeekToRestart(restart);
-        block.Prefetch(_next, restart + 1 < block.NumRestarts ? block.RestartPoint(restart + 1) + 64 : block.RestartsOffset);
+        PrefetchInterval(_block!, restart);
         while (ParseNext())
         {
             if (_cmp.Compare(Key, target) >= 0) return;

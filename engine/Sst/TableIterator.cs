@@ -15,6 +15,11 @@ internal sealed class TableIterator : InternalIterator
     private readonly BlockIterator _data;
     private int _block = -1; // current data block number; -1 or Count when off the table
     private int _loaded = -1;
+    // What PrepareSeek found for the Seek that follows it: the block and, from stage 2, the restart.
+    private int _preparedBlock = -1;
+    private int _preparedRestart = -1;
+    private ulong _preparedWindow;
+    private bool _preparedWindowed;
 
     public TableIterator(TableReader table, SpanComparer cmp, bool fillCache)
     {
@@ -50,10 +55,40 @@ internal sealed class TableIterator : InternalIterator
         catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(_table.Path); }
     }
 
+    public override void PrepareSeek(ReadOnlySpan<byte> target, int stage)
+    {
+        try
+        {
+            switch (stage)
+            {
+                case 0:
+                    _preparedBlock = _fences.LowerBound(target, _table.Comparator, out _preparedWindow, out _preparedWindowed);
+                    _preparedRestart = -1;
+                    _table.PrefetchDataBlock(_preparedBlock, slotOnly: true);
+                    break;
+                case 1:
+                    _table.PrefetchDataBlock(_preparedBlock, slotOnly: false);
+                    break;
+                default:
+                    if (_preparedBlock >= 0 && Load(_preparedBlock)) _preparedRestart = _data.FindSeekRestart(target, _preparedWindow, _preparedWindowed);
+                    break;
+            }
+        }
+        catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(_table.Path); }
+    }
+
     public override void Seek(ReadOnlySpan<byte> target)
     {
         try
         {
+            int restart = _preparedRestart;
+            _preparedRestart = -1;
+            if (restart >= 0 && Load(_preparedBlock))
+            {
+                _data.SeekFromRestart(restart, target);
+                SkipEmptyForward();
+                return;
+            }
             int number = _fences.LowerBound(target, _table.Comparator, out ulong window, out bool windowed);
             if (Load(number)) _data.Seek(target, window, windowed);
             SkipEmptyForward();

@@ -173,6 +173,19 @@ internal sealed class TableReader : IDisposable
         return number >= 0 ? GetDataBlock(number, fillCache) : ReadBlock(_file, _fileLength, handle);
     }
 
+    /// <summary>
+    /// Starts loading what <see cref="GetDataBlock(int, bool)"/> of block <paramref name="number"/>
+    /// reads: its cache slot when <paramref name="slotOnly"/>, else the cached block the slot
+    /// holds (nothing when it holds none).
+    /// </summary>
+    public void PrefetchDataBlock(int number, bool slotOnly)
+    {
+        var slots = _cacheSlots;
+        if (slots is null || (uint)number >= (uint)slots.Count) return;
+        if (slotOnly) BlockCache<Block>.PrefetchSlot(slots, number);
+        else if (BlockCache<Block>.Peek(slots, number) is { } block) Coding.CpuCache.Prefetch(block, Block.FieldBytes);
+    }
+
     /// <summary>Data block number <paramref name="number"/>, through the block cache.</summary>
     public Block GetDataBlock(int number, bool fillCache)
     {
