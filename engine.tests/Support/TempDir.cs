@@ -15,8 +15,13 @@ public sealed class TempDir : IDisposable
 
     public void Dispose()
     {
-        try { Directory.Delete(Path, recursive: true); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
+        // A recursive delete fails when a file appears while it runs (a test's abandoned writer,
+        // an open handle on another platform); try again rather than leave a directory behind.
+        for (int attempt = 0; attempt < 5 && Directory.Exists(Path); attempt++)
+        {
+            try { Directory.Delete(Path, recursive: true); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
     }
 }
