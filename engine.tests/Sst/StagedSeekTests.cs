@@ -109,23 +109,57 @@ public class StagedSeekTests
         }
     }
 
+    private static byte[] SeekKey(int i) => InternalKey.Create(UserKey(i), InternalKey.MaxSequence, ValueKinds.ForSeek);
+
+    private static void Prepare(InternalIterator it, byte[] target)
+    {
+        for (int stage = 0; stage < InternalIterator.SeekStages; stage++) it.PrepareSeek(target, stage);
+    }
+
+    /// <summary>The first of three tables with every block cached, and an iterator over it.</summary>
+    private static (TableReader Table, InternalIterator It) CachedTable()
+    {
+        var table = Open(BuildTables(3000).Fs, new BlockCache<Block>(1 << 20))[0];
+        return (table, table.NewIterator(true));
+    }
+
     [Fact]
     public void TableSeek_AfterAPreparedSeek_UnpreparedSeeksStillSearch()
     {
-        var (fs, _) = BuildTables(3000);
-        var tables = Open(fs, new BlockCache<Block>(1 << 20));
-        using var table = tables[0];
-        using var it = table.NewIterator(true);
-        var first = InternalKey.Create(UserKey(2700), InternalKey.MaxSequence, ValueKinds.ForSeek);
-        for (int stage = 0; stage < InternalIterator.SeekStages; stage++) it.PrepareSeek(first, stage);
-        it.Seek(first);
-        Assert.Equal(UserKey(2700), InternalKey.UserKey(it.Key).ToArray());
-        // The prepared block and restart were used once: a plain seek elsewhere must not reuse them.
-        var second = InternalKey.Create(UserKey(3), InternalKey.MaxSequence, ValueKinds.ForSeek);
-        it.Seek(second);
-        Assert.Equal(UserKey(3), InternalKey.UserKey(it.Key).ToArray());
-        it.Next();
-        Assert.Equal(UserKey(6), InternalKey.UserKey(it.Key).ToArray());
+        var (table, it) = CachedTable();
+        using (table)
+        using (it)
+        {
+            Prepare(it, SeekKey(2700));
+            it.Seek(SeekKey(2700));
+            Assert.Equal(UserKey(2700), InternalKey.UserKey(it.Key).ToArray());
+            // The prepared block and restart were used once: a plain seek elsewhere must not reuse them.
+            it.Seek(SeekKey(3));
+            Assert.Equal(UserKey(3), InternalKey.UserKey(it.Key).ToArray());
+            it.Next();
+            Assert.Equal(UserKey(6), InternalKey.UserKey(it.Key).ToArray());
+        }
+    }
+
+    [Fact]
+    public void TableSeek_ToAnotherTargetThanPrepared_IgnoresThePreparation()
+    {
+        // A merging iterator interrupted by an exception between preparing and seeking, or turning
+        // from backward to forward, seeks children that hold a preparation for an older target.
+        var (table, it) = CachedTable();
+        using (table)
+        using (it)
+        {
+            Prepare(it, SeekKey(2700));
+            it.Seek(SeekKey(300));
+            Assert.Equal(UserKey(300), InternalKey.UserKey(it.Key).ToArray());
+            // Moving in between does not spoil a preparation for the target finally sought.
+            Prepare(it, SeekKey(2700));
+            it.SeekToFirst();
+            it.Next();
+            it.Seek(SeekKey(2700));
+            Assert.Equal(UserKey(2700), InternalKey.UserKey(it.Key).ToArray());
+        }
     }
 
     [Fact]

@@ -15,7 +15,11 @@ internal sealed class TableIterator : InternalIterator
     private readonly BlockIterator _data;
     private int _block = -1; // current data block number; -1 or Count when off the table
     private int _loaded = -1;
-    // What PrepareSeek found for the Seek that follows it: the block and, from stage 2, the restart.
+    // What PrepareSeek found for the Seek that follows it: the target, the block and, from stage 2,
+    // the restart. Seek uses them only for the same target: a merging iterator interrupted by an
+    // exception, or turning around, may seek a child without preparing it.
+    private byte[] _preparedTarget = new byte[32];
+    private int _preparedTargetLength;
     private int _preparedBlock = -1;
     private int _preparedRestart = -1;
     private ulong _preparedWindow;
@@ -62,8 +66,11 @@ internal sealed class TableIterator : InternalIterator
             switch (stage)
             {
                 case 0:
-                    _preparedBlock = _fences.LowerBound(target, _table.Comparator, out _preparedWindow, out _preparedWindowed);
                     _preparedRestart = -1;
+                    if (_preparedTarget.Length < target.Length) _preparedTarget = new byte[Math.Max(target.Length, 2 * _preparedTarget.Length)];
+                    target.CopyTo(_preparedTarget);
+                    _preparedTargetLength = target.Length;
+                    _preparedBlock = _fences.LowerBound(target, _table.Comparator, out _preparedWindow, out _preparedWindowed);
                     _table.PrefetchDataBlock(_preparedBlock, slotOnly: true);
                     break;
                 case 1:
@@ -83,7 +90,7 @@ internal sealed class TableIterator : InternalIterator
         {
             int restart = _preparedRestart;
             _preparedRestart = -1;
-            if (restart >= 0 && Load(_preparedBlock))
+            if (restart >= 0 && target.SequenceEqual(_preparedTarget.AsSpan(0, _preparedTargetLength)) && Load(_preparedBlock))
             {
                 _data.SeekFromRestart(restart, target);
                 SkipEmptyForward();
