@@ -18,7 +18,7 @@ internal sealed class TableIterator : InternalIterator
     // What PrepareSeek found for the Seek that follows it: the target, the block and, from stage 2,
     // the restart. Seek uses them only for the same target: a merging iterator interrupted by an
     // exception, or turning around, may seek a child without preparing it.
-    private byte[] _preparedTarget = new byte[32];
+    private byte[] _preparedTarget = [];
     private int _preparedTargetLength;
     private int _preparedBlock = -1;
     private int _preparedRestart = -1;
@@ -67,7 +67,7 @@ internal sealed class TableIterator : InternalIterator
             {
                 case 0:
                     _preparedRestart = -1;
-                    if (_preparedTarget.Length < target.Length) _preparedTarget = new byte[Math.Max(target.Length, 2 * _preparedTarget.Length)];
+                    if (_preparedTarget.Length < target.Length) _preparedTarget = new byte[Math.Max(target.Length, 32)];
                     target.CopyTo(_preparedTarget);
                     _preparedTargetLength = target.Length;
                     _preparedBlock = _fences.LowerBound(target, _table.Comparator, out _preparedWindow, out _preparedWindowed);
