@@ -60,7 +60,7 @@ internal sealed class BlockIterator : InternalIterator
     public override void Seek(ReadOnlySpan<byte> target)
     {
         if (_block is null) return;
-        ScanFromRestart(Math.Max(0, LastRestartBelow(target, 0, _block.NumRestarts)), target);
+        PrefetchAndScan(Math.Max(0, LastRestartBelow(target, 0, _block.NumRestarts)), target);
     }
 
     /// <summary>
@@ -73,7 +73,7 @@ internal sealed class BlockIterator : InternalIterator
     public void Seek(ReadOnlySpan<byte> target, ulong window, bool windowed)
     {
         if (_block is null) return;
-        ScanFromRestart(SeekRestart(target, window, windowed), target);
+        PrefetchAndScan(SeekRestart(target, window, windowed), target);
     }
 
     /// <summary>
@@ -120,21 +120,29 @@ internal sealed class BlockIterator : InternalIterator
 
     /// <summary>
     /// Positions at the first entry at or after <paramref name="target"/>, scanning from
-    /// <paramref name="restart"/>: one that <see cref="FindSeekRestart"/> chose, or (in tests) any
-    /// restart at or before the target's. A windowed seek may start early (restart windows of keys
-    /// outside the table's common prefix are not ordered), so a scan must land right from any
-    /// earlier restart.
+    /// <paramref name="restart"/>: one that <see cref="FindSeekRestart"/> chose and prefetched, or
+    /// (in tests) any restart at or before the target's. A windowed seek may start early (restart
+    /// windows of keys outside the table's common prefix are not ordered), so a scan must land
+    /// right from any earlier restart.
     /// </summary>
     internal void SeekFromRestart(int restart, ReadOnlySpan<byte> target)
     {
         if (_block is not null) ScanFromRestart(restart, target);
     }
 
-    /// <summary>Positions at the first entry at or after <paramref name="target"/>, scanning from restart <paramref name="restart"/>.</summary>
+    private void PrefetchAndScan(int restart, ReadOnlySpan<byte> target)
+    {
+        PrefetchInterval(_block!, restart);
+        ScanFromRestart(restart, target);
+    }
+
+    /// <summary>
+    /// Positions at the first entry at or after <paramref name="target"/>, scanning from restart
+    /// <paramref name="restart"/>, whose lines the caller has requested (or, in tests, need not).
+    /// </summary>
     private void ScanFromRestart(int restart, ReadOnlySpan<byte> target)
     {
         SeekToRestart(restart);
-        PrefetchInterval(_block!, restart);
         while (ParseNext())
         {
             if (_cmp.Compare(Key, target) >= 0) return;

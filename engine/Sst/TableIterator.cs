@@ -71,10 +71,10 @@ internal sealed class TableIterator : InternalIterator
                     target.CopyTo(_preparedTarget);
                     _preparedTargetLength = target.Length;
                     _preparedBlock = _fences.LowerBound(target, _table.Comparator, out _preparedWindow, out _preparedWindowed);
-                    _table.PrefetchDataBlock(_preparedBlock, slotOnly: true);
+                    _table.PrefetchCacheSlot(_preparedBlock);
                     break;
                 case 1:
-                    _table.PrefetchDataBlock(_preparedBlock, slotOnly: false);
+                    _table.PrefetchCachedBlock(_preparedBlock);
                     break;
                 default:
                     if (_preparedBlock >= 0 && Load(_preparedBlock)) _preparedRestart = _data.FindSeekRestart(target, _preparedWindow, _preparedWindowed);

@@ -173,17 +173,17 @@ internal sealed class TableReader : IDisposable
         return number >= 0 ? GetDataBlock(number, fillCache) : ReadBlock(_file, _fileLength, handle);
     }
 
-    /// <summary>
-    /// Starts loading what <see cref="GetDataBlock(int, bool)"/> of block <paramref name="number"/>
-    /// reads: its cache slot when <paramref name="slotOnly"/>, else the cached block the slot
-    /// holds (nothing when it holds none).
-    /// </summary>
-    public void PrefetchDataBlock(int number, bool slotOnly)
+    /// <summary>Starts loading the cache slot a coming <see cref="GetDataBlock(int, bool)"/> of block <paramref name="number"/> reads first.</summary>
+    public void PrefetchCacheSlot(int number)
     {
-        var slots = _cacheSlots;
-        if (slots is null || (uint)number >= (uint)slots.Count) return;
-        if (slotOnly) BlockCache<Block>.PrefetchSlot(slots, number);
-        else if (BlockCache<Block>.Peek(slots, number) is { } block) Coding.CpuCache.Prefetch(block, Block.FieldBytes);
+        if (_cacheSlots is { } slots && (uint)number < (uint)slots.Count) BlockCache<Block>.PrefetchSlot(slots, number);
+    }
+
+    /// <summary>Starts loading block <paramref name="number"/> itself when the cache holds it (its slot should already be loading).</summary>
+    public void PrefetchCachedBlock(int number)
+    {
+        if (_cacheSlots is { } slots && (uint)number < (uint)slots.Count && BlockCache<Block>.Peek(slots, number) is { } block)
+            Coding.CpuCache.Prefetch(block, Block.FieldBytes);
     }
 
     /// <summary>Data block number <paramref name="number"/>, through the block cache.</summary>
