@@ -12,17 +12,33 @@ namespace LatticeKV.Io;
 /// step of unwritten space (one page for an empty log) and a write can never hit a full disk
 /// through the mapping. <see cref="Sync"/> fsyncs for power-loss
 /// durability. Disposing unmaps and trims the file to its written length. Single writer.
+/// <para>
+/// Reserved blocks are unwritten extents: the first fsync that carries data into one must also
+/// commit the filesystem's journal to mark it written, which made a 2,240-byte fsync cost 1.2 to
+/// 1.6 times a 140-byte one on ext4 (a 140-byte record reaches a new block once in 29 fsyncs, a
+/// group of 16 writes every other fsync). So when an fsync carries at least
+/// <see cref="InitializeAheadMinBytes"/>, the pages ahead of the data are zeroed a chunk at a time
+/// just before it: that fsync writes them and marks their blocks written in its one journal
+/// commit, and the fsyncs after it overwrite written blocks, as in a file written beforehand.
+/// Smaller fsyncs skip this: the zeros cost a page written per page of log, more than the few
+/// journal commits they would save.
+/// </para>
 /// </summary>
 internal sealed unsafe class RealMappedLogFile : IWritableFile
 {
     private const long MaxGrowStep = 1 << 20;
     private const long MinLength = 4096;
+    private const long PageSize = 4096;
+    internal const long InitializeAheadMinBytes = 1024;
+    internal const long InitializeAheadChunk = 64 << 10;
     private readonly SafeFileHandle _handle;
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
     private byte* _base;
     private long _length;
     private long _fileSize;
+    private long _syncedLength;
+    private long _initializedEnd;
     private bool _disposed;
 
     private RealMappedLogFile(string path, SafeFileHandle handle, MemoryMappedFile map, MemoryMappedViewAccessor view, long capacity)
@@ -83,6 +99,9 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
 
     public long Capacity { get; }
 
+    /// <summary>Where the pages zeroed ahead of the data end; 0 until the first time.</summary>
+    internal long InitializedEnd => _initializedEnd;
+
     public void Append(ReadOnlySpan<byte> data)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -136,14 +155,38 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
         ObjectDisposedException.ThrowIf(_disposed, this);
         try
         {
+            long carried = _length - _syncedLength;
+            if (carried >= InitializeAheadMinBytes && _length + 2 * carried > _initializedEnd) InitializeAhead();
             // On Linux fsync writes back pages dirtied through the mapping too; elsewhere flush the view first.
             if (!OperatingSystem.IsLinux()) _view.Flush();
             RandomAccess.FlushToDisk(_handle);
+            _syncedLength = _length;
         }
         catch (IOException ex)
         {
             throw IoErrors.Wrap(ex, "fsync of", Path);
         }
+    }
+
+    /// <summary>
+    /// Zeroes the next chunk of whole pages past the data (never a byte of data: the page holding
+    /// the end is left alone), so the coming fsync writes them out and marks their blocks written.
+    /// Zeros past the end read as unwritten log space, as the grown tail always has.
+    /// </summary>
+    private void InitializeAhead()
+    {
+        long start = Math.Max(_initializedEnd, (_length + PageSize - 1) & ~(PageSize - 1));
+        long end = Math.Min(Capacity & ~(PageSize - 1), start + InitializeAheadChunk);
+        if (end <= start) return;
+        if (end > _fileSize)
+        {
+            // Only a speed-up: a log that cannot grow now finds out at its next append, as before.
+            try { Grow(end); }
+            catch (LatticeIOException) { return; }
+        }
+        // A store dirties a page even where it already reads as zero; that is the point.
+        new Span<byte>(_base + start, (int)(end - start)).Clear();
+        _initializedEnd = end;
     }
 
     public void Dispose()
