@@ -17,8 +17,8 @@ public static class CompareCommand
 
     /// <summary>
     /// Workloads bound by the disk's fsync rate, which drifts over minutes on a shared machine:
-    /// they run in rounds that alternate the engines (and the fsync probe), and each engine's
-    /// median round is reported.
+    /// they run in rounds that alternate the engines, each engine's round right after an fsync
+    /// probe, and each engine's median round is reported.
     /// </summary>
     private static readonly string[] FsyncBound = ["fillsync", "fillsync16"];
 
@@ -46,13 +46,18 @@ public static class CompareCommand
         if (synced.Length > 0)
         {
             var byEngine = engines.ToDictionary(e => e, _ => new List<SuiteResult>());
+            var probesBefore = engines.ToDictionary(e => e, _ => new List<FsyncProbe.Rates>());
             var probes = new List<FsyncProbe.Rates>();
             for (int r = 1; r <= rounds; r++)
             {
-                probes.Add(FsyncProbe.Measure(root, TimeSpan.FromSeconds(3)));
                 foreach (var engine in engines)
                 {
-                    Console.WriteLine($"{engine}: {string.Join(", ", synced)}, round {r} of {rounds}");
+                    // The disk's rate drifts by a third within minutes here: each engine's round is
+                    // measured against a probe taken just before it, not against another moment's.
+                    var probe = FsyncProbe.Measure(root, TimeSpan.FromSeconds(2));
+                    probes.Add(probe);
+                    probesBefore[engine].Add(probe);
+                    Console.WriteLine($"{engine}: {string.Join(", ", synced)}, round {r} of {rounds} (probe {probe.Preallocated:N0} fsyncs/s)");
                     var suite = RunChild(engine, synced, num, root, outDir);
                     if (suite is null) return 1;
                     byEngine[engine].Add(suite);
@@ -63,7 +68,8 @@ public static class CompareCommand
             foreach (var engine in engines)
             {
                 var roundSuites = byEngine[engine];
-                var medians = synced.Select(w => MedianRound(roundSuites.Select(s => s.Results.Single(x => x.Workload == w)).ToList()));
+                var medians = synced.Select(w => MedianRound(roundSuites.Select(s => s.Results.Single(x => x.Workload == w)).ToList(),
+                    w == "fillsync" ? probesBefore[engine] : null));
                 var merged = suites.TryGetValue(engine, out var main) ? main.Results.Concat(medians) : medians;
                 suites[engine] = new SuiteResult(engine, main?.Settings ?? roundSuites[0].Settings,
                     merged.OrderBy(x => Array.IndexOf(workloads, x.Workload)).ToList());
@@ -84,12 +90,22 @@ public static class CompareCommand
         return 0;
     }
 
-    /// <summary>The round with the median ops/s, its note naming every round's rate.</summary>
-    private static WorkloadResult MedianRound(List<WorkloadResult> rounds)
+    /// <summary>
+    /// The round with the median ops/s, its note naming every round's rate and, given the probe
+    /// taken before each round, each round's rate as a share of it and the median share.
+    /// </summary>
+    private static WorkloadResult MedianRound(List<WorkloadResult> rounds, List<FsyncProbe.Rates>? probesBefore)
     {
         var median = rounds.OrderBy(r => r.OpsPerSecond).ElementAt(rounds.Count / 2);
         string all = string.Join(" / ", rounds.Select(r => r.OpsPerSecond.ToString("N0", CultureInfo.InvariantCulture)));
         string note = $"median of {rounds.Count} rounds ({all} ops/s)";
+        if (probesBefore is not null)
+        {
+            var shares = rounds.Select((r, i) => r.OpsPerSecond / probesBefore[i].Preallocated).ToList();
+            static string Percent(double x) => (x * 100).ToString("F0", CultureInfo.InvariantCulture) + "%";
+            string each = string.Join(" / ", shares.Select(Percent));
+            note += $"; of the probe just before each round: {each}, median {Percent(shares.Order().ElementAt(shares.Count / 2))}";
+        }
         return median with { Note = median.Note.Length == 0 ? note : $"{median.Note}; {note}" };
     }
 
