@@ -9,8 +9,8 @@ namespace LatticeKV.Io;
 /// system call per write (a pwrite costs more than the rest of a put). The file's blocks are
 /// reserved up front without changing its size, and its length grows just ahead of the data in
 /// steps that start at one page and double up to 1 MiB, so the directory never shows more than a
-/// step of unwritten space (one page for an empty log) and a write can never hit a full disk
-/// through the mapping. <see cref="Sync"/> fsyncs for power-loss
+/// step of unwritten space (one page for an empty log; or the chunk zeroed ahead, below) and a
+/// write can never hit a full disk through the mapping. <see cref="Sync"/> fsyncs for power-loss
 /// durability. Disposing unmaps and trims the file to its written length. Single writer.
 /// <para>
 /// Reserved blocks are unwritten extents: the first fsync that carries data into one must also
