@@ -99,7 +99,7 @@ public class RealFileSystemTests
     }
 
     [Fact]
-    public void MappedLog_SyncsOfAKilobyteOrMore_ZeroTheBlocksAheadOfTheData_SmallerOnesDoNot()
+    public void MappedLog_GroupSizedSyncs_ZeroTheBlocksAheadOfTheData_SmallerAndLargerOnesDoNot()
     {
         using var dir = new TempDir("realfs");
         string path = dir.Sub("000015.log");
@@ -130,11 +130,26 @@ public class RealFileSystemTests
             }
 
             // Zeroing never reached back into data, and what lies ahead reads as unwritten log space.
-            using var reader = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            var contents = new byte[log.InitializedEnd];
-            Assert.Equal(contents.Length, RandomAccess.Read(reader, contents, 0));
-            Assert.Equal(data.ToArray(), contents[..data.Count]);
-            Assert.All(contents[data.Count..], b => Assert.Equal(0, b));
+            using (var reader = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            {
+                var contents = new byte[log.InitializedEnd];
+                Assert.Equal(contents.Length, RandomAccess.Read(reader, contents, 0));
+                Assert.Equal(data.ToArray(), contents[..data.Count]);
+                Assert.All(contents[data.Count..], b => Assert.Equal(0, b));
+            }
+
+            // A sync after many unsynced writes writes enough pages that one journal commit is
+            // a small part of it: nothing more is zeroed ahead for it.
+            long zeroed = log.InitializedEnd;
+            var bulk = new byte[64 << 10];
+            rnd.NextBytes(bulk);
+            for (int i = 0; i < 4; i++)
+            {
+                log.Append(bulk);
+                data.AddRange(bulk);
+            }
+            log.Sync();
+            Assert.Equal(zeroed, log.InitializedEnd);
         }
         Assert.Equal(data.ToArray(), File.ReadAllBytes(path));
     }

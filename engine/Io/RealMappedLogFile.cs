@@ -16,20 +16,22 @@ namespace LatticeKV.Io;
 /// Reserved blocks are unwritten extents: the first fsync that carries data into one must also
 /// commit the filesystem's journal to mark it written, which made a 2,240-byte fsync cost 1.2 to
 /// 1.6 times a 140-byte one on ext4 (a 140-byte record reaches a new block once in 29 fsyncs, a
-/// group of 16 writes every other fsync). So when an fsync carries at least
-/// <see cref="InitializeAheadMinBytes"/>, the pages ahead of the data are zeroed a chunk at a time
-/// just before it: that fsync writes them and marks their blocks written in its one journal
-/// commit, and the fsyncs after it overwrite written blocks, as in a file written beforehand.
-/// Smaller fsyncs skip this: the zeros cost a page written per page of log, more than the few
-/// journal commits they would save.
+/// group of 16 writes every other fsync). So when an fsync carries a group's worth, from
+/// <see cref="InitializeAheadMinBytes"/> to <see cref="InitializeAheadMaxBytes"/>, the pages ahead
+/// of the data are zeroed a chunk at a time just before it: that fsync writes them and marks their
+/// blocks written in its one journal commit, and the fsyncs after it overwrite written blocks, as
+/// in a file written beforehand. Other fsyncs skip this, because the zeros cost a page written per
+/// page of log: smaller ones reach a new block too rarely to repay it, and larger ones (a sync
+/// after many unsynced writes) write so many pages that one commit is a small part of them.
 /// </para>
 /// </summary>
 internal sealed unsafe class RealMappedLogFile : IWritableFile
 {
     private const long MaxGrowStep = 1 << 20;
-    private const long MinLength = 4096;
     private const long PageSize = 4096;
+    private const long MinLength = PageSize;
     internal const long InitializeAheadMinBytes = 1024;
+    internal const long InitializeAheadMaxBytes = 16 << 10;
     internal const long InitializeAheadChunk = 64 << 10;
     private readonly SafeFileHandle _handle;
     private readonly MemoryMappedFile _map;
@@ -156,7 +158,7 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
         try
         {
             long carried = _length - _syncedLength;
-            if (carried >= InitializeAheadMinBytes && _length + 2 * carried > _initializedEnd) InitializeAhead();
+            if (carried is >= InitializeAheadMinBytes and <= InitializeAheadMaxBytes && _length + 2 * carried > _initializedEnd) InitializeAhead();
             // On Linux fsync writes back pages dirtied through the mapping too; elsewhere flush the view first.
             if (!OperatingSystem.IsLinux()) _view.Flush();
             RandomAccess.FlushToDisk(_handle);
