@@ -17,8 +17,8 @@ public static class CompareCommand
 
     /// <summary>
     /// Workloads bound by the disk's fsync rate, which drifts over minutes on a shared machine:
-    /// they run in rounds that alternate the engines, each engine's round right after an fsync
-    /// probe, and each engine's median round is reported.
+    /// they run in rounds that alternate the engines (fillsync right after an fsync probe in the
+    /// same child), and each engine's median round is reported.
     /// </summary>
     private static readonly string[] FsyncBound = ["fillsync", "fillsync16"];
 
@@ -29,7 +29,7 @@ public static class CompareCommand
         var workloads = ListArg(args, "--workloads", Workloads.All);
         string outDir = StringArg(args, "--out", "bench-results");
         string root = StringArg(args, "--dir", Path.Combine(Path.GetTempPath(), "lkv-bench"));
-        int rounds = (int)Math.Max(1, LongArg(args, "--sync-rounds", 3));
+        int rounds = (int)Math.Max(1, LongArg(args, "--sync-rounds", 5));
         Directory.CreateDirectory(outDir);
         var synced = rounds > 1 ? workloads.Where(FsyncBound.Contains).ToArray() : [];
         var others = workloads.Except(synced).ToArray();
@@ -46,30 +46,27 @@ public static class CompareCommand
         if (synced.Length > 0)
         {
             var byEngine = engines.ToDictionary(e => e, _ => new List<SuiteResult>());
-            var probesBefore = engines.ToDictionary(e => e, _ => new List<FsyncProbe.Rates>());
             var probes = new List<FsyncProbe.Rates>();
             for (int r = 1; r <= rounds; r++)
             {
                 foreach (var engine in engines)
                 {
-                    // The disk's rate drifts by a third within minutes here: each engine's round is
-                    // measured against a probe taken just before it, not against another moment's.
-                    var probe = FsyncProbe.Measure(root, TimeSpan.FromSeconds(2));
-                    probes.Add(probe);
-                    probesBefore[engine].Add(probe);
-                    Console.WriteLine($"{engine}: {string.Join(", ", synced)}, round {r} of {rounds} (probe {probe.Preallocated:N0} fsyncs/s)");
+                    Console.WriteLine($"{engine}: {string.Join(", ", synced)}, round {r} of {rounds}");
                     var suite = RunChild(engine, synced, num, root, outDir);
                     if (suite is null) return 1;
                     byEngine[engine].Add(suite);
+                    // fillsync measures the fsync probe just before itself, in the child, after
+                    // the warm-up: the disk's rate drifts by a third within a minute here.
+                    probes.AddRange(suite.Results.Select(x => x.ProbeBefore).OfType<FsyncProbe.Rates>());
                 }
             }
+            if (probes.Count == 0) probes.Add(FsyncProbe.Measure(root, TimeSpan.FromSeconds(3)));
             fsync = new FsyncProbe.Rates(probes.Select(p => p.Appending).Order().ElementAt(probes.Count / 2),
                 probes.Select(p => p.Preallocated).Order().ElementAt(probes.Count / 2));
             foreach (var engine in engines)
             {
                 var roundSuites = byEngine[engine];
-                var medians = synced.Select(w => MedianRound(roundSuites.Select(s => s.Results.Single(x => x.Workload == w)).ToList(),
-                    w == "fillsync" ? probesBefore[engine] : null));
+                var medians = synced.Select(w => MedianRound(roundSuites.Select(s => s.Results.Single(x => x.Workload == w)).ToList()));
                 var merged = suites.TryGetValue(engine, out var main) ? main.Results.Concat(medians) : medians;
                 suites[engine] = new SuiteResult(engine, main?.Settings ?? roundSuites[0].Settings,
                     merged.OrderBy(x => Array.IndexOf(workloads, x.Workload)).ToList());
@@ -91,17 +88,18 @@ public static class CompareCommand
     }
 
     /// <summary>
-    /// The round with the median ops/s, its note naming every round's rate and, given the probe
-    /// taken before each round, each round's rate as a share of it and the median share.
+    /// The round with the median ops/s, its note naming every round's rate and, where each round
+    /// measured the fsync probe just before itself, its rate as a share of that probe and the
+    /// median share.
     /// </summary>
-    private static WorkloadResult MedianRound(List<WorkloadResult> rounds, List<FsyncProbe.Rates>? probesBefore)
+    private static WorkloadResult MedianRound(List<WorkloadResult> rounds)
     {
         var median = rounds.OrderBy(r => r.OpsPerSecond).ElementAt(rounds.Count / 2);
         string all = string.Join(" / ", rounds.Select(r => r.OpsPerSecond.ToString("N0", CultureInfo.InvariantCulture)));
         string note = $"median of {rounds.Count} rounds ({all} ops/s)";
-        if (probesBefore is not null)
+        if (rounds.All(r => r.ProbeBefore is not null))
         {
-            var shares = rounds.Select((r, i) => r.OpsPerSecond / probesBefore[i].Preallocated).ToList();
+            var shares = rounds.Select(r => r.OpsPerSecond / r.ProbeBefore!.Preallocated).ToList();
             static string Percent(double x) => (x * 100).ToString("F0", CultureInfo.InvariantCulture) + "%";
             string each = string.Join(" / ", shares.Select(Percent));
             note += $"; of the probe just before each round: {each}, median {Percent(shares.Order().ElementAt(shares.Count / 2))}";

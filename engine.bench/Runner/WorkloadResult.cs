@@ -14,7 +14,8 @@ public sealed record WorkloadResult(
     double? WriteAmplification,
     double? SpaceAmplification,
     long PeakRssBytes,
-    string Note);
+    string Note,
+    FsyncProbe.Rates? ProbeBefore = null);
 
 /// <summary>All results of one engine's run, as the child process reports them.</summary>
 public sealed record SuiteResult(string Engine, string Settings, List<WorkloadResult> Results);

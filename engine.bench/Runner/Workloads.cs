@@ -43,7 +43,22 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
             KeepReadingUntilTiered(e, count);
         }
         Directory.Delete(path, true);
+        Settle();
     }
+
+    /// <summary>
+    /// Waits until the disk has taken what earlier work left pending (<c>sync</c>): the warm-up's
+    /// tables being written back, and the blocks of deleted files, which this machine's ext4
+    /// (mounted with <c>discard</c>) trims at its next journal commit. Left pending, they landed
+    /// in the first fsyncs of the next workload, whichever engine ran it.
+    /// </summary>
+    private static void Settle()
+    {
+        if (OperatingSystem.IsLinux()) SyncAll();
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "sync")]
+    private static extern void SyncAll();
 
     /// <summary>
     /// Random point reads and short scans for a fixed time. The JIT promotes a method to its final
@@ -77,7 +92,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
         {
             "fillseq" => Fresh(workload, e => Fill(e, sequential: true, num, sync: false)),
             "fillrandom" => Fresh(workload, e => Fill(e, sequential: false, num, sync: false)),
-            "fillsync" => Fresh(workload, e => Fill(e, sequential: false, Math.Min(num, 10_000), sync: true)),
+            "fillsync" => Fresh(workload, e => Fill(e, sequential: false, Math.Min(num, 10_000), sync: true), probeFirst: true),
             // As db_bench with --threads=16: each writer does what fillsync's one does. Sharing that
             // count took a third of a second, where one slow fsync moved the rate by a tenth.
             "fillsync16" => Fresh(workload, e => FillThreads(e, 16, 16 * Math.Min(num, 10_000), sync: true)),
@@ -96,17 +111,29 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
 
     private sealed record Phase(long Operations, long UserBytes, long[] Latencies, double Seconds, string Note = "");
 
-    private WorkloadResult Fresh(string name, Func<IEngine, Phase> body, long? writeBuffer = null)
+    /// <summary>
+    /// Runs <paramref name="body"/> on a new database. With <paramref name="probeFirst"/> the
+    /// machine's fsync rate is measured just before, with the database open, for a workload whose
+    /// rate is bounded by it.
+    /// </summary>
+    private WorkloadResult Fresh(string name, Func<IEngine, Phase> body, long? writeBuffer = null, bool probeFirst = false)
     {
         string path = EmptyDirectory(name);
         using var engine = open(path, writeBuffer);
+        Settle();
+        FsyncProbe.Rates? probe = null;
+        if (probeFirst)
+        {
+            probe = FsyncProbe.Measure(root, TimeSpan.FromSeconds(2));
+            Settle();
+        }
         long written0 = ProcessStats.BytesWritten();
         var phase = body(engine);
         engine.Flush();
         engine.WaitForBackgroundWork();
         long written = ProcessStats.BytesWritten() - written0;
         long logical = phase.UserBytes;
-        var result = Summarize(engine.Name, name, phase, written, ProcessStats.DirectorySize(path), logical);
+        var result = Summarize(engine.Name, name, phase, written, ProcessStats.DirectorySize(path), logical) with { ProbeBefore = probe };
         engine.Dispose();
         Directory.Delete(path, true);
         return result;
