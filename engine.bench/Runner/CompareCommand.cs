@@ -34,6 +34,10 @@ public static class CompareCommand
         var synced = rounds > 1 ? workloads.Where(FsyncBound.Contains).ToArray() : [];
         var others = workloads.Except(synced).ToArray();
         var suites = new Dictionary<string, SuiteResult>();
+        // fillsync measures the fsync probe just before itself, in its child after the warm-up:
+        // the disk's rate drifts by a third within a minute here.
+        var probes = new List<FsyncProbe.Rates>();
+        void CollectProbes(SuiteResult suite) => probes.AddRange(suite.Results.Select(x => x.ProbeBefore).OfType<FsyncProbe.Rates>());
         foreach (var engine in engines)
         {
             if (others.Length == 0) break;
@@ -41,12 +45,11 @@ public static class CompareCommand
             var suite = RunChild(engine, others, num, root, outDir);
             if (suite is null) return 1;
             suites[engine] = suite;
+            CollectProbes(suite);
         }
-        FsyncProbe.Rates fsync;
         if (synced.Length > 0)
         {
             var byEngine = engines.ToDictionary(e => e, _ => new List<SuiteResult>());
-            var probes = new List<FsyncProbe.Rates>();
             for (int r = 1; r <= rounds; r++)
             {
                 foreach (var engine in engines)
@@ -55,14 +58,9 @@ public static class CompareCommand
                     var suite = RunChild(engine, synced, num, root, outDir);
                     if (suite is null) return 1;
                     byEngine[engine].Add(suite);
-                    // fillsync measures the fsync probe just before itself, in the child, after
-                    // the warm-up: the disk's rate drifts by a third within a minute here.
-                    probes.AddRange(suite.Results.Select(x => x.ProbeBefore).OfType<FsyncProbe.Rates>());
+                    CollectProbes(suite);
                 }
             }
-            if (probes.Count == 0) probes.Add(FsyncProbe.Measure(root, TimeSpan.FromSeconds(3)));
-            fsync = new FsyncProbe.Rates(probes.Select(p => p.Appending).Order().ElementAt(probes.Count / 2),
-                probes.Select(p => p.Preallocated).Order().ElementAt(probes.Count / 2));
             foreach (var engine in engines)
             {
                 var roundSuites = byEngine[engine];
@@ -72,10 +70,9 @@ public static class CompareCommand
                     merged.OrderBy(x => Array.IndexOf(workloads, x.Workload)).ToList());
             }
         }
-        else
-        {
-            fsync = FsyncProbe.Measure(root, TimeSpan.FromSeconds(3));
-        }
+        if (probes.Count == 0) probes.Add(FsyncProbe.Measure(root, TimeSpan.FromSeconds(3)));
+        var fsync = new FsyncProbe.Rates(probes.Select(p => p.Appending).Order().ElementAt(probes.Count / 2),
+            probes.Select(p => p.Preallocated).Order().ElementAt(probes.Count / 2));
         var ordered = engines.Select(e => suites[e]).ToList();
         File.WriteAllText(Path.Combine(outDir, "fsync-rate.txt"), string.Create(CultureInfo.InvariantCulture, $"{fsync.Appending:F0} {fsync.Preallocated:F0}"));
         string markdown = Report.Markdown(ordered, num, fsync);
