@@ -1,4 +1,5 @@
 using System.Text;
+using CsCheck;
 using LatticeKV.Sst;
 
 namespace LatticeKV.Tests.Sst;
@@ -91,6 +92,63 @@ public class BlockTests
                     else Assert.Equal(Convert.ToHexString(entries[expected]), Convert.ToHexString(it.Key));
                 }
             }
+    }
+
+    /// <summary>
+    /// A comparator ordering user keys exactly as bytewise does while not being
+    /// <see cref="KeyComparator.Bytewise"/>, so blocks searched with it take the general path.
+    /// </summary>
+    private sealed class SlowBytewise : KeyComparator
+    {
+        public override string Name => "test.SlowBytewise";
+
+        public override int Compare(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) => a.SequenceCompareTo(b);
+    }
+
+    /// <summary>
+    /// Bytewise seeks skip the comparison of keys the shared prefix already decides: random
+    /// blocks of short keys over a two-letter alphabet (many prefixes of one another, several
+    /// versions each), random targets, every restart interval: the seek and a scan from every
+    /// restart up to it land where a sorted list and the general comparison path say.
+    /// </summary>
+    [Fact]
+    public void Seek_BytewiseShortcut_AgreesWithSortedListAndGeneralPath()
+    {
+        var fast = new LatticeKV.Keys.InternalKeyComparator(LatticeKV.KeyComparator.Bytewise);
+        var slow = new LatticeKV.Keys.InternalKeyComparator(new SlowBytewise());
+        var userKey = Gen.Byte[(byte)'a', (byte)'c'].Array[0, 6];
+        var entry = Gen.Select(userKey, Gen.ULong[1, 40]);
+        var target = Gen.Select(userKey, Gen.ULong[0, 41], Gen.Bool);
+        Gen.Select(entry.Array[1, 80], target.Array[1, 30], Gen.Int[1, 17]).Sample((entries, targets, interval) =>
+        {
+            var keys = entries.Select(e => LatticeKV.Keys.InternalKey.Create(e.Item1, e.Item2, LatticeKV.Keys.ValueKind.Value))
+                .DistinctBy(Convert.ToHexString).ToList();
+            keys.Sort((x, y) => fast.Compare(x, y));
+            var b = new BlockBuilder(interval);
+            foreach (var k in keys) b.Add(k, "v"u8);
+            var data = b.Finish().ToArray();
+            var block = new Block(data, data.Length);
+            var quick = new BlockIterator(SpanComparer.For(fast));
+            var general = new BlockIterator(SpanComparer.For(slow));
+            quick.Reset(block);
+            general.Reset(block);
+            foreach (var (user, seq, exact) in targets)
+            {
+                // Targets of the entries' own kind can equal an entry; seek targets sort before every entry of their sequence.
+                var t = LatticeKV.Keys.InternalKey.Create(user, seq, exact ? LatticeKV.Keys.ValueKind.Value : LatticeKV.Keys.ValueKinds.ForSeek);
+                int expected = keys.FindIndex(k => fast.Compare(k, t) >= 0);
+                string want = expected < 0 ? "end" : Convert.ToHexString(keys[expected]);
+                general.Seek(t);
+                Assert.Equal(want, general.Valid ? Convert.ToHexString(general.Key) : "end");
+                quick.Seek(t);
+                Assert.Equal(want, quick.Valid ? Convert.ToHexString(quick.Key) : "end");
+                for (int restart = 0; restart < block.NumRestarts && restart * interval <= Math.Max(0, expected); restart++)
+                {
+                    quick.SeekFromRestart(restart, t);
+                    Assert.Equal(want, quick.Valid ? Convert.ToHexString(quick.Key) : "end");
+                }
+            }
+        }, iter: 2000);
     }
 
     [Fact]

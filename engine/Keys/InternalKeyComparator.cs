@@ -18,6 +18,9 @@ internal sealed class InternalKeyComparator
 
     public KeyComparator User { get; }
 
+    /// <summary>True when user keys are ordered bytewise, so a shared prefix decides nothing and the first differing byte decides.</summary>
+    public bool IsBytewise => _bytewise;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int CompareUser(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
         => _bytewise ? a.SequenceCompareTo(b) : User.Compare(a, b);

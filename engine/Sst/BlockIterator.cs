@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using LatticeKV.Coding;
 using LatticeKV.Keys;
 
@@ -11,15 +14,21 @@ namespace LatticeKV.Sst;
 internal sealed class BlockIterator : InternalIterator
 {
     private readonly SpanComparer _cmp;
+    private readonly bool _bytewise;
     private Block? _block;
     private byte[] _key = new byte[64];
     private int _keyLength;
+    private int _shared;       // bytes the current key took from the one before it
     private int _current;      // offset of the current entry; RestartsOffset when invalid
     private int _next;         // offset just past the current entry
     private int _valueOffset;
     private int _valueLength;
 
-    public BlockIterator(SpanComparer cmp) => _cmp = cmp;
+    public BlockIterator(SpanComparer cmp)
+    {
+        _cmp = cmp;
+        _bytewise = cmp.IsBytewiseInternal;
+    }
 
     public Block? Block => _block;
 
@@ -98,8 +107,19 @@ internal sealed class BlockIterator : InternalIterator
         return Math.Max(0, LastRestartBelow(target, first, end));
     }
 
+    /// <summary>
+    /// Requests the lines of the interval a seek scans, up to <see cref="PrefetchLimit"/> bytes: a
+    /// seek stops halfway through its interval on average, and a merging iterator's prefetches
+    /// for all its children queue behind each other. Requesting whole 16-entry intervals (about
+    /// 1.8 KB of 116-byte entries, for each of three tables) seeked 7% slower than the first KiB.
+    /// </summary>
     private static void PrefetchInterval(Block block, int restart)
-        => block.Prefetch(block.RestartPoint(restart), restart + 1 < block.NumRestarts ? block.RestartPoint(restart + 1) + 64 : block.RestartsOffset);
+    {
+        int start = block.RestartPoint(restart);
+        block.Prefetch(start, Math.Min(start + PrefetchLimit, restart + 1 < block.NumRestarts ? block.RestartPoint(restart + 1) + 64 : block.RestartsOffset));
+    }
+
+    private const int PrefetchLimit = 1024;
 
     /// <summary>
     /// The last restart in [<paramref name="from"/>, <paramref name="to"/>) whose key sorts before
@@ -143,9 +163,65 @@ internal sealed class BlockIterator : InternalIterator
     private void ScanFromRestart(int restart, ReadOnlySpan<byte> target)
     {
         SeekToRestart(restart);
+        if (_bytewise && target.Length >= InternalKey.TrailerSize)
+        {
+            ScanBytewise(target);
+            return;
+        }
         while (ParseNext())
         {
             if (_cmp.Compare(Key, target) >= 0) return;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ScanFromRestart"/> for bytewise user keys, comparing only what the prefix
+    /// compression leaves undecided. Once a key is known to sort below the target's user key at
+    /// byte <c>m</c> (equal before it, smaller there), a next key that shares more than <c>m</c>
+    /// bytes with it is below the target as well, without a look at its bytes; one that shares
+    /// fewer equals the target up to what it shares, so the comparison starts there. Most keys of
+    /// an interval are decided by one byte or none.
+    /// </summary>
+    private void ScanBytewise(ReadOnlySpan<byte> target)
+    {
+        var user = target[..^InternalKey.TrailerSize];
+        ulong targetTrailer = InternalKey.Trailer(target);
+        int m = -1; // >= 0: the last key's user key is below the target's, equal before byte m and smaller at m
+        while (ParseNext())
+        {
+            int length = _keyLength - InternalKey.TrailerSize;
+            if (length < 0) throw new CorruptionException("internal key shorter than its 8-byte trailer");
+            int from = 0;
+            if (m >= 0)
+            {
+                int shared = _shared;
+                if (shared > m)
+                {
+                    // Byte m is the last key's, below the target's; or this key ends before it,
+                    // a proper prefix of the target's user key.
+                    if (length <= m) m = -1;
+                    continue;
+                }
+                if (length <= shared)
+                {
+                    m = -1; // equal to the target's first bytes and shorter: below
+                    continue;
+                }
+                from = shared;
+            }
+            var mine = _key.AsSpan(from, length - from);
+            var theirs = user[from..];
+            int common = mine.Length > 0 && theirs.Length > 0 && mine[0] != theirs[0] ? 0 : mine.CommonPrefixLength(theirs);
+            if (common < mine.Length && common < theirs.Length)
+            {
+                if (mine[common] > theirs[common]) return;
+                m = from + common;
+                continue;
+            }
+            m = -1;
+            if (mine.Length < theirs.Length) continue;
+            // A longer user key sorts after; an equal one by trailer, newest (largest) first.
+            if (mine.Length > theirs.Length || InternalKey.Trailer(Key) <= targetTrailer) return;
         }
     }
 
@@ -213,7 +289,7 @@ internal sealed class BlockIterator : InternalIterator
     }
 
     /// <summary>Decodes an entry's three lengths at <paramref name="p"/>; returns the offset just past them.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int ReadLengths(byte[] data, int p, int limit, out uint shared, out uint nonShared, out uint valueLength)
     {
         // Fast path: the three lengths of short keys and values are one byte each.
@@ -229,6 +305,29 @@ internal sealed class BlockIterator : InternalIterator
         nonShared = reader.ReadVarint32();
         valueLength = reader.ReadVarint32();
         return p + reader.Position;
+    }
+
+    private const int CopyChunk = 16;
+
+    /// <summary>
+    /// Copies the <paramref name="count"/> unshared key bytes at <paramref name="from"/> into the
+    /// key after its <paramref name="at"/> shared ones. A short suffix (the usual case: a few key
+    /// bytes and the trailer) moves as one 16-byte chunk when both arrays have room for it, which
+    /// <see cref="_key"/> always has past the key; the bytes beyond the key are never read.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CopyKeyBytes(byte[] data, int from, int count, int at)
+    {
+        var key = _key;
+        if (count <= CopyChunk && (uint)from + CopyChunk <= (uint)data.Length && (uint)at + CopyChunk <= (uint)key.Length)
+        {
+            ref byte source = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(data), from);
+            ref byte target = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(key), at);
+            Unsafe.WriteUnaligned(ref target,
+                Unsafe.ReadUnaligned<Vector128<byte>>(ref source));
+            return;
+        }
+        data.AsSpan(from, count).CopyTo(key.AsSpan(at));
     }
 
     /// <summary>Decodes the entry at <see cref="_next"/>; false (and invalid) at the end of the block.</summary>
@@ -248,9 +347,10 @@ internal sealed class BlockIterator : InternalIterator
         if (shared > (uint)_keyLength) throw new CorruptionException($"entry at block offset {_current} shares {shared} bytes of a {_keyLength}-byte key");
         if ((ulong)nonShared + valueLength > (ulong)(limit - p)) throw new CorruptionException($"entry at block offset {_current} runs past the block");
         int keyLength = (int)(shared + nonShared);
-        if (_key.Length < keyLength) Array.Resize(ref _key, Math.Max(keyLength, _key.Length * 2));
-        data.AsSpan(p, (int)nonShared).CopyTo(_key.AsSpan((int)shared));
+        if (_key.Length < keyLength + CopyChunk) Array.Resize(ref _key, Math.Max(keyLength + CopyChunk, _key.Length * 2));
+        CopyKeyBytes(data, p, (int)nonShared, (int)shared);
         _keyLength = keyLength;
+        _shared = (int)shared;
         _valueOffset = p + (int)nonShared;
         _valueLength = (int)valueLength;
         _next = _valueOffset + _valueLength;

@@ -11,6 +11,9 @@ internal abstract class SpanComparer
 
     public static SpanComparer For(InternalKeyComparator cmp) => new InternalSpanComparer(cmp);
 
+    /// <summary>True for internal keys whose user keys are ordered bytewise.</summary>
+    public virtual bool IsBytewiseInternal => false;
+
     private sealed class BytewiseSpanComparer : SpanComparer
     {
         public override int Compare(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) => a.SequenceCompareTo(b);
@@ -18,6 +21,8 @@ internal abstract class SpanComparer
 
     private sealed class InternalSpanComparer(InternalKeyComparator cmp) : SpanComparer
     {
+        public override bool IsBytewiseInternal { get; } = cmp.IsBytewise;
+
         public override int Compare(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
         {
             if (a.Length < InternalKey.TrailerSize || b.Length < InternalKey.TrailerSize)
