@@ -15,9 +15,11 @@ public static class Program
         {
             Console.WriteLine("""
                 usage:
-                  compare [--num N] [--engines latticekv,rocksdb,zonetree,sqlite] [--workloads fillseq,fillrandom,...] [--out DIR] [--dir DBROOT] [--sync-rounds R]
+                  compare [--num N] [--engines latticekv,rocksdb,zonetree,sqlite] [--workloads fillseq,fillrandom,...] [--out DIR] [--dir DBROOT] [--sync-rounds R] [--read-rounds R]
                     (fillsync and fillsync16 run in R rounds, default 5, alternating the engines, fillsync
-                     right after an fsync probe; each engine's median round is reported)
+                     right after an fsync probe; readrandom, readmissing and seekrandom likewise, default 5,
+                     each round a new process reading a database filled once per engine; each engine's
+                     median round is reported)
                   report [--out DIR]   (render results.md and results.svg again from DIR/results.json)
                   fsync-probe [--out DIR]   (measure the machine's fsync rates alone, for report)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]

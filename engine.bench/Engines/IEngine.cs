@@ -33,4 +33,11 @@ public interface IEngine : IDisposable
 
     /// <summary>Waits until background compaction has caught up.</summary>
     void WaitForBackgroundWork();
+
+    /// <summary>
+    /// The files per level of an LSM tree ("L0 3, L1 12"), or empty for other engines: the
+    /// shape a read workload meets, which differs between runs when background compaction races
+    /// the fill.
+    /// </summary>
+    string Shape => "";
 }

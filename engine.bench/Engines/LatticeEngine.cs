@@ -39,7 +39,12 @@ public sealed class LatticeEngine : IEngine
     {
         using var it = _db.NewIterator();
         int n = 0;
-        for (it.Seek(key); it.Valid && n < count; it.Next()) n++;
+        // Each entry's value is read, as the other adapters read theirs.
+        for (it.Seek(key); it.Valid && n < count; it.Next())
+        {
+            _ = it.Value;
+            n++;
+        }
         return n;
     }
 
@@ -48,6 +53,8 @@ public sealed class LatticeEngine : IEngine
     public void CompactAll() => _db.CompactRange();
 
     public void WaitForBackgroundWork() => _db.WaitForCompactions();
+
+    public string Shape => LevelShape.Describe(level => _db.GetProperty($"lattice.num-files-at-level{level}"));
 
     public void Dispose() => _db.Dispose();
 }

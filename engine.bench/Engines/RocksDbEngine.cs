@@ -82,5 +82,7 @@ public sealed class RocksDbEngine : IEngine
             Thread.Sleep(20);
     }
 
+    public string Shape => LevelShape.Describe(level => _db.GetProperty($"rocksdb.num-files-at-level{level}"));
+
     public void Dispose() => _db.Dispose();
 }

@@ -30,9 +30,11 @@ public static class CompareCommand
         string outDir = StringArg(args, "--out", "bench-results");
         string root = StringArg(args, "--dir", Path.Combine(Path.GetTempPath(), "lkv-bench"));
         int rounds = (int)Math.Max(1, LongArg(args, "--sync-rounds", 5));
+        int readRounds = (int)Math.Max(1, LongArg(args, "--read-rounds", 5));
         Directory.CreateDirectory(outDir);
         var synced = rounds > 1 ? workloads.Where(FsyncBound.Contains).ToArray() : [];
-        var others = workloads.Except(synced).ToArray();
+        var reads = readRounds > 1 ? workloads.Where(Workloads.ReadOnlyOnFilled.Contains).ToArray() : [];
+        var others = workloads.Except(synced).Except(reads).ToArray();
         var suites = new Dictionary<string, SuiteResult>();
         // fillsync measures the fsync probe just before itself, in its child after the warm-up:
         // the disk's rate drifts by a third within a minute here.
@@ -47,16 +49,42 @@ public static class CompareCommand
             suites[engine] = suite;
             CollectProbes(suite);
         }
-        if (synced.Length > 0)
+        if (reads.Length > 0)
         {
-            var byEngine = engines.ToDictionary(e => e, _ => new List<SuiteResult>());
-            for (int r = 1; r <= rounds; r++)
+            // Each engine's database is filled once, in a child of its own, and kept; every round
+            // then opens it in a new child, warms up and reads.
+            var kept = engines.ToDictionary(e => e, e => Path.Combine(root, "kept-" + e));
+            try
             {
                 foreach (var engine in engines)
                 {
-                    Console.WriteLine($"{engine}: {string.Join(", ", synced)}, round {r} of {rounds}");
-                    var suite = RunChild(engine, synced, num, root, outDir);
-                    if (suite is null) return 1;
+                    Console.WriteLine($"{engine}: filling the database the read rounds share");
+                    if (RunChild(engine, [], num, root, outDir, ["--fill-kept", kept[engine]]) is null) return 1;
+                }
+                if (!RunRounds(reads, readRounds, "--use-kept", kept)) return 1;
+            }
+            finally
+            {
+                foreach (var path in kept.Values)
+                    if (Directory.Exists(path)) Directory.Delete(path, true);
+            }
+        }
+        if (synced.Length > 0 && !RunRounds(synced, rounds, null, null)) return 1;
+
+        // Runs the workloads in rounds, a child per engine per round, alternating the engines
+        // (in reverse order every other round, so no engine always follows the same one), and
+        // merges each engine's median round into its suite.
+        bool RunRounds(string[] roundWorkloads, int count, string? keptFlag, Dictionary<string, string>? keptPaths)
+        {
+            var byEngine = engines.ToDictionary(e => e, _ => new List<SuiteResult>());
+            for (int r = 1; r <= count; r++)
+            {
+                foreach (var engine in r % 2 == 1 ? engines : Enumerable.Reverse(engines))
+                {
+                    Console.WriteLine($"{engine}: {string.Join(", ", roundWorkloads)}, round {r} of {count}");
+                    string[] extra = keptFlag is null ? [] : [keptFlag, keptPaths![engine]];
+                    var suite = RunChild(engine, roundWorkloads, num, root, outDir, extra);
+                    if (suite is null) return false;
                     byEngine[engine].Add(suite);
                     CollectProbes(suite);
                 }
@@ -64,11 +92,12 @@ public static class CompareCommand
             foreach (var engine in engines)
             {
                 var roundSuites = byEngine[engine];
-                var medians = synced.Select(w => MedianRound(roundSuites.Select(s => s.Results.Single(x => x.Workload == w)).ToList()));
+                var medians = roundWorkloads.Select(w => MedianRound(roundSuites.Select(s => s.Results.Single(x => x.Workload == w)).ToList()));
                 var merged = suites.TryGetValue(engine, out var main) ? main.Results.Concat(medians) : medians;
                 suites[engine] = new SuiteResult(engine, main?.Settings ?? roundSuites[0].Settings,
                     merged.OrderBy(x => Array.IndexOf(workloads, x.Workload)).ToList());
             }
+            return true;
         }
         if (probes.Count == 0) probes.Add(FsyncProbe.Measure(root, TimeSpan.FromSeconds(3)));
         var fsync = new FsyncProbe.Rates(probes.Select(p => p.Appending).Order().ElementAt(probes.Count / 2),
@@ -105,13 +134,14 @@ public static class CompareCommand
     }
 
     /// <summary>Runs one engine's workloads in a child process; null (after reporting) if it failed.</summary>
-    private static SuiteResult? RunChild(string engine, string[] workloads, long num, string root, string outDir)
+    private static SuiteResult? RunChild(string engine, string[] workloads, long num, string root, string outDir, string[]? extra = null)
     {
         string resultFile = Path.Combine(outDir, $"{engine}.json");
         var psi = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet") { UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(psi.FileName) == "dotnet") psi.ArgumentList.Add(typeof(CompareCommand).Assembly.Location);
         foreach (var a in new[] { "run-suite", "--engine", engine, "--num", num.ToString(CultureInfo.InvariantCulture), "--workloads", string.Join(',', workloads), "--dir", Path.Combine(root, engine), "--result", resultFile })
             psi.ArgumentList.Add(a);
+        foreach (var a in extra ?? []) psi.ArgumentList.Add(a);
         using var child = Process.Start(psi)!;
         child.WaitForExit();
         if (child.ExitCode != 0)
@@ -176,10 +206,18 @@ public static class CompareCommand
             return e;
         }
         var runner = new Workloads(Open, dir, num, Console.WriteLine);
-        if (!args.Contains("--no-warmup")) runner.WarmUp();
+        string fillKept = StringArg(args, "--fill-kept", "");
+        string useKept = StringArg(args, "--use-kept", "");
+        if (fillKept.Length > 0)
+        {
+            runner.FillAndKeep(fillKept);
+            workloads = [];
+        }
+        else if (!args.Contains("--no-warmup")) runner.WarmUp();
         var results = new List<WorkloadResult>();
         try
         {
+            if (useKept.Length > 0) runner.UseKeptFill(useKept);
             foreach (var w in workloads) results.Add(runner.Run(w));
         }
         finally

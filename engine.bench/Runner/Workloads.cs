@@ -17,6 +17,10 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
     private readonly KeyValueGenerator _gen = new(ValueSize);
     private IEngine? _filled;      // a database holding keys 0..num-1 in random order, flushed and compacted
     private string? _filledPath;
+    private bool _filledKept;      // opened from a directory another process filled: never deleted here
+
+    /// <summary>Workloads that only read the filled database, which can run in rounds across processes on one kept fill.</summary>
+    public static readonly string[] ReadOnlyOnFilled = ["readrandom", "readmissing", "seekrandom"];
 
     /// <summary>
     /// Runs every operation kind on a scratch database before anything is measured, so managed
@@ -142,11 +146,14 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
     private WorkloadResult OnFilled(string name, Func<IEngine, Phase> body)
     {
         var engine = EnsureFilled();
+        string shape = engine.Shape;
         long written0 = ProcessStats.BytesWritten();
         var phase = body(engine);
+        if (shape.Length > 0) phase = phase with { Note = phase.Note.Length > 0 ? $"{phase.Note}; tree {shape}" : $"tree {shape}" };
         long written = ProcessStats.BytesWritten() - written0;
         // Mutating workloads leave the shared database changed: rebuild it for the next one.
-        bool mutates = name is "overwrite" or "deleterandom" or "readwhilewriting" or "ycsb-a" or "compactall";
+        bool mutates = !ReadOnlyOnFilled.Contains(name);
+        if (mutates && _filledKept) throw new InvalidOperationException($"{name} would change the kept database another process filled");
         long logical = num * (KeyValueGenerator.KeySize + ValueSize);
         WorkloadResult result;
         if (mutates)
@@ -171,12 +178,47 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
         _filledPath = EmptyDirectory("filled");
         log("    (filling the shared database)");
         _filled = open(_filledPath, null);
-        Fill(_filled, sequential: false, num, sync: false);
-        _filled.Flush();
-        _filled.WaitForBackgroundWork();
+        FillShared(_filled);
         // Warm the cache, as db_bench's readrandom does after a fill.
         ReadEveryKey(_filled, num);
         return _filled;
+    }
+
+    private void FillShared(IEngine e)
+    {
+        Fill(e, sequential: false, num, sync: false);
+        e.Flush();
+        e.WaitForBackgroundWork();
+    }
+
+    /// <summary>
+    /// Fills the shared database at <paramref name="path"/> (a new directory) and closes it, for
+    /// later processes to read through <see cref="UseKeptFill"/>.
+    /// </summary>
+    public void FillAndKeep(string path)
+    {
+        if (Directory.Exists(path)) Directory.Delete(path, true);
+        Directory.CreateDirectory(path);
+        log("    (filling the kept database)");
+        using (var e = open(path, null)) FillShared(e);
+        Settle();
+    }
+
+    /// <summary>
+    /// Opens the database <see cref="FillAndKeep"/> left at <paramref name="path"/> as the shared
+    /// filled database and warms its cache; only workloads of <see cref="ReadOnlyOnFilled"/> may
+    /// run on it, and it is left in place.
+    /// </summary>
+    public void UseKeptFill(string path)
+    {
+        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"no kept database at {path}");
+        DropFilled();
+        _filledPath = path;
+        _filledKept = true;
+        _filled = open(path, null);
+        _filled.WaitForBackgroundWork();
+        ReadEveryKey(_filled, num);
+        Settle();
     }
 
     /// <summary>Reads keys 0..count-1 once each.</summary>
@@ -204,7 +246,9 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
     {
         _filled?.Dispose();
         _filled = null;
-        if (_filledPath is not null && Directory.Exists(_filledPath)) Directory.Delete(_filledPath, true);
+        if (!_filledKept && _filledPath is not null && Directory.Exists(_filledPath)) Directory.Delete(_filledPath, true);
+        _filledPath = null;
+        _filledKept = false;
     }
 
     public void Cleanup() => DropFilled();
