@@ -130,7 +130,11 @@ public static class CompareCommand
             string each = string.Join(" / ", shares.Select(Percent));
             note += $"; of the probe just before each round: {each}, median {Percent(shares.Order().ElementAt(shares.Count / 2))}";
         }
-        return median with { Note = median.Note.Length == 0 ? note : $"{median.Note}; {note}" };
+        return median with
+        {
+            Note = median.Note.Length == 0 ? note : $"{median.Note}; {note}",
+            RoundRates = [.. rounds.Select(r => r.OpsPerSecond)],
+        };
     }
 
     /// <summary>Runs one engine's workloads in a child process; null (after reporting) if it failed.</summary>

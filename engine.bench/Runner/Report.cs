@@ -32,7 +32,7 @@ public static class Report
         if (lattice is not null && others.Count > 0)
         {
             sb.AppendLine();
-            sb.AppendLine("LatticeKV / other engine, ops/s (above 1: LatticeKV is faster):");
+            sb.AppendLine("LatticeKV / other engine, ops/s (above 1: LatticeKV is faster); for workloads run in rounds, the range of round i over round i in brackets:");
             sb.AppendLine();
             sb.AppendLine("| Workload | " + string.Join(" | ", others.Select(o => "÷ " + o.Engine)) + " |");
             sb.AppendLine("|---|" + string.Concat(others.Select(_ => "---:|")));
@@ -44,7 +44,7 @@ public static class Report
                 foreach (var o in others)
                 {
                     var theirs = o.Results.FirstOrDefault(x => x.Workload == w);
-                    sb.Append(theirs is { OpsPerSecond: > 0 } ? string.Create(CultureInfo.InvariantCulture, $" {mine.OpsPerSecond / theirs.OpsPerSecond:F2} |") : " |");
+                    sb.Append(theirs is { OpsPerSecond: > 0 } ? string.Create(CultureInfo.InvariantCulture, $" {mine.OpsPerSecond / theirs.OpsPerSecond:F2}{PairedRounds(mine, theirs)} |") : " |");
                 }
                 sb.AppendLine();
             }
@@ -52,6 +52,18 @@ public static class Report
         sb.AppendLine();
         foreach (var s in suites) sb.AppendLine(CultureInfo.InvariantCulture, $"* **{s.Engine}**: {s.Settings}");
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// For workloads measured in alternating rounds, the lowest and highest ratio of one
+    /// engine's round to the other's same round (run back to back, so on the same minute of a
+    /// noisy machine); empty otherwise.
+    /// </summary>
+    private static string PairedRounds(WorkloadResult mine, WorkloadResult theirs)
+    {
+        if (mine.RoundRates is not { Length: > 1 } a || theirs.RoundRates is not { Length: > 1 } b || a.Length != b.Length) return "";
+        var ratios = a.Zip(b, (x, y) => y > 0 ? x / y : double.NaN).Where(double.IsFinite).ToList();
+        return ratios.Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $" ({ratios.Min():F2}–{ratios.Max():F2})");
     }
 
     private static string Opt(double? v) => v is { } x ? x.ToString("F2", CultureInfo.InvariantCulture) : "";

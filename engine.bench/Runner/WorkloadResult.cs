@@ -15,7 +15,8 @@ public sealed record WorkloadResult(
     double? SpaceAmplification,
     long PeakRssBytes,
     string Note,
-    FsyncProbe.Rates? ProbeBefore = null);
+    FsyncProbe.Rates? ProbeBefore = null,
+    double[]? RoundRates = null);
 
 /// <summary>All results of one engine's run, as the child process reports them.</summary>
 public sealed record SuiteResult(string Engine, string Settings, List<WorkloadResult> Results);
