@@ -119,7 +119,7 @@ public class BlockTests
         var userKey = Gen.Byte[(byte)'a', (byte)'c'].Array[0, 6];
         var entry = Gen.Select(userKey, Gen.ULong[1, 40]);
         var target = Gen.Select(userKey, Gen.ULong[0, 41], Gen.Bool);
-        Gen.Select(entry.Array[1, 80], target.Array[1, 30], Gen.Int[1, 17]).Sample((entries, targets, interval) =>
+        Gen.Select(entry.Array[1, 80], target.Array[1, 30], Gen.Int[1, 17], Gen.Int).Sample((entries, targets, interval, seed) =>
         {
             var keys = entries.Select(e => LatticeKV.Keys.InternalKey.Create(e.Item1, e.Item2, LatticeKV.Keys.ValueKind.Value))
                 .DistinctBy(Convert.ToHexString).ToList();
@@ -132,6 +132,10 @@ public class BlockTests
             var general = new BlockIterator(SpanComparer.For(slow));
             quick.Reset(block);
             general.Reset(block);
+            // The same keys written by a writer that shares fewer bytes than it could.
+            var loose = BuildSharingLess(keys, interval, new Random(seed));
+            var looseQuick = new BlockIterator(SpanComparer.For(fast));
+            looseQuick.Reset(loose);
             foreach (var (user, seq, exact) in targets)
             {
                 // Targets of the entries' own kind can equal an entry; seek targets sort before every entry of their sequence.
@@ -142,6 +146,8 @@ public class BlockTests
                 Assert.Equal(want, general.Valid ? Convert.ToHexString(general.Key) : "end");
                 quick.Seek(t);
                 Assert.Equal(want, quick.Valid ? Convert.ToHexString(quick.Key) : "end");
+                looseQuick.Seek(t);
+                Assert.Equal(want, looseQuick.Valid ? Convert.ToHexString(looseQuick.Key) : "end");
                 for (int restart = 0; restart < block.NumRestarts && restart * interval <= Math.Max(0, expected); restart++)
                 {
                     quick.SeekFromRestart(restart, t);
@@ -149,6 +155,37 @@ public class BlockTests
                 }
             }
         }, iter: 2000);
+    }
+
+    /// <summary>
+    /// A block of <paramref name="keys"/> (values "v") whose entries share a random number of
+    /// bytes, up to the longest common prefix, with the key before: valid, as FORMAT.md asks
+    /// only that the shared bytes be the previous key's, but unlike what <see cref="BlockBuilder"/> writes.
+    /// </summary>
+    private static Block BuildSharingLess(List<byte[]> keys, int interval, Random rnd)
+    {
+        var bytes = new List<byte>();
+        var restarts = new List<int>();
+        byte[] last = [];
+        for (int i = 0; i < keys.Count; i++)
+        {
+            var key = keys[i];
+            int shared = 0;
+            if (i % interval == 0) restarts.Add(bytes.Count);
+            else shared = rnd.Next(key.AsSpan().CommonPrefixLength(last) + 1);
+            bytes.AddRange([(byte)shared, (byte)(key.Length - shared), 1]);
+            bytes.AddRange(key[shared..]);
+            bytes.Add((byte)'v');
+            last = key;
+        }
+        Span<byte> word = stackalloc byte[4];
+        foreach (int r in restarts.Append(restarts.Count))
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(word, (uint)r);
+            bytes.AddRange(word);
+        }
+        var data = bytes.ToArray();
+        return new Block(data, data.Length);
     }
 
     [Fact]
