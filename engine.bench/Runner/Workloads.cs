@@ -197,10 +197,8 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
     /// </summary>
     public void FillAndKeep(string path)
     {
-        if (Directory.Exists(path)) Directory.Delete(path, true);
-        Directory.CreateDirectory(path);
         log("    (filling the kept database)");
-        using (var e = open(path, null)) FillShared(e);
+        using (var e = open(ResetDirectory(path), null)) FillShared(e);
         Settle();
     }
 
@@ -234,9 +232,10 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
     }
 
     /// <summary>A new empty directory under the run's root (a leftover of an earlier run is removed).</summary>
-    private string EmptyDirectory(string name)
+    private string EmptyDirectory(string name) => ResetDirectory(Path.Combine(root, name));
+
+    private static string ResetDirectory(string path)
     {
-        string path = Path.Combine(root, name);
         if (Directory.Exists(path)) Directory.Delete(path, true);
         Directory.CreateDirectory(path);
         return path;

@@ -185,7 +185,6 @@ internal sealed class BlockIterator : InternalIterator
     private void ScanBytewise(ReadOnlySpan<byte> target)
     {
         var user = target[..^InternalKey.TrailerSize];
-        ulong targetTrailer = InternalKey.Trailer(target);
         int m = -1; // >= 0: the last key's user key is below the target's, equal before byte m and smaller at m
         while (ParseNext())
         {
@@ -220,8 +219,8 @@ internal sealed class BlockIterator : InternalIterator
             }
             m = -1;
             if (mine.Length < theirs.Length) continue;
-            // A longer user key sorts after; an equal one by trailer, newest (largest) first.
-            if (mine.Length > theirs.Length || InternalKey.Trailer(Key) <= targetTrailer) return;
+            // A longer user key sorts after; an equal one as the comparator orders versions.
+            if (mine.Length > theirs.Length || _cmp.Compare(Key, target) >= 0) return;
         }
     }
 
