@@ -211,7 +211,7 @@ public sealed partial class LatticeDb
         }
         catch
         {
-            if (output is not null) TryDeleteFile(FileNames.Table(_path, output.Number));
+            if (output is not null && !_versions.WriteUncertain) TryDeleteFile(FileNames.Table(_path, output.Number));
             throw;
         }
         finally
@@ -323,7 +323,7 @@ public sealed partial class LatticeDb
         catch
         {
             lock (_mutex) c.MarkBeingCompacted(false);
-            if (edit is not null && !c.IsTrivialMove)
+            if (edit is not null && !c.IsTrivialMove && !_versions.WriteUncertain)
                 foreach (var (_, f) in edit.NewFiles) TryDeleteFile(FileNames.Table(_path, f.Number));
             throw;
         }
@@ -416,6 +416,8 @@ public sealed partial class LatticeDb
         lock (_mutex)
         {
             if (_closed && !closing) return;
+            // A failed MANIFEST write may have recorded files no live version holds yet.
+            if (_versions.WriteUncertain) return;
             horizon = _versions.NextFileNumberPeek;
             live = _versions.LiveFiles();
             live.UnionWith(_pendingOutputs);
@@ -481,12 +483,17 @@ public sealed partial class LatticeDb
         // A job that finished as the close began skipped its purge; do it now so a closed
         // database holds only the files its MANIFEST needs.
         if (!_readOnly) PurgeObsoleteFiles(closing: true);
+        Exception? syncError = null;
         try
         {
             SyncClosedLogs();
             _wal?.File.Sync();
         }
-        catch (LatticeIOException) { }
+        catch (Exception ex) when (ex is LatticeException or IOException or ObjectDisposedException)
+        {
+            syncError = ex;
+            _stats.RecordCloseSyncFailure();
+        }
         finally
         {
             try { _wal?.Dispose(); } catch (LatticeIOException) { }
@@ -497,6 +504,11 @@ public sealed partial class LatticeDb
         _tableCache.Dispose();
         _dirLock.Dispose();
         _shutdown.Dispose();
+        // Everything is released first: the directory can be reopened (and the log replayed) at once.
+        if (syncError is not null)
+            throw new LatticeIOException(
+                $"Closing '{_path}': the final fsync of the write-ahead log failed, so writes acknowledged without Sync since the last successful sync may not be durable against power loss: {syncError.Message}",
+                (syncError as LatticeIOException)?.FilePath ?? _path, syncError, IoErrors.IsDiskFull(syncError));
     }
 
     private void CloseAfterFailedOpen()

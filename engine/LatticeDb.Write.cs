@@ -296,14 +296,18 @@ public sealed partial class LatticeDb
                 _syncGroups.RecordFsync(Stopwatch.GetTimestamp() - started);
                 _stats.RecordWalSync();
             }
-            catch (LatticeIOException ex)
+            catch (Exception ex)
             {
                 // After a failed fsync nothing is known about what reached the disk (and Linux may
                 // have dropped the dirty pages): stop writing until the database is reopened.
+                // Whatever the exception's type: a write that was asked to be durable and might
+                // not be must never let later writes carry on as though it were.
                 Volatile.Write(ref _lastSequence, first + (ulong)count - 1);
                 _walNeedsRoll = true;
-                SetBackgroundError(ex, soft: false);
-                throw;
+                var error = ex as LatticeException ?? new LatticeIOException($"fsync of the write-ahead log '{_wal.File.Path}' failed: {ex.Message}", _wal.File.Path, ex);
+                SetBackgroundError(error, soft: false);
+                if (error == ex) throw;
+                throw error;
             }
         }
     }

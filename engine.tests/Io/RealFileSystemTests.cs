@@ -79,23 +79,62 @@ public class RealFileSystemTests
         Assert.Equal(written, new FileInfo(path).Length);
     }
 
-    [Fact]
-    public void MappedLog_KeepsItsWholeCapacityReserved_WhileItGrows()
+    [SkippableFact]
+    public void MappedLog_ReservesWhatItHolds_AndEveryPageItCoversIsReserved()
     {
-        // Every byte up to the capacity is backed by reserved blocks (FALLOC_FL_KEEP_SIZE) from the
-        // start: writes through the mapping never need a block allocated on the way to disk, and a
-        // full disk is an error at creation, not a SIGBUS at a page fault.
-        if (!OperatingSystem.IsLinux()) return;
+        // The blocks under every page the file covers are reserved (FALLOC_FL_KEEP_SIZE) before the
+        // file is extended over them: writes through the mapping never need a block allocated on the
+        // way to disk. But no more than that: a small log occupies about what it holds, not its capacity.
+        Skip.IfNot(OperatingSystem.IsLinux(), "block reservation (fallocate) is Linux-only");
         using var dir = new TempDir("realfs");
         string path = dir.Sub("000013.log");
-        const long capacity = 8 << 20;
+        const long capacity = 80 << 20;
         using var file = RealFileSystem.Instance.CreateLog(path, capacity);
-        Assert.IsType<RealMappedLogFile>(file);
-        Assert.True(AllocatedBytes(path) >= capacity, $"{AllocatedBytes(path)} bytes allocated after creation");
+        var log = Assert.IsType<RealMappedLogFile>(file);
+        Assert.InRange(DiskUsage.AllocatedBytes(path), 4096, 64 << 10);
         var chunk = new byte[3000];
-        while (file.Length < (3 << 20)) file.Append(chunk);
+        new Random(13).NextBytes(chunk);
+        while (file.Length < (3 << 20))
+        {
+            file.Append(chunk);
+            long size = new FileInfo(path).Length;
+            Assert.True(log.Reserved >= size, $"file covers {size} bytes, only {log.Reserved} reserved");
+            Assert.True(log.Reserved <= size + (1 << 20), $"{log.Reserved} bytes reserved for a {size}-byte file");
+        }
         file.Sync();
-        Assert.True(AllocatedBytes(path) >= capacity, $"{AllocatedBytes(path)} bytes allocated after growing");
+        long allocated = DiskUsage.AllocatedBytes(path);
+        Assert.True(allocated >= new FileInfo(path).Length, $"{allocated} bytes allocated under a {new FileInfo(path).Length}-byte file");
+        Assert.True(allocated <= file.Length + (1 << 20) + RealMappedLogFile.InitializeAheadChunk, $"{allocated} bytes allocated for {file.Length} bytes of log");
+    }
+
+    [SkippableFact]
+    public void MappedLog_DiskFullWhenItMustGrow_FailsTheAppendBeforeCopyingAByte()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "block reservation (fallocate) is Linux-only");
+        using var dir = new TempDir("realfs");
+        string path = dir.Sub("000019.log");
+        var faults = new SyscallFaults();
+        using var file = new RealFileSystem(faults).CreateLog(path, 8 << 20);
+        Assert.IsType<RealMappedLogFile>(file);
+        var chunk = new byte[1000];
+        chunk.AsSpan().Fill(0x5A);
+        while (file.Length < 200_000) file.Append(chunk);
+        long before = file.Length, size = new FileInfo(path).Length;
+        faults.Errno = (call, _) => call == Syscall.Reserve ? 28 : 0;
+        while (file.Length + chunk.Length <= size) file.Append(chunk); // fills what is already reserved
+        var ex = Assert.Throws<LatticeIOException>(() => file.Append(chunk));
+        Assert.True(ex.IsDiskFull);
+        Assert.Contains("ENOSPC", ex.Message, StringComparison.Ordinal);
+        long full = file.Length;
+        Assert.True(full > before);
+        Assert.Equal(size, new FileInfo(path).Length); // not extended over unreserved blocks
+
+        faults.Errno = null; // space freed: the log carries on where it stopped
+        file.Append(chunk);
+        file.Sync();
+        Assert.Equal(full + chunk.Length, file.Length);
+        var contents = File.ReadAllBytes(path);
+        Assert.All(contents[..(int)file.Length], b => Assert.Equal(0x5A, b));
     }
 
     [Fact]
@@ -201,15 +240,4 @@ public class RealFileSystemTests
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     private static extern int Ioctl(int fd, ulong request, byte[] argument);
-
-    private static long AllocatedBytes(string path)
-    {
-        // st_blocks (512-byte units) sits at offset 64 of struct stat on Linux x64 and arm64 alike.
-        var buffer = new byte[256];
-        Assert.Equal(0, Stat(path, buffer));
-        return BitConverter.ToInt64(buffer, 64) * 512;
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "stat", SetLastError = true)]
-    private static extern int Stat([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, byte[] buffer);
 }

@@ -30,6 +30,7 @@ internal sealed class DbStatistics
     private long _stalls;
     private long _backgroundErrors;
     private long _walRecordsDropped;
+    private long _closeSyncFailures;
 
     public void RecordWrite(int batches, int keys, long bytes, bool sync)
     {
@@ -90,6 +91,8 @@ internal sealed class DbStatistics
 
     public void RecordBackgroundError() => Interlocked.Increment(ref _backgroundErrors);
 
+    public void RecordCloseSyncFailure() => Interlocked.Increment(ref _closeSyncFailures);
+
     public void RecordWalRecordsDropped(int count) => Interlocked.Add(ref _walRecordsDropped, count);
 
     public IReadOnlyDictionary<string, long> Snapshot() => new SortedDictionary<string, long>(StringComparer.Ordinal)
@@ -116,5 +119,6 @@ internal sealed class DbStatistics
         ["compaction.bytes.written"] = Interlocked.Read(ref _compactionBytesWritten),
         ["write.stalls"] = Interlocked.Read(ref _stalls),
         ["background.errors"] = Interlocked.Read(ref _backgroundErrors),
+        ["close.sync.failures"] = Interlocked.Read(ref _closeSyncFailures),
     };
 }

@@ -185,7 +185,12 @@ internal sealed class FaultInjectionFileSystem(IFileSystem inner, int seed) : IF
         public void Sync()
         {
             fs.Check(Path, writing: true);
-            if (fs.Fires(FaultKind.FailSync, Path) is not null) throw new LatticeIOException($"fsync of '{Path}' failed (injected)", Path);
+            if (fs.Fires(FaultKind.FailSync, Path) is not null)
+            {
+                // As a real fsync fails: the data had reached the operating system first.
+                file.Flush();
+                throw new LatticeIOException($"fsync of '{Path}' failed (injected)", Path);
+            }
             file.Sync();
         }
 

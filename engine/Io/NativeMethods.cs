@@ -1,10 +1,13 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace LatticeKV.Io;
 
 /// <summary>
-/// POSIX calls .NET does not expose: a directory can only be fsynced through a descriptor,
-/// and File.OpenHandle refuses directories.
+/// POSIX calls .NET does not expose or does not report faithfully: a directory can only be
+/// fsynced through a descriptor (File.OpenHandle refuses directories), and
+/// <see cref="RandomAccess.FlushToDisk"/> ignores EROFS, EINVAL and ENOTSUP from fsync on Unix,
+/// the first of which ext4 returns once it has aborted its journal.
 /// </summary>
 internal static partial class NativeMethods
 {
@@ -16,6 +19,9 @@ internal static partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int Fsync(int fd);
 
+    [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+    private static partial int Fdatasync(int fd);
+
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
 
@@ -23,24 +29,36 @@ internal static partial class NativeMethods
     private static partial int Fallocate(int fd, int mode, long offset, long length);
 
     private const int FALLOC_FL_KEEP_SIZE = 1;
+    private const int EINTR = 4;
     private const int ENOSPC = 28;
+    private const int EDQUOT = 122;
 
     /// <summary>
-    /// Reserves disk blocks for the first <paramref name="length"/> bytes without changing the
-    /// file's size (FALLOC_FL_KEEP_SIZE), so growing the file within that range later cannot run
-    /// out of space. Returns false where reservation is unsupported (the caller then avoids
-    /// memory-mapped writes, whose out-of-space failure would be a SIGBUS).
+    /// Reserves disk blocks for bytes [<paramref name="offset"/>, <paramref name="offset"/> +
+    /// <paramref name="length"/>) without changing the file's size (FALLOC_FL_KEEP_SIZE), so
+    /// growing the file within that range later cannot run out of space. Returns false where
+    /// reservation is unsupported (the caller then avoids memory-mapped writes, whose
+    /// out-of-space failure would be a SIGBUS); throws <see cref="LatticeIOException"/> for a
+    /// full disk (<see cref="LatticeIOException.IsDiskFull"/>) and any other failure.
     /// </summary>
-    public static bool Reserve(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, long length)
+    public static bool Reserve(SafeFileHandle handle, string path, long offset, long length, int injectedErrno = 0)
     {
         if (!OperatingSystem.IsLinux()) return false;
         bool added = false;
         handle.DangerousAddRef(ref added);
         try
         {
-            if (Fallocate((int)handle.DangerousGetHandle(), FALLOC_FL_KEEP_SIZE, 0, length) == 0) return true;
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == ENOSPC) throw new LatticeIOException($"Reserving {length} bytes for '{path}' failed: disk full", path, null, isDiskFull: true);
+            int errno;
+            do
+            {
+                errno = injectedErrno != 0 ? injectedErrno
+                    : Fallocate((int)handle.DangerousGetHandle(), FALLOC_FL_KEEP_SIZE, offset, length) == 0 ? 0
+                    : Marshal.GetLastPInvokeError();
+            }
+            while (errno == EINTR);
+            if (errno == 0) return true;
+            if (IsDiskFull(errno) || offset > 0)
+                throw Failure($"Reserving bytes {offset}..{offset + length} of", path, errno);
             return false;
         }
         finally
@@ -48,6 +66,63 @@ internal static partial class NativeMethods
             if (added) handle.DangerousRelease();
         }
     }
+
+    /// <summary>
+    /// Forces a file's data (and the metadata needed to read it back, such as its size) to stable
+    /// storage: fdatasync(2) on Linux, fsync(2) on other Unix systems, FlushFileBuffers on Windows.
+    /// Every error is reported, as a <see cref="LatticeIOException"/> naming the file and the
+    /// errno; after one, nothing is known about what reached the disk (Linux may even have
+    /// dropped the dirty pages), so callers treat it as fatal for that file's unsynced data.
+    /// </summary>
+    public static void FlushToDisk(SafeFileHandle handle, string path, int injectedErrno = 0)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            if (injectedErrno != 0) throw Failure("fsync of", path, injectedErrno);
+            try { RandomAccess.FlushToDisk(handle); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "fsync of", path); }
+            return;
+        }
+        bool added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            int fd = (int)handle.DangerousGetHandle();
+            int errno;
+            do
+            {
+                int result = OperatingSystem.IsLinux() ? Fdatasync(fd) : Fsync(fd);
+                errno = result == 0 ? 0 : Marshal.GetLastPInvokeError();
+            }
+            while (errno == EINTR);
+            if (injectedErrno != 0) errno = injectedErrno;
+            if (errno != 0) throw Failure("fsync of", path, errno);
+        }
+        finally
+        {
+            if (added) handle.DangerousRelease();
+        }
+    }
+
+    private static bool IsDiskFull(int errno) => errno is ENOSPC or EDQUOT;
+
+    /// <summary>The error for a failed call: "fsync of '/db/000012.log' failed: EROFS (Read-only file system)".</summary>
+    internal static LatticeIOException Failure(string operation, string path, int errno)
+        => new($"{operation} '{path}' failed: {ErrnoName(errno)} ({Marshal.GetPInvokeErrorMessage(errno)})", path, null, IsDiskFull(errno));
+
+    internal static string ErrnoName(int errno) => errno switch
+    {
+        1 => "EPERM",
+        5 => "EIO",
+        9 => "EBADF",
+        13 => "EACCES",
+        22 => "EINVAL",
+        ENOSPC => "ENOSPC",
+        30 => "EROFS",
+        95 => "ENOTSUP",
+        EDQUOT => "EDQUOT",
+        _ => "errno " + errno.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     [LibraryImport("libc", EntryPoint = "gettid")]
     private static partial int GetTid();
@@ -70,20 +145,19 @@ internal static partial class NativeMethods
         catch (DllNotFoundException) { }
     }
 
-    /// <summary>fsync(2) on a directory so that renames and creates inside it are durable.</summary>
-    public static void SyncDirectory(string path)
+    /// <summary>fsync(2) on a directory so that renames and creates inside it are durable. Every error is reported.</summary>
+    public static void SyncDirectory(string path, int injectedErrno = 0)
     {
         if (OperatingSystem.IsWindows()) return; // NTFS journals directory metadata; there is no directory fsync.
         int fd = Open(path, O_RDONLY);
-        if (fd < 0)
-            throw new LatticeIOException($"Opening directory '{path}' for fsync failed (errno {Marshal.GetLastPInvokeError()}).", path);
+        if (fd < 0) throw Failure("Opening directory for fsync:", path, Marshal.GetLastPInvokeError());
         try
         {
-            if (Fsync(fd) != 0)
-            {
-                int errno = Marshal.GetLastPInvokeError();
-                throw new LatticeIOException($"fsync of directory '{path}' failed (errno {errno}).", path, null, errno == 28);
-            }
+            int errno;
+            do errno = Fsync(fd) == 0 ? 0 : Marshal.GetLastPInvokeError();
+            while (errno == EINTR);
+            if (injectedErrno != 0) errno = injectedErrno;
+            if (errno != 0) throw Failure("fsync of directory", path, errno);
         }
         finally
         {

@@ -5,7 +5,9 @@ namespace LatticeKV.Io;
 /// <summary>The operating system's file system, through <see cref="RandomAccess"/> on <see cref="SafeFileHandle"/>s.</summary>
 internal sealed class RealFileSystem : IFileSystem
 {
-    public static readonly RealFileSystem Instance = new();
+    public static readonly RealFileSystem Instance = new(null);
+
+    private readonly SyscallFaults? _faults;
 
     // flock() does not exclude a second descriptor in the same process on every platform,
     // so in-process exclusion is tracked here as well.
@@ -13,7 +15,8 @@ internal sealed class RealFileSystem : IFileSystem
     // would not stop a second open in the same process (locks belong to open file descriptions).
     private static readonly Dictionary<string, (int Holders, FileStream Stream)> s_heldLocks = new(StringComparer.Ordinal);
 
-    private RealFileSystem() { }
+    /// <summary>A real file system whose system calls report the errors <paramref name="faults"/> chooses (tests only).</summary>
+    internal RealFileSystem(SyscallFaults? faults) => _faults = faults;
 
     /// <summary>
     /// Creates (or empties) a file without O_TRUNC. ext4's auto_da_alloc writes back, on close,
@@ -40,7 +43,7 @@ internal sealed class RealFileSystem : IFileSystem
     {
         try
         {
-            return new RealWritableFile(path, CreateEmpty(path, FileAccess.Write));
+            return new RealWritableFile(path, CreateEmpty(path, FileAccess.Write), _faults);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -48,7 +51,7 @@ internal sealed class RealFileSystem : IFileSystem
         }
     }
 
-    public IWritableFile CreateLog(string path, long capacity) => RealMappedLogFile.Create(path, capacity);
+    public IWritableFile CreateLog(string path, long capacity) => RealMappedLogFile.Create(path, capacity, _faults);
 
     public IRandomAccessFile OpenRead(string path)
     {
@@ -105,7 +108,7 @@ internal sealed class RealFileSystem : IFileSystem
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Stat of", path); }
     }
 
-    public void SyncDirectory(string path) => NativeMethods.SyncDirectory(path);
+    public void SyncDirectory(string path) => NativeMethods.SyncDirectory(path, _faults?.For(Syscall.DirectorySync, path) ?? 0);
 
     public IDisposable LockFile(string path, bool shared = false)
     {
@@ -167,14 +170,16 @@ internal sealed class RealWritableFile : IWritableFile
 {
     private const int BufferSize = 64 * 1024;
     private readonly SafeFileHandle _handle;
+    private readonly SyscallFaults? _faults;
     private readonly byte[] _buffer = new byte[BufferSize];
     private int _buffered;
     private long _flushedLength;
 
-    public RealWritableFile(string path, SafeFileHandle handle)
+    public RealWritableFile(string path, SafeFileHandle handle, SyscallFaults? faults)
     {
         Path = path;
         _handle = handle;
+        _faults = faults;
     }
 
     public string Path { get; }
@@ -213,8 +218,7 @@ internal sealed class RealWritableFile : IWritableFile
     public void Sync()
     {
         Flush();
-        try { RandomAccess.FlushToDisk(_handle); }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "fsync of", Path); }
+        NativeMethods.FlushToDisk(_handle, Path, _faults?.For(Syscall.FileSync, Path) ?? 0);
     }
 
     private void WriteThrough(ReadOnlySpan<byte> data)

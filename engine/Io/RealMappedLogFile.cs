@@ -6,11 +6,14 @@ namespace LatticeKV.Io;
 /// <summary>
 /// A write-ahead log written through a shared memory mapping. Copying a record into the mapping
 /// puts it in the kernel's page cache, where it survives the process being killed, without a
-/// system call per write (a pwrite costs more than the rest of a put). The file's blocks are
-/// reserved up front without changing its size, and its length grows just ahead of the data in
-/// steps that start at one page and double up to 1 MiB, so the directory never shows more than a
-/// step of unwritten space (one page for an empty log; or the chunk zeroed ahead, below) and a
-/// write can never hit a full disk through the mapping. <see cref="Sync"/> fsyncs for power-loss
+/// system call per write (a pwrite costs more than the rest of a put). The file's length grows
+/// just ahead of the data in steps that start at one page and double up to 1 MiB, and the blocks
+/// of each step are reserved (fallocate, FALLOC_FL_KEEP_SIZE) before the file is extended over
+/// them, so the disk holds about what the log has held (never more than a step beyond it: one
+/// page for an empty log; or the chunk zeroed ahead, below), and a write can never hit a full
+/// disk through the mapping: a full disk fails the append that needs the next step, with
+/// <see cref="LatticeIOException.IsDiskFull"/>, before a byte is copied. The mapping itself spans
+/// <see cref="Capacity"/> (address space only). <see cref="Sync"/> fsyncs for power-loss
 /// durability. Disposing unmaps and trims the file to its written length. Single writer.
 /// <para>
 /// Reserved blocks are unwritten extents: the first fsync that carries data into one must also
@@ -34,19 +37,23 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
     internal const long InitializeAheadMaxBytes = 16 << 10;
     internal const long InitializeAheadChunk = 64 << 10;
     private readonly SafeFileHandle _handle;
+    private readonly SyscallFaults? _faults;
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
     private byte* _base;
     private long _length;
     private long _fileSize;
+    // Blocks of [0, _reserved) are reserved; always at least _fileSize.
+    private long _reserved;
     private long _syncedLength;
     private long _initializedEnd;
     private bool _disposed;
 
-    private RealMappedLogFile(string path, SafeFileHandle handle, MemoryMappedFile map, MemoryMappedViewAccessor view, long capacity)
+    private RealMappedLogFile(string path, SafeFileHandle handle, SyscallFaults? faults, MemoryMappedFile map, MemoryMappedViewAccessor view, long capacity)
     {
         Path = path;
         _handle = handle;
+        _faults = faults;
         _map = map;
         _view = view;
         Capacity = capacity;
@@ -56,7 +63,7 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
     }
 
     /// <summary>A mapped log, or (where blocks cannot be reserved) a buffered file the caller flushes after each record.</summary>
-    public static IWritableFile Create(string path, long capacity)
+    public static IWritableFile Create(string path, long capacity, SyscallFaults? faults = null)
     {
         SafeFileHandle? handle = null;
         MemoryMappedFile? map = null;
@@ -66,25 +73,25 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
             handle = RealFileSystem.CreateEmpty(path, FileAccess.ReadWrite);
             long initial = Math.Min(capacity, MinLength);
             // Whether blocks can be reserved here at all: the first page tells.
-            if (!NativeMethods.Reserve(handle, path, initial))
+            if (!NativeMethods.Reserve(handle, path, 0, initial, faults?.For(Syscall.Reserve, path) ?? 0))
             {
                 handle.Dispose();
                 handle = RealFileSystem.CreateEmpty(path, FileAccess.Write);
-                return new RealWritableFile(path, handle) { Capacity = capacity };
+                return new RealWritableFile(path, handle, faults) { Capacity = capacity };
             }
-            // Mapping extends the file to the capacity; shrink it back to one page and grow it as
-            // data arrives. Never to zero: ext4 (auto_da_alloc) takes a truncation to zero as the
-            // start of a replace-by-truncate and writes the whole file back when it is closed,
-            // which would send every log to disk just before it is deleted.
+            // Mapping extends the file to the capacity (sparsely); shrink it back to one page and
+            // grow it as data arrives. Never to zero: ext4 (auto_da_alloc) takes a truncation to
+            // zero as the start of a replace-by-truncate and writes the whole file back when it is
+            // closed, which would send every log to disk just before it is deleted.
             map = MemoryMappedFile.CreateFromFile(handle, null, capacity, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
             view = map.CreateViewAccessor(0, capacity, MemoryMappedFileAccess.ReadWrite);
             RandomAccess.SetLength(handle, initial);
-            // Reserve the whole capacity only now: shrinking frees every block past the new end,
-            // reserved ones included, and a log growing through holes allocates each new block on
-            // its way to disk (inside fsyncs) and meets a full disk as a SIGBUS, not an error.
-            if (!NativeMethods.Reserve(handle, path, capacity))
-                throw new LatticeIOException($"Reserving {capacity} bytes for '{path}' failed after its first page succeeded.", path);
-            return new RealMappedLogFile(path, handle, map, view, capacity) { _fileSize = initial };
+            // Shrinking frees every block past the new end, the reserved page included: reserve it
+            // again. A log growing through holes would allocate each new block on its way to disk
+            // (inside fsyncs) and meet a full disk as a SIGBUS, not an error.
+            if (!NativeMethods.Reserve(handle, path, 0, initial, faults?.For(Syscall.Reserve, path) ?? 0))
+                throw new LatticeIOException($"Reserving the first page of '{path}' failed after it had succeeded once.", path);
+            return new RealMappedLogFile(path, handle, faults, map, view, capacity) { _fileSize = initial, _reserved = initial };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or LatticeIOException)
         {
@@ -132,9 +139,14 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
         _length = end;
     }
 
+    /// <summary>Bytes of disk reserved for this log (the file's blocks, written or not).</summary>
+    internal long Reserved => _reserved;
+
     /// <summary>
-    /// Pages past the end of the file must never be touched (SIGBUS): extend first. Doubling keeps
-    /// a small log small and a large one at one ftruncate per MiB.
+    /// Pages past the end of the file must never be touched (SIGBUS): extend first, and reserve
+    /// the blocks of the extension before the file covers them, so that no page of the mapping
+    /// is ever backed by a hole. Doubling keeps a small log small and a large one at one
+    /// fallocate and one ftruncate per MiB. On failure (a full disk) nothing has changed.
     /// </summary>
     private void Grow(long end)
     {
@@ -142,6 +154,11 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
         long wanted = Math.Max(end, _fileSize + step);
         wanted = (wanted + MinLength - 1) & ~(MinLength - 1);
         long size = Math.Min(Capacity, wanted);
+        if (size > _reserved)
+        {
+            NativeMethods.Reserve(_handle, Path, _reserved, size - _reserved, _faults?.For(Syscall.Reserve, Path) ?? 0);
+            _reserved = size;
+        }
         try { RandomAccess.SetLength(_handle, size); }
         catch (IOException ex) { throw IoErrors.Wrap(ex, "Extending", Path); }
         _fileSize = size;
@@ -155,19 +172,19 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
     public void Sync()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        long carried = _length - _syncedLength;
+        if (carried is >= InitializeAheadMinBytes and <= InitializeAheadMaxBytes && _length + 2 * carried > _initializedEnd) InitializeAhead();
         try
         {
-            long carried = _length - _syncedLength;
-            if (carried is >= InitializeAheadMinBytes and <= InitializeAheadMaxBytes && _length + 2 * carried > _initializedEnd) InitializeAhead();
             // On Linux fsync writes back pages dirtied through the mapping too; elsewhere flush the view first.
             if (!OperatingSystem.IsLinux()) _view.Flush();
-            RandomAccess.FlushToDisk(_handle);
-            _syncedLength = _length;
         }
         catch (IOException ex)
         {
-            throw IoErrors.Wrap(ex, "fsync of", Path);
+            throw IoErrors.Wrap(ex, "Flushing the mapping of", Path);
         }
+        NativeMethods.FlushToDisk(_handle, Path, _faults?.For(Syscall.FileSync, Path) ?? 0);
+        _syncedLength = _length;
     }
 
     /// <summary>

@@ -34,6 +34,9 @@ internal sealed class VersionSet : IDisposable
     private uint _maxColumnFamily;
     private long _nextFileNumber = 2;
     private LogWriter? _manifest;
+    // Set under _manifestLock when a MANIFEST write or sync failed; cleared when a new MANIFEST is
+    // in place. Read without the lock by file deletion, which must wait for the clear.
+    private volatile bool _writeUncertain;
 
     public VersionSet(IFileSystem fs, string db, InternalKeyComparator cmp, int numLevels, object dbMutex, long maxManifestFileSize)
     {
@@ -52,6 +55,13 @@ internal sealed class VersionSet : IDisposable
     public long ManifestFileNumber { get; private set; }
 
     public long ManifestFileSize => _manifest?.Length ?? 0;
+
+    /// <summary>
+    /// True after a MANIFEST write or fsync failed, until a new MANIFEST written without the
+    /// failed edit is named by CURRENT. Meanwhile the failed edit may or may not be on disk, so
+    /// no file it adds may be deleted: a crash could recover a MANIFEST that names it.
+    /// </summary>
+    public bool WriteUncertain => _writeUncertain;
 
     /// <summary>Supplies the last published sequence number when an edit is written.</summary>
     public Func<ulong> LastSequence { get; set; } = () => 0;
@@ -319,7 +329,10 @@ internal sealed class VersionSet : IDisposable
             }
             catch
             {
-                // The MANIFEST may now end in a partial record: never append to it again.
+                // The MANIFEST may now end in a partial record: never append to it again. Whether
+                // the edit is durable is unknown, so the files it adds must survive until a new
+                // MANIFEST (written without it) is in place.
+                _writeUncertain = true;
                 try { _manifest?.Dispose(); } catch (LatticeIOException) { }
                 _manifest = null;
                 foreach (var (_, _, v) in newVersions)
@@ -422,11 +435,12 @@ internal sealed class VersionSet : IDisposable
         }
         catch
         {
-            log2.Dispose();
+            try { log2.Dispose(); } catch (LatticeIOException) { }
             throw;
         }
         _manifest = log2;
         ManifestFileNumber = number;
+        _writeUncertain = false;
     }
 
     private static VersionEdit SnapshotEdit(uint id, string name, LsmVersion version, long log, byte[]? options)
