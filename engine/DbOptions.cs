@@ -115,11 +115,11 @@ public sealed class DbOptions
     /// <summary>The clock used for TTL. Tests inject a fake one. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 
-    /// <summary>The file system; tests substitute one that simulates crashes and faults.</summary>
+    /// <summary>The file system; tests and the crash tools substitute one that simulates crashes and faults.</summary>
     internal IFileSystem FileSystem { get; set; } = RealFileSystem.Instance;
 
-    /// <summary>Replaces the adaptive cap on a leader's wait for synced writers (tests make it long so timing cannot decide).</summary>
-    internal TimeSpan? SyncedWritersWaitForTests { get; set; }
+    /// <summary>Test-only knobs (<see cref="Db.TestHooks"/>); null in production.</summary>
+    internal Db.TestHooks? TestHooks { get; set; }
 
     /// <summary>A shallow copy of these options.</summary>
     public DbOptions Clone()

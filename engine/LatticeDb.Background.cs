@@ -10,16 +10,6 @@ namespace LatticeKV;
 // Background work: flushes, compactions, deletion of obsolete files, background errors.
 public sealed partial class LatticeDb
 {
-    private readonly CancellationTokenSource _shutdown = new();
-    private readonly List<Thread> _threads = [];
-    // Guarded by _mutex.
-    private readonly HashSet<long> _pendingOutputs = [];
-    private Exception? _backgroundError;
-    private bool _backgroundErrorSoft;
-    private bool _purgeRequested;
-    private int _manualCompactions;
-    private int _runningJobs;
-
     internal TableCache Tables => _tableCache;
 
     internal DbStatistics Statistics => _stats;
@@ -196,7 +186,7 @@ public sealed partial class LatticeDb
             {
                 // The column family still needs the log of its oldest memtable that stays unflushed.
                 long keep = cfd.Imm.Count > mems.Count ? cfd.Imm[mems.Count].FirstLogNumber
-                    : cfd.Mem.IsEmpty ? _walNumber : cfd.Mem.FirstLogNumber;
+                    : cfd.Mem.IsEmpty ? _writePath.Logs.CurrentNumber : cfd.Mem.FirstLogNumber;
                 edit.LogNumber = keep;
                 AddIdleLogNumberEdits(edits, cfd);
             }
@@ -229,8 +219,9 @@ public sealed partial class LatticeDb
         foreach (var other in _columnFamilies.Values)
         {
             if (other == except || other.Dropped || other.Imm.Count > 0 || !other.Mem.IsEmpty) continue;
-            if (other.State.LogNumber >= _walNumber) continue;
-            edits.Add(new VersionEdit { ColumnFamilyId = other.Id, LogNumber = _walNumber });
+            long current = _writePath.Logs.CurrentNumber;
+            if (other.State.LogNumber >= current) continue;
+            edits.Add(new VersionEdit { ColumnFamilyId = other.Id, LogNumber = current });
         }
     }
 
@@ -333,6 +324,24 @@ public sealed partial class LatticeDb
         }
     }
 
+    /// <summary>Switches the given memtables and waits until they are flushed.</summary>
+    private void FlushColumnFamilies(IReadOnlyList<ColumnFamilyData> cfs)
+    {
+        _writePath.SwitchMemTables(cfs);
+        lock (_mutex)
+        {
+            while (cfs.Any(c => !c.Dropped && c.Imm.Count > 0))
+            {
+                ThrowIfClosed();
+                if (_backgroundError is { } err) throw new BackgroundErrorException("Flush failed: " + err.Message, err);
+                Monitor.Wait(_mutex);
+            }
+        }
+        // The flush thread purges after installing its result; do it here too so the logs the
+        // flush made obsolete are gone when Flush returns (their unwritten pages are dropped).
+        PurgeObsoleteFiles();
+    }
+
     private void CompactRangeCore(ColumnFamilyData cfd, byte[]? begin, byte[]? end)
     {
         if (begin is not null && end is not null && _cmp.CompareUser(begin, end) > 0)
@@ -421,9 +430,9 @@ public sealed partial class LatticeDb
             horizon = _versions.NextFileNumberPeek;
             live = _versions.LiveFiles();
             live.UnionWith(_pendingOutputs);
-            minLog = Math.Min(_versions.MinLogNumberToKeep, _walNumber);
+            currentLog = _writePath.Logs.CurrentNumber;
+            minLog = Math.Min(_versions.MinLogNumberToKeep, currentLog);
             manifest = _versions.ManifestFileNumber;
-            currentLog = _walNumber;
         }
         IReadOnlyList<string> names;
         try { names = _fs.ListFiles(_path); }
@@ -451,11 +460,7 @@ public sealed partial class LatticeDb
             TryDeleteFile(path);
             if (kind == DbFileKind.Log)
             {
-                lock (_mutex)
-                {
-                    _walSizes.Remove(number);
-                    ForgetClosedLog(number);
-                }
+                lock (_mutex) _writePath.Logs.Forget(number);
             }
         }
     }
@@ -479,26 +484,12 @@ public sealed partial class LatticeDb
         _shutdown.Cancel();
         foreach (var t in _threads) t.Join();
         // Wait for the write group in flight, if any, then make every log durable and close it.
-        RunExclusive(() => { });
+        _writePath.RunExclusive(() => { });
         // A job that finished as the close began skipped its purge; do it now so a closed
         // database holds only the files its MANIFEST needs.
         if (!_readOnly) PurgeObsoleteFiles(closing: true);
-        Exception? syncError = null;
-        try
-        {
-            SyncClosedLogs();
-            _wal?.File.Sync();
-        }
-        catch (Exception ex) when (ex is LatticeException or IOException or ObjectDisposedException)
-        {
-            syncError = ex;
-            _stats.RecordCloseSyncFailure();
-        }
-        finally
-        {
-            try { _wal?.Dispose(); } catch (LatticeIOException) { }
-            _wal = null;
-        }
+        var syncError = _writePath.Logs.Close(sync: true);
+        if (syncError is not null) _stats.RecordCloseSyncFailure();
         foreach (var cfd in _columnFamilies.Values) cfd.ReleaseSuperVersion();
         _versions.Dispose();
         _tableCache.Dispose();
@@ -516,8 +507,7 @@ public sealed partial class LatticeDb
         _closed = true;
         _shutdown.Cancel();
         foreach (var t in _threads) t.Join();
-        foreach (var log in _unsyncedClosedLogs.Values) CloseQuietly(log);
-        try { _wal?.Dispose(); } catch (LatticeIOException) { }
+        _writePath.Logs.Close(sync: false);
         _versions.Dispose();
         _tableCache.Dispose();
         _dirLock.Dispose();

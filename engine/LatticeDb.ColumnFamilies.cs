@@ -8,7 +8,6 @@ namespace LatticeKV;
 // Column families: create, drop, look up, list.
 public sealed partial class LatticeDb
 {
-    private readonly Lock _columnFamilyLock = new();
 
     /// <summary>
     /// Creates a column family. Throws <see cref="InvalidArgumentException"/> when the name is
@@ -28,8 +27,7 @@ public sealed partial class LatticeDb
             if (_columnFamilies.Values.Any(c => !c.Dropped && c.Name == name))
                 throw new InvalidArgumentException($"Column family '{name}' already exists.", nameof(name));
             uint id = _versions.NextColumnFamilyId();
-            long log;
-            lock (_mutex) log = _walNumber;
+            long log = _writePath.Logs.CurrentNumber;
             _fs.SyncDirectory(_path); // the log the new family starts at must survive a power loss
             var edit = new VersionEdit
             {
@@ -42,7 +40,7 @@ public sealed partial class LatticeDb
             _versions.LogAndApply([edit], () =>
             {
                 var state = _versions.GetColumnFamily(id)!;
-                created = new ColumnFamilyData(state, options, _options.WriteBufferSize, _cmp, _options.Clock, _walNumber);
+                created = new ColumnFamilyData(state, options, _options.WriteBufferSize, _cmp, _options.Clock, _writePath.Logs.CurrentNumber);
                 created.Handle = new ColumnFamilyHandle(this, created);
                 _columnFamilies = new Dictionary<uint, ColumnFamilyData>(_columnFamilies) { [id] = created };
             });

@@ -32,11 +32,11 @@ public sealed partial class LatticeDb
         CheckTablesPresent(names);
         ReplayLogs(names, edits);
 
-        lock (_mutex) RollWal();
+        long log = _writePath.RollLogForRecovery();
         foreach (var cfd in map.Values)
         {
-            if (!cfd.Mem.IsEmpty) FlushDuringRecovery(cfd, edits, _walNumber);
-            edits.Add(new VersionEdit { ColumnFamilyId = cfd.Id, LogNumber = _walNumber });
+            if (!cfd.Mem.IsEmpty) FlushDuringRecovery(cfd, edits, log);
+            edits.Add(new VersionEdit { ColumnFamilyId = cfd.Id, LogNumber = log });
         }
         // Always written: it starts a fresh MANIFEST and retires the replayed logs.
         _versions.LogAndApply(edits, () =>
@@ -48,8 +48,6 @@ public sealed partial class LatticeDb
         OptionsFile.Write(_fs, _path, _optionsFileNumber, _options, map.Values, VersionSet.FormatVersion);
         PurgeObsoleteFilesAtOpen();
     }
-
-    private long _optionsFileNumber;
 
     /// <summary>
     /// Replays every log at or after the MANIFEST's horizon, in order, and publishes the last
@@ -72,7 +70,7 @@ public sealed partial class LatticeDb
         {
             if (!ReplayLog(log, ref lastSequence, edits)) break;
         }
-        Volatile.Write(ref _lastSequence, lastSequence);
+        _writePath.SetRecoveredSequence(lastSequence);
     }
 
     /// <summary>
@@ -221,7 +219,7 @@ public sealed partial class LatticeDb
                 header = new Db.WriteBatchReader(record);
                 if (header.Count > 0 && header.Sequence <= previous)
                     throw new CorruptionException($"sequence {header.Sequence} does not follow {previous}");
-                ApplyToMemTables(record, number);
+                MemTableInserter.Apply(record, _columnFamilies, number);
             }
             catch (CorruptionException ex)
             {
@@ -286,7 +284,7 @@ public sealed partial class LatticeDb
     private void PurgeObsoleteFilesAtOpen()
     {
         var live = _versions.LiveFiles();
-        long minLog = _walNumber;
+        long minLog = _writePath.Logs.CurrentNumber;
         long manifest = _versions.ManifestFileNumber;
         foreach (var name in _fs.ListFiles(_path))
         {
@@ -302,7 +300,6 @@ public sealed partial class LatticeDb
             };
             if (doomed) TryDeleteFile(System.IO.Path.Combine(_path, name));
         }
-        lock (_mutex)
-            foreach (var n in _walSizes.Keys.Where(n => n < minLog).ToList()) _walSizes.Remove(n);
+        lock (_mutex) _writePath.Logs.ForgetBelow(minLog);
     }
 }

@@ -23,28 +23,55 @@ namespace LatticeKV;
 /// for (it.Seek("account/"u8); it.Valid &amp;&amp; it.Key.StartsWith("account/"u8); it.Next()) { /* ... */ }
 /// </code>
 /// </example>
-public sealed partial class LatticeDb : IDisposable
+public sealed partial class LatticeDb : IDisposable, IWriteHost
 {
+    // Every field of the database is declared here, grouped by what guards it. The other
+    // partial files (Read, Open, Background, ColumnFamilies, Properties) hold methods only.
+    //
+    // Lock order (a thread holding one may take those after it, never those before):
+    //   1. _columnFamilyLock (column family create/drop)
+    //   2. write leadership (the front of WritePath's queue; a leader holds no lock while it
+    //      waits, so the order matters only for what it takes while leading)
+    //   3. VersionSet's manifest lock (LogAndApply)
+    //   4. _mutex
+    //   5. leaf locks: WritePath's queue lock, the snapshot list, the table and block caches,
+    //      VersionSet's live-version lock. Nothing is taken while one of these is held.
+
+    // Constant after open.
     private readonly string _path;
     private readonly DbOptions _options;
     private readonly IFileSystem _fs;
     private readonly InternalKeyComparator _cmp;
-    // The database mutex: column family state, memtable switches, background scheduling.
-    // Lock order: write leadership, then VersionSet's manifest lock, then this.
-    private readonly object _mutex = new();
+    private readonly bool _readOnly;
+    private readonly IDisposable _dirLock;
     private readonly VersionSet _versions;
     private readonly BlockCache<Block> _blockCache;
     private readonly TableCache _tableCache;
     private readonly CompactionPicker _picker;
-    private readonly SnapshotList _snapshots = new();
-    private readonly IDisposable _dirLock;
     private readonly DbStatistics _stats = new();
-    // Replaced whole under _mutex; read lock-free.
+    private readonly WritePath _writePath;
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly List<Thread> _threads = [];
+    private ColumnFamilyHandle _defaultHandle = null!;   // set once by recovery
+    private long _optionsFileNumber;                      // set once by recovery
+
+    // Guarded by _columnFamilyLock: creating and dropping column families, one at a time.
+    private readonly Lock _columnFamilyLock = new();
+
+    // The database mutex: column family state, memtable switches, background scheduling.
+    private readonly object _mutex = new();
+    // Guarded by _mutex.
+    private readonly SnapshotList _snapshots = new();  // also thread-safe on its own for reads
+    private readonly HashSet<long> _pendingOutputs = [];
+    private Exception? _backgroundError;               // also read without the mutex (volatile)
+    private bool _backgroundErrorSoft;
+    private bool _purgeRequested;
+    private int _manualCompactions;
+    private int _runningJobs;
+    // Replaced whole under _mutex; read without it.
     private Dictionary<uint, ColumnFamilyData> _columnFamilies = [];
-    private ColumnFamilyHandle _defaultHandle = null!;
-    private ulong _lastSequence; // published with Volatile after memtable inserts
+    // Set under _mutex (at close); read without it.
     private volatile bool _closed;
-    private readonly bool _readOnly;
 
     private LatticeDb(string path, DbOptions options, bool readOnly = false)
     {
@@ -52,14 +79,14 @@ public sealed partial class LatticeDb : IDisposable
         _path = path;
         _options = options;
         _fs = options.FileSystem;
-        _syncGroups = new SyncGroupEstimator(options.SyncedWritersWaitForTests);
         _cmp = new InternalKeyComparator(options.Comparator);
         _blockCache = new BlockCache<Block>(options.BlockCacheCapacity);
         _tableCache = new TableCache(_fs, path, new TableReaderOptions(_cmp, _blockCache, options.ParanoidChecks), options.MaxOpenFiles);
         _picker = new CompactionPicker(options.ToLsmOptions());
+        _writePath = new WritePath(this, options, _fs, path, _cmp, _stats);
         _versions = new VersionSet(_fs, path, _cmp, options.NumLevels, _mutex, options.MaxManifestFileSize)
         {
-            LastSequence = () => Volatile.Read(ref _lastSequence),
+            LastSequence = () => _writePath.LastSequence,
         };
         _versions.VersionReleased += OnVersionReleased;
         _dirLock = AcquireDirectoryLock(_fs, path, options.CreateIfMissing && !readOnly, shared: readOnly);
@@ -156,7 +183,7 @@ public sealed partial class LatticeDb : IDisposable
     }
 
     /// <summary>The sequence number of the newest acknowledged write.</summary>
-    public ulong LatestSequenceNumber => Volatile.Read(ref _lastSequence);
+    public ulong LatestSequenceNumber => _writePath.LastSequence;
 
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> in the default column family.</summary>
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, WriteOptions? options = null)
@@ -287,7 +314,7 @@ public sealed partial class LatticeDb : IDisposable
         ThrowIfClosed();
         lock (_mutex)
         {
-            ulong seq = Volatile.Read(ref _lastSequence);
+            ulong seq = _writePath.LastSequence;
             _snapshots.Add(seq);
             return new Snapshot(_snapshots, seq, this);
         }
@@ -392,13 +419,37 @@ public sealed partial class LatticeDb : IDisposable
 
     private ulong ResolveSnapshot(ReadOptions options)
     {
-        if (options.Snapshot is not { } snap) return Volatile.Read(ref _lastSequence);
+        if (options.Snapshot is not { } snap) return _writePath.LastSequence;
         if (!ReferenceEquals(snap.Db, this)) throw new InvalidArgumentException("The snapshot belongs to another database.", nameof(options));
         if (snap.IsReleased) throw new InvalidArgumentException("The snapshot has been disposed.", nameof(options));
         return snap.SequenceNumber;
     }
 
-    [ThreadStatic] private static WriteBatch? t_batch;
+    private void WriteCore(WriteBatch batch, WriteOptions options)
+    {
+        ThrowIfClosed();
+        ThrowIfReadOnly("a write");
+        _writePath.Write(batch, options.Sync);
+    }
+
+    /// <summary>Writers queued for the WAL, the leader included (for tests of group commit).</summary>
+    internal int QueuedWriters => _writePath.QueuedWriters;
+
+    object IWriteHost.Mutex => _mutex;
+
+    Dictionary<uint, ColumnFamilyData> IWriteHost.ColumnFamilies => _columnFamilies;
+
+    bool IWriteHost.IsClosed => _closed;
+
+    Exception? IWriteHost.BackgroundError => Volatile.Read(ref _backgroundError);
+
+    void IWriteHost.SetBackgroundError(Exception error, bool soft) => SetBackgroundError(error, soft);
+
+    long IWriteHost.NewFileNumber() => _versions.NewFileNumber();
+
+    long IWriteHost.PendingCompactionBytes(LsmVersion version) => _picker.PendingBytes(version);
+
+    [ThreadStatic] private static WriteBatch? t_batch; // a reused batch per thread for single-key writes
 
     private static WriteBatch RentBatch()
     {

@@ -167,7 +167,7 @@ public class ConcurrencyTests
     private static LatticeDb OpenWithGatherWait(MemFileSystem fs, TimeSpan wait)
     {
         var options = MemOptions(fs);
-        options.SyncedWritersWaitForTests = wait;
+        options.TestHooks = new LatticeKV.Db.TestHooks { SyncedWritersWait = wait };
         return LatticeDb.Open(DbPath, options);
     }
 

@@ -1,58 +1,104 @@
 using System.Diagnostics;
-using LatticeKV.Db;
 using LatticeKV.Io;
 using LatticeKV.Keys;
 using LatticeKV.Wal;
 
-namespace LatticeKV;
+namespace LatticeKV.Db;
 
-// The write path: group commit, the WAL, memtable inserts and write stalls.
-public sealed partial class LatticeDb
+/// <summary>
+/// The write path: writers queue; the first becomes the leader, merges the batches behind it
+/// into one log record, appends it to the write-ahead log (one fsync for the group when any
+/// writer asked for it), inserts it into the memtables and publishes its sequence numbers. The
+/// others wait until their leader marks them done. Before a group is logged, full memtables are
+/// switched and writers stall while flushes or compactions are too far behind.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Stages of a write, in order (a feature that must be atomic with the data joins at one of
+/// them and nowhere else, so that a batch stays one log record whatever is enabled):
+/// 1. <see cref="Write"/>, on the caller's thread: the batch is checked against the database
+///    (column families exist, ranges are ordered). Checks and additions that depend only on the
+///    batch belong here, before the batch is queued.
+/// 2. The leader builds the group (<see cref="BuildGroup"/>) and makes room
+///    (<see cref="MakeRoomForWrite"/>): memtable switches and stalls.
+/// 3. The leader assigns sequence numbers and the commit time, and logs the group as one record
+///    (<see cref="LogGroup"/>), with one fsync when any member asked for it.
+/// 4. The leader inserts the record into the memtables (<see cref="MemTableInserter"/>) and
+///    publishes the last sequence number: readers see the whole group or none of it.
+/// </para>
+/// <para>
+/// Threads: <see cref="Write"/> and the requests are called by any thread. Leader-owned state
+/// is touched only by the thread at the front of the queue, which runs one group at a time.
+/// Lock order (within <see cref="LatticeDb"/>'s): queue lock, then nothing; the leader takes
+/// the database mutex without holding the queue lock.
+/// </para>
+/// </remarks>
+internal sealed class WritePath
 {
     private const int MaxGroupBytes = 1 << 20;
     private const int SmallBatchBytes = 128 << 10;
 
-    private readonly Lock _writeLock = new();
-    // Guarded by _writeLock. The front writer is the leader; the rest wait on their own signal.
+    // Constant after construction.
+    private readonly IWriteHost _host;
+    private readonly DbOptions _options;
+    private readonly InternalKeyComparator _cmp;
+    private readonly DbStatistics _stats;
+    private readonly SyncGroupEstimator _syncGroups;
+    private readonly LogFiles _logs;
+
+    // Guarded by _queueLock. The front writer is the leader; the rest wait on their own signal.
+    private readonly Lock _queueLock = new();
     private readonly Queue<PendingWrite> _writers = new();
-    // Owned by the current leader.
+    // A leader waits until this many writers are queued (0: none waits).
+    private int _gatherTarget;
+
+    // Set under _queueLock by the writer that completes the gathering; read by the yielding leader.
+    private volatile bool _gathered;
+
+    // Leader-owned.
     private readonly List<PendingWrite> _group = [];
     private readonly List<ColumnFamilyData> _groupColumnFamilies = [];
     private readonly WriteBatch _groupBatch = new();
-    private readonly SyncGroupEstimator _syncGroups;
-    // Leader-owned: the synced group's wait for writers timed out.
+    // The synced group's wait for writers timed out.
     private bool _gatherTimedOut;
-    // Guarded by _writeLock: a leader waits until this many writers are queued (0: none waits).
-    private int _gatherTarget;
-    // Set under _writeLock by the writer that completes the gathering; read by the yielding leader.
-    private volatile bool _gathered;
-    private LogWriter? _wal;
-    private long _walNumber;
-    private bool _walNeedsRoll;
-    // Leader-owned: the current log size above which the total WAL size must be re-checked.
+    // The current log size above which the total WAL size must be re-checked.
     private long _walRollCheckThreshold = long.MaxValue;
-    // Sizes of WAL files not yet deleted, by number. Guarded by _mutex.
-    private readonly SortedDictionary<long, long> _walSizes = [];
-    // Closed logs not yet fsynced, kept open until a synced write needs them durable or they are
-    // deleted. Guarded by _mutex.
-    private readonly SortedDictionary<long, IWritableFile> _unsyncedClosedLogs = [];
-    // Leader-owned: the current log's directory entry has not been fsynced yet.
-    private bool _walDirectoryUnsynced;
 
-    /// <summary>Writers queued for the WAL, the leader included (for tests of group commit).</summary>
-    internal int QueuedWriters
+    // Written by the leader (and recovery) with Volatile after memtable inserts; read by anyone.
+    private ulong _lastSequence;
+
+    public WritePath(IWriteHost host, DbOptions options, IFileSystem fs, string path, InternalKeyComparator cmp, DbStatistics stats)
     {
-        get { lock (_writeLock) return _writers.Count; }
+        _host = host;
+        _options = options;
+        _cmp = cmp;
+        _stats = stats;
+        _syncGroups = new SyncGroupEstimator(options.TestHooks?.SyncedWritersWait);
+        _logs = new LogFiles(fs, path, options.WriteBufferSize, host.Mutex);
     }
 
-    private void WriteCore(WriteBatch batch, WriteOptions options)
+    /// <summary>The write-ahead logs (rolled by recovery; synced and closed by <see cref="LatticeDb"/> at close).</summary>
+    public LogFiles Logs => _logs;
+
+    /// <summary>The sequence number of the newest write readers may see.</summary>
+    public ulong LastSequence => Volatile.Read(ref _lastSequence);
+
+    /// <summary>Publishes the last sequence found by recovery, before any write runs.</summary>
+    public void SetRecoveredSequence(ulong sequence) => Volatile.Write(ref _lastSequence, sequence);
+
+    /// <summary>Writers queued, the leader included (for tests of group commit).</summary>
+    public int QueuedWriters
     {
-        ThrowIfClosed();
-        ThrowIfReadOnly("a write");
+        get { lock (_queueLock) return _writers.Count; }
+    }
+
+    /// <summary>Applies <paramref name="batch"/> atomically; returns once it is in the memtables (and on disk when <paramref name="sync"/>).</summary>
+    public void Write(WriteBatch batch, bool sync)
+    {
         ValidateBatch(batch);
         var w = PendingWrite.Rent();
         w.Batch = batch;
-        w.Sync = options.Sync;
+        w.Sync = sync;
         try
         {
             RunAsLeaderOrWait(w);
@@ -63,10 +109,49 @@ public sealed partial class LatticeDb
         }
     }
 
+    /// <summary>Switches the given column families' non-empty memtables (for a flush), in turn with writes.</summary>
+    public void SwitchMemTables(IReadOnlyList<ColumnFamilyData> columnFamilies)
+    {
+        var w = PendingWrite.Rent();
+        w.FlushRequest = columnFamilies;
+        try
+        {
+            RunAsLeaderOrWait(w);
+        }
+        finally
+        {
+            PendingWrite.Return(w);
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> while no write group is in flight.</summary>
+    public void RunExclusive(Action action)
+    {
+        var w = PendingWrite.Rent();
+        w.Exclusive = action;
+        try
+        {
+            RunAsLeaderOrWait(w);
+        }
+        finally
+        {
+            PendingWrite.Return(w);
+        }
+    }
+
+    /// <summary>
+    /// Starts a new log (at open, before any write). Memtables still empty start at it, so the
+    /// logs before it are not needed for them.
+    /// </summary>
+    public long RollLogForRecovery()
+    {
+        lock (_host.Mutex) return RollLog();
+    }
+
     /// <summary>Checks every operation against this database before anything is written.</summary>
     private void ValidateBatch(WriteBatch batch)
     {
-        var cfs = _columnFamilies;
+        var cfs = _host.ColumnFamilies;
         foreach (uint id in batch.ColumnFamilyIds)
             if (!cfs.TryGetValue(id, out var cfd) || cfd.Dropped)
                 throw new ColumnFamilyNotFoundException(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -83,7 +168,7 @@ public sealed partial class LatticeDb
     private void RunAsLeaderOrWait(PendingWrite w)
     {
         bool leader;
-        lock (_writeLock)
+        lock (_queueLock)
         {
             _writers.Enqueue(w);
             leader = _writers.Count == 1;
@@ -117,7 +202,7 @@ public sealed partial class LatticeDb
         // lock, and waking fifteen threads while holding it makes each of them block on it again.
         var finished = w.Finished;
         PendingWrite? next = null;
-        lock (_writeLock)
+        lock (_queueLock)
         {
             int members = Math.Max(1, _group.Count);
             for (int i = 0; i < members; i++)
@@ -165,8 +250,8 @@ public sealed partial class LatticeDb
         bool timed = GroupNeedsCommitTime();
         batch.SetHeader(first, timed ? _options.Clock.GetUtcNow().ToUnixTimeMilliseconds() : 0);
 
-        AppendToWal(batch, timed, sync, first, count);
-        ApplyToMemTables(batch.Rep, recoveryLogNumber: -1);
+        LogGroup(batch, timed, sync, first, count);
+        MemTableInserter.Apply(batch.Rep, _host.ColumnFamilies, recoveryLogNumber: -1);
         Volatile.Write(ref _lastSequence, first + (ulong)count - 1);
         _stats.RecordWrite(_group.Count, count, batch.DataSize, sync);
     }
@@ -179,15 +264,15 @@ public sealed partial class LatticeDb
     /// <remarks>
     /// The leader yields the CPU while it waits (as its followers do, see <see cref="PendingWrite"/>)
     /// instead of blocking: the writers it waits for need the CPU, and a blocked leader woken by
-    /// the last of them took 40–130 µs to run again on 2 vCPUs, a third of an fsync, where a
-    /// yielding one saw the signal 12–79 µs after it was set (under 25 µs in most runs). The
-    /// wait is bounded by the estimator's deadline (about one fsync, at most 2 ms).
+    /// the last of them takes a kernel wake-up to run again, where a yielding one sees the signal
+    /// on its next turn (BENCHMARKS.md, fillsync16). The wait is bounded by the estimator's
+    /// deadline (about one fsync).
     /// </remarks>
     private bool GatherSyncedWriters()
     {
         int expected = _syncGroups.Expected(Stopwatch.GetTimestamp(), out long deadline);
         if (expected <= 1) return false;
-        lock (_writeLock)
+        lock (_queueLock)
         {
             int queued = 0;
             foreach (var w in _writers)
@@ -205,7 +290,7 @@ public sealed partial class LatticeDb
         }
         while (!_gathered && Stopwatch.GetTimestamp() < deadline) Thread.Yield();
         bool timedOut;
-        lock (_writeLock)
+        lock (_queueLock)
         {
             _gatherTarget = 0;
             timedOut = !_gathered;
@@ -221,7 +306,7 @@ public sealed partial class LatticeDb
         _groupColumnFamilies.Clear();
         long size = leader.Batch!.DataSize;
         long max = size <= SmallBatchBytes ? size + SmallBatchBytes : MaxGroupBytes;
-        lock (_writeLock)
+        lock (_queueLock)
         {
             foreach (var w in _writers)
             {
@@ -237,7 +322,7 @@ public sealed partial class LatticeDb
                 _group.Add(w);
             }
         }
-        var cfs = _columnFamilies;
+        var cfs = _host.ColumnFamilies;
         foreach (var w in _group)
             foreach (uint id in w.Batch!.ColumnFamilyIds)
                 if (cfs.TryGetValue(id, out var cfd) && !_groupColumnFamilies.Contains(cfd)) _groupColumnFamilies.Add(cfd);
@@ -251,163 +336,83 @@ public sealed partial class LatticeDb
         return false;
     }
 
-    private void AppendToWal(WriteBatch batch, bool timed, bool sync, ulong first, int count)
+    /// <summary>Logs the group as one record and, when <paramref name="sync"/>, makes it and every earlier write durable.</summary>
+    private void LogGroup(WriteBatch batch, bool timed, bool sync, ulong first, int count)
     {
         try
         {
-            long needed = LogWriter.MaxEncodedSize(batch.Rep.Length);
-            if (_walNeedsRoll || _wal is null || _wal.Length + needed > _wal.File.Capacity)
+            if (_logs.MustRollFor(LogWriter.MaxEncodedSize(batch.Rep.Length)))
             {
-                lock (_mutex) RollWal(needed);
+                lock (_host.Mutex) RollLog(LogWriter.MaxEncodedSize(batch.Rep.Length));
             }
             if (timed)
             {
-                _wal!.AddRecord(batch.Rep);
+                _logs.Append([], batch.Rep);
             }
             else
             {
                 Span<byte> header = stackalloc byte[WriteBatch.UntimedHeaderSize];
                 WriteBatch.WriteUntimedHeader(header, first, count);
-                _wal!.AddRecord(header, batch.Body);
+                _logs.Append(header, batch.Body);
             }
-            _wal.File.Flush();
         }
         catch (LatticeIOException)
         {
             // The record may be partly on disk: burn its sequence numbers and continue in a new
             // log, so a partial record can only ever be the tail of a file.
             Volatile.Write(ref _lastSequence, first + (ulong)count - 1);
-            _walNeedsRoll = true;
+            _logs.MarkNeedsRoll();
             throw;
         }
-        if (sync)
-        {
-            try
-            {
-                // A synced write makes every earlier write durable: older logs and the directory entry first.
-                SyncClosedLogs();
-                if (_walDirectoryUnsynced)
-                {
-                    _fs.SyncDirectory(_path);
-                    _walDirectoryUnsynced = false;
-                }
-                long started = Stopwatch.GetTimestamp();
-                _wal.File.Sync();
-                _syncGroups.RecordFsync(Stopwatch.GetTimestamp() - started);
-                _stats.RecordWalSync();
-            }
-            catch (Exception ex)
-            {
-                // After a failed fsync nothing is known about what reached the disk (and Linux may
-                // have dropped the dirty pages): stop writing until the database is reopened.
-                // Whatever the exception's type: a write that was asked to be durable and might
-                // not be must never let later writes carry on as though it were.
-                Volatile.Write(ref _lastSequence, first + (ulong)count - 1);
-                _walNeedsRoll = true;
-                var error = ex as LatticeException ?? new LatticeIOException($"fsync of the write-ahead log '{_wal.File.Path}' failed: {ex.Message}", _wal.File.Path, ex);
-                SetBackgroundError(error, soft: false);
-                if (error == ex) throw;
-                throw error;
-            }
-        }
-    }
-
-    /// <summary>
-    /// Inserts a batch into memtables. During recovery, <paramref name="recoveryLogNumber"/> is
-    /// the log being replayed and column families that already flushed it are skipped.
-    /// </summary>
-    private void ApplyToMemTables(ReadOnlySpan<byte> rep, long recoveryLogNumber)
-    {
-        var reader = new WriteBatchReader(rep);
-        var cfs = _columnFamilies;
-        ulong seq = reader.Sequence;
-        while (reader.MoveNext())
-        {
-            ulong s = seq++;
-            if (!cfs.TryGetValue(reader.ColumnFamilyId, out var cfd) || cfd.Dropped) continue;
-            if (recoveryLogNumber >= 0 && recoveryLogNumber < cfd.State.LogNumber) continue;
-            var kind = reader.Kind;
-            // A batch logged without a commit time touched no column family with a TTL when it
-            // was written: its values stay plain, as they would be had they been flushed then.
-            if (kind == ValueKind.Value && cfd.Policy.Ttl is not null && reader.CommitTimeMs is not null) kind = ValueKind.TimedValue;
-            cfd.Mem.Add(s, kind, reader.Key, reader.Value, reader.CommitTimeMs ?? 0);
-        }
-    }
-
-    /// <summary>
-    /// Starts a new WAL file with room for at least <paramref name="minCapacity"/> bytes. Caller
-    /// holds _mutex and write leadership (or is recovering). The old log is neither fsynced nor
-    /// closed here: a later synced write, a flush that makes it obsolete, or closing the
-    /// database does that, so a roll costs no disk wait on the write path.
-    /// </summary>
-    private void RollWal(long minCapacity = 0)
-    {
-        long number = _versions.NewFileNumber();
-        // Reserve about one memtable's worth: logs roll with memtables anyway.
-        long capacity = Math.Max(minCapacity, Math.Clamp(_options.WriteBufferSize + (_options.WriteBufferSize >> 2), 1L << 20, 80L << 20));
-        var file = _fs.CreateLog(FileNames.Log(_path, number), capacity);
-        var old = _wal;
-        long oldNumber = _walNumber;
-        _wal = new LogWriter(file);
-        _walNumber = number;
-        _walNeedsRoll = false;
-        _walDirectoryUnsynced = true;
-        if (old is not null)
-        {
-            _walSizes[oldNumber] = old.Length;
-            _unsyncedClosedLogs[oldNumber] = old.File;
-        }
-        foreach (var cfd in _columnFamilies.Values)
-            if (cfd.Mem.IsEmpty) cfd.Mem.FirstLogNumber = number;
-    }
-
-    /// <summary>Fsyncs and closes every closed log not yet synced. Runs as the write leader.</summary>
-    private void SyncClosedLogs()
-    {
-        List<IWritableFile> logs;
-        lock (_mutex)
-        {
-            if (_unsyncedClosedLogs.Count == 0) return;
-            logs = [.. _unsyncedClosedLogs.Values];
-            _unsyncedClosedLogs.Clear();
-        }
+        if (!sync) return;
         try
         {
-            foreach (var log in logs) log.Sync();
+            long started = Stopwatch.GetTimestamp();
+            _logs.SyncAll();
+            _syncGroups.RecordFsync(Stopwatch.GetTimestamp() - started);
+            _stats.RecordWalSync();
         }
-        finally
+        catch (Exception ex)
         {
-            foreach (var log in logs) CloseQuietly(log);
+            // After a failed fsync nothing is known about what reached the disk (and Linux may
+            // have dropped the dirty pages): stop writing until the database is reopened.
+            // Whatever the exception's type: a write that was asked to be durable and might
+            // not be must never let later writes carry on as though it were.
+            Volatile.Write(ref _lastSequence, first + (ulong)count - 1);
+            _logs.MarkNeedsRoll();
+            var error = ex as LatticeException ?? new LatticeIOException($"fsync of the write-ahead log '{_logs.CurrentPath}' failed: {ex.Message}", _logs.CurrentPath, ex);
+            _host.SetBackgroundError(error, soft: false);
+            if (error == ex) throw;
+            throw error;
         }
     }
 
-    /// <summary>Closes a closed log whose data is already in tables (no sync needed). Caller holds _mutex.</summary>
-    private void ForgetClosedLog(long number)
+    /// <summary>Starts a new log; memtables still empty start at it. Caller holds the mutex and leadership (or recovers).</summary>
+    private long RollLog(long minCapacity = 0)
     {
-        if (_unsyncedClosedLogs.Remove(number, out var log)) CloseQuietly(log);
-    }
-
-    private static void CloseQuietly(IWritableFile file)
-    {
-        try { file.Dispose(); }
-        catch (LatticeIOException) { }
+        long number = _logs.Roll(_host.NewFileNumber(), minCapacity);
+        foreach (var cfd in _host.ColumnFamilies.Values)
+            if (cfd.Mem.IsEmpty) cfd.Mem.FirstLogNumber = number;
+        return number;
     }
 
     /// <summary>
     /// Makes sure the memtables of <paramref name="columnFamilies"/> can take the write: switches
     /// full ones (or, with <paramref name="force"/>, any non-empty one) and stalls while flush or
-    /// compaction is too far behind. Runs as the write leader, without _mutex held on entry.
+    /// compaction is too far behind. Runs as the write leader, without the mutex held on entry.
     /// </summary>
     private void MakeRoomForWrite(IReadOnlyList<ColumnFamilyData> columnFamilies, bool force)
     {
         if (!force && NothingToDo(columnFamilies)) return;
         bool delayed = false;
-        lock (_mutex)
+        var mutex = _host.Mutex;
+        lock (mutex)
         {
             while (true)
             {
-                ThrowIfClosed();
-                if (_backgroundError is not null && !force) throw new BackgroundErrorException("Writes are stopped after a background error: " + _backgroundError.Message, _backgroundError);
+                if (_host.IsClosed) throw new ObjectDisposedException(nameof(LatticeDb), "The database has been closed.");
+                if (_host.BackgroundError is { } bgError && !force)
+                    throw new BackgroundErrorException("Writes are stopped after a background error: " + bgError.Message, bgError);
                 bool mustWait = false;
                 bool slow = false;
                 foreach (var cfd in columnFamilies)
@@ -415,7 +420,7 @@ public sealed partial class LatticeDb
                     if (cfd.Dropped) continue;
                     var version = cfd.State.Current;
                     int l0 = version.NumFiles(0);
-                    long pending = _picker.PendingBytes(version);
+                    long pending = _host.PendingCompactionBytes(version);
                     if (l0 >= _options.Level0StopWritesTrigger || pending >= _options.HardPendingCompactionBytesLimit)
                     {
                         mustWait = true;
@@ -439,11 +444,11 @@ public sealed partial class LatticeDb
                     // Give compaction a moment per write rather than stopping writes outright.
                     delayed = true;
                     _stats.RecordStall("slowdown");
-                    Monitor.Wait(_mutex, 1);
+                    Monitor.Wait(mutex, 1);
                     continue;
                 }
                 if (!mustWait) return;
-                Monitor.Wait(_mutex);
+                Monitor.Wait(mutex);
             }
         }
     }
@@ -455,36 +460,36 @@ public sealed partial class LatticeDb
     /// </summary>
     private bool NothingToDo(IReadOnlyList<ColumnFamilyData> columnFamilies)
     {
-        if (Volatile.Read(ref _backgroundError) is not null || _closed) return false;
+        if (_host.BackgroundError is not null || _host.IsClosed) return false;
         foreach (var cfd in columnFamilies)
         {
             if (cfd.Mem.ApproximateMemoryUsage >= cfd.WriteBufferSize) return false;
             var version = cfd.State.Current;
             if (version.NumFiles(0) >= _options.Level0SlowdownWritesTrigger) return false;
-            if (_picker.PendingBytes(version) >= _options.SoftPendingCompactionBytesLimit) return false;
+            if (_host.PendingCompactionBytes(version) >= _options.SoftPendingCompactionBytesLimit) return false;
         }
-        return _wal is null || _wal.Length < _walRollCheckThreshold;
+        return _logs.CurrentLength < _walRollCheckThreshold;
     }
 
-    /// <summary>Switches a column family's memtable and schedules its flush. Caller holds _mutex as leader.</summary>
+    /// <summary>Switches a column family's memtable and wakes the flush thread. Caller holds the mutex as leader.</summary>
     private void SwitchMemTable(ColumnFamilyData cfd)
     {
-        if (_wal is not null && _wal.Length > 0) RollWal();
-        cfd.SwitchMemTable(_walNumber);
-        Monitor.PulseAll(_mutex);
+        if (_logs.CurrentHasData) RollLog();
+        cfd.SwitchMemTable(_logs.CurrentNumber);
+        Monitor.PulseAll(_host.Mutex);
     }
 
-    /// <summary>When the logs outgrow their limit, flushes the column families that pin the oldest one. Caller holds _mutex.</summary>
+    /// <summary>When the logs outgrow their limit, flushes the column families that pin the oldest one. Caller holds the mutex.</summary>
     private void MaybeFlushForWalSize()
     {
         long limit = MaxTotalWalSize();
-        long total = _wal?.Length ?? 0;
-        foreach (var size in _walSizes.Values) total += size;
+        long closed = _logs.ClosedBytes;
+        long total = closed + _logs.CurrentLength;
         // Checked again (under the mutex) only when the current log alone could push the total over.
-        _walRollCheckThreshold = Math.Max(0, limit - (total - (_wal?.Length ?? 0)));
-        if (total <= limit || _walSizes.Count < 1) return;
-        long oldest = _walSizes.Keys.First();
-        foreach (var cfd in _columnFamilies.Values)
+        _walRollCheckThreshold = Math.Max(0, limit - closed);
+        long oldest = _logs.OldestClosed;
+        if (total <= limit || oldest < 0) return;
+        foreach (var cfd in _host.ColumnFamilies.Values)
         {
             if (cfd.Dropped || cfd.Mem.IsEmpty) continue;
             if (cfd.Mem.FirstLogNumber <= oldest && cfd.Imm.Count < _options.MaxWriteBufferNumber - 1) SwitchMemTable(cfd);
@@ -495,50 +500,8 @@ public sealed partial class LatticeDb
     {
         if (_options.MaxTotalWalSize > 0) return _options.MaxTotalWalSize;
         long sum = 0;
-        foreach (var c in _columnFamilies.Values)
+        foreach (var c in _host.ColumnFamilies.Values)
             if (!c.Dropped) sum += c.WriteBufferSize;
         return 4 * sum;
-    }
-
-    /// <summary>Switches the given memtables and waits until they are flushed.</summary>
-    private void FlushColumnFamilies(IReadOnlyList<ColumnFamilyData> cfs)
-    {
-        var w = PendingWrite.Rent();
-        w.FlushRequest = cfs;
-        try
-        {
-            RunAsLeaderOrWait(w);
-        }
-        finally
-        {
-            PendingWrite.Return(w);
-        }
-        lock (_mutex)
-        {
-            while (cfs.Any(c => !c.Dropped && c.Imm.Count > 0))
-            {
-                ThrowIfClosed();
-                if (_backgroundError is { } err) throw new BackgroundErrorException("Flush failed: " + err.Message, err);
-                Monitor.Wait(_mutex);
-            }
-        }
-        // The flush thread purges after installing its result; do it here too so the logs the
-        // flush made obsolete are gone when Flush returns (their unwritten pages are dropped).
-        PurgeObsoleteFiles();
-    }
-
-    /// <summary>Runs <paramref name="action"/> while no write group is in flight.</summary>
-    private void RunExclusive(Action action)
-    {
-        var w = PendingWrite.Rent();
-        w.Exclusive = action;
-        try
-        {
-            RunAsLeaderOrWait(w);
-        }
-        finally
-        {
-            PendingWrite.Return(w);
-        }
     }
 }

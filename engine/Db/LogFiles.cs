@@ -1,0 +1,200 @@
+using LatticeKV.Io;
+using LatticeKV.Wal;
+
+namespace LatticeKV.Db;
+
+/// <summary>
+/// The write-ahead logs of a database: the current one, which the write leader appends to; the
+/// closed ones not yet fsynced (a roll costs no disk wait: a later synced write, the flush that
+/// makes a log obsolete, or closing the database syncs or forgets them); and the sizes of every
+/// log not yet deleted, which bound the total WAL size.
+/// </summary>
+internal sealed class LogFiles
+{
+    // Constant after construction.
+    private readonly IFileSystem _fs;
+    private readonly string _path;
+    private readonly long _defaultCapacity;
+    private readonly object _mutex;
+
+    // Owned by the write leader (or by recovery and close, when no writer runs). _number is also
+    // read by background work, through CurrentNumber.
+    private LogWriter? _current;
+    private long _number;
+    private bool _needsRoll;
+    private bool _directoryUnsynced;
+
+    // Guarded by _mutex.
+    private readonly SortedDictionary<long, long> _sizes = [];
+    private readonly SortedDictionary<long, IWritableFile> _unsyncedClosed = [];
+
+    public LogFiles(IFileSystem fs, string path, long writeBufferSize, object mutex)
+    {
+        _fs = fs;
+        _path = path;
+        _mutex = mutex;
+        // About one memtable's worth (logs roll with memtables anyway); this is address space
+        // only: blocks are reserved as the log grows.
+        _defaultCapacity = Math.Clamp(writeBufferSize + (writeBufferSize >> 2), 1L << 20, 80L << 20);
+    }
+
+    /// <summary>The number of the log new writes go to; 0 before the first roll.</summary>
+    public long CurrentNumber => Volatile.Read(ref _number);
+
+    /// <summary>Bytes in the current log (leader-owned).</summary>
+    public long CurrentLength => _current?.Length ?? 0;
+
+    /// <summary>The current log has data.</summary>
+    public bool CurrentHasData => _current is { Length: > 0 };
+
+    /// <summary>Whether a record of <paramref name="needed"/> encoded bytes must go to a new log first.</summary>
+    public bool MustRollFor(long needed) => _needsRoll || _current is null || _current.Length + needed > _current.File.Capacity;
+
+    /// <summary>
+    /// Starts a new log with room for at least <paramref name="minCapacity"/> bytes. Caller holds
+    /// the mutex and write leadership (or is recovering). The old log is neither fsynced nor
+    /// closed here.
+    /// </summary>
+    public long Roll(long number, long minCapacity = 0)
+    {
+        var file = _fs.CreateLog(FileNames.Log(_path, number), Math.Max(minCapacity, _defaultCapacity));
+        var old = _current;
+        long oldNumber = _number;
+        _current = new LogWriter(file);
+        Volatile.Write(ref _number, number);
+        _needsRoll = false;
+        _directoryUnsynced = true;
+        if (old is not null)
+        {
+            _sizes[oldNumber] = old.Length;
+            _unsyncedClosed[oldNumber] = old.File;
+        }
+        return number;
+    }
+
+    /// <summary>
+    /// Appends one record to the current log and hands it to the operating system. When that
+    /// fails the record may be partly on disk: the next record goes to a new log, so a partial
+    /// record can only ever be the tail of a file.
+    /// </summary>
+    public void Append(ReadOnlySpan<byte> header, ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            if (header.IsEmpty) _current!.AddRecord(body);
+            else _current!.AddRecord(header, body);
+            _current.File.Flush();
+        }
+        catch (LatticeIOException)
+        {
+            _needsRoll = true;
+            throw;
+        }
+    }
+
+    /// <summary>Marks the current log unusable: the next write rolls first (after a failed write or fsync).</summary>
+    public void MarkNeedsRoll() => _needsRoll = true;
+
+    /// <summary>
+    /// Makes every write so far durable: closed logs not yet synced, the directory entry of the
+    /// current log, then the current log. Runs as the write leader.
+    /// </summary>
+    public void SyncAll()
+    {
+        SyncClosed();
+        if (_directoryUnsynced)
+        {
+            _fs.SyncDirectory(_path);
+            _directoryUnsynced = false;
+        }
+        _current?.File.Sync();
+    }
+
+    /// <summary>The path of the current log, for error messages.</summary>
+    public string CurrentPath => _current?.File.Path ?? _path;
+
+    /// <summary>Fsyncs and closes every closed log not yet synced. Runs as the write leader (or at close).</summary>
+    public void SyncClosed()
+    {
+        List<IWritableFile> logs;
+        lock (_mutex)
+        {
+            if (_unsyncedClosed.Count == 0) return;
+            logs = [.. _unsyncedClosed.Values];
+            _unsyncedClosed.Clear();
+        }
+        try
+        {
+            foreach (var log in logs) log.Sync();
+        }
+        finally
+        {
+            foreach (var log in logs) CloseQuietly(log);
+        }
+    }
+
+    /// <summary>A log was deleted (its data is in tables): forget its size and close it unsynced. Caller holds the mutex.</summary>
+    public void Forget(long number)
+    {
+        _sizes.Remove(number);
+        if (_unsyncedClosed.Remove(number, out var log)) CloseQuietly(log);
+    }
+
+    /// <summary>Forgets every log below <paramref name="number"/> (at open, after the replayed logs are retired). Caller holds the mutex.</summary>
+    public void ForgetBelow(long number)
+    {
+        foreach (long n in _sizes.Keys.Where(n => n < number).ToList()) Forget(n);
+    }
+
+    /// <summary>Bytes in the closed logs not yet deleted. Caller holds the mutex.</summary>
+    public long ClosedBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (long size in _sizes.Values) total += size;
+            return total;
+        }
+    }
+
+    /// <summary>The oldest closed log not yet deleted, or -1. Caller holds the mutex.</summary>
+    public long OldestClosed => _sizes.Count > 0 ? _sizes.Keys.First() : -1;
+
+    /// <summary>
+    /// Closing the database: fsyncs every log (unless <paramref name="sync"/> is false, after a
+    /// failed open) and closes them. Returns the fsync's failure, if any; the files are closed regardless.
+    /// </summary>
+    public Exception? Close(bool sync)
+    {
+        Exception? error = null;
+        try
+        {
+            if (sync)
+            {
+                SyncClosed();
+                _current?.File.Sync();
+            }
+        }
+        catch (Exception ex) when (ex is LatticeException or IOException or ObjectDisposedException)
+        {
+            error = ex;
+        }
+        finally
+        {
+            lock (_mutex)
+            {
+                foreach (var log in _unsyncedClosed.Values) CloseQuietly(log);
+                _unsyncedClosed.Clear();
+            }
+            try { _current?.Dispose(); } catch (LatticeIOException) { }
+            _current = null;
+        }
+        return error;
+    }
+
+    private static void CloseQuietly(IWritableFile file)
+    {
+        try { file.Dispose(); }
+        catch (LatticeIOException) { }
+    }
+}

@@ -1,0 +1,13 @@
+namespace LatticeKV.Db;
+
+/// <summary>
+/// Every test-only knob of the engine, in one place (<see cref="DbOptions.TestHooks"/>); none is
+/// part of the public API, and production code reads each only where noted. The file-system seam
+/// (<see cref="DbOptions.FileSystem"/>, with <see cref="Io.SyscallFaults"/> and the in-memory and
+/// fault-injecting file systems) is the other way tests reach inside.
+/// </summary>
+internal sealed class TestHooks
+{
+    /// <summary>Replaces the adaptive cap on a synced group leader's wait for writers (tests make it long so timing cannot decide).</summary>
+    public TimeSpan? SyncedWritersWait { get; init; }
+}
