@@ -231,7 +231,7 @@ public sealed partial class LatticeDb
         var cancel = _shutdown.Token;
         while (true)
         {
-            Compaction.Compaction? c = null;
+            CompactionPlan? c = null;
             ColumnFamilyData? cfd = null;
             ulong[] snapshots = [];
             lock (_mutex)
@@ -295,7 +295,7 @@ public sealed partial class LatticeDb
     }
 
     /// <summary>Runs a picked compaction and installs its result; inputs are unmarked either way.</summary>
-    private void RunCompaction(ColumnFamilyData cfd, Compaction.Compaction c, ulong[] snapshots, CancellationToken cancel)
+    private void RunCompaction(ColumnFamilyData cfd, CompactionPlan c, ulong[] snapshots, CancellationToken cancel)
     {
         VersionEdit? edit = null;
         var allocated = new List<long>();
@@ -378,7 +378,7 @@ public sealed partial class LatticeDb
 
     private void CompactLevelRange(ColumnFamilyData cfd, int level, int outputLevel, byte[]? begin, byte[]? end)
     {
-        Compaction.Compaction? c;
+        CompactionPlan? c;
         ulong[] snapshots;
         lock (_mutex)
         {

@@ -100,7 +100,7 @@ public sealed class LatticeIterator : IDisposable
             for (int level = 1; level < version.NumLevels; level++)
             {
                 var files = version.Files(level);
-                if (files.Count > 0) children.Add(new Compaction.LevelIterator(db.Tables, cfd.Comparator, files, options.FillCache));
+                if (files.Count > 0) children.Add(new Manifest.LevelIterator(db.Tables, cfd.Comparator, files, options.FillCache));
             }
             foreach (var f in rangeDeletionFiles)
             {

@@ -14,13 +14,13 @@ internal sealed record JobContext(
     InternalKeyComparator Comparator);
 
 /// <summary>
-/// Executes one <see cref="Compaction"/>: merges the inputs through a
+/// Executes one <see cref="CompactionPlan"/>: merges the inputs through a
 /// <see cref="CompactionIterator"/> into new tables and describes the result as a
 /// <see cref="VersionEdit"/>. Runs without the database mutex; the caller installs the edit.
 /// </summary>
 internal static class CompactionJob
 {
-    public static (VersionEdit Edit, CompactionStats Stats) Run(JobContext ctx, Compaction c, ulong[] snapshots, ValuePolicy? policy,
+    public static (VersionEdit Edit, CompactionStats Stats) Run(JobContext ctx, CompactionPlan c, ulong[] snapshots, ValuePolicy? policy,
         TableBuilderOptions builderOptions, CancellationToken cancel)
     {
         var edit = new VersionEdit { ColumnFamilyId = c.ColumnFamilyId };

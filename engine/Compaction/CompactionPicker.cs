@@ -63,7 +63,7 @@ internal sealed class CompactionPicker(LsmOptions options)
     }
 
     /// <summary>Picks the most urgent compaction and marks its inputs, or returns null.</summary>
-    public Compaction? Pick(uint cfId, LsmVersion v)
+    public CompactionPlan? Pick(uint cfId, LsmVersion v)
     {
         var scores = Scores(v);
         var order = Enumerable.Range(0, scores.Length).Where(l => scores[l] >= 1).OrderByDescending(l => scores[l]);
@@ -79,7 +79,7 @@ internal sealed class CompactionPicker(LsmOptions options)
         return null;
     }
 
-    private Compaction? PickLevel0(uint cfId, LsmVersion v)
+    private CompactionPlan? PickLevel0(uint cfId, LsmVersion v)
     {
         var l0 = v.Files(0);
         if (l0.Count == 0 || l0.Any(f => f.BeingCompacted)) return null;
@@ -87,7 +87,7 @@ internal sealed class CompactionPicker(LsmOptions options)
         return Expand(cfId, v, 0, inputs, "L0 file count");
     }
 
-    private Compaction? PickLevelN(uint cfId, LsmVersion v, int level)
+    private CompactionPlan? PickLevelN(uint cfId, LsmVersion v, int level)
     {
         FileMetaData? best = null;
         double bestRatio = double.MaxValue;
@@ -107,14 +107,14 @@ internal sealed class CompactionPicker(LsmOptions options)
     }
 
     /// <summary>Adds the overlapping files of the next level; null when one of them is busy.</summary>
-    private Compaction? Expand(uint cfId, LsmVersion v, int level, List<FileMetaData> inputs, string reason)
+    private CompactionPlan? Expand(uint cfId, LsmVersion v, int level, List<FileMetaData> inputs, string reason)
     {
         int output = level + 1;
         var (lo, hi) = Range(v, inputs);
         var next = v.GetOverlappingInputs(output, lo, hi);
         if (next.Any(f => f.BeingCompacted)) return null;
         var grandparents = output + 1 < v.NumLevels ? v.GetOverlappingInputs(output + 1, lo, hi) : [];
-        return new Compaction(cfId, v, level, output, inputs, next, grandparents, Options, reason);
+        return new CompactionPlan(cfId, v, level, output, inputs, next, grandparents, Options, reason);
     }
 
     /// <summary>
@@ -123,7 +123,7 @@ internal sealed class CompactionPicker(LsmOptions options)
     /// level in place). Returns null when the range is empty at that level; sets
     /// <paramref name="busy"/> when some input is being compacted (the caller waits and retries).
     /// </summary>
-    public Compaction? PickManual(uint cfId, LsmVersion v, int level, int outputLevel, byte[]? begin, byte[]? end, out bool busy)
+    public CompactionPlan? PickManual(uint cfId, LsmVersion v, int level, int outputLevel, byte[]? begin, byte[]? end, out bool busy)
     {
         busy = false;
         var inputs = v.GetOverlappingInputs(level, begin, end);
@@ -141,7 +141,7 @@ internal sealed class CompactionPicker(LsmOptions options)
             return null;
         }
         var grandparents = outputLevel + 1 < v.NumLevels ? v.GetOverlappingInputs(outputLevel + 1, lo, hi) : [];
-        var c = new Compaction(cfId, v, level, outputLevel, inputs, next, grandparents, Options, "manual");
+        var c = new CompactionPlan(cfId, v, level, outputLevel, inputs, next, grandparents, Options, "manual");
         c.MarkBeingCompacted(true);
         return c;
     }

@@ -48,7 +48,7 @@ internal sealed class WritePath
 
     // Guarded by _queueLock. The front writer is the leader; the rest wait on their own signal.
     private readonly Lock _queueLock = new();
-    private readonly Queue<PendingWrite> _writers = new();
+    private readonly Queue<WriteQueueTicket> _writers = new();
     // A leader waits until this many writers are queued (0: none waits).
     private int _gatherTarget;
 
@@ -56,7 +56,7 @@ internal sealed class WritePath
     private volatile bool _gathered;
 
     // Leader-owned.
-    private readonly List<PendingWrite> _group = [];
+    private readonly List<WriteQueueTicket> _group = [];
     private readonly List<ColumnFamilyData> _groupColumnFamilies = [];
     private readonly WriteBatch _groupBatch = new();
     // The synced group's wait for writers timed out.
@@ -96,46 +96,37 @@ internal sealed class WritePath
     public void Write(WriteBatch batch, bool sync)
     {
         ValidateBatch(batch);
-        var w = PendingWrite.Rent();
+        var w = WriteQueueTicket.Rent();
         w.Batch = batch;
         w.Sync = sync;
-        try
-        {
-            RunAsLeaderOrWait(w);
-        }
-        finally
-        {
-            PendingWrite.Return(w);
-        }
+        RunAndReturn(w);
     }
 
     /// <summary>Switches the given column families' non-empty memtables (for a flush), in turn with writes.</summary>
     public void SwitchMemTables(IReadOnlyList<ColumnFamilyData> columnFamilies)
     {
-        var w = PendingWrite.Rent();
+        var w = WriteQueueTicket.Rent();
         w.FlushRequest = columnFamilies;
-        try
-        {
-            RunAsLeaderOrWait(w);
-        }
-        finally
-        {
-            PendingWrite.Return(w);
-        }
+        RunAndReturn(w);
     }
 
     /// <summary>Runs <paramref name="action"/> while no write group is in flight.</summary>
     public void RunExclusive(Action action)
     {
-        var w = PendingWrite.Rent();
+        var w = WriteQueueTicket.Rent();
         w.Exclusive = action;
+        RunAndReturn(w);
+    }
+
+    private void RunAndReturn(WriteQueueTicket w)
+    {
         try
         {
             RunAsLeaderOrWait(w);
         }
         finally
         {
-            PendingWrite.Return(w);
+            WriteQueueTicket.Return(w);
         }
     }
 
@@ -165,7 +156,7 @@ internal sealed class WritePath
     }
 
     /// <summary>Queues <paramref name="w"/>; when it reaches the front it leads a group, otherwise it waits for its leader.</summary>
-    private void RunAsLeaderOrWait(PendingWrite w)
+    private void RunAsLeaderOrWait(WriteQueueTicket w)
     {
         bool leader;
         lock (_queueLock)
@@ -201,7 +192,7 @@ internal sealed class WritePath
         // Members are woken after the lock is released: a woken writer's next write needs the
         // lock, and waking fifteen threads while holding it makes each of them block on it again.
         var finished = w.Finished;
-        PendingWrite? next = null;
+        WriteQueueTicket? next = null;
         lock (_queueLock)
         {
             int members = Math.Max(1, _group.Count);
@@ -230,7 +221,7 @@ internal sealed class WritePath
     private static Exception Rethrowable(Exception error)
         => error is LatticeException or ObjectDisposedException or OperationCanceledException ? error : new LatticeException(error.Message, error);
 
-    private void LeadGroup(PendingWrite leader)
+    private void LeadGroup(WriteQueueTicket leader)
     {
         _gatherTimedOut = leader.Sync && _options.GatherSyncedWriters && GatherSyncedWriters();
         BuildGroup(leader);
@@ -262,7 +253,7 @@ internal sealed class WritePath
     /// wait timed out.
     /// </summary>
     /// <remarks>
-    /// The leader yields the CPU while it waits (as its followers do, see <see cref="PendingWrite"/>)
+    /// The leader yields the CPU while it waits (as its followers do, see <see cref="WriteQueueTicket"/>)
     /// instead of blocking: the writers it waits for need the CPU, and a blocked leader woken by
     /// the last of them takes a kernel wake-up to run again, where a yielding one sees the signal
     /// on its next turn (BENCHMARKS.md, fillsync16). The wait is bounded by the estimator's
@@ -300,7 +291,7 @@ internal sealed class WritePath
     }
 
     /// <summary>Takes the leader and compatible followers, up to about 1 MiB of batches.</summary>
-    private void BuildGroup(PendingWrite leader)
+    private void BuildGroup(WriteQueueTicket leader)
     {
         _group.Clear();
         _groupColumnFamilies.Clear();

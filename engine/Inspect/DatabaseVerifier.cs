@@ -31,10 +31,10 @@ public static class DatabaseVerifier
         var names = fs.ListFiles(path);
         if (!names.Any(n => FileNames.Parse(n, out _) is DbFileKind.Current or DbFileKind.Manifest)) throw new DbNotFoundException(path);
         using var dirLock = fs.LockFile(FileNames.LockPath(path), shared: true);
-        return new Run(fs, path, progress, new InternalKeyComparator(comparator)).Execute(names);
+        return new Verification(fs, path, progress, new InternalKeyComparator(comparator)).Execute(names);
     }
 
-    private sealed class Run(IFileSystem fs, string db, Action<VerifyProgress>? progress, InternalKeyComparator cmp)
+    private sealed class Verification(IFileSystem fs, string db, Action<VerifyProgress>? progress, InternalKeyComparator cmp)
     {
         private readonly List<VerifyProblem> _problems = [];
         private readonly List<string> _notes = [];

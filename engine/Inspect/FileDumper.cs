@@ -15,6 +15,7 @@ namespace LatticeKV.Inspect;
 /// table block becomes a <see cref="DumpEntryKind.Corruption"/> item at its offset and the dump
 /// goes on with what follows. Reads only; takes no lock.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.Experimental(Experimental.FileDumpDiagnostic)]
 public static class FileDumper
 {
     /// <summary>

@@ -17,15 +17,16 @@ namespace LatticeKV.Io;
 /// durability. Disposing unmaps and trims the file to its written length. Single writer.
 /// <para>
 /// Reserved blocks are unwritten extents: the first fsync that carries data into one must also
-/// commit the filesystem's journal to mark it written, which made a 2,240-byte fsync cost 1.2 to
-/// 1.6 times a 140-byte one on ext4 (a 140-byte record reaches a new block once in 29 fsyncs, a
-/// group of 16 writes every other fsync). So when an fsync carries a group's worth, from
-/// <see cref="InitializeAheadMinBytes"/> to <see cref="InitializeAheadMaxBytes"/>, the pages ahead
-/// of the data are zeroed a chunk at a time just before it: that fsync writes them and marks their
-/// blocks written in its one journal commit, and the fsyncs after it overwrite written blocks, as
-/// in a file written beforehand. Other fsyncs skip this, because the zeros cost a page written per
-/// page of log: smaller ones reach a new block too rarely to repay it, and larger ones (a sync
-/// after many unsynced writes) write so many pages that one commit is a small part of them.
+/// commit the filesystem's journal to mark it written, which makes a group's fsync (it reaches a
+/// new block far more often than a lone writer's) cost markedly more than a small one on ext4
+/// (BENCHMARKS.md, "The log zeroes its blocks ahead of group-sized fsyncs"). So when an fsync
+/// carries a group's worth, from <see cref="InitializeAheadMinBytes"/> to <see
+/// cref="InitializeAheadMaxBytes"/>, the pages ahead of the data are zeroed a chunk at a time just
+/// before it: that fsync writes them and marks their blocks written in its one journal commit, and
+/// the fsyncs after it overwrite written blocks, as in a file written beforehand. Other fsyncs skip
+/// this, because the zeros cost a page written per page of log: smaller ones reach a new block too
+/// rarely to repay it, and larger ones (a sync after many unsynced writes) write so many pages that
+/// one commit is a small part of them.
 /// </para>
 /// </summary>
 internal sealed unsafe class RealMappedLogFile : IWritableFile

@@ -8,14 +8,14 @@ namespace LatticeKV.Memtable;
 /// window of the user key taken after the prefix every key of the memtable shares, so most
 /// comparisons while sorting and seeking never leave the array.
 /// </summary>
-internal sealed class SortedRun(long[] addresses, ulong[] prefixes, int prefixOffset)
+internal sealed class SortedRun(long[] addresses, ulong[] windows, int windowOffset)
 {
     public long[] Addresses { get; } = addresses;
 
-    /// <summary>Key windows at <see cref="PrefixOffset"/> (all zero when the comparator is not bytewise).</summary>
-    public ulong[] Prefixes { get; } = prefixes;
+    /// <summary>Key windows at <see cref="WindowOffset"/> (all zero when the comparator is not bytewise).</summary>
+    public ulong[] Windows { get; } = windows;
 
-    public int PrefixOffset { get; } = prefixOffset;
+    public int WindowOffset { get; } = windowOffset;
 
     public int Length => Addresses.Length;
 }
@@ -107,24 +107,24 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
         }
         items.Sort(new ItemComparer(arena, cmp));
         var addresses = new long[n];
-        var prefixes = new ulong[n];
+        var windows = new ulong[n];
         for (int i = 0; i < n; i++)
         {
             addresses[i] = items[i].Address;
-            prefixes[i] = items[i].Prefix;
+            windows[i] = items[i].Window;
         }
-        return new SortedRun(addresses, prefixes, offset);
+        return new SortedRun(addresses, windows, offset);
     }
 
     private SortedRun Merge(SortedRun a, SortedRun b)
     {
         // Keys only lose common prefix over time; windows taken at different offsets are re-read.
-        int offset = Math.Min(a.PrefixOffset, b.PrefixOffset);
-        var pa = a.PrefixOffset == offset ? a.Prefixes : Reprefix(a, offset);
-        var pb = b.PrefixOffset == offset ? b.Prefixes : Reprefix(b, offset);
+        int offset = Math.Min(a.WindowOffset, b.WindowOffset);
+        var pa = a.WindowOffset == offset ? a.Windows : ReadWindows(a, offset);
+        var pb = b.WindowOffset == offset ? b.Windows : ReadWindows(b, offset);
         int n = a.Length + b.Length;
         var addresses = new long[n];
-        var prefixes = new ulong[n];
+        var windows = new ulong[n];
         int i = 0, j = 0, k = 0;
         while (i < a.Length && j < b.Length)
         {
@@ -132,28 +132,28 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
             if (c <= 0)
             {
                 addresses[k] = a.Addresses[i];
-                prefixes[k++] = pa[i++];
+                windows[k++] = pa[i++];
             }
             else
             {
                 addresses[k] = b.Addresses[j];
-                prefixes[k++] = pb[j++];
+                windows[k++] = pb[j++];
             }
         }
         for (; i < a.Length; i++, k++)
         {
             addresses[k] = a.Addresses[i];
-            prefixes[k] = pa[i];
+            windows[k] = pa[i];
         }
         for (; j < b.Length; j++, k++)
         {
             addresses[k] = b.Addresses[j];
-            prefixes[k] = pb[j];
+            windows[k] = pb[j];
         }
-        return new SortedRun(addresses, prefixes, offset);
+        return new SortedRun(addresses, windows, offset);
     }
 
-    private ulong[] Reprefix(SortedRun run, int offset)
+    private ulong[] ReadWindows(SortedRun run, int offset)
     {
         var p = new ulong[run.Length];
         if (bytewise)
@@ -161,13 +161,13 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
         return p;
     }
 
-    private readonly record struct Item(ulong Prefix, long Address);
+    private readonly record struct Item(ulong Window, long Address);
 
     private readonly struct ItemComparer(Arena arena, InternalKeyComparator cmp) : IComparer<Item>
     {
         public int Compare(Item x, Item y)
         {
-            if (x.Prefix != y.Prefix) return x.Prefix < y.Prefix ? -1 : 1;
+            if (x.Window != y.Window) return x.Window < y.Window ? -1 : 1;
             return cmp.Compare(MemEntry.Key(arena, x.Address), MemEntry.Key(arena, y.Address));
         }
     }
@@ -204,23 +204,23 @@ internal sealed class RunIterator(Arena arena, SortedRun run, InternalKeyCompara
     private int LowerBound(ReadOnlySpan<byte> target)
     {
         if (run.Length == 0) return 0;
-        bool usePrefix = false;
-        ulong targetPrefix = 0;
+        bool useWindow = false;
+        ulong targetWindow = 0;
         if (bytewise)
         {
             // Windows compare correctly only between keys sharing the common prefix.
-            var common = MemEntry.UserKey(arena, run.Addresses[0])[..run.PrefixOffset];
+            var common = MemEntry.UserKey(arena, run.Addresses[0])[..run.WindowOffset];
             var user = InternalKey.UserKey(target);
             if (!user.StartsWith(common)) return user.SequenceCompareTo(common) < 0 ? 0 : run.Length;
-            usePrefix = true;
-            targetPrefix = KeyWindow.Read(user, run.PrefixOffset);
+            useWindow = true;
+            targetWindow = KeyWindow.Read(user, run.WindowOffset);
         }
         int lo = 0, hi = run.Length;
         while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;
             int c;
-            if (usePrefix && run.Prefixes[mid] != targetPrefix) c = run.Prefixes[mid] < targetPrefix ? -1 : 1;
+            if (useWindow && run.Windows[mid] != targetWindow) c = run.Windows[mid] < targetWindow ? -1 : 1;
             else c = cmp.Compare(MemEntry.Key(arena, run.Addresses[mid]), target);
             if (c < 0) lo = mid + 1;
             else hi = mid;

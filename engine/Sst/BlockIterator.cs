@@ -110,8 +110,8 @@ internal sealed class BlockIterator : InternalIterator
     /// <summary>
     /// Requests the lines of the interval a seek scans, up to <see cref="PrefetchLimit"/> bytes: a
     /// seek stops halfway through its interval on average, and a merging iterator's prefetches
-    /// for all its children queue behind each other. Requesting whole 16-entry intervals (about
-    /// 1.8 KB of 116-byte entries, for each of three tables) seeked 7% slower than the first KiB.
+    /// for all its children queue behind each other, so requesting whole intervals seeked slower
+    /// than requesting their start (BENCHMARKS.md, the profile of seekrandom).
     /// </summary>
     private static void PrefetchInterval(Block block, int restart)
     {

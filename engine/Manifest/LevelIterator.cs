@@ -1,8 +1,7 @@
 using LatticeKV.Keys;
-using LatticeKV.Manifest;
 using LatticeKV.Sst;
 
-namespace LatticeKV.Compaction;
+namespace LatticeKV.Manifest;
 
 /// <summary>
 /// Iterates a sorted, non-overlapping run of tables (a level above 0, or the inputs of one

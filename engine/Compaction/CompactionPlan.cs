@@ -8,11 +8,11 @@ namespace LatticeKV.Compaction;
 /// <see cref="CompactionPicker"/> under the database mutex, which also marks the inputs as
 /// being compacted.
 /// </summary>
-internal sealed class Compaction
+internal sealed class CompactionPlan
 {
     private readonly int[] _levelPointers;
 
-    public Compaction(uint columnFamilyId, LsmVersion version, int level, int outputLevel, List<FileMetaData> inputs, List<FileMetaData> outputLevelInputs,
+    public CompactionPlan(uint columnFamilyId, LsmVersion version, int level, int outputLevel, List<FileMetaData> inputs, List<FileMetaData> outputLevelInputs,
         List<FileMetaData> grandparents, LsmOptions options, string reason)
     {
         ColumnFamilyId = columnFamilyId;

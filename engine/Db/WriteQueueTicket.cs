@@ -3,13 +3,15 @@ using System.Diagnostics;
 namespace LatticeKV.Db;
 
 /// <summary>
-/// One caller waiting in the group-commit queue. The first in the queue becomes the leader and
+/// A place in the group-commit queue: a write (a batch), or a request that must run in turn
+/// with writes (switching memtables for a flush, or an exclusive action such as closing).
+/// The first in the queue becomes the leader and
 /// writes its own batch together with those queued behind it; the others wait until the
 /// leader marks them done. Reused per thread to keep writes allocation-free.
 /// </summary>
-internal sealed class PendingWrite
+internal sealed class WriteQueueTicket
 {
-    [ThreadStatic] private static PendingWrite? t_cached;
+    [ThreadStatic] private static WriteQueueTicket? t_cached;
 
     public WriteBatch? Batch;
     public bool Sync;
@@ -19,7 +21,7 @@ internal sealed class PendingWrite
     public Action? Exclusive;
     public bool Done;
     /// <summary>Leader-owned: the members of the group it led, to wake once the queue lock is released.</summary>
-    public readonly List<PendingWrite> Finished = [];
+    public readonly List<WriteQueueTicket> Finished = [];
     public Exception? Error;
 
     // Set when this writer is done or has become the leader. An unsynced group finishes in
@@ -58,14 +60,14 @@ internal sealed class PendingWrite
         return true;
     }
 
-    public static PendingWrite Rent()
+    public static WriteQueueTicket Rent()
     {
-        var w = t_cached ?? new PendingWrite();
+        var w = t_cached ?? new WriteQueueTicket();
         t_cached = null;
         return w;
     }
 
-    public static void Return(PendingWrite w)
+    public static void Return(WriteQueueTicket w)
     {
         w.Batch = null;
         w.FlushRequest = null;

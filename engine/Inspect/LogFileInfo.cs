@@ -1,0 +1,12 @@
+namespace LatticeKV.Inspect;
+
+/// <summary>A write-ahead log file.</summary>
+public sealed class LogFileInfo
+{
+    /// <summary>File number.</summary>
+    public long Number { get; init; }
+    /// <summary>File name.</summary>
+    public required string FileName { get; init; }
+    /// <summary>Size in bytes.</summary>
+    public long Size { get; init; }
+}
