@@ -19,7 +19,10 @@ public interface IEngine : IDisposable
 
     void Delete(ReadOnlySpan<byte> key, bool sync);
 
-    /// <summary>Copies the value into <paramref name="buffer"/>; returns its length, or -1 when absent.</summary>
+    /// <summary>
+    /// Copies the value into <paramref name="buffer"/>; returns its length, or -1 when absent.
+    /// Reads the way <see cref="EngineSettings.Reads"/> chose for the run.
+    /// </summary>
     int Get(ReadOnlySpan<byte> key, Span<byte> buffer);
 
     /// <summary>Seeks to <paramref name="key"/> and reads up to <paramref name="count"/> entries; returns how many.</summary>

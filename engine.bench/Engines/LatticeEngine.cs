@@ -6,11 +6,18 @@ public sealed class LatticeEngine : IEngine
     private static readonly WriteOptions Synced = new() { Sync = true };
     private readonly LatticeDb _db;
     private readonly WriteBatch _batch = new();
+    private readonly ReadApi _reads;
 
-    public LatticeEngine(string path, long blockCacheBytes, long writeBufferBytes)
+    public LatticeEngine(string path, EngineSettings settings)
     {
-        _db = LatticeDb.Open(path, new DbOptions { BlockCacheCapacity = blockCacheBytes, WriteBufferSize = writeBufferBytes });
-        Settings = $"write buffer {writeBufferBytes >> 20} MiB, Snappy, bloom 10 bits/key, 4 KiB blocks, block cache {blockCacheBytes >> 20} MiB, WAL on";
+        _reads = settings.Reads;
+        _db = LatticeDb.Open(path, new DbOptions
+        {
+            BlockCacheCapacity = settings.BlockCacheBytes,
+            WriteBufferSize = settings.WriteBufferBytes,
+            CompactionThreadNice = settings.BackgroundNice,
+        });
+        Settings = $"write buffer {settings.WriteBufferBytes >> 20} MiB, Snappy, bloom 10 bits/key, 4 KiB blocks, block cache {settings.BlockCacheBytes >> 20} MiB, WAL on, compaction thread at nice {settings.BackgroundNice}, reads: {(_reads == ReadApi.Array ? "Get (byte[])" : "TryGet into a span")}";
     }
 
     public string Name => "latticekv";
@@ -33,7 +40,14 @@ public sealed class LatticeEngine : IEngine
 
     public void Delete(ReadOnlySpan<byte> key, bool sync) => _db.Delete(key, sync ? Synced : null);
 
-    public int Get(ReadOnlySpan<byte> key, Span<byte> buffer) => _db.TryGet(key, buffer, out int length) ? length : -1;
+    public int Get(ReadOnlySpan<byte> key, Span<byte> buffer)
+    {
+        if (_reads == ReadApi.LeastAllocating) return _db.TryGet(key, buffer, out int length) ? length : -1;
+        var value = _db.Get(key);
+        if (value is null) return -1;
+        value.CopyTo(buffer);
+        return value.Length;
+    }
 
     public int Scan(ReadOnlySpan<byte> key, int count)
     {

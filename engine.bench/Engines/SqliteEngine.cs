@@ -17,10 +17,10 @@ public sealed class SqliteEngine : IEngine
     private readonly ThreadLocal<Reader> _readers;
     private readonly List<IDisposable> _owned = [];
 
-    public SqliteEngine(string path, long cacheBytes)
+    public SqliteEngine(string path, EngineSettings engineSettings)
     {
         _connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(path, "kv.sqlite"), Pooling = false }.ToString();
-        long cacheKib = cacheBytes / 1024;
+        long cacheKib = engineSettings.BlockCacheBytes / 1024;
         using (var setup = Connect("NORMAL", cacheKib))
             Exec(setup, "CREATE TABLE IF NOT EXISTS kv (k BLOB PRIMARY KEY, v BLOB NOT NULL) WITHOUT ROWID");
         _writer = new Writer(Connect("NORMAL", cacheKib));

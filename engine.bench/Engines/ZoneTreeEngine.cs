@@ -15,9 +15,13 @@ public sealed class ZoneTreeEngine : IEngine
     private static readonly byte[] Tombstone = [];
     private readonly IZoneTree<byte[], byte[]> _tree;
     private readonly IMaintainer _maintainer;
+    private readonly ReadApi _reads;
+    // The least-allocating read reuses a key array per thread and length: the API takes keys as arrays.
+    [ThreadStatic] private static byte[]?[]? t_keys;
 
-    public ZoneTreeEngine(string path)
+    public ZoneTreeEngine(string path, EngineSettings settings)
     {
+        _reads = settings.Reads;
         _tree = new ZoneTreeFactory<byte[], byte[]>()
             .SetDataDirectory(path)
             .SetComparer(new BytesLexicographicComparerAscending())
@@ -28,7 +32,8 @@ public sealed class ZoneTreeEngine : IEngine
             .ConfigureWriteAheadLogOptions(o => o.WriteAheadLogMode = WriteAheadLogMode.SyncCompressed)
             .OpenOrCreate();
         _maintainer = _tree.CreateMaintainer();
-        Settings = "ZoneTree 2.1.3: byte[] keys (lexicographic), WAL SyncCompressed, default segment sizes and caches, background merges by its maintainer";
+        Settings = "ZoneTree 2.1.3: byte[] keys (lexicographic), WAL SyncCompressed, default segment sizes and caches, background merges by its maintainer (threads at the process's priority), reads: " +
+            (_reads == ReadApi.Array ? "TryGet with a new key array" : "TryGet with a reused key array");
     }
 
     public string Name => "zonetree";
@@ -58,7 +63,7 @@ public sealed class ZoneTreeEngine : IEngine
 
     public int Get(ReadOnlySpan<byte> key, Span<byte> buffer)
     {
-        byte[] k = key.ToArray();
+        byte[] k = _reads == ReadApi.Array ? key.ToArray() : ReusedKey(key);
         if (!_tree.TryGet(in k, out var value)) return -1;
         value.CopyTo(buffer);
         return value.Length;
@@ -67,7 +72,7 @@ public sealed class ZoneTreeEngine : IEngine
     public int Scan(ReadOnlySpan<byte> key, int count)
     {
         using var it = _tree.CreateIterator(IteratorType.NoRefresh, false, false);
-        byte[] k = key.ToArray();
+        byte[] k = _reads == ReadApi.Array ? key.ToArray() : ReusedKey(key);
         it.Seek(in k);
         int n = 0;
         while (n < count && it.Next())
@@ -76,6 +81,15 @@ public sealed class ZoneTreeEngine : IEngine
             n++;
         }
         return n;
+    }
+
+    private static byte[] ReusedKey(ReadOnlySpan<byte> key)
+    {
+        var keys = t_keys ??= new byte[]?[64];
+        if (key.Length >= keys.Length) return key.ToArray();
+        var k = keys[key.Length] ??= new byte[key.Length];
+        key.CopyTo(k);
+        return k;
     }
 
     public void Flush()

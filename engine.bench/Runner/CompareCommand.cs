@@ -31,6 +31,12 @@ public static class CompareCommand
         string root = StringArg(args, "--dir", Path.Combine(Path.GetTempPath(), "lkv-bench"));
         int rounds = (int)Math.Max(1, LongArg(args, "--sync-rounds", 5));
         int readRounds = (int)Math.Max(1, LongArg(args, "--read-rounds", 5));
+        bool cold = !args.Contains("--no-cold");
+        // Every child gets the same budgets and settings.
+        string[] common = ["--cache-mb", LongArg(args, "--cache-mb", 256).ToString(CultureInfo.InvariantCulture),
+            "--write-buffer-mb", LongArg(args, "--write-buffer-mb", 64).ToString(CultureInfo.InvariantCulture),
+            "--nice", LongArg(args, "--nice", 0).ToString(CultureInfo.InvariantCulture),
+            "--read-api", StringArg(args, "--read-api", "least")];
         Directory.CreateDirectory(outDir);
         var synced = rounds > 1 ? workloads.Where(FsyncBound.Contains).ToArray() : [];
         var reads = readRounds > 1 ? workloads.Where(Workloads.ReadOnlyOnFilled.Contains).ToArray() : [];
@@ -44,12 +50,13 @@ public static class CompareCommand
         {
             if (others.Length == 0) break;
             Console.WriteLine($"{engine}: {string.Join(", ", others)} with N = {num:N0}");
-            var suite = RunChild(engine, others, num, root, outDir);
+            var suite = RunChild(engine, others, num, root, outDir, common);
             if (suite is null) return 1;
             suites[engine] = suite;
             CollectProbes(suite);
         }
-        if (reads.Length > 0)
+        bool coldReads = cold && workloads.Contains("readrandom");
+        if (reads.Length > 0 || coldReads)
         {
             // Each engine's database is filled once, in a child of its own, and kept; every round
             // then opens it in a new child, warms up and reads.
@@ -59,9 +66,12 @@ public static class CompareCommand
                 foreach (var engine in engines)
                 {
                     Console.WriteLine($"{engine}: filling the database the read rounds share");
-                    if (RunChild(engine, [], num, root, outDir, ["--fill-kept", kept[engine]]) is null) return 1;
+                    if (RunChild(engine, [], num, root, outDir, [.. common, "--fill-kept", kept[engine]]) is null) return 1;
                 }
-                if (!RunRounds(reads, readRounds, "--use-kept", kept)) return 1;
+                if (reads.Length > 0 && !RunRounds(reads, readRounds, "--use-kept", kept)) return 1;
+                // What a short-lived process sees: the first reads of a new process, with neither
+                // the JIT nor the cache warmed.
+                if (coldReads && !RunCold("readrandom", ["--use-kept"], kept)) return 1;
             }
             finally
             {
@@ -70,6 +80,25 @@ public static class CompareCommand
             }
         }
         if (synced.Length > 0 && !RunRounds(synced, rounds, null, null)) return 1;
+        if (cold && workloads.Contains("fillrandom") && !RunCold("fillrandom", null, null)) return 1;
+
+        // One child per engine that runs a single workload first thing, without the warm-up;
+        // reported as "<workload> (fresh process)".
+        bool RunCold(string workload, string[]? keptFlag, Dictionary<string, string>? keptPaths)
+        {
+            foreach (var engine in engines)
+            {
+                Console.WriteLine($"{engine}: {workload} first thing in a fresh process, no warm-up");
+                string[] extra = [.. common, "--cold", .. keptFlag is null ? Array.Empty<string>() : [keptFlag[0], keptPaths![engine]]];
+                var suite = RunChild(engine, [workload], num, root, outDir, extra);
+                if (suite is null) return false;
+                var renamed = suite.Results.Select(r => r with { Workload = r.Workload + ColdSuffix });
+                suites[engine] = suites.TryGetValue(engine, out var main)
+                    ? main with { Results = [.. main.Results, .. renamed] }
+                    : new SuiteResult(engine, suite.Settings, [.. renamed]);
+            }
+            return true;
+        }
 
         // Runs the workloads in rounds, a child per engine per round, alternating the engines
         // (in reverse order every other round, so no engine always follows the same one), and
@@ -82,7 +111,7 @@ public static class CompareCommand
                 foreach (var engine in r % 2 == 1 ? engines : Enumerable.Reverse(engines))
                 {
                     Console.WriteLine($"{engine}: {string.Join(", ", roundWorkloads)}, round {r} of {count}");
-                    string[] extra = keptFlag is null ? [] : [keptFlag, keptPaths![engine]];
+                    string[] extra = keptFlag is null ? common : [.. common, keptFlag, keptPaths![engine]];
                     var suite = RunChild(engine, roundWorkloads, num, root, outDir, extra);
                     if (suite is null) return false;
                     byEngine[engine].Add(suite);
@@ -95,7 +124,7 @@ public static class CompareCommand
                 var medians = roundWorkloads.Select(w => MedianRound(roundSuites.Select(s => s.Results.Single(x => x.Workload == w)).ToList()));
                 var merged = suites.TryGetValue(engine, out var main) ? main.Results.Concat(medians) : medians;
                 suites[engine] = new SuiteResult(engine, main?.Settings ?? roundSuites[0].Settings,
-                    merged.OrderBy(x => Array.IndexOf(workloads, x.Workload)).ToList());
+                    merged.OrderBy(x => OrderOf(workloads, x.Workload)).ToList());
             }
             return true;
         }
@@ -130,11 +159,23 @@ public static class CompareCommand
             string each = string.Join(" / ", shares.Select(Percent));
             note += $"; of the probe just before each round: {each}, median {Percent(shares.Order().ElementAt(shares.Count / 2))}";
         }
+        var sustained = rounds.Select(r => r.SustainedOpsPerSecond).OfType<double>().Order().ToList();
         return median with
         {
             Note = median.Note.Length == 0 ? note : $"{median.Note}; {note}",
             RoundRates = [.. rounds.Select(r => r.OpsPerSecond)],
+            SustainedOpsPerSecond = sustained.Count == rounds.Count ? sustained[sustained.Count / 2] : median.SustainedOpsPerSecond,
+            SustainedRoundRates = sustained.Count == rounds.Count ? [.. rounds.Select(r => r.SustainedOpsPerSecond!.Value)] : null,
         };
+    }
+
+    /// <summary>Appended to a workload run first thing in a fresh process, without the warm-up.</summary>
+    public const string ColdSuffix = " (fresh process)";
+
+    private static int OrderOf(string[] workloads, string workload)
+    {
+        int i = Array.IndexOf(workloads, workload.Replace(ColdSuffix, "", StringComparison.Ordinal));
+        return workload.EndsWith(ColdSuffix, StringComparison.Ordinal) ? workloads.Length + i : i;
     }
 
     /// <summary>Runs one engine's workloads in a child process; null (after reporting) if it failed.</summary>
@@ -194,16 +235,19 @@ public static class CompareCommand
         string dir = StringArg(args, "--dir", Path.Combine(Path.GetTempPath(), "lkv-bench", engineName));
         string result = StringArg(args, "--result", engineName + ".json");
         Directory.CreateDirectory(dir);
-        long cache = 256L << 20;
+        var budget = new EngineSettings(LongArg(args, "--cache-mb", 256) << 20, LongArg(args, "--write-buffer-mb", 64) << 20,
+            (int)LongArg(args, "--nice", 0), StringArg(args, "--read-api", "least") == "array" ? ReadApi.Array : ReadApi.LeastAllocating);
+        bool cold = args.Contains("--cold");
         string settings = "";
         IEngine Open(string path, long? writeBuffer)
         {
+            var s = writeBuffer is { } wb ? budget with { WriteBufferBytes = wb } : budget;
             IEngine e = engineName switch
             {
-                "latticekv" => new LatticeEngine(path, cache, writeBuffer ?? 64L << 20),
-                "rocksdb" => new RocksDbEngine(path, cache, writeBuffer ?? 64L << 20),
-                "zonetree" => new ZoneTreeEngine(path),
-                "sqlite" => new SqliteEngine(path, cache),
+                "latticekv" => new LatticeEngine(path, s),
+                "rocksdb" => new RocksDbEngine(path, s),
+                "zonetree" => new ZoneTreeEngine(path, s),
+                "sqlite" => new SqliteEngine(path, s),
                 _ => throw new ArgumentException($"unknown engine '{engineName}'"),
             };
             settings = e.Settings;
@@ -217,11 +261,11 @@ public static class CompareCommand
             runner.FillAndKeep(fillKept);
             workloads = [];
         }
-        else if (!args.Contains("--no-warmup")) runner.WarmUp();
+        else if (!args.Contains("--no-warmup") && !cold) runner.WarmUp();
         var results = new List<WorkloadResult>();
         try
         {
-            if (useKept.Length > 0) runner.UseKeptFill(useKept);
+            if (useKept.Length > 0) runner.UseKeptFill(useKept, warmCache: !cold);
             foreach (var w in workloads) results.Add(runner.Run(w));
         }
         finally

@@ -13,8 +13,16 @@ public static class ProcessStats
         return storage > 0 ? storage : io.GetValueOrDefault("wchar");
     }
 
-    /// <summary>Peak resident set size (VmHWM).</summary>
+    /// <summary>Peak resident set size (VmHWM) since the process started or <see cref="ResetPeakRss"/>.</summary>
     public static long PeakRss() => ReadFields("/proc/self/status").GetValueOrDefault("VmHWM") * 1024;
+
+    /// <summary>Starts a new peak: the kernel resets VmHWM to the current RSS when "5" is written to clear_refs.</summary>
+    public static void ResetPeakRss()
+    {
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
 
     private static Dictionary<string, long> ReadFields(string path)
     {
@@ -29,6 +37,23 @@ public static class ProcessStats
         }
         return result;
     }
+
+    /// <summary>Blocks allocated on disk for every file under <paramref name="path"/> (st_blocks × 512, as du counts), 0 where stat is unavailable.</summary>
+    public static long AllocatedBytes(string path)
+    {
+        if (!OperatingSystem.IsLinux() || !Directory.Exists(path)) return 0;
+        long total = 0;
+        var buffer = new byte[256];
+        foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories))
+        {
+            // st_blocks (512-byte units) sits at offset 64 of struct stat on Linux x64 and arm64 alike.
+            if (Stat(file, buffer) == 0) total += BitConverter.ToInt64(buffer, 64) * 512;
+        }
+        return total;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "stat", SetLastError = true)]
+    private static extern int Stat([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, byte[] buffer);
 
     public static long DirectorySize(string path)
         => Directory.Exists(path) ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;

@@ -11,7 +11,11 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
 {
     public static readonly string[] All =
         ["fillseq", "fillrandom", "overwrite", "readrandom", "readmissing", "seekrandom", "readwhilewriting", "deleterandom", "fillsync", "fillsync16", "ycsb-a",
-         "readmemtable", "compactall"];
+         "readmemtable", "compactall", "readcompacting"];
+
+    /// <summary>Workloads that write: they report a sustained rate beside the burst rate.</summary>
+    public static readonly string[] Writing =
+        ["fillseq", "fillrandom", "overwrite", "readwhilewriting", "deleterandom", "fillsync", "fillsync16", "ycsb-a"];
 
     private const int ValueSize = 100;
     private readonly KeyValueGenerator _gen = new(ValueSize);
@@ -109,11 +113,15 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
             "ycsb-a" => OnFilled(workload, e => YcsbA(e, num)),
             "readmemtable" => Fresh(workload, e => ReadMemtable(e), writeBuffer: 4L << 30),
             "compactall" => OnFilled(workload, e => CompactAll(e)),
+            "readcompacting" => Fresh(workload, e => ReadWhileCompacting(e)),
             _ => throw new ArgumentException($"unknown workload '{workload}'; known: {string.Join(", ", All)}"),
         };
     }
 
     private sealed record Phase(long Operations, long UserBytes, long[] Latencies, double Seconds, string Note = "");
+
+    /// <summary>What was measured around a phase: the time until background work was done, and the disk.</summary>
+    private sealed record Aftermath(double? SettleSeconds, long? Written, long? DiskSize, long? AllocatedOpen, long? AllocatedClosed);
 
     /// <summary>
     /// Runs <paramref name="body"/> on a new database. With <paramref name="probeFirst"/> the
@@ -123,52 +131,72 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
     private WorkloadResult Fresh(string name, Func<IEngine, Phase> body, long? writeBuffer = null, bool probeFirst = false)
     {
         string path = EmptyDirectory(name);
-        using var engine = open(path, writeBuffer);
-        Settle();
-        FsyncProbe.Rates? probe = null;
-        if (probeFirst)
+        var engine = open(path, writeBuffer);
+        bool disposed = false;
+        try
         {
-            probe = FsyncProbe.Measure(root, TimeSpan.FromSeconds(2));
             Settle();
+            FsyncProbe.Rates? probe = null;
+            if (probeFirst)
+            {
+                probe = FsyncProbe.Measure(root, TimeSpan.FromSeconds(2));
+                Settle();
+            }
+            ProcessStats.ResetPeakRss();
+            long written0 = ProcessStats.BytesWritten();
+            var phase = body(engine);
+            double settle = FlushAndWait(engine);
+            long written = ProcessStats.BytesWritten() - written0;
+            long allocatedOpen = ProcessStats.AllocatedBytes(path);
+            long size = ProcessStats.DirectorySize(path);
+            long peak = ProcessStats.PeakRss();
+            engine.Dispose();
+            disposed = true;
+            var after = new Aftermath(settle, written, size, allocatedOpen, ProcessStats.AllocatedBytes(path));
+            return Summarize(engine.Name, name, phase, after, phase.UserBytes, peak: peak) with { ProbeBefore = probe };
         }
-        long written0 = ProcessStats.BytesWritten();
-        var phase = body(engine);
+        finally
+        {
+            if (!disposed) engine.Dispose();
+            Directory.Delete(path, true);
+        }
+    }
+
+    /// <summary>Flushes the memtable and waits until background work is done; returns the seconds it took.</summary>
+    private static double FlushAndWait(IEngine engine)
+    {
+        var sw = Stopwatch.StartNew();
         engine.Flush();
         engine.WaitForBackgroundWork();
-        long written = ProcessStats.BytesWritten() - written0;
-        long logical = phase.UserBytes;
-        var result = Summarize(engine.Name, name, phase, written, ProcessStats.DirectorySize(path), logical) with { ProbeBefore = probe };
-        engine.Dispose();
-        Directory.Delete(path, true);
-        return result;
+        return sw.Elapsed.TotalSeconds;
     }
 
     private WorkloadResult OnFilled(string name, Func<IEngine, Phase> body)
     {
         var engine = EnsureFilled();
         string shape = engine.Shape;
+        ProcessStats.ResetPeakRss();
         long written0 = ProcessStats.BytesWritten();
         var phase = body(engine);
         if (shape.Length > 0) phase = phase with { Note = phase.Note.Length > 0 ? $"{phase.Note}; tree {shape}" : $"tree {shape}" };
-        long written = ProcessStats.BytesWritten() - written0;
         // Mutating workloads leave the shared database changed: rebuild it for the next one.
         bool mutates = !ReadOnlyOnFilled.Contains(name);
         if (mutates && _filledKept) throw new InvalidOperationException($"{name} would change the kept database another process filled");
         long logical = num * (KeyValueGenerator.KeySize + ValueSize);
-        WorkloadResult result;
-        if (mutates)
+        if (!mutates)
         {
-            engine.Flush();
-            engine.WaitForBackgroundWork();
-            written = ProcessStats.BytesWritten() - written0;
-            result = Summarize(engine.Name, name, phase, written, name == "deleterandom" ? null : ProcessStats.DirectorySize(_filledPath!), logical,
-                name == "compactall" ? logical : null);
-            DropFilled();
+            return Summarize(engine.Name, name, phase, new Aftermath(null, null, null, ProcessStats.AllocatedBytes(_filledPath!), null), logical, peak: ProcessStats.PeakRss());
         }
-        else
-        {
-            result = Summarize(engine.Name, name, phase, null, null, logical);
-        }
+        double settle = FlushAndWait(engine);
+        long written = ProcessStats.BytesWritten() - written0;
+        long allocatedOpen = ProcessStats.AllocatedBytes(_filledPath!);
+        long? size = name == "deleterandom" ? null : ProcessStats.DirectorySize(_filledPath!);
+        long peak = ProcessStats.PeakRss();
+        engine.Dispose();
+        _filled = null;
+        var after = new Aftermath(settle, written, size, allocatedOpen, ProcessStats.AllocatedBytes(_filledPath!));
+        var result = Summarize(engine.Name, name, phase, after, logical, name == "compactall" ? logical : null, peak);
+        DropFilled();
         return result;
     }
 
@@ -207,7 +235,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
     /// filled database and warms its cache; only workloads of <see cref="ReadOnlyOnFilled"/> may
     /// run on it, and it is left in place.
     /// </summary>
-    public void UseKeptFill(string path)
+    public void UseKeptFill(string path, bool warmCache = true)
     {
         if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"no kept database at {path}");
         DropFilled();
@@ -215,7 +243,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
         _filledKept = true;
         _filled = open(path, null);
         _filled.WaitForBackgroundWork();
-        ReadEveryKey(_filled, num);
+        if (warmCache) ReadEveryKey(_filled, num);
         Settle();
     }
 
@@ -404,6 +432,20 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
             $"{reads} reads while {count} writes");
     }
 
+    /// <summary>
+    /// Fills N random keys and reads at random right away, while the fill's flushes and
+    /// compactions still run (the settled tree is what readrandom measures). The note says how
+    /// long background work went on after the reads ended.
+    /// </summary>
+    private Phase ReadWhileCompacting(IEngine e)
+    {
+        Fill(e, sequential: false, num, sync: false);
+        var reads = Read(e, Math.Min(num, 1_000_000), missing: false);
+        var sw = Stopwatch.StartNew();
+        e.WaitForBackgroundWork();
+        return reads with { Note = $"{reads.Note}; reads right after a fill of {num:N0}; background work went on {sw.Elapsed.TotalSeconds:F1} s after them", UserBytes = 0 };
+    }
+
     /// <summary>Fills a memtable large enough for everything, then reads it at random (nothing on disk).</summary>
     private Phase ReadMemtable(IEngine e)
     {
@@ -476,17 +518,23 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
         return p;
     }
 
-    private static WorkloadResult Summarize(string engine, string workload, Phase p, long? diskWritten, long? diskSize, long logical, long? writtenBase = null)
+    private static WorkloadResult Summarize(string engine, string workload, Phase p, Aftermath after, long logical, long? writtenBase = null, long? peak = null)
     {
         var lat = p.Latencies;
         Array.Sort(lat);
         double Us(double q) => lat.Length == 0 ? 0 : lat[Math.Min(lat.Length - 1, (int)(q * lat.Length))] * 1e6 / Stopwatch.Frequency;
         long bytes = p.UserBytes > 0 ? p.UserBytes : p.Operations * (KeyValueGenerator.KeySize + ValueSize);
+        double? sustained = Writing.Contains(workload) && after.SettleSeconds is { } settle ? p.Operations / (p.Seconds + settle) : null;
+        long amplificationBase = writtenBase ?? p.UserBytes;
         return new WorkloadResult(engine, workload, p.Operations, p.Seconds, p.Operations / p.Seconds, bytes / 1e6 / p.Seconds,
             Us(0.50), Us(0.99), Us(0.999),
-            diskWritten is { } w && (writtenBase ?? p.UserBytes) > 0 ? (double)w / (writtenBase ?? p.UserBytes) : null,
-            diskSize is { } d && logical > 0 ? (double)d / logical : null,
-            ProcessStats.PeakRss(), p.Note);
+            after.Written is { } w && amplificationBase > 0 ? (double)w / amplificationBase : null,
+            after.DiskSize is { } d && logical > 0 ? (double)d / logical : null,
+            peak ?? ProcessStats.PeakRss(), p.Note,
+            SustainedOpsPerSecond: sustained,
+            AllocatedBytesOpen: after.AllocatedOpen,
+            AllocatedBytesClosed: after.AllocatedClosed,
+            LogicalBytes: logical > 0 ? logical : null);
     }
 }
 
