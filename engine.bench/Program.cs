@@ -22,6 +22,8 @@ public static class Program
                      median round is reported)
                   report [--out DIR]   (render results.md and results.svg again from DIR/results.json)
                   fsync-probe [--out DIR]   (measure the machine's fsync rates alone, for report)
+                  read-harness --engine E --db DIR --num N [--cache-mb M] [--seconds S] [--warm]
+                    (random reads on a database run-suite --fill-kept DIR left, ops/s each second: for profiling)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -33,6 +35,7 @@ public static class Program
             "run-suite" => CompareCommand.RunSuite(args[1..]),
             "report" => CompareCommand.Rerender(args[1..]),
             "fsync-probe" => CompareCommand.ProbeOnly(args[1..]),
+            "read-harness" => ReadHarness.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };

@@ -129,7 +129,7 @@ public sealed partial class LatticeDb
                 if (state.Options is null || !state.Options.AsSpan().SequenceEqual(encoded))
                     edits.Add(new VersionEdit { ColumnFamilyId = state.Id, ColumnFamilyOptions = encoded });
             }
-            var cfd = new ColumnFamilyData(state, options, _options.WriteBufferSize, _cmp, _options.Clock, state.LogNumber);
+            var cfd = new ColumnFamilyData(state, options, _options.WriteBufferSize, _cmp, _options.Clock, state.LogNumber, _chunkPool);
             cfd.Handle = new ColumnFamilyHandle(this, cfd);
             map[state.Id] = cfd;
         }

@@ -4,6 +4,7 @@ using LatticeKV.Db;
 using LatticeKV.Keys;
 using LatticeKV.Manifest;
 using LatticeKV.Memtable;
+using LatticeKV.Sst;
 
 namespace LatticeKV;
 
@@ -59,17 +60,20 @@ public sealed partial class LatticeDb
     {
         int length = key.Length + InternalKey.TrailerSize;
         byte[]? rented = null;
+        Block? block = null;
         Span<byte> lookup = length <= 512 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
         try
         {
             InternalKey.Encode(lookup, key, snapshot, ValueKinds.ForSeek);
-            var result = version.Get(_tableCache, lookup, snapshot, fillCache, ref maxCovering, out ulong trailer, out var block, out int offset, out int valueLength);
+            var result = version.Get(_tableCache, lookup, snapshot, fillCache, ref maxCovering, out ulong trailer, out block, out int offset, out int valueLength);
             if (result != LookupState.Found) return false;
             var kind = (ValueKind)(byte)trailer;
             return Deliver(cfd, kind, key, block!.Data.AsSpan(offset, valueLength), ref state, reader) == LookupState.Found;
         }
         finally
         {
+            // The block found (a value or a tombstone) is pinned until its bytes are delivered.
+            block?.Unpin();
             if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
         }
     }

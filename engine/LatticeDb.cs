@@ -5,6 +5,7 @@ using LatticeKV.Db;
 using LatticeKV.Io;
 using LatticeKV.Keys;
 using LatticeKV.Manifest;
+using LatticeKV.Memtable;
 using LatticeKV.Sst;
 
 namespace LatticeKV;
@@ -50,6 +51,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private readonly CompactionPicker _picker;
     private readonly DbStatistics _stats = new();
     private readonly WritePath _writePath;
+    private readonly ArenaChunkPool _chunkPool;          // thread-safe on its own
     private readonly CancellationTokenSource _shutdown = new();
     private readonly List<Thread> _threads = [];
     private ColumnFamilyHandle _defaultHandle = null!;   // set once by recovery
@@ -81,8 +83,12 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         _fs = options.FileSystem;
         _cmp = new InternalKeyComparator(options.Comparator);
         _blockCache = new BlockCache<Block>(options.BlockCacheCapacity);
-        _tableCache = new TableCache(_fs, path, new TableReaderOptions(_cmp, _blockCache, options.ParanoidChecks), options.MaxOpenFiles);
+        // A few megabytes suffice: each read that misses the cache evicts about what it inserts.
+        var blockArrays = new BlockArrayPool(Math.Clamp(options.BlockCacheCapacity / 64, 256 * 1024, 8L << 20));
+        _tableCache = new TableCache(_fs, path, new TableReaderOptions(_cmp, _blockCache, options.ParanoidChecks, blockArrays: blockArrays), options.MaxOpenFiles);
         _picker = new CompactionPicker(options.ToLsmOptions());
+        // About one memtable's worth: what a flush hands back for the memtable that follows.
+        _chunkPool = new ArenaChunkPool(options.WriteBufferSize + (options.WriteBufferSize >> 2));
         _writePath = new WritePath(this, options, _fs, path, _cmp, _stats);
         _versions = new VersionSet(_fs, path, _cmp, options.NumLevels, _mutex, options.MaxManifestFileSize)
         {

@@ -11,6 +11,9 @@ namespace LatticeKV.Cache;
 /// read with no hashing and no lock, and a hit only bumps the block's counter. Inserts and
 /// evictions lock one of 16 shards; evicting clears the slot. Memory pinned outside the cache
 /// (index and filter blocks of open tables) is charged with <see cref="AddPinned"/>.
+/// A value learns when the cache takes and drops it (<see cref="CacheEntry.OnCacheInserted"/>,
+/// <see cref="CacheEntry.OnCacheEvicted"/>); a lookup that needs the value beyond the moment
+/// must take its own hold on it (blocks: <c>Block.TryPin</c>), since it may be evicted at once.
 /// </summary>
 internal sealed class BlockCache<TValue> where TValue : CacheEntry
 {
@@ -113,6 +116,7 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
                 entry.CacheSlots = slots;
                 entry.CacheIndex = index;
                 entry.CacheCharge = charge;
+                entry.OnCacheInserted();
                 Volatile.Write(ref slots.Items[index], entry);
                 if (_ghosts.Remove((slots, index)))
                 {
@@ -147,6 +151,7 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
             }
             var slots = (Slots)e.CacheSlots!;
             Interlocked.CompareExchange(ref slots.Items[e.CacheIndex], null, e);
+            e.OnCacheEvicted();
             _ghosts.Add((slots, e.CacheIndex));
             _ghostOrder.Enqueue((slots, e.CacheIndex));
             while (_ghostOrder.Count > Math.Max(64, _main.Count))
@@ -167,6 +172,7 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
                 }
                 _mainBytes -= e.CacheCharge;
                 Interlocked.CompareExchange(ref ((Slots)e.CacheSlots!).Items[e.CacheIndex], null, e);
+                e.OnCacheEvicted();
                 return;
             }
         }

@@ -12,4 +12,10 @@ internal abstract class CacheEntry
     internal int CacheIndex;
     internal int CacheCharge;
     internal volatile int CacheFrequency;
+
+    /// <summary>Called (under the shard's lock) when the cache takes the value: it holds it until evicted.</summary>
+    internal virtual void OnCacheInserted() { }
+
+    /// <summary>Called (under the shard's lock) after the cache dropped the value from its slot.</summary>
+    internal virtual void OnCacheEvicted() { }
 }

@@ -14,9 +14,12 @@ namespace LatticeKV.Db;
 internal sealed class ColumnFamilyData
 {
     private SuperVersion _superVersion;
+    private readonly ArenaChunkPool? _chunkPool;
 
-    public ColumnFamilyData(ColumnFamilyState state, ColumnFamilyOptions options, long writeBufferSize, InternalKeyComparator cmp, TimeProvider clock, long logNumber)
+    public ColumnFamilyData(ColumnFamilyState state, ColumnFamilyOptions options, long writeBufferSize, InternalKeyComparator cmp, TimeProvider clock, long logNumber,
+        ArenaChunkPool? chunkPool = null)
     {
+        _chunkPool = chunkPool;
         State = state;
         Options = options;
         WriteBufferSize = options.WriteBufferSize ?? writeBufferSize;
@@ -60,7 +63,7 @@ internal sealed class ColumnFamilyData
     public MemTable NewMemTable(long logNumber)
     {
         int chunk = (int)Math.Clamp(WriteBufferSize / 16, 64 * 1024, 1 << 20);
-        return new MemTable(Comparator, chunk, logNumber);
+        return new MemTable(Comparator, chunk, logNumber, _chunkPool);
     }
 
     /// <summary>Moves the full memtable to the immutable list. Caller holds the database mutex.</summary>

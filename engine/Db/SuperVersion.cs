@@ -19,6 +19,8 @@ internal sealed class SuperVersion
         Imm = imm;
         Version = version;
         version.Ref();
+        mem.Ref();
+        foreach (var m in imm) m.Ref();
     }
 
     public MemTable Mem { get; }
@@ -45,6 +47,8 @@ internal sealed class SuperVersion
         // Only holders of a reference pool parts, and they pool before releasing: none come later.
         Interlocked.Exchange(ref _pooledIterator, null)?.Dispose();
         Version.Unref();
+        Mem.Unref();
+        foreach (var m in Imm) m.Unref();
     }
 
     /// <summary>Takes the parts a disposed iterator left, when they were built with the same cache policy.</summary>

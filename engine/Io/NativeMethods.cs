@@ -124,6 +124,24 @@ internal static partial class NativeMethods
         _ => "errno " + errno.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
+    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static unsafe partial int Madvise(void* address, nuint length, int advice);
+
+    private const int MADV_DONTNEED = 4;
+
+    /// <summary>
+    /// Drops the pages of [<paramref name="address"/>, +<paramref name="length"/>) of a shared file
+    /// mapping from this process's page tables (and so from its resident set). Their contents stay
+    /// in the page cache, dirty ones included, and reading them again faults them back in from
+    /// there. Best effort: returns false where unsupported or refused.
+    /// </summary>
+    public static unsafe bool ReleaseMappedPages(byte* address, long length)
+    {
+        if (!OperatingSystem.IsLinux() || length <= 0) return false;
+        try { return Madvise(address, (nuint)length, MADV_DONTNEED) == 0; }
+        catch (EntryPointNotFoundException) { return false; }
+    }
+
     [LibraryImport("libc", EntryPoint = "gettid")]
     private static partial int GetTid();
 

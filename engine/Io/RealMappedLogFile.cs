@@ -37,6 +37,8 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
     internal const long InitializeAheadMinBytes = 1024;
     internal const long InitializeAheadMaxBytes = 16 << 10;
     internal const long InitializeAheadChunk = 64 << 10;
+    // Written pages are dropped from this process's resident set a step at a time (see ReleaseWrittenPages).
+    internal const long ReleaseStep = 1 << 20;
     private readonly SafeFileHandle _handle;
     private readonly SyscallFaults? _faults;
     private readonly MemoryMappedFile _map;
@@ -48,6 +50,8 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
     private long _reserved;
     private long _syncedLength;
     private long _initializedEnd;
+    // Pages below this offset have been dropped from the mapping's resident set (page-aligned).
+    private long _releasedEnd;
     private bool _disposed;
 
     private RealMappedLogFile(string path, SafeFileHandle handle, SyscallFaults? faults, MemoryMappedFile map, MemoryMappedViewAccessor view, long capacity)
@@ -121,6 +125,7 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
         if (end > _fileSize) Grow(end);
         data.CopyTo(new Span<byte>(_base + _length, data.Length));
         _length = end;
+        if (end - _releasedEnd >= 2 * ReleaseStep) ReleaseWrittenPages();
     }
 
     public void AppendRecord(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload)
@@ -138,6 +143,24 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
         Thread.MemoryBarrier();
         header[..4].CopyTo(new Span<byte>(at, 4));
         _length = end;
+        if (end - _releasedEnd >= 2 * ReleaseStep) ReleaseWrittenPages();
+    }
+
+    /// <summary>Pages below this offset no longer count in this process's resident set.</summary>
+    internal long ReleasedEnd => _releasedEnd;
+
+    /// <summary>
+    /// Drops the pages the log has filled from this process's resident set, keeping the last
+    /// step: a log is never read back through its mapping, and its pages (written or still dirty)
+    /// stay in the page cache, where fsync and recovery find them. Without this a log's whole
+    /// mapped length counts in the process's RSS until it is closed, as much as a memtable.
+    /// </summary>
+    private void ReleaseWrittenPages()
+    {
+        long end = (_length - ReleaseStep) & ~(PageSize - 1);
+        if (end <= _releasedEnd) return;
+        NativeMethods.ReleaseMappedPages(_base + _releasedEnd, end - _releasedEnd);
+        _releasedEnd = end;
     }
 
     /// <summary>Bytes of disk reserved for this log (the file's blocks, written or not).</summary>

@@ -19,6 +19,7 @@ internal sealed class Arena
     public const int MaxChunks = 1 << 20;
 
     private readonly int _chunkSize;
+    private readonly ArenaChunkPool? _pool;
     // Replaced (never mutated in place) when it grows; old references stay valid for readers.
     private byte[][] _chunks = new byte[8][];
     // Per chunk, the end of its last published entry; replaced with _chunks, and after it, so a
@@ -30,7 +31,11 @@ internal sealed class Arena
     private long _memoryUsage;
     private long _used;
 
-    public Arena(int chunkSize) => _chunkSize = chunkSize;
+    public Arena(int chunkSize, ArenaChunkPool? pool = null)
+    {
+        _chunkSize = chunkSize;
+        _pool = pool;
+    }
 
     /// <summary>Bytes of chunks allocated.</summary>
     public long MemoryUsage => Volatile.Read(ref _memoryUsage);
@@ -72,7 +77,7 @@ internal sealed class Arena
     private int AddChunk(int size)
     {
         if (_chunkCount >= MaxChunks) throw new InvalidArgumentException("Write batch too large for one memtable (arena chunk limit reached).");
-        var chunk = GC.AllocateUninitializedArray<byte>(size);
+        var chunk = _pool is not null && size == _chunkSize ? _pool.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
         var chunks = _chunks;
         if (_chunkCount == chunks.Length)
         {
@@ -90,5 +95,23 @@ internal sealed class Arena
         }
         Interlocked.Add(ref _memoryUsage, size);
         return _chunkCount++;
+    }
+
+    /// <summary>
+    /// Hands the standard-size chunks to the pool. Only when no reader can reach this arena any
+    /// more (the memtable's last reference is gone): the chunks are written over by the next
+    /// memtable. The arena must not be used afterwards.
+    /// </summary>
+    public void ReleaseChunks()
+    {
+        if (_pool is null) return;
+        var chunks = _chunks;
+        for (int i = 0; i < _chunkCount; i++)
+        {
+            if (chunks[i].Length == _chunkSize) _pool.Return(chunks[i]);
+            chunks[i] = null!;
+        }
+        _chunkCount = 0;
+        _current = -1;
     }
 }

@@ -32,14 +32,35 @@ internal sealed class MemTable
     private ulong _firstSequence = ulong.MaxValue;
     private ulong _largestSequence;
 
-    public MemTable(InternalKeyComparator cmp, int arenaChunkSize, long firstLogNumber)
+    // References from super versions (which readers hold); see Ref and Unref.
+    private int _refs;
+
+    public MemTable(InternalKeyComparator cmp, int arenaChunkSize, long firstLogNumber, ArenaChunkPool? chunkPool = null)
     {
         _cmp = cmp;
         _bytewise = ReferenceEquals(cmp.User, KeyComparator.Bytewise);
-        _arena = new Arena(arenaChunkSize);
+        _arena = new Arena(arenaChunkSize, chunkPool);
         _index = new HashIndex(_arena);
         _runs = new SortedRuns(_arena, cmp, _bytewise, () => Volatile.Read(ref _commonPrefix));
         FirstLogNumber = firstLogNumber;
+    }
+
+    /// <summary>
+    /// Takes a reference: every super version holding this memtable holds one, and every reader
+    /// reaches a memtable only through a super version it has acquired.
+    /// </summary>
+    public void Ref() => Interlocked.Increment(ref _refs);
+
+    /// <summary>
+    /// Drops a reference. The last one hands the arena's chunks back to the pool: no super
+    /// version, and so no reader, iterator or flush, can reach this memtable any more. A memtable
+    /// never referenced (recovery's, the repairer's) is left to the collector.
+    /// </summary>
+    public void Unref()
+    {
+        int refs = Interlocked.Decrement(ref _refs);
+        if (refs == 0) _arena.ReleaseChunks();
+        else if (refs < 0) throw new InvalidOperationException("MemTable released more often than referenced.");
     }
 
     /// <summary>The WAL file number that was current when this memtable was created: its data is in that WAL or later ones.</summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using LatticeKV.Cache;
 using LatticeKV.Coding;
 using LatticeKV.Keys;
 
@@ -10,9 +11,24 @@ namespace LatticeKV.Sst;
 /// A decoded (decompressed, checksum-verified) block. Immutable and shared: the block cache
 /// hands the same instance to every reader. The restart array is validated once here so that
 /// iterators only need to bounds-check entries.
+/// <para>
+/// A block whose array came from a <see cref="BlockArrayPool"/> counts its holders (pins): the
+/// one that read it, the block cache while it holds it, and every reader that takes it from the
+/// cache (<see cref="TryPin"/>). The last <see cref="Unpin"/> hands the array back to the pool
+/// for another block, so nobody may touch <see cref="Data"/> without a pin. A holder that never
+/// unpins only keeps the array from being reused; the collector frees it as usual.
+/// </para>
 /// </summary>
 internal sealed class Block : Cache.CacheEntry
 {
+    private readonly BlockArrayPool? _pool;
+    private int _pins = 1; // the creator's
+
+    public Block(byte[] data, int length, BlockArrayPool? pool = null) : this(data, length)
+    {
+        _pool = pool;
+    }
+
     public Block(byte[] data, int length)
     {
         if (length < 4 || length > data.Length) throw new CorruptionException($"block of {length} bytes is too short");
@@ -35,6 +51,32 @@ internal sealed class Block : Cache.CacheEntry
     }
 
     public byte[] Data { get; }
+
+    /// <summary>
+    /// Takes a hold on a block found in the cache. False when its last holder has already let go
+    /// (it was evicted meanwhile and its array may be another block's now): read it again.
+    /// </summary>
+    public bool TryPin()
+    {
+        while (true)
+        {
+            int pins = Volatile.Read(ref _pins);
+            if (pins <= 0) return false;
+            if (Interlocked.CompareExchange(ref _pins, pins + 1, pins) == pins) return true;
+        }
+    }
+
+    /// <summary>Lets go of a hold; the last one returns the array to the pool.</summary>
+    public void Unpin()
+    {
+        int pins = Interlocked.Decrement(ref _pins);
+        if (pins == 0) _pool?.Return(Data);
+        else if (pins < 0) throw new InvalidOperationException("Block unpinned more often than pinned.");
+    }
+
+    internal override void OnCacheInserted() => Interlocked.Increment(ref _pins);
+
+    internal override void OnCacheEvicted() => Unpin();
 
     /// <summary>Roughly the bytes of this object's fields (a seek reads most of them), for prefetching it.</summary>
     public const int FieldBytes = 128;

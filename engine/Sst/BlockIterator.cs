@@ -34,6 +34,13 @@ internal sealed class BlockIterator : InternalIterator
 
     public bool UsesComparer(SpanComparer cmp) => ReferenceEquals(_cmp, cmp);
 
+    /// <summary>Lets go of the block: the iterator is invalid until the next <see cref="Reset"/>.</summary>
+    public void Clear()
+    {
+        _block = null;
+        _keyLength = 0;
+    }
+
     public void Reset(Block block)
     {
         _block = block;

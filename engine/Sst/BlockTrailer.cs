@@ -29,36 +29,47 @@ internal static class BlockTrailer
     /// Reads, verifies and decompresses the block at <paramref name="handle"/>. Returns the
     /// contents in a new array (its exact length may exceed the contents; see <paramref name="length"/>).
     /// </summary>
-    public static byte[] ReadContents(IRandomAccessFile file, long fileLength, BlockHandle handle, bool verifyChecksum, out int length)
+    public static byte[] ReadContents(IRandomAccessFile file, long fileLength, BlockHandle handle, bool verifyChecksum, out int length, Cache.BlockArrayPool? pool = null)
     {
         if (handle.Size > MaxBlockSize || handle.Offset < 0 || handle.Offset + handle.Size + Size > fileLength)
             throw new CorruptionException($"block handle ({handle.Offset}, {handle.Size}) lies outside the file of {fileLength} bytes", file.Path, handle.Offset);
         int stored = (int)handle.Size;
-        var raw = GC.AllocateUninitializedArray<byte>(stored + Size);
-        if (file.ReadExactly(handle.Offset, raw) != raw.Length)
-            throw new CorruptionException("block truncated", file.Path, handle.Offset);
-        byte type = raw[stored];
-        if (verifyChecksum)
+        // Most blocks are compressed: their stored bytes are read into a pooled buffer and only
+        // the decompressed contents get an array of their own (a cached block outlives the read).
+        var raw = ArrayPool<byte>.Shared.Rent(stored + Size);
+        try
         {
-            uint expected = Crc32C.Unmask(BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(stored + 1)));
-            uint actual = Crc32C.Compute(raw.AsSpan(0, stored + 1));
-            if (expected != actual) throw new CorruptionException("block checksum mismatch", file.Path, handle.Offset);
+            if (file.ReadExactly(handle.Offset, raw.AsSpan(0, stored + Size)) != stored + Size)
+                throw new CorruptionException("block truncated", file.Path, handle.Offset);
+            byte type = raw[stored];
+            if (verifyChecksum)
+            {
+                uint expected = Crc32C.Unmask(BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(stored + 1)));
+                uint actual = Crc32C.Compute(raw.AsSpan(0, stored + 1));
+                if (expected != actual) throw new CorruptionException("block checksum mismatch", file.Path, handle.Offset);
+            }
+            if ((type & EncryptedFlag) != 0)
+                throw new CorruptionException("block is encrypted and this reader has no key for it", file.Path, handle.Offset);
+            switch ((CompressionType)type)
+            {
+                case CompressionType.None:
+                    length = stored;
+                    var copy = pool?.Rent(stored) ?? GC.AllocateUninitializedArray<byte>(stored);
+                    raw.AsSpan(0, stored).CopyTo(copy);
+                    return copy;
+                case CompressionType.Snappy:
+                    return Decompress(raw.AsSpan(0, stored), file.Path, handle.Offset, out length, pool);
+                default:
+                    throw new CorruptionException($"unknown block compression type {type}", file.Path, handle.Offset);
+            }
         }
-        if ((type & EncryptedFlag) != 0)
-            throw new CorruptionException("block is encrypted and this reader has no key for it", file.Path, handle.Offset);
-        switch ((CompressionType)type)
+        finally
         {
-            case CompressionType.None:
-                length = stored;
-                return raw;
-            case CompressionType.Snappy:
-                return Decompress(raw.AsSpan(0, stored), file.Path, handle.Offset, out length);
-            default:
-                throw new CorruptionException($"unknown block compression type {type}", file.Path, handle.Offset);
+            ArrayPool<byte>.Shared.Return(raw);
         }
     }
 
-    private static byte[] Decompress(ReadOnlySpan<byte> stored, string path, long offset, out int length)
+    private static byte[] Decompress(ReadOnlySpan<byte> stored, string path, long offset, out int length, Cache.BlockArrayPool? pool)
     {
         int size;
         try { size = Snappier.Snappy.GetUncompressedLength(stored); }
@@ -70,15 +81,20 @@ internal static class BlockTrailer
         // and must not make us allocate gigabytes for garbage.
         if (size < 0 || size > MaxBlockSize || size > (long)stored.Length * 32 + 64)
             throw new CorruptionException($"snappy block of {stored.Length} bytes claims {size} bytes", path, offset);
-        var output = GC.AllocateUninitializedArray<byte>(size);
+        var output = pool?.Rent(size) ?? GC.AllocateUninitializedArray<byte>(size);
         bool ok;
         int written;
-        try { ok = Snappier.Snappy.TryDecompress(stored, output, out written); }
+        try { ok = Snappier.Snappy.TryDecompress(stored, output.AsSpan(0, size), out written); }
         catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IndexOutOfRangeException)
         {
+            pool?.Return(output);
             throw new CorruptionException("snappy data is damaged", path, offset, ex);
         }
-        if (!ok || written != size) throw new CorruptionException("snappy data is damaged", path, offset);
+        if (!ok || written != size)
+        {
+            pool?.Return(output);
+            throw new CorruptionException("snappy data is damaged", path, offset);
+        }
         length = size;
         return output;
     }

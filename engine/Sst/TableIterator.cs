@@ -141,10 +141,23 @@ internal sealed class TableIterator : InternalIterator
         if (number < 0 || number >= _fences.Count) return false;
         if (number != _loaded || _data.Block is null)
         {
+            // The iterator holds a pin on the block it is in: taken by GetDataBlock, let go only
+            // once it has moved to the next one, so no byte of a block is read after its unpin.
+            var previous = _data.Block;
             _data.Reset(_table.GetDataBlock(number, _fillCache));
             _loaded = number;
+            previous?.Unpin();
         }
         return true;
+    }
+
+    public override void Dispose()
+    {
+        var block = _data.Block;
+        _data.Clear();
+        _loaded = -1;
+        block?.Unpin();
+        base.Dispose();
     }
 
     private void SkipEmptyForward()

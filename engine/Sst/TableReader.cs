@@ -6,13 +6,17 @@ using LatticeKV.Keys;
 namespace LatticeKV.Sst;
 
 /// <summary>Settings shared by every table reader of a database.</summary>
-internal sealed class TableReaderOptions(InternalKeyComparator comparator, BlockCache<Block>? blockCache, bool paranoidChecks, bool anyComparator = false)
+internal sealed class TableReaderOptions(InternalKeyComparator comparator, BlockCache<Block>? blockCache, bool paranoidChecks, bool anyComparator = false,
+    BlockArrayPool? blockArrays = null)
 {
     public InternalKeyComparator Comparator { get; } = comparator;
 
     public SpanComparer KeyComparer { get; } = SpanComparer.For(comparator);
 
     public BlockCache<Block>? BlockCache { get; } = blockCache;
+
+    /// <summary>Where data blocks get their arrays, and return them once unpinned (null: the collector frees them).</summary>
+    public BlockArrayPool? BlockArrays { get; } = blockArrays;
 
     /// <summary>Verify whole-file structure on open (every block checksum is always verified on read).</summary>
     public bool ParanoidChecks { get; } = paranoidChecks;
@@ -153,11 +157,15 @@ internal sealed class TableReader : IDisposable
         return new TableReader(file, fileNumber, options, footer, index, filter, rangeDels, props, metaBlocks);
     }
 
-    private static Block ReadBlock(IRandomAccessFile file, long fileLength, BlockHandle handle)
+    private static Block ReadBlock(IRandomAccessFile file, long fileLength, BlockHandle handle, BlockArrayPool? pool = null)
     {
-        var data = BlockTrailer.ReadContents(file, fileLength, handle, true, out int length);
-        try { return new Block(data, length); }
-        catch (CorruptionException ex) { throw ex.At(file.Path, handle.Offset); }
+        var data = BlockTrailer.ReadContents(file, fileLength, handle, true, out int length, pool);
+        try { return new Block(data, length, pool); }
+        catch (CorruptionException ex)
+        {
+            pool?.Return(data);
+            throw ex.At(file.Path, handle.Offset);
+        }
     }
 
     /// <summary>Starts loading the filter line a lookup of <paramref name="bloomHash"/> will probe.</summary>
@@ -166,7 +174,10 @@ internal sealed class TableReader : IDisposable
     /// <summary>False when the bloom filter proves <paramref name="userKey"/> is absent.</summary>
     public bool MayContain(ReadOnlySpan<byte> userKey) => BloomFilter.MayContain(_filter, BloomFilter.Hash(userKey));
 
-    /// <summary>The data block at <paramref name="handle"/>, through the block cache (slower: finds the block's number first).</summary>
+    /// <summary>
+    /// The data block at <paramref name="handle"/>, through the block cache (slower: finds the
+    /// block's number first), pinned for the caller: see <see cref="GetDataBlock(int, bool)"/>.
+    /// </summary>
     public Block GetDataBlock(BlockHandle handle, bool fillCache)
     {
         int number = _fences.IndexOf(handle.Offset);
@@ -186,14 +197,18 @@ internal sealed class TableReader : IDisposable
             Coding.CpuCache.Prefetch(block, Block.FieldBytes);
     }
 
-    /// <summary>Data block number <paramref name="number"/>, through the block cache.</summary>
+    /// <summary>
+    /// Data block number <paramref name="number"/>, through the block cache, pinned for the
+    /// caller: <see cref="Block.Unpin"/> it once done with its bytes (a caller that never does only
+    /// keeps its array from being reused).
+    /// </summary>
     public Block GetDataBlock(int number, bool fillCache)
     {
         var cache = _options.BlockCache;
         var slots = _cacheSlots;
         var block = slots is null ? null : cache!.Lookup(slots, number);
-        if (block is not null) return block;
-        block = ReadBlock(_file, _fileLength, _fences.Handle(number));
+        if (block is not null && block.TryPin()) return block;
+        block = ReadBlock(_file, _fileLength, _fences.Handle(number), _options.BlockArrays);
         if (_fences.WindowOffset >= 0) block.BuildRestartWindows(_fences.WindowOffset);
         if (fillCache && slots is not null) cache!.Insert(slots, number, block, block.Charge);
         return block;
@@ -204,7 +219,9 @@ internal sealed class TableReader : IDisposable
     /// trailer). Returns true when that entry has the same user key: the newest version this
     /// table holds that the snapshot may see. The value lies in <paramref name="block"/>.
     /// <paramref name="bloomHash"/> is <see cref="BloomFilter.Hash"/> of the user key (computed
-    /// once per lookup, not per table). Allocates nothing when the block is cached.
+    /// once per lookup, not per table). Allocates nothing when the block is cached. When it
+    /// returns true, <paramref name="block"/> is pinned for the caller, who must
+    /// <see cref="Block.Unpin"/> it once the value is copied.
     /// </summary>
     public bool Get(ReadOnlySpan<byte> lookupKey, ulong bloomHash, bool fillCache, out ulong trailer, out Block? block, out int valueOffset, out int valueLength)
     {
@@ -222,17 +239,26 @@ internal sealed class TableReader : IDisposable
             {
                 var handle = _fences.Handle(i);
                 var data = GetDataBlock(i, fillCache);
-                dataIter.Reset(data);
-                dataIter.Seek(lookupKey, window, windowed);
-                if (!dataIter.Valid) continue;
-                var key = dataIter.Key;
-                if (!InternalKey.IsWellFormed(key)) throw new CorruptionException("malformed internal key", _file.Path, handle.Offset);
-                if (_options.Comparator.CompareUser(InternalKey.UserKey(key), userKey) != 0) return false;
-                trailer = InternalKey.Trailer(key);
-                block = data;
-                valueOffset = dataIter.ValueOffset;
-                valueLength = dataIter.ValueLength;
-                return true;
+                bool keep = false;
+                try
+                {
+                    dataIter.Reset(data);
+                    dataIter.Seek(lookupKey, window, windowed);
+                    if (!dataIter.Valid) continue;
+                    var key = dataIter.Key;
+                    if (!InternalKey.IsWellFormed(key)) throw new CorruptionException("malformed internal key", _file.Path, handle.Offset);
+                    if (_options.Comparator.CompareUser(InternalKey.UserKey(key), userKey) != 0) return false;
+                    trailer = InternalKey.Trailer(key);
+                    block = data;
+                    valueOffset = dataIter.ValueOffset;
+                    valueLength = dataIter.ValueLength;
+                    keep = true;
+                    return true;
+                }
+                finally
+                {
+                    if (!keep) data.Unpin();
+                }
             }
             return false;
         }

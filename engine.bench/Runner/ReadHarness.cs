@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Globalization;
+using LatticeKV.Bench.Engines;
+
+namespace LatticeKV.Bench.Runner;
+
+/// <summary>
+/// <c>read-harness --engine E --db DIR --num N [--cache-mb M] [--seconds S] [--warm]</c>: random
+/// point reads of keys 0..N-1 on a database <c>run-suite --fill-kept</c> left, printing ops/s each
+/// second: a steady loop to profile (perf) or to compare two builds side by side.
+/// </summary>
+public static class ReadHarness
+{
+    public static int Run(string[] args)
+    {
+        string engineName = CompareCommand.StringArg(args, "--engine", "latticekv");
+        string db = CompareCommand.StringArg(args, "--db", "");
+        long num = CompareCommand.LongArg(args, "--num", 1_000_000);
+        int seconds = (int)CompareCommand.LongArg(args, "--seconds", 20);
+        var settings = new EngineSettings(CompareCommand.LongArg(args, "--cache-mb", 256) << 20, 64L << 20, 0,
+            CompareCommand.StringArg(args, "--read-api", "least") == "array" ? ReadApi.Array : ReadApi.LeastAllocating);
+        using IEngine e = engineName switch
+        {
+            "latticekv" => new LatticeEngine(db, settings),
+            "rocksdb" => new RocksDbEngine(db, settings),
+            "zonetree" => new ZoneTreeEngine(db, settings),
+            _ => throw new ArgumentException($"unknown engine '{engineName}'"),
+        };
+        var buffer = new byte[1024];
+        Span<byte> key = stackalloc byte[KeyValueGenerator.KeySize];
+        var rnd = new Random(99);
+        if (args.Contains("--warm"))
+        {
+            for (long i = 0; i < num; i++)
+            {
+                KeyValueGenerator.Key(i, key);
+                e.Get(key, buffer);
+            }
+        }
+        var rates = new List<double>();
+        var pause0 = GC.GetTotalPauseDuration();
+        long alloc0 = GC.GetTotalAllocatedBytes();
+        var clock = Stopwatch.StartNew();
+        for (int s = 0; s < seconds; s++)
+        {
+            long n = 0;
+            var sw = Stopwatch.StartNew();
+            while (sw.ElapsedMilliseconds < 1000)
+            {
+                for (int i = 0; i < 256; i++)
+                {
+                    KeyValueGenerator.Key(rnd.NextInt64(num), key);
+                    if (e.Get(key, buffer) < 0) throw new InvalidOperationException("a key that was written is missing");
+                }
+                n += 256;
+            }
+            rates.Add(n / sw.Elapsed.TotalSeconds);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s + 1,3} s  {rates[^1]:N0} reads/s  RSS {Environment.WorkingSet / 1e6:F0} MB"));
+        }
+        double gcShare = (GC.GetTotalPauseDuration() - pause0).TotalSeconds / clock.Elapsed.TotalSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"GC pauses {gcShare:P1} of the time; allocated {(GC.GetTotalAllocatedBytes() - alloc0) / clock.Elapsed.TotalSeconds / 1e6:F0} MB/s; collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}"));
+        rates.Sort();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median {rates[rates.Count / 2]:N0} reads/s; peak RSS {ProcessStats.PeakRss() / 1e6:F0} MB"));
+        return 0;
+    }
+}
