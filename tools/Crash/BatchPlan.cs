@@ -5,7 +5,7 @@ namespace LatticeKV.Tool.Crash;
 /// (often several, in different column families), and sometimes a range delete over some of the
 /// writer's groups in one column family, alone or in the same batch.
 /// </summary>
-public sealed record BatchPlan(int[] Groups, bool Delete, (int Cf, int From, int To)? Range, int ColumnFamilies)
+internal sealed record BatchPlan(int[] Groups, bool Delete, (int Cf, int From, int To)? Range, int ColumnFamilies)
 {
     /// <summary>A random batch over the writer's groups [<paramref name="first"/>, <paramref name="end"/>).</summary>
     public static BatchPlan Next(Random r, int first, int end, int columnFamilies)

@@ -92,7 +92,7 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
         Write,
         /// <summary>Write longer with a large write buffer and no flushes, for the next opens to replay.</summary>
         GrowLog,
-        /// <summary>Kill a short, growing time after the child starts opening.</summary>
+        /// <summary>Kill while the child opens, aimed at the episode's next target phase.</summary>
         KillInOpen,
     }
 
@@ -189,71 +189,8 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
         if (plan == Plan.GrowLog || (plan == Plan.KillInOpen && _episode!.LargeLog)) psi.ArgumentList.Add("--large-log");
 
         using var child = Process.Start(psi) ?? throw new InvalidOperationException("could not start the crash child");
-        var begun = new Dictionary<long, InFlightOp>();
-        long ackCount = 0;
-        KillPhase? phase = null; // null until the child says it is opening
-        string? failure = null;
-        var opening = new ManualResetEventSlim();
-        var replayed = new ManualResetEventSlim();
-        var edited = new ManualResetEventSlim();
-        var firstAck = new ManualResetEventSlim();
-        var clock = Stopwatch.StartNew();
-        double openingAt = 0, replayedAt = 0;
-        var gate = new object();
-        var reader = new Thread(() =>
-        {
-            string? line;
-            while ((line = child.StandardOutput.ReadLine()) is not null)
-            {
-                var parts = line.Split(' ');
-                lock (gate)
-                {
-                    if (line == CrashProtocol.Opening)
-                    {
-                        phase = KillPhase.LogReplay;
-                        openingAt = clock.Elapsed.TotalMilliseconds;
-                        opening.Set();
-                    }
-                    else if (line == CrashProtocol.Replayed)
-                    {
-                        replayedAt = clock.Elapsed.TotalMilliseconds;
-                        replayed.Set();
-                    }
-                    else if (line == CrashProtocol.Edited) edited.Set();
-                    else if (line == CrashProtocol.Opened)
-                    {
-                        phase = KillPhase.Opened;
-                        replayed.Set(); // an open of an empty log may say nothing in between
-                        edited.Set();
-                    }
-                    else if (parts is [("P" or "D") and var kind, var id, var groups] && long.TryParse(id, out long opId))
-                    {
-                        begun[opId] = new InFlightOp(opId, kind == "P", [.. groups.Split(',').Select(int.Parse)]);
-                        _nextId = Math.Max(_nextId, opId + 1);
-                    }
-                    else if (parts is ["R", var rid, var cf, var from, var to] && long.TryParse(rid, out long rangeId))
-                    {
-                        int c = int.Parse(cf, CultureInfo.InvariantCulture), f = int.Parse(from, CultureInfo.InvariantCulture), t = int.Parse(to, CultureInfo.InvariantCulture);
-                        begun[rangeId] = new InFlightOp(rangeId, false, [.. Enumerable.Range(f, t - f).Where(g => CrashProtocol.ColumnFamilyIndex(g, ColumnFamilies) == c)]);
-                        _nextId = Math.Max(_nextId, rangeId + 1);
-                    }
-                    else if (parts is ["A", var aid] && long.TryParse(aid, out long ack) && begun.Remove(ack, out var op))
-                    {
-                        _oracle.Acknowledge(op);
-                        ackCount++;
-                        phase = KillPhase.Writing;
-                        firstAck.Set();
-                    }
-                    else if (line.StartsWith("X ", StringComparison.Ordinal))
-                    {
-                        failure = line[2..];
-                        firstAck.Set();
-                    }
-                }
-            }
-            // The child is gone: nobody waits for what will not come.
-            foreach (var e in new[] { opening, replayed, edited, firstAck }) e.Set();
-        }) { IsBackground = true };
+        var transcript = new ChildTranscript(_oracle, ColumnFamilies);
+        var reader = new Thread(() => transcript.ReadAll(child.StandardOutput)) { IsBackground = true };
         reader.Start();
         var stderr = child.StandardError.ReadToEndAsync();
 
@@ -263,33 +200,34 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
             // Into the replay at a random moment; into the flush just after it begins (it is short); at once after the MANIFEST.
             var (signal, window) = _episode!.Target switch
             {
-                KillPhase.LogReplay => (opening, (int)_episode.ReplayMs),
-                KillPhase.RecoveryFlush => (replayed, 3),
-                _ => (edited, 1),
+                KillPhase.LogReplay => (transcript.Opening, (int)_episode.ReplayMs),
+                KillPhase.RecoveryFlush => (transcript.Replayed, 3),
+                _ => (transcript.Edited, 1),
             };
             signal.Wait(TimeSpan.FromSeconds(20));
             wait = _rnd.Next(Math.Max(1, window));
         }
         else
         {
-            firstAck.Wait(TimeSpan.FromSeconds(20));
+            transcript.FirstAck.Wait(TimeSpan.FromSeconds(20));
             wait = plan == Plan.GrowLog ? _rnd.Next(2 * MaxRunMs, 4 * MaxRunMs) : _rnd.Next(MinRunMs, MaxRunMs);
         }
-        if (child.WaitForExit(wait))
+        bool exited = child.WaitForExit(wait);
+        if (!exited)
         {
-            reader.Join();
-            lock (gate) return new ChildRun(ackCount, [], phase ?? KillPhase.LogReplay, false, null, failure ?? $"the child exited by itself (code {child.ExitCode}): {stderr.Result}");
+            child.Kill(entireProcessTree: true);
+            child.WaitForExit();
         }
-        child.Kill(entireProcessTree: true);
-        child.WaitForExit();
         reader.Join();
-        lock (gate)
-        {
-            if (phase is null && failure is null) failure = "the child never started opening: " + stderr.Result;
-            if (plan != Plan.KillInOpen && ackCount == 0 && failure is null) failure = "nothing was acknowledged before the kill: " + stderr.Result;
-            double? replayMs = replayedAt > openingAt && openingAt > 0 ? replayedAt - openingAt : null;
-            return new ChildRun(ackCount, [.. begun.Values], phase ?? KillPhase.LogReplay, phase == KillPhase.LogReplay, replayMs, failure);
-        }
+        _nextId = Math.Max(_nextId, transcript.LastId + 1);
+
+        var phase = transcript.Phase;
+        string? failure = transcript.Failure;
+        if (exited) failure ??= $"the child exited by itself (code {child.ExitCode}): {stderr.Result}";
+        else if (phase is null) failure ??= "the child never started opening: " + stderr.Result;
+        else if (plan != Plan.KillInOpen && transcript.Acked == 0) failure ??= "nothing was acknowledged before the kill: " + stderr.Result;
+        return new ChildRun(transcript.Acked, exited ? [] : transcript.InFlight, phase ?? KillPhase.LogReplay,
+            Opening: !exited && phase == KillPhase.LogReplay, transcript.ReplayMs, failure);
     }
 
     /// <summary>Plants the self-test's violation through a read-write open; null when no group fits yet.</summary>

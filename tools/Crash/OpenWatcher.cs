@@ -7,7 +7,7 @@ namespace LatticeKV.Tool.Crash;
 /// recovery flush begins) and its new MANIFEST (the recovery flush is over), so that the parent
 /// can aim kills into each. It watches the directory, which keeps the engine free of test hooks.
 /// </summary>
-public sealed class OpenWatcher : IDisposable
+internal sealed class OpenWatcher : IDisposable
 {
     private readonly FileSystemWatcher? _watcher;
     private readonly Action<string> _say;

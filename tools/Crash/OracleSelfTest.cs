@@ -12,7 +12,7 @@ namespace LatticeKV.Tool.Crash;
 /// run must exit with code 30 and name that violation in that cycle. Exits 0 when every one
 /// did, 31 when any did not.
 /// </summary>
-public static partial class OracleSelfTest
+internal static partial class OracleSelfTest
 {
     /// <summary>One planted violation: the mode, the injection, and whether the run reported it.</summary>
     public sealed record Outcome(string Mode, Injection Injection, int ExitCode, string? Reported)

@@ -5,7 +5,7 @@ namespace LatticeKV.Tool.Crash;
 /// no damaged value, every group whole, scans in order, and every read path seeing the same
 /// database. What is left for an oracle is each view's group states.
 /// </summary>
-public static class ViewChecks
+internal static class ViewChecks
 {
     /// <summary>
     /// Checks <paramref name="views"/> and returns, per view, the state of every group in

@@ -4,7 +4,7 @@ namespace LatticeKV.Tool.Crash;
 /// Plants one <see cref="Injection"/> in a crashed database through the public API, as the
 /// engine would if it had that bug, so the self-test can show each oracle reports it.
 /// </summary>
-public static class ViolationInjector
+internal static class ViolationInjector
 {
     /// <summary>
     /// Plants <paramref name="injection"/> in <paramref name="db"/>, touching only groups in

@@ -4,7 +4,7 @@ namespace LatticeKV.Tool.Crash;
 /// The violations one verification found. The same finding seen through several read paths
 /// becomes one line naming them all, so a lost write is reported once, not three times.
 /// </summary>
-public sealed class ViolationLog(int cycle)
+internal sealed class ViolationLog(int cycle)
 {
     private readonly List<(string Kind, string Detail)> _findings = [];
     private readonly Dictionary<(string Kind, string Detail), List<string>> _readPaths = [];
