@@ -134,6 +134,7 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
             var filesBefore = DatabaseFiles();
             long logBytes = filesBefore.Where(f => f.EndsWith(".log", StringComparison.Ordinal)).Sum(f => new FileInfo(Path.Combine(dbPath, f)).Length);
 
+            bool episodeLargeLog = _episode?.LargeLog ?? false;
             var run = RunChildUntilKilled(cycle, plan);
             var phase = run.Opening ? KillPhases.OfKilledOpen(filesBefore, DatabaseFiles()) : run.Phase;
             phases[phase]++;
@@ -159,7 +160,8 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
             confirmed += confirmedPuts;
             WriteExpectedState(cycle);
             done++;
-            Log?.Invoke($"cycle {cycle} ({plan}): killed in {KillPhases.Describe(phase)}, {run.Acked} acknowledged, {run.Pending.Count} in flight, " +
+            string buffer = plan == Plan.KillInOpen ? (episodeLargeLog ? ", large write buffer" : ", small write buffer") : "";
+            Log?.Invoke($"cycle {cycle} ({plan}{buffer}): killed in {KillPhases.Describe(phase)}, {run.Acked} acknowledged, {run.Pending.Count} in flight, " +
                 $"{logBytes / 1024} KiB of log at open, {violations.Count} violations");
             if (injectedCycle == cycle) break;
         }

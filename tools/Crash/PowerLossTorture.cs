@@ -84,7 +84,7 @@ public sealed class PowerLossTorture(int seed)
         fs.CreateDirectory(Path);
         var violations = new List<string>();
         var clock = Stopwatch.StartNew();
-        // Each group's state when a cycle begins (durable: the database was reopened on it), and the newest put it ever got.
+        // Each group's state when a cycle begins (durable: the database was reopened on it), and the newest put ever issued to it.
         var baseline = Enumerable.Range(0, Groups).ToDictionary(g => g, _ => 0L);
         var lastPut = new Dictionary<int, long>();
         var tally = new Tally();
