@@ -28,8 +28,10 @@ public static class ExitCodes
     public const int VerifyLogDamaged = 13;
     /// <summary><c>repair</c>: the database was rebuilt but damaged data could not be saved.</summary>
     public const int RepairLostData = 20;
-    /// <summary><c>torture</c>: an acknowledged write was lost or a batch half-applied.</summary>
+    /// <summary><c>torture</c>: an acknowledged write was lost, a batch half-applied, a delete resurrected or a stray key found.</summary>
     public const int TortureViolation = 30;
+    /// <summary><c>torture --self-test</c>: a planted violation was not reported with <see cref="TortureViolation"/>.</summary>
+    public const int OracleMissedViolation = 31;
     /// <summary>A bug in lkv or the engine (the message asks for a report).</summary>
     public const int Internal = 70;
 }

@@ -15,11 +15,12 @@ public static class CrashChildCommand
         var threads = new Option<int>("--threads") { Description = "Writer threads.", DefaultValueFactory = _ => 4 };
         var cfs = new Option<int>("--column-families") { Description = "Column families to spread groups over.", DefaultValueFactory = _ => 3 };
         var sync = new Option<bool>("--sync") { Description = "Write with Sync = true." };
-        var cmd = new Command("crash-child", "Write whole-group batches until killed, printing B/A lines (used by crash tests).") { Hidden = true };
+        var largeLog = new Option<bool>("--large-log") { Description = "A large write buffer and no explicit flushes: the log grows for the next open to replay." };
+        var cmd = new Command("crash-child", "Write whole-group batches until killed, printing O/P/D/R/A lines (used by crash tests).") { Hidden = true };
         cmd.Arguments.Add(db);
-        foreach (var o in new Option[] { seed, first, groups, threads, cfs, sync }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { seed, first, groups, threads, cfs, sync, largeLog }) cmd.Options.Add(o);
         cmd.SetAction(r => CrashChild.Run(r.GetValue(db)!, r.GetValue(seed), r.GetValue(first), r.GetValue(groups), r.GetValue(threads),
-            r.GetValue(cfs), r.GetValue(sync), Console.Out));
+            r.GetValue(cfs), r.GetValue(sync), r.GetValue(largeLog), Console.Out));
         return cmd;
     }
 }

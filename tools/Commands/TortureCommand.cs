@@ -10,6 +10,7 @@ namespace LatticeKV.Tool.Commands;
 /// <c>lkv torture</c>: crash torture in the manner of RocksDB's db_crashtest. Kill mode runs the
 /// workload in a child process and kills it with SIGKILL at random moments; power mode cuts the
 /// power under an in-process workload on a file system that drops unsynced data.
+/// <c>--self-test</c> shows that the oracles catch what they claim to (<see cref="OracleSelfTest"/>).
 /// </summary>
 public static class TortureCommand
 {
@@ -19,19 +20,25 @@ public static class TortureCommand
         var seed = new Option<int>("--seed") { Description = "Random seed (printed; rerun with it to replay).", DefaultValueFactory = _ => Environment.TickCount & 0xFFFF };
         var mode = new Option<string>("--mode") { Description = "kill, power, or both (alternating).", DefaultValueFactory = _ => "both" };
         var dir = new Option<string?>("--dir") { Description = "Working directory for kill mode (default: a new temporary directory, deleted afterwards)." };
+        var selfTest = new Option<bool>("--self-test") { Description = "Check the oracles instead: plant each known violation after a crash and require exit code 30 naming it." };
+        var inject = new Option<string?>("--inject") { Description = "Self-test: the violation to plant (lost-write, half-applied, resurrected-delete, stray-key).", Hidden = true };
         var cmd = new Command("torture", "Crash the database again and again and check that no acknowledged write is lost and no batch is half-applied.");
-        foreach (var o in new Option[] { minutes, seed, mode, dir }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { minutes, seed, mode, dir, selfTest, inject }) cmd.Options.Add(o);
         cmd.SetAction(r => Guard.Run(() =>
         {
+            if (r.GetValue(selfTest)) return OracleSelfTest.Run(r.GetValue(seed), Path.Combine(AppContext.BaseDirectory, "lkv.dll"));
             string m = r.GetValue(mode)!;
             if (m is not ("kill" or "power" or "both")) throw new UsageException("--mode must be kill, power or both.");
             if (r.GetValue(minutes) is not (> 0 and <= 7 * 24 * 60)) throw new UsageException("--minutes must be more than 0 and at most a week.");
-            return Run(TimeSpan.FromMinutes(r.GetValue(minutes)), r.GetValue(seed), m, r.GetValue(dir));
+            var injection = Injection.None;
+            if (r.GetValue(inject) is { } name && (!Injections.TryParse(name, out injection) || m == "both"))
+                throw new UsageException("--inject takes lost-write, half-applied, resurrected-delete or stray-key, with --mode kill or power.");
+            return Run(TimeSpan.FromMinutes(r.GetValue(minutes)), r.GetValue(seed), m, r.GetValue(dir), injection);
         }));
         return cmd;
     }
 
-    public static int Run(TimeSpan duration, int seed, string mode, string? dir)
+    public static int Run(TimeSpan duration, int seed, string mode, string? dir, Injection inject = Injection.None)
     {
         string root = dir ?? Path.Combine(Path.GetTempPath(), $"lkv-torture-{seed}-{Guid.NewGuid():N}"[..40]);
         Directory.CreateDirectory(root);
@@ -41,12 +48,17 @@ public static class TortureCommand
         int killCycles = 0, powerCycles = 0;
         long killOps = 0, inFlight = 0, powerOps = 0, syncedOps = 0;
         var violations = new List<string>();
+        var killReport = new CrashReport(0, 0, 0, 0, []);
+        long multiFamily = 0, rangeDeletes = 0;
+        string? injected = null;
+        int? injectedCycle = null;
         int round = 0;
         // One harness for the whole run: it alone knows what the kill-mode database must hold.
-        var harness = new CrashHarness(Path.Combine(root, "kill"), seed, child);
+        var harness = new CrashHarness(Path.Combine(root, "kill"), seed, child) { Inject = inject };
         try
         {
-            while (clock.Elapsed < duration && violations.Count == 0)
+            // A self-test run ends with the cycle that received the planted violation.
+            while (clock.Elapsed < duration && violations.Count == 0 && injectedCycle is null)
             {
                 // Alternate modes in slices of a sixth of the run (2 s to 60 s each).
                 double sliceSeconds = Math.Clamp(duration.TotalSeconds / 6, 2, 60);
@@ -54,6 +66,8 @@ public static class TortureCommand
                 if (mode is "kill" || (mode is "both" && round % 2 == 0))
                 {
                     var report = harness.Run(int.MaxValue, slice);
+                    killReport = killReport.Then(report);
+                    (injected, injectedCycle) = (injected ?? report.Injected, injectedCycle ?? report.InjectedCycle);
                     killCycles += report.Cycles;
                     killOps += report.OperationsAcked;
                     inFlight += report.OperationsInFlightAtKill;
@@ -61,7 +75,10 @@ public static class TortureCommand
                 }
                 else
                 {
-                    var report = new PowerLossTorture(seed + round).Run(int.MaxValue, slice);
+                    var report = new PowerLossTorture(seed + round) { Inject = inject }.Run(int.MaxValue, slice);
+                    (injected, injectedCycle) = (injected ?? report.Injected, injectedCycle ?? report.InjectedCycle);
+                    multiFamily += report.MultiFamilyBatches;
+                    rangeDeletes += report.RangeDeleteBatches;
                     powerCycles += report.Cycles;
                     powerOps += report.Operations;
                     syncedOps += report.SyncedOperations;
@@ -81,11 +98,17 @@ public static class TortureCommand
         table.AddRow("kill cycles (SIGKILL)", killCycles.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("operations acknowledged before kills", killOps.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("operations in flight at kills", inFlight.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+        table.AddRow("kills by phase", string.Join(", ", killReport.KillsByPhase.Select(kv => $"{KillPhases.Describe(kv.Key)} {kv.Value:N0}")));
+        table.AddRow("largest log a killed open replayed", $"{killReport.LargestLogUnderKilledOpen / 1024:N0} KiB");
         table.AddRow("power cuts", powerCycles.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("writes under power cuts (synced)", $"{powerOps:N0} ({syncedOps:N0})");
-        table.AddRow("verification", violations.Count == 0 ? "[green]passed: no acknowledged write lost, no batch half-applied[/]" : $"[red]{violations.Count} violations[/]");
+        table.AddRow("of which across column families, with range deletes", $"{multiFamily:N0}, {rangeDeletes:N0}");
+        if (inject != Injection.None) table.AddRow("self-test: planted", Markup.Escape(injected is null ? "nothing (no clean crash with a group that fits)" : $"in cycle {injectedCycle}: {injected}"));
+        table.AddRow("verification", violations.Count == 0 ? "[green]passed: no acknowledged write lost, no batch half-applied, no stray or resurrected key[/]" : $"[red]{violations.Count} violations[/]");
         AnsiConsole.Write(table);
-        foreach (var v in violations.Take(20)) AnsiConsole.MarkupLine("[red]" + Markup.Escape(v) + "[/]");
+        // A self-test run shows what the oracle said of the planted cycle first.
+        var shown = violations.OrderBy(v => injectedCycle is int c && v.StartsWith($"cycle {c}: ", StringComparison.Ordinal) ? 0 : 1);
+        foreach (var v in shown.Take(20)) AnsiConsole.MarkupLine("[red]" + Markup.Escape(v) + "[/]");
         return violations.Count == 0 ? ExitCodes.Ok : ExitCodes.TortureViolation;
     }
 }

@@ -5,26 +5,25 @@ namespace LatticeKV.Tool.Crash;
 /// puts, deletes, multi-group batches across column families and range deletes, announcing each
 /// operation before issuing it and acknowledging it after it returns. A checker thread holds
 /// snapshots and iterators open across flushes and compactions and verifies, from inside, that
-/// every group it sees is whole. A small write buffer keeps flushes and compactions running.
+/// every group it sees is whole. A small write buffer keeps flushes and compactions running;
+/// with <c>largeLog</c>, a large one and no explicit flushes let the log grow, so that the next
+/// open has much to replay and flush (and the parent can kill it there). The child says how far
+/// its open has got.
 /// </summary>
 public static class CrashChild
 {
-    public static int Run(string path, int seed, long firstId, int groups, int threads, int columnFamilies, bool sync, TextWriter output)
+    /// <summary>The write buffer with <c>largeLog</c>: larger than anything one run writes, so nothing is flushed.</summary>
+    private const long LargeWriteBuffer = 16L << 20;
+
+    public static int Run(string path, int seed, long firstId, int groups, int threads, int columnFamilies, bool sync, bool largeLog, TextWriter output)
     {
         var options = new DbOptions
         {
-            WriteBufferSize = 64 * 1024,
+            WriteBufferSize = largeLog ? LargeWriteBuffer : 64 * 1024,
             MaxBytesForLevelBase = 256 * 1024,
             TargetFileSizeBase = 64 * 1024,
             Level0FileNumCompactionTrigger = 2,
         };
-        using var db = LatticeDb.Open(path, options);
-        var handles = new ColumnFamilyHandle[columnFamilies];
-        for (int i = 0; i < columnFamilies; i++)
-        {
-            string name = CrashProtocol.ColumnFamily(i);
-            handles[i] = i == 0 ? db.DefaultColumnFamily : db.TryGetColumnFamily(name, out var h) ? h : db.CreateColumnFamily(name);
-        }
         var gate = new object();
         long nextId = firstId;
         void Say(string line)
@@ -35,6 +34,17 @@ public static class CrashChild
                 output.Flush();
             }
         }
+        Say(CrashProtocol.Opening);
+        LatticeDb opened;
+        using (new OpenWatcher(path, Say)) opened = LatticeDb.Open(path, options);
+        using var db = opened;
+        var handles = new ColumnFamilyHandle[columnFamilies];
+        for (int i = 0; i < columnFamilies; i++)
+        {
+            string name = CrashProtocol.ColumnFamily(i);
+            handles[i] = i == 0 ? db.DefaultColumnFamily : db.TryGetColumnFamily(name, out var h) ? h : db.CreateColumnFamily(name);
+        }
+        Say(CrashProtocol.Opened);
 
         var workers = new List<Thread>();
         int perThread = groups / threads;
@@ -79,14 +89,14 @@ public static class CrashChild
                 }
             }) { IsBackground = true });
         }
-        workers.Add(new Thread(() => CheckContinuously(db, handles, seed, Say)) { IsBackground = true });
+        workers.Add(new Thread(() => CheckContinuously(db, handles, seed, flushes: !largeLog, Say)) { IsBackground = true });
         foreach (var w in workers) w.Start();
         foreach (var w in workers) w.Join();
         return 0;
     }
 
     /// <summary>Snapshots, iterators held across flushes and compactions, and a wholeness check of every group seen.</summary>
-    private static void CheckContinuously(LatticeDb db, ColumnFamilyHandle[] handles, int seed, Action<string> say)
+    private static void CheckContinuously(LatticeDb db, ColumnFamilyHandle[] handles, int seed, bool flushes, Action<string> say)
     {
         var rnd = new Random(seed);
         while (true)
@@ -94,8 +104,8 @@ public static class CrashChild
             using var snapshot = db.GetSnapshot();
             var cf = handles[rnd.Next(handles.Length)];
             using var it = db.NewIterator(cf, new ReadOptions { Snapshot = snapshot, FillCache = rnd.Next(2) == 0 });
-            if (rnd.Next(8) == 0) db.Flush(cf);
-            if (rnd.Next(16) == 0) db.CompactRange(cf);
+            if (flushes && rnd.Next(8) == 0) db.Flush(cf);
+            if (flushes && rnd.Next(16) == 0) db.CompactRange(cf);
             string? group = null;
             long value = -1;
             int members = 0;

@@ -8,22 +8,64 @@ namespace LatticeKV.Tool.Crash;
 public sealed record CrashReport(int Cycles, long OperationsAcked, long OperationsInFlightAtKill, int GroupsChecked, IReadOnlyList<string> Violations)
 {
     public bool Ok => Violations.Count == 0;
+
+    /// <summary>How many kills landed in each phase of the child's life.</summary>
+    public IReadOnlyDictionary<KillPhase, int> KillsByPhase { get; init; } = new Dictionary<KillPhase, int>();
+
+    /// <summary>The most log bytes on disk when an open that was then killed began (what it had to replay).</summary>
+    public long LargestLogUnderKilledOpen { get; init; }
+
+    /// <summary>Checks that found a group holding its acknowledged put: what the oracle confirmed, not merely failed to contradict.</summary>
+    public long ConfirmedPuts { get; init; }
+
+    /// <summary>The self-test's planted violation, or null.</summary>
+    public string? Injected { get; init; }
+
+    /// <summary>The cycle whose crash received the planted violation, or null.</summary>
+    public int? InjectedCycle { get; init; }
+
+    /// <summary>The kills that landed while the child was opening (replay, recovery flush, or after the recovery edit).</summary>
+    public int KillsDuringOpen => KillsByPhase.Where(kv => kv.Key is KillPhase.LogReplay or KillPhase.RecoveryFlush or KillPhase.FinishingOpen).Sum(kv => kv.Value);
+
+    /// <summary>This run followed by <paramref name="later"/>, on the same harness.</summary>
+    public CrashReport Then(CrashReport later) => new(Cycles + later.Cycles, OperationsAcked + later.OperationsAcked,
+        OperationsInFlightAtKill + later.OperationsInFlightAtKill, later.GroupsChecked, [.. Violations, .. later.Violations])
+    {
+        KillsByPhase = Enum.GetValues<KillPhase>().ToDictionary(p => p, p => KillsByPhase.GetValueOrDefault(p) + later.KillsByPhase.GetValueOrDefault(p)),
+        LargestLogUnderKilledOpen = Math.Max(LargestLogUnderKilledOpen, later.LargestLogUnderKilledOpen),
+        ConfirmedPuts = ConfirmedPuts + later.ConfirmedPuts,
+        Injected = Injected ?? later.Injected,
+        InjectedCycle = InjectedCycle ?? later.InjectedCycle,
+    };
 }
 
 /// <summary>
-/// Runs the workload in child processes, kills each with SIGKILL at a random moment, reopens the
-/// database and checks it against the expected state this parent keeps (also written to
-/// <c>expected-state.txt</c> beside the database after every cycle): every group holds its last
-/// acknowledged state or the effect of the one operation in flight on it, every group is whole,
-/// and an in-flight operation touching several groups is applied to all of them or none.
+/// Runs the workload in child processes, kills each with SIGKILL, reopens the database read-only
+/// and checks it against the expected state this parent keeps (<see cref="KillOracle"/>, also
+/// written to <c>expected-state.txt</c> beside the database after every cycle) through point
+/// reads and full scans of every column family in both directions. Most kills land at a random
+/// moment of the workload. Some cycles instead start an episode: one child writes a large log
+/// over more groups than usual, then the next children are killed while they open, aimed by what
+/// each says of its open (<see cref="OpenWatcher"/>) into the replay of that log, the recovery
+/// flush, or what follows the new MANIFEST. A killed open leaves the log in place, so each
+/// attempt replays the same one; the episode ends when a kill lands after the open. The
+/// read-only verification leaves the log for the child's own open to recover.
 /// </summary>
 public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
 {
-    // Group -> state: 0 never written or deleted, else the id of the operation whose values it holds.
-    private readonly Dictionary<int, long> _acked = [];
+    // What the kills of an episode aim at, in turn.
+    private static readonly KillPhase[] s_episodeTargets =
+        [KillPhase.LogReplay, KillPhase.RecoveryFlush, KillPhase.LogReplay, KillPhase.RecoveryFlush, KillPhase.FinishingOpen];
+    // A large log's child writes over this many times the usual groups, so that the recovery
+    // flush has more distinct keys to write.
+    private const int GrowLogGroupFactor = 4;
+
+    private readonly KillOracle _oracle = new();
     private readonly Random _rnd = new(seed);
     private long _nextId = 1;
     private int _cycle;
+    private OpenEpisode? _episode;
+    private bool _injected;
 
     public int Threads { get; init; } = 4;
     public int Groups { get; init; } = 400;
@@ -31,9 +73,44 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
     public bool Sync { get; init; }
     public int MinRunMs { get; init; } = 40;
     public int MaxRunMs { get; init; } = 400;
+
+    /// <summary>The chance that a cycle starts an episode of kills aimed into open (0 turns them off).</summary>
+    public double OpenKillShare { get; init; } = 0.1;
+
+    /// <summary>
+    /// Self-test only: the violation to plant after a kill, before the verification, into the
+    /// first crashed database the oracle judges clean (so that what it then reports is the planted
+    /// violation alone, whatever real defect it may also find). The run ends with that cycle.
+    /// </summary>
+    public Injection Inject { get; init; }
+
     public Action<string>? Log { get; init; }
 
-    private sealed record Op(long Id, char Kind, int[] Groups);
+    private enum Plan
+    {
+        /// <summary>Kill at a random moment once the workload is writing.</summary>
+        Write,
+        /// <summary>Write longer with a large write buffer and no flushes, for the next opens to replay.</summary>
+        GrowLog,
+        /// <summary>Kill while the child opens, aimed at the episode's next target phase.</summary>
+        KillInOpen,
+    }
+
+    private sealed record ChildRun(long Acked, List<InFlightOp> Pending, KillPhase Phase, bool Opening, double? ReplayMs, string? Failure);
+
+    /// <summary>Kills aimed into the opens that replay one large log.</summary>
+    private sealed class OpenEpisode(bool largeLog)
+    {
+        /// <summary>Whether the children open with the large write buffer (one long recovery flush) or the small one (flushes during replay).</summary>
+        public bool LargeLog => largeLog;
+
+        public int Attempt { get; set; }
+
+        public KillPhase Target => s_episodeTargets[Attempt];
+
+        /// <summary>How long the replay of this log took when an attempt saw it end (a first guess until then).</summary>
+        public double ReplayMs { get; set; } = 30;
+    }
 
     /// <summary>
     /// Runs up to <paramref name="cycles"/> kill cycles. Calling it again continues on the same
@@ -43,159 +120,163 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
     public CrashReport Run(int cycles, TimeSpan? budget = null)
     {
         var violations = new List<string>();
+        var phases = Enum.GetValues<KillPhase>().ToDictionary(p => p, _ => 0);
         var clock = Stopwatch.StartNew();
-        long acked = 0, inFlight = 0;
+        long acked = 0, inFlight = 0, largestLog = 0, confirmed = 0;
+        string? injected = null;
+        int? injectedCycle = null;
         int done = 0;
-        for (int i = 0; i < cycles && violations.Count == 0; i++)
+        for (int i = 0; i < cycles && (violations.Count == 0 || (Inject != Injection.None && !_injected)); i++)
         {
             if (budget is { } b && clock.Elapsed > b) break;
             int cycle = _cycle++;
-            var (ackCount, pending, childFailure) = RunChildUntilKilled(cycle);
-            acked += ackCount;
-            inFlight += pending.Count;
-            if (childFailure is not null) violations.Add($"cycle {cycle}: the child's own check failed: {childFailure}");
-            violations.AddRange(Verify(pending, cycle));
+            var plan = _episode is not null ? Plan.KillInOpen : cycle > 0 && _rnd.NextDouble() < OpenKillShare ? Plan.GrowLog : Plan.Write;
+            var filesBefore = DatabaseFiles();
+            long logBytes = filesBefore.Where(f => f.EndsWith(".log", StringComparison.Ordinal)).Sum(f => new FileInfo(Path.Combine(dbPath, f)).Length);
+
+            bool episodeLargeLog = _episode?.LargeLog ?? false;
+            var run = RunChildUntilKilled(cycle, plan);
+            var phase = run.Opening ? KillPhases.OfKilledOpen(filesBefore, DatabaseFiles()) : run.Phase;
+            phases[phase]++;
+            if (run.Opening) largestLog = Math.Max(largestLog, logBytes);
+            if (plan == Plan.GrowLog) _episode = new OpenEpisode(largeLog: _rnd.Next(2) == 0);
+            else if (plan == Plan.KillInOpen)
+            {
+                if (run.ReplayMs is { } replayMs) _episode!.ReplayMs = replayMs;
+                // A kill after the open ends the episode: the open consumed the log.
+                _episode = run.Opening && ++_episode!.Attempt < s_episodeTargets.Length ? _episode : null;
+            }
+            acked += run.Acked;
+            inFlight += run.Pending.Count;
+            if (run.Failure is not null) violations.Add(ViolationKind.Format(cycle, ViolationKind.WorkloadFailed, run.Failure));
+
+            if (Inject != Injection.None && !_injected && Verify(run.Pending, cycle, settle: false).Violations.Count == 0 && Plant(run.Pending) is { } planted)
+            {
+                (injected, injectedCycle) = (planted, cycle);
+                Log?.Invoke($"cycle {cycle}: self-test: {planted}");
+            }
+            var (found, confirmedPuts) = Verify(run.Pending, cycle, settle: true);
+            violations.AddRange(found);
+            confirmed += confirmedPuts;
             WriteExpectedState(cycle);
             done++;
-            Log?.Invoke($"cycle {cycle}: {ackCount} acknowledged, {pending.Count} in flight at the kill, {violations.Count} violations");
+            string buffer = plan == Plan.KillInOpen ? (episodeLargeLog ? ", large write buffer" : ", small write buffer") : "";
+            Log?.Invoke($"cycle {cycle} ({plan}{buffer}): killed in {KillPhases.Describe(phase)}, {run.Acked} acknowledged, {run.Pending.Count} in flight, " +
+                $"{logBytes / 1024} KiB of log at open, {violations.Count} violations");
+            if (injectedCycle == cycle) break;
         }
-        return new CrashReport(done, acked, inFlight, _acked.Count, violations);
+        return new CrashReport(done, acked, inFlight, _oracle.Expected.Count, violations)
+        {
+            KillsByPhase = phases,
+            LargestLogUnderKilledOpen = largestLog,
+            ConfirmedPuts = confirmed,
+            Injected = injected,
+            InjectedCycle = injectedCycle,
+        };
     }
 
-    private (long Acked, List<Op> Pending, string? ChildFailure) RunChildUntilKilled(int cycle)
+    private ChildRun RunChildUntilKilled(int cycle, Plan plan)
     {
-        var psi = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(DotnetHost.Path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[]
         {
             childAssembly, "crash-child", dbPath,
             "--seed", (seed * 1000 + cycle).ToString(CultureInfo.InvariantCulture),
             "--first-batch", _nextId.ToString(CultureInfo.InvariantCulture),
-            "--groups", Groups.ToString(CultureInfo.InvariantCulture),
+            "--groups", (plan == Plan.GrowLog ? Groups * GrowLogGroupFactor : Groups).ToString(CultureInfo.InvariantCulture),
             "--threads", Threads.ToString(CultureInfo.InvariantCulture),
             "--column-families", ColumnFamilies.ToString(CultureInfo.InvariantCulture),
         }) psi.ArgumentList.Add(a);
         if (Sync) psi.ArgumentList.Add("--sync");
+        if (plan == Plan.GrowLog || (plan == Plan.KillInOpen && _episode!.LargeLog)) psi.ArgumentList.Add("--large-log");
 
         using var child = Process.Start(psi) ?? throw new InvalidOperationException("could not start the crash child");
-        var begun = new Dictionary<long, Op>();
-        long ackCount = 0;
-        string? failure = null;
-        var firstAck = new ManualResetEventSlim();
-        var gate = new object();
-        var reader = new Thread(() =>
-        {
-            string? line;
-            while ((line = child.StandardOutput.ReadLine()) is not null)
-            {
-                var parts = line.Split(' ');
-                lock (gate)
-                {
-                    if (parts is [("P" or "D") and var kind, var id, var groups] && long.TryParse(id, out long opId))
-                    {
-                        begun[opId] = new Op(opId, kind[0], [.. groups.Split(',').Select(int.Parse)]);
-                        _nextId = Math.Max(_nextId, opId + 1);
-                    }
-                    else if (parts is ["R", var rid, var cf, var from, var to] && long.TryParse(rid, out long rangeId))
-                    {
-                        int c = int.Parse(cf, CultureInfo.InvariantCulture), f = int.Parse(from, CultureInfo.InvariantCulture), t = int.Parse(to, CultureInfo.InvariantCulture);
-                        begun[rangeId] = new Op(rangeId, 'D', [.. Enumerable.Range(f, t - f).Where(g => CrashProtocol.ColumnFamilyIndex(g, ColumnFamilies) == c)]);
-                        _nextId = Math.Max(_nextId, rangeId + 1);
-                    }
-                    else if (parts is ["A", var aid] && long.TryParse(aid, out long ack) && begun.Remove(ack, out var op))
-                    {
-                        foreach (int g in op.Groups) _acked[g] = op.Kind == 'P' ? op.Id : 0;
-                        ackCount++;
-                        firstAck.Set();
-                    }
-                    else if (line.StartsWith("X ", StringComparison.Ordinal))
-                    {
-                        failure = line[2..];
-                        firstAck.Set();
-                    }
-                }
-            }
-        }) { IsBackground = true };
+        var transcript = new ChildTranscript(_oracle, ColumnFamilies);
+        var reader = new Thread(() => transcript.ReadAll(child.StandardOutput)) { IsBackground = true };
         reader.Start();
         var stderr = child.StandardError.ReadToEndAsync();
 
-        // Kill at a random moment once the workload is writing.
-        firstAck.Wait(TimeSpan.FromSeconds(20));
-        int wait = _rnd.Next(MinRunMs, MaxRunMs);
-        if (child.WaitForExit(wait))
+        int wait;
+        if (plan == Plan.KillInOpen)
         {
-            reader.Join();
-            return (ackCount, [], failure ?? $"the child exited by itself (code {child.ExitCode}): {stderr.Result}");
+            // Into the replay at a random moment; into the flush just after it begins (it is short); at once after the MANIFEST.
+            var (signal, window) = _episode!.Target switch
+            {
+                KillPhase.LogReplay => (transcript.Opening, (int)_episode.ReplayMs),
+                KillPhase.RecoveryFlush => (transcript.Replayed, 3),
+                _ => (transcript.Edited, 1),
+            };
+            signal.Wait(TimeSpan.FromSeconds(20));
+            wait = _rnd.Next(Math.Max(1, window));
         }
-        child.Kill(entireProcessTree: true);
-        child.WaitForExit();
+        else
+        {
+            transcript.FirstAck.Wait(TimeSpan.FromSeconds(20));
+            wait = plan == Plan.GrowLog ? _rnd.Next(2 * MaxRunMs, 4 * MaxRunMs) : _rnd.Next(MinRunMs, MaxRunMs);
+        }
+        bool exited = child.WaitForExit(wait);
+        if (!exited)
+        {
+            child.Kill(entireProcessTree: true);
+            child.WaitForExit();
+        }
         reader.Join();
-        if (ackCount == 0 && failure is null) failure = "nothing was acknowledged before the kill: " + stderr.Result;
-        lock (gate) return (ackCount, [.. begun.Values], failure);
+        _nextId = Math.Max(_nextId, transcript.LastId + 1);
+
+        var phase = transcript.Phase;
+        string? failure = transcript.Failure;
+        if (exited) failure ??= $"the child exited by itself (code {child.ExitCode}): {stderr.Result}";
+        else if (phase is null) failure ??= "the child never started opening: " + stderr.Result;
+        else if (plan != Plan.KillInOpen && transcript.Acked == 0) failure ??= "nothing was acknowledged before the kill: " + stderr.Result;
+        return new ChildRun(transcript.Acked, exited ? [] : transcript.InFlight, phase ?? KillPhase.LogReplay,
+            Opening: !exited && phase == KillPhase.LogReplay, transcript.ReplayMs, failure);
     }
 
-    private List<string> Verify(List<Op> pending, int cycle)
+    /// <summary>Plants the self-test's violation through a read-write open; null when no group fits yet.</summary>
+    private string? Plant(List<InFlightOp> pending)
     {
-        var violations = new List<string>();
+        try
+        {
+            using var db = LatticeDb.Open(dbPath, new DbOptions { CreateIfMissing = false });
+            string? planted = ViolationInjector.Plant(db, Inject, _oracle.Settled(pending), Groups * GrowLogGroupFactor, ColumnFamilies);
+            _injected = planted is not null;
+            return planted;
+        }
+        catch (LatticeException)
+        {
+            return null; // the verification reports a database that does not open
+        }
+    }
+
+    /// <summary>Checks the crashed database; with <paramref name="settle"/>, in-flight operations that survived count as acknowledged afterwards.</summary>
+    private (IReadOnlyList<string> Violations, int ConfirmedPuts) Verify(List<InFlightOp> pending, int cycle, bool settle)
+    {
         LatticeDb db;
         try
         {
-            db = LatticeDb.Open(dbPath, new DbOptions { CreateIfMissing = false });
+            db = LatticeDb.OpenReadOnly(dbPath);
         }
         catch (LatticeException ex)
         {
-            return [$"cycle {cycle}: the database does not open after the kill: {ex.Message}"];
+            return ([ViolationKind.Format(cycle, ViolationKind.DoesNotOpen, ex.Message)], 0);
         }
         using (db)
         {
-            var state = new Dictionary<int, long>();
-            var pendingByGroup = new Dictionary<int, Op>();
-            foreach (var op in pending)
-                foreach (int g in op.Groups) pendingByGroup[g] = op;
-            foreach (int g in _acked.Keys.Union(pendingByGroup.Keys))
-            {
-                var cf = db.GetColumnFamily(CrashProtocol.ColumnFamily(g, ColumnFamilies));
-                long? groupState = null;
-                for (int m = 0; m < CrashProtocol.KeysPerGroup; m++)
-                {
-                    var v = db.Get(cf, CrashProtocol.Key(g, m));
-                    long memberState = v is null ? 0 : CrashProtocol.ParseValue(v);
-                    if (v is not null && !v.AsSpan().SequenceEqual(CrashProtocol.Value(memberState, m)))
-                        violations.Add($"cycle {cycle}: group {g} member {m} holds a damaged value");
-                    if (groupState is null) groupState = memberState;
-                    else if (groupState != memberState) violations.Add($"cycle {cycle}: group {g} is half-applied (members hold {groupState} and {memberState})");
-                }
-                long have = groupState ?? 0;
-                state[g] = have;
-                long expected = _acked.GetValueOrDefault(g);
-                bool matchesPending = pendingByGroup.TryGetValue(g, out var p) && have == Effect(p);
-                if (have != expected && !matchesPending)
-                    violations.Add($"cycle {cycle}: group {g} holds {have}, acknowledged {expected}" + (p is null ? "" : $", in flight {p.Kind} {p.Id}"));
-            }
-            // An operation in flight is all-or-nothing across its groups (ignoring groups where it would change nothing).
-            foreach (var op in pending)
-            {
-                var informative = op.Groups.Where(g => _acked.GetValueOrDefault(g) != Effect(op)).ToList();
-                int applied = informative.Count(g => state[g] == Effect(op));
-                if (applied > 0 && applied < informative.Count)
-                    violations.Add($"cycle {cycle}: in-flight operation {op.Kind} {op.Id} applied to {applied} of {informative.Count} groups");
-                if (applied == informative.Count)
-                    foreach (int g in op.Groups) _acked[g] = Effect(op); // survived: as good as acknowledged
-            }
+            var views = DatabaseReader.Read(db, _oracle.Known(pending), ColumnFamilies);
+            var result = _oracle.Check(views, pending, cycle);
+            if (settle) _oracle.AcknowledgeSurvivors(views[0], pending);
+            return result;
         }
-        return violations;
     }
 
-    private static long Effect(Op op) => op.Kind == 'P' ? op.Id : 0;
+    private List<string> DatabaseFiles() => Directory.Exists(dbPath) ? [.. Directory.EnumerateFiles(dbPath).Select(Path.GetFileName).OfType<string>()] : [];
 
     private void WriteExpectedState(int cycle)
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"# expected state after cycle {cycle}, seed {seed}: group = operation id (0 = absent)\n");
-        foreach (var (g, v) in _acked.OrderBy(kv => kv.Key)) sb.Append(CultureInfo.InvariantCulture, $"{g} = {v}\n");
+        foreach (var (g, v) in _oracle.Expected.OrderBy(kv => kv.Key)) sb.Append(CultureInfo.InvariantCulture, $"{g} = {v}\n");
         // Beside the database's own files (the engine ignores files it does not know).
         File.WriteAllText(Path.Combine(dbPath, "expected-state.txt"), sb.ToString());
     }
-
-    private static string DotnetHost()
-        => Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 }

@@ -15,6 +15,20 @@ public static class CrashProtocol
 
     public static byte[] Key(int group, int member) => Encoding.ASCII.GetBytes($"g{group:D5}/m{member}");
 
+    /// <summary>The group and member of a key <see cref="Key"/> made, or false for any other key.</summary>
+    public static bool TryParseKey(ReadOnlySpan<byte> key, out int group, out int member)
+    {
+        group = member = -1;
+        int slash = key.IndexOf((byte)'/');
+        if (key.Length < 4 || key[0] != (byte)'g' || slash < 2 || slash + 2 >= key.Length || key[slash + 1] != (byte)'m') return false;
+        if (!int.TryParse(key[1..slash], NumberStyles.None, CultureInfo.InvariantCulture, out group)
+            || !int.TryParse(key[(slash + 2)..], NumberStyles.None, CultureInfo.InvariantCulture, out member)
+            || member >= KeysPerGroup)
+            return false;
+        // Only the exact spelling Key uses: "g00007/m1", not "g7/m01".
+        return key.SequenceEqual(Key(group, member));
+    }
+
     /// <summary>The first key of a group and of every later group: range deletes use [GroupStart(a), GroupStart(b)).</summary>
     public static byte[] GroupStart(int group) => Encoding.ASCII.GetBytes($"g{group:D5}/");
 
@@ -40,11 +54,23 @@ public static class CrashProtocol
     }
 
     // Lines printed by the child, one per event, flushed immediately:
+    //   O opening                  about to open the database (log replay and recovery flush follow)
+    //   O replayed                 the open created its new log: the replay is over, the recovery flush begins
+    //   O edited                   the open created its new MANIFEST: the recovery flush is over
+    //   O opened                   the database is open; the workload starts
     //   P <id> <group,group,...>   about to put every member of those groups with value <id>
     //   D <id> <group,group,...>   about to delete every member of those groups
     //   R <id> <cf> <from> <to>    about to delete groups [from, to) of column family <cf>
     //   A <id>                     operation <id> returned
     //   X <message>                the child's own consistency check failed
+
+    public const string Opening = "O opening";
+
+    public const string Replayed = "O replayed";
+
+    public const string Edited = "O edited";
+
+    public const string Opened = "O opened";
 
     public static string Put(long id, IEnumerable<int> groups) => $"P {id} {string.Join(',', groups)}";
 
