@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using LatticeKV.Tool.Cli;
 using LatticeKV.Tool.Crash;
+using LatticeKV.Tool.Crash.States;
 using Spectre.Console;
 
 namespace LatticeKV.Tool.Commands;
@@ -17,15 +18,16 @@ public static class TortureCommand
     {
         var minutes = new Option<double>("--minutes") { Description = "How long to run.", DefaultValueFactory = _ => 1 };
         var seed = new Option<int>("--seed") { Description = "Random seed (printed; rerun with it to replay).", DefaultValueFactory = _ => Environment.TickCount & 0xFFFF };
-        var mode = new Option<string>("--mode") { Description = "kill, power, or both (alternating).", DefaultValueFactory = _ => "both" };
+        var mode = new Option<string>("--mode") { Description = "kill, power, or both (alternating); or states (crash states of recorded traces).", DefaultValueFactory = _ => "both" };
         var dir = new Option<string?>("--dir") { Description = "Working directory for kill mode (default: a new temporary directory, deleted afterwards)." };
         var cmd = new Command("torture", "Crash the database again and again and check that no acknowledged write is lost and no batch is half-applied.");
         foreach (var o in new Option[] { minutes, seed, mode, dir }) cmd.Options.Add(o);
         cmd.SetAction(r => Guard.Run(() =>
         {
             string m = r.GetValue(mode)!;
-            if (m is not ("kill" or "power" or "both")) throw new UsageException("--mode must be kill, power or both.");
+            if (m is not ("kill" or "power" or "both" or "states")) throw new UsageException("--mode must be kill, power, both or states.");
             if (r.GetValue(minutes) is not (> 0 and <= 7 * 24 * 60)) throw new UsageException("--minutes must be more than 0 and at most a week.");
+            if (m == "states") return StatesTorture.Run(TimeSpan.FromMinutes(r.GetValue(minutes)), r.GetValue(seed), r.GetValue(dir));
             return Run(TimeSpan.FromMinutes(r.GetValue(minutes)), r.GetValue(seed), m, r.GetValue(dir));
         }));
         return cmd;
