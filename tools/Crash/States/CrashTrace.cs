@@ -147,8 +147,8 @@ internal sealed class CrashTrace
         return result;
     }
 
-    /// <summary>A copy of this trace without operation <paramref name="op"/> (for showing the checker catches a lost fsync or write).</summary>
-    public CrashTrace Without(int op) => new([.. Ops.Where((_, i) => i != op)]);
+    /// <summary>A copy of this trace without the operations <paramref name="ops"/> (for showing the checker catches a lost fsync or write).</summary>
+    public CrashTrace Without(IReadOnlySet<int> ops) => new([.. Ops.Where((_, i) => !ops.Contains(i))]);
 
     private bool ChangesSize(int op) => Ops[op].Kind == FsOpKind.SetLength || UnitsOf(op).ToArray().Any(u => u.Appends);
 

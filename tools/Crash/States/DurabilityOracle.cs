@@ -9,11 +9,12 @@ internal sealed record OracleVerdict(IReadOnlyList<string> Violations, bool OutO
 /// <summary>
 /// Checks an opened crash state against the workload's history at a crash point. With S the
 /// last batch acknowledged with Sync = true before the crash point and I the last batch issued
-/// before it (one writer: batch ids are log order): every key must hold what it held after some
-/// batch j, S ≤ j ≤ I (so every batch up to S is there and nothing issued later or never written
-/// is); every batch visible on one key must be visible on all the keys it wrote (a batch is never
-/// half-applied, across column families); every column family whose creation returned must exist.
-/// A state passing all that but matching no single prefix 1..j is reported as out of order.
+/// before it (one writer: batch ids are log order), the promise holds when the state is what
+/// applying, in order, batches 1..S and some subset of S+1..I, each whole, gives: then every
+/// synced write and everything acknowledged before it is there, no batch is half-applied (across
+/// column families), and nothing issued later or never written appears. Every column family
+/// whose creation returned must exist too. A state that holds the promise but is no prefix
+/// 1..j of the history is reported as out of order.
 /// </summary>
 internal sealed class DurabilityOracle(WorkloadHistory history)
 {
@@ -27,83 +28,72 @@ internal sealed class DurabilityOracle(WorkloadHistory history)
 
         int synced = history.Batches.Where(b => b.Sync && b.Ack >= 0 && b.Ack < point).Select(b => b.Id).DefaultIfEmpty(0).Max();
         int issued = history.Batches.Where(b => b.Begin >= 0 && b.Begin < point).Select(b => b.Id).DefaultIfEmpty(0).Max();
-
-        // The model after batch `synced`, then every change batches synced+1..issued make, per key.
-        var model = new Dictionary<(int Cf, int Key), int>();
-        foreach (var b in history.Batches.TakeWhile(b => b.Id <= synced)) WorkloadHistory.Apply(b, model);
-        var changes = new Dictionary<(int Cf, int Key), List<(int Batch, int Value)>>();
-        int mismatches = Mismatches(model, observed.Values);
-        bool prefix = mismatches == 0;
-        foreach (var b in history.Batches.Where(b => b.Id > synced && b.Id <= issued))
-        {
-            var touched = new HashSet<(int, int)>();
-            foreach (var key in b.Ops.SelectMany(Keys)) touched.Add(key);
-            foreach (var key in touched) mismatches -= Differs(model, observed.Values, key) ? 1 : 0;
-            WorkloadHistory.Apply(b, model);
-            foreach (var key in touched)
-            {
-                mismatches += Differs(model, observed.Values, key) ? 1 : 0;
-                if (!changes.TryGetValue(key, out var list)) changes[key] = list = [];
-                list.Add((b.Id, model.GetValueOrDefault(key)));
-            }
-            prefix |= mismatches == 0;
-        }
-        if (prefix && violations.Count == 0) return new([], false);
-
-        // No prefix matches: name the keys and batches that break the promise.
+        var seen = observed.Values;
         var required = new Dictionary<(int Cf, int Key), int>();
         foreach (var b in history.Batches.TakeWhile(b => b.Id <= synced)) WorkloadHistory.Apply(b, required);
-        foreach (var key in observed.Values.Keys.Concat(required.Keys).Concat(changes.Keys).Distinct())
+        bool prefix = IsPrefix(required, synced, issued, seen);
+
+        // The largest subset that explains the state, found from the newest batch down: a batch can
+        // be in it when every key it wrote that no newer chosen batch overwrote shows its effect, and
+        // choosing it only ever removes constraints on older batches, so taking every one that can
+        // be taken finds a subset whenever one exists.
+        var settled = new HashSet<(int Cf, int Key)>();
+        var contradicted = new Dictionary<int, (int Cf, int Key)>(); // a batch left out: a key that shows something else
+        foreach (var b in history.Batches.Where(b => b.Id > synced && b.Id <= issued).Reverse())
         {
-            int seen = observed.Values.GetValueOrDefault(key);
-            if (Possible(key, seen, required, changes, from: synced)) continue;
-            string name = Name(key);
-            if (seen > issued || (seen > 0 && !history.Batches[seen - 1].Ops.Any(o => o.Kind == BatchOpKind.Put && (o.ColumnFamily, o.Key) == key)))
-                violations.Add($"{name} holds a value of batch {seen}, which {(seen > issued ? "was not yet issued at the crash" : "never wrote it")}");
-            else
-                violations.Add($"{name} holds {(seen == 0 ? "nothing" : $"batch {seen}'s value")}, but batch {synced} was acknowledged synced, after which it held {Describe(required.GetValueOrDefault(key))}{Later(changes, key)}: a synced write (or one acknowledged before it) was lost");
+            var effects = Effects(b);
+            var wrong = effects.Where(e => !settled.Contains(e.Key) && seen.GetValueOrDefault(e.Key) != e.Value).Select(e => e.Key).ToList();
+            if (wrong.Count == 0) settled.UnionWith(effects.Keys);
+            else contradicted[b.Id] = wrong[0];
         }
-        foreach (int b in observed.Values.Values.Distinct().Where(b => b > synced && b <= issued).Order())
-        {
-            foreach (var op in history.Batches[b - 1].Ops.Where(o => o.Kind == BatchOpKind.Put))
-            {
-                var key = (op.ColumnFamily, op.Key);
-                if (!Possible(key, observed.Values.GetValueOrDefault(key), required, changes, from: b))
-                {
-                    var visible = observed.Values.First(kv => kv.Value == b).Key;
-                    violations.Add($"batch {b} is half-applied: {Name(visible)} holds its value, but {Name(key)}, which it put, holds {Describe(observed.Values.GetValueOrDefault(key))}");
-                }
-            }
-        }
-        return new(violations, violations.Count == 0);
+        var unexplained = seen.Keys.Concat(required.Keys).Distinct()
+            .Where(k => !settled.Contains(k) && seen.GetValueOrDefault(k) != required.GetValueOrDefault(k)).Order().ToList();
+        foreach (var key in unexplained) violations.Add(Explain(key, seen.GetValueOrDefault(key), required.GetValueOrDefault(key), synced, issued, contradicted));
+        return new(violations, violations.Count == 0 && !prefix);
     }
 
-    /// <summary>Whether <paramref name="key"/> may hold batch <paramref name="seen"/>'s value (0: nothing) if batches up to <paramref name="from"/> all applied.</summary>
-    private static bool Possible((int Cf, int Key) key, int seen, Dictionary<(int Cf, int Key), int> required, Dictionary<(int Cf, int Key), List<(int Batch, int Value)>> changes, int from)
+    private string Explain((int Cf, int Key) key, int holds, int required, int synced, int issued, Dictionary<int, (int Cf, int Key)> contradicted)
     {
-        if (!changes.TryGetValue(key, out var list)) return seen == required.GetValueOrDefault(key);
-        int atFrom = required.GetValueOrDefault(key);
-        foreach (var (batch, value) in list)
+        if (holds > issued)
+            return $"{Name(key)} holds a value of batch {holds}, which was not yet issued at the crash";
+        if (holds > 0 && !history.Batches[holds - 1].Ops.Any(o => o.Kind == BatchOpKind.Put && (o.ColumnFamily, o.Key) == key))
+            return $"{Name(key)} holds a value of batch {holds}, which never wrote it";
+        if (holds > synced && contradicted.TryGetValue(holds, out var other))
+            return $"batch {holds} is half-applied: {Name(key)} holds its value, but {Name(other)}, which it wrote, holds something else";
+        return $"{Name(key)} holds {Describe(holds)}, but after batch {synced}, acknowledged synced, it held {Describe(required)} and no later batch explains the change: a synced write (or one acknowledged before it) was lost, or a batch half-applied";
+    }
+
+    /// <summary>Whether the state is exactly what batches 1..j give, for some j from <paramref name="synced"/> to <paramref name="issued"/>.</summary>
+    private bool IsPrefix(Dictionary<(int Cf, int Key), int> required, int synced, int issued, IReadOnlyDictionary<(int Cf, int Key), int> seen)
+    {
+        var model = new Dictionary<(int Cf, int Key), int>(required);
+        int mismatches = model.Keys.Concat(seen.Keys).Distinct().Count(k => model.GetValueOrDefault(k) != seen.GetValueOrDefault(k));
+        for (int id = synced + 1; mismatches > 0 && id <= issued; id++)
         {
-            if (batch <= from) atFrom = value;
-            else if (value == seen) return true;
+            foreach (var (key, value) in Effects(history.Batches[id - 1]))
+            {
+                int before = model.GetValueOrDefault(key), holds = seen.GetValueOrDefault(key);
+                if (value == 0) model.Remove(key);
+                else model[key] = value;
+                mismatches += (value != holds ? 1 : 0) - (before != holds ? 1 : 0);
+            }
         }
-        return atFrom == seen;
+        return mismatches == 0;
+    }
+
+    /// <summary>What batch <paramref name="b"/> leaves at each key it writes: its id, or 0 where it deletes.</summary>
+    private static Dictionary<(int Cf, int Key), int> Effects(WorkloadBatch b)
+    {
+        var effects = new Dictionary<(int Cf, int Key), int>();
+        foreach (var op in b.Ops)
+        {
+            if (op.Kind == BatchOpKind.Put) effects[(op.ColumnFamily, op.Key)] = b.Id;
+            else for (int k = op.Key; k < (op.Kind == BatchOpKind.Delete ? op.Key + 1 : op.KeyEnd); k++) effects[(op.ColumnFamily, k)] = 0;
+        }
+        return effects;
     }
 
     private static string Name((int Cf, int Key) key) => $"{WorkloadHistory.ColumnFamilyName(key.Cf)}/k{key.Key:D3}";
 
     private static string Describe(int batch) => batch == 0 ? "nothing" : $"batch {batch}'s value";
-
-    private static string Later(Dictionary<(int Cf, int Key), List<(int Batch, int Value)>> changes, (int Cf, int Key) key)
-        => changes.TryGetValue(key, out var list) && list.Count > 0 ? $" (later batches: {string.Join(", ", list.Select(c => Describe(c.Value)))})" : "";
-
-    private static IEnumerable<(int Cf, int Key)> Keys(BatchOp op)
-        => op.Kind == BatchOpKind.DeleteRange ? Enumerable.Range(op.Key, op.KeyEnd - op.Key).Select(k => (op.ColumnFamily, k)) : [(op.ColumnFamily, op.Key)];
-
-    private static bool Differs(Dictionary<(int Cf, int Key), int> model, IReadOnlyDictionary<(int Cf, int Key), int> observed, (int Cf, int Key) key)
-        => model.GetValueOrDefault(key) != observed.GetValueOrDefault(key);
-
-    private static int Mismatches(Dictionary<(int Cf, int Key), int> model, IReadOnlyDictionary<(int Cf, int Key), int> observed)
-        => model.Keys.Concat(observed.Keys).Distinct().Count(k => Differs(model, observed, k));
 }

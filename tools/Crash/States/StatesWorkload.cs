@@ -14,6 +14,9 @@ internal sealed class StatesWorkload(int seed)
 {
     public int Batches { get; init; } = 400;
 
+    /// <summary>Whether one batch may write to several column families (else each batch stays in one).</summary>
+    public bool CrossColumnFamilyBatches { get; init; } = true;
+
     /// <summary>Options shared by the workload and the checker's opens (the checker passes its own file system).</summary>
     public static DbOptions Options(IFileSystem fs) => new()
     {
@@ -49,7 +52,7 @@ internal sealed class StatesWorkload(int seed)
                     db = LatticeDb.Open(directory, Options(fs));
                     fs.Mark("reopened");
                 }
-                var batch = NextBatch(random, id);
+                var batch = NextBatch(random, id, CrossColumnFamilyBatches);
                 history.Batches.Add(batch);
                 var handles = db.ColumnFamilies.ToDictionary(h => h.Name);
                 var write = new WriteBatch();
@@ -77,16 +80,18 @@ internal sealed class StatesWorkload(int seed)
     }
 
     /// <summary>One to four puts, sometimes a delete and sometimes a range delete, over random column families; at least one put, so every batch can be seen.</summary>
-    private static WorkloadBatch NextBatch(Random random, int id)
+    private static WorkloadBatch NextBatch(Random random, int id, bool crossColumnFamilies)
     {
+        int only = random.Next(WorkloadHistory.ColumnFamilies);
+        int Cf() => crossColumnFamilies ? random.Next(WorkloadHistory.ColumnFamilies) : only;
         var ops = new List<BatchOp>();
         int puts = 1 + random.Next(4);
-        for (int i = 0; i < puts; i++) ops.Add(new BatchOp(BatchOpKind.Put, random.Next(WorkloadHistory.ColumnFamilies), random.Next(WorkloadHistory.KeysPerColumnFamily)));
-        if (random.Next(3) == 0) ops.Insert(random.Next(ops.Count + 1), new BatchOp(BatchOpKind.Delete, random.Next(WorkloadHistory.ColumnFamilies), random.Next(WorkloadHistory.KeysPerColumnFamily)));
+        for (int i = 0; i < puts; i++) ops.Add(new BatchOp(BatchOpKind.Put, Cf(), random.Next(WorkloadHistory.KeysPerColumnFamily)));
+        if (random.Next(3) == 0) ops.Insert(random.Next(ops.Count + 1), new BatchOp(BatchOpKind.Delete, Cf(), random.Next(WorkloadHistory.KeysPerColumnFamily)));
         if (random.Next(8) == 0)
         {
             int from = random.Next(WorkloadHistory.KeysPerColumnFamily - 1);
-            ops.Insert(0, new BatchOp(BatchOpKind.DeleteRange, random.Next(WorkloadHistory.ColumnFamilies), from, Math.Min(WorkloadHistory.KeysPerColumnFamily, from + 2 + random.Next(6))));
+            ops.Insert(0, new BatchOp(BatchOpKind.DeleteRange, Cf(), from, Math.Min(WorkloadHistory.KeysPerColumnFamily, from + 2 + random.Next(6))));
         }
         return new WorkloadBatch(id, ops, Sync: random.Next(4) == 0);
     }
