@@ -58,8 +58,12 @@ internal sealed class DurabilityOracle(WorkloadHistory history)
             return $"{Name(key)} holds a value of batch {holds}, which was not yet issued at the crash";
         if (holds > 0 && !history.Batches[holds - 1].Ops.Any(o => o.Kind == BatchOpKind.Put && (o.ColumnFamily, o.Key) == key))
             return $"{Name(key)} holds a value of batch {holds}, which never wrote it";
-        if (holds > synced && contradicted.TryGetValue(holds, out var other))
-            return $"batch {holds} is half-applied: {Name(key)} holds its value, but {Name(other)}, which it wrote, holds something else";
+        // A batch left out that would have left exactly this here: it shows on this key but not on another.
+        foreach (var (batch, other) in contradicted.OrderByDescending(c => c.Key))
+            if (Effects(history.Batches[batch - 1]).TryGetValue(key, out int effect) && effect == holds)
+                return holds == 0
+                    ? $"{Name(key)} holds nothing, though after batch {synced}, acknowledged synced, it held {Describe(required)}: a synced write was lost, or batch {batch}, which deleted it, is half-applied ({Name(other)}, which it wrote, holds something else)"
+                    : $"batch {batch} is half-applied: {Name(key)} holds its value, but {Name(other)}, which it wrote, holds something else";
         return $"{Name(key)} holds {Describe(holds)}, but after batch {synced}, acknowledged synced, it held {Describe(required)} and no later batch explains the change: a synced write (or one acknowledged before it) was lost, or a batch half-applied";
     }
 
