@@ -178,6 +178,7 @@ public sealed partial class LatticeDb
             // The MANIFEST must never name a file (the new table, or the log it moves the horizon
             // to) whose directory entry could vanish in a power loss.
             _fs.SyncDirectory(_path);
+            SyncLogsSharedWithOtherFamilies(cfd);
             var edits = new List<VersionEdit>();
             var edit = new VersionEdit { ColumnFamilyId = cfd.Id };
             if (output is not null) edit.AddFile(0, output);
@@ -207,6 +208,31 @@ public sealed partial class LatticeDb
         finally
         {
             ReleaseOutputs(allocated);
+        }
+    }
+
+    /// <summary>
+    /// Before a flush records its table, the logs its memtables came from must be durable when
+    /// other column families still need them: a batch that wrote to this family and to another is
+    /// in those logs, and a power loss after the edit would keep this family's half (in the table)
+    /// and lose the other's (in the unsynced log). With one column family holding data the logs
+    /// are never needed again, and syncing them would only write them to disk before deletion.
+    /// A failed fsync of a log stops writes until reopen, as on the write path.
+    /// </summary>
+    private void SyncLogsSharedWithOtherFamilies(ColumnFamilyData flushed)
+    {
+        bool shared;
+        lock (_mutex) shared = _columnFamilies.Values.Any(c => c != flushed && !c.Dropped && (!c.Mem.IsEmpty || c.Imm.Count > 0));
+        if (!shared) return;
+        try
+        {
+            _writePath.Logs.SyncClosed();
+        }
+        catch (Exception ex)
+        {
+            var error = ex as LatticeException ?? new LatticeIOException("fsync of a write-ahead log before a flush failed: " + ex.Message, _path, ex);
+            SetBackgroundError(error, soft: false);
+            throw error;
         }
     }
 

@@ -68,7 +68,11 @@ public sealed partial class LatticeDb
         ulong lastSequence = _versions.RecoveredLastSequence;
         foreach (long log in logs)
         {
-            if (!ReplayLog(log, ref lastSequence, edits)) break;
+            // A log that ends in a torn tail lost what the crash interrupted; nothing after it was
+            // ever synced (a synced write makes every earlier log durable first), and replaying
+            // later logs would keep newer batches while older ones are gone. Recovery stops there,
+            // at one point in time.
+            if (!ReplayLog(log, ref lastSequence, edits, out bool tornTail) || tornTail) break;
         }
         _writePath.SetRecoveredSequence(lastSequence);
     }
@@ -187,8 +191,9 @@ public sealed partial class LatticeDb
     /// Replays one WAL file into memtables under the configured recovery mode. Returns false when
     /// replay must stop here (point-in-time recovery met damage).
     /// </summary>
-    private bool ReplayLog(long number, ref ulong lastSequence, List<VersionEdit>? edits)
+    private bool ReplayLog(long number, ref ulong lastSequence, List<VersionEdit>? edits, out bool tornTail)
     {
+        tornTail = false;
         string path = FileNames.Log(_path, number);
         var mode = _options.WalRecoveryMode;
         using var file = _fs.OpenRead(path);
@@ -257,6 +262,7 @@ public sealed partial class LatticeDb
                 case WalRecoveryMode.PointInTimeRecovery:
                     return false;
             }
+            tornTail = mode == WalRecoveryMode.TolerateCorruptedTailRecords;
         }
         return true;
     }

@@ -57,7 +57,7 @@ public class CrashTests(ITestOutputHelper output)
     public void PowerCutsUnderConcurrentWrites_OneColumnFamily_SyncedWritesSurviveAndBatchesStayWhole()
         => PowerCutsUnderConcurrentWrites(columnFamilies: 1);
 
-    [Fact(Skip = KnownEngineBugs.FlushBeforeOtherFamiliesLogsAreSynced)]
+    [Fact]
     public void PowerCutsUnderConcurrentWrites_BatchesAcrossColumnFamilies_SyncedWritesSurviveAndBatchesStayWhole()
         => PowerCutsUnderConcurrentWrites(columnFamilies: 3);
 
@@ -96,7 +96,7 @@ public class CrashTests(ITestOutputHelper output)
     [Fact]
     public void LkvTorture_ShortKillRun_PrintsSummaryAndSucceeds() => LkvTortureShortRun("kill", "0.1");
 
-    [Fact(Skip = KnownEngineBugs.FlushBeforeOtherFamiliesLogsAreSynced)]
+    [Fact]
     public void LkvTorture_ShortRunBothModes_PrintsSummaryAndSucceeds() => LkvTortureShortRun("both", "0.25");
 
     private void LkvTortureShortRun(string mode, string minutes)

@@ -240,7 +240,7 @@ public class PowerLossTests
         }
     }
 
-    [Fact(Skip = KnownEngineBugs.FlushBeforeOtherFamiliesLogsAreSynced)]
+    [Fact]
     public void FlushOfOneColumnFamily_PowerLossBeforeAnySync_BatchAcrossFamiliesStaysWhole()
     {
         var fs = new MemFileSystem();

@@ -5,16 +5,16 @@ namespace LatticeKV.Tests.Wal;
 
 public class LogTests
 {
-    private static (MemFileSystem Fs, string Path) Write(IEnumerable<byte[]> records)
+    private static (MemFileSystem Fs, string Path) Write(IEnumerable<byte[]> records, string name = "l")
     {
         var fs = new MemFileSystem();
         fs.CreateDirectory("/d");
-        using (var w = new LogWriter(fs.CreateWritable("/d/l")))
+        using (var w = new LogWriter(fs.CreateWritable("/d/" + name)))
         {
             foreach (var r in records) w.AddRecord(r);
             w.File.Sync();
         }
-        return (fs, "/d/l");
+        return (fs, "/d/" + name);
     }
 
     private static (List<byte[]> Records, IReadOnlyList<LogIssue> Issues) ReadAll(MemFileSystem fs, string path)
@@ -153,5 +153,46 @@ public class LogTests
         Assert.NotEmpty(issues);
         Assert.Contains(issues, i => i.IntactRecordFollows || i.Offset < bytes.Length - 40_000);
         Assert.True(read.Count < 40);
+    }
+
+    /// <summary>150 records of 307 bytes (over two blocks) in a file named <paramref name="name"/>, with [<paramref name="from"/>, +<paramref name="length"/>) zeroed, read back.</summary>
+    private static (byte[][] Written, List<byte[]> Read, IReadOnlyList<LogIssue> Issues) ReadWithHole(string name, int from, int length)
+    {
+        var records = Enumerable.Range(0, 150).Select(i => Record(300, i)).ToArray();
+        var (fs, path) = Write(records, name);
+        var bytes = fs.GetContents(path);
+        Array.Clear(bytes, from, length);
+        fs.SetContents(path, bytes);
+        var (read, issues) = ReadAll(fs, path);
+        return (records, read, issues);
+    }
+
+    [Theory]
+    [InlineData(8192, 4096)]  // a whole page never reached the disk
+    [InlineData(32 * 307, 12288 - 32 * 307)] // a page reached it as it was before its last records: zeros from a record to the page's end
+    public void ReadRecord_WriteAheadLogWithALostPage_EndsThereAsATornTail(int from, int length)
+    {
+        var (records, read, issues) = ReadWithHole("000007.log", from, length);
+        // Everything before the hole, nothing after it (later records were never synced: replaying them would skip earlier ones).
+        Assert.Equal(records.Take(read.Count), read);
+        Assert.True(read.Count >= from / 307 - 1 && read.Count <= from / 307 + 1, $"{read.Count} records read");
+        var issue = Assert.Single(issues);
+        Assert.True(issue.IsTruncatedTail && !issue.IntactRecordFollows, issue.Reason);
+    }
+
+    [Fact]
+    public void ReadRecord_ManifestWithTheSameHole_ReportsDamage()
+    {
+        // A MANIFEST is synced record by record: a hole in it is damage, never a lost tail.
+        var (records, read, issues) = ReadWithHole("MANIFEST-000001", 8192, 4096);
+        Assert.Contains(issues, i => i.IntactRecordFollows || !i.IsTruncatedTail);
+        Assert.Equal(records[^1], read[^1]);
+    }
+
+    [Fact]
+    public void ReadRecord_WriteAheadLogHoleNotReachingAPageEnd_ReportsDamage()
+    {
+        var (_, _, issues) = ReadWithHole("000007.log", 9000, 500);
+        Assert.Contains(issues, i => i.IntactRecordFollows || !i.IsTruncatedTail);
     }
 }

@@ -24,6 +24,11 @@ internal sealed class LogFiles
     private bool _needsRoll;
     private bool _directoryUnsynced;
 
+    // Held across taking and fsyncing the closed logs, by the write leader and by a flush alike:
+    // a synced write must not return while logs it depends on are still being fsynced by another
+    // thread. Taken before _mutex, never while holding it.
+    private readonly Lock _syncClosedLock = new();
+
     // Guarded by _mutex.
     private readonly SortedDictionary<long, long> _sizes = [];
     private readonly SortedDictionary<long, IWritableFile> _unsyncedClosed = [];
@@ -113,23 +118,30 @@ internal sealed class LogFiles
     /// <summary>The path of the current log, for error messages.</summary>
     public string CurrentPath => _current?.File.Path ?? _path;
 
-    /// <summary>Fsyncs and closes every closed log not yet synced. Runs as the write leader (or at close).</summary>
+    /// <summary>
+    /// Fsyncs and closes every closed log not yet synced: as the write leader before a synced
+    /// write, at close, and before a flush records a table whose batches also wrote to other
+    /// column families. Callers that find another thread syncing wait for it to finish.
+    /// </summary>
     public void SyncClosed()
     {
-        List<IWritableFile> logs;
-        lock (_mutex)
+        lock (_syncClosedLock)
         {
-            if (_unsyncedClosed.Count == 0) return;
-            logs = [.. _unsyncedClosed.Values];
-            _unsyncedClosed.Clear();
-        }
-        try
-        {
-            foreach (var log in logs) log.Sync();
-        }
-        finally
-        {
-            foreach (var log in logs) CloseQuietly(log);
+            List<IWritableFile> logs;
+            lock (_mutex)
+            {
+                if (_unsyncedClosed.Count == 0) return;
+                logs = [.. _unsyncedClosed.Values];
+                _unsyncedClosed.Clear();
+            }
+            try
+            {
+                foreach (var log in logs) log.Sync();
+            }
+            finally
+            {
+                foreach (var log in logs) CloseQuietly(log);
+            }
         }
     }
 

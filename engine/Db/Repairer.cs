@@ -272,7 +272,7 @@ internal sealed class Repairer(string db, DbOptions options)
         var mems = new Dictionary<uint, MemTable>();
         string path = FileNames.Log(db, number);
         using var file = _fs.OpenRead(path);
-        var reader = new LogReader(file);
+        var reader = new LogReader(file) { EndsAtLostPages = false }; // salvage: every intact record, past holes too
         while (reader.ReadRecord(out var record, out long offset))
         {
             try

@@ -152,7 +152,7 @@ public static class FileDumper
     private static TableFileInfo? DumpLog(IFileSystem fs, string path, Counter counter, bool manifest)
     {
         using var file = fs.OpenRead(path);
-        var reader = new LogReader(file);
+        var reader = new LogReader(file) { EndsAtLostPages = false }; // show every intact record, past holes too
         int issuesShown = 0;
         while (true)
         {

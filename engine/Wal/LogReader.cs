@@ -19,11 +19,13 @@ internal readonly record struct LogIssue(long Offset, long BytesDropped, string 
 /// <summary>
 /// Reads logical records written by <see cref="LogWriter"/>. It never throws for bad data:
 /// damaged regions are skipped and reported in <see cref="Issues"/> (in file order) so that
-/// the caller applies its own policy (WAL recovery modes, strict MANIFEST reading).
-/// A returned record span is valid until the next call.
+/// the caller applies its own policy (WAL recovery modes, strict MANIFEST reading). In a
+/// write-ahead log, damage with the shape of pages lost in a power loss ends the file
+/// (<see cref="EndsAtLostPages"/>). A returned record span is valid until the next call.
 /// </summary>
 internal sealed class LogReader
 {
+    private const int PageSize = 4096;
     private readonly IRandomAccessFile _file;
     private readonly long _fileLength;
     private readonly byte[] _block = new byte[LogFormat.BlockSize];
@@ -39,7 +41,21 @@ internal sealed class LogReader
         _file = file;
         _fileLength = file.Length;
         _blockStart = -LogFormat.BlockSize;
+        EndsAtLostPages = FileNames.Parse(System.IO.Path.GetFileName(file.Path), out _) == DbFileKind.Log;
     }
+
+    /// <summary>
+    /// Whether damage with the shape of pages lost in a power loss ends the file, even when intact
+    /// records follow it: from the damaged record to the end of its page, or in a whole page the
+    /// record reaches, the file holds only zeros. The unsynced pages of a write-ahead log reach the
+    /// disk in any order (writeback and the device both reorder them), so after a power loss its
+    /// tail can hold such holes with newer records after them; none of that tail was synced (a
+    /// synced write makes every page before it durable), and replaying past a hole would apply
+    /// later writes without earlier ones. True by default for write-ahead logs (file names
+    /// <c>NNNNNN.log</c>): a MANIFEST is synced record by record and never has such holes, so
+    /// there they remain damage. Salvage (repair, dumps) turns it off to read past a hole.
+    /// </summary>
+    public bool EndsAtLostPages { get; init; }
 
     public string Path => _file.Path;
 
@@ -149,6 +165,7 @@ internal sealed class LogReader
                 long dropped = _blockLength - _pos;
                 bool truncated = _eof && _blockStart + _blockLength == _fileLength && _blockLength < LogFormat.BlockSize
                     && _pos + LogFormat.HeaderSize + length <= LogFormat.BlockSize;
+                if (!truncated && EndsAtLostPagesHere(offset, offset + LogFormat.HeaderSize + length, "record length exceeds block")) return PhysicalResult.Eof;
                 _issues.Add(new(offset, dropped, truncated ? "file ends inside a record" : "record length exceeds block", truncated,
                     !truncated && IntactRecordAfter(_pos + 1)));
                 _pos = _blockLength;
@@ -170,6 +187,7 @@ internal sealed class LogReader
             {
                 long dropped = _blockLength - _pos;
                 bool zeros = type == 0 && length == 0 && expected == Crc32C.Unmask(0);
+                if (EndsAtLostPagesHere(offset, offset + LogFormat.HeaderSize + length, zeros ? "record header never written" : $"unknown record type {type}")) return PhysicalResult.Eof;
                 // A zero header before written bytes is a record whose payload was copied but whose
                 // header was not yet: the writer stores the header last, so this is a torn write.
                 _issues.Add(new(offset, dropped, zeros ? "record header never written" : $"unknown record type {type}", zeros, IntactRecordAfter(_pos + 1)));
@@ -180,6 +198,7 @@ internal sealed class LogReader
             if (actual != expected)
             {
                 // The length may be the damaged field, so nothing else in this block can be trusted.
+                if (EndsAtLostPagesHere(offset, offset + LogFormat.HeaderSize + length, "record never completely written")) return PhysicalResult.Eof;
                 long dropped = _blockLength - _pos;
                 bool torn = BinaryPrimitives.ReadUInt32LittleEndian(header) == 0
                     || LostPagesFrom(offset, offset + LogFormat.HeaderSize + length);
@@ -225,18 +244,43 @@ internal sealed class LogReader
     /// </summary>
     private bool LostPagesFrom(long start, long end)
     {
-        const int Page = 4096;
-        long boundary = (start / Page + 1) * Page;
+        long boundary = (start / PageSize + 1) * PageSize;
         return boundary < end && AllZeroFrom(boundary);
     }
 
-    /// <summary>True when every byte from <paramref name="offset"/> to the end of the file is zero.</summary>
-    private bool AllZeroFrom(long offset)
+    /// <summary>
+    /// With <see cref="EndsAtLostPages"/>, when the damaged record at [<paramref name="start"/>,
+    /// <paramref name="end"/>) has the shape of lost pages, reports a torn tail and ends the file
+    /// there: the page holding the damage is zeros from it to its end (the page reached the disk
+    /// as it was before this record), or a whole page the record reaches is zeros (that page
+    /// never reached it).
+    /// </summary>
+    private bool EndsAtLostPagesHere(long start, long end, string reason)
     {
-        var buffer = new byte[LogFormat.BlockSize];
-        for (long pos = offset; pos < _fileLength; pos += buffer.Length)
+        if (!EndsAtLostPages) return false;
+        long pageEnd = (start / PageSize + 1) * PageSize;
+        bool lost = AllZero(start, Math.Min(pageEnd, _fileLength));
+        for (long page = pageEnd; !lost && page < Math.Min(end, _fileLength); page += PageSize)
+            lost = AllZero(page, Math.Min(page + PageSize, _fileLength));
+        if (!lost) return false;
+        _issues.Add(new(start, _fileLength - start, reason + ": pages lost in a power loss; the log ends here", IsTruncatedTail: true));
+        _eof = true;
+        _blockStart = _fileLength;
+        _blockLength = 0;
+        _pos = 0;
+        return true;
+    }
+
+    /// <summary>True when every byte from <paramref name="offset"/> to the end of the file is zero.</summary>
+    private bool AllZeroFrom(long offset) => AllZero(offset, _fileLength);
+
+    /// <summary>True when every byte of [<paramref name="from"/>, <paramref name="to"/>) is zero.</summary>
+    private bool AllZero(long from, long to)
+    {
+        var buffer = new byte[Math.Min(LogFormat.BlockSize, Math.Max(0, to - from))];
+        for (long pos = from; pos < to; pos += buffer.Length)
         {
-            int n = _file.ReadExactly(pos, buffer.AsSpan(0, (int)Math.Min(buffer.Length, _fileLength - pos)));
+            int n = _file.ReadExactly(pos, buffer.AsSpan(0, (int)Math.Min(buffer.Length, to - pos)));
             if (buffer.AsSpan(0, n).ContainsAnyExcept((byte)0)) return false;
             if (n == 0) break;
         }

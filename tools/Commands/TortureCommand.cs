@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using LatticeKV.Tool.Cli;
 using LatticeKV.Tool.Crash;
+using LatticeKV.Tool.Crash.States;
 using Spectre.Console;
 
 namespace LatticeKV.Tool.Commands;
@@ -18,7 +19,7 @@ public static class TortureCommand
     {
         var minutes = new Option<double>("--minutes") { Description = "How long to run.", DefaultValueFactory = _ => 1 };
         var seed = new Option<int>("--seed") { Description = "Random seed (printed; rerun with it to replay).", DefaultValueFactory = _ => Environment.TickCount & 0xFFFF };
-        var mode = new Option<string>("--mode") { Description = "kill, power, or both (alternating).", DefaultValueFactory = _ => "both" };
+        var mode = new Option<string>("--mode") { Description = "kill, power, or both (alternating); or states (crash states of recorded traces).", DefaultValueFactory = _ => "both" };
         var dir = new Option<string?>("--dir") { Description = "Working directory for kill mode (default: a new temporary directory, deleted afterwards)." };
         var selfTest = new Option<bool>("--self-test") { Description = "Check the oracles instead: plant each known violation after a crash and require exit code 30 naming it." };
         var inject = new Option<string?>("--inject") { Description = "Self-test: the violation to plant (lost-write, half-applied, resurrected-delete, stray-key).", Hidden = true };
@@ -28,8 +29,9 @@ public static class TortureCommand
         {
             if (r.GetValue(selfTest)) return OracleSelfTest.Run(r.GetValue(seed), Path.Combine(AppContext.BaseDirectory, "lkv.dll"));
             string m = r.GetValue(mode)!;
-            if (m is not ("kill" or "power" or "both")) throw new UsageException("--mode must be kill, power or both.");
+            if (m is not ("kill" or "power" or "both" or "states")) throw new UsageException("--mode must be kill, power, both or states.");
             if (r.GetValue(minutes) is not (> 0 and <= 7 * 24 * 60)) throw new UsageException("--minutes must be more than 0 and at most a week.");
+            if (m == "states") return StatesTorture.Run(TimeSpan.FromMinutes(r.GetValue(minutes)), r.GetValue(seed), r.GetValue(dir));
             var injection = Injection.None;
             if (r.GetValue(inject) is { } name && (!Injections.TryParse(name, out injection) || m == "both"))
                 throw new UsageException("--inject takes lost-write, half-applied, resurrected-delete or stray-key, with --mode kill or power.");
