@@ -198,6 +198,28 @@ public class BlockTests
     }
 
     /// <summary>
+    /// An entry that shares more bytes than the key before it has, or whose key and value run
+    /// past the entries, is malformed: scanning over it throws, in both directions.
+    /// </summary>
+    [Theory]
+    [InlineData(0, 0x7F)] // shared: the previous key has 5 bytes
+    [InlineData(1, 0x7F)] // non-shared: past the end of the entries
+    [InlineData(2, 0x7F)] // value length: past the end of the entries
+    public void Iterator_MalformedEntry_ThrowsCorruption(int field, byte value)
+    {
+        var data = Build(Enumerable.Range(0, 20).Select(i => $"k{i:D4}"), 8).Data.ToArray();
+        var structural = StructuralBytes(data);
+        int entry = 0, at = -1;
+        for (int p = 0; p < data.Length && at < 0; p++)
+            if (structural[p] && (p == 0 || !structural[p - 1]) && entry++ == 15) at = p; // the lengths of the last entry before a restart
+        data[at + field] = value;
+        var it = new BlockIterator(SpanComparer.Bytewise);
+        it.Reset(new Block(data, data.Length));
+        Assert.Throws<CorruptionException>(() => { for (it.SeekToFirst(); it.Valid; it.Next()) { } });
+        Assert.Throws<CorruptionException>(() => { for (it.SeekToLast(); it.Valid; it.Prev()) { } });
+    }
+
+    /// <summary>
     /// Flips bits anywhere in a block. Damage to the structure (an entry's lengths, the restart
     /// array) throws <see cref="CorruptionException"/> or yields some entries, but every scan ends
     /// within the block's bytes; damage to key and value bytes only leaves every entry in place,
