@@ -96,8 +96,13 @@ public class ConcurrencyTests
             }
             catch (Exception ex) { failures.Enqueue(ex); }
         })).ToList();
-        workers.ForEach(w => w.Start());
-        workers.ForEach(w => w.Join());
+        workers.ForEach(w =>
+        {
+            w.IsBackground = true; // a deadlocked writer must not keep the test host alive
+            w.Start();
+        });
+        // A bound, not a wait for progress: two leaders at once can deadlock the queue.
+        Assert.All(workers, w => Assert.True(w.Join(TimeSpan.FromMinutes(2)), "a writer never returned"));
         Assert.Empty(failures);
         for (int t = 0; t < threads; t++)
             for (int i = 0; i < perThread; i++) Assert.Equal($"v{i}", S(db.Get(B($"t{t}-{i}"))));
