@@ -1,5 +1,6 @@
 using LatticeKV.Io;
 using LatticeKV.Tests.Support;
+using Xunit.Abstractions;
 using static LatticeKV.Tests.Support.TestDb;
 
 namespace LatticeKV.Tests.Db;
@@ -125,22 +126,31 @@ public class BackgroundErrorTests
 
 /// <summary>
 /// Torn writes at random moments (a prefix reaches the disk, then the process dies) during
-/// writes, flushes and compactions: every acknowledged write survives and the database opens.
+/// writes, flushes and compactions: every acknowledged write survives, the write the process
+/// died in is whole or absent, nothing else appears, and the database opens.
 /// </summary>
-public class TornWriteTests
+public class TornWriteTests(ITestOutputHelper output)
 {
+    // Enough writes for a torn write to fire in any file kind at the lowest probability.
+    private const int MaxWrites = 100_000;
+
     [Fact]
     public void TornWritesAtRandomMoments_EveryAcknowledgedWriteSurvives()
     {
         int seed = TestSeed.Get(901);
         var rnd = new Random(seed);
+        var kinds = new DbFileKind?[] { DbFileKind.Log, DbFileKind.Table, DbFileKind.Manifest, null };
+        var tornIn = new Dictionary<string, int>();
+        int diedOpening = 0;
         for (int round = 0; round < 40 * TestSeed.Scale; round++)
         {
+            string context = $"seed={seed} round={round}";
             var disk = new MemFileSystem();
             disk.CreateDirectory(DbPath);
             var faults = new FaultInjectionFileSystem(disk, seed + round);
-            var kinds = new DbFileKind?[] { DbFileKind.Log, DbFileKind.Table, DbFileKind.Manifest, null };
-            faults.Add(new FaultRule(FaultKind.TornWrite, kinds[rnd.Next(kinds.Length)], probability: 0.002 + rnd.NextDouble() * 0.01, times: 1));
+            var target = kinds[rnd.Next(kinds.Length)];
+            var torn = new FaultRule(FaultKind.TornWrite, target, probability: 0.002 + rnd.NextDouble() * 0.01, times: 1);
+            faults.Add(torn);
             var options = new DbOptions
             {
                 FileSystem = faults,
@@ -149,47 +159,65 @@ public class TornWriteTests
                 TargetFileSizeBase = 8 * 1024,
                 Level0FileNumCompactionTrigger = 2,
             };
-            var acknowledged = new Dictionary<string, string>();
+            var acknowledged = new Dictionary<string, string>(); // "" = deleted
+            (string Key, string? Before, string After)? inFlight = null;
             LatticeDb? db = null;
             try
             {
                 db = LatticeDb.Open(DbPath, options);
-                for (int i = 0; i < 4000 && !faults.IsDead; i++)
+                for (int i = 0; i < MaxWrites && !faults.IsDead; i++)
                 {
-                    string k = $"k{rnd.Next(500):D3}", v = $"{i}:" + new string('z', rnd.Next(120));
+                    string k = $"k{rnd.Next(500):D3}";
+                    bool delete = rnd.Next(8) == 0;
+                    string v = delete ? "" : $"{i}:" + new string('z', rnd.Next(120));
+                    inFlight = (k, acknowledged.GetValueOrDefault(k), v);
                     try
                     {
-                        if (rnd.Next(8) == 0)
-                        {
-                            db.Delete(B(k));
-                            acknowledged[k] = "";
-                        }
-                        else
-                        {
-                            db.Put(B(k), B(v), new WriteOptions { Sync = rnd.Next(20) == 0 });
-                            acknowledged[k] = v;
-                        }
+                        if (delete) db.Delete(B(k));
+                        else db.Put(B(k), B(v), new WriteOptions { Sync = rnd.Next(20) == 0 });
                     }
-                    catch (LatticeException)
+                    catch (LatticeException) when (faults.IsDead)
                     {
-                        acknowledged.Remove(k); // its outcome is unknown
-                        break;
+                        break; // the process died in this write: its outcome is unknown
                     }
+                    acknowledged[k] = v;
+                    inFlight = null;
                 }
             }
-            catch (LatticeException) when (faults.IsDead)
+            catch (LatticeException) when (faults.IsDead && db is null)
             {
-                // The simulated process died while opening.
+                diedOpening++;
             }
             finally
             {
-                try { db?.Dispose(); } catch (LatticeException) { }
+                try { db?.Dispose(); }
+                catch (LatticeException) when (faults.IsDead) { } // a dead process closes nothing
             }
+            Assert.True(faults.IsDead && torn.Fired == 1, $"{context}: the torn write in {target?.ToString() ?? "any file"} never happened in {MaxWrites} writes");
+            string where = target?.ToString() ?? "any file";
+            tornIn[where] = tornIn.GetValueOrDefault(where) + 1;
+
             // A killed process: everything it handed to the OS survives.
             using var reopened = LatticeDb.Open(DbPath, new DbOptions { FileSystem = disk.CrashClone(powerLoss: false) });
+            var present = new Dictionary<string, string>();
+            using (var it = reopened.NewIterator())
+                for (it.SeekToFirst(); it.Valid; it.Next()) present[S(it.Key.ToArray())!] = S(it.Value.ToArray())!;
             foreach (var (k, v) in acknowledged)
-                Assert.True((v.Length == 0 ? null : v) == S(reopened.Get(B(k))), $"seed={seed} round={round}: key {k} lost its acknowledged value");
+            {
+                if (inFlight is { } f && f.Key == k) continue;
+                Assert.True((v.Length == 0 ? null : v) == present.GetValueOrDefault(k), $"{context}: key {k} lost its acknowledged value");
+            }
+            if (inFlight is { } w)
+            {
+                string? now = present.GetValueOrDefault(w.Key);
+                string? before = string.IsNullOrEmpty(w.Before) ? null : w.Before;
+                string? after = w.After.Length == 0 ? null : w.After;
+                Assert.True(now == before || now == after, $"{context}: key {w.Key}, written when the process died, holds neither its old nor its new value");
+            }
+            foreach (var k in present.Keys)
+                Assert.True(acknowledged.ContainsKey(k) || inFlight?.Key == k, $"{context}: key {k} was never written");
             reopened.VerifyChecksums();
         }
+        output.WriteLine($"seed={seed}: torn writes in {string.Join(", ", tornIn.OrderBy(x => x.Key).Select(x => $"{x.Key} {x.Value}"))}; {diedOpening} while opening");
     }
 }

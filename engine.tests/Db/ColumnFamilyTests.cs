@@ -66,9 +66,13 @@ public class ColumnFamilyTests
         }
         var crashed = fs.CrashClone(powerLoss: false);
         db.Dispose();
-        // Cut the log at every byte of its tail: each batch is present in all three or in none.
         string log = crashed.ListFiles(DbPath).Single(n => n.EndsWith(".log", StringComparison.Ordinal));
         var bytes = crashed.GetContents(System.IO.Path.Combine(DbPath, log));
+        var ends = LogLayout.RecordEnds(bytes);
+        Assert.True(ends.Count >= 100, $"the log holds {ends.Count} records for 100 batches");
+        var batchEnds = ends.TakeLast(100).ToList();
+        // Cut the log at every seventh byte of its tail: exactly the batches whose records end
+        // before the cut are present, each in all three column families with its values.
         for (int cut = bytes.Length; cut > bytes.Length - 400; cut -= 7)
         {
             var copy = crashed.CrashClone(powerLoss: false);
@@ -76,11 +80,14 @@ public class ColumnFamilyTests
             using var reopened = LatticeDb.Open(DbPath, MemOptions(copy));
             var ra = reopened.GetColumnFamily("a");
             var rb = reopened.GetColumnFamily("b");
+            int whole = batchEnds.Count(end => end <= cut);
             for (int i = 0; i < 100; i++)
             {
-                bool inA = reopened.Get(ra, B($"k{i}")) is not null;
-                Assert.Equal(inA, reopened.Get(rb, B($"k{i}")) is not null);
-                Assert.Equal(inA, reopened.Get(B($"k{i}")) is not null);
+                string? expected = i < whole ? $"v{i}" : null;
+                string where = $"cut at {cut} of {bytes.Length}, {whole} whole batches: k{i}";
+                Assert.True(expected == S(reopened.Get(ra, B($"k{i}"))), where + " in a");
+                Assert.True(expected == S(reopened.Get(rb, B($"k{i}"))), where + " in b");
+                Assert.True(expected == S(reopened.Get(B($"k{i}"))), where + " in default");
             }
         }
     }

@@ -10,9 +10,12 @@ namespace LatticeKV.Tests.Db;
 /// <summary>
 /// Damages every kind of file at many offsets (a flipped bit, a truncation, a zero-filled range)
 /// and opens and reads the database each time. The only acceptable outcomes: exactly the data
-/// that was written, the same minus a suffix of the log's last batches (a torn log tail), or a
-/// <see cref="CorruptionException"/> naming the damaged file. Any other exception, wrong data,
-/// or a hang fails the test. The matrix of outcomes is printed.
+/// that was written, or a <see cref="CorruptionException"/> naming the damaged file. In the log,
+/// damage followed by intact records must raise it, at the first damaged record (README: never
+/// skipped silently); only damage that a crash could have left (the file cut short, or damage
+/// confined to the last record or running to the end of the file) may instead lose exactly the
+/// batches from the first damaged record on. Any other exception, wrong data, or a hang fails
+/// the test. The matrix of outcomes is printed.
 /// </summary>
 public class CorruptionMatrixTests(ITestOutputHelper output)
 {
@@ -20,7 +23,10 @@ public class CorruptionMatrixTests(ITestOutputHelper output)
 
     private enum Fault { FlipBit, Truncate, ZeroFill }
 
-    private sealed record Outcome(int Tried, int Detected, int Recovered);
+    private sealed record Outcome(int Tried, int Detected, int Recovered, int MidLog);
+
+    /// <summary>The log's records before the damage, and whether a crash could have left it (a tail).</summary>
+    private readonly record struct LogDamage(int IntactRecords, long FirstDamagedRecord, bool IsTail);
 
     [Fact]
     public async Task DamageInEveryFileKind_IsDetectedOrRecoveredNeverWrong()
@@ -29,37 +35,80 @@ public class CorruptionMatrixTests(ITestOutputHelper output)
         var rnd = new Random(seed);
         var (pristine, model) = BuildReference();
         var targets = Targets(pristine);
+        string log = targets.Single(t => t.Kind == "WAL").Pick(rnd).File;
+        var recordEnds = LogLayout.RecordEnds(pristine.GetContents(log));
+        Assert.Equal(WalBatches, recordEnds.Count);
         var results = new SortedDictionary<string, Outcome>(StringComparer.Ordinal);
         int trialsPerCell = 20 * TestSeed.Scale;
         foreach (var (kind, pick) in targets)
         {
             foreach (Fault fault in Enum.GetValues<Fault>())
             {
-                int detected = 0, recovered = 0;
+                int detected = 0, recovered = 0, midLog = 0;
                 for (int t = 0; t < trialsPerCell; t++)
                 {
                     var fs = pristine.CrashClone(powerLoss: false);
                     var (file, start, end) = pick(rnd);
-                    Damage(fs, file, fault, start, end, rnd);
-                    string context = $"seed={seed} {kind}/{fault} trial {t} file {file}";
+                    var (from, to) = Damage(fs, file, fault, start, end, rnd);
+                    LogDamage? logDamage = file == log && to > from ? Classify(recordEnds, from, to) : null;
+                    if (logDamage is { IsTail: false }) midLog++;
+                    string context = $"seed={seed} {kind}/{fault} trial {t} file {file} bytes [{from}, {to})"
+                        + (logDamage is { } d ? $", first damaged log record {d.IntactRecords} at offset {d.FirstDamagedRecord}" : "");
                     bool wasDetected;
-                    try { wasDetected = await Task.Run(() => Check(fs, model, file, context)).WaitAsync(TimeSpan.FromSeconds(20)); }
+                    try { wasDetected = await Task.Run(() => Check(fs, model, file, logDamage, context)).WaitAsync(TimeSpan.FromSeconds(20)); }
                     catch (TimeoutException) { throw new Xunit.Sdk.XunitException($"{context}: open or read hung"); }
                     if (wasDetected) detected++;
                     else recovered++;
                 }
-                results[$"{kind} × {fault}"] = new Outcome(trialsPerCell, detected, recovered);
+                results[$"{kind} × {fault}"] = new Outcome(trialsPerCell, detected, recovered, midLog);
             }
         }
         output.WriteLine($"seed={seed}");
-        output.WriteLine("| file region × fault | tried | detected (CorruptionException) | recovered (correct data) |");
-        output.WriteLine("|---|---:|---:|---:|");
-        foreach (var (cell, o) in results) output.WriteLine($"| {cell} | {o.Tried} | {o.Detected} | {o.Recovered} |");
-        output.WriteLine($"| total | {results.Values.Sum(o => o.Tried)} | {results.Values.Sum(o => o.Detected)} | {results.Values.Sum(o => o.Recovered)} |");
+        output.WriteLine("| file region × fault | tried | detected (CorruptionException) | recovered (correct data) | of them mid-log (must be detected) |");
+        output.WriteLine("|---|---:|---:|---:|---:|");
+        foreach (var (cell, o) in results) output.WriteLine($"| {cell} | {o.Tried} | {o.Detected} | {o.Recovered} | {o.MidLog} |");
+        output.WriteLine($"| total | {results.Values.Sum(o => o.Tried)} | {results.Values.Sum(o => o.Detected)} | {results.Values.Sum(o => o.Recovered)} | {results.Values.Sum(o => o.MidLog)} |");
+        // The must-raise case was tried: bit flips before the last record are most of the log's.
+        Assert.True(results["WAL × FlipBit"].MidLog > 0, "no bit flip landed before the log's last record");
+    }
+
+    /// <summary>
+    /// A bit flip that makes a log record's length run past the end of the file, before intact
+    /// records, once made open drop them all as a torn tail; it must name the log and the record.
+    /// </summary>
+    [Fact]
+    public void Open_LogRecordLengthRunningPastTheEndBeforeIntactRecords_ThrowsNamingTheRecord()
+    {
+        var fs = new MemFileSystem();
+        using (var db = LatticeDb.Open(DbPath, MemOptions(fs)))
+            for (int i = 0; i < 50; i++) db.Put(B($"k{i:D2}"), B($"v{i}"));
+        string log = System.IO.Path.Combine(DbPath, fs.ListFiles(DbPath).Single(n => n.EndsWith(".log", StringComparison.Ordinal)));
+        var bytes = fs.GetContents(log);
+        var ends = LogLayout.RecordEnds(bytes);
+        int start = ends[^11]; // the tenth-last batch
+        bytes[start + 5] ^= 0x20; // its length grows by 8 KiB: past the end of the file, within the block
+        fs.SetContents(log, bytes);
+        var ex = Assert.Throws<CorruptionException>(() => LatticeDb.Open(DbPath, MemOptions(fs)));
+        Assert.Equal(log, ex.FilePath);
+        Assert.Equal(start, ex.Offset);
+    }
+
+    /// <summary>
+    /// Which records the damage to bytes [<paramref name="from"/>, <paramref name="to"/>) of the
+    /// log spares, and whether it has the shape of a crash: the file ends in or right after the
+    /// damage, or only the last record is touched (a complete record that fails its checksum
+    /// is then ambiguous with a torn one). Anything else has intact records after it.
+    /// </summary>
+    private static LogDamage Classify(List<int> recordEnds, long from, long to)
+    {
+        int first = recordEnds.FindIndex(end => end > from);
+        long firstStart = first == 0 ? 0 : recordEnds[first - 1];
+        bool tail = to >= recordEnds[^1] || first == recordEnds.Count - 1;
+        return new LogDamage(first, firstStart, tail);
     }
 
     /// <summary>Returns true when the damage was detected, false when the data read back correctly; throws otherwise.</summary>
-    private static bool Check(MemFileSystem fs, Dictionary<string, string> model, string damagedFile, string context)
+    private static bool Check(MemFileSystem fs, Dictionary<string, string> model, string damagedFile, LogDamage? logDamage, string context)
     {
         try
         {
@@ -74,24 +123,43 @@ public class CorruptionMatrixTests(ITestOutputHelper output)
                 if ((got is null) != !seen.ContainsKey(k)) Assert.Fail($"{context}: {k} disagrees between Get and the iterator");
             }
             foreach (var k in seen.Keys) if (!model.ContainsKey(k)) Assert.Fail($"{context}: unknown key {k} appeared");
-            // Table data must be complete; only a suffix of the log's batches may be missing.
+            // Table data must be complete; only the log's batches from the first damaged record on may be missing.
             foreach (var k in model.Keys.Where(k => !k.StartsWith('w')))
                 if (!seen.ContainsKey(k)) Assert.Fail($"{context}: table key {k} is missing");
             int present = Enumerable.Range(0, WalBatches).TakeWhile(i => seen.ContainsKey($"w{i:D4}")).Count();
             for (int i = present; i < WalBatches; i++)
                 if (seen.ContainsKey($"w{i:D4}")) Assert.Fail($"{context}: log batches are not a prefix (w{present} missing, w{i} present)");
-            if (present < WalBatches && !damagedFile.EndsWith(".log", StringComparison.Ordinal))
-                Assert.Fail($"{context}: log batches from w{present} lost though the log was not damaged");
+            if (logDamage is not { } damage)
+            {
+                if (present < WalBatches) Assert.Fail($"{context}: log batches from w{present} lost though the log was not damaged");
+            }
+            else if (!damage.IsTail)
+            {
+                Assert.Fail($"{context}: damage followed by intact records was not reported; {WalBatches - present} batches from w{present} were skipped silently");
+            }
+            else if (present != damage.IntactRecords)
+            {
+                Assert.Fail($"{context}: {present} batches survive a torn tail that spared {damage.IntactRecords}");
+            }
             return false;
         }
         catch (CorruptionException ex)
         {
             if (ex.FilePath is null) Assert.Fail($"{context}: corruption reported without a file: {ex.Message}");
+            if (logDamage is { IsTail: false } damage)
+            {
+                Assert.True(ex.FilePath == damagedFile, $"{context}: log damage reported in {ex.FilePath}: {ex.Message}");
+                Assert.True(ex.Offset == damage.FirstDamagedRecord, $"{context}: log damage reported at offset {ex.Offset}, the first damaged record starts at {damage.FirstDamagedRecord}: {ex.Message}");
+            }
             return true;
         }
     }
 
-    private static void Damage(MemFileSystem fs, string file, Fault fault, long start, long end, Random rnd)
+    /// <summary>
+    /// Damages <paramref name="file"/> somewhere in [<paramref name="start"/>, <paramref name="end"/>);
+    /// returns the bytes changed (a truncation: to the old end; nothing changed: an empty range).
+    /// </summary>
+    private static (long From, long To) Damage(MemFileSystem fs, string file, Fault fault, long start, long end, Random rnd)
     {
         var bytes = fs.GetContents(file);
         end = Math.Min(end, bytes.Length);
@@ -102,15 +170,18 @@ public class CorruptionMatrixTests(ITestOutputHelper output)
             case Fault.FlipBit:
                 bytes[at] ^= (byte)(1 << rnd.Next(8));
                 fs.SetContents(file, bytes);
-                break;
+                return (at, at + 1);
             case Fault.Truncate:
                 fs.SetContents(file, bytes.AsSpan(0, at));
-                break;
-            case Fault.ZeroFill:
+                return (at, bytes.Length);
+            default:
                 int length = Math.Min(bytes.Length - at, 1 + rnd.Next(64));
-                Array.Clear(bytes, at, length);
+                // Zeros over zeros change nothing: the damage is the bytes that were not zero.
+                var range = bytes.AsSpan(at, length);
+                int first = range.IndexOfAnyExcept((byte)0), last = range.LastIndexOfAnyExcept((byte)0);
+                range.Clear();
                 fs.SetContents(file, bytes);
-                break;
+                return first < 0 ? (at, at) : (at + first, at + last + 1);
         }
     }
 

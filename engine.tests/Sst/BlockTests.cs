@@ -1,6 +1,7 @@
 using System.Text;
 using CsCheck;
 using LatticeKV.Sst;
+using LatticeKV.Tests.Support;
 
 namespace LatticeKV.Tests.Sst;
 
@@ -196,27 +197,116 @@ public class BlockTests
         Assert.Throws<CorruptionException>(() => new Block(block, block.Length));
     }
 
-    [Fact]
-    public void Iterator_RandomlyDamagedBlock_ThrowsOnlyCorruption()
+    /// <summary>
+    /// An entry that shares more bytes than the key before it has, or whose key and value run
+    /// past the entries, is malformed: scanning over it throws, in both directions.
+    /// </summary>
+    [Theory]
+    [InlineData(0, 0x7F)] // shared: the previous key has 5 bytes
+    [InlineData(1, 0x7F)] // non-shared: past the end of the entries
+    [InlineData(2, 0x7F)] // value length: past the end of the entries
+    public void Iterator_MalformedEntry_ThrowsCorruption(int field, byte value)
     {
-        var original = Build(Enumerable.Range(0, 100).Select(i => $"k{i:D4}"), 8).Data;
-        var rnd = new Random(11);
+        var data = Build(Enumerable.Range(0, 20).Select(i => $"k{i:D4}"), 8).Data.ToArray();
+        var structural = StructuralBytes(data);
+        int entry = 0, at = -1;
+        for (int p = 0; p < data.Length && at < 0; p++)
+            if (structural[p] && (p == 0 || !structural[p - 1]) && entry++ == 15) at = p; // the lengths of the last entry before a restart
+        data[at + field] = value;
+        var it = new BlockIterator(SpanComparer.Bytewise);
+        it.Reset(new Block(data, data.Length));
+        Assert.Throws<CorruptionException>(() => { for (it.SeekToFirst(); it.Valid; it.Next()) { } });
+        Assert.Throws<CorruptionException>(() => { for (it.SeekToLast(); it.Valid; it.Prev()) { } });
+    }
+
+    /// <summary>
+    /// Flips bits anywhere in a block. Damage to the structure (an entry's lengths, the restart
+    /// array) throws <see cref="CorruptionException"/> or yields some entries, but every scan ends
+    /// within the block's bytes; damage to key and value bytes only leaves every entry in place,
+    /// found in both directions. No other exception, no endless scan.
+    /// </summary>
+    [Fact]
+    public void Iterator_RandomlyDamagedBlock_ThrowsOnlyCorruptionAndAlwaysEnds()
+    {
+        var keys = Enumerable.Range(0, 100).Select(i => $"k{i:D4}").ToList();
+        var original = Build(keys, 8).Data;
+        bool[] structural = StructuralBytes(original);
+        int seed = TestSeed.Get(11);
+        var rnd = new Random(seed);
+        int detectedAtOpen = 0, detectedByIterator = 0, structuralScanned = 0, contentOnly = 0;
         for (int trial = 0; trial < 2000; trial++)
         {
+            string context = $"seed={seed} trial {trial}";
             var data = original.ToArray();
-            for (int f = 0; f < 1 + rnd.Next(4); f++) data[rnd.Next(data.Length)] ^= (byte)(1 << rnd.Next(8));
+            bool structureHit = false;
+            for (int f = 0; f < 1 + rnd.Next(4); f++)
+            {
+                int at = rnd.Next(data.Length);
+                data[at] ^= (byte)(1 << rnd.Next(8));
+                structureHit |= structural[at];
+            }
+            Block block;
+            try { block = new Block(data, data.Length); }
+            catch (CorruptionException)
+            {
+                Assert.True(structureHit, $"{context}: damage to keys and values only was reported by the block");
+                detectedAtOpen++;
+                continue;
+            }
             try
             {
-                var b = new Block(data, data.Length);
                 var it = new BlockIterator(SpanComparer.Bytewise);
-                it.Reset(b);
-                for (it.SeekToFirst(); it.Valid; it.Next()) { }
-                for (it.SeekToLast(); it.Valid; it.Prev()) { }
+                it.Reset(block);
+                // Each entry takes at least a byte, so a scan longer than the block never ends.
+                int limit = data.Length;
+                var forward = new List<string>();
+                for (it.SeekToFirst(); it.Valid; it.Next())
+                {
+                    forward.Add(Convert.ToHexString(it.Key));
+                    Assert.True(forward.Count <= limit, $"{context}: forward scan passed {limit} entries");
+                }
+                var backward = new List<string>();
+                for (it.SeekToLast(); it.Valid; it.Prev())
+                {
+                    backward.Add(Convert.ToHexString(it.Key));
+                    Assert.True(backward.Count <= limit, $"{context}: backward scan passed {limit} entries");
+                }
                 it.Seek("k0050"u8);
+                if (structureHit)
+                {
+                    structuralScanned++;
+                    continue;
+                }
+                contentOnly++;
+                Assert.Equal(keys.Count, forward.Count);
+                backward.Reverse();
+                Assert.Equal(forward, backward);
             }
             catch (CorruptionException)
             {
+                Assert.True(structureHit, $"{context}: damage to keys and values only was reported by the iterator");
+                detectedByIterator++;
             }
         }
+        // Each kind of outcome happened, so each assertion above was tried.
+        Assert.True(detectedAtOpen > 0, "no damaged restart array was detected");
+        Assert.True(detectedByIterator > 0, "no damaged entry was detected");
+        Assert.True(structuralScanned > 0 && contentOnly > 0, $"structural damage scanned {structuralScanned}, content-only damage {contentOnly}");
+    }
+
+    /// <summary>Which bytes of a block are structure (entry lengths, restart array) rather than key or value bytes.</summary>
+    private static bool[] StructuralBytes(byte[] block)
+    {
+        var structural = new bool[block.Length];
+        int restarts = block.Length - 4 - 4 * (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(block.Length - 4));
+        for (int i = restarts; i < block.Length; i++) structural[i] = true;
+        for (int p = 0; p < restarts;)
+        {
+            // Every length in this block is below 128: one varint byte each.
+            Assert.True(block[p] < 0x80 && block[p + 1] < 0x80 && block[p + 2] < 0x80);
+            structural[p] = structural[p + 1] = structural[p + 2] = true;
+            p += 3 + block[p + 1] + block[p + 2];
+        }
+        return structural;
     }
 }

@@ -200,6 +200,50 @@ public sealed class LkvMaintenanceTests(KnownDatabase known) : IClassFixture<Kno
         LkvKeyValueTests.AssertUserError(Lkv.Run("frobnicate"), 2);
     }
 
+    /// <summary>
+    /// The help lists no test-only command, yet torture still runs its hidden child; a
+    /// <c>--dir</c> the user gives is only added to: its files stay, and an earlier run's
+    /// database there is not reused.
+    /// </summary>
+    [Fact]
+    public void Torture_RunsItsHiddenChild_AndKeepsEverythingInItsDir()
+    {
+        var top = Lkv.Run("--help");
+        Assert.Equal(0, top.ExitCode);
+        Assert.DoesNotContain("crash-child", top.Stdout, StringComparison.Ordinal);
+
+        using var dir = new TempDir("lkv-torture");
+        string work = dir.Sub("work");
+        Directory.CreateDirectory(work);
+        File.WriteAllText(Path.Combine(work, "keep.txt"), "mine");
+        var r = Lkv.Run(["torture", "--minutes", "0.02", "--mode", "kill", "--seed", "5", "--dir", work], timeout: TimeSpan.FromMinutes(2));
+        Assert.True(r.ExitCode == 0, r.ToString());
+        var kills = System.Text.RegularExpressions.Regex.Match(r.Stdout, @"kill cycles \(SIGKILL\)\s*\S\s*(\d+)");
+        Assert.True(kills.Success && int.Parse(kills.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, r.ToString());
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(work, "keep.txt")));
+        Assert.True(File.Exists(Path.Combine(work, "kill", "CURRENT")), "the run's database is kept in --dir");
+
+        var before = DirectoryFingerprint.Of(work);
+        LkvKeyValueTests.AssertUserError(Lkv.Run("torture", "--minutes", "0.02", "--mode", "kill", "--dir", work), 2);
+        Assert.Equal(before, DirectoryFingerprint.Of(work));
+        string file = Path.Combine(work, "keep.txt");
+        LkvKeyValueTests.AssertUserError(Lkv.Run("torture", "--minutes", "0.02", "--mode", "kill", "--dir", file), 2);
+        Assert.Equal("mine", File.ReadAllText(file));
+    }
+
+    [Theory]
+    [InlineData("--threads", "0")]
+    [InlineData("--groups", "-1")]
+    public void CrashChild_CountOutOfRange_IsAUsageErrorAndCreatesNothing(string option, string value)
+    {
+        using var dir = new TempDir("lkv-child");
+        string path = dir.Sub("db");
+        var r = Lkv.Run("crash-child", path, option, value);
+        LkvKeyValueTests.AssertUserError(r, 2);
+        Assert.Contains(option, r.Stderr, StringComparison.Ordinal);
+        Assert.False(Path.Exists(path));
+    }
+
     [Fact]
     public void Demo_SmallRun_LoadsReadsAndReports()
     {

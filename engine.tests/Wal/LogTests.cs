@@ -195,4 +195,27 @@ public class LogTests
         var (_, _, issues) = ReadWithHole("000007.log", 9000, 500);
         Assert.Contains(issues, i => i.IntactRecordFollows || !i.IsTruncatedTail);
     }
+
+    /// <summary>
+    /// A length field that grows (one flipped bit) makes a record run past the end of the file,
+    /// the shape of a record cut short by a crash. Before intact records it is damage, not a torn
+    /// tail (the records after it were written later); on the last record it is a tail.
+    /// </summary>
+    [Theory]
+    [InlineData(3, false)]
+    [InlineData(9, true)]
+    public void ReadRecord_LengthRunningPastTheEnd_IsATornTailOnlyOnTheLastRecord(int damaged, bool tail)
+    {
+        var (fs, path) = Write(Enumerable.Range(0, 10).Select(i => Record(100, i)));
+        var bytes = fs.GetContents(path);
+        int start = damaged * (LogFormat.HeaderSize + 100);
+        bytes[start + 5] ^= 0x10; // length 100 + 4096: past the end of this 1,070-byte file, within its block
+        fs.SetContents(path, bytes);
+        var (read, issues) = ReadAll(fs, path);
+        Assert.Equal(damaged, read.Count);
+        var issue = Assert.Single(issues);
+        Assert.Equal(start, issue.Offset);
+        Assert.Equal(tail, issue.IsTruncatedTail);
+        Assert.Equal(!tail, issue.IntactRecordFollows);
+    }
 }

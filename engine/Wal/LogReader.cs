@@ -163,11 +163,18 @@ internal sealed class LogReader
             if (LogFormat.HeaderSize + length > _blockLength - _pos)
             {
                 long dropped = _blockLength - _pos;
-                bool truncated = _eof && _blockStart + _blockLength == _fileLength && _blockLength < LogFormat.BlockSize
+                bool pastEnd = _eof && _blockStart + _blockLength == _fileLength && _blockLength < LogFormat.BlockSize
                     && _pos + LogFormat.HeaderSize + length <= LogFormat.BlockSize;
+                // A record running past the end of the file is cut short by a crash, unless intact
+                // records follow: then its length field is what was damaged, and they must not be
+                // dropped as part of a torn tail (unless the bytes are pages a power loss lost).
+                bool intactFollows = IntactRecordAfter(_pos + 1);
+                bool truncated = pastEnd && !intactFollows;
                 if (!truncated && EndsAtLostPagesHere(offset, offset + LogFormat.HeaderSize + length, "record length exceeds block")) return PhysicalResult.Eof;
-                _issues.Add(new(offset, dropped, truncated ? "file ends inside a record" : "record length exceeds block", truncated,
-                    !truncated && IntactRecordAfter(_pos + 1)));
+                string reason = truncated ? "file ends inside a record"
+                    : pastEnd ? "record length runs past the end of the file, before intact records"
+                    : "record length exceeds block";
+                _issues.Add(new(offset, dropped, reason, truncated, intactFollows));
                 _pos = _blockLength;
                 if (truncated) return PhysicalResult.Eof;
                 return PhysicalResult.Bad;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LatticeKV.Tool.Cli;
 using LatticeKV.Tool.Crash;
 
 namespace LatticeKV.Tool.Commands;
@@ -19,8 +20,13 @@ public static class CrashChildCommand
         var cmd = new Command("crash-child", "Write whole-group batches until killed, printing O/P/D/R/A lines (used by crash tests).") { Hidden = true };
         cmd.Arguments.Add(db);
         foreach (var o in new Option[] { seed, first, groups, threads, cfs, sync, largeLog }) cmd.Options.Add(o);
-        cmd.SetAction(r => CrashChild.Run(r.GetValue(db)!, r.GetValue(seed), r.GetValue(first), r.GetValue(groups), r.GetValue(threads),
-            r.GetValue(cfs), r.GetValue(sync), r.GetValue(largeLog), Console.Out));
+        cmd.SetAction(r => Guard.Run(() =>
+        {
+            int writers = Require.AtLeast(r.GetValue(threads), 1, "--threads");
+            return CrashChild.Run(r.GetValue(db)!, r.GetValue(seed), Require.AtLeast(r.GetValue(first), 1, "--first-batch"),
+                Require.AtLeast(r.GetValue(groups), writers, "--groups"), writers, // each writer owns its groups
+                Require.AtLeast(r.GetValue(cfs), 1, "--column-families"), r.GetValue(sync), r.GetValue(largeLog), Console.Out);
+        }));
         return cmd;
     }
 }

@@ -11,7 +11,11 @@ public static class DemoCommand
 {
     public static Command Create()
     {
-        var path = new Option<string>("--path") { Description = "Database directory (replaced if it holds an earlier demo).", DefaultValueFactory = _ => "lattice-demo" };
+        var path = new Option<string>("--path")
+        {
+            Description = "Demo directory: created, or an empty one used; only a directory an earlier demo created is replaced (never any other database or file).",
+            DefaultValueFactory = _ => "lattice-demo",
+        };
         var accounts = new Option<int>("--accounts") { Description = "Accounts to create.", DefaultValueFactory = _ => 50_000 };
         var transactions = new Option<int>("--transactions") { Description = "Ledger transactions to write.", DefaultValueFactory = _ => 2_000_000 };
         var notes = new Option<int>("--notes") { Description = "Research notes (2-8 KB each).", DefaultValueFactory = _ => 5_000 };
@@ -20,9 +24,14 @@ public static class DemoCommand
         foreach (var o in new Option[] { path, accounts, transactions, notes, reads }) cmd.Options.Add(o);
         cmd.SetAction(r => Guard.Run(() =>
         {
-            string dir = Path.GetFullPath(r.GetValue(path)!);
-            if (!PrepareDirectory(dir)) return ExitCodes.Usage;
-            var settings = new DemoSettings(dir, r.GetValue(accounts), r.GetValue(transactions), r.GetValue(notes), r.GetValue(reads));
+            // Every argument is checked before the directory is touched.
+            var settings = new DemoSettings(Path.GetFullPath(r.GetValue(path)!),
+                Require.InRange(r.GetValue(accounts), 1, 99_999_999, "--accounts"), // account keys have eight digits
+                Require.AtLeast(r.GetValue(transactions), 1, "--transactions"),
+                Require.AtLeast(r.GetValue(notes), 0, "--notes"),
+                Require.AtLeast(r.GetValue(reads), 0, "--reads"));
+            string dir = settings.Path;
+            DemoDirectory.Prepare(dir);
             AnsiConsole.MarkupLine($"[bold]LatticeKV demo[/] in [blue]{Markup.Escape(dir)}[/]");
             DemoReport? report = null;
             AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
@@ -44,21 +53,6 @@ public static class DemoCommand
             return ExitCodes.Ok;
         }));
         return cmd;
-    }
-
-    /// <summary>Only an empty directory or an earlier LatticeKV database is replaced.</summary>
-    private static bool PrepareDirectory(string dir)
-    {
-        if (!Directory.Exists(dir)) return true;
-        bool empty = !Directory.EnumerateFileSystemEntries(dir).Any();
-        bool database = File.Exists(Path.Combine(dir, "CURRENT"));
-        if (!empty && !database)
-        {
-            AnsiConsole.MarkupLine($"[red]{Markup.Escape(dir)} exists and is not a LatticeKV database; choose another --path.[/]");
-            return false;
-        }
-        Directory.Delete(dir, recursive: true);
-        return true;
     }
 
     private static void Print(DemoReport report)

@@ -20,7 +20,11 @@ public static class TortureCommand
         var minutes = new Option<double>("--minutes") { Description = "How long to run.", DefaultValueFactory = _ => 1 };
         var seed = new Option<int>("--seed") { Description = "Random seed (printed; rerun with it to replay).", DefaultValueFactory = _ => Environment.TickCount & 0xFFFF };
         var mode = new Option<string>("--mode") { Description = "kill, power, or both (alternating); or states (crash states of recorded traces).", DefaultValueFactory = _ => "both" };
-        var dir = new Option<string?>("--dir") { Description = "Working directory for kill mode (default: a new temporary directory, deleted afterwards)." };
+        var dir = new Option<string?>("--dir")
+        {
+            Description = "Working directory for kill mode: its database goes in DIR/kill, which must not exist yet, and is kept afterwards "
+                + "(default: a new temporary directory, deleted afterwards).",
+        };
         var selfTest = new Option<bool>("--self-test") { Description = "Check the oracles instead: plant each known violation after a crash and require exit code 30 naming it." };
         var inject = new Option<string?>("--inject") { Description = "Self-test: the violation to plant (lost-write, half-applied, resurrected-delete, stray-key).", Hidden = true };
         var cmd = new Command("torture", "Crash the database again and again and check that no acknowledged write is lost and no batch is half-applied.");
@@ -42,8 +46,21 @@ public static class TortureCommand
 
     public static int Run(TimeSpan duration, int seed, string mode, string? dir, Injection inject = Injection.None)
     {
-        string root = dir ?? Path.Combine(Path.GetTempPath(), $"lkv-torture-{seed}-{Guid.NewGuid():N}"[..40]);
-        Directory.CreateDirectory(root);
+        // A directory the user names is only added to (its kill/ must be new) and never deleted;
+        // only the temporary directory made here is.
+        string root;
+        if (dir is null)
+        {
+            root = Directory.CreateTempSubdirectory($"lkv-torture-{seed}-").FullName;
+        }
+        else
+        {
+            root = Path.GetFullPath(dir);
+            if (File.Exists(root)) throw new UsageException($"--dir '{root}' is a file, not a directory.");
+            if (Path.Exists(Path.Combine(root, "kill")))
+                throw new UsageException($"--dir '{root}' already holds 'kill' (an earlier run's database?); torture writes only into a new one. Nothing was changed: choose another --dir.");
+            Directory.CreateDirectory(root);
+        }
         AnsiConsole.MarkupLine($"[bold]lkv torture[/] seed [blue]{seed}[/], mode {mode}, {duration.TotalMinutes:F1} minutes, in {Markup.Escape(root)}");
         string child = Path.Combine(AppContext.BaseDirectory, "lkv.dll");
         var clock = Stopwatch.StartNew();
