@@ -9,7 +9,7 @@ internal sealed class ListIterator : InternalIterator
     private readonly InternalKeyComparator _cmp;
     private int _index = -1;
 
-    /// <summary>Keys that are not well-formed internal keys are kept as given, unsorted, for corruption tests.</summary>
+    /// <summary>With <paramref name="sort"/> false the entries stay as given: malformed keys the comparator cannot order, for corruption tests.</summary>
     public ListIterator(InternalKeyComparator cmp, IEnumerable<(byte[] Key, byte[] Value)> entries, bool sort = true)
     {
         _cmp = cmp;
