@@ -13,6 +13,8 @@ internal enum FaultKind
     FlipBitOnRead,
     /// <summary>The operation is delayed.</summary>
     Delay,
+    /// <summary>A rename fails (as EIO would) before it happens: both names stay as they were.</summary>
+    FailRename,
 }
 
 /// <summary>
@@ -135,6 +137,7 @@ internal sealed class FaultInjectionFileSystem(IFileSystem inner, int seed) : IF
     public void RenameFile(string from, string to)
     {
         Check(from, writing: true);
+        if (Fires(FaultKind.FailRename, from) is not null) throw new LatticeIOException($"Renaming '{from}' failed (injected)", from);
         inner.RenameFile(from, to);
     }
 

@@ -281,31 +281,7 @@ internal sealed class VersionSet : IDisposable
     {
         lock (_manifestLock)
         {
-            var newVersions = new List<(ColumnFamilyState? State, VersionEdit Edit, LsmVersion? LsmVersion)>();
-            foreach (var edit in edits)
-            {
-                ColumnFamilyState? state;
-                lock (_dbMutex) _columnFamilies.TryGetValue(edit.ColumnFamilyId, out state);
-                if (edit.ColumnFamilyAdd is not null)
-                {
-                    if (state is not null) throw new InvalidOperationException($"Column family id {edit.ColumnFamilyId} already exists.");
-                    var builder = new VersionBuilder(_cmp, null, _numLevels);
-                    builder.Apply(edit);
-                    newVersions.Add((null, edit, NewVersion(builder)));
-                    continue;
-                }
-                if (state is null || state.Dropped) throw new ColumnFamilyNotFoundException(edit.ColumnFamilyId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                if (edit.ColumnFamilyDrop)
-                {
-                    newVersions.Add((state, edit, null));
-                    continue;
-                }
-                // Several edits of one column family in one call apply in order.
-                var baseVersion = newVersions.LastOrDefault(x => x.State == state && x.LsmVersion is not null).LsmVersion ?? state.Current;
-                var b = new VersionBuilder(_cmp, baseVersion, _numLevels);
-                b.Apply(edit);
-                newVersions.Add((state, edit, NewVersion(b)));
-            }
+            var newVersions = BuildVersions(edits);
 
             edits[0].NextFileNumber = Interlocked.Read(ref _nextFileNumber);
             edits[0].LastSequence = LastSequence();
@@ -335,8 +311,7 @@ internal sealed class VersionSet : IDisposable
                 _writeUncertain = true;
                 try { _manifest?.Dispose(); } catch (LatticeIOException) { }
                 _manifest = null;
-                foreach (var (_, _, v) in newVersions)
-                    if (v is not null) lock (_liveLock) _live.Remove(v);
+                ForgetUninstalled(newVersions);
                 throw;
             }
 
@@ -372,6 +347,57 @@ internal sealed class VersionSet : IDisposable
                 onInstalled?.Invoke();
             }
         }
+    }
+
+    /// <summary>
+    /// The version each edit leads to, in order (none for a drop). An edit that cannot apply
+    /// fails the whole call before anything is written, and the versions built for the edits
+    /// before it never become live.
+    /// </summary>
+    private List<(ColumnFamilyState? State, VersionEdit Edit, LsmVersion? LsmVersion)> BuildVersions(IReadOnlyList<VersionEdit> edits)
+    {
+        var newVersions = new List<(ColumnFamilyState? State, VersionEdit Edit, LsmVersion? LsmVersion)>();
+        try
+        {
+            foreach (var edit in edits)
+            {
+                ColumnFamilyState? state;
+                lock (_dbMutex) _columnFamilies.TryGetValue(edit.ColumnFamilyId, out state);
+                if (edit.ColumnFamilyAdd is not null)
+                {
+                    if (state is not null) throw new InvalidOperationException($"Column family id {edit.ColumnFamilyId} already exists.");
+                    var builder = new VersionBuilder(_cmp, null, _numLevels);
+                    builder.Apply(edit);
+                    newVersions.Add((null, edit, NewVersion(builder)));
+                    continue;
+                }
+                if (state is null || state.Dropped) throw new ColumnFamilyNotFoundException(edit.ColumnFamilyId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                if (edit.ColumnFamilyDrop)
+                {
+                    newVersions.Add((state, edit, null));
+                    continue;
+                }
+                // Several edits of one column family in one call apply in order.
+                var baseVersion = newVersions.LastOrDefault(x => x.State == state && x.LsmVersion is not null).LsmVersion ?? state.Current;
+                var b = new VersionBuilder(_cmp, baseVersion, _numLevels);
+                b.Apply(edit);
+                newVersions.Add((state, edit, NewVersion(b)));
+            }
+            return newVersions;
+        }
+        catch
+        {
+            ForgetUninstalled(newVersions);
+            throw;
+        }
+    }
+
+    /// <summary>Takes versions that were built but never installed out of the live set.</summary>
+    private void ForgetUninstalled(List<(ColumnFamilyState? State, VersionEdit Edit, LsmVersion? LsmVersion)> versions)
+    {
+        lock (_liveLock)
+            foreach (var (_, _, v) in versions)
+                if (v is not null) _live.Remove(v);
     }
 
     /// <summary>
