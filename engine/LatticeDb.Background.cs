@@ -196,6 +196,7 @@ public sealed partial class LatticeDb
                 cfd.Imm.RemoveRange(0, mems.Count);
                 cfd.ImmBeingFlushed -= mems.Count;
                 cfd.InstallSuperVersion();
+                ResizeCacheTiers();
                 Monitor.PulseAll(_mutex);
             });
             _stats.RecordFlush(stats.BytesWritten);
@@ -234,6 +235,26 @@ public sealed partial class LatticeDb
             SetBackgroundError(error, soft: false);
             throw error;
         }
+    }
+
+    /// <summary>
+    /// Splits the block cache between decompressed and compressed blocks for the tables now live
+    /// (see <see cref="BlockCacheTiers"/>). Caller holds _mutex, or recovery runs alone.
+    /// </summary>
+    private void ResizeCacheTiers()
+    {
+        long stored = 0, raw = 0;
+        foreach (var cfd in _columnFamilies.Values)
+        {
+            if (cfd.Dropped) continue;
+            foreach (var f in cfd.State.Current.AllFiles)
+            {
+                stored += f.FileSize;
+                long entryBytes = f.RawKeySize + f.RawValueSize;
+                raw += entryBytes > 0 ? entryBytes + f.NumEntries * 4 : 2 * f.FileSize;
+            }
+        }
+        _cacheTiers.Resize(stored, raw);
     }
 
     /// <summary>
@@ -333,6 +354,7 @@ public sealed partial class LatticeDb
             {
                 c.MarkBeingCompacted(false);
                 cfd.InstallSuperVersion();
+                ResizeCacheTiers();
                 Monitor.PulseAll(_mutex);
             });
             _stats.RecordCompaction(c.Level, c.OutputLevel, stats, c.IsTrivialMove);

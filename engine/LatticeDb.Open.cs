@@ -42,6 +42,7 @@ public sealed partial class LatticeDb
         _versions.LogAndApply(edits, () =>
         {
             foreach (var cfd in map.Values) cfd.InstallSuperVersion();
+            ResizeCacheTiers();
         });
         if (_options.ParanoidChecks) VerifyAllTables();
         _optionsFileNumber = _versions.NewFileNumber();
@@ -96,7 +97,10 @@ public sealed partial class LatticeDb
         CheckTablesPresent(names);
         ReplayLogs(names, edits: null);
         lock (_mutex)
+        {
             foreach (var cfd in map.Values) cfd.InstallSuperVersion();
+            ResizeCacheTiers();
+        }
         if (_options.ParanoidChecks) VerifyAllTables();
     }
 

@@ -19,6 +19,10 @@ public sealed partial class LatticeDb
             ["block.cache.misses"] = _blockCache.Misses,
             ["block.cache.usage"] = _blockCache.Usage,
             ["block.cache.pinned"] = _blockCache.PinnedUsage,
+            ["block.cache.capacity"] = _blockCache.Capacity,
+            ["block.cache.compressed.capacity"] = _cacheTiers.Compressed.Capacity,
+            ["block.cache.compressed.usage"] = _cacheTiers.Compressed.Usage,
+            ["block.cache.compressed.hits"] = _cacheTiers.CompressedHits,
             ["table.cache.open"] = _tableCache.OpenCount,
         };
         return stats;

@@ -46,7 +46,8 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private readonly bool _readOnly;
     private readonly IDisposable _dirLock;
     private readonly VersionSet _versions;
-    private readonly BlockCache<Block> _blockCache;
+    private readonly BlockCache<Block> _blockCache;      // the decompressed tier of _cacheTiers
+    private readonly BlockCacheTiers _cacheTiers;
     private readonly TableCache _tableCache;
     private readonly CompactionPicker _picker;
     private readonly DbStatistics _stats = new();
@@ -82,10 +83,10 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         _options = options;
         _fs = options.FileSystem;
         _cmp = new InternalKeyComparator(options.Comparator);
-        _blockCache = new BlockCache<Block>(options.BlockCacheCapacity);
-        // A few megabytes suffice: each read that misses the cache evicts about what it inserts.
-        var blockArrays = new BlockArrayPool(Math.Clamp(options.BlockCacheCapacity / 64, 256 * 1024, 8L << 20));
-        _tableCache = new TableCache(_fs, path, new TableReaderOptions(_cmp, _blockCache, options.ParanoidChecks, blockArrays: blockArrays), options.MaxOpenFiles);
+        // A few megabytes of arrays suffice: each read that misses the cache evicts about what it inserts.
+        _cacheTiers = new BlockCacheTiers(options.BlockCacheCapacity, new BlockArrayPool(Math.Clamp(options.BlockCacheCapacity / 64, 256 * 1024, 8L << 20)));
+        _blockCache = _cacheTiers.Decompressed;
+        _tableCache = new TableCache(_fs, path, new TableReaderOptions(_cmp, _blockCache, options.ParanoidChecks, tiers: _cacheTiers), options.MaxOpenFiles);
         _picker = new CompactionPicker(options.ToLsmOptions());
         // About one memtable's worth: what a flush hands back for the memtable that follows.
         _chunkPool = new ArenaChunkPool(options.WriteBufferSize + (options.WriteBufferSize >> 2));

@@ -24,14 +24,24 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
     private long _hits;
     private long _misses;
 
+    private long _capacity;
+
     public BlockCache(long capacity)
     {
-        Capacity = Math.Max(0, capacity);
+        _capacity = Math.Max(0, capacity);
         _shards = new Shard[ShardCount];
         for (int i = 0; i < ShardCount; i++) _shards[i] = new Shard(this);
     }
 
-    public long Capacity { get; }
+    public long Capacity => Volatile.Read(ref _capacity);
+
+    /// <summary>Changes the capacity; a smaller one evicts what no longer fits at once.</summary>
+    public void SetCapacity(long capacity)
+    {
+        long old = Interlocked.Exchange(ref _capacity, Math.Max(0, capacity));
+        if (capacity < old)
+            foreach (var shard in _shards) shard.Trim();
+    }
 
     /// <summary>Bytes held by cached blocks.</summary>
     public long Usage => _shards.Sum(s => s.Usage);
@@ -47,7 +57,7 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
 
     public void AddPinned(long bytes) => Interlocked.Add(ref _pinned, bytes);
 
-    private long ShardCapacity => Math.Max(MinShardCapacity, (Capacity - Volatile.Read(ref _pinned)) / ShardCount);
+    private long ShardCapacity => Capacity == 0 ? 0 : Math.Max(MinShardCapacity, (Capacity - Volatile.Read(ref _pinned)) / ShardCount);
 
     /// <summary>One table's blocks, by block number.</summary>
     public sealed class Slots(int count)
@@ -128,12 +138,24 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
                     _small.Enqueue(entry);
                     _smallBytes += charge;
                 }
-                long capacity = owner.ShardCapacity;
-                while (_smallBytes + _mainBytes > capacity && (_small.Count > 0 || _main.Count > 0))
-                {
-                    if (_smallBytes > capacity / 10 || _main.Count == 0) EvictSmall();
-                    else EvictMain();
-                }
+                EvictOverCapacity();
+            }
+        }
+
+        /// <summary>Evicts until the shard fits its share of the capacity.</summary>
+        public void Trim()
+        {
+            lock (_lock) EvictOverCapacity();
+        }
+
+        // Caller holds _lock.
+        private void EvictOverCapacity()
+        {
+            long capacity = owner.ShardCapacity;
+            while (_smallBytes + _mainBytes > capacity && (_small.Count > 0 || _main.Count > 0))
+            {
+                if (_smallBytes > capacity / 10 || _main.Count == 0) EvictSmall();
+                else EvictMain();
             }
         }
 

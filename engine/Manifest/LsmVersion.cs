@@ -153,16 +153,18 @@ internal sealed class LsmVersion
         var userKey = InternalKey.UserKey(lookupKey);
         ulong bloomHash = BloomFilter.Hash(userKey);
         var l0 = _files[0];
-        if (l0.Length > 1)
+        // A lookup probes the filter of every level-0 file and of one file per deeper level that
+        // covers the key, one after another: start all those memory loads at once rather than
+        // paying their latencies in turn. Only tables already open are hinted (a hint reads
+        // nothing that could fail, so it needs no lease).
+        foreach (var f in l0)
+            if (Contains(f, userKey)) TableCache.PrefetchFilter(f.CachedTable, bloomHash);
+        for (int level = 1; level < _files.Length; level++)
         {
-            // Level-0 files overlap, so a lookup probes each one's filter: start all those
-            // memory loads at once rather than paying their latencies one after another.
-            foreach (var f in l0)
-            {
-                if (!Contains(f, userKey)) continue;
-                using var lease = tables.Acquire(f.Number, ref f.CachedTable);
-                lease.Reader.PrefetchFilter(bloomHash);
-            }
+            var files = _files[level];
+            if (files.Length == 0) continue;
+            int i = FindFile(level, lookupKey);
+            if (i < files.Length && Contains(files[i], userKey)) TableCache.PrefetchFilter(files[i].CachedTable, bloomHash);
         }
         foreach (var f in l0)
         {

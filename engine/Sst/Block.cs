@@ -10,32 +10,17 @@ namespace LatticeKV.Sst;
 /// <summary>
 /// A decoded (decompressed, checksum-verified) block. Immutable and shared: the block cache
 /// hands the same instance to every reader. The restart array is validated once here so that
-/// iterators only need to bounds-check entries.
-/// <para>
-/// A block whose array came from a <see cref="BlockArrayPool"/> counts its holders (pins): the
-/// one that read it, the block cache while it holds it, and every reader that takes it from the
-/// cache (<see cref="TryPin"/>). The last <see cref="Unpin"/> hands the array back to the pool
-/// for another block, so nobody may touch <see cref="Data"/> without a pin. A holder that never
-/// unpins only keeps the array from being reused; the collector frees it as usual.
-/// </para>
+/// iterators only need to bounds-check entries. Its array may come from a pool: see
+/// <see cref="PinnedEntry"/> for who may read it, and when.
 /// </summary>
-internal sealed class Block : Cache.CacheEntry
+internal sealed class Block : PinnedEntry
 {
-    private readonly BlockArrayPool? _pool;
-    private int _pins = 1; // the creator's
-
-    public Block(byte[] data, int length, BlockArrayPool? pool = null) : this(data, length)
-    {
-        _pool = pool;
-    }
-
-    public Block(byte[] data, int length)
+    public Block(byte[] data, int length, BlockArrayPool? pool = null) : base(data, pool)
     {
         if (length < 4 || length > data.Length) throw new CorruptionException($"block of {length} bytes is too short");
         uint numRestarts = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(length - 4));
         long restartBytes = (long)numRestarts * 4 + 4;
         if (numRestarts == 0 || restartBytes > length) throw new CorruptionException($"block restart count {numRestarts} does not fit {length} bytes");
-        Data = data;
         Length = length;
         NumRestarts = (int)numRestarts;
         RestartsOffset = length - (int)restartBytes;
@@ -49,34 +34,6 @@ internal sealed class Block : Cache.CacheEntry
             if (NumRestarts <= InlineRestarts.Length) _inlineRestarts[i] = r;
         }
     }
-
-    public byte[] Data { get; }
-
-    /// <summary>
-    /// Takes a hold on a block found in the cache. False when its last holder has already let go
-    /// (it was evicted meanwhile and its array may be another block's now): read it again.
-    /// </summary>
-    public bool TryPin()
-    {
-        while (true)
-        {
-            int pins = Volatile.Read(ref _pins);
-            if (pins <= 0) return false;
-            if (Interlocked.CompareExchange(ref _pins, pins + 1, pins) == pins) return true;
-        }
-    }
-
-    /// <summary>Lets go of a hold; the last one returns the array to the pool.</summary>
-    public void Unpin()
-    {
-        int pins = Interlocked.Decrement(ref _pins);
-        if (pins == 0) _pool?.Return(Data);
-        else if (pins < 0) throw new InvalidOperationException("Block unpinned more often than pinned.");
-    }
-
-    internal override void OnCacheInserted() => Interlocked.Increment(ref _pins);
-
-    internal override void OnCacheEvicted() => Unpin();
 
     /// <summary>Roughly the bytes of this object's fields (a seek reads most of them), for prefetching it.</summary>
     public const int FieldBytes = 128;

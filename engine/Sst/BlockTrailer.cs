@@ -27,46 +27,69 @@ internal static class BlockTrailer
 
     /// <summary>
     /// Reads, verifies and decompresses the block at <paramref name="handle"/>. Returns the
-    /// contents in a new array (its exact length may exceed the contents; see <paramref name="length"/>).
+    /// contents in a new array, or one from <paramref name="pool"/> (its exact length may exceed
+    /// the contents; see <paramref name="length"/>).
     /// </summary>
     public static byte[] ReadContents(IRandomAccessFile file, long fileLength, BlockHandle handle, bool verifyChecksum, out int length, Cache.BlockArrayPool? pool = null)
     {
-        if (handle.Size > MaxBlockSize || handle.Offset < 0 || handle.Offset + handle.Size + Size > fileLength)
-            throw new CorruptionException($"block handle ({handle.Offset}, {handle.Size}) lies outside the file of {fileLength} bytes", file.Path, handle.Offset);
-        int stored = (int)handle.Size;
         // Most blocks are compressed: their stored bytes are read into a pooled buffer and only
         // the decompressed contents get an array of their own (a cached block outlives the read).
-        var raw = ArrayPool<byte>.Shared.Rent(stored + Size);
+        var raw = ArrayPool<byte>.Shared.Rent(StoredSize(file, fileLength, handle) + Size);
         try
         {
-            if (file.ReadExactly(handle.Offset, raw.AsSpan(0, stored + Size)) != stored + Size)
-                throw new CorruptionException("block truncated", file.Path, handle.Offset);
-            byte type = raw[stored];
-            if (verifyChecksum)
-            {
-                uint expected = Crc32C.Unmask(BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(stored + 1)));
-                uint actual = Crc32C.Compute(raw.AsSpan(0, stored + 1));
-                if (expected != actual) throw new CorruptionException("block checksum mismatch", file.Path, handle.Offset);
-            }
-            if ((type & EncryptedFlag) != 0)
-                throw new CorruptionException("block is encrypted and this reader has no key for it", file.Path, handle.Offset);
-            switch ((CompressionType)type)
-            {
-                case CompressionType.None:
-                    length = stored;
-                    var copy = pool?.Rent(stored) ?? GC.AllocateUninitializedArray<byte>(stored);
-                    raw.AsSpan(0, stored).CopyTo(copy);
-                    return copy;
-                case CompressionType.Snappy:
-                    return Decompress(raw.AsSpan(0, stored), file.Path, handle.Offset, out length, pool);
-                default:
-                    throw new CorruptionException($"unknown block compression type {type}", file.Path, handle.Offset);
-            }
+            var stored = ReadStored(file, fileLength, handle, verifyChecksum, raw, out byte type);
+            return Decode(stored, type, file.Path, handle.Offset, out length, pool);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(raw);
         }
+    }
+
+    /// <summary>The stored size of the block at <paramref name="handle"/>, once the handle is known to lie inside the file.</summary>
+    public static int StoredSize(IRandomAccessFile file, long fileLength, BlockHandle handle)
+    {
+        if (handle.Size > MaxBlockSize || handle.Offset < 0 || handle.Offset + handle.Size + Size > fileLength)
+            throw new CorruptionException($"block handle ({handle.Offset}, {handle.Size}) lies outside the file of {fileLength} bytes", file.Path, handle.Offset);
+        return (int)handle.Size;
+    }
+
+    /// <summary>
+    /// Reads the block at <paramref name="handle"/> with its trailer into <paramref name="buffer"/>
+    /// (at least <see cref="StoredSize"/> + <see cref="Size"/> bytes) and verifies it; returns the
+    /// stored bytes (compressed or not, as <paramref name="type"/> says).
+    /// </summary>
+    public static ReadOnlySpan<byte> ReadStored(IRandomAccessFile file, long fileLength, BlockHandle handle, bool verifyChecksum, byte[] buffer, out byte type)
+    {
+        int stored = StoredSize(file, fileLength, handle);
+        if (file.ReadExactly(handle.Offset, buffer.AsSpan(0, stored + Size)) != stored + Size)
+            throw new CorruptionException("block truncated", file.Path, handle.Offset);
+        type = buffer[stored];
+        if (verifyChecksum)
+        {
+            uint expected = Crc32C.Unmask(BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(stored + 1)));
+            uint actual = Crc32C.Compute(buffer.AsSpan(0, stored + 1));
+            if (expected != actual) throw new CorruptionException("block checksum mismatch", file.Path, handle.Offset);
+        }
+        if ((type & EncryptedFlag) != 0)
+            throw new CorruptionException("block is encrypted and this reader has no key for it", file.Path, handle.Offset);
+        if (type is not ((byte)CompressionType.None or (byte)CompressionType.Snappy))
+            throw new CorruptionException($"unknown block compression type {type}", file.Path, handle.Offset);
+        return buffer.AsSpan(0, stored);
+    }
+
+    /// <summary>
+    /// The contents of verified stored bytes of <paramref name="type"/>: a copy, or their
+    /// decompression, in a new array or one from <paramref name="pool"/>. <paramref name="path"/>
+    /// and <paramref name="offset"/> name the block in errors.
+    /// </summary>
+    public static byte[] Decode(ReadOnlySpan<byte> stored, byte type, string path, long offset, out int length, Cache.BlockArrayPool? pool)
+    {
+        if (type == (byte)CompressionType.Snappy) return Decompress(stored, path, offset, out length, pool);
+        length = stored.Length;
+        var copy = pool?.Rent(stored.Length) ?? GC.AllocateUninitializedArray<byte>(stored.Length);
+        stored.CopyTo(copy);
+        return copy;
     }
 
     private static byte[] Decompress(ReadOnlySpan<byte> stored, string path, long offset, out int length, Cache.BlockArrayPool? pool)

@@ -46,6 +46,16 @@ internal sealed class TableCache : IDisposable
         return lease;
     }
 
+    /// <summary>
+    /// Starts loading the filter line a lookup of <paramref name="bloomHash"/> will probe in the
+    /// table <paramref name="hint"/> remembers (see <see cref="Acquire(long, ref object?)"/>), if
+    /// any. Takes no reference: a CPU hint reads nothing, even from a table being closed.
+    /// </summary>
+    public static void PrefetchFilter(object? hint, ulong bloomHash)
+    {
+        if (hint is Entry cached) cached.Reader.PrefetchFilter(bloomHash);
+    }
+
     /// <summary>Returns the open table, opening it if needed. Dispose the lease when done.</summary>
     public TableLease Acquire(long fileNumber)
     {

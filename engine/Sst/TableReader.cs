@@ -1,3 +1,4 @@
+using System.Buffers;
 using LatticeKV.Cache;
 using LatticeKV.Coding;
 using LatticeKV.Io;
@@ -7,16 +8,19 @@ namespace LatticeKV.Sst;
 
 /// <summary>Settings shared by every table reader of a database.</summary>
 internal sealed class TableReaderOptions(InternalKeyComparator comparator, BlockCache<Block>? blockCache, bool paranoidChecks, bool anyComparator = false,
-    BlockArrayPool? blockArrays = null)
+    BlockArrayPool? blockArrays = null, BlockCacheTiers? tiers = null)
 {
     public InternalKeyComparator Comparator { get; } = comparator;
 
     public SpanComparer KeyComparer { get; } = SpanComparer.For(comparator);
 
-    public BlockCache<Block>? BlockCache { get; } = blockCache;
+    public BlockCache<Block>? BlockCache { get; } = tiers?.Decompressed ?? blockCache;
 
     /// <summary>Where data blocks get their arrays, and return them once unpinned (null: the collector frees them).</summary>
-    public BlockArrayPool? BlockArrays { get; } = blockArrays;
+    public BlockArrayPool? BlockArrays { get; } = tiers?.Arrays ?? blockArrays;
+
+    /// <summary>The block cache's compressed tier beside <see cref="BlockCache"/>, when the database has one.</summary>
+    public BlockCacheTiers? Tiers { get; } = tiers;
 
     /// <summary>Verify whole-file structure on open (every block checksum is always verified on read).</summary>
     public bool ParanoidChecks { get; } = paranoidChecks;
@@ -40,6 +44,7 @@ internal sealed class TableReader : IDisposable
     private readonly IndexFences _fences;
     private readonly byte[] _filter;
     private readonly BlockCache<Block>.Slots? _cacheSlots; // by data block number
+    private readonly BlockCache<CompressedBlock>.Slots? _compressedSlots; // by data block number
     private readonly long _pinnedCharge;
     private int _disposed;
 
@@ -60,6 +65,7 @@ internal sealed class TableReader : IDisposable
         RangeTombstones = rangeDels;
         Properties = props;
         _cacheSlots = options.BlockCache is null ? null : new BlockCache<Block>.Slots(_fences.Count);
+        _compressedSlots = options.Tiers is null ? null : new BlockCache<CompressedBlock>.Slots(_fences.Count);
         _pinnedCharge = index.Charge + filter.Length + _fences.MemoryUsage + _fences.Count * 8L;
         options.BlockCache?.AddPinned(_pinnedCharge);
     }
@@ -199,7 +205,7 @@ internal sealed class TableReader : IDisposable
 
     /// <summary>
     /// Data block number <paramref name="number"/>, through the block cache, pinned for the
-    /// caller: <see cref="Block.Unpin"/> it once done with its bytes (a caller that never does only
+    /// caller: <see cref="PinnedEntry.Unpin"/> it once done with its bytes (a caller that never does only
     /// keeps its array from being reused).
     /// </summary>
     public Block GetDataBlock(int number, bool fillCache)
@@ -208,9 +214,70 @@ internal sealed class TableReader : IDisposable
         var slots = _cacheSlots;
         var block = slots is null ? null : cache!.Lookup(slots, number);
         if (block is not null && block.TryPin()) return block;
-        block = ReadBlock(_file, _fileLength, _fences.Handle(number), _options.BlockArrays);
+        var handle = _fences.Handle(number);
+        var tiers = _options.Tiers;
+        var compressedSlots = _compressedSlots;
+        if (compressedSlots is not null && tiers!.Compressed.Lookup(compressedSlots, number) is { } compressed && compressed.TryPin())
+        {
+            try
+            {
+                block = NewBlock(BlockTrailer.Decode(compressed.Stored, compressed.Type, _file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle);
+            }
+            finally
+            {
+                compressed.Unpin();
+            }
+            tiers.RecordCompressedHit();
+            // Read often while compressed: worth keeping decompressed too.
+            if (fillCache && slots is not null && compressed.CacheFrequency >= 3) cache!.Insert(slots, number, block, block.Charge);
+            return block;
+        }
+        return ReadDataBlock(number, handle, fillCache);
+    }
+
+    /// <summary>Reads data block <paramref name="number"/> from the file and fills the cache's tiers with it.</summary>
+    private Block ReadDataBlock(int number, BlockHandle handle, bool fillCache)
+    {
+        var tiers = _options.Tiers;
+        bool keepCompressed = fillCache && _compressedSlots is not null && tiers!.Tiered;
+        var raw = ArrayPool<byte>.Shared.Rent(BlockTrailer.StoredSize(_file, _fileLength, handle) + BlockTrailer.Size);
+        Block block;
+        try
+        {
+            ReadOnlySpan<byte> stored;
+            byte type;
+            try { stored = BlockTrailer.ReadStored(_file, _fileLength, handle, true, raw, out type); }
+            catch (CorruptionException ex) { throw ex.At(_file.Path, handle.Offset); }
+            block = NewBlock(BlockTrailer.Decode(stored, type, _file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle);
+            if (keepCompressed && type != (byte)CompressionType.None)
+            {
+                var copy = tiers!.Arrays.Rent(stored.Length);
+                stored.CopyTo(copy);
+                var compressed = new CompressedBlock(copy, stored.Length, type, tiers.Arrays);
+                tiers.Compressed.Insert(_compressedSlots!, number, compressed, compressed.Charge);
+                compressed.Unpin(); // the cache holds it now, or nobody does
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(raw);
+        }
+        // While blocks are also kept compressed, only those read again earn a decompressed place.
+        if (fillCache && _cacheSlots is not null && !keepCompressed) _options.BlockCache!.Insert(_cacheSlots, number, block, block.Charge);
+        return block;
+    }
+
+    /// <summary>A data block over freshly decoded contents, with its restart windows built.</summary>
+    private Block NewBlock(byte[] data, int length, BlockHandle handle)
+    {
+        Block block;
+        try { block = new Block(data, length, _options.BlockArrays); }
+        catch (CorruptionException ex)
+        {
+            _options.BlockArrays?.Return(data);
+            throw ex.At(_file.Path, handle.Offset);
+        }
         if (_fences.WindowOffset >= 0) block.BuildRestartWindows(_fences.WindowOffset);
-        if (fillCache && slots is not null) cache!.Insert(slots, number, block, block.Charge);
         return block;
     }
 
@@ -221,7 +288,7 @@ internal sealed class TableReader : IDisposable
     /// <paramref name="bloomHash"/> is <see cref="BloomFilter.Hash"/> of the user key (computed
     /// once per lookup, not per table). Allocates nothing when the block is cached. When it
     /// returns true, <paramref name="block"/> is pinned for the caller, who must
-    /// <see cref="Block.Unpin"/> it once the value is copied.
+    /// <see cref="PinnedEntry.Unpin"/> it once the value is copied.
     /// </summary>
     public bool Get(ReadOnlySpan<byte> lookupKey, ulong bloomHash, bool fillCache, out ulong trailer, out Block? block, out int valueOffset, out int valueLength)
     {

@@ -1,0 +1,101 @@
+using LatticeKV.Cache;
+using LatticeKV.Io;
+using LatticeKV.Sst;
+using LatticeKV.Tests.Support;
+using static LatticeKV.Tests.Support.TestDb;
+
+namespace LatticeKV.Tests.Sst;
+
+/// <summary>
+/// The block cache keeps decompressed blocks while they all fit its budget, and once they do
+/// not, keeps most of the tables compressed so that reads decompress instead of reading files.
+/// </summary>
+public class BlockCacheTiersTests
+{
+    [Theory]
+    [InlineData(100L << 20, 40L << 20, 80L << 20, 0L)]            // everything fits decompressed
+    [InlineData(100L << 20, 40L << 20, 95L << 20, (40L << 20) * 17 / 16)] // just too big: the tables compressed, plus a sixteenth
+    [InlineData(100L << 20, 300L << 20, 600L << 20, 90L << 20)]   // far too big: nine tenths compressed
+    public void Resize_SplitsTheBudgetByTheTablesSize(long budget, long compressed, long raw, long expectedCompressed)
+    {
+        var tiers = new BlockCacheTiers(budget, new BlockArrayPool(1 << 20));
+        tiers.Resize(compressed, raw);
+        Assert.Equal(expectedCompressed, tiers.Compressed.Capacity);
+        Assert.Equal(budget - expectedCompressed, tiers.Decompressed.Capacity);
+        Assert.Equal(expectedCompressed > 0, tiers.Tiered);
+        tiers.Resize(compressed / 100, raw / 100); // the tables shrank: back to decompressed only
+        Assert.Equal(0, tiers.Compressed.Capacity);
+        Assert.Equal(budget, tiers.Decompressed.Capacity);
+    }
+
+    [Fact]
+    public void DataLargerThanTheCache_ReadsHitTheCompressedTier_AndSeeEveryValue()
+    {
+        var disk = new MemFileSystem();
+        var options = MemOptions(disk, o =>
+        {
+            o.WriteBufferSize = 512 * 1024;
+            o.BlockCacheCapacity = 2 << 20;
+        });
+        const int Keys = 60_000; // about 7 MB of blocks decompressed, 3.5 MB stored
+        using var db = LatticeDb.Open(DbPath, options);
+        for (int i = 0; i < Keys; i++) db.Put(Key(i), Value(i));
+        db.Flush();
+        db.WaitForCompactions();
+        var stats = db.GetStatistics();
+        Assert.True(stats["block.cache.compressed.capacity"] > 0, "the tables outgrow the cache: it should keep them compressed");
+
+        int seed = TestSeed.Get(31);
+        var rnd = new Random(seed);
+        var buffer = new byte[256];
+        for (int n = 0; n < 40_000; n++)
+        {
+            int k = rnd.Next(Keys);
+            Assert.True(db.TryGet(Key(k), buffer, out int length), $"seed={seed}: key {k} missing");
+            Assert.Equal(Value(k), buffer[..length]);
+        }
+        stats = db.GetStatistics();
+        Assert.True(stats["block.cache.compressed.hits"] > 10_000, $"{stats["block.cache.compressed.hits"]} compressed hits");
+        Assert.InRange(stats["block.cache.compressed.usage"], 1, stats["block.cache.compressed.capacity"]);
+        using var it = db.NewIterator();
+        int count = 0;
+        for (it.SeekToFirst(); it.Valid; it.Next(), count++) Assert.Equal(Value(count), it.Value.ToArray());
+        Assert.Equal(Keys, count);
+    }
+
+    [Fact]
+    public void ConcurrentReaders_WhileCompressedEntriesAreEvictedAndReused_DeliverIntactValues()
+    {
+        var disk = new MemFileSystem();
+        var options = MemOptions(disk, o =>
+        {
+            o.WriteBufferSize = 512 * 1024;
+            o.BlockCacheCapacity = 1 << 20;
+        });
+        const int Keys = 60_000;
+        using var db = LatticeDb.Open(DbPath, options);
+        for (int i = 0; i < Keys; i++) db.Put(Key(i), Value(i));
+        db.Flush();
+        int seed = TestSeed.Get(32);
+        var failures = new List<string>();
+        var threads = Enumerable.Range(0, 3).Select(t => new Thread(() =>
+        {
+            var rnd = new Random(seed + t);
+            var buffer = new byte[256];
+            for (int n = 0; n < 40_000 * TestSeed.Scale; n++)
+            {
+                int k = rnd.Next(Keys);
+                if (!db.TryGet(Key(k), buffer, out int length) || !buffer.AsSpan(0, length).SequenceEqual(Value(k)))
+                    lock (failures) failures.Add($"key {k}");
+            }
+        })).ToList();
+        threads.ForEach(th => th.Start());
+        threads.ForEach(th => th.Join());
+        Assert.True(failures.Count == 0, $"seed={seed}: {failures.Count} bad values, e.g. " + string.Join(", ", failures.Take(5)));
+        Assert.True(db.GetStatistics()["block.cache.compressed.hits"] > 0);
+    }
+
+    private static byte[] Key(int i) => B($"key{i:D8}");
+
+    private static byte[] Value(int i) => B($"{i:D8}:" + new string((char)('a' + i % 26), 60) + new string('z', 40));
+}

@@ -1,0 +1,74 @@
+using LatticeKV.Cache;
+
+namespace LatticeKV.Sst;
+
+/// <summary>
+/// The block cache's memory budget, split between decompressed blocks (a read finds its entry
+/// at once) and compressed ones (a read decompresses first, still far cheaper than reading the
+/// file: a system call and a copy). While the tables' decompressed data blocks fit the budget,
+/// all of it holds decompressed blocks. Once they do not, the compressed tier takes most of the
+/// budget, up to the size of the tables, so that the budget covers nearly twice as many blocks,
+/// and a tenth or more stays decompressed for the blocks read most. <see cref="Resize"/> moves
+/// the split as the tables change. Thread-safe.
+/// </summary>
+internal sealed class BlockCacheTiers
+{
+    private readonly long _budget;
+    private long _compressedHits;
+    private long _compressedBytes;
+    private long _rawBytes;
+
+    public BlockCacheTiers(long budget, BlockArrayPool arrays)
+    {
+        _budget = Math.Max(0, budget);
+        Arrays = arrays;
+        Decompressed = new BlockCache<Block>(_budget);
+        Compressed = new BlockCache<CompressedBlock>(0);
+    }
+
+    /// <summary>Decompressed blocks; index and filter memory of open tables is charged here too.</summary>
+    public BlockCache<Block> Decompressed { get; }
+
+    /// <summary>Compressed blocks; capacity 0 while everything fits decompressed.</summary>
+    public BlockCache<CompressedBlock> Compressed { get; }
+
+    /// <summary>Where blocks of both tiers get their arrays.</summary>
+    public BlockArrayPool Arrays { get; }
+
+    /// <summary>Whether blocks read from a file should also be kept compressed.</summary>
+    public bool Tiered => Compressed.Capacity > 0;
+
+    public long CompressedHits => Volatile.Read(ref _compressedHits);
+
+    public void RecordCompressedHit() => Interlocked.Increment(ref _compressedHits);
+
+    /// <summary>The data the split was last computed for: the tables' stored and decompressed sizes.</summary>
+    public (long Compressed, long Raw) LastSizes => (Volatile.Read(ref _compressedBytes), Volatile.Read(ref _rawBytes));
+
+    /// <summary>
+    /// Splits the budget for tables holding <paramref name="compressedBytes"/> on disk and about
+    /// <paramref name="rawBytes"/> decompressed.
+    /// </summary>
+    public void Resize(long compressedBytes, long rawBytes)
+    {
+        Volatile.Write(ref _compressedBytes, compressedBytes);
+        Volatile.Write(ref _rawBytes, rawBytes);
+        long available = _budget - Decompressed.PinnedUsage;
+        long compressed = 0;
+        // A little headroom: decompressed blocks cost more than their data (arrays rounded up, objects).
+        if (available > 0 && rawBytes + rawBytes / 8 > available)
+            compressed = Math.Min(compressedBytes + compressedBytes / 16, available - available / 10);
+        compressed = Math.Max(0, compressed);
+        // Grow the tier that gains after shrinking the other, so the total never exceeds the budget.
+        if (compressed > Compressed.Capacity)
+        {
+            Decompressed.SetCapacity(_budget - compressed);
+            Compressed.SetCapacity(compressed);
+        }
+        else
+        {
+            Compressed.SetCapacity(compressed);
+            Decompressed.SetCapacity(_budget - compressed);
+        }
+    }
+}
