@@ -67,13 +67,17 @@ public sealed partial class LatticeDb
             throw new CorruptionException($"MANIFEST expects write-ahead log {FileNames.LogName(minLog)}, which is missing: the MANIFEST or the logs were damaged",
                 FileNames.Manifest(_path, _versions.ManifestFileNumber));
         ulong lastSequence = _versions.RecoveredLastSequence;
+        // Sequence numbers in the logs are contiguous from format 3: a gap between two batches is
+        // batches lost (pages of unsynced logs lost in a power loss), not burned numbers.
+        ulong replayedEnd = 0;
+        bool contiguous = _versions.RecoveredFormatVersion >= VersionSet.ContiguousLogSequencesVersion;
         foreach (long log in logs)
         {
             // A log that ends in a torn tail lost what the crash interrupted; nothing after it was
             // ever synced (a synced write makes every earlier log durable first), and replaying
             // later logs would keep newer batches while older ones are gone. Recovery stops there,
-            // at one point in time.
-            if (!ReplayLog(log, ref lastSequence, edits, out bool tornTail) || tornTail) break;
+            // at one point in time, and likewise at a gap in the sequence numbers.
+            if (!ReplayLog(log, ref lastSequence, ref replayedEnd, contiguous, edits, out bool tornTail) || tornTail) break;
         }
         _writePath.SetRecoveredSequence(lastSequence);
     }
@@ -195,7 +199,7 @@ public sealed partial class LatticeDb
     /// Replays one WAL file into memtables under the configured recovery mode. Returns false when
     /// replay must stop here (point-in-time recovery met damage).
     /// </summary>
-    private bool ReplayLog(long number, ref ulong lastSequence, List<VersionEdit>? edits, out bool tornTail)
+    private bool ReplayLog(long number, ref ulong lastSequence, ref ulong replayedEnd, bool contiguous, List<VersionEdit>? edits, out bool tornTail)
     {
         tornTail = false;
         string path = FileNames.Log(_path, number);
@@ -228,6 +232,17 @@ public sealed partial class LatticeDb
                 header = new Db.WriteBatchReader(record);
                 if (header.Count > 0 && header.Sequence <= previous)
                     throw new CorruptionException($"sequence {header.Sequence} does not follow {previous}");
+                if (contiguous && replayedEnd > 0 && header.Count > 0 && header.Sequence > replayedEnd + 1)
+                {
+                    // Batches replayedEnd+1 .. Sequence-1 were lost: nothing after them was synced.
+                    if (mode == WalRecoveryMode.AbsoluteConsistency)
+                        throw new CorruptionException($"batches with sequence numbers {replayedEnd + 1}..{header.Sequence - 1} are missing before this record");
+                    if (mode != WalRecoveryMode.SkipAnyCorruptedRecords)
+                    {
+                        _stats.RecordWalRecordsDropped(1);
+                        return false;
+                    }
+                }
                 MemTableInserter.Apply(record, _columnFamilies, number);
             }
             catch (CorruptionException ex)
@@ -239,6 +254,7 @@ public sealed partial class LatticeDb
             if (header.Count > 0)
             {
                 previous = header.Sequence + (ulong)header.Count - 1;
+                replayedEnd = previous;
                 if (previous > lastSequence) lastSequence = previous;
             }
             // Read-only opens (no edits) keep everything in memory: they must not write tables.

@@ -16,9 +16,17 @@ public static class ProcessStats
     /// <summary>Peak resident set size (VmHWM) since the process started or <see cref="ResetPeakRss"/>.</summary>
     public static long PeakRss() => ReadFields("/proc/self/status").GetValueOrDefault("VmHWM") * 1024;
 
-    /// <summary>Starts a new peak: the kernel resets VmHWM to the current RSS when "5" is written to clear_refs.</summary>
+    /// <summary>
+    /// Starts a new peak for the workload about to run, the same way for every engine: a full,
+    /// compacting collection that returns the managed heap's free memory to the system (so one
+    /// workload's heap is not counted in the next one's peak; native engines' memory is theirs
+    /// either way), then a reset of VmHWM to the current RSS (the kernel does that when "5" is
+    /// written to clear_refs).
+    /// </summary>
     public static void ResetPeakRss()
     {
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
         try { File.WriteAllText("/proc/self/clear_refs", "5"); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }

@@ -60,16 +60,20 @@ internal sealed class ColumnFamilyData
     /// <summary>The handle returned to users (one per column family).</summary>
     public ColumnFamilyHandle? Handle { get; set; }
 
+    // Entries the last full memtable held: the next one sizes its hash index for as many.
+    private int _lastMemTableEntries;
+
     public MemTable NewMemTable(long logNumber)
     {
         int chunk = (int)Math.Clamp(WriteBufferSize / 16, 64 * 1024, 1 << 20);
-        return new MemTable(Comparator, chunk, logNumber, _chunkPool);
+        return new MemTable(Comparator, chunk, logNumber, _chunkPool, _lastMemTableEntries);
     }
 
     /// <summary>Moves the full memtable to the immutable list. Caller holds the database mutex.</summary>
     public MemTable SwitchMemTable(long newLogNumber)
     {
         var old = Mem;
+        _lastMemTableEntries = old.EntryCount;
         Imm.Add(old);
         Mem = NewMemTable(newLogNumber);
         InstallSuperVersion();

@@ -78,24 +78,36 @@ internal sealed class LogFiles
     }
 
     /// <summary>
-    /// Appends one record to the current log and hands it to the operating system. When that
-    /// fails the record may be partly on disk: the next record goes to a new log, so a partial
-    /// record can only ever be the tail of a file.
+    /// Appends one record to the current log and hands it to the operating system. Room for the
+    /// whole record is made first, so on a failure there (a full disk) the log is unchanged and
+    /// <see cref="PartialRecordLeft"/> is false: the next write may reuse the record's sequence
+    /// numbers in this log. A failure after bytes were appended (an ordinary file's write) sets
+    /// it: the next record goes to a new log, so a partial record can only ever be a file's tail.
     /// </summary>
     public void Append(ReadOnlySpan<byte> header, ReadOnlySpan<byte> body)
     {
+        PartialRecordLeft = false;
+        long before = _current!.Length;
         try
         {
-            if (header.IsEmpty) _current!.AddRecord(body);
-            else _current!.AddRecord(header, body);
+            _current.File.EnsureRoom(LogWriter.MaxEncodedSize(header.Length + body.Length));
+            if (header.IsEmpty) _current.AddRecord(body);
+            else _current.AddRecord(header, body);
             _current.File.Flush();
         }
         catch (LatticeIOException)
         {
-            _needsRoll = true;
+            if (_current.Length != before)
+            {
+                PartialRecordLeft = true;
+                _needsRoll = true;
+            }
             throw;
         }
     }
+
+    /// <summary>The last <see cref="Append"/> failed after part of its record reached the log.</summary>
+    public bool PartialRecordLeft { get; private set; }
 
     /// <summary>Marks the current log unusable: the next write rolls first (after a failed write or fsync).</summary>
     public void MarkNeedsRoll() => _needsRoll = true;

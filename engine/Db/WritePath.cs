@@ -347,12 +347,15 @@ internal sealed class WritePath
                 _logs.Append(header, batch.Body);
             }
         }
-        catch (LatticeIOException)
+        catch (LatticeIOException ex)
         {
-            // The record may be partly on disk: burn its sequence numbers and continue in a new
-            // log, so a partial record can only ever be the tail of a file.
+            // Nothing of the record reached the log (no room for it: a full disk): the write fails,
+            // and the next one takes the same sequence numbers, so sequence numbers in the logs stay
+            // contiguous (recovery reads a gap as lost batches). When part of it did reach the log
+            // (an ordinary file's failed write) that is no longer true: stop writes until reopen.
+            if (!_logs.PartialRecordLeft) throw;
             Volatile.Write(ref _lastSequence, first + (ulong)count - 1);
-            _logs.MarkNeedsRoll();
+            _host.SetBackgroundError(ex, soft: false);
             throw;
         }
         if (!sync) return;

@@ -77,6 +77,13 @@ internal interface IWritableFile : IDisposable
         Append(payload);
     }
 
+    /// <summary>
+    /// Makes sure the next <paramref name="bytes"/> bytes can be appended without failing (a
+    /// reserved log grows its file and blocks ahead now), so a record is either appended whole or,
+    /// when this throws, not at all. A no-op for files that need no room made.
+    /// </summary>
+    void EnsureRoom(long bytes) { }
+
     /// <summary>Hands buffered bytes to the operating system: they survive a process kill.</summary>
     void Flush();
 

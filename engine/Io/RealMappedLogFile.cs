@@ -146,6 +146,14 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
         if (end - _releasedEnd >= 2 * ReleaseStep) ReleaseWrittenPages();
     }
 
+    public void EnsureRoom(long bytes)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (bytes > Capacity - _length)
+            throw new LatticeIOException($"Appending {bytes} bytes to '{Path}' exceeds its reserved {Capacity} bytes.", Path);
+        if (_length + bytes > _fileSize) Grow(_length + bytes);
+    }
+
     /// <summary>Pages below this offset no longer count in this process's resident set.</summary>
     internal long ReleasedEnd => _releasedEnd;
 

@@ -16,7 +16,10 @@ internal sealed class VersionSet : IDisposable
     /// Database format version written to the MANIFEST (FORMAT.md §9, §10). 2: the WAL may hold
     /// batches with the 12-byte header (no commit time); every earlier version is still read.
     /// </summary>
-    public const uint FormatVersion = 2;
+    public const uint FormatVersion = 3;
+
+    /// <summary>From this database format on, sequence numbers in the write-ahead logs are contiguous (FORMAT.md §10).</summary>
+    public const uint ContiguousLogSequencesVersion = 3;
     public const uint DefaultColumnFamilyId = 0;
     public const string DefaultColumnFamilyName = "default";
 
@@ -234,11 +237,15 @@ internal sealed class VersionSet : IDisposable
         RecoveredLastSequence = lastSeq.Value;
     }
 
+    /// <summary>The format version the recovered MANIFEST recorded (1 when it recorded none).</summary>
+    public uint RecoveredFormatVersion { get; private set; } = 1;
+
     private void ApplyRecovered(VersionEdit edit, Dictionary<uint, VersionBuilder> builders, Dictionary<uint, (string Name, long Log, byte[]? Options)> states,
         ref string? comparator, ref long? nextFile, ref ulong? lastSeq, ref uint maxCf)
     {
         if (edit.FormatVersion is { } fv && fv > FormatVersion)
             throw new InvalidArgumentException($"Database format version {fv} is newer than this LatticeKV supports ({FormatVersion}).", "path");
+        if (edit.FormatVersion is { } version) RecoveredFormatVersion = version;
         if (edit.Comparator is not null) comparator = edit.Comparator;
         if (edit.NextFileNumber is { } n) nextFile = n;
         if (edit.LastSequence is { } s) lastSeq = s;

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 
@@ -13,12 +14,21 @@ namespace LatticeKV.Memtable;
 /// </summary>
 internal sealed class HashIndex
 {
-    private const int InitialCapacity = 1024;
+    private const int MinCapacity = 1024;
     private readonly Arena _arena;
-    private long[] _slots = new long[InitialCapacity]; // 0 = empty; published with Volatile
+    private long[] _slots; // 0 = empty; published with Volatile
     private int _count;
 
-    public HashIndex(Arena arena) => _arena = arena;
+    /// <summary>
+    /// An index sized for <paramref name="expectedEntries"/> (what the memtable before held),
+    /// so a steady writer's index never grows: each growth leaves the old table behind as large
+    /// garbage that only a full collection frees.
+    /// </summary>
+    public HashIndex(Arena arena, int expectedEntries = 0)
+    {
+        _arena = arena;
+        _slots = new long[(int)Math.Min(1 << 30, BitOperations.RoundUpToPowerOf2((uint)Math.Max(MinCapacity, expectedEntries * 2 + expectedEntries / 4)))];
+    }
 
     /// <summary>Slot bytes attributable to the keys held (the table stays at most half full).</summary>
     public long MemoryUsage => 2L * sizeof(long) * Volatile.Read(ref _count);
@@ -71,6 +81,7 @@ internal sealed class HashIndex
     {
         var old = _slots;
         var grown = new long[old.Length * 2];
+        // The old table may still be read by a reader that took it before: left to the collector.
         int mask = grown.Length - 1;
         foreach (long slot in old)
         {

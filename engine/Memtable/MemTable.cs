@@ -35,12 +35,12 @@ internal sealed class MemTable
     // References from super versions (which readers hold); see Ref and Unref.
     private int _refs;
 
-    public MemTable(InternalKeyComparator cmp, int arenaChunkSize, long firstLogNumber, ArenaChunkPool? chunkPool = null)
+    public MemTable(InternalKeyComparator cmp, int arenaChunkSize, long firstLogNumber, ArenaChunkPool? chunkPool = null, int expectedEntries = 0)
     {
         _cmp = cmp;
         _bytewise = ReferenceEquals(cmp.User, KeyComparator.Bytewise);
         _arena = new Arena(arenaChunkSize, chunkPool);
-        _index = new HashIndex(_arena);
+        _index = new HashIndex(_arena, expectedEntries);
         _runs = new SortedRuns(_arena, cmp, _bytewise, () => Volatile.Read(ref _commonPrefix));
         FirstLogNumber = firstLogNumber;
     }

@@ -13,8 +13,9 @@ internal sealed record OracleVerdict(IReadOnlyList<string> Violations, bool OutO
 /// applying, in order, batches 1..S and some subset of S+1..I, each whole, gives: then every
 /// synced write and everything acknowledged before it is there, no batch is half-applied (across
 /// column families), and nothing issued later or never written appears. Every column family
-/// whose creation returned must exist too. A state that holds the promise but is no prefix
-/// 1..j of the history is reported as out of order.
+/// whose creation returned must exist too. Recovery also keeps one point in time: a state that
+/// is no prefix 1..j of the history (an unsynced batch lost while a later one survived) is a
+/// violation too, reported as out of order.
 /// </summary>
 internal sealed class DurabilityOracle(WorkloadHistory history)
 {
@@ -49,7 +50,11 @@ internal sealed class DurabilityOracle(WorkloadHistory history)
         var unexplained = seen.Keys.Concat(required.Keys).Distinct()
             .Where(k => !settled.Contains(k) && seen.GetValueOrDefault(k) != required.GetValueOrDefault(k)).Order().ToList();
         foreach (var key in unexplained) violations.Add(Explain(key, seen.GetValueOrDefault(key), required.GetValueOrDefault(key), synced, issued, contradicted));
-        return new(violations, violations.Count == 0 && !prefix);
+        // Recovery keeps one point in time (README): an unsynced batch lost while a later one survived breaks it.
+        bool outOfOrder = violations.Count == 0 && !prefix;
+        if (outOfOrder)
+            violations.Add($"the state is no prefix of the history: an unsynced batch after batch {synced} was lost while a later one survived (recovery must keep one point in time)");
+        return new(violations, outOfOrder);
     }
 
     private string Explain((int Cf, int Key) key, int holds, int required, int synced, int issued, Dictionary<int, (int Cf, int Key)> contradicted)
