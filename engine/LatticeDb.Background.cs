@@ -99,6 +99,9 @@ public sealed partial class LatticeDb
                 if (cfd is not null)
                 {
                     mems = cfd.Imm.Skip(cfd.ImmBeingFlushed).ToList();
+                    // The flush's own references: a drop of the family releases its super version
+                    // meanwhile, and the memtables' arenas must outlive this flush's reads.
+                    foreach (var m in mems) m.Ref();
                     cfd.ImmBeingFlushed = cfd.Imm.Count;
                     snapshots = _snapshots.Sequences();
                     _runningJobs++;
@@ -133,6 +136,7 @@ public sealed partial class LatticeDb
             }
             finally
             {
+                foreach (var m in mems!) m.Unref();
                 // Purge before the job counts as finished, so WaitForCompactions sees the files gone.
                 PurgeObsoleteFiles();
                 lock (_mutex)
@@ -179,6 +183,10 @@ public sealed partial class LatticeDb
             // to) whose directory entry could vanish in a power loss.
             _fs.SyncDirectory(_path);
             SyncLogsSharedWithOtherFamilies(cfd);
+            // A log fsync that failed elsewhere meanwhile (the write path's) leaves the logs this
+            // table's batches share with other families in doubt: record nothing.
+            lock (_mutex)
+                if (_backgroundError is { } hard && !_backgroundErrorSoft) throw new BackgroundErrorException("Flush stopped after a background error: " + hard.Message, hard);
             var edits = new List<VersionEdit>();
             var edit = new VersionEdit { ColumnFamilyId = cfd.Id };
             if (output is not null) edit.AddFile(0, output);
@@ -538,7 +546,9 @@ public sealed partial class LatticeDb
         if (!_readOnly) PurgeObsoleteFiles(closing: true);
         var syncError = _writePath.Logs.Close(sync: true);
         if (syncError is not null) _stats.RecordCloseSyncFailure();
-        foreach (var cfd in _columnFamilies.Values) cfd.ReleaseSuperVersion();
+        // Under the column family lock: a drop in progress releases its family's super version too.
+        lock (_columnFamilyLock)
+            foreach (var cfd in _columnFamilies.Values) cfd.ReleaseSuperVersion();
         _versions.Dispose();
         _tableCache.Dispose();
         _dirLock.Dispose();

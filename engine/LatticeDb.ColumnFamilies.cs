@@ -64,15 +64,20 @@ public sealed partial class LatticeDb
             // Let an in-flight flush of this column family finish before its state disappears.
             lock (_mutex)
                 while (cfd.ImmBeingFlushed > 0) Monitor.Wait(_mutex);
-            _versions.LogAndApply([new VersionEdit { ColumnFamilyId = cfd.Id, ColumnFamilyDrop = true }], () =>
+            // As the write leader: no write group is inserting into the family's memtables when
+            // their last reference goes (their arenas are reused at once).
+            _writePath.RunExclusive(() =>
             {
-                cfd.Dropped = true;
-                var next = new Dictionary<uint, ColumnFamilyData>(_columnFamilies);
-                next.Remove(cfd.Id);
-                _columnFamilies = next;
-                Monitor.PulseAll(_mutex);
+                _versions.LogAndApply([new VersionEdit { ColumnFamilyId = cfd.Id, ColumnFamilyDrop = true }], () =>
+                {
+                    cfd.Dropped = true;
+                    var next = new Dictionary<uint, ColumnFamilyData>(_columnFamilies);
+                    next.Remove(cfd.Id);
+                    _columnFamilies = next;
+                    Monitor.PulseAll(_mutex);
+                });
+                cfd.ReleaseSuperVersion();
             });
-            cfd.ReleaseSuperVersion();
         }
         PurgeObsoleteFiles();
     }

@@ -77,7 +77,9 @@ public sealed partial class LatticeDb
             // ever synced (a synced write makes every earlier log durable first), and replaying
             // later logs would keep newer batches while older ones are gone. Recovery stops there,
             // at one point in time, and likewise at a gap in the sequence numbers.
-            if (!ReplayLog(log, ref lastSequence, ref replayedEnd, contiguous, edits, out bool tornTail) || tornTail) break;
+            // Before format 3 a failed append could leave a torn record in a log that later logs
+            // follow with acknowledged writes: those logs replay as they always did.
+            if (!ReplayLog(log, ref lastSequence, ref replayedEnd, contiguous, edits, out bool tornTail) || (tornTail && contiguous)) break;
         }
         _writePath.SetRecoveredSequence(lastSequence);
     }

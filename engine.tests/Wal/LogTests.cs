@@ -189,6 +189,33 @@ public class LogTests
         Assert.Equal(records[^1], read[^1]);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(6)]
+    public void ReadRecord_ZeroFillShorterThanAHeaderAtTheEnd_IsUnwrittenSpaceNotATornTail(int zeros)
+    {
+        // A closed log not yet trimmed: its file ends a few zero bytes past its last record.
+        var records = Enumerable.Range(0, 5).Select(i => Record(100, i)).ToArray();
+        var (fs, path) = Write(records, "000009.log");
+        var bytes = fs.GetContents(path);
+        fs.SetContents(path, [.. bytes, .. new byte[zeros]]);
+        var (read, issues) = ReadAll(fs, path);
+        Assert.Equal(records, read);
+        Assert.Empty(issues);
+    }
+
+    [Fact]
+    public void ReadRecord_NonZeroBytesShorterThanAHeaderAtTheEnd_AreATornTail()
+    {
+        var records = Enumerable.Range(0, 5).Select(i => Record(100, i)).ToArray();
+        var (fs, path) = Write(records, "000009.log");
+        var bytes = fs.GetContents(path);
+        fs.SetContents(path, [.. bytes, 0x11, 0x22, 0x33]);
+        var (read, issues) = ReadAll(fs, path);
+        Assert.Equal(records, read);
+        Assert.True(Assert.Single(issues).IsTruncatedTail);
+    }
+
     [Fact]
     public void ReadRecord_WriteAheadLogHoleNotReachingAPageEnd_ReportsDamage()
     {

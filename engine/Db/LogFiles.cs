@@ -29,6 +29,11 @@ internal sealed class LogFiles
     // thread. Taken before _mutex, never while holding it.
     private readonly Lock _syncClosedLock = new();
 
+    // Guarded by _syncClosedLock: the first failure to fsync closed logs. Those logs were taken
+    // off the unsynced list; every later sync must fail too, or a synced write (or a flush) would
+    // go on as though they were durable.
+    private Exception? _syncClosedFailure;
+
     // Guarded by _mutex.
     private readonly SortedDictionary<long, long> _sizes = [];
     private readonly SortedDictionary<long, IWritableFile> _unsyncedClosed = [];
@@ -86,7 +91,6 @@ internal sealed class LogFiles
     /// </summary>
     public void Append(ReadOnlySpan<byte> header, ReadOnlySpan<byte> body)
     {
-        PartialRecordLeft = false;
         long before = _current!.Length;
         try
         {
@@ -106,8 +110,11 @@ internal sealed class LogFiles
         }
     }
 
-    /// <summary>The last <see cref="Append"/> failed after part of its record reached the log.</summary>
+    /// <summary>The last <see cref="Append"/> failed after part of its record reached the log (cleared by <see cref="BeginGroup"/>).</summary>
     public bool PartialRecordLeft { get; private set; }
+
+    /// <summary>Clears <see cref="PartialRecordLeft"/> before a group is logged (leader-owned).</summary>
+    public void BeginGroup() => PartialRecordLeft = false;
 
     /// <summary>Marks the current log unusable: the next write rolls first (after a failed write or fsync).</summary>
     public void MarkNeedsRoll() => _needsRoll = true;
@@ -139,6 +146,8 @@ internal sealed class LogFiles
     {
         lock (_syncClosedLock)
         {
+            if (_syncClosedFailure is { } failed)
+                throw new LatticeIOException("An earlier fsync of closed write-ahead logs failed: " + failed.Message, _path, failed);
             List<IWritableFile> logs;
             lock (_mutex)
             {
@@ -149,6 +158,11 @@ internal sealed class LogFiles
             try
             {
                 foreach (var log in logs) log.Sync();
+            }
+            catch (Exception ex)
+            {
+                _syncClosedFailure = ex;
+                throw;
             }
             finally
             {

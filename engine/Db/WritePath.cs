@@ -242,7 +242,20 @@ internal sealed class WritePath
         batch.SetHeader(first, timed ? _options.Clock.GetUtcNow().ToUnixTimeMilliseconds() : 0);
 
         LogGroup(batch, timed, sync, first, count);
-        MemTableInserter.Apply(batch.Rep, _host.ColumnFamilies, recoveryLogNumber: -1);
+        try
+        {
+            MemTableInserter.Apply(batch.Rep, _host.ColumnFamilies, recoveryLogNumber: -1);
+        }
+        catch (Exception ex)
+        {
+            // The group is in the log but not (wholly) in the memtables: its numbers are spent (a
+            // later group reusing them would break replay), and the memtables no longer match the
+            // log. Stop writes until a reopen replays the log.
+            Volatile.Write(ref _lastSequence, first + (ulong)count - 1);
+            var error = ex as LatticeException ?? new LatticeException("Inserting a logged write group into the memtables failed: " + ex.Message, ex);
+            _host.SetBackgroundError(error, soft: false);
+            throw error;
+        }
         Volatile.Write(ref _lastSequence, first + (ulong)count - 1);
         _stats.RecordWrite(_group.Count, count, batch.DataSize, sync);
     }
@@ -330,6 +343,7 @@ internal sealed class WritePath
     /// <summary>Logs the group as one record and, when <paramref name="sync"/>, makes it and every earlier write durable.</summary>
     private void LogGroup(WriteBatch batch, bool timed, bool sync, ulong first, int count)
     {
+        _logs.BeginGroup();
         try
         {
             if (_logs.MustRollFor(LogWriter.MaxEncodedSize(batch.Rep.Length)))

@@ -179,6 +179,13 @@ internal sealed class FaultInjectionFileSystem(IFileSystem inner, int seed) : IF
             Append(payload);
         }
 
+        public void EnsureRoom(long bytes)
+        {
+            // A full disk found while making room: nothing of the record is written yet.
+            fs.Check(Path, writing: true);
+            file.EnsureRoom(bytes);
+        }
+
         public void Flush()
         {
             fs.Check(Path, writing: true);

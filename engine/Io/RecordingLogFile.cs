@@ -55,6 +55,15 @@ internal sealed class RecordingLogFile : IWritableFile
         }
     }
 
+    public void EnsureRoom(long bytes)
+    {
+        lock (_fs.Gate)
+        {
+            _inner.EnsureRoom(bytes);
+            Observe();
+        }
+    }
+
     public void Flush()
     {
         lock (_fs.Gate)

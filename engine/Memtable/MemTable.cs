@@ -46,8 +46,9 @@ internal sealed class MemTable
     }
 
     /// <summary>
-    /// Takes a reference: every super version holding this memtable holds one, and every reader
-    /// reaches a memtable only through a super version it has acquired.
+    /// Takes a reference: every super version holding this memtable holds one (every reader
+    /// reaches a memtable only through a super version it has acquired), and a flush holds one
+    /// while it writes the memtable.
     /// </summary>
     public void Ref() => Interlocked.Increment(ref _refs);
 

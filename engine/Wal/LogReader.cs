@@ -145,8 +145,10 @@ internal sealed class LogReader
                 {
                     if (_blockLength - _pos > 0)
                     {
-                        // A header cut short by end of file: a torn write unless it is zero fill.
-                        _issues.Add(new(offset, _blockLength - _pos, "file ends inside a record header", true));
+                        // A header cut short by end of file: a torn write unless it is zero fill
+                        // (a log left untrimmed, its file ending a few bytes past its last record).
+                        if (_block.AsSpan(_pos, _blockLength - _pos).ContainsAnyExcept((byte)0))
+                            _issues.Add(new(offset, _blockLength - _pos, "file ends inside a record header", true));
                         _pos = _blockLength;
                     }
                     return PhysicalResult.Eof;

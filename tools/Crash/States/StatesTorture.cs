@@ -15,8 +15,19 @@ internal static class StatesTorture
 {
     public static int Run(TimeSpan duration, int seed, string? dir)
     {
-        string root = dir ?? Path.Combine(Path.GetTempPath(), $"lkv-states-{seed}-{Guid.NewGuid():N}"[..40]);
-        Directory.CreateDirectory(root);
+        // A directory the user names is only added to: its states/ must be new, and is kept.
+        string root;
+        if (dir is null)
+        {
+            root = Directory.CreateTempSubdirectory($"lkv-states-{seed}-").FullName;
+        }
+        else
+        {
+            root = Path.Combine(Path.GetFullPath(dir), "states");
+            if (Path.Exists(root))
+                throw new UsageException($"--dir '{Path.GetFullPath(dir)}' already holds 'states' (an earlier run's?); torture writes only into a new one. Nothing was changed: choose another --dir.");
+            Directory.CreateDirectory(root);
+        }
         AnsiConsole.MarkupLine($"[bold]lkv torture[/] seed [blue]{seed}[/], mode states, {duration.TotalMinutes:F1} minutes, in {Markup.Escape(root)}");
         var clock = Stopwatch.StartNew();
         int rounds = 0, points = 0, states = 0, nonPrefix = 0, outOfOrder = 0, violations = 0;
@@ -70,7 +81,7 @@ internal static class StatesTorture
         table.AddRow("crash points", points.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("distinct crash states opened", states.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("of which no prefix model gives", nonPrefix.ToString("N0", CultureInfo.InvariantCulture));
-        table.AddRow("unsynced batches lost out of order", outOfOrder.ToString("N0", CultureInfo.InvariantCulture));
+        table.AddRow("of the violations: unsynced batches lost out of order", outOfOrder.ToString("N0", CultureInfo.InvariantCulture));
         table.AddRow("verification", violations == 0 ? "[green]passed: every synced write present, every batch whole, every state opens without repair[/]" : $"[red]{violations} violations[/]");
         AnsiConsole.Write(table);
         foreach (var m in messages.Take(20)) AnsiConsole.MarkupLine("[red]" + Markup.Escape(m) + "[/]");
