@@ -36,7 +36,7 @@ public static class CompareCommand
         string[] common = ["--cache-mb", LongArg(args, "--cache-mb", 256).ToString(CultureInfo.InvariantCulture),
             "--write-buffer-mb", LongArg(args, "--write-buffer-mb", 64).ToString(CultureInfo.InvariantCulture),
             "--nice", LongArg(args, "--nice", 0).ToString(CultureInfo.InvariantCulture),
-            "--read-api", StringArg(args, "--read-api", "least")];
+            "--read-api", StringArg(args, "--read-api", "least"), "--reads", LongArg(args, "--reads", num).ToString(CultureInfo.InvariantCulture)];
         Directory.CreateDirectory(outDir);
         var synced = rounds > 1 ? workloads.Where(FsyncBound.Contains).ToArray() : [];
         var reads = readRounds > 1 ? workloads.Where(Workloads.ReadOnlyOnFilled.Contains).ToArray() : [];
@@ -253,7 +253,7 @@ public static class CompareCommand
             settings = e.Settings;
             return e;
         }
-        var runner = new Workloads(Open, dir, num, Console.WriteLine);
+        var runner = new Workloads(Open, dir, num, Console.WriteLine, LongArg(args, "--reads", num));
         string fillKept = StringArg(args, "--fill-kept", "");
         string useKept = StringArg(args, "--use-kept", "");
         if (fillKept.Length > 0)

@@ -7,8 +7,12 @@ namespace LatticeKV.Bench.Runner;
 /// db_bench's workloads over any <see cref="IEngine"/>. Each returns the measured phase only:
 /// set-up (filling, flushing, warming the cache) happens before the clock starts.
 /// </summary>
-public sealed class Workloads(Func<string, long?, IEngine> open, string root, long num, Action<string> log)
+public sealed class Workloads(Func<string, long?, IEngine> open, string root, long num, Action<string> log, long? readCount = null)
 {
+    // Operations of each read workload, and keys read to warm the cache (N unless capped with
+    // --reads, for runs so large that N reads would take longer than the fill).
+    private readonly long _reads = Math.Min(num, readCount ?? num);
+
     public static readonly string[] All =
         ["fillseq", "fillrandom", "overwrite", "readrandom", "readmissing", "seekrandom", "readwhilewriting", "deleterandom", "fillsync", "fillsync16", "ycsb-a",
          "readmemtable", "compactall", "readcompacting"];
@@ -105,9 +109,9 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
             // count took a third of a second, where one slow fsync moved the rate by a tenth.
             "fillsync16" => Fresh(workload, e => FillThreads(e, 16, 16 * Math.Min(num, 10_000), sync: true)),
             "overwrite" => OnFilled(workload, e => Fill(e, sequential: false, num, sync: false)),
-            "readrandom" => OnFilled(workload, e => Read(e, num, missing: false)),
-            "readmissing" => OnFilled(workload, e => Read(e, num, missing: true)),
-            "seekrandom" => OnFilled(workload, e => Seek(e, num / 10)),
+            "readrandom" => OnFilled(workload, e => Read(e, _reads, missing: false)),
+            "readmissing" => OnFilled(workload, e => Read(e, _reads, missing: true)),
+            "seekrandom" => OnFilled(workload, e => Seek(e, _reads / 10)),
             "readwhilewriting" => OnFilled(workload, e => ReadWhileWriting(e, num)),
             "deleterandom" => OnFilled(workload, e => Delete(e, num)),
             "ycsb-a" => OnFilled(workload, e => YcsbA(e, num)),
@@ -208,7 +212,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
         _filled = open(_filledPath, null);
         FillShared(_filled);
         // Warm the cache, as db_bench's readrandom does after a fill.
-        ReadEveryKey(_filled, num);
+        ReadEveryKey(_filled, _reads);
         return _filled;
     }
 
@@ -243,7 +247,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
         _filledKept = true;
         _filled = open(path, null);
         _filled.WaitForBackgroundWork();
-        if (warmCache) ReadEveryKey(_filled, num);
+        if (warmCache) ReadEveryKey(_filled, _reads);
         Settle();
     }
 
