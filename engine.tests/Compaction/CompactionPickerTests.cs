@@ -80,10 +80,16 @@ public class CompactionPickerTests
         pick:    none
         pending: 0
 
-        case tombstones weigh: a file of deletions scores its level higher and goes first
+        case tombstones weigh: a file of deletions scores its level higher and goes first (each counts twice the tree's average value, 10 bytes)
         tree:    L1: a-b/500 c-d/500+50; L2: a-b c-d
-        scores:  0 1.5 0.02
+        scores:  0 2 0.02
         pick:    L1 [2] -> L2 [4]
+        pending: 0
+
+        case tombstones weigh in level 0 too: below the file-count trigger, a file of deletions scores by what it deletes
+        tree:    L0: a-b/100+50; L1: c-d/100
+        scores:  1.1 0.1 0
+        pick:    L0 [1] -> L1 []
         pending: 0
         """);
 

@@ -11,8 +11,9 @@ namespace LatticeKV.Tests.Support;
 /// for unit tests of the picker and the version builder. A tree is "L0: f f; L1: f" and a file
 /// <c>[N:]lo[@s]-hi[@s][)][/size][+dels][*]</c>: its number (default: the next one), its smallest
 /// and largest user keys with their sequence numbers (default 1), <c>)</c> for a largest key that
-/// is a range-end sentinel (exclusive), its size (default 100), a count of tombstones whose
-/// average entry is 10 bytes (they weigh in its compensated size), and <c>*</c> for being compacted.
+/// is a range-end sentinel (exclusive), its size (default 100), a count of tombstones (a file with
+/// them holds nothing else; any other file holds one put per 10 bytes of its size, with 10-byte
+/// values, so each tombstone weighs 2 × 10 bytes in its compensated size), and <c>*</c> for being compacted.
 /// </summary>
 internal static partial class LevelFixture
 {
@@ -32,17 +33,21 @@ internal static partial class LevelFixture
         var lo = Encoding.UTF8.GetBytes(m.Groups["lo"].Value);
         var hi = Encoding.UTF8.GetBytes(m.Groups["hi"].Value);
         long deletions = m.Groups["dels"].Success ? Long(m.Groups["dels"].Value) : 0;
+        long size = m.Groups["size"].Success ? Long(m.Groups["size"].Value) : 100;
+        // A file without tombstones holds puts: one per 10 bytes of its size, 10-byte values.
+        long puts = deletions > 0 ? 0 : Math.Max(1, size / 10);
         return new FileMetaData
         {
             Number = number,
-            FileSize = m.Groups["size"].Success ? Long(m.Groups["size"].Value) : 100,
+            FileSize = size,
             Smallest = InternalKey.Create(lo, smallSeq, ValueKind.Value),
             Largest = m.Groups["excl"].Success ? InternalKey.RangeEndSentinel(hi) : InternalKey.Create(hi, largeSeq, ValueKind.Value),
             SmallestSequence = Math.Min(smallSeq, largeSeq),
             LargestSequence = Math.Max(smallSeq, largeSeq),
-            NumEntries = deletions,
+            NumEntries = puts + deletions,
             NumDeletions = deletions,
-            RawKeySize = deletions * 10,
+            RawKeySize = (puts + deletions) * 10,
+            RawValueSize = puts * 10,
             BeingCompacted = m.Groups["busy"].Success,
         };
     }

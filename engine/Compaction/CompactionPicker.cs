@@ -3,8 +3,9 @@ using LatticeKV.Manifest;
 namespace LatticeKV.Compaction;
 
 /// <summary>
-/// Leveled compaction policy. Level 0 is scored by file count against its trigger; level n by
-/// its size against <c>MaxBytesForLevelBase × multiplier^(n-1)</c>. The level with the highest
+/// Leveled compaction policy. Level 0 is scored by file count against its trigger (and by its
+/// size once it holds tombstones); level n by its compensated size (tombstones weighed by the
+/// values they delete) against <c>MaxBytesForLevelBase × multiplier^(n-1)</c>. The level with the highest
 /// score of at least 1 is compacted. Within a level the file whose overlap with the next
 /// level is smallest relative to its own (compensated) size is chosen, which minimises write
 /// amplification (RocksDB's kMinOverlappingRatio). Runs under the database mutex.
@@ -17,27 +18,44 @@ internal sealed class CompactionPicker(LsmOptions options)
     public double[] Scores(LsmVersion v)
     {
         var scores = new double[v.NumLevels - 1];
+        double averageValue = AverageValueSize(v);
         int l0Files = 0;
-        long l0Bytes = 0;
+        long l0Bytes = 0, l0Compensated = 0;
         foreach (var f in v.Files(0))
         {
             if (f.BeingCompacted) continue;
             l0Files++;
             l0Bytes += f.FileSize;
+            l0Compensated += f.CompensatedSize(averageValue);
         }
         scores[0] = Math.Max((double)l0Files / Options.Level0FileNumCompactionTrigger,
             l0Files >= Options.Level0FileNumCompactionTrigger ? (double)l0Bytes / Options.MaxBytesForLevelBase : 0);
+        // Level-0 files of tombstones (a mass delete's last flushes) shadow data below them while
+        // they wait for the file-count trigger: weighed by what they delete, they go down sooner.
+        if (l0Compensated > l0Bytes) scores[0] = Math.Max(scores[0], (double)l0Compensated / Options.MaxBytesForLevelBase);
         for (int level = 1; level < v.NumLevels - 1; level++)
         {
             long bytes = 0;
             foreach (var f in v.Files(level))
-                if (!f.BeingCompacted) bytes += f.CompensatedSize;
+                if (!f.BeingCompacted) bytes += f.CompensatedSize(averageValue);
             scores[level] = (double)bytes / Options.MaxBytesForLevel(level);
         }
         return scores;
     }
 
     public bool NeedsCompaction(LsmVersion v) => Scores(v).Any(s => s >= 1);
+
+    /// <summary>The average size of the values the version's tables hold (tombstones excluded); what a tombstone is weighed by.</summary>
+    internal static double AverageValueSize(LsmVersion v)
+    {
+        long values = 0, puts = 0;
+        foreach (var f in v.AllFiles)
+        {
+            values += f.RawValueSize;
+            puts += Math.Max(0, f.NumEntries - f.NumDeletions);
+        }
+        return puts > 0 ? (double)values / puts : 0;
+    }
 
     /// <summary><see cref="EstimatePendingBytes"/>, computed once per version (the write path asks on every write).</summary>
     public long PendingBytes(LsmVersion v)
@@ -91,12 +109,13 @@ internal sealed class CompactionPicker(LsmOptions options)
     {
         FileMetaData? best = null;
         double bestRatio = double.MaxValue;
+        double averageValue = AverageValueSize(v);
         foreach (var f in v.Files(level))
         {
             if (f.BeingCompacted) continue;
             var overlapping = v.GetOverlappingInputs(level + 1, f.SmallestUserKey.ToArray(), f.LargestUserKey.ToArray());
             if (overlapping.Any(o => o.BeingCompacted)) continue;
-            double ratio = overlapping.Sum(o => (double)o.FileSize) / Math.Max(1, f.CompensatedSize);
+            double ratio = overlapping.Sum(o => (double)o.FileSize) / Math.Max(1, f.CompensatedSize(averageValue));
             if (ratio < bestRatio)
             {
                 bestRatio = ratio;

@@ -39,18 +39,20 @@ internal sealed class FileMetaData
     public bool LargestIsExclusive => InternalKey.IsRangeEndSentinel(Largest);
 
     /// <summary>
-    /// Size weighted up by deletions, so files full of tombstones are compacted sooner (they
-    /// shadow data below them and their space is reclaimable).
+    /// Size weighted up by deletions (RocksDB's compensated file size): when at least half of a
+    /// file's entries are tombstones, each tombstone beyond the puts counts as twice the average
+    /// value of the tree. Such files shadow data below them, and that data and the tombstones
+    /// both go only once they meet, so they are compacted long before their own bytes would
+    /// make their level outgrow its target.
     /// </summary>
-    public long CompensatedSize
+    public long CompensatedSize(double averageValueSize)
     {
-        get
-        {
-            if (NumEntries <= 0 || NumDeletions <= 0) return FileSize;
-            long averageEntry = Math.Max(1, (RawKeySize + RawValueSize) / NumEntries);
-            return FileSize + NumDeletions * averageEntry;
-        }
+        long excess = 2 * NumDeletions - NumEntries;
+        if (NumDeletions <= 0 || excess < 0) return FileSize;
+        return FileSize + (long)(excess * averageValueSize * DeletionWeight);
     }
+
+    private const int DeletionWeight = 2;
 
     public override string ToString() => $"#{Number} {FileSize}B [{InternalKey.Describe(Smallest)} .. {InternalKey.Describe(Largest)}]";
 }
