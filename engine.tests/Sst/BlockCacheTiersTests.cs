@@ -31,15 +31,7 @@ public class BlockCacheTiersTests
     [Fact]
     public void DataLargerThanTheCache_ReadsHitTheCompressedTier_AndSeeEveryValue()
     {
-        var disk = new MemFileSystem();
-        var options = MemOptions(disk, o =>
-        {
-            o.WriteBufferSize = 512 * 1024;
-            o.BlockCacheCapacity = 2 << 20;
-        });
-        const int Keys = 60_000; // about 7 MB of blocks decompressed, 3.5 MB stored
-        using var db = LatticeDb.Open(DbPath, options);
-        for (int i = 0; i < Keys; i++) db.Put(Key(i), Value(i));
+        using var db = OpenWithKeys(cacheBytes: 2 << 20);
         db.Flush();
         db.WaitForCompactions();
         var stats = db.GetStatistics();
@@ -66,15 +58,7 @@ public class BlockCacheTiersTests
     [Fact]
     public void ConcurrentReaders_WhileCompressedEntriesAreEvictedAndReused_DeliverIntactValues()
     {
-        var disk = new MemFileSystem();
-        var options = MemOptions(disk, o =>
-        {
-            o.WriteBufferSize = 512 * 1024;
-            o.BlockCacheCapacity = 1 << 20;
-        });
-        const int Keys = 60_000;
-        using var db = LatticeDb.Open(DbPath, options);
-        for (int i = 0; i < Keys; i++) db.Put(Key(i), Value(i));
+        using var db = OpenWithKeys(cacheBytes: 1 << 20);
         db.Flush();
         int seed = TestSeed.Get(32);
         var failures = new List<string>();
@@ -93,6 +77,45 @@ public class BlockCacheTiersTests
         threads.ForEach(th => th.Join());
         Assert.True(failures.Count == 0, $"seed={seed}: {failures.Count} bad values, e.g. " + string.Join(", ", failures.Take(5)));
         Assert.True(db.GetStatistics()["block.cache.compressed.hits"] > 0);
+    }
+
+    [Fact]
+    public void TieredCache_BlocksStoredUncompressed_AreCachedDecompressed()
+    {
+        using var db = OpenWithKeys(cacheBytes: 2 << 20);
+        // Values that do not compress: their blocks are stored as they are, so the compressed
+        // tier has nothing to keep of them.
+        var rnd = new Random(TestSeed.Get(33));
+        var random = new byte[100];
+        for (int i = 0; i < 100; i++)
+        {
+            rnd.NextBytes(random);
+            db.Put(B($"raw{i:D4}"), random);
+        }
+        db.Flush();
+        db.WaitForCompactions();
+        Assert.True(db.GetStatistics()["block.cache.compressed.capacity"] > 0, "the tables outgrow the cache: it should be tiered");
+
+        var buffer = new byte[256];
+        Assert.True(db.TryGet(B("raw0042"), buffer, out _));
+        long hits = db.GetStatistics()["block.cache.hits"];
+        Assert.True(db.TryGet(B("raw0042"), buffer, out _));
+        Assert.Equal(hits + 1, db.GetStatistics()["block.cache.hits"]);
+    }
+
+    private const int Keys = 60_000; // about 7 MB of blocks decompressed, 3.5 MB stored
+
+    /// <summary>An in-memory database with a small write buffer and <paramref name="cacheBytes"/> of block cache, holding <see cref="Keys"/> keys.</summary>
+    private static LatticeDb OpenWithKeys(long cacheBytes)
+    {
+        var options = MemOptions(new MemFileSystem(), o =>
+        {
+            o.WriteBufferSize = 512 * 1024;
+            o.BlockCacheCapacity = cacheBytes;
+        });
+        var db = LatticeDb.Open(DbPath, options);
+        for (int i = 0; i < Keys; i++) db.Put(Key(i), Value(i));
+        return db;
     }
 
     private static byte[] Key(int i) => B($"key{i:D8}");

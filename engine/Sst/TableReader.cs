@@ -239,7 +239,8 @@ internal sealed class TableReader : IDisposable
     private Block ReadDataBlock(int number, BlockHandle handle, bool fillCache)
     {
         var tiers = _options.Tiers;
-        bool keepCompressed = fillCache && _compressedSlots is not null && tiers!.Tiered;
+        bool tiered = fillCache && _compressedSlots is not null && tiers!.Tiered;
+        bool keptCompressed = false;
         var raw = ArrayPool<byte>.Shared.Rent(BlockTrailer.StoredSize(_file, _fileLength, handle) + BlockTrailer.Size);
         Block block;
         try
@@ -249,8 +250,10 @@ internal sealed class TableReader : IDisposable
             try { stored = BlockTrailer.ReadStored(_file, _fileLength, handle, true, raw, out type); }
             catch (CorruptionException ex) { throw ex.At(_file.Path, handle.Offset); }
             block = NewBlock(BlockTrailer.Decode(stored, type, _file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle);
-            if (keepCompressed && type != (byte)CompressionType.None)
+            // A block stored uncompressed has no smaller form: it is cached decompressed below.
+            if (tiered && type != (byte)CompressionType.None)
             {
+                keptCompressed = true;
                 var copy = tiers!.Arrays.Rent(stored.Length);
                 stored.CopyTo(copy);
                 var compressed = new CompressedBlock(copy, stored.Length, type, tiers.Arrays);
@@ -263,7 +266,7 @@ internal sealed class TableReader : IDisposable
             ArrayPool<byte>.Shared.Return(raw);
         }
         // While blocks are also kept compressed, only those read again earn a decompressed place.
-        if (fillCache && _cacheSlots is not null && !keepCompressed) _options.BlockCache!.Insert(_cacheSlots, number, block, block.Charge);
+        if (fillCache && _cacheSlots is not null && !keptCompressed) _options.BlockCache!.Insert(_cacheSlots, number, block, block.Charge);
         return block;
     }
 
