@@ -30,6 +30,15 @@ public sealed class ColumnFamilyOptions
     /// <summary>Hides and removes entries the filter rejects; see <see cref="LatticeKV.CompactionFilter"/>.</summary>
     public CompactionFilter? CompactionFilter { get; set; }
 
+    /// <summary>
+    /// Seal this family's tables with its own random data keys (AES-256-GCM per block), wrapped in
+    /// the key registry under <see cref="DbOptions.Encryption"/>, which must be set. Turning it on
+    /// (or off) for an existing family writes new files sealed (or plain) at once and rewrites the
+    /// older ones in the background; <c>LatticeDb.CompactRange</c> finishes it.
+    /// Stored in the database and reapplied on open.
+    /// </summary>
+    public bool Encrypted { get; set; }
+
     /// <summary>A copy of these options.</summary>
     public ColumnFamilyOptions Clone() => (ColumnFamilyOptions)MemberwiseClone();
 

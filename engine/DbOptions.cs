@@ -112,6 +112,14 @@ public sealed class DbOptions
     /// </summary>
     public IDictionary<string, ColumnFamilyOptions> ColumnFamilyOptions { get; } = new Dictionary<string, ColumnFamilyOptions>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Encryption at rest: where the master key comes from. Set, the database keeps a key
+    /// registry, seals its write-ahead logs and MANIFEST, and seals the tables of families with
+    /// <see cref="ColumnFamilyOptions.Encrypted"/>. Once a database is encrypted it must always be
+    /// opened with these options. Null (default): no encryption.
+    /// </summary>
+    public EncryptionOptions? Encryption { get; set; }
+
     /// <summary>The clock used for TTL. Tests inject a fake one. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 
@@ -152,6 +160,9 @@ public sealed class DbOptions
         if (DefaultColumnFamilyOptions is null) throw new InvalidArgumentException("DefaultColumnFamilyOptions must not be null.", nameof(DefaultColumnFamilyOptions));
         DefaultColumnFamilyOptions.Validate("default");
         foreach (var (name, cf) in ColumnFamilyOptions) cf.Validate(name);
+        Encryption?.Validate();
+        if (Encryption is null && (DefaultColumnFamilyOptions.Encrypted || ColumnFamilyOptions.Values.Any(o => o.Encrypted)))
+            throw new InvalidArgumentException("A column family is Encrypted but DbOptions.Encryption is not set: the engine needs a master key.", nameof(Encryption));
     }
 
     internal LsmOptions ToLsmOptions() => new(NumLevels, Level0FileNumCompactionTrigger, Level0SlowdownWritesTrigger, Level0StopWritesTrigger,

@@ -294,6 +294,7 @@ public sealed partial class LatticeDb
                 while (true)
                 {
                     if (_closed) return;
+                    long waitMs = -1;
                     if (_backgroundError is null && _manualCompactions == 0)
                     {
                         foreach (var candidate in _columnFamilies.Values)
@@ -306,9 +307,12 @@ public sealed partial class LatticeDb
                                 break;
                             }
                         }
+                        // With nothing else to do, files sealed under an old key (or none) are rewritten, at a bounded rate.
+                        c ??= PickReencryption(out cfd, out waitMs);
                         if (c is not null) break;
                     }
-                    Monitor.Wait(_mutex);
+                    if (waitMs >= 0) Monitor.Wait(_mutex, TimeSpan.FromMilliseconds(Math.Max(1, waitMs)));
+                    else Monitor.Wait(_mutex);
                 }
                 snapshots = _snapshots.Sequences();
                 _runningJobs++;
@@ -411,7 +415,7 @@ public sealed partial class LatticeDb
             // The bottom level may still hold tombstones or entries a TTL or filter would drop.
             var version = cfd.State.Current;
             if (bottom > 0 && version.GetOverlappingInputs(bottom, begin, end) is { Count: > 0 } files
-                && (files.Any(f => f.NumDeletions > 0 || f.NumRangeDeletions > 0) || !cfd.Policy.IsNoop))
+                && (files.Any(f => f.NumDeletions > 0 || f.NumRangeDeletions > 0 || f.KeyId != cfd.DesiredKeyId) || !cfd.Policy.IsNoop))
                 CompactLevelRange(cfd, bottom, bottom, begin, end);
         }
         finally
@@ -447,6 +451,8 @@ public sealed partial class LatticeDb
                 Monitor.Wait(_mutex);
             }
             if (c is null) return;
+            // A manual compaction also finishes a re-encryption: stale files are rewritten, not moved.
+            if (c.AllInputs.Any(f => f.KeyId != cfd.DesiredKeyId)) c.ForceRewrite = true;
             snapshots = _snapshots.Sequences();
             _runningJobs++;
         }
@@ -519,6 +525,7 @@ public sealed partial class LatticeDb
                 lock (_mutex) _writePath.Logs.Forget(number);
             }
         }
+        if (!closing) DestroyUnusedKeys();
     }
 
     private void TryDeleteFile(string path)
@@ -551,6 +558,7 @@ public sealed partial class LatticeDb
             foreach (var cfd in _columnFamilies.Values) cfd.ReleaseSuperVersion();
         _versions.Dispose();
         _tableCache.Dispose();
+        _keys?.Dispose();
         _dirLock.Dispose();
         _shutdown.Dispose();
         // Everything is released first: the directory can be reopened (and the log replayed) at once.
@@ -568,6 +576,7 @@ public sealed partial class LatticeDb
         _writePath.Logs.Close(sync: false);
         _versions.Dispose();
         _tableCache.Dispose();
+        _keys?.Dispose();
         _dirLock.Dispose();
         _shutdown.Dispose();
     }

@@ -21,6 +21,8 @@ public sealed partial class LatticeDb
             throw new InvalidArgumentException("Column family names must be 1 to 255 characters without newlines.", nameof(name));
         options = options?.Clone() ?? new ColumnFamilyOptions();
         options.Validate(name);
+        if (options.Encrypted && _keys is null)
+            throw new InvalidArgumentException($"Column family '{name}' is Encrypted but the database has no DbOptions.Encryption.", nameof(options));
         lock (_columnFamilyLock)
         {
             ThrowIfClosed();
@@ -44,6 +46,7 @@ public sealed partial class LatticeDb
                 created.Handle = new ColumnFamilyHandle(this, created);
                 _columnFamilies = new Dictionary<uint, ColumnFamilyData>(_columnFamilies) { [id] = created };
             });
+            if (_keys is not null) SetFamilySealing(created!);
             return created!.Handle!;
         }
     }
@@ -78,6 +81,8 @@ public sealed partial class LatticeDb
                 });
                 cfd.ReleaseSuperVersion();
             });
+            // Its keys go once no live version needs its files.
+            _keys?.Retire(_keys.Keys().Where(k => k.ColumnFamilyId == cfd.Id && k.Purpose != Crypto.KeyPurpose.Metadata && k.State == Crypto.KeyState.Active).Select(k => k.Id));
         }
         PurgeObsoleteFiles();
     }

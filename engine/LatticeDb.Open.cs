@@ -18,12 +18,20 @@ public sealed partial class LatticeDb
         {
             ThrowIfCurrentLost(current);
             if (!_options.CreateIfMissing) throw new DbNotFoundException(_path);
+            OpenKeyRegistry(creating: true);
             _versions.CreateNew(ColumnFamilyOptionsCodec.Encode(_options.DefaultColumnFamilyOptions));
         }
+        else
+        {
+            OpenKeyRegistry(creating: false);
+        }
         _versions.Recover();
+        EncryptExistingDatabase();
 
         var edits = new List<VersionEdit>();
         var map = OpenColumnFamilies(edits);
+        SetUpFamilyKeys(map.Values, readOnly: false);
+        DropShreddedFiles(map.Values, edits);
 
         var names = _fs.ListFiles(_path);
         foreach (var name in names)
@@ -46,8 +54,10 @@ public sealed partial class LatticeDb
         });
         if (_options.ParanoidChecks) VerifyAllTables();
         _optionsFileNumber = _versions.NewFileNumber();
-        OptionsFile.Write(_fs, _path, _optionsFileNumber, _options, map.Values, VersionSet.FormatVersion);
+        OptionsFile.Write(_fs, _path, _optionsFileNumber, _options, map.Values, _versions.WrittenFormatVersion);
         PurgeObsoleteFilesAtOpen();
+        _keys?.StartWriting();
+        DestroyUnusedKeys();
     }
 
     /// <summary>
@@ -96,8 +106,10 @@ public sealed partial class LatticeDb
             ThrowIfCurrentLost(current);
             throw new DbNotFoundException(_path); // nothing, or a creation that crashed before CURRENT
         }
+        OpenKeyRegistry(creating: false);
         _versions.Recover();
         var map = OpenColumnFamilies(edits: null);
+        SetUpFamilyKeys(map.Values, readOnly: true);
 
         var names = _fs.ListFiles(_path);
         CheckTablesPresent(names);
@@ -208,10 +220,12 @@ public sealed partial class LatticeDb
         var mode = _options.WalRecoveryMode;
         using var file = _fs.OpenRead(path);
         var reader = new LogReader(file);
+        using var opener = Crypto.SealedRecordOpener.For(_keys, Crypto.FileKeyKind.Log, number, path);
         int issuesSeen = 0;
         ulong previous = 0;
-        while (reader.ReadRecord(out var record, out long offset))
+        while (reader.ReadRecord(out var logged, out long offset))
         {
+            var record = logged;
             if (reader.Issues.Count > issuesSeen)
             {
                 // Damage followed by an intact record: not a torn tail.
@@ -231,6 +245,7 @@ public sealed partial class LatticeDb
             Db.WriteBatchReader header;
             try
             {
+                if (opener is not null) record = opener.Open(logged, offset);
                 header = new Db.WriteBatchReader(record);
                 if (header.Count > 0 && header.Sequence <= previous)
                     throw new CorruptionException($"sequence {header.Sequence} does not follow {previous}");

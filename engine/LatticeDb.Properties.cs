@@ -86,7 +86,9 @@ public sealed partial class LatticeDb
     /// <c>lattice.num-levels</c>, <c>lattice.total-sst-files-size</c>, <c>lattice.cur-size-active-mem-table</c>,
     /// <c>lattice.cur-size-all-mem-tables</c>, <c>lattice.num-immutable-mem-table</c>,
     /// <c>lattice.estimate-num-keys</c>, <c>lattice.estimate-pending-compaction-bytes</c>,
-    /// <c>lattice.num-snapshots</c>, <c>lattice.background-error</c>, <c>lattice.levelstats</c>.
+    /// <c>lattice.num-snapshots</c>, <c>lattice.background-error</c>, <c>lattice.levelstats</c>,
+    /// <c>lattice.encryption.bytes-per-generation</c> (live table bytes by key generation, "plaintext=N gen1=N ..."),
+    /// <c>lattice.encryption.key-generation</c> (the generation new tables are sealed with; 0 = plaintext).
     /// </summary>
     public string? GetProperty(string name) => GetProperty(DefaultColumnFamily, name);
 
@@ -119,6 +121,8 @@ public sealed partial class LatticeDb
                 case "lattice.num-snapshots": return Str(_snapshots.Count);
                 case "lattice.background-error":
                     lock (_mutex) return _backgroundError?.Message ?? "";
+                case "lattice.encryption.bytes-per-generation": return BytesPerGeneration(cfd, v);
+                case "lattice.encryption.key-generation": return Str(KeyGeneration(cfd));
                 case "lattice.levelstats":
                     var sb = new StringBuilder("Level Files Size(bytes)\n");
                     for (int level = 0; level < v.NumLevels; level++)

@@ -56,6 +56,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private readonly CancellationTokenSource _shutdown = new();
     private readonly List<Thread> _threads = [];
     private ColumnFamilyHandle _defaultHandle = null!;   // set once by recovery
+    private Crypto.KeyRegistry? _keys;                    // set once by recovery; thread-safe on its own
     private long _optionsFileNumber;                      // set once by recovery
 
     // Guarded by _columnFamilyLock: creating and dropping column families, one at a time.
@@ -70,6 +71,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private bool _backgroundErrorSoft;
     private bool _purgeRequested;
     private int _manualCompactions;
+    private long _reencryptionAllowedAtMs;             // the re-encryption pacer's next slot
     private int _runningJobs;
     // Replaced whole under _mutex; read without it.
     private Dictionary<uint, ColumnFamilyData> _columnFamilies = [];

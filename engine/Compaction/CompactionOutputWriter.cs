@@ -77,7 +77,7 @@ internal sealed class CompactionOutputWriter : IDisposable
     private void StartFile()
     {
         _builderNumber = _newFileNumber();
-        _builder = new TableBuilder(_fs.CreateWritable(FileNames.Table(_db, _builderNumber)), _builderOptions);
+        _builder = new TableBuilder(_fs.CreateWritable(FileNames.Table(_db, _builderNumber)), _builderOptions, _builderNumber);
     }
 
     /// <summary>
@@ -122,6 +122,7 @@ internal sealed class CompactionOutputWriter : IDisposable
             NumRangeDeletions = props.NumRangeDeletions,
             RawKeySize = props.RawKeySize,
             RawValueSize = props.RawValueSize,
+            KeyId = builder.KeyId,
         });
         builder.Dispose();
         _builder = null;

@@ -55,9 +55,12 @@ internal sealed class CompactionPlan
 
     public long InputBytes => AllInputs.Sum(f => f.FileSize);
 
+    /// <summary>Every input must be rewritten (re-encryption under a new key): never a trivial move.</summary>
+    public bool ForceRewrite { get; set; }
+
     /// <summary>One input file, nothing to merge with, little grandparent overlap: just move it.</summary>
     public bool IsTrivialMove =>
-        Level != OutputLevel && Inputs.Count == 1 && OutputLevelInputs.Count == 0 && Inputs[0].NumRangeDeletions == 0
+        !ForceRewrite && Level != OutputLevel && Inputs.Count == 1 && OutputLevelInputs.Count == 0 && Inputs[0].NumRangeDeletions == 0
         && Grandparents.Sum(f => f.FileSize) <= Options.MaxGrandparentOverlapBytes;
 
     public long MaxOutputFileSize => Options.TargetFileSizeBase;

@@ -44,7 +44,17 @@ internal sealed class ColumnFamilyData
 
     public ValuePolicy Policy { get; }
 
-    public TableBuilderOptions BuilderOptions { get; }
+    /// <summary>How flushes and compactions write this family's tables; jobs take a copy when they start. Changed under the database mutex.</summary>
+    public TableBuilderOptions BuilderOptions { get; private set; }
+
+    /// <summary>Seals this family's new tables under <paramref name="sealing"/> (null: plaintext). Caller holds the database mutex.</summary>
+    public void SetSealing(Crypto.TableSealing? sealing) => BuilderOptions = BuilderOptions with { Sealing = sealing };
+
+    /// <summary>The registry key new tables should be sealed with (0: plaintext); older files are rewritten toward it.</summary>
+    public uint DesiredKeyId => BuilderOptions.Sealing?.Key.Id ?? 0;
+
+    /// <summary>Writes up to this sequence were shredded: a log replay must not bring them back.</summary>
+    public ulong ShreddedThrough { get; set; }
 
     /// <summary>The memtable receiving writes. Guarded by the database mutex (switch); written by the leader.</summary>
     public MemTable Mem { get; private set; }
@@ -78,6 +88,14 @@ internal sealed class ColumnFamilyData
         Mem = NewMemTable(newLogNumber);
         InstallSuperVersion();
         return old;
+    }
+
+    /// <summary>Drops every memtable unflushed (a shredded family). Caller holds the database mutex and write leadership, with no flush running.</summary>
+    public void DiscardMemTables(long logNumber)
+    {
+        Imm.Clear();
+        Mem = NewMemTable(logNumber);
+        InstallSuperVersion();
     }
 
     /// <summary>Starts an empty memtable after a recovery flush (recovery is single-threaded).</summary>

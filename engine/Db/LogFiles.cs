@@ -23,6 +23,9 @@ internal sealed class LogFiles
     private long _number;
     private bool _needsRoll;
     private bool _directoryUnsynced;
+    private Crypto.RecordCipher? _cipher; // seals the current log's records in an encrypted database
+    private byte[] _plainScratch = [];
+    private byte[] _sealedScratch = [];
 
     // Held across taking and fsyncing the closed logs, by the write leader and by a flush alike:
     // a synced write must not return while logs it depends on are still being fsynced by another
@@ -48,6 +51,18 @@ internal sealed class LogFiles
         _defaultCapacity = Math.Clamp(writeBufferSize + (writeBufferSize >> 2), 1L << 20, 80L << 20);
     }
 
+    /// <summary>
+    /// The key registry of an encrypted database: logs rolled from then on have their records
+    /// sealed under its active metadata key. Set before the first roll.
+    /// </summary>
+    public Crypto.KeyRegistry? Keys { get; set; }
+
+    /// <summary>Key ids of the logs not yet deleted (metadata keys still needed). Caller holds the mutex.</summary>
+    public IEnumerable<uint> KeyIdsInUse => _keyIds.Values;
+
+    // Guarded by _mutex: which metadata key sealed each log not yet deleted.
+    private readonly Dictionary<long, uint> _keyIds = [];
+
     /// <summary>The number of the log new writes go to; 0 before the first roll.</summary>
     public long CurrentNumber => Volatile.Read(ref _number);
 
@@ -58,7 +73,9 @@ internal sealed class LogFiles
     public bool CurrentHasData => _current is { Length: > 0 };
 
     /// <summary>Whether a record of <paramref name="needed"/> encoded bytes must go to a new log first.</summary>
-    public bool MustRollFor(long needed) => _needsRoll || _current is null || _current.Length + needed > _current.File.Capacity;
+    public bool MustRollFor(long needed) => _needsRoll || _current is null || _current.Length + needed + SealMargin > _current.File.Capacity;
+
+    private int SealMargin => _cipher is null ? 0 : Crypto.RecordCipher.Overhead + 2 * Wal.LogFormat.HeaderSize;
 
     /// <summary>
     /// Starts a new log with room for at least <paramref name="minCapacity"/> bytes. Caller holds
@@ -67,7 +84,17 @@ internal sealed class LogFiles
     /// </summary>
     public long Roll(long number, long minCapacity = 0)
     {
-        var file = _fs.CreateLog(FileNames.Log(_path, number), Math.Max(minCapacity, _defaultCapacity));
+        var keys = Keys;
+        Crypto.RecordCipher? cipher = null;
+        if (keys is not null && number >= keys.SealedFrom)
+        {
+            var key = keys.Active(Crypto.KeyPurpose.Metadata, 0) ?? throw new EncryptionKeyException("the key registry holds no active metadata key");
+            cipher = new Crypto.RecordCipher(key, keys.DatabaseId, Crypto.FileKeyKind.Log, number);
+        }
+        var file = _fs.CreateLog(FileNames.Log(_path, number), Math.Max(minCapacity + (cipher is null ? 0 : 256), _defaultCapacity));
+        _cipher?.Dispose();
+        _cipher = cipher;
+        if (cipher is not null) lock (_mutex) _keyIds[number] = cipher.KeyId;
         var old = _current;
         long oldNumber = _number;
         _current = new LogWriter(file);
@@ -94,9 +121,18 @@ internal sealed class LogFiles
         long before = _current!.Length;
         try
         {
-            _current.File.EnsureRoom(LogWriter.MaxEncodedSize(header.Length + body.Length));
-            if (header.IsEmpty) _current.AddRecord(body);
-            else _current.AddRecord(header, body);
+            if (_cipher is not null)
+            {
+                var sealedRecord = Seal(header, body);
+                _current.File.EnsureRoom(LogWriter.MaxEncodedSize(sealedRecord.Length));
+                _current.AddRecord(sealedRecord);
+            }
+            else
+            {
+                _current.File.EnsureRoom(LogWriter.MaxEncodedSize(header.Length + body.Length));
+                if (header.IsEmpty) _current.AddRecord(body);
+                else _current.AddRecord(header, body);
+            }
             _current.File.Flush();
         }
         catch (LatticeIOException)
@@ -108,6 +144,26 @@ internal sealed class LogFiles
             }
             throw;
         }
+    }
+
+    /// <summary>The record header ‖ body sealed (FORMAT.md, "Sealed records"), in a scratch buffer the leader owns.</summary>
+    private ReadOnlySpan<byte> Seal(ReadOnlySpan<byte> header, ReadOnlySpan<byte> body)
+    {
+        int plainLength = header.Length + body.Length;
+        if (_plainScratch.Length < plainLength)
+        {
+            if (_plainScratch.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(_plainScratch, clearArray: true);
+            _plainScratch = System.Buffers.ArrayPool<byte>.Shared.Rent(plainLength);
+        }
+        if (_sealedScratch.Length < plainLength + Crypto.RecordCipher.Overhead)
+        {
+            if (_sealedScratch.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(_sealedScratch);
+            _sealedScratch = System.Buffers.ArrayPool<byte>.Shared.Rent(plainLength + Crypto.RecordCipher.Overhead);
+        }
+        header.CopyTo(_plainScratch);
+        body.CopyTo(_plainScratch.AsSpan(header.Length));
+        int n = _cipher!.Seal(_plainScratch.AsSpan(0, plainLength), _sealedScratch);
+        return _sealedScratch.AsSpan(0, n);
     }
 
     /// <summary>The last <see cref="Append"/> failed after part of its record reached the log (cleared by <see cref="BeginGroup"/>).</summary>
@@ -175,6 +231,7 @@ internal sealed class LogFiles
     public void Forget(long number)
     {
         _sizes.Remove(number);
+        _keyIds.Remove(number);
         if (_unsyncedClosed.Remove(number, out var log)) CloseQuietly(log);
     }
 
@@ -182,6 +239,7 @@ internal sealed class LogFiles
     public void ForgetBelow(long number)
     {
         foreach (long n in _sizes.Keys.Where(n => n < number).ToList()) Forget(n);
+        foreach (long n in _keyIds.Keys.Where(n => n < number).ToList()) _keyIds.Remove(n);
     }
 
     /// <summary>Bytes in the closed logs not yet deleted. Caller holds the mutex.</summary>
@@ -226,6 +284,10 @@ internal sealed class LogFiles
             }
             try { _current?.Dispose(); } catch (LatticeIOException) { }
             _current = null;
+            _cipher?.Dispose();
+            _cipher = null;
+            if (_plainScratch.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(_plainScratch, clearArray: true);
+            _plainScratch = [];
         }
         return error;
     }

@@ -18,7 +18,7 @@ internal static class MemTableInserter
         {
             ulong s = seq++;
             if (!columnFamilies.TryGetValue(reader.ColumnFamilyId, out var cfd) || cfd.Dropped) continue;
-            if (recoveryLogNumber >= 0 && recoveryLogNumber < cfd.State.LogNumber) continue;
+            if (recoveryLogNumber >= 0 && (recoveryLogNumber < cfd.State.LogNumber || s <= cfd.ShreddedThrough)) continue;
             var kind = reader.Kind;
             // A batch logged without a commit time touched no column family with a TTL when it
             // was written: its values stay plain, as they would be had they been flushed then.

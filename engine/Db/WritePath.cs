@@ -396,6 +396,9 @@ internal sealed class WritePath
     }
 
     /// <summary>Starts a new log; memtables still empty start at it. Caller holds the mutex and leadership (or recovers).</summary>
+    /// <summary>Starts a new log now (shredding: the next writes must not share a log with what it destroys). Caller holds the mutex as the write leader.</summary>
+    public long RollLogLocked() => RollLog();
+
     private long RollLog(long minCapacity = 0)
     {
         long number = _logs.Roll(_host.NewFileNumber(), minCapacity);

@@ -21,6 +21,8 @@ internal sealed class FileMetaData
     public long NumRangeDeletions { get; init; }
     public long RawKeySize { get; init; }
     public long RawValueSize { get; init; }
+    /// <summary>The registry key that seals the table's blocks; 0 for a plaintext table.</summary>
+    public uint KeyId { get; init; }
 
     /// <summary>Guarded by the database mutex.</summary>
     public bool BeingCompacted { get; set; }
@@ -54,5 +56,8 @@ internal sealed class FileMetaData
 
     private const int DeletionWeight = 2;
 
-    public override string ToString() => $"#{Number} {FileSize}B [{InternalKey.Describe(Smallest)} .. {InternalKey.Describe(Largest)}]";
+    // The key range of a sealed table is as secret as its contents.
+    public override string ToString() => KeyId != 0
+        ? $"#{Number} {FileSize}B (sealed, key {KeyId})"
+        : $"#{Number} {FileSize}B [{InternalKey.Describe(Smallest)} .. {InternalKey.Describe(Largest)}]";
 }

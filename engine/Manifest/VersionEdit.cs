@@ -35,6 +35,7 @@ internal sealed class VersionEdit
         NumRangeDeletions = 3,
         RawKeySize = 4,
         RawValueSize = 5,
+        KeyId = 6,
     }
 
     public uint ColumnFamilyId { get; set; }
@@ -89,6 +90,7 @@ internal sealed class VersionEdit
             WriteField(extras, FileField.NumRangeDeletions, (ulong)f.NumRangeDeletions);
             WriteField(extras, FileField.RawKeySize, (ulong)f.RawKeySize);
             WriteField(extras, FileField.RawValueSize, (ulong)f.RawValueSize);
+            if (f.KeyId != 0) WriteField(extras, FileField.KeyId, f.KeyId);
             w.WriteLengthPrefixed(extras.WrittenSpan);
         }
     }
@@ -147,6 +149,7 @@ internal sealed class VersionEdit
         ulong largestSeq = r.ReadVarint();
         var extras = new SpanReader(r.ReadLengthPrefixed());
         long entries = 0, deletions = 0, rangeDeletions = 0, rawKey = 0, rawValue = 0;
+        uint keyId = 0;
         while (!extras.IsEmpty)
         {
             uint field = extras.ReadVarint32();
@@ -158,6 +161,7 @@ internal sealed class VersionEdit
                 case FileField.NumRangeDeletions: rangeDeletions = ReadNumber(ref payload); break;
                 case FileField.RawKeySize: rawKey = ReadNumber(ref payload); break;
                 case FileField.RawValueSize: rawValue = ReadNumber(ref payload); break;
+                case FileField.KeyId: keyId = payload.ReadVarint32(); break;
             }
         }
         return (level, new FileMetaData
@@ -173,6 +177,7 @@ internal sealed class VersionEdit
             NumRangeDeletions = rangeDeletions,
             RawKeySize = rawKey,
             RawValueSize = rawValue,
+            KeyId = keyId,
         });
     }
 

@@ -18,6 +18,57 @@ internal sealed class VersionSet : IDisposable
     /// </summary>
     public const uint FormatVersion = 3;
 
+    /// <summary>
+    /// Database format of an encrypted database (FORMAT.md §10, §11): a key registry, sealed
+    /// MANIFEST and log records, sealed tables. Plaintext databases stay at <see cref="FormatVersion"/>.
+    /// </summary>
+    public const uint EncryptedFormatVersion = 4;
+
+    /// <summary>The newest database format this build reads.</summary>
+    public const uint MaxFormatVersion = EncryptedFormatVersion;
+
+    /// <summary>The key registry of an encrypted database (null otherwise): MANIFESTs numbered from its <c>SealedFrom</c> on have sealed records.</summary>
+    public Crypto.KeyRegistry? Keys { get; set; }
+
+    /// <summary>The format version new MANIFESTs record.</summary>
+    public uint WrittenFormatVersion => Keys is null ? FormatVersion : EncryptedFormatVersion;
+
+    // Seals the records of the live MANIFEST, when it is sealed. Guarded by _manifestLock.
+    private Crypto.RecordCipher? _manifestCipher;
+
+    /// <summary>The metadata key sealing the live MANIFEST (0 when plain).</summary>
+    public uint ManifestKeyId => _manifestCipher?.KeyId ?? 0;
+
+    private Crypto.RecordCipher? NewManifestCipher(long number)
+    {
+        if (Keys is not { } keys || number < keys.SealedFrom) return null;
+        var key = keys.Active(Crypto.KeyPurpose.Metadata, 0) ?? throw new EncryptionKeyException("the key registry holds no active metadata key");
+        return new Crypto.RecordCipher(key, keys.DatabaseId, Crypto.FileKeyKind.Manifest, number);
+    }
+
+    private static void AddRecord(LogWriter writer, Crypto.RecordCipher? cipher, byte[] record)
+    {
+        if (cipher is null)
+        {
+            writer.AddRecord(record);
+            return;
+        }
+        var sealedRecord = new byte[record.Length + Crypto.RecordCipher.Overhead];
+        cipher.Seal(record, sealedRecord);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(record);
+        writer.AddRecord(sealedRecord);
+    }
+
+    /// <summary>Reads the records of MANIFEST <paramref name="number"/>, opening them when sealed (shared by recovery, verification and tools).</summary>
+    public static IEnumerable<(byte[] Record, long Offset)> ReadRecords(LogReader reader, Crypto.KeyRegistry? keys, long number, string path)
+    {
+        using var opener = Crypto.SealedRecordOpener.For(keys, Crypto.FileKeyKind.Manifest, number, path);
+        while (reader.ReadRecord(out var record, out long offset))
+        {
+            yield return (opener is null ? record.ToArray() : opener.Open(record, offset).ToArray(), offset);
+        }
+    }
+
     /// <summary>From this database format on, sequence numbers in the write-ahead logs are contiguous (FORMAT.md §10).</summary>
     public const uint ContiguousLogSequencesVersion = 3;
     public const uint DefaultColumnFamilyId = 0;
@@ -120,15 +171,20 @@ internal sealed class VersionSet : IDisposable
     }
 
     /// <summary>Every table file listed by any version still referenced.</summary>
-    public HashSet<long> LiveFiles()
+    public HashSet<long> LiveFiles() => CollectLive(f => f.Number);
+
+    /// <summary>Registry keys sealing a table of any live version (snapshots and iterators included).</summary>
+    public HashSet<uint> LiveKeyIds() => CollectLive(f => f.KeyId);
+
+    private HashSet<T> CollectLive<T>(Func<FileMetaData, T> select)
     {
-        var live = new HashSet<long>();
+        var live = new HashSet<T>();
         lock (_liveLock)
             foreach (var v in _live)
-                foreach (var f in v.AllFiles) live.Add(f.Number);
+                foreach (var f in v.AllFiles) live.Add(select(f));
         lock (_dbMutex)
             foreach (var cf in _columnFamilies.Values)
-                foreach (var f in cf.Current.AllFiles) live.Add(f.Number);
+                foreach (var f in cf.Current.AllFiles) live.Add(select(f));
         return live;
     }
 
@@ -153,7 +209,7 @@ internal sealed class VersionSet : IDisposable
     {
         var edit = new VersionEdit
         {
-            FormatVersion = FormatVersion,
+            FormatVersion = WrittenFormatVersion,
             Comparator = _cmp.User.Name,
             LogNumber = 0,
             NextFileNumber = 2,
@@ -163,8 +219,9 @@ internal sealed class VersionSet : IDisposable
         };
         string path = FileNames.Manifest(_db, 1);
         using (var log = new LogWriter(_fs.CreateWritable(path)))
+        using (var cipher = NewManifestCipher(1))
         {
-            log.AddRecord(VersionEdit.EncodeRecord([edit]));
+            AddRecord(log, cipher, VersionEdit.EncodeRecord([edit]));
             log.File.Sync();
         }
         CurrentFile.Set(_fs, _db, 1, 2);
@@ -190,7 +247,7 @@ internal sealed class VersionSet : IDisposable
         {
             var reader = new LogReader(file);
             int issuesSeen = 0;
-            while (reader.ReadRecord(out var record, out long offset))
+            foreach (var (record, offset) in ReadRecords(reader, Keys, manifestNumber, path))
             {
                 if (reader.Issues.Count > issuesSeen)
                 {
@@ -243,8 +300,8 @@ internal sealed class VersionSet : IDisposable
     private void ApplyRecovered(VersionEdit edit, Dictionary<uint, VersionBuilder> builders, Dictionary<uint, (string Name, long Log, byte[]? Options)> states,
         ref string? comparator, ref long? nextFile, ref ulong? lastSeq, ref uint maxCf)
     {
-        if (edit.FormatVersion is { } fv && fv > FormatVersion)
-            throw new InvalidArgumentException($"Database format version {fv} is newer than this LatticeKV supports ({FormatVersion}).", "path");
+        if (edit.FormatVersion is { } fv && fv > MaxFormatVersion)
+            throw new InvalidArgumentException($"Database format version {fv} is newer than this LatticeKV supports ({MaxFormatVersion}).", "path");
         if (edit.FormatVersion is { } version) RecoveredFormatVersion = version;
         if (edit.Comparator is not null) comparator = edit.Comparator;
         if (edit.NextFileNumber is { } n) nextFile = n;
@@ -306,7 +363,7 @@ internal sealed class VersionSet : IDisposable
                 }
                 else
                 {
-                    _manifest.AddRecord(VersionEdit.EncodeRecord(edits));
+                    AddRecord(_manifest, _manifestCipher, VersionEdit.EncodeRecord(edits));
                     _manifest.File.Sync();
                 }
             }
@@ -451,7 +508,7 @@ internal sealed class VersionSet : IDisposable
             uint maxCf = _maxColumnFamily;
             foreach (var e in pendingEdits) if (e.MaxColumnFamily is { } m) maxCf = Math.Max(maxCf, m);
             var head = snapshot[0];
-            head.FormatVersion = FormatVersion;
+            head.FormatVersion = WrittenFormatVersion;
             head.Comparator = _cmp.User.Name;
             head.MaxColumnFamily = maxCf;
         }
@@ -459,19 +516,23 @@ internal sealed class VersionSet : IDisposable
         snapshot[0].LastSequence = LastSequence();
 
         string path = FileNames.Manifest(_db, number);
+        var cipher = NewManifestCipher(number);
         var log2 = new LogWriter(_fs.CreateWritable(path));
         try
         {
-            log2.AddRecord(VersionEdit.EncodeRecord(snapshot));
+            AddRecord(log2, cipher, VersionEdit.EncodeRecord(snapshot));
             log2.File.Sync();
             CurrentFile.Set(_fs, _db, number, NewFileNumber());
         }
         catch
         {
             try { log2.Dispose(); } catch (LatticeIOException) { }
+            cipher?.Dispose();
             throw;
         }
         _manifest = log2;
+        _manifestCipher?.Dispose();
+        _manifestCipher = cipher;
         ManifestFileNumber = number;
         _writeUncertain = false;
     }
@@ -498,7 +559,7 @@ internal sealed class VersionSet : IDisposable
             string path = FileNames.Manifest(_db, ManifestFileNumber);
             using var file = _fs.OpenRead(path);
             var reader = new LogReader(file);
-            while (reader.ReadRecord(out var record, out long offset))
+            foreach (var (record, offset) in ReadRecords(reader, Keys, ManifestFileNumber, path))
             {
                 try { VersionEdit.DecodeRecord(record, _numLevels); }
                 catch (CorruptionException ex) { throw ex.At(path, offset); }
@@ -514,6 +575,8 @@ internal sealed class VersionSet : IDisposable
         {
             try { _manifest?.Dispose(); } catch (LatticeIOException) { }
             _manifest = null;
+            _manifestCipher?.Dispose();
+            _manifestCipher = null;
         }
     }
 }

@@ -30,14 +30,15 @@ internal static class BlockTrailer
     /// contents in a new array, or one from <paramref name="pool"/> (its exact length may exceed
     /// the contents; see <paramref name="length"/>).
     /// </summary>
-    public static byte[] ReadContents(IRandomAccessFile file, long fileLength, BlockHandle handle, bool verifyChecksum, out int length, Cache.BlockArrayPool? pool = null)
+    public static byte[] ReadContents(IRandomAccessFile file, long fileLength, BlockHandle handle, bool verifyChecksum, out int length, Cache.BlockArrayPool? pool = null,
+        Crypto.TableCipher? cipher = null, Crypto.BlockKind kind = Crypto.BlockKind.Data)
     {
         // Most blocks are compressed: their stored bytes are read into a pooled buffer and only
         // the decompressed contents get an array of their own (a cached block outlives the read).
         var raw = ArrayPool<byte>.Shared.Rent(StoredSize(file, fileLength, handle) + Size);
         try
         {
-            var stored = ReadStored(file, fileLength, handle, verifyChecksum, raw, out byte type);
+            var stored = ReadStored(file, fileLength, handle, verifyChecksum, raw, out byte type, cipher, kind);
             return Decode(stored, type, file.Path, handle.Offset, out length, pool);
         }
         finally
@@ -57,9 +58,12 @@ internal static class BlockTrailer
     /// <summary>
     /// Reads the block at <paramref name="handle"/> with its trailer into <paramref name="buffer"/>
     /// (at least <see cref="StoredSize"/> + <see cref="Size"/> bytes) and verifies it; returns the
-    /// stored bytes (compressed or not, as <paramref name="type"/> says).
+    /// stored bytes (compressed or not, as <paramref name="type"/> says). A table with a
+    /// <paramref name="cipher"/> must have every block sealed: the block is opened in place as
+    /// <paramref name="kind"/>, and the returned type has the encrypted bit cleared.
     /// </summary>
-    public static ReadOnlySpan<byte> ReadStored(IRandomAccessFile file, long fileLength, BlockHandle handle, bool verifyChecksum, byte[] buffer, out byte type)
+    public static ReadOnlySpan<byte> ReadStored(IRandomAccessFile file, long fileLength, BlockHandle handle, bool verifyChecksum, byte[] buffer, out byte type,
+        Crypto.TableCipher? cipher = null, Crypto.BlockKind kind = Crypto.BlockKind.Data)
     {
         int stored = StoredSize(file, fileLength, handle);
         if (file.ReadExactly(handle.Offset, buffer.AsSpan(0, stored + Size)) != stored + Size)
@@ -72,7 +76,15 @@ internal static class BlockTrailer
             if (expected != actual) throw new CorruptionException("block checksum mismatch", file.Path, handle.Offset);
         }
         if ((type & EncryptedFlag) != 0)
-            throw new CorruptionException("block is encrypted and this reader has no key for it", file.Path, handle.Offset);
+        {
+            if (cipher is null) throw new CorruptionException("block is encrypted and this reader has no key for it", file.Path, handle.Offset);
+            type &= unchecked((byte)~EncryptedFlag);
+            if (type is not ((byte)CompressionType.None or (byte)CompressionType.Snappy))
+                throw new CorruptionException($"unknown block compression type {type}", file.Path, handle.Offset);
+            stored = cipher.Open(buffer.AsSpan(0, stored), handle.Offset, kind, type, file.Path);
+            return buffer.AsSpan(0, stored);
+        }
+        if (cipher is not null) throw new CorruptionException("plaintext block in an encrypted table", file.Path, handle.Offset);
         if (type is not ((byte)CompressionType.None or (byte)CompressionType.Snappy))
             throw new CorruptionException($"unknown block compression type {type}", file.Path, handle.Offset);
         return buffer.AsSpan(0, stored);

@@ -15,7 +15,8 @@ internal sealed record TableBuilderOptions(
     uint ColumnFamilyId = 0,
     long CreationTimeMs = 0,
     string ColumnFamilyName = "",
-    int IndexRestartInterval = TableBuilderOptions.DefaultIndexRestartInterval)
+    int IndexRestartInterval = TableBuilderOptions.DefaultIndexRestartInterval,
+    Crypto.TableSealing? Sealing = null)
 {
     /// <summary>
     /// Readers decode the whole index once at open (<see cref="IndexFences"/>) and never
@@ -47,17 +48,27 @@ internal sealed class TableBuilder : IDisposable
     private byte[]? _largestPoint;
     private long _offset;
     private bool _closed;
+    private readonly Crypto.TableCipher? _cipher;
+    private byte[] _sealScratch = [];
 
-    public TableBuilder(IWritableFile file, TableBuilderOptions options)
+    /// <summary>
+    /// Starts a table in <paramref name="file"/>. <paramref name="fileNumber"/> is bound into the
+    /// keys and associated data of a sealed table (<see cref="TableBuilderOptions.Sealing"/>).
+    /// </summary>
+    public TableBuilder(IWritableFile file, TableBuilderOptions options, long fileNumber = 0)
     {
         _file = file;
         _options = options;
+        if (options.Sealing is { } sealing) _cipher = Crypto.TableCipher.ForNewTable(sealing.Key, sealing.DatabaseId, fileNumber);
         _data = new BlockBuilder(options.RestartInterval);
         _index = new BlockBuilder(options.IndexRestartInterval);
         _props.SmallestSequence = ulong.MaxValue;
     }
 
     public string Path => _file.Path;
+
+    /// <summary>The registry key sealing this table; 0 when it is plaintext.</summary>
+    public uint KeyId => _cipher?.KeyId ?? 0;
 
     public long NumEntries => _props.NumEntries;
 
@@ -113,7 +124,7 @@ internal sealed class TableBuilder : IDisposable
         if (_data.IsEmpty) return;
         var contents = _data.Finish();
         _props.UncompressedDataSize += contents.Length;
-        var handle = WriteBlock(contents, _options.Compression);
+        var handle = WriteBlock(contents, _options.Compression, Crypto.BlockKind.Data);
         _props.DataSize += handle.Size + BlockTrailer.Size;
         _props.NumDataBlocks++;
         Span<byte> encoded = stackalloc byte[BlockHandle.MaxEncodedLength];
@@ -123,9 +134,22 @@ internal sealed class TableBuilder : IDisposable
         _data.Reset();
     }
 
-    private BlockHandle WriteBlock(ReadOnlySpan<byte> contents, CompressionType compression)
+    private BlockHandle WriteBlock(ReadOnlySpan<byte> contents, CompressionType compression, Crypto.BlockKind kind)
     {
         var stored = BlockTrailer.MaybeCompress(contents, compression, ref _compressScratch, out byte type);
+        if (_cipher is not null)
+        {
+            // Compress first: ciphertext does not compress. The tag stands after the ciphertext.
+            int sealedLength = stored.Length + Crypto.TableCipher.Overhead;
+            if (_sealScratch.Length < sealedLength)
+            {
+                if (_sealScratch.Length > 0) ArrayPool<byte>.Shared.Return(_sealScratch);
+                _sealScratch = ArrayPool<byte>.Shared.Rent(sealedLength);
+            }
+            _cipher.Seal(stored, _offset, kind, type, _sealScratch);
+            stored = _sealScratch.AsSpan(0, sealedLength);
+            type |= BlockTrailer.EncryptedFlag;
+        }
         Span<byte> trailer = stackalloc byte[BlockTrailer.Size];
         BlockTrailer.Write(trailer, stored, type);
         var handle = new BlockHandle(_offset, stored.Length);
@@ -142,7 +166,7 @@ internal sealed class TableBuilder : IDisposable
         var cmp = _options.Comparator;
 
         var filter = BloomFilter.Build(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_hashes), _options.BloomBitsPerKey);
-        var filterHandle = WriteBlock(filter, CompressionType.None);
+        var filterHandle = WriteBlock(filter, CompressionType.None, Crypto.BlockKind.Filter);
         _props.FilterSize = filter.Length;
 
         var meta = new SortedDictionary<string, BlockHandle>(StringComparer.Ordinal) { ["lattice.filter"] = filterHandle };
@@ -165,7 +189,7 @@ internal sealed class TableBuilder : IDisposable
                 var end = InternalKey.RangeEndSentinel(t.End);
                 if (rangeLargest is null || cmp.Compare(end, rangeLargest) > 0) rangeLargest = end;
             }
-            if (!block.IsEmpty) meta["lattice.range_del"] = WriteBlock(block.Finish(), CompressionType.None);
+            if (!block.IsEmpty) meta["lattice.range_del"] = WriteBlock(block.Finish(), CompressionType.None, Crypto.BlockKind.RangeDeletions);
         }
 
         Smallest = Min(cmp, _smallest, rangeSmallest);
@@ -182,7 +206,7 @@ internal sealed class TableBuilder : IDisposable
 
         var indexContents = _index.Finish();
         _props.IndexSize = indexContents.Length;
-        meta["lattice.properties"] = WriteBlock(_props.Encode(), CompressionType.None);
+        meta["lattice.properties"] = WriteBlock(_props.Encode(), CompressionType.None, Crypto.BlockKind.Properties);
 
         var metaBlock = new BlockBuilder(1);
         Span<byte> encoded = stackalloc byte[BlockHandle.MaxEncodedLength];
@@ -191,11 +215,14 @@ internal sealed class TableBuilder : IDisposable
             int n = handle.EncodeTo(encoded);
             metaBlock.Add(Utf8.GetBytes(name), encoded[..n]);
         }
-        var metaHandle = WriteBlock(metaBlock.Finish(), CompressionType.None);
-        var indexHandle = WriteBlock(indexContents, _options.Compression);
+        var metaHandle = WriteBlock(metaBlock.Finish(), CompressionType.None, Crypto.BlockKind.MetaIndex);
+        var indexHandle = WriteBlock(indexContents, _options.Compression, Crypto.BlockKind.Index);
 
         Span<byte> footer = stackalloc byte[Footer.Size];
-        new Footer(metaHandle, indexHandle, Footer.CurrentFormatVersion, 0).EncodeTo(footer);
+        var footerValue = _cipher is null
+            ? new Footer(metaHandle, indexHandle, Footer.CurrentFormatVersion, 0)
+            : new Footer(metaHandle, indexHandle, Footer.EncryptedFormatVersion, _cipher.KeyId, _cipher.Salt);
+        footerValue.EncodeTo(footer);
         _file.Append(footer);
         _offset += Footer.Size;
         _props.FileSize = _offset;
@@ -223,5 +250,11 @@ internal sealed class TableBuilder : IDisposable
             ArrayPool<byte>.Shared.Return(_compressScratch);
             _compressScratch = [];
         }
+        if (_sealScratch.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_sealScratch);
+            _sealScratch = [];
+        }
+        _cipher?.Dispose();
     }
 }

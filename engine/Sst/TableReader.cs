@@ -8,8 +8,11 @@ namespace LatticeKV.Sst;
 
 /// <summary>Settings shared by every table reader of a database.</summary>
 internal sealed class TableReaderOptions(InternalKeyComparator comparator, BlockCache<Block>? blockCache, bool paranoidChecks, bool anyComparator = false,
-    BlockArrayPool? blockArrays = null, BlockCacheTiers? tiers = null)
+    BlockArrayPool? blockArrays = null, BlockCacheTiers? tiers = null, Crypto.KeyRegistry? keys = null)
 {
+    /// <summary>The keys of sealed tables; null when the database is not encrypted (a sealed table then fails to open).</summary>
+    public Crypto.KeyRegistry? Keys { get; set; } = keys;
+
     public InternalKeyComparator Comparator { get; } = comparator;
 
     public SpanComparer KeyComparer { get; } = SpanComparer.For(comparator);
@@ -46,13 +49,15 @@ internal sealed class TableReader : IDisposable
     private readonly BlockCache<Block>.Slots? _cacheSlots; // by data block number
     private readonly BlockCache<CompressedBlock>.Slots? _compressedSlots; // by data block number
     private readonly long _pinnedCharge;
+    private readonly Crypto.TableCipher? _cipher;
     private int _disposed;
 
     [ThreadStatic] private static BlockIterator? t_dataIter;
 
     private TableReader(IRandomAccessFile file, long fileNumber, TableReaderOptions options, Footer footer, Block index,
-        byte[] filter, FragmentedRangeTombstones rangeDels, TableProperties props, IReadOnlyDictionary<string, BlockHandle> metaBlocks)
+        byte[] filter, FragmentedRangeTombstones rangeDels, TableProperties props, IReadOnlyDictionary<string, BlockHandle> metaBlocks, Crypto.TableCipher? cipher)
     {
+        _cipher = cipher;
         MetaBlocks = metaBlocks;
         _file = file;
         _fileLength = file.Length;
@@ -78,6 +83,9 @@ internal sealed class TableReader : IDisposable
 
     public Footer Footer { get; }
 
+    /// <summary>True when every block of this table is sealed.</summary>
+    public bool IsEncrypted => _cipher is not null;
+
     public TableProperties Properties { get; }
 
     /// <summary>Handles of the meta blocks by metaindex name (filter, properties, range_del), for inspection.</summary>
@@ -96,17 +104,34 @@ internal sealed class TableReader : IDisposable
 
     public static TableReader Open(IRandomAccessFile file, long fileNumber, TableReaderOptions options)
     {
+        Crypto.TableCipher? cipher = null;
         try
         {
-            return OpenCore(file, fileNumber, options);
+            return OpenCore(file, fileNumber, options, ref cipher);
         }
         catch (CorruptionException ex) when (ex.FilePath is null)
         {
+            cipher?.Dispose();
             throw ex.At(file.Path);
+        }
+        catch
+        {
+            cipher?.Dispose();
+            throw;
         }
     }
 
-    private static TableReader OpenCore(IRandomAccessFile file, long fileNumber, TableReaderOptions options)
+    /// <summary>The key id and salt of a sealed table's footer, without opening it (0 for a plaintext table).</summary>
+    public static uint ReadKeyId(IRandomAccessFile file)
+    {
+        long size = file.Length;
+        if (size < Footer.Size) throw new CorruptionException($"file of {size} bytes is too short to be a table", file.Path, 0);
+        Span<byte> footerBytes = stackalloc byte[Footer.Size];
+        if (file.ReadExactly(size - Footer.Size, footerBytes) != Footer.Size) throw new CorruptionException("footer truncated", file.Path, size - Footer.Size);
+        return Footer.Decode(footerBytes, file.Path, size - Footer.Size).EncryptionKeyId;
+    }
+
+    private static TableReader OpenCore(IRandomAccessFile file, long fileNumber, TableReaderOptions options, ref Crypto.TableCipher? cipher)
     {
         long size = file.Length;
         if (size < Footer.Size) throw new CorruptionException($"file of {size} bytes is too short to be a table", file.Path, 0);
@@ -114,10 +139,14 @@ internal sealed class TableReader : IDisposable
         if (file.ReadExactly(size - Footer.Size, footerBytes) != Footer.Size) throw new CorruptionException("footer truncated", file.Path, size - Footer.Size);
         var footer = Footer.Decode(footerBytes, file.Path, size - Footer.Size);
         if (footer.EncryptionKeyId != 0)
-            throw new CorruptionException($"table is encrypted with key id {footer.EncryptionKeyId}; this database has no key provider for it", file.Path, size - Footer.Size + 36);
+        {
+            var keys = options.Keys ?? throw new EncryptionKeyException($"table '{file.Path}' is encrypted (key {footer.EncryptionKeyId}); open the database with DbOptions.Encryption");
+            var key = keys.Require(footer.EncryptionKeyId, file.Path);
+            cipher = Crypto.TableCipher.ForExistingTable(key, footer.Salt!, keys.DatabaseId, fileNumber);
+        }
 
-        var meta = ReadBlock(file, size, footer.MetaIndex);
-        var index = ReadBlock(file, size, footer.Index);
+        var meta = ReadBlock(file, size, footer.MetaIndex, cipher, Crypto.BlockKind.MetaIndex);
+        var index = ReadBlock(file, size, footer.Index, cipher, Crypto.BlockKind.Index);
         BlockHandle? filterHandle = null, propsHandle = null, rangeHandle = null;
         var metaBlocks = new Dictionary<string, BlockHandle>(StringComparer.Ordinal);
         var it = new BlockIterator(SpanComparer.Bytewise);
@@ -136,19 +165,19 @@ internal sealed class TableReader : IDisposable
         }
         if (filterHandle is null || propsHandle is null) throw new CorruptionException("metaindex lacks the filter or properties block", file.Path, footer.MetaIndex.Offset);
 
-        var filter = BlockTrailer.ReadContents(file, size, filterHandle.Value, true, out int filterLength);
+        var filter = BlockTrailer.ReadContents(file, size, filterHandle.Value, true, out int filterLength, null, cipher, Crypto.BlockKind.Filter);
         if (filterLength != filter.Length) filter = filter.AsSpan(0, filterLength).ToArray();
         try { BloomFilter.Validate(filter); }
         catch (CorruptionException ex) { throw ex.At(file.Path, filterHandle.Value.Offset); }
 
-        var props = TableProperties.Decode(ReadBlock(file, size, propsHandle.Value));
+        var props = TableProperties.Decode(ReadBlock(file, size, propsHandle.Value, cipher, Crypto.BlockKind.Properties));
         if (!options.AnyComparator && props.Comparator.Length > 0 && props.Comparator != options.Comparator.User.Name)
             throw new CorruptionException($"table was written with comparator '{props.Comparator}', database uses '{options.Comparator.User.Name}'", file.Path, propsHandle.Value.Offset);
 
         var rangeDels = FragmentedRangeTombstones.Empty;
         if (rangeHandle is not null)
         {
-            var block = ReadBlock(file, size, rangeHandle.Value);
+            var block = ReadBlock(file, size, rangeHandle.Value, cipher, Crypto.BlockKind.RangeDeletions);
             var list = new List<RangeTombstone>();
             var rit = new BlockIterator(options.KeyComparer);
             rit.Reset(block);
@@ -160,12 +189,12 @@ internal sealed class TableReader : IDisposable
             }
             rangeDels = FragmentedRangeTombstones.Build(list, options.Comparator);
         }
-        return new TableReader(file, fileNumber, options, footer, index, filter, rangeDels, props, metaBlocks);
+        return new TableReader(file, fileNumber, options, footer, index, filter, rangeDels, props, metaBlocks, cipher);
     }
 
-    private static Block ReadBlock(IRandomAccessFile file, long fileLength, BlockHandle handle, BlockArrayPool? pool = null)
+    private static Block ReadBlock(IRandomAccessFile file, long fileLength, BlockHandle handle, Crypto.TableCipher? cipher, Crypto.BlockKind kind, BlockArrayPool? pool = null)
     {
-        var data = BlockTrailer.ReadContents(file, fileLength, handle, true, out int length, pool);
+        var data = BlockTrailer.ReadContents(file, fileLength, handle, true, out int length, pool, cipher, kind);
         try { return new Block(data, length, pool); }
         catch (CorruptionException ex)
         {
@@ -187,7 +216,7 @@ internal sealed class TableReader : IDisposable
     public Block GetDataBlock(BlockHandle handle, bool fillCache)
     {
         int number = _fences.IndexOf(handle.Offset);
-        return number >= 0 ? GetDataBlock(number, fillCache) : ReadBlock(_file, _fileLength, handle);
+        return number >= 0 ? GetDataBlock(number, fillCache) : ReadBlock(_file, _fileLength, handle, _cipher, Crypto.BlockKind.Data);
     }
 
     /// <summary>Starts loading the cache slot a coming <see cref="GetDataBlock(int, bool)"/> of block <paramref name="number"/> reads first.</summary>
@@ -247,7 +276,7 @@ internal sealed class TableReader : IDisposable
         {
             ReadOnlySpan<byte> stored;
             byte type;
-            try { stored = BlockTrailer.ReadStored(_file, _fileLength, handle, true, raw, out type); }
+            try { stored = BlockTrailer.ReadStored(_file, _fileLength, handle, true, raw, out type, _cipher, Crypto.BlockKind.Data); }
             catch (CorruptionException ex) { throw ex.At(_file.Path, handle.Offset); }
             block = NewBlock(BlockTrailer.Decode(stored, type, _file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle);
             // A block stored uncompressed has no smaller form: it is cached decompressed below.
@@ -365,7 +394,7 @@ internal sealed class TableReader : IDisposable
         for (indexIter.SeekToFirst(); indexIter.Valid; indexIter.Next())
         {
             var handle = BlockHandle.Decode(indexIter.Value);
-            dataIter.Reset(ReadBlock(_file, _fileLength, handle));
+            dataIter.Reset(ReadBlock(_file, _fileLength, handle, _cipher, Crypto.BlockKind.Data));
             for (dataIter.SeekToFirst(); dataIter.Valid; dataIter.Next())
             {
                 if (!InternalKey.IsWellFormed(dataIter.Key)) throw new CorruptionException("malformed internal key", _file.Path, handle.Offset);
@@ -385,5 +414,6 @@ internal sealed class TableReader : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _options.BlockCache?.AddPinned(-_pinnedCharge);
         _file.Dispose();
+        _cipher?.Dispose();
     }
 }

@@ -1,0 +1,81 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace LatticeKV.Crypto;
+
+/// <summary>
+/// Seals the records of one write-ahead log or MANIFEST (FORMAT.md, "Sealed records"):
+/// <c>key_id u32 ‖ nonce[12] ‖ ciphertext ‖ tag[16]</c> under HKDF(metadata key, db_id, (kind,
+/// file number, key id, generation)). Nonces are a random base per writer XOR a counter, so they
+/// never repeat even if a file number is reused after a crash lost its directory entry. The
+/// associated data binds kind, database and file number. One writer; not thread-safe.
+/// </summary>
+internal sealed class RecordCipher : IDisposable
+{
+    public const int Overhead = 4 + AeadPool.NonceSize + AeadPool.TagSize;
+    private const int AdSize = 4 + 1 + KeyDerivation.DatabaseIdSize + 8 + 4;
+
+    private readonly AeadPool _aead;
+    private readonly byte[] _databaseId;
+    private readonly FileKeyKind _kind;
+    private readonly long _number;
+    private readonly byte[] _nonceBase = new byte[AeadPool.NonceSize];
+    private ulong _counter;
+
+    public RecordCipher(KeyEntry key, ReadOnlySpan<byte> databaseId, FileKeyKind kind, long number)
+    {
+        Span<byte> fileKey = stackalloc byte[KeyDerivation.KeySize];
+        KeyDerivation.Derive(key.Material, databaseId, kind, databaseId, 0, number, key.Id, key.Generation, fileKey);
+        _aead = new AeadPool(fileKey);
+        CryptographicOperations.ZeroMemory(fileKey);
+        _databaseId = databaseId.ToArray();
+        _kind = kind;
+        _number = number;
+        KeyId = key.Id;
+        RandomNumberGenerator.Fill(_nonceBase);
+    }
+
+    public uint KeyId { get; }
+
+    /// <summary>Seals <paramref name="plaintext"/> into <paramref name="dest"/> (<see cref="Overhead"/> bytes longer); returns the bytes written.</summary>
+    public int Seal(ReadOnlySpan<byte> plaintext, Span<byte> dest)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(dest, KeyId);
+        var nonce = dest.Slice(4, AeadPool.NonceSize);
+        _nonceBase.CopyTo(nonce);
+        ulong mixed = BinaryPrimitives.ReadUInt64LittleEndian(nonce[4..]) ^ ++_counter;
+        BinaryPrimitives.WriteUInt64LittleEndian(nonce[4..], mixed);
+        Span<byte> ad = stackalloc byte[AdSize];
+        BuildAd(ad, _kind, _databaseId, _number, KeyId);
+        int header = 4 + AeadPool.NonceSize;
+        _aead.Seal(nonce, plaintext, dest.Slice(header, plaintext.Length), dest.Slice(header + plaintext.Length, AeadPool.TagSize), ad);
+        return plaintext.Length + Overhead;
+    }
+
+    /// <summary>Opens one record sealed by a writer of the same file, into <paramref name="plaintext"/>; false when it does not authenticate.</summary>
+    public bool TryOpen(ReadOnlySpan<byte> sealedRecord, Span<byte> plaintext)
+    {
+        int length = sealedRecord.Length - Overhead;
+        if (length < 0 || BinaryPrimitives.ReadUInt32LittleEndian(sealedRecord) != KeyId) return false;
+        Span<byte> ad = stackalloc byte[AdSize];
+        BuildAd(ad, _kind, _databaseId, _number, KeyId);
+        int header = 4 + AeadPool.NonceSize;
+        return _aead.TryOpen(sealedRecord.Slice(4, AeadPool.NonceSize), sealedRecord.Slice(header, length),
+            sealedRecord.Slice(header + length, AeadPool.TagSize), plaintext[..length], ad);
+    }
+
+    /// <summary>The key id a sealed record names, or 0 when it is too short to be one.</summary>
+    public static uint KeyIdOf(ReadOnlySpan<byte> sealedRecord)
+        => sealedRecord.Length < Overhead ? 0 : BinaryPrimitives.ReadUInt32LittleEndian(sealedRecord);
+
+    private static void BuildAd(Span<byte> ad, FileKeyKind kind, ReadOnlySpan<byte> databaseId, long number, uint keyId)
+    {
+        "LKVW"u8.CopyTo(ad);
+        ad[4] = (byte)kind;
+        databaseId.CopyTo(ad[5..]);
+        BinaryPrimitives.WriteUInt64LittleEndian(ad[21..], (ulong)number);
+        BinaryPrimitives.WriteUInt32LittleEndian(ad[29..], keyId);
+    }
+
+    public void Dispose() => _aead.Dispose();
+}

@@ -1,0 +1,93 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace LatticeKV.Crypto;
+
+/// <summary>
+/// Seals and opens the blocks of one table of an encrypted column family (FORMAT.md, "Sealed
+/// blocks"). The key is HKDF of the family's data key with the table's random 12-byte salt and
+/// (file number, key id, generation); the nonce is the block's offset, unique within the file;
+/// the associated data binds database, family, file, offset, block kind and compression, so a
+/// block moved within or between tables, or a table renamed, does not open.
+/// </summary>
+internal sealed class TableCipher : IDisposable
+{
+    public const int SaltSize = 12;
+    public const int Overhead = AeadPool.TagSize;
+    private const int AdSize = 4 + KeyDerivation.DatabaseIdSize + 4 + 8 + 8 + 1 + 1;
+    private const uint TableFormat = 2;
+
+    private readonly AeadPool _aead;
+    private readonly byte[] _databaseId;
+    private readonly uint _columnFamily;
+    private readonly long _fileNumber;
+
+    private TableCipher(KeyEntry key, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> databaseId, long fileNumber)
+    {
+        Span<byte> fileKey = stackalloc byte[KeyDerivation.KeySize];
+        KeyDerivation.Derive(key.Material, salt, FileKeyKind.Table, databaseId, key.ColumnFamilyId, fileNumber, key.Id, key.Generation, fileKey);
+        _aead = new AeadPool(fileKey);
+        CryptographicOperations.ZeroMemory(fileKey);
+        _databaseId = databaseId.ToArray();
+        _columnFamily = key.ColumnFamilyId;
+        _fileNumber = fileNumber;
+        KeyId = key.Id;
+        Salt = salt.ToArray();
+    }
+
+    public uint KeyId { get; }
+
+    public byte[] Salt { get; }
+
+    /// <summary>A cipher for a new table under <paramref name="key"/>, with a fresh random salt.</summary>
+    public static TableCipher ForNewTable(KeyEntry key, ReadOnlySpan<byte> databaseId, long fileNumber)
+    {
+        Span<byte> salt = stackalloc byte[SaltSize];
+        RandomNumberGenerator.Fill(salt);
+        return new TableCipher(key, salt, databaseId, fileNumber);
+    }
+
+    /// <summary>A cipher for an existing table, from its footer's key id and salt.</summary>
+    public static TableCipher ForExistingTable(KeyEntry key, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> databaseId, long fileNumber)
+        => new(key, salt, databaseId, fileNumber);
+
+    /// <summary>Seals <paramref name="stored"/> (already compressed) into <paramref name="dest"/>: ciphertext ‖ tag.</summary>
+    public void Seal(ReadOnlySpan<byte> stored, long offset, BlockKind kind, byte type, Span<byte> dest)
+    {
+        Span<byte> nonce = stackalloc byte[AeadPool.NonceSize];
+        Span<byte> ad = stackalloc byte[AdSize];
+        Build(offset, kind, type, nonce, ad);
+        _aead.Seal(nonce, stored, dest[..stored.Length], dest.Slice(stored.Length, Overhead), ad);
+    }
+
+    /// <summary>
+    /// Opens sealed bytes (ciphertext ‖ tag) in place; returns the plaintext length. Throws
+    /// <see cref="CorruptionException"/> naming <paramref name="path"/> and <paramref name="offset"/> when they do not authenticate.
+    /// </summary>
+    public int Open(Span<byte> sealedBytes, long offset, BlockKind kind, byte type, string path)
+    {
+        if (sealedBytes.Length < Overhead) throw new CorruptionException("sealed block shorter than its authentication tag", path, offset);
+        int length = sealedBytes.Length - Overhead;
+        Span<byte> nonce = stackalloc byte[AeadPool.NonceSize];
+        Span<byte> ad = stackalloc byte[AdSize];
+        Build(offset, kind, type, nonce, ad);
+        if (!_aead.TryOpen(nonce, sealedBytes[..length], sealedBytes.Slice(length, Overhead), sealedBytes[..length], ad))
+            throw new CorruptionException($"{kind} block does not authenticate (damaged, moved, replaced or sealed with another key)", path, offset);
+        return length;
+    }
+
+    private void Build(long offset, BlockKind kind, byte type, Span<byte> nonce, Span<byte> ad)
+    {
+        BinaryPrimitives.WriteUInt64LittleEndian(nonce, (ulong)offset);
+        BinaryPrimitives.WriteUInt32LittleEndian(nonce[8..], 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(ad, TableFormat);
+        _databaseId.CopyTo(ad[4..]);
+        BinaryPrimitives.WriteUInt32LittleEndian(ad[20..], _columnFamily);
+        BinaryPrimitives.WriteUInt64LittleEndian(ad[24..], (ulong)_fileNumber);
+        BinaryPrimitives.WriteUInt64LittleEndian(ad[32..], (ulong)offset);
+        ad[40] = (byte)kind;
+        ad[41] = type;
+    }
+
+    public void Dispose() => _aead.Dispose();
+}
