@@ -12,6 +12,9 @@ public sealed partial class LatticeDb
 {
     internal TableCache Tables => _tableCache;
 
+    /// <summary>The key registry of an encrypted database (tests and tools).</summary>
+    internal Crypto.KeyRegistry? KeyRegistry => _keys;
+
     internal DbStatistics Statistics => _stats;
 
     private void StartBackgroundWork()

@@ -280,6 +280,11 @@ public sealed partial class LatticeDb
         return null;
     }
 
+    /// <summary>Files still sealed under another key than their family's, which background compaction will rewrite. Caller holds the mutex.</summary>
+    private bool ReencryptionPending()
+        => _keys is not null && _options.Encryption is { ReencryptionBytesPerSecond: > 0 }
+           && _columnFamilies.Values.Any(c => !c.Dropped && c.State.Current.AllFiles.Any(f => f.KeyId != c.DesiredKeyId));
+
     /// <summary>Bytes of live tables per key generation of <paramref name="cfd"/>: "plaintext=N gen1=N ...".</summary>
     private string BytesPerGeneration(ColumnFamilyData cfd, Manifest.LsmVersion v)
     {

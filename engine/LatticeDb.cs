@@ -397,7 +397,8 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
             {
                 ThrowIfClosed();
                 if (_backgroundError is { } err) throw new BackgroundErrorException("Background work failed: " + err.Message, err);
-                bool busy = _runningJobs > 0 || _columnFamilies.Values.Any(c => !c.Dropped && (c.Imm.Count > 0 || _picker.NeedsCompaction(c.State.Current)));
+                bool busy = _runningJobs > 0 || _columnFamilies.Values.Any(c => !c.Dropped && (c.Imm.Count > 0 || _picker.NeedsCompaction(c.State.Current)))
+                    || ReencryptionPending();
                 if (!busy) return;
                 Monitor.Wait(_mutex);
             }

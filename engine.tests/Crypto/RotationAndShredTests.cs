@@ -1,0 +1,197 @@
+using LatticeKV.Crypto;
+using LatticeKV.Tests.Support;
+
+namespace LatticeKV.Tests.Crypto;
+
+public sealed class RotationAndShredTests
+{
+    private static void Fill(LatticeDb db, ColumnFamilyHandle cf, string prefix, int count, Dictionary<string, string> expected)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            string k = $"{prefix}{i:D6}", v = $"{prefix}-value-{i}";
+            db.Put(cf, TestDb.B(k), TestDb.B(v));
+            expected[k] = v;
+        }
+    }
+
+    private static void AssertAll(LatticeDb db, ColumnFamilyHandle cf, Dictionary<string, string> expected, Snapshot? snapshot = null)
+    {
+        var ro = new ReadOptions { Snapshot = snapshot };
+        foreach (var (k, v) in expected) Assert.Equal(v, TestDb.S(db.Get(cf, TestDb.B(k), ro)));
+    }
+
+    [Fact]
+    public void Rotation_WithDataAtSeveralLevelsSnapshotsAndIterators_KeepsReadsExact_AndDestroysTheOldKeyOnlyWhenUnused()
+    {
+        using var dir = new TempDir("rotate");
+        var key = EncryptionSupport.NewKey();
+        var options = EncryptionSupport.Options(key);
+        options.Encryption!.ReencryptionBytesPerSecond = 0; // CompactRange does it here, deterministically
+        using var db = LatticeDb.Open(dir.Path, options);
+        var cf = db.DefaultColumnFamily;
+        var expected = new Dictionary<string, string>();
+        Fill(db, cf, "a", 3000, expected);
+        db.CompactRange(); // to the bottom
+        Fill(db, cf, "b", 2000, expected);
+        db.Flush(); // level 0
+        Fill(db, cf, "c", 100, expected); // memtable
+        var snapshotExpected = new Dictionary<string, string>(expected);
+        var snapshot = db.GetSnapshot();
+        // An open iterator pins the current version, whose files are sealed with the old key.
+        var pinned = db.NewIterator();
+        uint oldKey = db.KeyRegistry!.Active(KeyPurpose.Data, 0)!.Id;
+
+        db.RotateEncryptionKey(cf);
+        Assert.Equal("2", db.GetProperty("lattice.encryption.key-generation"));
+        Fill(db, cf, "d", 500, expected);
+        db.Flush();
+        Assert.Contains("gen1=", db.GetProperty("lattice.encryption.bytes-per-generation"));
+        Assert.Contains("gen2=", db.GetProperty("lattice.encryption.bytes-per-generation"));
+
+        db.CompactRange();
+        Assert.Matches("^gen2=[0-9]+$", db.GetProperty("lattice.encryption.bytes-per-generation"));
+        AssertAll(db, cf, expected);
+        AssertAll(db, cf, snapshotExpected, snapshot);
+        // The iterator still reads the old version's files, sealed with the old key: it must live.
+        Assert.Equal(KeyState.Retired, db.KeyRegistry.Find(oldKey)!.State);
+        int seen = 0;
+        for (pinned.SeekToFirst(); pinned.Valid; pinned.Next())
+        {
+            Assert.Equal(snapshotExpected[TestDb.S(pinned.Key.ToArray())!], TestDb.S(pinned.Value.ToArray()));
+            seen++;
+        }
+        Assert.Equal(snapshotExpected.Count, seen);
+
+        pinned.Dispose();
+        snapshot.Dispose();
+        db.Flush(); // a purge runs: nothing needs the old key now
+        Assert.Equal(KeyState.Destroyed, db.KeyRegistry.Find(oldKey)!.State);
+        Assert.All(db.KeyRegistry.Find(oldKey)!.Material, b => Assert.Equal(0, b));
+        AssertAll(db, cf, expected);
+    }
+
+    [Fact]
+    public void Rotation_ReencryptsInTheBackground_WithoutCompactRange()
+    {
+        using var dir = new TempDir("rotate-bg");
+        var options = EncryptionSupport.Options(EncryptionSupport.NewKey());
+        using var db = LatticeDb.Open(dir.Path, options);
+        var expected = new Dictionary<string, string>();
+        Fill(db, db.DefaultColumnFamily, "a", 3000, expected);
+        db.CompactRange();
+        db.RotateEncryptionKey(db.DefaultColumnFamily);
+        // The compaction thread rewrites the old generation at the paced rate; waiting for
+        // compactions to finish includes that work.
+        db.WaitForCompactions();
+        Assert.Matches("^gen2=[0-9]+$", db.GetProperty("lattice.encryption.bytes-per-generation"));
+        AssertAll(db, db.DefaultColumnFamily, expected);
+    }
+
+    [Fact]
+    public void Shred_DestroysOneFamily_LeavesTheOthersAndTheirHalfOfMixedBatches()
+    {
+        using var dir = new TempDir("shred");
+        var key = EncryptionSupport.NewKey();
+        var options = EncryptionSupport.Options(key, "a", "b");
+        var keptB = new Dictionary<string, string>();
+        var shredded = new List<byte[]>();
+        string aside = dir.Sub("aside");
+        Directory.CreateDirectory(aside);
+        using (var db = LatticeDb.Open(dir.Sub("db"), options))
+        {
+            var a = db.CreateColumnFamily("a", new ColumnFamilyOptions { Encrypted = true });
+            var b = db.CreateColumnFamily("b", new ColumnFamilyOptions { Encrypted = true });
+            for (int i = 0; i < 2000; i++)
+            {
+                var secret = EncryptionSupport.Sentinel();
+                shredded.Add(secret);
+                var batch = new WriteBatch();
+                batch.Put(a, TestDb.B($"k{i:D5}"), secret);
+                batch.Put(b, TestDb.B($"k{i:D5}"), TestDb.B($"b{i}"));
+                keptB[$"k{i:D5}"] = $"b{i}";
+                db.Write(batch);
+                if (i == 1000) { db.Flush(a); db.Flush(b); }
+            }
+            foreach (var f in Directory.GetFiles(dir.Sub("db"), "*.sst")) File.Copy(f, Path.Combine(aside, Path.GetFileName(f)));
+            db.ShredColumnFamily(a);
+            Assert.Null(db.Get(a, TestDb.B("k00000")));
+            Assert.Null(db.Get(a, TestDb.B("k01999")));
+            using (var it = db.NewIterator(a))
+            {
+                it.SeekToFirst();
+                Assert.False(it.Valid);
+            }
+            AssertAll(db, b, keptB);
+            db.Put(a, TestDb.B("after"), TestDb.B("shred"));
+
+            // Copies taken before the shred cannot be read: their key is gone.
+            int unreadable = 0;
+            foreach (var copy in Directory.GetFiles(aside))
+            {
+                try
+                {
+                    using var reader = LatticeKV.Sst.TableReader.Open(LatticeKV.Io.RealFileSystem.Instance.OpenRead(copy), 1,
+                        new LatticeKV.Sst.TableReaderOptions(new LatticeKV.Keys.InternalKeyComparator(KeyComparator.Bytewise), null, false, keys: db.KeyRegistry));
+                }
+                catch (EncryptionKeyException ex) when (ex.Message.Contains("destroyed", StringComparison.Ordinal))
+                {
+                    unreadable++;
+                }
+                catch (CorruptionException) { } // b's tables: opened under another file number they fail authentication
+            }
+            Assert.True(unreadable > 0, "no copied table of the shredded family was refused for its destroyed key");
+        }
+        Assert.Equal(0, EncryptionSupport.CountFound(dir.Sub("db"), shredded));
+        using (var db = LatticeDb.Open(dir.Sub("db"), options))
+        {
+            var a = db.GetColumnFamily("a");
+            Assert.Null(db.Get(a, TestDb.B("k00005")));
+            Assert.Equal("shred", TestDb.S(db.Get(a, TestDb.B("after"))));
+            AssertAll(db, db.GetColumnFamily("b"), keptB);
+        }
+    }
+
+    [Fact]
+    public void TurningEncryptionOnAndOff_RewritesOldFiles_AndNoPlaintextRemainsWhileOn()
+    {
+        using var dir = new TempDir("migrate");
+        var sentinels = new List<byte[]>();
+        var expected = new Dictionary<string, string>();
+        using (var db = LatticeDb.Open(dir.Path, new DbOptions { WriteBufferSize = 64 * 1024 }))
+        {
+            for (int i = 0; i < 1000; i++)
+            {
+                var s = EncryptionSupport.Sentinel();
+                sentinels.Add(s);
+                db.Put(s, TestDb.B("v"));
+            }
+            db.Flush();
+            for (int i = 0; i < 100; i++)
+            {
+                var s = EncryptionSupport.Sentinel();
+                sentinels.Add(s);
+                db.Put(s, TestDb.B("v")); // left in the plaintext log
+            }
+        }
+        Assert.Equal(sentinels.Count, EncryptionSupport.CountFound(dir.Path, sentinels));
+        var key = EncryptionSupport.NewKey();
+        using (var db = LatticeDb.Open(dir.Path, EncryptionSupport.Options(key)))
+        {
+            db.CompactRange();
+            Assert.DoesNotContain("plaintext", db.GetProperty("lattice.encryption.bytes-per-generation"));
+            foreach (var s in sentinels) Assert.NotNull(db.Get(s));
+        }
+        Assert.True(EncryptionSupport.CountFound(dir.Path, sentinels) == 0, "found in " + EncryptionSupport.WhereFound(dir.Path, sentinels));
+        var off = EncryptionSupport.Options(key);
+        off.DefaultColumnFamilyOptions.Encrypted = false;
+        using (var db = LatticeDb.Open(dir.Path, off))
+        {
+            db.CompactRange();
+            Assert.Matches("^plaintext=[0-9]+$", db.GetProperty("lattice.encryption.bytes-per-generation"));
+            foreach (var s in sentinels) Assert.NotNull(db.Get(s));
+        }
+        // The scan finds them again: the tables are plaintext now (the database stays encrypted: logs, MANIFEST).
+        Assert.True(EncryptionSupport.CountFound(dir.Path, sentinels) > 0);
+    }
+}
