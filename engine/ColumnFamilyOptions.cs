@@ -39,6 +39,18 @@ public sealed class ColumnFamilyOptions
     /// </summary>
     public bool Encrypted { get; set; }
 
+    /// <summary>
+    /// Seals each value additionally under a key of its scope (for example the user id prefix of
+    /// the key), so <c>LatticeDb.ShredScope</c> can destroy one scope's values everywhere while
+    /// the family's other scopes stay readable. Requires <see cref="Encrypted"/>. Code, not stored:
+    /// it must be given on every open of a family that was created with it, and can only be set
+    /// on a new or empty family (its values are stored with a scope marker from the first write).
+    /// </summary>
+    public EncryptionScopeSelector? EncryptionScope { get; set; }
+
+    /// <summary>The stored options said the family is scoped (set when decoding them).</summary>
+    internal bool StoredScoped { get; set; }
+
     /// <summary>A copy of these options.</summary>
     public ColumnFamilyOptions Clone() => (ColumnFamilyOptions)MemberwiseClone();
 
@@ -52,6 +64,8 @@ public sealed class ColumnFamilyOptions
             throw new InvalidArgumentException($"WriteBufferSize of column family '{name}' must be at least 4096 bytes.", nameof(WriteBufferSize));
         if (Ttl is { } ttl && ttl <= TimeSpan.Zero)
             throw new InvalidArgumentException($"Ttl of column family '{name}' must be positive.", nameof(Ttl));
+        if (EncryptionScope is not null && !Encrypted)
+            throw new InvalidArgumentException($"EncryptionScope of column family '{name}' requires Encrypted.", nameof(EncryptionScope));
         if (!Enum.IsDefined(Compression))
             throw new InvalidArgumentException($"Unknown compression {Compression}.", nameof(Compression));
     }

@@ -46,7 +46,11 @@ public sealed partial class LatticeDb
                 created.Handle = new ColumnFamilyHandle(this, created);
                 _columnFamilies = new Dictionary<uint, ColumnFamilyData>(_columnFamilies) { [id] = created };
             });
-            if (_keys is not null) SetFamilySealing(created!);
+            if (_keys is not null)
+            {
+                SetFamilySealing(created!);
+                if (options.EncryptionScope is not null) created!.SetScopes(new Crypto.ScopeCipher(_keys, id));
+            }
             return created!.Handle!;
         }
     }

@@ -58,9 +58,56 @@ public sealed partial class LatticeDb
         foreach (var cfd in families)
         {
             cfd.ShreddedThrough = _keys.ShreddedThrough(cfd.Id) ?? 0;
+            SetUpScopes(cfd, isNew: false);
             if (readOnly) continue;
             SetFamilySealing(cfd);
         }
+    }
+
+    /// <summary>
+    /// A scoped family reads and writes its values through its scope keys. Scoping is fixed when
+    /// the family is created: its values carry a scope marker from the first write, so a family
+    /// stored as scoped must be opened with its selector, and an existing unscoped one with data
+    /// cannot become scoped.
+    /// </summary>
+    private void SetUpScopes(ColumnFamilyData cfd, bool isNew)
+    {
+        bool wanted = cfd.Options.EncryptionScope is not null;
+        bool stored = isNew ? wanted : cfd.State.Options is { } bytes && ColumnFamilyOptionsCodec.Decode(bytes).StoredScoped;
+        if (stored && !wanted)
+            throw new InvalidArgumentException($"Column family '{cfd.Name}' has scoped values: open it with ColumnFamilyOptions.EncryptionScope.", "EncryptionScope");
+        if (wanted && !stored && (cfd.State.Current.AllFiles.Any() || !cfd.Mem.IsEmpty))
+            throw new InvalidArgumentException($"Column family '{cfd.Name}' already holds unscoped values: EncryptionScope can only be set on a new or empty family.", "EncryptionScope");
+        if (wanted) cfd.SetScopes(new ScopeCipher(_keys!, cfd.Id));
+    }
+
+    /// <summary>Unscoped values found in the logs of a family now opened as scoped (a first open with the selector): refused like tables.</summary>
+    private static void CheckScopesAfterReplay(IEnumerable<ColumnFamilyData> families)
+    {
+        foreach (var cfd in families)
+            if (cfd.Scopes is not null && !cfd.Mem.IsEmpty && !(cfd.State.Options is { } bytes && ColumnFamilyOptionsCodec.Decode(bytes).StoredScoped))
+                throw new InvalidArgumentException($"Column family '{cfd.Name}' already holds unscoped values: EncryptionScope can only be set on a new or empty family.", "EncryptionScope");
+    }
+
+    /// <summary>
+    /// Crypto-shreds one scope of a scoped family: its keys are destroyed, so its values become
+    /// unreadable at once wherever they are (memtables, tables, logs, copies): reads treat them
+    /// as deleted and compaction drops them. The family's other scopes are untouched. The keys
+    /// (not values) of the scope's entries stay in tables, sealed under the family key, until
+    /// compaction removes them; <see cref="CompactRange(ColumnFamilyHandle, byte[], byte[])"/> hastens that.
+    /// </summary>
+    public void ShredScope(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> scope)
+    {
+        CheckHandle(columnFamily);
+        ThrowIfReadOnly("shredding a scope");
+        if (scope.IsEmpty) throw new InvalidArgumentException("The scope must not be empty.", nameof(scope));
+        var cfd = columnFamily.Data;
+        var keys = RequireEncryptedFamily(cfd);
+        if (cfd.Scopes is null) throw new InvalidArgumentException($"Column family '{cfd.Name}' has no EncryptionScope.", nameof(columnFamily));
+        var ids = keys.ScopeKeyIds(cfd.Id, scope);
+        if (ids.Count == 0) return;
+        keys.Destroy(ids);
+        cfd.Scopes.Forget(ids);
     }
 
     private void SetFamilySealing(ColumnFamilyData cfd)

@@ -31,6 +31,7 @@ public sealed partial class LatticeDb
         var edits = new List<VersionEdit>();
         var map = OpenColumnFamilies(edits);
         SetUpFamilyKeys(map.Values, readOnly: false);
+        if (_keys is not null) _writePath.AddStage(new ScopeSealingStage(this, _options.Clock));
         DropShreddedFiles(map.Values, edits);
 
         var names = _fs.ListFiles(_path);
@@ -39,6 +40,7 @@ public sealed partial class LatticeDb
                 _versions.MarkFileNumberUsed(number);
         CheckTablesPresent(names);
         ReplayLogs(names, edits);
+        CheckScopesAfterReplay(map.Values);
 
         long log = _writePath.RollLogForRecovery();
         foreach (var cfd in map.Values)

@@ -1,5 +1,4 @@
 using System.Buffers;
-using LatticeKV.Compaction;
 using LatticeKV.Db;
 using LatticeKV.Keys;
 using LatticeKV.Manifest;
@@ -78,11 +77,14 @@ public sealed partial class LatticeDb
         }
     }
 
+    // Where a scoped value is opened for a point read (the reader copies it out at once).
+    [ThreadStatic] private static byte[]? t_scopeBuffer;
+
     private static LookupState Deliver<TState>(ColumnFamilyData cfd, ValueKind kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> stored,
         ref TState state, ValueReader<TState> reader) where TState : allows ref struct
     {
         if (!cfd.Policy.IsNoop && cfd.Policy.IsDead(kind, key, stored)) return LookupState.Deleted;
-        reader(ValuePolicy.UserValue(kind, stored), ref state);
+        reader(cfd.Policy.Reveal(kind, key, stored, ref t_scopeBuffer), ref state);
         return LookupState.Found;
     }
 }

@@ -38,6 +38,7 @@ public sealed class LatticeIterator : IDisposable
     private bool _reverse;
     private bool _valid;
     private bool _disposed;
+    private byte[]? _scopeBuffer; // where scoped values are opened
 
     private LatticeIterator(LatticeDb db, IteratorParts parts, SuperVersion sv, InternalKeyComparator cmp,
         ValuePolicy policy, FragmentedRangeTombstones rangeDels, ulong sequence, ReadOptions options, bool poolable)
@@ -150,7 +151,8 @@ public sealed class LatticeIterator : IDisposable
         {
             CheckPositioned();
             if (_reverse) return _savedValue.AsSpan(0, _savedValueLength);
-            return ValuePolicy.UserValue(InternalKey.Kind(_iter.Key), _iter.Value);
+            return _policy is null ? ValuePolicy.UserValue(InternalKey.Kind(_iter.Key), _iter.Value)
+                : _policy.Reveal(InternalKey.Kind(_iter.Key), InternalKey.UserKey(_iter.Key), _iter.Value, ref _scopeBuffer);
         }
     }
 
@@ -303,7 +305,7 @@ public sealed class LatticeIterator : IDisposable
             else
             {
                 SaveKey(user);
-                SaveValue(ValuePolicy.UserValue(kind, _iter.Value));
+                SaveValue(_policy is null ? ValuePolicy.UserValue(kind, _iter.Value) : _policy.Reveal(kind, user, _iter.Value, ref _scopeBuffer));
                 haveValue = true;
             }
         }

@@ -138,10 +138,20 @@ public sealed class WriteBatch
         HasRangeDeletions = true;
     }
 
-    private void Add(ValueKind kind, uint cf, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool hasValue)
+    /// <summary>
+    /// Appends an operation already checked by the batch it came from (stage 1 of the write path
+    /// rewrites a batch, e.g. sealing values, whose envelope may exceed the user's value limit).
+    /// </summary>
+    internal void AddChecked(ValueKind kind, uint cf, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        Add(kind, cf, key, value, kind is ValueKind.Value or ValueKind.RangeDeletion, checkValueSize: false);
+        if (kind == ValueKind.RangeDeletion) HasRangeDeletions = true;
+    }
+
+    private void Add(ValueKind kind, uint cf, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool hasValue, bool checkValueSize = true)
     {
         ValidateKey(key, nameof(key));
-        if (kind == ValueKind.Value && value.Length > MaxValueSize)
+        if (checkValueSize && kind == ValueKind.Value && value.Length > MaxValueSize)
             throw new InvalidArgumentException($"Value of {value.Length} bytes exceeds the limit of {MaxValueSize} bytes.", nameof(value));
         long size = (long)_rep.Length + 1 + Varint.MaxLength32 + 2 * Varint.MaxLength32 + key.Length + value.Length;
         if (size > MaxBatchSize) throw new InvalidArgumentException($"Write batch would exceed {MaxBatchSize} bytes.", nameof(value));

@@ -8,8 +8,11 @@ namespace LatticeKV.Compaction;
 /// <see cref="CompactionFilter"/>. Shared by reads (which hide such values) and by flush and
 /// compaction (which turn them into tombstones), so both always agree.
 /// </summary>
-internal sealed class ValuePolicy(TimeSpan? ttl, CompactionFilter? filter, TimeProvider clock)
+internal sealed class ValuePolicy(TimeSpan? ttl, CompactionFilter? filter, TimeProvider clock, Crypto.ScopeCipher? scopes = null)
 {
+    /// <summary>The family's scope keys when its values are scoped: a value whose scope was shredded is dead.</summary>
+    public Crypto.ScopeCipher? Scopes { get; } = scopes;
+
     public TimeSpan? Ttl { get; } = ttl;
 
     public CompactionFilter? Filter { get; } = filter;
@@ -17,7 +20,7 @@ internal sealed class ValuePolicy(TimeSpan? ttl, CompactionFilter? filter, TimeP
     public TimeProvider Clock { get; } = clock;
 
     /// <summary>True when there is nothing to check (the common case: no TTL, no filter).</summary>
-    public bool IsNoop => Ttl is null && Filter is null;
+    public bool IsNoop => Ttl is null && Filter is null && Scopes is null;
 
     /// <summary>
     /// True when a stored value must be treated as deleted. <paramref name="stored"/> is the
@@ -36,10 +39,21 @@ internal sealed class ValuePolicy(TimeSpan? ttl, CompactionFilter? filter, TimeP
             }
             stored = stored[8..];
         }
+        if (Scopes is not null && Scopes.IsShredded(stored)) return true;
         return Filter is not null && Filter.ShouldRemove(userKey, stored);
     }
 
-    /// <summary>The user-visible bytes of a stored value.</summary>
+    /// <summary>
+    /// The user-visible bytes of a stored value, opened into <paramref name="buffer"/> when the
+    /// family's values are scoped (the result is then valid until the buffer is reused).
+    /// </summary>
+    public ReadOnlySpan<byte> Reveal(ValueKind kind, ReadOnlySpan<byte> userKey, ReadOnlySpan<byte> stored, ref byte[]? buffer)
+    {
+        var value = UserValue(kind, stored);
+        return Scopes is null ? value : Scopes.Open(userKey, value, ref buffer);
+    }
+
+    /// <summary>The user-visible bytes of a stored value of a family without scopes.</summary>
     public static ReadOnlySpan<byte> UserValue(ValueKind kind, ReadOnlySpan<byte> stored)
     {
         if (kind != ValueKind.TimedValue) return stored;

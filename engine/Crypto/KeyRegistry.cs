@@ -35,6 +35,7 @@ internal sealed class KeyRegistry : IDisposable
     private readonly object _lock = new();
     private readonly Dictionary<uint, KeyEntry> _keys = [];
     private readonly Dictionary<uint, ulong> _shredded = [];
+    private readonly Dictionary<string, KeyEntry> _scopeKeys = new(StringComparer.Ordinal); // active scope keys by family and scope
     private readonly byte[] _databaseId;
     private readonly byte[] _master = new byte[KeyDerivation.KeySize];
     private MasterKeyKind _kind;
@@ -229,6 +230,7 @@ internal sealed class KeyRegistry : IDisposable
                 if (id == 0 || !_keys.TryAdd(id, new KeyEntry { Id = id, Purpose = purpose, ColumnFamilyId = cf, Generation = generation, CreatedMs = created, Scope = scope, Material = material, State = state }))
                     throw new CorruptionException($"key id {id} recorded twice");
                 if (id >= _nextId) _nextId = id + 1;
+                IndexScope(_keys[id]);
                 break;
             }
             case RegistryRecordType.State:
@@ -239,6 +241,7 @@ internal sealed class KeyRegistry : IDisposable
                 if (key.State == KeyState.Destroyed && state != KeyState.Destroyed) throw new CorruptionException($"destroyed key {id} cannot come back");
                 key.State = state;
                 if (state == KeyState.Destroyed) CryptographicOperations.ZeroMemory(key.Material);
+                IndexScope(key);
                 break;
             }
             case RegistryRecordType.SnapshotEnd:
@@ -292,6 +295,27 @@ internal sealed class KeyRegistry : IDisposable
         }
     }
 
+    /// <summary>The active key of <paramref name="scope"/> in a family, created (and made durable) on its first use.</summary>
+    public KeyEntry ScopeKey(uint columnFamily, ReadOnlySpan<byte> scope, long nowMs)
+    {
+        string name = ScopeName(columnFamily, scope);
+        lock (_lock)
+        {
+            if (_scopeKeys.TryGetValue(name, out var key)) return key;
+            return CreateKey(KeyPurpose.Scope, columnFamily, scope, nowMs);
+        }
+    }
+
+    /// <summary>Ids of every key (active or retired) of <paramref name="scope"/> in a family.</summary>
+    public List<uint> ScopeKeyIds(uint columnFamily, ReadOnlySpan<byte> scope)
+    {
+        var wanted = scope.ToArray();
+        lock (_lock)
+            return [.. _keys.Values.Where(k => k.Purpose == KeyPurpose.Scope && k.ColumnFamilyId == columnFamily && k.State != KeyState.Destroyed && k.Scope.AsSpan().SequenceEqual(wanted)).Select(k => k.Id)];
+    }
+
+    private static string ScopeName(uint columnFamily, ReadOnlySpan<byte> scope) => columnFamily.ToString(CultureInfo.InvariantCulture) + "/" + Convert.ToHexString(scope);
+
     /// <summary>Every key (destroyed ones without material), for properties and tools.</summary>
     public List<KeyEntry> Keys()
     {
@@ -314,6 +338,8 @@ internal sealed class KeyRegistry : IDisposable
             catch
             {
                 _keys.Remove(key.Id);
+                key.State = KeyState.Destroyed;
+                IndexScope(key);
                 throw;
             }
             return key;
@@ -328,7 +354,11 @@ internal sealed class KeyRegistry : IDisposable
             var changed = ids.Select(id => _keys[id]).Where(k => k.State == KeyState.Active).ToList();
             if (changed.Count == 0) return;
             AppendDurably([.. changed.Select(k => EncodeState(k.Id, KeyState.Retired))]);
-            foreach (var k in changed) k.State = KeyState.Retired;
+            foreach (var k in changed)
+            {
+                k.State = KeyState.Retired;
+                IndexScope(k);
+            }
         }
     }
 
@@ -349,6 +379,7 @@ internal sealed class KeyRegistry : IDisposable
             {
                 k.State = KeyState.Destroyed;
                 CryptographicOperations.ZeroMemory(k.Material);
+                IndexScope(k);
             }
             if (shredded is { } t) _shredded[t.ColumnFamily] = t.Sequence;
             Rewrite(_number + 1);
@@ -378,6 +409,14 @@ internal sealed class KeyRegistry : IDisposable
             if (_writer is null) Rewrite(_number + 1);
     }
 
+    private void IndexScope(KeyEntry key)
+    {
+        if (key.Purpose != KeyPurpose.Scope) return;
+        string name = ScopeName(key.ColumnFamilyId, key.Scope);
+        if (key.State == KeyState.Active) _scopeKeys[name] = key;
+        else if (_scopeKeys.TryGetValue(name, out var indexed) && indexed.Id == key.Id) _scopeKeys.Remove(name);
+    }
+
     private KeyEntry AddKey(KeyPurpose purpose, uint columnFamily, byte[] scope, long nowMs)
     {
         uint generation = 1;
@@ -388,6 +427,7 @@ internal sealed class KeyRegistry : IDisposable
         RandomNumberGenerator.Fill(material);
         var key = new KeyEntry { Id = _nextId++, Purpose = purpose, ColumnFamilyId = columnFamily, Generation = generation, CreatedMs = nowMs, Scope = scope, Material = material, State = KeyState.Active };
         _keys.Add(key.Id, key);
+        IndexScope(key);
         return key;
     }
 

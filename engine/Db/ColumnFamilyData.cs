@@ -42,7 +42,12 @@ internal sealed class ColumnFamilyData
 
     public InternalKeyComparator Comparator { get; }
 
-    public ValuePolicy Policy { get; }
+    public ValuePolicy Policy { get; private set; }
+
+    /// <summary>The family's scope keys when its values are scoped (<see cref="ColumnFamilyOptions.EncryptionScope"/>); set at open, before any read or write.</summary>
+    public Crypto.ScopeCipher? Scopes => Policy.Scopes;
+
+    public void SetScopes(Crypto.ScopeCipher scopes) => Policy = new ValuePolicy(Options.Ttl, Options.CompactionFilter, Policy.Clock, scopes);
 
     /// <summary>How flushes and compactions write this family's tables; jobs take a copy when they start. Changed under the database mutex.</summary>
     public TableBuilderOptions BuilderOptions { get; private set; }

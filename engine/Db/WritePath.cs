@@ -17,8 +17,10 @@ namespace LatticeKV.Db;
 /// Stages of a write, in order (a feature that must be atomic with the data joins at one of
 /// them and nowhere else, so that a batch stays one log record whatever is enabled):
 /// 1. <see cref="Write"/>, on the caller's thread: the batch is checked against the database
-///    (column families exist, ranges are ordered). Checks and additions that depend only on the
-///    batch belong here, before the batch is queued.
+///    (column families exist, ranges are ordered), then each <see cref="IWriteStage"/> runs, in
+///    the order added, and may replace the batch with a rewritten copy: today scope sealing
+///    (<see cref="ScopeSealingStage"/>); validation, index entries and change records join here.
+///    Checks and additions that depend only on the batch belong here, before it is queued.
 /// 2. The leader builds the group (<see cref="BuildGroup"/>) and makes room
 ///    (<see cref="MakeRoomForWrite"/>): memtable switches and stalls.
 /// 3. The leader assigns sequence numbers and the commit time, and logs the group as one record
@@ -45,6 +47,12 @@ internal sealed class WritePath
     private readonly DbStatistics _stats;
     private readonly SyncGroupEstimator _syncGroups;
     private readonly LogFiles _logs;
+
+    // Stage 1 of every write, in order (set at open, before any write).
+    private IWriteStage[] _stages = [];
+
+    /// <summary>Adds a stage-1 step run by every later write. Called at open, before writes start.</summary>
+    public void AddStage(IWriteStage stage) => _stages = [.. _stages, stage];
 
     // Guarded by _queueLock. The front writer is the leader; the rest wait on their own signal.
     private readonly Lock _queueLock = new();
@@ -96,6 +104,7 @@ internal sealed class WritePath
     public void Write(WriteBatch batch, bool sync)
     {
         ValidateBatch(batch);
+        foreach (var stage in _stages) batch = stage.Prepare(batch);
         var w = WriteQueueTicket.Rent();
         w.Batch = batch;
         w.Sync = sync;
