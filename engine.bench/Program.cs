@@ -24,6 +24,8 @@ public static class Program
                   fsync-probe [--out DIR]   (measure the machine's fsync rates alone, for report)
                   read-harness --engine E --db DIR --num N [--cache-mb M] [--seconds S] [--warm]
                     (random reads on a database run-suite --fill-kept DIR left, ops/s each second: for profiling)
+                  open-time [--opens N] [--dir D]
+                    (time to open an encrypted database per master-key source: Argon2id, PBKDF2, raw key)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -36,6 +38,7 @@ public static class Program
             "report" => CompareCommand.Rerender(args[1..]),
             "fsync-probe" => CompareCommand.ProbeOnly(args[1..]),
             "read-harness" => ReadHarness.Run(args[1..]),
+            "open-time" => OpenTime.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };

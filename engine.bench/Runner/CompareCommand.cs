@@ -26,6 +26,8 @@ public static class CompareCommand
     {
         long num = LongArg(args, "--num", 1_000_000);
         var engines = ListArg(args, "--engines", Engines);
+        // --encrypt: encrypted LatticeKV runs beside the others, in the same rounds.
+        if (args.Contains("--encrypt") && !engines.Contains("latticekv-enc")) engines = [.. engines.Take(1), "latticekv-enc", .. engines.Skip(1)];
         var workloads = ListArg(args, "--workloads", Workloads.All);
         string outDir = StringArg(args, "--out", "bench-results");
         string root = StringArg(args, "--dir", Path.Combine(Path.GetTempPath(), "lkv-bench"));
@@ -245,6 +247,7 @@ public static class CompareCommand
             IEngine e = engineName switch
             {
                 "latticekv" => new LatticeEngine(path, s),
+                "latticekv-enc" => new LatticeEngine(path, s, encrypted: true),
                 "rocksdb" => new RocksDbEngine(path, s),
                 "zonetree" => new ZoneTreeEngine(path, s),
                 "sqlite" => new SqliteEngine(path, s),

@@ -22,6 +22,7 @@ public static class ReadHarness
         using IEngine e = engineName switch
         {
             "latticekv" => new LatticeEngine(db, settings),
+            "latticekv-enc" => new LatticeEngine(db, settings, encrypted: true),
             "rocksdb" => new RocksDbEngine(db, settings),
             "zonetree" => new ZoneTreeEngine(db, settings),
             _ => throw new ArgumentException($"unknown engine '{engineName}'"),

@@ -36,7 +36,8 @@ public static class Report
             }
         }
         var lattice = suites.FirstOrDefault(s => s.Engine == "latticekv");
-        var others = suites.Where(s => s.Engine != "latticekv").ToList();
+        var others = suites.Where(s => s.Engine is not ("latticekv" or "latticekv-enc")).ToList();
+        var encrypted = suites.FirstOrDefault(s => s.Engine == "latticekv-enc");
         if (lattice is not null && others.Count > 0)
         {
             sb.AppendLine();
@@ -67,9 +68,37 @@ public static class Report
             }
             Targets(sb, lattice, others);
         }
+        if (lattice is not null && encrypted is not null) EncryptionOverhead(sb, workloads, encrypted, lattice, others.FirstOrDefault(o => o.Engine == "rocksdb"));
         sb.AppendLine();
         foreach (var s in suites) sb.AppendLine(CultureInfo.InvariantCulture, $"* **{Label(s.Engine)}**: {s.Settings}");
         return sb.ToString();
+    }
+
+    /// <summary>Encrypted LatticeKV against plain LatticeKV (the 10% budget) and against RocksDB, side by side from one run.</summary>
+    private static void EncryptionOverhead(StringBuilder sb, IEnumerable<string> workloads, SuiteResult encrypted, SuiteResult plain, SuiteResult? rocks)
+    {
+        sb.AppendLine();
+        sb.AppendLine("Encrypted LatticeKV (default family encrypted) ÷ plain LatticeKV and ÷ RocksDB, ops/s (burst / sustained where measured):");
+        sb.AppendLine();
+        sb.AppendLine("| Workload | enc ÷ plain | enc ÷ rocksdb | RSS enc ÷ plain |");
+        sb.AppendLine("|---|---:|---:|---:|");
+        foreach (var w in workloads)
+        {
+            var e = encrypted.Results.FirstOrDefault(x => x.Workload == w);
+            var p = plain.Results.FirstOrDefault(x => x.Workload == w);
+            if (e is null || p is not { OpsPerSecond: > 0 }) continue;
+            var r = rocks?.Results.FirstOrDefault(x => x.Workload == w);
+            string Ratio(WorkloadResult a, WorkloadResult b)
+            {
+                string s = string.Create(CultureInfo.InvariantCulture, $"{a.OpsPerSecond / b.OpsPerSecond:F2}{PairedRounds(a.RoundRates, b.RoundRates)}");
+                if (a.SustainedOpsPerSecond is { } sa && b.SustainedOpsPerSecond is { } sb2 && sb2 > 0)
+                    s += string.Create(CultureInfo.InvariantCulture, $" / {sa / sb2:F2}");
+                return s;
+            }
+            string vsRocks = r is { OpsPerSecond: > 0 } ? Ratio(e, r) : "";
+            string rss = p.PeakRssBytes > 0 ? string.Create(CultureInfo.InvariantCulture, $"{(double)e.PeakRssBytes / p.PeakRssBytes:F2}") : "";
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {w} | {Ratio(e, p)} | {vsRocks} | {rss} |");
+        }
     }
 
     private static string Label(string engine) => engine == "rocksdb" ? "rocksdb (P/Invoke)" : engine;

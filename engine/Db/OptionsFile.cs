@@ -40,6 +40,8 @@ internal static class OptionsFile
         Line(sb, "gather_synced_writers", options.GatherSyncedWriters);
         Line(sb, "max_total_wal_size", options.MaxTotalWalSize);
         Line(sb, "max_manifest_file_size", options.MaxManifestFileSize);
+        // Where the master key comes from, never a secret.
+        if (options.Encryption is { } encryption) Line(sb, "encryption", encryption.ToString());
         foreach (var cf in columnFamilies.OrderBy(c => c.Id))
         {
             sb.Append(CultureInfo.InvariantCulture, $"\n[column_family \"{cf.Name}\"]\n");
