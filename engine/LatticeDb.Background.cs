@@ -179,9 +179,10 @@ public sealed partial class LatticeDb
         var stats = new CompactionStats();
         var allocated = new List<long>();
         FileMetaData? output = null;
+        var builderOptions = BeginJob(cfd);
         try
         {
-            output = FlushJob.Run(NewJobContext(allocated), mems, snapshots, cfd.Policy, cfd.BuilderOptions with { CreationTimeMs = NowMs() }, stats, cancel);
+            output = FlushJob.Run(NewJobContext(allocated), mems, snapshots, cfd.Policy, builderOptions, stats, cancel);
             // The MANIFEST must never name a file (the new table, or the log it moves the horizon
             // to) whose directory entry could vanish in a power loss.
             _fs.SyncDirectory(_path);
@@ -220,6 +221,7 @@ public sealed partial class LatticeDb
         finally
         {
             ReleaseOutputs(allocated);
+            EndJob(builderOptions);
         }
     }
 
@@ -361,9 +363,10 @@ public sealed partial class LatticeDb
     {
         VersionEdit? edit = null;
         var allocated = new List<long>();
+        var builderOptions = BeginJob(cfd);
         try
         {
-            (edit, var stats) = CompactionJob.Run(NewJobContext(allocated), c, snapshots, cfd.Policy, cfd.BuilderOptions with { CreationTimeMs = NowMs() }, cancel);
+            (edit, var stats) = CompactionJob.Run(NewJobContext(allocated), c, snapshots, cfd.Policy, builderOptions, cancel);
             if (!c.IsTrivialMove && edit.NewFiles.Count > 0) _fs.SyncDirectory(_path);
             _versions.LogAndApply([edit], () =>
             {
@@ -384,6 +387,7 @@ public sealed partial class LatticeDb
         finally
         {
             ReleaseOutputs(allocated);
+            EndJob(builderOptions);
         }
     }
 

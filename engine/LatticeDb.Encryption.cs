@@ -232,7 +232,10 @@ public sealed partial class LatticeDb
                     var v = cfd.State.Current;
                     for (int level = 0; level < v.NumLevels; level++)
                         foreach (var f in v.Files(level)) edit.DeleteFile(level, f.Number);
-                    _versions.LogAndApply([edit], () =>
+                    var edits = new List<VersionEdit> { edit };
+                    // Families with nothing unflushed no longer need the old logs either.
+                    lock (_mutex) AddIdleLogNumberEdits(edits, cfd);
+                    _versions.LogAndApply(edits, () =>
                     {
                         cfd.InstallSuperVersion();
                         Monitor.PulseAll(_mutex);
@@ -281,7 +284,7 @@ public sealed partial class LatticeDb
             inUse.UnionWith(_writePath.Logs.KeyIdsInUse);
             inUse.Add(_versions.ManifestKeyId);
             // A job writing now seals with the key it started with.
-            if (_runningJobs > 0) return;
+            inUse.UnionWith(_keysInJobs.Keys);
         }
         var unused = retired.Where(k => !inUse.Contains(k.Id)).Select(k => k.Id).ToList();
         if (unused.Count == 0) return;
@@ -325,6 +328,24 @@ public sealed partial class LatticeDb
             }
         }
         return null;
+    }
+
+    /// <summary>A job's copy of the family's table options; the key it seals with counts as in use until <see cref="EndJob"/>.</summary>
+    private Sst.TableBuilderOptions BeginJob(ColumnFamilyData cfd)
+    {
+        lock (_mutex)
+        {
+            var options = cfd.BuilderOptions with { CreationTimeMs = NowMs() };
+            if (options.Sealing?.Key.Id is uint id) _keysInJobs[id] = _keysInJobs.GetValueOrDefault(id) + 1;
+            return options;
+        }
+    }
+
+    private void EndJob(Sst.TableBuilderOptions options)
+    {
+        if (options.Sealing?.Key.Id is not uint id) return;
+        lock (_mutex)
+            if (--_keysInJobs[id] == 0) _keysInJobs.Remove(id);
     }
 
     /// <summary>Files still sealed under another key than their family's, which background compaction will rewrite. Caller holds the mutex.</summary>

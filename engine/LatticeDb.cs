@@ -72,6 +72,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private bool _purgeRequested;
     private int _manualCompactions;
     private long _reencryptionAllowedAtMs;             // the re-encryption pacer's next slot
+    private readonly Dictionary<uint, int> _keysInJobs = []; // keys running flushes and compactions seal with
     private int _runningJobs;
     // Replaced whole under _mutex; read without it.
     private Dictionary<uint, ColumnFamilyData> _columnFamilies = [];
