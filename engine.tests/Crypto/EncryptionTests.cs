@@ -2,7 +2,7 @@ using LatticeKV.Tests.Support;
 
 namespace LatticeKV.Tests.Crypto;
 
-public sealed class EncryptionTests
+public sealed class EncryptionTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public void EncryptedDatabase_RoundTripsThroughFlushCompactionAndReopen()
@@ -43,11 +43,17 @@ public sealed class EncryptionTests
         var secret = new List<byte[]>();
         var control = new List<byte[]>();
         var options = EncryptionSupport.Options(key, "secrets");
-        using (var db = LatticeDb.Open(dir.Path, options))
+        var phases = new List<string>();
+        void Scan(string phase)
         {
-            var secrets = db.CreateColumnFamily("secrets", new ColumnFamilyOptions { Encrypted = true });
-            var plain = db.CreateColumnFamily("plain");
-            for (int i = 0; i < 300; i++)
+            int files = Directory.EnumerateFiles(dir.Path, "*", SearchOption.AllDirectories).Count();
+            int hits = EncryptionSupport.CountFound(dir.Path, secret);
+            phases.Add($"{phase}: {secret.Count} encrypted sentinels, {files} files, {hits} found");
+            Assert.True(hits == 0, $"{phase}: found in " + EncryptionSupport.WhereFound(dir.Path, secret));
+        }
+        void Write(LatticeDb db, ColumnFamilyHandle secrets, ColumnFamilyHandle plain, int count)
+        {
+            for (int i = 0; i < count; i++)
             {
                 byte[] sk = EncryptionSupport.Sentinel(), sv = EncryptionSupport.Sentinel(), dk = EncryptionSupport.Sentinel(), dv = EncryptionSupport.Sentinel();
                 byte[] ck = EncryptionSupport.Sentinel(), cv = EncryptionSupport.Sentinel();
@@ -59,12 +65,28 @@ public sealed class EncryptionTests
                 batch.Put(plain, ck, cv);
                 db.Write(batch);
             }
+        }
+        using (var db = LatticeDb.Open(dir.Path, options))
+        {
+            var secrets = db.CreateColumnFamily("secrets", new ColumnFamilyOptions { Encrypted = true });
+            var plain = db.CreateColumnFamily("plain");
+            Write(db, secrets, plain, 300);
+            Scan("puts and batches (log only)");
             db.Flush(secrets);
             db.Flush(plain);
             db.Flush();
+            Scan("flush");
+            Write(db, secrets, plain, 300);
+            db.Flush();
+            db.Flush(secrets);
             db.CompactRange(secrets);
             db.CompactRange();
-            Assert.True(EncryptionSupport.CountFound(dir.Path, secret) == 0, "found in " + EncryptionSupport.WhereFound(dir.Path, secret));
+            Scan("compaction");
+            db.RotateEncryptionKey(secrets);
+            Write(db, secrets, plain, 100);
+            db.Flush(secrets);
+            db.CompactRange(secrets);
+            Scan("rotation");
             // Unflushed writes sit in the sealed log only.
             for (int i = 0; i < 50; i++)
             {
@@ -73,11 +95,17 @@ public sealed class EncryptionTests
                 db.Put(secrets, k, v, new WriteOptions { Sync = true });
             }
         }
-        Assert.True(EncryptionSupport.CountFound(dir.Path, secret) == 0, "found in " + EncryptionSupport.WhereFound(dir.Path, secret));
-        // The scan works: the control family's sentinels are in its plaintext tables.
-        Assert.Equal(control.Count, EncryptionSupport.CountFound(dir.Path, control));
+        Scan("close with unflushed synced writes");
         using (var db = LatticeDb.Open(dir.Path, options))
+        {
             Assert.Equal(secret[^1], db.Get(db.GetColumnFamily("secrets"), secret[^2]));
+            Scan("reopen (replay and recovery flush)");
+        }
+        // The scan works: the control family's sentinels are in its plaintext tables.
+        int controlFound = EncryptionSupport.CountFound(dir.Path, control);
+        phases.Add($"control: {control.Count} plaintext sentinels, {controlFound} found");
+        foreach (var p in phases) output.WriteLine(p);
+        Assert.Equal(control.Count, controlFound);
     }
 
     [Fact]
