@@ -69,6 +69,19 @@ public sealed class CrashStateTests(CrashStateTests.RecordedWorkload recorded, I
     }
 
     [Fact]
+    public void Explore_EncryptedWorkloadWithRotationAndAMasterKeyChange_EveryStateKeepsThePromise()
+    {
+        int seed = TestSeed.Get(17);
+        using var dir = new TempDir("crash-states-enc");
+        var (ops, history) = new StatesWorkload(seed) { Batches = 300 * TestSeed.Scale, Encrypted = true }.Run(dir.Sub("db"));
+        Assert.Equal(2, history.EncryptionKeys.Count);
+        var report = new CrashStateExplorer(new CrashTrace(ops), history, dir.Sub("db"), seed) { CrashPoints = 60 * TestSeed.Scale, StatesPerPoint = 12 }.Run();
+        Print(report, seed);
+        Assert.True(report.ViolationCount == 0, string.Join(Environment.NewLine, report.Violations));
+        Assert.True(report.DistinctStates >= 200, $"{report.DistinctStates} distinct states");
+    }
+
+    [Fact]
     public void Explore_TraceWithTheLogFsyncOfASyncedWriteRemoved_ReportsTheLoss()
     {
         var (batch, sync, _) = LastSyncedBatch();

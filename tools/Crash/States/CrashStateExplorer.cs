@@ -58,7 +58,7 @@ internal sealed class CrashStateExplorer(CrashTrace trace, WorkloadHistory histo
                     byModel[model].Add(state.Hash);
                     if (state.NonPrefix) nonPrefix.Add(state.Hash);
                     if (!observations.TryGetValue(state.Hash, out var observed))
-                        observations[state.Hash] = observed = StateObservation.Open(state.Files);
+                        observations[state.Hash] = observed = StateObservation.Open(state.Files, history.EncryptionKeys);
                     var verdict = oracle.Check(point, observed);
                     if (verdict.OutOfOrder) outOfOrder++;
                     if (verdict.Violations.Count == 0) continue;

@@ -16,8 +16,9 @@ internal sealed record StateObservation(string? Error, IReadOnlyDictionary<(int 
     /// what the open writes needs no disk) and opens the database twice, with no repair and the
     /// default log recovery mode, scanning every column family forwards and backwards each time.
     /// </summary>
-    public static StateObservation Open(IReadOnlyDictionary<string, byte[]> files)
+    public static StateObservation Open(IReadOnlyDictionary<string, byte[]> files, IReadOnlyList<byte[]>? keys = null)
     {
+        keys ??= [];
         var fs = new MemFileSystem();
         fs.CreateDirectory(Directory);
         foreach (var (name, bytes) in files)
@@ -28,10 +29,10 @@ internal sealed record StateObservation(string? Error, IReadOnlyDictionary<(int 
         }
         fs.SyncDirectory(Directory);
         StateObservation first;
-        try { first = Scan(fs); }
+        try { first = Scan(fs, keys); }
         catch (Exception ex) { return Failed($"the database does not open without repair: {ex.GetType().Name}: {ex.Message}"); }
         StateObservation second;
-        try { second = Scan(fs); }
+        try { second = Scan(fs, keys); }
         catch (Exception ex) { return Failed($"the database opened once but not a second time: {ex.GetType().Name}: {ex.Message}"); }
         if (!first.SameAs(second)) return Failed("the second open shows different contents from the first: recovery is not idempotent");
         return first;
@@ -39,12 +40,25 @@ internal sealed record StateObservation(string? Error, IReadOnlyDictionary<(int 
 
     private static StateObservation Failed(string error) => new(error, new Dictionary<(int, int), int>(), new HashSet<int>(), []);
 
-    private static StateObservation Scan(MemFileSystem fs)
+    /// <summary>Opens with the workload's options; an encrypted state with whichever of its master keys the registry holds (a crash during a master key change leaves either).</summary>
+    private static LatticeDb OpenWithKeys(MemFileSystem fs, IReadOnlyList<byte[]> keys)
+    {
+        if (keys.Count == 0) return LatticeDb.Open(Directory, StatesWorkload.Options(fs));
+        EncryptionKeyException? last = null;
+        for (int i = keys.Count - 1; i >= 0; i--)
+        {
+            try { return LatticeDb.Open(Directory, StatesWorkload.Options(fs, keys[i])); }
+            catch (EncryptionKeyException ex) { last = ex; }
+        }
+        throw new InvalidOperationException("no master key the workload used opens this state: " + last!.Message, last);
+    }
+
+    private static StateObservation Scan(MemFileSystem fs, IReadOnlyList<byte[]> keys)
     {
         var values = new Dictionary<(int Cf, int Key), int>();
         var families = new HashSet<int>();
         var strays = new List<string>();
-        using var db = LatticeDb.Open(Directory, StatesWorkload.Options(fs));
+        using var db = OpenWithKeys(fs, keys);
         foreach (var handle in db.ColumnFamilies)
         {
             int cf = Enumerable.Range(0, WorkloadHistory.ColumnFamilies).FirstOrDefault(i => WorkloadHistory.ColumnFamilyName(i) == handle.Name, -1);

@@ -17,8 +17,26 @@ internal sealed class StatesWorkload(int seed)
     /// <summary>Whether one batch may write to several column families (else each batch stays in one).</summary>
     public bool CrossColumnFamilyBatches { get; init; } = true;
 
-    /// <summary>Options shared by the workload and the checker's opens (the checker passes its own file system).</summary>
-    public static DbOptions Options(IFileSystem fs) => new()
+    /// <summary>
+    /// Encrypt the database (every column family) under a random key; a third of the way each
+    /// family's key is rotated, two thirds of the way the master key is changed, so the trace
+    /// holds registry appends and rewrites, sealed logs, MANIFESTs and tables of two generations.
+    /// </summary>
+    public bool Encrypted { get; init; }
+
+    /// <summary>Options shared by the workload and the checker's opens (the checker passes its own file system), encrypted under <paramref name="key"/> when given.</summary>
+    public static DbOptions Options(IFileSystem fs, byte[]? key = null)
+    {
+        var options = PlainOptions(fs);
+        if (key is null) return options;
+        options.Encryption = EncryptionOptions.FromKey(key);
+        options.DefaultColumnFamilyOptions.Encrypted = true;
+        for (int cf = 1; cf < WorkloadHistory.ColumnFamilies; cf++)
+            options.ColumnFamilyOptions[WorkloadHistory.ColumnFamilyName(cf)] = new ColumnFamilyOptions { Encrypted = true };
+        return options;
+    }
+
+    private static DbOptions PlainOptions(IFileSystem fs) => new()
     {
         FileSystem = fs,
         WriteBufferSize = 8 * 1024,
@@ -35,12 +53,19 @@ internal sealed class StatesWorkload(int seed)
         var random = new Random(seed);
         var fs = new RecordingFileSystem(RealFileSystem.Instance);
         var history = new WorkloadHistory();
-        var db = LatticeDb.Open(directory, Options(fs));
+        byte[]? key = null;
+        if (Encrypted)
+        {
+            key = new byte[32];
+            random.NextBytes(key);
+            history.EncryptionKeys.Add(key);
+        }
+        var db = LatticeDb.Open(directory, Options(fs, key));
         try
         {
             for (int cf = 1; cf < WorkloadHistory.ColumnFamilies; cf++)
             {
-                db.CreateColumnFamily(WorkloadHistory.ColumnFamilyName(cf));
+                db.CreateColumnFamily(WorkloadHistory.ColumnFamilyName(cf), new ColumnFamilyOptions { Encrypted = Encrypted });
                 history.ColumnFamilyCreated[cf] = fs.Mark($"column family {cf} created");
             }
             for (int id = 1; id <= Batches; id++)
@@ -49,8 +74,21 @@ internal sealed class StatesWorkload(int seed)
                 {
                     db.Dispose();
                     fs.Mark("closed");
-                    db = LatticeDb.Open(directory, Options(fs));
+                    db = LatticeDb.Open(directory, Options(fs, key));
                     fs.Mark("reopened");
+                }
+                if (Encrypted && id == Batches / 3)
+                {
+                    foreach (var handle in db.ColumnFamilies) db.RotateEncryptionKey(handle);
+                    fs.Mark("keys rotated");
+                }
+                if (Encrypted && id == 2 * Batches / 3)
+                {
+                    key = new byte[32];
+                    random.NextBytes(key);
+                    history.EncryptionKeys.Add(key);
+                    db.ChangeMasterKey(EncryptionOptions.FromKey(key));
+                    fs.Mark("master key changed");
                 }
                 var batch = NextBatch(random, id, CrossColumnFamilyBatches);
                 history.Batches.Add(batch);

@@ -16,6 +16,9 @@ internal sealed class WorkloadHistory
 
     public List<WorkloadBatch> Batches { get; } = [];
 
+    /// <summary>The master keys of an encrypted workload, in the order it used them (empty: plaintext). Every state must open with exactly one.</summary>
+    public List<byte[]> EncryptionKeys { get; } = [];
+
     /// <summary>Per column family (index 1 and up): the trace position of the marker after its creation returned.</summary>
     public Dictionary<int, int> ColumnFamilyCreated { get; } = [];
 
