@@ -35,9 +35,19 @@ public sealed class ColumnFamilyOptions
     /// the key registry under <see cref="DbOptions.Encryption"/>, which must be set. Turning it on
     /// (or off) for an existing family writes new files sealed (or plain) at once and rewrites the
     /// older ones in the background; <c>LatticeDb.CompactRange</c> finishes it.
-    /// Stored in the database and reapplied on open.
+    /// Stored in the database and reapplied on open: a family stored as encrypted stays encrypted
+    /// unless this is explicitly set to false (options that merely leave it unset never decrypt it).
     /// </summary>
-    public bool Encrypted { get; set; }
+    public bool Encrypted
+    {
+        get => _encrypted ?? false;
+        set => _encrypted = value;
+    }
+
+    private bool? _encrypted;
+
+    /// <summary>Whether <see cref="Encrypted"/> was set (to either value) rather than left at its default.</summary>
+    internal bool EncryptedIsExplicit => _encrypted.HasValue;
 
     /// <summary>
     /// Seals each value additionally under a key of its scope (for example the user id prefix of

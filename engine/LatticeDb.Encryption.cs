@@ -3,6 +3,7 @@ using System.Text;
 using LatticeKV.Compaction;
 using LatticeKV.Crypto;
 using LatticeKV.Db;
+using LatticeKV.Io;
 using LatticeKV.Manifest;
 
 namespace LatticeKV;
@@ -30,6 +31,21 @@ public sealed partial class LatticeDb
         if (present) _keys = KeyRegistry.Open(new LogFramedRecords(_fs), _path, encryption.Source);
         else if (creating) _keys = KeyRegistry.Create(new LogFramedRecords(_fs), _path, encryption.Source, sealedFrom: 1, NowMs());
         AttachKeys();
+    }
+
+    /// <summary>
+    /// A family stored as encrypted stays encrypted when the options given leave
+    /// <see cref="ColumnFamilyOptions.Encrypted"/> unset: decrypting takes an explicit false.
+    /// </summary>
+    private ColumnFamilyOptions KeepEncrypted(ColumnFamilyOptions options, Manifest.ColumnFamilyState state)
+    {
+        if (options.EncryptedIsExplicit || options.Encrypted || state.Options is not { } stored) return options;
+        try
+        {
+            if (ColumnFamilyOptionsCodec.Decode(stored).Encrypted) options.Encrypted = true;
+        }
+        catch (CorruptionException ex) { throw ex.At(FileNames.Manifest(_path, _versions.ManifestFileNumber)); }
+        return options;
     }
 
     /// <summary>Turns an existing plaintext database into an encrypted one: logs and MANIFESTs from the next file number on are sealed.</summary>

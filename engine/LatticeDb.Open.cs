@@ -168,8 +168,8 @@ public sealed partial class LatticeDb
 
     private ColumnFamilyOptions ResolveOptions(ColumnFamilyState state)
     {
-        if (state.Id == VersionSet.DefaultColumnFamilyId) return _options.DefaultColumnFamilyOptions.Clone();
-        if (_options.ColumnFamilyOptions.TryGetValue(state.Name, out var given)) return given.Clone();
+        if (state.Id == VersionSet.DefaultColumnFamilyId) return KeepEncrypted(_options.DefaultColumnFamilyOptions.Clone(), state);
+        if (_options.ColumnFamilyOptions.TryGetValue(state.Name, out var given)) return KeepEncrypted(given.Clone(), state);
         if (state.Options is not null)
         {
             try { return ColumnFamilyOptionsCodec.Decode(state.Options); }

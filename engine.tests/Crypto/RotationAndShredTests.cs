@@ -153,6 +153,29 @@ public sealed class RotationAndShredTests
     }
 
     [Fact]
+    public void ReopeningWithoutSayingEncrypted_KeepsAnEncryptedFamilyEncrypted()
+    {
+        using var dir = new TempDir("sticky");
+        var key = EncryptionSupport.NewKey();
+        using (var db = LatticeDb.Open(dir.Path, EncryptionSupport.Options(key, "secrets")))
+        {
+            var secrets = db.CreateColumnFamily("secrets", new ColumnFamilyOptions { Encrypted = true });
+            db.Put(secrets, TestDb.B("k"), TestDb.B("v"));
+            db.Put(TestDb.B("k"), TestDb.B("v"));
+        }
+        // Options that leave Encrypted unset (for the default family and for "secrets") never decrypt.
+        var unset = new DbOptions { Encryption = EncryptionOptions.FromKey(key) };
+        unset.ColumnFamilyOptions["secrets"] = new ColumnFamilyOptions { BlockSize = 8192 };
+        using (var db = LatticeDb.Open(dir.Path, unset))
+        {
+            db.CompactRange();
+            db.CompactRange(db.GetColumnFamily("secrets"));
+            Assert.Matches("^gen1=[0-9]+$", db.GetProperty("lattice.encryption.bytes-per-generation"));
+            Assert.Matches("^gen1=[0-9]+$", db.GetProperty(db.GetColumnFamily("secrets"), "lattice.encryption.bytes-per-generation"));
+        }
+    }
+
+    [Fact]
     public void TurningEncryptionOnAndOff_RewritesOldFiles_AndNoPlaintextRemainsWhileOn()
     {
         using var dir = new TempDir("migrate");
