@@ -26,6 +26,12 @@ public sealed partial class LatticeDb
             OpenKeyRegistry(creating: false);
         }
         _versions.Recover();
+        var names = _fs.ListFiles(_path);
+        foreach (var name in names)
+            if (FileNames.Parse(name, out long number) is not (DbFileKind.Unknown or DbFileKind.Current or DbFileKind.Lock or DbFileKind.InfoLog))
+                _versions.MarkFileNumberUsed(number);
+        // After every number on disk is known: logs written since the MANIFEST's last edit are
+        // numbered past its next-file number, and they are plain.
         EncryptExistingDatabase();
 
         var edits = new List<VersionEdit>();
@@ -33,11 +39,6 @@ public sealed partial class LatticeDb
         SetUpFamilyKeys(map.Values, readOnly: false);
         if (_keys is not null) _writePath.AddStage(new ScopeSealingStage(this, _options.Clock));
         DropShreddedFiles(map.Values, edits);
-
-        var names = _fs.ListFiles(_path);
-        foreach (var name in names)
-            if (FileNames.Parse(name, out long number) is not (DbFileKind.Unknown or DbFileKind.Current or DbFileKind.Lock or DbFileKind.InfoLog))
-                _versions.MarkFileNumberUsed(number);
         CheckTablesPresent(names);
         ReplayLogs(names, edits);
         CheckScopesAfterReplay(map.Values);

@@ -153,6 +153,34 @@ public sealed class RotationAndShredTests
     }
 
     [Fact]
+    public void EncryptingAnExistingDatabase_ReplaysPlainLogsNumberedPastTheManifestsNextFileNumber()
+    {
+        using var dir = new TempDir("migrate-late-log");
+        ulong last;
+        using (var db = LatticeDb.Open(dir.Path))
+        {
+            db.Put(TestDb.B("a"), TestDb.B("1"));
+            last = db.LatestSequenceNumber;
+        }
+        // A log rolled after the MANIFEST's last edit (a memtable switch whose flush never finished)
+        // carries a number past the next-file number the MANIFEST recorded.
+        var batch = new WriteBatch();
+        batch.Put(TestDb.B("late"), TestDb.B("2"));
+        batch.SetHeader(last + 1, 0);
+        long lastLog = Directory.GetFiles(dir.Path, "*.log").Select(f => long.Parse(Path.GetFileNameWithoutExtension(f), System.Globalization.CultureInfo.InvariantCulture)).Max();
+        using (var log = new LatticeKV.Wal.LogWriter(LatticeKV.Io.RealFileSystem.Instance.CreateWritable(LatticeKV.Io.FileNames.Log(dir.Path, lastLog + 50))))
+        {
+            log.AddRecord(batch.Rep);
+            log.File.Sync();
+        }
+        using (var db = LatticeDb.Open(dir.Path, EncryptionSupport.Options(EncryptionSupport.NewKey())))
+        {
+            Assert.Equal("1", TestDb.S(db.Get(TestDb.B("a"))));
+            Assert.Equal("2", TestDb.S(db.Get(TestDb.B("late"))));
+        }
+    }
+
+    [Fact]
     public void ReopeningWithoutSayingEncrypted_KeepsAnEncryptedFamilyEncrypted()
     {
         using var dir = new TempDir("sticky");
