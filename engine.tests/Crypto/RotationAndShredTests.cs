@@ -124,6 +124,10 @@ public sealed class RotationAndShredTests
             }
             AssertAll(db, b, keptB);
             db.Put(a, TestDb.B("after"), TestDb.B("shred"));
+            // The logs and MANIFEST that held the family's writes are gone, and the key that sealed them.
+            var metadata = db.KeyRegistry!.Keys().Where(k => k.Purpose == LatticeKV.Crypto.KeyPurpose.Metadata).ToList();
+            Assert.Single(metadata, k => k.State != KeyState.Destroyed);
+            Assert.Contains(metadata, k => k.State == KeyState.Destroyed);
 
             // Copies taken before the shred cannot be read: their key is gone.
             int unreadable = 0;
