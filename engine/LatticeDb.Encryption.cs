@@ -316,7 +316,7 @@ public sealed partial class LatticeDb
     {
         family = null;
         waitMs = -1;
-        if (_keys is null || _options.Encryption is not { ReencryptionBytesPerSecond: > 0 } encryption) return null;
+        if (_keys is null || _reencryption is not { BytesPerSecond: > 0 } pacer) return null;
         long now = NowMs();
         foreach (var cfd in _columnFamilies.Values)
         {
@@ -328,16 +328,12 @@ public sealed partial class LatticeDb
                 foreach (var f in v.Files(level))
                 {
                     if (f.KeyId == desired || f.BeingCompacted) continue;
-                    if (now < _reencryptionAllowedAtMs)
-                    {
-                        waitMs = _reencryptionAllowedAtMs - now;
-                        return null;
-                    }
+                    if (!pacer.MayStart(now, out waitMs)) return null;
                     var outputLevel = level == 0 ? 1 : level;
                     var c = _picker.PickManual(cfd.Id, v, level, outputLevel, f.SmallestUserKey.ToArray(), f.LargestUserKey.ToArray(), out bool busy);
                     if (c is null || busy) continue;
                     c.ForceRewrite = true;
-                    _reencryptionAllowedAtMs = now + c.InputBytes * 1000 / encryption.ReencryptionBytesPerSecond;
+                    pacer.Started(c.InputBytes, now);
                     family = cfd;
                     return c;
                 }
@@ -366,7 +362,7 @@ public sealed partial class LatticeDb
 
     /// <summary>Files still sealed under another key than their family's, which background compaction will rewrite. Caller holds the mutex.</summary>
     private bool ReencryptionPending()
-        => _keys is not null && _options.Encryption is { ReencryptionBytesPerSecond: > 0 }
+        => _keys is not null && _reencryption is { BytesPerSecond: > 0 }
            && _columnFamilies.Values.Any(c => !c.Dropped && c.State.Current.AllFiles.Any(f => f.KeyId != c.DesiredKeyId));
 
     /// <summary>Bytes of live tables per key generation of <paramref name="cfd"/>: "plaintext=N gen1=N ...".</summary>

@@ -71,7 +71,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private bool _backgroundErrorSoft;
     private bool _purgeRequested;
     private int _manualCompactions;
-    private long _reencryptionAllowedAtMs;             // the re-encryption pacer's next slot
+    private readonly ReencryptionPacer? _reencryption; // null without encryption
     private readonly Dictionary<uint, int> _keysInJobs = []; // keys running flushes and compactions seal with
     private int _runningJobs;
     // Replaced whole under _mutex; read without it.
@@ -99,6 +99,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
             LastSequence = () => _writePath.LastSequence,
         };
         _versions.VersionReleased += OnVersionReleased;
+        if (options.Encryption is { } encryption) _reencryption = new ReencryptionPacer(encryption.ReencryptionBytesPerSecond);
         _dirLock = AcquireDirectoryLock(_fs, path, options.CreateIfMissing && !readOnly, shared: readOnly);
     }
 
