@@ -172,6 +172,29 @@ public sealed class LkvEncryptionTests(EncryptedDatabase enc) : IClassFixture<En
         foreach (var cf in db.ColumnFamilies) Assert.Equal(enc.Expected[cf.Name], EncryptedDatabase.ReadAll(db, cf));
     }
 
+    /// <summary>
+    /// Writing and compacting through lkv keeps the default family encrypted: lkv opens it with the
+    /// family's stored options, since options left at their defaults would turn its encryption off
+    /// and compaction would then rewrite its tables in plaintext.
+    /// </summary>
+    [Fact]
+    public void PutAndCompact_KeepTheDefaultFamilyEncrypted()
+    {
+        using var dir = new TempDir("lkv-enc-put");
+        string path = enc.CopyTo(dir);
+        byte[] k = EncryptionSupport.Sentinel(), v = EncryptionSupport.Sentinel();
+        Ok(["put", path, "0x" + Convert.ToHexStringLower(k), "0x" + Convert.ToHexStringLower(v), .. Key]);
+        Ok(["compact", path, .. Key]);
+        var all = enc.Secrets.Append(k).Append(v).ToList();
+        Assert.True(EncryptionSupport.CountFound(path, all) == 0, "found in " + EncryptionSupport.WhereFound(path, all));
+        var info = LatticeKV.Inspect.DatabaseInspector.Inspect(path, enc.Options.Encryption);
+        var defaultTables = info.ColumnFamilies.Single(cf => cf.Name == "default").Levels.SelectMany(l => l.Files).ToList();
+        Assert.NotEmpty(defaultTables);
+        Assert.All(defaultTables, t => Assert.True(t.Encrypted, t.FileName));
+        using var db = LatticeDb.OpenReadOnly(path, enc.Options);
+        Assert.Equal(v, db.Get(k));
+    }
+
     [Fact]
     public void Rekey_StartsANewGeneration_AndReportsBytesPerGeneration()
     {
