@@ -7,14 +7,6 @@ namespace LatticeKV.Tests.Db;
 /// <summary>Repair of encrypted databases: sealed output, no plaintext anywhere, shredded data never back.</summary>
 public sealed class EncryptedRepairTests
 {
-    private static List<string> ReadAll(LatticeDb db, ColumnFamilyHandle cf)
-    {
-        var list = new List<string>();
-        using var it = db.NewIterator(cf);
-        for (it.SeekToFirst(); it.Valid; it.Next()) list.Add(Convert.ToHexString(it.Key) + "=" + Convert.ToHexString(it.Value));
-        return list;
-    }
-
     private static void DeleteManifests(string path)
     {
         foreach (var m in Directory.EnumerateFiles(path, "MANIFEST-*")) File.Delete(m);
@@ -40,7 +32,7 @@ public sealed class EncryptedRepairTests
                 if (i == 150) db.Flush(family);
             }
             db.Flush(); // the default family's writes in a table; the rest of "secrets" in the sealed log
-            expected = db.ColumnFamilies.ToDictionary(cf => cf.Name, cf => ReadAll(db, cf));
+            expected = db.ColumnFamilies.ToDictionary(cf => cf.Name, cf => TestDb.Contents(db, cf));
         }
         DeleteManifests(dir.Path);
         var before = DirectoryFingerprint.Of(dir.Path);
@@ -63,7 +55,7 @@ public sealed class EncryptedRepairTests
         Assert.All(tables, t => Assert.True(t.Encrypted, t.FileName + " is plaintext"));
         Assert.True(info.ColumnFamilies.Single(cf => cf.Name == "secrets").Encrypted);
         using (var db = LatticeDb.Open(dir.Path, options))
-            foreach (var cf in db.ColumnFamilies) Assert.Equal(expected[cf.Name], ReadAll(db, cf));
+            foreach (var cf in db.ColumnFamilies) Assert.Equal(expected[cf.Name], TestDb.Contents(db, cf));
     }
 
     /// <summary>
@@ -93,7 +85,7 @@ public sealed class EncryptedRepairTests
             foreach (var f in Directory.EnumerateFiles(dir.Path).Where(f => f.EndsWith(".sst", StringComparison.Ordinal) || f.EndsWith(".log", StringComparison.Ordinal)))
                 File.Copy(f, Path.Combine(saved.Path, Path.GetFileName(f)));
             db.ShredColumnFamily(family);
-            expectedDefault = ReadAll(db, db.DefaultColumnFamily);
+            expectedDefault = TestDb.Contents(db, db.DefaultColumnFamily);
         }
         foreach (var f in Directory.EnumerateFiles(saved.Path))
         {
@@ -108,11 +100,11 @@ public sealed class EncryptedRepairTests
         Assert.Equal(0, report.TablesUnreadable);
         Assert.Contains(report.Problems, p => p.Contains("shredded", StringComparison.Ordinal));
         using var reopened = LatticeDb.Open(dir.Path, options);
-        Assert.Equal(expectedDefault, ReadAll(reopened, reopened.DefaultColumnFamily));
+        Assert.Equal(expectedDefault, TestDb.Contents(reopened, reopened.DefaultColumnFamily));
         // Nothing of the shredded family is readable in any family (an empty family leaves no trace for repair to name it by).
         string secretHex = Convert.ToHexString(TestDb.B("secret "));
         string logOnlyHex = Convert.ToHexString(TestDb.B("in the log only"));
         foreach (var cf in reopened.ColumnFamilies)
-            Assert.DoesNotContain(ReadAll(reopened, cf), kv => kv.Contains(secretHex, StringComparison.Ordinal) || kv.Contains(logOnlyHex, StringComparison.Ordinal));
+            Assert.DoesNotContain(TestDb.Contents(reopened, cf), kv => kv.Contains(secretHex, StringComparison.Ordinal) || kv.Contains(logOnlyHex, StringComparison.Ordinal));
     }
 }

@@ -39,7 +39,7 @@ public sealed class EncryptedDatabase : IDisposable
         }
         foreach (var cf in db.ColumnFamilies) db.Flush(cf);
         for (int i = 0; i < 20; i++) db.Put(secrets, Secret(), Secret()); // in the sealed log only
-        foreach (var cf in db.ColumnFamilies) Expected[cf.Name] = ReadAll(db, cf);
+        foreach (var cf in db.ColumnFamilies) Expected[cf.Name] = TestDb.Contents(db, cf);
     }
 
     public string Path { get; }
@@ -77,21 +77,7 @@ public sealed class EncryptedDatabase : IDisposable
     }
 
     /// <summary>A private copy for a test that changes the database.</summary>
-    public string CopyTo(TempDir dir)
-    {
-        string target = dir.Sub("copy");
-        Directory.CreateDirectory(target);
-        foreach (var f in Directory.EnumerateFiles(Path)) File.Copy(f, System.IO.Path.Combine(target, System.IO.Path.GetFileName(f)));
-        return target;
-    }
-
-    public static List<string> ReadAll(LatticeDb db, ColumnFamilyHandle cf)
-    {
-        var list = new List<string>();
-        using var it = db.NewIterator(cf);
-        for (it.SeekToFirst(); it.Valid; it.Next()) list.Add(Convert.ToHexString(it.Key) + "=" + Convert.ToHexString(it.Value));
-        return list;
-    }
+    public string CopyTo(TempDir dir) => TestDb.CopyDatabase(Path, dir);
 
     public void Dispose() => _dir.Dispose();
 }

@@ -169,7 +169,7 @@ public sealed class LkvEncryptionTests(EncryptedDatabase enc) : IClassFixture<En
         Assert.True(EncryptionSupport.CountFound(path, enc.Secrets) == 0, "found in " + EncryptionSupport.WhereFound(path, enc.Secrets));
         Assert.True(EncryptionSupport.CountFound(path, enc.Controls) > 0, "the scan finds the plaintext family's data");
         using var db = LatticeDb.OpenReadOnly(path, enc.Options);
-        foreach (var cf in db.ColumnFamilies) Assert.Equal(enc.Expected[cf.Name], EncryptedDatabase.ReadAll(db, cf));
+        foreach (var cf in db.ColumnFamilies) Assert.Equal(enc.Expected[cf.Name], TestDb.Contents(db, cf));
     }
 
     /// <summary>
@@ -208,7 +208,7 @@ public sealed class LkvEncryptionTests(EncryptedDatabase enc) : IClassFixture<En
         LkvKeyValueTests.AssertUserError(Lkv.Run("rekey", path), 2); // --cf is required
         using var db = LatticeDb.OpenReadOnly(path, enc.Options);
         Assert.Equal("2", db.GetProperty(db.GetColumnFamily("secrets"), "lattice.encryption.key-generation"));
-        Assert.Equal(enc.Expected["secrets"], EncryptedDatabase.ReadAll(db, db.GetColumnFamily("secrets")));
+        Assert.Equal(enc.Expected["secrets"], TestDb.Contents(db, db.GetColumnFamily("secrets")));
     }
 
     [Fact]
@@ -226,9 +226,9 @@ public sealed class LkvEncryptionTests(EncryptedDatabase enc) : IClassFixture<En
         var r = Ok(["shred", path, "--cf", "secrets", "--yes", .. Key]);
         Assert.Contains("shredded", r.Stdout, StringComparison.Ordinal);
         using var db = LatticeDb.OpenReadOnly(path, enc.Options);
-        Assert.Empty(EncryptedDatabase.ReadAll(db, db.GetColumnFamily("secrets")));
-        Assert.Equal(enc.Expected["default"], EncryptedDatabase.ReadAll(db, db.DefaultColumnFamily));
-        Assert.Equal(enc.Expected["plain"], EncryptedDatabase.ReadAll(db, db.GetColumnFamily("plain")));
+        Assert.Empty(TestDb.Contents(db, db.GetColumnFamily("secrets")));
+        Assert.Equal(enc.Expected["default"], TestDb.Contents(db, db.DefaultColumnFamily));
+        Assert.Equal(enc.Expected["plain"], TestDb.Contents(db, db.GetColumnFamily("plain")));
     }
 
     [Fact]
