@@ -140,7 +140,7 @@ internal sealed class Repairer(string db, DbOptions options)
         {
             if (dropped.Contains(cf)) continue;
             var cfOpts = cfOptions.GetValueOrDefault(cf) ?? (cf == 0 ? options.DefaultColumnFamilyOptions : new ColumnFamilyOptions());
-            var sealing = Sealing(cf, cfOpts, sealedFamilies);
+            var sealing = Sealing(cf, cfOpts, optionsKnown: cfOptions.ContainsKey(cf), sealedFamilies);
             if (sealing is not null && !cfOpts.Encrypted)
             {
                 // Recorded so that the rebuilt MANIFEST keeps the family encrypted.
@@ -204,14 +204,15 @@ internal sealed class Repairer(string db, DbOptions options)
 
     /// <summary>
     /// How the new tables of family <paramref name="cf"/> are sealed: with its active data key when
-    /// its options say it is encrypted, the registry holds an active key for it, or any of its old
-    /// tables was sealed (the MANIFEST that held its options may be the damage); null for plaintext.
+    /// its options say it is encrypted or the registry holds an active key for it, or, when its
+    /// options were lost with the MANIFEST, any of its old tables was sealed; null for plaintext
+    /// (a family whose encryption was turned off has no active key and says so in its options).
     /// </summary>
-    private TableSealing? Sealing(uint cf, ColumnFamilyOptions cfOptions, HashSet<uint> sealedFamilies)
+    private TableSealing? Sealing(uint cf, ColumnFamilyOptions cfOptions, bool optionsKnown, HashSet<uint> sealedFamilies)
     {
         if (_keys is not { } keys) return null;
         var active = keys.Active(KeyPurpose.Data, cf);
-        if (active is null && !cfOptions.Encrypted && !sealedFamilies.Contains(cf)) return null;
+        if (active is null && !cfOptions.Encrypted && (optionsKnown || !sealedFamilies.Contains(cf))) return null;
         active ??= keys.CreateKey(KeyPurpose.Data, cf, [], options.Clock.GetUtcNow().ToUnixTimeMilliseconds());
         return new TableSealing(active, keys.DatabaseId.ToArray());
     }
