@@ -132,11 +132,21 @@ public sealed partial class LatticeDb
     /// Names of the column families of the database at <paramref name="path"/>, read from its
     /// MANIFEST without opening it (so it works while another process has it open).
     /// </summary>
-    public static IReadOnlyList<string> ListColumnFamilies(string path) => ListColumnFamilies(path, RealFileSystem.Instance);
+    /// <exception cref="EncryptionKeyException">The database is encrypted: use the overload taking its <see cref="EncryptionOptions"/>.</exception>
+    public static IReadOnlyList<string> ListColumnFamilies(string path) => ListColumnFamilies(path, RealFileSystem.Instance, null);
 
-    internal static IReadOnlyList<string> ListColumnFamilies(string path, IFileSystem fs)
+    /// <summary>
+    /// Names of the column families of the database at <paramref name="path"/>, which may be
+    /// encrypted (its MANIFEST is sealed, so the names need <paramref name="encryption"/>).
+    /// </summary>
+    /// <exception cref="EncryptionKeyException">The database is encrypted and <paramref name="encryption"/> is missing or wrong.</exception>
+    public static IReadOnlyList<string> ListColumnFamilies(string path, EncryptionOptions? encryption)
+        => ListColumnFamilies(System.IO.Path.GetFullPath(path), RealFileSystem.Instance, encryption);
+
+    internal static IReadOnlyList<string> ListColumnFamilies(string path, IFileSystem fs, EncryptionOptions? encryption = null)
     {
         if (!fs.FileExists(FileNames.CurrentPath(path))) throw new DbNotFoundException(path);
+        using var keys = DatabaseKeys.Open(fs, path, encryption, "listing its column families");
         long manifest = CurrentFile.Read(fs, path);
         string manifestPath = FileNames.Manifest(path, manifest);
         var names = new SortedDictionary<uint, string> { [VersionSet.DefaultColumnFamilyId] = VersionSet.DefaultColumnFamilyName };
@@ -146,7 +156,7 @@ public sealed partial class LatticeDb
         using (file)
         {
             var reader = new LogReader(file);
-            while (reader.ReadRecord(out var record, out long offset))
+            foreach (var (record, offset) in VersionSet.ReadRecords(reader, keys, manifest, manifestPath))
             {
                 if (reader.Issues.Count > 0) throw new CorruptionException("MANIFEST damaged: " + reader.Issues[0].Reason, manifestPath, reader.Issues[0].Offset);
                 List<VersionEdit> edits;

@@ -379,6 +379,10 @@ public sealed partial class LatticeDb
         return sb.ToString().TrimEnd();
     }
 
-    /// <summary>The generation of <paramref name="cfd"/>'s active data key, or 0 when its new files are plaintext.</summary>
-    private uint KeyGeneration(ColumnFamilyData cfd) => cfd.BuilderOptions.Sealing?.Key.Generation ?? 0;
+    /// <summary>
+    /// The generation of <paramref name="cfd"/>'s active data key, or 0 when its new files are
+    /// plaintext. A read-only instance seals nothing, so it reports the registry's active key.
+    /// </summary>
+    private uint KeyGeneration(ColumnFamilyData cfd)
+        => cfd.BuilderOptions.Sealing?.Key.Generation ?? (_readOnly ? _keys?.Active(KeyPurpose.Data, cfd.Id)?.Generation ?? 0 : 0);
 }

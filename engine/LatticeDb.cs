@@ -172,8 +172,12 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     /// is merged into new tables, and a new MANIFEST names them. The database must not be open.
     /// Old files are moved to a <c>lost</c> subdirectory. Returns what was kept and lost.
     /// Use <paramref name="options"/> to give the comparator and column family options the
-    /// database was created with.
+    /// database was created with. An encrypted database needs <see cref="DbOptions.Encryption"/>:
+    /// the rebuilt tables of encrypted families and the new MANIFEST are sealed, the key registry
+    /// stays in place, and tables of shredded families are counted in
+    /// <see cref="RepairReport.TablesShredded"/>, never brought back.
     /// </summary>
+    /// <exception cref="EncryptionKeyException">The database is encrypted and the key is missing or wrong (nothing was changed).</exception>
     public static RepairReport Repair(string path, DbOptions? options = null)
     {
         string full = Prepare(path, ref options);

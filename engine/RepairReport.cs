@@ -15,6 +15,15 @@ public sealed class RepairReport
     /// <summary>Tables a readable MANIFEST lists that are missing from the directory (all their data is lost).</summary>
     public int TablesMissing { get; internal set; }
 
+    /// <summary>
+    /// Tables sealed with a key that was destroyed (their column family was crypto-shredded):
+    /// their data is gone by design, so they are not counted as lost and never come back.
+    /// </summary>
+    public int TablesShredded { get; internal set; }
+
+    /// <summary>Log records sealed with a destroyed key (writes logged before a shred): skipped by design, like <see cref="TablesShredded"/>.</summary>
+    public long LogRecordsShredded { get; internal set; }
+
     /// <summary>Data blocks lost to damage.</summary>
     public long BlocksLost { get; internal set; }
 

@@ -14,11 +14,14 @@ public static class Program
         {
             DemoCommand.Create(), GetCommand.Create(), PutCommand.Create(), DeleteCommand.Create(), ScanCommand.Create(),
             DumpCommand.Create(), InspectCommand.Create(), VerifyCommand.Create(), RepairCommand.Create(), CompactCommand.Create(),
-            StatsCommand.Create(), TortureCommand.Create(), CrashChildCommand.Create(),
+            StatsCommand.Create(), RekeyCommand.Create(), ShredCommand.Create(), ChangePassphraseCommand.Create(),
+            TortureCommand.Create(), CrashChildCommand.Create(),
         })
         {
             root.Subcommands.Add(command);
         }
+        root.Options.Add(KeyOptions.PassphraseFile);
+        root.Options.Add(KeyOptions.KeyFile);
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && parse.Action is System.CommandLine.Invocation.ParseErrorAction)
         {

@@ -45,6 +45,25 @@ internal static class EncryptionSupport
         return found;
     }
 
+    /// <summary>
+    /// How many of <paramref name="sentinels"/> occur in <paramref name="text"/> (a tool's output)
+    /// in any form a tool prints bytes in: hex in either case (whole or the last 12 bytes),
+    /// base64, or as text when they happen to be valid UTF-8.
+    /// </summary>
+    public static int CountFoundInText(string text, IEnumerable<byte[]> sentinels)
+    {
+        var strict = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true);
+        int found = 0;
+        foreach (var s in sentinels)
+        {
+            var forms = new List<string> { Convert.ToHexString(s.AsSpan(4)), Convert.ToBase64String(s) };
+            try { forms.Add(strict.GetString(s)); }
+            catch (System.Text.DecoderFallbackException) { } // not text: it can only be printed as hex or base64
+            if (forms.Any(f => text.Contains(f, StringComparison.OrdinalIgnoreCase))) found++;
+        }
+        return found;
+    }
+
     /// <summary>A file's bytes; empty when background work deleted it since the directory was listed.</summary>
     private static byte[] ReadIfStillThere(string path)
     {

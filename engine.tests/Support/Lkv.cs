@@ -24,13 +24,20 @@ public static class Lkv
         psi.ArgumentList.Add(Assembly);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["NO_COLOR"] = "1";
+        // A passphrase in the runner's environment must not reach a test's lkv unasked.
+        psi.Environment.Remove("LKV_PASSPHRASE");
+        psi.Environment.Remove("LKV_NEW_PASSPHRASE");
         return psi;
     }
 
-    /// <summary>Runs lkv to completion (killing it after <paramref name="timeout"/>, which fails the run) and captures its output.</summary>
-    public static LkvResult Run(string[] args, byte[]? stdin = null, TimeSpan? timeout = null)
+    /// <summary>
+    /// Runs lkv to completion (killing it after <paramref name="timeout"/>, which fails the run) and
+    /// captures its output; <paramref name="environment"/> adds variables to its environment.
+    /// </summary>
+    public static LkvResult Run(string[] args, byte[]? stdin = null, TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = StartInfo(args);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         psi.RedirectStandardInput = stdin is not null;
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();

@@ -19,4 +19,19 @@ public static class LogLayout
         Assert.Equal(log.Length, ends.Count == 0 ? 0 : ends[^1]);
         return ends;
     }
+
+    /// <summary>
+    /// Flips the byte at <paramref name="payloadOffset"/> of the log's first record and rewrites
+    /// the record's checksum to match: damage only a seal over the payload can detect.
+    /// </summary>
+    public static void CorruptFirstPayloadKeepingChecksum(string path, int payloadOffset)
+    {
+        var log = File.ReadAllBytes(path);
+        int length = BinaryPrimitives.ReadUInt16LittleEndian(log.AsSpan(4));
+        Assert.True(payloadOffset < length, $"the first record has {length} payload bytes");
+        log[LogFormat.HeaderSize + payloadOffset] ^= 0x01;
+        uint crc = LatticeKV.Coding.Crc32C.Extend(LogWriter.TypeCrc((LogRecordType)log[6]), log.AsSpan(LogFormat.HeaderSize, length));
+        BinaryPrimitives.WriteUInt32LittleEndian(log, LatticeKV.Coding.Crc32C.Mask(crc));
+        File.WriteAllBytes(path, log);
+    }
 }

@@ -19,6 +19,24 @@ public static class TestDb
     public static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 
     public static string? S(byte[]? b) => b is null ? null : Encoding.UTF8.GetString(b);
+
+    /// <summary>A column family's contents in order, one "HEXKEY=HEXVALUE" line per entry, for comparing whole databases.</summary>
+    public static List<string> Contents(LatticeDb db, ColumnFamilyHandle cf)
+    {
+        var list = new List<string>();
+        using var it = db.NewIterator(cf);
+        for (it.SeekToFirst(); it.Valid; it.Next()) list.Add(Convert.ToHexString(it.Key) + "=" + Convert.ToHexString(it.Value));
+        return list;
+    }
+
+    /// <summary>A copy of the database directory <paramref name="source"/> in <paramref name="dir"/>, for a test that changes it.</summary>
+    public static string CopyDatabase(string source, TempDir dir)
+    {
+        string target = dir.Sub("copy");
+        Directory.CreateDirectory(target);
+        foreach (var f in Directory.EnumerateFiles(source)) File.Copy(f, System.IO.Path.Combine(target, System.IO.Path.GetFileName(f)));
+        return target;
+    }
 }
 
 /// <summary>A clock tests move by hand (for TTL).</summary>

@@ -61,13 +61,7 @@ public sealed class KnownDatabase : IDisposable
     public static byte[] LedgerKey(int i) => [0x00, (byte)(i >> 8), (byte)i, 0xFF];
 
     /// <summary>A private copy for a test that changes the database.</summary>
-    public string CopyTo(TempDir dir)
-    {
-        string target = dir.Sub("copy");
-        Directory.CreateDirectory(target);
-        foreach (var f in Directory.EnumerateFiles(Path)) File.Copy(f, System.IO.Path.Combine(target, System.IO.Path.GetFileName(f)));
-        return target;
-    }
+    public string CopyTo(TempDir dir) => TestDb.CopyDatabase(Path, dir);
 
     private static List<KeyValuePair<byte[], byte[]>> ReadAll(LatticeDb db, ColumnFamilyHandle cf)
     {

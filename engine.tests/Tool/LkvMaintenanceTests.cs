@@ -188,7 +188,7 @@ public sealed class LkvMaintenanceTests(KnownDatabase known) : IClassFixture<Kno
     {
         var top = Lkv.Run("--help");
         Assert.Equal(0, top.ExitCode);
-        string[] commands = ["demo", "get", "put", "delete", "scan", "dump", "inspect", "verify", "repair", "compact", "stats", "torture"];
+        string[] commands = ["demo", "get", "put", "delete", "scan", "dump", "inspect", "verify", "repair", "compact", "stats", "rekey", "shred", "change-passphrase", "torture"];
         foreach (var c in commands)
         {
             Assert.Contains(c, top.Stdout, StringComparison.Ordinal);

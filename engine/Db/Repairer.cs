@@ -1,4 +1,5 @@
 using LatticeKV.Compaction;
+using LatticeKV.Crypto;
 using LatticeKV.Io;
 using LatticeKV.Keys;
 using LatticeKV.Manifest;
@@ -15,6 +16,13 @@ namespace LatticeKV.Db;
 /// the old tables in level 0 instead would be wrong: level-0 order assumes a table with newer
 /// sequence numbers holds the newer version of each key, which tables from different levels do
 /// not guarantee. Old files move to <c>lost/</c>.
+/// <para>
+/// An encrypted database needs its key (<see cref="DbOptions.Encryption"/>): sealed MANIFESTs,
+/// logs and tables are opened with the registry's keys, the new tables of an encrypted family
+/// are sealed with its active data key and the new MANIFEST with the active metadata key, so
+/// nothing is written in plaintext and only ciphertext moves to <c>lost/</c>. The registry stays.
+/// Tables and log records sealed with a destroyed key (a shredded family) are counted, never read.
+/// </para>
 /// </summary>
 internal sealed class Repairer(string db, DbOptions options)
 {
@@ -22,11 +30,14 @@ internal sealed class Repairer(string db, DbOptions options)
     private readonly InternalKeyComparator _cmp = new(options.Comparator);
     private readonly RepairReport _report = new();
     private readonly List<string> _problems = [];
+    private KeyRegistry? _keys;
 
     public RepairReport Run()
     {
         if (!_fs.DirectoryExists(db)) throw new DbNotFoundException(db);
         using var dirLock = _fs.LockFile(FileNames.LockPath(db));
+        // Before anything moves: a wrong or missing key fails here and changes nothing.
+        using var keys = _keys = DatabaseKeys.Open(_fs, db, options.Encryption, "repair");
         var names = _fs.ListFiles(db);
         var tables = Numbered(names, DbFileKind.Table);
         var logs = Numbered(names, DbFileKind.Log);
@@ -37,13 +48,16 @@ internal sealed class Repairer(string db, DbOptions options)
         var (cfNames, cfOptions, dropped) = (salvage.Names, salvage.Options, salvage.Dropped);
         foreach (var (id, name) in NamesFromOptionsFile(names)) cfNames.TryAdd(id, name);
         long nextNumber = names.Select(n => FileNames.Parse(n, out long x) == DbFileKind.Unknown ? 0 : x).DefaultIfEmpty(0).Max() + 1;
+        // The new MANIFEST must be sealed: it names the tables and key ranges of encrypted families.
+        if (keys is not null) nextNumber = Math.Max(nextNumber, keys.SealedFrom);
 
         // Every source, per column family: salvaged table entries and logs replayed into memtables.
         var sources = new Dictionary<uint, List<InternalIterator>>();
         var tombstones = new Dictionary<uint, List<RangeTombstone>>();
         var readers = new List<TableReader>();
+        var sealedFamilies = new HashSet<uint>();
         ulong lastSequence = 0;
-        var tableOptions = new TableReaderOptions(_cmp, null, false);
+        var tableOptions = new TableReaderOptions(_cmp, null, false, keys: keys);
         foreach (long number in tables)
         {
             string path = FileNames.Table(db, number);
@@ -66,8 +80,24 @@ internal sealed class Repairer(string db, DbOptions options)
                 _problems.Add($"{path}: unreadable, all of it lost ({ex.Reason})");
                 continue;
             }
+            catch (EncryptionKeyException ex)
+            {
+                if (IsShredded(path))
+                {
+                    // Its family was crypto-shredded: the data is meant to be gone and never comes back.
+                    _report.TablesShredded++;
+                    _problems.Add($"{path}: sealed with a destroyed key (its family was shredded), not salvageable");
+                }
+                else
+                {
+                    _report.TablesUnreadable++;
+                    _problems.Add($"{path}: unreadable, all of it lost ({ex.Message})");
+                }
+                continue;
+            }
             readers.Add(reader);
             uint cf = reader.Properties.ColumnFamilyId;
+            if (reader.IsEncrypted) sealedFamilies.Add(cf);
             if (reader.Properties.ColumnFamilyName.Length > 0) cfNames.TryAdd(cf, reader.Properties.ColumnFamilyName);
             lastSequence = Math.Max(lastSequence, reader.Properties.LargestSequence);
             Add(sources, cf, new SalvagingTableIterator(reader, this));
@@ -110,8 +140,16 @@ internal sealed class Repairer(string db, DbOptions options)
         {
             if (dropped.Contains(cf)) continue;
             var cfOpts = cfOptions.GetValueOrDefault(cf) ?? (cf == 0 ? options.DefaultColumnFamilyOptions : new ColumnFamilyOptions());
+            var sealing = Sealing(cf, cfOpts, optionsKnown: cfOptions.ContainsKey(cf), sealedFamilies);
+            if (sealing is not null && !cfOpts.Encrypted)
+            {
+                // Recorded so that the rebuilt MANIFEST keeps the family encrypted.
+                cfOpts = cfOpts.Clone();
+                cfOpts.Encrypted = true;
+                cfOptions[cf] = cfOpts;
+            }
             var builderOptions = new TableBuilderOptions(_cmp, cfOpts.BlockSize, 16, cfOpts.Compression, cfOpts.BloomBitsPerKey, cf,
-                options.Clock.GetUtcNow().ToUnixTimeMilliseconds());
+                options.Clock.GetUtcNow().ToUnixTimeMilliseconds(), Sealing: sealing);
             var stats = new CompactionStats();
             using var merged = new MergingIterator(_cmp, sources.GetValueOrDefault(cf) ?? []);
             var fragments = FragmentedRangeTombstones.Build(tombstones.GetValueOrDefault(cf) ?? [], _cmp);
@@ -150,6 +188,35 @@ internal sealed class Repairer(string db, DbOptions options)
         return _report;
     }
 
+    /// <summary>True when the table at <paramref name="path"/> names a key the registry records as destroyed.</summary>
+    private bool IsShredded(string path)
+    {
+        try
+        {
+            using var file = _fs.OpenRead(path);
+            return DatabaseKeys.IsDestroyed(_keys, TableReader.ReadKeyId(file));
+        }
+        catch (CorruptionException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// How the new tables of family <paramref name="cf"/> are sealed: with its active data key when
+    /// its options say it is encrypted or the registry holds an active key for it, or, when its
+    /// options were lost with the MANIFEST, any of its old tables was sealed; null for plaintext
+    /// (a family whose encryption was turned off has no active key and says so in its options).
+    /// </summary>
+    private TableSealing? Sealing(uint cf, ColumnFamilyOptions cfOptions, bool optionsKnown, HashSet<uint> sealedFamilies)
+    {
+        if (_keys is not { } keys) return null;
+        var active = keys.Active(KeyPurpose.Data, cf);
+        if (active is null && !cfOptions.Encrypted && (optionsKnown || !sealedFamilies.Contains(cf))) return null;
+        active ??= keys.CreateKey(KeyPurpose.Data, cf, [], options.Clock.GetUtcNow().ToUnixTimeMilliseconds());
+        return new TableSealing(active, keys.DatabaseId.ToArray());
+    }
+
     private static List<long> Numbered(IReadOnlyList<string> names, DbFileKind kind)
         => [.. names.Select(n => (Kind: FileNames.Parse(n, out long x), Number: x)).Where(x => x.Kind == kind).Select(x => x.Number).Order()];
 
@@ -184,10 +251,11 @@ internal sealed class Repairer(string db, DbOptions options)
             {
                 using var file = _fs.OpenRead(path);
                 var reader = new LogReader(file);
-                while (reader.ReadRecord(out var record, out _))
+                using var opener = SealedRecordOpener.For(_keys, FileKeyKind.Manifest, number, path);
+                while (reader.ReadRecord(out var record, out long offset))
                 {
                     List<VersionEdit> edits;
-                    try { edits = VersionEdit.DecodeRecord(record, 64); }
+                    try { edits = VersionEdit.DecodeRecord(opener is null ? record : opener.Open(record, offset), 64); }
                     catch (CorruptionException)
                     {
                         newestIntact = false;
@@ -273,15 +341,28 @@ internal sealed class Repairer(string db, DbOptions options)
         string path = FileNames.Log(db, number);
         using var file = _fs.OpenRead(path);
         var reader = new LogReader(file) { EndsAtLostPages = false }; // salvage: every intact record, past holes too
+        using var opener = SealedRecordOpener.For(_keys, FileKeyKind.Log, number, path);
+        long shreddedRecords = 0, shreddedWrites = 0;
         while (reader.ReadRecord(out var record, out long offset))
         {
+            if (opener is not null && DatabaseKeys.IsDestroyed(_keys, RecordCipher.KeyIdOf(record)))
+            {
+                shreddedRecords++;
+                continue;
+            }
             try
             {
-                var batch = new WriteBatchReader(record);
+                var batch = new WriteBatchReader(opener is null ? record : opener.Open(record, offset));
                 ulong seq = batch.Sequence;
                 while (batch.MoveNext())
                 {
                     ulong s = seq++;
+                    // Writes of a family shredded after they were logged stay gone.
+                    if (_keys?.ShreddedThrough(batch.ColumnFamilyId) is { } through && s <= through)
+                    {
+                        shreddedWrites++;
+                        continue;
+                    }
                     if (!mems.TryGetValue(batch.ColumnFamilyId, out var mem)) mems[batch.ColumnFamilyId] = mem = new MemTable(_cmp, 1 << 20, number);
                     mem.Add(s, batch.Kind, batch.Key, batch.Value);
                 }
@@ -298,6 +379,12 @@ internal sealed class Repairer(string db, DbOptions options)
             _report.LogDamageSkipped++;
             _problems.Add($"{path}: {issue.BytesDropped} bytes at offset {issue.Offset} skipped ({issue.Reason})");
         }
+        if (shreddedRecords > 0)
+        {
+            _report.LogRecordsShredded += shreddedRecords;
+            _problems.Add($"{path}: {shreddedRecords} records sealed with a destroyed key (a shredded family's), not salvageable");
+        }
+        if (shreddedWrites > 0) _problems.Add($"{path}: {shreddedWrites} writes of shredded column families skipped");
         return mems;
     }
 
@@ -319,13 +406,14 @@ internal sealed class Repairer(string db, DbOptions options)
             edits.Add(e);
         }
         var head = edits[0];
-        head.FormatVersion = VersionSet.FormatVersion;
         head.Comparator = options.Comparator.Name;
         head.NextFileNumber = nextFileNumber;
         head.LastSequence = lastSequence;
         head.MaxColumnFamily = maxColumnFamily;
+        head.FormatVersion = _keys is null ? VersionSet.FormatVersion : VersionSet.EncryptedFormatVersion;
         using var log = new LogWriter(_fs.CreateWritable(FileNames.Manifest(db, manifestNumber)));
-        log.AddRecord(VersionEdit.EncodeRecord(edits));
+        using var cipher = VersionSet.ManifestCipher(_keys, manifestNumber);
+        VersionSet.AddRecord(log, cipher, VersionEdit.EncodeRecord(edits));
         log.File.Sync();
     }
 

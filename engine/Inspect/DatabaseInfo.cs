@@ -25,4 +25,16 @@ public sealed class DatabaseInfo
     public string? OptionsText { get; init; }
     /// <summary>Total bytes of all files in the directory.</summary>
     public long TotalBytes { get; init; }
+    /// <summary>True when the database has a key registry (encryption at rest).</summary>
+    public bool Encrypted { get; init; }
+    /// <summary>Where the master key of an encrypted database comes from (a passphrase, a raw key, a provider), else null.</summary>
+    public string? MasterKey { get; init; }
+    /// <summary>
+    /// True when an encrypted database was inspected without its key: its MANIFEST is sealed, so
+    /// <see cref="ColumnFamilies"/> is empty, <see cref="Comparator"/> is empty and the sequence
+    /// and file numbers are 0; <see cref="Files"/> alone describes it.
+    /// </summary>
+    public bool Locked { get; init; }
+    /// <summary>Every file in the directory, in name order.</summary>
+    public IReadOnlyList<DbFileInfo> Files { get; init; } = [];
 }

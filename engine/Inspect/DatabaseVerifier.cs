@@ -1,3 +1,4 @@
+using LatticeKV.Crypto;
 using LatticeKV.Db;
 using LatticeKV.Io;
 using LatticeKV.Keys;
@@ -22,19 +23,33 @@ public static class DatabaseVerifier
     /// <exception cref="DbNotFoundException">No database is there.</exception>
     /// <exception cref="DbLockedException">The database is open for writing (read-only instances may stay open).</exception>
     /// <exception cref="InvalidArgumentException">The database was created with another comparator.</exception>
+    /// <exception cref="EncryptionKeyException">The database is encrypted: use the overload taking its <see cref="EncryptionOptions"/>.</exception>
     public static VerifyReport Verify(string path, Action<VerifyProgress>? progress = null, KeyComparator? comparator = null)
-        => Verify(RealFileSystem.Instance, System.IO.Path.GetFullPath(path), progress, comparator ?? KeyComparator.Bytewise);
+        => Verify(RealFileSystem.Instance, System.IO.Path.GetFullPath(path), progress, comparator ?? KeyComparator.Bytewise, null);
 
-    internal static VerifyReport Verify(IFileSystem fs, string path, Action<VerifyProgress>? progress, KeyComparator comparator)
+    /// <summary>
+    /// Verifies the database at <paramref name="path"/>, which may be encrypted: every sealed
+    /// MANIFEST record, log record and table block is opened and authenticated with the keys
+    /// <paramref name="encryption"/> unlocks.
+    /// </summary>
+    /// <exception cref="EncryptionKeyException">The database is encrypted and <paramref name="encryption"/> is missing or wrong.</exception>
+    /// <exception cref="DbNotFoundException">No database is there.</exception>
+    /// <exception cref="DbLockedException">The database is open for writing (read-only instances may stay open).</exception>
+    /// <exception cref="InvalidArgumentException">The database was created with another comparator.</exception>
+    public static VerifyReport Verify(string path, EncryptionOptions? encryption, Action<VerifyProgress>? progress = null, KeyComparator? comparator = null)
+        => Verify(RealFileSystem.Instance, System.IO.Path.GetFullPath(path), progress, comparator ?? KeyComparator.Bytewise, encryption);
+
+    internal static VerifyReport Verify(IFileSystem fs, string path, Action<VerifyProgress>? progress, KeyComparator comparator, EncryptionOptions? encryption)
     {
         if (!fs.DirectoryExists(path)) throw new DbNotFoundException(path);
         var names = fs.ListFiles(path);
         if (!names.Any(n => FileNames.Parse(n, out _) is DbFileKind.Current or DbFileKind.Manifest)) throw new DbNotFoundException(path);
+        using var keys = DatabaseKeys.Open(fs, path, encryption, "verification");
         using var dirLock = fs.LockFile(FileNames.LockPath(path), shared: true);
-        return new Verification(fs, path, progress, new InternalKeyComparator(comparator)).Execute(names);
+        return new Verification(fs, path, progress, new InternalKeyComparator(comparator), keys).Execute(names);
     }
 
-    private sealed class Verification(IFileSystem fs, string db, Action<VerifyProgress>? progress, InternalKeyComparator cmp)
+    private sealed class Verification(IFileSystem fs, string db, Action<VerifyProgress>? progress, InternalKeyComparator cmp, KeyRegistry? keys)
     {
         private readonly List<VerifyProblem> _problems = [];
         private readonly List<string> _notes = [];
@@ -85,7 +100,7 @@ public static class DatabaseVerifier
             {
                 long number = CurrentFile.Read(fs, db);
                 manifestPath = FileNames.Manifest(db, number);
-                var state = DatabaseInspector.ReadManifest(fs, manifestPath, cmp);
+                var state = DatabaseInspector.ReadManifest(fs, manifestPath, cmp, keys);
                 var tables = new List<LiveTable>();
                 foreach (var (id, cf) in state.Families.OrderBy(kv => kv.Key))
                 {
@@ -123,7 +138,7 @@ public static class DatabaseVerifier
                     return;
                 }
                 // A table found without the MANIFEST may belong to a database with another comparator: read it, do not judge its order.
-                var options = new TableReaderOptions(cmp, null, false, anyComparator: t.Meta is null);
+                var options = new TableReaderOptions(cmp, null, false, anyComparator: t.Meta is null, keys: keys);
                 using var reader = TableReader.Open(fs.OpenRead(path), t.Number, options);
                 _entries += reader.VerifyAll();
                 if (Mismatch(t, path, reader.Properties) is { } problem) _problems.Add(problem);
@@ -136,6 +151,11 @@ public static class DatabaseVerifier
             catch (LatticeIOException ex)
             {
                 _problems.Add(new VerifyProblem(VerifyProblemKind.TableDamaged, path, -1, "unreadable: " + ex.Message));
+            }
+            catch (EncryptionKeyException ex)
+            {
+                // A live table whose key is unknown or destroyed: its data cannot be read, whatever the checksums say.
+                _problems.Add(new VerifyProblem(VerifyProblemKind.TableDamaged, path, -1, ex.Message + where));
             }
             finally
             {
@@ -166,11 +186,12 @@ public static class DatabaseVerifier
             {
                 using var file = fs.OpenRead(path);
                 var reader = new LogReader(file);
+                using var opener = SealedRecordOpener.For(keys, FileKeyKind.Log, number, path);
                 while (reader.ReadRecord(out var record, out long offset))
                 {
                     try
                     {
-                        var batch = new WriteBatchReader(record);
+                        var batch = new WriteBatchReader(opener is null ? record : opener.Open(record, offset));
                         while (batch.MoveNext()) _entries++;
                     }
                     catch (CorruptionException ex)

@@ -18,6 +18,14 @@ public sealed class FileDumpSummary
     public int Corruptions { get; init; }
     /// <summary>Offset of the first damage, or -1.</summary>
     public long FirstCorruptionOffset { get; init; } = -1;
-    /// <summary>Table properties, for a table whose metadata could be read.</summary>
+    /// <summary>Table properties, for a table whose metadata could be read (a sealed table read without its key: what its footer says).</summary>
     public TableFileInfo? Table { get; init; }
+    /// <summary>True when the file is sealed (a table of an encrypted family, or a log or MANIFEST of an encrypted database).</summary>
+    public bool Sealed { get; init; }
+    /// <summary>The key a sealed table's footer or a sealed log's first record names (0 when plain or unknown).</summary>
+    public uint KeyId { get; init; }
+    /// <summary>The generation of <see cref="KeyId"/> (0 when unknown: dumped without the key).</summary>
+    public uint KeyGeneration { get; init; }
+    /// <summary>Why no entries were shown although the file may hold some (sealed and no key, or its key destroyed); null when its contents were read.</summary>
+    public string? ContentsHidden { get; init; }
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using LatticeKV.Coding;
+using LatticeKV.Crypto;
 using LatticeKV.Db;
 using LatticeKV.Io;
 using LatticeKV.Keys;
@@ -22,10 +23,24 @@ public static class FileDumper
     /// Dumps <paramref name="path"/> into <paramref name="sink"/>. The format is taken from the
     /// file name (<c>NNNNNN.sst</c>, <c>NNNNNN.log</c>, <c>MANIFEST-NNNNNN</c>) unless
     /// <paramref name="kind"/> is given; an unnamed table is recognised by its footer magic.
+    /// A file of an encrypted database shows only what is not sealed (see the overload taking
+    /// <see cref="EncryptionOptions"/>).
     /// </summary>
     /// <exception cref="InvalidArgumentException">The file does not exist or its format cannot be told.</exception>
     public static FileDumpSummary Dump(string path, Action<DumpEntry> sink, DumpFileKind? kind = null)
-        => Dump(RealFileSystem.Instance, System.IO.Path.GetFullPath(path), sink, kind);
+        => Dump(RealFileSystem.Instance, System.IO.Path.GetFullPath(path), sink, kind, null);
+
+    /// <summary>
+    /// Dumps <paramref name="path"/>, which may belong to an encrypted database: its key registry
+    /// is looked for beside the file (or, for a file in a repaired database's <c>lost/</c>, one
+    /// level up) and opened with <paramref name="encryption"/>, so sealed records and blocks are
+    /// shown decrypted. Without <paramref name="encryption"/> a sealed file yields no entries,
+    /// only <see cref="FileDumpSummary.ContentsHidden"/> and what its framing and footer say.
+    /// </summary>
+    /// <exception cref="InvalidArgumentException">The file does not exist or its format cannot be told.</exception>
+    /// <exception cref="EncryptionKeyException"><paramref name="encryption"/> does not open the database's key registry.</exception>
+    public static FileDumpSummary Dump(string path, Action<DumpEntry> sink, DumpFileKind? kind, EncryptionOptions? encryption)
+        => Dump(RealFileSystem.Instance, System.IO.Path.GetFullPath(path), sink, kind, encryption);
 
     /// <summary>The format of <paramref name="path"/> by name or content, or null when it cannot be told.</summary>
     public static DumpFileKind? DetectKind(string path) => DetectKind(RealFileSystem.Instance, System.IO.Path.GetFullPath(path));
@@ -44,18 +59,20 @@ public static class FileDumper
         return file.ReadExactly(file.Length - 8, magic) == 8 && BinaryPrimitives.ReadUInt64LittleEndian(magic) == Footer.Magic ? DumpFileKind.Table : null;
     }
 
-    internal static FileDumpSummary Dump(IFileSystem fs, string path, Action<DumpEntry> sink, DumpFileKind? kind)
+    internal static FileDumpSummary Dump(IFileSystem fs, string path, Action<DumpEntry> sink, DumpFileKind? kind, EncryptionOptions? encryption)
     {
         ArgumentNullException.ThrowIfNull(sink);
         if (!fs.FileExists(path)) throw new InvalidArgumentException($"'{path}' does not exist.", nameof(path));
         var k = kind ?? DetectKind(fs, path)
             ?? throw new InvalidArgumentException($"Cannot tell the format of '{path}': name it NNNNNN.sst, NNNNNN.log or MANIFEST-NNNNNN, or give the kind.", nameof(kind));
+        string? db = DatabaseOf(fs, path);
+        using var keys = db is null || encryption is null ? null : DatabaseKeys.Open(fs, db, encryption, "a dump");
         var counter = new Counter(sink);
-        TableFileInfo? table = k switch
+        var sealing = k switch
         {
-            DumpFileKind.Table => DumpTable(fs, path, counter),
-            DumpFileKind.Log => DumpLog(fs, path, counter, manifest: false),
-            _ => DumpLog(fs, path, counter, manifest: true),
+            DumpFileKind.Table => DumpTable(fs, path, counter, keys, encryptedDatabase: db is not null),
+            DumpFileKind.Log => DumpLog(fs, path, counter, manifest: false, keys, locked: db is not null && keys is null),
+            _ => DumpLog(fs, path, counter, manifest: true, keys, locked: db is not null && keys is null),
         };
         return new FileDumpSummary
         {
@@ -66,20 +83,61 @@ public static class FileDumper
             Records = counter.Records,
             Corruptions = counter.Corruptions,
             FirstCorruptionOffset = counter.FirstCorruption,
-            Table = table,
+            Table = sealing.Table,
+            Sealed = sealing.Sealed,
+            KeyId = sealing.KeyId,
+            KeyGeneration = DatabaseKeys.Generation(keys, sealing.KeyId),
+            ContentsHidden = sealing.Hidden,
         };
     }
 
-    private static TableFileInfo? DumpTable(IFileSystem fs, string path, Counter counter)
+    /// <summary>What a dump learnt of a file's sealing, and its table properties.</summary>
+    private readonly record struct Sealing(TableFileInfo? Table, bool Sealed, uint KeyId, string? Hidden);
+
+    /// <summary>The encrypted database <paramref name="path"/> belongs to: its directory, or for a file in <c>lost/</c> the one above; null when neither holds a key registry.</summary>
+    private static string? DatabaseOf(IFileSystem fs, string path)
+    {
+        string? dir = System.IO.Path.GetDirectoryName(path);
+        if (dir is null) return null;
+        if (DatabaseKeys.IsEncrypted(fs, dir)) return dir;
+        string? parent = System.IO.Path.GetDirectoryName(dir);
+        return System.IO.Path.GetFileName(dir) == "lost" && parent is not null && DatabaseKeys.IsEncrypted(fs, parent) ? parent : null;
+    }
+
+    private static Sealing DumpTable(IFileSystem fs, string path, Counter counter, KeyRegistry? keys, bool encryptedDatabase)
     {
         FileNames.Parse(System.IO.Path.GetFileName(path), out long number);
-        var options = new TableReaderOptions(new InternalKeyComparator(KeyComparator.Bytewise), null, false, anyComparator: true);
+        uint keyId;
+        try
+        {
+            using var file = fs.OpenRead(path);
+            keyId = TableReader.ReadKeyId(file);
+        }
+        catch (CorruptionException ex)
+        {
+            counter.Damage(Math.Max(ex.Offset, 0), ex.Reason + "; the table's metadata is unreadable, so its blocks cannot be found");
+            return default;
+        }
+        string? hidden = keyId == 0 ? null
+            : keys is null ? (encryptedDatabase ? "sealed: give the database's key to see its entries" : "sealed, and no key registry lies beside it (or in the directory above lost/)")
+            : DatabaseKeys.IsDestroyed(keys, keyId) ? "sealed with a key that was destroyed (its family was shredded): its entries can never be read"
+            : null;
+        if (hidden is not null)
+        {
+            var info = new TableFileInfo { Number = number, FileName = System.IO.Path.GetFileName(path), FileSize = fs.GetFileSize(path), SmallestKey = [], LargestKey = [], KeyRangeHidden = true, KeyId = keyId };
+            return new Sealing(info, true, keyId, hidden);
+        }
+        var options = new TableReaderOptions(new InternalKeyComparator(KeyComparator.Bytewise), null, false, anyComparator: true, keys: keys);
         TableReader reader;
         try { reader = TableReader.Open(fs.OpenRead(path), number, options); }
         catch (CorruptionException ex)
         {
             counter.Damage(Math.Max(ex.Offset, 0), ex.Reason + "; the table's metadata is unreadable, so its blocks cannot be found");
-            return null;
+            return new Sealing(null, keyId != 0, keyId, null);
+        }
+        catch (EncryptionKeyException ex)
+        {
+            return new Sealing(null, true, keyId, ex.Message);
         }
         using (reader)
         {
@@ -107,19 +165,22 @@ public static class FileDumper
             long rangeOffset = reader.MetaBlocks.TryGetValue("lattice.range_del", out var h) ? h.Offset : 0;
             foreach (var t in reader.RangeTombstones.AsTombstones())
                 counter.Emit(new DumpEntry { Kind = DumpEntryKind.RangeDelete, Offset = rangeOffset, Sequence = t.Sequence, ColumnFamilyId = cf, Key = t.Begin, Value = t.End });
-            return DatabaseInspector.WithProperties(new TableFileInfo
+            var table = DatabaseInspector.WithProperties(new TableFileInfo
             {
                 Number = number,
                 FileName = System.IO.Path.GetFileName(path),
                 FileSize = reader.FileSize,
                 SmallestKey = p.SmallestKey,
                 LargestKey = p.LargestKey,
+                KeyId = keyId,
+                KeyGeneration = DatabaseKeys.Generation(keys, keyId),
                 SmallestSequence = p.SmallestSequence,
                 LargestSequence = p.LargestSequence,
                 Entries = p.NumEntries,
                 Deletions = p.NumDeletions,
                 RangeDeletions = p.NumRangeDeletions,
             }, p);
+            return new Sealing(table, keyId != 0, keyId, null);
         }
     }
 
@@ -149,10 +210,17 @@ public static class FileDumper
         };
     }
 
-    private static TableFileInfo? DumpLog(IFileSystem fs, string path, Counter counter, bool manifest)
+    /// <summary>
+    /// Dumps a log or MANIFEST. With <paramref name="locked"/> (an encrypted database, no key)
+    /// records are only counted: which files are sealed is itself recorded under the key.
+    /// </summary>
+    private static Sealing DumpLog(IFileSystem fs, string path, Counter counter, bool manifest, KeyRegistry? keys, bool locked)
     {
+        FileNames.Parse(System.IO.Path.GetFileName(path), out long number);
         using var file = fs.OpenRead(path);
         var reader = new LogReader(file) { EndsAtLostPages = false }; // show every intact record, past holes too
+        using var opener = SealedRecordOpener.For(keys, manifest ? FileKeyKind.Manifest : FileKeyKind.Log, number, path);
+        uint keyId = 0;
         int issuesShown = 0;
         while (true)
         {
@@ -169,17 +237,21 @@ public static class FileDumper
             }
             if (!more) break;
             counter.Records++;
+            if (locked) continue;
             try
             {
-                if (manifest) DumpEdits(record, offset, counter);
-                else DumpBatch(record, offset, counter);
+                if (opener is not null && keyId == 0) keyId = RecordCipher.KeyIdOf(record);
+                var plain = opener is null ? record : opener.Open(record, offset);
+                if (manifest) DumpEdits(plain, offset, counter);
+                else DumpBatch(plain, offset, counter);
             }
             catch (CorruptionException ex)
             {
                 counter.Damage(offset, "record does not decode: " + ex.Reason);
             }
         }
-        return null;
+        return locked ? new Sealing(null, true, 0, "the database is encrypted: give its key to see the records")
+            : new Sealing(null, opener is not null, keyId, null);
     }
 
     private static void DumpBatch(ReadOnlySpan<byte> record, long offset, Counter counter)

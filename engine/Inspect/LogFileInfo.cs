@@ -9,4 +9,6 @@ public sealed class LogFileInfo
     public required string FileName { get; init; }
     /// <summary>Size in bytes.</summary>
     public long Size { get; init; }
+    /// <summary>True when its records are sealed (every log of an encrypted database inspected without the key counts as sealed).</summary>
+    public bool Sealed { get; init; }
 }

@@ -11,10 +11,21 @@ public sealed record TableFileInfo
     public int Level { get; init; } = -1;
     /// <summary>Size in bytes.</summary>
     public long FileSize { get; init; }
-    /// <summary>Smallest user key.</summary>
+    /// <summary>Smallest user key; empty for a table of an encrypted family (<see cref="KeyRangeHidden"/>).</summary>
     public required byte[] SmallestKey { get; init; }
-    /// <summary>Largest user key.</summary>
+    /// <summary>Largest user key; empty for a table of an encrypted family (<see cref="KeyRangeHidden"/>).</summary>
     public required byte[] LargestKey { get; init; }
+    /// <summary>
+    /// True when <see cref="SmallestKey"/> and <see cref="LargestKey"/> are withheld: keys of an
+    /// encrypted family are never shown outside the database, even to a caller with the key.
+    /// </summary>
+    public bool KeyRangeHidden { get; init; }
+    /// <summary>The key the table is sealed with (0: plaintext).</summary>
+    public uint KeyId { get; init; }
+    /// <summary>The generation of <see cref="KeyId"/> (0 when plaintext or unknown).</summary>
+    public uint KeyGeneration { get; init; }
+    /// <summary>True when the table is sealed.</summary>
+    public bool Encrypted => KeyId != 0;
     /// <summary>Smallest sequence number.</summary>
     public ulong SmallestSequence { get; init; }
     /// <summary>Largest sequence number.</summary>

@@ -39,14 +39,18 @@ internal sealed class VersionSet : IDisposable
     /// <summary>The metadata key sealing the live MANIFEST (0 when plain).</summary>
     public uint ManifestKeyId => _manifestCipher?.KeyId ?? 0;
 
-    private Crypto.RecordCipher? NewManifestCipher(long number)
+    private Crypto.RecordCipher? NewManifestCipher(long number) => ManifestCipher(Keys, number);
+
+    /// <summary>The cipher of a new MANIFEST <paramref name="number"/>, or null when it is plain (shared with repair).</summary>
+    public static Crypto.RecordCipher? ManifestCipher(Crypto.KeyRegistry? keys, long number)
     {
-        if (Keys is not { } keys || number < keys.SealedFrom) return null;
+        if (keys is null || number < keys.SealedFrom) return null;
         var key = keys.Active(Crypto.KeyPurpose.Metadata, 0) ?? throw new EncryptionKeyException("the key registry holds no active metadata key");
         return new Crypto.RecordCipher(key, keys.DatabaseId, Crypto.FileKeyKind.Manifest, number);
     }
 
-    private static void AddRecord(LogWriter writer, Crypto.RecordCipher? cipher, byte[] record)
+    /// <summary>Appends <paramref name="record"/>, sealed when <paramref name="cipher"/> is given (the plaintext is zeroed then).</summary>
+    public static void AddRecord(LogWriter writer, Crypto.RecordCipher? cipher, byte[] record)
     {
         if (cipher is null)
         {

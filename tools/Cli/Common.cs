@@ -1,4 +1,7 @@
 using System.CommandLine;
+using LatticeKV.Db;
+using LatticeKV.Inspect;
+using LatticeKV.Io;
 
 namespace LatticeKV.Tool.Cli;
 
@@ -21,15 +24,47 @@ public static class Common
 
     public static Option<bool> Json() => new("--json") { Description = "Write JSON instead of text." };
 
-    /// <summary>Opens an existing database; never creates one unless asked.</summary>
-    public static LatticeDb Open(string path, bool createIfMissing = false)
-        => LatticeDb.Open(path, new DbOptions { CreateIfMissing = createIfMissing });
+    /// <summary>
+    /// Opens an existing database; never creates one unless asked. An encrypted one opens with
+    /// the key the command line gives (<see cref="KeyOptions"/>) and the default column family's
+    /// stored options, so that opening it never turns that family's encryption off; a database
+    /// created with a key has its default family encrypted.
+    /// </summary>
+    public static LatticeDb Open(string path, ParseResult r, bool createIfMissing = false)
+    {
+        string full = Path.GetFullPath(path);
+        var options = new DbOptions { CreateIfMissing = createIfMissing };
+        if (EncryptionFor(full, r, creating: createIfMissing) is { } encryption)
+        {
+            options.Encryption = encryption;
+            options.DefaultColumnFamilyOptions = DatabaseInspector.StoredDefaultOptions(RealFileSystem.Instance, full, encryption) ?? new ColumnFamilyOptions { Encrypted = true };
+        }
+        return LatticeDb.Open(full, options);
+    }
 
     /// <summary>
     /// Opens an existing database read-only: nothing in the directory changes, several readers
     /// may run at once, and a database another process writes to is reported as locked.
     /// </summary>
-    public static LatticeDb OpenReadOnly(string path) => LatticeDb.OpenReadOnly(path);
+    public static LatticeDb OpenReadOnly(string path, ParseResult r)
+    {
+        string full = Path.GetFullPath(path);
+        return LatticeDb.OpenReadOnly(full, new DbOptions { Encryption = EncryptionFor(full, r, creating: false) });
+    }
+
+    /// <summary>
+    /// The key the command line gives, when <paramref name="path"/> is an encrypted database (or
+    /// one about to be created); null otherwise, so a key never turns a plaintext database into
+    /// an encrypted one and a missing key fails in the engine with its own message.
+    /// </summary>
+    public static EncryptionOptions? EncryptionFor(string path, ParseResult r, bool creating)
+    {
+        var encryption = KeyOptions.From(r);
+        if (encryption is null) return null;
+        var fs = RealFileSystem.Instance;
+        bool exists = fs.FileExists(FileNames.CurrentPath(path));
+        return DatabaseKeys.IsEncrypted(fs, path) || (creating && !exists) ? encryption : null;
+    }
 
     /// <summary>The named column family, or a <see cref="ColumnFamilyNotFoundException"/> whose message lists the ones that exist.</summary>
     public static ColumnFamilyHandle Family(LatticeDb db, string? name)

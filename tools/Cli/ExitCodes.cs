@@ -18,6 +18,8 @@ public static class ExitCodes
     public const int Corruption = 6;
     /// <summary>An I/O error: permissions, a full disk, a failing device.</summary>
     public const int IoError = 7;
+    /// <summary>The database is encrypted and no key was given, or the key given does not open it (nothing was changed).</summary>
+    public const int EncryptionKey = 8;
     /// <summary><c>verify</c>: CURRENT or the MANIFEST is missing or damaged.</summary>
     public const int VerifyManifest = 10;
     /// <summary><c>verify</c>: a table failed a checksum or disagrees with the MANIFEST.</summary>

@@ -40,6 +40,10 @@ public static class Guard
         {
             return Fail(ex.Message, ExitCodes.Usage);
         }
+        catch (EncryptionKeyException ex)
+        {
+            return Fail(ex.Message, ExitCodes.EncryptionKey);
+        }
         catch (DbAlreadyExistsException ex)
         {
             return Fail(ex.Message, ExitCodes.Usage);

@@ -19,7 +19,7 @@ public static class CompactCommand
         cmd.Options.Add(cf);
         cmd.SetAction(r => Guard.Run(() =>
         {
-            using var database = Common.Open(r.GetValue(db)!);
+            using var database = Common.Open(r.GetValue(db)!, r);
             var families = r.GetValue(cf) is { } name ? [Common.Family(database, name)] : database.ColumnFamilies.ToList();
             var console = Terminal.Out;
             foreach (var family in families)

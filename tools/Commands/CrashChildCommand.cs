@@ -25,7 +25,8 @@ public static class CrashChildCommand
             int writers = Require.AtLeast(r.GetValue(threads), 1, "--threads");
             return CrashChild.Run(r.GetValue(db)!, r.GetValue(seed), Require.AtLeast(r.GetValue(first), 1, "--first-batch"),
                 Require.AtLeast(r.GetValue(groups), writers, "--groups"), writers, // each writer owns its groups
-                Require.AtLeast(r.GetValue(cfs), 1, "--column-families"), r.GetValue(sync), r.GetValue(largeLog), Console.Out);
+                Require.AtLeast(r.GetValue(cfs), 1, "--column-families"), r.GetValue(sync), r.GetValue(largeLog), Console.Out,
+                KeyOptions.From(r)); // --encrypt torture: the key arrives on standard input (--key-file -)
         }));
         return cmd;
     }

@@ -30,7 +30,7 @@ public static class DeleteCommand
             var options = new WriteOptions { Sync = r.GetValue(sync) };
             byte[] first = ByteText.Parse(k ?? a!, f, k is null ? "--from" : "key");
             byte[]? end = b is null ? null : ByteText.Parse(b, f, "--to");
-            using var database = Common.Open(r.GetValue(db)!);
+            using var database = Common.Open(r.GetValue(db)!, r);
             var family = Common.Family(database, r.GetValue(cf));
             if (end is null) database.Delete(family, first, options);
             else database.DeleteRange(family, first, end, options);

@@ -29,7 +29,8 @@ public static class DemoCommand
                 Require.InRange(r.GetValue(accounts), 1, 99_999_999, "--accounts"), // account keys have eight digits
                 Require.AtLeast(r.GetValue(transactions), 1, "--transactions"),
                 Require.AtLeast(r.GetValue(notes), 0, "--notes"),
-                Require.AtLeast(r.GetValue(reads), 0, "--reads"));
+                Require.AtLeast(r.GetValue(reads), 0, "--reads"),
+                Encryption: KeyOptions.From(r)); // with a key, an encrypted demo database
             string dir = settings.Path;
             DemoDirectory.Prepare(dir);
             AnsiConsole.MarkupLine($"[bold]LatticeKV demo[/] in [blue]{Markup.Escape(dir)}[/]");

@@ -21,7 +21,7 @@ public static class DumpCommand
         var kind = new Option<DumpFileKind?>("--kind") { Description = "The file's format when its name does not tell: table, log or manifest." };
         var limit = new Option<long>("--limit", "-n") { Description = "Stop after this many entries per file (0: all).", DefaultValueFactory = _ => 0 };
         var format = Common.Format();
-        var cmd = new Command("dump", "Print every entry of a table, log or MANIFEST (sequence number, kind, key, value); damage is marked where it starts. Exit code 6 when damage was found.");
+        var cmd = new Command("dump", "Print every entry of a table, log or MANIFEST (sequence number, kind, key, value); damage is marked where it starts. Files of an encrypted database are decrypted with its key; without it only sizes, record counts and the keys they are sealed with are shown. Exit code 6 when damage was found.");
         cmd.Arguments.Add(path);
         foreach (var o in new Option[] { json, kind, limit, format }) cmd.Options.Add(o);
         cmd.SetAction(r => Guard.Run(() =>
@@ -30,7 +30,7 @@ public static class DumpCommand
             if (r.GetValue(limit) < 0) throw new UsageException("--limit must not be negative.");
             var files = FilesOf(p, r.GetValue(kind));
             using var output = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16) { AutoFlush = false };
-            var printer = new Printer(output, r.GetValue(format), r.GetValue(json), r.GetValue(limit) is > 0 and var n ? n : long.MaxValue);
+            var printer = new Printer(output, r.GetValue(format), r.GetValue(json), r.GetValue(limit) is > 0 and var n ? n : long.MaxValue, KeyOptions.From(r));
             int damaged = 0;
             foreach (var (file, k) in files)
             {
@@ -66,7 +66,7 @@ public static class DumpCommand
         return name.StartsWith("MANIFEST-", StringComparison.Ordinal) || name.EndsWith(".sst", StringComparison.Ordinal) || name.EndsWith(".log", StringComparison.Ordinal);
     }
 
-    private sealed class Printer(TextWriter output, ByteFormat format, bool json, long limit)
+    private sealed class Printer(TextWriter output, ByteFormat format, bool json, long limit, EncryptionOptions? encryption)
     {
         public FileDumpSummary Dump(string file, DumpFileKind? kind)
         {
@@ -79,7 +79,7 @@ public static class DumpCommand
                 if (!mark && shown++ >= limit) return;
                 if (json) output.WriteLine(JsonSerializer.Serialize(Entry(name, e), JsonModel.Lines));
                 else output.WriteLine(Text(e));
-            }, kind);
+            }, kind, encryption);
             if (json) output.WriteLine(JsonSerializer.Serialize(Summary(name, summary), JsonModel.Lines));
             else output.WriteLine(SummaryText(summary));
             return summary;
@@ -123,6 +123,10 @@ public static class DumpCommand
             ["records"] = s.Records,
             ["corruptions"] = s.Corruptions,
             ["first_corruption_offset"] = s.FirstCorruptionOffset,
+            ["sealed"] = s.Sealed,
+            ["key_id"] = s.KeyId == 0 ? null : s.KeyId,
+            ["key_generation"] = s.KeyGeneration == 0 ? null : s.KeyGeneration,
+            ["contents_hidden"] = s.ContentsHidden,
         };
 
         private string Text(DumpEntry e)
@@ -162,7 +166,9 @@ public static class DumpCommand
         {
             string unit = s.Kind == DumpFileKind.Table ? "data blocks" : "records";
             string damage = s.Corruptions == 0 ? "no damage" : string.Create(CultureInfo.InvariantCulture, $"{s.Corruptions} damaged regions, the first at offset {s.FirstCorruptionOffset}");
-            return string.Create(CultureInfo.InvariantCulture, $"-- {s.Kind.ToString().ToLowerInvariant()}, {s.Size:N0} bytes: {s.Entries:N0} entries in {s.Records:N0} {unit}; {damage}");
+            string sealing = !s.Sealed ? "" : s.KeyId == 0 ? "; encrypted" : $"; encrypted ({Report.Sealing.Describe(s.KeyId, s.KeyGeneration)})";
+            string hidden = s.ContentsHidden is { } why ? $"\n-- contents not shown: {why}" : "";
+            return string.Create(CultureInfo.InvariantCulture, $"-- {s.Kind.ToString().ToLowerInvariant()}, {s.Size:N0} bytes: {s.Entries:N0} entries in {s.Records:N0} {unit}; {damage}{sealing}{hidden}");
         }
 
         private static string KindName(DumpEntryKind kind) => kind switch

@@ -22,7 +22,7 @@ public static class GetCommand
         {
             var f = r.GetValue(format);
             byte[] k = ByteText.Parse(r.GetValue(key)!, r.GetValue(keyFormat) ?? f, "key");
-            using var database = Common.OpenReadOnly(r.GetValue(db)!);
+            using var database = Common.OpenReadOnly(r.GetValue(db)!, r);
             var value = database.Get(Common.Family(database, r.GetValue(cf)), k);
             if (value is null)
             {

@@ -17,12 +17,12 @@ public static class InspectCommand
         var html = new Option<string?>("--html") { Description = "Also write a self-contained HTML report with charts to this file." };
         var options = new Option<bool>("--options") { Description = "Show the options in effect." };
         var format = Common.Format();
-        var cmd = new Command("inspect", "Show column families, levels, tables (sizes, key and sequence ranges, compression, bloom filters, tombstones), logs and options. Reads only; works while the database is open.");
+        var cmd = new Command("inspect", "Show column families, levels, tables (sizes, key and sequence ranges, compression, bloom filters, tombstones, encryption), logs and options. Reads only; works while the database is open. An encrypted database without its key shows only its files (names, sizes, kinds, the keys tables are sealed with); key ranges of encrypted families are never shown.");
         cmd.Arguments.Add(db);
         foreach (var o in new Option[] { json, html, options, format }) cmd.Options.Add(o);
         cmd.SetAction(r => Guard.Run(() =>
         {
-            var info = DatabaseInspector.Inspect(r.GetValue(db)!);
+            var info = DatabaseInspector.Inspect(r.GetValue(db)!, KeyOptions.From(r));
             var f = r.GetValue(format);
             if (r.GetValue(html) is { } file)
             {

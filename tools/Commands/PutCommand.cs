@@ -28,7 +28,7 @@ public static class PutCommand
             byte[] k = ByteText.Parse(r.GetValue(key)!, r.GetValue(keyFormat) ?? f, "key");
             string v = r.GetValue(value)!;
             byte[] bytes = v == "-" ? ReadStandardInput() : ByteText.Parse(v, r.GetValue(valueFormat) ?? f, "value");
-            using var database = Common.Open(r.GetValue(db)!, r.GetValue(create));
+            using var database = Common.Open(r.GetValue(db)!, r, r.GetValue(create));
             database.Put(Common.Family(database, r.GetValue(cf)), k, bytes, new WriteOptions { Sync = r.GetValue(sync) });
             return ExitCodes.Ok;
         }));

@@ -37,7 +37,7 @@ public static class ScanCommand
                 IterateLowerBound = r.GetValue(from) is { } a ? ByteText.Parse(a, kf, "--from") : null,
                 IterateUpperBound = r.GetValue(to) is { } b ? ByteText.Parse(b, kf, "--to") : null,
             };
-            using var database = Common.OpenReadOnly(r.GetValue(db)!);
+            using var database = Common.OpenReadOnly(r.GetValue(db)!, r);
             using var it = database.NewIterator(Common.Family(database, r.GetValue(cf)), options);
             long max = r.GetValue(limit) is > 0 and var n ? n : long.MaxValue;
             bool back = r.GetValue(reverse), onlyKeys = r.GetValue(keysOnly);

@@ -14,6 +14,7 @@ public static class StatsCommand
     [
         "lattice.num-levels", "lattice.total-sst-files-size", "lattice.estimate-num-keys", "lattice.estimate-pending-compaction-bytes",
         "lattice.cur-size-active-mem-table", "lattice.cur-size-all-mem-tables", "lattice.num-immutable-mem-table", "lattice.num-snapshots", "lattice.background-error",
+        "lattice.encryption.key-generation", "lattice.encryption.bytes-per-generation",
     ];
 
     public static Command Create()
@@ -27,7 +28,7 @@ public static class StatsCommand
         cmd.Options.Add(json);
         cmd.SetAction(r => Guard.Run(() =>
         {
-            using var database = Common.OpenReadOnly(r.GetValue(db)!);
+            using var database = Common.OpenReadOnly(r.GetValue(db)!, r);
             var families = r.GetValue(cf) is { } name ? [Common.Family(database, name)] : database.ColumnFamilies.ToList();
             var counters = database.GetStatistics();
             var props = families.ToDictionary(f => f.Name, f => Properties.ToDictionary(p => p, p => database.GetProperty(f, p) ?? ""));

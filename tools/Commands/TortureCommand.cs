@@ -26,25 +26,33 @@ public static class TortureCommand
                 + "(default: a new temporary directory, deleted afterwards).",
         };
         var selfTest = new Option<bool>("--self-test") { Description = "Check the oracles instead: plant each known violation after a crash and require exit code 30 naming it." };
+        var encrypt = new Option<bool>("--encrypt")
+        {
+            Description = "Torture an encrypted database: a random master key kept only in memory (handed to each crash child on its standard input); "
+                + "every column family encrypted but the last, which stays plaintext. Kill and power modes.",
+        };
         var inject = new Option<string?>("--inject") { Description = "Self-test: the violation to plant (lost-write, half-applied, resurrected-delete, stray-key).", Hidden = true };
         var cmd = new Command("torture", "Crash the database again and again and check that no acknowledged write is lost and no batch is half-applied.");
-        foreach (var o in new Option[] { minutes, seed, mode, dir, selfTest, inject }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { minutes, seed, mode, dir, selfTest, encrypt, inject }) cmd.Options.Add(o);
         cmd.SetAction(r => Guard.Run(() =>
         {
             if (r.GetValue(selfTest)) return OracleSelfTest.Run(r.GetValue(seed), Path.Combine(AppContext.BaseDirectory, "lkv.dll"));
             string m = r.GetValue(mode)!;
             if (m is not ("kill" or "power" or "both" or "states")) throw new UsageException("--mode must be kill, power, both or states.");
             if (r.GetValue(minutes) is not (> 0 and <= 7 * 24 * 60)) throw new UsageException("--minutes must be more than 0 and at most a week.");
+            if (r.GetValue(KeyOptions.PassphraseFile) is not null || r.GetValue(KeyOptions.KeyFile) is not null)
+                throw new UsageException("torture makes its own database and key: use --encrypt instead of --passphrase-file or --key-file.");
+            if (r.GetValue(encrypt) && m == "states") throw new UsageException("--encrypt applies to the kill and power modes.");
             if (m == "states") return StatesTorture.Run(TimeSpan.FromMinutes(r.GetValue(minutes)), r.GetValue(seed), r.GetValue(dir));
             var injection = Injection.None;
             if (r.GetValue(inject) is { } name && (!Injections.TryParse(name, out injection) || m == "both"))
                 throw new UsageException("--inject takes lost-write, half-applied, resurrected-delete or stray-key, with --mode kill or power.");
-            return Run(TimeSpan.FromMinutes(r.GetValue(minutes)), r.GetValue(seed), m, r.GetValue(dir), injection);
+            return Run(TimeSpan.FromMinutes(r.GetValue(minutes)), r.GetValue(seed), m, r.GetValue(dir), injection, r.GetValue(encrypt));
         }));
         return cmd;
     }
 
-    public static int Run(TimeSpan duration, int seed, string mode, string? dir, Injection inject = Injection.None)
+    public static int Run(TimeSpan duration, int seed, string mode, string? dir, Injection inject = Injection.None, bool encrypt = false)
     {
         // A directory the user names is only added to (its kill/ must be new) and never deleted;
         // only the temporary directory made here is.
@@ -61,7 +69,8 @@ public static class TortureCommand
                 throw new UsageException($"--dir '{root}' already holds 'kill' (an earlier run's database?); torture writes only into a new one. Nothing was changed: choose another --dir.");
             Directory.CreateDirectory(root);
         }
-        AnsiConsole.MarkupLine($"[bold]lkv torture[/] seed [blue]{seed}[/], mode {mode}, {duration.TotalMinutes:F1} minutes, in {Markup.Escape(root)}");
+        var encryption = encrypt ? TortureEncryption.NewRandom() : null;
+        AnsiConsole.MarkupLine($"[bold]lkv torture[/] seed [blue]{seed}[/], mode {mode}, {duration.TotalMinutes:F1} minutes, {(encrypt ? "encrypted" : "plaintext")}, in {Markup.Escape(root)}");
         string child = Path.Combine(AppContext.BaseDirectory, "lkv.dll");
         var clock = Stopwatch.StartNew();
         int killCycles = 0, powerCycles = 0;
@@ -73,7 +82,7 @@ public static class TortureCommand
         int? injectedCycle = null;
         int round = 0;
         // One harness for the whole run: it alone knows what the kill-mode database must hold.
-        var harness = new CrashHarness(Path.Combine(root, "kill"), seed, child) { Inject = inject };
+        var harness = new CrashHarness(Path.Combine(root, "kill"), seed, child) { Inject = inject, Encryption = encryption };
         try
         {
             // A self-test run ends with the cycle that received the planted violation.
@@ -94,7 +103,7 @@ public static class TortureCommand
                 }
                 else
                 {
-                    var report = new PowerLossTorture(seed + round) { Inject = inject }.Run(int.MaxValue, slice);
+                    var report = new PowerLossTorture(seed + round) { Inject = inject, Encryption = encryption?.Options }.Run(int.MaxValue, slice);
                     (injected, injectedCycle) = (injected ?? report.Injected, injectedCycle ?? report.InjectedCycle);
                     multiFamily += report.MultiFamilyBatches;
                     rangeDeletes += report.RangeDeleteBatches;
@@ -113,6 +122,7 @@ public static class TortureCommand
         }
         var table = new Table().AddColumns("", "Value");
         table.AddRow("seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        table.AddRow("database", encrypt ? "encrypted (random in-memory key; every column family but the last sealed)" : "plaintext");
         table.AddRow("duration", clock.Elapsed.ToString(@"hh\:mm\:ss", System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("kill cycles (SIGKILL)", killCycles.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
         table.AddRow("operations acknowledged before kills", killOps.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));

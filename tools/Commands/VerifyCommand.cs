@@ -20,13 +20,14 @@ public static class VerifyCommand
         var db = Common.Db();
         var json = new Option<bool>("--json") { Description = "Write the result as JSON." };
         var cmd = new Command("verify", "Read every byte of the MANIFEST, every live table and every log still needed, checking checksums and consistency; "
-            + "name every damaged file. Exit codes: 0 healthy, 10 CURRENT/MANIFEST damaged, 11 table damaged, 12 table missing, 13 log damaged.");
+            + "name every damaged file. An encrypted database needs its key: every sealed record and block is authenticated. Exit codes: 0 healthy, 10 CURRENT/MANIFEST damaged, 11 table damaged, 12 table missing, 13 log damaged.");
         cmd.Arguments.Add(db);
         cmd.Options.Add(json);
         cmd.SetAction(r => Guard.Run(() =>
         {
             string path = r.GetValue(db)!;
-            var report = Terminal.CanShowProgress ? WithProgress(path) : DatabaseVerifier.Verify(path);
+            var encryption = KeyOptions.From(r);
+            var report = Terminal.CanShowProgress ? WithProgress(path, encryption) : DatabaseVerifier.Verify(path, encryption);
             if (r.GetValue(json)) Console.Out.WriteLine(JsonSerializer.Serialize(Json(report), JsonModel.Options));
             else Render(report);
             return ExitCode(report);
@@ -42,14 +43,14 @@ public static class VerifyCommand
         _ => ExitCodes.VerifyLogDamaged,
     });
 
-    private static VerifyReport WithProgress(string path)
+    private static VerifyReport WithProgress(string path, EncryptionOptions? encryption)
     {
         VerifyReport? report = null;
         Terminal.Err.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
                 var task = ctx.AddTask("verifying", maxValue: 1);
-                report = DatabaseVerifier.Verify(path, p =>
+                report = DatabaseVerifier.Verify(path, encryption, p =>
                 {
                     task.MaxValue = Math.Max(1, p.BytesTotal);
                     task.Value = p.BytesDone;

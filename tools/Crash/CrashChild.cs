@@ -15,15 +15,16 @@ public static class CrashChild
     /// <summary>The write buffer with <c>largeLog</c>: larger than anything one run writes, so nothing is flushed.</summary>
     private const long LargeWriteBuffer = 16L << 20;
 
-    public static int Run(string path, int seed, long firstId, int groups, int threads, int columnFamilies, bool sync, bool largeLog, TextWriter output)
+    public static int Run(string path, int seed, long firstId, int groups, int threads, int columnFamilies, bool sync, bool largeLog, TextWriter output,
+        EncryptionOptions? encryption = null)
     {
-        var options = new DbOptions
+        var options = TortureEncryption.Apply(new DbOptions
         {
             WriteBufferSize = largeLog ? LargeWriteBuffer : 64 * 1024,
             MaxBytesForLevelBase = 256 * 1024,
             TargetFileSizeBase = 64 * 1024,
             Level0FileNumCompactionTrigger = 2,
-        };
+        }, encryption, columnFamilies);
         var gate = new object();
         long nextId = firstId;
         void Say(string line)
@@ -42,7 +43,8 @@ public static class CrashChild
         for (int i = 0; i < columnFamilies; i++)
         {
             string name = CrashProtocol.ColumnFamily(i);
-            handles[i] = i == 0 ? db.DefaultColumnFamily : db.TryGetColumnFamily(name, out var h) ? h : db.CreateColumnFamily(name);
+            handles[i] = i == 0 ? db.DefaultColumnFamily : db.TryGetColumnFamily(name, out var h) ? h
+                : db.CreateColumnFamily(name, TortureEncryption.FamilyOptions(encryption, i, columnFamilies));
         }
         Say(CrashProtocol.Opened);
 

@@ -86,6 +86,9 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
 
     public Action<string>? Log { get; init; }
 
+    /// <summary>When set, the database is encrypted under this run's in-memory key (<c>--encrypt</c>).</summary>
+    public TortureEncryption? Encryption { get; init; }
+
     private enum Plan
     {
         /// <summary>Kill at a random moment once the workload is writing.</summary>
@@ -189,8 +192,24 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
         }) psi.ArgumentList.Add(a);
         if (Sync) psi.ArgumentList.Add("--sync");
         if (plan == Plan.GrowLog || (plan == Plan.KillInOpen && _episode!.LargeLog)) psi.ArgumentList.Add("--large-log");
+        psi.Environment.Remove(Cli.KeyOptions.PassphraseVariable); // the child has this run's key or none
+        if (Encryption is not null)
+        {
+            psi.ArgumentList.Add("--key-file");
+            psi.ArgumentList.Add("-");
+            psi.RedirectStandardInput = true;
+        }
 
         using var child = Process.Start(psi) ?? throw new InvalidOperationException("could not start the crash child");
+        if (Encryption is { } encryption)
+        {
+            try
+            {
+                child.StandardInput.Write(encryption.KeyText);
+                child.StandardInput.Close();
+            }
+            catch (IOException) { } // the child is already gone: its exit and standard error say why
+        }
         var transcript = new ChildTranscript(_oracle, ColumnFamilies);
         var reader = new Thread(() => transcript.ReadAll(child.StandardOutput)) { IsBackground = true };
         reader.Start();
@@ -237,7 +256,7 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
     {
         try
         {
-            using var db = LatticeDb.Open(dbPath, new DbOptions { CreateIfMissing = false });
+            using var db = LatticeDb.Open(dbPath, TortureEncryption.Apply(new DbOptions { CreateIfMissing = false }, Encryption?.Options, ColumnFamilies));
             string? planted = ViolationInjector.Plant(db, Inject, _oracle.Settled(pending), Groups * GrowLogGroupFactor, ColumnFamilies);
             _injected = planted is not null;
             return planted;
@@ -254,7 +273,7 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
         LatticeDb db;
         try
         {
-            db = LatticeDb.OpenReadOnly(dbPath);
+            db = LatticeDb.OpenReadOnly(dbPath, TortureEncryption.Apply(new DbOptions(), Encryption?.Options, ColumnFamilies));
         }
         catch (LatticeException ex)
         {

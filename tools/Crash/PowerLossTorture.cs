@@ -54,6 +54,9 @@ public sealed class PowerLossTorture(int seed)
 
     public Action<string>? Log { get; init; }
 
+    /// <summary>When set, the database is encrypted under this key (<c>--encrypt</c>).</summary>
+    public EncryptionOptions? Encryption { get; init; }
+
     /// <summary>
     /// Runs before every fsync of the simulated disk (given the file's path). Tests throw from it
     /// to show that a writer's failure is reported, never swallowed.
@@ -120,21 +123,24 @@ public sealed class PowerLossTorture(int seed)
         };
     }
 
+    private DbOptions Options(DbOptions options) => TortureEncryption.Apply(options, Encryption, ColumnFamilies);
+
     private Cut RunUntilPowerCut(MemFileSystem fs, int cycle, Tally tally)
     {
         fs.BeforeSync = BeforeSync;
-        var options = new DbOptions
+        var options = Options(new DbOptions
         {
             FileSystem = fs,
             WriteBufferSize = 16 * 1024,
             MaxBytesForLevelBase = 64 * 1024,
             TargetFileSizeBase = 16 * 1024,
             Level0FileNumCompactionTrigger = 2,
-        };
+        });
         var db = LatticeDb.Open(Path, options);
         var handles = new ColumnFamilyHandle[ColumnFamilies];
         for (int i = 0; i < ColumnFamilies; i++)
-            handles[i] = i == 0 ? db.DefaultColumnFamily : db.TryGetColumnFamily(CrashProtocol.ColumnFamily(i), out var h) ? h : db.CreateColumnFamily(CrashProtocol.ColumnFamily(i));
+            handles[i] = i == 0 ? db.DefaultColumnFamily : db.TryGetColumnFamily(CrashProtocol.ColumnFamily(i), out var h) ? h
+                : db.CreateColumnFamily(CrashProtocol.ColumnFamily(i), TortureEncryption.FamilyOptions(Encryption, i, ColumnFamilies));
 
         var gate = new object();
         var failures = new List<string>();
@@ -222,7 +228,7 @@ public sealed class PowerLossTorture(int seed)
     {
         try
         {
-            using var db = LatticeDb.Open(Path, new DbOptions { FileSystem = fs, CreateIfMissing = false });
+            using var db = LatticeDb.Open(Path, Options(new DbOptions { FileSystem = fs, CreateIfMissing = false }));
             string? planted = ViolationInjector.Plant(db, Inject, settled, Groups, ColumnFamilies);
             _injected = planted is not null;
             return planted;
@@ -242,7 +248,7 @@ public sealed class PowerLossTorture(int seed)
     {
         try
         {
-            var options = new DbOptions { FileSystem = fs, CreateIfMissing = false };
+            var options = Options(new DbOptions { FileSystem = fs, CreateIfMissing = false });
             using var db = settle ? LatticeDb.Open(Path, options) : LatticeDb.OpenReadOnly(Path, options);
             var views = DatabaseReader.Read(db, Enumerable.Range(0, Groups), ColumnFamilies);
             var violations = PowerOracle.Check(views, baseline, lastPut, histories, cycle);

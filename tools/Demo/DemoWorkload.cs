@@ -5,7 +5,9 @@ using System.Text;
 namespace LatticeKV.Tool.Demo;
 
 /// <summary>Sizes of the demo data set.</summary>
-public sealed record DemoSettings(string Path, int Accounts = 50_000, int Transactions = 2_000_000, int Notes = 5_000, int Reads = 200_000, int Seed = 42);
+/// <summary>What the demo loads; with <see cref="Encryption"/> the database and every column family are encrypted.</summary>
+public sealed record DemoSettings(string Path, int Accounts = 50_000, int Transactions = 2_000_000, int Notes = 5_000, int Reads = 200_000, int Seed = 42,
+    EncryptionOptions? Encryption = null);
 
 /// <summary>One measured phase of the demo.</summary>
 public sealed record DemoPhase(string Name, long Operations, long Bytes, TimeSpan Elapsed)
@@ -33,10 +35,11 @@ public static class DemoWorkload
         var phases = new List<DemoPhase>();
         long logical = 0;
         var rnd = new Random(s.Seed);
-        using var db = LatticeDb.Open(s.Path);
-        var accounts = GetOrCreate(db, "accounts", new ColumnFamilyOptions());
-        var transactions = GetOrCreate(db, "transactions", new ColumnFamilyOptions());
-        var notes = GetOrCreate(db, "notes", new ColumnFamilyOptions { BlockSize = 16 * 1024 });
+        bool encrypted = s.Encryption is not null;
+        using var db = LatticeDb.Open(s.Path, new DbOptions { Encryption = s.Encryption, DefaultColumnFamilyOptions = new ColumnFamilyOptions { Encrypted = encrypted } });
+        var accounts = GetOrCreate(db, "accounts", new ColumnFamilyOptions { Encrypted = encrypted });
+        var transactions = GetOrCreate(db, "transactions", new ColumnFamilyOptions { Encrypted = encrypted });
+        var notes = GetOrCreate(db, "notes", new ColumnFamilyOptions { BlockSize = 16 * 1024, Encrypted = encrypted });
 
         // Accounts.
         var sw = Stopwatch.StartNew();

@@ -40,6 +40,7 @@ public static class HtmlReport
             new XElement(H + "h1", "LatticeKV database"),
             new XElement(H + "p", new XElement(H + "code", db.Path)),
             Summary(db),
+            db.Locked ? Files(db) : null,
             db.ColumnFamilies.Select(cf => Family(cf, format)),
             Logs(db),
             db.OptionsText is { } options ? new XElement(H + "details", new XElement(H + "summary", "Options in effect"), new XElement(H + "pre", options)) : null,
@@ -76,8 +77,14 @@ public static class HtmlReport
             ["Tables", files.ToString("N0", CultureInfo.InvariantCulture)],
             ["Write-ahead logs", db.LogFiles.Count.ToString(CultureInfo.InvariantCulture)],
             ["Size on disk", Sizes.Format(db.TotalBytes)],
+            ["Encryption", Sealing.Summary(db)],
         ], "summary");
     }
+
+    /// <summary>The directory of an encrypted database inspected without its key: all that can be shown.</summary>
+    private static XElement Files(DatabaseInfo db) => new(H + "section", new XAttribute("class", "files"),
+        new XElement(H + "h2", "Files"),
+        Table(["File", "Kind", "Size", "Encryption"], [.. db.Files.Select(f => new[] { f.FileName, f.Kind, Sizes.Format(f.Size), Sealing.Of(f) })], "files"));
 
     private static XElement Family(ColumnFamilyInfo cf, ByteFormat format)
     {
@@ -95,10 +102,10 @@ public static class HtmlReport
         var fileRows = cf.Levels.SelectMany(l => l.Files).Select(f => new[]
         {
             f.FileName, "L" + f.Level.ToString(CultureInfo.InvariantCulture), Sizes.Format(f.FileSize),
-            ByteText.Format(f.SmallestKey, format), ByteText.Format(f.LargestKey, format),
+            f.KeyRangeHidden ? Hidden : ByteText.Format(f.SmallestKey, format), f.KeyRangeHidden ? Hidden : ByteText.Format(f.LargestKey, format),
             string.Create(CultureInfo.InvariantCulture, $"{f.SmallestSequence}..{f.LargestSequence}"),
             f.Entries.ToString("N0", CultureInfo.InvariantCulture), f.Deletions.ToString("N0", CultureInfo.InvariantCulture),
-            f.CompressionRatio.ToString("F2", CultureInfo.InvariantCulture), f.Error ?? "",
+            f.CompressionRatio.ToString("F2", CultureInfo.InvariantCulture), Sealing.Of(f), f.Error ?? "",
         }).ToList();
         return new XElement(H + "section", new XAttribute("class", "column-family"), new XAttribute("data-name", cf.Name),
             new XElement(H + "h2", $"Column family \u201c{cf.Name}\u201d (id {cf.Id})"),
@@ -106,10 +113,13 @@ public static class HtmlReport
             LevelChart(cf),
             Table(["Level", "Files", "Size", "Entries", "Deletions", "Range deletions", "Compression", "Bloom filters"], rows, "levels"),
             new XElement(H + "h3", "File key ranges"),
-            KeyRangeChart(cf, format),
+            // The key ranges of an encrypted family are never shown.
+            cf.Encrypted ? new XElement(H + "p", "Encrypted column family: its key ranges are not shown.") : KeyRangeChart(cf, format),
             fileRows.Count == 0 ? new XElement(H + "p", "No tables yet: everything is in the memtable and the write-ahead log.")
-                : Table(["File", "Level", "Size", "Smallest key", "Largest key", "Sequences", "Entries", "Deletions", "Compression", "Error"], fileRows, "files"));
+                : Table(["File", "Level", "Size", "Smallest key", "Largest key", "Sequences", "Entries", "Deletions", "Compression", "Encryption", "Error"], fileRows, "files"));
     }
+
+    private const string Hidden = "(encrypted)";
 
     private static string Ratio(IReadOnlyList<TableFileInfo> files)
     {

@@ -14,21 +14,32 @@ public static class InspectView
     {
         var summary = new Grid().AddColumn().AddColumn();
         summary.AddRow("[bold]Path[/]", Markup.Escape(db.Path));
-        summary.AddRow("[bold]Format version[/]", db.FormatVersion.ToString(CultureInfo.InvariantCulture));
-        summary.AddRow("[bold]Comparator[/]", Markup.Escape(db.Comparator));
+        // Without the key the MANIFEST's contents are sealed: only its name and size are known.
+        string Sealed(string value) => db.Locked ? "(sealed)" : value;
+        summary.AddRow("[bold]Format version[/]", Sealed(db.FormatVersion.ToString(CultureInfo.InvariantCulture)));
+        summary.AddRow("[bold]Comparator[/]", Markup.Escape(Sealed(db.Comparator)));
         summary.AddRow("[bold]MANIFEST[/]", $"{db.Manifest} ({Sizes.Format(db.ManifestSize)})");
-        summary.AddRow("[bold]Last sequence[/]", db.LastSequence.ToString("N0", CultureInfo.InvariantCulture));
+        summary.AddRow("[bold]Last sequence[/]", Sealed(db.LastSequence.ToString("N0", CultureInfo.InvariantCulture)));
         summary.AddRow("[bold]Size on disk[/]", Sizes.Format(db.TotalBytes));
+        summary.AddRow("[bold]Encryption[/]", Markup.Escape(Sealing.Summary(db)));
         console.Write(new Panel(summary).Header("LatticeKV database"));
+        if (db.Locked)
+        {
+            // Without the key only the directory can be described: the MANIFEST is sealed.
+            var files = new Table().Title("Files").AddColumns("File", "Kind", "Size", "Encryption");
+            foreach (var f in db.Files) files.AddRow(Markup.Escape(f.FileName), f.Kind, Sizes.Format(f.Size), Markup.Escape(Sealing.Of(f)));
+            console.Write(files);
+            console.MarkupLine("[grey]give the key (--passphrase-file, --key-file or LKV_PASSPHRASE) to see column families, levels and tables[/]");
+        }
 
         foreach (var cf in db.ColumnFamilies)
         {
             console.Write(Tree(cf, format));
             if (cf.Levels.Any(l => l.Files.Count > 0)) console.Write(LevelTable(cf));
         }
-        var logs = new Table().Title("Write-ahead logs").AddColumns("File", "Size");
-        foreach (var l in db.LogFiles) logs.AddRow(l.FileName, Sizes.Format(l.Size));
-        if (db.LogFiles.Count == 0) logs.AddRow("(none)", "");
+        var logs = new Table().Title("Write-ahead logs").AddColumns("File", "Size", "Encryption");
+        foreach (var l in db.LogFiles) logs.AddRow(l.FileName, Sizes.Format(l.Size), l.Sealed ? "sealed" : "plaintext");
+        if (db.LogFiles.Count == 0) logs.AddRow("(none)", "", "");
         console.Write(logs);
         if (showOptions && db.OptionsText is { } options)
             console.Write(new Panel(Markup.Escape(options.TrimEnd())).Header("Options in effect"));
@@ -38,15 +49,17 @@ public static class InspectView
     {
         long bytes = cf.Levels.Sum(l => l.Bytes);
         int files = cf.Levels.Sum(l => l.Files.Count);
-        var tree = new Tree($"[bold]Column family {Markup.Escape(cf.Name)}[/] (id {cf.Id}): {files} tables, {Sizes.Format(bytes)}");
+        string encrypted = cf.Encrypted ? ", encrypted (key ranges not shown)" : "";
+        var tree = new Tree($"[bold]Column family {Markup.Escape(cf.Name)}[/] (id {cf.Id}): {files} tables, {Sizes.Format(bytes)}{encrypted}");
         foreach (var level in cf.Levels.Where(l => l.Files.Count > 0))
         {
             var node = tree.AddNode($"[bold]L{level.Level}[/]: {level.Files.Count} tables, {Sizes.Format(level.Bytes)}");
             foreach (var f in level.Files.Take(FilesPerLevelInTree))
             {
                 string error = f.Error is null ? "" : $" [red]{Markup.Escape(f.Error)}[/]";
+                string keys = f.KeyRangeHidden ? "" : $"  keys {Short(f.SmallestKey, format)} .. {Short(f.LargestKey, format)}";
                 node.AddNode(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                    $"{f.FileName}  {Sizes.Format(f.FileSize)}  keys {Short(f.SmallestKey, format)} .. {Short(f.LargestKey, format)}  seq {f.SmallestSequence}..{f.LargestSequence}  {f.Entries:N0} entries, {f.Deletions:N0} deletions"))
+                    $"{f.FileName}  {Sizes.Format(f.FileSize)}{keys}  seq {f.SmallestSequence}..{f.LargestSequence}  {f.Entries:N0} entries, {f.Deletions:N0} deletions  {Sealing.Of(f)}"))
                     + error);
             }
             if (level.Files.Count > FilesPerLevelInTree)

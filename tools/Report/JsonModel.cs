@@ -30,10 +30,23 @@ public static class JsonModel
         ["last_sequence"] = db.LastSequence,
         ["next_file_number"] = db.NextFileNumber,
         ["total_bytes"] = db.TotalBytes,
+        ["encrypted"] = db.Encrypted,
+        ["master_key"] = db.MasterKey,
+        ["locked"] = db.Locked,
+        ["files"] = db.Files.Select(f => new Dictionary<string, object?>
+        {
+            ["file"] = f.FileName,
+            ["kind"] = f.Kind,
+            ["size"] = f.Size,
+            ["sealed"] = f.Sealed,
+            ["key_id"] = f.KeyId == 0 ? null : f.KeyId,
+            ["key_generation"] = f.KeyGeneration == 0 ? null : f.KeyGeneration,
+        }).ToList(),
         ["column_families"] = db.ColumnFamilies.Select(cf => new Dictionary<string, object?>
         {
             ["name"] = cf.Name,
             ["id"] = cf.Id,
+            ["encrypted"] = cf.Encrypted,
             ["log_number"] = cf.LogNumber,
             ["options"] = ParseOptions(cf.Options),
             ["bytes"] = cf.Levels.Sum(l => l.Bytes),
@@ -48,7 +61,7 @@ public static class JsonModel
                 ["tables"] = l.Files.Select(f => Table(f, format)).ToList(),
             }).ToList(),
         }).ToList(),
-        ["log_files"] = db.LogFiles.Select(l => new Dictionary<string, object?> { ["number"] = l.Number, ["file"] = l.FileName, ["size"] = l.Size }).ToList(),
+        ["log_files"] = db.LogFiles.Select(l => new Dictionary<string, object?> { ["number"] = l.Number, ["file"] = l.FileName, ["size"] = l.Size, ["sealed"] = l.Sealed }).ToList(),
         ["options_text"] = db.OptionsText,
     };
 
@@ -58,8 +71,13 @@ public static class JsonModel
         ["file"] = f.FileName,
         ["level"] = f.Level,
         ["size"] = f.FileSize,
-        ["smallest_key"] = ByteText.Format(f.SmallestKey, format),
-        ["largest_key"] = ByteText.Format(f.LargestKey, format),
+        // Withheld for encrypted families: null, never an empty key.
+        ["smallest_key"] = f.KeyRangeHidden ? null : ByteText.Format(f.SmallestKey, format),
+        ["largest_key"] = f.KeyRangeHidden ? null : ByteText.Format(f.LargestKey, format),
+        ["key_range_hidden"] = f.KeyRangeHidden,
+        ["encrypted"] = f.Encrypted,
+        ["key_id"] = f.KeyId == 0 ? null : f.KeyId,
+        ["key_generation"] = f.KeyGeneration == 0 ? null : f.KeyGeneration,
         ["smallest_sequence"] = f.SmallestSequence,
         ["largest_sequence"] = f.LargestSequence,
         ["entries"] = f.Entries,
