@@ -82,16 +82,21 @@ public sealed partial class LatticeDb
 
     /// <summary>
     /// A scoped family reads and writes its values through its scope keys. Scoping is fixed when
-    /// the family is created: its values carry a scope marker from the first write, so a family
-    /// stored as scoped must be opened with its selector, and an existing unscoped one with data
-    /// cannot become scoped.
+    /// the family is created: its values carry a scope marker from the first write. Opened
+    /// without its selector (a tool, a reader), the family stays scoped: reads, compaction and
+    /// <see cref="ShredScope"/> work (a value names its scope key), writes are refused. An
+    /// existing unscoped family with data cannot become scoped.
     /// </summary>
     private void SetUpScopes(ColumnFamilyData cfd, bool isNew)
     {
         bool wanted = cfd.Options.EncryptionScope is not null;
         bool stored = isNew ? wanted : cfd.State.Options is { } bytes && ColumnFamilyOptionsCodec.Decode(bytes).StoredScoped;
         if (stored && !wanted)
-            throw new InvalidArgumentException($"Column family '{cfd.Name}' has scoped values: open it with ColumnFamilyOptions.EncryptionScope.", "EncryptionScope");
+        {
+            cfd.Options.StoredScoped = true; // kept in the MANIFEST's options though no selector is given
+            cfd.SetScopes(new ScopeCipher(_keys!, cfd.Id));
+            return;
+        }
         if (wanted && !stored && (cfd.State.Current.AllFiles.Any() || !cfd.Mem.IsEmpty))
             throw new InvalidArgumentException($"Column family '{cfd.Name}' already holds unscoped values: EncryptionScope can only be set on a new or empty family.", "EncryptionScope");
         if (wanted) cfd.SetScopes(new ScopeCipher(_keys!, cfd.Id));

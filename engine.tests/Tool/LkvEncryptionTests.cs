@@ -213,7 +213,7 @@ public sealed class LkvEncryptionTests(EncryptedDatabase enc) : IClassFixture<En
     }
 
     [Fact]
-    public void Shred_NeedsYes_RejectsScope_AndEmptiesOnlyThatFamily()
+    public void Shred_NeedsYes_RejectsAScopeOfAnUnscopedFamily_AndEmptiesOnlyThatFamily()
     {
         using var dir = new TempDir("lkv-enc-shred");
         string path = enc.CopyTo(dir);
@@ -221,7 +221,7 @@ public sealed class LkvEncryptionTests(EncryptedDatabase enc) : IClassFixture<En
         LkvKeyValueTests.AssertUserError(Lkv.Run(["shred", path, "--cf", "secrets", .. Key]), 2);
         var scope = Lkv.Run(["shred", path, "--cf", "secrets", "--scope", "tenant-1", "--yes", .. Key]);
         LkvKeyValueTests.AssertUserError(scope, 2);
-        Assert.Contains("not supported yet", scope.Stderr, StringComparison.Ordinal);
+        Assert.Contains("EncryptionScope", scope.Stderr, StringComparison.Ordinal);
         Assert.Equal(before, DirectoryFingerprint.Of(path));
 
         var r = Ok(["shred", path, "--cf", "secrets", "--yes", .. Key]);
@@ -230,6 +230,33 @@ public sealed class LkvEncryptionTests(EncryptedDatabase enc) : IClassFixture<En
         Assert.Empty(TestDb.Contents(db, db.GetColumnFamily("secrets")));
         Assert.Equal(enc.Expected["default"], TestDb.Contents(db, db.DefaultColumnFamily));
         Assert.Equal(enc.Expected["plain"], TestDb.Contents(db, db.GetColumnFamily("plain")));
+    }
+
+    [Fact]
+    public void ShredScope_DestroysOneScopeOfAScopedFamily_OpenedWithoutItsSelector()
+    {
+        using var dir = new TempDir("lkv-enc-shred-scope");
+        string path = dir.Sub("db");
+        var options = EncryptionSupport.Options(File.ReadAllBytes(enc.KeyFile));
+        options.DefaultColumnFamilyOptions.EncryptionScope = key => key.IndexOf((byte)'/') is > 0 and int i ? key[..i] : default;
+        using (var db = LatticeDb.Open(path, options))
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                db.Put(TestDb.B($"alice/{i:D3}"), TestDb.B($"a{i}"));
+                db.Put(TestDb.B($"bob/{i:D3}"), TestDb.B($"b{i}"));
+            }
+            db.Flush();
+        }
+        var r = Ok(["shred", path, "--cf", "default", "--scope", "alice", "--yes", .. Key]);
+        Assert.Contains("scope shredded", r.Stdout, StringComparison.Ordinal);
+        // Readable without the selector; written only with it.
+        var get = Ok(["get", path, "bob/007", .. Key]);
+        Assert.Contains("b7", get.Stdout, StringComparison.Ordinal);
+        LkvKeyValueTests.AssertUserError(Lkv.Run(["put", path, "carol/1", "x", .. Key]), 2);
+        using var reopened = LatticeDb.Open(path, options);
+        Assert.Null(reopened.Get(TestDb.B("alice/007")));
+        Assert.Equal("b7", TestDb.S(reopened.Get(TestDb.B("bob/007"))));
     }
 
     [Fact]

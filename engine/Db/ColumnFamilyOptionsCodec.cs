@@ -20,7 +20,7 @@ internal static class ColumnFamilyOptionsCodec
         if (o.WriteBufferSize is { } w) sb.Append("write_buffer_size=").Append(w.ToString(CultureInfo.InvariantCulture)).Append('\n');
         if (o.Ttl is { } ttl) sb.Append("ttl_ms=").Append(((long)ttl.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)).Append('\n');
         if (o.Encrypted) sb.Append("encrypted=1\n");
-        if (o.EncryptionScope is not null) sb.Append("scoped=1\n");
+        if (o.EncryptionScope is not null || o.StoredScoped) sb.Append("scoped=1\n");
         if (o.CompactionFilter is { } f) sb.Append("compaction_filter=").Append(f.Name.Replace('\n', ' ')).Append('\n');
         return Utf8.GetBytes(sb.ToString());
     }

@@ -32,7 +32,9 @@ internal sealed class ScopeSealingStage(IWriteHost host, TimeProvider clock) : I
                     sealedBatch.AddChecked(reader.Kind, reader.ColumnFamilyId, reader.Key, reader.Value);
                     continue;
                 }
-                var scope = cfd.Options.EncryptionScope!(reader.Key);
+                var selector = cfd.Options.EncryptionScope
+                    ?? throw new InvalidArgumentException($"Column family '{cfd.Name}' has scoped values and was opened without its ColumnFamilyOptions.EncryptionScope: it can be read, not written.", "EncryptionScope");
+                var scope = selector(reader.Key);
                 int length = Crypto.ScopeCipher.StoredLength(reader.Value.Length, !scope.IsEmpty);
                 if (scratch.Length < length)
                 {
