@@ -26,6 +26,7 @@ internal static class CryptoFuzzTargets
     {
         ["registry-file"] = RegistryFile,
         ["registry-framed"] = RegistryFramed,
+        ["registry-header"] = RegistryHeader,
         ["registry-record"] = RegistryRecord,
         ["sealed-record"] = SealedRecord,
         ["footer-v2"] = FooterV2,
@@ -58,6 +59,13 @@ internal static class CryptoFuzzTargets
             p += 2 + length;
         }
         OpenRegistry(Frame(records), number)?.Dispose();
+    }
+
+    /// <summary>The valid registry with <paramref name="header"/> as its header record, framed with a valid checksum.</summary>
+    public static void RegistryHeader(byte[] header)
+    {
+        var (file, number) = s_registry.Value;
+        OpenRegistry(Frame([header, .. Records(file).Skip(1)]), number)?.Dispose();
     }
 
     /// <summary>The valid registry with <paramref name="plaintext"/> appended as one more record, sealed with the registry's record key.</summary>
@@ -104,6 +112,8 @@ internal static class CryptoFuzzTargets
         {
             case "registry-file":
                 return s_registry.Value.File;
+            case "registry-header":
+                return Records(s_registry.Value.File)[0];
             case "registry-framed":
             {
                 var seed = new List<byte>();
