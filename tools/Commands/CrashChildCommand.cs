@@ -17,15 +17,17 @@ public static class CrashChildCommand
         var cfs = new Option<int>("--column-families") { Description = "Column families to spread groups over.", DefaultValueFactory = _ => 3 };
         var sync = new Option<bool>("--sync") { Description = "Write with Sync = true." };
         var largeLog = new Option<bool>("--large-log") { Description = "A large write buffer and no explicit flushes: the log grows for the next open to replay." };
+        var keyFile = new Option<string?>("--key-file") { Description = "A file holding the 32-byte master key: the database is encrypted, every column family sealed." };
         var cmd = new Command("crash-child", "Write whole-group batches until killed, printing O/P/D/R/A lines (used by crash tests).") { Hidden = true };
         cmd.Arguments.Add(db);
-        foreach (var o in new Option[] { seed, first, groups, threads, cfs, sync, largeLog }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { seed, first, groups, threads, cfs, sync, largeLog, keyFile }) cmd.Options.Add(o);
         cmd.SetAction(r => Guard.Run(() =>
         {
             int writers = Require.AtLeast(r.GetValue(threads), 1, "--threads");
+            var encryption = r.GetValue(keyFile) is { } file ? EncryptionOptions.FromKey(File.ReadAllBytes(file)) : null;
             return CrashChild.Run(r.GetValue(db)!, r.GetValue(seed), Require.AtLeast(r.GetValue(first), 1, "--first-batch"),
                 Require.AtLeast(r.GetValue(groups), writers, "--groups"), writers, // each writer owns its groups
-                Require.AtLeast(r.GetValue(cfs), 1, "--column-families"), r.GetValue(sync), r.GetValue(largeLog), Console.Out);
+                Require.AtLeast(r.GetValue(cfs), 1, "--column-families"), r.GetValue(sync), r.GetValue(largeLog), encryption, Console.Out);
         }));
         return cmd;
     }

@@ -15,7 +15,8 @@ public static class CrashChild
     /// <summary>The write buffer with <c>largeLog</c>: larger than anything one run writes, so nothing is flushed.</summary>
     private const long LargeWriteBuffer = 16L << 20;
 
-    public static int Run(string path, int seed, long firstId, int groups, int threads, int columnFamilies, bool sync, bool largeLog, TextWriter output)
+    /// <summary>Runs the workload until killed; with <paramref name="encryption"/>, on an encrypted database with every family encrypted.</summary>
+    public static int Run(string path, int seed, long firstId, int groups, int threads, int columnFamilies, bool sync, bool largeLog, EncryptionOptions? encryption, TextWriter output)
     {
         var options = new DbOptions
         {
@@ -24,6 +25,7 @@ public static class CrashChild
             TargetFileSizeBase = 64 * 1024,
             Level0FileNumCompactionTrigger = 2,
         };
+        if (encryption is not null) Encrypt(options, encryption, columnFamilies);
         var gate = new object();
         long nextId = firstId;
         void Say(string line)
@@ -42,7 +44,7 @@ public static class CrashChild
         for (int i = 0; i < columnFamilies; i++)
         {
             string name = CrashProtocol.ColumnFamily(i);
-            handles[i] = i == 0 ? db.DefaultColumnFamily : db.TryGetColumnFamily(name, out var h) ? h : db.CreateColumnFamily(name);
+            handles[i] = i == 0 ? db.DefaultColumnFamily : db.TryGetColumnFamily(name, out var h) ? h : db.CreateColumnFamily(name, options.ColumnFamilyOptions.TryGetValue(name, out var o) ? o : null);
         }
         Say(CrashProtocol.Opened);
 
@@ -93,6 +95,14 @@ public static class CrashChild
         foreach (var w in workers) w.Start();
         foreach (var w in workers) w.Join();
         return 0;
+    }
+
+    /// <summary>Makes <paramref name="options"/> open the workload's database encrypted, every column family sealed.</summary>
+    public static void Encrypt(DbOptions options, EncryptionOptions encryption, int columnFamilies)
+    {
+        options.Encryption = encryption;
+        options.DefaultColumnFamilyOptions = new ColumnFamilyOptions { Encrypted = true };
+        for (int i = 1; i < columnFamilies; i++) options.ColumnFamilyOptions[CrashProtocol.ColumnFamily(i)] = new ColumnFamilyOptions { Encrypted = true };
     }
 
     /// <summary>Snapshots, iterators held across flushes and compactions, and a wholeness check of every group seen.</summary>
