@@ -84,8 +84,8 @@ internal static class TamperProbe
         for (it.SeekToLast(); it.Valid; it.Prev()) backward.Add((it.Key.ToArray(), it.Value.ToArray()));
         backward.Reverse();
         var expected = got.Select(kv => (kv.Key, kv.Value)).ToList();
-        if (!Same(forward, expected)) return $"the forward scan ({forward.Count} entries) differs from the point reads ({expected.Count})";
-        if (!Same(backward, expected)) return $"the backward scan ({backward.Count} entries) differs from the point reads ({expected.Count})";
+        if (!Same(forward, expected)) return $"the forward scan returns {forward.Count} entries, point reads of the written keys {expected.Count} (keys unknown, resurrected or lost)";
+        if (!Same(backward, expected)) return $"the backward scan returns {backward.Count} entries, point reads of the written keys {expected.Count} (keys unknown, resurrected or lost)";
         return null;
     }
 
