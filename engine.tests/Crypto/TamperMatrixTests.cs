@@ -66,7 +66,8 @@ public sealed class TamperMatrixTests(ITestOutputHelper output)
         }
         var (failures, outcomes) = RunMatrix(reference, rows, seed);
         Assert.DoesNotContain(outcomes, o => o.Verdict == TamperVerdict.UnexpectedException || o.Leak is not null);
-        Skip.If(failures.Count > 0, $"known gap: sealed log and MANIFEST records do not bind their position; {failures.Count} of {rows.Count} rearrangements not refused:\n" + string.Join("\n", failures));
+        Skip.If(failures.Count > 0, $"known gap: sealed log and MANIFEST records do not bind their position; {failures.Count} of {rows.Count} rearrangements " +
+            $"not refused (the matrix above lists them), for example: {failures[0]}; {failures[^1]}");
     }
 
     /// <summary>Runs each row on a fresh copy, prints the matrix, and returns the rows that did not end as required.</summary>
