@@ -37,9 +37,14 @@ public class ModelBasedTests(ITestOutputHelper output)
     public void RandomOperations_TinyBuffersManyColumnFamilies_MatchModel()
         => Run(seed: TestSeed.Get(2002), operations: 200_000 * TestSeed.Scale, columnFamilies: ["default", "accounts", "tx", "notes"], writeBuffer: 16 * 1024, memFs: true);
 
-    private void Run(int seed, int operations, string[] columnFamilies, long writeBuffer, bool memFs)
+    /// <summary>The same histories on an encrypted database: every family sealed but the last, a plaintext one beside them.</summary>
+    [Fact]
+    public void RandomOperations_EncryptedDatabase_MatchModel()
+        => Run(seed: TestSeed.Get(3003), operations: 25_000 * TestSeed.Scale, columnFamilies: ["default", "accounts", "tx", "notes"], writeBuffer: 16 * 1024, memFs: true, encrypted: true);
+
+    private void Run(int seed, int operations, string[] columnFamilies, long writeBuffer, bool memFs, bool encrypted = false)
     {
-        output.WriteLine($"seed={seed} operations={operations}");
+        output.WriteLine($"seed={seed} operations={operations} encrypted={encrypted}");
         var rnd = new Random(seed);
         using var dir = new TempDir("model");
         var fs = new MemFileSystem();
@@ -57,8 +62,14 @@ public class ModelBasedTests(ITestOutputHelper output)
             BlockCacheCapacity = 1 << 20,
         };
         if (memFs) options.FileSystem = fs;
+        bool Sealed(string cf) => encrypted && cf != columnFamilies[^1];
+        if (encrypted)
+        {
+            options.Encryption = EncryptionOptions.FromKey(Crypto.EncryptionSupport.NewKey());
+            options.DefaultColumnFamilyOptions = new ColumnFamilyOptions { Encrypted = true };
+        }
         foreach (var cf in columnFamilies)
-            if (cf != "default") options.ColumnFamilyOptions[cf] = new ColumnFamilyOptions { BlockSize = 512 + rnd.Next(4096), Compression = rnd.Next(2) == 0 ? CompressionType.Snappy : CompressionType.None };
+            if (cf != "default") options.ColumnFamilyOptions[cf] = new ColumnFamilyOptions { BlockSize = 512 + rnd.Next(4096), Compression = rnd.Next(2) == 0 ? CompressionType.Snappy : CompressionType.None, Encrypted = Sealed(cf) };
 
         var model = new Model();
         var db = LatticeDb.Open(path, options);
@@ -225,6 +236,16 @@ public class ModelBasedTests(ITestOutputHelper output)
             foreach (var cf in columnFamilies) output.WriteLine(cf + ":\n" + db.GetProperty(handles[cf], "lattice.levelstats"));
             Assert.True(stats["flush.count"] > 0, "the history never flushed a memtable");
             Assert.True(stats["compaction.count"] > 0, "the history never compacted");
+            if (encrypted)
+            {
+                // Every table of a sealed family is sealed, and the plaintext family's are not.
+                foreach (var cf in columnFamilies)
+                {
+                    string generations = db.GetProperty(handles[cf], "lattice.encryption.bytes-per-generation") ?? "";
+                    output.WriteLine($"{cf}: {generations}");
+                    Assert.Matches(Sealed(cf) ? "^(gen[0-9]+=[0-9]+ ?)+$" : "^plaintext=[0-9]+$", generations);
+                }
+            }
         }
         finally
         {

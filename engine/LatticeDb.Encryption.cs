@@ -35,16 +35,18 @@ public sealed partial class LatticeDb
 
     /// <summary>
     /// A family stored as encrypted stays encrypted when the options given leave
-    /// <see cref="ColumnFamilyOptions.Encrypted"/> unset: decrypting takes an explicit false.
+    /// <see cref="ColumnFamilyOptions.Encrypted"/> unset: decrypting takes an explicit false. A
+    /// scoped family stays marked scoped.
     /// </summary>
     private ColumnFamilyOptions KeepEncrypted(ColumnFamilyOptions options, Manifest.ColumnFamilyState state)
     {
-        if (options.EncryptedIsExplicit || options.Encrypted || state.Options is not { } stored) return options;
-        try
-        {
-            if (ColumnFamilyOptionsCodec.Decode(stored).Encrypted) options.Encrypted = true;
-        }
+        if (state.Options is not { } stored) return options;
+        ColumnFamilyOptions old;
+        try { old = ColumnFamilyOptionsCodec.Decode(stored); }
         catch (CorruptionException ex) { throw ex.At(FileNames.Manifest(_path, _versions.ManifestFileNumber)); }
+        if (!options.EncryptedIsExplicit && old.Encrypted) options.Encrypted = true;
+        // Scoped values stay scoped whether or not this open gives the selector.
+        if (old.StoredScoped) options.StoredScoped = true;
         return options;
     }
 
@@ -90,16 +92,22 @@ public sealed partial class LatticeDb
     private void SetUpScopes(ColumnFamilyData cfd, bool isNew)
     {
         bool wanted = cfd.Options.EncryptionScope is not null;
-        bool stored = isNew ? wanted : cfd.State.Options is { } bytes && ColumnFamilyOptionsCodec.Decode(bytes).StoredScoped;
+        bool stored = isNew ? wanted : cfd.Options.StoredScoped;
         if (stored && !wanted)
         {
-            cfd.Options.StoredScoped = true; // kept in the MANIFEST's options though no selector is given
             cfd.SetScopes(new ScopeCipher(_keys!, cfd.Id));
             return;
         }
         if (wanted && !stored && (cfd.State.Current.AllFiles.Any() || !cfd.Mem.IsEmpty))
             throw new InvalidArgumentException($"Column family '{cfd.Name}' already holds unscoped values: EncryptionScope can only be set on a new or empty family.", "EncryptionScope");
         if (wanted) cfd.SetScopes(new ScopeCipher(_keys!, cfd.Id));
+    }
+
+    /// <summary>Whether <paramref name="columnFamily"/>'s values are scoped (tools check before they change anything).</summary>
+    internal bool HasScopes(ColumnFamilyHandle columnFamily)
+    {
+        CheckHandle(columnFamily);
+        return columnFamily.Data.Scopes is not null;
     }
 
     /// <summary>Unscoped values found in the logs of a family now opened as scoped (a first open with the selector): refused like tables.</summary>

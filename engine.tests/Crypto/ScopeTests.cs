@@ -92,12 +92,23 @@ public sealed class ScopeTests
     }
 
     [Fact]
-    public void ScopedFamily_MustBeOpenedWithItsSelector_AndAnUnscopedOneWithDataCannotBecomeScoped()
+    public void ScopedFamily_OpenedWithoutItsSelector_ReadsButRefusesWrites_AndAnUnscopedOneWithDataCannotBecomeScoped()
     {
         using var dir = new TempDir("scope-open");
         var key = EncryptionSupport.NewKey();
         using (var db = LatticeDb.Open(dir.Sub("scoped"), Options(key))) db.Put(TestDb.B("user/x/1"), TestDb.B("v"));
-        Assert.Throws<InvalidArgumentException>(() => LatticeDb.Open(dir.Sub("scoped"), EncryptionSupport.Options(key)));
+        using (var db = LatticeDb.Open(dir.Sub("scoped"), EncryptionSupport.Options(key)))
+        {
+            Assert.Equal("v", TestDb.S(db.Get(TestDb.B("user/x/1"))));
+            Assert.Throws<InvalidArgumentException>(() => db.Put(TestDb.B("user/x/2"), TestDb.B("w")));
+            Assert.Null(db.Get(TestDb.B("user/x/2")));
+        }
+        // Still scoped afterwards: the options stored without a selector kept the mark.
+        using (var db = LatticeDb.Open(dir.Sub("scoped"), Options(key)))
+        {
+            db.Put(TestDb.B("user/x/2"), TestDb.B("w"));
+            Assert.Equal("w", TestDb.S(db.Get(TestDb.B("user/x/2"))));
+        }
         using (var db = LatticeDb.Open(dir.Sub("plain"), EncryptionSupport.Options(key))) db.Put(TestDb.B("user/x/1"), TestDb.B("v"));
         Assert.Throws<InvalidArgumentException>(() => LatticeDb.Open(dir.Sub("plain"), Options(key)));
         var noEncryption = new ColumnFamilyOptions { EncryptionScope = UserScope };

@@ -25,28 +25,11 @@ public class FuzzTests
     public void MutatedValidInput_OnlyCorruption(string target)
     {
         var seed = FuzzTargets.ValidSeed(target);
-        var mutations = Gen.Select(Gen.Int[0, 3], Gen.Int[0, Math.Max(0, seed.Length - 1)].Array[1, 6], Gen.Byte.Array[6], Gen.Int[0, seed.Length]);
-        mutations.Sample((kind, positions, values, cut) =>
+        Mutations.Sample(seed, input =>
         {
-            var input = seed.ToArray();
-            switch (kind)
-            {
-                case 0:
-                    for (int i = 0; i < positions.Length; i++) input[positions[i]] ^= (byte)(values[i] | 1);
-                    break;
-                case 1:
-                    for (int i = 0; i < positions.Length; i++) input[positions[i]] = values[i];
-                    break;
-                case 2:
-                    input = input[..cut];
-                    break;
-                default:
-                    input = [.. input[..cut], .. values, .. input[cut..]];
-                    break;
-            }
             if (target == "table") input = FuzzTargets.FixTableChecksums(input, seed);
             FuzzTargets.Run(target, input);
-        }, iter: Iterations(3000), threads: 1);
+        }, Iterations(3000));
     }
 
     public static TheoryData<string, string> Corpus

@@ -221,7 +221,7 @@ public sealed class LkvEncryptionTests(EncryptedDatabase enc) : IClassFixture<En
         LkvKeyValueTests.AssertUserError(Lkv.Run(["shred", path, "--cf", "secrets", .. Key]), 2);
         var scope = Lkv.Run(["shred", path, "--cf", "secrets", "--scope", "tenant-1", "--yes", .. Key]);
         LkvKeyValueTests.AssertUserError(scope, 2);
-        Assert.Contains("EncryptionScope", scope.Stderr, StringComparison.Ordinal);
+        Assert.Contains("no EncryptionScope", scope.Stderr, StringComparison.Ordinal);
         Assert.Equal(before, DirectoryFingerprint.Of(path));
 
         var r = Ok(["shred", path, "--cf", "secrets", "--yes", .. Key]);

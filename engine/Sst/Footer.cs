@@ -23,6 +23,8 @@ internal readonly record struct Footer(BlockHandle MetaIndex, BlockHandle Index,
     /// <summary>Tables whose every block is sealed (FORMAT.md, "Sealed blocks").</summary>
     public const uint EncryptedFormatVersion = 2;
     public const int SaltSize = 12;
+    /// <summary>Where the encryption key id lies in the footer.</summary>
+    public const int KeyIdOffset = 36;
 
     public void EncodeTo(Span<byte> dest)
     {

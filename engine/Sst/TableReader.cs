@@ -141,6 +141,9 @@ internal sealed class TableReader : IDisposable
         if (footer.EncryptionKeyId != 0)
         {
             var keys = options.Keys ?? throw new EncryptionKeyException($"table '{file.Path}' is encrypted (key {footer.EncryptionKeyId}); open the database with DbOptions.Encryption");
+            // A key the registry never issued is a damaged footer (or a table of another database), not a missing secret.
+            if (keys.Find(footer.EncryptionKeyId) is null)
+                throw new CorruptionException($"table names encryption key {footer.EncryptionKeyId}, which the key registry does not hold", file.Path, size - Footer.Size + Footer.KeyIdOffset);
             var key = keys.Require(footer.EncryptionKeyId, file.Path);
             cipher = Crypto.TableCipher.ForExistingTable(key, footer.Salt!, keys.DatabaseId, fileNumber);
         }

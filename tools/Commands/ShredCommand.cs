@@ -26,6 +26,14 @@ public static class ShredCommand
             if (scopeText is { Length: 0 }) throw new UsageException("--scope must not be empty. Nothing was changed.");
             if (!r.GetValue(yes))
                 throw new UsageException($"shredding destroys {(scopeText is null ? "every key of column family" : "the keys of a scope of column family")} '{r.GetValue(cf)}': that data can never be read again. Add --yes to do it. Nothing was changed.");
+            if (scopeText is not null)
+            {
+                // Checked read-only first, so a refused request changes no file.
+                using var reader = Common.OpenReadOnly(r.GetValue(db)!, r);
+                var readFamily = Common.Family(reader, r.GetValue(cf));
+                if (!reader.HasScopes(readFamily))
+                    throw new UsageException($"column family '{readFamily.Name}' has no EncryptionScope: it has no scopes to shred. Nothing was changed.");
+            }
             using var database = Common.Open(r.GetValue(db)!, r);
             var family = Common.Family(database, r.GetValue(cf));
             if (scopeText is not null)

@@ -74,6 +74,19 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
     public int MinRunMs { get; init; } = 40;
     public int MaxRunMs { get; init; } = 400;
 
+    /// <summary>
+    /// A file holding a 32-byte master key, outside the database directory: the children (given it
+    /// as <c>--key-file</c>) open the database encrypted, its families sealed as
+    /// <see cref="TortureEncryption.IsEncrypted"/> says, and the verification opens it with it.
+    /// </summary>
+    public string? KeyFile { get; init; }
+
+    /// <summary>
+    /// Aims the kills of writing cycles at table writes: the child is killed just after a flush or
+    /// compaction creates a table file (at the random moment when none does in time).
+    /// </summary>
+    public bool KillInTableWrites { get; init; }
+
     /// <summary>The chance that a cycle starts an episode of kills aimed into open (0 turns them off).</summary>
     public double OpenKillShare { get; init; } = 0.1;
 
@@ -191,6 +204,11 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
             "--column-families", ColumnFamilies.ToString(CultureInfo.InvariantCulture),
         }) psi.ArgumentList.Add(a);
         if (Sync) psi.ArgumentList.Add("--sync");
+        if (KeyFile is not null)
+        {
+            psi.ArgumentList.Add("--key-file");
+            psi.ArgumentList.Add(KeyFile);
+        }
         if (plan == Plan.GrowLog || (plan == Plan.KillInOpen && _episode!.LargeLog)) psi.ArgumentList.Add("--large-log");
         psi.Environment.Remove(Cli.KeyOptions.PassphraseVariable); // the child has this run's key or none
         if (Encryption is not null)
@@ -232,6 +250,11 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
         {
             transcript.FirstAck.Wait(TimeSpan.FromSeconds(20));
             wait = plan == Plan.GrowLog ? _rnd.Next(2 * MaxRunMs, 4 * MaxRunMs) : _rnd.Next(MinRunMs, MaxRunMs);
+            if (plan == Plan.Write && KillInTableWrites)
+            {
+                WaitForTableCreated(wait * 4);
+                wait = 0; // kill at once
+            }
         }
         bool exited = child.WaitForExit(wait);
         if (!exited)
@@ -251,12 +274,22 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
             Opening: !exited && phase == KillPhase.LogReplay, transcript.ReplayMs, failure);
     }
 
+    /// <summary>Waits until a flush or compaction of the child creates a table file, or at most <paramref name="maxMs"/>.</summary>
+    private void WaitForTableCreated(int maxMs)
+    {
+        using var created = new ManualResetEventSlim();
+        using var watcher = new FileSystemWatcher(dbPath, "*.sst");
+        watcher.Created += (_, _) => created.Set();
+        watcher.EnableRaisingEvents = true;
+        created.Wait(maxMs);
+    }
+
     /// <summary>Plants the self-test's violation through a read-write open; null when no group fits yet.</summary>
     private string? Plant(List<InFlightOp> pending)
     {
         try
         {
-            using var db = LatticeDb.Open(dbPath, TortureEncryption.Apply(new DbOptions { CreateIfMissing = false }, Encryption?.Options, ColumnFamilies));
+            using var db = LatticeDb.Open(dbPath, Options());
             string? planted = ViolationInjector.Plant(db, Inject, _oracle.Settled(pending), Groups * GrowLogGroupFactor, ColumnFamilies);
             _injected = planted is not null;
             return planted;
@@ -273,7 +306,7 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
         LatticeDb db;
         try
         {
-            db = LatticeDb.OpenReadOnly(dbPath, TortureEncryption.Apply(new DbOptions(), Encryption?.Options, ColumnFamilies));
+            db = LatticeDb.OpenReadOnly(dbPath, Options());
         }
         catch (LatticeException ex)
         {
@@ -287,6 +320,11 @@ public sealed class CrashHarness(string dbPath, int seed, string childAssembly)
             return result;
         }
     }
+
+    /// <summary>Options for the parent's own opens of the crashed database.</summary>
+    private DbOptions Options()
+        => TortureEncryption.Apply(new DbOptions { CreateIfMissing = false },
+            Encryption?.Options ?? (KeyFile is not null ? EncryptionOptions.FromKey(File.ReadAllBytes(KeyFile)) : null), ColumnFamilies);
 
     private List<string> DatabaseFiles() => Directory.Exists(dbPath) ? [.. Directory.EnumerateFiles(dbPath).Select(Path.GetFileName).OfType<string>()] : [];
 
