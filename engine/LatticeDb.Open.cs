@@ -226,6 +226,7 @@ public sealed partial class LatticeDb
         using var opener = Crypto.SealedRecordOpener.For(_keys, Crypto.FileKeyKind.Log, number, path);
         int issuesSeen = 0;
         ulong previous = 0;
+        bool afterDamage = false; // records may be missing before the next one (skipped damage)
         while (reader.ReadRecord(out var logged, out long offset))
         {
             var record = logged;
@@ -238,6 +239,7 @@ public sealed partial class LatticeDb
                     case WalRecoveryMode.PointInTimeRecovery:
                         return false;
                     case WalRecoveryMode.SkipAnyCorruptedRecords:
+                        afterDamage = true;
                         issuesSeen = reader.Issues.Count;
                         _stats.RecordWalRecordsDropped(1);
                         break;
@@ -248,7 +250,8 @@ public sealed partial class LatticeDb
             Db.WriteBatchReader header;
             try
             {
-                if (opener is not null) record = opener.Open(logged, offset);
+                if (opener is not null) record = opener.Open(logged, offset, afterDamage);
+                afterDamage = false;
                 header = new Db.WriteBatchReader(record);
                 if (header.Count > 0 && header.Sequence <= previous)
                     throw new CorruptionException($"sequence {header.Sequence} does not follow {previous}");
@@ -268,7 +271,11 @@ public sealed partial class LatticeDb
             catch (CorruptionException ex)
             {
                 if (mode == WalRecoveryMode.PointInTimeRecovery) return false;
-                if (mode == WalRecoveryMode.SkipAnyCorruptedRecords) continue;
+                if (mode == WalRecoveryMode.SkipAnyCorruptedRecords)
+                {
+                    afterDamage = true;
+                    continue;
+                }
                 throw ex.At(path, offset);
             }
             if (header.Count > 0)

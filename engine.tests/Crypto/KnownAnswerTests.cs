@@ -101,6 +101,10 @@ public sealed class KnownAnswerTests(ITestOutputHelper output)
         if (Environment.GetEnvironmentVariable("LKV_REGENERATE") == "1") File.WriteAllText(path, text);
         Assert.True(File.Exists(path), $"{path} is missing: run the test with LKV_REGENERATE=1 to write it");
         Assert.Equal(File.ReadAllText(path).ReplaceLineEndings("\n"), text);
+        // FORMAT.md carries the same example, byte for byte.
+        string format = File.ReadAllText(Path.Combine(FormatTests.RepoRoot(), "FORMAT.md")).ReplaceLineEndings("\n");
+        foreach (var line in text.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')))
+            Assert.True(format.Contains(line, StringComparison.Ordinal), $"FORMAT.md lacks the worked example's line: {line}");
     }
 
     /// <summary>The worked example, as text for FORMAT.md.</summary>
@@ -130,7 +134,7 @@ public sealed class KnownAnswerTests(ITestOutputHelper output)
         Line("info", RecordInfo());
         Line("record key", KeyDerivation.Derive(DataKey, DatabaseId, FileKeyKind.Log, DatabaseId, 0, LogNumber, KeyId, Generation));
         Line("associated data", RecordAd());
-        sb.Append("layout                key_id u32 LE | nonce[12] (random per writer, XOR a counter) | ciphertext | tag[16]\n");
+        sb.Append("layout                key_id u32 LE | nonce[12] = record ordinal u32 LE, 8 random bytes per writer | ciphertext | tag[16]\n");
         return sb.ToString();
     }
 

@@ -6,9 +6,11 @@ namespace LatticeKV.Crypto;
 /// <summary>
 /// Seals the records of one write-ahead log or MANIFEST (FORMAT.md, "Sealed records"):
 /// <c>key_id u32 ‖ nonce[12] ‖ ciphertext ‖ tag[16]</c> under HKDF(metadata key, db_id, (kind,
-/// file number, key id, generation)). Nonces are a random base per writer XOR a counter, so they
-/// never repeat even if a file number is reused after a crash lost its directory entry. The
-/// associated data binds kind, database and file number. One writer; not thread-safe.
+/// file number, key id, generation)). The nonce is the record's ordinal in the file (u32) then 8
+/// random bytes chosen per writer: authenticated with the record, the ordinal lets a reader
+/// refuse records removed, reordered or duplicated; the random part keeps nonces from repeating
+/// even if a file number is reused after a crash lost its directory entry. The associated data
+/// binds kind, database and file number. One writer; not thread-safe.
 /// </summary>
 internal sealed class RecordCipher : IDisposable
 {
@@ -20,7 +22,7 @@ internal sealed class RecordCipher : IDisposable
     private readonly FileKeyKind _kind;
     private readonly long _number;
     private readonly byte[] _nonceBase = new byte[AeadPool.NonceSize];
-    private ulong _counter;
+    private uint _ordinal;
 
     public RecordCipher(KeyEntry key, ReadOnlySpan<byte> databaseId, FileKeyKind kind, long number)
     {
@@ -37,14 +39,17 @@ internal sealed class RecordCipher : IDisposable
 
     public uint KeyId { get; }
 
-    /// <summary>Seals <paramref name="plaintext"/> into <paramref name="dest"/> (<see cref="Overhead"/> bytes longer); returns the bytes written.</summary>
+    /// <summary>
+    /// Seals <paramref name="plaintext"/> as the file's next record into <paramref name="dest"/>
+    /// (<see cref="Overhead"/> bytes longer); returns the bytes written. Call it only once the
+    /// record is sure to be appended (room made), so ordinals stay contiguous in the file.
+    /// </summary>
     public int Seal(ReadOnlySpan<byte> plaintext, Span<byte> dest)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(dest, KeyId);
         var nonce = dest.Slice(4, AeadPool.NonceSize);
         _nonceBase.CopyTo(nonce);
-        ulong mixed = BinaryPrimitives.ReadUInt64LittleEndian(nonce[4..]) ^ ++_counter;
-        BinaryPrimitives.WriteUInt64LittleEndian(nonce[4..], mixed);
+        BinaryPrimitives.WriteUInt32LittleEndian(nonce, _ordinal++);
         Span<byte> ad = stackalloc byte[AdSize];
         BuildAd(ad, _kind, _databaseId, _number, KeyId);
         int header = 4 + AeadPool.NonceSize;
@@ -63,6 +68,9 @@ internal sealed class RecordCipher : IDisposable
         return _aead.TryOpen(sealedRecord.Slice(4, AeadPool.NonceSize), sealedRecord.Slice(header, length),
             sealedRecord.Slice(header + length, AeadPool.TagSize), plaintext[..length], ad);
     }
+
+    /// <summary>The position in its file a sealed record claims (authenticated once it opens).</summary>
+    public static uint OrdinalOf(ReadOnlySpan<byte> sealedRecord) => BinaryPrimitives.ReadUInt32LittleEndian(sealedRecord[4..]);
 
     /// <summary>The key id a sealed record names, or 0 when it is too short to be one.</summary>
     public static uint KeyIdOf(ReadOnlySpan<byte> sealedRecord)

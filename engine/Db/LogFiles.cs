@@ -123,9 +123,9 @@ internal sealed class LogFiles
         {
             if (_cipher is not null)
             {
-                var sealedRecord = Seal(header, body);
-                _current.File.EnsureRoom(LogWriter.MaxEncodedSize(sealedRecord.Length));
-                _current.AddRecord(sealedRecord);
+                // Room first: a record is sealed (and takes the next ordinal) only once it will be appended.
+                _current.File.EnsureRoom(LogWriter.MaxEncodedSize(header.Length + body.Length + Crypto.RecordCipher.Overhead));
+                _current.AddRecord(Seal(header, body));
             }
             else
             {

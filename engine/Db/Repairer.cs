@@ -251,7 +251,7 @@ internal sealed class Repairer(string db, DbOptions options)
             {
                 using var file = _fs.OpenRead(path);
                 var reader = new LogReader(file);
-                using var opener = SealedRecordOpener.For(_keys, FileKeyKind.Manifest, number, path);
+                using var opener = SealedRecordOpener.For(_keys, FileKeyKind.Manifest, number, path, salvage: true);
                 while (reader.ReadRecord(out var record, out long offset))
                 {
                     List<VersionEdit> edits;
@@ -341,7 +341,7 @@ internal sealed class Repairer(string db, DbOptions options)
         string path = FileNames.Log(db, number);
         using var file = _fs.OpenRead(path);
         var reader = new LogReader(file) { EndsAtLostPages = false }; // salvage: every intact record, past holes too
-        using var opener = SealedRecordOpener.For(_keys, FileKeyKind.Log, number, path);
+        using var opener = SealedRecordOpener.For(_keys, FileKeyKind.Log, number, path, salvage: true);
         long shreddedRecords = 0, shreddedWrites = 0;
         while (reader.ReadRecord(out var record, out long offset))
         {

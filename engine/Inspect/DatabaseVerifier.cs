@@ -187,16 +187,22 @@ public static class DatabaseVerifier
                 using var file = fs.OpenRead(path);
                 var reader = new LogReader(file);
                 using var opener = SealedRecordOpener.For(keys, FileKeyKind.Log, number, path);
+                int issuesSeen = 0;
+                bool afterProblem = false; // a damaged record, reported once: the ones after it may follow a gap
                 while (reader.ReadRecord(out var record, out long offset))
                 {
+                    afterProblem |= reader.Issues.Count > issuesSeen;
+                    issuesSeen = reader.Issues.Count;
                     try
                     {
-                        var batch = new WriteBatchReader(opener is null ? record : opener.Open(record, offset));
+                        var batch = new WriteBatchReader(opener is null ? record : opener.Open(record, offset, afterProblem));
                         while (batch.MoveNext()) _entries++;
+                        afterProblem = false;
                     }
                     catch (CorruptionException ex)
                     {
                         _problems.Add(new VerifyProblem(VerifyProblemKind.LogDamaged, path, offset, "record does not decode: " + ex.Reason));
+                        afterProblem = true;
                     }
                 }
                 foreach (var issue in reader.Issues)

@@ -219,7 +219,7 @@ public static class FileDumper
         FileNames.Parse(System.IO.Path.GetFileName(path), out long number);
         using var file = fs.OpenRead(path);
         var reader = new LogReader(file) { EndsAtLostPages = false }; // show every intact record, past holes too
-        using var opener = SealedRecordOpener.For(keys, manifest ? FileKeyKind.Manifest : FileKeyKind.Log, number, path);
+        using var opener = SealedRecordOpener.For(keys, manifest ? FileKeyKind.Manifest : FileKeyKind.Log, number, path, salvage: true);
         uint keyId = 0;
         int issuesShown = 0;
         while (true)
