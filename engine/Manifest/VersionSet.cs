@@ -260,6 +260,11 @@ internal sealed class VersionSet : IDisposable
                 }
                 List<VersionEdit> edits;
                 try { edits = VersionEdit.DecodeRecord(record, _numLevels); }
+                catch (CorruptionException ex) when (Keys is null && offset == 0)
+                {
+                    // A sealed MANIFEST read as plain looks like garbage: say what is likely.
+                    throw new CorruptionException(ex.Reason + "; if this database is encrypted, its key registry (KEYREGISTRY-NNNNNN) is missing: restore it", path, offset, ex);
+                }
                 catch (CorruptionException ex) { throw ex.At(path, offset); }
                 foreach (var edit in edits)
                 {
