@@ -14,6 +14,8 @@ public class CryptoBenchmarks
     private readonly byte[] _dbId = new byte[16];
     private readonly byte[] _record = new byte[64];
     private readonly byte[] _sealedRecord = new byte[64 + RecordCipher.Overhead];
+    private readonly byte[] _record128 = new byte[128];
+    private readonly byte[] _sealedRecord128 = new byte[128 + RecordCipher.Overhead];
     private readonly byte[] _block = new byte[4096];
     private readonly byte[] _sealedBlock = new byte[4096 + TableCipher.Overhead];
     private readonly byte[] _work = new byte[4096 + TableCipher.Overhead];
@@ -38,6 +40,9 @@ public class CryptoBenchmarks
 
     [Benchmark]
     public int SealWalRecord64() => _records.Seal(_record, _sealedRecord);
+
+    [Benchmark]
+    public int SealWalRecord128() => _records.Seal(_record128, _sealedRecord128);
 
     [Benchmark]
     public void SealBlock4K() => _table.Seal(_block, 4096, BlockKind.Data, 0, _work);

@@ -42,26 +42,34 @@ internal sealed class IntrinsicAesGcm
     public static bool IsSupported => System.Runtime.Intrinsics.X86.Aes.IsSupported && Pclmulqdq.IsSupported && Ssse3.IsSupported;
 
     public void Encrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> associatedData)
+        => EncryptPrehashed(nonce, plaintext, ciphertext, tag, HashAssociatedData(associatedData), associatedData.Length);
+
+    /// <summary>GHASH of associated data alone: a caller sealing many messages with the same associated data computes it once.</summary>
+    public Vector128<ulong> HashAssociatedData(ReadOnlySpan<byte> associatedData) => Ghash(Vector128<ulong>.Zero, associatedData);
+
+    /// <summary><see cref="Encrypt"/> with the associated data's hash (<see cref="HashAssociatedData"/>) and length given.</summary>
+    public void EncryptPrehashed(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, Vector128<ulong> adHash, int adLength)
     {
         if (nonce.Length != NonceSize || tag.Length != TagSize || ciphertext.Length != plaintext.Length) throw new ArgumentException("bad nonce, tag or output length");
-        var j0 = CounterBlock(nonce, 1);
-        Ctr(nonce, plaintext, ciphertext);
-        var y = Ghash(Vector128<ulong>.Zero, associatedData);
-        y = Ghash(y, ciphertext);
-        y = Lengths(y, associatedData.Length, ciphertext.Length);
-        var t = Sse2.Xor(Ssse3.Shuffle(y.AsByte(), s_reverse), EncryptBlock(j0));
-        t.CopyTo(tag);
+        var mask = Ctr(nonce, plaintext, ciphertext);
+        var y = Ghash(adHash, ciphertext);
+        y = Lengths(y, adLength, ciphertext.Length);
+        Sse2.Xor(Ssse3.Shuffle(y.AsByte(), s_reverse), mask).CopyTo(tag);
     }
 
     /// <summary>Opens <paramref name="ciphertext"/> into <paramref name="plaintext"/> (which may be the same span); false, with the output cleared, when the tag does not match.</summary>
     public bool TryDecrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
+        => TryDecryptPrehashed(nonce, ciphertext, tag, plaintext, HashAssociatedData(associatedData), associatedData.Length);
+
+    /// <summary><see cref="TryDecrypt"/> with the associated data's hash and length given.</summary>
+    public bool TryDecryptPrehashed(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, Vector128<ulong> adHash, int adLength)
     {
         if (nonce.Length != NonceSize || tag.Length != TagSize || ciphertext.Length != plaintext.Length) return false;
-        var j0 = CounterBlock(nonce, 1);
-        var y = Ghash(Vector128<ulong>.Zero, associatedData);
-        y = Ghash(y, ciphertext);
-        y = Lengths(y, associatedData.Length, ciphertext.Length);
-        var expected = Sse2.Xor(Ssse3.Shuffle(y.AsByte(), s_reverse), EncryptBlock(j0));
+        // The hash covers the ciphertext: computed before an in-place decryption overwrites it.
+        var y = Ghash(adHash, ciphertext);
+        y = Lengths(y, adLength, ciphertext.Length);
+        var mask = Ctr(nonce, ciphertext, plaintext);
+        var expected = Sse2.Xor(Ssse3.Shuffle(y.AsByte(), s_reverse), mask);
         Span<byte> computed = stackalloc byte[TagSize];
         expected.CopyTo(computed);
         if (!CryptographicOperations.FixedTimeEquals(computed, tag))
@@ -69,7 +77,6 @@ internal sealed class IntrinsicAesGcm
             plaintext.Clear();
             return false;
         }
-        Ctr(nonce, ciphertext, plaintext);
         return true;
     }
 
@@ -85,37 +92,47 @@ internal sealed class IntrinsicAesGcm
     private static Vector128<byte> WithCounter(Vector128<byte> j0, uint counter)
         => j0.AsUInt32().WithElement(3, BinaryPrimitives.ReverseEndianness(counter)).AsByte();
 
-    /// <summary>CTR mode from counter 2 (counter 1 encrypts the tag); input and output may be the same span.</summary>
-    private void Ctr(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> input, Span<byte> output)
+    /// <summary>
+    /// CTR mode from counter 2 into <paramref name="output"/> (which may be <paramref name="input"/>);
+    /// returns the encryption of counter 1, which masks the tag. All counter blocks, that one
+    /// included, go through the cipher four at a time.
+    /// </summary>
+    private Vector128<byte> Ctr(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> input, Span<byte> output)
     {
         var j0 = CounterBlock(nonce, 1);
-        uint counter = 2;
-        int i = 0;
-        for (; i + 64 <= input.Length; i += 64, counter += 4)
+        var mask = Vector128<byte>.Zero;
+        int blocks = (input.Length + 15) >> 4;
+        // Keystream block i is counter i + 1: block 0 masks the tag, block i >= 1 encrypts data block i - 1.
+        for (int b = 0; b <= blocks; b += 4)
         {
-            var c0 = WithCounter(j0, counter);
-            var c1 = WithCounter(j0, counter + 1);
-            var c2 = WithCounter(j0, counter + 2);
-            var c3 = WithCounter(j0, counter + 3);
-            EncryptFour(ref c0, ref c1, ref c2, ref c3);
-            Sse2.Xor(c0, Vector128.Create(input.Slice(i, 16))).CopyTo(output.Slice(i, 16));
-            Sse2.Xor(c1, Vector128.Create(input.Slice(i + 16, 16))).CopyTo(output.Slice(i + 16, 16));
-            Sse2.Xor(c2, Vector128.Create(input.Slice(i + 32, 16))).CopyTo(output.Slice(i + 32, 16));
-            Sse2.Xor(c3, Vector128.Create(input.Slice(i + 48, 16))).CopyTo(output.Slice(i + 48, 16));
+            var k0 = WithCounter(j0, (uint)b + 1);
+            var k1 = WithCounter(j0, (uint)b + 2);
+            var k2 = WithCounter(j0, (uint)b + 3);
+            var k3 = WithCounter(j0, (uint)b + 4);
+            EncryptFour(ref k0, ref k1, ref k2, ref k3);
+            if (b == 0) mask = k0;
+            else XorBlock(input, output, b - 1, k0);
+            if (b + 1 <= blocks) XorBlock(input, output, b, k1);
+            if (b + 2 <= blocks) XorBlock(input, output, b + 1, k2);
+            if (b + 3 <= blocks) XorBlock(input, output, b + 2, k3);
         }
-        for (; i + 16 <= input.Length; i += 16, counter++)
+        return mask;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void XorBlock(ReadOnlySpan<byte> input, Span<byte> output, int block, Vector128<byte> keystream)
+    {
+        int offset = block << 4;
+        int length = Math.Min(16, input.Length - offset);
+        if (length == 16)
         {
-            var k = EncryptBlock(WithCounter(j0, counter));
-            Sse2.Xor(k, Vector128.Create(input.Slice(i, 16))).CopyTo(output.Slice(i, 16));
+            Sse2.Xor(keystream, Vector128.Create(input.Slice(offset, 16))).CopyTo(output.Slice(offset, 16));
+            return;
         }
-        if (i < input.Length)
-        {
-            var k = EncryptBlock(WithCounter(j0, counter));
-            Span<byte> keystream = stackalloc byte[16];
-            k.CopyTo(keystream);
-            for (int j = 0; i + j < input.Length; j++) output[i + j] = (byte)(input[i + j] ^ keystream[j]);
-            keystream.Clear();
-        }
+        Span<byte> bytes = stackalloc byte[16];
+        keystream.CopyTo(bytes);
+        for (int j = 0; j < length; j++) output[offset + j] = (byte)(input[offset + j] ^ bytes[j]);
+        bytes.Clear();
     }
 
     private Vector128<ulong> Ghash(Vector128<ulong> y, ReadOnlySpan<byte> data)

@@ -18,6 +18,10 @@ internal sealed class RecordCipher : IDisposable
     private const int AdSize = 4 + 1 + KeyDerivation.DatabaseIdSize + 8 + 4;
 
     private readonly AeadPool _aead;
+    // Short records (nearly every one) are sealed here, the constant associated data hashed once.
+    private readonly IntrinsicAesGcm? _fast;
+    private readonly System.Runtime.Intrinsics.Vector128<ulong> _adHash;
+    private const int FastMaxLength = 1024;
     private readonly byte[] _databaseId;
     private readonly FileKeyKind _kind;
     private readonly long _number;
@@ -29,12 +33,19 @@ internal sealed class RecordCipher : IDisposable
         Span<byte> fileKey = stackalloc byte[KeyDerivation.KeySize];
         KeyDerivation.Derive(key.Material, databaseId, kind, databaseId, 0, number, key.Id, key.Generation, fileKey);
         _aead = new AeadPool(fileKey);
-        CryptographicOperations.ZeroMemory(fileKey);
         _databaseId = databaseId.ToArray();
         _kind = kind;
         _number = number;
         KeyId = key.Id;
         RandomNumberGenerator.Fill(_nonceBase);
+        if (IntrinsicAesGcm.IsSupported)
+        {
+            _fast = new IntrinsicAesGcm(fileKey);
+            Span<byte> ad = stackalloc byte[AdSize];
+            BuildAd(ad, _kind, _databaseId, _number, KeyId);
+            _adHash = _fast.HashAssociatedData(ad);
+        }
+        CryptographicOperations.ZeroMemory(fileKey);
     }
 
     public uint KeyId { get; }
@@ -50,9 +61,14 @@ internal sealed class RecordCipher : IDisposable
         var nonce = dest.Slice(4, AeadPool.NonceSize);
         _nonceBase.CopyTo(nonce);
         BinaryPrimitives.WriteUInt32LittleEndian(nonce, _ordinal++);
+        int header = 4 + AeadPool.NonceSize;
+        if (_fast is not null && plaintext.Length <= FastMaxLength)
+        {
+            _fast.EncryptPrehashed(nonce, plaintext, dest.Slice(header, plaintext.Length), dest.Slice(header + plaintext.Length, AeadPool.TagSize), _adHash, AdSize);
+            return plaintext.Length + Overhead;
+        }
         Span<byte> ad = stackalloc byte[AdSize];
         BuildAd(ad, _kind, _databaseId, _number, KeyId);
-        int header = 4 + AeadPool.NonceSize;
         _aead.Seal(nonce, plaintext, dest.Slice(header, plaintext.Length), dest.Slice(header + plaintext.Length, AeadPool.TagSize), ad);
         return plaintext.Length + Overhead;
     }
@@ -62,9 +78,12 @@ internal sealed class RecordCipher : IDisposable
     {
         int length = sealedRecord.Length - Overhead;
         if (length < 0 || BinaryPrimitives.ReadUInt32LittleEndian(sealedRecord) != KeyId) return false;
+        int header = 4 + AeadPool.NonceSize;
+        if (_fast is not null && length <= FastMaxLength)
+            return _fast.TryDecryptPrehashed(sealedRecord.Slice(4, AeadPool.NonceSize), sealedRecord.Slice(header, length),
+                sealedRecord.Slice(header + length, AeadPool.TagSize), plaintext[..length], _adHash, AdSize);
         Span<byte> ad = stackalloc byte[AdSize];
         BuildAd(ad, _kind, _databaseId, _number, KeyId);
-        int header = 4 + AeadPool.NonceSize;
         return _aead.TryOpen(sealedRecord.Slice(4, AeadPool.NonceSize), sealedRecord.Slice(header, length),
             sealedRecord.Slice(header + length, AeadPool.TagSize), plaintext[..length], ad);
     }
