@@ -49,7 +49,11 @@ public sealed partial class LatticeDb
             if (_keys is not null)
             {
                 SetFamilySealing(created!);
-                if (options.EncryptionScope is not null) created!.SetScopes(new Crypto.ScopeCipher(_keys, id));
+                if (options.EncryptionScope is not null)
+                {
+                    created!.SetScopes(new Crypto.ScopeCipher(_keys, id));
+                    EnsureScopeStage();
+                }
             }
             return created!.Handle!;
         }

@@ -103,6 +103,20 @@ public sealed partial class LatticeDb
         if (wanted) cfd.SetScopes(new ScopeCipher(_keys!, cfd.Id));
     }
 
+    /// <summary>
+    /// Adds scope sealing to stage 1 of the write path once a scoped family exists: writes to
+    /// databases without one pay nothing for it. Called at open and when a scoped family is created.
+    /// </summary>
+    private void EnsureScopeStage()
+    {
+        lock (_mutex)
+        {
+            if (_scopeStageAdded) return;
+            _scopeStageAdded = true;
+        }
+        _writePath.AddStage(new ScopeSealingStage(this, _options.Clock));
+    }
+
     /// <summary>Whether <paramref name="columnFamily"/>'s values are scoped (tools check before they change anything).</summary>
     internal bool HasScopes(ColumnFamilyHandle columnFamily)
     {

@@ -37,7 +37,7 @@ public sealed partial class LatticeDb
         var edits = new List<VersionEdit>();
         var map = OpenColumnFamilies(edits);
         SetUpFamilyKeys(map.Values, readOnly: false);
-        if (_keys is not null) _writePath.AddStage(new ScopeSealingStage(this, _options.Clock));
+        if (map.Values.Any(c => c.Scopes is not null)) EnsureScopeStage();
         DropShreddedFiles(map.Values, edits);
         CheckTablesPresent(names);
         ReplayLogs(names, edits);

@@ -45,7 +45,6 @@ internal sealed class KeyRegistry : IDisposable
     private AeadPool? _recordKey;
     private IRecordFileWriter? _writer;
     private ulong _ordinal;
-    private uint _nextId = 1;
     private long _sealedFrom;
     private bool _disposed;
 
@@ -229,7 +228,6 @@ internal sealed class KeyRegistry : IDisposable
                 if (!Enum.IsDefined(purpose) || !Enum.IsDefined(state)) throw new CorruptionException($"key {id} has an unknown purpose or state");
                 if (id == 0 || !_keys.TryAdd(id, new KeyEntry { Id = id, Purpose = purpose, ColumnFamilyId = cf, Generation = generation, CreatedMs = created, Scope = scope, Material = material, State = state }))
                     throw new CorruptionException($"key id {id} recorded twice");
-                if (id >= _nextId) _nextId = id + 1;
                 IndexScope(_keys[id]);
                 break;
             }
@@ -425,7 +423,12 @@ internal sealed class KeyRegistry : IDisposable
                 generation = k.Generation + 1;
         var material = new byte[KeyDerivation.KeySize];
         RandomNumberGenerator.Fill(material);
-        var key = new KeyEntry { Id = _nextId++, Purpose = purpose, ColumnFamilyId = columnFamily, Generation = generation, CreatedMs = nowMs, Scope = scope, Material = material, State = KeyState.Active };
+        // Random ids, not a counter: a registry rolled back to an older copy never hands out again an
+        // id that a file already names under another key (that file reads as sealed with an unknown key).
+        uint id;
+        do id = (uint)RandomNumberGenerator.GetInt32(1, int.MaxValue);
+        while (_keys.ContainsKey(id));
+        var key = new KeyEntry { Id = id, Purpose = purpose, ColumnFamilyId = columnFamily, Generation = generation, CreatedMs = nowMs, Scope = scope, Material = material, State = KeyState.Active };
         _keys.Add(key.Id, key);
         IndexScope(key);
         return key;

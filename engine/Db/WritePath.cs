@@ -49,10 +49,13 @@ internal sealed class WritePath
     private readonly LogFiles _logs;
 
     // Stage 1 of every write, in order (set at open, before any write).
-    private IWriteStage[] _stages = [];
+    private volatile IWriteStage[] _stages = [];
 
-    /// <summary>Adds a stage-1 step run by every later write. Called at open, before writes start.</summary>
-    public void AddStage(IWriteStage stage) => _stages = [.. _stages, stage];
+    /// <summary>Adds a stage-1 step run by every later write (a write in flight runs with the stages it started with).</summary>
+    public void AddStage(IWriteStage stage)
+    {
+        lock (_queueLock) _stages = [.. _stages, stage];
+    }
 
     // Guarded by _queueLock. The front writer is the leader; the rest wait on their own signal.
     private readonly Lock _queueLock = new();
