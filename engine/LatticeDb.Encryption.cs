@@ -309,9 +309,28 @@ public sealed partial class LatticeDb
     }
 
     /// <summary>
+    /// Registers what else still needs keys (the seam for retained backups and synced copies,
+    /// which keep files sealed with retired keys): a key any holder names is never destroyed.
+    /// Returns a handle that removes the holder.
+    /// </summary>
+    internal IDisposable AddKeyHolder(Func<IEnumerable<uint>> keysInUse)
+    {
+        lock (_mutex) _keyHolders.Add(keysInUse);
+        return new KeyHolderRegistration(this, keysInUse);
+    }
+
+    private sealed class KeyHolderRegistration(LatticeDb db, Func<IEnumerable<uint>> holder) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (db._mutex) db._keyHolders.Remove(holder);
+        }
+    }
+
+    /// <summary>
     /// Destroys retired keys that nothing needs any more: no table of any live version
-    /// (snapshots and iterators included), no log not yet deleted, not the live MANIFEST.
-    /// Runs after obsolete files are deleted.
+    /// (snapshots and iterators included), no log not yet deleted, not the live MANIFEST, no
+    /// running job, no registered holder (<see cref="AddKeyHolder"/>). Runs after obsolete files are deleted.
     /// </summary>
     private void DestroyUnusedKeys()
     {
@@ -328,6 +347,7 @@ public sealed partial class LatticeDb
             inUse.Add(_versions.ManifestKeyId);
             // A job writing now seals with the key it started with.
             inUse.UnionWith(_keysInJobs.Keys);
+            foreach (var holder in _keyHolders) inUse.UnionWith(holder());
         }
         var unused = retired.Where(k => !inUse.Contains(k.Id)).Select(k => k.Id).ToList();
         if (unused.Count == 0) return;

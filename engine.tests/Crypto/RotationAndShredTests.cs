@@ -72,6 +72,29 @@ public sealed class RotationAndShredTests
     }
 
     [Fact]
+    public void ARetiredKey_ThatAHolderStillNeeds_IsNotDestroyed_UntilTheHolderLetsGo()
+    {
+        using var dir = new TempDir("rotate-hold");
+        var options = EncryptionSupport.Options(EncryptionSupport.NewKey());
+        options.Encryption!.ReencryptionBytesPerSecond = 0;
+        using var db = LatticeDb.Open(dir.Path, options);
+        var expected = new Dictionary<string, string>();
+        Fill(db, db.DefaultColumnFamily, "a", 2000, expected);
+        db.Flush();
+        uint old = db.KeyRegistry!.Active(KeyPurpose.Data, 0)!.Id;
+        // A retained backup holding tables sealed with the old key.
+        var hold = db.AddKeyHolder(() => [old]);
+        db.RotateEncryptionKey(db.DefaultColumnFamily);
+        db.CompactRange();
+        Assert.Matches("^gen2=[0-9]+$", db.GetProperty("lattice.encryption.bytes-per-generation"));
+        Assert.Equal(KeyState.Retired, db.KeyRegistry.Find(old)!.State);
+        hold.Dispose();
+        db.Flush(); // a purge: nothing needs it now
+        Assert.Equal(KeyState.Destroyed, db.KeyRegistry.Find(old)!.State);
+        AssertAll(db, db.DefaultColumnFamily, expected);
+    }
+
+    [Fact]
     public void Rotation_ReencryptsInTheBackground_WithoutCompactRange()
     {
         using var dir = new TempDir("rotate-bg");
