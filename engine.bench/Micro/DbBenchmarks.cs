@@ -22,11 +22,17 @@ public class DbBenchmarks
     [Params(false, true)]
     public bool OnDisk { get; set; }
 
+    /// <summary>An encrypted database (raw key, default family encrypted): sealed log records and table blocks.</summary>
+    [Params(false, true)]
+    public bool Encrypted { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         _dir = Path.Combine(Path.GetTempPath(), "lkv-micro-" + Guid.NewGuid().ToString("N"));
-        _db = LatticeDb.Open(_dir);
+        _db = LatticeDb.Open(_dir, Encrypted
+            ? new DbOptions { Encryption = EncryptionOptions.FromKey(new byte[32]), DefaultColumnFamilyOptions = new ColumnFamilyOptions { Encrypted = true } }
+            : null);
         for (int i = 0; i < N; i++)
         {
             BinaryPrimitives.WriteInt64BigEndian(_key.AsSpan(8), i);
