@@ -23,6 +23,8 @@ public class CryptoBenchmarks
     private RecordCipher _records = null!;
     private TableCipher _table = null!;
     private AeadPool _platform = null!;
+    private IntrinsicAesGcm _intrinsic = null!;
+    private readonly byte[] _intrinsicSealed = new byte[4096 + 16];
     private readonly byte[] _nonce = new byte[12];
 
     [GlobalSetup]
@@ -36,6 +38,8 @@ public class CryptoBenchmarks
         _table = TableCipher.ForNewTable(_key, _dbId, 13);
         _table.Seal(_block, 4096, BlockKind.Data, 0, _sealedBlock);
         _platform = new AeadPool(material, platformOnly: true);
+        _intrinsic = new IntrinsicAesGcm(material);
+        _intrinsic.Encrypt(_nonce, _block, _intrinsicSealed.AsSpan(0, 4096), _intrinsicSealed.AsSpan(4096, 16), _dbId);
     }
 
     [Benchmark]
@@ -59,6 +63,13 @@ public class CryptoBenchmarks
 
     [Benchmark]
     public void PlatformSealBlock4K() => _platform.Seal(_nonce, _block, _work.AsSpan(0, 4096), _work.AsSpan(4096, 16), _dbId);
+
+    [Benchmark]
+    public bool IntrinsicOpenBlock4K()
+    {
+        _intrinsicSealed.CopyTo(_work, 0);
+        return _intrinsic.TryDecrypt(_nonce, _work.AsSpan(0, 4096), _intrinsicSealed.AsSpan(4096, 16), _work.AsSpan(0, 4096), _dbId);
+    }
 
     [Benchmark]
     public byte[] DeriveFileKey() => KeyDerivation.Derive(_key.Material, _dbId, FileKeyKind.Table, _dbId, 0, 99, 7, 1);

@@ -69,7 +69,10 @@ internal static class BlockTrailer
         if (file.ReadExactly(handle.Offset, buffer.AsSpan(0, stored + Size)) != stored + Size)
             throw new CorruptionException("block truncated", file.Path, handle.Offset);
         type = buffer[stored];
-        if (verifyChecksum)
+        // A sealed block's tag authenticates its bytes and (through the associated data) its
+        // type: the checksum would verify them a second time, so it is only written for tools.
+        bool authenticated = cipher is not null && (type & EncryptedFlag) != 0;
+        if (verifyChecksum && !authenticated)
         {
             uint expected = Crc32C.Unmask(BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(stored + 1)));
             uint actual = Crc32C.Compute(buffer.AsSpan(0, stored + 1));
