@@ -263,13 +263,14 @@ public sealed partial class LatticeDb
                         }
                         ulong through = _writePath.LastSequence;
                         var fresh = keys.CreateKey(KeyPurpose.Data, cfd.Id, [], NowMs());
+                        // New tables use the fresh key before the old ones go, even if destroying them fails.
+                        cfd.SetSealing(new TableSealing(fresh, keys.DatabaseId.ToArray()));
                         var doomed = keys.Keys().Where(k => k.ColumnFamilyId == cfd.Id && k.Id != fresh.Id && k.Purpose is KeyPurpose.Data or KeyPurpose.Scope).Select(k => k.Id).ToList();
                         // From this fsync on, nothing the family held can be read again.
                         keys.Destroy(doomed, (cfd.Id, through));
                         log = _writePath.RollLogLocked();
                         cfd.ShreddedThrough = through;
                         cfd.DiscardMemTables(log);
-                        cfd.SetSealing(new TableSealing(fresh, keys.DatabaseId.ToArray()));
                     }
                     var edit = new VersionEdit { ColumnFamilyId = cfd.Id, LogNumber = log };
                     var v = cfd.State.Current;

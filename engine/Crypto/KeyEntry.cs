@@ -32,7 +32,30 @@ internal sealed class KeyEntry
     public required long CreatedMs { get; init; }
     public required byte[] Scope { get; init; }
     public required byte[] Material { get; init; }
-    public KeyState State { get; set; }
+    public KeyState State
+    {
+        get => (KeyState)Volatile.Read(ref _state);
+        set => Volatile.Write(ref _state, (int)value);
+    }
+
+    private int _state;
+
+    /// <summary>
+    /// A copy of the key's bytes to build a cipher from. Throws <see cref="EncryptionKeyException"/>
+    /// when the key is destroyed, also when that happens during the copy (the state is set before
+    /// the bytes are zeroed, and read here after copying them), so no cipher is ever keyed with zeros.
+    /// </summary>
+    public byte[] CopyLiveMaterial()
+    {
+        var copy = Material.ToArray();
+        Interlocked.MemoryBarrier();
+        if (State == KeyState.Destroyed)
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(copy);
+            throw new EncryptionKeyException($"key {Id} was destroyed (shredded)");
+        }
+        return copy;
+    }
 
     public override string ToString() => $"key {Id} ({Purpose}, family {ColumnFamilyId}, generation {Generation}, {State})";
 }

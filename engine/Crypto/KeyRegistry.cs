@@ -258,6 +258,18 @@ internal sealed class KeyRegistry : IDisposable
             case RegistryRecordType.SealedFrom:
                 _sealedFrom = (long)r.ReadUInt64();
                 break;
+            case RegistryRecordType.Group:
+            {
+                int count = r.ReadVarintInt(1 << 20);
+                for (int i = 0; i < count; i++)
+                {
+                    var inner = r.ReadLengthPrefixed();
+                    if (!inner.IsEmpty && (RegistryRecordType)inner[0] is RegistryRecordType.Group or RegistryRecordType.SnapshotEnd)
+                        throw new CorruptionException("a key registry group holds a group or a snapshot end");
+                    Apply(inner, ordinal, ref snapshotEnded);
+                }
+                break;
+            }
             default:
                 throw new CorruptionException($"unknown key registry record type {(byte)type}");
         }
@@ -351,11 +363,13 @@ internal sealed class KeyRegistry : IDisposable
         {
             var changed = ids.Select(id => _keys[id]).Where(k => k.State == KeyState.Active).ToList();
             if (changed.Count == 0) return;
-            AppendDurably([.. changed.Select(k => EncodeState(k.Id, KeyState.Retired))]);
-            foreach (var k in changed)
+            // State first: an append that must rewrite the whole registry writes it as it is meant to be.
+            foreach (var k in changed) SetState(k, KeyState.Retired);
+            try { AppendDurably([.. changed.Select(k => EncodeState(k.Id, KeyState.Retired))]); }
+            catch
             {
-                k.State = KeyState.Retired;
-                IndexScope(k);
+                foreach (var k in changed) SetState(k, KeyState.Active);
+                throw;
             }
         }
     }
@@ -372,15 +386,29 @@ internal sealed class KeyRegistry : IDisposable
             var records = doomed.Select(k => EncodeState(k.Id, KeyState.Destroyed)).ToList();
             if (shredded is { } s) records.Add(EncodeShredded(s.ColumnFamily, s.Sequence));
             if (records.Count == 0) return;
-            AppendDurably(records);
-            foreach (var k in doomed)
-            {
-                k.State = KeyState.Destroyed;
-                CryptographicOperations.ZeroMemory(k.Material);
-                IndexScope(k);
-            }
+            var before = doomed.Select(k => k.State).ToList();
+            ulong? shreddedBefore = shredded is { } p && _shredded.TryGetValue(p.ColumnFamily, out ulong old) ? old : null;
+            // State first (a destroyed key is written without its bytes even by a whole rewrite);
+            // the bytes are zeroed only once the destruction is durable.
+            foreach (var k in doomed) SetState(k, KeyState.Destroyed);
             if (shredded is { } t) _shredded[t.ColumnFamily] = t.Sequence;
-            Rewrite(_number + 1);
+            try { AppendDurably(records); }
+            catch
+            {
+                for (int i = 0; i < doomed.Count; i++) SetState(doomed[i], before[i]);
+                if (shredded is { } u)
+                {
+                    if (shreddedBefore is { } o) _shredded[u.ColumnFamily] = o;
+                    else _shredded.Remove(u.ColumnFamily);
+                }
+                throw;
+            }
+            Interlocked.MemoryBarrier(); // the state is seen before the zeroed bytes (KeyEntry.CopyLiveMaterial)
+            foreach (var k in doomed) CryptographicOperations.ZeroMemory(k.Material);
+            // Durable now. The rewrite only removes the old bytes from the live file: if it fails,
+            // the next change writes the whole registry again.
+            try { Rewrite(_number + 1); }
+            catch (Exception ex) when (ex is LatticeIOException or IOException) { }
         }
     }
 
@@ -392,12 +420,36 @@ internal sealed class KeyRegistry : IDisposable
             var parameters = source.CreateParameters();
             Span<byte> master = stackalloc byte[KeyDerivation.KeySize];
             source.DeriveMasterKey(source.Kind, parameters, _databaseId, master);
+            var oldMaster = _master.ToArray();
+            var (oldKind, oldParameters) = (_kind, _parameters);
             master.CopyTo(_master);
             CryptographicOperations.ZeroMemory(master);
             _kind = source.Kind;
             _parameters = parameters;
-            Rewrite(_number + 1);
+            try { Rewrite(_number + 1); }
+            catch
+            {
+                // Not written: the old master key still opens the database, and later changes must keep using it.
+                oldMaster.CopyTo(_master);
+                (_kind, _parameters) = (oldKind, oldParameters);
+                _writer?.Dispose();
+                _writer = null;
+                throw;
+            }
+            finally { CryptographicOperations.ZeroMemory(oldMaster); }
         }
+    }
+
+    /// <summary>The bytes of key <paramref name="id"/> while it is not destroyed (a copy, taken under the lock), else null.</summary>
+    public byte[]? CopyMaterialIfLive(uint id)
+    {
+        lock (_lock) return _keys.TryGetValue(id, out var k) && k.State != KeyState.Destroyed ? k.Material.ToArray() : null;
+    }
+
+    private void SetState(KeyEntry key, KeyState state)
+    {
+        key.State = state;
+        IndexScope(key);
     }
 
     /// <summary>Makes the registry writable (rewritten under the next number) if it was only opened. Called once an open succeeds.</summary>
@@ -445,7 +497,8 @@ internal sealed class KeyRegistry : IDisposable
         }
         try
         {
-            foreach (var record in records) AppendSealed(_writer, record);
+            // Several changes go as one record: a crash keeps all of them or none.
+            AppendSealed(_writer, records.Count == 1 ? records[0] : EncodeGroup(records));
             _writer.Sync();
         }
         catch
@@ -587,7 +640,8 @@ internal sealed class KeyRegistry : IDisposable
         w.WriteUInt64((ulong)k.CreatedMs);
         w.WriteByte((byte)k.State);
         w.WriteLengthPrefixed(k.Scope);
-        w.Write(k.Material); // zeros once destroyed
+        if (k.State == KeyState.Destroyed) w.Write(stackalloc byte[KeyDerivation.KeySize]);
+        else w.Write(k.Material);
         var bytes = w.ToArray();
         CryptographicOperations.ZeroMemory(w.WrittenSpanMutable);
         return bytes;
@@ -617,6 +671,21 @@ internal sealed class KeyRegistry : IDisposable
         w.WriteByte((byte)RegistryRecordType.SealedFrom);
         w.WriteUInt64((ulong)number);
         return w.ToArray();
+    }
+
+    private static byte[] EncodeGroup(List<byte[]> records)
+    {
+        var w = new ByteWriter(64);
+        w.WriteByte((byte)RegistryRecordType.Group);
+        w.WriteVarint((uint)records.Count);
+        foreach (var r in records)
+        {
+            w.WriteLengthPrefixed(r);
+            CryptographicOperations.ZeroMemory(r);
+        }
+        var bytes = w.ToArray();
+        CryptographicOperations.ZeroMemory(w.WrittenSpanMutable);
+        return bytes;
     }
 
     private static byte[] EncodeSnapshotEnd(ulong count)

@@ -31,7 +31,9 @@ internal sealed class RecordCipher : IDisposable
     public RecordCipher(KeyEntry key, ReadOnlySpan<byte> databaseId, FileKeyKind kind, long number)
     {
         Span<byte> fileKey = stackalloc byte[KeyDerivation.KeySize];
-        KeyDerivation.Derive(key.Material, databaseId, kind, databaseId, 0, number, key.Id, key.Generation, fileKey);
+        var material = key.CopyLiveMaterial();
+        KeyDerivation.Derive(material, databaseId, kind, databaseId, 0, number, key.Id, key.Generation, fileKey);
+        CryptographicOperations.ZeroMemory(material);
         _aead = new AeadPool(fileKey);
         _databaseId = databaseId.ToArray();
         _kind = kind;

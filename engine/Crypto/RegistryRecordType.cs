@@ -8,4 +8,6 @@ internal enum RegistryRecordType : byte
     SnapshotEnd = 3,
     FamilyShredded = 4,
     SealedFrom = 5,
+    /// <summary>Several records applied together (one append: all or none after a crash).</summary>
+    Group = 6,
 }

@@ -37,14 +37,27 @@ internal sealed class ScopeCipher(KeyRegistry keys, uint columnFamily) : IDispos
             value.CopyTo(dest[1..]);
             return;
         }
-        var key = keys.ScopeKey(columnFamily, scope, nowMs);
+        KeyEntry key;
+        AeadPool pool;
+        while (true)
+        {
+            key = keys.ScopeKey(columnFamily, scope, nowMs);
+            // The scope may be shredded between finding its key and keying a cipher with it: then
+            // the next lookup creates the scope's new key.
+            try
+            {
+                pool = Pool(key);
+                break;
+            }
+            catch (EncryptionKeyException) when (key.State == KeyState.Destroyed) { }
+        }
         dest[0] = SealedMarker;
         BinaryPrimitives.WriteUInt32LittleEndian(dest[1..], key.Id);
         var nonce = dest.Slice(5, AeadPool.NonceSize);
         RandomNumberGenerator.Fill(nonce);
         int body = 5 + AeadPool.NonceSize;
         var ad = RentAd(key.Id, userKey, out int adLength);
-        try { Pool(key).Seal(nonce, value, dest.Slice(body, value.Length), dest.Slice(body + value.Length, AeadPool.TagSize), ad.AsSpan(0, adLength)); }
+        try { pool.Seal(nonce, value, dest.Slice(body, value.Length), dest.Slice(body + value.Length, AeadPool.TagSize), ad.AsSpan(0, adLength)); }
         finally { ArrayPool<byte>.Shared.Return(ad); }
     }
 
@@ -96,13 +109,19 @@ internal sealed class ScopeCipher(KeyRegistry keys, uint columnFamily) : IDispos
         return ad;
     }
 
-    private AeadPool Pool(KeyEntry key) => _pools.GetOrAdd(key.Id, static (_, k) => new AeadPool(k.Material), key);
+    private AeadPool Pool(KeyEntry key) => _pools.GetOrAdd(key.Id, static (_, k) =>
+    {
+        var material = k.CopyLiveMaterial();
+        try { return new AeadPool(material); }
+        finally { CryptographicOperations.ZeroMemory(material); }
+    }, key);
 
     /// <summary>Forgets the ciphers of destroyed keys (after a scope is shredded).</summary>
     public void Forget(IEnumerable<uint> ids)
     {
-        foreach (uint id in ids)
-            if (_pools.TryRemove(id, out var pool)) pool.Dispose();
+        // Not disposed: a write sealing with one right now finishes with it (its value is then as
+        // unreadable as any other of the scope); the collector frees it.
+        foreach (uint id in ids) _pools.TryRemove(id, out _);
     }
 
     public void Dispose()

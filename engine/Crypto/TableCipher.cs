@@ -25,7 +25,9 @@ internal sealed class TableCipher : IDisposable
     private TableCipher(KeyEntry key, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> databaseId, long fileNumber)
     {
         Span<byte> fileKey = stackalloc byte[KeyDerivation.KeySize];
-        KeyDerivation.Derive(key.Material, salt, FileKeyKind.Table, databaseId, key.ColumnFamilyId, fileNumber, key.Id, key.Generation, fileKey);
+        var material = key.CopyLiveMaterial();
+        KeyDerivation.Derive(material, salt, FileKeyKind.Table, databaseId, key.ColumnFamilyId, fileNumber, key.Id, key.Generation, fileKey);
+        CryptographicOperations.ZeroMemory(material);
         _aead = new AeadPool(fileKey);
         CryptographicOperations.ZeroMemory(fileKey);
         _databaseId = databaseId.ToArray();
