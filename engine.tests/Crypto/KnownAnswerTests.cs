@@ -61,6 +61,24 @@ public sealed class KnownAnswerTests(ITestOutputHelper output)
         Assert.Equal(Block, copy.AsSpan(0, Block.Length).ToArray());
     }
 
+    [Theory]
+    [InlineData(131)]   // a typical log record: the intrinsic cipher
+    [InlineData(5000)]  // a large group's record: the platform's
+    public void RecordCipher_SealInPlace_OpensToThePlaintext_LikeSeal(int length)
+    {
+        var plain = new byte[length];
+        new Random(length).NextBytes(plain);
+        using var writer = new RecordCipher(ExampleKey(KeyPurpose.Metadata), DatabaseId, FileKeyKind.Log, LogNumber);
+        var record = new byte[length + RecordCipher.Overhead];
+        plain.CopyTo(record, RecordCipher.PlaintextOffset);
+        writer.SealInPlace(record);
+        Assert.False(record.AsSpan(RecordCipher.PlaintextOffset, length).SequenceEqual(plain));
+        using var reader = new RecordCipher(ExampleKey(KeyPurpose.Metadata), DatabaseId, FileKeyKind.Log, LogNumber);
+        var opened = new byte[length];
+        Assert.True(reader.TryOpen(record, opened));
+        Assert.Equal(plain, opened);
+    }
+
     [Fact]
     public void RecordCipher_Seal_HasKeyIdNonceCiphertextTagLayout_AndRoundTrips()
     {

@@ -237,26 +237,25 @@ internal sealed class IntrinsicAesGcm
     private static Vector128<byte> Assist1(Vector128<byte> t1, Vector128<byte> t2)
     {
         t2 = Sse2.Shuffle(t2.AsInt32(), 0xff).AsByte();
-        var t4 = Sse2.ShiftLeftLogical128BitLane(t1, 4);
-        t1 = Sse2.Xor(t1, t4);
-        t4 = Sse2.ShiftLeftLogical128BitLane(t4, 4);
-        t1 = Sse2.Xor(t1, t4);
-        t4 = Sse2.ShiftLeftLogical128BitLane(t4, 4);
-        t1 = Sse2.Xor(t1, t4);
-        return Sse2.Xor(t1, t2);
+        return Sse2.Xor(PrefixXor(t1), t2);
+    }
+
+    /// <summary>Each 32-bit word XORed with every word below it (the schedule's running XOR).</summary>
+    private static Vector128<byte> PrefixXor(Vector128<byte> t)
+    {
+        var shifted = Sse2.ShiftLeftLogical128BitLane(t, 4);
+        t = Sse2.Xor(t, shifted);
+        shifted = Sse2.ShiftLeftLogical128BitLane(shifted, 4);
+        t = Sse2.Xor(t, shifted);
+        shifted = Sse2.ShiftLeftLogical128BitLane(shifted, 4);
+        return Sse2.Xor(t, shifted);
     }
 
     private static Vector128<byte> Assist2(Vector128<byte> t1, Vector128<byte> t3)
     {
         var t4 = System.Runtime.Intrinsics.X86.Aes.KeygenAssist(t1, 0x00);
         var t2 = Sse2.Shuffle(t4.AsInt32(), 0xaa).AsByte();
-        t4 = Sse2.ShiftLeftLogical128BitLane(t3, 4);
-        t3 = Sse2.Xor(t3, t4);
-        t4 = Sse2.ShiftLeftLogical128BitLane(t4, 4);
-        t3 = Sse2.Xor(t3, t4);
-        t4 = Sse2.ShiftLeftLogical128BitLane(t4, 4);
-        t3 = Sse2.Xor(t3, t4);
-        return Sse2.Xor(t3, t2);
+        return Sse2.Xor(PrefixXor(t3), t2);
     }
 
     /// <summary>Multiplication in GF(2^128) of byte-reversed operands, reduced by x^128 + x^7 + x^2 + x + 1 (the white paper's gfmul).</summary>

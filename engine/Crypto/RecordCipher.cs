@@ -90,6 +90,20 @@ internal sealed class RecordCipher : IDisposable
             sealedRecord.Slice(header + length, AeadPool.TagSize), plaintext[..length], ad);
     }
 
+    /// <summary>
+    /// Seals in place: <paramref name="record"/> holds the plaintext at <see cref="PlaintextOffset"/>,
+    /// <see cref="Overhead"/> bytes of room in all; on return it is the sealed record.
+    /// </summary>
+    public void SealInPlace(Span<byte> record)
+    {
+        var plaintext = record[PlaintextOffset..^AeadPool.TagSize];
+        // Exact overlap of input and output is allowed by both ciphers.
+        Seal(plaintext, record);
+    }
+
+    /// <summary>Where a record's plaintext (then ciphertext) starts: after the key id and the nonce.</summary>
+    public const int PlaintextOffset = 4 + AeadPool.NonceSize;
+
     /// <summary>The position in its file a sealed record claims (authenticated once it opens).</summary>
     public static uint OrdinalOf(ReadOnlySpan<byte> sealedRecord) => BinaryPrimitives.ReadUInt32LittleEndian(sealedRecord[4..]);
 

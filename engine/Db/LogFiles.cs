@@ -24,8 +24,7 @@ internal sealed class LogFiles
     private bool _needsRoll;
     private bool _directoryUnsynced;
     private Crypto.RecordCipher? _cipher; // seals the current log's records in an encrypted database
-    private byte[] _plainScratch = [];
-    private byte[] _sealedScratch = [];
+    private byte[] _sealedScratch = []; // a record is assembled here and sealed in place
 
     // Held across taking and fsyncing the closed logs, by the write leader and by a flush alike:
     // a synced write must not return while logs it depends on are still being fsynced by another
@@ -149,21 +148,17 @@ internal sealed class LogFiles
     /// <summary>The record header ‖ body sealed (FORMAT.md, "Sealed records"), in a scratch buffer the leader owns.</summary>
     private ReadOnlySpan<byte> Seal(ReadOnlySpan<byte> header, ReadOnlySpan<byte> body)
     {
-        int plainLength = header.Length + body.Length;
-        if (_plainScratch.Length < plainLength)
+        int length = header.Length + body.Length + Crypto.RecordCipher.Overhead;
+        if (_sealedScratch.Length < length)
         {
-            if (_plainScratch.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(_plainScratch, clearArray: true);
-            _plainScratch = System.Buffers.ArrayPool<byte>.Shared.Rent(plainLength);
+            if (_sealedScratch.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(_sealedScratch, clearArray: true);
+            _sealedScratch = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
         }
-        if (_sealedScratch.Length < plainLength + Crypto.RecordCipher.Overhead)
-        {
-            if (_sealedScratch.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(_sealedScratch);
-            _sealedScratch = System.Buffers.ArrayPool<byte>.Shared.Rent(plainLength + Crypto.RecordCipher.Overhead);
-        }
-        header.CopyTo(_plainScratch);
-        body.CopyTo(_plainScratch.AsSpan(header.Length));
-        int n = _cipher!.Seal(_plainScratch.AsSpan(0, plainLength), _sealedScratch);
-        return _sealedScratch.AsSpan(0, n);
+        var record = _sealedScratch.AsSpan(0, length);
+        header.CopyTo(record[Crypto.RecordCipher.PlaintextOffset..]);
+        body.CopyTo(record[(Crypto.RecordCipher.PlaintextOffset + header.Length)..]);
+        _cipher!.SealInPlace(record);
+        return record;
     }
 
     /// <summary>The last <see cref="Append"/> failed after part of its record reached the log (cleared by <see cref="BeginGroup"/>).</summary>
@@ -286,8 +281,8 @@ internal sealed class LogFiles
             _current = null;
             _cipher?.Dispose();
             _cipher = null;
-            if (_plainScratch.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(_plainScratch, clearArray: true);
-            _plainScratch = [];
+            if (_sealedScratch.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(_sealedScratch, clearArray: true);
+            _sealedScratch = [];
         }
         return error;
     }
