@@ -36,7 +36,7 @@ public class ArchitectureTests(ITestOutputHelper output)
         ["LatticeKV.Integrity"] = 5,
         ["LatticeKV.Replication"] = 5,
         ["LatticeKV.Sync"] = 5,
-        ["LatticeKV.Backup"] = 5,
+        ["LatticeKV.Backup"] = 4, // wired by DbOptions (AutoBackup, RecoverFromBackup): beside the database, not above it
         ["LatticeKV.Ledger"] = 5,
     };
 

@@ -496,6 +496,8 @@ public sealed partial class LatticeDb
             if (_closed && !closing) return;
             // A failed MANIFEST write may have recorded files no live version holds yet.
             if (_versions.WriteUncertain) return;
+            // A copy in progress reads the files it captured; the last one to finish purges.
+            if (_deletionHolds > 0) return;
             horizon = _versions.NextFileNumberPeek;
             live = _versions.LiveFiles();
             live.UnionWith(_pendingOutputs);

@@ -33,6 +33,7 @@ public sealed partial class LatticeDb
         // After every number on disk is known: logs written since the MANIFEST's last edit are
         // numbered past its next-file number, and they are plain.
         EncryptExistingDatabase();
+        _identity = DatabaseIdentity.LoadOrCreate(_fs, _path);
 
         var edits = new List<VersionEdit>();
         var map = OpenColumnFamilies(edits);
@@ -111,6 +112,7 @@ public sealed partial class LatticeDb
         }
         OpenKeyRegistry(creating: false);
         _versions.Recover();
+        _identity = DatabaseIdentity.Read(_fs, _path) ?? DatabaseIdentity.NewDatabase();
         var map = OpenColumnFamilies(edits: null);
         SetUpFamilyKeys(map.Values, readOnly: true);
 

@@ -123,6 +123,7 @@ internal sealed class CompactionOutputWriter : IDisposable
             RawKeySize = props.RawKeySize,
             RawValueSize = props.RawValueSize,
             KeyId = builder.KeyId,
+            Checksum = builder.Checksum,
         });
         builder.Dispose();
         _builder = null;

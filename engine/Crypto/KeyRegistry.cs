@@ -452,6 +452,21 @@ internal sealed class KeyRegistry : IDisposable
         IndexScope(key);
     }
 
+    /// <summary>
+    /// The registry file as it stands (every append is fsynced under the lock, so the bytes are a
+    /// whole registry): what a backup or checkpoint copies, taken in memory because a rewrite
+    /// replaces the file.
+    /// </summary>
+    public (string Name, byte[] Bytes) SnapshotFile()
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            string path = CurrentPath;
+            return (Path.GetFileName(path), _fs.ReadAllBytes(path));
+        }
+    }
+
     /// <summary>Makes the registry writable (rewritten under the next number) if it was only opened. Called once an open succeeds.</summary>
     public void StartWriting()
     {

@@ -237,6 +237,20 @@ internal sealed class LogFiles
         foreach (long n in _keyIds.Keys.Where(n => n < number).ToList()) _keyIds.Remove(n);
     }
 
+    /// <summary>
+    /// Number and length of every log numbered at or above <paramref name="minLog"/>: the closed
+    /// ones and the current one. Caller holds write leadership (the current log's length is the
+    /// leader's) and the mutex.
+    /// </summary>
+    public List<(long Number, long Length)> LiveLogs(long minLog)
+    {
+        var logs = new List<(long Number, long Length)>();
+        foreach (var (number, size) in _sizes)
+            if (number >= minLog) logs.Add((number, size));
+        if (_current is not null && _number >= minLog) logs.Add((_number, _current.Length));
+        return logs;
+    }
+
     /// <summary>Bytes in the closed logs not yet deleted. Caller holds the mutex.</summary>
     public long ClosedBytes
     {

@@ -39,6 +39,27 @@ internal interface IFileSystem
     /// <summary>Atomically replaces <paramref name="to"/> with <paramref name="from"/>.</summary>
     void RenameFile(string from, string to);
 
+    /// <summary>
+    /// Gives the immutable file <paramref name="existing"/> the second name <paramref name="link"/>
+    /// (a hard link); false where the file system cannot, and the caller copies.
+    /// </summary>
+    bool TryHardLink(string existing, string link) => false;
+
+    /// <summary>Atomically renames the directory <paramref name="from"/> to <paramref name="to"/>, which must not exist.</summary>
+    void RenameDirectory(string from, string to)
+    {
+        try { Directory.Move(from, to); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Renaming directory", from); }
+    }
+
+    /// <summary>Removes the empty directory <paramref name="path"/>.</summary>
+    void DeleteEmptyDirectory(string path)
+    {
+        try { Directory.Delete(path, recursive: false); }
+        catch (DirectoryNotFoundException) { }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Deleting directory", path); }
+    }
+
     long GetFileSize(string path);
 
     /// <summary>Makes the directory's entries (creates, renames, deletes) durable.</summary>

@@ -25,6 +25,19 @@ internal static partial class NativeMethods
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
 
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Link(string existing, string link);
+
+    /// <summary>
+    /// Makes <paramref name="link"/> a second name of <paramref name="existing"/>. False where that
+    /// is impossible (another file system, no support): the caller copies instead.
+    /// </summary>
+    public static bool TryHardLink(string existing, string link)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return false;
+        return Link(existing, link) == 0;
+    }
+
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     private static partial int Fallocate(int fd, int mode, long offset, long length);
 

@@ -70,6 +70,8 @@ internal sealed class RealFileSystem : IFileSystem
 
     public bool FileExists(string path) => File.Exists(path);
 
+    public bool TryHardLink(string existing, string link) => NativeMethods.TryHardLink(existing, link);
+
     public bool DirectoryExists(string path) => Directory.Exists(path);
 
     public void CreateDirectory(string path)

@@ -23,6 +23,12 @@ internal sealed class FileMetaData
     public long RawValueSize { get; init; }
     /// <summary>The registry key that seals the table's blocks; 0 for a plaintext table.</summary>
     public uint KeyId { get; init; }
+    /// <summary>
+    /// XXH3-64 of the whole file as written (<see cref="Sst.TableBuilder.Checksum"/>); 0 when unknown
+    /// (tables written before the field existed). With the database id, number and size it names
+    /// the file in a backup, so two different files are never taken for one.
+    /// </summary>
+    public ulong Checksum { get; init; }
 
     /// <summary>Guarded by the database mutex.</summary>
     public bool BeingCompacted { get; set; }

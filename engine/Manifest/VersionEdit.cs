@@ -36,6 +36,7 @@ internal sealed class VersionEdit
         RawKeySize = 4,
         RawValueSize = 5,
         KeyId = 6,
+        Checksum = 7,
     }
 
     public uint ColumnFamilyId { get; set; }
@@ -91,8 +92,16 @@ internal sealed class VersionEdit
             WriteField(extras, FileField.RawKeySize, (ulong)f.RawKeySize);
             WriteField(extras, FileField.RawValueSize, (ulong)f.RawValueSize);
             if (f.KeyId != 0) WriteField(extras, FileField.KeyId, f.KeyId);
+            if (f.Checksum != 0) WriteFixedField(extras, FileField.Checksum, f.Checksum);
             w.WriteLengthPrefixed(extras.WrittenSpan);
         }
+    }
+
+    private static void WriteFixedField(ByteWriter w, FileField field, ulong value)
+    {
+        w.WriteVarint((uint)field);
+        w.WriteVarint(8);
+        w.WriteUInt64(value);
     }
 
     private static void WriteField(ByteWriter w, FileField field, ulong value)
@@ -150,6 +159,7 @@ internal sealed class VersionEdit
         var extras = new SpanReader(r.ReadLengthPrefixed());
         long entries = 0, deletions = 0, rangeDeletions = 0, rawKey = 0, rawValue = 0;
         uint keyId = 0;
+        ulong checksum = 0;
         while (!extras.IsEmpty)
         {
             uint field = extras.ReadVarint32();
@@ -162,6 +172,7 @@ internal sealed class VersionEdit
                 case FileField.RawKeySize: rawKey = ReadNumber(ref payload); break;
                 case FileField.RawValueSize: rawValue = ReadNumber(ref payload); break;
                 case FileField.KeyId: keyId = payload.ReadVarint32(); break;
+                case FileField.Checksum: checksum = payload.ReadUInt64(); break;
             }
         }
         return (level, new FileMetaData
@@ -178,6 +189,7 @@ internal sealed class VersionEdit
             RawKeySize = rawKey,
             RawValueSize = rawValue,
             KeyId = keyId,
+            Checksum = checksum,
         });
     }
 

@@ -174,6 +174,35 @@ internal sealed class VersionSet : IDisposable
         }
     }
 
+    /// <summary>
+    /// The live MANIFEST as it stands between two edits: its number and the length of the records
+    /// written so far (a prefix that describes exactly the installed versions), the log horizon,
+    /// and every table of every column family's current version. A read-only instance (no writer)
+    /// reports the file's size.
+    /// </summary>
+    public ManifestCapture CaptureManifest()
+    {
+        lock (_manifestLock)
+        {
+            long length;
+            if (_manifest is not null) length = _manifest.Length;
+            else if (_writeUncertain) throw new LatticeIOException("The MANIFEST failed to write and has not been rewritten yet; nothing consistent can be copied until it is (reopen the database).", FileNames.Manifest(_db, ManifestFileNumber));
+            else length = _fs.GetFileSize(FileNames.Manifest(_db, ManifestFileNumber));
+            var tables = new List<(uint ColumnFamily, int Level, FileMetaData File)>();
+            lock (_dbMutex)
+            {
+                foreach (var cf in _columnFamilies.Values)
+                {
+                    if (cf.Dropped) continue;
+                    var v = cf.Current;
+                    for (int level = 0; level < v.NumLevels; level++)
+                        foreach (var f in v.Files(level)) tables.Add((cf.Id, level, f));
+                }
+            }
+            return new ManifestCapture(ManifestFileNumber, length, MinLogNumberToKeep, tables);
+        }
+    }
+
     /// <summary>Every table file listed by any version still referenced.</summary>
     public HashSet<long> LiveFiles() => CollectLive(f => f.Number);
 

@@ -50,6 +50,8 @@ internal sealed class TableBuilder : IDisposable
     private bool _closed;
     private readonly Crypto.TableCipher? _cipher;
     private byte[] _sealScratch = [];
+    // The whole file's checksum, accumulated as it is written: backups and self-healing identify a table by it.
+    private readonly System.IO.Hashing.XxHash3 _fileHash = new();
 
     /// <summary>
     /// Starts a table in <paramref name="file"/>. <paramref name="fileNumber"/> is bound into the
@@ -66,6 +68,9 @@ internal sealed class TableBuilder : IDisposable
     }
 
     public string Path => _file.Path;
+
+    /// <summary>XXH3-64 of every byte of the file; set by <see cref="Finish"/>.</summary>
+    public ulong Checksum { get; private set; }
 
     /// <summary>The registry key sealing this table; 0 when it is plaintext.</summary>
     public uint KeyId => _cipher?.KeyId ?? 0;
@@ -155,6 +160,8 @@ internal sealed class TableBuilder : IDisposable
         var handle = new BlockHandle(_offset, stored.Length);
         _file.Append(stored);
         _file.Append(trailer);
+        _fileHash.Append(stored);
+        _fileHash.Append(trailer);
         _offset += stored.Length + BlockTrailer.Size;
         return handle;
     }
@@ -224,6 +231,8 @@ internal sealed class TableBuilder : IDisposable
             : new Footer(metaHandle, indexHandle, Footer.EncryptedFormatVersion, _cipher.KeyId, _cipher.Salt);
         footerValue.EncodeTo(footer);
         _file.Append(footer);
+        _fileHash.Append(footer);
+        Checksum = _fileHash.GetCurrentHashAsUInt64();
         _offset += Footer.Size;
         _props.FileSize = _offset;
         _file.Sync();

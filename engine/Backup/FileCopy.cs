@@ -1,0 +1,81 @@
+using System.Buffers;
+using System.IO.Hashing;
+using LatticeKV.Io;
+
+namespace LatticeKV.Backup;
+
+/// <summary>Copies files (or their first bytes) through the file-system seam, fsynced, checksumming what passes.</summary>
+internal static class FileCopy
+{
+    private const int ChunkSize = 1 << 20;
+
+    /// <summary>
+    /// Copies the first <paramref name="length"/> bytes of <paramref name="source"/> to
+    /// <paramref name="destination"/> (created or emptied) and fsyncs it. Returns the XXH3-64
+    /// of the bytes copied. A source shorter than <paramref name="length"/> is an error: the copy
+    /// would silently lack what the caller expects.
+    /// </summary>
+    public static ulong Copy(IFileSystem from, string source, IFileSystem to, string destination, long length, Action<long>? progress = null, CancellationToken cancel = default)
+    {
+        var hash = new XxHash3();
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            using var input = from.OpenRead(source);
+            using var output = to.CreateWritable(destination);
+            long offset = 0;
+            while (offset < length)
+            {
+                cancel.ThrowIfCancellationRequested();
+                int want = (int)Math.Min(ChunkSize, length - offset);
+                int n = input.ReadExactly(offset, buffer.AsSpan(0, want));
+                if (n < want)
+                    throw new CorruptionException($"file is {offset + n} bytes long, {length} expected", source, offset + n);
+                output.Append(buffer.AsSpan(0, n));
+                hash.Append(buffer.AsSpan(0, n));
+                offset += n;
+                progress?.Invoke(n);
+            }
+            output.Sync();
+            return hash.GetCurrentHashAsUInt64();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Writes <paramref name="contents"/> as <paramref name="destination"/> and fsyncs it; returns its XXH3-64.</summary>
+    public static ulong Write(IFileSystem to, string destination, ReadOnlySpan<byte> contents)
+    {
+        to.WriteAllBytesSynced(destination, contents);
+        return XxHash3.HashToUInt64(contents);
+    }
+
+    /// <summary>XXH3-64 of a whole file, or null when it is not <paramref name="expectedLength"/> bytes long.</summary>
+    public static ulong? Checksum(IFileSystem fs, string path, long expectedLength, CancellationToken cancel = default)
+    {
+        var hash = new XxHash3();
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            using var input = fs.OpenRead(path);
+            if (input.Length != expectedLength) return null;
+            long offset = 0;
+            while (offset < expectedLength)
+            {
+                cancel.ThrowIfCancellationRequested();
+                int want = (int)Math.Min(ChunkSize, expectedLength - offset);
+                int n = input.ReadExactly(offset, buffer.AsSpan(0, want));
+                if (n < want) return null;
+                hash.Append(buffer.AsSpan(0, n));
+                offset += n;
+            }
+            return hash.GetCurrentHashAsUInt64();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
