@@ -34,6 +34,7 @@ public sealed partial class LatticeDb
         // numbered past its next-file number, and they are plain.
         EncryptExistingDatabase();
         _identity = DatabaseIdentity.LoadOrCreate(_fs, _path);
+        if (_options.AutoBackup is { } auto) _autoBackup = new Backup.AutoBackupService(this, auto, () => _stats.BytesWritten, () => _writePath.LastSequence);
 
         var edits = new List<VersionEdit>();
         var map = OpenColumnFamilies(edits);
@@ -353,6 +354,7 @@ public sealed partial class LatticeDb
                 DbFileKind.Options => number < _optionsFileNumber,
                 _ => false,
             };
+            if (doomed && kind == DbFileKind.Log && !ArchiveBeforeDelete(System.IO.Path.Combine(_path, name), number)) continue;
             if (doomed) TryDeleteFile(System.IO.Path.Combine(_path, name));
         }
         lock (_mutex) _writePath.Logs.ForgetBelow(minLog);
