@@ -20,12 +20,20 @@ public static class Program
                      right after an fsync probe; readrandom, readmissing and seekrandom likewise, default 5,
                      each round a new process reading a database filled once per engine; each engine's
                      median round is reported)
+                    [--write-rounds R]   (the writing workloads too in R alternating rounds, median reported; default 1)
+                    [--encrypt]   (adds latticekv-enc: encrypted LatticeKV in the same rounds)
+                    [--autobackup] [--backup-interval-ms MS]   (adds latticekv-autobackup: LatticeKV with DbOptions.AutoBackup
+                     every MS milliseconds, default 1000, logs archived, the last 3 backups kept, beside the database)
                   report [--out DIR]   (render results.md and results.svg again from DIR/results.json)
                   fsync-probe [--out DIR]   (measure the machine's fsync rates alone, for report)
                   read-harness --engine E --db DIR --num N [--cache-mb M] [--seconds S] [--warm]
                     (random reads on a database run-suite --fill-kept DIR left, ops/s each second: for profiling)
                   open-time [--opens N] [--dir D]
                     (time to open an encrypted database per master-key source: Argon2id, PBKDF2, raw key)
+                  backup [--keys N] [--value-size B] [--runs R] [--dir D] [--out DIR]
+                    (a database of N keys, default 10,000,000 x 180 bytes, about 1 GB, built once in D and kept:
+                     full backup and restore against cp -r with fsync, in R alternating rounds, default 5; then
+                     an incremental backup after 1% of the keys changed)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -39,6 +47,7 @@ public static class Program
             "fsync-probe" => CompareCommand.ProbeOnly(args[1..]),
             "read-harness" => ReadHarness.Run(args[1..]),
             "open-time" => OpenTime.Run(args[1..]),
+            "backup" => BackupBench.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };

@@ -43,4 +43,12 @@ public interface IEngine : IDisposable
     /// the fill.
     /// </summary>
     string Shape => "";
+
+    /// <summary>
+    /// Counters of background work beside flushes and compactions (LatticeKV's automatic backups
+    /// and log archiving), reported per workload as their change over it; empty for other engines.
+    /// </summary>
+    IReadOnlyDictionary<string, long> ActivityCounters => NoActivity;
+
+    static readonly IReadOnlyDictionary<string, long> NoActivity = new Dictionary<string, long>();
 }

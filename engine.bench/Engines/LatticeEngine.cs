@@ -3,7 +3,9 @@ namespace LatticeKV.Bench.Engines;
 /// <summary>
 /// LatticeKV with its defaults (64 MiB write buffer, Snappy, 10 bits/key bloom, 4 KiB blocks, WAL
 /// on); with <c>encrypted</c>, an encrypted database (a raw master key) whose default family is
-/// encrypted: sealed logs, MANIFEST and table blocks.
+/// encrypted: sealed logs, MANIFEST and table blocks; with <c>autoBackupInterval</c>, automatic
+/// backups (<see cref="DbOptions.AutoBackup"/>) at that interval into <see cref="BackupDirectoryOf"/>,
+/// logs archived, the last three backups kept.
 /// </summary>
 public sealed class LatticeEngine : IEngine
 {
@@ -15,7 +17,7 @@ public sealed class LatticeEngine : IEngine
     private readonly WriteBatch _batch = new();
     private readonly ReadApi _reads;
 
-    public LatticeEngine(string path, EngineSettings settings, bool encrypted = false)
+    public LatticeEngine(string path, EngineSettings settings, bool encrypted = false, TimeSpan? autoBackupInterval = null)
     {
         _reads = settings.Reads;
         _db = LatticeDb.Open(path, new DbOptions
@@ -25,10 +27,21 @@ public sealed class LatticeEngine : IEngine
             CompactionThreadNice = settings.BackgroundNice,
             Encryption = encrypted ? EncryptionOptions.FromKey(s_benchKey) : null,
             DefaultColumnFamilyOptions = new ColumnFamilyOptions { Encrypted = encrypted },
+            AutoBackup = autoBackupInterval is { } interval
+                ? new AutoBackupOptions { Directory = BackupDirectoryOf(path), Interval = interval, ArchiveLogs = true, Retention = BackupRetention.Last(3) }
+                : null,
         });
-        Name = encrypted ? "latticekv-enc" : "latticekv";
-        Settings = (encrypted ? "encrypted (AES-256-GCM: sealed log, MANIFEST and table blocks), " : "") + $"write buffer {settings.WriteBufferBytes >> 20} MiB, Snappy, bloom 10 bits/key, 4 KiB blocks, block cache {settings.BlockCacheBytes >> 20} MiB, WAL on, compaction thread at nice {settings.BackgroundNice}, reads: {(_reads == ReadApi.Array ? "Get (byte[])" : "TryGet into a span")}";
+        Name = encrypted ? "latticekv-enc" : autoBackupInterval is null ? "latticekv" : "latticekv-autobackup";
+        string variant = encrypted ? "encrypted (AES-256-GCM: sealed log, MANIFEST and table blocks), "
+            : autoBackupInterval is { } i ? $"automatic backups every {i.TotalSeconds:0.###} s to a directory on the same disk (logs archived, the last 3 kept), " : "";
+        Settings = variant + $"write buffer {settings.WriteBufferBytes >> 20} MiB, Snappy, bloom 10 bits/key, 4 KiB blocks, block cache {settings.BlockCacheBytes >> 20} MiB, WAL on, compaction thread at nice {settings.BackgroundNice}, reads: {(_reads == ReadApi.Array ? "Get (byte[])" : "TryGet into a span")}";
     }
+
+    /// <summary>
+    /// Where the automatic backups of the database at <paramref name="path"/> go: beside it, so
+    /// they live as long as it does (a database reopened later finds its backups, as in use).
+    /// </summary>
+    public static string BackupDirectoryOf(string path) => Path.TrimEndingDirectorySeparator(path) + ".backups";
 
     public string Name { get; }
 
@@ -79,6 +92,8 @@ public sealed class LatticeEngine : IEngine
     public void WaitForBackgroundWork() => _db.WaitForCompactions();
 
     public string Shape => LevelShape.Describe(level => _db.GetProperty($"lattice.num-files-at-level{level}"));
+
+    public IReadOnlyDictionary<string, long> ActivityCounters => _db.AutoBackupService?.Counters ?? IEngine.NoActivity;
 
     public void Dispose() => _db.Dispose();
 }

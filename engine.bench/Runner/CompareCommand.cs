@@ -28,21 +28,29 @@ public static class CompareCommand
         var engines = ListArg(args, "--engines", Engines);
         // --encrypt: encrypted LatticeKV runs beside the others, in the same rounds.
         if (args.Contains("--encrypt") && !engines.Contains("latticekv-enc")) engines = [.. engines.Take(1), "latticekv-enc", .. engines.Skip(1)];
+        // --autobackup: LatticeKV with automatic backups (every --backup-interval-ms) beside the others, likewise.
+        if (args.Contains("--autobackup") && !engines.Contains("latticekv-autobackup")) engines = [.. engines.Take(1), "latticekv-autobackup", .. engines.Skip(1)];
         var workloads = ListArg(args, "--workloads", Workloads.All);
         string outDir = StringArg(args, "--out", "bench-results");
         string root = StringArg(args, "--dir", Path.Combine(Path.GetTempPath(), "lkv-bench"));
         int rounds = (int)Math.Max(1, LongArg(args, "--sync-rounds", 5));
         int readRounds = (int)Math.Max(1, LongArg(args, "--read-rounds", 5));
+        int writeRounds = (int)Math.Max(1, LongArg(args, "--write-rounds", 1));
         bool cold = !args.Contains("--no-cold");
         // Every child gets the same budgets and settings.
         string[] common = ["--cache-mb", LongArg(args, "--cache-mb", 256).ToString(CultureInfo.InvariantCulture),
             "--write-buffer-mb", LongArg(args, "--write-buffer-mb", 64).ToString(CultureInfo.InvariantCulture),
             "--nice", LongArg(args, "--nice", 0).ToString(CultureInfo.InvariantCulture),
-            "--read-api", StringArg(args, "--read-api", "least"), "--reads", LongArg(args, "--reads", num).ToString(CultureInfo.InvariantCulture)];
+            "--read-api", StringArg(args, "--read-api", "least"), "--reads", LongArg(args, "--reads", num).ToString(CultureInfo.InvariantCulture),
+            "--backup-interval-ms", LongArg(args, "--backup-interval-ms", DefaultBackupIntervalMs).ToString(CultureInfo.InvariantCulture)];
         Directory.CreateDirectory(outDir);
         var synced = rounds > 1 ? workloads.Where(FsyncBound.Contains).ToArray() : [];
         var reads = readRounds > 1 ? workloads.Where(Workloads.ReadOnlyOnFilled.Contains).ToArray() : [];
-        var others = workloads.Except(synced).Except(reads).ToArray();
+        // With --write-rounds R, the writing workloads (fillrandom, overwrite, ...) also run in R
+        // alternating rounds, each engine's median reported: a fill of 1M takes a second or two,
+        // so one minute's noise on a shared machine would otherwise land on one engine only.
+        var writes = writeRounds > 1 ? workloads.Where(Workloads.Writing.Contains).Except(synced).ToArray() : [];
+        var others = workloads.Except(synced).Except(reads).Except(writes).ToArray();
         var suites = new Dictionary<string, SuiteResult>();
         // fillsync measures the fsync probe just before itself, in its child after the warm-up:
         // the disk's rate drifts by a third within a minute here.
@@ -77,10 +85,10 @@ public static class CompareCommand
             }
             finally
             {
-                foreach (var path in kept.Values)
-                    if (Directory.Exists(path)) Directory.Delete(path, true);
+                foreach (var path in kept.Values) Workloads.DeleteDatabase(path);
             }
         }
+        if (writes.Length > 0 && !RunRounds(writes, writeRounds, null, null)) return 1;
         if (synced.Length > 0 && !RunRounds(synced, rounds, null, null)) return 1;
         if (cold && workloads.Contains("fillrandom") && !RunCold("fillrandom", null, null)) return 1;
 
@@ -171,6 +179,9 @@ public static class CompareCommand
         };
     }
 
+    /// <summary>Interval of latticekv-autobackup's automatic backups unless --backup-interval-ms says otherwise.</summary>
+    private const long DefaultBackupIntervalMs = 1000;
+
     /// <summary>Appended to a workload run first thing in a fresh process, without the warm-up.</summary>
     public const string ColdSuffix = " (fresh process)";
 
@@ -240,6 +251,7 @@ public static class CompareCommand
         var budget = new EngineSettings(LongArg(args, "--cache-mb", 256) << 20, LongArg(args, "--write-buffer-mb", 64) << 20,
             (int)LongArg(args, "--nice", 0), StringArg(args, "--read-api", "least") == "array" ? ReadApi.Array : ReadApi.LeastAllocating);
         bool cold = args.Contains("--cold");
+        var backupInterval = TimeSpan.FromMilliseconds(LongArg(args, "--backup-interval-ms", DefaultBackupIntervalMs));
         string settings = "";
         IEngine Open(string path, long? writeBuffer)
         {
@@ -248,6 +260,7 @@ public static class CompareCommand
             {
                 "latticekv" => new LatticeEngine(path, s),
                 "latticekv-enc" => new LatticeEngine(path, s, encrypted: true),
+                "latticekv-autobackup" => new LatticeEngine(path, s, autoBackupInterval: backupInterval),
                 "rocksdb" => new RocksDbEngine(path, s),
                 "zonetree" => new ZoneTreeEngine(path, s),
                 "sqlite" => new SqliteEngine(path, s),

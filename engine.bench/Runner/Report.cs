@@ -36,8 +36,10 @@ public static class Report
             }
         }
         var lattice = suites.FirstOrDefault(s => s.Engine == "latticekv");
-        var others = suites.Where(s => s.Engine is not ("latticekv" or "latticekv-enc")).ToList();
+        var others = suites.Where(s => s.Engine is not ("latticekv" or "latticekv-enc" or "latticekv-autobackup")).ToList();
         var encrypted = suites.FirstOrDefault(s => s.Engine == "latticekv-enc");
+        var autoBackup = suites.FirstOrDefault(s => s.Engine == "latticekv-autobackup");
+        var rocks = others.FirstOrDefault(o => o.Engine == "rocksdb");
         if (lattice is not null && others.Count > 0)
         {
             sb.AppendLine();
@@ -68,23 +70,29 @@ public static class Report
             }
             Targets(sb, lattice, others);
         }
-        if (lattice is not null && encrypted is not null) EncryptionOverhead(sb, workloads, encrypted, lattice, others.FirstOrDefault(o => o.Engine == "rocksdb"));
+        if (lattice is not null && encrypted is not null)
+            VariantOverhead(sb, "Encrypted LatticeKV (default family encrypted) ÷ plain LatticeKV and ÷ RocksDB, ops/s (burst / sustained where measured):", "enc", workloads, encrypted, lattice, rocks);
+        if (lattice is not null && autoBackup is not null)
+            VariantOverhead(sb, "LatticeKV with automatic backups (DbOptions.AutoBackup) ÷ plain LatticeKV and ÷ RocksDB, ops/s (burst / sustained where measured; the range of round i over round i in brackets):", "auto", workloads, autoBackup, lattice, rocks);
         sb.AppendLine();
         foreach (var s in suites) sb.AppendLine(CultureInfo.InvariantCulture, $"* **{Label(s.Engine)}**: {s.Settings}");
         return sb.ToString();
     }
 
-    /// <summary>Encrypted LatticeKV against plain LatticeKV (the issue's 10% budget) and against RocksDB, side by side from one run.</summary>
-    private static void EncryptionOverhead(StringBuilder sb, IEnumerable<string> workloads, SuiteResult encrypted, SuiteResult plain, SuiteResult? rocks)
+    /// <summary>
+    /// A LatticeKV variant against plain LatticeKV (the issue's budget for it) and against RocksDB,
+    /// side by side from one run: encryption (issue 17), automatic backups (issue 18).
+    /// </summary>
+    private static void VariantOverhead(StringBuilder sb, string title, string shortName, IEnumerable<string> workloads, SuiteResult variant, SuiteResult plain, SuiteResult? rocks)
     {
         sb.AppendLine();
-        sb.AppendLine("Encrypted LatticeKV (default family encrypted) ÷ plain LatticeKV and ÷ RocksDB, ops/s (burst / sustained where measured):");
+        sb.AppendLine(title);
         sb.AppendLine();
-        sb.AppendLine("| Workload | enc ÷ plain | enc ÷ rocksdb | RSS enc ÷ plain |");
+        sb.AppendLine($"| Workload | {shortName} ÷ plain | {shortName} ÷ rocksdb | RSS {shortName} ÷ plain |");
         sb.AppendLine("|---|---:|---:|---:|");
         foreach (var w in workloads)
         {
-            var e = encrypted.Results.FirstOrDefault(x => x.Workload == w);
+            var e = variant.Results.FirstOrDefault(x => x.Workload == w);
             var p = plain.Results.FirstOrDefault(x => x.Workload == w);
             if (e is null || p is not { OpsPerSecond: > 0 }) continue;
             var r = rocks?.Results.FirstOrDefault(x => x.Workload == w);
@@ -92,7 +100,7 @@ public static class Report
             {
                 string s = string.Create(CultureInfo.InvariantCulture, $"{a.OpsPerSecond / b.OpsPerSecond:F2}{PairedRounds(a.RoundRates, b.RoundRates)}");
                 if (a.SustainedOpsPerSecond is { } sa && b.SustainedOpsPerSecond is { } sb2 && sb2 > 0)
-                    s += string.Create(CultureInfo.InvariantCulture, $" / {sa / sb2:F2}");
+                    s += string.Create(CultureInfo.InvariantCulture, $" / {sa / sb2:F2}{PairedRounds(a.SustainedRoundRates, b.SustainedRoundRates)}");
                 return s;
             }
             string vsRocks = r is { OpsPerSecond: > 0 } ? Ratio(e, r) : "";

@@ -54,7 +54,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
             }
             KeepReadingUntilTiered(e, count);
         }
-        Directory.Delete(path, true);
+        DeleteDatabase(path);
         Settle();
     }
 
@@ -64,7 +64,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
     /// (mounted with <c>discard</c>) trims at its next journal commit. Left pending, they landed
     /// in the first fsyncs of the next workload, whichever engine ran it.
     /// </summary>
-    private static void Settle()
+    internal static void Settle()
     {
         if (OperatingSystem.IsLinux()) SyncAll();
     }
@@ -148,8 +148,10 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
             }
             ProcessStats.ResetPeakRss();
             long written0 = ProcessStats.BytesWritten();
+            var activity0 = engine.ActivityCounters;
             var phase = body(engine);
             double settle = FlushAndWait(engine);
+            phase = WithNote(phase, Activity(activity0, engine.ActivityCounters));
             long written = ProcessStats.BytesWritten() - written0;
             long allocatedOpen = ProcessStats.AllocatedBytes(path);
             long size = ProcessStats.DirectorySize(path);
@@ -162,7 +164,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
         finally
         {
             if (!disposed) engine.Dispose();
-            Directory.Delete(path, true);
+            DeleteDatabase(path);
         }
     }
 
@@ -181,17 +183,20 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
         string shape = engine.Shape;
         ProcessStats.ResetPeakRss();
         long written0 = ProcessStats.BytesWritten();
+        var activity0 = engine.ActivityCounters;
         var phase = body(engine);
-        if (shape.Length > 0) phase = phase with { Note = phase.Note.Length > 0 ? $"{phase.Note}; tree {shape}" : $"tree {shape}" };
+        if (shape.Length > 0) phase = WithNote(phase, $"tree {shape}");
         // Mutating workloads leave the shared database changed: rebuild it for the next one.
         bool mutates = !ReadOnlyOnFilled.Contains(name);
         if (mutates && _filledKept) throw new InvalidOperationException($"{name} would change the kept database another process filled");
         long logical = num * (KeyValueGenerator.KeySize + ValueSize);
         if (!mutates)
         {
+            phase = WithNote(phase, Activity(activity0, engine.ActivityCounters));
             return Summarize(engine.Name, name, phase, new Aftermath(null, null, null, ProcessStats.AllocatedBytes(_filledPath!), null), logical, peak: ProcessStats.PeakRss());
         }
         double settle = FlushAndWait(engine);
+        phase = WithNote(phase, Activity(activity0, engine.ActivityCounters));
         long written = ProcessStats.BytesWritten() - written0;
         long allocatedOpen = ProcessStats.AllocatedBytes(_filledPath!);
         long? size = name == "deleterandom" ? null : ProcessStats.DirectorySize(_filledPath!);
@@ -203,6 +208,13 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
         DropFilled();
         return result;
     }
+
+    private static Phase WithNote(Phase p, string note)
+        => note.Length == 0 ? p : p with { Note = p.Note.Length > 0 ? $"{p.Note}; {note}" : note };
+
+    /// <summary>How the engine's activity counters moved over a workload ("backups.taken +3, ..."); empty for engines without any.</summary>
+    private static string Activity(IReadOnlyDictionary<string, long> before, IReadOnlyDictionary<string, long> after)
+        => string.Join(", ", after.Select(kv => $"{kv.Key} +{kv.Value - before.GetValueOrDefault(kv.Key)}"));
 
     private IEngine EnsureFilled()
     {
@@ -268,16 +280,23 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
 
     private static string ResetDirectory(string path)
     {
-        if (Directory.Exists(path)) Directory.Delete(path, true);
+        DeleteDatabase(path);
         Directory.CreateDirectory(path);
         return path;
+    }
+
+    /// <summary>Deletes a database directory and what an engine keeps beside it (LatticeKV's automatic backups).</summary>
+    internal static void DeleteDatabase(string path)
+    {
+        foreach (var dir in new[] { path, LatticeEngine.BackupDirectoryOf(path) })
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
     }
 
     private void DropFilled()
     {
         _filled?.Dispose();
         _filled = null;
-        if (!_filledKept && _filledPath is not null && Directory.Exists(_filledPath)) Directory.Delete(_filledPath, true);
+        if (!_filledKept && _filledPath is not null) DeleteDatabase(_filledPath);
         _filledPath = null;
         _filledKept = false;
     }
