@@ -150,6 +150,9 @@ public sealed class FileSystemBackupStorage : IBackupStorage
         {
             try { RandomAccess.Write(handle, data, _offset); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Writing", path); }
+            // The disk writes each chunk while the next is read and checksummed, instead of all of
+            // them in the fsync at Commit after the copy.
+            NativeMethods.StartWriteback(handle, _offset, data.Length);
             _offset += data.Length;
         }
 
