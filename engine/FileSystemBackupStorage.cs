@@ -77,7 +77,7 @@ public sealed class FileSystemBackupStorage : IBackupStorage
         try
         {
             EnsureFolder(Path.GetDirectoryName(full)!);
-            return new Writer(full, RealFileSystem.CreateEmpty(full, FileAccess.Write));
+            return new Writer(full, RealFileSystem.CreateEmpty(full, FileAccess.ReadWrite));
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Creating", full); }
     }
@@ -141,7 +141,7 @@ public sealed class FileSystemBackupStorage : IBackupStorage
         }
     }
 
-    private sealed class Writer(string path, SafeFileHandle handle) : IBackupFileWriter
+    internal sealed class Writer(string path, SafeFileHandle handle) : IBackupFileWriter
     {
         private long _offset;
         private bool _done;
@@ -150,10 +150,35 @@ public sealed class FileSystemBackupStorage : IBackupStorage
         {
             try { RandomAccess.Write(handle, data, _offset); }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Writing", path); }
-            // The disk writes each chunk while the next is read and checksummed, instead of all of
-            // them in the fsync at Commit after the copy.
-            NativeMethods.StartWriteback(handle, _offset, data.Length);
-            _offset += data.Length;
+            Written(data.Length);
+        }
+
+        /// <summary>
+        /// Appends <paramref name="written"/>.Length bytes of <paramref name="source"/> from
+        /// <paramref name="sourceOffset"/>, copied by the kernel (as cp does: a copy through this
+        /// process's memory cost several times more on a VM whose memory the host reclaims when idle),
+        /// then reads them back into <paramref name="written"/>, so the caller checksums exactly what
+        /// the file now holds. Returns the bytes copied, fewer only at the source's end; -1 when the
+        /// kernel cannot copy between these files (nothing was written; the caller uses <see cref="Write"/>).
+        /// </summary>
+        internal int CopyFrom(SafeFileHandle source, long sourceOffset, Span<byte> written)
+        {
+            long copied = NativeMethods.CopyRange(source, sourceOffset, handle, _offset, written.Length, path);
+            if (copied <= 0) return (int)copied;
+            int n;
+            try { n = RandomAccess.Read(handle, written[..(int)copied], _offset); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Reading back", path); }
+            if (n != copied) throw new CorruptionException($"file holds {_offset + n} bytes after {_offset + copied} were copied into it", path, _offset + n);
+            Written(n);
+            return n;
+        }
+
+        // The disk writes each chunk while the next is copied and checksummed, instead of all of
+        // them in the fsync at Commit after the copy.
+        private void Written(int length)
+        {
+            NativeMethods.StartWriteback(handle, _offset, length);
+            _offset += length;
         }
 
         public void Commit()

@@ -9,7 +9,12 @@ internal static class StorageCopy
 {
     private const int ChunkSize = 1 << 20;
 
-    /// <summary>Copies the first <paramref name="length"/> bytes of a database file into the store (committed); returns their XXH3-64.</summary>
+    /// <summary>
+    /// Copies the first <paramref name="length"/> bytes of a database file into the store
+    /// (committed); returns the XXH3-64 of the bytes the stored file holds. Between a real file and
+    /// a <see cref="FileSystemBackupStorage"/> the kernel copies (copy_file_range) and the copy is
+    /// read back to be checksummed; otherwise the bytes pass through a buffer.
+    /// </summary>
     public static ulong Upload(IFileSystem fs, string source, long length, IBackupStorage storage, string path, Action<long>? progress, CancellationToken cancel)
     {
         var hash = new XxHash3();
@@ -18,14 +23,21 @@ internal static class StorageCopy
         {
             using var input = fs.OpenRead(source);
             using var output = storage.Create(path);
+            var sourceHandle = (input as RealRandomAccessFile)?.Handle;
+            var kernel = sourceHandle is null ? null : output as FileSystemBackupStorage.Writer;
             long offset = 0;
             while (offset < length)
             {
                 cancel.ThrowIfCancellationRequested();
                 int want = (int)Math.Min(ChunkSize, length - offset);
-                int n = input.ReadExactly(offset, buffer.AsSpan(0, want));
+                int n = kernel?.CopyFrom(sourceHandle!, offset, buffer.AsSpan(0, want)) ?? -1;
+                if (n < 0)
+                {
+                    kernel = null;
+                    n = input.ReadExactly(offset, buffer.AsSpan(0, want));
+                    if (n == want) output.Write(buffer.AsSpan(0, n));
+                }
                 if (n < want) throw new CorruptionException($"file is {offset + n} bytes long, {length} expected", source, offset + n);
-                output.Write(buffer.AsSpan(0, n));
                 hash.Append(buffer.AsSpan(0, n));
                 offset += n;
                 progress?.Invoke(n);
