@@ -30,9 +30,10 @@ public static class Program
                     (random reads on a database run-suite --fill-kept DIR left, ops/s each second: for profiling)
                   open-time [--opens N] [--dir D]
                     (time to open an encrypted database per master-key source: Argon2id, PBKDF2, raw key)
-                  backup [--keys N] [--value-size B] [--runs R] [--dir D] [--out DIR]
+                  backup [--keys N] [--value-size B] [--runs R] [--pause S] [--dir D] [--out DIR]
                     (a database of N keys, default 10,000,000 x 180 bytes, about 1 GB, built once in D and kept:
-                     full backup and restore against cp -r with fsync, in R alternating rounds, default 5; then
+                     full backup and restore against cp -r with fsync, in R alternating rounds, default 8, each
+                     measurement after S seconds of idleness, default 10; then
                      an incremental backup after 1% of the keys changed)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 

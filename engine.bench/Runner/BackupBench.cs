@@ -22,7 +22,8 @@ public static class BackupBench
     {
         long keys = CompareCommand.LongArg(args, "--keys", 10_000_000);
         int valueSize = (int)CompareCommand.LongArg(args, "--value-size", 180);
-        int runs = (int)Math.Max(1, CompareCommand.LongArg(args, "--runs", 5));
+        int runs = (int)Math.Max(1, CompareCommand.LongArg(args, "--runs", 8));
+        var pause = TimeSpan.FromSeconds(CompareCommand.LongArg(args, "--pause", 10));
         string root = Path.GetFullPath(CompareCommand.StringArg(args, "--dir", Path.Combine(Path.GetTempPath(), "lkv-backup-bench")));
         string outDir = CompareCommand.StringArg(args, "--out", "bench-backup");
         string dbPath = Path.Combine(root, "db");
@@ -38,7 +39,7 @@ public static class BackupBench
             using var db = LatticeDb.Open(dbPath, Options());
             db.WaitForCompactions();
             Workloads.Settle();
-            var (backups, copies, restores, copiedBackups, live) = FullRounds(db, dbPath, work, runs);
+            var (backups, copies, restores, copiedBackups, live) = FullRounds(db, dbPath, work, runs, pause);
             var incremental = Incremental(db, work, keys, valueSize);
             result = new BackupResult(keys, valueSize, live.Size, ProcessStats.DirectorySize(dbPath), live.FileCount, build,
                 [.. backups], [.. copies], [.. restores], [.. copiedBackups], incremental, Machine());
@@ -125,7 +126,7 @@ public static class BackupBench
     private static long GreatestCommonDivisor(long a, long b) => b == 0 ? a : GreatestCommonDivisor(b, a % b);
 
     private static (List<double> Backups, List<double> Copies, List<double> Restores, List<double> CopiedBackups, BackupInfo Live) FullRounds(
-        LatticeDb db, string dbPath, string work, int runs)
+        LatticeDb db, string dbPath, string work, int runs, TimeSpan pause)
     {
         List<double> backups = [], copies = [], restores = [], copiedBackups = [];
         BackupInfo? last = null;
@@ -134,14 +135,14 @@ public static class BackupBench
             string backupDir = Path.Combine(work, $"backup-{r}"), copyDir = Path.Combine(work, $"copy-{r}");
             string restoreDir = Path.Combine(work, $"restore-{r}"), copiedBackupDir = Path.Combine(work, $"copy-of-backup-{r}");
             BackupInfo? info = null;
-            Alternate(r,
+            Alternate(r, pause,
                 () => backups.Add(Time(() =>
                 {
                     using var engine = BackupEngine.Open(backupDir);
                     info = engine.CreateBackup(db);
                 })),
                 () => copies.Add(ShellCopy.CopyAndSync(dbPath, copyDir)));
-            Alternate(r,
+            Alternate(r, pause,
                 () => restores.Add(Time(() =>
                 {
                     using var engine = BackupEngine.Open(backupDir);
@@ -158,12 +159,18 @@ public static class BackupBench
         return (backups, copies, restores, copiedBackups, last!);
     }
 
-    /// <summary>Runs both sides, <paramref name="first"/> first in odd rounds and second in even ones, with the disk settled before each.</summary>
-    private static void Alternate(int round, Action first, Action second)
+    /// <summary>
+    /// Runs both sides, <paramref name="first"/> first in odd rounds and second in even ones, each
+    /// after <c>sync</c> and <paramref name="pause"/> of idleness: this VM's disk writes a gigabyte
+    /// right after another one markedly slower, whoever writes it (the host's cache, out of sight
+    /// of the guest's sync).
+    /// </summary>
+    private static void Alternate(int round, TimeSpan pause, Action first, Action second)
     {
         foreach (var side in round % 2 == 1 ? new[] { first, second } : new[] { second, first })
         {
             Workloads.Settle();
+            Thread.Sleep(pause);
             side();
         }
     }
