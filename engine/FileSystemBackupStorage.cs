@@ -156,17 +156,21 @@ public sealed class FileSystemBackupStorage : IBackupStorage
         /// <summary>
         /// Appends <paramref name="written"/>.Length bytes of <paramref name="source"/> from
         /// <paramref name="sourceOffset"/>, copied by the kernel (as cp does: a copy through this
-        /// process's memory cost several times more on a VM whose memory the host reclaims when idle),
-        /// then reads them back into <paramref name="written"/>, so the caller checksums exactly what
-        /// the file now holds. Returns the bytes copied, fewer only at the source's end; -1 when the
-        /// kernel cannot copy between these files (nothing was written; the caller uses <see cref="Write"/>).
+        /// process's memory can be much slower, BENCHMARKS.md "Backups"), then reads them back into
+        /// <paramref name="written"/>, so the caller checksums exactly what the file now holds.
+        /// Returns the bytes copied, fewer only at the source's end; -1 when the kernel cannot copy
+        /// between these files (nothing was written; the caller uses <see cref="Write"/>).
         /// </summary>
         internal int CopyFrom(SafeFileHandle source, long sourceOffset, Span<byte> written)
         {
             long copied = NativeMethods.CopyRange(source, sourceOffset, handle, _offset, written.Length, path);
             if (copied <= 0) return (int)copied;
-            int n;
-            try { n = RandomAccess.Read(handle, written[..(int)copied], _offset); }
+            int n = 0;
+            try
+            {
+                for (int r; n < copied; n += r)
+                    if ((r = RandomAccess.Read(handle, written[n..(int)copied], _offset + n)) == 0) break;
+            }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Reading back", path); }
             if (n != copied) throw new CorruptionException($"file holds {_offset + n} bytes after {_offset + copied} were copied into it", path, _offset + n);
             Written(n);

@@ -161,9 +161,8 @@ public static class BackupBench
 
     /// <summary>
     /// Runs both sides, <paramref name="first"/> first in odd rounds and second in even ones, each
-    /// after <c>sync</c> and <paramref name="pause"/> of idleness: this VM's disk writes a gigabyte
-    /// right after another one markedly slower, whoever writes it (the host's cache, out of sight
-    /// of the guest's sync).
+    /// after <c>sync</c> and <paramref name="pause"/> of idleness: without the pause this VM wrote a
+    /// gigabyte right after another one markedly slower, whoever wrote it, and sync did not prevent it.
     /// </summary>
     private static void Alternate(int round, TimeSpan pause, Action first, Action second)
     {
