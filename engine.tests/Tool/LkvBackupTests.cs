@@ -229,9 +229,18 @@ public sealed class LkvBackupTests
         Assert.False(Directory.Exists(dir.Sub("x")));
         // A directory of something else is not taken for one: not found to read, refused to write.
         Assert.Contains("not a backup directory", Expect(ExitCodes.DbNotFound, "backup", "list", db).Stderr, StringComparison.Ordinal);
+        string other = dir.Sub("other");
+        Directory.CreateDirectory(other);
+        File.WriteAllText(Path.Combine(other, "notes.txt"), "mine");
+        Assert.Contains("not a backup directory", Expect(ExitCodes.Usage, "backup", "create", db, other).Stderr, StringComparison.Ordinal);
+        Assert.Equal(["notes.txt"], Directory.EnumerateFileSystemEntries(other).Select(Path.GetFileName));
+        // Nor is one directory put inside the other.
         var dbBefore = DirectoryFingerprint.Of(db);
-        Expect(ExitCodes.Usage, "backup", "create", db, db);
+        Expect(ExitCodes.Usage, "backup", "create", db, Path.Combine(db, "backups"));
+        Expect(ExitCodes.Usage, "checkpoint", db, Path.Combine(db, "copy"));
         Assert.Equal(dbBefore, DirectoryFingerprint.Of(db));
+        Expect(ExitCodes.Usage, "restore", bk, Path.Combine(bk, "restored"));
+        Assert.False(Directory.Exists(Path.Combine(bk, "restored")));
         Expect(ExitCodes.DbNotFound, "backup", "create", missing, dir.Sub("bk2"));
         Assert.False(Directory.Exists(dir.Sub("bk2")));
 

@@ -24,6 +24,7 @@ public static class BackupCreateCommand
         foreach (var o in new Option[] { metadata, json, lockTimeout }) cmd.Options.Add(o);
         cmd.SetAction(r => BackupDirectory.Run(r.GetValue(dir)!, () =>
         {
+            BackupDirectory.RequireApart(r.GetValue(db)!, r.GetValue(dir)!);
             BackupDirectory.Check(r.GetValue(dir)!, create: true);
             using var database = BackupSource.Open(r.GetValue(db)!, r);
             var info = BackupProgressBar.Run("backup", progress =>

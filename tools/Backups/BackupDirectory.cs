@@ -84,6 +84,17 @@ public static class BackupDirectory
         }
     });
 
+    /// <summary>
+    /// Refuses two directories of which one lies inside the other (a backup directory inside the
+    /// database, a restore into the backup directory): each would take the other's files for strangers.
+    /// </summary>
+    public static void RequireApart(string first, string second)
+    {
+        string a = Path.GetFullPath(first).TrimEnd(Path.DirectorySeparatorChar), b = Path.GetFullPath(second).TrimEnd(Path.DirectorySeparatorChar);
+        if (a == b || a.StartsWith(b + Path.DirectorySeparatorChar, StringComparison.Ordinal) || b.StartsWith(a + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new UsageException($"'{a}' and '{b}' must be separate directories, neither inside the other.");
+    }
+
     /// <summary>The backup <paramref name="id"/>, or exit code 3 naming the backups there are.</summary>
     public static BackupInfo Find(BackupEngine engine, int id)
     {

@@ -39,6 +39,7 @@ public static class BackupRestoreCommand
             if (chosen > 1) throw new UsageException("give at most one of --id, --latest, --time and --sequence.");
             DateTimeOffset? at = r.GetValue(time) is { } text ? ParseTime(text) : null;
             string into = Path.GetFullPath(r.GetValue(target)!);
+            BackupDirectory.RequireApart(r.GetValue(dir)!, into);
             var (info, last) = BackupProgressBar.Run<(BackupInfo? Info, ulong? Last)>("restore", progress =>
             {
                 using var engine = BackupDirectory.Open(r.GetValue(dir)!, r, lockTimeout, create: false, progress);

@@ -22,6 +22,7 @@ public static class CheckpointCommand
         cmd.SetAction(r => Guard.Run(() =>
         {
             string target = Path.GetFullPath(r.GetValue(dir)!);
+            BackupDirectory.RequireApart(r.GetValue(db)!, target);
             if (Path.Exists(target)) throw new UsageException($"'{target}' already exists; a checkpoint is written only to a new directory.");
             using var database = BackupSource.Open(r.GetValue(db)!, r);
             ulong sequence = database.CreateCheckpoint(target);
