@@ -120,6 +120,7 @@ public sealed class FileSystemBackupStorage : IBackupStorage
         string full = Full(folder);
         try { if (Directory.Exists(full)) Directory.Delete(full, recursive: false); }
         catch (DirectoryNotFoundException) { }
+        catch (IOException) when (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any()) { } // a file arrived meanwhile: it stays
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Deleting directory", full); }
     }
 

@@ -88,7 +88,8 @@ public sealed partial class LatticeDb
     /// <c>lattice.estimate-num-keys</c>, <c>lattice.estimate-pending-compaction-bytes</c>,
     /// <c>lattice.num-snapshots</c>, <c>lattice.background-error</c>, <c>lattice.levelstats</c>,
     /// <c>lattice.encryption.bytes-per-generation</c> (live table bytes by key generation, "plaintext=N gen1=N ..."),
-    /// <c>lattice.encryption.key-generation</c> (the generation new tables are sealed with; 0 = plaintext).
+    /// <c>lattice.encryption.key-generation</c> (the generation new tables are sealed with; 0 = plaintext),
+    /// <c>lattice.backup.stats</c> (automatic backups: the last one, counters, the last error; empty without <see cref="DbOptions.AutoBackup"/>).
     /// </summary>
     public string? GetProperty(string name) => GetProperty(DefaultColumnFamily, name);
 
@@ -123,6 +124,7 @@ public sealed partial class LatticeDb
                     lock (_mutex) return _backgroundError?.Message ?? "";
                 case "lattice.encryption.bytes-per-generation": return BytesPerGeneration(cfd, v);
                 case "lattice.encryption.key-generation": return Str(KeyGeneration(cfd));
+                case "lattice.backup.stats": return AutoBackupStats();
                 case "lattice.levelstats":
                     var sb = new StringBuilder("Level Files Size(bytes)\n");
                     for (int level = 0; level < v.NumLevels; level++)
