@@ -58,6 +58,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private ColumnFamilyHandle _defaultHandle = null!;   // set once by recovery
     private Crypto.KeyRegistry? _keys;                    // set once by recovery; thread-safe on its own
     private long _optionsFileNumber;                      // set once by recovery
+    private Backup.SelfHealing? _healing;                 // set once by recovery; thread-safe on its own
 
     // Guarded by _columnFamilyLock: creating and dropping column families, one at a time.
     private readonly Lock _columnFamilyLock = new();

@@ -56,7 +56,10 @@ internal sealed class TableCache : IDisposable
         if (hint is Entry cached) cached.Reader.PrefetchFilter(bloomHash);
     }
 
-    /// <summary>Returns the open table, opening it if needed. Dispose the lease when done.</summary>
+    /// <summary>
+    /// Returns the open table, opening it if needed. Dispose the lease when done. A table that is
+    /// missing or fails to open is healed first when the reader options have a healer.
+    /// </summary>
     public TableLease Acquire(long fileNumber)
     {
         if (_entries.TryGetValue(fileNumber, out var entry) && entry.TryAddRef())
@@ -64,17 +67,36 @@ internal sealed class TableCache : IDisposable
             entry.Referenced = true;
             return new TableLease(entry);
         }
+        try
+        {
+            return Open(fileNumber, null);
+        }
+        catch (CorruptionException damage) when (_options.Healer is { } healer)
+        {
+            // Outside the open lock: healing copies a whole file and takes the database's locks.
+            var healed = healer.TryHeal(fileNumber, damage);
+            if (healed is null) throw;
+            return Open(fileNumber, healed);
+        }
+    }
+
+    /// <summary>Opens the table (from <paramref name="file"/> when given, which this then owns) unless another thread did meanwhile.</summary>
+    private TableLease Open(long fileNumber, IRandomAccessFile? file)
+    {
         lock (_openLock)
         {
-            if (_entries.TryGetValue(fileNumber, out entry) && entry.TryAddRef())
+            if (_entries.TryGetValue(fileNumber, out var entry) && entry.TryAddRef())
             {
+                file?.Dispose();
                 entry.Referenced = true;
                 return new TableLease(entry);
             }
             string path = FileNames.Table(_dbPath, fileNumber);
-            IRandomAccessFile file;
-            try { file = _fs.OpenRead(path); }
-            catch (FileNotFoundException ex) { throw new CorruptionException("table file referenced by the MANIFEST is missing", path, -1, ex); }
+            if (file is null)
+            {
+                try { file = _fs.OpenRead(path); }
+                catch (FileNotFoundException ex) { throw new CorruptionException("table file referenced by the MANIFEST is missing", path, -1, ex); }
+            }
             TableReader reader;
             try { reader = TableReader.Open(file, fileNumber, _options); }
             catch
