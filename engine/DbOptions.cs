@@ -49,8 +49,9 @@ public sealed class DbOptions
     public StartupCheck StartupCheck { get; set; } = StartupCheck.Quick;
 
     /// <summary>
-    /// Called as the startup check moves from file to file (on the opening thread), with the
-    /// bytes of the files checked so far and in all. Null (default): no progress is reported.
+    /// Called each time the startup check has checked a file, with the bytes of the files checked
+    /// so far and in all (tables are checked in parallel: the calls come from several threads,
+    /// one at a time). Null (default): no progress is reported.
     /// </summary>
     public Action<Inspect.VerifyProgress>? StartupCheckProgress { get; set; }
 

@@ -95,7 +95,6 @@ public sealed partial class LatticeDb
             check?.LogStarting(FileNames.Log(_path, log));
             if (!ReplayLog(log, ref lastSequence, ref replayedEnd, contiguous, edits, out bool tornTail) || (tornTail && contiguous)) break;
         }
-        check?.Finish();
         _writePath.SetRecoveredSequence(lastSequence);
     }
 

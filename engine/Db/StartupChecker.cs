@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using LatticeKV.Inspect;
 using LatticeKV.Io;
 using LatticeKV.Manifest;
@@ -19,36 +20,46 @@ namespace LatticeKV.Db;
 /// </summary>
 internal sealed class StartupChecker(IFileSystem fs, string db, TableCache tables, StartupCheck mode, Action<VerifyProgress>? progress)
 {
-    private long _done, _total;
+    private readonly Lock _progressLock = new();
+    private long _done, _total; // guarded by _progressLock once the tables are checked in parallel
 
-    /// <summary>Checks <paramref name="files"/>; <paramref name="logs"/> (replayed next) count in the progress of a full check.</summary>
+    /// <summary>
+    /// Checks <paramref name="files"/>, in parallel: each is independent, and opening one (decoding
+    /// its index) is most of the cost. Throws the damage of the first table in the list that has
+    /// any. <paramref name="logs"/> (replayed next) count in the progress of a full check.
+    /// </summary>
     public void CheckTables(IReadOnlyList<FileMetaData> files, IReadOnlyList<long> logs)
     {
         _total = files.Sum(f => f.FileSize);
         if (mode == StartupCheck.Full && progress is not null)
             foreach (long log in logs) _total += SizeOrZero(FileNames.Log(db, log));
-        foreach (var f in files)
+        var failures = new ExceptionDispatchInfo?[files.Count];
+        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
+            var f = files[i];
             string path = FileNames.Table(db, f.Number);
-            Report(path);
-            CheckTable(f, path, healed: false);
-            _done += f.FileSize;
-        }
-        if (mode != StartupCheck.Full) Report(null);
+            try { CheckTable(f, path, healed: false); }
+#pragma warning disable CA1031 // every failure is kept and the first rethrown below, whatever its type
+            catch (Exception ex) { failures[i] = ExceptionDispatchInfo.Capture(ex); }
+#pragma warning restore CA1031
+            lock (_progressLock)
+            {
+                _done += f.FileSize;
+                Report(path);
+            }
+        });
+        foreach (var failure in failures) failure?.Throw();
     }
 
     /// <summary>Replay is about to read log <paramref name="path"/> (a full check reports it).</summary>
     public void LogStarting(string path)
     {
         if (mode != StartupCheck.Full || progress is null) return;
-        Report(path);
-        _done += SizeOrZero(path);
-    }
-
-    /// <summary>Replay is done: the last progress report.</summary>
-    public void Finish()
-    {
-        if (mode == StartupCheck.Full) Report(null);
+        lock (_progressLock)
+        {
+            _done += SizeOrZero(path);
+            Report(path);
+        }
     }
 
     private void CheckTable(FileMetaData f, string path, bool healed)
@@ -93,7 +104,8 @@ internal sealed class StartupChecker(IFileSystem fs, string db, TableCache table
     private static CorruptionException SizeMismatch(FileMetaData f, string path, long size, Exception? inner = null)
         => new(string.Create(CultureInfo.InvariantCulture, $"table file is {size} bytes but the MANIFEST records {f.FileSize}"), path, -1, inner);
 
-    private void Report(string? file) => progress?.Invoke(new VerifyProgress(file ?? db, _done, _total));
+    /// <summary>Reports <paramref name="file"/> checked. Caller holds _progressLock.</summary>
+    private void Report(string file) => progress?.Invoke(new VerifyProgress(file, _done, _total));
 
     private long SizeOrZero(string path)
     {
