@@ -146,6 +146,13 @@ public sealed class DbOptions
     /// </summary>
     public EncryptionOptions? Encryption { get; set; }
 
+    /// <summary>
+    /// Automatic backups: the database backs itself up in the background to a backup directory
+    /// when data changed, archives its write-ahead logs for point-in-time restore, and applies a
+    /// retention policy (<see cref="AutoBackupOptions"/>). Null (default): none.
+    /// </summary>
+    public AutoBackupOptions? AutoBackup { get; set; }
+
     /// <summary>The clock used for TTL. Tests inject a fake one. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 
@@ -190,6 +197,7 @@ public sealed class DbOptions
         DefaultColumnFamilyOptions.Validate("default");
         foreach (var (name, cf) in ColumnFamilyOptions) cf.Validate(name);
         Encryption?.Validate();
+        AutoBackup = AutoBackup?.Validated();
         if (Encryption is null && (DefaultColumnFamilyOptions.Encrypted || ColumnFamilyOptions.Values.Any(o => o.Encrypted)))
             throw new InvalidArgumentException("A column family is Encrypted but DbOptions.Encryption is not set: the engine needs a master key.", nameof(Encryption));
     }

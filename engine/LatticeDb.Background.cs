@@ -24,6 +24,7 @@ public sealed partial class LatticeDb
         for (int i = 0; i < _options.MaxBackgroundCompactions; i++)
             _threads.Add(new Thread(CompactionLoop) { IsBackground = true, Name = $"lattice-compact-{i}" });
         foreach (var t in _threads) t.Start();
+        if (_options.TestHooks?.ManualAutoBackup != true) _autoBackup?.Start(_options.CompactionThreadNice);
     }
 
     /// <summary>
@@ -512,7 +513,7 @@ public sealed partial class LatticeDb
         foreach (var name in names)
         {
             var kind = FileNames.Parse(name, out long number);
-            if (kind is DbFileKind.Unknown or DbFileKind.Current or DbFileKind.Lock or DbFileKind.InfoLog) continue;
+            if (kind is DbFileKind.Unknown or DbFileKind.Current or DbFileKind.Lock or DbFileKind.InfoLog or DbFileKind.Identity) continue;
             if (number >= horizon) continue;
             bool keep = kind switch
             {
@@ -527,6 +528,7 @@ public sealed partial class LatticeDb
         }
         foreach (var (path, kind, number) in doomed)
         {
+            if (kind == DbFileKind.Log && !ArchiveBeforeDelete(path, number)) continue;
             if (kind == DbFileKind.Table) _tableCache.Evict(number);
             TryDeleteFile(path);
             if (kind == DbFileKind.Log)
@@ -547,6 +549,8 @@ public sealed partial class LatticeDb
 
     private void Close()
     {
+        // First: a backup in progress is cancelled and releases its hold on files.
+        _autoBackup?.Dispose();
         lock (_mutex)
         {
             if (_closed) return;
@@ -579,6 +583,7 @@ public sealed partial class LatticeDb
 
     private void CloseAfterFailedOpen()
     {
+        _autoBackup?.Dispose();
         _closed = true;
         _shutdown.Cancel();
         foreach (var t in _threads) t.Join();

@@ -9,6 +9,7 @@ public sealed partial class LatticeDb
 {
     private DatabaseIdentity? _identity; // set once by recovery
     private int _deletionHolds;          // guarded by _mutex: captures being copied; no file is deleted meanwhile
+    private Backup.AutoBackupService? _autoBackup; // set once by recovery when DbOptions.AutoBackup is set
 
     /// <summary>The database's identity (IDENTITY file); a read-only open of a directory without one gets a transient identity.</summary>
     internal DatabaseIdentity Identity => _identity ?? throw new InvalidOperationException("identity is set by recovery");
@@ -98,6 +99,39 @@ public sealed partial class LatticeDb
             files.Add(new LiveFile(LiveFileKind.KeyRegistry, name, bytes.Length, null, bytes));
         }
         return new LiveFileSet(_path, _fs, Identity, sequence, _options.Clock.GetUtcNow(), files, _keys is not null, ReleaseDeletionHold);
+    }
+
+    /// <summary>
+    /// Archives a retired log when automatic backups keep an archive; false when that failed and
+    /// the log must stay (it is archived and deleted by a later purge).
+    /// </summary>
+    private bool ArchiveBeforeDelete(string path, long number)
+    {
+        if (_autoBackup is not { ArchiveLogs: true } auto) return true;
+        long? length;
+        lock (_mutex) length = _writePath.Logs.LengthOf(number);
+        return auto.Archive(_fs, path, number, length);
+    }
+
+    /// <summary>Runs one automatic-backup decision now, on the calling thread (tests; the background thread does it every interval).</summary>
+    internal BackupInfo? RunAutoBackupNow(bool atOpen = false) => (_autoBackup ?? throw new InvalidOperationException("AutoBackup is not configured")).Tick(atOpen);
+
+    internal Backup.AutoBackupService? AutoBackupService => _autoBackup;
+
+    private string AutoBackupStats()
+    {
+        if (_autoBackup is not { } auto) return "";
+        var sb = new System.Text.StringBuilder();
+        if (auto.LastBackup is { } last)
+        {
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"lattice.backup.last-id {last.Id}\n");
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"lattice.backup.last-sequence {last.Sequence}\n");
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"lattice.backup.last-time {last.Timestamp:O}\n");
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"lattice.backup.last-new-bytes {last.NewBytes}\n");
+        }
+        foreach (var (name, value) in auto.Counters) sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"lattice.backup.{name} {value}\n");
+        if (auto.LastError is { } error) sb.Append("lattice.backup.last-error ").Append(error).Append('\n');
+        return sb.ToString();
     }
 
     private string? NewestOptionsFile()

@@ -28,13 +28,14 @@ public sealed partial class LatticeDb
         _versions.Recover();
         var names = _fs.ListFiles(_path);
         foreach (var name in names)
-            if (FileNames.Parse(name, out long number) is not (DbFileKind.Unknown or DbFileKind.Current or DbFileKind.Lock or DbFileKind.InfoLog))
+            if (FileNames.Parse(name, out long number) is not (DbFileKind.Unknown or DbFileKind.Current or DbFileKind.Lock or DbFileKind.InfoLog or DbFileKind.Identity))
                 _versions.MarkFileNumberUsed(number);
         // After every number on disk is known: logs written since the MANIFEST's last edit are
         // numbered past its next-file number, and they are plain.
         EncryptExistingDatabase();
         _identity = DatabaseIdentity.LoadOrCreate(_fs, _path);
         StartSelfHealing();
+        if (_options.AutoBackup is { } auto) _autoBackup = new Backup.AutoBackupService(this, auto, () => _stats.BytesWritten, () => _writePath.LastSequence);
 
         var edits = new List<VersionEdit>();
         var map = OpenColumnFamilies(edits);
@@ -389,6 +390,7 @@ public sealed partial class LatticeDb
                 DbFileKind.Options => number < _optionsFileNumber,
                 _ => false,
             };
+            if (doomed && kind == DbFileKind.Log && !ArchiveBeforeDelete(System.IO.Path.Combine(_path, name), number)) continue;
             if (doomed) TryDeleteFile(System.IO.Path.Combine(_path, name));
         }
         lock (_mutex) _writePath.Logs.ForgetBelow(minLog);

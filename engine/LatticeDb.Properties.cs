@@ -90,7 +90,8 @@ public sealed partial class LatticeDb
     /// <c>lattice.encryption.bytes-per-generation</c> (live table bytes by key generation, "plaintext=N gen1=N ..."),
     /// <c>lattice.encryption.key-generation</c> (the generation new tables are sealed with; 0 = plaintext),
     /// <c>lattice.backup.healed-tables</c> (tables replaced from <see cref="DbOptions.RecoverFromBackup"/> since open),
-    /// <c>lattice.backup.healings</c> (one line per healing attempt: time, file, healed or not, detail).
+    /// <c>lattice.backup.healings</c> (one line per healing attempt: time, file, healed or not, detail),
+    /// <c>lattice.backup.stats</c> (automatic backups: the last one, counters, the last error; empty without <see cref="DbOptions.AutoBackup"/>).
     /// </summary>
     public string? GetProperty(string name) => GetProperty(DefaultColumnFamily, name);
 
@@ -129,6 +130,7 @@ public sealed partial class LatticeDb
                 case "lattice.backup.healings":
                     return string.Concat(GetTableHealings().Select(h => string.Create(CultureInfo.InvariantCulture,
                         $"{h.Time:O} {h.FilePath} {(h.Healed ? "healed" : "not-healed")}: {h.Detail}\n")));
+                case "lattice.backup.stats": return AutoBackupStats();
                 case "lattice.levelstats":
                     var sb = new StringBuilder("Level Files Size(bytes)\n");
                     for (int level = 0; level < v.NumLevels; level++)

@@ -9,9 +9,9 @@ namespace LatticeKV.Tests.Backup;
 internal sealed record TableCopy(long Number, string Path, string SharedPath, long Size, ulong Checksum, byte[] FirstKey);
 
 /// <summary>
-/// A database of several tables with disjoint key ranges (all at level 1), a backup folder of its
-/// tables built as the backup engine lays them out (<c>shared/DBID-NUMBER-SIZE-CHECKSUM.sst</c>),
-/// and ways to damage a table in place (an open reader sees the damage).
+/// A database of several tables with disjoint key ranges (all at level 1), a backup of it (its
+/// tables in <c>shared/DBID-NUMBER-SIZE-CHECKSUM.sst</c>), and ways to damage a table in place
+/// (an open reader sees the damage).
 /// </summary>
 internal static class HealingSupport
 {
@@ -35,20 +35,22 @@ internal static class HealingSupport
         db.CompactRange();
     }
 
-    /// <summary>Copies every live table of <paramref name="db"/> into <paramref name="backup"/>/shared under its shared name; returns them by key order.</summary>
+    /// <summary>Backs <paramref name="db"/> up into <paramref name="backup"/> with the backup engine; returns its live tables by key order.</summary>
     public static List<TableCopy> ShareTables(LatticeDb db, string backup)
     {
-        Directory.CreateDirectory(System.IO.Path.Combine(backup, SharedTableName.Folder));
         var tables = new List<TableCopy>();
-        using var live = db.CaptureLiveFiles();
-        foreach (var f in live.Files.Where(f => f.Kind == LiveFileKind.Table))
+        using (var live = db.CaptureLiveFiles())
         {
-            var meta = f.Table!;
-            var name = new SharedTableName(db.Identity.DatabaseIdHex, meta.Number, meta.FileSize, meta.Checksum);
-            string shared = System.IO.Path.Combine(backup, SharedTableName.Folder, name.FileName);
-            File.Copy(f.SourcePath!, shared);
-            tables.Add(new TableCopy(meta.Number, f.SourcePath!, shared, meta.FileSize, meta.Checksum, meta.SmallestUserKey.ToArray()));
+            foreach (var f in live.Files.Where(f => f.Kind == LiveFileKind.Table))
+            {
+                var meta = f.Table!;
+                var name = new SharedTableName(db.Identity.DatabaseIdHex, meta.Number, meta.FileSize, meta.Checksum);
+                string shared = System.IO.Path.Combine(backup, SharedTableName.Folder, name.FileName);
+                tables.Add(new TableCopy(meta.Number, f.SourcePath!, shared, meta.FileSize, meta.Checksum, meta.SmallestUserKey.ToArray()));
+            }
         }
+        using (var engine = BackupEngine.Open(backup)) engine.CreateBackup(db);
+        foreach (var t in tables) Assert.True(File.Exists(t.SharedPath), $"the backup lacks {t.SharedPath}");
         Assert.True(tables.Count >= 3, $"the fixture needs several tables, it has {tables.Count}");
         return [.. tables.OrderBy(t => Convert.ToHexString(t.FirstKey), StringComparer.Ordinal)];
     }

@@ -43,6 +43,9 @@ internal sealed class DbStatistics
         if (sync) Interlocked.Add(ref _syncedBatches, batches);
     }
 
+    /// <summary>Bytes of user writes since open (what automatic backups measure change by).</summary>
+    public long BytesWritten => Interlocked.Read(ref _bytesWritten);
+
     public void RecordWalSync() => Interlocked.Increment(ref _walSyncs);
 
     public void RecordSyncedWritersWait(bool timedOut)

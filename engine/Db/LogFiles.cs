@@ -251,6 +251,9 @@ internal sealed class LogFiles
         return logs;
     }
 
+    /// <summary>The length of a closed log not yet forgotten, or null. Caller holds the mutex.</summary>
+    public long? LengthOf(long number) => _sizes.TryGetValue(number, out long size) ? size : null;
+
     /// <summary>Bytes in the closed logs not yet deleted. Caller holds the mutex.</summary>
     public long ClosedBytes
     {

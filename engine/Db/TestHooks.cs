@@ -10,4 +10,7 @@ internal sealed class TestHooks
 {
     /// <summary>Replaces the adaptive cap on a synced group leader's wait for writers (tests make it long so timing cannot decide).</summary>
     public TimeSpan? SyncedWritersWait { get; init; }
+
+    /// <summary>Automatic backups run only when a test calls <see cref="LatticeDb.RunAutoBackupNow"/>: no background thread decides.</summary>
+    public bool ManualAutoBackup { get; init; }
 }

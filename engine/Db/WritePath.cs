@@ -344,9 +344,13 @@ internal sealed class WritePath
                 if (cfs.TryGetValue(id, out var cfd) && !_groupColumnFamilies.Contains(cfd)) _groupColumnFamilies.Add(cfd);
     }
 
-    /// <summary>Only a put into a column family with a TTL uses the commit time (as its write time).</summary>
+    /// <summary>
+    /// A put into a column family with a TTL uses the commit time (as its write time); archived
+    /// logs need it on every group (point-in-time restore finds the moment by it).
+    /// </summary>
     private bool GroupNeedsCommitTime()
     {
+        if (_options.AutoBackup is { ArchiveLogs: true }) return true;
         foreach (var cfd in _groupColumnFamilies)
             if (cfd.Policy.Ttl is not null) return true;
         return false;

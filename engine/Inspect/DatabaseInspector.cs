@@ -185,6 +185,7 @@ public static class DatabaseInspector
         DbFileKind.Current => "current",
         DbFileKind.Options => "options",
         DbFileKind.Lock => "lock",
+        DbFileKind.Identity => "identity",
         DbFileKind.Temp => "temp",
         _ => "other",
     };

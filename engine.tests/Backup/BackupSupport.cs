@@ -1,0 +1,32 @@
+using System.Text;
+
+namespace LatticeKV.Tests.Backup;
+
+/// <summary>Helpers for backup tests: reading a whole database into a dictionary to compare with a model.</summary>
+internal static class BackupSupport
+{
+    public static SortedDictionary<string, string> ReadAll(string path, DbOptions? options = null)
+    {
+        using var db = LatticeDb.Open(path, options ?? new DbOptions { CreateIfMissing = false });
+        return ReadAll(db);
+    }
+
+    public static SortedDictionary<string, string> ReadAll(LatticeDb db)
+    {
+        var all = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        using var it = db.NewIterator();
+        for (it.SeekToFirst(); it.Valid; it.Next()) all[Encoding.UTF8.GetString(it.Key)] = Encoding.UTF8.GetString(it.Value);
+        return all;
+    }
+
+    public static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
+
+    public static void AssertSame(IReadOnlyDictionary<string, string> expected, IReadOnlyDictionary<string, string> actual, string what)
+    {
+        var missing = expected.Keys.Where(k => !actual.ContainsKey(k)).Take(3).ToList();
+        var extra = actual.Keys.Where(k => !expected.ContainsKey(k)).Take(3).ToList();
+        var differ = expected.Keys.Where(k => actual.TryGetValue(k, out var v) && v != expected[k]).Take(3).ToList();
+        Assert.True(missing.Count == 0 && extra.Count == 0 && differ.Count == 0,
+            $"{what}: {expected.Count} expected, {actual.Count} found; missing [{string.Join(",", missing)}] extra [{string.Join(",", extra)}] differ [{string.Join(",", differ)}]");
+    }
+}

@@ -1,0 +1,47 @@
+namespace LatticeKV;
+
+/// <summary>
+/// Automatic backups (<see cref="DbOptions.AutoBackup"/>): the database backs itself up to
+/// <see cref="Directory"/> in the background every <see cref="Interval"/> when at least
+/// <see cref="MinChangedBytes"/> were written since the last backup (never when nothing was),
+/// and archives every write-ahead log it retires (<see cref="ArchiveLogs"/>), so any moment
+/// since the oldest backup can be restored (<see cref="BackupEngine.RestoreToPointInTime"/>).
+/// </summary>
+public sealed class AutoBackupOptions
+{
+    /// <summary>The backup directory (a <see cref="FileSystemBackupStorage"/>) unless <see cref="Storage"/> is set.</summary>
+    public string? Directory { get; set; }
+
+    /// <summary>Another store for the backups; overrides <see cref="Directory"/>.</summary>
+    public IBackupStorage? Storage { get; set; }
+
+    /// <summary>Time between backups. Default 1 hour.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Bytes of writes since the last backup below which none is taken. Default 1 (any change).</summary>
+    public long MinChangedBytes { get; set; } = 1;
+
+    /// <summary>Which backups to keep. Default <see cref="BackupRetention.Default"/>.</summary>
+    public BackupRetention Retention { get; set; } = BackupRetention.Default;
+
+    /// <summary>
+    /// Copy each write-ahead log to the backup directory before it is deleted, and stamp every
+    /// write with its commit time, for point-in-time restore. Default true.
+    /// </summary>
+    public bool ArchiveLogs { get; set; } = true;
+
+    /// <summary>Take a backup at open when the directory has none yet. Default true.</summary>
+    public bool BackupAtOpen { get; set; } = true;
+
+    internal IBackupStorage OpenStorage() => Storage ?? new FileSystemBackupStorage(Directory!);
+
+    internal AutoBackupOptions Validated()
+    {
+        if (Storage is null && string.IsNullOrWhiteSpace(Directory)) throw new InvalidArgumentException("AutoBackup needs a Directory or a Storage.", nameof(Directory));
+        if (Interval <= TimeSpan.Zero) throw new InvalidArgumentException("AutoBackup.Interval must be positive.", nameof(Interval));
+        if (MinChangedBytes < 1) throw new InvalidArgumentException("AutoBackup.MinChangedBytes must be at least 1 (a backup is never taken when nothing changed).", nameof(MinChangedBytes));
+        if (Retention is null) throw new InvalidArgumentException("AutoBackup.Retention must not be null.", nameof(Retention));
+        Retention.Validate("AutoBackup.Retention");
+        return new AutoBackupOptions { Directory = Directory, Storage = Storage, Interval = Interval, MinChangedBytes = MinChangedBytes, Retention = Retention, ArchiveLogs = ArchiveLogs, BackupAtOpen = BackupAtOpen };
+    }
+}

@@ -1,0 +1,177 @@
+using LatticeKV.Io;
+using LatticeKV.Wal;
+
+namespace LatticeKV.Backup;
+
+/// <summary>
+/// A database's automatic backups (<see cref="DbOptions.AutoBackup"/>): a background thread that
+/// takes a backup every interval when enough was written since the last one (never when nothing
+/// was), then applies the retention policy; and the archiver every retired write-ahead log passes
+/// through before it is deleted. A failure is recorded and retried at the next interval (a log
+/// that could not be archived is kept, not deleted); it never stops the database.
+/// </summary>
+internal sealed class AutoBackupService : IDisposable
+{
+    private readonly LatticeDb _db;
+    private readonly AutoBackupOptions _options;
+    private readonly IBackupStorage _storage;
+    private readonly Func<long> _bytesWritten;
+    private readonly Func<ulong> _lastSequence;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _runLock = new();
+    private Thread? _thread;
+
+    // Guarded by _runLock.
+    private ulong _lastBackupSequence;
+    private long _bytesAtLastBackup;
+    private bool _haveBackup;
+
+    private long _backupsTaken, _backupsSkipped, _backupFailures, _logsArchived, _archiveFailures;
+    private volatile string? _lastError;
+    private volatile BackupInfo? _lastBackup;
+
+    public AutoBackupService(LatticeDb db, AutoBackupOptions options, Func<long> bytesWritten, Func<ulong> lastSequence)
+    {
+        _db = db;
+        _options = options;
+        _storage = options.OpenStorage();
+        _bytesWritten = bytesWritten;
+        _lastSequence = lastSequence;
+    }
+
+    public bool ArchiveLogs => _options.ArchiveLogs;
+
+    public BackupInfo? LastBackup => _lastBackup;
+
+    public string? LastError => _lastError;
+
+    public IReadOnlyDictionary<string, long> Counters => new Dictionary<string, long>(StringComparer.Ordinal)
+    {
+        ["backups.taken"] = Interlocked.Read(ref _backupsTaken),
+        ["backups.skipped-unchanged"] = Interlocked.Read(ref _backupsSkipped),
+        ["backups.failed"] = Interlocked.Read(ref _backupFailures),
+        ["logs.archived"] = Interlocked.Read(ref _logsArchived),
+        ["logs.archive-failed"] = Interlocked.Read(ref _archiveFailures),
+    };
+
+    /// <summary>Starts the background thread (after the database is open).</summary>
+    public void Start(int nice)
+    {
+        _thread = new Thread(() => Loop(nice)) { IsBackground = true, Name = "lattice-backup" };
+        _thread.Start();
+    }
+
+    private void Loop(int nice)
+    {
+        NativeMethods.LowerCurrentThreadPriority(nice);
+        var token = _stop.Token;
+        bool first = true;
+        while (!token.IsCancellationRequested)
+        {
+            if (!first && token.WaitHandle.WaitOne(_options.Interval)) break;
+            Tick(atOpen: first);
+            first = false;
+        }
+    }
+
+    /// <summary>
+    /// One decision: back up now if enough changed since the last backup (or, at open, if this
+    /// database has none in the directory). Returns the backup taken, or null.
+    /// </summary>
+    public BackupInfo? Tick(bool atOpen = false)
+    {
+        lock (_runLock)
+        {
+            try
+            {
+                if (!_haveBackup) FindLastBackup();
+                ulong sequence = _lastSequence();
+                long written = _bytesWritten();
+                // The first backup of a timeline is the base its archived logs replay onto: taken at open.
+                bool due = _haveBackup
+                    ? sequence != _lastBackupSequence && written - _bytesAtLastBackup >= _options.MinChangedBytes
+                    : atOpen && _options.BackupAtOpen || written >= _options.MinChangedBytes;
+                if (!due)
+                {
+                    Interlocked.Increment(ref _backupsSkipped);
+                    return null;
+                }
+                using var engine = BackupEngine.Open(_storage, new BackupOptions { Retention = _options.Retention });
+                var info = engine.CreateBackup(_db, "auto", _stop.Token);
+                _lastBackupSequence = info.Sequence;
+                _bytesAtLastBackup = written;
+                _haveBackup = true;
+                _lastBackup = info;
+                _lastError = null;
+                Interlocked.Increment(ref _backupsTaken);
+                return info;
+            }
+            catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+            {
+                return null;
+            }
+            catch (Exception ex) when (ex is LatticeException or IOException or UnauthorizedAccessException)
+            {
+                Interlocked.Increment(ref _backupFailures);
+                _lastError = ex.Message;
+                return null;
+            }
+        }
+    }
+
+    private void FindLastBackup()
+    {
+        using var engine = BackupEngine.Open(_storage);
+        string id = _db.Identity.DatabaseIdHex, timeline = _db.Identity.TimelineHex;
+        var mine = engine.ListBackups().Where(b => b.DatabaseId == id && b.Timeline == timeline).ToList();
+        if (mine.Count == 0) return;
+        _lastBackupSequence = mine.Max(b => b.Sequence);
+        _bytesAtLastBackup = 0;
+        _haveBackup = true;
+    }
+
+    /// <summary>
+    /// Copies a retired log into the archive before the database deletes it. False when that
+    /// failed: the caller keeps the log for the next attempt.
+    /// </summary>
+    public bool Archive(IFileSystem fs, string path, long number, long? knownLength)
+    {
+        if (!_options.ArchiveLogs) return true;
+        try
+        {
+            long length = knownLength ?? RecordedEnd(fs, path);
+            // Without the store's lock: a backup holding it waits for writes, writes may wait for the
+            // flush that is archiving, so waiting here could stall all three. A collection racing this
+            // copy can only remove its temporary file: the rename fails and the log is kept for later.
+            LogArchive.Archive(_storage, _db.Identity.TimelineHex, fs, path, number, length);
+            Interlocked.Increment(ref _logsArchived);
+            return true;
+        }
+        catch (Exception ex) when (ex is LatticeException or IOException or UnauthorizedAccessException)
+        {
+            Interlocked.Increment(ref _archiveFailures);
+            _lastError = $"archiving {Path.GetFileName(path)}: {ex.Message}";
+            return false;
+        }
+    }
+
+    // A log left by an earlier run may be longer than its records (a reserved tail of zeros).
+    private static long RecordedEnd(IFileSystem fs, string path)
+    {
+        using var file = fs.OpenRead(path);
+        var reader = new LogReader(file);
+        while (reader.ReadRecord(out _, out _)) { }
+        return reader.LastRecordEnd;
+    }
+
+    private int _disposed;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stop.Cancel();
+        _thread?.Join();
+        // A decision in progress on another thread (a test's) finishes before the token goes.
+        lock (_runLock) _stop.Dispose();
+    }
+}

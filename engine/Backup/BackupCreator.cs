@@ -1,0 +1,107 @@
+using System.Globalization;
+using LatticeKV.Db;
+
+namespace LatticeKV.Backup;
+
+/// <summary>
+/// Takes one backup (<see cref="BackupEngine.CreateBackup(LatticeDb, string?)"/>). Tables go to <c>shared/</c> once
+/// each, under a name that binds database id, number, size and checksum; everything else (the
+/// MANIFEST and log prefixes, CURRENT, OPTIONS, IDENTITY, the key registry) to
+/// <c>private/ID/</c>; the descriptor's rename into <c>meta/</c> commits the backup. A run killed
+/// before that leaves only files <see cref="BackupCollector"/> removes.
+/// </summary>
+internal static class BackupCreator
+{
+    public static BackupDescriptor Create(IBackupStorage storage, LatticeDb db, string? metadata, Action<BackupProgress>? progress, CancellationToken cancel)
+    {
+        using var live = db.CaptureLiveFiles();
+        return Create(storage, live, metadata, progress, cancel);
+    }
+
+    public static BackupDescriptor Create(IBackupStorage storage, LiveFileSet live, string? metadata, Action<BackupProgress>? progress, CancellationToken cancel)
+    {
+        int id = BackupCatalog.NextId(storage);
+        string privateFolder = BackupDescriptor.PrivateFolder(id);
+        string dbId = live.Identity.DatabaseIdHex;
+        long total = live.Files.Sum(f => f.Length), done = 0, newBytes = 0;
+        int filesDone = 0;
+        void Advance(long n) { done += n; progress?.Invoke(new BackupProgress("backup", done, total, filesDone, live.Files.Count)); }
+
+        var entries = new List<BackupFileEntry>();
+        foreach (var file in live.Files)
+        {
+            cancel.ThrowIfCancellationRequested();
+            if (file.Kind == LiveFileKind.Table)
+            {
+                var meta = file.Table!;
+                ulong checksum = meta.Checksum != 0 ? meta.Checksum
+                    : FileCopy.Checksum(live.FileSystem, file.SourcePath!, file.Length, cancel)
+                      ?? throw new CorruptionException($"table is not the {file.Length} bytes the MANIFEST records", file.SourcePath, -1);
+                var shared = new SharedTableName(dbId, file.Number, file.Length, checksum);
+                if (!IsStored(storage, shared.RelativePath, file.Length))
+                {
+                    string temp = shared.RelativePath + ".tmp-" + id.ToString(CultureInfo.InvariantCulture);
+                    ulong copied = StorageCopy.Upload(live.FileSystem, file.SourcePath!, file.Length, storage, temp, Advance, cancel);
+                    if (copied != checksum)
+                    {
+                        storage.Delete(temp);
+                        throw new CorruptionException("table does not match the checksum recorded when it was written: it was damaged since (restore it from a backup or run repair)", file.SourcePath, 0);
+                    }
+                    storage.Rename(temp, shared.RelativePath);
+                    newBytes += file.Length;
+                }
+                else
+                {
+                    Advance(file.Length);
+                }
+                entries.Add(new BackupFileEntry(file.Name, shared.RelativePath, "table", file.Length, checksum));
+            }
+            else
+            {
+                string path = privateFolder + "/" + file.Name;
+                ulong checksum = file.Contents is { } contents
+                    ? StorageCopy.UploadBytes(storage, path, file.Kind == LiveFileKind.Identity ? live.Identity.Encode() : contents)
+                    : StorageCopy.Upload(live.FileSystem, file.SourcePath!, file.Length, storage, path, Advance, cancel);
+                if (file.Contents is not null) Advance(file.Length);
+                newBytes += file.Length;
+                entries.Add(new BackupFileEntry(file.Name, path, KindName(file.Kind), file.Length, checksum));
+            }
+            filesDone++;
+        }
+        var descriptor = new BackupDescriptor
+        {
+            Id = id,
+            TimestampMs = live.Time.ToUnixTimeMilliseconds(),
+            Sequence = live.Sequence,
+            DatabaseId = dbId,
+            Timeline = live.Identity.TimelineHex,
+            Encrypted = live.Encrypted,
+            Metadata = metadata,
+            NewBytes = newBytes,
+            Files = entries,
+        };
+        string final = BackupDescriptor.PathOf(id);
+        StorageCopy.UploadBytes(storage, final + ".tmp", descriptor.Encode());
+        storage.Rename(final + ".tmp", final);
+        return descriptor;
+    }
+
+    private static bool IsStored(IBackupStorage storage, string path, long size)
+    {
+        if (!storage.Exists(path)) return false;
+        try { return storage.GetSize(path) == size; }
+        catch (FileNotFoundException) { return false; }
+    }
+
+    public static string KindName(LiveFileKind kind) => kind switch
+    {
+        LiveFileKind.Table => "table",
+        LiveFileKind.Log => "log",
+        LiveFileKind.Manifest => "manifest",
+        LiveFileKind.Current => "current",
+        LiveFileKind.Options => "options",
+        LiveFileKind.Identity => "identity",
+        LiveFileKind.KeyRegistry => "key-registry",
+        _ => "other",
+    };
+}

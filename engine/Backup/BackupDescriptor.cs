@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.IO.Hashing;
+using System.Text;
+using System.Text.Json;
+
+namespace LatticeKV.Backup;
+
+/// <summary>
+/// A backup's descriptor, <c>meta/ID</c> (FORMAT.md §13): JSON, then a line <c>xxh3 HEX</c> with
+/// the checksum of the JSON bytes. Its rename into place is the moment the backup exists. Read
+/// as untrusted input: every field checked, any defect a <see cref="CorruptionException"/>.
+/// </summary>
+internal sealed class BackupDescriptor
+{
+    public const int FormatVersion = 1;
+    public const string Folder = "meta";
+    private const int MaxSize = 64 << 20;
+
+    public required int Id { get; init; }
+    public required long TimestampMs { get; init; }
+    public required ulong Sequence { get; init; }
+    public required string DatabaseId { get; init; }
+    public required string Timeline { get; init; }
+    public bool Encrypted { get; init; }
+    public string? Metadata { get; init; }
+    public long NewBytes { get; init; }
+    public required IReadOnlyList<BackupFileEntry> Files { get; init; }
+
+    public static string PathOf(int id) => Folder + "/" + id.ToString(CultureInfo.InvariantCulture);
+
+    public static string PrivateFolder(int id) => "private/" + id.ToString(CultureInfo.InvariantCulture);
+
+    public long Size => Files.Sum(f => f.Size);
+
+    public BackupInfo ToInfo() => new()
+    {
+        Id = Id,
+        Timestamp = DateTimeOffset.FromUnixTimeMilliseconds(TimestampMs),
+        Sequence = Sequence,
+        Size = Size,
+        NewBytes = NewBytes,
+        FileCount = Files.Count,
+        Metadata = Metadata,
+        DatabaseId = DatabaseId,
+        Timeline = Timeline,
+        Encrypted = Encrypted,
+    };
+
+    public byte[] Encode()
+    {
+        var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("format", FormatVersion);
+            w.WriteNumber("id", Id);
+            w.WriteNumber("timestamp_ms", TimestampMs);
+            w.WriteNumber("sequence", Sequence);
+            w.WriteString("database_id", DatabaseId);
+            w.WriteString("timeline", Timeline);
+            w.WriteBoolean("encrypted", Encrypted);
+            if (Metadata is not null) w.WriteString("metadata", Metadata);
+            w.WriteNumber("new_bytes", NewBytes);
+            w.WriteStartArray("files");
+            foreach (var f in Files)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", f.Name);
+                w.WriteString("path", f.StoredPath);
+                w.WriteString("kind", f.Kind);
+                w.WriteNumber("size", f.Size);
+                w.WriteString("xxh3", f.Checksum.ToString("x16", CultureInfo.InvariantCulture));
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        var json = buffer.ToArray();
+        var trailer = Encoding.ASCII.GetBytes("\nxxh3 " + XxHash3.HashToUInt64(json).ToString("x16", CultureInfo.InvariantCulture) + "\n");
+        return [.. json, .. trailer];
+    }
+
+    public static BackupDescriptor Decode(ReadOnlySpan<byte> bytes, string location)
+    {
+        if (bytes.Length > MaxSize) throw new CorruptionException("backup descriptor is too large", location, MaxSize);
+        const int TrailerSize = 1 + 5 + 16 + 1;
+        if (bytes.Length < TrailerSize) throw new CorruptionException("backup descriptor is truncated", location, bytes.Length);
+        var json = bytes[..^TrailerSize];
+        var trailer = Encoding.ASCII.GetString(bytes[^TrailerSize..]);
+        if (!trailer.StartsWith("\nxxh3 ", StringComparison.Ordinal) || trailer[^1] != '\n'
+            || !ulong.TryParse(trailer.AsSpan(6, 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong sum))
+            throw new CorruptionException("backup descriptor lacks its checksum line", location, json.Length);
+        if (XxHash3.HashToUInt64(json) != sum) throw new CorruptionException("backup descriptor checksum mismatch", location, 0);
+        try
+        {
+            using var doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
+            var root = doc.RootElement;
+            int format = root.GetProperty("format").GetInt32();
+            if (format != FormatVersion) throw new CorruptionException($"backup descriptor format {format} is not supported (this reader knows {FormatVersion})", location, 0);
+            var files = new List<BackupFileEntry>();
+            foreach (var f in root.GetProperty("files").EnumerateArray())
+            {
+                string name = f.GetProperty("name").GetString() ?? throw new FormatException("name");
+                string path = f.GetProperty("path").GetString() ?? throw new FormatException("path");
+                string kind = f.GetProperty("kind").GetString() ?? throw new FormatException("kind");
+                long size = f.GetProperty("size").GetInt64();
+                if (size < 0 || !IsPlainName(name) || !IsStoredPath(path)) throw new FormatException($"file entry '{name}'");
+                ulong checksum = ulong.Parse(f.GetProperty("xxh3").GetString() ?? "", NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+                files.Add(new BackupFileEntry(name, path, kind, size, checksum));
+            }
+            var d = new BackupDescriptor
+            {
+                Id = root.GetProperty("id").GetInt32(),
+                TimestampMs = root.GetProperty("timestamp_ms").GetInt64(),
+                Sequence = root.GetProperty("sequence").GetUInt64(),
+                DatabaseId = root.GetProperty("database_id").GetString() ?? throw new FormatException("database_id"),
+                Timeline = root.GetProperty("timeline").GetString() ?? throw new FormatException("timeline"),
+                Encrypted = root.GetProperty("encrypted").GetBoolean(),
+                Metadata = root.TryGetProperty("metadata", out var m) ? m.GetString() : null,
+                NewBytes = root.GetProperty("new_bytes").GetInt64(),
+                Files = files,
+            };
+            if (d.Id < 1 || !IsHexId(d.DatabaseId) || !IsHexId(d.Timeline)) throw new FormatException("id");
+            return d;
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or OverflowException or ArgumentException)
+        {
+            throw new CorruptionException($"backup descriptor is malformed: {ex.Message}", location, 0, ex);
+        }
+    }
+
+    private static bool IsHexId(string s) => s.Length == 32 && s.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
+
+    // A database file's own name: never a path, so a hostile descriptor cannot write outside the restore directory.
+    private static bool IsPlainName(string s) => s.Length is > 0 and < 128 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_') && s is not "." and not "..";
+
+    private static bool IsStoredPath(string s) => s.Length is > 0 and < 512 && !s.Contains("..", StringComparison.Ordinal) && !s.StartsWith('/') && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '/');
+}

@@ -1,0 +1,32 @@
+namespace LatticeKV;
+
+/// <summary>Options of a <see cref="BackupEngine"/>.</summary>
+public sealed class BackupOptions
+{
+    /// <summary>Applied after every <see cref="BackupEngine.CreateBackup(LatticeDb, string?)"/>; null keeps every backup.</summary>
+    public BackupRetention? Retention { get; set; }
+
+    /// <summary>
+    /// The master key of the backed-up database, when it is encrypted: needed only to restore to a
+    /// point in time or a sequence number (the logs are read to find where to stop). Backups are
+    /// copied and restored whole without it; they stay encrypted throughout.
+    /// </summary>
+    public EncryptionOptions? Encryption { get; set; }
+
+    /// <summary>Called as files are copied, verified or restored (from the calling thread).</summary>
+    public Action<BackupProgress>? Progress { get; set; }
+
+    /// <summary>How long an operation waits for another process's operation on the same directory. Default 1 minute.</summary>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The clock retention measures against (tests replace it). Default: the system clock.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    internal BackupOptions Validated()
+    {
+        Retention?.Validate(nameof(Retention));
+        if (LockTimeout < TimeSpan.Zero) throw new InvalidArgumentException("LockTimeout must not be negative.", nameof(LockTimeout));
+        if (Clock is null) throw new InvalidArgumentException("Clock must not be null.", nameof(Clock));
+        return new BackupOptions { Retention = Retention, Encryption = Encryption, Progress = Progress, LockTimeout = LockTimeout, Clock = Clock };
+    }
+}

@@ -1,0 +1,170 @@
+using LatticeKV.Io;
+using Microsoft.Win32.SafeHandles;
+
+namespace LatticeKV;
+
+/// <summary>
+/// Backups in a directory of the local file system (the default <see cref="IBackupStorage"/>):
+/// files fsynced on commit, renames followed by an fsync of the directory, the lock a
+/// <c>LOCK</c> file held with <c>flock</c> (released by the kernel if the process dies).
+/// </summary>
+public sealed class FileSystemBackupStorage : IBackupStorage
+{
+    private readonly string _root;
+
+    /// <summary>Backups under <paramref name="directory"/> (created when missing).</summary>
+    public FileSystemBackupStorage(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        _root = Path.GetFullPath(directory);
+        try { Directory.CreateDirectory(_root); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Creating backup directory", _root); }
+    }
+
+    /// <inheritdoc/>
+    public string Location => _root;
+
+    private string Full(string path)
+    {
+        if (string.IsNullOrEmpty(path) || path.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(path))
+            throw new InvalidArgumentException($"Backup path '{path}' is not a relative path inside the backup directory.", nameof(path));
+        return Path.Combine(_root, path.Replace('/', Path.DirectorySeparatorChar));
+    }
+
+    /// <inheritdoc/>
+    public bool Exists(string path) => File.Exists(Full(path));
+
+    /// <inheritdoc/>
+    public long GetSize(string path)
+    {
+        var info = new FileInfo(Full(path));
+        if (!info.Exists) throw new FileNotFoundException("backup file is missing", info.FullName);
+        return info.Length;
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> ListFiles(string folder) => List(folder, files: true);
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> ListFolders(string folder) => List(folder, files: false);
+
+    private IReadOnlyList<string> List(string folder, bool files)
+    {
+        string full = folder.Length == 0 ? _root : Full(folder);
+        try
+        {
+            if (!Directory.Exists(full)) return [];
+            var names = files ? Directory.GetFiles(full) : Directory.GetDirectories(full);
+            return names.Select(n => Path.GetFileName(n)).Order(StringComparer.Ordinal).ToList();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Listing", full); }
+    }
+
+    /// <inheritdoc/>
+    public Stream OpenRead(string path)
+    {
+        string full = Full(path);
+        try { return new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.SequentialScan); }
+        catch (DirectoryNotFoundException ex) { throw new FileNotFoundException("backup file is missing", full, ex); }
+        catch (FileNotFoundException) { throw; }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Opening", full); }
+    }
+
+    /// <inheritdoc/>
+    public IBackupFileWriter Create(string path)
+    {
+        string full = Full(path);
+        try
+        {
+            EnsureFolder(Path.GetDirectoryName(full)!);
+            return new Writer(full, RealFileSystem.CreateEmpty(full, FileAccess.Write));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Creating", full); }
+    }
+
+    /// <inheritdoc/>
+    public void Rename(string from, string to)
+    {
+        string src = Full(from), dst = Full(to);
+        try
+        {
+            EnsureFolder(Path.GetDirectoryName(dst)!);
+            File.Move(src, dst, overwrite: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Renaming", src); }
+        NativeMethods.SyncDirectory(Path.GetDirectoryName(dst)!);
+    }
+
+    // A new folder's entry is made durable in its parent at once: files committed in it must not vanish with it.
+    private void EnsureFolder(string full)
+    {
+        if (Directory.Exists(full)) return;
+        string parent = Path.GetDirectoryName(full)!;
+        if (!string.Equals(full, _root, StringComparison.Ordinal)) EnsureFolder(parent);
+        Directory.CreateDirectory(full);
+        NativeMethods.SyncDirectory(parent);
+    }
+
+    /// <inheritdoc/>
+    public void Delete(string path)
+    {
+        string full = Full(path);
+        try { File.Delete(full); }
+        catch (DirectoryNotFoundException) { }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Deleting", full); }
+    }
+
+    /// <inheritdoc/>
+    public void DeleteFolder(string folder)
+    {
+        string full = Full(folder);
+        try { if (Directory.Exists(full)) Directory.Delete(full, recursive: false); }
+        catch (DirectoryNotFoundException) { }
+        catch (IOException) when (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any()) { } // a file arrived meanwhile: it stays
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Deleting directory", full); }
+    }
+
+    /// <inheritdoc/>
+    public IDisposable Lock(bool exclusive, TimeSpan timeout)
+    {
+        string path = Path.Combine(_root, "LOCK");
+        var deadline = DateTime.UtcNow + timeout;
+        int wait = 1;
+        while (true)
+        {
+            try { return RealFileSystem.Instance.LockFile(path, shared: !exclusive); }
+            catch (DbLockedException) when (DateTime.UtcNow < deadline)
+            {
+                // Another process (or an automatic backup) holds it: backups are not latency-critical.
+                Thread.Sleep(wait);
+                wait = Math.Min(wait * 2, 100);
+            }
+        }
+    }
+
+    private sealed class Writer(string path, SafeFileHandle handle) : IBackupFileWriter
+    {
+        private long _offset;
+        private bool _done;
+
+        public void Write(ReadOnlySpan<byte> data)
+        {
+            try { RandomAccess.Write(handle, data, _offset); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Writing", path); }
+            _offset += data.Length;
+        }
+
+        public void Commit()
+        {
+            NativeMethods.FlushToDisk(handle, path);
+            _done = true;
+            handle.Dispose();
+            NativeMethods.SyncDirectory(Path.GetDirectoryName(path)!);
+        }
+
+        public void Dispose()
+        {
+            if (!_done) handle.Dispose();
+        }
+    }
+}
