@@ -13,6 +13,15 @@ public sealed class SelfHealingTests
         configure?.Invoke(o);
     });
 
+    /// <summary>A database of several tables, healing from <paramref name="healFrom"/>, backed up to "backup".</summary>
+    private static LatticeDb OpenBackedUp(TempDir dir, string healFrom, out List<TableCopy> tables)
+    {
+        var db = LatticeDb.Open(dir.Sub("db"), Healing(dir.Sub(healFrom)));
+        Fill(db);
+        tables = ShareTables(db, dir.Sub("backup"));
+        return db;
+    }
+
     private static void AssertHealed(LatticeDb db, TableCopy table, int times = 1)
     {
         Assert.Equal(File.ReadAllBytes(table.SharedPath), File.ReadAllBytes(table.Path));
@@ -31,9 +40,7 @@ public sealed class SelfHealingTests
     public void Get_DataBlockDamagedInOpenDatabase_ReturnsTheValueAndReplacesTheFile()
     {
         using var dir = new TempDir("heal");
-        using var db = LatticeDb.Open(dir.Sub("db"), Healing(dir.Sub("backup")));
-        Fill(db);
-        var tables = ShareTables(db, dir.Sub("backup"));
+        using var db = OpenBackedUp(dir, "backup", out var tables);
         var damaged = tables[1];
         DamageDataBlock(damaged.Path);
         Assert.NotEqual(File.ReadAllBytes(damaged.SharedPath), File.ReadAllBytes(damaged.Path));
@@ -47,9 +54,7 @@ public sealed class SelfHealingTests
     public void Iterator_TableDamagedMidScan_ReturnsEveryEntry()
     {
         using var dir = new TempDir("heal");
-        using var db = LatticeDb.Open(dir.Sub("db"), Healing(dir.Sub("backup")));
-        Fill(db);
-        var tables = ShareTables(db, dir.Sub("backup"));
+        using var db = OpenBackedUp(dir, "backup", out var tables);
         var damaged = tables[^1];
         using var it = db.NewIterator();
         int n = 0;
@@ -67,9 +72,7 @@ public sealed class SelfHealingTests
     public void Get_TableDeletedAndClosed_IsRestored()
     {
         using var dir = new TempDir("heal");
-        using var db = LatticeDb.Open(dir.Sub("db"), Healing(dir.Sub("backup")));
-        Fill(db);
-        var tables = ShareTables(db, dir.Sub("backup"));
+        using var db = OpenBackedUp(dir, "backup", out var tables);
         var lost = tables[0];
         File.Delete(lost.Path);
         db.Tables.Evict(lost.Number); // as the table cache does to make room: the next read opens the file
@@ -99,9 +102,7 @@ public sealed class SelfHealingTests
     public void Compaction_MeetsDamagedTable_HealsAndCompletes()
     {
         using var dir = new TempDir("heal");
-        using var db = LatticeDb.Open(dir.Sub("db"), Healing(dir.Sub("backup")));
-        Fill(db);
-        var tables = ShareTables(db, dir.Sub("backup"));
+        using var db = OpenBackedUp(dir, "backup", out var tables);
         for (int i = 0; i < KeyCount; i += 2) db.Put(Key(i), Value(i)); // level 0 over every level-1 table
         DamageDataBlock(tables[1].Path);
         db.CompactRange();
@@ -117,9 +118,7 @@ public sealed class SelfHealingTests
     {
         using var dir = new TempDir("heal");
         Directory.CreateDirectory(dir.Sub("empty"));
-        using var db = LatticeDb.Open(dir.Sub("db"), Healing(dir.Sub("empty")));
-        Fill(db);
-        var tables = ShareTables(db, dir.Sub("backup")); // a backup the database does not heal from
+        using var db = OpenBackedUp(dir, "empty", out var tables); // backed up to a directory it does not heal from
         var damaged = tables[1];
         DamageDataBlock(damaged.Path);
         var before = File.ReadAllBytes(damaged.Path);
@@ -152,9 +151,7 @@ public sealed class SelfHealingTests
     public void Heal_BackupCopyWithWrongChecksum_IsRefusedNeverInstalled()
     {
         using var dir = new TempDir("heal");
-        using var db = LatticeDb.Open(dir.Sub("db"), Healing(dir.Sub("backup")));
-        Fill(db);
-        var tables = ShareTables(db, dir.Sub("backup"));
+        using var db = OpenBackedUp(dir, "backup", out var tables);
         var damaged = tables[1];
         // The backup's copy is damaged too, elsewhere: it still opens as a table, only its checksum tells.
         Flip(damaged.SharedPath, damaged.Size / 3);
