@@ -139,6 +139,10 @@ public sealed class FileSystemBackupStorage : IBackupStorage
                 Thread.Sleep(wait);
                 wait = Math.Min(wait * 2, 100);
             }
+            catch (DbLockedException ex)
+            {
+                throw new DbLockedException(_root, $"The backup directory '{_root}' is in use by another operation (waited {timeout.TotalSeconds:0.#} s).", ex);
+            }
         }
     }
 

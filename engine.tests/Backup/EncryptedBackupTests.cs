@@ -56,6 +56,26 @@ public sealed class EncryptedBackupTests
     }
 
     [Fact]
+    public void CheckpointOfAnEncryptedDatabase_IsCiphertext_AndOpensWithTheKey()
+    {
+        using var dir = new TempDir("encbk");
+        var key = EncryptionSupport.NewKey();
+        var sentinels = Enumerable.Range(0, 10).Select(_ => EncryptionSupport.Sentinel()).ToList();
+        using (var db = LatticeDb.Open(dir.Sub("db"), EncryptionSupport.Options(key)))
+        {
+            for (int i = 0; i < sentinels.Count; i++) db.Put(B($"s{i}"), sentinels[i]);
+            db.Flush();
+            db.Put(B("log-only"), sentinels[0]);
+            db.CreateCheckpoint(dir.Sub("cp"));
+        }
+        Assert.Equal(0, EncryptionSupport.CountFound(dir.Sub("cp"), sentinels));
+        Assert.Throws<EncryptionKeyException>(() => LatticeDb.Open(dir.Sub("cp"), new DbOptions()));
+        using var copy = LatticeDb.Open(dir.Sub("cp"), EncryptionSupport.Options(key));
+        for (int i = 0; i < sentinels.Count; i++) Assert.Equal(sentinels[i], copy.Get(B($"s{i}")));
+        Assert.Equal(sentinels[0], copy.Get(B("log-only")));
+    }
+
+    [Fact]
     public void ShreddingAFamily_MakesItsOlderBackupsUnreadable_OtherFamiliesStayReadable()
     {
         using var dir = new TempDir("encbk");
