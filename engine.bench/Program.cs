@@ -26,6 +26,9 @@ public static class Program
                     (random reads on a database run-suite --fill-kept DIR left, ops/s each second: for profiling)
                   open-time [--opens N] [--dir D]
                     (time to open an encrypted database per master-key source: Argon2id, PBKDF2, raw key)
+                  startup-check [--mb M] [--opens N] [--dir D]
+                    (open time with StartupCheck None, Quick and Full on a database of M MiB of tables, default 1024;
+                     D is filled once and kept, a temporary database is deleted)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -39,6 +42,7 @@ public static class Program
             "fsync-probe" => CompareCommand.ProbeOnly(args[1..]),
             "read-harness" => ReadHarness.Run(args[1..]),
             "open-time" => OpenTime.Run(args[1..]),
+            "startup-check" => StartupCheckTime.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };

@@ -15,6 +15,11 @@ public sealed class VerifyReport
     public long EntriesChecked { get; init; }
     /// <summary>Bytes read.</summary>
     public long BytesChecked { get; init; }
+    /// <summary>
+    /// Tables <see cref="DatabaseVerifier.VerifyAndRepair"/> tried to heal from the backup: those
+    /// healed (no longer problems) and those it could not (still in <see cref="Problems"/>). Empty for a plain verification.
+    /// </summary>
+    public IReadOnlyList<TableHealing> Healings { get; init; } = [];
     /// <summary>True when no problem was found.</summary>
     public bool IsHealthy => Problems.Count == 0;
 }
