@@ -48,6 +48,27 @@ public sealed class LkvVerifyRepairTests
     }
 
     [Fact]
+    public void HealingsByARunningDatabase_AreReportedByVerifyAfterItCloses()
+    {
+        using var dir = new TempDir("lkv-heal");
+        var tables = Build(dir);
+        using (var db = LatticeDb.Open(dir.Sub("db"), Options(o => o.RecoverFromBackup = dir.Sub("backup"))))
+        {
+            DamageDataBlock(tables[1].Path);
+            AssertAllData(db); // the scan meets the damage and heals it
+            Assert.Single(db.GetTableHealings());
+        }
+        var r = Lkv.Run("verify", dir.Sub("db"), "--json");
+        Assert.True(r.ExitCode == 0, r.ToString());
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var recorded = Assert.Single(doc.RootElement.GetProperty("recorded_healings").EnumerateArray());
+        Assert.True(recorded.GetProperty("healed").GetBoolean());
+        Assert.Equal(tables[1].Number, recorded.GetProperty("number").GetInt64());
+        var text = Lkv.Run("verify", dir.Sub("db"));
+        Assert.Contains("1 table(s) replaced from a backup", text.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void VerifyRepairFrom_TableTheBackupLacks_IsListedAndKeepsItsExitCode()
     {
         using var dir = new TempDir("lkv-heal");

@@ -85,6 +85,9 @@ internal sealed class SelfHealing : ITableHealer
 
     private void Remember(TableHealing healing)
     {
+        // Kept on disk too, for lkv verify after the database closes; losing a record is no reason to fail the read.
+        try { HealingJournal.Append(_fs, _db, healing); }
+        catch (Exception ex) when (ex is LatticeIOException or IOException) { }
         if (_history.Count == HistoryCapacity) _history.Dequeue();
         _history.Enqueue(healing);
     }

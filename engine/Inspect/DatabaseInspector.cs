@@ -186,6 +186,7 @@ public static class DatabaseInspector
         DbFileKind.Options => "options",
         DbFileKind.Lock => "lock",
         DbFileKind.Identity => "identity",
+        DbFileKind.Healings => "healings",
         DbFileKind.Temp => "temp",
         _ => "other",
     };

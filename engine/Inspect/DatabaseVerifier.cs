@@ -123,6 +123,7 @@ public static class DatabaseVerifier
                 EntriesChecked = _entries,
                 BytesChecked = _bytesDone,
                 Healings = _healings,
+                RecordedHealings = Backup.HealingJournal.Read(fs, db),
             };
         }
 
@@ -166,7 +167,10 @@ public static class DatabaseVerifier
             if (problem is not null && heal is not null && t.Meta is { } meta)
             {
                 var outcome = heal(meta);
-                _healings.Add(new TableHealing(TimeProvider.System.GetUtcNow(), t.Number, path, outcome.Healed, problem.Message, outcome.Detail));
+                var healing = new TableHealing(TimeProvider.System.GetUtcNow(), t.Number, path, outcome.Healed, problem.Message, outcome.Detail);
+                _healings.Add(healing);
+                try { Backup.HealingJournal.Append(fs, db, healing); }
+                catch (Exception ex) when (ex is LatticeIOException or IOException) { }
                 if (outcome.Healed) problem = CheckTable(t, path);
             }
             if (problem is null) _tables++;

@@ -83,6 +83,14 @@ public static class VerifyCommand
             if (h.Healed) console.MarkupLine("[green]healed[/]: " + Markup.Escape($"{h.FilePath} ({h.Damage}): {h.Detail}"));
             else console.MarkupLine("[red]not healed[/]: " + Markup.Escape($"{h.FilePath}: {h.Detail}"));
         }
+        if (report.RecordedHealings.Count > 0)
+        {
+            int healed = report.RecordedHealings.Count(h => h.Healed);
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"[grey]recorded healings[/]: {healed} table(s) replaced from a backup, {report.RecordedHealings.Count - healed} attempt(s) failed; the latest:"));
+            foreach (var h in report.RecordedHealings.TakeLast(5))
+                console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"  {h.Time:O} {Path.GetFileName(h.FilePath)} {(h.Healed ? "healed" : "not healed")}: {h.Damage} -> {h.Detail}")));
+        }
         if (report.IsHealthy)
         {
             console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
@@ -119,6 +127,14 @@ public static class VerifyCommand
         ["healings"] = r.Healings.Select(h => new Dictionary<string, object?>
         {
             ["file"] = h.FilePath,
+            ["number"] = h.FileNumber,
+            ["healed"] = h.Healed,
+            ["damage"] = h.Damage,
+            ["detail"] = h.Detail,
+            ["time"] = h.Time,
+        }).ToList(),
+        ["recorded_healings"] = r.RecordedHealings.Select(h => new Dictionary<string, object?>
+        {
             ["number"] = h.FileNumber,
             ["healed"] = h.Healed,
             ["damage"] = h.Damage,
