@@ -35,6 +35,9 @@ public static class Program
                      full backup and restore against cp -r with fsync, in R alternating rounds, default 8, each
                      measurement after S seconds of idleness, default 10; then
                      an incremental backup after 1% of the keys changed)
+                  startup-check [--mb M] [--opens N] [--dir D]
+                    (open time with StartupCheck None, Quick and Full on a database of M MiB of tables, default 1024;
+                     D is filled once and kept, a temporary database is deleted)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -49,6 +52,7 @@ public static class Program
             "read-harness" => ReadHarness.Run(args[1..]),
             "open-time" => OpenTime.Run(args[1..]),
             "backup" => BackupBench.Run(args[1..]),
+            "startup-check" => StartupCheckTime.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };

@@ -65,6 +65,8 @@ public sealed class BackupEngine : IDisposable
         using var _ = _storage.Lock(exclusive: true, _options.LockTimeout);
         BackupCollector.Collect(_storage);
         var descriptor = BackupCreator.Create(_storage, db, metadata, _options.Progress, cancellationToken);
+        if (db.KeyRegistry is { } keys && db.Options.Encryption is { } encryption)
+            ShredPropagation.Apply(_storage, keys, encryption.Source, descriptor.DatabaseId, descriptor.Id);
         if (_options.Retention is { } retention) ApplyRetentionLocked(retention);
         return descriptor.ToInfo();
     }

@@ -41,6 +41,32 @@ public sealed class DbOptions
     /// </summary>
     public bool ParanoidChecks { get; set; }
 
+    /// <summary>
+    /// What <see cref="LatticeDb.Open"/> and <see cref="LatticeDb.OpenReadOnly"/> check before
+    /// they return. Default <see cref="LatticeKV.StartupCheck.Quick"/>: every table exists with its recorded
+    /// size and its footer, index and filter pass their checksums, without reading data blocks.
+    /// </summary>
+    public StartupCheck StartupCheck { get; set; } = StartupCheck.Quick;
+
+    /// <summary>
+    /// Called each time the startup check has checked a file, with the bytes of the files checked
+    /// so far and in all (tables are checked in parallel: the calls come from several threads,
+    /// one at a time). Null (default): no progress is reported.
+    /// </summary>
+    public Action<Inspect.VerifyProgress>? StartupCheckProgress { get; set; }
+
+    /// <summary>
+    /// A backup directory (written by the backup engine: its tables lie in <c>shared/</c>) from which
+    /// the database heals itself. When a read, a compaction or the startup check finds a live
+    /// table damaged or missing, the same file (matched by database id, file number, size and
+    /// checksum) is copied from the backup, verified, and put in place, and the operation carries
+    /// on with correct data. Every healing is counted (<see cref="LatticeDb.GetStatistics"/>,
+    /// <c>backup.healed.tables</c>) and listed (<see cref="LatticeDb.GetTableHealings"/>). When no
+    /// backup holds the file the damage is reported as without this option. A read-only instance
+    /// never heals. Null (default): no healing.
+    /// </summary>
+    public string? RecoverFromBackup { get; set; }
+
     /// <summary>Capacity of the block cache shared by all column families. Default 256 MiB.</summary>
     public long BlockCacheCapacity { get; set; } = 256L * 1024 * 1024;
 
@@ -162,6 +188,9 @@ public sealed class DbOptions
         if (MaxOpenFiles < 16) throw new InvalidArgumentException("MaxOpenFiles must be at least 16.", nameof(MaxOpenFiles));
         if (CompactionThreadNice is < 0 or > 19) throw new InvalidArgumentException("CompactionThreadNice must be between 0 and 19.", nameof(CompactionThreadNice));
         if (MaxBackgroundCompactions is < 1 or > 64) throw new InvalidArgumentException("MaxBackgroundCompactions must be between 1 and 64.", nameof(MaxBackgroundCompactions));
+        if (!Enum.IsDefined(StartupCheck)) throw new InvalidArgumentException($"Unknown StartupCheck {StartupCheck}.", nameof(StartupCheck));
+        if (RecoverFromBackup is not null && string.IsNullOrWhiteSpace(RecoverFromBackup))
+            throw new InvalidArgumentException("RecoverFromBackup must be a directory, or null for no healing.", nameof(RecoverFromBackup));
         if (!Enum.IsDefined(WalRecoveryMode)) throw new InvalidArgumentException($"Unknown WalRecoveryMode {WalRecoveryMode}.", nameof(WalRecoveryMode));
         if (Clock is null) throw new InvalidArgumentException("Clock must not be null.", nameof(Clock));
         if (DefaultColumnFamilyOptions is null) throw new InvalidArgumentException("DefaultColumnFamilyOptions must not be null.", nameof(DefaultColumnFamilyOptions));

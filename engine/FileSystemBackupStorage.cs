@@ -120,6 +120,7 @@ public sealed class FileSystemBackupStorage : IBackupStorage
         string full = Full(folder);
         try { if (Directory.Exists(full)) Directory.Delete(full, recursive: false); }
         catch (DirectoryNotFoundException) { }
+        catch (IOException) when (Directory.Exists(full) && Directory.EnumerateFileSystemEntries(full).Any()) { } // a file arrived meanwhile: it stays
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Deleting directory", full); }
     }
 
@@ -137,6 +138,10 @@ public sealed class FileSystemBackupStorage : IBackupStorage
                 // Another process (or an automatic backup) holds it: backups are not latency-critical.
                 Thread.Sleep(wait);
                 wait = Math.Min(wait * 2, 100);
+            }
+            catch (DbLockedException ex)
+            {
+                throw new DbLockedException(_root, $"The backup directory '{_root}' is in use by another operation (waited {timeout.TotalSeconds:0.#} s).", ex);
             }
         }
     }

@@ -36,7 +36,7 @@ public interface IBackupStorage
     /// <summary>Deletes a file; no error when it does not exist.</summary>
     void Delete(string path);
 
-    /// <summary>Deletes a folder that is empty; no error when it does not exist.</summary>
+    /// <summary>Deletes a folder if it is empty; no error when it does not exist or is not empty (a file arrived meanwhile).</summary>
     void DeleteFolder(string folder);
 
     /// <summary>

@@ -118,6 +118,22 @@ public sealed partial class LatticeDb
 
     internal Backup.AutoBackupService? AutoBackupService => _autoBackup;
 
+    private string AutoBackupStats()
+    {
+        if (_autoBackup is not { } auto) return "";
+        var sb = new System.Text.StringBuilder();
+        if (auto.LastBackup is { } last)
+        {
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"lattice.backup.last-id {last.Id}\n");
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"lattice.backup.last-sequence {last.Sequence}\n");
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"lattice.backup.last-time {last.Timestamp:O}\n");
+            sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"lattice.backup.last-new-bytes {last.NewBytes}\n");
+        }
+        foreach (var (name, value) in auto.Counters) sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"lattice.backup.{name} {value}\n");
+        if (auto.LastError is { } error) sb.Append("lattice.backup.last-error ").Append(error).Append('\n');
+        return sb.ToString();
+    }
+
     private string? NewestOptionsFile()
     {
         if (_optionsFileNumber > 0) return FileNames.Options(_path, _optionsFileNumber);

@@ -179,10 +179,13 @@ public sealed partial class LatticeDb
             var v = cfd.State.Current;
             for (int level = 0; level < v.NumLevels; level++)
                 foreach (var f in v.Files(level))
-                    if (f.KeyId != 0 && _keys.Find(f.KeyId) is { State: KeyState.Destroyed }) edit.DeleteFile(level, f.Number);
+                    if (IsShredded(f)) edit.DeleteFile(level, f.Number);
             if (edit.DeletedFiles.Count > 0) edits.Add(edit);
         }
     }
+
+    /// <summary>True for a table sealed with a destroyed key: unreadable by design, never checked or healed.</summary>
+    private bool IsShredded(FileMetaData f) => f.KeyId != 0 && _keys?.Find(f.KeyId) is { State: KeyState.Destroyed };
 
     /// <summary>
     /// Starts a new key generation for <paramref name="columnFamily"/>: new tables are sealed with

@@ -28,12 +28,13 @@ public sealed partial class LatticeDb
         _versions.Recover();
         var names = _fs.ListFiles(_path);
         foreach (var name in names)
-            if (FileNames.Parse(name, out long number) is not (DbFileKind.Unknown or DbFileKind.Current or DbFileKind.Lock or DbFileKind.InfoLog))
+            if (FileNames.Parse(name, out long number) is not (DbFileKind.Unknown or DbFileKind.Current or DbFileKind.Lock or DbFileKind.InfoLog or DbFileKind.Identity or DbFileKind.Healings))
                 _versions.MarkFileNumberUsed(number);
         // After every number on disk is known: logs written since the MANIFEST's last edit are
         // numbered past its next-file number, and they are plain.
         EncryptExistingDatabase();
         _identity = DatabaseIdentity.LoadOrCreate(_fs, _path);
+        StartSelfHealing();
         if (_options.AutoBackup is { } auto) _autoBackup = new Backup.AutoBackupService(this, auto, () => _stats.BytesWritten, () => _writePath.LastSequence);
 
         var edits = new List<VersionEdit>();
@@ -41,8 +42,8 @@ public sealed partial class LatticeDb
         SetUpFamilyKeys(map.Values, readOnly: false);
         if (map.Values.Any(c => c.Scopes is not null)) EnsureScopeStage();
         DropShreddedFiles(map.Values, edits);
-        CheckTablesPresent(names);
-        ReplayLogs(names, edits);
+        var check = CheckAtStartup(names);
+        ReplayLogs(names, edits, check);
         CheckScopesAfterReplay(map.Values);
 
         long log = _writePath.RollLogForRecovery();
@@ -69,12 +70,10 @@ public sealed partial class LatticeDb
     /// Replays every log at or after the MANIFEST's horizon, in order, and publishes the last
     /// sequence found. <paramref name="edits"/> is null for a read-only open (nothing is flushed).
     /// </summary>
-    private void ReplayLogs(IReadOnlyList<string> names, List<VersionEdit>? edits)
+    private void ReplayLogs(IReadOnlyList<string> names, List<VersionEdit>? edits, StartupChecker? check)
     {
         long minLog = _versions.MinLogNumberToKeep;
-        var logs = names.Select(n => (Kind: FileNames.Parse(n, out long num), Number: num))
-            .Where(x => x.Kind == DbFileKind.Log && x.Number >= minLog)
-            .Select(x => x.Number).OrderBy(n => n).ToList();
+        var logs = LogsToReplay(names);
         // The log at the horizon always exists: logs are deleted only after a durable edit moves
         // the horizon past them. Its absence means the MANIFEST went back in time (truncated or
         // replaced), and replaying would silently lose what that log held.
@@ -94,9 +93,46 @@ public sealed partial class LatticeDb
             // at one point in time, and likewise at a gap in the sequence numbers.
             // Before format 3 a failed append could leave a torn record in a log that later logs
             // follow with acknowledged writes: those logs replay as they always did.
+            check?.LogStarting(FileNames.Log(_path, log));
             if (!ReplayLog(log, ref lastSequence, ref replayedEnd, contiguous, edits, out bool tornTail) || (tornTail && contiguous)) break;
         }
         _writePath.SetRecoveredSequence(lastSequence);
+    }
+
+    /// <summary>The logs at or after the MANIFEST's horizon, oldest first.</summary>
+    private List<long> LogsToReplay(IReadOnlyList<string> names)
+    {
+        long minLog = _versions.MinLogNumberToKeep;
+        return names.Select(n => (Kind: FileNames.Parse(n, out long num), Number: num))
+            .Where(x => x.Kind == DbFileKind.Log && x.Number >= minLog)
+            .Select(x => x.Number).OrderBy(n => n).ToList();
+    }
+
+    /// <summary>
+    /// Every table the MANIFEST lists exists; <see cref="DbOptions.StartupCheck"/> says what more
+    /// is checked (and healed, with a backup to heal from). Returns the check, which replay
+    /// tells about the logs it reads, or null when there is none.
+    /// </summary>
+    private StartupChecker? CheckAtStartup(IReadOnlyList<string> names)
+    {
+        if (_options.StartupCheck == StartupCheck.None)
+        {
+            CheckTablesPresent(names);
+            return null;
+        }
+        var check = new StartupChecker(_fs, _path, _tableCache, _options.StartupCheck, _options.StartupCheckProgress);
+        check.CheckTables([.. _columnFamilies.Values.SelectMany(c => c.State.Current.AllFiles).Where(f => !IsShredded(f))], LogsToReplay(names));
+        return check;
+    }
+
+    /// <summary>Self-healing from <see cref="DbOptions.RecoverFromBackup"/>: never for a read-only instance, which reports damage only.</summary>
+    private void StartSelfHealing()
+    {
+        if (_readOnly || _options.RecoverFromBackup is not { } backup) return;
+        if (_fs is RealFileSystem) backup = System.IO.Path.GetFullPath(backup);
+        _healing = new Backup.SelfHealing(_fs, _path, Identity.DatabaseIdHex, new Backup.BackupDirectoryTables(_fs, backup),
+            new Sst.TableReaderOptions(_cmp, null, false, keys: _keys), _versions.FindLiveTable, _tableCache, _stats, _options.Clock);
+        _tableCache.Options.Healer = _healing;
     }
 
     /// <summary>
@@ -118,8 +154,8 @@ public sealed partial class LatticeDb
         SetUpFamilyKeys(map.Values, readOnly: true);
 
         var names = _fs.ListFiles(_path);
-        CheckTablesPresent(names);
-        ReplayLogs(names, edits: null);
+        var check = CheckAtStartup(names);
+        ReplayLogs(names, edits: null, check);
         lock (_mutex)
         {
             foreach (var cfd in map.Values) cfd.InstallSuperVersion();

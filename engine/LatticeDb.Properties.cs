@@ -88,7 +88,10 @@ public sealed partial class LatticeDb
     /// <c>lattice.estimate-num-keys</c>, <c>lattice.estimate-pending-compaction-bytes</c>,
     /// <c>lattice.num-snapshots</c>, <c>lattice.background-error</c>, <c>lattice.levelstats</c>,
     /// <c>lattice.encryption.bytes-per-generation</c> (live table bytes by key generation, "plaintext=N gen1=N ..."),
-    /// <c>lattice.encryption.key-generation</c> (the generation new tables are sealed with; 0 = plaintext).
+    /// <c>lattice.encryption.key-generation</c> (the generation new tables are sealed with; 0 = plaintext),
+    /// <c>lattice.backup.healed-tables</c> (tables replaced from <see cref="DbOptions.RecoverFromBackup"/> since open),
+    /// <c>lattice.backup.healings</c> (one line per healing attempt: time, file, healed or not, detail),
+    /// <c>lattice.backup.stats</c> (automatic backups: the last one, counters, the last error; empty without <see cref="DbOptions.AutoBackup"/>).
     /// </summary>
     public string? GetProperty(string name) => GetProperty(DefaultColumnFamily, name);
 
@@ -123,6 +126,11 @@ public sealed partial class LatticeDb
                     lock (_mutex) return _backgroundError?.Message ?? "";
                 case "lattice.encryption.bytes-per-generation": return BytesPerGeneration(cfd, v);
                 case "lattice.encryption.key-generation": return Str(KeyGeneration(cfd));
+                case "lattice.backup.healed-tables": return Str(_stats.TablesHealed);
+                case "lattice.backup.healings":
+                    return string.Concat(GetTableHealings().Select(h => string.Create(CultureInfo.InvariantCulture,
+                        $"{h.Time:O} {h.FilePath} {(h.Healed ? "healed" : "not-healed")}: {h.Detail}\n")));
+                case "lattice.backup.stats": return AutoBackupStats();
                 case "lattice.levelstats":
                     var sb = new StringBuilder("Level Files Size(bytes)\n");
                     for (int level = 0; level < v.NumLevels; level++)
@@ -135,6 +143,16 @@ public sealed partial class LatticeDb
         {
             sv.Release();
         }
+    }
+
+    /// <summary>
+    /// The attempts to heal a damaged or missing table from <see cref="DbOptions.RecoverFromBackup"/>
+    /// since open (the most recent few hundred), oldest first. Empty without a backup to heal from.
+    /// </summary>
+    public IReadOnlyList<TableHealing> GetTableHealings()
+    {
+        ThrowIfClosed();
+        return _healing?.History ?? [];
     }
 
     private static bool TryLevel(string s, int levels, out int level)

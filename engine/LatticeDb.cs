@@ -37,6 +37,9 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     //   4. _mutex
     //   5. leaf locks: WritePath's queue lock, the snapshot list, the table and block caches,
     //      VersionSet's live-version lock. Nothing is taken while one of these is held.
+    // Self-healing sits beside this order: a read that meets a damaged table holds none of the
+    // locks above when it takes its table reader's heal lock, then the healer's (SelfHealing),
+    // which looks the table up under _mutex and the live-version lock.
 
     // Constant after open.
     private readonly string _path;
@@ -58,6 +61,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private ColumnFamilyHandle _defaultHandle = null!;   // set once by recovery
     private Crypto.KeyRegistry? _keys;                    // set once by recovery; thread-safe on its own
     private long _optionsFileNumber;                      // set once by recovery
+    private Backup.SelfHealing? _healing;                 // set once by recovery; thread-safe on its own
 
     // Guarded by _columnFamilyLock: creating and dropping column families, one at a time.
     private readonly Lock _columnFamilyLock = new();

@@ -16,6 +16,7 @@ public static class Program
             DumpCommand.Create(), InspectCommand.Create(), VerifyCommand.Create(), RepairCommand.Create(), CompactCommand.Create(),
             StatsCommand.Create(), RekeyCommand.Create(), ShredCommand.Create(), ChangePassphraseCommand.Create(),
             TortureCommand.Create(), CrashChildCommand.Create(),
+            CheckpointCommand.Create(), BackupCommand.Create(), Backups.BackupRestoreCommand.Create("restore"),
         })
         {
             root.Subcommands.Add(command);

@@ -137,6 +137,21 @@ internal sealed class AutoBackupService : IDisposable
     public bool Archive(IFileSystem fs, string path, long number, long? knownLength)
     {
         if (!_options.ArchiveLogs) return true;
+        // Purges after a flush and after a compaction may both retire the same log: one copies it.
+        lock (_archiveLock)
+        {
+            if (_archived.Contains(number)) return true;
+            if (!ArchiveOnce(fs, path, number, knownLength)) return false;
+            _archived.Add(number);
+            return true;
+        }
+    }
+
+    private readonly Lock _archiveLock = new();
+    private readonly HashSet<long> _archived = []; // guarded by _archiveLock: logs copied (file numbers are never reused)
+
+    private bool ArchiveOnce(IFileSystem fs, string path, long number, long? knownLength)
+    {
         try
         {
             long length = knownLength ?? RecordedEnd(fs, path);

@@ -32,7 +32,18 @@ internal static class BackupCollector
         }
         foreach (var folder in storage.ListFolders("private"))
         {
-            if (BackupCatalog.TryParseId(folder, out int id) && committed.Contains(id)) continue;
+            if (BackupCatalog.TryParseId(folder, out int id) && committed.Contains(id))
+            {
+                // A registry a shred replaced, left by a run killed between the descriptor's rename and the delete.
+                foreach (var name in storage.ListFiles("private/" + folder))
+                {
+                    string path = "private/" + folder + "/" + name;
+                    if (referenced.Contains(path)) continue;
+                    storage.Delete(path);
+                    removed++;
+                }
+                continue;
+            }
             removed += DeleteFolderFiles(storage, "private/" + folder);
         }
         foreach (var name in storage.ListFiles(SharedTableName.Folder))

@@ -20,6 +20,7 @@ internal static class Checkpoint
             throw new InvalidArgumentException($"Checkpoint directory '{directory}' already exists; a checkpoint is written only to a new directory.", nameof(directory));
         string parent = Path.GetDirectoryName(directory) ?? throw new InvalidArgumentException($"Checkpoint directory '{directory}' has no parent.", nameof(directory));
         if (!fs.DirectoryExists(parent)) fs.CreateDirectory(parent);
+        RestoreDirectory.RemoveAbandoned(fs, parent, Path.GetFileName(directory) + TempMarker);
         string temp = directory + TempMarker + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         fs.CreateDirectory(temp);
         var created = new List<string>();

@@ -7,7 +7,7 @@ namespace LatticeKV.Backup;
 /// <summary>Copies files (or their first bytes) through the file-system seam, fsynced, checksumming what passes.</summary>
 internal static class FileCopy
 {
-    private const int ChunkSize = 1 << 20;
+    public const int ChunkSize = 1 << 20;
 
     /// <summary>
     /// Copies the first <paramref name="length"/> bytes of <paramref name="source"/> to
@@ -17,26 +17,32 @@ internal static class FileCopy
     /// </summary>
     public static ulong Copy(IFileSystem from, string source, IFileSystem to, string destination, long length, Action<long>? progress = null, CancellationToken cancel = default)
     {
+        using var output = to.CreateWritable(destination);
+        ulong hash = Prefix(from, source, length, output.Append, progress, cancel);
+        output.Sync();
+        return hash;
+    }
+
+    /// <summary>Reads the first <paramref name="length"/> bytes of a file in chunks, handing each to <paramref name="sink"/>; returns their XXH3-64.</summary>
+    public static ulong Prefix(IFileSystem fs, string source, long length, SpanAction sink, Action<long>? progress, CancellationToken cancel)
+    {
         var hash = new XxHash3();
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
-            using var input = from.OpenRead(source);
-            using var output = to.CreateWritable(destination);
+            using var input = fs.OpenRead(source);
             long offset = 0;
             while (offset < length)
             {
                 cancel.ThrowIfCancellationRequested();
                 int want = (int)Math.Min(ChunkSize, length - offset);
                 int n = input.ReadExactly(offset, buffer.AsSpan(0, want));
-                if (n < want)
-                    throw new CorruptionException($"file is {offset + n} bytes long, {length} expected", source, offset + n);
-                output.Append(buffer.AsSpan(0, n));
+                if (n < want) throw new CorruptionException($"file is {offset + n} bytes long, {length} expected", source, offset + n);
+                sink(buffer.AsSpan(0, n));
                 hash.Append(buffer.AsSpan(0, n));
                 offset += n;
                 progress?.Invoke(n);
             }
-            output.Sync();
             return hash.GetCurrentHashAsUInt64();
         }
         finally
@@ -44,6 +50,8 @@ internal static class FileCopy
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    public delegate void SpanAction(ReadOnlySpan<byte> data);
 
     /// <summary>Writes <paramref name="contents"/> as <paramref name="destination"/> and fsyncs it; returns its XXH3-64.</summary>
     public static ulong Write(IFileSystem to, string destination, ReadOnlySpan<byte> contents)
@@ -55,27 +63,8 @@ internal static class FileCopy
     /// <summary>XXH3-64 of a whole file, or null when it is not <paramref name="expectedLength"/> bytes long.</summary>
     public static ulong? Checksum(IFileSystem fs, string path, long expectedLength, CancellationToken cancel = default)
     {
-        var hash = new XxHash3();
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
-        try
-        {
-            using var input = fs.OpenRead(path);
-            if (input.Length != expectedLength) return null;
-            long offset = 0;
-            while (offset < expectedLength)
-            {
-                cancel.ThrowIfCancellationRequested();
-                int want = (int)Math.Min(ChunkSize, expectedLength - offset);
-                int n = input.ReadExactly(offset, buffer.AsSpan(0, want));
-                if (n < want) return null;
-                hash.Append(buffer.AsSpan(0, n));
-                offset += n;
-            }
-            return hash.GetCurrentHashAsUInt64();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        if (fs.GetFileSize(path) != expectedLength) return null;
+        try { return Prefix(fs, path, expectedLength, static _ => { }, null, cancel); }
+        catch (CorruptionException) { return null; }
     }
 }

@@ -20,9 +20,11 @@ internal static class LogArchive
     /// <summary>Copies a retired log into the archive (temporary name, commit, rename).</summary>
     public static void Archive(IBackupStorage storage, string timelineHex, IFileSystem fs, string source, long number, long length)
     {
+        // A temporary name of its own: a second copy of the same log under way never truncates this one.
         string path = PathOf(timelineHex, number);
-        StorageCopy.Upload(fs, source, length, storage, path + ".tmp", null, CancellationToken.None);
-        storage.Rename(path + ".tmp", path);
+        string temp = path + ".tmp-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+        StorageCopy.Upload(fs, source, length, storage, temp, null, CancellationToken.None);
+        storage.Rename(temp, path);
     }
 
     /// <summary>Archived logs of a timeline: number and stored path, in order.</summary>

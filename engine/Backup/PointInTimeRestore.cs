@@ -77,7 +77,7 @@ internal static class PointInTimeRestore
                 continue;
             }
             if (source.Checksum != 0) StorageCopy.Download(storage, source.StoredPath, source.Size, source.Checksum, fs, path, null, cancel);
-            else DownloadUnchecked(storage, source.StoredPath, fs, path, cancel);
+            else StorageCopy.DownloadUnchecked(storage, source.StoredPath, fs, path, cancel);
             long keepBytes = 0;
             using (var file = fs.OpenRead(path))
             {
@@ -119,19 +119,5 @@ internal static class PointInTimeRestore
                 throw new InvalidArgumentException($"Sequence {wanted} cannot be restored: the backups and archived logs reach sequence {last}" + (gap is null ? "." : $" ({gap})."), "sequence");
         }
         return last;
-    }
-
-    private static void DownloadUnchecked(IBackupStorage storage, string stored, IFileSystem fs, string path, CancellationToken cancel)
-    {
-        using var input = storage.OpenRead(stored);
-        using var output = fs.CreateWritable(path);
-        var buffer = new byte[1 << 20];
-        int n;
-        while ((n = input.Read(buffer)) > 0)
-        {
-            cancel.ThrowIfCancellationRequested();
-            output.Append(buffer.AsSpan(0, n));
-        }
-        output.Sync();
     }
 }

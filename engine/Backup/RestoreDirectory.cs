@@ -25,8 +25,30 @@ internal sealed class RestoreDirectory : IDisposable
             throw new InvalidArgumentException($"Restore target '{Target}' is not empty: a restore writes only into a new or empty directory.", "databaseDirectory");
         string parent = Path.GetDirectoryName(Target) ?? throw new InvalidArgumentException($"Restore target '{Target}' has no parent directory.", "databaseDirectory");
         if (!fs.DirectoryExists(parent)) fs.CreateDirectory(parent);
+        RemoveAbandoned(fs, parent, Path.GetFileName(Target) + TempMarker);
         Temp = Target + TempMarker + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         fs.CreateDirectory(Temp);
+    }
+
+    /// <summary>
+    /// Removes what a killed restore (or checkpoint) of the same target left: directories named
+    /// <paramref name="prefix"/> plus 8 hex digits, holding plain files only (anything else there
+    /// is not ours and stays).
+    /// </summary>
+    internal static void RemoveAbandoned(IFileSystem fs, string parent, string prefix)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(parent, prefix + "*"))
+        {
+            string suffix = Path.GetFileName(dir)[prefix.Length..];
+            if (suffix.Length != 8 || !suffix.All(char.IsAsciiHexDigitLower)) continue;
+            if (Directory.EnumerateDirectories(dir).Any()) continue;
+            try
+            {
+                foreach (var file in Directory.EnumerateFiles(dir)) fs.DeleteFile(file);
+                fs.DeleteEmptyDirectory(dir);
+            }
+            catch (LatticeIOException) { } // in use by a run still going: left for later
+        }
     }
 
     public string Target { get; }

@@ -7,42 +7,47 @@ namespace LatticeKV.Backup;
 /// <summary>Moves bytes between the database's file system and a backup store, checksumming what passes.</summary>
 internal static class StorageCopy
 {
-    private const int ChunkSize = 1 << 20;
-
     /// <summary>
     /// Copies the first <paramref name="length"/> bytes of a database file into the store
     /// (committed); returns the XXH3-64 of the bytes the stored file holds. Between a real file and
-    /// a <see cref="FileSystemBackupStorage"/> the kernel copies (copy_file_range) and the copy is
-    /// read back to be checksummed; otherwise the bytes pass through a buffer.
+    /// a <see cref="FileSystemBackupStorage"/> the kernel copies (<see cref="KernelCopy"/>);
+    /// otherwise the bytes pass through a buffer.
     /// </summary>
     public static ulong Upload(IFileSystem fs, string source, long length, IBackupStorage storage, string path, Action<long>? progress, CancellationToken cancel)
     {
+        using var output = storage.Create(path);
+        ulong hash = (output is FileSystemBackupStorage.Writer writer ? KernelCopy(fs, source, length, writer, progress, cancel) : null)
+            ?? FileCopy.Prefix(fs, source, length, output.Write, progress, cancel);
+        output.Commit();
+        return hash;
+    }
+
+    /// <summary>
+    /// <see cref="Upload"/> by the kernel (copy_file_range, as cp does), each chunk read back from the
+    /// copy and checksummed, so the checksum is of the bytes the backup holds. Null when the kernel
+    /// cannot copy between the two files (the source is not a real file, another file system, no
+    /// support) and nothing was written: the caller copies through a buffer.
+    /// </summary>
+    private static ulong? KernelCopy(IFileSystem fs, string source, long length, FileSystemBackupStorage.Writer writer, Action<long>? progress, CancellationToken cancel)
+    {
+        using var input = fs.OpenRead(source);
+        if (input is not RealRandomAccessFile real) return null;
         var hash = new XxHash3();
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(FileCopy.ChunkSize);
         try
         {
-            using var input = fs.OpenRead(source);
-            using var output = storage.Create(path);
-            var sourceHandle = (input as RealRandomAccessFile)?.Handle;
-            var kernel = sourceHandle is null ? null : output as FileSystemBackupStorage.Writer;
-            long offset = 0;
-            while (offset < length)
+            for (long offset = 0; offset < length;)
             {
                 cancel.ThrowIfCancellationRequested();
-                int want = (int)Math.Min(ChunkSize, length - offset);
-                int n = kernel?.CopyFrom(sourceHandle!, offset, buffer.AsSpan(0, want)) ?? -1;
-                if (n < 0)
-                {
-                    kernel = null;
-                    n = input.ReadExactly(offset, buffer.AsSpan(0, want));
-                    if (n == want) output.Write(buffer.AsSpan(0, n));
-                }
-                if (n < want) throw new CorruptionException($"file is {offset + n} bytes long, {length} expected", source, offset + n);
-                hash.Append(buffer.AsSpan(0, n));
+                var chunk = buffer.AsSpan(0, (int)Math.Min(FileCopy.ChunkSize, length - offset));
+                int n = writer.CopyFrom(real.Handle, offset, chunk);
+                if (n < 0 && offset == 0) return null;
+                if (n < 0) throw new LatticeIOException($"Copying '{source}' stopped being possible at byte {offset}", source);
+                if (n < chunk.Length) throw new CorruptionException($"file is {offset + n} bytes long, {length} expected", source, offset + n);
+                hash.Append(chunk);
                 offset += n;
                 progress?.Invoke(n);
             }
-            output.Commit();
             return hash.GetCurrentHashAsUInt64();
         }
         finally
@@ -61,15 +66,10 @@ internal static class StorageCopy
 
     public static byte[] ReadAll(IBackupStorage storage, string path, int maxSize)
     {
-        using var input = storage.OpenRead(path);
         var ms = new MemoryStream();
-        var buffer = new byte[64 << 10];
-        int n;
-        while ((n = input.Read(buffer)) > 0)
-        {
-            ms.Write(buffer, 0, n);
-            if (ms.Length > maxSize) throw new CorruptionException("file is larger than any this reader accepts", storage.Location + "/" + path, maxSize);
-        }
+        using var input = storage.OpenRead(path);
+        var (total, _, overflow) = Drain(input, maxSize, data => ms.Write(data), null, CancellationToken.None);
+        if (overflow) throw new CorruptionException("file is larger than any this reader accepts", storage.Location + "/" + path, total);
         return ms.ToArray();
     }
 
@@ -80,69 +80,67 @@ internal static class StorageCopy
     public static void Download(IBackupStorage storage, string path, long size, ulong checksum, IFileSystem fs, string destination, Action<long>? progress, CancellationToken cancel)
     {
         string location = storage.Location + "/" + path;
-        var hash = new XxHash3();
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
-        try
+        Stream input;
+        try { input = storage.OpenRead(path); }
+        catch (FileNotFoundException ex) { throw new CorruptionException("backup file is missing", location, -1, ex); }
+        using (input)
         {
-            using var input = OpenStored(storage, path);
             using var output = fs.CreateWritable(destination);
-            long total = 0;
-            while (true)
-            {
-                cancel.ThrowIfCancellationRequested();
-                int n = input.ReadAtLeast(buffer.AsSpan(0, ChunkSize), ChunkSize, throwOnEndOfStream: false);
-                if (n == 0) break;
-                total += n;
-                if (total > size) throw new CorruptionException($"backup file is longer than the {size} bytes recorded", location, size);
-                output.Append(buffer.AsSpan(0, n));
-                hash.Append(buffer.AsSpan(0, n));
-                progress?.Invoke(n);
-            }
+            var (total, hash, overflow) = Drain(input, size, output.Append, progress, cancel);
+            if (overflow) throw new CorruptionException($"backup file is longer than the {size} bytes recorded", location, size);
             if (total != size) throw new CorruptionException($"backup file is {total} bytes, {size} recorded", location, total);
-            if (hash.GetCurrentHashAsUInt64() != checksum) throw new CorruptionException("backup file checksum mismatch", location, 0);
+            if (hash != checksum) throw new CorruptionException("backup file checksum mismatch", location, 0);
             output.Sync();
         }
-        finally
+    }
+
+    /// <summary>Copies a stored file whose checksum is not recorded (an archived log: its records carry their own) and fsyncs it.</summary>
+    public static void DownloadUnchecked(IBackupStorage storage, string path, IFileSystem fs, string destination, CancellationToken cancel)
+    {
+        using var input = storage.OpenRead(path);
+        using var output = fs.CreateWritable(destination);
+        Drain(input, long.MaxValue, output.Append, null, cancel);
+        output.Sync();
+    }
+
+    /// <summary>What is wrong with a stored file (read whole), or null when it is <paramref name="size"/> bytes with XXH3-64 <paramref name="checksum"/>.</summary>
+    public static string? Check(IBackupStorage storage, string path, long size, ulong checksum, Action<long>? progress, CancellationToken cancel)
+    {
+        Stream input;
+        try { input = storage.OpenRead(path); }
+        catch (FileNotFoundException) { return "missing"; }
+        using (input)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            var (total, hash, overflow) = Drain(input, size, static _ => { }, progress, cancel);
+            if (overflow) return $"longer than the {size} bytes recorded";
+            if (total != size) return $"{total} bytes, {size} recorded";
+            return hash == checksum ? null : "checksum mismatch";
         }
     }
 
-    /// <summary>Whether a stored file is <paramref name="size"/> bytes with XXH3-64 <paramref name="checksum"/> (read whole).</summary>
-    public static string? Check(IBackupStorage storage, string path, long size, ulong checksum, Action<long>? progress, CancellationToken cancel)
+    /// <summary>Reads a stream to its end (stopping past <paramref name="limit"/> bytes), handing each chunk to <paramref name="sink"/>.</summary>
+    private static (long Total, ulong Hash, bool Overflow) Drain(Stream input, long limit, FileCopy.SpanAction sink, Action<long>? progress, CancellationToken cancel)
     {
         var hash = new XxHash3();
-        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(FileCopy.ChunkSize);
         try
         {
-            using var input = storage.OpenRead(path);
             long total = 0;
             while (true)
             {
                 cancel.ThrowIfCancellationRequested();
-                int n = input.ReadAtLeast(buffer.AsSpan(0, ChunkSize), ChunkSize, throwOnEndOfStream: false);
-                if (n == 0) break;
+                int n = input.ReadAtLeast(buffer.AsSpan(0, FileCopy.ChunkSize), FileCopy.ChunkSize, throwOnEndOfStream: false);
+                if (n == 0) return (total, hash.GetCurrentHashAsUInt64(), false);
                 total += n;
-                if (total > size) return $"longer than the {size} bytes recorded";
+                if (total > limit) return (total, 0, true);
+                sink(buffer.AsSpan(0, n));
                 hash.Append(buffer.AsSpan(0, n));
                 progress?.Invoke(n);
             }
-            if (total != size) return $"{total} bytes, {size} recorded";
-            return hash.GetCurrentHashAsUInt64() == checksum ? null : "checksum mismatch";
-        }
-        catch (FileNotFoundException)
-        {
-            return "missing";
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-    }
-
-    private static Stream OpenStored(IBackupStorage storage, string path)
-    {
-        try { return storage.OpenRead(path); }
-        catch (FileNotFoundException ex) { throw new CorruptionException("backup file is missing", storage.Location + "/" + path, -1, ex); }
     }
 }

@@ -16,10 +16,10 @@ internal static class KeyWindow
         if (offset >= key.Length) return 0;
         var window = key[offset..];
         if (window.Length >= 8) return BinaryPrimitives.ReadUInt64BigEndian(window);
-        Span<byte> padded = stackalloc byte[8];
-        padded.Clear();
-        window.CopyTo(padded);
-        return BinaryPrimitives.ReadUInt64BigEndian(padded);
+        // No stack buffer: inlined into a loop, a stackalloc would grow the frame per iteration.
+        ulong value = 0;
+        for (int i = 0; i < window.Length; i++) value |= (ulong)window[i] << (56 - 8 * i);
+        return value;
     }
 
     /// <summary>

@@ -333,6 +333,12 @@ internal sealed class KeyRegistry : IDisposable
     }
 
     /// <summary>The sequence up to which a shredded family's logged writes are gone, or null.</summary>
+    /// <summary>Every shredded family and the sequence it was shredded through.</summary>
+    public Dictionary<uint, ulong> ShreddedFamilies()
+    {
+        lock (_lock) return new Dictionary<uint, ulong>(_shredded);
+    }
+
     public ulong? ShreddedThrough(uint columnFamily)
     {
         lock (_lock) return _shredded.TryGetValue(columnFamily, out ulong s) ? s : null;

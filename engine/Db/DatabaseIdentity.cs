@@ -13,7 +13,7 @@ namespace LatticeKV.Db;
 /// </summary>
 internal sealed class DatabaseIdentity
 {
-    public const string FileName = "IDENTITY";
+    public const string FileName = Io.FileNames.Identity;
     public const int IdSize = 16;
     private const int MaxFileSize = 256;
 

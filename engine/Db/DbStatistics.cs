@@ -31,6 +31,8 @@ internal sealed class DbStatistics
     private long _backgroundErrors;
     private long _walRecordsDropped;
     private long _closeSyncFailures;
+    private long _tablesHealed;
+    private long _tableHealFailures;
 
     public void RecordWrite(int batches, int keys, long bytes, bool sync)
     {
@@ -96,6 +98,13 @@ internal sealed class DbStatistics
 
     public void RecordCloseSyncFailure() => Interlocked.Increment(ref _closeSyncFailures);
 
+    public void RecordTableHealed() => Interlocked.Increment(ref _tablesHealed);
+
+    public void RecordTableHealFailure() => Interlocked.Increment(ref _tableHealFailures);
+
+    /// <summary>Tables replaced from a backup since open.</summary>
+    public long TablesHealed => Interlocked.Read(ref _tablesHealed);
+
     public void RecordWalRecordsDropped(int count) => Interlocked.Add(ref _walRecordsDropped, count);
 
     public IReadOnlyDictionary<string, long> Snapshot() => new SortedDictionary<string, long>(StringComparer.Ordinal)
@@ -123,5 +132,7 @@ internal sealed class DbStatistics
         ["write.stalls"] = Interlocked.Read(ref _stalls),
         ["background.errors"] = Interlocked.Read(ref _backgroundErrors),
         ["close.sync.failures"] = Interlocked.Read(ref _closeSyncFailures),
+        ["backup.healed.tables"] = Interlocked.Read(ref _tablesHealed),
+        ["backup.heal.failures"] = Interlocked.Read(ref _tableHealFailures),
     };
 }

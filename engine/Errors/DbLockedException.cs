@@ -7,6 +7,10 @@ public sealed class DbLockedException : LatticeException
     public DbLockedException(string path, Exception? innerException = null)
         : base($"The database at '{path}' is locked by another process or instance.", innerException) => DbPath = path;
 
-    /// <summary>The locked database directory.</summary>
+    /// <summary>Creates the error for a locked directory with its own message (a backup directory, not a database).</summary>
+    internal DbLockedException(string path, string message, Exception? innerException)
+        : base(message, innerException) => DbPath = path;
+
+    /// <summary>The locked directory.</summary>
     public string DbPath { get; }
 }

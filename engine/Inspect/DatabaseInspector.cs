@@ -185,6 +185,8 @@ public static class DatabaseInspector
         DbFileKind.Current => "current",
         DbFileKind.Options => "options",
         DbFileKind.Lock => "lock",
+        DbFileKind.Identity => "identity",
+        DbFileKind.Healings => "healings",
         DbFileKind.Temp => "temp",
         _ => "other",
     };

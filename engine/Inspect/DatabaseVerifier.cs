@@ -1,3 +1,4 @@
+using LatticeKV.Backup;
 using LatticeKV.Crypto;
 using LatticeKV.Db;
 using LatticeKV.Io;
@@ -39,20 +40,56 @@ public static class DatabaseVerifier
     public static VerifyReport Verify(string path, EncryptionOptions? encryption, Action<VerifyProgress>? progress = null, KeyComparator? comparator = null)
         => Verify(RealFileSystem.Instance, System.IO.Path.GetFullPath(path), progress, comparator ?? KeyComparator.Bytewise, encryption);
 
-    internal static VerifyReport Verify(IFileSystem fs, string path, Action<VerifyProgress>? progress, KeyComparator comparator, EncryptionOptions? encryption)
+    /// <summary>
+    /// Verifies the database at <paramref name="path"/> as <see cref="Verify(string, EncryptionOptions?, Action{VerifyProgress}?, KeyComparator?)"/>
+    /// does, and replaces every damaged or missing table that the backup in
+    /// <paramref name="backupDirectory"/> holds (the same file, matched by database id, number,
+    /// size and checksum, verified before it is put in place) with its copy. Healed tables are
+    /// listed in <see cref="VerifyReport.Healings"/> and are not problems; those no backup could
+    /// heal stay in <see cref="VerifyReport.Problems"/>, with a healing that says why. The
+    /// database must not be open anywhere, read-only instances included.
+    /// </summary>
+    /// <exception cref="DbNotFoundException">No database is there.</exception>
+    /// <exception cref="DbLockedException">The database is open.</exception>
+    /// <exception cref="InvalidArgumentException">The database was created with another comparator.</exception>
+    /// <exception cref="EncryptionKeyException">The database is encrypted and <paramref name="encryption"/> is missing or wrong.</exception>
+    public static VerifyReport VerifyAndRepair(string path, string backupDirectory, EncryptionOptions? encryption = null, Action<VerifyProgress>? progress = null,
+        KeyComparator? comparator = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(backupDirectory);
+        return Verify(RealFileSystem.Instance, System.IO.Path.GetFullPath(path), progress, comparator ?? KeyComparator.Bytewise, encryption,
+            System.IO.Path.GetFullPath(backupDirectory));
+    }
+
+    internal static VerifyReport Verify(IFileSystem fs, string path, Action<VerifyProgress>? progress, KeyComparator comparator, EncryptionOptions? encryption,
+        string? repairFrom = null)
     {
         if (!fs.DirectoryExists(path)) throw new DbNotFoundException(path);
         var names = fs.ListFiles(path);
         if (!names.Any(n => FileNames.Parse(n, out _) is DbFileKind.Current or DbFileKind.Manifest)) throw new DbNotFoundException(path);
         using var keys = DatabaseKeys.Open(fs, path, encryption, "verification");
-        using var dirLock = fs.LockFile(FileNames.LockPath(path), shared: true);
-        return new Verification(fs, path, progress, new InternalKeyComparator(comparator), keys).Execute(names);
+        // Healing replaces files: no reader may have the database open meanwhile.
+        using var dirLock = fs.LockFile(FileNames.LockPath(path), shared: repairFrom is null);
+        var cmp = new InternalKeyComparator(comparator);
+        var healer = repairFrom is null ? null : Healer(fs, path, repairFrom, cmp, keys);
+        return new Verification(fs, path, progress, cmp, keys, healer).Execute(names);
     }
 
-    private sealed class Verification(IFileSystem fs, string db, Action<VerifyProgress>? progress, InternalKeyComparator cmp, KeyRegistry? keys)
+    /// <summary>Heals tables from the backup; without an IDENTITY the database's tables cannot be told from another's, and nothing is healed.</summary>
+    private static Func<FileMetaData, HealOutcome> Healer(IFileSystem fs, string db, string backup, InternalKeyComparator cmp, KeyRegistry? keys)
+    {
+        if (DatabaseIdentity.Read(fs, db) is not { } identity)
+            return _ => new HealOutcome(false, "the database has no IDENTITY file, so no backup's table can be matched with its own");
+        var healer = new TableHealer(fs, db, identity.DatabaseIdHex, new BackupDirectoryTables(fs, backup), new TableReaderOptions(cmp, null, false, keys: keys));
+        return healer.Heal;
+    }
+
+    private sealed class Verification(IFileSystem fs, string db, Action<VerifyProgress>? progress, InternalKeyComparator cmp, KeyRegistry? keys,
+        Func<FileMetaData, HealOutcome>? heal)
     {
         private readonly List<VerifyProblem> _problems = [];
         private readonly List<string> _notes = [];
+        private readonly List<TableHealing> _healings = [];
         private long _bytesDone, _bytesTotal, _entries;
         private int _tables, _logs;
 
@@ -85,6 +122,8 @@ public static class DatabaseVerifier
                 LogsChecked = _logs,
                 EntriesChecked = _entries,
                 BytesChecked = _bytesDone,
+                Healings = _healings,
+                RecordedHealings = Backup.HealingJournal.Read(fs, db),
             };
         }
 
@@ -122,44 +161,51 @@ public static class DatabaseVerifier
         private void VerifyTable(LiveTable t)
         {
             string path = FileNames.Table(db, t.Number);
-            string where = t.Meta is null ? "" : $" (column family {t.ColumnFamily}, level {t.Level})";
-            if (!fs.FileExists(path))
-            {
-                _problems.Add(new VerifyProblem(VerifyProblemKind.TableMissing, path, -1, "missing, but the MANIFEST lists it" + where));
-                return;
-            }
             long size = SizeOrZero(path);
             Report(path);
+            var problem = CheckTable(t, path);
+            if (problem is not null && heal is not null && t.Meta is { } meta)
+            {
+                var outcome = heal(meta);
+                var healing = new TableHealing(TimeProvider.System.GetUtcNow(), t.Number, path, outcome.Healed, problem.Message, outcome.Detail);
+                _healings.Add(healing);
+                try { Backup.HealingJournal.Append(fs, db, healing); }
+                catch (Exception ex) when (ex is LatticeIOException or IOException) { }
+                if (outcome.Healed) problem = CheckTable(t, path);
+            }
+            if (problem is null) _tables++;
+            else _problems.Add(problem);
+            _bytesDone += size;
+        }
+
+        /// <summary>Reads the whole table; the problem found, or null when it is intact.</summary>
+        private VerifyProblem? CheckTable(LiveTable t, string path)
+        {
+            string where = t.Meta is null ? "" : $" (column family {t.ColumnFamily}, level {t.Level})";
+            if (!fs.FileExists(path)) return new VerifyProblem(VerifyProblemKind.TableMissing, path, -1, "missing, but the MANIFEST lists it" + where);
             try
             {
-                if (Mismatch(t, path, size) is { } sizeProblem)
-                {
-                    _problems.Add(sizeProblem);
-                    return;
-                }
+                if (Mismatch(t, path, SizeOrZero(path)) is { } sizeProblem) return sizeProblem;
                 // A table found without the MANIFEST may belong to a database with another comparator: read it, do not judge its order.
                 var options = new TableReaderOptions(cmp, null, false, anyComparator: t.Meta is null, keys: keys);
                 using var reader = TableReader.Open(fs.OpenRead(path), t.Number, options);
-                _entries += reader.VerifyAll();
-                if (Mismatch(t, path, reader.Properties) is { } problem) _problems.Add(problem);
-                else _tables++;
+                long entries = reader.VerifyAll();
+                if (Mismatch(t, path, reader.Properties) is { } problem) return problem;
+                _entries += entries;
+                return null;
             }
             catch (CorruptionException ex)
             {
-                _problems.Add(new VerifyProblem(VerifyProblemKind.TableDamaged, path, ex.Offset, ex.Reason + where));
+                return new VerifyProblem(VerifyProblemKind.TableDamaged, path, ex.Offset, ex.Reason + where);
             }
             catch (LatticeIOException ex)
             {
-                _problems.Add(new VerifyProblem(VerifyProblemKind.TableDamaged, path, -1, "unreadable: " + ex.Message));
+                return new VerifyProblem(VerifyProblemKind.TableDamaged, path, -1, "unreadable: " + ex.Message);
             }
             catch (EncryptionKeyException ex)
             {
                 // A live table whose key is unknown or destroyed: its data cannot be read, whatever the checksums say.
-                _problems.Add(new VerifyProblem(VerifyProblemKind.TableDamaged, path, -1, ex.Message + where));
-            }
-            finally
-            {
-                _bytesDone += size;
+                return new VerifyProblem(VerifyProblemKind.TableDamaged, path, -1, ex.Message + where);
             }
         }
 

@@ -15,6 +15,16 @@ public sealed class VerifyReport
     public long EntriesChecked { get; init; }
     /// <summary>Bytes read.</summary>
     public long BytesChecked { get; init; }
+    /// <summary>
+    /// Tables <see cref="DatabaseVerifier.VerifyAndRepair"/> tried to heal from the backup: those
+    /// healed (no longer problems) and those it could not (still in <see cref="Problems"/>). Empty for a plain verification.
+    /// </summary>
+    public IReadOnlyList<TableHealing> Healings { get; init; } = [];
+    /// <summary>
+    /// Every healing the database's journal (<c>HEALINGS</c>) records, oldest first: those a running
+    /// database did from its backup (<see cref="DbOptions.RecoverFromBackup"/>) and earlier repairs.
+    /// </summary>
+    public IReadOnlyList<TableHealing> RecordedHealings { get; init; } = [];
     /// <summary>True when no problem was found.</summary>
     public bool IsHealthy => Problems.Count == 0;
 }

@@ -14,6 +14,8 @@ internal enum DbFileKind
     Temp,
     Options,
     InfoLog,
+    Identity,
+    Healings,
 }
 
 /// <summary>Names of the files in a database directory. Persistent format: do not change.</summary>
@@ -22,6 +24,8 @@ internal static class FileNames
     public const string Current = "CURRENT";
     public const string Lock = "LOCK";
     public const string InfoLog = "LOG";
+    public const string Identity = "IDENTITY";
+    public const string Healings = "HEALINGS";
 
     public static string Log(string db, long number) => Path.Combine(db, LogName(number));
 
@@ -52,6 +56,8 @@ internal static class FileNames
             case Current: return DbFileKind.Current;
             case Lock: return DbFileKind.Lock;
             case InfoLog: return DbFileKind.InfoLog;
+            case Identity: return DbFileKind.Identity;
+            case Healings: return DbFileKind.Healings;
         }
         if (name.StartsWith("MANIFEST-", StringComparison.Ordinal))
             return TryNumber(name.AsSpan(9), out number) ? DbFileKind.Manifest : DbFileKind.Unknown;

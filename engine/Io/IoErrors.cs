@@ -21,7 +21,8 @@ internal static class IoErrors
         if (ex is LatticeIOException lio) return lio.IsDiskFull;
         if (ex is not IOException io) return false;
         // On Unix .NET puts errno into the low bits of HResult; on Windows it is the Win32 code.
+        // Only the platform's own codes: ENOTEMPTY (39) is 0x27, Windows' "handle disk full".
         int code = io.HResult & 0xFFFF;
-        return code is ENOSPC or EDQUOT or WindowsDiskFull or WindowsHandleDiskFull;
+        return OperatingSystem.IsWindows() ? code is WindowsDiskFull or WindowsHandleDiskFull : code is ENOSPC or EDQUOT;
     }
 }

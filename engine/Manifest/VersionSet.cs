@@ -206,6 +206,20 @@ internal sealed class VersionSet : IDisposable
     /// <summary>Every table file listed by any version still referenced.</summary>
     public HashSet<long> LiveFiles() => CollectLive(f => f.Number);
 
+    /// <summary>What the MANIFEST records about table <paramref name="number"/>, if any live version (current or still read) holds it.</summary>
+    public FileMetaData? FindLiveTable(long number)
+    {
+        lock (_dbMutex)
+            foreach (var cf in _columnFamilies.Values)
+                foreach (var f in cf.Current.AllFiles)
+                    if (f.Number == number) return f;
+        lock (_liveLock)
+            foreach (var v in _live)
+                foreach (var f in v.AllFiles)
+                    if (f.Number == number) return f;
+        return null;
+    }
+
     /// <summary>Registry keys sealing a table of any live version (snapshots and iterators included).</summary>
     public HashSet<uint> LiveKeyIds() => CollectLive(f => f.KeyId);
 

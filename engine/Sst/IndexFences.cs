@@ -1,3 +1,4 @@
+using System.Buffers;
 using LatticeKV.Coding;
 using LatticeKV.Keys;
 
@@ -45,36 +46,67 @@ internal sealed class IndexFences
 
     public static IndexFences Build(Block index, SpanComparer comparer, bool bytewise)
     {
+        // Every table's index is decoded when it opens (the startup check opens them all): one
+        // pass into pooled scratch, then arrays of the exact size, so no large garbage is left.
         var it = new BlockIterator(comparer);
         it.Reset(index);
-        var keys = new List<byte>();
-        var starts = new List<int>();
-        var offsets = new List<long>();
-        var sizes = new List<int>();
-        for (it.SeekToFirst(); it.Valid; it.Next())
+        var keys = ArrayPool<byte>.Shared.Rent(Math.Max(1024, index.Length * 2));
+        var starts = ArrayPool<int>.Shared.Rent(1024);
+        var offsets = ArrayPool<long>.Shared.Rent(1024);
+        try
         {
-            if (!InternalKey.IsWellFormed(it.Key)) throw new CorruptionException("malformed index key");
-            starts.Add(keys.Count);
-            keys.AddRange(it.Key);
-            var handle = BlockHandle.Decode(it.Value);
-            offsets.Add(handle.Offset);
-            sizes.Add((int)handle.Size);
-        }
-        starts.Add(keys.Count);
-        var keyBytes = keys.ToArray();
-        var keyStarts = starts.ToArray();
-        int n = offsets.Count;
-        byte[]? common = null;
-        var windows = new ulong[n];
-        if (bytewise && n > 0)
-        {
-            var first = InternalKey.UserKey(keyBytes.AsSpan(keyStarts[0], keyStarts[1] - keyStarts[0]));
-            var last = InternalKey.UserKey(keyBytes.AsSpan(keyStarts[n - 1], keyStarts[n] - keyStarts[n - 1]));
-            common = first[..first.CommonPrefixLength(last)].ToArray();
+            int n = 0, at = 0;
+            for (it.SeekToFirst(); it.Valid; it.Next(), n++)
+            {
+                var key = it.Key;
+                if (!InternalKey.IsWellFormed(key)) throw new CorruptionException("malformed index key");
+                if (at + key.Length > keys.Length) Grow(ref keys, at + key.Length);
+                if (n + 2 > starts.Length) Grow(ref starts, n + 2);
+                if (2 * n + 2 > offsets.Length) Grow(ref offsets, 2 * n + 2);
+                starts[n] = at;
+                key.CopyTo(keys.AsSpan(at));
+                at += key.Length;
+                var handle = BlockHandle.Decode(it.Value);
+                offsets[2 * n] = handle.Offset;
+                offsets[2 * n + 1] = handle.Size;
+            }
+            starts[n] = at;
+            var keyBytes = keys.AsSpan(0, at).ToArray();
+            var keyStarts = starts.AsSpan(0, n + 1).ToArray();
+            var blockOffsets = new long[n];
+            var sizes = new int[n];
             for (int i = 0; i < n; i++)
-                windows[i] = KeyWindow.Read(InternalKey.UserKey(keyBytes.AsSpan(keyStarts[i], keyStarts[i + 1] - keyStarts[i])), common.Length);
+            {
+                blockOffsets[i] = offsets[2 * i];
+                sizes[i] = (int)offsets[2 * i + 1];
+            }
+            byte[]? common = null;
+            var windows = new ulong[n];
+            if (bytewise && n > 0)
+            {
+                var first = InternalKey.UserKey(keyBytes.AsSpan(keyStarts[0], keyStarts[1] - keyStarts[0]));
+                var last = InternalKey.UserKey(keyBytes.AsSpan(keyStarts[n - 1], keyStarts[n] - keyStarts[n - 1]));
+                common = first[..first.CommonPrefixLength(last)].ToArray();
+                for (int i = 0; i < n; i++)
+                    windows[i] = KeyWindow.Read(InternalKey.UserKey(keyBytes.AsSpan(keyStarts[i], keyStarts[i + 1] - keyStarts[i])), common.Length);
+            }
+            return new IndexFences(keyBytes, keyStarts, windows, blockOffsets, sizes, common);
         }
-        return new IndexFences(keyBytes, keyStarts, windows, offsets.ToArray(), sizes.ToArray(), common);
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(keys);
+            ArrayPool<int>.Shared.Return(starts);
+            ArrayPool<long>.Shared.Return(offsets);
+        }
+    }
+
+    /// <summary>Replaces <paramref name="array"/> (rented) with a rented one of at least <paramref name="needed"/> elements holding its contents.</summary>
+    private static void Grow<T>(ref T[] array, int needed)
+    {
+        var bigger = ArrayPool<T>.Shared.Rent(Math.Max(needed, array.Length * 2));
+        array.CopyTo(bigger, 0);
+        ArrayPool<T>.Shared.Return(array);
+        array = bigger;
     }
 
     /// <summary>

@@ -16,7 +16,8 @@ internal sealed class TableCache : IDisposable
     private readonly TableReaderOptions _options;
     private readonly int _capacity;
     private readonly ConcurrentDictionary<long, Entry> _entries = new();
-    private readonly Lock _openLock = new();
+    private readonly ConcurrentDictionary<long, Lock> _opening = new(); // a gate per table being opened
+    private readonly Lock _entriesLock = new();                          // entering a table and choosing one to evict
 
     public TableCache(IFileSystem fs, string dbPath, TableReaderOptions options, int capacity)
     {
@@ -56,7 +57,10 @@ internal sealed class TableCache : IDisposable
         if (hint is Entry cached) cached.Reader.PrefetchFilter(bloomHash);
     }
 
-    /// <summary>Returns the open table, opening it if needed. Dispose the lease when done.</summary>
+    /// <summary>
+    /// Returns the open table, opening it if needed. Dispose the lease when done. A table that is
+    /// missing or fails to open is healed first when the reader options have a healer.
+    /// </summary>
     public TableLease Acquire(long fileNumber)
     {
         if (_entries.TryGetValue(fileNumber, out var entry) && entry.TryAddRef())
@@ -64,30 +68,65 @@ internal sealed class TableCache : IDisposable
             entry.Referenced = true;
             return new TableLease(entry);
         }
-        lock (_openLock)
+        try
         {
-            if (_entries.TryGetValue(fileNumber, out entry) && entry.TryAddRef())
+            return Open(fileNumber, null);
+        }
+        catch (CorruptionException damage) when (_options.Healer is { } healer)
+        {
+            // Outside the table's gate: healing copies a whole file and takes the database's locks.
+            var healed = healer.TryHeal(fileNumber, damage);
+            if (healed is null) throw;
+            return Open(fileNumber, healed);
+        }
+    }
+
+    /// <summary>
+    /// Opens the table (from <paramref name="file"/> when given, which this then owns) and enters
+    /// it, unless another thread did meanwhile. Only opens of the same table wait for each other:
+    /// different tables open in parallel (the startup check opens them all).
+    /// </summary>
+    private TableLease Open(long fileNumber, IRandomAccessFile? file)
+    {
+        var gate = _opening.GetOrAdd(fileNumber, static _ => new Lock());
+        try
+        {
+            lock (gate)
             {
+                if (_entries.TryGetValue(fileNumber, out var entry) && entry.TryAddRef())
+                {
+                    file?.Dispose();
+                    entry.Referenced = true;
+                    return new TableLease(entry);
+                }
+                string path = FileNames.Table(_dbPath, fileNumber);
+                if (file is null)
+                {
+                    try { file = _fs.OpenRead(path); }
+                    catch (FileNotFoundException ex) { throw new CorruptionException("table file referenced by the MANIFEST is missing", path, -1, ex); }
+                }
+                TableReader reader;
+                try { reader = TableReader.Open(file, fileNumber, _options); }
+                catch
+                {
+                    file.Dispose();
+                    throw;
+                }
+                entry = new Entry(reader); // one reference for the cache
+                entry.TryAddRef();          // one for the caller
                 entry.Referenced = true;
+                lock (_entriesLock)
+                {
+                    _entries[fileNumber] = entry;
+                    if (_entries.Count > _capacity) EvictOne(fileNumber);
+                }
                 return new TableLease(entry);
             }
-            string path = FileNames.Table(_dbPath, fileNumber);
-            IRandomAccessFile file;
-            try { file = _fs.OpenRead(path); }
-            catch (FileNotFoundException ex) { throw new CorruptionException("table file referenced by the MANIFEST is missing", path, -1, ex); }
-            TableReader reader;
-            try { reader = TableReader.Open(file, fileNumber, _options); }
-            catch
-            {
-                file.Dispose();
-                throw;
-            }
-            entry = new Entry(reader); // one reference for the cache
-            entry.TryAddRef();          // one for the caller
-            entry.Referenced = true;
-            _entries[fileNumber] = entry;
-            if (_entries.Count > _capacity) EvictOne(fileNumber);
-            return new TableLease(entry);
+        }
+        finally
+        {
+            // A thread that took the gate before its removal finds the entry (or opens the table) under it.
+            _opening.TryRemove(new KeyValuePair<long, Lock>(fileNumber, gate));
         }
     }
 

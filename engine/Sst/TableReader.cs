@@ -13,6 +13,9 @@ internal sealed class TableReaderOptions(InternalKeyComparator comparator, Block
     /// <summary>The keys of sealed tables; null when the database is not encrypted (a sealed table then fails to open).</summary>
     public Crypto.KeyRegistry? Keys { get; set; } = keys;
 
+    /// <summary>Replaces damaged or missing tables with intact copies; null (no self-healing) unless the database has a backup to heal from.</summary>
+    public ITableHealer? Healer { get; set; }
+
     public InternalKeyComparator Comparator { get; } = comparator;
 
     public SpanComparer KeyComparer { get; } = SpanComparer.For(comparator);
@@ -40,7 +43,12 @@ internal sealed class TableReaderOptions(InternalKeyComparator comparator, Block
 /// </summary>
 internal sealed class TableReader : IDisposable
 {
-    private readonly IRandomAccessFile _file;
+    // Replaced (under _healLock) when the table is healed: the copy holds the same bytes, so the
+    // index, filter and cached blocks stay valid. Read without the lock; a read that meets
+    // damage in a file already replaced finds the replacement under the lock.
+    private IRandomAccessFile _file;
+    private readonly Lock _healLock = new();
+    private List<IRandomAccessFile>? _replaced; // guarded by _healLock: closed with the reader, as reads may still use them
     private readonly long _fileLength; // tables are immutable: no fstat per block read
     private readonly TableReaderOptions _options;
     private readonly Block _index;
@@ -219,7 +227,7 @@ internal sealed class TableReader : IDisposable
     public Block GetDataBlock(BlockHandle handle, bool fillCache)
     {
         int number = _fences.IndexOf(handle.Offset);
-        return number >= 0 ? GetDataBlock(number, fillCache) : ReadBlock(_file, _fileLength, handle, _cipher, Crypto.BlockKind.Data);
+        return number >= 0 ? GetDataBlock(number, fillCache) : ReadUncachedBlock(handle, Crypto.BlockKind.Data);
     }
 
     /// <summary>Starts loading the cache slot a coming <see cref="GetDataBlock(int, bool)"/> of block <paramref name="number"/> reads first.</summary>
@@ -267,21 +275,33 @@ internal sealed class TableReader : IDisposable
         return ReadDataBlock(number, handle, fillCache);
     }
 
-    /// <summary>Reads data block <paramref name="number"/> from the file and fills the cache's tiers with it.</summary>
+    /// <summary>Reads data block <paramref name="number"/> from the file (healed first if it is damaged) and fills the cache's tiers with it.</summary>
     private Block ReadDataBlock(int number, BlockHandle handle, bool fillCache)
+    {
+        var file = _file;
+        try { return ReadDataBlock(file, number, handle, fillCache); }
+        catch (CorruptionException damage) when (_options.Healer is not null)
+        {
+            var healed = Heal(file, damage);
+            if (healed is null) throw;
+            return ReadDataBlock(healed, number, handle, fillCache);
+        }
+    }
+
+    private Block ReadDataBlock(IRandomAccessFile file, int number, BlockHandle handle, bool fillCache)
     {
         var tiers = _options.Tiers;
         bool tiered = fillCache && _compressedSlots is not null && tiers!.Tiered;
         bool keptCompressed = false;
-        var raw = ArrayPool<byte>.Shared.Rent(BlockTrailer.StoredSize(_file, _fileLength, handle) + BlockTrailer.Size);
+        var raw = ArrayPool<byte>.Shared.Rent(BlockTrailer.StoredSize(file, _fileLength, handle) + BlockTrailer.Size);
         Block block;
         try
         {
             ReadOnlySpan<byte> stored;
             byte type;
-            try { stored = BlockTrailer.ReadStored(_file, _fileLength, handle, true, raw, out type, _cipher, Crypto.BlockKind.Data); }
-            catch (CorruptionException ex) { throw ex.At(_file.Path, handle.Offset); }
-            block = NewBlock(BlockTrailer.Decode(stored, type, _file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle);
+            try { stored = BlockTrailer.ReadStored(file, _fileLength, handle, true, raw, out type, _cipher, Crypto.BlockKind.Data); }
+            catch (CorruptionException ex) { throw ex.At(file.Path, handle.Offset); }
+            block = NewBlock(BlockTrailer.Decode(stored, type, file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle);
             // A block stored uncompressed has no smaller form: it is cached decompressed below.
             if (tiered && type != (byte)CompressionType.None)
             {
@@ -397,7 +417,7 @@ internal sealed class TableReader : IDisposable
         for (indexIter.SeekToFirst(); indexIter.Valid; indexIter.Next())
         {
             var handle = BlockHandle.Decode(indexIter.Value);
-            dataIter.Reset(ReadBlock(_file, _fileLength, handle, _cipher, Crypto.BlockKind.Data));
+            dataIter.Reset(ReadUncachedBlock(handle, Crypto.BlockKind.Data));
             for (dataIter.SeekToFirst(); dataIter.Valid; dataIter.Next())
             {
                 if (!InternalKey.IsWellFormed(dataIter.Key)) throw new CorruptionException("malformed internal key", _file.Path, handle.Offset);
@@ -412,11 +432,67 @@ internal sealed class TableReader : IDisposable
         return entries;
     }
 
+    /// <summary>A block read straight from the file, bypassing the cache (healed first if it is damaged).</summary>
+    private Block ReadUncachedBlock(BlockHandle handle, Crypto.BlockKind kind)
+    {
+        var file = _file;
+        try { return ReadBlock(file, _fileLength, handle, _cipher, kind); }
+        catch (CorruptionException damage) when (_options.Healer is not null)
+        {
+            var healed = Heal(file, damage);
+            if (healed is null) throw;
+            return ReadBlock(healed, _fileLength, handle, _cipher, kind);
+        }
+    }
+
+    /// <summary>
+    /// The file to read again after <paramref name="damage"/> was met reading <paramref name="failed"/>:
+    /// an intact copy put in place by the healer (or by another read meanwhile), or null when
+    /// there is none and the damage stands.
+    /// </summary>
+    private IRandomAccessFile? Heal(IRandomAccessFile failed, CorruptionException damage)
+    {
+        lock (_healLock)
+        {
+            if (!ReferenceEquals(_file, failed)) return _file;
+            if (_options.Healer!.TryHeal(FileNumber, damage) is not { } healed) return null;
+            // The copy holds the bytes this reader's index and filter were read from; a file of
+            // another layout would be misread through them. Later opens read the copy afresh.
+            if (!SameLayout(healed))
+            {
+                healed.Dispose();
+                return null;
+            }
+            (_replaced ??= []).Add(failed);
+            Volatile.Write(ref _file, healed);
+            return healed;
+        }
+    }
+
+    private bool SameLayout(IRandomAccessFile copy)
+    {
+        if (copy.Length != _fileLength) return false;
+        Span<byte> bytes = stackalloc byte[Footer.Size];
+        if (copy.ReadExactly(_fileLength - Footer.Size, bytes) != Footer.Size) return false;
+        try
+        {
+            var footer = Footer.Decode(bytes, copy.Path, _fileLength - Footer.Size);
+            return footer.MetaIndex == Footer.MetaIndex && footer.Index == Footer.Index && footer.EncryptionKeyId == Footer.EncryptionKeyId
+                && footer.Salt.AsSpan().SequenceEqual(Footer.Salt);
+        }
+        catch (CorruptionException)
+        {
+            return false;
+        }
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _options.BlockCache?.AddPinned(-_pinnedCharge);
         _file.Dispose();
+        lock (_healLock)
+            foreach (var file in _replaced ?? []) file.Dispose();
         _cipher?.Dispose();
     }
 }

@@ -16,6 +16,10 @@ public static class Guard
         {
             return Fail(ex.Message, ExitCodes.Usage);
         }
+        catch (ExitException ex)
+        {
+            return Fail(ex.Message, ex.ExitCode);
+        }
         catch (DbNotFoundException ex)
         {
             return Fail($"no LatticeKV database at '{ex.DbPath}'.", ExitCodes.DbNotFound);

@@ -9,9 +9,11 @@ using Spectre.Console;
 namespace LatticeKV.Tool.Commands;
 
 /// <summary>
-/// <c>lkv verify DB</c>: a full checksum and consistency scan. Exit code 0 when healthy, else
-/// the code of the most serious kind of damage found (10 MANIFEST, 11 table damaged, 12 table
-/// missing, 13 log damaged: the smallest code wins).
+/// <c>lkv verify DB [--repair-from BACKUPDIR]</c>: a full checksum and consistency scan. Exit code 0
+/// when healthy, else the code of the most serious kind of damage found (10 MANIFEST, 11 table
+/// damaged, 12 table missing, 13 log damaged: the smallest code wins). With <c>--repair-from</c>,
+/// damaged and missing tables the backup holds are replaced with their verified copies first, and
+/// the exit code is that of the damage that remains.
 /// </summary>
 public static class VerifyCommand
 {
@@ -19,15 +21,27 @@ public static class VerifyCommand
     {
         var db = Common.Db();
         var json = new Option<bool>("--json") { Description = "Write the result as JSON." };
+        var repairFrom = new Option<string?>("--repair-from")
+        {
+            Description = "A backup directory: every damaged or missing table it holds (the same file, matched by database id, number, size and checksum) "
+                + "is verified and put in place. The database must not be open. The exit code is that of the damage that remains.",
+            HelpName = "BACKUPDIR",
+        };
         var cmd = new Command("verify", "Read every byte of the MANIFEST, every live table and every log still needed, checking checksums and consistency; "
             + "name every damaged file. An encrypted database needs its key: every sealed record and block is authenticated. Exit codes: 0 healthy, 10 CURRENT/MANIFEST damaged, 11 table damaged, 12 table missing, 13 log damaged.");
         cmd.Arguments.Add(db);
         cmd.Options.Add(json);
+        cmd.Options.Add(repairFrom);
         cmd.SetAction(r => Guard.Run(() =>
         {
             string path = r.GetValue(db)!;
             var encryption = KeyOptions.From(r);
-            var report = Terminal.CanShowProgress ? WithProgress(path, encryption) : DatabaseVerifier.Verify(path, encryption);
+            string? backup = r.GetValue(repairFrom);
+            if (backup is not null && !Directory.Exists(backup)) throw new PathNotFoundException(backup);
+            Func<Action<VerifyProgress>?, VerifyReport> run = backup is null
+                ? p => DatabaseVerifier.Verify(path, encryption, p)
+                : p => DatabaseVerifier.VerifyAndRepair(path, backup, encryption, p);
+            var report = Terminal.CanShowProgress ? WithProgress(run) : run(null);
             if (r.GetValue(json)) Console.Out.WriteLine(JsonSerializer.Serialize(Json(report), JsonModel.Options));
             else Render(report);
             return ExitCode(report);
@@ -43,14 +57,14 @@ public static class VerifyCommand
         _ => ExitCodes.VerifyLogDamaged,
     });
 
-    private static VerifyReport WithProgress(string path, EncryptionOptions? encryption)
+    private static VerifyReport WithProgress(Func<Action<VerifyProgress>?, VerifyReport> run)
     {
         VerifyReport? report = null;
         Terminal.Err.Progress().AutoClear(true).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
                 var task = ctx.AddTask("verifying", maxValue: 1);
-                report = DatabaseVerifier.Verify(path, encryption, p =>
+                report = run(p =>
                 {
                     task.MaxValue = Math.Max(1, p.BytesTotal);
                     task.Value = p.BytesDone;
@@ -64,6 +78,19 @@ public static class VerifyCommand
     private static void Render(VerifyReport report)
     {
         var console = Terminal.Out;
+        foreach (var h in report.Healings)
+        {
+            if (h.Healed) console.MarkupLine("[green]healed[/]: " + Markup.Escape($"{h.FilePath} ({h.Damage}): {h.Detail}"));
+            else console.MarkupLine("[red]not healed[/]: " + Markup.Escape($"{h.FilePath}: {h.Detail}"));
+        }
+        if (report.RecordedHealings.Count > 0)
+        {
+            int healed = report.RecordedHealings.Count(h => h.Healed);
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"[grey]recorded healings[/]: {healed} table(s) replaced from a backup, {report.RecordedHealings.Count - healed} attempt(s) failed; the latest:"));
+            foreach (var h in report.RecordedHealings.TakeLast(5))
+                console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"  {h.Time:O} {Path.GetFileName(h.FilePath)} {(h.Healed ? "healed" : "not healed")}: {h.Damage} -> {h.Detail}")));
+        }
         if (report.IsHealthy)
         {
             console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
@@ -97,5 +124,22 @@ public static class VerifyCommand
             ["message"] = p.Message,
         }).ToList(),
         ["notes"] = r.Notes,
+        ["healings"] = r.Healings.Select(h => new Dictionary<string, object?>
+        {
+            ["file"] = h.FilePath,
+            ["number"] = h.FileNumber,
+            ["healed"] = h.Healed,
+            ["damage"] = h.Damage,
+            ["detail"] = h.Detail,
+            ["time"] = h.Time,
+        }).ToList(),
+        ["recorded_healings"] = r.RecordedHealings.Select(h => new Dictionary<string, object?>
+        {
+            ["number"] = h.FileNumber,
+            ["healed"] = h.Healed,
+            ["damage"] = h.Damage,
+            ["detail"] = h.Detail,
+            ["time"] = h.Time,
+        }).ToList(),
     };
 }

@@ -1,0 +1,100 @@
+using LatticeKV.Tests.Support;
+using static LatticeKV.Tests.Backup.BackupSupport;
+
+namespace LatticeKV.Tests.Backup;
+
+public sealed class AutoBackupTests
+{
+    private static DbOptions Options(string backups, Action<AutoBackupOptions>? configure = null)
+    {
+        var auto = new AutoBackupOptions { Directory = backups, Interval = TimeSpan.FromDays(1) };
+        configure?.Invoke(auto);
+        return new DbOptions { WriteBufferSize = 64 << 10, AutoBackup = auto, TestHooks = new LatticeKV.Db.TestHooks { ManualAutoBackup = true } };
+    }
+
+    [Fact]
+    public void BacksUpWhenDataChanged_NeverWhenNothingDid_AndHonoursMinChangedBytes()
+    {
+        using var dir = new TempDir("auto");
+        string root = dir.Sub("backups");
+        using var db = LatticeDb.Open(dir.Sub("db"), Options(root, a => a.MinChangedBytes = 10_000));
+        Assert.NotNull(db.RunAutoBackupNow(atOpen: true));
+        Assert.Null(db.RunAutoBackupNow());           // nothing written
+        db.Put(B("a"), B("small"));
+        Assert.Null(db.RunAutoBackupNow());           // below MinChangedBytes
+        for (int i = 0; i < 200; i++) db.Put(B($"k{i}"), B(new string('x', 100)));
+        var second = db.RunAutoBackupNow();
+        Assert.NotNull(second);
+        Assert.Equal(db.LatestSequenceNumber, second.Sequence);
+        Assert.Null(db.RunAutoBackupNow());
+        using var backups = BackupEngine.Open(root);
+        Assert.Equal(2, backups.ListBackups().Count);
+        Assert.Equal("auto", backups.ListBackups()[0].Metadata);
+    }
+
+    [Fact]
+    public void ARestartFindsTheLastBackup_AndDoesNotBackUpAnUnchangedDatabaseAgain()
+    {
+        using var dir = new TempDir("auto");
+        string root = dir.Sub("backups");
+        using (var db = LatticeDb.Open(dir.Sub("db"), Options(root)))
+        {
+            db.Put(B("k"), B("v"));
+            Assert.NotNull(db.RunAutoBackupNow(atOpen: true));
+        }
+        using (var db = LatticeDb.Open(dir.Sub("db"), Options(root)))
+        {
+            Assert.Null(db.RunAutoBackupNow(atOpen: true));
+            db.Put(B("k2"), B("v2"));
+            Assert.NotNull(db.RunAutoBackupNow());
+        }
+        using var backups = BackupEngine.Open(root);
+        Assert.Equal(2, backups.ListBackups().Count);
+    }
+
+    [Fact]
+    public void RetentionIsApplied_AndArchivedLogsOlderThanEveryBackupAreCollected()
+    {
+        using var dir = new TempDir("auto");
+        string root = dir.Sub("backups");
+        using (var db = LatticeDb.Open(dir.Sub("db"), Options(root, a => a.Retention = BackupRetention.Last(2))))
+        {
+            for (int round = 0; round < 5; round++)
+            {
+                for (int i = 0; i < 3000; i++) db.Put(B($"k{i:D5}"), B($"{round}-" + new string('r', 60)));
+                Assert.True(db.RunAutoBackupNow(atOpen: round == 0) is not null, "no backup in round " + round + ": " + db.AutoBackupService!.LastError);
+            }
+        }
+        using var backups = BackupEngine.Open(root);
+        var kept = backups.ListBackups();
+        Assert.Equal([4, 5], kept.Select(b => b.Id));
+        // Logs older than the oldest kept backup's first log can never be replayed: they are gone.
+        var archived = Directory.GetFiles(Path.Combine(root, "archive"), "*.log", SearchOption.AllDirectories)
+            .Select(f => long.Parse(Path.GetFileNameWithoutExtension(f), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var oldestFirstLog = Directory.GetFiles(Path.Combine(root, "private", "4"), "*.log")
+            .Select(f => long.Parse(Path.GetFileNameWithoutExtension(f), System.Globalization.CultureInfo.InvariantCulture)).Min();
+        Assert.All(archived, n => Assert.True(n >= oldestFirstLog, $"archived log {n} precedes backup 4's first log {oldestFirstLog}"));
+        Assert.Equal(0, backups.GarbageCollect());
+        backups.RestoreToSequence(dir.Sub("r"), kept[^1].Sequence);
+        Assert.Equal(3000, ReadAll(dir.Sub("r")).Count);
+    }
+
+    [Fact]
+    public void TheBackgroundThreadBacksUpByItself()
+    {
+        using var dir = new TempDir("auto");
+        string root = dir.Sub("backups");
+        var opts = new DbOptions { AutoBackup = new AutoBackupOptions { Directory = root, Interval = TimeSpan.FromMilliseconds(50) } };
+        using var db = LatticeDb.Open(dir.Sub("db"), opts);
+        db.Put(B("k"), B("v"));
+        ulong wanted = db.LatestSequenceNumber;
+        // Waits for a condition (bounded), not for a time: the thread decides every interval.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (db.AutoBackupService!.LastBackup is not { } last || last.Sequence < wanted)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no automatic backup within 30 s; last error: " + db.AutoBackupService.LastError);
+            Thread.Yield();
+        }
+        Assert.Contains("lattice.backup.last-id", db.GetProperty("lattice.backup.stats") ?? "", StringComparison.Ordinal);
+    }
+}
