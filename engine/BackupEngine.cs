@@ -135,7 +135,7 @@ public sealed class BackupEngine : IDisposable
     {
         ThrowIfDisposed();
         using var _ = _storage.Lock(exclusive: true, _options.LockTimeout);
-        return BackupCollector.Collect(_storage);
+        return BackupCollector.Collect(_storage, archiveTemporaries: true);
     }
 
     /// <summary>

@@ -105,6 +105,25 @@ public sealed class FileSystemBackupStorage : IBackupStorage
         NativeMethods.SyncDirectory(parent);
     }
 
+    /// <summary>
+    /// Gives the local file <paramref name="source"/> (fsynced first) the name <paramref name="path"/>
+    /// in the store, as a hard link; false where that is impossible (another file system).
+    /// </summary>
+    internal bool TryLinkDurably(string source, string path)
+    {
+        string full = Full(path);
+        try
+        {
+            using (var handle = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+                NativeMethods.FlushToDisk(handle, source);
+            EnsureFolder(Path.GetDirectoryName(full)!);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Archiving", source); }
+        if (!NativeMethods.TryHardLink(source, full)) return false;
+        NativeMethods.SyncDirectory(Path.GetDirectoryName(full)!);
+        return true;
+    }
+
     /// <inheritdoc/>
     public void Delete(string path)
     {

@@ -37,6 +37,9 @@ internal sealed class AutoBackupService : IDisposable
         _storage = options.OpenStorage();
         _bytesWritten = bytesWritten;
         _lastSequence = lastSequence;
+        // Archives a killed run of this database left half written: no one else writes this timeline.
+        try { LogArchive.RemoveTemporaries(_storage, db.Identity.TimelineHex); }
+        catch (Exception ex) when (ex is LatticeException or IOException) { _lastError = ex.Message; }
     }
 
     public bool ArchiveLogs => _options.ArchiveLogs;

@@ -18,7 +18,7 @@ internal static class BackupCollector
     }
 
     /// <summary>Removes everything unreferenced; returns the number of files removed.</summary>
-    public static int Collect(IBackupStorage storage)
+    public static int Collect(IBackupStorage storage, bool archiveTemporaries = false)
     {
         var backups = BackupCatalog.Load(storage);
         var committed = backups.Select(b => b.Id).ToHashSet();
@@ -53,7 +53,7 @@ internal static class BackupCollector
             storage.Delete(path);
             removed++;
         }
-        removed += LogArchive.Collect(storage, backups);
+        removed += LogArchive.Collect(storage, backups, archiveTemporaries);
         return removed;
     }
 

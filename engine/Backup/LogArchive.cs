@@ -23,8 +23,25 @@ internal static class LogArchive
         // A temporary name of its own: a second copy of the same log under way never truncates this one.
         string path = PathOf(timelineHex, number);
         string temp = path + ".tmp-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+        // The database deletes the log right after: on the same file system a second name is a
+        // move, not a copy (no byte written twice). A log still longer than its records (a
+        // reserved tail) is copied instead, so the archive holds exactly the records.
+        if (storage is FileSystemBackupStorage local && fs is RealFileSystem && fs.GetFileSize(source) == length && local.TryLinkDurably(source, temp))
+        {
+            storage.Rename(temp, path);
+            return;
+        }
         StorageCopy.Upload(fs, source, length, storage, temp, null, CancellationToken.None);
         storage.Rename(temp, path);
+    }
+
+    private static bool IsTemporary(string name) => name.Contains(".tmp-", StringComparison.Ordinal);
+
+    /// <summary>Removes the temporary files of archives a killed run of this timeline's database left (one database writes a timeline).</summary>
+    public static void RemoveTemporaries(IBackupStorage storage, string timelineHex)
+    {
+        foreach (var name in storage.ListFiles(FolderOf(timelineHex)))
+            if (IsTemporary(name)) storage.Delete(FolderOf(timelineHex) + "/" + name);
     }
 
     /// <summary>Archived logs of a timeline: number and stored path, in order.</summary>
@@ -42,7 +59,7 @@ internal static class LogArchive
     /// backup on their timeline (nothing to replay them onto), every log of a timeline with no
     /// backup, and temporary files. Returns the number of files removed.
     /// </summary>
-    public static int Collect(IBackupStorage storage, IReadOnlyList<BackupDescriptor> backups)
+    public static int Collect(IBackupStorage storage, IReadOnlyList<BackupDescriptor> backups, bool temporaries)
     {
         int removed = 0;
         foreach (var timeline in storage.ListFolders(Folder))
@@ -54,6 +71,8 @@ internal static class LogArchive
             {
                 bool log = FileNames.Parse(name, out long number) == DbFileKind.Log;
                 if (log && number >= keepFrom) continue;
+                // A running database may be writing it: only an explicit collection (or the archiver's start) removes it.
+                if (!log && IsTemporary(name) && !temporaries) continue;
                 storage.Delete(FolderOf(timeline) + "/" + name);
                 removed++;
             }
