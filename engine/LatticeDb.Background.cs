@@ -513,7 +513,7 @@ public sealed partial class LatticeDb
         foreach (var name in names)
         {
             var kind = FileNames.Parse(name, out long number);
-            if (kind is DbFileKind.Unknown or DbFileKind.Current or DbFileKind.Lock or DbFileKind.InfoLog or DbFileKind.Identity or DbFileKind.Healings) continue;
+            if (!FileNames.IsNumbered(kind)) continue;
             if (number >= horizon) continue;
             bool keep = kind switch
             {

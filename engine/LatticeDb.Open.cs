@@ -28,7 +28,7 @@ public sealed partial class LatticeDb
         _versions.Recover();
         var names = _fs.ListFiles(_path);
         foreach (var name in names)
-            if (FileNames.Parse(name, out long number) is not (DbFileKind.Unknown or DbFileKind.Current or DbFileKind.Lock or DbFileKind.InfoLog or DbFileKind.Identity or DbFileKind.Healings))
+            if (FileNames.IsNumbered(FileNames.Parse(name, out long number)))
                 _versions.MarkFileNumberUsed(number);
         // After every number on disk is known: logs written since the MANIFEST's last edit are
         // numbered past its next-file number, and they are plain.

@@ -50,6 +50,10 @@ public sealed class EncryptedBackupTests
         // Point in time reads the sealed logs: it needs the key, and restores exactly the state then.
         Assert.Throws<EncryptionKeyException>(() => backups.RestoreToSequence(dir.Sub("pitr-nokey"), midSequence));
         Assert.False(Directory.Exists(dir.Sub("pitr-nokey")));
+        using (var wrong = BackupEngine.Open(dir.Sub("backups"), new BackupOptions { Encryption = EncryptionOptions.FromKey(EncryptionSupport.NewKey()) }))
+            Assert.Throws<EncryptionKeyException>(() => wrong.RestoreToSequence(dir.Sub("pitr-wrongkey"), midSequence));
+        Assert.False(Directory.Exists(dir.Sub("pitr-wrongkey")));
+        Assert.Empty(Directory.EnumerateDirectories(dir.Path, "pitr-wrongkey.restore-tmp-*"));
         using var keyed = BackupEngine.Open(dir.Sub("backups"), new BackupOptions { Encryption = EncryptionOptions.FromKey(key) });
         Assert.Equal(midSequence, keyed.RestoreToSequence(dir.Sub("pitr"), midSequence));
         using (var db = LatticeDb.Open(dir.Sub("pitr"), EncryptionSupport.Options(key))) AssertSame(atMid, ReadAllHex(db), "encrypted point-in-time restore");

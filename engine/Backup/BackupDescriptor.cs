@@ -10,7 +10,7 @@ namespace LatticeKV.Backup;
 /// the checksum of the JSON bytes. Its rename into place is the moment the backup exists. Read
 /// as untrusted input: every field checked, any defect a <see cref="CorruptionException"/>.
 /// </summary>
-internal sealed class BackupDescriptor
+internal sealed record BackupDescriptor
 {
     public const int FormatVersion = 1;
     public const string Folder = "meta";

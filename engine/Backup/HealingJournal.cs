@@ -23,10 +23,7 @@ internal static class HealingJournal
         var lines = ReadLines(fs, db);
         lines.Add(Encode(healing));
         if (lines.Count > MaxEntries) lines.RemoveRange(0, lines.Count - MaxEntries);
-        string path = PathOf(db), temp = path + ".tmp";
-        fs.WriteAllBytesSynced(temp, Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n"));
-        fs.RenameFile(temp, path);
-        fs.SyncDirectory(db);
+        fs.ReplaceDurably(PathOf(db), Encoding.UTF8.GetBytes(string.Join('\n', lines) + "\n"));
     }
 
     public static List<TableHealing> Read(IFileSystem fs, string db)

@@ -78,18 +78,7 @@ internal static class ShredPropagation
         string path = BackupDescriptor.PrivateFolder(backup.Id) + "/" + newest;
         ulong checksum = StorageCopy.UploadBytes(storage, path, bytes);
         var files = backup.Files.Select(f => ReferenceEquals(f, old) ? new BackupFileEntry(newest, path, old.Kind, bytes.Length, checksum) : f).ToList();
-        var updated = new BackupDescriptor
-        {
-            Id = backup.Id,
-            TimestampMs = backup.TimestampMs,
-            Sequence = backup.Sequence,
-            DatabaseId = backup.DatabaseId,
-            Timeline = backup.Timeline,
-            Encrypted = backup.Encrypted,
-            Metadata = backup.Metadata,
-            NewBytes = backup.NewBytes,
-            Files = files,
-        };
+        var updated = backup with { Files = files };
         string meta = BackupDescriptor.PathOf(backup.Id);
         StorageCopy.UploadBytes(storage, meta + ".tmp", updated.Encode());
         storage.Rename(meta + ".tmp", meta);

@@ -82,13 +82,7 @@ internal sealed class DatabaseIdentity
     public byte[] Encode() => Utf8.GetBytes($"db {DatabaseIdHex}\ntimeline {TimelineHex}\n");
 
     /// <summary>Writes the file durably and atomically (temporary file, fsync, rename, directory fsync).</summary>
-    public void Write(IFileSystem fs, string db)
-    {
-        string temp = PathOf(db) + ".tmp";
-        fs.WriteAllBytesSynced(temp, Encode());
-        fs.RenameFile(temp, PathOf(db));
-        fs.SyncDirectory(db);
-    }
+    public void Write(IFileSystem fs, string db) => fs.ReplaceDurably(PathOf(db), Encode());
 
     /// <summary>The directory's identity, created (durably) when it has none.</summary>
     public static DatabaseIdentity LoadOrCreate(IFileSystem fs, string db)

@@ -47,6 +47,9 @@ internal static class FileNames
 
     public static string LockPath(string db) => Path.Combine(db, Lock);
 
+    /// <summary>Whether files of <paramref name="kind"/> are named by a file number (the ones obsolete-file deletion and the number counter consider).</summary>
+    public static bool IsNumbered(DbFileKind kind) => kind is DbFileKind.Log or DbFileKind.Table or DbFileKind.Manifest or DbFileKind.Temp or DbFileKind.Options;
+
     /// <summary>Classifies a file name; <paramref name="number"/> is its file number where it has one.</summary>
     public static DbFileKind Parse(string name, out long number)
     {

@@ -150,6 +150,15 @@ internal static class FileSystemExtensions
         return total;
     }
 
+    /// <summary>Replaces a small file atomically and durably: <c>PATH.tmp</c> written and fsynced, renamed over <paramref name="path"/>, the directory fsynced.</summary>
+    public static void ReplaceDurably(this IFileSystem fs, string path, ReadOnlySpan<byte> data)
+    {
+        string temp = path + ".tmp";
+        fs.WriteAllBytesSynced(temp, data);
+        fs.RenameFile(temp, path);
+        fs.SyncDirectory(Path.GetDirectoryName(path)!);
+    }
+
     /// <summary>Writes a small file durably: write, fsync, close. The caller renames and syncs the directory.</summary>
     public static void WriteAllBytesSynced(this IFileSystem fs, string path, ReadOnlySpan<byte> data)
     {

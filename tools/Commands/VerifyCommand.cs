@@ -124,22 +124,17 @@ public static class VerifyCommand
             ["message"] = p.Message,
         }).ToList(),
         ["notes"] = r.Notes,
-        ["healings"] = r.Healings.Select(h => new Dictionary<string, object?>
-        {
-            ["file"] = h.FilePath,
-            ["number"] = h.FileNumber,
-            ["healed"] = h.Healed,
-            ["damage"] = h.Damage,
-            ["detail"] = h.Detail,
-            ["time"] = h.Time,
-        }).ToList(),
-        ["recorded_healings"] = r.RecordedHealings.Select(h => new Dictionary<string, object?>
-        {
-            ["number"] = h.FileNumber,
-            ["healed"] = h.Healed,
-            ["damage"] = h.Damage,
-            ["detail"] = h.Detail,
-            ["time"] = h.Time,
-        }).ToList(),
+        ["healings"] = r.Healings.Select(h => Json(h)).ToList(),
+        ["recorded_healings"] = r.RecordedHealings.Select(h => Json(h)).ToList(),
+    };
+
+    private static Dictionary<string, object?> Json(TableHealing h) => new()
+    {
+        ["file"] = h.FilePath,
+        ["number"] = h.FileNumber,
+        ["healed"] = h.Healed,
+        ["damage"] = h.Damage,
+        ["detail"] = h.Detail,
+        ["time"] = h.Time,
     };
 }
