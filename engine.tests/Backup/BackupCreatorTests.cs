@@ -12,6 +12,7 @@ public sealed class BackupCreatorTests
         using var db = LatticeDb.Open(dir.Sub("db"), new DbOptions { WriteBufferSize = 64 << 10 });
         for (int i = 0; i < 5000; i++) db.Put(B($"k{i:D6}"), B($"v{i}-" + new string('x', 60)));
         db.CompactRange();
+        db.WaitForCompactions(); // no background compaction may delete the table chosen below
         string table = Directory.GetFiles(dir.Sub("db"), "*.sst").OrderByDescending(f => new FileInfo(f).Length).First();
         using (var f = new FileStream(table, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
         {
