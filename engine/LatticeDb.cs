@@ -447,11 +447,17 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         return snap.SequenceNumber;
     }
 
-    private void WriteCore(WriteBatch batch, WriteOptions options)
+    private void WriteCore(WriteBatch batch, WriteOptions options) => WriteChecked(batch, options, check: null);
+
+    /// <summary>
+    /// Writes <paramref name="batch"/> after <paramref name="check"/> passes with no other write
+    /// between them (stage 3 of <see cref="WritePath"/>): how transactions commit.
+    /// </summary>
+    internal void WriteChecked(WriteBatch batch, WriteOptions options, ICommitCheck? check)
     {
         ThrowIfClosed();
         ThrowIfReadOnly("a write");
-        _writePath.Write(batch, options.Sync);
+        _writePath.Write(batch, options.Sync, check);
     }
 
     /// <summary>Writers queued for the WAL, the leader included (for tests of group commit).</summary>

@@ -10,7 +10,7 @@ namespace LatticeKV.Db;
 /// </summary>
 internal sealed class ScopeSealingStage(IWriteHost host, TimeProvider clock) : IWriteStage
 {
-    public WriteBatch Prepare(WriteBatch batch)
+    public WriteBatch Prepare(WriteBatch batch, ref ICommitCheck? check)
     {
         var families = host.ColumnFamilies;
         bool scoped = false;

@@ -21,11 +21,18 @@ namespace LatticeKV.Db;
 ///    the order added, and may replace the batch with a rewritten copy: today scope sealing
 ///    (<see cref="ScopeSealingStage"/>); validation, index entries and change records join here.
 ///    Checks and additions that depend only on the batch belong here, before it is queued.
+///    A stage whose decision depends on the state at commit adds an <see cref="ICommitCheck"/>
+///    instead (unique index constraints); transactions pass theirs to <see cref="Write"/>.
 /// 2. The leader builds the group (<see cref="BuildGroup"/>) and makes room
-///    (<see cref="MakeRoomForWrite"/>): memtable switches and stalls.
-/// 3. The leader assigns sequence numbers and the commit time, and logs the group as one record
+///    (<see cref="MakeRoomForWrite"/>): memtable switches and stalls. A write with a commit
+///    check forms a group alone.
+/// 3. The leader runs the write's <see cref="ICommitCheck"/>, if any: every earlier group is in
+///    the memtables and nothing else is written until it returns; a check that throws rejects
+///    the write and nothing of it is logged. Optimistic transactions' conflict checks and unique
+///    constraints live here.
+/// 4. The leader assigns sequence numbers and the commit time, and logs the group as one record
 ///    (<see cref="LogGroup"/>), with one fsync when any member asked for it.
-/// 4. The leader inserts the record into the memtables (<see cref="MemTableInserter"/>) and
+/// 5. The leader inserts the record into the memtables (<see cref="MemTableInserter"/>) and
 ///    publishes the last sequence number: readers see the whole group or none of it.
 /// </para>
 /// <para>
@@ -104,13 +111,14 @@ internal sealed class WritePath
     }
 
     /// <summary>Applies <paramref name="batch"/> atomically; returns once it is in the memtables (and on disk when <paramref name="sync"/>).</summary>
-    public void Write(WriteBatch batch, bool sync)
+    public void Write(WriteBatch batch, bool sync, ICommitCheck? check = null)
     {
         ValidateBatch(batch);
-        foreach (var stage in _stages) batch = stage.Prepare(batch);
+        foreach (var stage in _stages) batch = stage.Prepare(batch, ref check);
         var w = WriteQueueTicket.Rent();
         w.Batch = batch;
         w.Sync = sync;
+        w.Check = check;
         RunAndReturn(w);
     }
 
@@ -235,10 +243,11 @@ internal sealed class WritePath
 
     private void LeadGroup(WriteQueueTicket leader)
     {
-        _gatherTimedOut = leader.Sync && _options.GatherSyncedWriters && GatherSyncedWriters();
+        _gatherTimedOut = leader.Sync && leader.Check is null && _options.GatherSyncedWriters && GatherSyncedWriters();
         BuildGroup(leader);
         MakeRoomForWrite(_groupColumnFamilies, force: false);
 
+        leader.Check?.Check(Volatile.Read(ref _lastSequence));
         var batch = leader.Batch!;
         if (_group.Count > 1)
         {
@@ -329,9 +338,10 @@ internal sealed class WritePath
                 if (w == leader)
                 {
                     _group.Add(w);
+                    if (w.Check is not null) break;         // a checked write is judged and logged alone
                     continue;
                 }
-                if (w.Batch is null) break;                 // a flush or exclusive request runs alone
+                if (w.Batch is null || w.Check is not null) break; // a flush, exclusive request or checked write runs alone
                 if (w.Sync && !leader.Sync) break;          // a synced write must not ride an unsynced group
                 if (size + w.Batch.DataSize > max) break;
                 size += w.Batch.DataSize;

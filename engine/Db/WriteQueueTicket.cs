@@ -15,6 +15,8 @@ internal sealed class WriteQueueTicket
 
     public WriteBatch? Batch;
     public bool Sync;
+    /// <summary>Run by the leader just before this write is logged; the write then forms a group alone.</summary>
+    public ICommitCheck? Check;
     /// <summary>Not a write: switch these memtables so they can be flushed.</summary>
     public IReadOnlyList<ColumnFamilyData>? FlushRequest;
     /// <summary>Not a write: wait for every in-flight group, then run this under leadership.</summary>
@@ -70,6 +72,7 @@ internal sealed class WriteQueueTicket
     public static void Return(WriteQueueTicket w)
     {
         w.Batch = null;
+        w.Check = null;
         w.FlushRequest = null;
         w.Exclusive = null;
         w.Error = null;
