@@ -1,0 +1,159 @@
+namespace LatticeKV.Transactions;
+
+/// <summary>
+/// The transaction behind <see cref="Transaction"/>: a <see cref="WriteBuffer"/> of its writes,
+/// and either a snapshot with a <see cref="ReadSet"/> checked at commit (optimistic) or the
+/// locks it holds in the database's <see cref="LockTable"/> (pessimistic). Used by one thread at
+/// a time (the caller's), so its fields need no lock.
+/// </summary>
+internal sealed class DbTransaction : Transaction
+{
+    private static long s_lastId;
+
+    // Constant after construction.
+    private readonly long _id;                  // the owner id in the lock table
+    private readonly TransactionOptions _options;
+    private readonly Snapshot? _snapshot;       // optimistic: what every read sees
+    private readonly ReadOptions? _readOptions; // optimistic: reads at _snapshot; pessimistic: null (latest)
+    private readonly ReadSet? _reads;           // optimistic
+    private readonly LockTable? _locks;         // pessimistic
+
+    // Owned by the thread using the transaction.
+    private readonly WriteBuffer _writes = new();
+    private readonly List<(uint ColumnFamily, byte[] Key)> _held = [];
+    private TransactionState _state;
+
+    public DbTransaction(LatticeDb db, TransactionOptions options) : base(db)
+    {
+        _id = Interlocked.Increment(ref s_lastId);
+        _options = options;
+        if (options.Pessimistic)
+        {
+            _locks = LockTable.For(db);
+            return;
+        }
+        _snapshot = db.GetSnapshot();
+        _readOptions = new ReadOptions { Snapshot = _snapshot };
+        _reads = new ReadSet();
+    }
+
+    public override TransactionState State => _state;
+
+    public override bool IsPessimistic => _locks is not null;
+
+    public override byte[]? Get(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key)
+    {
+        CheckOperation(columnFamily, key);
+        return Read(columnFamily, key);
+    }
+
+    public override byte[]? GetForUpdate(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key)
+    {
+        CheckOperation(columnFamily, key);
+        Lock(columnFamily, key);
+        return Read(columnFamily, key);
+    }
+
+    public override void Put(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        CheckOperation(columnFamily, key);
+        if (value.Length > WriteBatch.MaxValueSize)
+            throw new InvalidArgumentException($"Value of {value.Length} bytes exceeds the limit of {WriteBatch.MaxValueSize} bytes.", nameof(value));
+        Lock(columnFamily, key);
+        _writes.GetOrAdd(columnFamily, key).SetPut(value);
+    }
+
+    public override void Delete(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key)
+    {
+        CheckOperation(columnFamily, key);
+        Lock(columnFamily, key);
+        _writes.GetOrAdd(columnFamily, key).SetDelete();
+    }
+
+    public override TransactionIterator NewIterator(ColumnFamilyHandle columnFamily, ReadOptions? options = null)
+    {
+        ThrowIfEnded();
+        Database.CheckColumnFamily(columnFamily);
+        if (options?.Snapshot is not null)
+            throw new InvalidArgumentException("A transaction's iterator reads at the transaction's snapshot; ReadOptions.Snapshot must be null.", nameof(options));
+        var baseOptions = new ReadOptions
+        {
+            Snapshot = _snapshot,
+            FillCache = options?.FillCache ?? true,
+            IterateLowerBound = options?.IterateLowerBound?.ToArray(),
+            IterateUpperBound = options?.IterateUpperBound?.ToArray(),
+        };
+        var (keys, writes) = _writes.Snapshot(columnFamily);
+        var inner = Database.NewIterator(columnFamily, baseOptions);
+        var reads = _reads;
+        return new OverlayIterator(this, inner, columnFamily.Data.Comparator, keys, writes,
+            baseOptions.IterateLowerBound, baseOptions.IterateUpperBound, reads is null ? null : range => reads.AddRange(columnFamily, range));
+    }
+
+    public override void Commit(WriteOptions? options)
+    {
+        ThrowIfEnded();
+        try
+        {
+            if (!_writes.IsEmpty)
+            {
+                var batch = new WriteBatch();
+                _writes.AppendTo(batch);
+                var check = _reads is null ? null : new OptimisticCommitCheck(Database, _snapshot!.SequenceNumber, _reads, _writes);
+                Database.WriteChecked(batch, options ?? new WriteOptions { Sync = _options.Sync }, check);
+            }
+        }
+        catch
+        {
+            End(TransactionState.RolledBack);
+            throw;
+        }
+        End(TransactionState.Committed);
+    }
+
+    public override void Rollback()
+    {
+        ThrowIfEnded();
+        End(TransactionState.RolledBack);
+    }
+
+    /// <summary>Throws <see cref="TransactionNotActiveException"/> once the transaction has ended.</summary>
+    internal void ThrowIfEnded()
+    {
+        if (_state != TransactionState.Active)
+            throw new TransactionNotActiveException(_state == TransactionState.Committed ? "committed" : "rolled back");
+    }
+
+    private void CheckOperation(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key)
+    {
+        ThrowIfEnded();
+        Database.CheckColumnFamily(columnFamily);
+        WriteBatch.ValidateKey(key, nameof(key));
+    }
+
+    /// <summary>The key's value: the transaction's own write if it decides it, else the database's (a read to check at commit).</summary>
+    private byte[]? Read(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key)
+    {
+        var pending = _writes.Find(columnFamily, key);
+        if (pending is { HidesDatabase: true })
+            return pending.Kind == PendingKind.Put ? (byte[])pending.Value!.Clone() : null;
+        _reads?.AddKey(columnFamily, key);
+        return Database.Get(columnFamily, key, _readOptions);
+    }
+
+    private void Lock(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key)
+    {
+        if (_locks is null) return;
+        byte[] copy = key.ToArray();
+        if (_locks.Acquire(_id, columnFamily, copy, _options.LockTimeout)) _held.Add((columnFamily.Id, copy));
+    }
+
+    private void End(TransactionState state)
+    {
+        _state = state;
+        _snapshot?.Dispose();
+        if (_locks is null) return;
+        _locks.ReleaseAll(_id, _held);
+        _held.Clear();
+    }
+}
