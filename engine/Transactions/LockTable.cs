@@ -63,10 +63,12 @@ internal sealed class LockTable
                 WaitFor(owner, holder, columnFamily);
                 try
                 {
-                    // Woken by a release on this stripe (maybe of another key) or by the timeout.
                     TimeSpan left = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - Stopwatch.GetElapsedTime(start);
-                    if ((left != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero) || !Monitor.Wait(stripe, left))
+                    if (left != Timeout.InfiniteTimeSpan && left <= TimeSpan.Zero)
                         throw new TransactionTimeoutException(columnFamily.Name, Stopwatch.GetElapsedTime(start));
+                    // Woken by a release on this stripe (maybe of another key) or by the timer, which
+                    // may fire a little early: the loop looks at the holder and the clock again.
+                    Monitor.Wait(stripe, left);
                 }
                 finally
                 {
