@@ -28,12 +28,21 @@ public sealed class TransferTests(ITestOutputHelper output)
         return b;
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void ConcurrentTransfers_TotalKept_EachAppliedExactlyOnce(bool pessimistic)
+    public enum Mode
     {
-        int seed = TestSeed.Get(19_000 + (pessimistic ? 1 : 0));
+        Optimistic,
+        Pessimistic,
+        /// <summary>Odd threads pessimistic, even ones optimistic: the two kinds must not lose each other's updates.</summary>
+        Mixed,
+    }
+
+    [Theory]
+    [InlineData(Mode.Optimistic)]
+    [InlineData(Mode.Pessimistic)]
+    [InlineData(Mode.Mixed)]
+    public void ConcurrentTransfers_TotalKept_EachAppliedExactlyOnce(Mode mode)
+    {
+        int seed = TestSeed.Get(19_000 + (int)mode);
         int perThread = 150 * TestSeed.Scale;
         using var dir = new TempDir("txn-transfers");
         using var db = LatticeDb.Open(dir.Path, new DbOptions { WriteBufferSize = 256 * 1024 }); // flushes happen during the run
@@ -42,13 +51,13 @@ public sealed class TransferTests(ITestOutputHelper output)
             for (int i = 0; i < Accounts; i++) init.Put(AccountKey(i), Bytes(Initial));
             init.Commit();
         }
-        var options = new TransactionOptions { Pessimistic = pessimistic, LockTimeout = TimeSpan.FromSeconds(10) };
         long retries = 0, audits = 0;
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var threads = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
         {
             try
             {
+                var options = new TransactionOptions { Pessimistic = mode == Mode.Pessimistic || (mode == Mode.Mixed && t % 2 == 1), LockTimeout = TimeSpan.FromSeconds(10) };
                 Transfers(db, options, seed, t, perThread, ref retries, ref audits, failures);
             }
             catch (Exception ex)
@@ -58,7 +67,7 @@ public sealed class TransferTests(ITestOutputHelper output)
         })).ToList();
         threads.ForEach(th => th.Start());
         threads.ForEach(th => th.Join());
-        output.WriteLine($"seed={seed} pessimistic={pessimistic}: {Threads * perThread} transfers, {retries} retries, {audits} audits");
+        output.WriteLine($"seed={seed} mode={mode}: {Threads * perThread} transfers, {retries} retries, {audits} audits");
         Assert.Empty(failures);
         Verify(db, seed, Threads * perThread);
     }

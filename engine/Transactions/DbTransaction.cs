@@ -1,3 +1,5 @@
+using LatticeKV.Db;
+
 namespace LatticeKV.Transactions;
 
 /// <summary>
@@ -6,6 +8,13 @@ namespace LatticeKV.Transactions;
 /// locks it holds in the database's <see cref="LockTable"/> (pessimistic). Used by one thread at
 /// a time (the caller's), so its fields need no lock.
 /// </summary>
+/// <remarks>
+/// An optimistic commit also locks the keys it writes, for the time of the commit: a pessimistic
+/// transaction may have read one of them under its lock and be about to write it from that
+/// value, and the commit check alone would let the optimistic write land in between and be lost.
+/// Waiting for the lock makes the optimistic commit come after the pessimistic one, whose
+/// write its check then sees (a conflict), or before it, whose read then sees it.
+/// </remarks>
 internal sealed class DbTransaction : Transaction
 {
     private static long s_lastId;
@@ -16,7 +25,8 @@ internal sealed class DbTransaction : Transaction
     private readonly Snapshot? _snapshot;       // optimistic: what every read sees
     private readonly ReadOptions? _readOptions; // optimistic: reads at _snapshot; pessimistic: null (latest)
     private readonly ReadSet? _reads;           // optimistic
-    private readonly LockTable? _locks;         // pessimistic
+    private readonly LockTable _locks;
+    private readonly bool _pessimistic;
 
     // Owned by the thread using the transaction.
     private readonly WriteBuffer _writes = new();
@@ -27,11 +37,9 @@ internal sealed class DbTransaction : Transaction
     {
         _id = Interlocked.Increment(ref s_lastId);
         _options = options;
-        if (options.Pessimistic)
-        {
-            _locks = LockTable.For(db);
-            return;
-        }
+        _locks = LockTable.For(db);
+        _pessimistic = options.Pessimistic;
+        if (_pessimistic) return;
         _snapshot = db.GetSnapshot();
         _readOptions = new ReadOptions { Snapshot = _snapshot };
         _reads = new ReadSet();
@@ -39,7 +47,7 @@ internal sealed class DbTransaction : Transaction
 
     public override TransactionState State => _state;
 
-    public override bool IsPessimistic => _locks is not null;
+    public override bool IsPessimistic => _pessimistic;
 
     public override byte[]? Get(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key)
     {
@@ -99,7 +107,13 @@ internal sealed class DbTransaction : Transaction
             {
                 var batch = new WriteBatch();
                 _writes.AppendTo(batch);
-                var check = _reads is null ? null : new OptimisticCommitCheck(Database, _snapshot!.SequenceNumber, _reads, _writes);
+                ICommitCheck? check = null;
+                if (!_pessimistic)
+                {
+                    foreach (var family in _writes.Families)
+                        foreach (var key in family.Keys) TakeLock(family.Handle, key);
+                    check = new OptimisticCommitCheck(Database, _snapshot!.SequenceNumber, _reads!, _writes);
+                }
                 Database.WriteChecked(batch, options ?? new WriteOptions { Sync = _options.Sync }, check);
             }
         }
@@ -141,18 +155,21 @@ internal sealed class DbTransaction : Transaction
         return Database.Get(columnFamily, key, _readOptions);
     }
 
+    /// <summary>Pessimistic: locks the key until the transaction ends.</summary>
     private void Lock(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key)
     {
-        if (_locks is null) return;
-        byte[] copy = key.ToArray();
-        if (_locks.Acquire(_id, columnFamily, copy, _options.LockTimeout)) _held.Add((columnFamily.Id, copy));
+        if (_pessimistic) TakeLock(columnFamily, key.ToArray());
+    }
+
+    private void TakeLock(ColumnFamilyHandle columnFamily, byte[] key)
+    {
+        if (_locks.Acquire(_id, columnFamily, key, _options.LockTimeout)) _held.Add((columnFamily.Id, key));
     }
 
     private void End(TransactionState state)
     {
         _state = state;
         _snapshot?.Dispose();
-        if (_locks is null) return;
         _locks.ReleaseAll(_id, _held);
         _held.Clear();
     }
