@@ -51,6 +51,8 @@ public class ArchitectureTests(ITestOutputHelper output)
         "LatticeKV.KeyComparator", // the user's key order: Keys wraps it into the internal key order
         "LatticeKV.CompressionType", // the table block codec: Sst writes and reads it
         "LatticeKV.CompactionFilter", // the user's garbage rule: Compaction's ValuePolicy applies it
+        "LatticeKV.IMergeOperator", // the user's merge rule: Compaction's iterator applies it as reads do
+        "LatticeKV.MergeOperands", // what the merge rule is handed: Compaction's operand list builds it
     };
 
     [Fact]

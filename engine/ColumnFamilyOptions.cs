@@ -61,6 +61,21 @@ public sealed class ColumnFamilyOptions
     /// <summary>The stored options said the family is scoped (set when decoding them).</summary>
     internal bool StoredScoped { get; set; }
 
+    /// <summary>
+    /// Combines the operands written with <c>LatticeDb.Merge</c> (see <see cref="IMergeOperator"/>
+    /// and <see cref="MergeOperators"/>); without one, merges into the family are refused. Code:
+    /// it must be given on every open. Its name is stored, and opening the family with an
+    /// operator of another name fails; a family opened without it reads merged keys with a
+    /// <see cref="MergeException"/>. Not available with <see cref="Ttl"/> or <see cref="EncryptionScope"/>.
+    /// </summary>
+    public IMergeOperator? MergeOperator { get; set; }
+
+    /// <summary>The name of the merge operator the stored options record (kept when an open gives none).</summary>
+    internal string? StoredMergeOperator { get; set; }
+
+    /// <summary>The merge operator's name to store: the operator's, else the one stored before.</summary>
+    internal string? MergeOperatorName => MergeOperator?.Name ?? StoredMergeOperator;
+
     /// <summary>A copy of these options.</summary>
     public ColumnFamilyOptions Clone() => (ColumnFamilyOptions)MemberwiseClone();
 
@@ -76,6 +91,15 @@ public sealed class ColumnFamilyOptions
             throw new InvalidArgumentException($"Ttl of column family '{name}' must be positive.", nameof(Ttl));
         if (EncryptionScope is not null && !Encrypted)
             throw new InvalidArgumentException($"EncryptionScope of column family '{name}' requires Encrypted.", nameof(EncryptionScope));
+        if (MergeOperator is { } merge)
+        {
+            if (string.IsNullOrEmpty(merge.Name) || merge.Name.Contains('\n', StringComparison.Ordinal))
+                throw new InvalidArgumentException($"MergeOperator of column family '{name}' needs a name without newlines.", nameof(MergeOperator));
+            if (Ttl is not null)
+                throw new InvalidArgumentException($"MergeOperator of column family '{name}' is not available with a Ttl.", nameof(MergeOperator));
+            if (EncryptionScope is not null)
+                throw new InvalidArgumentException($"MergeOperator of column family '{name}' is not available with an EncryptionScope.", nameof(MergeOperator));
+        }
         if (!Enum.IsDefined(Compression))
             throw new InvalidArgumentException($"Unknown compression {Compression}.", nameof(Compression));
     }

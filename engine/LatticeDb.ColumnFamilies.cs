@@ -37,6 +37,7 @@ public sealed partial class LatticeDb
                 ColumnFamilyAdd = name,
                 ColumnFamilyOptions = ColumnFamilyOptionsCodec.Encode(options),
                 LogNumber = log,
+                FormatVersion = MergeFormatVersionFor(options),
             };
             ColumnFamilyData? created = null;
             _versions.LogAndApply([edit], () =>

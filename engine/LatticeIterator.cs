@@ -1,3 +1,4 @@
+using System.Buffers;
 using LatticeKV.Compaction;
 using LatticeKV.Db;
 using LatticeKV.Keys;
@@ -39,11 +40,18 @@ public sealed class LatticeIterator : IDisposable
     private bool _valid;
     private bool _disposed;
     private byte[]? _scopeBuffer; // where scoped values are opened
+    // Merging: the family (for its operator and for errors), a key's operands, the merge result.
+    private readonly ColumnFamilyData _family;
+    private MergeOperandList? _operands;
+    private ArrayBufferWriter<byte>? _mergeOutput;
+    // Forward, at a merged key: its key and value are saved, and the inner iterator is already past its operands.
+    private bool _mergedForward;
 
-    private LatticeIterator(LatticeDb db, IteratorParts parts, SuperVersion sv, InternalKeyComparator cmp,
-        ValuePolicy policy, FragmentedRangeTombstones rangeDels, ulong sequence, ReadOptions options, bool poolable)
+    private LatticeIterator(LatticeDb db, IteratorParts parts, SuperVersion sv, ColumnFamilyData cfd,
+        FragmentedRangeTombstones rangeDels, ulong sequence, ReadOptions options, bool poolable)
     {
         _db = db;
+        _family = cfd;
         _parts = parts;
         _iter = parts.Merged;
         _savedKey = parts.SavedKey;
@@ -51,8 +59,8 @@ public sealed class LatticeIterator : IDisposable
         _lookup = parts.Lookup;
         _poolable = poolable;
         _superVersion = sv;
-        _cmp = cmp;
-        _policy = policy.IsNoop ? null : policy;
+        _cmp = cfd.Comparator;
+        _policy = cfd.Policy.IsNoop ? null : cfd.Policy;
         _rangeDels = rangeDels;
         _sequence = sequence;
         _lower = options.IterateLowerBound?.ToArray();
@@ -74,7 +82,7 @@ public sealed class LatticeIterator : IDisposable
                 throw;
             }
             db.Statistics.RecordIterator(reused: true);
-            return new LatticeIterator(db, pooled, sv, cfd.Comparator, cfd.Policy, FragmentedRangeTombstones.Empty, sequence, options, poolable: true);
+            return new LatticeIterator(db, pooled, sv, cfd, FragmentedRangeTombstones.Empty, sequence, options, poolable: true);
         }
         var version = sv.Version;
         var levelZero = version.Files(0);
@@ -114,7 +122,7 @@ public sealed class LatticeIterator : IDisposable
             db.Statistics.RecordIterator(reused: false);
             // Fragments depend on the snapshot (they may be empty only because every tombstone is
             // newer than it): internals that had tombstones to consider are never handed on.
-            return new LatticeIterator(db, parts, sv, cfd.Comparator, cfd.Policy, fragments, sequence, options, poolable: tombstones is null);
+            return new LatticeIterator(db, parts, sv, cfd, fragments, sequence, options, poolable: tombstones is null);
         }
         catch
         {
@@ -140,7 +148,7 @@ public sealed class LatticeIterator : IDisposable
         get
         {
             CheckPositioned();
-            return _reverse ? _savedKey.AsSpan(0, _savedKeyLength) : InternalKey.UserKey(_iter.Key);
+            return _reverse || _mergedForward ? _savedKey.AsSpan(0, _savedKeyLength) : InternalKey.UserKey(_iter.Key);
         }
     }
 
@@ -150,7 +158,7 @@ public sealed class LatticeIterator : IDisposable
         get
         {
             CheckPositioned();
-            if (_reverse) return _savedValue.AsSpan(0, _savedValueLength);
+            if (_reverse || _mergedForward) return _savedValue.AsSpan(0, _savedValueLength);
             return _policy is null ? ValuePolicy.UserValue(InternalKey.Kind(_iter.Key), _iter.Value)
                 : _policy.Reveal(InternalKey.Kind(_iter.Key), InternalKey.UserKey(_iter.Key), _iter.Value, ref _scopeBuffer);
         }
@@ -218,7 +226,7 @@ public sealed class LatticeIterator : IDisposable
                 return;
             }
         }
-        else
+        else if (!_mergedForward)
         {
             SaveKey(InternalKey.UserKey(_iter.Key));
             _iter.Next();
@@ -232,6 +240,9 @@ public sealed class LatticeIterator : IDisposable
         CheckPositioned();
         if (!_reverse)
         {
+            // A merged key left the inner iterator past its entries: return to the first of them.
+            if (_mergedForward) _iter.Seek(LookupKey(_savedKey.AsSpan(0, _savedKeyLength), InternalKey.MaxSequence, ValueKinds.ForSeek));
+            _mergedForward = false;
             // Step back past every entry of the current key so reverse scanning starts cleanly.
             SaveKey(InternalKey.UserKey(_iter.Key));
             while (true)
@@ -253,13 +264,18 @@ public sealed class LatticeIterator : IDisposable
 
     private void FindNextUserEntry(bool skipping)
     {
-        for (; _iter.Valid; _iter.Next())
+        _mergedForward = false;
+        while (_iter.Valid)
         {
             var ikey = _iter.Key;
             if (!InternalKey.IsWellFormed(ikey)) throw new CorruptionException("malformed internal key");
             ulong trailer = InternalKey.Trailer(ikey);
             ulong seq = trailer >> 8;
-            if (seq > _sequence) continue;
+            if (seq > _sequence)
+            {
+                _iter.Next();
+                continue;
+            }
             var user = InternalKey.UserKey(ikey);
             if (_upper is not null && _cmp.CompareUser(user, _upper) >= 0) break;
             var kind = (ValueKind)(byte)trailer;
@@ -267,64 +283,162 @@ public sealed class LatticeIterator : IDisposable
             {
                 SaveKey(user);
                 skipping = true;
+                _iter.Next();
                 continue;
             }
-            if (skipping && _cmp.CompareUser(user, _savedKey.AsSpan(0, _savedKeyLength)) <= 0) continue;
+            if (skipping && _cmp.CompareUser(user, _savedKey.AsSpan(0, _savedKeyLength)) <= 0)
+            {
+                _iter.Next();
+                continue;
+            }
             if (IsHidden(kind, user, seq, _iter.Value))
             {
                 SaveKey(user);
+                skipping = true;
+                _iter.Next();
+                continue;
+            }
+            if (kind == ValueKind.Merge)
+            {
+                // Leaves the inner iterator on the first entry after the key's operands.
+                _mergedForward = MergeForward(seq);
+                if (_mergedForward) break;
                 skipping = true;
                 continue;
             }
             _valid = true;
             return;
         }
-        _valid = false;
+        _valid = _mergedForward;
+    }
+
+    /// <summary>
+    /// At the newest visible entry of a key, an operand: takes the operands under it down to a
+    /// value, a deletion or the key's end and saves the key and the merged value. False when the
+    /// result is one the family's policy hides.
+    /// </summary>
+    private bool MergeForward(ulong seq)
+    {
+        SaveKey(InternalKey.UserKey(_iter.Key));
+        var user = _savedKey.AsSpan(0, _savedKeyLength);
+        var op = _family.Policy.MergeOperator ?? throw MergeFailure.NoOperator(_family, user);
+        var operands = _operands ??= new MergeOperandList();
+        operands.Clear();
+        operands.Add(_iter.Value, seq);
+        bool hasBase = false;
+        ReadOnlySpan<byte> baseValue = default;
+        for (_iter.Next(); _iter.Valid; _iter.Next())
+        {
+            var ikey = _iter.Key;
+            if (!InternalKey.IsWellFormed(ikey)) throw new CorruptionException("malformed internal key");
+            if (_cmp.CompareUser(InternalKey.UserKey(ikey), user) != 0) break;
+            // Older entries of the key than the first visible one are all visible.
+            seq = InternalKey.Sequence(ikey);
+            var kind = InternalKey.Kind(ikey);
+            if (CoveredByRangeDeletion(user, seq)) break;
+            if (kind == ValueKind.Merge)
+            {
+                operands.Add(_iter.Value, seq);
+                continue;
+            }
+            if (ValueKinds.IsPointValue(kind) && (_policy is null || !_policy.IsDead(kind, user, _iter.Value)))
+            {
+                hasBase = true;
+                baseValue = _policy is null ? ValuePolicy.UserValue(kind, _iter.Value) : _policy.Reveal(kind, user, _iter.Value, ref _scopeBuffer);
+            }
+            break;
+        }
+        return Merge(op, user, baseValue, hasBase, operands.View(newestFirst: true));
+    }
+
+    /// <summary>Merges into the saved value; false when the family's policy hides the result.</summary>
+    private bool Merge(IMergeOperator op, ReadOnlySpan<byte> user, ReadOnlySpan<byte> baseValue, bool hasBase, MergeOperands operands)
+    {
+        var output = _mergeOutput ??= new ArrayBufferWriter<byte>();
+        if (!MergeRunner.TryFullMerge(op, user, baseValue, hasBase, operands, output, out var error))
+            throw MergeFailure.Failed(_family, user, error!);
+        if (_policy is not null && _policy.IsDead(ValueKind.Value, user, output.WrittenSpan)) return false;
+        SaveValue(output.WrittenSpan);
+        return true;
     }
 
     private void FindPrevUserEntry()
     {
-        bool haveValue = false;
-        for (; _iter.Valid; _iter.Prev())
+        _mergedForward = false;
+        while (true)
         {
-            var ikey = _iter.Key;
-            if (!InternalKey.IsWellFormed(ikey)) throw new CorruptionException("malformed internal key");
-            ulong trailer = InternalKey.Trailer(ikey);
-            ulong seq = trailer >> 8;
-            if (seq > _sequence) continue;
-            var user = InternalKey.UserKey(ikey);
-            if (_lower is not null && _cmp.CompareUser(user, _lower) < 0) break;
-            if (haveValue && _cmp.CompareUser(user, _savedKey.AsSpan(0, _savedKeyLength)) < 0) break;
-            var kind = (ValueKind)(byte)trailer;
-            if (kind == ValueKind.Deletion || IsHidden(kind, user, seq, _iter.Value))
+            // Going backward a key's entries come oldest first: a value or deletion resets what
+            // the key has, each operand is queued on top of it.
+            bool haveValue = false, hasBase = false;
+            _operands?.Clear();
+            for (; _iter.Valid; _iter.Prev())
             {
-                haveValue = false;
+                var ikey = _iter.Key;
+                if (!InternalKey.IsWellFormed(ikey)) throw new CorruptionException("malformed internal key");
+                ulong trailer = InternalKey.Trailer(ikey);
+                ulong seq = trailer >> 8;
+                if (seq > _sequence) continue;
+                var user = InternalKey.UserKey(ikey);
+                if (_lower is not null && _cmp.CompareUser(user, _lower) < 0) break;
+                if (haveValue && _cmp.CompareUser(user, _savedKey.AsSpan(0, _savedKeyLength)) < 0) break;
+                var kind = (ValueKind)(byte)trailer;
+                if (kind == ValueKind.Deletion || IsHidden(kind, user, seq, _iter.Value))
+                {
+                    haveValue = hasBase = false;
+                    _operands?.Clear();
+                    _savedKeyLength = 0;
+                    _savedValueLength = 0;
+                }
+                else if (kind == ValueKind.Merge)
+                {
+                    if (!haveValue) SaveKey(user);
+                    (_operands ??= new MergeOperandList()).Add(_iter.Value, seq);
+                    haveValue = true;
+                }
+                else
+                {
+                    SaveKey(user);
+                    SaveValue(_policy is null ? ValuePolicy.UserValue(kind, _iter.Value) : _policy.Reveal(kind, user, _iter.Value, ref _scopeBuffer));
+                    _operands?.Clear();
+                    haveValue = hasBase = true;
+                }
+            }
+            if (!haveValue)
+            {
+                _valid = false;
                 _savedKeyLength = 0;
                 _savedValueLength = 0;
+                _reverse = false;
+                return;
             }
-            else
+            if (_operands is not { Count: > 0 } operands) break;
+            var key = _savedKey.AsSpan(0, _savedKeyLength);
+            var op = _family.Policy.MergeOperator ?? throw MergeFailure.NoOperator(_family, key);
+            // The saved value is both the base and the destination: merge from a copy.
+            byte[]? baseCopy = hasBase ? ArrayPool<byte>.Shared.Rent(_savedValueLength) : null;
+            try
             {
-                SaveKey(user);
-                SaveValue(_policy is null ? ValuePolicy.UserValue(kind, _iter.Value) : _policy.Reveal(kind, user, _iter.Value, ref _scopeBuffer));
-                haveValue = true;
+                if (baseCopy is not null) _savedValue.AsSpan(0, _savedValueLength).CopyTo(baseCopy);
+                if (Merge(op, key, baseCopy.AsSpan(0, hasBase ? _savedValueLength : 0), hasBase, operands.View(newestFirst: false))) break;
             }
-        }
-        if (!haveValue)
-        {
-            _valid = false;
-            _savedKeyLength = 0;
-            _savedValueLength = 0;
-            _reverse = false;
-            return;
+            finally
+            {
+                if (baseCopy is not null) ArrayPool<byte>.Shared.Return(baseCopy);
+            }
+            // Hidden by the policy: the inner iterator already sits on the previous key.
         }
         _valid = true;
     }
 
+    /// <summary>Hidden by a range tombstone or (a value, not an operand) by the family's policy.</summary>
     private bool IsHidden(ValueKind kind, ReadOnlySpan<byte> user, ulong seq, ReadOnlySpan<byte> stored)
     {
-        if (!_rangeDels.IsEmpty && _rangeDels.MaxCoveringSequence(user, _sequence) > seq) return true;
-        return _policy is not null && _policy.IsDead(kind, user, stored);
+        if (CoveredByRangeDeletion(user, seq)) return true;
+        return kind != ValueKind.Merge && _policy is not null && _policy.IsDead(kind, user, stored);
     }
+
+    private bool CoveredByRangeDeletion(ReadOnlySpan<byte> user, ulong seq)
+        => !_rangeDels.IsEmpty && _rangeDels.MaxCoveringSequence(user, _sequence) > seq;
 
     private ReadOnlySpan<byte> LookupKey(ReadOnlySpan<byte> userKey, ulong sequence, ValueKind kind)
     {
@@ -365,6 +479,7 @@ public sealed class LatticeIterator : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        _operands?.Dispose();
         _parts.SavedKey = _savedKey;
         _parts.SavedValue = _savedValue;
         _parts.Lookup = _lookup;

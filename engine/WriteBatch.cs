@@ -5,7 +5,7 @@ using LatticeKV.Keys;
 namespace LatticeKV;
 
 /// <summary>
-/// A group of puts and deletes, possibly across column families, applied atomically by
+/// A group of puts, deletes and merges, possibly across column families, applied atomically by
 /// <see cref="LatticeDb.Write"/>: after a crash either every operation of the batch is present
 /// or none is. Operations apply in the order added (a later put of a key wins). Not
 /// thread-safe; reusable after <see cref="Clear"/>.
@@ -64,6 +64,16 @@ public sealed class WriteBatch
     /// <summary>Removes <paramref name="key"/> from a column family (no error if absent).</summary>
     public void Delete(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key) => Add(ValueKind.Deletion, IdOf(columnFamily), key, default, false);
 
+    /// <summary>
+    /// Adds a merge operand to <paramref name="key"/> of the default column family (see
+    /// <see cref="LatticeDb.Merge(ReadOnlySpan{byte}, ReadOnlySpan{byte}, WriteOptions?)"/>); the
+    /// family's operator is checked when the batch is written.
+    /// </summary>
+    public void Merge(ReadOnlySpan<byte> key, ReadOnlySpan<byte> operand) => AddMerge(0, key, operand);
+
+    /// <summary>Adds a merge operand to <paramref name="key"/> of a column family.</summary>
+    public void Merge(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key, ReadOnlySpan<byte> operand) => AddMerge(IdOf(columnFamily), key, operand);
+
     /// <summary>Removes every key in [<paramref name="begin"/>, <paramref name="end"/>) of the default column family.</summary>
     public void DeleteRange(ReadOnlySpan<byte> begin, ReadOnlySpan<byte> end) => AddRange(0, begin, end);
 
@@ -85,6 +95,9 @@ public sealed class WriteBatch
     internal IReadOnlyList<uint> ColumnFamilyIds => _columnFamilies;
 
     internal bool HasRangeDeletions { get; private set; }
+
+    /// <summary>The batch holds merge operands (checked against their families' operators before it is written).</summary>
+    internal bool HasMerges { get; private set; }
 
     /// <summary>Stamps the sequence number of the first operation and the commit time into the header.</summary>
     internal void SetHeader(ulong sequence, long commitTimeMs)
@@ -115,6 +128,7 @@ public sealed class WriteBatch
         BinaryPrimitives.WriteUInt32LittleEndian(_rep.WrittenSpanMutable[8..], (uint)_count);
         foreach (uint id in other._columnFamilies) NoteColumnFamily(id);
         HasRangeDeletions |= other.HasRangeDeletions;
+        HasMerges |= other.HasMerges;
     }
 
     private static uint IdOf(ColumnFamilyHandle columnFamily)
@@ -128,6 +142,13 @@ public sealed class WriteBatch
         _rep.GetSpan(HeaderSize)[..HeaderSize].Clear();
         _rep.Advance(HeaderSize);
         HasRangeDeletions = false;
+        HasMerges = false;
+    }
+
+    private void AddMerge(uint cf, ReadOnlySpan<byte> key, ReadOnlySpan<byte> operand)
+    {
+        Add(ValueKind.Merge, cf, key, operand, true);
+        HasMerges = true;
     }
 
     private void AddRange(uint cf, ReadOnlySpan<byte> begin, ReadOnlySpan<byte> end)
@@ -144,14 +165,15 @@ public sealed class WriteBatch
     /// </summary>
     internal void AddChecked(ValueKind kind, uint cf, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
     {
-        Add(kind, cf, key, value, kind is ValueKind.Value or ValueKind.RangeDeletion, checkValueSize: false);
+        Add(kind, cf, key, value, kind != ValueKind.Deletion, checkValueSize: false);
         if (kind == ValueKind.RangeDeletion) HasRangeDeletions = true;
+        if (kind == ValueKind.Merge) HasMerges = true;
     }
 
     private void Add(ValueKind kind, uint cf, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool hasValue, bool checkValueSize = true)
     {
         ValidateKey(key, nameof(key));
-        if (checkValueSize && kind == ValueKind.Value && value.Length > MaxValueSize)
+        if (checkValueSize && (kind is ValueKind.Value or ValueKind.Merge) && value.Length > MaxValueSize)
             throw new InvalidArgumentException($"Value of {value.Length} bytes exceeds the limit of {MaxValueSize} bytes.", nameof(value));
         long size = (long)_rep.Length + 1 + Varint.MaxLength32 + 2 * Varint.MaxLength32 + key.Length + value.Length;
         if (size > MaxBatchSize) throw new InvalidArgumentException($"Write batch would exceed {MaxBatchSize} bytes.", nameof(value));

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using LatticeKV.Keys;
 
@@ -29,8 +30,12 @@ internal sealed class CompactionStats
 /// A value every snapshot sees, with nothing older below it, leaves with sequence number 0 (as
 /// RocksDB does at the bottom level): every reader sees it the same way, and runs of zero
 /// trailers compress well.
+/// Merge operands do not shadow what is older: the operands at the top of a stripe are
+/// combined, within the stripe only, with the value or deletion under them (or with nothing at
+/// the bottom of the tree) into one value; short of that, adjacent operands are partially
+/// merged when the operator can. An operator that fails leaves the operands as they were.
 /// </summary>
-internal sealed class CompactionIterator
+internal sealed class CompactionIterator : IDisposable
 {
     private readonly InternalIterator _input;
     private readonly InternalKeyComparator _cmp;
@@ -47,6 +52,17 @@ internal sealed class CompactionIterator
     private int _keyLength;
     private bool _valueCleared;
     private bool _started;
+    // Merging: the operator, the operands of the current key (newest first), and what a merge
+    // produced, to be returned before the input moves on (oldest first; returned from the end).
+    private readonly IMergeOperator? _merge;
+    private MergeOperandList? _operands;
+    private MergeOperandList? _pending;
+    private readonly List<ValueKind> _pendingKinds = [];
+    private int _pendingNext;
+    private bool _emittingPending;
+    private bool _holdInput; // the input already sits on the next entry to look at
+    private ArrayBufferWriter<byte>? _mergeOut;
+    private ArrayBufferWriter<byte>? _mergeAccumulator;
 
     public CompactionIterator(InternalIterator input, InternalKeyComparator cmp, ulong[] snapshots, FragmentedRangeTombstones rangeDels,
         ValuePolicy? policy, UserKeyPredicate isBaseLevelForKey, CompactionStats stats, bool zeroSequences = false)
@@ -59,13 +75,14 @@ internal sealed class CompactionIterator
         _snapshots = snapshots;
         _rangeDels = rangeDels;
         _policy = policy is { IsNoop: false } ? policy : null;
+        _merge = policy?.MergeOperator;
         _isBaseLevelForKey = isBaseLevelForKey;
         _stats = stats;
     }
 
     public ReadOnlySpan<byte> Key => _keyBuffer.AsSpan(0, _keyLength);
 
-    public ReadOnlySpan<byte> Value => _valueCleared ? default : _input.Value;
+    public ReadOnlySpan<byte> Value => _emittingPending ? _pending![_pendingNext] : _valueCleared ? default : _input.Value;
 
     public ReadOnlySpan<byte> UserKey => _keyBuffer.AsSpan(0, _keyLength - InternalKey.TrailerSize);
 
@@ -78,10 +95,20 @@ internal sealed class CompactionIterator
 
     public bool MoveNext()
     {
+        if (_pendingNext > 0)
+        {
+            EmitPending();
+            return true;
+        }
+        _emittingPending = false;
         if (!_started)
         {
             _input.SeekToFirst();
             _started = true;
+        }
+        else if (_holdInput)
+        {
+            _holdInput = false;
         }
         else
         {
@@ -120,6 +147,12 @@ internal sealed class CompactionIterator
             }
 
             _valueCleared = false;
+            if (kind == ValueKind.Merge)
+            {
+                CollectAndMerge(key, stripe);
+                EmitPending();
+                return true;
+            }
             if (ValueKinds.IsPointValue(kind) && _policy is not null && _policy.IsDead(kind, userKey, _input.Value))
             {
                 _stats.ExpiredOrFiltered++;
@@ -141,6 +174,126 @@ internal sealed class CompactionIterator
             return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// The input sits on the newest operand of a stripe. Takes every operand under it in the
+    /// stripe, stops at the first other entry (left for <see cref="MoveNext"/>) and queues what
+    /// replaces them: one value when a full merge is allowed and succeeds, else the operands,
+    /// partially merged where the operator can.
+    /// </summary>
+    private void CollectAndMerge(ReadOnlySpan<byte> first, int stripe)
+    {
+        var operands = _operands ??= new MergeOperandList();
+        operands.Clear();
+        operands.Add(_input.Value, InternalKey.Sequence(first));
+        var userKey = _currentUserKey.AsSpan(0, _currentUserKeyLength);
+        bool fullMerge = false, hasBase = false, baseInStripe = false;
+        ReadOnlySpan<byte> baseValue = default;
+        for (_input.Next(); ; _input.Next())
+        {
+            if (!_input.Valid || _cmp.CompareUser(InternalKey.UserKey(_input.Key), userKey) != 0)
+            {
+                // The key's last entry: at the bottom of the tree the operands apply to nothing.
+                fullMerge = stripe == 0 && _isBaseLevelForKey(userKey);
+                break;
+            }
+            var key = _input.Key;
+            if (!InternalKey.IsWellFormed(key)) throw new CorruptionException("malformed internal key in compaction input");
+            ulong seq = InternalKey.Sequence(key);
+            if (Stripe(seq) != stripe) break; // never across a snapshot boundary
+            var kind = InternalKey.Kind(key);
+            bool covered = CoveredByRangeTombstone(userKey, seq, stripe);
+            if (kind == ValueKind.Merge && !covered)
+            {
+                _stats.InputEntries++;
+                operands.Add(_input.Value, seq);
+                continue;
+            }
+            // A value, a deletion or an entry a range tombstone hides: the operands apply to it.
+            fullMerge = baseInStripe = true;
+            if (!covered && ValueKinds.IsPointValue(kind))
+            {
+                hasBase = _policy is null || !_policy.IsDead(kind, userKey, _input.Value);
+                if (hasBase) baseValue = ValuePolicy.UserValue(kind, _input.Value);
+            }
+            else if (!covered && kind != ValueKind.Deletion)
+            {
+                throw new CorruptionException($"entry of kind {(byte)kind} among point entries in compaction input");
+            }
+            break;
+        }
+        _holdInput = true;
+        var pending = _pending ??= new MergeOperandList();
+        pending.Clear();
+        _pendingKinds.Clear();
+        var output = _mergeOut ??= new ArrayBufferWriter<byte>();
+        if (fullMerge && _merge is not null
+            && MergeRunner.TryFullMerge(_merge, userKey, baseValue, hasBase, operands.View(newestFirst: true), output, out _))
+        {
+            bool dead = _policy is not null && _policy.IsDead(ValueKind.Value, userKey, output.WrittenSpan);
+            if (dead) _stats.ExpiredOrFiltered++;
+            pending.Add(dead ? default : output.WrittenSpan, operands.Sequence(0));
+            _pendingKinds.Add(dead ? ValueKind.Deletion : ValueKind.Value);
+            // The entry under the operands was merged in: the rest of the stripe is shadowed.
+            _lastStripe = stripe;
+        }
+        else
+        {
+            QueuePartiallyMerged(operands, userKey);
+            // Whatever stopped the operands is looked at on its own, as the first of its stripe.
+            _lastStripe = baseInStripe ? -1 : stripe;
+        }
+        _pendingNext = pending.Count;
+    }
+
+    /// <summary>Queues the operands oldest first, combining neighbours the operator can combine.</summary>
+    private void QueuePartiallyMerged(MergeOperandList operands, ReadOnlySpan<byte> userKey)
+    {
+        var pending = _pending!;
+        var acc = _mergeAccumulator ??= new ArrayBufferWriter<byte>();
+        var output = _mergeOut!;
+        acc.ResetWrittenCount();
+        acc.Write(operands[operands.Count - 1]);
+        ulong accSeq = operands.Sequence(operands.Count - 1);
+        for (int i = operands.Count - 2; i >= 0; i--)
+        {
+            if (_merge is not null && MergeRunner.TryPartialMerge(_merge, userKey, acc.WrittenSpan, operands[i], output))
+            {
+                (acc, output) = (output, acc);
+            }
+            else
+            {
+                pending.Add(acc.WrittenSpan, accSeq);
+                _pendingKinds.Add(ValueKind.Merge);
+                acc.ResetWrittenCount();
+                acc.Write(operands[i]);
+            }
+            accSeq = operands.Sequence(i);
+        }
+        pending.Add(acc.WrittenSpan, accSeq);
+        _pendingKinds.Add(ValueKind.Merge);
+        _mergeAccumulator = acc;
+        _mergeOut = output;
+    }
+
+    /// <summary>Makes the newest queued entry current.</summary>
+    private void EmitPending()
+    {
+        _pendingNext--;
+        _emittingPending = true;
+        _valueCleared = false;
+        var userKey = _currentUserKey.AsSpan(0, _currentUserKeyLength);
+        int length = userKey.Length + InternalKey.TrailerSize;
+        if (_keyBuffer.Length < length) _keyBuffer = new byte[Math.Max(length, _keyBuffer.Length * 2)];
+        _keyLength = InternalKey.Encode(_keyBuffer, userKey, _pending!.Sequence(_pendingNext), _pendingKinds[_pendingNext]);
+        _stats.OutputEntries++;
+    }
+
+    public void Dispose()
+    {
+        _operands?.Dispose();
+        _pending?.Dispose();
     }
 
     private bool CoveredByRangeTombstone(ReadOnlySpan<byte> userKey, ulong seq, int stripe)

@@ -66,7 +66,7 @@ internal static class CompactionJob
             using var merged = new MergingIterator(ctx.Comparator, children);
             children.Clear(); // owned by the merging iterator now
             var fragments = FragmentedRangeTombstones.Build(tombstones, ctx.Comparator);
-            var iter = new CompactionIterator(merged, ctx.Comparator, snapshots, fragments, policy, c.IsBaseLevelForKey, stats, zeroSequences: c.OutputLevel > 0);
+            using var iter = new CompactionIterator(merged, ctx.Comparator, snapshots, fragments, policy, c.IsBaseLevelForKey, stats, zeroSequences: c.OutputLevel > 0);
             using var writer = new CompactionOutputWriter(ctx.FileSystem, ctx.DbPath, ctx.NewFileNumber, builderOptions, c.MaxOutputFileSize,
                 c.Grandparents, c.Options.MaxGrandparentOverlapBytes, iter.SurvivingTombstones(c.BottomMost), stats);
             try

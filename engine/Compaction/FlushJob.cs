@@ -20,7 +20,7 @@ internal static class FlushJob
         foreach (var m in memtables) tombstones.AddRange(m.RawRangeTombstones());
         var fragments = FragmentedRangeTombstones.Build(tombstones, ctx.Comparator);
         using var merged = new MergingIterator(ctx.Comparator, memtables.Select(m => m.NewIterator()));
-        var iter = new CompactionIterator(merged, ctx.Comparator, snapshots, fragments, policy, static _ => false, stats);
+        using var iter = new CompactionIterator(merged, ctx.Comparator, snapshots, fragments, policy, static _ => false, stats);
         using var writer = new CompactionOutputWriter(ctx.FileSystem, ctx.DbPath, ctx.NewFileNumber, builderOptions, long.MaxValue,
             [], long.MaxValue, iter.SurvivingTombstones(bottomMost: false), stats);
         try

@@ -6,10 +6,15 @@ namespace LatticeKV.Compaction;
 /// <summary>
 /// A column family's rules for values that should disappear: TTL expiry and the user's
 /// <see cref="CompactionFilter"/>. Shared by reads (which hide such values) and by flush and
-/// compaction (which turn them into tombstones), so both always agree.
+/// compaction (which turn them into tombstones), so both always agree. It also carries the
+/// family's merge operator, which flush and compaction apply as reads do.
 /// </summary>
-internal sealed class ValuePolicy(TimeSpan? ttl, CompactionFilter? filter, TimeProvider clock, Crypto.ScopeCipher? scopes = null)
+internal sealed class ValuePolicy(TimeSpan? ttl, CompactionFilter? filter, TimeProvider clock, Crypto.ScopeCipher? scopes = null,
+    IMergeOperator? mergeOperator = null)
 {
+    /// <summary>The family's merge operator (null: operands are kept as they are).</summary>
+    public IMergeOperator? MergeOperator { get; } = mergeOperator;
+
     /// <summary>The family's scope keys when its values are scoped: a value whose scope was shredded is dead.</summary>
     public Crypto.ScopeCipher? Scopes { get; } = scopes;
 
@@ -19,7 +24,7 @@ internal sealed class ValuePolicy(TimeSpan? ttl, CompactionFilter? filter, TimeP
 
     public TimeProvider Clock { get; } = clock;
 
-    /// <summary>True when there is nothing to check (the common case: no TTL, no filter).</summary>
+    /// <summary>True when there is no value to check (the common case: no TTL, no filter); says nothing of merges.</summary>
     public bool IsNoop => Ttl is null && Filter is null && Scopes is null;
 
     /// <summary>

@@ -24,7 +24,7 @@ internal sealed class ColumnFamilyData
         Options = options;
         WriteBufferSize = options.WriteBufferSize ?? writeBufferSize;
         Comparator = cmp;
-        Policy = new ValuePolicy(options.Ttl, options.CompactionFilter, clock);
+        Policy = new ValuePolicy(options.Ttl, options.CompactionFilter, clock, mergeOperator: options.MergeOperator);
         BuilderOptions = new TableBuilderOptions(cmp, options.BlockSize, 16, options.Compression, options.BloomBitsPerKey, state.Id, 0, state.Name);
         Mem = NewMemTable(logNumber);
         _superVersion = new SuperVersion(Mem, [], state.Current);
@@ -47,7 +47,7 @@ internal sealed class ColumnFamilyData
     /// <summary>The family's scope keys when its values are scoped (<see cref="ColumnFamilyOptions.EncryptionScope"/>); set at open, before any read or write.</summary>
     public Crypto.ScopeCipher? Scopes => Policy.Scopes;
 
-    public void SetScopes(Crypto.ScopeCipher scopes) => Policy = new ValuePolicy(Options.Ttl, Options.CompactionFilter, Policy.Clock, scopes);
+    public void SetScopes(Crypto.ScopeCipher scopes) => Policy = new ValuePolicy(Options.Ttl, Options.CompactionFilter, Policy.Clock, scopes, Options.MergeOperator);
 
     /// <summary>How flushes and compactions write this family's tables; jobs take a copy when they start. Changed under the database mutex.</summary>
     public TableBuilderOptions BuilderOptions { get; private set; }

@@ -21,6 +21,7 @@ internal static class ColumnFamilyOptionsCodec
         if (o.Ttl is { } ttl) sb.Append("ttl_ms=").Append(((long)ttl.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)).Append('\n');
         if (o.Encrypted) sb.Append("encrypted=1\n");
         if (o.EncryptionScope is not null || o.StoredScoped) sb.Append("scoped=1\n");
+        if (o.MergeOperatorName is { } merge) sb.Append("merge_operator=").Append(merge).Append('\n');
         if (o.CompactionFilter is { } f) sb.Append("compaction_filter=").Append(f.Name.Replace('\n', ' ')).Append('\n');
         return Utf8.GetBytes(sb.ToString());
     }
@@ -45,6 +46,7 @@ internal static class ColumnFamilyOptionsCodec
                 case "ttl_ms": o.Ttl = TimeSpan.FromMilliseconds(ParseLong(name, value)); break;
                 case "encrypted": o.Encrypted = value == "1"; break;
                 case "scoped": o.StoredScoped = value == "1"; break;
+                case "merge_operator": o.StoredMergeOperator = value; break;
             }
         }
         return o;

@@ -153,7 +153,7 @@ internal sealed class Repairer(string db, DbOptions options)
             var stats = new CompactionStats();
             using var merged = new MergingIterator(_cmp, sources.GetValueOrDefault(cf) ?? []);
             var fragments = FragmentedRangeTombstones.Build(tombstones.GetValueOrDefault(cf) ?? [], _cmp);
-            var iter = new CompactionIterator(merged, _cmp, [], fragments, null, static _ => true, stats);
+            using var iter = new CompactionIterator(merged, _cmp, [], fragments, null, static _ => true, stats);
             using var writer = new CompactionOutputWriter(_fs, db, NewNumber, builderOptions, options.TargetFileSizeBase, [], long.MaxValue,
                 iter.SurvivingTombstones(bottomMost: true), stats);
             CompactionJob.WriteAll(iter, writer, _cmp, CancellationToken.None);
@@ -410,7 +410,8 @@ internal sealed class Repairer(string db, DbOptions options)
         head.NextFileNumber = nextFileNumber;
         head.LastSequence = lastSequence;
         head.MaxColumnFamily = maxColumnFamily;
-        head.FormatVersion = _keys is null ? VersionSet.FormatVersion : VersionSet.EncryptedFormatVersion;
+        bool merges = options.DefaultColumnFamilyOptions.MergeOperatorName is not null || cfOptions.Values.Any(o => o.MergeOperatorName is not null);
+        head.FormatVersion = VersionSet.FormatVersionFor(_keys is not null, merges);
         using var log = new LogWriter(_fs.CreateWritable(FileNames.Manifest(db, manifestNumber)));
         using var cipher = VersionSet.ManifestCipher(_keys, manifestNumber);
         VersionSet.AddRecord(log, cipher, VersionEdit.EncodeRecord(edits));

@@ -9,7 +9,7 @@ namespace LatticeKV.Db;
 /// <code>
 /// header: sequence:u64 | count:u32 | commit_time_ms:i64      (little-endian, 20 bytes), or
 ///         sequence:u64 | count:u32 with bit 31 set           (12 bytes: no commit time)
-/// record: tag:u8 [cf_id:varint32 if tag &amp; 0x80] key:lp [value:lp for Put/DeleteRange]
+/// record: tag:u8 [cf_id:varint32 if tag &amp; 0x80] key:lp [value:lp for Put/DeleteRange/Merge]
 /// </code>
 /// Malformed input throws <see cref="CorruptionException"/>.
 /// </summary>
@@ -68,6 +68,7 @@ internal ref struct WriteBatchReader
         {
             case ValueKind.Value:
             case ValueKind.RangeDeletion:
+            case ValueKind.Merge:
                 Value = _reader.ReadLengthPrefixed();
                 break;
             case ValueKind.Deletion:

@@ -166,6 +166,7 @@ internal sealed class WritePath
         foreach (uint id in batch.ColumnFamilyIds)
             if (!cfs.TryGetValue(id, out var cfd) || cfd.Dropped)
                 throw new ColumnFamilyNotFoundException(id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (batch.HasMerges) MergeValidation.Check(batch, cfs);
         if (!batch.HasRangeDeletions) return;
         var reader = new WriteBatchReader(batch.Rep);
         while (reader.MoveNext())

@@ -16,4 +16,6 @@ public enum DumpEntryKind
     Corruption,
     /// <summary>An interrupted last write at the end of a log: recovery drops it, it is not damage.</summary>
     TornTail,
+    /// <summary>A merge operand (<see cref="DumpEntry.Key"/>, the operand in <see cref="DumpEntry.Value"/>).</summary>
+    Merge,
 }

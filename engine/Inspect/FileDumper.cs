@@ -199,6 +199,7 @@ public static class FileDumper
             {
                 ValueKind.Deletion => DumpEntryKind.Delete,
                 ValueKind.RangeDeletion => DumpEntryKind.RangeDelete,
+                ValueKind.Merge => DumpEntryKind.Merge,
                 _ => DumpEntryKind.Put,
             },
             Offset = offset,

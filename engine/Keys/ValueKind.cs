@@ -13,14 +13,19 @@ internal enum ValueKind : byte
     RangeDeletion = 2,
     /// <summary>A value written to a column family with a TTL: the value starts with its 8-byte write time (Unix ms, LE).</summary>
     TimedValue = 3,
+    /// <summary>
+    /// A merge operand (database format 5): combined with the older entries of its key by the
+    /// column family's merge operator when read, flushed or compacted.
+    /// </summary>
+    Merge = 4,
 }
 
 internal static class ValueKinds
 {
     /// <summary>The largest kind: a lookup key built with it sorts before every entry of its sequence number.</summary>
-    public const ValueKind ForSeek = ValueKind.TimedValue;
+    public const ValueKind ForSeek = ValueKind.Merge;
 
-    public static bool IsValid(byte kind) => kind <= (byte)ValueKind.TimedValue;
+    public static bool IsValid(byte kind) => kind <= (byte)ValueKind.Merge;
 
     public static bool IsPointValue(ValueKind kind) => kind is ValueKind.Value or ValueKind.TimedValue;
 }

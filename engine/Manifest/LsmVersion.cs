@@ -9,6 +9,8 @@ internal enum LookupState
     NotFound,
     Found,
     Deleted,
+    /// <summary>The newest entry is a merge operand: the reader combines it with what lies under it.</summary>
+    Merge,
 }
 
 /// <summary>

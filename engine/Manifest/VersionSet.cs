@@ -24,14 +24,28 @@ internal sealed class VersionSet : IDisposable
     /// </summary>
     public const uint EncryptedFormatVersion = 4;
 
+    /// <summary>
+    /// Database format of a database with a column family that has a merge operator (FORMAT.md
+    /// §4.1, §6.1), plain or encrypted: its logs and tables may hold merge operands (kind 4),
+    /// which older builds would not understand. Databases without one stay at 3 or 4.
+    /// </summary>
+    public const uint MergeFormatVersion = 5;
+
     /// <summary>The newest database format this build reads.</summary>
-    public const uint MaxFormatVersion = EncryptedFormatVersion;
+    public const uint MaxFormatVersion = MergeFormatVersion;
+
+    /// <summary>The format version a database of this kind records.</summary>
+    public static uint FormatVersionFor(bool encrypted, bool merges)
+        => merges ? MergeFormatVersion : encrypted ? EncryptedFormatVersion : FormatVersion;
+
+    /// <summary>Set once a column family has a merge operator: from then on the database records <see cref="MergeFormatVersion"/>.</summary>
+    public bool MergesEnabled { get; set; }
 
     /// <summary>The key registry of an encrypted database (null otherwise): MANIFESTs numbered from its <c>SealedFrom</c> on have sealed records.</summary>
     public Crypto.KeyRegistry? Keys { get; set; }
 
     /// <summary>The format version new MANIFESTs record.</summary>
-    public uint WrittenFormatVersion => Keys is null ? FormatVersion : EncryptedFormatVersion;
+    public uint WrittenFormatVersion => FormatVersionFor(Keys is not null, MergesEnabled || RecoveredFormatVersion >= MergeFormatVersion);
 
     // Seals the records of the live MANIFEST, when it is sealed. Guarded by _manifestLock.
     private Crypto.RecordCipher? _manifestCipher;

@@ -106,7 +106,7 @@ public static class DumpCommand
                     d["cf"] = e.ColumnFamilyId;
                     d["key"] = ByteText.Format(e.Key.Span, format);
                     if (e.Kind == DumpEntryKind.RangeDelete) d["end_key"] = ByteText.Format(e.Value.Span, format);
-                    else if (e.Kind == DumpEntryKind.Put) d["value"] = ByteText.Format(e.Value.Span, format);
+                    else if (e.Kind is DumpEntryKind.Put or DumpEntryKind.Merge) d["value"] = ByteText.Format(e.Value.Span, format);
                     if (e.WriteTimeMs is { } t) d["write_time_ms"] = t;
                     break;
             }
@@ -140,6 +140,8 @@ public static class DumpCommand
                 DumpEntryKind.Delete => string.Create(CultureInfo.InvariantCulture, $"{at} seq {e.Sequence} cf {e.ColumnFamilyId} DELETE {ByteText.Format(e.Key.Span, format)}"),
                 DumpEntryKind.RangeDelete => string.Create(CultureInfo.InvariantCulture,
                     $"{at} seq {e.Sequence} cf {e.ColumnFamilyId} DELETE-RANGE [{ByteText.Format(e.Key.Span, format)}, {ByteText.Format(e.Value.Span, format)})"),
+                DumpEntryKind.Merge => string.Create(CultureInfo.InvariantCulture,
+                    $"{at} seq {e.Sequence} cf {e.ColumnFamilyId} MERGE {ByteText.Format(e.Key.Span, format)} <= {ByteText.Format(e.Value.Span, format)}"),
                 _ => string.Create(CultureInfo.InvariantCulture, $"{at} seq {e.Sequence} cf {e.ColumnFamilyId} PUT {ByteText.Format(e.Key.Span, format)} => {ByteText.Format(e.Value.Span, format)}"),
             };
         }

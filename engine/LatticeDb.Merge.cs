@@ -1,0 +1,142 @@
+using System.Buffers;
+using LatticeKV.Compaction;
+using LatticeKV.Db;
+using LatticeKV.Io;
+using LatticeKV.Keys;
+using LatticeKV.Manifest;
+using LatticeKV.Sst;
+
+namespace LatticeKV;
+
+// Merge operators: writing operands, and point reads of keys whose newest entry is one.
+public sealed partial class LatticeDb
+{
+    /// <summary>
+    /// Adds <paramref name="operand"/> to <paramref name="key"/> of the default column family:
+    /// reads return the family's <see cref="ColumnFamilyOptions.MergeOperator"/> applied to the
+    /// older value and every operand since, oldest first. Throws
+    /// <see cref="InvalidArgumentException"/> when the family has no operator or the operator
+    /// refuses the operand.
+    /// </summary>
+    public void Merge(ReadOnlySpan<byte> key, ReadOnlySpan<byte> operand, WriteOptions? options = null)
+        => Merge(DefaultColumnFamily, key, operand, options);
+
+    /// <summary>Adds <paramref name="operand"/> to <paramref name="key"/> of <paramref name="columnFamily"/> (see <see cref="Merge(ReadOnlySpan{byte}, ReadOnlySpan{byte}, WriteOptions?)"/>).</summary>
+    public void Merge(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key, ReadOnlySpan<byte> operand, WriteOptions? options = null)
+    {
+        CheckHandle(columnFamily);
+        var batch = RentBatch();
+        try
+        {
+            batch.Merge(columnFamily, key, operand);
+            WriteCore(batch, options ?? WriteOptions.Default);
+        }
+        finally
+        {
+            ReturnBatch(batch);
+        }
+    }
+
+    /// <summary>
+    /// The family's stored merge operator name is kept when this open gives none (its operands
+    /// then read as a <see cref="MergeException"/>); an operator of another name is refused.
+    /// </summary>
+    private ColumnFamilyOptions KeepMergeOperator(ColumnFamilyOptions options, ColumnFamilyState state)
+    {
+        if (options.MergeOperator is not null) _versions.MergesEnabled = true;
+        if (state.Options is not { } stored) return options;
+        string? name;
+        try { name = ColumnFamilyOptionsCodec.Decode(stored).StoredMergeOperator; }
+        catch (CorruptionException ex) { throw ex.At(FileNames.Manifest(_path, _versions.ManifestFileNumber)); }
+        if (name is null) return options;
+        if (options.MergeOperator is { } op && op.Name != name)
+            throw new InvalidArgumentException($"Column family '{state.Name}' was created with merge operator '{name}' and cannot be opened with '{op.Name}': " +
+                "its stored operands would be combined by another rule.", nameof(ColumnFamilyOptions.MergeOperator));
+        options.StoredMergeOperator = name;
+        _versions.MergesEnabled = true;
+        return options;
+    }
+
+    /// <summary>The format version an edit giving a family <paramref name="options"/> records (null: no change).</summary>
+    private uint? MergeFormatVersionFor(ColumnFamilyOptions options)
+    {
+        if (options.MergeOperator is null) return null;
+        _versions.MergesEnabled = true;
+        return _versions.WrittenFormatVersion;
+    }
+
+    // Operands and merge results of point reads, per thread: a Get allocates nothing for them
+    // once a thread has read one merged key.
+    [ThreadStatic] private static MergeOperandList? t_operands;
+    [ThreadStatic] private static ArrayBufferWriter<byte>? t_mergeOutput;
+
+    /// <summary>
+    /// A point read whose newest entry is a merge operand: walks down the key's history, one
+    /// lookup below the previous operand each time, until a value, a deletion or nothing, then
+    /// merges (FORMAT.md §5).
+    /// </summary>
+    private bool GetMerged<TState>(SuperVersion sv, ColumnFamilyData cfd, ReadOnlySpan<byte> key, ulong snapshot, bool fillCache,
+        ref TState state, ValueReader<TState> reader) where TState : allows ref struct
+    {
+        var op = cfd.Policy.MergeOperator ?? throw MergeFailure.NoOperator(cfd, key);
+        var operands = t_operands ??= new MergeOperandList();
+        var output = t_mergeOutput ??= new ArrayBufferWriter<byte>();
+        operands.Clear();
+        ulong at = snapshot;
+        while (!MergeStep(sv, cfd, op, key, ref at, fillCache, operands, output)) { }
+        if (!cfd.Policy.IsNoop && cfd.Policy.IsDead(ValueKind.Value, key, output.WrittenSpan)) return false;
+        reader(output.WrittenSpan, ref state);
+        return true;
+    }
+
+    /// <summary>
+    /// Looks up the newest entry of <paramref name="key"/> at <paramref name="at"/>. An operand is
+    /// added to <paramref name="operands"/> and <paramref name="at"/> moves below it (false);
+    /// anything else ends the walk: the operands are merged into <paramref name="output"/> (true).
+    /// </summary>
+    private bool MergeStep(SuperVersion sv, ColumnFamilyData cfd, IMergeOperator op, ReadOnlySpan<byte> key, ref ulong at, bool fillCache,
+        MergeOperandList operands, ArrayBufferWriter<byte> output)
+    {
+        ulong maxCovering = 0;
+        var found = FindInMemTable(sv.Mem, key, at, ref maxCovering, out var kind, out ulong seq, out var value);
+        for (int i = 0; found == LookupState.NotFound && i < sv.Imm.Length; i++)
+            found = FindInMemTable(sv.Imm[i], key, at, ref maxCovering, out kind, out seq, out value);
+        if (found != LookupState.NotFound) return Absorb(cfd, op, key, found, kind, seq, value, ref at, operands, output);
+        Block? block = null;
+        try
+        {
+            found = FindInVersion(sv.Version, key, at, fillCache, maxCovering, out ulong trailer, out block, out int offset, out int length);
+            var stored = found == LookupState.Found ? block!.Data.AsSpan(offset, length) : default;
+            return Absorb(cfd, op, key, found, (ValueKind)(byte)trailer, trailer >> 8, stored, ref at, operands, output);
+        }
+        finally
+        {
+            block?.Unpin();
+        }
+    }
+
+    private static bool Absorb(ColumnFamilyData cfd, IMergeOperator op, ReadOnlySpan<byte> key, LookupState found, ValueKind kind, ulong seq,
+        ReadOnlySpan<byte> stored, ref ulong at, MergeOperandList operands, ArrayBufferWriter<byte> output)
+    {
+        bool hasBase = false;
+        ReadOnlySpan<byte> baseValue = default;
+        if (found == LookupState.Found && kind == ValueKind.Merge)
+        {
+            operands.Add(stored, seq);
+            // Sequence 0 is the oldest there is: nothing can lie under it.
+            if (seq > 0)
+            {
+                at = seq - 1;
+                return false;
+            }
+        }
+        else if (found == LookupState.Found && (cfd.Policy.IsNoop || !cfd.Policy.IsDead(kind, key, stored)))
+        {
+            hasBase = true;
+            baseValue = ValuePolicy.UserValue(kind, stored);
+        }
+        if (!MergeRunner.TryFullMerge(op, key, baseValue, hasBase, operands.View(newestFirst: true), output, out var error))
+            throw MergeFailure.Failed(cfd, key, error!);
+        return true;
+    }
+}
