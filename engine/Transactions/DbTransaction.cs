@@ -78,6 +78,14 @@ internal sealed class DbTransaction : Transaction
         _writes.GetOrAdd(columnFamily, key).SetDelete();
     }
 
+    public override void Merge(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key, ReadOnlySpan<byte> operand)
+    {
+        CheckOperation(columnFamily, key);
+        MergeValidation.CheckOperand(columnFamily.Data, operand);
+        Lock(columnFamily, key);
+        _writes.GetOrAdd(columnFamily, key).AddOperand(operand);
+    }
+
     public override TransactionIterator NewIterator(ColumnFamilyHandle columnFamily, ReadOptions? options = null)
     {
         ThrowIfEnded();
@@ -94,7 +102,7 @@ internal sealed class DbTransaction : Transaction
         var (keys, writes) = _writes.Snapshot(columnFamily);
         var inner = Database.NewIterator(columnFamily, baseOptions);
         var reads = _reads;
-        return new OverlayIterator(this, inner, columnFamily.Data.Comparator, keys, writes,
+        return new OverlayIterator(this, inner, columnFamily.Data, keys, writes,
             baseOptions.IterateLowerBound, baseOptions.IterateUpperBound, reads is null ? null : range => reads.AddRange(columnFamily, range));
     }
 
@@ -145,14 +153,19 @@ internal sealed class DbTransaction : Transaction
         WriteBatch.ValidateKey(key, nameof(key));
     }
 
-    /// <summary>The key's value: the transaction's own write if it decides it, else the database's (a read to check at commit).</summary>
+    /// <summary>The key's value: the transaction's own write if it decides it, else the database's (a read to check at commit), with the transaction's merge operands applied.</summary>
     private byte[]? Read(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key)
     {
         var pending = _writes.Find(columnFamily, key);
-        if (pending is { HidesDatabase: true })
+        if (pending is { Operands: null })
             return pending.Kind == PendingKind.Put ? (byte[])pending.Value!.Clone() : null;
-        _reads?.AddKey(columnFamily, key);
-        return Database.Get(columnFamily, key, _readOptions);
+        byte[]? stored = null;
+        if (pending is null or { Kind: PendingKind.None })
+        {
+            _reads?.AddKey(columnFamily, key);
+            stored = Database.Get(columnFamily, key, _readOptions);
+        }
+        return pending is null ? stored : pending.Merged(columnFamily.Data, key, stored, stored is not null);
     }
 
     /// <summary>Pessimistic: locks the key until the transaction ends.</summary>

@@ -1,3 +1,4 @@
+using LatticeKV.Db;
 using LatticeKV.Keys;
 
 namespace LatticeKV.Transactions;
@@ -5,7 +6,8 @@ namespace LatticeKV.Transactions;
 /// <summary>
 /// A transaction's iterator: its own writes (a sorted copy taken when the iterator was made)
 /// laid over an iterator of the database. Where both hold a key the transaction's write wins;
-/// its deletions hide the database's key. For an optimistic transaction it records the keys it
+/// its deletions hide the database's key; its merge operands apply over the put or deletion before
+/// them, else over the database's value. For an optimistic transaction it records the keys it
 /// goes over as a <see cref="KeyRange"/> per seek, grown by every step from the seek target
 /// (or bound) to where the cursor stopped, so a key inserted there later is a conflict.
 /// </summary>
@@ -13,6 +15,7 @@ internal sealed class OverlayIterator : TransactionIterator
 {
     private readonly DbTransaction _transaction;
     private readonly LatticeIterator _inner;
+    private readonly ColumnFamilyData _family;
     private readonly InternalKeyComparator _cmp;
     private readonly byte[][] _keys;          // own writes within the bounds, in key order
     private readonly PendingWrite[] _writes;
@@ -24,15 +27,18 @@ internal sealed class OverlayIterator : TransactionIterator
     // Forward: the first own write at or after the position; reverse: the last at or before it.
     private int _own;
     private bool _fromOwn;                     // the current entry is an own write
+    private bool _ownOverInner;                // ... and the database has the key too (the base of its merge operands)
+    private byte[]? _merged;                   // the current own write's operands applied, once asked for
     private bool _valid;
     private bool _disposed;
 
-    public OverlayIterator(DbTransaction transaction, LatticeIterator inner, InternalKeyComparator cmp, byte[][] keys, PendingWrite[] writes,
+    public OverlayIterator(DbTransaction transaction, LatticeIterator inner, ColumnFamilyData family, byte[][] keys, PendingWrite[] writes,
         byte[]? lower, byte[]? upper, Action<KeyRange>? track)
     {
         _transaction = transaction;
         _inner = inner;
-        _cmp = cmp;
+        _family = family;
+        var cmp = _cmp = family.Comparator;
         _lower = lower;
         _upper = upper;
         _track = track;
@@ -66,7 +72,10 @@ internal sealed class OverlayIterator : TransactionIterator
         get
         {
             CheckPositioned();
-            return _fromOwn ? _writes[_own].Value : _inner.Value;
+            if (!_fromOwn) return _inner.Value;
+            var write = _writes[_own];
+            if (write.Operands is null) return write.Value;
+            return _merged ??= write.Merged(_family, _keys[_own], _ownOverInner ? _inner.Value : default, _ownOverInner);
         }
     }
 
@@ -194,6 +203,7 @@ internal sealed class OverlayIterator : TransactionIterator
     /// <summary>Moves forward to the first visible entry: an own write at or before the database's next key wins; own deletions are skipped with the key they hide.</summary>
     private void SettleForward()
     {
+        _merged = null;
         while (true)
         {
             if (_own >= _keys.Length)
@@ -209,9 +219,10 @@ internal sealed class OverlayIterator : TransactionIterator
                 _valid = true;
                 return;
             }
-            if (_writes[_own].Kind != PendingKind.Delete)
+            if (!_writes[_own].IsDeletion)
             {
                 _fromOwn = _valid = true;
+                _ownOverInner = c == 0;
                 return;
             }
             if (c == 0) _inner.Next();
@@ -222,6 +233,7 @@ internal sealed class OverlayIterator : TransactionIterator
     /// <summary>The mirror of <see cref="SettleForward"/>.</summary>
     private void SettleReverse()
     {
+        _merged = null;
         while (true)
         {
             if (_own < 0)
@@ -237,9 +249,10 @@ internal sealed class OverlayIterator : TransactionIterator
                 _valid = true;
                 return;
             }
-            if (_writes[_own].Kind != PendingKind.Delete)
+            if (!_writes[_own].IsDeletion)
             {
                 _fromOwn = _valid = true;
+                _ownOverInner = c == 0;
                 return;
             }
             if (c == 0) _inner.Prev();

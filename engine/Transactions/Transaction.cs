@@ -84,6 +84,19 @@ public abstract class Transaction : IDisposable
     /// <summary>Removes <paramref name="key"/> from <paramref name="columnFamily"/> at commit (pessimistic: locks the key now).</summary>
     public abstract void Delete(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key);
 
+    /// <summary>Adds a merge operand to <paramref name="key"/> of the default column family at commit; see <see cref="Merge(ColumnFamilyHandle, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>.</summary>
+    public void Merge(ReadOnlySpan<byte> key, ReadOnlySpan<byte> operand) => Merge(Database.DefaultColumnFamily, key, operand);
+
+    /// <summary>
+    /// Adds <paramref name="operand"/> to <paramref name="key"/> of <paramref name="columnFamily"/> at commit
+    /// (pessimistic: locks the key now), as <see cref="LatticeDb.Merge(ColumnFamilyHandle, ReadOnlySpan{byte}, ReadOnlySpan{byte}, WriteOptions?)"/>
+    /// does: the family's <see cref="ColumnFamilyOptions.MergeOperator"/> combines it with the older value.
+    /// The transaction's own reads see its operands applied over the value it sees. An optimistic
+    /// commit treats the key as written (a concurrent write to it is a conflict).
+    /// </summary>
+    /// <exception cref="InvalidArgumentException">The family has no merge operator, or the operator refuses the operand.</exception>
+    public abstract void Merge(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key, ReadOnlySpan<byte> operand);
+
     /// <summary>An iterator over the default column family as this transaction sees it; see <see cref="NewIterator(ColumnFamilyHandle, ReadOptions?)"/>.</summary>
     public TransactionIterator NewIterator(ReadOptions? options = null) => NewIterator(Database.DefaultColumnFamily, options);
 

@@ -46,7 +46,7 @@ internal sealed class WriteBuffer
                 var write = family.Writes[i];
                 if (write.Kind == PendingKind.Put) batch.Put(family.Handle, key, write.Value);
                 else if (write.Kind == PendingKind.Delete) batch.Delete(family.Handle, key);
-                if (write.Operands is not null) throw new InvalidOperationException("merge operands are not written yet");
+                foreach (var operand in write.Operands ?? []) batch.Merge(family.Handle, key, operand);
             }
         }
     }
