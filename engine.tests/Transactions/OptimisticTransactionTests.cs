@@ -344,4 +344,21 @@ public sealed class OptimisticTransactionTests
         }
         Assert.Equal(afterOptions + 1, db.Statistics.Snapshot()["wal.synced.batches"]);
     }
+    [Fact]
+    public void DatabaseClosed_CommitThrowsDisposed_DisposeDoesNot()
+    {
+        using var dir = new TempDir("txn-db-closed");
+        var db = OpenWith(dir, "a");
+        var txn = db.BeginTransaction();
+        var locking = db.BeginTransaction(new TransactionOptions { Pessimistic = true });
+        txn.Put(B("x"), B("1"));
+        locking.Put(B("y"), B("1"));
+        db.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => txn.Commit());
+        Assert.Equal(TransactionState.RolledBack, txn.State);
+        locking.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => db.BeginTransaction());
+        using var reopened = LatticeDb.Open(dir.Path);
+        Assert.Null(reopened.Get(B("x")));
+    }
 }
