@@ -85,7 +85,7 @@ internal sealed class OverlayIterator : TransactionIterator
         _forward = true;
         _inner.SeekToFirst();
         _own = 0;
-        SettleForward();
+        Settle();
         StartRange(_lower, forward: true);
     }
 
@@ -95,7 +95,7 @@ internal sealed class OverlayIterator : TransactionIterator
         _forward = false;
         _inner.SeekToLast();
         _own = _keys.Length - 1;
-        SettleReverse();
+        Settle();
         StartRange(_upper, forward: false);
     }
 
@@ -127,13 +127,7 @@ internal sealed class OverlayIterator : TransactionIterator
             // Turn around: position forward at the current key, then step past it.
             SeekCore(Key.ToArray());
         }
-        if (_fromOwn)
-        {
-            if (_inner.Valid && _cmp.CompareUser(_inner.Key, _keys[_own]) == 0) _inner.Next();
-            _own++;
-        }
-        else _inner.Next();
-        SettleForward();
+        Step();
         if (_range is null) return;
         if (!_valid)
         {
@@ -151,13 +145,7 @@ internal sealed class OverlayIterator : TransactionIterator
     {
         CheckPositioned();
         if (_forward) SeekForPrevCore(Key.ToArray());
-        if (_fromOwn)
-        {
-            if (_inner.Valid && _cmp.CompareUser(_inner.Key, _keys[_own]) == 0) _inner.Prev();
-            _own--;
-        }
-        else _inner.Prev();
-        SettleReverse();
+        Step();
         if (_range is null) return;
         if (!_valid) _range.Low = _lower;
         else if (_range.Low is not null && _cmp.CompareUser(Key, _range.Low) < 0) _range.Low = Key.ToArray();
@@ -175,7 +163,7 @@ internal sealed class OverlayIterator : TransactionIterator
         _forward = true;
         _inner.Seek(target);
         _own = LowerBound(target);
-        SettleForward();
+        Settle();
     }
 
     private void SeekForPrevCore(ReadOnlySpan<byte> target)
@@ -184,7 +172,7 @@ internal sealed class OverlayIterator : TransactionIterator
         _inner.SeekForPrev(target);
         _own = LowerBound(target);
         if (_own == _keys.Length || _cmp.CompareUser(_keys[_own], target) != 0) _own--;
-        SettleReverse();
+        Settle();
     }
 
     /// <summary>The index of the first own write at or after <paramref name="target"/>.</summary>
@@ -200,19 +188,24 @@ internal sealed class OverlayIterator : TransactionIterator
         return lo;
     }
 
-    /// <summary>Moves forward to the first visible entry: an own write at or before the database's next key wins; own deletions are skipped with the key they hide.</summary>
-    private void SettleForward()
+    /// <summary>
+    /// Moves in the direction of travel to the first visible entry: an own write at or before
+    /// (forward; at or after, reverse) the database's next key wins; own deletions are skipped
+    /// with the key they hide.
+    /// </summary>
+    private void Settle()
     {
         _merged = null;
         while (true)
         {
-            if (_own >= _keys.Length)
+            if (_own < 0 || _own >= _keys.Length)
             {
                 _fromOwn = false;
                 _valid = _inner.Valid;
                 return;
             }
-            int c = _inner.Valid ? _cmp.CompareUser(_keys[_own], _inner.Key) : -1;
+            // Positive: the database's key comes first in the direction of travel.
+            int c = !_inner.Valid ? -1 : _forward ? _cmp.CompareUser(_keys[_own], _inner.Key) : _cmp.CompareUser(_inner.Key, _keys[_own]);
             if (c > 0)
             {
                 _fromOwn = false;
@@ -225,39 +218,27 @@ internal sealed class OverlayIterator : TransactionIterator
                 _ownOverInner = c == 0;
                 return;
             }
-            if (c == 0) _inner.Next();
-            _own++;
+            if (c == 0) StepInner();
+            _own += _forward ? 1 : -1;
         }
     }
 
-    /// <summary>The mirror of <see cref="SettleForward"/>.</summary>
-    private void SettleReverse()
+    /// <summary>Moves past the current entry in the direction of travel.</summary>
+    private void Step()
     {
-        _merged = null;
-        while (true)
+        if (_fromOwn)
         {
-            if (_own < 0)
-            {
-                _fromOwn = false;
-                _valid = _inner.Valid;
-                return;
-            }
-            int c = _inner.Valid ? _cmp.CompareUser(_keys[_own], _inner.Key) : 1;
-            if (c < 0)
-            {
-                _fromOwn = false;
-                _valid = true;
-                return;
-            }
-            if (!_writes[_own].IsDeletion)
-            {
-                _fromOwn = _valid = true;
-                _ownOverInner = c == 0;
-                return;
-            }
-            if (c == 0) _inner.Prev();
-            _own--;
+            if (_ownOverInner) StepInner();
+            _own += _forward ? 1 : -1;
         }
+        else StepInner();
+        Settle();
+    }
+
+    private void StepInner()
+    {
+        if (_forward) _inner.Next();
+        else _inner.Prev();
     }
 
     /// <summary>
