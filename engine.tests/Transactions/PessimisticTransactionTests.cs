@@ -154,4 +154,33 @@ public sealed class PessimisticTransactionTests
         Assert.Equal("again", S(db.Get(B("k"))));
         Assert.Equal("2", S(db.Get(cf, B("k"))));
     }
+    [Fact]
+    public void OptimisticCommit_KeyLockedByPessimisticReader_WaitsThenConflicts()
+    {
+        using var dir = new TempDir("txn-mixed");
+        using var db = LatticeDb.Open(dir.Path);
+        db.Put(B("a"), B("10"));
+        using var locking = db.BeginTransaction(Pessimistic());
+        Assert.Equal("10", S(locking.GetForUpdate(B("a"))));
+        Exception? optimisticOutcome = null;
+        using var txn = db.BeginTransaction(new TransactionOptions { LockTimeout = Long });
+        txn.Put(B("a"), B(S(txn.Get(B("a"))) + "+1")); // read before the pessimistic update
+        var optimistic = new Thread(() =>
+        {
+            try
+            {
+                txn.Commit(); // waits for the pessimistic holder of "a" whenever it runs
+            }
+            catch (Exception ex)
+            {
+                optimisticOutcome = ex;
+            }
+        });
+        optimistic.Start();
+        locking.Put(B("a"), B("10-1"));
+        locking.Commit();
+        optimistic.Join();
+        Assert.IsType<TransactionConflictException>(optimisticOutcome);
+        Assert.Equal("10-1", S(db.Get(B("a")))); // the pessimistic update was not overwritten
+    }
 }

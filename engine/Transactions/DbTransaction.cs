@@ -99,7 +99,7 @@ internal sealed class DbTransaction : Transaction
             IterateLowerBound = options?.IterateLowerBound?.ToArray(),
             IterateUpperBound = options?.IterateUpperBound?.ToArray(),
         };
-        var (keys, writes) = _writes.Snapshot(columnFamily);
+        var (keys, writes) = _writes.CopyOf(columnFamily);
         var inner = Database.NewIterator(columnFamily, baseOptions);
         var reads = _reads;
         return new OverlayIterator(this, inner, columnFamily.Data, keys, writes,

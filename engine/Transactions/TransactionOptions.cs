@@ -15,8 +15,10 @@ public sealed class TransactionOptions
     public bool Pessimistic { get; set; }
 
     /// <summary>
-    /// Pessimistic only: how long a lock request waits for another transaction before it fails
-    /// with <see cref="TransactionTimeoutException"/>. Default one second; must be positive or
+    /// How long a lock request waits for another transaction before it fails with
+    /// <see cref="TransactionTimeoutException"/>: a pessimistic transaction's requests, and an
+    /// optimistic commit's wait for the keys it writes (held by pessimistic transactions, or by
+    /// other commits for an instant). Default one second; must be positive or
     /// <see cref="Timeout.InfiniteTimeSpan"/> (deadlocks are still detected, but a transaction
     /// left open by its owner then blocks its waiters until it ends).
     /// </summary>

@@ -32,7 +32,7 @@ internal sealed class WriteBuffer
     }
 
     /// <summary>The writes of one column family, in key order, as they are now (a copy).</summary>
-    public (byte[][] Keys, PendingWrite[] Writes) Snapshot(ColumnFamilyHandle columnFamily)
+    public (byte[][] Keys, PendingWrite[] Writes) CopyOf(ColumnFamilyHandle columnFamily)
         => _families.TryGetValue(columnFamily.Id, out var family) ? ([.. family.Keys], [.. family.Writes]) : ([], []);
 
     /// <summary>Appends every write to <paramref name="batch"/>: per key its put or deletion, then its merge operands.</summary>
