@@ -361,4 +361,32 @@ public sealed class OptimisticTransactionTests
         using var reopened = LatticeDb.Open(dir.Path);
         Assert.Null(reopened.Get(B("x")));
     }
+    [Fact]
+    public void LargeTransaction_KeysInRandomOrder_IteratedInOrderAndCommittedWhole()
+    {
+        int seed = TestSeed.Get(1906);
+        using var dir = new TempDir("txn-large");
+        using var db = OpenWith(dir, "k000000");
+        var ids = Enumerable.Range(0, 50_000).ToArray();
+        new Random(seed).Shuffle(ids);
+        ulong before = db.LatestSequenceNumber;
+        using (var txn = db.BeginTransaction())
+        {
+            foreach (int id in ids) txn.Put(B("k" + id.ToString("D6")), B(id.ToString()));
+            int count = 0;
+            string? last = null;
+            using (var it = txn.NewIterator())
+                for (it.SeekToFirst(); it.Valid; it.Next(), count++)
+                {
+                    string key = S(it.Key.ToArray())!;
+                    Assert.True(last is null || string.CompareOrdinal(last, key) < 0, $"seed={seed}: {key} after {last}");
+                    last = key;
+                }
+            Assert.Equal(ids.Length, count);
+            txn.Commit();
+        }
+        Assert.Equal(before + (ulong)ids.Length, db.LatestSequenceNumber); // every put, once
+        Assert.Equal("0", S(db.Get(B("k000000"))));
+        Assert.Equal("49999", S(db.Get(B("k049999"))));
+    }
 }

@@ -119,7 +119,7 @@ internal sealed class DbTransaction : Transaction
                 if (!_pessimistic)
                 {
                     foreach (var family in _writes.Families)
-                        foreach (var key in family.Keys) TakeLock(family.Handle, key);
+                        foreach (var key in family.SortedKeys()) TakeLock(family.Handle, key);
                     check = new OptimisticCommitCheck(Database, _snapshot!.SequenceNumber, _reads!, _writes);
                 }
                 Database.WriteChecked(batch, options ?? new WriteOptions { Sync = _options.Sync }, check);

@@ -27,7 +27,7 @@ internal sealed class OptimisticCommitCheck(LatticeDb db, ulong snapshot, ReadSe
         {
             var cfd = Live(family.Handle);
             var read = reads.Find(family.Handle.Id)?.Keys;
-            foreach (var key in family.Keys)
+            foreach (var key in family.Writes.Keys)
                 if (read?.Contains(key) != true && ConflictProbe.HasNewerEntry(tables, cfd, key, snapshot)) throw Conflict(family.Handle, "a key it wrote");
         }
     }
