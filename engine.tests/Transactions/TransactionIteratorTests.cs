@@ -144,4 +144,78 @@ public sealed class TransactionIteratorTests(ITestOutputHelper output)
             }
         }
     }
+    /// <summary>
+    /// Serializability of iteration, checked against replay: after a random iteration and one
+    /// outside write, the commit must conflict whenever replaying the same iteration in a fresh
+    /// transaction (which sees the write) observes anything different. Writes the iteration
+    /// never went near must not all conflict either.
+    /// </summary>
+    [Fact]
+    public void Commit_OutsideWriteChangesWhatTheIteratorSaw_Conflicts()
+    {
+        int seed = TestSeed.Get(1907);
+        output.WriteLine($"seed={seed}");
+        var rnd = new Random(seed);
+        int conflicts = 0, unchangedCommits = 0;
+        for (int round = 0; round < 60 * TestSeed.Scale; round++)
+        {
+            using var dir = new TempDir("txn-iter-serial");
+            using var db = LatticeDb.Open(dir.Path);
+            string Key() => "k" + rnd.Next(40).ToString("D2") + (rnd.Next(3) == 0 ? "x" : "");
+            for (int i = 0; i < 20; i++) db.Put(B(Key()), B("db" + i));
+            if (rnd.Next(2) == 0) db.Flush();
+            var own = Enumerable.Range(0, 4).Select(i => (Key: Key(), Delete: rnd.Next(3) == 0, Value: "own" + i)).ToList();
+            var ops = Enumerable.Range(0, 6).Select(_ => (Op: rnd.Next(6), Target: Key())).ToList();
+
+            List<string> Run(Transaction txn)
+            {
+                foreach (var (k, delete, v) in own)
+                {
+                    if (delete) txn.Delete(B(k));
+                    else txn.Put(B(k), B(v));
+                }
+                var seen = new List<string>();
+                using var it = txn.NewIterator();
+                foreach (var (planned, target) in ops)
+                {
+                    int op = planned >= 4 && !it.Valid ? planned - 4 : planned; // a step needs a position: seek instead
+                    switch (op)
+                    {
+                        case 0: it.Seek(B(target)); break;
+                        case 1: it.SeekForPrev(B(target)); break;
+                        case 2: it.SeekToFirst(); break;
+                        case 3: it.SeekToLast(); break;
+                        case 4: it.Next(); break;
+                        default: it.Prev(); break;
+                    }
+                    seen.Add(it.Valid ? S(it.Key.ToArray()) + "=" + S(it.Value.ToArray()) : "-");
+                }
+                return seen;
+            }
+
+            using var first = db.BeginTransaction();
+            var before = Run(first);
+            first.Put(B("marker"), B("1")); // a writing transaction: its commit is checked
+            string written = Key();
+            if (rnd.Next(3) == 0) db.Delete(B(written));
+            else db.Put(B(written), B("outside"));
+            using var replay = db.BeginTransaction();
+            bool changed = !before.SequenceEqual(Run(replay));
+            bool conflicted = false;
+            try
+            {
+                first.Commit();
+            }
+            catch (TransactionConflictException)
+            {
+                conflicted = true;
+            }
+            Assert.True(conflicted || !changed, $"seed={seed} round={round}: the write to {written} changed what the iterator saw, yet the commit passed");
+            if (conflicted) conflicts++;
+            else if (!changed) unchangedCommits++;
+        }
+        output.WriteLine($"{conflicts} conflicts, {unchangedCommits} commits");
+        Assert.True(conflicts > 0, "no round conflicted: the test checks nothing");
+        Assert.True(unchangedCommits > 0, "every round conflicted: writes nowhere near the iteration conflict too");
+    }
 }
