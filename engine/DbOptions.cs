@@ -162,6 +162,16 @@ public sealed class DbOptions
     /// <summary>Test-only knobs (<see cref="Db.TestHooks"/>); null in production.</summary>
     internal Db.TestHooks? TestHooks { get; set; }
 
+    /// <summary>
+    /// Custom index extractors (<see cref="LatticeKV.IndexExtractors.Custom"/>) by name: an index
+    /// using one is stored with its name only, so it must be given here at every open, or writes
+    /// to the indexed family are refused.
+    /// </summary>
+    public IDictionary<string, IndexExtractor> IndexExtractors { get; } = new Dictionary<string, IndexExtractor>(StringComparer.Ordinal);
+
+    /// <summary>How stale index entries are removed (internal: the benchmark measures both).</summary>
+    internal Indexing.IndexMaintenance IndexMaintenance { get; set; }
+
     /// <summary>A shallow copy of these options.</summary>
     public DbOptions Clone()
     {
@@ -195,6 +205,8 @@ public sealed class DbOptions
         if (Clock is null) throw new InvalidArgumentException("Clock must not be null.", nameof(Clock));
         if (DefaultColumnFamilyOptions is null) throw new InvalidArgumentException("DefaultColumnFamilyOptions must not be null.", nameof(DefaultColumnFamilyOptions));
         DefaultColumnFamilyOptions.Validate("default");
+        foreach (var (name, extractor) in IndexExtractors)
+            if (extractor?.CustomName != name) throw new InvalidArgumentException($"IndexExtractors[\"{name}\"] must be IndexExtractors.Custom(\"{name}\", ...).", nameof(IndexExtractors));
         foreach (var (name, cf) in ColumnFamilyOptions) cf.Validate(name);
         Encryption?.Validate();
         AutoBackup = AutoBackup?.Validated();

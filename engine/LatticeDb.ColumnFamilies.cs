@@ -19,6 +19,14 @@ public sealed partial class LatticeDb
         ThrowIfReadOnly("creating a column family");
         if (string.IsNullOrEmpty(name) || name.Length > 255 || name.Contains('\n', StringComparison.Ordinal))
             throw new InvalidArgumentException("Column family names must be 1 to 255 characters without newlines.", nameof(name));
+        if (Indexing.IndexFamilies.IsHidden(name))
+            throw new InvalidArgumentException($"Column family names starting with '{Indexing.IndexFamilies.ReservedPrefix}' are reserved for the database's own families.", nameof(name));
+        return CreateColumnFamilyCore(name, options);
+    }
+
+    /// <summary>Creates a column family, hidden ones included (indexes create theirs here).</summary>
+    internal ColumnFamilyHandle CreateColumnFamilyCore(string name, ColumnFamilyOptions? options)
+    {
         options = options?.Clone() ?? new ColumnFamilyOptions();
         options.Validate(name);
         if (options.Encrypted && _keys is null)
@@ -68,6 +76,13 @@ public sealed partial class LatticeDb
     {
         CheckHandle(columnFamily);
         ThrowIfReadOnly("dropping a column family");
+        ThrowIfIndexed(columnFamily);
+        DropColumnFamilyCore(columnFamily);
+    }
+
+    /// <summary>Drops a column family, hidden ones included.</summary>
+    internal void DropColumnFamilyCore(ColumnFamilyHandle columnFamily)
+    {
         if (columnFamily.Id == VersionSet.DefaultColumnFamilyId) throw new InvalidArgumentException("The default column family cannot be dropped.", nameof(columnFamily));
         lock (_columnFamilyLock)
         {
@@ -102,7 +117,7 @@ public sealed partial class LatticeDb
         ThrowIfClosed();
         ArgumentNullException.ThrowIfNull(name);
         foreach (var cfd in _columnFamilies.Values)
-            if (!cfd.Dropped && cfd.Name == name) return cfd.Handle!;
+            if (!cfd.Dropped && cfd.Name == name && !Indexing.IndexFamilies.IsHidden(name)) return cfd.Handle!;
         throw new ColumnFamilyNotFoundException(name);
     }
 
@@ -113,7 +128,7 @@ public sealed partial class LatticeDb
         ArgumentNullException.ThrowIfNull(name);
         foreach (var cfd in _columnFamilies.Values)
         {
-            if (!cfd.Dropped && cfd.Name == name)
+            if (!cfd.Dropped && cfd.Name == name && !Indexing.IndexFamilies.IsHidden(name))
             {
                 handle = cfd.Handle!;
                 return true;
@@ -123,13 +138,13 @@ public sealed partial class LatticeDb
         return false;
     }
 
-    /// <summary>Handles of every column family of this open database, default first.</summary>
+    /// <summary>Handles of every column family of this open database, default first (the hidden families of indexes are not listed).</summary>
     public IReadOnlyList<ColumnFamilyHandle> ColumnFamilies
     {
         get
         {
             ThrowIfClosed();
-            return [.. _columnFamilies.Values.Where(c => !c.Dropped).OrderBy(c => c.Id).Select(c => c.Handle!)];
+            return [.. _columnFamilies.Values.Where(c => !c.Dropped && !Indexing.IndexFamilies.IsHidden(c.Name)).OrderBy(c => c.Id).Select(c => c.Handle!)];
         }
     }
 
@@ -174,6 +189,6 @@ public sealed partial class LatticeDb
                 }
             }
         }
-        return [.. names.Values];
+        return [.. names.Values.Where(n => !Indexing.IndexFamilies.IsHidden(n))];
     }
 }

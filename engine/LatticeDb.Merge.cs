@@ -4,6 +4,7 @@ using LatticeKV.Db;
 using LatticeKV.Io;
 using LatticeKV.Keys;
 using LatticeKV.Manifest;
+using LatticeKV.Memtable;
 using LatticeKV.Sst;
 
 namespace LatticeKV;
@@ -71,9 +72,10 @@ public sealed partial class LatticeDb
     [ThreadStatic] private static ArrayBufferWriter<byte>? t_mergeOutput;
 
     /// <summary>
-    /// A point read whose newest entry is a merge operand: walks down the key's history, one
-    /// lookup below the previous operand each time, until a value, a deletion or nothing, then
-    /// merges (FORMAT.md §5).
+    /// A point read whose newest entry is a merge operand: walks down the key's history, newest
+    /// first, until a value, a deletion or nothing, then merges (FORMAT.md §5). In a memtable the
+    /// walk follows the key's chain of versions; in the tables it looks up again below the last
+    /// operand.
     /// </summary>
     private bool GetMerged<TState>(SuperVersion sv, ColumnFamilyData cfd, ReadOnlySpan<byte> key, ulong snapshot, bool fillCache,
         ref TState state, ValueReader<TState> reader) where TState : allows ref struct
@@ -82,30 +84,38 @@ public sealed partial class LatticeDb
         var operands = t_operands ??= new MergeOperandList();
         var output = t_mergeOutput ??= new ArrayBufferWriter<byte>();
         operands.Clear();
-        ulong at = snapshot;
-        while (!MergeStep(sv, cfd, op, key, ref at, fillCache, operands, output)) { }
+        ulong at = snapshot, maxCovering = 0;
+        bool done = WalkMemTable(sv.Mem, cfd, op, key, ref at, ref maxCovering, operands, output);
+        for (int i = 0; !done && i < sv.Imm.Length; i++) done = WalkMemTable(sv.Imm[i], cfd, op, key, ref at, ref maxCovering, operands, output);
+        while (!done) done = StepInVersion(sv.Version, cfd, op, key, ref at, maxCovering, fillCache, operands, output);
         if (!cfd.Policy.IsNoop && cfd.Policy.IsDead(ValueKind.Value, key, output.WrittenSpan)) return false;
         reader(output.WrittenSpan, ref state);
         return true;
     }
 
-    /// <summary>
-    /// Looks up the newest entry of <paramref name="key"/> at <paramref name="at"/>. An operand is
-    /// added to <paramref name="operands"/> and <paramref name="at"/> moves below it (false);
-    /// anything else ends the walk: the operands are merged into <paramref name="output"/> (true).
-    /// </summary>
-    private bool MergeStep(SuperVersion sv, ColumnFamilyData cfd, IMergeOperator op, ReadOnlySpan<byte> key, ref ulong at, bool fillCache,
+    /// <summary>Takes the key's versions in <paramref name="mem"/> at or below <paramref name="at"/>; true when the walk ended (and merged).</summary>
+    private static bool WalkMemTable(MemTable mem, ColumnFamilyData cfd, IMergeOperator op, ReadOnlySpan<byte> key, ref ulong at, ref ulong maxCovering,
         MergeOperandList operands, ArrayBufferWriter<byte> output)
     {
-        ulong maxCovering = 0;
-        var found = FindInMemTable(sv.Mem, key, at, ref maxCovering, out var kind, out ulong seq, out var value);
-        for (int i = 0; found == LookupState.NotFound && i < sv.Imm.Length; i++)
-            found = FindInMemTable(sv.Imm[i], key, at, ref maxCovering, out kind, out seq, out value);
-        if (found != LookupState.NotFound) return Absorb(cfd, op, key, found, kind, seq, value, ref at, operands, output);
+        NoteCovering(mem, key, at, ref maxCovering);
+        if (!mem.TryGet(key, at, out var kind, out ulong seq, out var value, out long position)) return false;
+        do
+        {
+            var found = kind == ValueKind.Deletion || seq < maxCovering ? LookupState.Deleted : LookupState.Found;
+            if (Absorb(cfd, op, key, found, kind, seq, value, ref at, operands, output)) return true;
+        }
+        while (mem.TryGetOlder(position, out kind, out seq, out value, out position));
+        return false;
+    }
+
+    /// <summary>Takes the key's newest version in the tables at or below <paramref name="at"/>; true when the walk ended (and merged).</summary>
+    private bool StepInVersion(LsmVersion version, ColumnFamilyData cfd, IMergeOperator op, ReadOnlySpan<byte> key, ref ulong at, ulong maxCovering, bool fillCache,
+        MergeOperandList operands, ArrayBufferWriter<byte> output)
+    {
         Block? block = null;
         try
         {
-            found = FindInVersion(sv.Version, key, at, fillCache, maxCovering, out ulong trailer, out block, out int offset, out int length);
+            var found = FindInVersion(version, key, at, fillCache, maxCovering, out ulong trailer, out block, out int offset, out int length);
             var stored = found == LookupState.Found ? block!.Data.AsSpan(offset, length) : default;
             return Absorb(cfd, op, key, found, (ValueKind)(byte)trailer, trailer >> 8, stored, ref at, operands, output);
         }

@@ -52,13 +52,17 @@ public sealed partial class LatticeDb
     private static LookupState FindInMemTable(MemTable mem, ReadOnlySpan<byte> key, ulong snapshot, scoped ref ulong maxCovering,
         out ValueKind kind, out ulong sequence, out ReadOnlySpan<byte> value)
     {
-        if (mem.RangeTombstoneCount > 0)
-        {
-            ulong covering = mem.GetRangeTombstones().MaxCoveringSequence(key, snapshot);
-            if (covering > maxCovering) maxCovering = covering;
-        }
+        NoteCovering(mem, key, snapshot, ref maxCovering);
         if (!mem.TryGet(key, snapshot, out kind, out sequence, out value)) return LookupState.NotFound;
         return kind == ValueKind.Deletion || sequence < maxCovering ? LookupState.Deleted : LookupState.Found;
+    }
+
+    /// <summary>Raises <paramref name="maxCovering"/> to the newest range tombstone of <paramref name="mem"/> covering <paramref name="key"/> at <paramref name="snapshot"/>.</summary>
+    private static void NoteCovering(MemTable mem, ReadOnlySpan<byte> key, ulong snapshot, scoped ref ulong maxCovering)
+    {
+        if (mem.RangeTombstoneCount == 0) return;
+        ulong covering = mem.GetRangeTombstones().MaxCoveringSequence(key, snapshot);
+        if (covering > maxCovering) maxCovering = covering;
     }
 
     private LookupState LookupVersion<TState>(LsmVersion version, ColumnFamilyData cfd, ReadOnlySpan<byte> key, ulong snapshot, bool fillCache,

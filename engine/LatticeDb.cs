@@ -62,6 +62,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private Crypto.KeyRegistry? _keys;                    // set once by recovery; thread-safe on its own
     private long _optionsFileNumber;                      // set once by recovery
     private Backup.SelfHealing? _healing;                 // set once by recovery; thread-safe on its own
+    private Indexing.IndexCatalog? _indexes;              // set once at open; thread-safe on its own
 
     // Guarded by _columnFamilyLock: creating and dropping column families, one at a time.
     private readonly Lock _columnFamilyLock = new();
@@ -126,6 +127,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         {
             db.Recover();
             db.StartBackgroundWork();
+            db.OpenIndexes();
             return db;
         }
         catch
@@ -151,6 +153,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         try
         {
             db.RecoverReadOnly();
+            db.OpenIndexes();
             return db;
         }
         catch

@@ -414,17 +414,8 @@ public sealed class LatticeIterator : IDisposable
             if (_operands is not { Count: > 0 } operands) break;
             var key = _savedKey.AsSpan(0, _savedKeyLength);
             var op = _family.Policy.MergeOperator ?? throw MergeFailure.NoOperator(_family, key);
-            // The saved value is both the base and the destination: merge from a copy.
-            byte[]? baseCopy = hasBase ? ArrayPool<byte>.Shared.Rent(_savedValueLength) : null;
-            try
-            {
-                if (baseCopy is not null) _savedValue.AsSpan(0, _savedValueLength).CopyTo(baseCopy);
-                if (Merge(op, key, baseCopy.AsSpan(0, hasBase ? _savedValueLength : 0), hasBase, operands.View(newestFirst: false))) break;
-            }
-            finally
-            {
-                if (baseCopy is not null) ArrayPool<byte>.Shared.Return(baseCopy);
-            }
+            // The base is read from the saved value before the result replaces it.
+            if (Merge(op, key, _savedValue.AsSpan(0, hasBase ? _savedValueLength : 0), hasBase, operands.View(newestFirst: false))) break;
             // Hidden by the policy: the inner iterator already sits on the previous key.
         }
         _valid = true;

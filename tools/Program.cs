@@ -17,6 +17,7 @@ public static class Program
             StatsCommand.Create(), RekeyCommand.Create(), ShredCommand.Create(), ChangePassphraseCommand.Create(),
             TortureCommand.Create(), CrashChildCommand.Create(), MergeCrashChildCommand.Create(), TransferChildCommand.Create(),
             CheckpointCommand.Create(), BackupCommand.Create(), Backups.BackupRestoreCommand.Create("restore"),
+            Indexes.IndexCommand.Create(), Indexes.QueryCommand.Create(), Indexes.SearchCommand.Create(),
         })
         {
             root.Subcommands.Add(command);

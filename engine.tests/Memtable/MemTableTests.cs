@@ -26,6 +26,21 @@ public class MemTableTests
         Assert.False(m.TryGet("kk"u8, 100, out _, out _, out _));
     }
 
+    [Fact]
+    public void TryGetOlder_FromTheVersionAtASnapshot_WalksOlderVersionsOfThatKeyOnly()
+    {
+        var m = new MemTable(Cmp, 4096, 1);
+        m.Add(1, ValueKind.Value, "k"u8, "v1"u8);
+        m.Add(2, ValueKind.Value, "j"u8, "other"u8);
+        m.Add(3, ValueKind.Merge, "k"u8, "m3"u8);
+        m.Add(7, ValueKind.Merge, "k"u8, "m7"u8);
+        Assert.True(m.TryGet("k"u8, 6, out var kind, out ulong seq, out var value, out long position));
+        Assert.Equal((ValueKind.Merge, 3UL, "m3"), (kind, seq, Encoding.UTF8.GetString(value)));
+        Assert.True(m.TryGetOlder(position, out kind, out seq, out value, out position));
+        Assert.Equal((ValueKind.Value, 1UL, "v1"), (kind, seq, Encoding.UTF8.GetString(value)));
+        Assert.False(m.TryGetOlder(position, out _, out _, out _, out _));
+    }
+
     /// <summary>Lengths on both sides of each varint width, and entries larger than a chunk (their own chunk).</summary>
     [Fact]
     public void AddThenRead_KeyAndValueLengthsAcrossVarintWidths_RoundTrip()

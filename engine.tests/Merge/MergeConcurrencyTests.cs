@@ -37,12 +37,7 @@ public class MergeConcurrencyTests(ITestOutputHelper output)
                 {
                     for (long i = 1; i <= batches; i++)
                     {
-                        long move = rnd.Next(1, 100);
-                        batch.Clear();
-                        batch.Merge(MergeCrashChild.Pool, MergeCrashChild.I64(MergeCrashChild.Amount(thread, i)));
-                        batch.Merge(MergeCrashChild.Counter(thread), MergeCrashChild.I64(1));
-                        batch.Merge(MergeCrashChild.Account(rnd.Next(MergeCrashChild.Accounts)), MergeCrashChild.I64(-move));
-                        batch.Merge(MergeCrashChild.Account(rnd.Next(MergeCrashChild.Accounts)), MergeCrashChild.I64(move));
+                        MergeCrashChild.FillBatch(batch, thread, i, rnd);
                         db.Write(batch);
                     }
                 }

@@ -112,6 +112,11 @@ public class MergeModelTests(ITestOutputHelper output)
                     Assert.True(seen.Select(kv => $"{kv.Key}={kv.Value}").SequenceEqual(Scan(db, snap, forward: true)), $"{at}: forward scan");
                     Assert.True(seen.Reverse().Select(kv => $"{kv.Key}={kv.Value}").SequenceEqual(Scan(db, snap, forward: false)), $"{at}: backward scan");
                 }
+                else if (op < 92)
+                {
+                    var (snap, seen) = snapshots.Count > 0 && rnd.Next(2) == 0 ? snapshots[rnd.Next(snapshots.Count)] : (null, model);
+                    Walk(db, snap, seen, rnd, at);
+                }
                 else if (op < 95) db.Flush();
                 else if (op < 98) db.CompactRange();
                 else
@@ -136,6 +141,37 @@ public class MergeModelTests(ITestOutputHelper output)
     {
         db.Merge(TestDb.B(k), TestDb.B(v));
         model[k] = model.TryGetValue(k, out var old) ? old + "+" + v : v;
+    }
+
+    /// <summary>A seek, then steps both ways with turns at merged keys, each compared with the model.</summary>
+    private static void Walk(LatticeDb db, Snapshot? snapshot, SortedDictionary<string, string> seen, Random rnd, string at)
+    {
+        var keys = seen.Keys.ToList();
+        string target = $"k{rnd.Next(40):D3}";
+        bool backward = rnd.Next(2) == 0;
+        // The model's position: the first key at or after the target, or the last at or before it.
+        int pos = backward ? keys.FindLastIndex(k => string.CompareOrdinal(k, target) <= 0) : keys.FindIndex(k => string.CompareOrdinal(k, target) >= 0);
+        if (pos < 0) pos = backward ? -1 : keys.Count;
+        using var it = db.NewIterator(new ReadOptions { Snapshot = snapshot });
+        if (backward) it.SeekForPrev(TestDb.B(target));
+        else it.Seek(TestDb.B(target));
+        for (int step = 0; step < 12; step++)
+        {
+            bool inRange = pos >= 0 && pos < keys.Count;
+            Assert.True(inRange == it.Valid, $"{at}: walk from {target}, step {step}: valid");
+            if (!inRange) return;
+            Assert.True(keys[pos] == TestDb.S(it.Key.ToArray()) && seen[keys[pos]] == TestDb.S(it.Value.ToArray()), $"{at}: walk from {target}, step {step}: entry");
+            if (rnd.Next(2) == 0)
+            {
+                it.Next();
+                pos++;
+            }
+            else
+            {
+                it.Prev();
+                pos--;
+            }
+        }
     }
 
     private static List<string> Scan(LatticeDb db, Snapshot? snapshot, bool forward)

@@ -124,6 +124,26 @@ public class MergeOptionsTests
         Assert.Equal(5u, LatticeKV.Manifest.VersionSet.FormatVersionFor(encrypted: true, merges: true));
     }
 
+    /// <summary>Repair keeps operands (it merges nothing) and the database's merge format.</summary>
+    [Fact]
+    public void Repair_DatabaseWithOperands_KeepsThemAndFormatFive()
+    {
+        using var dir = new TempDir("merge");
+        using (var db = LatticeDb.Open(dir.Path, Options(dir.Path, MergeOperators.Int64Add)))
+        {
+            db.Put(K, I64(10));
+            db.Merge(K, I64(1));
+            db.Flush();
+            db.Merge(K, I64(2));
+        }
+        foreach (var manifest in Directory.GetFiles(dir.Path, "MANIFEST-*")) File.Delete(manifest);
+        File.Delete(Path.Combine(dir.Path, "CURRENT"));
+        LatticeDb.Repair(dir.Path, Options(dir.Path, MergeOperators.Int64Add));
+        Assert.Equal(5u, Inspect.DatabaseInspector.Inspect(dir.Path).FormatVersion);
+        using var reopened = LatticeDb.Open(dir.Path, Options(dir.Path, MergeOperators.Int64Add));
+        Assert.Equal(13, AsI64(reopened.Get(K)));
+    }
+
     [Fact]
     public void MergeException_EncryptedFamily_NamesNoKey()
     {

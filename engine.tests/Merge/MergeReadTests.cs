@@ -174,6 +174,52 @@ public class MergeReadTests
         Assert.Equal(["MERGE c,d", "MERGE a,b"], entries);
     }
 
+    /// <summary>The README's example, as written there.</summary>
+    [Fact]
+    public void ReadmeExample_Transfers_GiveTheDocumentedBalance()
+    {
+        using var dir = new TempDir("merge");
+        using var db = LatticeDb.Open(dir.Path, Options(dir.Path, null));
+        var balances = db.CreateColumnFamily("balances", new ColumnFamilyOptions { MergeOperator = MergeOperators.Int64Add });
+        var transfer = new WriteBatch();
+        transfer.Merge(balances, "alice"u8, BitConverter.GetBytes(-30L));
+        transfer.Merge(balances, "bob"u8, BitConverter.GetBytes(30L));
+        db.Write(transfer);
+        db.Merge(balances, "alice"u8, BitConverter.GetBytes(100L));
+        Assert.Equal(70, BitConverter.ToInt64(db.Get(balances, "alice"u8)));
+        Assert.Equal(30, BitConverter.ToInt64(db.Get(balances, "bob"u8)));
+    }
+
+    /// <summary>Point reads into a caller's buffer allocate nothing, merged keys included (operands go to pooled per-thread buffers).</summary>
+    [Fact]
+    public void TryGet_PlainAndMergedKeys_AllocatesNothingOnceWarm()
+    {
+        using var dir = new TempDir("merge");
+        using var db = LatticeDb.Open(dir.Path, Options(dir.Path, MergeOperators.Int64Add));
+        db.Put(TestDb.B("plain"), I64(1));
+        db.Put(K, I64(10));
+        db.Merge(K, I64(1));
+        db.Flush();
+        db.Merge(K, I64(2));
+        db.Merge(K, I64(3));
+        var plain = TestDb.B("plain");
+        Span<byte> buffer = stackalloc byte[8];
+        for (int i = 0; i < 10; i++)
+        {
+            db.TryGet(plain, buffer, out _);
+            db.TryGet(K, buffer, out _);
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 200; i++)
+        {
+            Assert.True(db.TryGet(plain, buffer, out _));
+            Assert.True(db.TryGet(K, buffer, out _));
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(16, AsI64(buffer.ToArray()));
+        Assert.Equal(0, allocated);
+    }
+
     private static List<string> TableEntries(string path)
     {
         var list = new List<string>();

@@ -145,20 +145,42 @@ internal sealed class MemTable
     /// The value span points into the arena (valid while the memtable is referenced).
     /// </summary>
     public bool TryGet(ReadOnlySpan<byte> userKey, ulong snapshot, out ValueKind kind, out ulong sequence, out ReadOnlySpan<byte> value)
+        => TryGet(userKey, snapshot, out kind, out sequence, out value, out _);
+
+    /// <summary>
+    /// <see cref="TryGet(ReadOnlySpan{byte}, ulong, out ValueKind, out ulong, out ReadOnlySpan{byte})"/>,
+    /// also giving the entry's <paramref name="position"/>, from which <see cref="TryGetOlder"/>
+    /// reads the key's older versions (a merged read walks them all).
+    /// </summary>
+    public bool TryGet(ReadOnlySpan<byte> userKey, ulong snapshot, out ValueKind kind, out ulong sequence, out ReadOnlySpan<byte> value, out long position)
     {
         for (long a = _index.Find(HashIndex.Hash(userKey), userKey); a >= 0; a = MemEntry.Previous(_arena, a))
         {
-            ulong trailer = InternalKey.Trailer(MemEntry.Key(_arena, a));
-            if (trailer >> 8 > snapshot) continue;
-            kind = (ValueKind)(byte)trailer;
-            sequence = trailer >> 8;
-            value = MemEntry.Value(_arena, a);
-            return true;
+            if (InternalKey.Trailer(MemEntry.Key(_arena, a)) >> 8 > snapshot) continue;
+            return Read(a, out kind, out sequence, out value, out position);
         }
-        kind = default;
-        sequence = 0;
-        value = default;
-        return false;
+        return Read(-1, out kind, out sequence, out value, out position);
+    }
+
+    /// <summary>The version of a key just older than the one at <paramref name="position"/>; false when there is none.</summary>
+    public bool TryGetOlder(long position, out ValueKind kind, out ulong sequence, out ReadOnlySpan<byte> value, out long olderPosition)
+        => Read(MemEntry.Previous(_arena, position), out kind, out sequence, out value, out olderPosition);
+
+    private bool Read(long address, out ValueKind kind, out ulong sequence, out ReadOnlySpan<byte> value, out long position)
+    {
+        position = address;
+        if (address < 0)
+        {
+            kind = default;
+            sequence = 0;
+            value = default;
+            return false;
+        }
+        ulong trailer = InternalKey.Trailer(MemEntry.Key(_arena, address));
+        kind = (ValueKind)(byte)trailer;
+        sequence = trailer >> 8;
+        value = MemEntry.Value(_arena, address);
+        return true;
     }
 
     /// <summary>The range tombstones added so far, fragmented; cached until the next one is added.</summary>

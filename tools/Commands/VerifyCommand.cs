@@ -42,11 +42,37 @@ public static class VerifyCommand
                 ? p => DatabaseVerifier.Verify(path, encryption, p)
                 : p => DatabaseVerifier.VerifyAndRepair(path, backup, encryption, p);
             var report = Terminal.CanShowProgress ? WithProgress(run) : run(null);
-            if (r.GetValue(json)) Console.Out.WriteLine(JsonSerializer.Serialize(Json(report), JsonModel.Options));
-            else Render(report);
-            return ExitCode(report);
+            var indexes = report.IsHealthy ? VerifyIndexes(path, r) : null;
+            if (r.GetValue(json))
+            {
+                var model = Json(report);
+                if (indexes is not null) model["indexes"] = indexes.Select(Indexes.IndexVerifyCommand.Json).ToList();
+                Console.Out.WriteLine(JsonSerializer.Serialize(model, JsonModel.Options));
+            }
+            else
+            {
+                Render(report);
+                if (indexes is not null) Indexes.IndexVerifyCommand.Render(indexes);
+            }
+            int code = ExitCode(report);
+            return code == ExitCodes.Ok && indexes is not null ? Indexes.IndexVerifyCommand.ExitCode(indexes) : code;
         }));
         return cmd;
+    }
+
+    /// <summary>Every index checked against its primary data, when the files are intact (null when the database is open elsewhere).</summary>
+    private static IReadOnlyList<IndexVerification>? VerifyIndexes(string path, ParseResult r)
+    {
+        try
+        {
+            using var database = Common.OpenReadOnly(path, r);
+            return database.VerifyIndexes();
+        }
+        catch (DbLockedException)
+        {
+            Terminal.Err.MarkupLine("[grey]note: indexes not checked: the database is open in another process.[/]");
+            return null;
+        }
     }
 
     public static int ExitCode(VerifyReport report) => report.Problems.Count == 0 ? ExitCodes.Ok : report.Problems.Min(p => p.Kind switch

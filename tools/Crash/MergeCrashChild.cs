@@ -45,6 +45,17 @@ public static class MergeCrashChild
     public static long ReadI64(LatticeDb db, byte[] key, ReadOptions? options = null)
         => db.Get(key, options) is { } v ? BinaryPrimitives.ReadInt64LittleEndian(v) : 0;
 
+    /// <summary>Makes <paramref name="batch"/> thread <paramref name="thread"/>'s batch number <paramref name="i"/>.</summary>
+    public static void FillBatch(WriteBatch batch, int thread, long i, Random rnd)
+    {
+        long move = rnd.Next(1, 100);
+        batch.Clear();
+        batch.Merge(Pool, I64(Amount(thread, i)));
+        batch.Merge(Counter(thread), I64(1));
+        batch.Merge(Account(rnd.Next(Accounts)), I64(-move));
+        batch.Merge(Account(rnd.Next(Accounts)), I64(move));
+    }
+
     public static int Run(string path, int seed, int threads, TextWriter output)
     {
         var gate = new object();
@@ -62,13 +73,7 @@ public static class MergeCrashChild
                 var batch = new WriteBatch();
                 while (true)
                 {
-                    i++;
-                    long move = rnd.Next(1, 100);
-                    batch.Clear();
-                    batch.Merge(Pool, I64(Amount(thread, i)));
-                    batch.Merge(Counter(thread), I64(1));
-                    batch.Merge(Account(rnd.Next(Accounts)), I64(-move));
-                    batch.Merge(Account(rnd.Next(Accounts)), I64(move));
+                    FillBatch(batch, thread, ++i, rnd);
                     db.Write(batch);
                     lock (gate)
                     {

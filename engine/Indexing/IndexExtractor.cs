@@ -1,0 +1,31 @@
+using LatticeKV.Coding;
+using LatticeKV.Indexing;
+
+namespace LatticeKV;
+
+/// <summary>
+/// Turns a primary entry (key and value) into the index keys it is found under: none, one, or
+/// several (the elements of a JSON array, the words of a text). Made by <see cref="IndexExtractors"/>.
+/// Built-in extractors are stored with the index and rebuilt at open; a custom one
+/// (<see cref="IndexExtractors.Custom"/>) is code and must be given again at every open
+/// (<see cref="DbOptions.IndexExtractors"/>).
+/// </summary>
+public abstract class IndexExtractor
+{
+    private protected IndexExtractor() { }
+
+    /// <summary>Adds the index keys of one primary entry to <paramref name="output"/>; deterministic and thread-safe.</summary>
+    internal abstract void Extract(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ExtractedKeys output);
+
+    /// <summary>Writes the stored description (FORMAT.md, "Index definitions").</summary>
+    internal abstract void Describe(ByteWriter w);
+
+    /// <summary>True for text extractors: entries carry term frequencies and the index keeps BM25 statistics.</summary>
+    internal virtual bool IsText => false;
+
+    /// <summary>The name a custom extractor is supplied under at open; null for built-in ones.</summary>
+    internal virtual string? CustomName => null;
+
+    /// <summary>A short description for listings (never data).</summary>
+    public abstract override string ToString();
+}

@@ -1,0 +1,117 @@
+using LatticeKV.Db;
+using LatticeKV.Keys;
+
+namespace LatticeKV.Indexing;
+
+/// <summary>
+/// Stage 1 of every write (see <see cref="WritePath"/>): a batch touching an indexed family is
+/// copied with the index entries of its puts (and, eagerly, the deletion of the entries its
+/// overwrites and deletes leave behind), so entries and data are one log record. Unique and
+/// text indexes add an <see cref="IndexCommitCheck"/>: a unique constraint and corpus
+/// statistics depend on the state at commit.
+/// </summary>
+internal sealed class IndexWriteStage(IndexCatalog catalog) : IWriteStage
+{
+    public WriteBatch Prepare(WriteBatch batch, ref ICommitCheck? check)
+    {
+        var byPrimary = catalog.ByPrimary;
+        if (byPrimary.Count == 0) return batch;
+        bool touched = false;
+        foreach (uint id in batch.ColumnFamilyIds)
+            if (byPrimary.ContainsKey(id)) touched = true;
+        if (!touched) return batch;
+
+        var output = new WriteBatch();
+        var changes = new Dictionary<uint, PrimaryChanges>();
+        var checkedIndexes = new List<LiveIndex>();
+        var reader = new WriteBatchReader(batch.Rep);
+        var scratch = new IndexScratch();
+        while (reader.MoveNext())
+        {
+            output.AddChecked(reader.Kind, reader.ColumnFamilyId, reader.Key, reader.Value);
+            if (!byPrimary.TryGetValue(reader.ColumnFamilyId, out var indexes)) continue;
+            if (!changes.TryGetValue(reader.ColumnFamilyId, out var primary)) changes[reader.ColumnFamilyId] = primary = new PrimaryChanges();
+            foreach (var index in indexes)
+            {
+                if (!index.Maintained) continue;
+                if ((index.Unique || index.IsText) && !checkedIndexes.Contains(index)) checkedIndexes.Add(index);
+                AddEntries(index, primary, reader.Kind, reader.Key, reader.Value, output, scratch);
+            }
+            primary.Record(reader.Kind, reader.Key, reader.Value);
+        }
+        if (checkedIndexes.Any(i => i.IsText) && TouchesScopedFamily(batch))
+            throw new InvalidArgumentException("One batch cannot write both a scope-sealed column family and a text-indexed one: the scope stage would copy the batch after the text index's check was attached to it.", nameof(batch));
+        if (checkedIndexes.Count > 0) check = CombinedCommitCheck.Combine(check, new IndexCommitCheck(catalog, output, changes, checkedIndexes));
+        return output;
+    }
+
+    private void AddEntries(LiveIndex index, PrimaryChanges primary, ValueKind kind, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, WriteBatch output, IndexScratch scratch)
+    {
+        var entries = index.Entries;
+        bool eager = catalog.Maintenance == IndexMaintenance.Eager;
+        switch (kind)
+        {
+            case ValueKind.Value:
+                scratch.New.Clear();
+                index.Extractor.Extract(key, value, scratch.New);
+                if (eager) DeleteOld(index, primary, key, scratch.New, output, scratch);
+                foreach (var (indexKey, frequency) in scratch.New.Entries)
+                    output.Put(entries, IndexKeyEncoding.EntryKey(indexKey, key), index.IsText ? TextDocument.EncodeFrequency(frequency) : []);
+                if (!index.IsText) break;
+                if (scratch.New.Tokens > 0) output.Put(entries, IndexKeyEncoding.DocumentKey(key), TextDocument.Encode(scratch.New));
+                else output.Delete(entries, IndexKeyEncoding.DocumentKey(key));
+                break;
+            case ValueKind.Deletion:
+                if (eager)
+                {
+                    scratch.New.Clear();
+                    DeleteOld(index, primary, key, scratch.New, output, scratch);
+                }
+                if (index.IsText) output.Delete(entries, IndexKeyEncoding.DocumentKey(key));
+                break;
+            case ValueKind.RangeDeletion:
+                if (eager) DeleteRangeEntries(index, primary, key, value, output, scratch);
+                if (index.IsText) output.DeleteRange(entries, IndexKeyEncoding.DocumentKey(key), IndexKeyEncoding.DocumentKey(value));
+                break;
+            default:
+                throw new InvalidArgumentException($"Operations of kind {kind} are not supported on an indexed column family.", nameof(kind));
+        }
+    }
+
+    /// <summary>Deletes the entries the key's current value (in the batch so far, or stored) yields and <paramref name="kept"/> does not.</summary>
+    private void DeleteOld(LiveIndex index, PrimaryChanges primary, ReadOnlySpan<byte> key, ExtractedKeys kept, WriteBatch output, IndexScratch scratch)
+    {
+        byte[]? old = primary.TryLatest(key, out var inBatch) ? inBatch : catalog.Db.Get(index.Primary, key);
+        if (old is null) return;
+        scratch.Old.Clear();
+        index.Extractor.Extract(key, old, scratch.Old);
+        foreach (var indexKey in scratch.Old.Keys)
+            if (!kept.Contains(indexKey)) output.Delete(index.Entries, IndexKeyEncoding.EntryKey(indexKey, key));
+    }
+
+    private void DeleteRangeEntries(LiveIndex index, PrimaryChanges primary, ReadOnlySpan<byte> begin, ReadOnlySpan<byte> end, WriteBatch output, IndexScratch scratch)
+    {
+        var none = new ExtractedKeys();
+        var keys = new SortedSet<byte[]>(ByteKeys.Instance);
+        using (var it = catalog.Db.NewIterator(index.Primary, new ReadOptions { IterateLowerBound = begin.ToArray(), IterateUpperBound = end.ToArray(), FillCache = false }))
+            for (it.SeekToFirst(); it.Valid; it.Next()) keys.Add(it.Key.ToArray());
+        foreach (var k in primary.NamedKeys)
+            if (k.AsSpan().SequenceCompareTo(begin) >= 0 && k.AsSpan().SequenceCompareTo(end) < 0) keys.Add(k);
+        foreach (var k in keys) DeleteOld(index, primary, k, none, output, scratch);
+    }
+
+    private bool TouchesScopedFamily(WriteBatch batch)
+    {
+        var families = ((IWriteHost)catalog.Db).ColumnFamilies;
+        foreach (uint id in batch.ColumnFamilyIds)
+            if (families.TryGetValue(id, out var cfd) && cfd.Scopes is not null) return true;
+        return false;
+    }
+
+    /// <summary>Keys extracted from the new and the old value, reused across one batch.</summary>
+    private sealed class IndexScratch
+    {
+        public readonly ExtractedKeys New = new();
+        public readonly ExtractedKeys Old = new();
+    }
+}

@@ -1,0 +1,104 @@
+using System.Text;
+using System.Text.Json;
+
+namespace LatticeKV.Indexing;
+
+/// <summary>
+/// A dotted path into a JSON document (<c>$.account</c>, <c>payer.id</c>), found with one pass of
+/// <see cref="Utf8JsonReader"/> over the value (no document object per write). The value at the
+/// path, or each element of an array there, is handed to a sink as a scalar; objects, nulls and
+/// values that are not JSON yield nothing.
+/// </summary>
+internal sealed class JsonPath
+{
+    private const int MaxSegments = 32;
+    private readonly byte[][] _segments;
+
+    public JsonPath(string path)
+    {
+        Text = path;
+        string body = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
+        var parts = body.Split('.');
+        if (body.Length == 0 || parts.Length > MaxSegments || parts.Any(p => p.Length == 0))
+            throw new InvalidArgumentException($"JSON path '{path}' must be dotted property names, such as $.account or payer.id.", nameof(path));
+        _segments = [.. parts.Select(Encoding.UTF8.GetBytes)];
+    }
+
+    public string Text { get; }
+
+    /// <summary>What the value at a path is handed to.</summary>
+    public interface ISink
+    {
+        void String(ReadOnlySpan<byte> utf8);
+
+        void Number(long value);
+
+        void Boolean(bool value);
+    }
+
+    public void Visit<TSink>(ReadOnlySpan<byte> json, TSink sink) where TSink : ISink
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
+            if (!reader.Read()) return;
+            for (int depth = 0; depth < _segments.Length; depth++)
+            {
+                if (reader.TokenType != JsonTokenType.StartObject || !FindProperty(ref reader, _segments[depth])) return;
+                if (!reader.Read()) return;
+            }
+            if (reader.TokenType == JsonTokenType.StartArray)
+            {
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
+                    else Scalar(ref reader, sink);
+                }
+                return;
+            }
+            Scalar(ref reader, sink);
+        }
+        catch (JsonException)
+        {
+            // A value that is not JSON has nothing at the path: it is simply not in the index.
+        }
+    }
+
+    /// <summary>Moves to the value of property <paramref name="name"/> of the object the reader is at; false when absent.</summary>
+    private static bool FindProperty(ref Utf8JsonReader reader, byte[] name)
+    {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(name)) return true;
+            reader.Read();
+            reader.Skip();
+        }
+        return false;
+    }
+
+    private static void Scalar<TSink>(ref Utf8JsonReader reader, TSink sink) where TSink : ISink
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                if (!reader.ValueIsEscaped && !reader.HasValueSequence)
+                {
+                    sink.String(reader.ValueSpan);
+                    break;
+                }
+                var buffer = new byte[reader.ValueSpan.Length];
+                int n = reader.CopyString(buffer);
+                sink.String(buffer.AsSpan(0, n));
+                break;
+            case JsonTokenType.Number:
+                if (reader.TryGetInt64(out long v)) sink.Number(v);
+                break;
+            case JsonTokenType.True:
+                sink.Boolean(true);
+                break;
+            case JsonTokenType.False:
+                sink.Boolean(false);
+                break;
+        }
+    }
+}
