@@ -101,12 +101,15 @@ public sealed partial class LatticeDb
         return live;
     }
 
-    /// <summary>Loads the stored index definitions (at open, before the database is returned) and resumes builds.</summary>
+    /// <summary>Loads the stored index definitions (at open, before background work starts).</summary>
     private void OpenIndexes()
     {
         _indexes = new IndexCatalog(this, new Dictionary<string, IndexExtractor>(_options.IndexExtractors, StringComparer.Ordinal), _options.IndexMaintenance);
         _indexes.Load();
     }
+
+    /// <summary>Finishes interrupted drops and resumes builds (at open, once background work runs).</summary>
+    private void ResumeIndexes() => _indexes!.Resume();
 
     /// <summary>A family with indexes cannot be dropped until they are.</summary>
     private void ThrowIfIndexed(ColumnFamilyHandle columnFamily)

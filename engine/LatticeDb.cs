@@ -126,8 +126,9 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         try
         {
             db.Recover();
-            db.StartBackgroundWork();
             db.OpenIndexes();
+            db.StartBackgroundWork();
+            db.ResumeIndexes();
             return db;
         }
         catch

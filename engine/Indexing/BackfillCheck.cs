@@ -15,7 +15,6 @@ internal sealed class BackfillCheck(LatticeDb db, LiveIndex index, IReadOnlyList
         if (index.State != IndexState.Building) throw new IndexBuildStoppedException();
         var extracted = new ExtractedKeys();
         var stats = index.IsText ? TextStatistics.Decode(db.Get(index.Entries, IndexKeyEncoding.StatisticsKey)) : default;
-        long documents = stats.Documents, total = stats.TotalLength;
         var claims = new Dictionary<byte[], byte[]>(ByteKeys.Instance); // a unique index's keys given in this batch
         foreach (var key in keys)
         {
@@ -30,22 +29,9 @@ internal sealed class BackfillCheck(LatticeDb db, LiveIndex index, IReadOnlyList
                         throw new UniqueConstraintException(index.Name);
                 }
             }
-            foreach (var (indexKey, frequency) in extracted.Entries)
-                batch.Put(index.Entries, IndexKeyEncoding.EntryKey(indexKey, key), index.IsText ? TextDocument.EncodeFrequency(frequency) : []);
-            if (!index.IsText) continue;
-            if (db.Get(index.Entries, IndexKeyEncoding.DocumentKey(key)) is { } old)
-            {
-                documents--;
-                total -= TextDocument.LengthOf(old);
-            }
-            if (extracted.Tokens == 0) continue;
-            batch.Put(index.Entries, IndexKeyEncoding.DocumentKey(key), TextDocument.Encode(extracted));
-            documents++;
-            total += extracted.Tokens;
+            if (index.IsText) stats = stats.Without(db.Get(index.Entries, IndexKeyEncoding.DocumentKey(key))).With(extracted.Tokens);
+            index.WriteEntries(batch, key, extracted);
         }
-        if (index.IsText) batch.Put(index.Entries, IndexKeyEncoding.StatisticsKey, new TextStatistics(documents, total).Encode());
+        if (index.IsText) batch.Put(index.Entries, IndexKeyEncoding.StatisticsKey, stats.Encode());
     }
 }
-
-/// <summary>The index stopped building (dropped, or the database is closing): the build's batch is not written.</summary>
-internal sealed class IndexBuildStoppedException() : LatticeException("The index build stopped.");

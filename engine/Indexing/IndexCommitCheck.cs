@@ -55,24 +55,15 @@ internal sealed class IndexCommitCheck(IndexCatalog catalog, WriteBatch batch, D
             for (it.SeekToFirst(); it.Valid; it.Next()) affected.Add(it.Key[2..].ToArray());
         }
         var stats = TextStatistics.Decode(db.Get(index.Entries, IndexKeyEncoding.StatisticsKey));
-        long documents = stats.Documents, total = stats.TotalLength;
         var keys = new ExtractedKeys();
         foreach (var key in affected)
         {
-            if (db.Get(index.Entries, IndexKeyEncoding.DocumentKey(key)) is { } old)
-            {
-                documents--;
-                total -= TextDocument.LengthOf(old);
-            }
-            if (primary.TryLatest(key, out var value) && value is not null)
-            {
-                keys.Clear();
-                index.Extractor.Extract(key, value, keys);
-                if (keys.Tokens == 0) continue;
-                documents++;
-                total += keys.Tokens;
-            }
+            stats = stats.Without(db.Get(index.Entries, IndexKeyEncoding.DocumentKey(key)));
+            if (!primary.TryLatest(key, out var value) || value is null) continue;
+            keys.Clear();
+            index.Extractor.Extract(key, value, keys);
+            stats = stats.With(keys.Tokens);
         }
-        batch.Put(index.Entries, IndexKeyEncoding.StatisticsKey, new TextStatistics(documents, total).Encode());
+        batch.Put(index.Entries, IndexKeyEncoding.StatisticsKey, stats.Encode());
     }
 }

@@ -55,11 +55,7 @@ internal sealed class IndexWriteStage(IndexCatalog catalog) : IWriteStage
                 scratch.New.Clear();
                 index.Extractor.Extract(key, value, scratch.New);
                 if (eager) DeleteOld(index, primary, key, scratch.New, output, scratch);
-                foreach (var (indexKey, frequency) in scratch.New.Entries)
-                    output.Put(entries, IndexKeyEncoding.EntryKey(indexKey, key), index.IsText ? TextDocument.EncodeFrequency(frequency) : []);
-                if (!index.IsText) break;
-                if (scratch.New.Tokens > 0) output.Put(entries, IndexKeyEncoding.DocumentKey(key), TextDocument.Encode(scratch.New));
-                else output.Delete(entries, IndexKeyEncoding.DocumentKey(key));
+                index.WriteEntries(output, key, scratch.New);
                 break;
             case ValueKind.Deletion:
                 if (eager)

@@ -55,6 +55,16 @@ internal sealed class LiveIndex
 
     public bool WaitSettled(TimeSpan timeout, CancellationToken cancellation) => _settled.Wait(timeout, cancellation);
 
+    /// <summary>Adds the entries of <paramref name="keys"/> (extracted from <paramref name="primaryKey"/>'s value) and, for a text index, its document record.</summary>
+    public void WriteEntries(WriteBatch batch, ReadOnlySpan<byte> primaryKey, ExtractedKeys keys)
+    {
+        foreach (var (indexKey, frequency) in keys.Entries)
+            batch.Put(Entries, IndexKeyEncoding.EntryKey(indexKey, primaryKey), IsText ? TextDocument.EncodeFrequency(frequency) : []);
+        if (!IsText) return;
+        if (keys.Tokens > 0) batch.Put(Entries, IndexKeyEncoding.DocumentKey(primaryKey), TextDocument.Encode(keys));
+        else batch.Delete(Entries, IndexKeyEncoding.DocumentKey(primaryKey));
+    }
+
     public void ThrowIfNotReady()
     {
         var state = State;

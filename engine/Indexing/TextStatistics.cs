@@ -17,6 +17,12 @@ internal readonly record struct TextStatistics(long Documents, long TotalLength)
         return w.ToArray();
     }
 
+    /// <summary>The statistics without the document whose record is <paramref name="document"/> (null: none).</summary>
+    public TextStatistics Without(byte[]? document) => document is null ? this : new(Documents - 1, TotalLength - TextDocument.LengthOf(document));
+
+    /// <summary>The statistics with a document of <paramref name="words"/> words (none counts only when it has words).</summary>
+    public TextStatistics With(int words) => words == 0 ? this : new(Documents + 1, TotalLength + words);
+
     public static TextStatistics Decode(byte[]? data)
     {
         if (data is null) return default;
