@@ -38,6 +38,12 @@ public static class Program
                   startup-check [--mb M] [--opens N] [--dir D]
                     (open time with StartupCheck None, Quick and Full on a database of M MiB of tables, default 1024;
                      D is filled once and kept, a temporary database is deleted)
+                  ledger [--txns N] [--accounts A] [--queries Q] [--rounds R] [--docs D] [--search-queries S] [--seconds T]
+                         [--threads 1,16] [--parts insert,newest,search,txn] [--corpus DIR] [--dir D] [--out DIR]
+                    (issue 19 against SQLite and RocksDB's transaction databases in one run: N ledger transactions,
+                     default 1,000,000 over 10,000 accounts, inserted with an (account, order) index; the newest 100
+                     of a random account; full-text search over WordNet's glosses (apt-get install wordnet-base);
+                     transfers in optimistic and pessimistic transactions for T seconds per thread count)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -53,6 +59,8 @@ public static class Program
             "open-time" => OpenTime.Run(args[1..]),
             "backup" => BackupBench.Run(args[1..]),
             "startup-check" => StartupCheckTime.Run(args[1..]),
+            "ledger" => Ledger.LedgerBench.Run(args[1..]),
+            "ledger-probe" => Ledger.LedgerProbe.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };

@@ -1,0 +1,117 @@
+using System.Text;
+using LatticeKV.Indexing;
+
+namespace LatticeKV.Bench.Ledger;
+
+/// <summary>
+/// The ledger in LatticeKV: transactions in a column family keyed by id, an index on
+/// (account, order) over their JSON, documents in another family with a text index over the
+/// whole value. The constructor's <c>eager</c> picks how stale index entries go (both measured).
+/// </summary>
+public sealed class LatticeLedgerStore : ILedgerStore
+{
+    private readonly LatticeDb _db;
+    private readonly ColumnFamilyHandle _tx;
+    private readonly ColumnFamilyHandle _docs;
+    private readonly IndexHandle _byAccount;
+    private IndexHandle? _text;
+    private readonly string _path;
+    private readonly bool _eager;
+    private readonly WriteBatch _batch = new();
+
+    public LatticeLedgerStore(string path, long cacheBytes, bool eager)
+    {
+        _path = path;
+        _eager = eager;
+        var options = new DbOptions { BlockCacheCapacity = cacheBytes, IndexMaintenance = eager ? IndexMaintenance.Eager : IndexMaintenance.Lazy };
+        _db = LatticeDb.Open(path, options);
+        _tx = _db.CreateColumnFamily("tx", new ColumnFamilyOptions());
+        _docs = _db.CreateColumnFamily("docs", new ColumnFamilyOptions());
+        _byAccount = _db.CreateIndex(_tx, new IndexDefinition
+        {
+            Name = "tx-by-account",
+            Extractor = IndexExtractors.Composite(IndexExtractors.JsonField("$.account"), IndexExtractors.JsonField("$.order")),
+        });
+        _byAccount.WaitUntilReady(TimeSpan.FromMinutes(1));
+    }
+
+    public string Name => _eager ? "latticekv" : "latticekv-lazy";
+
+    public string Settings => $"LatticeKV: family 'tx' keyed by txid, index composite(json $.account, json $.order) ({(_eager ? "eager" : "lazy")} removal of stale entries), text index over family 'docs'; defaults (64 MiB write buffer, Snappy, bloom 10 bits/key), block cache {_db.GetProperty("lattice.block-cache-capacity") ?? "256 MiB"}, unsynced writes";
+
+    public void Insert(IReadOnlyList<LedgerTx> txs)
+    {
+        if (txs.Count == 1)
+        {
+            _db.Put(_tx, Encoding.ASCII.GetBytes(txs[0].TxId), txs[0].Json);
+            return;
+        }
+        _batch.Clear();
+        foreach (var tx in txs) _batch.Put(_tx, Encoding.ASCII.GetBytes(tx.TxId), tx.Json);
+        _db.Write(_batch);
+    }
+
+    public int Newest(string account, int limit)
+    {
+        using var it = _db.QueryIndexPrefix(_byAccount, IndexKeys.CompositePrefix(Encoding.UTF8.GetBytes(account)));
+        int n = 0;
+        for (it.SeekToLast(); it.Valid && n < limit; it.Prev())
+        {
+            _ = it.PrimaryKey.Length + it.Value.Length;
+            n++;
+        }
+        return n;
+    }
+
+    /// <summary>Time per part of a newest query, averaged over <paramref name="n"/> runs (ledger-probe).</summary>
+    internal string ProbeParts(string account, int n)
+    {
+        byte[] prefix = IndexKeys.CompositePrefix(Encoding.UTF8.GetBytes(account));
+        double create = 0, seek = 0, walk = 0, dispose = 0, snap = 0, plain = 0;
+        for (int i = 0; i < n; i++)
+        {
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            var s = _db.GetSnapshot();
+            s.Dispose();
+            long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+            using (var p = _db.NewIterator(_tx)) p.Seek(prefix);
+            long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+            var it = _db.QueryIndexPrefix(_byAccount, prefix);
+            long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
+            it.SeekToLast();
+            long t4 = System.Diagnostics.Stopwatch.GetTimestamp();
+            while (it.Valid) it.Prev();
+            long t5 = System.Diagnostics.Stopwatch.GetTimestamp();
+            it.Dispose();
+            long t6 = System.Diagnostics.Stopwatch.GetTimestamp();
+            snap += t1 - t0; plain += t2 - t1; create += t3 - t2; seek += t4 - t3; walk += t5 - t4; dispose += t6 - t5;
+        }
+        double f = 1e6 / System.Diagnostics.Stopwatch.Frequency / n;
+        return $"snapshot {snap * f:N1} µs, plain iterator+seek {plain * f:N1} µs, query create {create * f:N1} µs, SeekToLast {seek * f:N1} µs, walk {walk * f:N1} µs, dispose {dispose * f:N1} µs";
+    }
+
+    public void LoadDocuments(List<(string Id, string Text)> docs)
+    {
+        _text ??= _db.CreateIndex(_docs, new IndexDefinition { Name = "docs-text", Extractor = IndexExtractors.Text() });
+        const int perBatch = 1000;
+        for (int i = 0; i < docs.Count; i += perBatch)
+        {
+            _batch.Clear();
+            for (int j = i; j < Math.Min(docs.Count, i + perBatch); j++) _batch.Put(_docs, Encoding.UTF8.GetBytes(docs[j].Id), Encoding.UTF8.GetBytes(docs[j].Text));
+            _db.Write(_batch);
+        }
+        _text.WaitUntilReady(TimeSpan.FromMinutes(10));
+    }
+
+    public int Search(string query, int limit) => _db.Search(_text!, query, limit).Count;
+
+    public void Settle()
+    {
+        _db.Flush();
+        _db.WaitForCompactions();
+    }
+
+    public long SizeOnDisk() => Runner.ProcessStats.DirectorySize(_path);
+
+    public void Dispose() => _db.Dispose();
+}
