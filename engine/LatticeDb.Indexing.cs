@@ -133,6 +133,9 @@ public sealed partial class LatticeDb
 
     internal void AddWriteStage(IWriteStage stage) => _writePath.AddStage(stage);
 
+    /// <summary>Writes prepared before now are prepared again if led later (an index was published or withdrawn).</summary>
+    internal void ChangeWriteStages() => _writePath.ChangeStages();
+
     /// <summary>Returns once every write queued before the call is in the memtables.</summary>
     internal void WaitForQueuedWrites() => _writePath.RunExclusive(() => { });
 

@@ -23,6 +23,9 @@ namespace LatticeKV.Db;
 ///    Checks and additions that depend only on the batch belong here, before it is queued.
 ///    A stage whose decision depends on the state at commit adds an <see cref="ICommitCheck"/>
 ///    instead (unique index constraints); transactions pass theirs to <see cref="Write"/>.
+///    A write prepared under stages that change before it is led (an index created or dropped
+///    meanwhile, <see cref="ChangeStages"/>) is prepared again: no write reaches the memtables
+///    without what the current stages add.
 /// 2. The leader builds the group (<see cref="BuildGroup"/>) and makes room
 ///    (<see cref="MakeRoomForWrite"/>): memtable switches and stalls. A write with a commit
 ///    check forms a group alone.
@@ -62,7 +65,11 @@ internal sealed class WritePath
     public void AddStage(IWriteStage stage)
     {
         lock (_queueLock) _stages = [.. _stages, stage];
+        ChangeStages();
     }
+
+    // Incremented whenever the stages or what they do change; each write carries the value it was prepared under.
+    private int _stageEpoch;
 
     // Guarded by _queueLock. The front writer is the leader; the rest wait on their own signal.
     private readonly Lock _queueLock = new();
@@ -114,13 +121,38 @@ internal sealed class WritePath
     public void Write(WriteBatch batch, bool sync, ICommitCheck? check = null)
     {
         ValidateBatch(batch);
-        foreach (var stage in _stages) batch = stage.Prepare(batch, ref check);
-        var w = WriteQueueTicket.Rent();
-        w.Batch = batch;
-        w.Sync = sync;
-        w.Check = check;
-        RunAndReturn(w);
+        while (true)
+        {
+            // Read before the stages run: a change published after this read makes the write stale.
+            int epoch = Volatile.Read(ref _stageEpoch);
+            var prepared = batch;
+            var preparedCheck = check;
+            foreach (var stage in _stages) prepared = stage.Prepare(prepared, ref preparedCheck);
+            var w = WriteQueueTicket.Rent();
+            w.Batch = prepared;
+            w.Sync = sync;
+            w.Check = preparedCheck;
+            w.StageEpoch = epoch;
+            try
+            {
+                RunAndReturn(w);
+                return;
+            }
+            catch (StagesChangedException)
+            {
+                // Prepared under stages that changed before it was led (nothing of it was written): prepare it again.
+            }
+        }
     }
+
+    /// <summary>
+    /// Marks every write prepared before now as stale: one that is led after this call is
+    /// prepared again under the stages of the moment (see <see cref="StagesChangedException"/>).
+    /// Whoever changes what a stage does (an index created or dropped) calls this after
+    /// publishing the change and then waits for queued writes (<see cref="RunExclusive"/>):
+    /// from then on every write reaching the memtables was prepared under the new stages.
+    /// </summary>
+    public void ChangeStages() => Interlocked.Increment(ref _stageEpoch);
 
     /// <summary>Switches the given column families' non-empty memtables (for a flush), in turn with writes.</summary>
     public void SwitchMemTables(IReadOnlyList<ColumnFamilyData> columnFamilies)
@@ -244,6 +276,7 @@ internal sealed class WritePath
 
     private void LeadGroup(WriteQueueTicket leader)
     {
+        if (leader.StageEpoch != Volatile.Read(ref _stageEpoch)) throw new StagesChangedException();
         _gatherTimedOut = leader.Sync && leader.Check is null && _options.GatherSyncedWriters && GatherSyncedWriters();
         BuildGroup(leader);
         MakeRoomForWrite(_groupColumnFamilies, force: false);
@@ -343,6 +376,7 @@ internal sealed class WritePath
                     continue;
                 }
                 if (w.Batch is null || w.Check is not null) break; // a flush, exclusive request or checked write runs alone
+                if (w.StageEpoch != leader.StageEpoch) break;      // prepared under other stages: it leads (and fails) alone
                 if (w.Sync && !leader.Sync) break;          // a synced write must not ride an unsynced group
                 if (size + w.Batch.DataSize > max) break;
                 size += w.Batch.DataSize;

@@ -17,6 +17,8 @@ internal sealed class WriteQueueTicket
     public bool Sync;
     /// <summary>Run by the leader just before this write is logged; the write then forms a group alone.</summary>
     public ICommitCheck? Check;
+    /// <summary>The stage epoch the write was prepared under (<see cref="WritePath.ChangeStages"/>).</summary>
+    public int StageEpoch;
     /// <summary>Not a write: switch these memtables so they can be flushed.</summary>
     public IReadOnlyList<ColumnFamilyData>? FlushRequest;
     /// <summary>Not a write: wait for every in-flight group, then run this under leadership.</summary>
@@ -73,6 +75,7 @@ internal sealed class WriteQueueTicket
     {
         w.Batch = null;
         w.Check = null;
+        w.StageEpoch = 0;
         w.FlushRequest = null;
         w.Exclusive = null;
         w.Error = null;

@@ -134,8 +134,9 @@ internal sealed class IndexCatalog
             EnsureStage();
             Publish(index, add: true);
         }
-        // Writes queued before the index was published carry no entries for it; they are in the
-        // memtables once this returns, so the build's snapshot sees them.
+        // Writes prepared before the index was published carry no entries for it: those already
+        // led are in the memtables once this returns (so the build sees them), and the others
+        // are prepared again with entries (WritePath.ChangeStages).
         Db.WaitForQueuedWrites();
         StartBuilder(index);
         return index;
@@ -244,6 +245,9 @@ internal sealed class IndexCatalog
         else byName.Remove(index.Name);
         _byPrimary = byName.Values.GroupBy(i => i.Primary.Id).ToDictionary(g => g.Key, g => g.OrderBy(i => i.Name, StringComparer.Ordinal).ToArray());
         _byName = byName;
+        // A write whose stage 1 saw the maps before this change is prepared again if it is led
+        // after it, so none reaches the memtables without (or with a dropped index's) entries.
+        Db.ChangeWriteStages();
     }
 
     private static string DecodeName(ReadOnlySpan<byte> key)
