@@ -35,7 +35,7 @@ public sealed class OptimisticGroupCommitTests
                 Assert.Equal("0", S(behind.Get(B("a"))));
                 break;
             case Touch.Iterated:
-                using (var it = behind.NewIterator())
+                using (var it = behind.NewIterator(new ReadOptions { IterateUpperBound = B("b") })) // not over the held write's key
                 {
                     it.Seek(B("0"));
                     Assert.True(it.Valid);
