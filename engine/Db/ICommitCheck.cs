@@ -29,3 +29,17 @@ internal sealed class CombinedCommitCheck(ICommitCheck first, ICommitCheck secon
         second.Check(lastSequence);
     }
 }
+
+/// <summary>
+/// A commit check that can be judged inside a write group: besides every earlier group (in the
+/// memtables), it sees the keys written by the members ahead of it in its own group, which are
+/// logged with it but not yet inserted, and must treat them as written after any snapshot it
+/// compares against. The leader runs the members' checks in queue order; a member whose check
+/// throws is dropped from the group (nothing of it is logged) and gets its exception alone.
+/// </summary>
+internal interface IGroupCommitCheck : ICommitCheck
+{
+    /// <param name="lastSequence">The last sequence number visible: every earlier group is at or below it.</param>
+    /// <param name="earlier">What the members ahead of this write in its group write.</param>
+    void Check(ulong lastSequence, GroupWrittenKeys earlier);
+}

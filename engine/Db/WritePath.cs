@@ -28,11 +28,14 @@ namespace LatticeKV.Db;
 ///    without what the current stages add.
 /// 2. The leader builds the group (<see cref="BuildGroup"/>) and makes room
 ///    (<see cref="MakeRoomForWrite"/>): memtable switches and stalls. A write with a commit
-///    check forms a group alone.
-/// 3. The leader runs the write's <see cref="ICommitCheck"/>, if any: every earlier group is in
-///    the memtables and nothing else is written until it returns; a check that throws rejects
-///    the write and nothing of it is logged. Optimistic transactions' conflict checks and unique
-///    constraints live here.
+///    check forms a group alone, unless its check is an <see cref="IGroupCommitCheck"/>: such
+///    writes join groups (with no range deletion ahead of them).
+/// 3. The leader runs the members' commit checks in queue order (<see cref="RunChecks"/>):
+///    every earlier group is in the memtables and nothing else is written until they return; an
+///    <see cref="IGroupCommitCheck"/> also sees the keys the members ahead of it in the group
+///    write. A check that throws rejects its write: nothing of it is logged, it gets the
+///    exception alone, and the rest of the group is written. Optimistic transactions' conflict
+///    checks (groupable) and unique constraints (alone) live here.
 /// 4. The leader assigns sequence numbers and the commit time, and logs the group as one record
 ///    (<see cref="LogGroup"/>), with one fsync when any member asked for it.
 /// 5. The leader inserts the record into the memtables (<see cref="MemTableInserter"/>) and
@@ -84,6 +87,7 @@ internal sealed class WritePath
     private readonly List<WriteQueueTicket> _group = [];
     private readonly List<ColumnFamilyData> _groupColumnFamilies = [];
     private readonly WriteBatch _groupBatch = new();
+    private readonly GroupWrittenKeys _groupKeys = new();
     // The synced group's wait for writers timed out.
     private bool _gatherTimedOut;
     // The current log size above which the total WAL size must be re-checked.
@@ -263,11 +267,13 @@ internal sealed class WritePath
         next?.Wake();
         foreach (var done in finished)
         {
-            done.Error = error;
+            // A member whose check rejected it was not written: its own rejection says so best.
+            done.Error = done.Rejection ?? error;
             done.Done = true;
             done.Wake();
         }
         finished.Clear();
+        error = w.Rejection ?? error;
         if (error is not null) throw Rethrowable(error);
     }
 
@@ -281,12 +287,13 @@ internal sealed class WritePath
         BuildGroup(leader);
         MakeRoomForWrite(_groupColumnFamilies, force: false);
 
-        leader.Check?.Check(Volatile.Read(ref _lastSequence));
+        RunChecks();
         var batch = leader.Batch!;
         if (_group.Count > 1)
         {
             _groupBatch.Clear();
-            foreach (var member in _group) _groupBatch.Append(member.Batch!);
+            foreach (var member in _group)
+                if (member.Rejection is null) _groupBatch.Append(member.Batch!);
             batch = _groupBatch;
         }
         int count = batch.Count;
@@ -313,6 +320,42 @@ internal sealed class WritePath
         }
         Volatile.Write(ref _lastSequence, first + (ulong)count - 1);
         _stats.RecordWrite(_group.Count, count, batch.DataSize, sync);
+    }
+
+    /// <summary>
+    /// Stage 3: runs the members' commit checks in queue order. A write alone in its group throws
+    /// its check's exception; in a larger group (whose checks are all <see cref="IGroupCommitCheck"/>,
+    /// see <see cref="BuildGroup"/>) a failing member is marked rejected and the others go on, each
+    /// seeing the keys of the members ahead of it that were not rejected.
+    /// </summary>
+    private void RunChecks()
+    {
+        ulong lastSequence = Volatile.Read(ref _lastSequence);
+        if (_group.Count == 1)
+        {
+            _group[0].Check?.Check(lastSequence);
+            return;
+        }
+        int lastChecked = _group.FindLastIndex(m => m.Check is not null);
+        if (lastChecked < 0) return;
+        _groupKeys.Clear();
+        for (int i = 0; i <= lastChecked; i++)
+        {
+            var member = _group[i];
+            if (member.Check is IGroupCommitCheck check)
+            {
+                try
+                {
+                    check.Check(lastSequence, _groupKeys);
+                }
+                catch (Exception ex)
+                {
+                    member.Rejection = ex;
+                    continue;
+                }
+            }
+            if (i < lastChecked) _groupKeys.Add(member.Batch!);
+        }
     }
 
     /// <summary>
@@ -365,6 +408,9 @@ internal sealed class WritePath
         _groupColumnFamilies.Clear();
         long size = leader.Batch!.DataSize;
         long max = size <= SmallBatchBytes ? size + SmallBatchBytes : MaxGroupBytes;
+        // A range deletion ahead of a checked write would hide keys from its check
+        // (GroupWrittenKeys holds keys only), so such a write waits for the next group.
+        bool rangeDeletions = false;
         lock (_queueLock)
         {
             foreach (var w in _writers)
@@ -372,14 +418,17 @@ internal sealed class WritePath
                 if (w == leader)
                 {
                     _group.Add(w);
-                    if (w.Check is not null) break;         // a checked write is judged and logged alone
+                    if (w.Check is not null and not IGroupCommitCheck) break; // judged and logged alone
+                    rangeDeletions = w.Batch!.HasRangeDeletions;
                     continue;
                 }
-                if (w.Batch is null || w.Check is not null) break; // a flush, exclusive request or checked write runs alone
-                if (w.StageEpoch != leader.StageEpoch) break;      // prepared under other stages: it leads (and fails) alone
+                if (w.Batch is null) break;                 // a flush or exclusive request runs alone
+                if (w.Check is not null && (w.Check is not IGroupCommitCheck || rangeDeletions)) break;
+                if (w.StageEpoch != leader.StageEpoch) break; // prepared under other stages: it leads (and fails) alone
                 if (w.Sync && !leader.Sync) break;          // a synced write must not ride an unsynced group
                 if (size + w.Batch.DataSize > max) break;
                 size += w.Batch.DataSize;
+                rangeDeletions |= w.Batch.HasRangeDeletions;
                 _group.Add(w);
             }
         }

@@ -15,10 +15,12 @@ internal sealed class WriteQueueTicket
 
     public WriteBatch? Batch;
     public bool Sync;
-    /// <summary>Run by the leader just before this write is logged; the write then forms a group alone.</summary>
+    /// <summary>Run by the leader just before this write is logged; the write then forms a group alone unless it is an <see cref="IGroupCommitCheck"/>.</summary>
     public ICommitCheck? Check;
     /// <summary>The stage epoch the write was prepared under (<see cref="WritePath.ChangeStages"/>).</summary>
     public int StageEpoch;
+    /// <summary>Leader-set: this write's check failed, so it was left out of its group's record.</summary>
+    public Exception? Rejection;
     /// <summary>Not a write: switch these memtables so they can be flushed.</summary>
     public IReadOnlyList<ColumnFamilyData>? FlushRequest;
     /// <summary>Not a write: wait for every in-flight group, then run this under leadership.</summary>
@@ -79,6 +81,7 @@ internal sealed class WriteQueueTicket
         w.FlushRequest = null;
         w.Exclusive = null;
         w.Error = null;
+        w.Rejection = null;
         w.Done = false;
         w.Sync = false;
         w._spinning.Reset();

@@ -1,3 +1,5 @@
+using LatticeKV.Keys;
+
 namespace LatticeKV.Transactions;
 
 /// <summary>

@@ -1,6 +1,6 @@
 using System.IO.Hashing;
 
-namespace LatticeKV.Transactions;
+namespace LatticeKV.Keys;
 
 /// <summary>
 /// Equality of keys by their bytes (keys a comparator calls equal have equal bytes, see
