@@ -1,3 +1,4 @@
+using System.Buffers;
 using LatticeKV.Coding;
 
 namespace LatticeKV.Indexing;
@@ -37,6 +38,53 @@ internal sealed class CompositeExtractor(IndexExtractor[] parts) : IndexExtracto
             prefixes = next;
         }
         foreach (var k in prefixes) output.Add(k);
+    }
+
+    /// <summary>
+    /// Splits <paramref name="indexKey"/> into its parts and asks each part whether it yields its
+    /// own: the same answer as extracting every combination, without building any of them.
+    /// </summary>
+    internal override bool Yields(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ReadOnlySpan<byte> indexKey, ExtractedKeys scratch)
+    {
+        byte[]? rented = null;
+        Span<byte> part = indexKey.Length <= 256 ? stackalloc byte[256] : (rented = ArrayPool<byte>.Shared.Rent(indexKey.Length));
+        try
+        {
+            var rest = indexKey;
+            for (int i = 0; i < parts.Length - 1; i++)
+            {
+                if (!TakePart(ref rest, part, out int length) || !parts[i].Yields(key, value, part[..length], scratch)) return false;
+            }
+            return parts[^1].Yields(key, value, rest, scratch);
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Unescapes the leading part of <paramref name="rest"/> (written by <see cref="IndexKeys.WritePart"/>) and moves past it.</summary>
+    private static bool TakePart(ref ReadOnlySpan<byte> rest, scoped Span<byte> part, out int length)
+    {
+        length = 0;
+        for (int i = 0; i + 1 < rest.Length; i++)
+        {
+            if (rest[i] != 0x00)
+            {
+                part[length++] = rest[i];
+                continue;
+            }
+            if (rest[i + 1] == 0xFF)
+            {
+                part[length++] = 0x00;
+                i++;
+                continue;
+            }
+            if (rest[i + 1] != 0x01) return false;
+            rest = rest[(i + 2)..];
+            return true;
+        }
+        return false;
     }
 
     internal override void Describe(ByteWriter w)

@@ -20,6 +20,17 @@ public abstract class IndexExtractor
     /// <summary>Writes the stored description (FORMAT.md, "Index definitions").</summary>
     internal abstract void Describe(ByteWriter w);
 
+    /// <summary>
+    /// Whether this entry yields <paramref name="indexKey"/> (what a query checks per entry);
+    /// built-in extractors override it to compare in place instead of collecting every key.
+    /// </summary>
+    internal virtual bool Yields(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ReadOnlySpan<byte> indexKey, ExtractedKeys scratch)
+    {
+        scratch.Clear();
+        Extract(key, value, scratch);
+        return scratch.Contains(indexKey);
+    }
+
     /// <summary>True for text extractors: entries carry term frequencies and the index keeps BM25 statistics.</summary>
     internal virtual bool IsText => false;
 

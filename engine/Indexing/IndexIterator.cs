@@ -25,8 +25,10 @@ public sealed class IndexIterator : IDisposable
     private readonly LatticeIterator _entries;
     private readonly ExtractedKeys _scratch = new();
     private readonly List<(byte[] IndexKey, byte[] PrimaryKey)> _stale = [];
-    private byte[] _indexKey = [];
-    private byte[] _primaryKey = [];
+    private byte[] _indexKey = new byte[64];
+    private int _indexKeyLength;
+    private byte[] _primaryKey = new byte[64];
+    private int _primaryKeyLength;
     private byte[] _value = [];
     private bool _disposed;
 
@@ -51,11 +53,11 @@ public sealed class IndexIterator : IDisposable
     /// <summary>True when positioned at an entry.</summary>
     public bool Valid { get; private set; }
 
-    /// <summary>The index key of the current entry.</summary>
-    public ReadOnlySpan<byte> IndexKey => Current(_indexKey);
+    /// <summary>The index key of the current entry (valid until the iterator moves).</summary>
+    public ReadOnlySpan<byte> IndexKey => Current(_indexKey)[.._indexKeyLength];
 
-    /// <summary>The primary key of the current entry.</summary>
-    public ReadOnlySpan<byte> PrimaryKey => Current(_primaryKey);
+    /// <summary>The primary key of the current entry (valid until the iterator moves).</summary>
+    public ReadOnlySpan<byte> PrimaryKey => Current(_primaryKey)[.._primaryKeyLength];
 
     /// <summary>The primary value of the current entry.</summary>
     public ReadOnlySpan<byte> Value => Current(_value);
@@ -111,15 +113,19 @@ public sealed class IndexIterator : IDisposable
         Valid = false;
         for (; _entries.Valid; MoveOn(forward))
         {
-            if (!IndexKeyEncoding.TrySplit(_entries.Key, out var indexKey, out var primaryKey)) continue; // document and statistics records
+            var entry = _entries.Key;
+            if (_indexKey.Length < entry.Length) _indexKey = new byte[Math.Max(entry.Length, _indexKey.Length * 2)];
+            if (!IndexKeyEncoding.TrySplit(entry, _indexKey, out _indexKeyLength, out var primaryKey)) continue; // document and statistics records
+            var indexKey = _indexKey.AsSpan(0, _indexKeyLength);
             if (!IndexValidity.IsValid(_db, _index, indexKey, primaryKey, _read, _scratch, out var value))
             {
-                if (_stale.Count < MaxStaleRemembered) _stale.Add((indexKey, primaryKey.ToArray()));
+                if (_stale.Count < MaxStaleRemembered) _stale.Add((indexKey.ToArray(), primaryKey.ToArray()));
                 continue;
             }
-            _indexKey = indexKey;
-            _primaryKey = primaryKey.ToArray();
-            _value = value ?? _db.Get(_index.Primary, _primaryKey, _read) ?? [];
+            if (_primaryKey.Length < primaryKey.Length) _primaryKey = new byte[Math.Max(primaryKey.Length, _primaryKey.Length * 2)];
+            primaryKey.CopyTo(_primaryKey);
+            _primaryKeyLength = primaryKey.Length;
+            _value = value ?? _db.Get(_index.Primary, _primaryKey.AsSpan(0, _primaryKeyLength), _read) ?? [];
             Valid = true;
             return;
         }

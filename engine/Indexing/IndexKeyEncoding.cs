@@ -61,27 +61,41 @@ internal static class IndexKeyEncoding
     /// <summary>Splits an entry key; false for the other records of a family (documents, statistics) and for damage.</summary>
     public static bool TrySplit(ReadOnlySpan<byte> entry, out byte[] indexKey, out ReadOnlySpan<byte> primaryKey)
     {
-        var w = new ByteWriter(entry.Length);
+        Span<byte> buffer = entry.Length <= 256 ? stackalloc byte[256] : new byte[entry.Length];
+        if (!TrySplit(entry, buffer, out int length, out primaryKey))
+        {
+            indexKey = [];
+            return false;
+        }
+        indexKey = buffer[..length].ToArray();
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="TrySplit(ReadOnlySpan{byte}, out byte[], out ReadOnlySpan{byte})"/> unescaping the
+    /// index key into <paramref name="indexKey"/> (at least as long as the entry), for callers that reuse it.
+    /// </summary>
+    public static bool TrySplit(ReadOnlySpan<byte> entry, scoped Span<byte> indexKey, out int indexKeyLength, out ReadOnlySpan<byte> primaryKey)
+    {
+        indexKeyLength = 0;
         for (int i = 0; i < entry.Length; i++)
         {
             if (entry[i] != Escape)
             {
-                w.WriteByte(entry[i]);
+                indexKey[indexKeyLength++] = entry[i];
                 continue;
             }
             if (i + 1 >= entry.Length) break;
             if (entry[i + 1] == EscapedZero)
             {
-                w.WriteByte(Escape);
+                indexKey[indexKeyLength++] = Escape;
                 i++;
                 continue;
             }
             if (entry[i + 1] != Terminator) break;
-            indexKey = w.ToArray();
             primaryKey = entry[(i + 2)..];
             return true;
         }
-        indexKey = [];
         primaryKey = default;
         return false;
     }

@@ -10,9 +10,11 @@ public static class IndexKeys
     public static byte[] Int64(long value)
     {
         var key = new byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(key, (ulong)value ^ 0x8000_0000_0000_0000UL);
+        WriteInt64(key, value);
         return key;
     }
+
+    internal static void WriteInt64(Span<byte> destination, long value) => BinaryPrimitives.WriteUInt64BigEndian(destination, (ulong)value ^ 0x8000_0000_0000_0000UL);
 
     /// <summary>The key <see cref="IndexExtractors.Composite"/> yields for these parts (all of them).</summary>
     public static byte[] Composite(params byte[][] parts)

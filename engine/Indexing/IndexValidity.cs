@@ -17,8 +17,6 @@ internal static class IndexValidity
         }
         value = db.Get(index.Primary, primaryKey, read);
         if (value is null) return false;
-        scratch.Clear();
-        index.Extractor.Extract(primaryKey, value, scratch);
-        return scratch.Contains(indexKey);
+        return index.Extractor.Yields(primaryKey, value, indexKey, scratch);
     }
 }

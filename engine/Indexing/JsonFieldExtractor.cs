@@ -10,7 +10,18 @@ internal sealed class JsonFieldExtractor(JsonPath path) : IndexExtractor
 {
     public JsonPath Path { get; } = path;
 
-    internal override void Extract(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ExtractedKeys output) => Path.Visit(value, new Sink(output));
+    internal override void Extract(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ExtractedKeys output)
+    {
+        var sink = new Sink(output);
+        Path.Visit(value, ref sink);
+    }
+
+    internal override bool Yields(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ReadOnlySpan<byte> indexKey, ExtractedKeys scratch)
+    {
+        var match = new Match(indexKey);
+        Path.Visit(value, ref match);
+        return match.Found;
+    }
 
     internal override void Describe(ByteWriter w)
     {
@@ -27,5 +38,24 @@ internal sealed class JsonFieldExtractor(JsonPath path) : IndexExtractor
         public void Number(long value) => output.Add(IndexKeys.Int64(value));
 
         public void Boolean(bool value) => output.Add(value ? "true"u8 : "false"u8);
+    }
+
+    /// <summary>Looks for one key among the scalars at the path, without copying any of them.</summary>
+    private ref struct Match(ReadOnlySpan<byte> target) : JsonPath.ISink
+    {
+        private readonly ReadOnlySpan<byte> _target = target;
+
+        public bool Found { get; private set; }
+
+        public void String(ReadOnlySpan<byte> utf8) => Found |= utf8.SequenceEqual(_target);
+
+        public void Number(long value)
+        {
+            Span<byte> encoded = stackalloc byte[sizeof(long)];
+            IndexKeys.WriteInt64(encoded, value);
+            Found |= encoded.SequenceEqual(_target);
+        }
+
+        public void Boolean(bool value) => Found |= (value ? "true"u8 : "false"u8).SequenceEqual(_target);
     }
 }

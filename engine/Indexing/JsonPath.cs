@@ -36,7 +36,7 @@ internal sealed class JsonPath
         void Boolean(bool value);
     }
 
-    public void Visit<TSink>(ReadOnlySpan<byte> json, TSink sink) where TSink : ISink
+    public void Visit<TSink>(ReadOnlySpan<byte> json, ref TSink sink) where TSink : ISink, allows ref struct
     {
         try
         {
@@ -52,11 +52,11 @@ internal sealed class JsonPath
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
                 {
                     if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
-                    else Scalar(ref reader, sink);
+                    else Scalar(ref reader, ref sink);
                 }
                 return;
             }
-            Scalar(ref reader, sink);
+            Scalar(ref reader, ref sink);
         }
         catch (JsonException)
         {
@@ -76,7 +76,7 @@ internal sealed class JsonPath
         return false;
     }
 
-    private static void Scalar<TSink>(ref Utf8JsonReader reader, TSink sink) where TSink : ISink
+    private static void Scalar<TSink>(ref Utf8JsonReader reader, ref TSink sink) where TSink : ISink, allows ref struct
     {
         switch (reader.TokenType)
         {

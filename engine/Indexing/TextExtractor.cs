@@ -14,7 +14,11 @@ internal sealed class TextExtractor(JsonPath? path) : IndexExtractor
     internal override void Extract(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ExtractedKeys output)
     {
         if (path is null) TextTokenizer.Tokenize(value, output);
-        else path.Visit(value, new Sink(output));
+        else
+        {
+            var sink = new Sink(output);
+            path.Visit(value, ref sink);
+        }
     }
 
     internal override void Describe(ByteWriter w)
