@@ -7,6 +7,9 @@ public interface ILedgerStore : IDisposable
 
     string Settings { get; }
 
+    /// <summary>Keyed by (account, order) with a unique index on the id, instead of by id with an (account, order) index.</summary>
+    bool Clustered { get; }
+
     /// <summary>Stores the transactions with their index entries, one commit for all of them.</summary>
     void Insert(IReadOnlyList<LedgerTx> txs);
 

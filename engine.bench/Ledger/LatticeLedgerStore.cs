@@ -19,45 +19,82 @@ public sealed class LatticeLedgerStore : ILedgerStore
     private readonly bool _eager;
     private readonly WriteBatch _batch = new();
 
-    public LatticeLedgerStore(string path, long cacheBytes, bool eager)
+    // Clustered schema: primary key = account + big-endian order (an account's transactions are
+    // contiguous), a unique index on $.txid; the newest query is a reverse scan of the primary.
+    private readonly bool _clustered;
+
+    public LatticeLedgerStore(string path, long cacheBytes, bool eager, bool clustered = false)
     {
         _path = path;
         _eager = eager;
+        _clustered = clustered;
         var options = new DbOptions { BlockCacheCapacity = cacheBytes, IndexMaintenance = eager ? IndexMaintenance.Eager : IndexMaintenance.Lazy };
         _db = LatticeDb.Open(path, options);
         _tx = _db.CreateColumnFamily("tx", new ColumnFamilyOptions());
         _docs = _db.CreateColumnFamily("docs", new ColumnFamilyOptions());
-        _byAccount = _db.CreateIndex(_tx, new IndexDefinition
-        {
-            Name = "tx-by-account",
-            Extractor = IndexExtractors.Composite(IndexExtractors.JsonField("$.account"), IndexExtractors.JsonField("$.order")),
-        });
+        _byAccount = _db.CreateIndex(_tx, clustered
+            ? new IndexDefinition { Name = "tx-by-id", Extractor = IndexExtractors.JsonField("$.txid"), Unique = true }
+            : new IndexDefinition
+            {
+                Name = "tx-by-account",
+                Extractor = IndexExtractors.Composite(IndexExtractors.JsonField("$.account"), IndexExtractors.JsonField("$.order")),
+            });
         _byAccount.WaitUntilReady(TimeSpan.FromMinutes(1));
     }
 
-    public string Name => _eager ? "latticekv" : "latticekv-lazy";
+    public string Name => (_eager ? "latticekv" : "latticekv-lazy") + (_clustered ? "-clustered" : "");
 
-    public string Settings => $"LatticeKV: family 'tx' keyed by txid, index composite(json $.account, json $.order) ({(_eager ? "eager" : "lazy")} removal of stale entries), text index over family 'docs'; defaults (64 MiB write buffer, Snappy, bloom 10 bits/key), block cache {_db.GetProperty("lattice.block-cache-capacity") ?? "256 MiB"}, unsynced writes";
+    public bool Clustered => _clustered;
+
+    private static byte[] ClusteredKey(LedgerTx tx)
+    {
+        var key = new byte[tx.Account.Length + 8];
+        Encoding.ASCII.GetBytes(tx.Account, key);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(key.AsSpan(tx.Account.Length), tx.Order);
+        return key;
+    }
+
+    private byte[] KeyOf(LedgerTx tx) => _clustered ? ClusteredKey(tx) : Encoding.ASCII.GetBytes(tx.TxId);
+
+    public string Settings => _clustered
+        ? $"LatticeKV: family 'tx' keyed by account + big-endian order, unique index on json $.txid ({(_eager ? "eager" : "lazy")}); newest = reverse prefix scan of the family; defaults, block cache 256 MiB, unsynced writes"
+        : $"LatticeKV: family 'tx' keyed by txid, index composite(json $.account, json $.order) ({(_eager ? "eager" : "lazy")} removal of stale entries), text index over family 'docs'; defaults (64 MiB write buffer, Snappy, bloom 10 bits/key), block cache {_db.GetProperty("lattice.block-cache-capacity") ?? "256 MiB"}, unsynced writes";
 
     public void Insert(IReadOnlyList<LedgerTx> txs)
     {
         if (txs.Count == 1)
         {
-            _db.Put(_tx, Encoding.ASCII.GetBytes(txs[0].TxId), txs[0].Json);
+            _db.Put(_tx, KeyOf(txs[0]), txs[0].Json);
             return;
         }
         _batch.Clear();
-        foreach (var tx in txs) _batch.Put(_tx, Encoding.ASCII.GetBytes(tx.TxId), tx.Json);
+        foreach (var tx in txs) _batch.Put(_tx, KeyOf(tx), tx.Json);
         _db.Write(_batch);
     }
 
     public int Newest(string account, int limit)
     {
+        if (_clustered) return NewestClustered(account, limit);
         using var it = _db.QueryIndexPrefix(_byAccount, IndexKeys.CompositePrefix(Encoding.UTF8.GetBytes(account)));
         int n = 0;
         for (it.SeekToLast(); it.Valid && n < limit; it.Prev())
         {
             _ = it.PrimaryKey.Length + it.Value.Length;
+            n++;
+        }
+        return n;
+    }
+
+    private int NewestClustered(string account, int limit)
+    {
+        byte[] lower = Encoding.ASCII.GetBytes(account);
+        byte[] upper = (byte[])lower.Clone();
+        upper[^1]++;
+        using var it = _db.NewIterator(_tx, new ReadOptions { IterateLowerBound = lower, IterateUpperBound = upper });
+        int n = 0;
+        for (it.SeekToLast(); it.Valid && n < limit; it.Prev())
+        {
+            _ = it.Key.Length + it.Value.Length;
             n++;
         }
         return n;

@@ -17,8 +17,13 @@ public sealed class SqliteLedger : ILedgerStore
     private SqliteCommand? _search;
     private readonly string _file;
 
-    public SqliteLedger(string directory, long cacheBytes)
+    private readonly bool _clustered;
+
+    public bool Clustered => _clustered;
+
+    public SqliteLedger(string directory, long cacheBytes, bool clustered = false)
     {
+        _clustered = clustered;
         Directory.CreateDirectory(directory);
         _cacheBytes = cacheBytes;
         _file = Path.Combine(directory, "ledger.sqlite");
@@ -27,15 +32,25 @@ public sealed class SqliteLedger : ILedgerStore
         Exec("PRAGMA journal_mode=WAL");
         Exec("PRAGMA synchronous=NORMAL");
         Exec($"PRAGMA cache_size=-{cacheBytes / 1024}");
-        Exec("CREATE TABLE IF NOT EXISTS tx (txid TEXT PRIMARY KEY, account TEXT NOT NULL, ord INTEGER NOT NULL, body BLOB NOT NULL) WITHOUT ROWID");
-        Exec("CREATE INDEX IF NOT EXISTS tx_by_account ON tx (account, ord)");
+        if (clustered)
+        {
+            Exec("CREATE TABLE IF NOT EXISTS tx (account TEXT NOT NULL, ord INTEGER NOT NULL, txid TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (account, ord)) WITHOUT ROWID");
+            Exec("CREATE UNIQUE INDEX IF NOT EXISTS tx_by_id ON tx (txid)");
+        }
+        else
+        {
+            Exec("CREATE TABLE IF NOT EXISTS tx (txid TEXT PRIMARY KEY, account TEXT NOT NULL, ord INTEGER NOT NULL, body BLOB NOT NULL) WITHOUT ROWID");
+            Exec("CREATE INDEX IF NOT EXISTS tx_by_account ON tx (account, ord)");
+        }
         _insert = Prepare("INSERT INTO tx (txid, account, ord, body) VALUES ($id, $a, $o, $b)", "$id", "$a", "$o", "$b");
         _newest = Prepare("SELECT txid, body FROM tx WHERE account = $a ORDER BY ord DESC LIMIT $n", "$a", "$n");
     }
 
-    public string Name => "sqlite";
+    public string Name => _clustered ? "sqlite-clustered" : "sqlite";
 
-    public string Settings => Describe(_cacheBytes);
+    public string Settings => _clustered
+        ? $"SQLite: WITHOUT ROWID table with PRIMARY KEY (account, order), unique index on txid; otherwise as 'sqlite'"
+        : Describe(_cacheBytes);
 
     private readonly long _cacheBytes;
 
