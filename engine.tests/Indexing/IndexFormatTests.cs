@@ -13,7 +13,7 @@ public sealed class IndexFormatTests
     public void Definition_MatchesFormatWorkedExample()
     {
         var record = new IndexRecord("a", 1, IndexState.Ready, true, null, IndexExtractors.JsonField("$.account"), null);
-        Assert.Equal("01020101000109242E6163636F756E74", Convert.ToHexString(record.Encode()));
+        Assert.Equal("02020101000109242E6163636F756E74", Convert.ToHexString(record.Encode()));
     }
 
     [Fact]
@@ -25,6 +25,7 @@ public sealed class IndexFormatTests
         Assert.Equal([0x00, 0x01], pk.ToArray());
         Assert.False(IndexKeyEncoding.TrySplit(IndexKeyEncoding.DocumentKey("k"u8), out _, out _));
         Assert.False(IndexKeyEncoding.TrySplit(IndexKeyEncoding.StatisticsKey, out _, out _));
+        Assert.False(IndexKeyEncoding.TrySplit(IndexKeyEncoding.TermCountKey("k"u8), out _, out _));
     }
 
     [Fact]

@@ -15,6 +15,7 @@ internal sealed class BackfillCheck(LatticeDb db, LiveIndex index, IReadOnlyList
         if (index.State != IndexState.Building) throw new IndexBuildStoppedException();
         var extracted = new ExtractedKeys();
         var stats = index.IsText ? TextStatistics.Decode(db.Get(index.Entries, IndexKeyEncoding.StatisticsKey)) : default;
+        var counts = index.Record.HasTermCounts ? new TermCountChanges() : null;
         var claims = new Dictionary<byte[], byte[]>(ByteKeys.Instance); // a unique index's keys given in this batch
         foreach (var key in keys)
         {
@@ -29,9 +30,16 @@ internal sealed class BackfillCheck(LatticeDb db, LiveIndex index, IReadOnlyList
                         throw new UniqueConstraintException(index.Name);
                 }
             }
-            if (index.IsText) stats = stats.Without(db.Get(index.Entries, IndexKeyEncoding.DocumentKey(key))).With(extracted.Tokens);
+            if (index.IsText)
+            {
+                var replaced = db.Get(index.Entries, IndexKeyEncoding.DocumentKey(key));
+                stats = stats.Without(replaced).With(extracted.Tokens);
+                counts?.Remove(replaced);
+                counts?.Add(extracted);
+            }
             index.WriteEntries(batch, key, extracted);
         }
         if (index.IsText) batch.Put(index.Entries, IndexKeyEncoding.StatisticsKey, stats.Encode());
+        counts?.WriteTo(db, index, batch);
     }
 }

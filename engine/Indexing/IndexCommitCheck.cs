@@ -56,14 +56,19 @@ internal sealed class IndexCommitCheck(IndexCatalog catalog, WriteBatch batch, D
         }
         var stats = TextStatistics.Decode(db.Get(index.Entries, IndexKeyEncoding.StatisticsKey));
         var keys = new ExtractedKeys();
+        var counts = index.Record.HasTermCounts ? new TermCountChanges() : null;
         foreach (var key in affected)
         {
-            stats = stats.Without(db.Get(index.Entries, IndexKeyEncoding.DocumentKey(key)));
+            var replaced = db.Get(index.Entries, IndexKeyEncoding.DocumentKey(key));
+            stats = stats.Without(replaced);
+            counts?.Remove(replaced);
             if (!primary.TryLatest(key, out var value) || value is null) continue;
             keys.Clear();
             index.Extractor.Extract(key, value, keys);
             stats = stats.With(keys.Tokens);
+            counts?.Add(keys);
         }
         batch.Put(index.Entries, IndexKeyEncoding.StatisticsKey, stats.Encode());
+        counts?.WriteTo(db, index, batch);
     }
 }

@@ -6,7 +6,7 @@ namespace LatticeKV.Indexing;
 /// Keys of an index family. An entry is <c>escape(indexKey) 00 01 primaryKey</c>, where escape
 /// writes each 0x00 as <c>00 FF</c>: entries sort by index key, then primary key, and a prefix
 /// (or range bound) of index keys escapes to a prefix (bound) of entry keys. Keys starting
-/// <c>00 02</c> (document records of text indexes) and <c>00 03</c> (corpus statistics) can never
+/// <c>00 02</c> (document records of text indexes), <c>00 03</c> (corpus statistics) and <c>00 04</c> (per-term document counts) can never
 /// be entries. Persistent format: do not change (FORMAT.md, "Index entry keys").
 /// </summary>
 internal static class IndexKeyEncoding
@@ -16,6 +16,7 @@ internal static class IndexKeyEncoding
     private const byte Terminator = 0x01;
     private const byte DocumentTag = 0x02;
     private const byte StatisticsTag = 0x03;
+    private const byte TermCountTag = 0x04;
 
     /// <summary>The key of the statistics record of a text index.</summary>
     public static ReadOnlySpan<byte> StatisticsKey => [Escape, StatisticsTag];
@@ -121,6 +122,16 @@ internal static class IndexKeyEncoding
     }
 
     public static bool IsDocumentKey(ReadOnlySpan<byte> key) => key.Length >= 2 && key[0] == Escape && key[1] == DocumentTag;
+
+    /// <summary>The key of the record counting the documents that hold <paramref name="term"/>.</summary>
+    public static byte[] TermCountKey(ReadOnlySpan<byte> term)
+    {
+        var key = new byte[term.Length + 2];
+        key[0] = Escape;
+        key[1] = TermCountTag;
+        term.CopyTo(key.AsSpan(2));
+        return key;
+    }
 
     /// <summary>The first key after every document record.</summary>
     public static ReadOnlySpan<byte> DocumentsEnd => [Escape, StatisticsTag];

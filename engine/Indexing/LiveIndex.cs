@@ -59,7 +59,7 @@ internal sealed class LiveIndex
     public void WriteEntries(WriteBatch batch, ReadOnlySpan<byte> primaryKey, ExtractedKeys keys)
     {
         foreach (var (indexKey, frequency) in keys.Entries)
-            batch.Put(Entries, IndexKeyEncoding.EntryKey(indexKey, primaryKey), IsText ? TextDocument.EncodeFrequency(frequency) : []);
+            batch.Put(Entries, IndexKeyEncoding.EntryKey(indexKey, primaryKey), IsText ? TextDocument.EncodePosting(frequency, keys.Tokens) : []);
         if (!IsText) return;
         if (keys.Tokens > 0) batch.Put(Entries, IndexKeyEncoding.DocumentKey(primaryKey), TextDocument.Encode(keys));
         else batch.Delete(Entries, IndexKeyEncoding.DocumentKey(primaryKey));

@@ -48,12 +48,45 @@ internal sealed class TextDocument
         return new TextDocument(length, terms);
     }
 
-    /// <summary>The value of a posting: the term's frequency in the document (a hint; the document record is authoritative).</summary>
-    public static byte[] EncodeFrequency(int frequency)
+    /// <summary>
+    /// The value of a posting: the term's frequency and the document's length in words, written by
+    /// the write that made the document, so they are exact whenever the document record still holds
+    /// the term (a posting of a term the record lacks is stale). Persistent format: varint frequency, varint length.
+    /// </summary>
+    public static byte[] EncodePosting(int frequency, int length)
     {
-        var w = new ByteWriter(5);
+        var w = new ByteWriter(10);
         w.WriteVarint((ulong)frequency);
+        w.WriteVarint((ulong)length);
         return w.ToArray();
+    }
+
+    /// <summary>Reads a posting value; false for a value without a length (written by a version 1 index) or a damaged one.</summary>
+    public static bool TryDecodePosting(ReadOnlySpan<byte> value, out int frequency, out long length)
+    {
+        frequency = 0;
+        length = 0;
+        if (!Varint.TryRead(value, out ulong tf, out int read) || !Varint.TryRead(value[read..], out ulong words, out _) || tf == 0 || tf > int.MaxValue) return false;
+        frequency = (int)tf;
+        length = (long)words;
+        return true;
+    }
+
+    /// <summary>The frequency of <paramref name="term"/> in an encoded document record (0: absent), without decoding the rest.</summary>
+    public static int FrequencyIn(ReadOnlySpan<byte> data, ReadOnlySpan<byte> term, out long length)
+    {
+        var r = new SpanReader(data);
+        length = (long)r.ReadVarint();
+        int count = r.ReadVarintInt(r.Remaining);
+        for (int i = 0; i < count; i++)
+        {
+            var found = r.ReadLengthPrefixed();
+            int tf = r.ReadVarintInt();
+            int order = found.SequenceCompareTo(term);
+            if (order == 0) return tf;
+            if (order > 0) break; // terms are stored in order
+        }
+        return 0;
     }
 
     /// <summary>The length alone (the statistics need nothing more).</summary>

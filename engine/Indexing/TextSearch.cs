@@ -7,11 +7,19 @@ namespace LatticeKV.Indexing;
 /// document frequencies from the valid postings, the document count and total length from the
 /// statistics record: all exact, as of one snapshot.
 /// </summary>
+/// <remarks>
+/// An index keeping per-term counts (<see cref="IndexRecord.HasTermCounts"/>) answers a query of
+/// whole terms without reading a document per posting: document frequencies come from the count
+/// records, the rarest term's postings are scanned and each candidate is looked up in the other
+/// terms' postings, scored from the frequencies and lengths the postings carry, and only then, best
+/// first, checked against its document record. A posting is stale exactly when the record lacks its
+/// term, and a posting that is not stale was written with the record (so its figures are exact): a
+/// stale candidate is dropped and every kept score is exact. Prefix terms (and older indexes) take
+/// the general path, which validates every posting, because a prefix's document frequency is not a
+/// sum of counts.
+/// </remarks>
 internal static class TextSearch
 {
-    private const double K1 = 1.2;
-    private const double B = 0.75;
-
     public static IReadOnlyList<SearchResult> Run(LatticeDb db, LiveIndex index, string query, int limit, ReadOptions? options)
     {
         var terms = Parse(query);
@@ -20,6 +28,7 @@ internal static class TextSearch
         try
         {
             var read = new ReadOptions { Snapshot = options?.Snapshot ?? own, FillCache = options?.FillCache ?? true };
+            if (index.Record.HasTermCounts && terms.All(t => !t.Prefix)) return RareFirst.Run(db, index, terms.ConvertAll(t => t.Term), limit, read);
             var documents = new Dictionary<byte[], TextDocument?>(ByteKeys.Instance);
             var matches = new List<(Dictionary<byte[], int> Frequencies, int DocumentFrequency)>();
             foreach (var (term, prefix) in terms.OrderBy(t => t.Prefix))
@@ -29,8 +38,7 @@ internal static class TextSearch
                 matches.Add((frequencies, frequencies.Count));
             }
             var stats = TextStatistics.Decode(db.Get(index.Entries, IndexKeyEncoding.StatisticsKey, read));
-            double n = Math.Max(stats.Documents, 1);
-            double averageLength = stats.Documents > 0 ? (double)stats.TotalLength / stats.Documents : 1;
+            var scoring = Bm25.From(stats);
             var scored = new List<(byte[] Key, double Score)>();
             foreach (var key in matches.MinBy(m => m.Frequencies.Count).Frequencies.Keys)
             {
@@ -44,8 +52,7 @@ internal static class TextSearch
                         all = false;
                         break;
                     }
-                    double idf = Math.Log(1 + (n - df + 0.5) / (df + 0.5));
-                    score += idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / averageLength));
+                    score += scoring.Term(df, tf, length);
                 }
                 if (all) scored.Add((key, score));
             }

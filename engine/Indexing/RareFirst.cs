@@ -1,0 +1,77 @@
+namespace LatticeKV.Indexing;
+
+/// <summary>
+/// <see cref="TextSearch"/> for whole terms over an index with per-term counts: scans only the
+/// rarest term's postings, looks each candidate up in the other terms' postings, and validates
+/// against document records only the candidates it is about to return (see TextSearch's remarks).
+/// </summary>
+internal static class RareFirst
+{
+    public static IReadOnlyList<SearchResult> Run(LatticeDb db, LiveIndex index, List<byte[]> terms, int limit, ReadOptions read)
+    {
+        var df = new long[terms.Count];
+        int rarest = 0;
+        for (int i = 0; i < terms.Count; i++)
+        {
+            df[i] = TermCountChanges.Read(db.Get(index.Entries, IndexKeyEncoding.TermCountKey(terms[i]), read));
+            if (df[i] == 0) return [];
+            if (df[i] < df[rarest]) rarest = i;
+        }
+        var scoring = Bm25.From(TextStatistics.Decode(db.Get(index.Entries, IndexKeyEncoding.StatisticsKey, read)));
+        var candidates = Candidates(db, index, terms, df, rarest, scoring, read);
+        candidates.Sort(static (x, y) => y.Score != x.Score ? y.Score.CompareTo(x.Score) : ByteKeys.Instance.Compare(x.Key, y.Key));
+        var results = new List<SearchResult>(Math.Min(limit, candidates.Count));
+        foreach (var (key, score, frequencies, length) in candidates)
+        {
+            if (results.Count >= limit) break;
+            if (!Current(db, index, terms, key, frequencies, length, read)) continue; // a stale posting
+            if (db.Get(index.Primary, key, read) is { } value) results.Add(new SearchResult(key, score, value));
+        }
+        return results;
+    }
+
+    /// <summary>Documents with a posting for every term, scored from the postings' figures.</summary>
+    private static List<(byte[] Key, double Score, int[] Frequencies, long Length)> Candidates(
+        LatticeDb db, LiveIndex index, List<byte[]> terms, long[] df, int rarest, Bm25 scoring, ReadOptions read)
+    {
+        var candidates = new List<(byte[], double, int[], long)>();
+        byte[] lower = IndexKeyEncoding.ExactPrefix(terms[rarest]);
+        var bounds = new ReadOptions { Snapshot = read.Snapshot, FillCache = read.FillCache, IterateLowerBound = lower, IterateUpperBound = IndexKeyEncoding.PrefixEnd(lower) };
+        var frequencies = new int[terms.Count];
+        var others = new byte[terms.Count][];
+        for (int i = 0; i < terms.Count; i++) others[i] = IndexKeyEncoding.ExactPrefix(terms[i]);
+        byte[] probe = [];
+        Span<byte> posting = stackalloc byte[20]; // two varints
+        using var it = db.NewIterator(index.Entries, bounds);
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            var primaryKey = it.Key[lower.Length..];
+            if (!TextDocument.TryDecodePosting(it.Value, out frequencies[rarest], out long length)) continue;
+            bool all = true;
+            for (int i = 0; i < terms.Count && all; i++)
+            {
+                if (i == rarest) continue;
+                int size = others[i].Length + primaryKey.Length;
+                if (probe.Length < size) probe = new byte[Math.Max(size, probe.Length * 2)];
+                others[i].CopyTo(probe, 0);
+                primaryKey.CopyTo(probe.AsSpan(others[i].Length));
+                all = db.TryGet(index.Entries, probe.AsSpan(0, size), posting, out int found, read) && found <= posting.Length
+                    && TextDocument.TryDecodePosting(posting[..found], out frequencies[i], out long otherLength) && otherLength == length;
+            }
+            if (!all) continue;
+            double score = 0;
+            for (int i = 0; i < terms.Count; i++) score += scoring.Term(df[i], frequencies[i], length);
+            candidates.Add((primaryKey.ToArray(), score, (int[])frequencies.Clone(), length));
+        }
+        return candidates;
+    }
+
+    /// <summary>The document record holds every term with the figures the postings gave.</summary>
+    private static bool Current(LatticeDb db, LiveIndex index, List<byte[]> terms, byte[] key, int[] frequencies, long length, ReadOptions read)
+    {
+        if (db.Get(index.Entries, IndexKeyEncoding.DocumentKey(key), read) is not { } document) return false;
+        for (int i = 0; i < terms.Count; i++)
+            if (TextDocument.FrequencyIn(document, terms[i], out long stored) != frequencies[i] || stored != length) return false;
+        return true;
+    }
+}
