@@ -69,6 +69,10 @@ internal sealed class IndexWriteStage(IndexCatalog catalog) : IWriteStage
                 if (eager) DeleteRangeEntries(index, primary, key, value, output, scratch);
                 if (index.IsText) output.DeleteRange(entries, IndexKeyEncoding.DocumentKey(key), IndexKeyEncoding.DocumentKey(value));
                 break;
+            case ValueKind.Merge:
+                // The index keys of a merged value are known only once the operands are merged
+                // at read time; an entry written now could never be kept exact.
+                throw new InvalidArgumentException($"Column family '{index.Primary.Name}' is indexed (index '{index.Name}'): merges into it are refused; write the merged value with Put.", nameof(kind));
             default:
                 throw new InvalidArgumentException($"Operations of kind {kind} are not supported on an indexed column family.", nameof(kind));
         }
