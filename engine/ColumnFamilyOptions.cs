@@ -91,6 +91,13 @@ public sealed class ColumnFamilyOptions
 
     private bool? _replicated;
 
+    /// <summary>
+    /// How concurrent writes to one key from different replicas are settled when this family is
+    /// synced (<see cref="LatticeKV.ConflictResolver"/>; null: <see cref="ConflictResolver.LastWriterWins"/>).
+    /// Code, not stored: give the same rule on every open and on every replica.
+    /// </summary>
+    public ConflictResolver? ConflictResolver { get; set; }
+
     /// <summary>Whether <see cref="Replicated"/> was set (to either value) rather than left at its default.</summary>
     internal bool ReplicatedIsExplicit => _replicated.HasValue;
 
@@ -118,6 +125,8 @@ public sealed class ColumnFamilyOptions
             if (EncryptionScope is not null)
                 throw new InvalidArgumentException($"MergeOperator of column family '{name}' is not available with an EncryptionScope.", nameof(MergeOperator));
         }
+        if (ConflictResolver is { Kind: ConflictResolverKind.Merge } && MergeOperator is null)
+            throw new InvalidArgumentException($"ConflictResolver.Merge of column family '{name}' needs a MergeOperator.", nameof(ConflictResolver));
         if (!Enum.IsDefined(Compression))
             throw new InvalidArgumentException($"Unknown compression {Compression}.", nameof(Compression));
     }

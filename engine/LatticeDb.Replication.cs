@@ -94,6 +94,27 @@ public sealed partial class LatticeDb
         }
     }
 
+    /// <summary>
+    /// The values <see cref="ConflictResolver.KeepBoth"/> kept beside <paramref name="key"/>'s
+    /// current value when sync found concurrent writes; empty once the key is written again
+    /// (writing the value the application chose is how it resolves them).
+    /// </summary>
+    public IReadOnlyList<ConflictSibling> GetConflicts(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key)
+    {
+        CheckHandle(columnFamily);
+        return _replication!.Siblings(columnFamily, key);
+    }
+
+    /// <summary>
+    /// Every conflict resolution sync made on this replica, oldest first: which write won, which
+    /// lost and the losing value (also <c>lkv conflicts</c>).
+    /// </summary>
+    public IEnumerable<ConflictRecord> GetConflictHistory()
+    {
+        ThrowIfClosed();
+        return _replication!.ConflictHistory();
+    }
+
     /// <summary>Sets up the replication log (at open, after recovery, before any write).</summary>
     private void OpenReplication()
     {

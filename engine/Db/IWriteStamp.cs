@@ -9,6 +9,9 @@ namespace LatticeKV.Db;
 /// </summary>
 internal interface IWriteStamp
 {
+    /// <summary>A new group's stamping starts (its members follow in commit order).</summary>
+    void BeginGroup();
+
     /// <summary>True when <paramref name="batch"/> holds something to stamp (a cheap test: it runs for every member).</summary>
     bool Wants(WriteBatch batch);
 

@@ -356,6 +356,7 @@ internal sealed class WritePath
     {
         bool any = false;
         ulong next = first;
+        stamp.BeginGroup();
         foreach (var member in _group)
         {
             if (member.Rejection is not null) continue;

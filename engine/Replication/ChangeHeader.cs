@@ -3,8 +3,8 @@ using System.Buffers.Binary;
 namespace LatticeKV.Replication;
 
 /// <summary>
-/// The fixed-size head of a change record, which is also the whole value of a key's version
-/// record (FORMAT.md §15.2):
+/// The fixed-size head of a change record, which is also the start of a key's version record
+/// (FORMAT.md §15.1, §15.2):
 /// <code>
 /// format:u8 | operation:u8 | flags:u8 | timestamp:u64 | origin:16 bytes | origin_sequence:u64   (little-endian)
 /// </code>
@@ -42,4 +42,22 @@ internal static class ChangeHeader
     }
 
     public static bool IsLocal(ReadOnlySpan<byte> head) => head.Length >= Size && (head[FlagsOffset] & LocalFlag) != 0;
+
+    public static ChangeOperation OperationOf(ReadOnlySpan<byte> head) => (ChangeOperation)head[OperationOffset];
+
+    public static Dot DotOf(ReadOnlySpan<byte> head)
+        => new(new Guid(head.Slice(OriginOffset, 16)), BinaryPrimitives.ReadUInt64LittleEndian(head[OriginSequenceOffset..]), BinaryPrimitives.ReadUInt64LittleEndian(head[TimestampOffset..]));
+}
+
+/// <summary>One version of a key: its origin, the origin's sequence number, and its clock reading (0 sequence: none).</summary>
+internal readonly record struct Dot(Guid Origin, ulong Sequence, ulong Timestamp)
+{
+    public bool IsNone => Sequence == 0;
+
+    /// <summary>Last-writer-wins order: clock reading, then origin id; true when this one wins over <paramref name="other"/>.</summary>
+    public bool WinsOver(Dot other) => Timestamp != other.Timestamp ? Timestamp > other.Timestamp : Origin.CompareTo(other.Origin) > 0;
+
+    /// <summary>Whether a change with context <paramref name="context"/>, made at <paramref name="origin"/> as its <paramref name="sequence"/>th, had seen this version.</summary>
+    public bool SeenBy(Guid origin, ulong sequence, VersionVector context)
+        => IsNone || (origin == Origin ? Sequence <= sequence : context[Origin] >= Sequence);
 }

@@ -41,6 +41,15 @@ internal readonly ref struct ChangeRecord
         if (operation != ChangeOperation.Delete) w.WriteLengthPrefixed(value);
     }
 
+    /// <summary>Encodes a change applied from a peer: its origin's values and its causal context.</summary>
+    public static void EncodeRelayed(ByteWriter w, RemoteChange change, uint columnFamilyId)
+    {
+        Span<byte> origin = stackalloc byte[16];
+        change.Origin.TryWriteBytes(origin);
+        Encode(w, change.Operation, ChangeHeader.ContextFlag, change.Timestamp, origin, change.OriginSequence, columnFamilyId, change.Key, change.Value);
+        change.Context.Encode(w);
+    }
+
     public static byte[] PositionKey(ulong position)
     {
         var key = new byte[PositionSize];

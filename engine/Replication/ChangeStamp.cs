@@ -9,10 +9,17 @@ namespace LatticeKV.Replication;
 /// <see cref="IWriteStamp"/>): run by the leader once sequence numbers are assigned. Each
 /// change record's key becomes its position (its own sequence number, so positions follow
 /// commit order); a local change and the version record after it get the batch's clock reading
-/// and the change's position as their origin sequence.
+/// and the change's position as their origin sequence; a local version record gets its base:
+/// itself for a put or delete, the key's current base for a merge (looked up here, after every
+/// earlier write, the group's earlier members included).
 /// </summary>
 internal sealed class ChangeStamp(ReplicationLog log) : IWriteStamp
 {
+    // The bases written by the current group's earlier members (not yet in the memtables), by version key.
+    private readonly Dictionary<byte[], Dot> _groupBases = new(KeyBytesEquality.Instance);
+
+    public void BeginGroup() => _groupBases.Clear();
+
     public bool Wants(WriteBatch batch)
     {
         uint changes = log.ChangesId;
@@ -41,13 +48,39 @@ internal sealed class ChangeStamp(ReplicationLog log) : IWriteStamp
                     lastChange = sequence;
                     if (local) ChangeHeader.Stamp(rep[OffsetOf(rep, reader.Value)..], timestamp, sequence);
                 }
-                else if (local)
+                else
                 {
-                    ChangeHeader.Stamp(rep[OffsetOf(rep, reader.Value)..], timestamp, lastChange);
+                    StampVersion(rep[OffsetOf(rep, reader.Value)..][..reader.Value.Length], reader.Key, local, timestamp, lastChange);
                 }
             }
             sequence++;
         }
+    }
+
+    private void StampVersion(Span<byte> record, ReadOnlySpan<byte> versionKey, bool local, ulong timestamp, ulong position)
+    {
+        if (record.Length < VersionRecord.Size) return;
+        Dot dot;
+        if (!local)
+        {
+            dot = VersionRecord.BaseOf(record);
+        }
+        else
+        {
+            ChangeHeader.Stamp(record, timestamp, position);
+            dot = ChangeHeader.OperationOf(record) == ChangeOperation.Merge
+                ? CurrentBase(versionKey)
+                : new Dot(log.ReplicaId, position, timestamp);
+            VersionRecord.WriteBase(record, dot);
+        }
+        _groupBases[versionKey.ToArray()] = dot;
+    }
+
+    private Dot CurrentBase(ReadOnlySpan<byte> versionKey)
+    {
+        if (_groupBases.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(versionKey, out var dot)) return dot;
+        var current = log.Db.Get(log.Versions!, versionKey);
+        return current is { Length: >= VersionRecord.Size } ? VersionRecord.BaseOf(current) : default;
     }
 
     public void Published(ulong lastSequence) => log.Published();

@@ -14,4 +14,10 @@ internal static class ReplicationFamilies
 
     /// <summary>The log's own state: the truncation floor (and, with sync, what each peer has).</summary>
     public const string State = Indexing.IndexFamilies.ReservedPrefix + "replication";
+
+    /// <summary>One record per conflict resolution, keyed by the local clock reading when it was made.</summary>
+    public const string Audit = Indexing.IndexFamilies.ReservedPrefix + "audit";
+
+    /// <summary>Values kept beside the current one by <see cref="ConflictResolver.KeepBoth"/>.</summary>
+    public const string Conflicts = Indexing.IndexFamilies.ReservedPrefix + "conflicts";
 }

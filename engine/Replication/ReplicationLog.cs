@@ -15,6 +15,9 @@ namespace LatticeKV.Replication;
 internal sealed class ReplicationLog
 {
     private static readonly byte[] FloorKey = "floor"u8.ToArray();
+    private static readonly byte[] FloorVectorKey = "floorvv"u8.ToArray();
+    private static readonly byte[] AppliedPrefix = "vv/"u8.ToArray();
+    private static readonly byte[] PeerPrefix = "peer/"u8.ToArray();
     private static readonly TimeSpan TruncationInterval = TimeSpan.FromSeconds(1);
 
     private readonly Lock _lock = new();
@@ -22,7 +25,8 @@ internal sealed class ReplicationLog
     private readonly TimeSpan _retention;
     private readonly TimeProvider _clock;
     private volatile HashSet<uint> _replicated = [];
-    private ColumnFamilyHandle? _changes, _versions, _state;
+    private ColumnFamilyHandle? _changes, _versions, _state, _audit, _conflicts;
+    private volatile VersionVector _applied = new();
     private bool _installed;
 
     // Truncation runs on the thread pool, one pass at a time; Stop waits for it.
@@ -52,7 +56,64 @@ internal sealed class ReplicationLog
 
     public ChangeSignal Signal { get; } = new();
 
+    private RemoteChangeApplier? _applier;
+
+    /// <summary>Applies peers' changes (one batch at a time).</summary>
+    public RemoteChangeApplier Applier => _applier ??= new RemoteChangeApplier(this);
+
+    /// <summary>The siblings <see cref="ConflictResolver.KeepBoth"/> kept for a key that are still live (the key was not written since).</summary>
+    public List<ConflictSibling> Siblings(ColumnFamilyHandle family, ReadOnlySpan<byte> key)
+    {
+        var list = new List<ConflictSibling>();
+        if (_conflicts is null || _versions is null) return list;
+        using var snapshot = Db.GetSnapshot();
+        var versionKey = new Coding.ByteWriter(64);
+        ReplicationStage.VersionKey(versionKey, family.Id, key);
+        var current = Db.Get(_versions, versionKey.WrittenSpan, new ReadOptions { Snapshot = snapshot });
+        if (current is null) return list;
+        var baseDot = VersionRecord.BaseOf(VersionRecord.Checked(current));
+        foreach (var dot in VersionRecord.Frontier(current))
+        {
+            if (dot == baseDot) continue;
+            var stored = Db.Get(_conflicts, ConflictStore.SiblingKey(family.Id, key, dot), new ReadOptions { Snapshot = snapshot });
+            list.Add(new ConflictSibling(stored is null ? null : ConflictStore.DecodeSibling(stored).Value, ConflictStore.Version(dot)));
+        }
+        return list;
+    }
+
+    /// <summary>Every recorded conflict resolution, oldest first.</summary>
+    public IEnumerable<ConflictRecord> ConflictHistory()
+    {
+        if (_audit is null) yield break;
+        using var it = Db.NewIterator(_audit, new ReadOptions { FillCache = false });
+        for (it.SeekToFirst(); it.Valid; it.Next()) yield return ConflictStore.DecodeAudit(it.Key, it.Value);
+    }
+
     public IReadOnlySet<uint> ReplicatedFamilies => _replicated;
+
+    public ColumnFamilyHandle? Changes => _changes;
+    public ColumnFamilyHandle? Versions => _versions;
+    public ColumnFamilyHandle? State => _state;
+    public ColumnFamilyHandle? Audit => _audit;
+    public ColumnFamilyHandle? Conflicts => _conflicts;
+
+    /// <summary>For each origin, the highest origin sequence applied here from peers (this replica's own changes are not in it).</summary>
+    public VersionVector Applied => _applied;
+
+    /// <summary>Set by the applier after its batch committed.</summary>
+    public void SetApplied(VersionVector applied) => _applied = applied;
+
+    public static byte[] AppliedKey(Guid origin) => [.. AppliedPrefix, .. origin.ToByteArray()];
+
+    public static byte[] PeerCursorKey(Guid peer) => [.. PeerPrefix, .. peer.ToByteArray()];
+
+    /// <summary>The position in <paramref name="peer"/>'s log this replica has applied through (0: none).</summary>
+    public ulong PeerCursor(Guid peer)
+    {
+        if (_state is null) return 0;
+        var value = Db.Get(_state, PeerCursorKey(peer));
+        return value is null ? 0 : ChangeStreamReader.ReadUInt64(value, "peer cursor");
+    }
 
     /// <summary>The change log's family id (<see cref="uint.MaxValue"/> while there is none).</summary>
     public uint ChangesId => _changes?.Id ?? uint.MaxValue;
@@ -67,6 +128,9 @@ internal sealed class ReplicationLog
         Db.TryGetFamilyAnyName(ReplicationFamilies.Changes, out _changes);
         Db.TryGetFamilyAnyName(ReplicationFamilies.Versions, out _versions);
         Db.TryGetFamilyAnyName(ReplicationFamilies.State, out _state);
+        Db.TryGetFamilyAnyName(ReplicationFamilies.Audit, out _audit);
+        Db.TryGetFamilyAnyName(ReplicationFamilies.Conflicts, out _conflicts);
+        LoadApplied();
         var replicated = Db.ColumnFamilies.Where(h => h.Data.Options.Replicated).ToList();
         foreach (var family in replicated) Add(family);
         if (_changes is not null) ObserveNewestChange();
@@ -101,8 +165,31 @@ internal sealed class ReplicationLog
         _changes ??= Db.CreateColumnFamilyCore(ReplicationFamilies.Changes, options);
         _versions ??= Db.CreateColumnFamilyCore(ReplicationFamilies.Versions, options);
         _state ??= Db.CreateColumnFamilyCore(ReplicationFamilies.State, options);
+        _audit ??= Db.CreateColumnFamilyCore(ReplicationFamilies.Audit, options);
+        _conflicts ??= Db.CreateColumnFamilyCore(ReplicationFamilies.Conflicts, options);
         Db.InstallReplication(new ReplicationStage(this), new ChangeStamp(this));
         _installed = true;
+    }
+
+    private void LoadApplied()
+    {
+        if (_state is null) return;
+        var applied = new VersionVector();
+        using var it = Db.NewIterator(_state, new ReadOptions { IterateLowerBound = AppliedPrefix, IterateUpperBound = "vv0"u8.ToArray() });
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            if (it.Key.Length != AppliedPrefix.Length + 16) throw new CorruptionException($"replication state key of {it.Key.Length} bytes under 'vv/'");
+            applied.Observe(new Guid(it.Key[AppliedPrefix.Length..]), ChangeStreamReader.ReadUInt64(it.Value.ToArray(), "version vector"));
+        }
+        _applied = applied;
+    }
+
+    /// <summary>The version vector of the changes dropped by truncation (empty when none were), as of <paramref name="snapshot"/>.</summary>
+    public VersionVector FloorVector(Snapshot? snapshot)
+    {
+        if (_state is null) return new VersionVector();
+        var value = Db.Get(_state, FloorVectorKey, new ReadOptions { Snapshot = snapshot });
+        return value is null ? new VersionVector() : VersionVector.Decode(value);
     }
 
     /// <summary>A clock reading never goes below the newest change's, even when the wall clock went back across a restart.</summary>
@@ -186,7 +273,7 @@ internal sealed class ReplicationLog
     }
 
     /// <summary>A scope-sealed family's change holds the sealed value (as its data does): opened here, or null once shredded.</summary>
-    private static byte[]? UserValue(ColumnFamilyHandle? family, ReadOnlySpan<byte> key, ReadOnlySpan<byte> stored, ref byte[]? buffer)
+    public static byte[]? UserValue(ColumnFamilyHandle? family, ReadOnlySpan<byte> key, ReadOnlySpan<byte> stored, ref byte[]? buffer)
     {
         var scopes = family?.Data.Scopes;
         if (scopes is null) return stored.ToArray();
@@ -207,6 +294,7 @@ internal sealed class ReplicationLog
             ulong cutoff = (ulong)Math.Max(0, (_clock.GetUtcNow() - _retention).ToUnixTimeMilliseconds()) << 16;
             ulong last = 0;
             int count = 0;
+            var dropped = FloorVector(null);
             using (var it = Db.NewIterator(_changes, new ReadOptions { FillCache = false }))
             {
                 for (it.SeekToFirst(); it.Valid && count < MaxPerPass && !_stopped; it.Next())
@@ -214,6 +302,8 @@ internal sealed class ReplicationLog
                     if (it.Value.Length < ChangeHeader.Size) break;
                     if (BinaryPrimitives.ReadUInt64LittleEndian(it.Value[ChangeHeader.TimestampOffset..]) >= cutoff) break;
                     last = ChangeRecord.PositionOf(it.Key);
+                    var head = ChangeHeader.DotOf(it.Value);
+                    dropped.Observe(head.Origin, head.Sequence);
                     count++;
                 }
             }
@@ -223,6 +313,7 @@ internal sealed class ReplicationLog
             var floor = new byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(floor, last);
             batch.Put(_state, FloorKey, floor);
+            batch.Put(_state, FloorVectorKey, dropped.ToArray());
             Db.Write(batch);
         }
         catch (ObjectDisposedException)

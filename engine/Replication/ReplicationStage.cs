@@ -23,6 +23,7 @@ internal sealed class ReplicationStage(ReplicationLog log) : IWriteStage
 
     [ThreadStatic] private static ByteWriter? t_record;
     [ThreadStatic] private static ByteWriter? t_versionKey;
+    [ThreadStatic] private static byte[]? t_version;
 
     public WriteBatch Prepare(WriteBatch batch, ref ICommitCheck? check)
     {
@@ -39,19 +40,25 @@ internal sealed class ReplicationStage(ReplicationLog log) : IWriteStage
         var output = new WriteBatch();
         var record = t_record ??= new ByteWriter(256);
         var versionKey = t_versionKey ??= new ByteWriter(64);
+        var version = t_version ??= new byte[VersionRecord.Size];
         var reader = new WriteBatchReader(batch.Rep);
         while (reader.MoveNext())
         {
             output.AddChecked(reader.Kind, reader.ColumnFamilyId, reader.Key, reader.Value);
             if (!replicated.Contains(reader.ColumnFamilyId)) continue;
             var operation = OperationOf(reader.Kind, reader.ColumnFamilyId);
+            if (operation == ChangeOperation.Merge && log.Db.FindFamily(reader.ColumnFamilyId)?.Data.Options.ConflictResolver is { Kind: ConflictResolverKind.Merge or ConflictResolverKind.Custom } combining)
+                throw new InvalidArgumentException($"Column family '{log.NameOf(reader.ColumnFamilyId)}' settles conflicts with '{combining.Name}', which combines concurrent values: merge operands are refused there " +
+                    "(a combined value could not say which operands it holds); use a family with ConflictResolver.LastWriterWins or KeepBoth for merges.", nameof(batch));
             if (reader.Key.Length > MaxKeySize)
                 throw new InvalidArgumentException($"Keys of replicated column family '{log.NameOf(reader.ColumnFamilyId)}' are limited to {MaxKeySize} bytes.", "key");
             record.Clear();
             ChangeRecord.Encode(record, operation, ChangeHeader.LocalFlag, 0, log.ReplicaIdBytes, 0, reader.ColumnFamilyId, reader.Key, reader.Value);
             output.AddChecked(ValueKind.Value, log.ChangesId, s_positionPlaceholder, record.WrittenSpan);
             VersionKey(versionKey, reader.ColumnFamilyId, reader.Key);
-            output.AddChecked(ValueKind.Value, log.VersionsId, versionKey.WrittenSpan, record.WrittenSpan[..ChangeHeader.Size]);
+            record.WrittenSpan[..ChangeHeader.Size].CopyTo(version);
+            version.AsSpan(ChangeHeader.Size).Clear(); // the base: stamped by the leader
+            output.AddChecked(ValueKind.Value, log.VersionsId, versionKey.WrittenSpan, version);
         }
         return output;
     }

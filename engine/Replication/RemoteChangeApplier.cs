@@ -1,0 +1,331 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using LatticeKV.Coding;
+using LatticeKV.Db;
+
+namespace LatticeKV.Replication;
+
+/// <summary>
+/// Applies a peer's changes (FORMAT.md §15.4): skips what this replica already has (by origin
+/// and origin sequence against its version vector), judges each change against the key's version
+/// (a change that had seen it applies; a concurrent one goes to the family's
+/// <see cref="ConflictResolver"/>, and the resolution is recorded), and writes, as one batch,
+/// the data, the keys' new versions, each change as a relay record in this replica's own log
+/// (with its causal context, so it reaches the others), the new version vector and the peer's
+/// cursor. A commit check makes sure no write to those keys landed between the judgement and
+/// the commit; if one did, the batch is judged again.
+/// </summary>
+/// <remarks>One batch at a time per database (<see cref="_lock"/>); local writes run alongside.</remarks>
+internal sealed class RemoteChangeApplier(ReplicationLog log)
+{
+    private const int MaxAttempts = 64;
+    private static readonly byte[] s_positionPlaceholder = new byte[ChangeRecord.PositionSize];
+
+    private readonly Lock _lock = new();
+
+    /// <summary>Outcome counts of one <see cref="Apply"/>.</summary>
+    internal readonly record struct Result(int Applied, int Duplicates, int Conflicts);
+
+    /// <summary>
+    /// Applies <paramref name="changes"/> (in the peer's log order) and records that this replica
+    /// has the peer's log through <paramref name="peerCursor"/>. Changes are judged against what
+    /// is stored, so a run with a key twice is written in parts, each with the cursor of its last
+    /// change: every part is atomic and a crash between parts resumes after the last one.
+    /// </summary>
+    public Result Apply(Guid peer, IReadOnlyList<RemoteChange> changes, ulong peerCursor, bool sync = false)
+    {
+        lock (_lock)
+        {
+            var total = new Result(0, 0, 0);
+            var part = new List<RemoteChange>();
+            var keys = new HashSet<(string, byte[])>(new FamilyKeyEquality());
+            for (int i = 0; i <= changes.Count; i++)
+            {
+                if (i < changes.Count && keys.Add((changes[i].ColumnFamily, changes[i].Key)))
+                {
+                    part.Add(changes[i]);
+                    continue;
+                }
+                if (part.Count > 0 || i == changes.Count)
+                {
+                    var r = ApplyPart(peer, part, i == changes.Count ? peerCursor : part[^1].SourcePosition, sync);
+                    total = new Result(total.Applied + r.Applied, total.Duplicates + r.Duplicates, total.Conflicts + r.Conflicts);
+                }
+                part.Clear();
+                keys.Clear();
+                if (i < changes.Count)
+                {
+                    part.Add(changes[i]);
+                    keys.Add((changes[i].ColumnFamily, changes[i].Key));
+                }
+            }
+            return total;
+        }
+    }
+
+    private Result ApplyPart(Guid peer, List<RemoteChange> changes, ulong peerCursor, bool sync)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var plan = Plan(peer, changes, peerCursor);
+            try
+            {
+                log.Db.WriteChecked(plan.Batch, new WriteOptions { Sync = sync }, plan.Check);
+            }
+            catch (VersionsChangedException) when (attempt < MaxAttempts)
+            {
+                continue; // a local write to one of the keys landed meanwhile: judge again
+            }
+            log.SetApplied(plan.Applied);
+            return plan.Result;
+        }
+    }
+
+    private sealed class FamilyKeyEquality : IEqualityComparer<(string Family, byte[] Key)>
+    {
+        public bool Equals((string Family, byte[] Key) x, (string Family, byte[] Key) y) => x.Family == y.Family && x.Key.AsSpan().SequenceEqual(y.Key);
+
+        public int GetHashCode((string Family, byte[] Key) obj) => HashCode.Combine(obj.Family, Keys.KeyBytesEquality.Instance.GetHashCode(obj.Key));
+    }
+
+    private sealed class ApplyPlan(WriteBatch batch, VersionsUnchangedCheck check, VersionVector applied, Result result)
+    {
+        public WriteBatch Batch => batch;
+        public VersionsUnchangedCheck Check => check;
+        public VersionVector Applied => applied;
+        public Result Result => result;
+    }
+
+    private ApplyPlan Plan(Guid peer, IReadOnlyList<RemoteChange> changes, ulong peerCursor)
+    {
+        var db = log.Db;
+        var batch = new WriteBatch();
+        var check = new VersionsUnchangedCheck(log);
+        var applied = log.Applied.Clone();
+        var versionKey = new ByteWriter(64);
+        var record = new ByteWriter(256);
+        int appliedCount = 0, duplicates = 0, conflicts = 0;
+        foreach (var c in changes)
+        {
+            if (c.Origin == log.ReplicaId || applied[c.Origin] >= c.OriginSequence)
+            {
+                duplicates++;
+                continue;
+            }
+            applied.Observe(c.Origin, c.OriginSequence);
+            log.Clock.Observe(c.Timestamp);
+            if (!db.TryGetFamilyAnyName(c.ColumnFamily, out var family) || !family.Data.Options.Replicated)
+            {
+                Audit(batch, ConflictOutcome.FamilyMissing, "-", c.ColumnFamily, c.Key, c.Dot, default, c.Value);
+                conflicts++;
+                continue;
+            }
+            ReplicationStage.VersionKey(versionKey, family.Id, c.Key);
+            byte[] vkey = versionKey.WrittenSpan.ToArray();
+            var current = db.Get(log.Versions!, vkey);
+            if (current is not null) VersionRecord.Checked(current);
+            check.Expect(vkey, current);
+            var newVersion = Judge(batch, family, c, current, ref conflicts);
+            if (newVersion is not null)
+            {
+                batch.Put(log.Versions!, vkey, newVersion);
+            }
+            appliedCount++;
+            record.Clear();
+            ChangeRecord.EncodeRelayed(record, c, family.Id);
+            batch.AddChecked(Keys.ValueKind.Value, log.ChangesId, s_positionPlaceholder, record.WrittenSpan);
+        }
+        foreach (var (origin, sequence) in applied.Entries)
+            if (log.Applied[origin] != sequence) batch.Put(log.State!, ReplicationLog.AppliedKey(origin), UInt64(sequence));
+        batch.Put(log.State!, ReplicationLog.PeerCursorKey(peer), UInt64(peerCursor));
+        return new ApplyPlan(batch, check, applied, new Result(appliedCount, duplicates, conflicts));
+    }
+
+    /// <summary>Writes what <paramref name="c"/> does to the data; returns the key's new version record, or null when it keeps its version.</summary>
+    private byte[]? Judge(WriteBatch batch, ColumnFamilyHandle family, RemoteChange c, byte[]? current, ref int conflicts)
+    {
+        Dot latest = current is null ? default : ChangeHeader.DotOf(current);
+        Dot localBase = current is null ? default : VersionRecord.BaseOf(current);
+        if (c.Operation == ChangeOperation.Merge)
+        {
+            // Operands commute: each counts once, unless a put or delete it had not seen replaced its base.
+            if (c.Saw(localBase))
+            {
+                batch.Merge(family, c.Key, c.Value);
+                return VersionRecord.Build(HeadOf(c), localBase, current is null ? [] : VersionRecord.Frontier(current), current is null ? null : VersionRecord.BaseContext(current));
+            }
+            Audit(batch, ConflictOutcome.MergeDiscarded, ResolverOf(family).Name, family.Name, c.Key, localBase, c.Dot, c.Value);
+            conflicts++;
+            return null;
+        }
+        var frontier = current is null ? [] : VersionRecord.Frontier(current);
+        var contexts = new Dictionary<Dot, VersionVector>();
+        if (frontier.Count >= 2)
+        {
+            foreach (var f in frontier) contexts[f] = Sibling(family, c.Key, f)?.Context ?? new VersionVector();
+        }
+        else if (!localBase.IsNone)
+        {
+            frontier.Add(localBase);
+            contexts[localBase] = VersionRecord.BaseContext(current!);
+        }
+        // A version here had already seen this change (it came late, by a longer path): it is older, not concurrent.
+        if (frontier.Any(f => c.Dot.SeenBy(f.Origin, f.Sequence, contexts[f]))) return null;
+        // The concurrent versions that remain: those this change had not seen, and the change.
+        var remaining = frontier.Where(f => !c.Saw(f)).ToList();
+        if (remaining.Count == 0)
+        {
+            foreach (var f in frontier) batch.Delete(log.Conflicts!, ConflictStore.SiblingKey(family.Id, c.Key, f));
+            Write(batch, family, c.Key, ValueOf(c));
+            return VersionRecord.Build(HeadOf(c), c.Dot, [], c.Context);
+        }
+        conflicts++;
+        contexts[c.Dot] = c.Context;
+        return Resolve(batch, family, c, latest, localBase, frontier, remaining, contexts);
+    }
+
+    /// <summary>
+    /// Settles a change concurrent with the key's current value. The new frontier is the versions
+    /// the change had not seen plus the change; the value that wins by clock is the new base.
+    /// Last-writer-wins keeps the base's value; keep-both also keeps the others' values as
+    /// siblings; merge and custom rules fold every frontier value in clock order, so replicas
+    /// that meet the same concurrent writes in any order reach the same value.
+    /// </summary>
+    private byte[]? Resolve(WriteBatch batch, ColumnFamilyHandle family, RemoteChange c, Dot latest, Dot localBase, List<Dot> frontier, List<Dot> remaining,
+        Dictionary<Dot, VersionVector> contexts)
+    {
+        var resolver = ResolverOf(family);
+        byte[]? localValue = log.Db.Get(family, c.Key);
+        var remoteValue = ValueOf(c);
+        remaining.Add(c.Dot);
+        var newBase = remaining.Aggregate((a, b) => a.WinsOver(b) ? a : b);
+        bool remoteWins = newBase == c.Dot;
+        var outcome = remoteWins ? ConflictOutcome.RemoteWon : ConflictOutcome.LocalKept;
+        if (resolver.Kind == ConflictResolverKind.LastWriterWins)
+        {
+            if (remoteWins) Write(batch, family, c.Key, remoteValue);
+            Audit(batch, outcome, resolver.Name, family.Name, c.Key, newBase, remoteWins ? localBase : c.Dot, remoteWins ? localValue : remoteValue);
+            return remoteWins ? VersionRecord.Build(HeadOf(c), c.Dot, [], c.Context) : null;
+        }
+        // Keep every frontier member's value: the local ones from the conflicts family (or the
+        // data, for a base that was alone), the change's own.
+        var values = new Dictionary<Dot, byte[]?>();
+        foreach (var f in remaining)
+            values[f] = f == c.Dot ? remoteValue : frontier.Count == 1 && f == localBase ? localValue : Sibling(family, c.Key, f)?.Value;
+        foreach (var f in frontier)
+            if (!remaining.Contains(f)) batch.Delete(log.Conflicts!, ConflictStore.SiblingKey(family.Id, c.Key, f));
+        foreach (var f in remaining)
+            batch.Put(log.Conflicts!, ConflictStore.SiblingKey(family.Id, c.Key, f), ConflictStore.EncodeSibling(newBase, f, values[f], contexts[f]));
+        byte[]? value = values[newBase];
+        if (resolver.Kind is ConflictResolverKind.Merge or ConflictResolverKind.Custom)
+        {
+            value = Fold(resolver, family, c.Key, [.. remaining.OrderBy(f => f, DotOrder.Instance).Select(f => (f, values[f]))]);
+            outcome = ConflictOutcome.Combined;
+        }
+        if (value is not null || remoteWins || outcome == ConflictOutcome.Combined) Write(batch, family, c.Key, value);
+        Audit(batch, outcome, resolver.Name, family.Name, c.Key, newBase, remoteWins ? localBase : c.Dot, remoteWins ? localValue : remoteValue);
+        var head = remoteWins ? HeadOf(c) : HeadOf(latest, ChangeOperation.Put);
+        return VersionRecord.Build(head, newBase, remaining, contexts[newBase]);
+    }
+
+    /// <summary>Combines concurrent values, oldest by clock first: the merge operator (the oldest as the existing value), or the custom rule pairwise.</summary>
+    private static byte[]? Fold(ConflictResolver resolver, ColumnFamilyHandle family, byte[] key, List<(Dot Dot, byte[]? Value)> ordered)
+    {
+        if (resolver.Kind == ConflictResolverKind.Merge)
+        {
+            var present = ordered.Where(v => v.Value is not null).ToList();
+            if (present.Count == 0) return null;
+            var result = present[0].Value!;
+            foreach (var (_, v) in present.Skip(1)) result = FullMerge(family.Data.Options.MergeOperator!, key, result, v!);
+            return result;
+        }
+        var (dot, value) = ordered[0];
+        foreach (var next in ordered.Skip(1))
+        {
+            value = resolver.CustomRule!(new SyncConflict(family.Name, key, value, ConflictStore.Version(dot), next.Value, ConflictStore.Version(next.Dot)));
+            dot = next.Dot;
+        }
+        return value;
+    }
+
+    private (byte[]? Value, VersionVector Context)? Sibling(ColumnFamilyHandle family, byte[] key, Dot dot)
+    {
+        var stored = log.Db.Get(log.Conflicts!, ConflictStore.SiblingKey(family.Id, key, dot));
+        if (stored is null) return null;
+        var sibling = ConflictStore.DecodeSibling(stored);
+        return (sibling.Value, sibling.Context);
+    }
+
+    private static byte[]? ValueOf(RemoteChange c) => c.Operation == ChangeOperation.Delete ? null : c.Value;
+
+    private static byte[] HeadOf(RemoteChange c)
+    {
+        var head = new byte[ChangeHeader.Size];
+        Span<byte> origin = stackalloc byte[16];
+        c.Origin.TryWriteBytes(origin);
+        ChangeHeader.Write(head, c.Operation, 0, c.Timestamp, origin, c.OriginSequence);
+        return head;
+    }
+
+    private static byte[] HeadOf(Dot dot, ChangeOperation operation)
+    {
+        var head = new byte[ChangeHeader.Size];
+        Span<byte> origin = stackalloc byte[16];
+        dot.Origin.TryWriteBytes(origin);
+        ChangeHeader.Write(head, operation, 0, dot.Timestamp, origin, dot.Sequence);
+        return head;
+    }
+
+    /// <summary>Clock order (timestamp, then origin): the order every replica folds concurrent values in.</summary>
+    private sealed class DotOrder : IComparer<Dot>
+    {
+        public static readonly DotOrder Instance = new();
+
+        public int Compare(Dot x, Dot y) => x == y ? 0 : x.WinsOver(y) ? 1 : -1;
+    }
+
+    private static ConflictResolver ResolverOf(ColumnFamilyHandle family) => family.Data.Options.ConflictResolver ?? ConflictResolver.LastWriterWins;
+
+    private static void Write(WriteBatch batch, ColumnFamilyHandle family, byte[] key, byte[]? value)
+    {
+        if (value is null) batch.Delete(family, key);
+        else batch.Put(family, key, value);
+    }
+
+    private static byte[] FullMerge(IMergeOperator op, byte[] key, byte[] existing, byte[] operand)
+    {
+        var output = new ArrayBufferWriter<byte>();
+        op.FullMerge(key, existing, true, new MergeOperands(operand, [operand.Length], newestFirst: false), output);
+        return output.WrittenSpan.ToArray();
+    }
+
+    private void Audit(WriteBatch batch, ConflictOutcome outcome, string resolver, string family, byte[] key, Dot winner, Dot loser, byte[]? loserValue)
+        => batch.Put(log.Audit!, ConflictStore.AuditKey(log.Clock.Now()), ConflictStore.EncodeAudit(outcome, resolver, family, key, winner, loser, loserValue));
+
+    private static byte[] UInt64(ulong value)
+    {
+        var b = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(b, value);
+        return b;
+    }
+}
+
+/// <summary>A local write to a key landed between an apply's judgement and its commit: the apply is judged again.</summary>
+internal sealed class VersionsChangedException() : LatticeException("a key's version changed while remote changes were applied");
+
+/// <summary>Stage 3 of an apply's write: the version records it judged against are still current.</summary>
+internal sealed class VersionsUnchangedCheck(ReplicationLog log) : ICommitCheck
+{
+    private readonly List<(byte[] Key, byte[]? Value)> _expected = [];
+
+    public void Expect(byte[] versionKey, byte[]? value) => _expected.Add((versionKey, value));
+
+    public void Check(ulong lastSequence)
+    {
+        foreach (var (key, value) in _expected)
+        {
+            var now = log.Db.Get(log.Versions!, key);
+            if (now is null ? value is not null : value is null || !now.AsSpan().SequenceEqual(value)) throw new VersionsChangedException();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using LatticeKV.Coding;
+
+namespace LatticeKV.Replication;
+
+/// <summary>
+/// For each origin replica, the highest origin sequence number seen (FORMAT.md §15.4): a
+/// replica's state, and a change's causal context (what its writer had seen). Replicas hold each
+/// origin's changes as a prefix of that origin's own order, so one number per origin says all.
+/// Encoded as <c>count:varint32, count x (origin:16 bytes, sequence:varint64)</c>.
+/// </summary>
+internal sealed class VersionVector
+{
+    private const int MaxEntries = 1 << 16;
+    private readonly Dictionary<Guid, ulong> _entries = [];
+
+    public int Count => _entries.Count;
+
+    public IEnumerable<KeyValuePair<Guid, ulong>> Entries => _entries;
+
+    public ulong this[Guid origin] => _entries.GetValueOrDefault(origin);
+
+    /// <summary>Raises <paramref name="origin"/>'s entry to <paramref name="sequence"/> (never lowers it).</summary>
+    public void Observe(Guid origin, ulong sequence)
+    {
+        if (sequence > _entries.GetValueOrDefault(origin)) _entries[origin] = sequence;
+    }
+
+    public void MergeFrom(VersionVector other)
+    {
+        foreach (var (origin, sequence) in other._entries) Observe(origin, sequence);
+    }
+
+    public VersionVector Clone()
+    {
+        var copy = new VersionVector();
+        copy.MergeFrom(this);
+        return copy;
+    }
+
+    public void Encode(ByteWriter w)
+    {
+        w.WriteVarint((uint)_entries.Count);
+        Span<byte> id = stackalloc byte[16];
+        foreach (var (origin, sequence) in _entries.OrderBy(e => e.Key))
+        {
+            origin.TryWriteBytes(id);
+            w.Write(id);
+            w.WriteVarint(sequence);
+        }
+    }
+
+    public byte[] ToArray()
+    {
+        var w = new ByteWriter(1 + _entries.Count * 26);
+        Encode(w);
+        return w.ToArray();
+    }
+
+    /// <summary>Decodes an untrusted vector; anything malformed is a <see cref="CorruptionException"/>.</summary>
+    public static VersionVector Decode(ReadOnlySpan<byte> data)
+    {
+        var r = new SpanReader(data);
+        var vv = Read(ref r);
+        if (!r.IsEmpty) throw new CorruptionException($"{r.Remaining} bytes after a version vector");
+        return vv;
+    }
+
+    public static VersionVector Read(ref SpanReader r)
+    {
+        var vv = new VersionVector();
+        int count = r.ReadVarintInt(MaxEntries);
+        for (int i = 0; i < count; i++)
+        {
+            var origin = new Guid(r.Take(16));
+            vv.Observe(origin, r.ReadVarint());
+        }
+        return vv;
+    }
+}
