@@ -18,6 +18,7 @@ public static class Program
             TortureCommand.Create(), CrashChildCommand.Create(), MergeCrashChildCommand.Create(), TransferChildCommand.Create(),
             CheckpointCommand.Create(), BackupCommand.Create(), Backups.BackupRestoreCommand.Create("restore"),
             Indexes.IndexCommand.Create(), Indexes.QueryCommand.Create(), Indexes.SearchCommand.Create(),
+            SyncIdentityCommand.Create(),
         })
         {
             root.Subcommands.Add(command);
