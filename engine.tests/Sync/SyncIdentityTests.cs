@@ -40,6 +40,39 @@ public class SyncIdentityTests
         if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyPath));
     }
 
+    /// <summary>FORMAT.md §16.1: the peer id is what openssl computes from the certificate file.</summary>
+    [SkippableFact]
+    public void PeerId_EqualsOpensslsSha256OfTheSubjectPublicKeyInfo()
+    {
+        using var dir = new TempDir("sync-identity");
+        using var identity = SyncIdentity.Create("node");
+        var (_, certPath) = identity.Save(dir.Path);
+        string? pem = RunOpenssl(["x509", "-in", certPath, "-pubkey", "-noout"], null);
+        Skip.If(pem is null, "openssl is not installed");
+        string? hash = RunOpenssl(["pkey", "-pubin", "-outform", "der"], pem, hashOutput: true);
+        Assert.Equal(identity.PeerId, hash);
+    }
+
+    /// <summary>Runs openssl; null when it cannot be started. With <paramref name="hashOutput"/>, returns the SHA-256 of its output in hex.</summary>
+    private static string? RunOpenssl(string[] args, string? stdin, bool hashOutput = false)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("openssl") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        System.Diagnostics.Process process;
+        try { process = System.Diagnostics.Process.Start(psi)!; }
+        catch (System.ComponentModel.Win32Exception) { return null; }
+        using (process)
+        {
+            process.StandardInput.Write(stdin ?? "");
+            process.StandardInput.Close();
+            using var output = new MemoryStream();
+            process.StandardOutput.BaseStream.CopyTo(output);
+            Assert.True(process.WaitForExit(10_000), "openssl did not finish");
+            Assert.Equal(0, process.ExitCode);
+            return hashOutput ? Convert.ToHexStringLower(SHA256.HashData(output.ToArray())) : System.Text.Encoding.ASCII.GetString(output.ToArray());
+        }
+    }
+
     [Fact]
     public void Save_FilesExist_RefusedAndLeftUntouched()
     {

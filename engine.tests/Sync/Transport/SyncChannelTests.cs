@@ -59,6 +59,11 @@ public class SyncChannelTests
         await Assert.ThrowsAsync<SyncConnectionException>(() => channel.ReceiveAsync(CancellationToken.None));
     }
 
+    /// <summary>FORMAT.md §16.2's worked example.</summary>
+    [Fact]
+    public async Task SendAsync_SmallPullFrame_MatchesTheWorkedExample()
+        => Assert.Equal(Convert.FromHexString("01030000" + "03000000" + "39cdc086" + "010203"), await SentBytes(FrameType.Pull, [1, 2, 3]));
+
     [Fact]
     public async Task SendAsync_PayloadOverTheMaximum_RefusedBeforeSending()
     {

@@ -11,6 +11,7 @@ namespace LatticeKV.Sync;
 /// <para>
 /// A malformed frame throws <see cref="SyncProtocolException"/>, a broken or tampered connection
 /// <see cref="SyncConnectionException"/>; either way the channel is closed and stays closed.
+/// A cancelled send or receive closes the channel too.
 /// Thread safety: sends may come from several threads (they are serialised); one reader at a time.
 /// </para>
 /// </summary>
@@ -68,6 +69,12 @@ internal sealed class SyncChannel : IAsyncDisposable
             var flush = await _writer.FlushAsync(ct).ConfigureAwait(false);
             if (flush.IsCompleted) throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} is closed.");
         }
+        catch (OperationCanceledException)
+        {
+            // Part of a frame may have left: what follows could not be framed, so the channel goes.
+            await CloseAsync().ConfigureAwait(false);
+            throw;
+        }
         catch (Exception ex) when (IsTransportFailure(ex))
         {
             await CloseAsync().ConfigureAwait(false);
@@ -103,8 +110,9 @@ internal sealed class SyncChannel : IAsyncDisposable
                 }
             }
         }
-        catch (SyncProtocolException)
+        catch (Exception ex) when (ex is SyncProtocolException or OperationCanceledException)
         {
+            // A cancelled TLS read leaves the stream in an unknown state: the channel goes with it.
             await CloseAsync().ConfigureAwait(false);
             throw;
         }

@@ -91,13 +91,16 @@ internal sealed class SyncListener : IAsyncDisposable
                 continue;
             }
             int id = Interlocked.Increment(ref _nextConnection);
-            _connections[id] = ServeAsync(id, socket);
+            // Registered before it starts, so that its own removal always comes after.
+            var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _connections[id] = ServeAsync(id, socket, start.Task);
+            start.SetResult();
         }
     }
 
-    private async Task ServeAsync(int id, Socket socket)
+    private async Task ServeAsync(int id, Socket socket, Task start)
     {
-        await Task.Yield(); // the accept loop goes on while this connection handshakes
+        await start.ConfigureAwait(false); // continues on the pool: the accept loop goes on while this connection handshakes
         try
         {
             socket.NoDelay = true;
