@@ -76,6 +76,24 @@ public sealed class ColumnFamilyOptions
     /// <summary>The merge operator's name to store: the operator's, else the one stored before.</summary>
     internal string? MergeOperatorName => MergeOperator?.Name ?? StoredMergeOperator;
 
+    /// <summary>
+    /// Record every write to this family in the database's change log, in the same log record as
+    /// the data (<c>LatticeDb.GetChanges</c>, <c>LatticeDb.WatchChangesAsync</c>). Set when the
+    /// family is created (for the default family: when the database is); stored, and reapplied
+    /// on every open. Turning it on for an existing family, or off for a replicated one, is
+    /// refused: the log would miss changes. Range deletions are refused on a replicated family.
+    /// </summary>
+    public bool Replicated
+    {
+        get => _replicated ?? false;
+        set => _replicated = value;
+    }
+
+    private bool? _replicated;
+
+    /// <summary>Whether <see cref="Replicated"/> was set (to either value) rather than left at its default.</summary>
+    internal bool ReplicatedIsExplicit => _replicated.HasValue;
+
     /// <summary>A copy of these options.</summary>
     public ColumnFamilyOptions Clone() => (ColumnFamilyOptions)MemberwiseClone();
 

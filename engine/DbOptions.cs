@@ -169,6 +169,13 @@ public sealed class DbOptions
     /// </summary>
     public IDictionary<string, IndexExtractor> IndexExtractors { get; } = new Dictionary<string, IndexExtractor>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// How long the change log of replicated families (<see cref="ColumnFamilyOptions.Replicated"/>)
+    /// keeps a change: older ones are dropped in the background, and reading from a cursor before
+    /// them throws <see cref="ChangeLogTruncatedException"/>. Default 7 days.
+    /// </summary>
+    public TimeSpan ReplicationLogRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>How stale index entries are removed (internal: the benchmark measures both).</summary>
     internal Indexing.IndexMaintenance IndexMaintenance { get; set; }
 
@@ -203,6 +210,7 @@ public sealed class DbOptions
             throw new InvalidArgumentException("RecoverFromBackup must be a directory, or null for no healing.", nameof(RecoverFromBackup));
         if (!Enum.IsDefined(WalRecoveryMode)) throw new InvalidArgumentException($"Unknown WalRecoveryMode {WalRecoveryMode}.", nameof(WalRecoveryMode));
         if (Clock is null) throw new InvalidArgumentException("Clock must not be null.", nameof(Clock));
+        if (ReplicationLogRetention <= TimeSpan.Zero) throw new InvalidArgumentException("ReplicationLogRetention must be positive.", nameof(ReplicationLogRetention));
         if (DefaultColumnFamilyOptions is null) throw new InvalidArgumentException("DefaultColumnFamilyOptions must not be null.", nameof(DefaultColumnFamilyOptions));
         DefaultColumnFamilyOptions.Validate("default");
         foreach (var (name, extractor) in IndexExtractors)

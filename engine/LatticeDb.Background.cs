@@ -560,6 +560,7 @@ public sealed partial class LatticeDb
         _shutdown.Cancel();
         foreach (var t in _threads) t.Join();
         _indexes?.StopBuilders();
+        _replication?.Stop();
         // Wait for the write group in flight, if any, then make every log durable and close it.
         _writePath.RunExclusive(() => { });
         // A job that finished as the close began skipped its purge; do it now so a closed

@@ -31,6 +31,7 @@ public sealed partial class LatticeDb
         options.Validate(name);
         if (options.Encrypted && _keys is null)
             throw new InvalidArgumentException($"Column family '{name}' is Encrypted but the database has no DbOptions.Encryption.", nameof(options));
+        ColumnFamilyHandle handle;
         lock (_columnFamilyLock)
         {
             ThrowIfClosed();
@@ -45,7 +46,7 @@ public sealed partial class LatticeDb
                 ColumnFamilyAdd = name,
                 ColumnFamilyOptions = ColumnFamilyOptionsCodec.Encode(options),
                 LogNumber = log,
-                FormatVersion = MergeFormatVersionFor(options),
+                FormatVersion = FeatureFormatVersionFor(options),
             };
             ColumnFamilyData? created = null;
             _versions.LogAndApply([edit], () =>
@@ -64,8 +65,11 @@ public sealed partial class LatticeDb
                     EnsureScopeStage();
                 }
             }
-            return created!.Handle!;
+            handle = created!.Handle!;
         }
+        // Before the handle is returned: no write reaches the family unrecorded.
+        if (options.Replicated) _replication!.Add(handle);
+        return handle;
     }
 
     /// <summary>
@@ -105,6 +109,7 @@ public sealed partial class LatticeDb
                 });
                 cfd.ReleaseSuperVersion();
             });
+            _replication?.Remove(cfd.Id);
             // Its keys go once no live version needs its files.
             _keys?.Retire(_keys.Keys().Where(k => k.ColumnFamilyId == cfd.Id && k.Purpose != Crypto.KeyPurpose.Metadata && k.State == Crypto.KeyState.Active).Select(k => k.Id));
         }

@@ -114,7 +114,7 @@ public sealed partial class LatticeDb
             if (_scopeStageAdded) return;
             _scopeStageAdded = true;
         }
-        _writePath.AddStage(new ScopeSealingStage(this, _options.Clock));
+        _writePath.AddStage(new ScopeSealingStage(this, _options.Clock), WriteStageOrder.ScopeSealing);
     }
 
     /// <summary>Whether <paramref name="columnFamily"/>'s values are scoped (tools check before they change anything).</summary>

@@ -131,7 +131,7 @@ public sealed partial class LatticeDb
 
     internal IEnumerable<ColumnFamilyHandle> HiddenFamilies() => [.. _columnFamilies.Values.Where(c => !c.Dropped && IndexFamilies.IsHidden(c.Name)).Select(c => c.Handle!)];
 
-    internal void AddWriteStage(IWriteStage stage) => _writePath.AddStage(stage);
+    internal void AddWriteStage(IWriteStage stage, WriteStageOrder order) => _writePath.AddStage(stage, order);
 
     /// <summary>Writes prepared before now are prepared again if led later (an index was published or withdrawn).</summary>
     internal void ChangeWriteStages() => _writePath.ChangeStages();

@@ -59,10 +59,11 @@ public sealed partial class LatticeDb
     }
 
     /// <summary>The format version an edit giving a family <paramref name="options"/> records (null: no change).</summary>
-    private uint? MergeFormatVersionFor(ColumnFamilyOptions options)
+    private uint? FeatureFormatVersionFor(ColumnFamilyOptions options)
     {
-        if (options.MergeOperator is null) return null;
-        _versions.MergesEnabled = true;
+        if (options.MergeOperator is null && !options.Replicated) return null;
+        if (options.MergeOperator is not null) _versions.MergesEnabled = true;
+        if (options.Replicated) _versions.ReplicationEnabled = true;
         return _versions.WrittenFormatVersion;
     }
 

@@ -190,7 +190,7 @@ public sealed partial class LatticeDb
         var map = new Dictionary<uint, ColumnFamilyData>();
         foreach (var state in _versions.ColumnFamilies)
         {
-            var options = KeepMergeOperator(ResolveOptions(state), state);
+            var options = KeepReplicated(KeepMergeOperator(ResolveOptions(state), state), state);
             if (edits is not null)
             {
                 byte[] encoded = ColumnFamilyOptionsCodec.Encode(options);

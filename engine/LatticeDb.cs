@@ -126,6 +126,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         try
         {
             db.Recover();
+            db.OpenReplication();
             db.OpenIndexes();
             db.StartBackgroundWork();
             db.ResumeIndexes();
@@ -154,6 +155,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         try
         {
             db.RecoverReadOnly();
+            db.OpenReplication();
             db.OpenIndexes();
             return db;
         }

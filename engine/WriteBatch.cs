@@ -92,6 +92,9 @@ public sealed class WriteBatch
 
     internal ReadOnlySpan<byte> Rep => _rep.WrittenSpan;
 
+    /// <summary>The encoded batch, writable: for the leader's stamps (stage 4), on batches a stage made.</summary>
+    internal Span<byte> MutableRep => _rep.WrittenSpanMutable;
+
     internal IReadOnlyList<uint> ColumnFamilyIds => _columnFamilies;
 
     internal bool HasRangeDeletions { get; private set; }

@@ -37,7 +37,7 @@ public sealed class IndexCreationRaceTests
         var other = db.CreateColumnFamily("other", new ColumnFamilyOptions());
         db.CreateIndex(other, new IndexDefinition { Name = "installs-the-stage", Extractor = IndexExtractors.JsonField("$.account") }).WaitUntilReady(TimeSpan.FromMinutes(1));
         var holding = new HoldingStage(B("late"));
-        db.AddWriteStage(holding); // runs after the index stage: the write below is prepared without the new index
+        db.AddWriteStage(holding, LatticeKV.Db.WriteStageOrder.Indexing); // runs after the index stage: the write below is prepared without the new index
         db.Put(cf, B("early"), Doc("alice", 1));
 
         var writer = new Thread(() => db.Put(cf, B("late"), Doc("bob", 2)));

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using LatticeKV.Tests.Support;
 using LatticeKV.Tool.Crash;
@@ -41,32 +40,16 @@ public sealed class TransactionCrashTests(ITestOutputHelper output)
     }
 
     /// <summary>Runs the child until it has acknowledged <paramref name="target"/> commits, kills it, and returns what it acknowledged.</summary>
-    private List<long> RunChildUntil(string path, int seed, long firstId, int target)
+    private static List<long> RunChildUntil(string path, int seed, long firstId, int target)
     {
-        var psi = Lkv.StartInfo("transfer-child", path, "--seed", seed.ToString(CultureInfo.InvariantCulture),
-            "--first-id", firstId.ToString(CultureInfo.InvariantCulture), "--threads", "4");
-        using var child = Process.Start(psi)!;
         var acked = new ConcurrentQueue<long>();
-        using var reached = new ManualResetEventSlim();
-        var stderr = child.StandardError.ReadToEndAsync();
-        var reader = new Thread(() =>
+        KilledChild.RunUntil(["transfer-child", path, "--seed", seed.ToString(CultureInfo.InvariantCulture),
+            "--first-id", firstId.ToString(CultureInfo.InvariantCulture), "--threads", "4"], line =>
         {
-            while (child.StandardOutput.ReadLine() is { } line)
-            {
-                if (!line.StartsWith("A ", StringComparison.Ordinal)) continue;
-                acked.Enqueue(long.Parse(line.AsSpan(2), CultureInfo.InvariantCulture));
-                if (acked.Count >= target) reached.Set();
-            }
-            reached.Set(); // the child exited (killed, or failed: its exit code says which)
-        }) { IsBackground = true };
-        reader.Start();
-        bool inTime = reached.Wait(TimeSpan.FromSeconds(60));
-        bool exitedByItself = child.HasExited;
-        child.Kill(); // SIGKILL
-        child.WaitForExit();
-        reader.Join();
-        Assert.False(exitedByItself, $"the child exited by itself (exit {child.ExitCode}): {stderr.Result}");
-        Assert.True(inTime, $"the child acknowledged only {acked.Count} of {target} commits in a minute: {stderr.Result}");
+            if (!line.StartsWith("A ", StringComparison.Ordinal)) return false;
+            acked.Enqueue(long.Parse(line.AsSpan(2), CultureInfo.InvariantCulture));
+            return true;
+        }, target);
         return [.. acked];
     }
 }

@@ -20,6 +20,7 @@ internal static class ColumnFamilyOptionsCodec
         if (o.WriteBufferSize is { } w) sb.Append("write_buffer_size=").Append(w.ToString(CultureInfo.InvariantCulture)).Append('\n');
         if (o.Ttl is { } ttl) sb.Append("ttl_ms=").Append(((long)ttl.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)).Append('\n');
         if (o.Encrypted) sb.Append("encrypted=1\n");
+        if (o.Replicated) sb.Append("replicated=1\n");
         if (o.EncryptionScope is not null || o.StoredScoped) sb.Append("scoped=1\n");
         if (o.MergeOperatorName is { } merge) sb.Append("merge_operator=").Append(merge).Append('\n');
         if (o.CompactionFilter is { } f) sb.Append("compaction_filter=").Append(f.Name.Replace('\n', ' ')).Append('\n');
@@ -45,6 +46,7 @@ internal static class ColumnFamilyOptionsCodec
                 case "write_buffer_size": o.WriteBufferSize = ParseLong(name, value); break;
                 case "ttl_ms": o.Ttl = TimeSpan.FromMilliseconds(ParseLong(name, value)); break;
                 case "encrypted": o.Encrypted = value == "1"; break;
+                case "replicated": o.Replicated = value == "1"; break;
                 case "scoped": o.StoredScoped = value == "1"; break;
                 case "merge_operator": o.StoredMergeOperator = value; break;
             }

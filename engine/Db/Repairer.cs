@@ -411,7 +411,8 @@ internal sealed class Repairer(string db, DbOptions options)
         head.LastSequence = lastSequence;
         head.MaxColumnFamily = maxColumnFamily;
         bool merges = options.DefaultColumnFamilyOptions.MergeOperatorName is not null || cfOptions.Values.Any(o => o.MergeOperatorName is not null);
-        head.FormatVersion = VersionSet.FormatVersionFor(_keys is not null, merges);
+        bool replication = options.DefaultColumnFamilyOptions.Replicated || cfOptions.Values.Any(o => o.Replicated);
+        head.FormatVersion = VersionSet.FormatVersionFor(_keys is not null, merges, replication);
         using var log = new LogWriter(_fs.CreateWritable(FileNames.Manifest(db, manifestNumber)));
         using var cipher = VersionSet.ManifestCipher(_keys, manifestNumber);
         VersionSet.AddRecord(log, cipher, VersionEdit.EncodeRecord(edits));

@@ -18,8 +18,9 @@ namespace LatticeKV.Db;
 /// them and nowhere else, so that a batch stays one log record whatever is enabled):
 /// 1. <see cref="Write"/>, on the caller's thread: the batch is checked against the database
 ///    (column families exist, ranges are ordered), then each <see cref="IWriteStage"/> runs, in
-///    the order added, and may replace the batch with a rewritten copy: today scope sealing
-///    (<see cref="ScopeSealingStage"/>); validation, index entries and change records join here.
+///    the order of <see cref="WriteStageOrder"/>, and may replace the batch with a rewritten
+///    copy: scope sealing (<see cref="ScopeSealingStage"/>), then change records (the
+///    replication log's stage), then index entries; validation joins here.
 ///    Checks and additions that depend only on the batch belong here, before it is queued.
 ///    A stage whose decision depends on the state at commit adds an <see cref="ICommitCheck"/>
 ///    instead (unique index constraints); transactions pass theirs to <see cref="Write"/>.
@@ -36,10 +37,15 @@ namespace LatticeKV.Db;
 ///    write. A check that throws rejects its write: nothing of it is logged, it gets the
 ///    exception alone, and the rest of the group is written. Optimistic transactions' conflict
 ///    checks (groupable) and unique constraints (alone) live here.
-/// 4. The leader assigns sequence numbers and the commit time, and logs the group as one record
-///    (<see cref="LogGroup"/>), with one fsync when any member asked for it.
+/// 4. The leader assigns sequence numbers and the commit time; the <see cref="IWriteStamp"/>
+///    (the replication log's) writes into each member that wants it what only the commit order
+///    decides: change records' positions (their own sequence numbers) and clock readings
+///    (<see cref="Stamp"/>). The leader then logs the group as one record
+///    (<see cref="LogGroup"/>), with one fsync when any member asked for it: the log holds the
+///    stamped bytes, so replay needs nothing from the stamp.
 /// 5. The leader inserts the record into the memtables (<see cref="MemTableInserter"/>) and
-///    publishes the last sequence number: readers see the whole group or none of it.
+///    publishes the last sequence number: readers see the whole group or none of it. The stamp
+///    is told (<see cref="IWriteStamp.Published"/>), which wakes change-feed watchers.
 /// </para>
 /// <para>
 /// Threads: <see cref="Write"/> and the requests are called by any thread. Leader-owned state
@@ -63,13 +69,30 @@ internal sealed class WritePath
 
     // Stage 1 of every write, in order (set at open, before any write).
     private volatile IWriteStage[] _stages = [];
+    private WriteStageOrder[] _stageOrders = [];
 
-    /// <summary>Adds a stage-1 step run by every later write (a write in flight runs with the stages it started with).</summary>
-    public void AddStage(IWriteStage stage)
+    // Stage 4's stamp (the replication log's), or null; set at open before any write.
+    private IWriteStamp? _stamp;
+
+    /// <summary>
+    /// Adds a stage-1 step run by every later write (a write in flight runs with the stages it
+    /// started with), placed by <paramref name="order"/> among the others whatever the order
+    /// they are added in.
+    /// </summary>
+    public void AddStage(IWriteStage stage, WriteStageOrder order)
     {
-        lock (_queueLock) _stages = [.. _stages, stage];
+        lock (_queueLock)
+        {
+            int at = 0;
+            while (at < _stageOrders.Length && _stageOrders[at] <= order) at++;
+            _stages = [.. _stages[..at], stage, .. _stages[at..]];
+            _stageOrders = [.. _stageOrders[..at], order, .. _stageOrders[at..]];
+        }
         ChangeStages();
     }
+
+    /// <summary>Sets stage 4's stamp (at open, before any write).</summary>
+    public void SetStamp(IWriteStamp stamp) => _stamp = stamp;
 
     // Incremented whenever the stages or what they do change; each write carries the value it was prepared under.
     private int _stageEpoch;
@@ -288,6 +311,8 @@ internal sealed class WritePath
         MakeRoomForWrite(_groupColumnFamilies, force: false);
 
         RunChecks();
+        ulong first = Volatile.Read(ref _lastSequence) + 1;
+        bool stamped = _stamp is { } stamp && Stamp(stamp, first);
         var batch = leader.Batch!;
         if (_group.Count > 1)
         {
@@ -299,7 +324,6 @@ internal sealed class WritePath
         int count = batch.Count;
         if (count == 0) return;
         bool sync = leader.Sync;
-        ulong first = Volatile.Read(ref _lastSequence) + 1;
         bool timed = GroupNeedsCommitTime();
         batch.SetHeader(first, timed ? _options.Clock.GetUtcNow().ToUnixTimeMilliseconds() : 0);
 
@@ -320,6 +344,30 @@ internal sealed class WritePath
         }
         Volatile.Write(ref _lastSequence, first + (ulong)count - 1);
         _stats.RecordWrite(_group.Count, count, batch.DataSize, sync);
+        if (stamped) _stamp!.Published(first + (ulong)count - 1);
+    }
+
+    /// <summary>
+    /// Stage 4's first step: gives the stamp each member that needs it, with the sequence number
+    /// of its first operation (members are logged in queue order, rejected ones left out).
+    /// True when any member was stamped.
+    /// </summary>
+    private bool Stamp(IWriteStamp stamp, ulong first)
+    {
+        bool any = false;
+        ulong next = first;
+        foreach (var member in _group)
+        {
+            if (member.Rejection is not null) continue;
+            var batch = member.Batch!;
+            if (stamp.Wants(batch))
+            {
+                stamp.Stamp(batch, next);
+                any = true;
+            }
+            next += (ulong)batch.Count;
+        }
+        return any;
     }
 
     /// <summary>

@@ -233,7 +233,7 @@ internal sealed class IndexCatalog
     private void EnsureStage()
     {
         if (_stageAdded) return;
-        Db.AddWriteStage(new IndexWriteStage(this));
+        Db.AddWriteStage(new IndexWriteStage(this), LatticeKV.Db.WriteStageOrder.Indexing);
         _stageAdded = true;
     }
 

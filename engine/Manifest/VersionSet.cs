@@ -31,12 +31,21 @@ internal sealed class VersionSet : IDisposable
     /// </summary>
     public const uint MergeFormatVersion = 5;
 
+    /// <summary>
+    /// Database format of a database with a replicated column family (FORMAT.md §15): an older
+    /// build would write to it without recording changes. Databases without one stay at 3 to 5.
+    /// </summary>
+    public const uint ReplicationFormatVersion = 6;
+
     /// <summary>The newest database format this build reads.</summary>
-    public const uint MaxFormatVersion = MergeFormatVersion;
+    public const uint MaxFormatVersion = ReplicationFormatVersion;
 
     /// <summary>The format version a database of this kind records.</summary>
-    public static uint FormatVersionFor(bool encrypted, bool merges)
-        => merges ? MergeFormatVersion : encrypted ? EncryptedFormatVersion : FormatVersion;
+    public static uint FormatVersionFor(bool encrypted, bool merges, bool replication = false)
+        => replication ? ReplicationFormatVersion : merges ? MergeFormatVersion : encrypted ? EncryptedFormatVersion : FormatVersion;
+
+    /// <summary>Set once a column family is replicated: from then on the database records <see cref="ReplicationFormatVersion"/>.</summary>
+    public bool ReplicationEnabled { get; set; }
 
     /// <summary>Set once a column family has a merge operator: from then on the database records <see cref="MergeFormatVersion"/>.</summary>
     public bool MergesEnabled { get; set; }
@@ -45,7 +54,8 @@ internal sealed class VersionSet : IDisposable
     public Crypto.KeyRegistry? Keys { get; set; }
 
     /// <summary>The format version new MANIFESTs record.</summary>
-    public uint WrittenFormatVersion => FormatVersionFor(Keys is not null, MergesEnabled || RecoveredFormatVersion >= MergeFormatVersion);
+    public uint WrittenFormatVersion => FormatVersionFor(Keys is not null, MergesEnabled || RecoveredFormatVersion >= MergeFormatVersion,
+        ReplicationEnabled || RecoveredFormatVersion >= ReplicationFormatVersion);
 
     // Seals the records of the live MANIFEST, when it is sealed. Guarded by _manifestLock.
     private Crypto.RecordCipher? _manifestCipher;

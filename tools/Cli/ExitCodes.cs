@@ -30,6 +30,8 @@ public static class ExitCodes
     public const int VerifyLogDamaged = 13;
     /// <summary><c>verify</c>, <c>index verify</c>: an index disagrees with its primary data (missing entries, wrong document records or statistics).</summary>
     public const int VerifyIndexInconsistent = 14;
+    /// <summary><c>changes</c>: the change log no longer holds every change after <c>--since</c> (the message gives the oldest position still valid).</summary>
+    public const int ChangesTruncated = 15;
     /// <summary><c>repair</c>: the database was rebuilt but damaged data could not be saved.</summary>
     public const int RepairLostData = 20;
     /// <summary><c>torture</c>: an acknowledged write was lost, a batch half-applied, a delete resurrected or a stray key found.</summary>

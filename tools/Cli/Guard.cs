@@ -44,6 +44,10 @@ public static class Guard
         {
             return Fail(ex.Message, ExitCodes.Usage);
         }
+        catch (ChangeLogTruncatedException ex)
+        {
+            return Fail(ex.Message, ExitCodes.ChangesTruncated);
+        }
         catch (Exception ex) when (ex is IndexNotReadyException or UniqueConstraintException)
         {
             return Fail(ex.Message, ExitCodes.Usage);

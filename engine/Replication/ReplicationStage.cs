@@ -1,0 +1,78 @@
+using System.Buffers.Binary;
+using LatticeKV.Coding;
+using LatticeKV.Db;
+using LatticeKV.Keys;
+
+namespace LatticeKV.Replication;
+
+/// <summary>
+/// Stage 1 of every write (see <see cref="WritePath"/>): a batch touching a replicated family is
+/// copied with, after each of its operations on such a family, a change record and the key's
+/// new version record, so the data, its change and its version are one log record. Their
+/// positions and clock readings are left for the leader to stamp (<see cref="ChangeStamp"/>).
+/// A batch that already writes the change log (sync applying remote changes, truncation) brings
+/// its own records and passes unchanged.
+/// </summary>
+internal sealed class ReplicationStage(ReplicationLog log) : IWriteStage
+{
+    // A change's key with the family id in front must still be a valid key.
+    public const int MaxKeySize = WriteBatch.MaxKeySize - VersionKeyPrefix;
+    private const int VersionKeyPrefix = 4;
+
+    private static readonly byte[] s_positionPlaceholder = new byte[ChangeRecord.PositionSize];
+
+    [ThreadStatic] private static ByteWriter? t_record;
+    [ThreadStatic] private static ByteWriter? t_versionKey;
+
+    public WriteBatch Prepare(WriteBatch batch, ref ICommitCheck? check)
+    {
+        var replicated = log.ReplicatedFamilies;
+        if (replicated.Count == 0) return batch;
+        bool touched = false;
+        foreach (uint id in batch.ColumnFamilyIds)
+        {
+            if (id == log.ChangesId) return batch;
+            if (replicated.Contains(id)) touched = true;
+        }
+        if (!touched) return batch;
+
+        var output = new WriteBatch();
+        var record = t_record ??= new ByteWriter(256);
+        var versionKey = t_versionKey ??= new ByteWriter(64);
+        var reader = new WriteBatchReader(batch.Rep);
+        while (reader.MoveNext())
+        {
+            output.AddChecked(reader.Kind, reader.ColumnFamilyId, reader.Key, reader.Value);
+            if (!replicated.Contains(reader.ColumnFamilyId)) continue;
+            var operation = OperationOf(reader.Kind, reader.ColumnFamilyId);
+            if (reader.Key.Length > MaxKeySize)
+                throw new InvalidArgumentException($"Keys of replicated column family '{log.NameOf(reader.ColumnFamilyId)}' are limited to {MaxKeySize} bytes.", "key");
+            record.Clear();
+            ChangeRecord.Encode(record, operation, ChangeHeader.LocalFlag, 0, log.ReplicaIdBytes, 0, reader.ColumnFamilyId, reader.Key, reader.Value);
+            output.AddChecked(ValueKind.Value, log.ChangesId, s_positionPlaceholder, record.WrittenSpan);
+            VersionKey(versionKey, reader.ColumnFamilyId, reader.Key);
+            output.AddChecked(ValueKind.Value, log.VersionsId, versionKey.WrittenSpan, record.WrittenSpan[..ChangeHeader.Size]);
+        }
+        return output;
+    }
+
+    /// <summary>The key of a version record: the family id (4 bytes, big-endian), then the key.</summary>
+    public static void VersionKey(ByteWriter dest, uint columnFamilyId, ReadOnlySpan<byte> key)
+    {
+        dest.Clear();
+        BinaryPrimitives.WriteUInt32BigEndian(dest.GetSpan(VersionKeyPrefix), columnFamilyId);
+        dest.Advance(VersionKeyPrefix);
+        dest.Write(key);
+    }
+
+    private ChangeOperation OperationOf(ValueKind kind, uint columnFamilyId) => kind switch
+    {
+        ValueKind.Value => ChangeOperation.Put,
+        ValueKind.Deletion => ChangeOperation.Delete,
+        ValueKind.Merge => ChangeOperation.Merge,
+        // Another replica could not tell which of its keys the range held here; deleting them one by one says so.
+        ValueKind.RangeDeletion => throw new InvalidArgumentException(
+            $"Column family '{log.NameOf(columnFamilyId)}' is replicated: range deletions are refused (each deleted key must carry its own change); delete the keys one by one.", "batch"),
+        _ => throw new InvalidArgumentException($"Operations of kind {kind} are not supported on a replicated column family.", "batch"),
+    };
+}
