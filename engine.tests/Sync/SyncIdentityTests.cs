@@ -133,6 +133,10 @@ public class SyncIdentityTests
         => Assert.Equal("name", Assert.Throws<InvalidArgumentException>(() => SyncIdentity.Create(name)).ParamName);
 
     [Fact]
-    public void Create_NonPositiveValidity_ThrowsInvalidArgument()
-        => Assert.Throws<InvalidArgumentException>(() => SyncIdentity.Create("node", TimeSpan.Zero));
+    public void Create_ValidityOutOfRange_ThrowsInvalidArgument()
+    {
+        Assert.Throws<InvalidArgumentException>(() => SyncIdentity.Create("node", TimeSpan.Zero));
+        Assert.Throws<InvalidArgumentException>(() => SyncIdentity.Create("node", SyncIdentity.MaxValidity + TimeSpan.FromDays(1)));
+        Assert.Throws<InvalidArgumentException>(() => SyncIdentity.Create("node", TimeSpan.MaxValue));
+    }
 }

@@ -45,6 +45,7 @@ public class LkvSyncIdentityTests
 
     [Theory]
     [InlineData("--days", "0")]
+    [InlineData("--days", "99999999")]
     [InlineData("--name", "../escape")]
     public void SyncIdentity_BadArguments_ExitTwoAndWriteNothing(string option, string value)
     {

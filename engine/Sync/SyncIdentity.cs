@@ -25,6 +25,9 @@ public sealed class SyncIdentity : IDisposable
     /// <summary>Validity of a new identity when none is given.</summary>
     public static readonly TimeSpan DefaultValidity = TimeSpan.FromDays(365);
 
+    /// <summary>Longest validity accepted: a century, well inside what X.509 dates can say.</summary>
+    public static readonly TimeSpan MaxValidity = TimeSpan.FromDays(36500);
+
     private const int MaxNameLength = 64;
     private readonly X509Certificate2 _certificate;
 
@@ -52,12 +55,13 @@ public sealed class SyncIdentity : IDisposable
 
     /// <summary>
     /// Makes a new identity valid from now for <paramref name="validity"/> (default
-    /// <see cref="DefaultValidity"/>). <paramref name="name"/>: 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'.
+    /// <see cref="DefaultValidity"/>, at most <see cref="MaxValidity"/>). <paramref name="name"/>: 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'.
     /// </summary>
     public static SyncIdentity Create(string name, TimeSpan? validity = null)
     {
         var span = validity ?? DefaultValidity;
-        if (span <= TimeSpan.Zero) throw new InvalidArgumentException("A sync identity's validity must be positive.", nameof(validity));
+        if (span <= TimeSpan.Zero || span > MaxValidity)
+            throw new InvalidArgumentException($"A sync identity's validity must be positive and at most {MaxValidity.TotalDays:0} days.", nameof(validity));
         var now = DateTimeOffset.UtcNow;
         return Create(name, now, now + span);
     }

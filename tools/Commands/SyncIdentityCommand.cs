@@ -26,7 +26,8 @@ public static class SyncIdentityCommand
         cmd.SetAction(r => Guard.Run(() =>
         {
             int validDays = r.GetValue(days);
-            if (validDays <= 0) throw new UsageException("--days must be at least 1.");
+            if (validDays <= 0 || validDays > SyncIdentity.MaxValidity.TotalDays)
+                throw new UsageException($"--days must be from 1 to {SyncIdentity.MaxValidity.TotalDays:0}.");
             using var identity = SyncIdentity.Create(r.GetValue(name)!, TimeSpan.FromDays(validDays));
             var (keyPath, certPath) = identity.Save(r.GetValue(output)!);
             if (r.GetValue(json))
