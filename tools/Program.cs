@@ -18,7 +18,7 @@ public static class Program
             TortureCommand.Create(), CrashChildCommand.Create(), MergeCrashChildCommand.Create(), TransferChildCommand.Create(), ChangesChildCommand.Create(),
             CheckpointCommand.Create(), BackupCommand.Create(), Backups.BackupRestoreCommand.Create("restore"),
             Indexes.IndexCommand.Create(), Indexes.QueryCommand.Create(), Indexes.SearchCommand.Create(),
-            Replication.ChangesCommand.Create(),
+            Replication.ChangesCommand.Create(), SyncIdentityCommand.Create(),
         })
         {
             root.Subcommands.Add(command);

@@ -56,6 +56,10 @@ public static class Guard
         {
             return Fail(ex.Message, ExitCodes.EncryptionKey);
         }
+        catch (SyncIdentityException ex)
+        {
+            return Fail(ex.Message, ExitCodes.Usage);
+        }
         catch (DbAlreadyExistsException ex)
         {
             return Fail(ex.Message, ExitCodes.Usage);

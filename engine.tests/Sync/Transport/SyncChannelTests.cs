@@ -1,0 +1,77 @@
+using LatticeKV.Sync;
+
+namespace LatticeKV.Tests.Sync.Transport;
+
+/// <summary>The framed channel over a plain stream (no TLS): what SendAsync puts on the wire, what ReceiveAsync makes of it.</summary>
+public class SyncChannelTests
+{
+    private static async Task<byte[]> SentBytes(FrameType type, byte[] payload)
+    {
+        var wire = new MemoryStream();
+        await using var channel = new SyncChannel(wire, "test");
+        await channel.SendAsync(type, payload, CancellationToken.None);
+        return wire.ToArray();
+    }
+
+    private static async Task<List<SyncFrame>> ReceiveAll(byte[] wire)
+    {
+        await using var channel = new SyncChannel(new MemoryStream(wire), "test");
+        var frames = new List<SyncFrame>();
+        while (await channel.ReceiveAsync(CancellationToken.None) is { } frame) frames.Add(frame);
+        return frames;
+    }
+
+    [Fact]
+    public async Task SendAsync_CompressiblePayload_SendsSnappyAndReceivesTheOriginal()
+    {
+        var payload = new byte[100_000];
+        for (int i = 0; i < payload.Length; i++) payload[i] = (byte)(i % 7);
+        var wire = await SentBytes(FrameType.Changes, payload);
+        Assert.Equal((byte)FrameFlags.Snappy, wire[2]);
+        Assert.True(wire.Length < payload.Length / 4, $"{wire.Length} bytes on the wire for {payload.Length}");
+        var frame = Assert.Single(await ReceiveAll(wire));
+        Assert.Equal(FrameType.Changes, frame.Type);
+        Assert.Equal(payload, frame.Payload);
+    }
+
+    [Fact]
+    public async Task SendAsync_SmallOrIncompressiblePayload_SendsItUncompressed()
+    {
+        var random = new byte[5000];
+        new Random(TestSeedOf(nameof(SendAsync_SmallOrIncompressiblePayload_SendsItUncompressed))).NextBytes(random);
+        foreach (var payload in new[] { new byte[] { 1, 1, 1, 1 }, random })
+        {
+            var wire = await SentBytes(FrameType.Pull, payload);
+            Assert.Equal((byte)FrameFlags.None, wire[2]);
+            Assert.Equal(FrameCodec.HeaderSize + payload.Length, wire.Length);
+            Assert.Equal(payload, Assert.Single(await ReceiveAll(wire)).Payload);
+        }
+    }
+
+    [Fact]
+    public async Task ReceiveAsync_StreamCutInsideAFrame_ThrowsAndCloses()
+    {
+        var wire = FrameBytes.Plain(FrameType.Ack, [1, 2, 3, 4, 5]);
+        await using var channel = new SyncChannel(new MemoryStream(wire[..^2]), "test");
+        var ex = await Assert.ThrowsAsync<SyncProtocolException>(() => channel.ReceiveAsync(CancellationToken.None));
+        Assert.Contains("ended inside a frame", ex.Message, StringComparison.Ordinal);
+        Assert.True(channel.IsClosed);
+        await Assert.ThrowsAsync<SyncConnectionException>(() => channel.ReceiveAsync(CancellationToken.None));
+    }
+
+    /// <summary>FORMAT.md §16.2's worked example.</summary>
+    [Fact]
+    public async Task SendAsync_SmallPullFrame_MatchesTheWorkedExample()
+        => Assert.Equal(Convert.FromHexString("01030000" + "03000000" + "39cdc086" + "010203"), await SentBytes(FrameType.Pull, [1, 2, 3]));
+
+    [Fact]
+    public async Task SendAsync_PayloadOverTheMaximum_RefusedBeforeSending()
+    {
+        var wire = new MemoryStream();
+        await using var channel = new SyncChannel(wire, "test");
+        await Assert.ThrowsAsync<InvalidArgumentException>(() => channel.SendAsync(FrameType.Changes, new byte[FrameCodec.MaxPayloadLength + 1], CancellationToken.None));
+        Assert.Equal(0, wire.Length);
+    }
+
+    private static int TestSeedOf(string name) => Support.TestSeed.Get(name.Length);
+}

@@ -1,0 +1,164 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Security.Authentication;
+
+namespace LatticeKV.Sync;
+
+/// <summary>
+/// An authenticated sync connection: frames (<see cref="FrameCodec"/>) over a TLS stream through
+/// System.IO.Pipelines. Made by <see cref="SyncConnector"/> or handed out by <see cref="SyncListener"/>
+/// once TLS and the Hello exchange succeeded.
+/// <para>
+/// A malformed frame throws <see cref="SyncProtocolException"/>, a broken or tampered connection
+/// <see cref="SyncConnectionException"/>; either way the channel is closed and stays closed.
+/// A cancelled send or receive closes the channel too.
+/// Thread safety: sends may come from several threads (they are serialised); one reader at a time.
+/// </para>
+/// </summary>
+internal sealed class SyncChannel : IAsyncDisposable
+{
+    /// <summary>Payloads shorter than this are sent as they are: Snappy would not save enough to pay for itself.</summary>
+    private const int MinCompressLength = 64;
+
+    // Constant after construction.
+    private readonly Stream _stream;
+    private readonly PipeReader _reader;
+    private readonly PipeWriter _writer;
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+
+    // Guarded by _sendLock. A pool rental because MaybeCompress grows it through the pool; it is
+    // left to the collector when the channel closes, as a send may still hold it then.
+    private byte[] _scratch = ArrayPool<byte>.Shared.Rent(4096);
+
+    private int _closed;
+
+    internal SyncChannel(Stream stream, string remotePeerId)
+    {
+        _stream = stream;
+        RemotePeerId = remotePeerId;
+        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+        _writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+    }
+
+    /// <summary>The peer id of the certificate the other side authenticated with.</summary>
+    public string RemotePeerId { get; }
+
+    /// <summary>What this side sent in Hello; set by the handshake.</summary>
+    public SyncHello? LocalHello { get; internal set; }
+
+    /// <summary>What the other side sent in Hello; set by the handshake.</summary>
+    public SyncHello? RemoteHello { get; internal set; }
+
+    /// <summary>The protocol version both sides speak; set by the handshake.</summary>
+    public ushort Version { get; internal set; }
+
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    /// <summary>Sends one frame, Snappy-compressed when that saves at least an eighth.</summary>
+    /// <exception cref="InvalidArgumentException">The payload is over <see cref="FrameCodec.MaxPayloadLength"/>.</exception>
+    /// <exception cref="SyncConnectionException">The connection is closed or broke.</exception>
+    public async Task SendAsync(FrameType type, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    {
+        if (payload.Length > FrameCodec.MaxPayloadLength)
+            throw new InvalidArgumentException($"A sync frame payload is at most {FrameCodec.MaxPayloadLength} bytes; this one is {payload.Length}.", nameof(payload));
+        await _sendLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (IsClosed) throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} is closed.");
+            Encode(type, payload.Span);
+            var flush = await _writer.FlushAsync(ct).ConfigureAwait(false);
+            if (flush.IsCompleted) throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} is closed.");
+        }
+        catch (OperationCanceledException)
+        {
+            // Part of a frame may have left: what follows could not be framed, so the channel goes.
+            await CloseAsync().ConfigureAwait(false);
+            throw;
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            await CloseAsync().ConfigureAwait(false);
+            throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} broke while sending.", ex);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Receives the next frame, or null when the other side closed the connection at a frame boundary.
+    /// </summary>
+    /// <exception cref="SyncProtocolException">The peer sent a malformed frame or cut the stream inside one; the channel is closed.</exception>
+    /// <exception cref="SyncConnectionException">The connection broke or failed TLS record checks; the channel is closed.</exception>
+    public async Task<SyncFrame?> ReceiveAsync(CancellationToken ct)
+    {
+        if (IsClosed) throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} is closed.");
+        try
+        {
+            while (true)
+            {
+                var result = await _reader.ReadAsync(ct).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                bool got = FrameCodec.TryDecode(ref buffer, out var frame);
+                _reader.AdvanceTo(buffer.Start, got ? buffer.Start : buffer.End);
+                if (got) return frame;
+                if (result.IsCompleted)
+                {
+                    if (buffer.IsEmpty) return null;
+                    throw new SyncProtocolException($"the stream ended inside a frame ({buffer.Length} bytes of it received)");
+                }
+            }
+        }
+        catch (Exception ex) when (ex is SyncProtocolException or OperationCanceledException)
+        {
+            // A cancelled TLS read leaves the stream in an unknown state: the channel goes with it.
+            await CloseAsync().ConfigureAwait(false);
+            throw;
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            await CloseAsync().ConfigureAwait(false);
+            throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} broke while receiving.", ex);
+        }
+    }
+
+    /// <summary>Closes the connection; safe to call more than once and from any thread.</summary>
+    public async ValueTask CloseAsync()
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        // Completing the writer flushes what a failed send left buffered, and disposing TLS may
+        // write to a peer that is gone: neither failure matters to a connection being closed.
+        try { await _reader.CompleteAsync().ConfigureAwait(false); }
+        catch (Exception ex) when (IsTransportFailure(ex)) { }
+        try { await _writer.CompleteAsync().ConfigureAwait(false); }
+        catch (Exception ex) when (IsTransportFailure(ex)) { }
+        try { await _stream.DisposeAsync().ConfigureAwait(false); }
+        catch (Exception ex) when (IsTransportFailure(ex)) { }
+    }
+
+    public ValueTask DisposeAsync() => CloseAsync();
+
+    private void Encode(FrameType type, ReadOnlySpan<byte> payload)
+    {
+        var stored = Sst.BlockTrailer.MaybeCompress(payload, payload.Length >= MinCompressLength ? CompressionType.Snappy : CompressionType.None,
+            ref _scratch, out byte compression);
+        var flags = compression == (byte)CompressionType.Snappy ? FrameFlags.Snappy : FrameFlags.None;
+        // Header and payload in one span so that a small frame leaves in one write (one TLS record).
+        var span = _writer.GetSpan(FrameCodec.HeaderSize + stored.Length);
+        if (span.Length >= FrameCodec.HeaderSize + stored.Length)
+        {
+            FrameCodec.WriteHeader(span, type, flags, stored);
+            stored.CopyTo(span[FrameCodec.HeaderSize..]);
+            _writer.Advance(FrameCodec.HeaderSize + stored.Length);
+            return;
+        }
+        Span<byte> header = stackalloc byte[FrameCodec.HeaderSize];
+        FrameCodec.WriteHeader(header, type, flags, stored);
+        _writer.Write(header);
+        _writer.Write(stored);
+    }
+
+    private static bool IsTransportFailure(Exception ex)
+        => ex is IOException or AuthenticationException or ObjectDisposedException or InvalidOperationException;
+}

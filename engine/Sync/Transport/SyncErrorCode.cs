@@ -1,0 +1,10 @@
+namespace LatticeKV.Sync;
+
+/// <summary>The code in an Error frame. Wire format: do not renumber; the protocol layer adds codes at the end.</summary>
+internal enum SyncErrorCode : ushort
+{
+    /// <summary>The peer sent something the protocol does not allow.</summary>
+    ProtocolViolation = 1,
+    /// <summary>The two sides' protocol version ranges do not meet.</summary>
+    IncompatibleVersion = 2,
+}

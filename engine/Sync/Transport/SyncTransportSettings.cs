@@ -1,0 +1,42 @@
+using System.Collections.Frozen;
+
+namespace LatticeKV.Sync;
+
+/// <summary>
+/// What one side of a sync connection brings: its identity, the peer ids it trusts, its replica
+/// id and its protocol version range. Immutable; shared by every connection of a listener.
+/// </summary>
+internal sealed class SyncTransportSettings
+{
+    /// <exception cref="InvalidArgumentException">A trusted peer id is not 64 hex digits.</exception>
+    public SyncTransportSettings(SyncIdentity identity, IEnumerable<string> trustedPeerIds, Guid replicaId)
+    {
+        Identity = identity;
+        ReplicaId = replicaId;
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var id in trustedPeerIds)
+        {
+            if (id is not { Length: 64 } || !id.All(char.IsAsciiHexDigit))
+                throw new InvalidArgumentException($"'{id}' is not a peer id (64 hex digits, `lkv sync-identity` prints them).", nameof(trustedPeerIds));
+            ids.Add(id.ToLowerInvariant());
+        }
+        TrustedPeerIds = ids.ToFrozenSet(StringComparer.Ordinal);
+    }
+
+    public SyncIdentity Identity { get; }
+
+    /// <summary>Lowercase peer ids (<see cref="SyncIdentity.PeerId"/>) this side accepts.</summary>
+    public FrozenSet<string> TrustedPeerIds { get; }
+
+    public Guid ReplicaId { get; }
+
+    public ushort MinVersion { get; init; } = SyncProtocolVersions.Min;
+
+    public ushort MaxVersion { get; init; } = SyncProtocolVersions.Max;
+
+    /// <summary>Time allowed for the TLS handshake and the Hello exchange together; a peer that stalls longer is dropped.</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The clock certificate validity periods are checked against.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+}
