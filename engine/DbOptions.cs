@@ -176,6 +176,13 @@ public sealed class DbOptions
     /// </summary>
     public TimeSpan ReplicationLogRetention { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// This database's identity for sync (<see cref="LatticeKV.SyncIdentity"/>, made with
+    /// <c>lkv sync-identity</c>): the certificate it presents to peers, whose peer ids they trust.
+    /// Required by <c>StartSyncServer</c>, <c>SyncWith</c> and <c>StartSyncAgent</c>.
+    /// </summary>
+    public SyncIdentity? SyncIdentity { get; set; }
+
     /// <summary>How stale index entries are removed (internal: the benchmark measures both).</summary>
     internal Indexing.IndexMaintenance IndexMaintenance { get; set; }
 

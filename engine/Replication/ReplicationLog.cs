@@ -18,6 +18,7 @@ internal sealed class ReplicationLog
     private static readonly byte[] FloorVectorKey = "floorvv"u8.ToArray();
     private static readonly byte[] AppliedPrefix = "vv/"u8.ToArray();
     private static readonly byte[] PeerPrefix = "peer/"u8.ToArray();
+    private static readonly byte[] AckedPrefix = "acked/"u8.ToArray();
     private static readonly TimeSpan TruncationInterval = TimeSpan.FromSeconds(1);
 
     private readonly Lock _lock = new();
@@ -106,6 +107,44 @@ internal sealed class ReplicationLog
     public static byte[] AppliedKey(Guid origin) => [.. AppliedPrefix, .. origin.ToByteArray()];
 
     public static byte[] PeerCursorKey(Guid peer) => [.. PeerPrefix, .. peer.ToByteArray()];
+
+    /// <summary>Records that <paramref name="peer"/> has applied this replica's log through <paramref name="position"/> (its changes up to there may be dropped once every peer has).</summary>
+    public void SetPeerAcknowledged(Guid peer, ulong position)
+    {
+        if (_state is null) return;
+        var value = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(value, position);
+        Db.Put(_state, [.. AckedPrefix, .. peer.ToByteArray()], value);
+    }
+
+    /// <summary>Each peer that has acknowledged changes, with the position it acknowledged through.</summary>
+    public Dictionary<Guid, ulong> PeersAcknowledged()
+    {
+        var peers = new Dictionary<Guid, ulong>();
+        if (_state is null) return peers;
+        using var it = Db.NewIterator(_state, new ReadOptions { IterateLowerBound = AckedPrefix, IterateUpperBound = "acked0"u8.ToArray() });
+        for (it.SeekToFirst(); it.Valid; it.Next())
+            if (it.Key.Length == AckedPrefix.Length + 16) peers[new Guid(it.Key[AckedPrefix.Length..])] = ChangeStreamReader.ReadUInt64(it.Value.ToArray(), "acknowledged position");
+        return peers;
+    }
+
+    /// <summary>The changes after <paramref name="after"/> a peer still lacks (not its own): count, key and value bytes, and the oldest one's clock reading (0: none). Counts at most <paramref name="limit"/>.</summary>
+    public (long Count, long Bytes, ulong OldestTimestamp) Pending(ulong after, Guid peer, long limit = 10_000_000)
+    {
+        if (_changes is null) return (0, 0, 0);
+        using var it = Db.NewIterator(_changes, new ReadOptions { FillCache = false, IterateLowerBound = ChangeRecord.PositionKey(after + 1) });
+        long count = 0, bytes = 0;
+        ulong oldest = 0;
+        for (it.SeekToFirst(); it.Valid && count < limit; it.Next())
+        {
+            var head = ChangeHeader.DotOf(it.Value);
+            if (head.Origin == peer) continue;
+            if (oldest == 0) oldest = head.Timestamp;
+            count++;
+            bytes += it.Value.Length - ChangeHeader.Size;
+        }
+        return (count, bytes, oldest);
+    }
 
     /// <summary>The position in <paramref name="peer"/>'s log this replica has applied through (0: none).</summary>
     public ulong PeerCursor(Guid peer)
@@ -292,6 +331,9 @@ internal sealed class ReplicationLog
         try
         {
             ulong cutoff = (ulong)Math.Max(0, (_clock.GetUtcNow() - _retention).ToUnixTimeMilliseconds()) << 16;
+            // Dropped once past the retention, or once every peer known to this replica has it.
+            var peers = PeersAcknowledged();
+            ulong acknowledgedByAll = peers.Count == 0 ? 0 : peers.Values.Min();
             ulong last = 0;
             int count = 0;
             var dropped = FloorVector(null);
@@ -300,7 +342,7 @@ internal sealed class ReplicationLog
                 for (it.SeekToFirst(); it.Valid && count < MaxPerPass && !_stopped; it.Next())
                 {
                     if (it.Value.Length < ChangeHeader.Size) break;
-                    if (BinaryPrimitives.ReadUInt64LittleEndian(it.Value[ChangeHeader.TimestampOffset..]) >= cutoff) break;
+                    if (BinaryPrimitives.ReadUInt64LittleEndian(it.Value[ChangeHeader.TimestampOffset..]) >= cutoff && ChangeRecord.PositionOf(it.Key) > acknowledgedByAll) break;
                     last = ChangeRecord.PositionOf(it.Key);
                     var head = ChangeHeader.DotOf(it.Value);
                     dropped.Observe(head.Origin, head.Sequence);

@@ -7,4 +7,8 @@ internal enum SyncErrorCode : ushort
     ProtocolViolation = 1,
     /// <summary>The two sides' protocol version ranges do not meet.</summary>
     IncompatibleVersion = 2,
+    /// <summary>The changes after the requested cursor are no longer in the sender's log: a full resync is needed.</summary>
+    LogTruncated = 3,
+    /// <summary>The sender failed while reading or the receiver while applying (the message says what).</summary>
+    Failed = 4,
 }

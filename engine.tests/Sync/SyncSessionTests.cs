@@ -1,0 +1,130 @@
+using System.Buffers.Binary;
+using LatticeKV.Tests.Support;
+using static LatticeKV.Tests.Support.TestDb;
+
+namespace LatticeKV.Tests.Sync;
+
+/// <summary>Sync sessions over real TCP and TLS on loopback (two databases in this process; the multi-process tests use lkv).</summary>
+public sealed class SyncSessionTests
+{
+    private sealed class Replica : IDisposable
+    {
+        public Replica(TempDir dir, string name)
+        {
+            Identity = SyncIdentity.Create(name);
+            Db = LatticeDb.Open(dir.Sub(name), new DbOptions { SyncIdentity = Identity, WriteBufferSize = 256 * 1024 });
+            Kv = Db.CreateColumnFamily("kv", new ColumnFamilyOptions { Replicated = true });
+            Balances = Db.CreateColumnFamily("bal", new ColumnFamilyOptions { Replicated = true, MergeOperator = MergeOperators.Int64Add });
+        }
+
+        public SyncIdentity Identity { get; }
+        public LatticeDb Db { get; }
+        public ColumnFamilyHandle Kv { get; }
+        public ColumnFamilyHandle Balances { get; }
+
+        public SyncServer Serve(params Replica[] trusted)
+        {
+            var options = new SyncServerOptions();
+            foreach (var t in trusted) options.TrustedPeerIds.Add(t.Identity.PeerId);
+            return Db.StartSyncServer(options);
+        }
+
+        public SyncPeer PeerAt(SyncServer server) => new("127.0.0.1", server.Port, Identity.PeerId);
+
+        public void Dispose() => Db.Dispose();
+    }
+
+    private static byte[] Int64(long v)
+    {
+        var b = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(b, v);
+        return b;
+    }
+
+    [Fact]
+    public async Task SyncWith_ExchangesBothWays_AndASecondRoundMovesNothing()
+    {
+        using var dir = new TempDir("sync-round");
+        using var a = new Replica(dir, "a");
+        using var b = new Replica(dir, "b");
+        for (int i = 0; i < 3000; i++) a.Db.Put(a.Kv, B($"a{i:D5}"), B($"value {i}"));
+        for (int i = 0; i < 50; i++) b.Db.Put(b.Kv, B($"b{i:D3}"), B("from b"));
+        a.Db.Merge(a.Balances, B("acct"), Int64(10));
+        b.Db.Merge(b.Balances, B("acct"), Int64(32));
+        await using var server = a.Serve(b);
+
+        var result = await b.Db.SyncWith(a.PeerAt(server));
+        Assert.Equal(3001, result.ChangesReceived);
+        Assert.Equal(51, result.ChangesSent);
+        Assert.Equal(TestDb.Contents(a.Db, a.Kv), TestDb.Contents(b.Db, b.Kv));
+        Assert.Equal(3050, TestDb.Contents(a.Db, a.Kv).Count);
+        foreach (var r in new[] { a, b }) Assert.Equal(42, BinaryPrimitives.ReadInt64LittleEndian(r.Db.Get(r.Balances, B("acct"))));
+
+        var again = await b.Db.SyncWith(a.PeerAt(server));
+        Assert.Equal(new SyncResult(0, 0, 0), again);
+        var status = Assert.Single(b.Db.GetSyncStatus());
+        Assert.Equal(a.Db.ReplicaId, status.ReplicaId);
+        Assert.Equal(0, status.PendingChanges);
+        Assert.NotNull(status.LastSuccessfulSync);
+    }
+
+    [Fact]
+    public async Task UntrustedReplica_IsRefused_AndNothingIsApplied()
+    {
+        using var dir = new TempDir("sync-untrusted");
+        using var a = new Replica(dir, "a");
+        using var b = new Replica(dir, "b");
+        using var stranger = new Replica(dir, "stranger");
+        stranger.Db.Put(stranger.Kv, B("evil"), B("x"));
+        await using var server = a.Serve(b);
+        await Assert.ThrowsAsync<SyncConnectionException>(() => stranger.Db.SyncWith(a.PeerAt(server)));
+        Assert.Empty(TestDb.Contents(a.Db, a.Kv));
+        // A client that expects another server identity refuses the real one.
+        await Assert.ThrowsAsync<SyncConnectionException>(() => b.Db.SyncWith(new SyncPeer("127.0.0.1", server.Port, stranger.Identity.PeerId)));
+        Assert.DoesNotContain(b.Db.GetChanges(ChangeCursor.Beginning), c => c.Origin != b.Db.ReplicaId);
+    }
+
+    [Fact]
+    public async Task Agent_PushesEachCommitToThePeer_AndCatchesUpAfterTheServerReturns()
+    {
+        using var dir = new TempDir("sync-agent");
+        using var a = new Replica(dir, "a");
+        using var b = new Replica(dir, "b");
+        var server = a.Serve(b);
+        var options = new SyncAgentOptions { MinReconnectDelay = TimeSpan.FromMilliseconds(20), MaxReconnectDelay = TimeSpan.FromMilliseconds(200) };
+        options.Peers.Add(a.PeerAt(server));
+        await using var agent = b.Db.StartSyncAgent(options);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        // b's commits reach a as they happen (a watches its own change feed for them).
+        var seen = a.Db.WatchChangesAsync(ChangeCursor.Beginning, timeout.Token).GetAsyncEnumerator(timeout.Token);
+        b.Db.Put(b.Kv, B("live"), B("1"));
+        Assert.True(await seen.MoveNextAsync());
+        Assert.Equal("live", S(seen.Current.Key));
+        // a's commits reach b over the same session.
+        var seenAtB = b.Db.WatchChangesAsync(b.Db.GetChanges(ChangeCursor.Beginning).Last().Cursor, timeout.Token).GetAsyncEnumerator(timeout.Token);
+        a.Db.Put(a.Kv, B("back"), B("2"));
+        Assert.True(await seenAtB.MoveNextAsync());
+        Assert.Equal("back", S(seenAtB.Current.Key));
+
+        // The server goes away: b's writes queue, and reach a once a server listens again.
+        await server.StopAsync();
+        for (int i = 0; i < 100; i++) b.Db.Put(b.Kv, B($"offline{i:D3}"), B("queued"));
+        var queued = Assert.Single(b.Db.GetSyncStatus());
+        Assert.True(queued.PendingChanges >= 100, $"pending {queued.PendingChanges}");
+        var options2 = new SyncServerOptions { Port = server.Port };
+        options2.TrustedPeerIds.Add(b.Identity.PeerId);
+        await using var again = a.Db.StartSyncServer(options2);
+        while (true)
+        {
+            var next = seen.MoveNextAsync().AsTask();
+            if (await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(20))) != next)
+                Assert.Fail("not caught up: " + string.Join("; ", b.Db.GetSyncStatus().Select(s => s.ToString())) + " | a: " + string.Join("; ", a.Db.GetSyncStatus().Select(s => s.ToString())));
+            Assert.True(await next);
+            if (S(seen.Current.Key) == "offline099") break;
+        }
+        Assert.Equal(TestDb.Contents(a.Db, a.Kv), TestDb.Contents(b.Db, b.Kv));
+        await seen.DisposeAsync();
+        await seenAtB.DisposeAsync();
+    }
+}

@@ -1,0 +1,54 @@
+namespace LatticeKV;
+
+// Sync between replicas (engine/Sync): the public entry points. The implementation sits a layer
+// above the database and is wired in at load (SyncEntry).
+public sealed partial class LatticeDb
+{
+    /// <summary>
+    /// Listens for sync sessions from the peers in <see cref="SyncServerOptions.TrustedPeerIds"/>
+    /// (TLS 1.3, both sides authenticated by <see cref="DbOptions.SyncIdentity"/>): each session
+    /// exchanges changes both ways and pushes new local changes while it is open.
+    /// </summary>
+    /// <exception cref="InvalidArgumentException">No <see cref="DbOptions.SyncIdentity"/>, or the address is taken.</exception>
+    public SyncServer StartSyncServer(SyncServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ThrowIfClosed();
+        ThrowIfReadOnly("sync");
+        return SyncEntry.StartServer!(this, options);
+    }
+
+    /// <summary>
+    /// One sync round with <paramref name="peer"/>: pulls its changes this replica lacks and
+    /// pushes this replica's the peer lacks (the offline queue), then returns. Interrupted, it
+    /// resumes from the last batch either side applied.
+    /// </summary>
+    /// <exception cref="SyncConnectionException">The peer could not be reached, refused us, or the connection broke.</exception>
+    public Task<SyncResult> SyncWith(SyncPeer peer, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        ThrowIfClosed();
+        ThrowIfReadOnly("sync");
+        return SyncEntry.SyncWith!(this, peer, cancellationToken);
+    }
+
+    /// <summary>
+    /// Keeps this replica in sync with every peer in <paramref name="options"/>: one session per
+    /// peer pushes local changes as they commit and pulls the peer's; a broken connection is
+    /// retried with growing delays.
+    /// </summary>
+    public SyncAgent StartSyncAgent(SyncAgentOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ThrowIfClosed();
+        ThrowIfReadOnly("sync");
+        return SyncEntry.StartAgent!(this, options);
+    }
+
+    /// <summary>Per peer this replica has synced with: pending changes and bytes (the offline queue), last success, lag, last error.</summary>
+    public IReadOnlyList<PeerSyncStatus> GetSyncStatus()
+    {
+        ThrowIfClosed();
+        return SyncEntry.Status!(this);
+    }
+}

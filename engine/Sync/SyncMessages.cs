@@ -1,0 +1,131 @@
+using LatticeKV.Coding;
+using LatticeKV.Replication;
+
+namespace LatticeKV.Sync;
+
+/// <summary>
+/// The sync protocol's frame payloads (FORMAT.md §17), read as untrusted: anything malformed is a
+/// <see cref="SyncProtocolException"/> and the session ends with nothing of that frame applied.
+/// <code>
+/// Pull:    format:u8 (1) | flags:u8 (1 follow) | cursor:u64 | version vector (what the puller has)
+/// Changes: format:u8 (1) | flags:u8 (1 caught up) | through:u64 | count:varint32 | count x change
+/// change:  position:varint64 (in the sender's log) | origin:16 | origin_sequence:varint64 | timestamp:u64 | family: lp UTF-8 | operation:u8 | key: lp | [value: lp, not for Delete] | context: version vector
+/// Ack:     format:u8 (1) | through:u64
+/// </code>
+/// </summary>
+internal static class SyncMessages
+{
+    private const byte Format = 1;
+    private const int MaxChanges = 1 << 20;
+
+    internal sealed record Pull(bool Follow, ulong Cursor, VersionVector Has);
+
+    internal sealed record ChangeBatch(bool CaughtUp, ulong Through, List<RemoteChange> Changes);
+
+    public static byte[] EncodePull(Pull pull)
+    {
+        var w = new ByteWriter(64);
+        w.WriteByte(Format);
+        w.WriteByte(pull.Follow ? (byte)1 : (byte)0);
+        w.WriteUInt64(pull.Cursor);
+        pull.Has.Encode(w);
+        return w.ToArray();
+    }
+
+    public static Pull DecodePull(ReadOnlySpan<byte> payload) => Decode(payload, "Pull", static (ref SpanReader r) =>
+    {
+        byte flags = r.ReadByte();
+        if ((flags & ~1) != 0) throw new CorruptionException($"unknown Pull flags {flags}");
+        return new Pull((flags & 1) != 0, r.ReadUInt64(), VersionVector.Read(ref r));
+    });
+
+    public static void EncodeChanges(ByteWriter w, bool caughtUp, ulong through, IReadOnlyList<RemoteChange> changes)
+    {
+        w.Clear();
+        w.WriteByte(Format);
+        w.WriteByte(caughtUp ? (byte)1 : (byte)0);
+        w.WriteUInt64(through);
+        w.WriteVarint((uint)changes.Count);
+        Span<byte> origin = stackalloc byte[16];
+        foreach (var c in changes)
+        {
+            w.WriteVarint(c.SourcePosition);
+            c.Origin.TryWriteBytes(origin);
+            w.Write(origin);
+            w.WriteVarint(c.OriginSequence);
+            w.WriteUInt64(c.Timestamp);
+            w.WriteLengthPrefixed(System.Text.Encoding.UTF8.GetBytes(c.ColumnFamily));
+            w.WriteByte((byte)c.Operation);
+            w.WriteLengthPrefixed(c.Key);
+            if (c.Operation != ChangeOperation.Delete) w.WriteLengthPrefixed(c.Value);
+            c.Context.Encode(w);
+        }
+    }
+
+    public static ChangeBatch DecodeChanges(ReadOnlySpan<byte> payload) => Decode(payload, "Changes", static (ref SpanReader r) =>
+    {
+        byte flags = r.ReadByte();
+        if ((flags & ~1) != 0) throw new CorruptionException($"unknown Changes flags {flags}");
+        ulong through = r.ReadUInt64();
+        int count = r.ReadVarintInt(MaxChanges);
+        var changes = new List<RemoteChange>(Math.Min(count, 4096));
+        ulong previous = 0;
+        for (int i = 0; i < count; i++)
+        {
+            ulong position = r.ReadVarint();
+            if (position <= previous || position > through) throw new CorruptionException($"change position {position} out of order (after {previous}, through {through})");
+            previous = position;
+            var origin = new Guid(r.Take(16));
+            ulong sequence = r.ReadVarint();
+            ulong timestamp = r.ReadUInt64();
+            string family = System.Text.Encoding.UTF8.GetString(r.ReadLengthPrefixed());
+            var operation = (ChangeOperation)r.ReadByte();
+            if (operation is not (ChangeOperation.Put or ChangeOperation.Delete or ChangeOperation.Merge)) throw new CorruptionException($"unknown operation {(byte)operation}");
+            var key = r.ReadLengthPrefixed();
+            if (key.IsEmpty || key.Length > ReplicationStage.MaxKeySize) throw new CorruptionException($"a key of {key.Length} bytes");
+            byte[]? value = operation == ChangeOperation.Delete ? null : r.ReadLengthPrefixed().ToArray();
+            if (sequence == 0 || family.Length == 0) throw new CorruptionException("a change without origin sequence or family");
+            changes.Add(new RemoteChange
+            {
+                Origin = origin,
+                OriginSequence = sequence,
+                Timestamp = timestamp,
+                ColumnFamily = family,
+                Operation = operation,
+                Key = key.ToArray(),
+                Value = value,
+                Context = VersionVector.Read(ref r),
+                SourcePosition = position,
+            });
+        }
+        return new ChangeBatch((flags & 1) != 0, through, changes);
+    });
+
+    public static byte[] EncodeAck(ulong through)
+    {
+        var w = new ByteWriter(9);
+        w.WriteByte(Format);
+        w.WriteUInt64(through);
+        return w.ToArray();
+    }
+
+    public static ulong DecodeAck(ReadOnlySpan<byte> payload) => Decode(payload, "Ack", static (ref SpanReader r) => r.ReadUInt64());
+
+    private delegate T Reader<T>(ref SpanReader r);
+
+    private static T Decode<T>(ReadOnlySpan<byte> payload, string what, Reader<T> read)
+    {
+        try
+        {
+            var r = new SpanReader(payload);
+            if (r.ReadByte() != Format) throw new CorruptionException($"unknown {what} format");
+            var result = read(ref r);
+            if (!r.IsEmpty) throw new CorruptionException($"{r.Remaining} bytes after the {what} message");
+            return result;
+        }
+        catch (CorruptionException ex)
+        {
+            throw new SyncProtocolException($"malformed {what} frame: {ex.Message}");
+        }
+    }
+}

@@ -1,0 +1,166 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Net;
+using System.Runtime.CompilerServices;
+
+namespace LatticeKV.Sync;
+
+/// <summary>Plugs the sync implementation into the public API when the engine loads (see <see cref="SyncEntry"/>).</summary>
+internal static class SyncModule
+{
+    [ModuleInitializer]
+    [SuppressMessage("Usage", "CA2255", Justification = "The API layer must not name this layer's types; the engine's own module wires them at load.")]
+    internal static void Register()
+    {
+        SyncEntry.StartServer = static (db, options) => DbSyncServer.Start(db, options);
+        SyncEntry.SyncWith = static (db, peer, ct) => SyncRound.RunAsync(db, peer, follow: false, ct);
+        SyncEntry.StartAgent = static (db, options) => DbSyncAgent.Start(db, options);
+        SyncEntry.Status = SyncRegistry.Status;
+    }
+
+    public static SyncTransportSettings Settings(LatticeDb db, IEnumerable<string> trusted)
+    {
+        var identity = db.Options.SyncIdentity ?? throw new InvalidArgumentException("Sync needs DbOptions.SyncIdentity (make one with 'lkv sync-identity').", nameof(DbOptions.SyncIdentity));
+        return new SyncTransportSettings(identity, trusted, db.ReplicaId) { Clock = db.Options.Clock };
+    }
+
+    public static IPAddress Address(string host)
+        => IPAddress.TryParse(host, out var address) ? address
+            : Dns.GetHostAddresses(host) is [var first, ..] ? first : throw new InvalidArgumentException($"'{host}' does not resolve to an address.", nameof(host));
+}
+
+/// <summary>One session as the connecting side.</summary>
+internal static class SyncRound
+{
+    public static async Task<SyncResult> RunAsync(LatticeDb db, SyncPeer peer, bool follow, CancellationToken ct)
+    {
+        var settings = SyncModule.Settings(db, [peer.PeerId]);
+        var channel = await SyncConnector.ConnectAsync(peer.Host, peer.Port, settings, ct).ConfigureAwait(false);
+        SyncRegistry.Learned(db, peer, channel.RemoteHello!.ReplicaId);
+        var state = SyncRegistry.For(db, channel.RemoteHello!.ReplicaId);
+        state.SessionStarted();
+        Exception? failure = null;
+        try
+        {
+            return await new SyncSession(db, channel, follow, client: true, state).RunAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+            throw;
+        }
+        finally
+        {
+            state.SessionEnded(failure is OperationCanceledException ? null : failure);
+        }
+    }
+}
+
+/// <summary>The sync server: a listener whose sessions follow (push new commits) until the client leaves.</summary>
+internal sealed class DbSyncServer : SyncServer
+{
+    private readonly SyncListener _listener;
+    private readonly int _port;
+
+    private DbSyncServer(SyncListener listener)
+    {
+        _listener = listener;
+        _port = listener.Port;
+    }
+
+    public override int Port => _port;
+
+    public static DbSyncServer Start(LatticeDb db, SyncServerOptions options)
+    {
+        var settings = SyncModule.Settings(db, options.TrustedPeerIds);
+        if (options.Port is < 0 or > 65535) throw new InvalidArgumentException("The port must be between 0 and 65535.", nameof(options));
+        var listener = new SyncListener(new IPEndPoint(SyncModule.Address(options.Host), options.Port), settings, async (channel, ct) =>
+        {
+            var state = SyncRegistry.For(db, channel.RemoteHello!.ReplicaId);
+            state.SessionStarted();
+            Exception? failure = null;
+            try
+            {
+                await new SyncSession(db, channel, follow: true, client: false, state).RunAsync(ct).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failure = ex;
+                throw;
+            }
+            finally
+            {
+                state.SessionEnded(failure);
+            }
+        });
+        try
+        {
+            listener.Start();
+        }
+        catch (System.Net.Sockets.SocketException ex)
+        {
+            throw new InvalidArgumentException($"Cannot listen on {options.Host}:{options.Port}: {ex.Message}", nameof(options));
+        }
+        return new DbSyncServer(listener);
+    }
+
+    public override Task StopAsync() => _listener.StopAsync();
+}
+
+/// <summary>The sync agent: one following session per peer, reconnected with doubling delays after a failure.</summary>
+internal sealed class DbSyncAgent : SyncAgent
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _loops = [];
+
+    public static DbSyncAgent Start(LatticeDb db, SyncAgentOptions options)
+    {
+        if (options.MinReconnectDelay <= TimeSpan.Zero || options.MaxReconnectDelay < options.MinReconnectDelay)
+            throw new InvalidArgumentException("Reconnect delays must be positive, the maximum at least the minimum.", nameof(options));
+        SyncModule.Settings(db, options.Peers.Select(p => p.PeerId)); // checks the identity now
+        var agent = new DbSyncAgent();
+        foreach (var peer in options.Peers.ToList()) agent._loops.Add(Task.Run(() => agent.RunAsync(db, peer, options)));
+        return agent;
+    }
+
+    private async Task RunAsync(LatticeDb db, SyncPeer peer, SyncAgentOptions options)
+    {
+        var delay = options.MinReconnectDelay;
+        var token = _stop.Token;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await SyncRound.RunAsync(db, peer, follow: true, token).ConfigureAwait(false);
+                delay = options.MinReconnectDelay;
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return; // the database closed under the agent
+            }
+            catch (LatticeException ex)
+            {
+                // A session that ended or never began: recorded in the peer's status; try again after the delay.
+                SyncRegistry.ConnectFailed(db, peer, ex);
+            }
+            try
+            {
+                await Task.Delay(delay, db.Options.Clock, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            delay = TimeSpan.FromTicks(Math.Min(options.MaxReconnectDelay.Ticks, delay.Ticks * 2));
+        }
+    }
+
+    public override async Task StopAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_loops).ConfigureAwait(false);
+    }
+}

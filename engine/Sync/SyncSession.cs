@@ -1,0 +1,167 @@
+using LatticeKV.Coding;
+using LatticeKV.Replication;
+
+namespace LatticeKV.Sync;
+
+/// <summary>
+/// One sync session over an authenticated channel (FORMAT.md §17): both sides pull from each
+/// other at once. Each sends a Pull (its cursor into the other's log and its version vector);
+/// each answers the other's Pull with Changes frames, in log order, at most
+/// <see cref="Window"/> unacknowledged; the receiver applies each frame as a batch (data,
+/// versions, relay records, version vector and cursor in one write) and acknowledges it. Without
+/// follow, a frame marked caught-up ends each direction and the client closes once both are
+/// done; with follow, new commits are pushed as they happen until the session is cancelled or
+/// the connection breaks. A session resumes where the stored cursors say.
+/// </summary>
+internal sealed class SyncSession
+{
+    private const int BatchEntries = 512;
+    private const int Window = 4;
+
+    private readonly LatticeDb _db;
+    private readonly ReplicationLog _log;
+    private readonly SyncChannel _channel;
+    private readonly bool _follow;
+    private readonly bool _client;
+    private readonly Guid _peer;
+    private readonly SyncPeerState _state;
+    private readonly SemaphoreSlim _window = new(Window, Window);
+    private readonly TaskCompletionSource _pushDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ulong _caughtUpThrough = ulong.MaxValue;
+    private int _received, _sent, _conflicts;
+
+    public SyncSession(LatticeDb db, SyncChannel channel, bool follow, bool client, SyncPeerState state)
+    {
+        _db = db;
+        _log = db.Replication;
+        _channel = channel;
+        _follow = follow;
+        _client = client;
+        _peer = channel.RemoteHello!.ReplicaId;
+        _state = state;
+    }
+
+    public async Task<SyncResult> RunAsync(CancellationToken ct)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var pull = new SyncMessages.Pull(_follow, _log.PeerCursor(_peer), _log.Applied);
+        await _channel.SendAsync(FrameType.Pull, SyncMessages.EncodePull(pull), stop.Token).ConfigureAwait(false);
+        Task? sender = null;
+        bool pullDone = false;
+        try
+        {
+            while (true)
+            {
+                if (_client && !_follow && pullDone && _pushDone.Task.IsCompleted) break;
+                var frame = await _channel.ReceiveAsync(stop.Token).ConfigureAwait(false);
+                if (frame is null)
+                {
+                    if (_client && !_follow) throw new SyncConnectionException($"Peer {_peer} closed the sync session before it finished.");
+                    break;
+                }
+                switch (frame.Type)
+                {
+                    case FrameType.Pull when sender is null:
+                        var request = SyncMessages.DecodePull(frame.Payload);
+                        sender = Task.Run(() => SendAsync(request, stop.Token), stop.Token);
+                        break;
+                    case FrameType.Changes:
+                        var batch = SyncMessages.DecodeChanges(frame.Payload);
+                        var result = _log.Applier.Apply(_peer, batch.Changes, batch.Through);
+                        _received += result.Applied;
+                        _conflicts += result.Conflicts;
+                        _state.Received(batch.Through, _db.Options.Clock.GetUtcNow());
+                        await _channel.SendAsync(FrameType.Ack, SyncMessages.EncodeAck(batch.Through), stop.Token).ConfigureAwait(false);
+                        if (batch.CaughtUp) pullDone = true;
+                        break;
+                    case FrameType.Ack:
+                        ulong through = SyncMessages.DecodeAck(frame.Payload);
+                        _state.Acknowledged(_log, _peer, through, _db.Options.Clock.GetUtcNow());
+                        _window.Release();
+                        if (through >= Volatile.Read(ref _caughtUpThrough)) _pushDone.TrySetResult();
+                        break;
+                    case FrameType.Error:
+                        var error = SyncError.Decode(frame.Payload);
+                        throw new SyncConnectionException($"Peer {_peer} ended the sync session: {error.Code}: {error.Message}");
+                    default:
+                        throw new SyncProtocolException($"unexpected {frame.Type} frame");
+                }
+                if (sender is { IsFaulted: true }) await sender.ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is ChangeLogTruncatedException or CorruptionException)
+        {
+            await TrySendErrorAsync(ex is ChangeLogTruncatedException ? SyncErrorCode.LogTruncated : SyncErrorCode.Failed, ex.Message).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            if (sender is not null)
+            {
+                try { await sender.ConfigureAwait(false); }
+                catch (OperationCanceledException) { }
+                catch (Exception) when (ct.IsCancellationRequested || _pushDone.Task.IsCompleted) { }
+            }
+            await _channel.CloseAsync().ConfigureAwait(false);
+        }
+        return new SyncResult(_received, _sent, _conflicts);
+    }
+
+    /// <summary>Answers the peer's Pull: its log after the cursor, in batches, then (with follow) each new commit.</summary>
+    private async Task SendAsync(SyncMessages.Pull request, CancellationToken ct)
+    {
+        ChangeStreamReader reader;
+        try
+        {
+            reader = new ChangeStreamReader(_log, request.Cursor, _peer, request.Has);
+        }
+        catch (ChangeLogTruncatedException ex)
+        {
+            await TrySendErrorAsync(SyncErrorCode.LogTruncated, ex.Message).ConfigureAwait(false);
+            throw;
+        }
+        var changes = new List<RemoteChange>();
+        var payload = new ByteWriter(64 << 10);
+        _log.Signal.Enter();
+        try
+        {
+            bool caughtUpSent = false;
+            while (true)
+            {
+                var next = _log.Signal.Next;
+                changes.Clear();
+                bool moved = reader.Read(BatchEntries, changes);
+                if (moved || !caughtUpSent)
+                {
+                    bool caughtUp = !moved;
+                    await _window.WaitAsync(ct).ConfigureAwait(false);
+                    SyncMessages.EncodeChanges(payload, caughtUp, reader.Cursor, changes);
+                    if (caughtUp) Volatile.Write(ref _caughtUpThrough, reader.Cursor);
+                    await _channel.SendAsync(FrameType.Changes, payload.WrittenSpan.ToArray(), ct).ConfigureAwait(false);
+                    _sent += changes.Count;
+                    caughtUpSent |= caughtUp;
+                    continue;
+                }
+                if (!_follow) return;
+                await next.WaitAsync(ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _log.Signal.Leave();
+        }
+    }
+
+    private async Task TrySendErrorAsync(SyncErrorCode code, string message)
+    {
+        try
+        {
+            await _channel.SendAsync(FrameType.Error, new SyncError(code, message).Encode(), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (LatticeException)
+        {
+            // The connection is already gone: the error stays local.
+        }
+    }
+}
