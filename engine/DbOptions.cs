@@ -183,6 +183,12 @@ public sealed class DbOptions
     /// </summary>
     public SyncIdentity? SyncIdentity { get; set; }
 
+    /// <summary>
+    /// A family created with a built-in merge operator (<see cref="MergeOperators.ByName"/>) opens
+    /// with it when the options give none (internal: lkv's sync commands, which must apply merges).
+    /// </summary>
+    internal bool OpenWithBuiltInMergeOperators { get; set; }
+
     /// <summary>How stale index entries are removed (internal: the benchmark measures both).</summary>
     internal Indexing.IndexMaintenance IndexMaintenance { get; set; }
 

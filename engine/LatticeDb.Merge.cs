@@ -54,6 +54,7 @@ public sealed partial class LatticeDb
             throw new InvalidArgumentException($"Column family '{state.Name}' was created with merge operator '{name}' and cannot be opened with '{op.Name}': " +
                 "its stored operands would be combined by another rule.", nameof(ColumnFamilyOptions.MergeOperator));
         options.StoredMergeOperator = name;
+        if (_options.OpenWithBuiltInMergeOperators) options.MergeOperator ??= MergeOperators.ByName(name);
         _versions.MergesEnabled = true;
         return options;
     }

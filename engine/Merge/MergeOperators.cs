@@ -22,4 +22,20 @@ public static class MergeOperators
     /// parts ("lattice.StringAppend:" and the delimiter's hex, so each delimiter is its own operator).
     /// </summary>
     public static IMergeOperator StringAppendWith(ReadOnlySpan<byte> delimiter) => new StringAppendOperator(delimiter.ToArray());
+
+    /// <summary>
+    /// The built-in operator stored under <paramref name="name"/> (its <see cref="IMergeOperator.Name"/>), or null for
+    /// an application's own: a family created with a built-in operator opens with it even when the options give none.
+    /// </summary>
+    public static IMergeOperator? ByName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name == Int64Add.Name) return Int64Add;
+        if (name == Max.Name) return Max;
+        if (name == StringAppend.Name) return StringAppend;
+        const string Prefix = "lattice.StringAppend:";
+        if (!name.StartsWith(Prefix, StringComparison.Ordinal)) return null;
+        try { return StringAppendWith(Convert.FromHexString(name.AsSpan(Prefix.Length))); }
+        catch (FormatException) { return null; }
+    }
 }

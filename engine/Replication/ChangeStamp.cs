@@ -46,7 +46,11 @@ internal sealed class ChangeStamp(ReplicationLog log) : IWriteStamp
                 {
                     BinaryPrimitives.WriteUInt64BigEndian(rep[OffsetOf(rep, reader.Key)..], sequence);
                     lastChange = sequence;
-                    if (local) ChangeHeader.Stamp(rep[OffsetOf(rep, reader.Value)..], timestamp, sequence);
+                    if (local)
+                    {
+                        ChangeHeader.Stamp(rep[OffsetOf(rep, reader.Value)..], timestamp, sequence);
+                        log.LastLocalPosition = sequence;
+                    }
                 }
                 else
                 {

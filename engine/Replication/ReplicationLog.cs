@@ -55,6 +55,15 @@ internal sealed class ReplicationLog
 
     public HybridClock Clock { get; }
 
+    private ulong _lastLocalPosition;
+
+    /// <summary>The position of the newest local change stamped since open (0: none): what every peer's version vector must reach for this replica's writes.</summary>
+    public ulong LastLocalPosition
+    {
+        get => Volatile.Read(ref _lastLocalPosition);
+        set => Volatile.Write(ref _lastLocalPosition, value);
+    }
+
     public ChangeSignal Signal { get; } = new();
 
     private RemoteChangeApplier? _applier;

@@ -30,10 +30,11 @@ public static class Common
     /// stored options, so that opening it never turns that family's encryption off; a database
     /// created with a key has its default family encrypted.
     /// </summary>
-    public static LatticeDb Open(string path, ParseResult r, bool createIfMissing = false)
+    public static LatticeDb Open(string path, ParseResult r, bool createIfMissing = false, Action<DbOptions>? configure = null)
     {
         string full = Path.GetFullPath(path);
         var options = new DbOptions { CreateIfMissing = createIfMissing };
+        configure?.Invoke(options);
         if (EncryptionFor(full, r, creating: createIfMissing) is { } encryption)
         {
             options.Encryption = encryption;

@@ -32,6 +32,8 @@ public static class ExitCodes
     public const int VerifyIndexInconsistent = 14;
     /// <summary><c>changes</c>: the change log no longer holds every change after <c>--since</c> (the message gives the oldest position still valid).</summary>
     public const int ChangesTruncated = 15;
+    /// <summary><c>sync</c>, <c>serve</c>: the peer could not be reached, refused this database (or was refused), or the session broke.</summary>
+    public const int SyncFailed = 16;
     /// <summary><c>repair</c>: the database was rebuilt but damaged data could not be saved.</summary>
     public const int RepairLostData = 20;
     /// <summary><c>torture</c>: an acknowledged write was lost, a batch half-applied, a delete resurrected or a stray key found.</summary>

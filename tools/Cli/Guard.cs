@@ -48,6 +48,10 @@ public static class Guard
         {
             return Fail(ex.Message, ExitCodes.ChangesTruncated);
         }
+        catch (Exception ex) when (ex is SyncConnectionException or SyncProtocolException)
+        {
+            return Fail(ex.Message, ExitCodes.SyncFailed);
+        }
         catch (Exception ex) when (ex is IndexNotReadyException or UniqueConstraintException)
         {
             return Fail(ex.Message, ExitCodes.Usage);
