@@ -9,10 +9,10 @@ public sealed class SyncSessionTests
 {
     private sealed class Replica : IDisposable
     {
-        public Replica(TempDir dir, string name)
+        public Replica(TempDir dir, string name, TimeProvider? clock = null)
         {
             Identity = SyncIdentity.Create(name);
-            Db = LatticeDb.Open(dir.Sub(name), new DbOptions { SyncIdentity = Identity, WriteBufferSize = 256 * 1024 });
+            Db = LatticeDb.Open(dir.Sub(name), new DbOptions { SyncIdentity = Identity, WriteBufferSize = 256 * 1024, Clock = clock ?? TimeProvider.System, ReplicationLogRetention = TimeSpan.FromHours(1) });
             Kv = Db.CreateColumnFamily("kv", new ColumnFamilyOptions { Replicated = true });
             Balances = Db.CreateColumnFamily("bal", new ColumnFamilyOptions { Replicated = true, MergeOperator = MergeOperators.Int64Add });
         }
@@ -126,5 +126,41 @@ public sealed class SyncSessionTests
         Assert.Equal(TestDb.Contents(a.Db, a.Kv), TestDb.Contents(b.Db, b.Kv));
         await seen.DisposeAsync();
         await seenAtB.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AReplicaOfflinePastRetention_IsResyncedFromASnapshot_AndKeepsItsOfflineWrites()
+    {
+        using var dir = new TempDir("sync-resync");
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        using var a = new Replica(dir, "a", clock);
+        using var b = new Replica(dir, "b", clock);
+        await using var server = a.Serve(b);
+        a.Db.Put(a.Kv, B("shared"), B("v1"));
+        a.Db.Merge(a.Balances, B("acct"), Int64(100));
+        await b.Db.SyncWith(a.PeerAt(server));
+
+        // b goes offline and writes; a goes on, and its log drops what b never received.
+        b.Db.Put(b.Kv, B("offline-note"), B("written on the plane"));
+        b.Db.Merge(b.Balances, B("acct"), Int64(7));
+        for (int i = 0; i < 700; i++) a.Db.Put(a.Kv, B($"a{i:D4}"), B("while b was away"));
+        a.Db.Delete(a.Kv, B("shared"));
+        a.Db.Merge(a.Balances, B("acct"), Int64(20));
+        clock.Advance(TimeSpan.FromHours(2));
+        a.Db.Put(a.Kv, B("after"), B("the gap"));
+        a.Db.Replication.TruncateNow();
+        Assert.Throws<ChangeLogTruncatedException>(() => a.Db.GetChanges(new ChangeCursor(b.Db.Replication.PeerCursor(a.Db.ReplicaId))));
+
+        var result = await b.Db.SyncWith(a.PeerAt(server));
+        Assert.Equal(TestDb.Contents(a.Db, a.Kv), TestDb.Contents(b.Db, b.Kv));
+        Assert.Equal("written on the plane", S(a.Db.Get(a.Kv, B("offline-note"))));
+        Assert.Null(b.Db.Get(b.Kv, B("shared")));
+        foreach (var r in new[] { a, b }) Assert.Equal(127, BinaryPrimitives.ReadInt64LittleEndian(r.Db.Get(r.Balances, B("acct"))));
+        Assert.True(result.ChangesReceived >= 702, $"received {result.ChangesReceived}");
+
+        // Afterwards the log flows again: no second resync, and nothing counted twice.
+        a.Db.Merge(a.Balances, B("acct"), Int64(1));
+        await b.Db.SyncWith(a.PeerAt(server));
+        foreach (var r in new[] { a, b }) Assert.Equal(128, BinaryPrimitives.ReadInt64LittleEndian(r.Db.Get(r.Balances, B("acct"))));
     }
 }

@@ -33,6 +33,18 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
     /// change: every part is atomic and a crash between parts resumes after the last one.
     /// </summary>
     public Result Apply(Guid peer, IReadOnlyList<RemoteChange> changes, ulong peerCursor, bool sync = false)
+        => ApplyRun(peer, changes, peerCursor, snapshot: false, snapshotHas: null, sync);
+
+    /// <summary>
+    /// Applies part of a peer's snapshot (a full resync): its keys' versions, judged like
+    /// changes. The peer's cursor moves only with the last part (<paramref name="complete"/>),
+    /// which also raises this replica's version vector to the snapshot's: the state received
+    /// covers all of it. A resync interrupted before then starts again.
+    /// </summary>
+    public Result ApplySnapshot(Guid peer, IReadOnlyList<RemoteChange> changes, bool complete, ulong snapshotPosition, VersionVector snapshotHas)
+        => ApplyRun(peer, changes, complete ? snapshotPosition : log.PeerCursor(peer), snapshot: true, complete ? snapshotHas : null, sync: false);
+
+    private Result ApplyRun(Guid peer, IReadOnlyList<RemoteChange> changes, ulong peerCursor, bool snapshot, VersionVector? snapshotHas, bool sync)
     {
         lock (_lock)
         {
@@ -48,7 +60,10 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
                 }
                 if (part.Count > 0 || i == changes.Count)
                 {
-                    var r = ApplyPart(peer, part, i == changes.Count ? peerCursor : part[^1].SourcePosition, sync);
+                    bool last = i == changes.Count;
+                    // A log's parts move the cursor to their last change; a snapshot's only when it is complete.
+                    ulong cursor = last ? peerCursor : snapshot ? log.PeerCursor(peer) : part[^1].SourcePosition;
+                    var r = ApplyPart(peer, part, cursor, snapshot, last ? snapshotHas : null, sync);
                     total = new Result(total.Applied + r.Applied, total.Duplicates + r.Duplicates, total.Conflicts + r.Conflicts);
                 }
                 part.Clear();
@@ -63,11 +78,11 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
         }
     }
 
-    private Result ApplyPart(Guid peer, List<RemoteChange> changes, ulong peerCursor, bool sync)
+    private Result ApplyPart(Guid peer, List<RemoteChange> changes, ulong peerCursor, bool snapshot, VersionVector? snapshotHas, bool sync)
     {
         for (int attempt = 0; ; attempt++)
         {
-            var plan = Plan(peer, changes, peerCursor);
+            var plan = Plan(peer, changes, peerCursor, snapshot, snapshotHas);
             try
             {
                 log.Db.WriteChecked(plan.Batch, new WriteOptions { Sync = sync }, plan.Check);
@@ -96,23 +111,29 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
         public Result Result => result;
     }
 
-    private ApplyPlan Plan(Guid peer, IReadOnlyList<RemoteChange> changes, ulong peerCursor)
+    private ApplyPlan Plan(Guid peer, IReadOnlyList<RemoteChange> changes, ulong peerCursor, bool snapshot, VersionVector? snapshotHas)
     {
         var db = log.Db;
         var batch = new WriteBatch();
         var check = new VersionsUnchangedCheck(log);
         var applied = log.Applied.Clone();
         var versionKey = new ByteWriter(64);
+        var ownOperands = snapshot ? OwnOperandsAfter(SnapshotSaw(changes)) : null;
+        var peerHas = log.PeerHas(peer);
+        foreach (var c in changes) peerHas.Observe(c.Origin, c.OriginSequence);
         var record = new ByteWriter(256);
         int appliedCount = 0, duplicates = 0, conflicts = 0;
         foreach (var c in changes)
         {
-            if (c.Origin == log.ReplicaId || applied[c.Origin] >= c.OriginSequence)
+            // A log's change this replica has is skipped. A snapshot's entry is a key's whole state
+            // (a merged value may hold operands of several origins, this one's too): it is judged.
+            if (!snapshot && (c.Origin == log.ReplicaId || applied[c.Origin] >= c.OriginSequence))
             {
                 duplicates++;
                 continue;
             }
-            applied.Observe(c.Origin, c.OriginSequence);
+            // A snapshot's entry is one key's last version, not a prefix of its origin's changes: only the complete snapshot raises the vector.
+            if (!snapshot) applied.Observe(c.Origin, c.OriginSequence);
             log.Clock.Observe(c.Timestamp);
             if (!db.TryGetFamilyAnyName(c.ColumnFamily, out var family) || !family.Data.Options.Replicated)
             {
@@ -126,6 +147,10 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
             if (current is not null) VersionRecord.Checked(current);
             check.Expect(vkey, current);
             var newVersion = Judge(batch, family, c, current, ref conflicts);
+            // A snapshot value that replaced this replica's had not seen its latest operands (made
+            // while the resync ran): they go on top again, as they will at the peer when it gets them.
+            if (snapshot && newVersion is not null && ownOperands is not null && ownOperands.TryGetValue((family.Id, c.Key), out var operands))
+                foreach (var operand in operands) batch.Merge(family, c.Key, operand);
             if (newVersion is not null)
             {
                 batch.Put(log.Versions!, vkey, newVersion);
@@ -135,10 +160,46 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
             ChangeRecord.EncodeRelayed(record, c, family.Id);
             batch.AddChecked(Keys.ValueKind.Value, log.ChangesId, s_positionPlaceholder, record.WrittenSpan);
         }
+        if (snapshotHas is not null)
+        {
+            // A complete snapshot: the state now here had seen everything its sender had (this replica's own changes aside).
+            foreach (var (origin, sequence) in snapshotHas.Entries)
+                if (origin != log.ReplicaId) applied.Observe(origin, sequence);
+            peerHas.MergeFrom(snapshotHas);
+        }
         foreach (var (origin, sequence) in applied.Entries)
             if (log.Applied[origin] != sequence) batch.Put(log.State!, ReplicationLog.AppliedKey(origin), UInt64(sequence));
         batch.Put(log.State!, ReplicationLog.PeerCursorKey(peer), UInt64(peerCursor));
+        batch.Put(log.State!, ReplicationLog.PeerHasKey(peer), peerHas.ToArray());
         return new ApplyPlan(batch, check, applied, new Result(appliedCount, duplicates, conflicts));
+    }
+
+    /// <summary>What of this replica's own changes a snapshot had seen: its entries' shared context says.</summary>
+    private ulong SnapshotSaw(IReadOnlyList<RemoteChange> changes) => changes.Count == 0 ? ulong.MaxValue : changes[0].Context[log.ReplicaId];
+
+    /// <summary>This replica's own merge operands after its change <paramref name="after"/>, by family and key.</summary>
+    private Dictionary<(uint, byte[]), List<byte[]>> OwnOperandsAfter(ulong after)
+    {
+        var operands = new Dictionary<(uint, byte[]), List<byte[]>>(new FamilyIdKeyEquality());
+        if (after == ulong.MaxValue || log.Changes is null) return operands;
+        using var it = log.Db.NewIterator(log.Changes, new ReadOptions { IterateLowerBound = ChangeRecord.PositionKey(after + 1), FillCache = false });
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            ulong position = ChangeRecord.PositionOf(it.Key);
+            var record = ChangeRecord.Decode(it.Value, position);
+            if (record.Operation != ChangeOperation.Merge || new Guid(record.Origin) != log.ReplicaId) continue;
+            var key = (record.ColumnFamilyId, record.Key.ToArray());
+            if (!operands.TryGetValue(key, out var list)) operands[key] = list = [];
+            list.Add(record.Value.ToArray());
+        }
+        return operands;
+    }
+
+    private sealed class FamilyIdKeyEquality : IEqualityComparer<(uint Family, byte[] Key)>
+    {
+        public bool Equals((uint Family, byte[] Key) x, (uint Family, byte[] Key) y) => x.Family == y.Family && x.Key.AsSpan().SequenceEqual(y.Key);
+
+        public int GetHashCode((uint Family, byte[] Key) obj) => HashCode.Combine(obj.Family, Keys.KeyBytesEquality.Instance.GetHashCode(obj.Key));
     }
 
     /// <summary>Writes what <paramref name="c"/> does to the data; returns the key's new version record, or null when it keeps its version.</summary>

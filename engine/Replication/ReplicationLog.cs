@@ -19,6 +19,26 @@ internal sealed class ReplicationLog
     private static readonly byte[] AppliedPrefix = "vv/"u8.ToArray();
     private static readonly byte[] PeerPrefix = "peer/"u8.ToArray();
     private static readonly byte[] AckedPrefix = "acked/"u8.ToArray();
+    private static readonly byte[] PeerHasPrefix = "peerhas/"u8.ToArray();
+
+    public static byte[] PeerHasKey(Guid peer) => [.. PeerHasPrefix, .. peer.ToByteArray()];
+
+    /// <summary>What <paramref name="peer"/> is known to hold: its version vector as of its last Pull, raised by every change it sent.</summary>
+    public VersionVector PeerHas(Guid peer)
+    {
+        if (_state is null) return new VersionVector();
+        var value = Db.Get(_state, PeerHasKey(peer));
+        return value is null ? new VersionVector() : VersionVector.Decode(value);
+    }
+
+    /// <summary>Raises what <paramref name="peer"/> is known to hold by <paramref name="has"/>.</summary>
+    public void AddPeerHas(Guid peer, VersionVector has)
+    {
+        if (_state is null) return;
+        var merged = PeerHas(peer);
+        merged.MergeFrom(has);
+        Db.Put(_state, PeerHasKey(peer), merged.ToArray());
+    }
     private static readonly TimeSpan TruncationInterval = TimeSpan.FromSeconds(1);
 
     private readonly Lock _lock = new();
@@ -141,13 +161,14 @@ internal sealed class ReplicationLog
     public (long Count, long Bytes, ulong OldestTimestamp) Pending(ulong after, Guid peer, long limit = 10_000_000)
     {
         if (_changes is null) return (0, 0, 0);
+        var has = PeerHas(peer);
         using var it = Db.NewIterator(_changes, new ReadOptions { FillCache = false, IterateLowerBound = ChangeRecord.PositionKey(after + 1) });
         long count = 0, bytes = 0;
         ulong oldest = 0;
         for (it.SeekToFirst(); it.Valid && count < limit; it.Next())
         {
             var head = ChangeHeader.DotOf(it.Value);
-            if (head.Origin == peer) continue;
+            if (head.Origin == peer || has[head.Origin] >= head.Sequence) continue;
             if (oldest == 0) oldest = head.Timestamp;
             count++;
             bytes += it.Value.Length - ChangeHeader.Size;
@@ -238,6 +259,20 @@ internal sealed class ReplicationLog
         if (_state is null) return new VersionVector();
         var value = Db.Get(_state, FloorVectorKey, new ReadOptions { Snapshot = snapshot });
         return value is null ? new VersionVector() : VersionVector.Decode(value);
+    }
+
+    /// <summary>This replica's version vector at <paramref name="snapshot"/>: the dropped changes' and every retained change's (its own included).</summary>
+    public VersionVector VectorAt(Snapshot snapshot)
+    {
+        var vv = FloorVector(snapshot);
+        if (_changes is null) return vv;
+        using var it = Db.NewIterator(_changes, new ReadOptions { Snapshot = snapshot, FillCache = false });
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            var head = ChangeHeader.DotOf(it.Value);
+            vv.Observe(head.Origin, head.Sequence);
+        }
+        return vv;
     }
 
     /// <summary>A clock reading never goes below the newest change's, even when the wall clock went back across a restart.</summary>

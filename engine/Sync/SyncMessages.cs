@@ -7,7 +7,9 @@ namespace LatticeKV.Sync;
 /// The sync protocol's frame payloads (FORMAT.md §17), read as untrusted: anything malformed is a
 /// <see cref="SyncProtocolException"/> and the session ends with nothing of that frame applied.
 /// <code>
-/// Pull:    format:u8 (1) | flags:u8 (1 follow) | cursor:u64 | version vector (what the puller has)
+/// Pull:    format:u8 (1) | flags:u8 (1 follow, 2 resync) | cursor:u64 | version vector (what the puller has)
+/// Snapshot: format:u8 (1) | version vector (the sender's, at the snapshot) | the rest as Changes (flag 1: the snapshot is complete)
+/// Resync:  format:u8 (1) | oldest cursor:u64 (the sender's log starts after it)
 /// Changes: format:u8 (1) | flags:u8 (1 caught up) | through:u64 | count:varint32 | count x change
 /// change:  position:varint64 (in the sender's log) | origin:16 | origin_sequence:varint64 | timestamp:u64 | family: lp UTF-8 | operation:u8 | key: lp | [value: lp, not for Delete] | context: version vector
 /// Ack:     format:u8 (1) | through:u64
@@ -18,7 +20,7 @@ internal static class SyncMessages
     private const byte Format = 1;
     private const int MaxChanges = 1 << 20;
 
-    internal sealed record Pull(bool Follow, ulong Cursor, VersionVector Has);
+    internal sealed record Pull(bool Follow, ulong Cursor, VersionVector Has, bool Resync = false);
 
     internal sealed record ChangeBatch(bool CaughtUp, ulong Through, List<RemoteChange> Changes);
 
@@ -26,7 +28,7 @@ internal static class SyncMessages
     {
         var w = new ByteWriter(64);
         w.WriteByte(Format);
-        w.WriteByte(pull.Follow ? (byte)1 : (byte)0);
+        w.WriteByte((byte)((pull.Follow ? 1 : 0) | (pull.Resync ? 2 : 0)));
         w.WriteUInt64(pull.Cursor);
         pull.Has.Encode(w);
         return w.ToArray();
@@ -35,14 +37,43 @@ internal static class SyncMessages
     public static Pull DecodePull(ReadOnlySpan<byte> payload) => Decode(payload, "Pull", static (ref SpanReader r) =>
     {
         byte flags = r.ReadByte();
-        if ((flags & ~1) != 0) throw new CorruptionException($"unknown Pull flags {flags}");
-        return new Pull((flags & 1) != 0, r.ReadUInt64(), VersionVector.Read(ref r));
+        if ((flags & ~3) != 0) throw new CorruptionException($"unknown Pull flags {flags}");
+        return new Pull((flags & 1) != 0, r.ReadUInt64(), VersionVector.Read(ref r), (flags & 2) != 0);
     });
+
+    public static void EncodeSnapshot(ByteWriter w, VersionVector senderHas, bool complete, ulong through, IReadOnlyList<RemoteChange> changes)
+    {
+        w.Clear();
+        w.WriteByte(Format);
+        senderHas.Encode(w);
+        WriteChanges(w, complete, through, changes);
+    }
+
+    public static (VersionVector SenderHas, ChangeBatch Batch) DecodeSnapshot(ReadOnlySpan<byte> payload) => Decode(payload, "Snapshot", static (ref SpanReader r) =>
+    {
+        var has = VersionVector.Read(ref r);
+        return (has, ReadChanges(ref r, snapshot: true));
+    });
+
+    public static byte[] EncodeResync(ulong oldest)
+    {
+        var w = new ByteWriter(9);
+        w.WriteByte(Format);
+        w.WriteUInt64(oldest);
+        return w.ToArray();
+    }
+
+    public static ulong DecodeResync(ReadOnlySpan<byte> payload) => Decode(payload, "Resync", static (ref SpanReader r) => r.ReadUInt64());
 
     public static void EncodeChanges(ByteWriter w, bool caughtUp, ulong through, IReadOnlyList<RemoteChange> changes)
     {
         w.Clear();
         w.WriteByte(Format);
+        WriteChanges(w, caughtUp, through, changes);
+    }
+
+    private static void WriteChanges(ByteWriter w, bool caughtUp, ulong through, IReadOnlyList<RemoteChange> changes)
+    {
         w.WriteByte(caughtUp ? (byte)1 : (byte)0);
         w.WriteUInt64(through);
         w.WriteVarint((uint)changes.Count);
@@ -62,7 +93,9 @@ internal static class SyncMessages
         }
     }
 
-    public static ChangeBatch DecodeChanges(ReadOnlySpan<byte> payload) => Decode(payload, "Changes", static (ref SpanReader r) =>
+    public static ChangeBatch DecodeChanges(ReadOnlySpan<byte> payload) => Decode(payload, "Changes", static (ref SpanReader r) => ReadChanges(ref r, snapshot: false));
+
+    private static ChangeBatch ReadChanges(ref SpanReader r, bool snapshot)
     {
         byte flags = r.ReadByte();
         if ((flags & ~1) != 0) throw new CorruptionException($"unknown Changes flags {flags}");
@@ -73,7 +106,9 @@ internal static class SyncMessages
         for (int i = 0; i < count; i++)
         {
             ulong position = r.ReadVarint();
-            if (position <= previous || position > through) throw new CorruptionException($"change position {position} out of order (after {previous}, through {through})");
+            // A snapshot's entries all stand at the snapshot's position; a log's are in order.
+            if (snapshot ? position != through : position <= previous || position > through)
+                throw new CorruptionException($"change position {position} out of order (after {previous}, through {through})");
             previous = position;
             var origin = new Guid(r.Take(16));
             ulong sequence = r.ReadVarint();
@@ -99,7 +134,7 @@ internal static class SyncMessages
             });
         }
         return new ChangeBatch((flags & 1) != 0, through, changes);
-    });
+    }
 
     public static byte[] EncodeAck(ulong through)
     {

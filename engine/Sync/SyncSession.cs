@@ -27,6 +27,9 @@ internal sealed class SyncSession
     private readonly SyncPeerState _state;
     private readonly SemaphoreSlim _window = new(Window, Window);
     private readonly TaskCompletionSource _pushDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    // Set once this side told the peer its cursor is before this log: the peer's resync will carry this side's changes.
+    private readonly TaskCompletionSource _resyncOffered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _resyncRequest;
     private ulong _caughtUpThrough = ulong.MaxValue;
     private int _received, _sent, _conflicts;
 
@@ -61,8 +64,10 @@ internal sealed class SyncSession
                 }
                 switch (frame.Type)
                 {
-                    case FrameType.Pull when sender is null:
+                    case FrameType.Pull when sender is null || sender.IsCompleted:
+                        if (sender is not null) await sender.ConfigureAwait(false);
                         var request = SyncMessages.DecodePull(frame.Payload);
+                        _log.AddPeerHas(_peer, request.Has);
                         sender = Task.Run(() => SendAsync(request, stop.Token), stop.Token);
                         break;
                     case FrameType.Changes:
@@ -73,6 +78,25 @@ internal sealed class SyncSession
                         _state.Received(batch.Through, _db.Options.Clock.GetUtcNow());
                         await _channel.SendAsync(FrameType.Ack, SyncMessages.EncodeAck(batch.Through), stop.Token).ConfigureAwait(false);
                         if (batch.CaughtUp) pullDone = true;
+                        break;
+                    case FrameType.Resync when _resyncRequest is null:
+                        SyncMessages.DecodeResync(frame.Payload);
+                        // Changes after our cursor are gone from the peer's log: ask for a snapshot, once
+                        // this side's own changes have reached the peer (so nothing unsent is replaced),
+                        // or at once when the peer needs a snapshot from this side as well.
+                        _resyncRequest = Task.Run(async () =>
+                        {
+                            await Task.WhenAny(_pushDone.Task, _resyncOffered.Task).WaitAsync(stop.Token).ConfigureAwait(false);
+                            var resync = new SyncMessages.Pull(_follow, 0, _log.Applied, Resync: true);
+                            await _channel.SendAsync(FrameType.Pull, SyncMessages.EncodePull(resync), stop.Token).ConfigureAwait(false);
+                        }, stop.Token);
+                        break;
+                    case FrameType.Snapshot:
+                        var (senderHas, part) = SyncMessages.DecodeSnapshot(frame.Payload);
+                        var applied = _log.Applier.ApplySnapshot(_peer, part.Changes, part.CaughtUp, part.Through, senderHas);
+                        _received += applied.Applied;
+                        _conflicts += applied.Conflicts;
+                        await _channel.SendAsync(FrameType.Ack, SyncMessages.EncodeAck(part.Through), stop.Token).ConfigureAwait(false);
                         break;
                     case FrameType.Ack:
                         ulong through = SyncMessages.DecodeAck(frame.Payload);
@@ -87,6 +111,7 @@ internal sealed class SyncSession
                         throw new SyncProtocolException($"unexpected {frame.Type} frame");
                 }
                 if (sender is { IsFaulted: true }) await sender.ConfigureAwait(false);
+                if (_resyncRequest is { IsFaulted: true }) await _resyncRequest.ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is ChangeLogTruncatedException or CorruptionException)
@@ -111,18 +136,27 @@ internal sealed class SyncSession
     /// <summary>Answers the peer's Pull: its log after the cursor, in batches, then (with follow) each new commit.</summary>
     private async Task SendAsync(SyncMessages.Pull request, CancellationToken ct)
     {
-        ChangeStreamReader reader;
-        try
-        {
-            reader = new ChangeStreamReader(_log, request.Cursor, _peer, request.Has);
-        }
-        catch (ChangeLogTruncatedException ex)
-        {
-            await TrySendErrorAsync(SyncErrorCode.LogTruncated, ex.Message).ConfigureAwait(false);
-            throw;
-        }
         var changes = new List<RemoteChange>();
         var payload = new ByteWriter(64 << 10);
+        ChangeStreamReader reader;
+        if (request.Resync)
+        {
+            reader = await SendSnapshotAsync(request, changes, payload, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            try
+            {
+                reader = new ChangeStreamReader(_log, request.Cursor, _peer, request.Has);
+            }
+            catch (ChangeLogTruncatedException ex)
+            {
+                // The peer must start over from a snapshot; it asks for one with a new Pull.
+                _resyncOffered.TrySetResult();
+                await _channel.SendAsync(FrameType.Resync, SyncMessages.EncodeResync(ex.OldestPosition), ct).ConfigureAwait(false);
+                return;
+            }
+        }
         _log.Signal.Enter();
         try
         {
@@ -151,6 +185,26 @@ internal sealed class SyncSession
         {
             _log.Signal.Leave();
         }
+    }
+
+    /// <summary>A full resync: every replicated key's current version at one snapshot, then the log from the snapshot on.</summary>
+    private async Task<ChangeStreamReader> SendSnapshotAsync(SyncMessages.Pull request, List<RemoteChange> changes, ByteWriter payload, CancellationToken ct)
+    {
+        using var snapshot = new SnapshotReader(_log);
+        bool more;
+        do
+        {
+            changes.Clear();
+            more = snapshot.Read(BatchEntries, changes);
+            await _window.WaitAsync(ct).ConfigureAwait(false);
+            SyncMessages.EncodeSnapshot(payload, snapshot.Has, complete: !more, snapshot.Position, changes);
+            await _channel.SendAsync(FrameType.Snapshot, payload.WrittenSpan.ToArray(), ct).ConfigureAwait(false);
+            _sent += changes.Count;
+        }
+        while (more);
+        var has = snapshot.Has.Clone();
+        has.MergeFrom(request.Has);
+        return new ChangeStreamReader(_log, snapshot.Position, _peer, has);
     }
 
     private async Task TrySendErrorAsync(SyncErrorCode code, string message)

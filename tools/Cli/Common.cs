@@ -34,12 +34,12 @@ public static class Common
     {
         string full = Path.GetFullPath(path);
         var options = new DbOptions { CreateIfMissing = createIfMissing };
-        configure?.Invoke(options);
         if (EncryptionFor(full, r, creating: createIfMissing) is { } encryption)
         {
             options.Encryption = encryption;
             options.DefaultColumnFamilyOptions = DatabaseInspector.StoredDefaultOptions(RealFileSystem.Instance, full, encryption) ?? new ColumnFamilyOptions { Encrypted = true };
         }
+        configure?.Invoke(options);
         return LatticeDb.Open(full, options);
     }
 

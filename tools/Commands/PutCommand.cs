@@ -17,19 +17,27 @@ public static class PutCommand
         var valueFormat = Common.ValueFormat();
         var sync = new Option<bool>("--sync") { Description = "Sync the write-ahead log before returning (survives power loss)." };
         var create = new Option<bool>("--create") { Description = "Create the database if it does not exist." };
+        var replicated = new Option<bool>("--replicated") { Description = "Create the column family (--cf; or, with --create, a new database's default family) as replicated if it does not exist yet." };
         var cmd = new Command("put", "Write a value for a key.");
         cmd.Arguments.Add(db);
         cmd.Arguments.Add(key);
         cmd.Arguments.Add(value);
-        foreach (var o in new Option[] { cf, format, keyFormat, valueFormat, sync, create }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { cf, format, keyFormat, valueFormat, sync, create, replicated }) cmd.Options.Add(o);
         cmd.SetAction(r => Guard.Run(() =>
         {
             var f = r.GetValue(format);
             byte[] k = ByteText.Parse(r.GetValue(key)!, r.GetValue(keyFormat) ?? f, "key");
             string v = r.GetValue(value)!;
             byte[] bytes = v == "-" ? ReadStandardInput() : ByteText.Parse(v, r.GetValue(valueFormat) ?? f, "value");
-            using var database = Common.Open(r.GetValue(db)!, r, r.GetValue(create));
-            database.Put(Common.Family(database, r.GetValue(cf)), k, bytes, new WriteOptions { Sync = r.GetValue(sync) });
+            bool replicate = r.GetValue(replicated);
+            string? family = r.GetValue(cf);
+            using var database = Common.Open(r.GetValue(db)!, r, r.GetValue(create), o =>
+            {
+                if (replicate && family is null && !File.Exists(Path.Combine(r.GetValue(db)!, "CURRENT"))) o.DefaultColumnFamilyOptions.Replicated = true;
+            });
+            if (replicate && family is not null && !database.TryGetColumnFamily(family, out _))
+                database.CreateColumnFamily(family, new ColumnFamilyOptions { Replicated = true, Encrypted = database.DefaultColumnFamily.Data.Options.Encrypted });
+            database.Put(Common.Family(database, family), k, bytes, new WriteOptions { Sync = r.GetValue(sync) });
             return ExitCodes.Ok;
         }));
         return cmd;

@@ -19,4 +19,6 @@ internal enum FrameType : byte
     Ack = 5,
     /// <summary>Reserved for the sync protocol: a piece of a full-resync snapshot.</summary>
     Snapshot = 6,
+    /// <summary>The sync protocol's notice that a Pull's cursor is before the sender's log: the puller asks again with a resync.</summary>
+    Resync = 7,
 }
