@@ -44,6 +44,10 @@ public static class Program
                      default 1,000,000 over 10,000 accounts, inserted with an (account, order) index; the newest 100
                      of a random account; full-text search over WordNet's glosses (apt-get install wordnet-base);
                      transfers in optimistic and pessimistic transactions for T seconds per thread count)
+                  sync [--fill N] [--catch-up N] [--samples S] [--dir D] [--out FILE]
+                    (issue 20, two replicas syncing over TLS on loopback: fillrandom cost of recording changes and
+                     of a live session, one stream catching up N offline changes, commit-to-visibility latency
+                     under continuous sync, and the change feed's latency in process)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -61,6 +65,7 @@ public static class Program
             "startup-check" => StartupCheckTime.Run(args[1..]),
             "ledger" => Ledger.LedgerBench.Run(args[1..]),
             "ledger-probe" => Ledger.LedgerProbe.Run(args[1..]),
+            "sync" => Sync.SyncBench.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };

@@ -43,13 +43,10 @@ public sealed class SyncAgentOptions
 /// <summary>What one sync round moved.</summary>
 public sealed record SyncResult(int ChangesReceived, int ChangesSent, int Conflicts);
 
-/// <summary>A running sync server (<c>LatticeDb.StartSyncServer</c>): stop it before closing the database.</summary>
-public abstract class SyncServer : IAsyncDisposable, IDisposable
+/// <summary>Something sync runs in the background (a server, an agent): stop it before closing the database.</summary>
+public abstract class SyncService : IAsyncDisposable, IDisposable
 {
-    /// <summary>The port it listens on.</summary>
-    public abstract int Port { get; }
-
-    /// <summary>Stops accepting, ends the sessions in progress and waits for them.</summary>
+    /// <summary>Stops it and waits for the sessions in progress to end.</summary>
     public abstract Task StopAsync();
 
     /// <summary>Stops it (<see cref="StopAsync"/>).</summary>
@@ -67,25 +64,16 @@ public abstract class SyncServer : IAsyncDisposable, IDisposable
     }
 }
 
-/// <summary>A running sync agent (<c>LatticeDb.StartSyncAgent</c>): stop it before closing the database.</summary>
-public abstract class SyncAgent : IAsyncDisposable, IDisposable
+/// <summary>A running sync server (<c>LatticeDb.StartSyncServer</c>): stop it before closing the database.</summary>
+public abstract class SyncServer : SyncService
 {
-    /// <summary>Stops every peer's connection and waits for them.</summary>
-    public abstract Task StopAsync();
+    /// <summary>The port it listens on.</summary>
+    public abstract int Port { get; }
+}
 
-    /// <summary>Stops it (<see cref="StopAsync"/>).</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync().ConfigureAwait(false);
-        GC.SuppressFinalize(this);
-    }
-
-    /// <summary>Stops it (<see cref="StopAsync"/>), blocking until done.</summary>
-    public void Dispose()
-    {
-        StopAsync().GetAwaiter().GetResult();
-        GC.SuppressFinalize(this);
-    }
+/// <summary>A running sync agent (<c>LatticeDb.StartSyncAgent</c>): one session per peer, reconnected after failures.</summary>
+public abstract class SyncAgent : SyncService
+{
 }
 
 /// <summary>Sync state of one peer this replica has exchanged changes with (<c>LatticeDb.GetSyncStatus</c>).</summary>
