@@ -45,6 +45,19 @@ public sealed partial class LatticeDb
         return SyncEntry.StartAgent!(this, options);
     }
 
+    /// <summary>
+    /// Syncs through a NATS JetStream stream shared by a sync group (<see cref="RelaySyncOptions"/>):
+    /// publishes this replica's changes as they commit and applies the group's, sealed end to end
+    /// under the group key. Its status appears in <see cref="GetSyncStatus"/> as one more peer.
+    /// </summary>
+    public SyncService StartRelaySync(RelaySyncOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ThrowIfClosed();
+        ThrowIfReadOnly("sync");
+        return SyncEntry.StartRelay!(this, options);
+    }
+
     /// <summary>Per peer this replica has synced with: pending changes and bytes (the offline queue), last success, lag, last error.</summary>
     public IReadOnlyList<PeerSyncStatus> GetSyncStatus()
     {

@@ -32,8 +32,13 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
     /// is stored, so a run with a key twice is written in parts, each with the cursor of its last
     /// change: every part is atomic and a crash between parts resumes after the last one.
     /// </summary>
-    public Result Apply(Guid peer, IReadOnlyList<RemoteChange> changes, ulong peerCursor, bool sync = false)
-        => ApplyRun(peer, changes, peerCursor, snapshot: false, snapshotHas: null, sync);
+    /// <param name="peer">The replica the changes came from (its cursor and what it holds are kept).</param>
+    /// <param name="changes">The changes, in the peer's log order.</param>
+    /// <param name="peerCursor">The position in the peer's log they run through.</param>
+    /// <param name="sync">Whether each write is synced.</param>
+    /// <param name="also">Adds to the last part's batch what must be written with it (a relay's stream position).</param>
+    public Result Apply(Guid peer, IReadOnlyList<RemoteChange> changes, ulong peerCursor, bool sync = false, Action<WriteBatch>? also = null)
+        => ApplyRun(peer, changes, peerCursor, snapshot: false, snapshotHas: null, sync, also);
 
     /// <summary>
     /// Applies part of a peer's snapshot (a full resync): its keys' versions, judged like
@@ -42,9 +47,9 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
     /// covers all of it. A resync interrupted before then starts again.
     /// </summary>
     public Result ApplySnapshot(Guid peer, IReadOnlyList<RemoteChange> changes, bool complete, ulong snapshotPosition, VersionVector snapshotHas)
-        => ApplyRun(peer, changes, complete ? snapshotPosition : log.PeerCursor(peer), snapshot: true, complete ? snapshotHas : null, sync: false);
+        => ApplyRun(peer, changes, complete ? snapshotPosition : log.PeerCursor(peer), snapshot: true, complete ? snapshotHas : null, sync: false, also: null);
 
-    private Result ApplyRun(Guid peer, IReadOnlyList<RemoteChange> changes, ulong peerCursor, bool snapshot, VersionVector? snapshotHas, bool sync)
+    private Result ApplyRun(Guid peer, IReadOnlyList<RemoteChange> changes, ulong peerCursor, bool snapshot, VersionVector? snapshotHas, bool sync, Action<WriteBatch>? also)
     {
         lock (_lock)
         {
@@ -63,7 +68,7 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
                     bool last = i == changes.Count;
                     // A log's parts move the cursor to their last change; a snapshot's only when it is complete.
                     ulong cursor = last ? peerCursor : snapshot ? log.PeerCursor(peer) : part[^1].SourcePosition;
-                    var r = ApplyPart(peer, part, cursor, snapshot, last ? snapshotHas : null, sync);
+                    var r = ApplyPart(peer, part, cursor, snapshot, last ? snapshotHas : null, sync, last ? also : null);
                     total = new Result(total.Applied + r.Applied, total.Duplicates + r.Duplicates, total.Conflicts + r.Conflicts);
                 }
                 part.Clear();
@@ -78,11 +83,12 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
         }
     }
 
-    private Result ApplyPart(Guid peer, List<RemoteChange> changes, ulong peerCursor, bool snapshot, VersionVector? snapshotHas, bool sync)
+    private Result ApplyPart(Guid peer, List<RemoteChange> changes, ulong peerCursor, bool snapshot, VersionVector? snapshotHas, bool sync, Action<WriteBatch>? also)
     {
         for (int attempt = 0; ; attempt++)
         {
             var plan = Plan(peer, changes, peerCursor, snapshot, snapshotHas);
+            also?.Invoke(plan.Batch);
             try
             {
                 log.Db.WriteChecked(plan.Batch, new WriteOptions { Sync = sync }, plan.Check);

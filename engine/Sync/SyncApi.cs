@@ -93,4 +93,5 @@ internal static class SyncEntry
     public static Func<LatticeDb, SyncPeer, CancellationToken, Task<SyncResult>>? SyncWith;
     public static Func<LatticeDb, SyncAgentOptions, SyncAgent>? StartAgent;
     public static Func<LatticeDb, IReadOnlyList<PeerSyncStatus>>? Status;
+    public static Func<LatticeDb, RelaySyncOptions, SyncService>? StartRelay;
 }

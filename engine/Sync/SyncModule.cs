@@ -15,6 +15,7 @@ internal static class SyncModule
         SyncEntry.SyncWith = static (db, peer, ct) => SyncRound.RunAsync(db, peer, follow: false, ct);
         SyncEntry.StartAgent = static (db, options) => DbSyncAgent.Start(db, options);
         SyncEntry.Status = SyncRegistry.Status;
+        SyncEntry.StartRelay = static (db, options) => RelaySync.Start(db, options);
     }
 
     public static SyncTransportSettings Settings(LatticeDb db, IEnumerable<string> trusted)
