@@ -129,6 +129,9 @@ public sealed partial class LatticeDb
         _writePath.AddStage(stage, WriteStageOrder.Replication);
     }
 
+    /// <summary>The sequence number of the newest write readers see.</summary>
+    internal ulong LastSequence => _writePath.LastSequence;
+
     /// <summary>The replication log (tests and tools).</summary>
     internal ReplicationLog Replication => _replication!;
 

@@ -15,12 +15,7 @@ public sealed class ConvergenceTests
 
     private static ColumnFamilyOptions Balances() => new() { Replicated = true, MergeOperator = MergeOperators.Int64Add };
 
-    private static byte[] Int64(long v)
-    {
-        var b = new byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(b, v);
-        return b;
-    }
+    private static byte[] Int64(long v) => Merge.MergeSupport.I64(v);
 
     private static List<LatticeDb> OpenReplicas(TempDir dir, int count, ConflictResolver? resolver = null)
     {
@@ -267,6 +262,42 @@ public sealed class ConvergenceTests
             Assert.Equal(0, again.Applied);
             Assert.Equal(5, BinaryPrimitives.ReadInt64LittleEndian(c.Get(c.GetColumnFamily("bal"), B("b0"))));
             Assert.Equal(2, late.Applied);
+        }
+        finally
+        {
+            dbs.ForEach(d => d.Dispose());
+        }
+    }
+
+    [Theory]
+    [InlineData("lww")]
+    [InlineData("keep-both")]
+    [InlineData("merge")]
+    public void LocalWritesRacingAnApply_ToTheSameKeys_StillConverge(string resolver)
+    {
+        using var dir = new TempDir("converge-race");
+        var dbs = OpenReplicas(dir, 2, ResolverNamed(resolver));
+        try
+        {
+            var (a, b) = (dbs[0], dbs[1]);
+            for (int round = 0; round < 20; round++)
+            {
+                for (int i = 0; i < 200; i++) a.Put(a.GetColumnFamily("kv"), B($"k{i % 10}"), B($"a{round}-{i}"));
+                using var stop = new CancellationTokenSource();
+                var writer = new Thread(() =>
+                {
+                    int n = 0;
+                    while (!stop.IsCancellationRequested) b.Put(b.GetColumnFamily("kv"), B($"k{n % 10}"), B($"b{round}-{n++}"));
+                });
+                writer.Start();
+                InProcessSync.Pull(a, b, batchSize: 7);
+                stop.Cancel();
+                writer.Join();
+            }
+            InProcessSync.Converge(dbs);
+            Assert.Equal(TestDb.Contents(a, a.GetColumnFamily("kv")), TestDb.Contents(b, b.GetColumnFamily("kv")));
+            for (int k = 0; k < 10; k++)
+                Assert.Equal(a.GetConflicts(a.GetColumnFamily("kv"), B($"k{k}")).Select(c => S(c.Value)).Order(), b.GetConflicts(b.GetColumnFamily("kv"), B($"k{k}")).Select(c => S(c.Value)).Order());
         }
         finally
         {

@@ -10,12 +10,7 @@ namespace LatticeKV.Tests.Sync;
 /// <summary>Three replicas syncing through a real NATS JetStream server (no direct connections), including a restart of the server.</summary>
 public sealed class RelaySyncTests
 {
-    private static byte[] Int64(long v)
-    {
-        var b = new byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(b, v);
-        return b;
-    }
+    private static byte[] Int64(long v) => Merge.MergeSupport.I64(v);
 
     [SkippableFact]
     public async Task ThreeReplicasThroughJetStream_ConvergeAcrossAServerRestart_AndTheRelayHoldsNoPlaintext()

@@ -34,12 +34,7 @@ public sealed class SyncSessionTests
         public void Dispose() => Db.Dispose();
     }
 
-    private static byte[] Int64(long v)
-    {
-        var b = new byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(b, v);
-        return b;
-    }
+    private static byte[] Int64(long v) => Merge.MergeSupport.I64(v);
 
     [Fact]
     public async Task SyncWith_ExchangesBothWays_AndASecondRoundMovesNothing()

@@ -78,17 +78,33 @@ internal sealed class ChangeStreamReader
                     SourcePosition = position,
                 });
             }
-            _running.Observe(origin, record.OriginSequence);
+            Observe(origin, record.OriginSequence);
             Cursor = position;
         }
     }
 
-    private static VersionVector WithoutOwn(VersionVector running, Guid origin)
+    // The last context made, for its origin: a run of one origin's changes shares it (their
+    // contexts differ only in the origin's own entry, which a context leaves out). Contexts are
+    // never changed once handed out.
+    private VersionVector? _context;
+    private Guid _contextOrigin;
+
+    private VersionVector WithoutOwn(VersionVector running, Guid origin)
     {
+        if (_context is not null && _contextOrigin == origin) return _context;
         var context = new VersionVector();
         foreach (var (o, s) in running.Entries)
             if (o != origin) context.Observe(o, s);
+        _context = context;
+        _contextOrigin = origin;
         return context;
+    }
+
+    /// <summary>Raises the running vector; a change of another origin than the cached context's makes that context stale.</summary>
+    private void Observe(Guid origin, ulong sequence)
+    {
+        if (origin != _contextOrigin && _running[origin] < sequence) _context = null;
+        _running.Observe(origin, sequence);
     }
 
     /// <summary>The sequence number stored in a state record (8 bytes, little-endian).</summary>
