@@ -158,4 +158,20 @@ public sealed class SyncSessionTests
         await b.Db.SyncWith(a.PeerAt(server));
         foreach (var r in new[] { a, b }) Assert.Equal(128, BinaryPrimitives.ReadInt64LittleEndian(r.Db.Get(r.Balances, B("acct"))));
     }
+
+    [Fact]
+    public async Task LargeValues_AreSentInFramesThatFit_NotAsOneOversizedBatch()
+    {
+        using var dir = new TempDir("sync-large");
+        using var a = new Replica(dir, "a");
+        using var b = new Replica(dir, "b");
+        var value = new byte[40 << 10];
+        Random.Shared.NextBytes(value);
+        for (int i = 0; i < 600; i++) a.Db.Put(a.Kv, B($"big{i:D4}"), value); // 24 MiB: 512 of them would not fit a 16 MiB frame
+        await using var server = a.Serve(b);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var result = await b.Db.SyncWith(a.PeerAt(server), timeout.Token);
+        Assert.Equal(600, result.ChangesReceived);
+        Assert.Equal(TestDb.Contents(a.Db, a.Kv), TestDb.Contents(b.Db, b.Kv));
+    }
 }

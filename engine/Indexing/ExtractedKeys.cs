@@ -23,8 +23,6 @@ internal sealed class ExtractedKeys : ITokenSink
 
     public bool Contains(ReadOnlySpan<byte> key) => _counts.GetAlternateLookup<ReadOnlySpan<byte>>().ContainsKey(key);
 
-    public int FrequencyOf(ReadOnlySpan<byte> key) => _counts.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(key, out int n) ? n : 0;
-
     public IEnumerable<KeyValuePair<byte[], int>> Entries => _counts;
 
     public IEnumerable<byte[]> Keys => _counts.Keys;

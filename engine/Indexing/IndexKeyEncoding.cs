@@ -21,8 +21,6 @@ internal static class IndexKeyEncoding
     /// <summary>The key of the statistics record of a text index.</summary>
     public static ReadOnlySpan<byte> StatisticsKey => [Escape, StatisticsTag];
 
-    public static int EscapedLength(ReadOnlySpan<byte> indexKey) => indexKey.Length + indexKey.Count(Escape);
-
     public static void WriteEscaped(ByteWriter w, ReadOnlySpan<byte> indexKey)
     {
         foreach (byte b in indexKey)
@@ -132,7 +130,4 @@ internal static class IndexKeyEncoding
         term.CopyTo(key.AsSpan(2));
         return key;
     }
-
-    /// <summary>The first key after every document record.</summary>
-    public static ReadOnlySpan<byte> DocumentsEnd => [Escape, StatisticsTag];
 }

@@ -39,8 +39,6 @@ internal sealed class IndexWriteStage(IndexCatalog catalog) : IWriteStage
             }
             primary.Record(reader.Kind, reader.Key, reader.Value);
         }
-        if (checkedIndexes.Any(i => i.IsText) && TouchesScopedFamily(batch))
-            throw new InvalidArgumentException("One batch cannot write both a scope-sealed column family and a text-indexed one: the scope stage would copy the batch after the text index's check was attached to it.", nameof(batch));
         if (checkedIndexes.Count > 0) check = CombinedCommitCheck.Combine(check, new IndexCommitCheck(catalog, output, changes, checkedIndexes));
         return output;
     }
@@ -98,14 +96,6 @@ internal sealed class IndexWriteStage(IndexCatalog catalog) : IWriteStage
         foreach (var k in primary.NamedKeys)
             if (k.AsSpan().SequenceCompareTo(begin) >= 0 && k.AsSpan().SequenceCompareTo(end) < 0) keys.Add(k);
         foreach (var k in keys) DeleteOld(index, primary, k, none, output, scratch);
-    }
-
-    private bool TouchesScopedFamily(WriteBatch batch)
-    {
-        var families = ((IWriteHost)catalog.Db).ColumnFamilies;
-        foreach (uint id in batch.ColumnFamilyIds)
-            if (families.TryGetValue(id, out var cfd) && cfd.Scopes is not null) return true;
-        return false;
     }
 
     /// <summary>Keys extracted from the new and the old value, reused across one batch.</summary>

@@ -33,9 +33,8 @@ public static class MergeOperators
         if (name == Int64Add.Name) return Int64Add;
         if (name == Max.Name) return Max;
         if (name == StringAppend.Name) return StringAppend;
-        const string Prefix = "lattice.StringAppend:";
-        if (!name.StartsWith(Prefix, StringComparison.Ordinal)) return null;
-        try { return StringAppendWith(Convert.FromHexString(name.AsSpan(Prefix.Length))); }
+        if (!name.StartsWith(StringAppendOperator.DelimitedPrefix, StringComparison.Ordinal)) return null;
+        try { return StringAppendWith(Convert.FromHexString(name.AsSpan(StringAppendOperator.DelimitedPrefix.Length))); }
         catch (FormatException) { return null; }
     }
 }

@@ -5,7 +5,10 @@ namespace LatticeKV;
 /// <summary>See <see cref="MergeOperators.StringAppend"/> and <see cref="MergeOperators.StringAppendWith"/>.</summary>
 internal sealed class StringAppendOperator(byte[] delimiter) : IMergeOperator
 {
-    public string Name { get; } = delimiter.Length == 0 ? "lattice.StringAppend" : "lattice.StringAppend:" + Convert.ToHexString(delimiter);
+    /// <summary>The name of an operator with a delimiter: this, then the delimiter in hex.</summary>
+    public const string DelimitedPrefix = "lattice.StringAppend:";
+
+    public string Name { get; } = delimiter.Length == 0 ? "lattice.StringAppend" : DelimitedPrefix + Convert.ToHexString(delimiter);
 
     public void FullMerge(ReadOnlySpan<byte> key, ReadOnlySpan<byte> existingValue, bool hasExistingValue, MergeOperands operands, IBufferWriter<byte> result)
     {

@@ -77,7 +77,9 @@ internal sealed class ChangeStamp(ReplicationLog log) : IWriteStamp
                 : new Dot(log.ReplicaId, position, timestamp);
             VersionRecord.WriteBase(record, dot);
         }
-        _groupBases[versionKey.ToArray()] = dot;
+        // Only a merge looks a base up, and only a family with a merge operator takes merges:
+        // other families' versions need not be remembered (no copy of their keys per write).
+        if (log.MergeFamilies.Contains(BinaryPrimitives.ReadUInt32BigEndian(versionKey))) _groupBases[versionKey.ToArray()] = dot;
     }
 
     private Dot CurrentBase(ReadOnlySpan<byte> versionKey)

@@ -32,16 +32,20 @@ internal sealed class ChangeStreamReader
     /// <summary>The position read through: the peer stores it once it has applied what came before.</summary>
     public ulong Cursor { get; private set; }
 
-    /// <summary>Adds the next changes (at most <paramref name="max"/> log entries read) to <paramref name="into"/>; false when the log held nothing new.</summary>
-    public bool Read(int max, List<RemoteChange> into)
+    /// <summary>
+    /// Adds the next changes to <paramref name="into"/>: at most <paramref name="max"/> log entries
+    /// read, and no more once their keys and values reach <paramref name="maxBytes"/> (a batch
+    /// must fit a frame; the first change is always taken). False when the log held nothing new.
+    /// </summary>
+    public bool Read(int max, List<RemoteChange> into, long maxBytes = long.MaxValue)
     {
         using var snapshot = _log.Db.GetSnapshot();
         ulong before = Cursor;
-        Scan(snapshot, ulong.MaxValue, max, into);
+        Scan(snapshot, ulong.MaxValue, max, into, maxBytes);
         return Cursor != before;
     }
 
-    private void Scan(Snapshot snapshot, ulong upTo, int max, List<RemoteChange>? into)
+    private void Scan(Snapshot snapshot, ulong upTo, int max, List<RemoteChange>? into, long maxBytes = long.MaxValue)
     {
         if (_log.Changes is null || Cursor >= upTo) return;
         var options = new ReadOptions
@@ -53,9 +57,11 @@ internal sealed class ChangeStreamReader
         };
         using var it = _log.Db.NewIterator(_log.Changes, options);
         int read = 0;
+        long bytes = 0;
         byte[]? unsealed = null;
-        for (it.SeekToFirst(); it.Valid && read < max; it.Next(), read++)
+        for (it.SeekToFirst(); it.Valid && read < max && (bytes < maxBytes || read == 0); it.Next(), read++)
         {
+            bytes += it.Value.Length;
             ulong position = ChangeRecord.PositionOf(it.Key);
             var record = ChangeRecord.Decode(it.Value, position);
             var origin = new Guid(record.Origin);

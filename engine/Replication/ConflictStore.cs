@@ -15,12 +15,8 @@ internal static class ConflictStore
     private const byte Format = 1;
     private const int DotSize = 32;
 
-    public static byte[] AuditKey(ulong timestamp)
-    {
-        var key = new byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(key, timestamp);
-        return key;
-    }
+    /// <summary>An audit record's key: the clock reading, 8 bytes big-endian (laid out as a change log position is).</summary>
+    public static byte[] AuditKey(ulong timestamp) => ChangeRecord.PositionKey(timestamp);
 
     public static byte[] EncodeAudit(ConflictOutcome outcome, string resolver, string family, ReadOnlySpan<byte> key, Dot winner, Dot loser, byte[]? loserValue)
     {

@@ -19,7 +19,6 @@ namespace LatticeKV.Replication;
 internal sealed class RemoteChangeApplier(ReplicationLog log)
 {
     private const int MaxAttempts = 64;
-    private static readonly byte[] s_positionPlaceholder = new byte[ChangeRecord.PositionSize];
 
     private readonly Lock _lock = new();
 
@@ -164,7 +163,7 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
             appliedCount++;
             record.Clear();
             ChangeRecord.EncodeRelayed(record, c, family.Id);
-            batch.AddChecked(Keys.ValueKind.Value, log.ChangesId, s_positionPlaceholder, record.WrittenSpan);
+            batch.AddChecked(Keys.ValueKind.Value, log.ChangesId, ReplicationStage.PositionPlaceholder, record.WrittenSpan);
         }
         if (snapshotHas is not null)
         {
@@ -325,14 +324,7 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
 
     private static byte[]? ValueOf(RemoteChange c) => c.Operation == ChangeOperation.Delete ? null : c.Value;
 
-    private static byte[] HeadOf(RemoteChange c)
-    {
-        var head = new byte[ChangeHeader.Size];
-        Span<byte> origin = stackalloc byte[16];
-        c.Origin.TryWriteBytes(origin);
-        ChangeHeader.Write(head, c.Operation, 0, c.Timestamp, origin, c.OriginSequence);
-        return head;
-    }
+    private static byte[] HeadOf(RemoteChange c) => HeadOf(c.Dot, c.Operation);
 
     private static byte[] HeadOf(Dot dot, ChangeOperation operation)
     {

@@ -64,6 +64,7 @@ internal sealed class ReplicationLog
         _clock = clock;
         _readOnly = readOnly;
         Clock = new HybridClock(clock);
+        Applier = new RemoteChangeApplier(this);
     }
 
     public LatticeDb Db { get; }
@@ -86,10 +87,8 @@ internal sealed class ReplicationLog
 
     public ChangeSignal Signal { get; } = new();
 
-    private RemoteChangeApplier? _applier;
-
-    /// <summary>Applies peers' changes (one batch at a time).</summary>
-    public RemoteChangeApplier Applier => _applier ??= new RemoteChangeApplier(this);
+    /// <summary>Applies peers' changes, one batch at a time: there is one per database (its lock is what serializes applies).</summary>
+    public RemoteChangeApplier Applier { get; }
 
     /// <summary>The siblings <see cref="ConflictResolver.KeepBoth"/> kept for a key that are still live (the key was not written since).</summary>
     public List<ConflictSibling> Siblings(ColumnFamilyHandle family, ReadOnlySpan<byte> key)
@@ -120,6 +119,11 @@ internal sealed class ReplicationLog
     }
 
     public IReadOnlySet<uint> ReplicatedFamilies => _replicated;
+
+    private volatile HashSet<uint> _mergeFamilies = [];
+
+    /// <summary>The replicated families that can hold merge operands (they have a merge operator): only their keys' bases are looked up at commit.</summary>
+    public IReadOnlySet<uint> MergeFamilies => _mergeFamilies;
 
     public ColumnFamilyHandle? Changes => _changes;
     public ColumnFamilyHandle? Versions => _versions;
@@ -212,6 +216,7 @@ internal sealed class ReplicationLog
         {
             if (!_readOnly) Install();
             _replicated = [.. _replicated, family.Id];
+            if (family.Data.Options.MergeOperator is not null) _mergeFamilies = [.. _mergeFamilies, family.Id];
         }
     }
 
@@ -224,6 +229,7 @@ internal sealed class ReplicationLog
             var next = new HashSet<uint>(_replicated);
             next.Remove(columnFamilyId);
             _replicated = next;
+            _mergeFamilies = [.. _mergeFamilies.Where(id => id != columnFamilyId)];
         }
     }
 
@@ -275,13 +281,28 @@ internal sealed class ReplicationLog
         return vv;
     }
 
-    /// <summary>A clock reading never goes below the newest change's, even when the wall clock went back across a restart.</summary>
+    /// <summary>
+    /// A clock reading never goes below one this replica handed out before, even when the wall
+    /// clock went back across a restart: the newest local change's (the newest record may be a
+    /// relayed one, which keeps its origin's older reading) and the newest conflict record's key.
+    /// </summary>
     private void ObserveNewestChange()
     {
-        using var it = Db.NewIterator(_changes!, new ReadOptions { FillCache = false });
-        it.SeekToLast();
-        if (it.Valid && it.Value.Length >= ChangeHeader.Size)
-            Clock.Observe(BinaryPrimitives.ReadUInt64LittleEndian(it.Value[ChangeHeader.TimestampOffset..]));
+        const int MaxScanned = 1 << 16;
+        using (var it = Db.NewIterator(_changes!, new ReadOptions { FillCache = false }))
+        {
+            int scanned = 0;
+            for (it.SeekToLast(); it.Valid && scanned < MaxScanned; it.Prev(), scanned++)
+            {
+                if (it.Value.Length < ChangeHeader.Size) continue;
+                Clock.Observe(BinaryPrimitives.ReadUInt64LittleEndian(it.Value[ChangeHeader.TimestampOffset..]));
+                if (ChangeHeader.IsLocal(it.Value)) break;
+            }
+        }
+        if (_audit is null) return;
+        using var audit = Db.NewIterator(_audit, new ReadOptions { FillCache = false });
+        audit.SeekToLast();
+        if (audit.Valid && audit.Key.Length == 8) Clock.Observe(BinaryPrimitives.ReadUInt64BigEndian(audit.Key));
     }
 
     /// <summary>Called by the leader once stamped changes are visible.</summary>

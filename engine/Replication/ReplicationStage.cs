@@ -19,7 +19,8 @@ internal sealed class ReplicationStage(ReplicationLog log) : IWriteStage
     public const int MaxKeySize = WriteBatch.MaxKeySize - VersionKeyPrefix;
     private const int VersionKeyPrefix = 4;
 
-    private static readonly byte[] s_positionPlaceholder = new byte[ChangeRecord.PositionSize];
+    /// <summary>A change record's key until the leader stamps its position.</summary>
+    public static readonly byte[] PositionPlaceholder = new byte[ChangeRecord.PositionSize];
 
     [ThreadStatic] private static ByteWriter? t_record;
     [ThreadStatic] private static ByteWriter? t_versionKey;
@@ -54,7 +55,7 @@ internal sealed class ReplicationStage(ReplicationLog log) : IWriteStage
                 throw new InvalidArgumentException($"Keys of replicated column family '{log.NameOf(reader.ColumnFamilyId)}' are limited to {MaxKeySize} bytes.", "key");
             record.Clear();
             ChangeRecord.Encode(record, operation, ChangeHeader.LocalFlag, 0, log.ReplicaIdBytes, 0, reader.ColumnFamilyId, reader.Key, reader.Value);
-            output.AddChecked(ValueKind.Value, log.ChangesId, s_positionPlaceholder, record.WrittenSpan);
+            output.AddChecked(ValueKind.Value, log.ChangesId, PositionPlaceholder, record.WrittenSpan);
             VersionKey(versionKey, reader.ColumnFamilyId, reader.Key);
             record.WrittenSpan[..ChangeHeader.Size].CopyTo(version);
             version.AsSpan(ChangeHeader.Size).Clear(); // the base: stamped by the leader

@@ -30,8 +30,8 @@ internal sealed class SnapshotReader : IDisposable
     /// <summary>This replica's version vector at the snapshot.</summary>
     public VersionVector Has { get; }
 
-    /// <summary>Adds up to <paramref name="max"/> keys' versions; false once every key was read.</summary>
-    public bool Read(int max, List<RemoteChange> into)
+    /// <summary>Adds up to <paramref name="max"/> keys' versions, fewer once their keys and values reach <paramref name="maxBytes"/>; false once every key was read.</summary>
+    public bool Read(int max, List<RemoteChange> into, long maxBytes = long.MaxValue)
     {
         if (!_started)
         {
@@ -39,7 +39,8 @@ internal sealed class SnapshotReader : IDisposable
             _started = true;
         }
         int read = 0;
-        for (; _versions.Valid && read < max; _versions.Next())
+        long bytes = 0;
+        for (; _versions.Valid && read < max && (bytes < maxBytes || read == 0); _versions.Next())
         {
             var key = _versions.Key;
             if (key.Length < 4) throw new CorruptionException($"a key version record's key of {key.Length} bytes");
@@ -48,6 +49,7 @@ internal sealed class SnapshotReader : IDisposable
             var head = ChangeHeader.DotOf(VersionRecord.Checked(_versions.Value));
             var userKey = key[4..].ToArray();
             var value = _log.Db.Get(family, userKey, new ReadOptions { Snapshot = _snapshot, FillCache = false });
+            bytes += userKey.Length + (value?.Length ?? 0);
             into.Add(new RemoteChange
             {
                 Origin = head.Origin,

@@ -16,6 +16,8 @@ namespace LatticeKV.Sync;
 internal sealed class SyncSession
 {
     private const int BatchEntries = 512;
+    // Keys and values per frame: well under the transport's payload limit, whatever the values' sizes.
+    private const long BatchBytes = 4L << 20;
     private const int Window = 4;
 
     private readonly LatticeDb _db;
@@ -68,7 +70,19 @@ internal sealed class SyncSession
                         if (sender is not null) await sender.ConfigureAwait(false);
                         var request = SyncMessages.DecodePull(frame.Payload);
                         _log.AddPeerHas(_peer, request.Has);
-                        sender = Task.Run(() => SendAsync(request, stop.Token), stop.Token);
+                        sender = Task.Run(async () =>
+                        {
+                            try
+                            {
+                                await SendAsync(request, stop.Token).ConfigureAwait(false);
+                            }
+                            catch
+                            {
+                                // A failed send ends the session now, not when the next frame arrives.
+                                await stop.CancelAsync().ConfigureAwait(false);
+                                throw;
+                            }
+                        }, stop.Token);
                         break;
                     case FrameType.Changes:
                         var batch = SyncMessages.DecodeChanges(frame.Payload);
@@ -165,7 +179,7 @@ internal sealed class SyncSession
             {
                 var next = _log.Signal.Next;
                 changes.Clear();
-                bool moved = reader.Read(BatchEntries, changes);
+                bool moved = reader.Read(BatchEntries, changes, BatchBytes);
                 if (moved || !caughtUpSent)
                 {
                     bool caughtUp = !moved;
@@ -195,7 +209,7 @@ internal sealed class SyncSession
         do
         {
             changes.Clear();
-            more = snapshot.Read(BatchEntries, changes);
+            more = snapshot.Read(BatchEntries, changes, BatchBytes);
             await _window.WaitAsync(ct).ConfigureAwait(false);
             SyncMessages.EncodeSnapshot(payload, snapshot.Has, complete: !more, snapshot.Position, changes);
             await _channel.SendAsync(FrameType.Snapshot, payload.WrittenSpan.ToArray(), ct).ConfigureAwait(false);

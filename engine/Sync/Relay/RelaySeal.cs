@@ -15,12 +15,15 @@ internal sealed class RelaySeal : IDisposable
     private const int NonceSize = 12;
     private const int TagSize = 16;
     private const int HeaderSize = 1 + 16;
-    private readonly AesGcm _aead;
+    // One AesGcm per direction: the publisher seals and the consumer opens on their own threads,
+    // and an AesGcm must not be used by two threads at once.
+    private readonly AesGcm _sealer, _opener;
 
     public RelaySeal(byte[] groupKey, string group)
     {
         var key = HKDF.DeriveKey(HashAlgorithmName.SHA256, groupKey, 32, salt: null, info: Encoding.UTF8.GetBytes("lattice relay v1|" + group));
-        _aead = new AesGcm(key, TagSize);
+        _sealer = new AesGcm(key, TagSize);
+        _opener = new AesGcm(key, TagSize);
         CryptographicOperations.ZeroMemory(key);
     }
 
@@ -31,7 +34,7 @@ internal sealed class RelaySeal : IDisposable
         publisher.TryWriteBytes(message.AsSpan(1, 16));
         var nonce = message.AsSpan(HeaderSize, NonceSize);
         RandomNumberGenerator.Fill(nonce);
-        _aead.Encrypt(nonce, plaintext, message.AsSpan(HeaderSize + NonceSize, plaintext.Length), message.AsSpan(message.Length - TagSize), message.AsSpan(0, HeaderSize));
+        _sealer.Encrypt(nonce, plaintext, message.AsSpan(HeaderSize + NonceSize, plaintext.Length), message.AsSpan(message.Length - TagSize), message.AsSpan(0, HeaderSize));
         return message;
     }
 
@@ -43,7 +46,7 @@ internal sealed class RelaySeal : IDisposable
         var plaintext = new byte[message.Length - HeaderSize - NonceSize - TagSize];
         try
         {
-            _aead.Decrypt(message.Slice(HeaderSize, NonceSize), message.Slice(HeaderSize + NonceSize, plaintext.Length), message[^TagSize..], plaintext, message[..HeaderSize]);
+            _opener.Decrypt(message.Slice(HeaderSize, NonceSize), message.Slice(HeaderSize + NonceSize, plaintext.Length), message[^TagSize..], plaintext, message[..HeaderSize]);
         }
         catch (AuthenticationTagMismatchException)
         {
@@ -52,5 +55,9 @@ internal sealed class RelaySeal : IDisposable
         return plaintext;
     }
 
-    public void Dispose() => _aead.Dispose();
+    public void Dispose()
+    {
+        _sealer.Dispose();
+        _opener.Dispose();
+    }
 }

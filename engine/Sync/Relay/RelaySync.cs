@@ -22,6 +22,8 @@ namespace LatticeKV.Sync;
 internal sealed class RelaySync : SyncService
 {
     private const int BatchEntries = 512;
+    // Keys and values per message: under nats-server's default payload limit (1 MiB).
+    private const long BatchBytes = 512 << 10;
     private readonly LatticeDb _db;
     private readonly ReplicationLog _log;
     private readonly RelaySyncOptions _options;
@@ -110,7 +112,7 @@ internal sealed class RelaySync : SyncService
             {
                 var next = _log.Signal.Next;
                 changes.Clear();
-                if (!reader.Read(BatchEntries, changes))
+                if (!reader.Read(BatchEntries, changes, BatchBytes))
                 {
                     await next.WaitAsync(ct).ConfigureAwait(false);
                     continue;
