@@ -33,7 +33,8 @@ public class ArchitectureTests(ITestOutputHelper output)
         ["LatticeKV.Inspect"] = 4,
         ["LatticeKV.Transactions"] = 5,
         ["LatticeKV.Indexing"] = 4, // wired by LatticeDb's index members (LatticeDb.Indexing.cs): beside the database, as Backup is
-        ["LatticeKV.Integrity"] = 5,
+        ["LatticeKV.Integrity"] = 4, // validation and foreign keys: stages of the write path and rules of the remote apply, wired by LatticeDb (LatticeDb.Validation.cs, LatticeDb.ForeignKeys.cs)
+        ["LatticeKV.Migrations"] = 4, // schema versions and migration steps run at open, wired by LatticeDb (LatticeDb.Migrations.cs)
         ["LatticeKV.Replication"] = 4, // wired into the write path by LatticeDb (LatticeDb.Replication.cs): beside the database, as Indexing is
         ["LatticeKV.Sync"] = 5,
         ["LatticeKV.Backup"] = 4, // wired by DbOptions (AutoBackup, RecoverFromBackup): beside the database, not above it

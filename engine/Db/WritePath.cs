@@ -20,7 +20,7 @@ namespace LatticeKV.Db;
 ///    (column families exist, ranges are ordered), then each <see cref="IWriteStage"/> runs, in
 ///    the order of <see cref="WriteStageOrder"/>, and may replace the batch with a rewritten
 ///    copy: scope sealing (<see cref="ScopeSealingStage"/>), then change records (the
-///    replication log's stage), then index entries; validation joins here.
+///    replication log's stage), then index entries (<see cref="WriteStageOrder"/>: validation and foreign keys come first).
 ///    Checks and additions that depend only on the batch belong here, before it is queued.
 ///    A stage whose decision depends on the state at commit adds an <see cref="ICommitCheck"/>
 ///    instead (unique index constraints); transactions pass theirs to <see cref="Write"/>.
