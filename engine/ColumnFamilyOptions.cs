@@ -101,6 +101,43 @@ public sealed class ColumnFamilyOptions
     /// <summary>Whether <see cref="Replicated"/> was set (to either value) rather than left at its default.</summary>
     internal bool ReplicatedIsExplicit => _replicated.HasValue;
 
+    /// <summary>
+    /// Judges every value written to the family before its batch is queued (puts, and the values
+    /// merges produce; not deletions); a refusal throws <see cref="ValidationException"/> and
+    /// nothing of the batch or transaction is written. See <see cref="IValueValidator"/> and the
+    /// built-ins in <see cref="ValueValidators"/>. Its description is stored with the family: an
+    /// open that leaves this unset keeps the stored one (built-ins are rebuilt from it; a delegate
+    /// or a class of your own must be given again, or the family refuses writes), an open that
+    /// sets it replaces the stored one, and setting it to null removes it. Existing values are
+    /// not checked: see <c>LatticeDb.ValidateExisting</c>.
+    /// </summary>
+    public IValueValidator? Validator
+    {
+        get => _validator;
+        set
+        {
+            _validator = value;
+            ValidatorIsExplicit = true;
+        }
+    }
+
+    private IValueValidator? _validator;
+
+    /// <summary>Whether <see cref="Validator"/> was set (to a validator or to null) rather than left alone.</summary>
+    internal bool ValidatorIsExplicit { get; private set; }
+
+    /// <summary>The description of the validator the stored options record (kept when an open leaves <see cref="Validator"/> unset).</summary>
+    internal string? StoredValidator { get; set; }
+
+    /// <summary>The validator rebuilt from <see cref="StoredValidator"/> at open.</summary>
+    internal IValueValidator? RebuiltValidator { get; set; }
+
+    /// <summary>The validator writes to the family are checked with: the one given, else the stored one.</summary>
+    internal IValueValidator? EnforcedValidator => ValidatorIsExplicit ? _validator : RebuiltValidator;
+
+    /// <summary>The validator's description to store (null: none).</summary>
+    internal string? ValidatorDescription => ValidatorIsExplicit ? (_validator is null ? null : Integrity.ValidatorCodec.Describe(_validator)) : StoredValidator;
+
     /// <summary>A copy of these options.</summary>
     public ColumnFamilyOptions Clone() => (ColumnFamilyOptions)MemberwiseClone();
 

@@ -67,6 +67,7 @@ public sealed partial class LatticeDb
             }
             handle = created!.Handle!;
         }
+        EnsureValidationStage([handle.Data]);
         // Before the handle is returned: no write reaches the family unrecorded.
         if (options.Replicated) _replication!.Add(handle);
         return handle;

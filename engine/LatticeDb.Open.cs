@@ -190,7 +190,7 @@ public sealed partial class LatticeDb
         var map = new Dictionary<uint, ColumnFamilyData>();
         foreach (var state in _versions.ColumnFamilies)
         {
-            var options = KeepReplicated(KeepMergeOperator(ResolveOptions(state), state), state);
+            var options = KeepValidator(KeepReplicated(KeepMergeOperator(ResolveOptions(state), state), state), state);
             if (edits is not null)
             {
                 byte[] encoded = ColumnFamilyOptionsCodec.Encode(options);
@@ -203,6 +203,7 @@ public sealed partial class LatticeDb
         }
         _columnFamilies = map;
         _defaultHandle = map[VersionSet.DefaultColumnFamilyId].Handle!;
+        EnsureValidationStage(map.Values);
         return map;
     }
 

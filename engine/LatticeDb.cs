@@ -79,6 +79,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private readonly ReencryptionPacer? _reencryption; // null without encryption
     private readonly Dictionary<uint, int> _keysInJobs = []; // keys running flushes and compactions seal with
     private bool _scopeStageAdded;
+    private int _validationStageAdded;                 // 1 once the validation stage is added (Interlocked)
     private readonly List<Func<IEnumerable<uint>>> _keyHolders = []; // backups and copies that still need keys
     private int _runningJobs;
     // Replaced whole under _mutex; read without it.

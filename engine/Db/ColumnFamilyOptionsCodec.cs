@@ -23,6 +23,7 @@ internal static class ColumnFamilyOptionsCodec
         if (o.Replicated) sb.Append("replicated=1\n");
         if (o.EncryptionScope is not null || o.StoredScoped) sb.Append("scoped=1\n");
         if (o.MergeOperatorName is { } merge) sb.Append("merge_operator=").Append(merge).Append('\n');
+        if (o.ValidatorDescription is { } validator) sb.Append("validator=").Append(validator).Append('\n');
         if (o.CompactionFilter is { } f) sb.Append("compaction_filter=").Append(f.Name.Replace('\n', ' ')).Append('\n');
         return Utf8.GetBytes(sb.ToString());
     }
@@ -49,6 +50,7 @@ internal static class ColumnFamilyOptionsCodec
                 case "replicated": o.Replicated = value == "1"; break;
                 case "scoped": o.StoredScoped = value == "1"; break;
                 case "merge_operator": o.StoredMergeOperator = value; break;
+                case "validator": o.StoredValidator = value; break;
             }
         }
         return o;

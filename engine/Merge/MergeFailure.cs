@@ -1,4 +1,3 @@
-using System.Text;
 using LatticeKV.Db;
 
 namespace LatticeKV;
@@ -6,8 +5,6 @@ namespace LatticeKV;
 /// <summary>The <see cref="MergeException"/>s of reads: they name the family, and the key unless the family is encrypted.</summary>
 internal static class MergeFailure
 {
-    private const int MaxKeyShown = 64;
-
     public static MergeException Failed(ColumnFamilyData cfd, ReadOnlySpan<byte> key, Exception cause)
     {
         // An encrypted family's operator may quote what it could not merge: keep its message out.
@@ -24,17 +21,5 @@ internal static class MergeFailure
     public static InvalidArgumentException Refused(ColumnFamilyData cfd, string why)
         => new($"Merge into column family '{cfd.Name}' refused: {why}", "operand");
 
-    private static string Describe(ColumnFamilyData cfd, ReadOnlySpan<byte> key)
-    {
-        if (cfd.Options.Encrypted) return "a key (not shown: the family is encrypted)";
-        var shown = key.Length > MaxKeyShown ? key[..MaxKeyShown] : key;
-        var sb = new StringBuilder("key '");
-        foreach (byte b in shown)
-        {
-            if (b is >= 0x20 and < 0x7f and not (byte)'\'' and not (byte)'\\') sb.Append((char)b);
-            else sb.Append("\\x").Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
-        }
-        if (shown.Length < key.Length) sb.Append("...");
-        return sb.Append('\'').ToString();
-    }
+    private static string Describe(ColumnFamilyData cfd, ReadOnlySpan<byte> key) => KeyText.Describe(key, cfd.Options.Encrypted);
 }

@@ -67,6 +67,8 @@ internal sealed class DbTransaction : Transaction
         CheckOperation(columnFamily, key);
         if (value.Length > WriteBatch.MaxValueSize)
             throw new InvalidArgumentException($"Value of {value.Length} bytes exceeds the limit of {WriteBatch.MaxValueSize} bytes.", nameof(value));
+        // Early, so the caller can correct it with the transaction still active; the commit checks again.
+        Integrity.FamilyValidation.Check(columnFamily.Data, key, value);
         Lock(columnFamily, key);
         _writes.GetOrAdd(columnFamily, key).SetPut(value);
     }

@@ -1,0 +1,22 @@
+using LatticeKV.Db;
+
+namespace LatticeKV.Integrity;
+
+/// <summary>
+/// Checks every value of a family, at one snapshot, against a validator (<see cref="LatticeDb.ValidateExisting"/>):
+/// one iterator and one value at a time, so memory stays bounded whatever the family holds.
+/// </summary>
+internal static class ExistingValues
+{
+    public static IEnumerable<ValidationViolation> Violations(LatticeDb db, ColumnFamilyData cfd, IValueValidator validator)
+    {
+        bool confidential = cfd.Options.Encrypted;
+        using var snapshot = db.GetSnapshot();
+        using var it = db.NewIterator(cfd.Handle!, new ReadOptions { Snapshot = snapshot, FillCache = false });
+        for (it.SeekToFirst(); it.Valid; it.Next())
+        {
+            if (ValidatorRun.Rejection(validator, it.Key, it.Value, confidential) is { } reason)
+                yield return new ValidationViolation(cfd.Name, it.Key.ToArray(), reason);
+        }
+    }
+}
