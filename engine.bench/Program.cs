@@ -48,6 +48,10 @@ public static class Program
                     (issue 20, two replicas syncing over TLS on loopback: fillrandom cost of recording changes and
                      of a live session, one stream catching up N offline changes, commit-to-visibility latency
                      under continuous sync, and the change feed's latency in process)
+                  validation [--num N] [--rounds R] [--dir D] [--out FILE]
+                    (issue 21: fillrandom, default 1,000,000 puts, into a family without a validator, with a trivial
+                     delegate, with JSON well-formedness and with a JSON Schema, alternated over R rounds, default 3;
+                     median ops/s and the ratio to the plain run)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -66,6 +70,7 @@ public static class Program
             "ledger" => Ledger.LedgerBench.Run(args[1..]),
             "ledger-probe" => Ledger.LedgerProbe.Run(args[1..]),
             "sync" => Sync.SyncBench.Run(args[1..]),
+            "validation" => Integrity.ValidationBench.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };

@@ -528,7 +528,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
         return new Phase(count, updates * (KeyValueGenerator.KeySize + ValueSize), lat, sw.Elapsed.TotalSeconds, "50% reads, 50% updates, zipfian 0.99");
     }
 
-    private static long[] Permutation(long count, int seed)
+    internal static long[] Permutation(long count, int seed)
     {
         var p = new long[count];
         for (long i = 0; i < count; i++) p[i] = i;
