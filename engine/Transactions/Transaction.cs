@@ -75,7 +75,10 @@ public abstract class Transaction : IDisposable
     /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> in the default column family at commit.</summary>
     public void Put(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value) => Put(Database.DefaultColumnFamily, key, value);
 
-    /// <summary>Stores <paramref name="value"/> under <paramref name="key"/> in <paramref name="columnFamily"/> at commit (pessimistic: locks the key now).</summary>
+    /// <summary>
+    /// Stores <paramref name="value"/> under <paramref name="key"/> in <paramref name="columnFamily"/> at commit (pessimistic: locks the key now).
+    /// Throws <see cref="ValidationException"/> at once when the family's validator refuses the value: nothing is buffered and the transaction stays active.
+    /// </summary>
     public abstract void Put(ColumnFamilyHandle columnFamily, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value);
 
     /// <summary>Removes <paramref name="key"/> from the default column family at commit.</summary>
@@ -116,6 +119,11 @@ public abstract class Transaction : IDisposable
     /// from one snapshot).
     /// </summary>
     /// <exception cref="TransactionConflictException">Optimistic: something read or written was written by someone else since the snapshot; nothing was written.</exception>
+    /// <exception cref="ValidationException">
+    /// A family's validator refused a value the commit would leave (a merge's result: puts are
+    /// judged when <see cref="Put(ColumnFamilyHandle, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> is called, and that refusal leaves the
+    /// transaction active); nothing was written and the transaction is <see cref="TransactionState.RolledBack"/>.
+    /// </exception>
     public void Commit() => Commit(null);
 
     /// <summary>Commits with <paramref name="options"/> (its <see cref="WriteOptions.Sync"/> replaces <see cref="TransactionOptions.Sync"/>); see <see cref="Commit()"/>.</summary>
