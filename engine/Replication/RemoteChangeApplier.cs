@@ -229,7 +229,7 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
             // Operands commute: each counts once, unless a put or delete it had not seen replaced its base.
             if (c.Saw(localBase))
             {
-                if (Rejects(family, c.Key, () => MergedValue(family, c)) is { } mergeReason)
+                if (UnmergeableOperand(family, c) is { } mergeReason)
                 {
                     Quarantine(batch, peer, c, mergeReason, ref quarantined);
                     return null;
@@ -256,7 +256,7 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
         // A version here had already seen this change (it came late, by a longer path): it is older, not concurrent.
         if (frontier.Any(f => c.Dot.SeenBy(f.Origin, f.Sequence, contexts[f]))) return null;
         // A value the family's validator rejects is not stored, whatever it would have won: it is quarantined.
-        if (c.Operation == ChangeOperation.Put && Rejects(family, c.Key, () => c.Value) is { } reason)
+        if (c.Operation == ChangeOperation.Put && c.Value is not null && Rejects(family, c.Key, c.Value) is { } reason)
         {
             Quarantine(batch, peer, c, reason, ref quarantined);
             return null;
@@ -307,11 +307,13 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
         {
             value = Fold(resolver, family, c.Key, [.. remaining.OrderBy(f => f, DotOrder.Instance).Select(f => (f, values[f]))]);
             outcome = ConflictOutcome.Combined;
-            // A combination the validator rejects is not stored: the change that led to it is quarantined and the key keeps its state.
-            if (value is not null && Rejects(family, c.Key, () => value) is { } reason)
+            // A combination the validator rejects is not stored; the value that wins by clock is (each
+            // was judged when it arrived). Quarantining the change would depend on which one came
+            // last, which differs between replicas: falling back to the clock does not.
+            if (value is not null && Rejects(family, c.Key, value) is not null)
             {
-                Quarantine(batch, peer, c, reason, ref quarantined);
-                return null;
+                value = values[newBase];
+                outcome = remoteWins ? ConflictOutcome.RemoteWon : ConflictOutcome.LocalKept;
             }
         }
         foreach (var f in frontier)
@@ -344,31 +346,30 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
         return value;
     }
 
-    /// <summary>Why the family's validator refuses the value <paramref name="value"/> computes (computed only when the family has one), or null.</summary>
-    private string? Rejects(ColumnFamilyHandle family, byte[] key, Func<byte[]?> value)
+    /// <summary>Why the family's validator refuses <paramref name="value"/>, or null.</summary>
+    private string? Rejects(ColumnFamilyHandle family, byte[] key, byte[] value)
+        => log.Rules is { } rules && rules.Judges(family) ? rules.Reject(family, key, value) : null;
+
+    /// <summary>
+    /// Why a peer's merge operand cannot be stored: the family's merge operator cannot apply it at
+    /// all (a malformed operand would make every read of the key fail). Judged on the operand
+    /// alone, so every replica decides the same whatever order operands arrive in; the value a
+    /// merge produces is judged by the validator only where the merge is made (a result depends
+    /// on which concurrent operands arrived first, and judging it here would keep replicas apart).
+    /// </summary>
+    private static string? UnmergeableOperand(ColumnFamilyHandle family, RemoteChange c)
     {
-        if (log.Rules is not { } rules || !rules.Judges(family)) return null;
-        byte[]? v;
+        if (family.Data.Options.MergeOperator is not { } op) return $"column family '{family.Name}' has no merge operator";
+        var operand = c.Value ?? [];
         try
         {
-            v = value();
+            op.FullMerge(c.Key, [], false, new MergeOperands(operand, [operand.Length], newestFirst: false), new ArrayBufferWriter<byte>());
+            return null;
         }
         catch (MergeException ex)
         {
-            return ex.Message; // the merge cannot be applied here at all (an overflow): not storable either
+            return "the merge operand cannot be applied: " + ex.Message;
         }
-        return v is null ? null : rules.Reject(family, key, v);
-    }
-
-    /// <summary>The key's value once a remote merge operand is applied to what is stored here.</summary>
-    private byte[] MergedValue(ColumnFamilyHandle family, RemoteChange c)
-    {
-        var op = family.Data.Options.MergeOperator ?? throw new MergeException($"column family '{family.Name}' has no merge operator", family.Name);
-        var existing = log.Db.Get(family, c.Key);
-        var operand = c.Value ?? [];
-        var output = new ArrayBufferWriter<byte>();
-        op.FullMerge(c.Key, existing ?? [], existing is not null, new MergeOperands(operand, [operand.Length], newestFirst: false), output);
-        return output.WrittenSpan.ToArray();
     }
 
     /// <summary>Keeps a refused change (FORMAT.md §18.1) instead of storing it; the key keeps its version.</summary>
