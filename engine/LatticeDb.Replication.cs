@@ -115,6 +115,27 @@ public sealed partial class LatticeDb
         return _replication!.ConflictHistory();
     }
 
+    /// <summary>
+    /// The changes peers sent that this replica refused to store because a column family's
+    /// <c>ColumnFamilyOptions.Validator</c> rejected them (also <c>lkv quarantine</c>):
+    /// kept and readable, never applied, by origin then origin sequence. Sync carries on past
+    /// them; <see cref="PeerSyncStatus.QuarantinedChanges"/> counts them per peer.
+    /// </summary>
+    public IReadOnlyList<QuarantinedChange> GetQuarantinedChanges()
+    {
+        ThrowIfClosed();
+        return [.. _replication!.QuarantinedChanges()];
+    }
+
+    /// <summary>Forgets a quarantined change (once the application has dealt with it); false when there is none with that id.</summary>
+    /// <exception cref="InvalidArgumentException"><paramref name="id"/> is not a quarantined change's id.</exception>
+    public bool DiscardQuarantinedChange(string id)
+    {
+        ThrowIfClosed();
+        ThrowIfReadOnly("discarding a quarantined change");
+        return _replication!.DiscardQuarantined(id);
+    }
+
     /// <summary>Sets up the replication log (at open, after recovery, before any write).</summary>
     private void OpenReplication()
     {

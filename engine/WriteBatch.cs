@@ -102,6 +102,13 @@ public sealed class WriteBatch
     /// <summary>The batch holds merge operands (checked against their families' operators before it is written).</summary>
     internal bool HasMerges { get; private set; }
 
+    /// <summary>
+    /// Written by the remote apply: a peer's changes, already judged by the integrity rules
+    /// (validators, foreign keys) with sync's own outcomes (quarantine, cascades); the stages that
+    /// enforce those rules on local writes let it pass.
+    /// </summary>
+    internal bool FromPeer { get; set; }
+
     /// <summary>Stamps the sequence number of the first operation and the commit time into the header.</summary>
     internal void SetHeader(ulong sequence, long commitTimeMs)
     {

@@ -89,6 +89,25 @@ public enum ConflictOutcome
 
     /// <summary>The change was for a column family this replica does not have (or does not replicate).</summary>
     FamilyMissing = 5,
+
+    /// <summary>
+    /// A foreign key with <c>Cascade</c>: a child was deleted because sync
+    /// removed its parent (or brought it without one). The record's loser value is the child's.
+    /// </summary>
+    ChildDeleted = 6,
+
+    /// <summary>
+    /// A foreign key with <c>Restrict</c>: a peer's delete of a parent that
+    /// has children here lost; the parent was written again (a new change, so every replica keeps it).
+    /// </summary>
+    ParentRestored = 7,
+
+    /// <summary>
+    /// A foreign key with <c>Restrict</c>: a peer's child arrived whose parent
+    /// is deleted here; it is kept, since the replica it came from restores the parent when the
+    /// delete reaches it. <c>LatticeDb.VerifyIntegrity</c> reports it until then.
+    /// </summary>
+    OrphanKept = 8,
 }
 
 /// <summary>

@@ -22,8 +22,12 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
 
     private readonly Lock _lock = new();
 
+    // The plan being made (under _lock): its data writes, kept only when integrity rules act on them, and the change being judged.
+    private List<AppliedWrite>? _written;
+    private Dot _judging;
+
     /// <summary>Outcome counts of one <see cref="Apply"/>.</summary>
-    internal readonly record struct Result(int Applied, int Duplicates, int Conflicts);
+    internal readonly record struct Result(int Applied, int Duplicates, int Conflicts, int Quarantined = 0);
 
     /// <summary>
     /// Applies <paramref name="changes"/> (in the peer's log order) and records that this replica
@@ -68,7 +72,7 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
                     // A log's parts move the cursor to their last change; a snapshot's only when it is complete.
                     ulong cursor = last ? peerCursor : snapshot ? log.PeerCursor(peer) : part[^1].SourcePosition;
                     var r = ApplyPart(peer, part, cursor, snapshot, last ? snapshotHas : null, sync, last ? also : null);
-                    total = new Result(total.Applied + r.Applied, total.Duplicates + r.Duplicates, total.Conflicts + r.Conflicts);
+                    total = new Result(total.Applied + r.Applied, total.Duplicates + r.Duplicates, total.Conflicts + r.Conflicts, total.Quarantined + r.Quarantined);
                 }
                 part.Clear();
                 keys.Clear();
@@ -119,7 +123,7 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
     private ApplyPlan Plan(Guid peer, IReadOnlyList<RemoteChange> changes, ulong peerCursor, bool snapshot, VersionVector? snapshotHas)
     {
         var db = log.Db;
-        var batch = new WriteBatch();
+        var batch = new WriteBatch { FromPeer = true };
         var check = new VersionsUnchangedCheck(log);
         var applied = log.Applied.Clone();
         var versionKey = new ByteWriter(64);
@@ -127,7 +131,9 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
         var peerHas = log.PeerHas(peer);
         foreach (var c in changes) peerHas.Observe(c.Origin, c.OriginSequence);
         var record = new ByteWriter(256);
-        int appliedCount = 0, duplicates = 0, conflicts = 0;
+        int appliedCount = 0, duplicates = 0, conflicts = 0, quarantined = 0;
+        var rules = log.Rules;
+        _written = rules is { ActsAfterApply: true } ? [] : null;
         foreach (var c in changes)
         {
             // A log's change this replica has is skipped. A snapshot's entry is a key's whole state
@@ -151,7 +157,8 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
             var current = db.Get(log.Versions!, vkey);
             if (current is not null) VersionRecord.Checked(current);
             check.Expect(vkey, current);
-            var newVersion = Judge(batch, family, c, current, ref conflicts);
+            _judging = c.Dot;
+            var newVersion = Judge(batch, peer, family, c, current, ref conflicts, ref quarantined);
             // A snapshot value that replaced this replica's had not seen its latest operands (made
             // while the resync ran): they go on top again, as they will at the peer when it gets them.
             if (snapshot && newVersion is not null && ownOperands is not null && ownOperands.TryGetValue((family.Id, c.Key), out var operands))
@@ -165,6 +172,10 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
             ChangeRecord.EncodeRelayed(record, c, family.Id);
             batch.AddChecked(Keys.ValueKind.Value, log.ChangesId, ReplicationStage.PositionPlaceholder, record.WrittenSpan);
         }
+        // What the peer's changes did may break a rule only the whole part shows (a parent deleted
+        // under children here, a child whose parent is gone): the rules act in the same batch.
+        if (_written is { Count: > 0 }) rules!.Complete(new RemoteApplyContext(log, batch, check, _written));
+        _written = null;
         if (snapshotHas is not null)
         {
             // A complete snapshot: the state now here had seen everything its sender had (this replica's own changes aside).
@@ -176,7 +187,8 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
             if (log.Applied[origin] != sequence) batch.Put(log.State!, ReplicationLog.AppliedKey(origin), UInt64(sequence));
         batch.Put(log.State!, ReplicationLog.PeerCursorKey(peer), UInt64(peerCursor));
         batch.Put(log.State!, ReplicationLog.PeerHasKey(peer), peerHas.ToArray());
-        return new ApplyPlan(batch, check, applied, new Result(appliedCount, duplicates, conflicts));
+        if (quarantined > 0) batch.Put(log.State!, ReplicationLog.QuarantinedCountKey(peer), UInt64((ulong)(log.QuarantinedFrom(peer) + quarantined)));
+        return new ApplyPlan(batch, check, applied, new Result(appliedCount, duplicates, conflicts, quarantined));
     }
 
     /// <summary>What of this replica's own changes a snapshot had seen: its entries' shared context says.</summary>
@@ -208,7 +220,7 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
     }
 
     /// <summary>Writes what <paramref name="c"/> does to the data; returns the key's new version record, or null when it keeps its version.</summary>
-    private byte[]? Judge(WriteBatch batch, ColumnFamilyHandle family, RemoteChange c, byte[]? current, ref int conflicts)
+    private byte[]? Judge(WriteBatch batch, Guid peer, ColumnFamilyHandle family, RemoteChange c, byte[]? current, ref int conflicts, ref int quarantined)
     {
         Dot latest = current is null ? default : ChangeHeader.DotOf(current);
         Dot localBase = current is null ? default : VersionRecord.BaseOf(current);
@@ -217,7 +229,13 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
             // Operands commute: each counts once, unless a put or delete it had not seen replaced its base.
             if (c.Saw(localBase))
             {
+                if (UnmergeableOperand(family, c) is { } mergeReason)
+                {
+                    Quarantine(batch, peer, c, mergeReason, ref quarantined);
+                    return null;
+                }
                 batch.Merge(family, c.Key, c.Value);
+                _written?.Add(new AppliedWrite(family, c.Key, c.Value, Merge: true, ConflictStore.Version(c.Dot)));
                 return VersionRecord.Build(HeadOf(c), localBase, current is null ? [] : VersionRecord.Frontier(current), current is null ? null : VersionRecord.BaseContext(current));
             }
             Audit(batch, ConflictOutcome.MergeDiscarded, ResolverOf(family).Name, family.Name, c.Key, localBase, c.Dot, c.Value);
@@ -237,6 +255,12 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
         }
         // A version here had already seen this change (it came late, by a longer path): it is older, not concurrent.
         if (frontier.Any(f => c.Dot.SeenBy(f.Origin, f.Sequence, contexts[f]))) return null;
+        // A value the family's validator rejects is not stored, whatever it would have won: it is quarantined.
+        if (c.Operation == ChangeOperation.Put && c.Value is not null && Rejects(family, c.Key, c.Value) is { } reason)
+        {
+            Quarantine(batch, peer, c, reason, ref quarantined);
+            return null;
+        }
         // The concurrent versions that remain: those this change had not seen, and the change.
         var remaining = frontier.Where(f => !c.Saw(f)).ToList();
         if (remaining.Count == 0)
@@ -247,7 +271,7 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
         }
         conflicts++;
         contexts[c.Dot] = c.Context;
-        return Resolve(batch, family, c, latest, localBase, frontier, remaining, contexts);
+        return Resolve(batch, peer, family, c, latest, localBase, frontier, remaining, contexts, ref quarantined);
     }
 
     /// <summary>
@@ -257,8 +281,8 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
     /// siblings; merge and custom rules fold every frontier value in clock order, so replicas
     /// that meet the same concurrent writes in any order reach the same value.
     /// </summary>
-    private byte[]? Resolve(WriteBatch batch, ColumnFamilyHandle family, RemoteChange c, Dot latest, Dot localBase, List<Dot> frontier, List<Dot> remaining,
-        Dictionary<Dot, VersionVector> contexts)
+    private byte[]? Resolve(WriteBatch batch, Guid peer, ColumnFamilyHandle family, RemoteChange c, Dot latest, Dot localBase, List<Dot> frontier, List<Dot> remaining,
+        Dictionary<Dot, VersionVector> contexts, ref int quarantined)
     {
         var resolver = ResolverOf(family);
         byte[]? localValue = log.Db.Get(family, c.Key);
@@ -278,16 +302,24 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
         var values = new Dictionary<Dot, byte[]?>();
         foreach (var f in remaining)
             values[f] = f == c.Dot ? remoteValue : frontier.Count == 1 && f == localBase ? localValue : Sibling(family, c.Key, f)?.Value;
-        foreach (var f in frontier)
-            if (!remaining.Contains(f)) batch.Delete(log.Conflicts!, ConflictStore.SiblingKey(family.Id, c.Key, f));
-        foreach (var f in remaining)
-            batch.Put(log.Conflicts!, ConflictStore.SiblingKey(family.Id, c.Key, f), ConflictStore.EncodeSibling(newBase, f, values[f], contexts[f]));
         byte[]? value = values[newBase];
         if (resolver.Kind is ConflictResolverKind.Merge or ConflictResolverKind.Custom)
         {
             value = Fold(resolver, family, c.Key, [.. remaining.OrderBy(f => f, DotOrder.Instance).Select(f => (f, values[f]))]);
             outcome = ConflictOutcome.Combined;
+            // A combination the validator rejects is not stored; the value that wins by clock is (each
+            // was judged when it arrived). Quarantining the change would depend on which one came
+            // last, which differs between replicas: falling back to the clock does not.
+            if (value is not null && Rejects(family, c.Key, value) is not null)
+            {
+                value = values[newBase];
+                outcome = remoteWins ? ConflictOutcome.RemoteWon : ConflictOutcome.LocalKept;
+            }
         }
+        foreach (var f in frontier)
+            if (!remaining.Contains(f)) batch.Delete(log.Conflicts!, ConflictStore.SiblingKey(family.Id, c.Key, f));
+        foreach (var f in remaining)
+            batch.Put(log.Conflicts!, ConflictStore.SiblingKey(family.Id, c.Key, f), ConflictStore.EncodeSibling(newBase, f, values[f], contexts[f]));
         if (value is not null || remoteWins || outcome == ConflictOutcome.Combined) Write(batch, family, c.Key, value);
         Audit(batch, outcome, resolver.Name, family.Name, c.Key, newBase, remoteWins ? localBase : c.Dot, remoteWins ? localValue : remoteValue);
         var head = remoteWins ? HeadOf(c) : HeadOf(latest, ChangeOperation.Put);
@@ -312,6 +344,39 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
             dot = next.Dot;
         }
         return value;
+    }
+
+    /// <summary>Why the family's validator refuses <paramref name="value"/>, or null.</summary>
+    private string? Rejects(ColumnFamilyHandle family, byte[] key, byte[] value)
+        => log.Rules is { } rules && rules.Judges(family) ? rules.Reject(family, key, value) : null;
+
+    /// <summary>
+    /// Why a peer's merge operand cannot be stored: the family's merge operator cannot apply it at
+    /// all (a malformed operand would make every read of the key fail). Judged on the operand
+    /// alone, so every replica decides the same whatever order operands arrive in; the value a
+    /// merge produces is judged by the validator only where the merge is made (a result depends
+    /// on which concurrent operands arrived first, and judging it here would keep replicas apart).
+    /// </summary>
+    private static string? UnmergeableOperand(ColumnFamilyHandle family, RemoteChange c)
+    {
+        if (family.Data.Options.MergeOperator is not { } op) return $"column family '{family.Name}' has no merge operator";
+        var operand = c.Value ?? [];
+        try
+        {
+            op.FullMerge(c.Key, [], false, new MergeOperands(operand, [operand.Length], newestFirst: false), new ArrayBufferWriter<byte>());
+            return null;
+        }
+        catch (MergeException ex)
+        {
+            return "the merge operand cannot be applied: " + ex.Message;
+        }
+    }
+
+    /// <summary>Keeps a refused change (FORMAT.md §18.1) instead of storing it; the key keeps its version.</summary>
+    private void Quarantine(WriteBatch batch, Guid peer, RemoteChange c, string reason, ref int quarantined)
+    {
+        batch.Put(log.QuarantineFamily(), QuarantineStore.Key(c.Dot), QuarantineStore.Encode(peer, log.Clock.Now(), c, reason));
+        quarantined++;
     }
 
     private (byte[]? Value, VersionVector Context)? Sibling(ColumnFamilyHandle family, byte[] key, Dot dot)
@@ -345,10 +410,11 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
 
     private static ConflictResolver ResolverOf(ColumnFamilyHandle family) => family.Data.Options.ConflictResolver ?? ConflictResolver.LastWriterWins;
 
-    private static void Write(WriteBatch batch, ColumnFamilyHandle family, byte[] key, byte[]? value)
+    private void Write(WriteBatch batch, ColumnFamilyHandle family, byte[] key, byte[]? value)
     {
         if (value is null) batch.Delete(family, key);
         else batch.Put(family, key, value);
+        _written?.Add(new AppliedWrite(family, key, value, Merge: false, ConflictStore.Version(_judging)));
     }
 
     private static byte[] FullMerge(IMergeOperator op, byte[] key, byte[] existing, byte[] operand)
@@ -382,10 +448,18 @@ internal sealed class VersionsUnchangedCheck(ReplicationLog log) : ICommitCheck
     private readonly List<(byte[] Key, byte[]? Value)> _expected = [];
     private readonly ulong _visibleBefore = log.Db.LastSequence;
 
+    private List<Func<bool>>? _facts;
+
     public void Expect(byte[] versionKey, byte[]? value) => _expected.Add((versionKey, value));
+
+    /// <summary>A fact the integrity rules relied on: re-checked when any write landed after the judgement began.</summary>
+    public void ExpectFact(Func<bool> holds) => (_facts ??= []).Add(holds);
 
     public void Check(ulong lastSequence)
     {
+        if (_facts is not null && lastSequence > _visibleBefore)
+            foreach (var holds in _facts)
+                if (!holds()) throw new VersionsChangedException();
         if (log.LastLocalPosition <= _visibleBefore) return;
         foreach (var (key, value) in _expected)
         {

@@ -12,7 +12,7 @@ namespace LatticeKV.Replication;
 /// Threads: reads and writes from any thread. The set of replicated families is replaced whole
 /// (copy on write) under <see cref="_lock"/>; the write stage reads it without locking.
 /// </remarks>
-internal sealed class ReplicationLog
+internal sealed partial class ReplicationLog
 {
     private static readonly byte[] FloorKey = "floor"u8.ToArray();
     private static readonly byte[] FloorVectorKey = "floorvv"u8.ToArray();
@@ -203,6 +203,7 @@ internal sealed class ReplicationLog
         Db.TryGetFamilyAnyName(ReplicationFamilies.State, out _state);
         Db.TryGetFamilyAnyName(ReplicationFamilies.Audit, out _audit);
         Db.TryGetFamilyAnyName(ReplicationFamilies.Conflicts, out _conflicts);
+        Db.TryGetFamilyAnyName(QuarantineStore.Family, out _quarantine);
         LoadApplied();
         var replicated = Db.ColumnFamilies.Where(h => h.Data.Options.Replicated).ToList();
         foreach (var family in replicated) Add(family);

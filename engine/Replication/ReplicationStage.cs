@@ -53,15 +53,26 @@ internal sealed class ReplicationStage(ReplicationLog log) : IWriteStage
                     "(a combined value could not say which operands it holds); use a family with ConflictResolver.LastWriterWins or KeepBoth for merges.", nameof(batch));
             if (reader.Key.Length > MaxKeySize)
                 throw new InvalidArgumentException($"Keys of replicated column family '{log.NameOf(reader.ColumnFamilyId)}' are limited to {MaxKeySize} bytes.", "key");
-            record.Clear();
-            ChangeRecord.Encode(record, operation, ChangeHeader.LocalFlag, 0, log.ReplicaIdBytes, 0, reader.ColumnFamilyId, reader.Key, reader.Value);
-            output.AddChecked(ValueKind.Value, log.ChangesId, PositionPlaceholder, record.WrittenSpan);
-            VersionKey(versionKey, reader.ColumnFamilyId, reader.Key);
-            record.WrittenSpan[..ChangeHeader.Size].CopyTo(version);
-            version.AsSpan(ChangeHeader.Size).Clear(); // the base: stamped by the leader
-            output.AddChecked(ValueKind.Value, log.VersionsId, versionKey.WrittenSpan, version);
+            AppendLocalChange(output, log, operation, reader.ColumnFamilyId, reader.Key, reader.Value, record, versionKey, version);
         }
         return output;
+    }
+
+    /// <summary>
+    /// Adds a local change's record and the key's version record after its data operation, both
+    /// left for the leader to stamp (also used by the remote apply for the writes its integrity
+    /// rules add, which are this replica's own changes).
+    /// </summary>
+    public static void AppendLocalChange(WriteBatch output, ReplicationLog log, ChangeOperation operation, uint columnFamilyId, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value,
+        ByteWriter record, ByteWriter versionKey, byte[] version)
+    {
+        record.Clear();
+        ChangeRecord.Encode(record, operation, ChangeHeader.LocalFlag, 0, log.ReplicaIdBytes, 0, columnFamilyId, key, value);
+        output.AddChecked(ValueKind.Value, log.ChangesId, PositionPlaceholder, record.WrittenSpan);
+        VersionKey(versionKey, columnFamilyId, key);
+        record.WrittenSpan[..ChangeHeader.Size].CopyTo(version);
+        version.AsSpan(ChangeHeader.Size).Clear(); // the base: stamped by the leader
+        output.AddChecked(ValueKind.Value, log.VersionsId, versionKey.WrittenSpan, version);
     }
 
     /// <summary>The key of a version record: the family id (4 bytes, big-endian), then the key.</summary>

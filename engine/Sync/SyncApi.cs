@@ -41,7 +41,7 @@ public sealed class SyncAgentOptions
 }
 
 /// <summary>What one sync round moved.</summary>
-public sealed record SyncResult(int ChangesReceived, int ChangesSent, int Conflicts);
+public sealed record SyncResult(int ChangesReceived, int ChangesSent, int Conflicts, int Quarantined = 0);
 
 /// <summary>Something sync runs in the background (a server, an agent): stop it before closing the database.</summary>
 public abstract class SyncService : IAsyncDisposable, IDisposable
@@ -84,7 +84,9 @@ public abstract class SyncAgent : SyncService
 /// <param name="LastSuccessfulSync">When it last acknowledged changes or sent its own (null: not in this process's life, and nothing acknowledged).</param>
 /// <param name="Lag">How old the oldest change it has not acknowledged is (zero when none).</param>
 /// <param name="LastError">The last session's failure, when it failed.</param>
-public sealed record PeerSyncStatus(Guid ReplicaId, bool Connected, long PendingChanges, long PendingBytes, DateTimeOffset? LastSuccessfulSync, TimeSpan Lag, string? LastError);
+/// <param name="QuarantinedChanges">How many of the changes it sent were quarantined here, ever (<c>LatticeDb.GetQuarantinedChanges</c>).</param>
+public sealed record PeerSyncStatus(Guid ReplicaId, bool Connected, long PendingChanges, long PendingBytes, DateTimeOffset? LastSuccessfulSync, TimeSpan Lag, string? LastError,
+    long QuarantinedChanges = 0);
 
 /// <summary>Where the sync entry points are implemented (engine/Sync, wired at load: the facade must not name that layer's types).</summary>
 internal static class SyncEntry

@@ -33,7 +33,7 @@ internal sealed class SyncSession
     private readonly TaskCompletionSource _resyncOffered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _resyncRequest;
     private ulong _caughtUpThrough = ulong.MaxValue;
-    private int _received, _sent, _conflicts;
+    private int _received, _sent, _conflicts, _quarantined;
 
     public SyncSession(LatticeDb db, SyncChannel channel, bool follow, bool client, SyncPeerState state)
     {
@@ -89,6 +89,7 @@ internal sealed class SyncSession
                         var result = _log.Applier.Apply(_peer, batch.Changes, batch.Through);
                         _received += result.Applied;
                         _conflicts += result.Conflicts;
+                        _quarantined += result.Quarantined;
                         _state.Received(batch.Through, _db.Options.Clock.GetUtcNow());
                         await _channel.SendAsync(FrameType.Ack, SyncMessages.EncodeAck(batch.Through), stop.Token).ConfigureAwait(false);
                         if (batch.CaughtUp) pullDone = true;
@@ -110,6 +111,7 @@ internal sealed class SyncSession
                         var applied = _log.Applier.ApplySnapshot(_peer, part.Changes, part.CaughtUp, part.Through, senderHas);
                         _received += applied.Applied;
                         _conflicts += applied.Conflicts;
+                        _quarantined += applied.Quarantined;
                         await _channel.SendAsync(FrameType.Ack, SyncMessages.EncodeAck(part.Through), stop.Token).ConfigureAwait(false);
                         break;
                     case FrameType.Ack:
@@ -144,7 +146,7 @@ internal sealed class SyncSession
             }
             await _channel.CloseAsync().ConfigureAwait(false);
         }
-        return new SyncResult(_received, _sent, _conflicts);
+        return new SyncResult(_received, _sent, _conflicts, _quarantined);
     }
 
     /// <summary>Answers the peer's Pull: its log after the cursor, in batches, then (with follow) each new commit.</summary>

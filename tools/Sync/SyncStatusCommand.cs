@@ -26,6 +26,7 @@ public static class SyncStatusCommand
                     ["pending_changes"] = peer.PendingChanges,
                     ["pending_bytes"] = peer.PendingBytes,
                     ["lag_seconds"] = Math.Round(peer.Lag.TotalSeconds, 3),
+                    ["quarantined_changes"] = peer.QuarantinedChanges,
                 }));
             }
             return ExitCodes.Ok;
