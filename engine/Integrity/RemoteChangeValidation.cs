@@ -18,4 +18,7 @@ internal static class RemoteChangeValidation
     /// </summary>
     public static string? Rejection(ColumnFamilyData family, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
         => FamilyValidation.Rejection(family, key, value);
+
+    /// <summary>Whether <paramref name="family"/> judges values at all (it has a validator, given or stored).</summary>
+    public static bool Judges(ColumnFamilyData family) => family.Options.EnforcedValidator is not null;
 }
