@@ -60,7 +60,7 @@ public sealed class QuarantineTests
                 Assert.StartsWith(S(q.Key) == "k00" ? "also bad" : "bad ", S(q.Value!));
             });
             Assert.Equal(21, quarantined.Select(q => q.Id).Distinct().Count());
-            Assert.Equal(21, db.GetSyncStatus().Sum(p => p.QuarantinedChanges));
+            Assert.Equal(21, db.Replication.QuarantinedFrom(old.ReplicaId) + db.Replication.QuarantinedFrom(db == b ? c.ReplicaId : b.ReplicaId));
         }
         // The replica without the validator keeps what it wrote: the quarantine is each replica's own verdict.
         Assert.Equal("bad 1", S(old.Get(docs, B("k01"))));
@@ -124,7 +124,7 @@ public sealed class QuarantineTests
     public void ACombinationTheValidatorRejects_FallsBackToTheClocksWinner_TheSameOnEveryReplica()
     {
         using var dir = new TempDir("quarantine-fold");
-        // Concatenating two objects is not an object: the combination is rejected, the clock decides.
+        // Concatenated JSON documents are not one document: the combination is rejected, the clock decides.
         var resolver = ConflictResolver.Custom("concat", x => [.. x.LocalValue ?? [], .. x.RemoteValue ?? []]);
         var dbs = new List<LatticeDb>();
         try
@@ -132,7 +132,7 @@ public sealed class QuarantineTests
             for (int i = 0; i < 3; i++)
             {
                 var db = LatticeDb.Open(dir.Sub($"r{i}"), new DbOptions());
-                db.CreateColumnFamily("docs", new ColumnFamilyOptions { Replicated = true, Validator = new ObjectsOnly(), ConflictResolver = resolver });
+                db.CreateColumnFamily("docs", new ColumnFamilyOptions { Replicated = true, Validator = ValueValidators.Json, ConflictResolver = resolver });
                 dbs.Add(db);
             }
             for (int i = 0; i < 3; i++) dbs[i].Put(dbs[i].GetColumnFamily("docs"), B("k"), B($"{{\"r\":{i}}}"));

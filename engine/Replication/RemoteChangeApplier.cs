@@ -366,8 +366,9 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
             op.FullMerge(c.Key, [], false, new MergeOperands(operand, [operand.Length], newestFirst: false), new ArrayBufferWriter<byte>());
             return null;
         }
-        catch (MergeException ex)
+        catch (Exception ex) when (ex is not (OutOfMemoryException or StackOverflowException))
         {
+            // Whatever the operator throws (a MergeException, or a user operator's own error), the operand cannot be stored.
             return "the merge operand cannot be applied: " + ex.Message;
         }
     }
