@@ -80,6 +80,7 @@ public sealed partial class LatticeDb
     {
         CheckHandle(columnFamily);
         ThrowIfReadOnly("dropping a column family");
+        ThrowIfReferenced(columnFamily);
         ThrowIfIndexed(columnFamily);
         DropColumnFamilyCore(columnFamily);
     }

@@ -205,7 +205,8 @@ internal sealed class IndexCatalog
     {
         foreach (var family in Db.HiddenFamilies())
         {
-            if (family.Name == IndexFamilies.CatalogName) continue;
+            // Only entry families: other hidden families (the replication log, foreign keys) are not the catalog's.
+            if (!IndexFamilies.IsEntries(family.Name)) continue;
             if (_byName.Values.Any(i => i.Entries == family)) continue;
             Db.DropColumnFamilyCore(family);
         }
