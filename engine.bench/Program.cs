@@ -48,6 +48,9 @@ public static class Program
                     (issue 20, two replicas syncing over TLS on loopback: fillrandom cost of recording changes and
                      of a live session, one stream catching up N offline changes, commit-to-visibility latency
                      under continuous sync, and the change feed's latency in process)
+                  foreignkeys [--num N] [--accounts A] [--dir D]
+                    (issue 21: fillrandom of N child rows, default 1,000,000, without and with a foreign key to A
+                     preloaded accounts, default 10,000; parent deletes under Restrict and Cascade; side by side)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -66,6 +69,7 @@ public static class Program
             "ledger" => Ledger.LedgerBench.Run(args[1..]),
             "ledger-probe" => Ledger.LedgerProbe.Run(args[1..]),
             "sync" => Sync.SyncBench.Run(args[1..]),
+            "foreignkeys" => Integrity.ForeignKeyBench.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };
