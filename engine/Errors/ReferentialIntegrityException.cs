@@ -24,4 +24,43 @@ public sealed class ReferentialIntegrityException : LatticeException
 
     /// <summary>From <see cref="LatticeDb.AddForeignKey"/>: every violation in the existing data (empty for a refused write).</summary>
     public IReadOnlyList<ForeignKeyViolation> Violations { get; }
+
+    /// <summary>
+    /// A child entry whose parent does not exist (nested here so that the exception, which every
+    /// layer may throw, names nothing above it). <see cref="ToString"/> never shows key bytes of an
+    /// encrypted database (a short hash stands for them).
+    /// </summary>
+    public sealed class ForeignKeyViolation
+    {
+        internal ForeignKeyViolation(string foreignKey, string childFamily, byte[] childKey, byte[] parentKey, string childKeyText, string parentKeyText)
+        {
+            ForeignKey = foreignKey;
+            ChildFamily = childFamily;
+            ChildKey = childKey;
+            ParentKey = parentKey;
+            ChildKeyText = childKeyText;
+            ParentKeyText = parentKeyText;
+        }
+
+        /// <summary>The foreign key broken.</summary>
+        public string ForeignKey { get; }
+
+        /// <summary>The child's family.</summary>
+        public string ChildFamily { get; }
+
+        /// <summary>The child's key.</summary>
+        public byte[] ChildKey { get; }
+
+        /// <summary>The missing parent key.</summary>
+        public byte[] ParentKey { get; }
+
+        /// <summary>The child key as printed (a hash when the database is encrypted).</summary>
+        public string ChildKeyText { get; }
+
+        /// <summary>The parent key as printed (a hash when the database is encrypted).</summary>
+        public string ParentKeyText { get; }
+
+        /// <inheritdoc/>
+        public override string ToString() => $"{ForeignKey}: child {ChildKeyText} of '{ChildFamily}' refers to missing parent {ParentKeyText}";
+    }
 }

@@ -33,9 +33,9 @@ internal static class ForeignKeyApply
     }
 
     /// <summary>Children the applied batch puts whose parent is missing after it (neither put by it nor stored).</summary>
-    internal static IReadOnlyList<ForeignKeyViolation> OrphanedChildren(LatticeDb db, BatchChanges applied, ReadOptions? view)
+    internal static IReadOnlyList<ReferentialIntegrityException.ForeignKeyViolation> OrphanedChildren(LatticeDb db, BatchChanges applied, ReadOptions? view)
     {
-        var found = new List<ForeignKeyViolation>();
+        var found = new List<ReferentialIntegrityException.ForeignKeyViolation>();
         if (db.ForeignKeys is not { } catalog) return found;
         var parents = new Indexing.ExtractedKeys();
         foreach (uint family in applied.Families)

@@ -3,7 +3,7 @@ namespace LatticeKV;
 /// <summary>What <see cref="LatticeDb.VerifyIntegrity"/> found, as of one snapshot.</summary>
 public sealed class IntegrityReport
 {
-    internal IntegrityReport(IReadOnlyList<ForeignKeyViolation> violations, long violationCount, long childrenChecked, IReadOnlyList<string> notCheckable)
+    internal IntegrityReport(IReadOnlyList<ReferentialIntegrityException.ForeignKeyViolation> violations, long violationCount, long childrenChecked, IReadOnlyList<string> notCheckable)
     {
         Violations = violations;
         ViolationCount = violationCount;
@@ -12,7 +12,7 @@ public sealed class IntegrityReport
     }
 
     /// <summary>The violations found, up to the limit given (<see cref="ViolationCount"/> counts them all).</summary>
-    public IReadOnlyList<ForeignKeyViolation> Violations { get; }
+    public IReadOnlyList<ReferentialIntegrityException.ForeignKeyViolation> Violations { get; }
 
     /// <summary>Every violation found, listed or not.</summary>
     public long ViolationCount { get; }

@@ -11,7 +11,7 @@ internal static class IntegrityVerifier
     public static IntegrityReport Verify(LatticeDb db, IEnumerable<LiveForeignKey> keys, int limit)
     {
         using var snapshot = db.GetSnapshot();
-        var listed = new List<ForeignKeyViolation>();
+        var listed = new List<ReferentialIntegrityException.ForeignKeyViolation>();
         var notCheckable = new List<string>();
         long total = 0, children = 0;
         foreach (var key in keys.OrderBy(k => k.Name, StringComparer.Ordinal))
@@ -29,15 +29,15 @@ internal static class IntegrityVerifier
     }
 
     /// <summary>The violations of one foreign key as of a new snapshot, up to <paramref name="limit"/>.</summary>
-    public static List<ForeignKeyViolation> Violations(LatticeDb db, LiveForeignKey key, int limit, out long found, out long children)
+    public static List<ReferentialIntegrityException.ForeignKeyViolation> Violations(LatticeDb db, LiveForeignKey key, int limit, out long found, out long children)
     {
         using var snapshot = db.GetSnapshot();
         return Violations(db, key, snapshot, limit, out found, out children);
     }
 
-    private static List<ForeignKeyViolation> Violations(LatticeDb db, LiveForeignKey key, Snapshot snapshot, int limit, out long found, out long children)
+    private static List<ReferentialIntegrityException.ForeignKeyViolation> Violations(LatticeDb db, LiveForeignKey key, Snapshot snapshot, int limit, out long found, out long children)
     {
-        var list = new List<ForeignKeyViolation>();
+        var list = new List<ReferentialIntegrityException.ForeignKeyViolation>();
         var read = new ReadOptions { Snapshot = snapshot };
         var parents = new ExtractedKeys();
         found = 0;
@@ -58,6 +58,6 @@ internal static class IntegrityVerifier
         return list;
     }
 
-    public static ForeignKeyViolation Violation(LatticeDb db, LiveForeignKey key, byte[] child, byte[] parent)
+    public static ReferentialIntegrityException.ForeignKeyViolation Violation(LatticeDb db, LiveForeignKey key, byte[] child, byte[] parent)
         => new(key.Name, key.Child.Name, child, parent, KeyText.Of(child, db.HasEncryption), KeyText.Of(parent, db.HasEncryption));
 }
