@@ -251,7 +251,8 @@ internal sealed class IndexCatalog
         Db.ChangeWriteStages();
     }
 
-    private static string DecodeName(ReadOnlySpan<byte> key)
+    /// <summary>A catalog record's key as a name; a key that is not UTF-8 is a <see cref="CorruptionException"/> naming <paramref name="catalog"/>.</summary>
+    internal static string DecodeName(ReadOnlySpan<byte> key, string catalog = "index catalog")
     {
         try
         {
@@ -259,7 +260,7 @@ internal sealed class IndexCatalog
         }
         catch (DecoderFallbackException)
         {
-            throw new CorruptionException("the index catalog holds a name that is not UTF-8");
+            throw new CorruptionException($"the {catalog} holds a name that is not UTF-8");
         }
     }
 }

@@ -68,7 +68,7 @@ internal sealed class ForeignKeyCatalog
             {
                 for (it.SeekToFirst(); it.Valid; it.Next())
                 {
-                    string name = DecodeName(it.Key);
+                    string name = IndexCatalog.DecodeName(it.Key, "foreign key catalog");
                     var record = ForeignKeyRecord.Decode(name, it.Value, _supplied);
                     if (record.State == ForeignKeyState.Verifying)
                     {
@@ -212,17 +212,5 @@ internal sealed class ForeignKeyCatalog
         _byName = byName;
         // A write whose stage 1 saw the maps before this change is prepared again if led after it.
         Db.ChangeWriteStages();
-    }
-
-    private static string DecodeName(ReadOnlySpan<byte> key)
-    {
-        try
-        {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(key);
-        }
-        catch (DecoderFallbackException)
-        {
-            throw new CorruptionException("the foreign key catalog holds a name that is not UTF-8");
-        }
     }
 }
