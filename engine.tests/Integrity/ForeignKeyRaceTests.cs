@@ -124,4 +124,42 @@ public sealed class ForeignKeyCommitDecisionTests
         Assert.Null(db.Get(ledger.Transactions, B("t1")));
         ledger.AssertNoOrphans();
     }
+
+    [Theory]
+    [InlineData(ForeignKeyAction.Restrict)]
+    [InlineData(ForeignKeyAction.Cascade)]
+    public void ParentDeleteHeldAfterStageOneWhileChildInserted_RefusedOrCascadePreparedAgain(ForeignKeyAction onDelete)
+    {
+        using var dir = new TempDir("fk-commit-cascade");
+        using var db = LatticeDb.Open(dir.Path);
+        var ledger = new Ledger(db, onDelete);
+        ledger.Account("alice");
+        // Restrict: no child at stage 1, so the delete passes it; Cascade: one child it prepares to delete.
+        if (onDelete == ForeignKeyAction.Cascade) ledger.Transaction("t1", "alice");
+        var hold = new HoldOnce(ledger.Accounts);
+        db.AddWriteStage(hold, LatticeKV.Db.WriteStageOrder.Replication);
+        Exception? deleteError = null;
+        var delete = new Thread(() =>
+        {
+            try { db.Delete(ledger.Accounts, B("alice")); }
+            catch (Exception ex) { deleteError = ex; }
+        });
+        delete.Start();
+        Assert.True(hold.Reached.Wait(TimeSpan.FromSeconds(30)));
+        ledger.Transaction("t2", "alice");           // a child stage 1 of the delete did not see
+        hold.Release.Set();
+        delete.Join();
+        if (onDelete == ForeignKeyAction.Restrict)
+        {
+            Assert.IsType<ReferentialIntegrityException>(deleteError);
+            Assert.NotNull(db.Get(ledger.Accounts, B("alice")));
+        }
+        else
+        {
+            Assert.Null(deleteError);
+            Assert.Null(db.Get(ledger.Transactions, B("t1")));
+            Assert.Null(db.Get(ledger.Transactions, B("t2")));
+        }
+        ledger.AssertNoOrphans();
+    }
 }
