@@ -52,6 +52,9 @@ public static class Program
                     (issue 21: fillrandom, default 1,000,000 puts, into a family without a validator, with a trivial
                      delegate, with JSON well-formedness and with a JSON Schema, alternated over R rounds, default 3;
                      median ops/s and the ratio to the plain run)
+                  foreignkeys [--num N] [--accounts A] [--dir D]
+                    (issue 21: fillrandom of N child rows, default 1,000,000, without and with a foreign key to A
+                     preloaded accounts, default 10,000; parent deletes under Restrict and Cascade; side by side)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -71,6 +74,7 @@ public static class Program
             "ledger-probe" => Ledger.LedgerProbe.Run(args[1..]),
             "sync" => Sync.SyncBench.Run(args[1..]),
             "validation" => Integrity.ValidationBench.Run(args[1..]),
+            "foreignkeys" => Integrity.ForeignKeyBench.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };

@@ -81,6 +81,7 @@ public sealed partial class LatticeDb
     {
         CheckHandle(columnFamily);
         ThrowIfReadOnly("dropping a column family");
+        ThrowIfReferenced(columnFamily);
         ThrowIfIndexed(columnFamily);
         DropColumnFamilyCore(columnFamily);
     }

@@ -20,6 +20,7 @@ public sealed partial class LatticeDb
         CheckHandle(columnFamily);
         ArgumentNullException.ThrowIfNull(definition);
         ThrowIfReadOnly("creating an index");
+        ThrowIfOwnedIndexName(definition.Name);
         return _indexes!.Create(columnFamily, definition).Handle;
     }
 
@@ -29,6 +30,7 @@ public sealed partial class LatticeDb
         ArgumentNullException.ThrowIfNull(index);
         ThrowIfClosed();
         ThrowIfReadOnly("dropping an index");
+        ThrowIfOwnedIndexName(index.Index.Name);
         _indexes!.Drop(index.Index);
     }
 
@@ -36,7 +38,7 @@ public sealed partial class LatticeDb
     public IReadOnlyList<IndexHandle> ListIndexes()
     {
         ThrowIfClosed();
-        return [.. _indexes!.All.OrderBy(i => i.Name, StringComparer.Ordinal).Select(i => i.Handle)];
+        return [.. _indexes!.All.Where(i => !Integrity.ForeignKeyFamilies.IsOwnedIndex(i.Name)).OrderBy(i => i.Name, StringComparer.Ordinal).Select(i => i.Handle)];
     }
 
     /// <summary>The index named <paramref name="name"/>; throws <see cref="InvalidArgumentException"/> when there is none.</summary>

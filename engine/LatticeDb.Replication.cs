@@ -141,7 +141,7 @@ public sealed partial class LatticeDb
     {
         _replication = new ReplicationLog(this, new Guid(Identity.Timeline), _options.ReplicationLogRetention, _options.Clock, _readOnly);
         _replication.Load();
-        _replication.Rules = new Integrity.ValidationApplyRules();
+        _replication.Rules = new Integrity.RemoteApplyRules(this);
     }
 
     /// <summary>Adds the log's stage and stamp to the write path (once, when the first replicated family appears).</summary>

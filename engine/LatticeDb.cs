@@ -63,6 +63,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private long _optionsFileNumber;                      // set once by recovery
     private Backup.SelfHealing? _healing;                 // set once by recovery; thread-safe on its own
     private Indexing.IndexCatalog? _indexes;              // set once at open; thread-safe on its own
+    private Integrity.ForeignKeyCatalog? _foreignKeys;    // set once at open; thread-safe on its own
 
     // Guarded by _columnFamilyLock: creating and dropping column families, one at a time.
     private readonly Lock _columnFamilyLock = new();
@@ -129,8 +130,10 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
             db.Recover();
             db.OpenReplication();
             db.OpenIndexes();
+            db.OpenForeignKeys();
             db.StartBackgroundWork();
             db.ResumeIndexes();
+            db.ResumeForeignKeys();
             return db;
         }
         catch
@@ -158,6 +161,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
             db.RecoverReadOnly();
             db.OpenReplication();
             db.OpenIndexes();
+            db.OpenForeignKeys();
             return db;
         }
         catch

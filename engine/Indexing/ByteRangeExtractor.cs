@@ -16,6 +16,8 @@ internal sealed class ByteRangeExtractor(bool ofKey, int offset, int? length) : 
         output.Add(length is { } n && n < rest.Length ? rest[..n] : rest);
     }
 
+    internal override bool ReadsKeyOnly => ofKey;
+
     internal override void Describe(ByteWriter w)
     {
         w.WriteByte((byte)(ofKey ? ExtractorKind.KeyBytes : ExtractorKind.ValueBytes));

@@ -14,6 +14,8 @@ internal sealed class CompositeExtractor(IndexExtractor[] parts) : IndexExtracto
 
     public IReadOnlyList<IndexExtractor> Parts => parts;
 
+    internal override bool ReadsKeyOnly => parts.All(p => p.ReadsKeyOnly);
+
     internal override void Extract(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ExtractedKeys output)
     {
         List<byte[]> prefixes = [[]];

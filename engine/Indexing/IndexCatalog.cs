@@ -205,7 +205,8 @@ internal sealed class IndexCatalog
     {
         foreach (var family in Db.HiddenFamilies())
         {
-            if (family.Name == IndexFamilies.CatalogName) continue;
+            // Only entry families: other hidden families (the replication log, foreign keys) are not the catalog's.
+            if (!IndexFamilies.IsEntries(family.Name)) continue;
             if (_byName.Values.Any(i => i.Entries == family)) continue;
             Db.DropColumnFamilyCore(family);
         }
@@ -250,7 +251,8 @@ internal sealed class IndexCatalog
         Db.ChangeWriteStages();
     }
 
-    private static string DecodeName(ReadOnlySpan<byte> key)
+    /// <summary>A catalog record's key as a name; a key that is not UTF-8 is a <see cref="CorruptionException"/> naming <paramref name="catalog"/>.</summary>
+    internal static string DecodeName(ReadOnlySpan<byte> key, string catalog = "index catalog")
     {
         try
         {
@@ -258,7 +260,7 @@ internal sealed class IndexCatalog
         }
         catch (DecoderFallbackException)
         {
-            throw new CorruptionException("the index catalog holds a name that is not UTF-8");
+            throw new CorruptionException($"the {catalog} holds a name that is not UTF-8");
         }
     }
 }

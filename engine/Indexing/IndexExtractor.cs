@@ -34,6 +34,12 @@ public abstract class IndexExtractor
     /// <summary>True for text extractors: entries carry term frequencies and the index keeps BM25 statistics.</summary>
     internal virtual bool IsText => false;
 
+    /// <summary>
+    /// True when the keys depend on the primary key alone (never the value): such an index (and a
+    /// foreign key using it) can accept merges, whose value is known only at read time.
+    /// </summary>
+    internal virtual bool ReadsKeyOnly => false;
+
     /// <summary>The name a custom extractor is supplied under at open; null for built-in ones.</summary>
     internal virtual string? CustomName => null;
 

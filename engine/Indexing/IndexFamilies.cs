@@ -17,6 +17,9 @@ internal static class IndexFamilies
 
     public static bool IsHidden(string name) => name.StartsWith(ReservedPrefix, StringComparison.Ordinal);
 
+    /// <summary>True for the entry family of some index (never the catalog or another subsystem's family).</summary>
+    public static bool IsEntries(string name) => name.StartsWith(IndexPrefix, StringComparison.Ordinal);
+
     /// <summary>The family holding the entries of index <paramref name="indexName"/>.</summary>
     public static string EntriesOf(string indexName) => IndexPrefix + indexName;
 }

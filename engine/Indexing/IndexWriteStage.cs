@@ -67,6 +67,12 @@ internal sealed class IndexWriteStage(IndexCatalog catalog) : IWriteStage
                 if (eager) DeleteRangeEntries(index, primary, key, value, output, scratch);
                 if (index.IsText) output.DeleteRange(entries, IndexKeyEncoding.DocumentKey(key), IndexKeyEncoding.DocumentKey(value));
                 break;
+            case ValueKind.Merge when index.Extractor.ReadsKeyOnly && !index.IsText:
+                // The keys come from the primary key alone: the merged value cannot change them.
+                scratch.New.Clear();
+                index.Extractor.Extract(key, [], scratch.New);
+                index.WriteEntries(output, key, scratch.New);
+                break;
             case ValueKind.Merge:
                 // The index keys of a merged value are known only once the operands are merged
                 // at read time; an entry written now could never be kept exact.

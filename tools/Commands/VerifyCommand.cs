@@ -28,10 +28,12 @@ public static class VerifyCommand
             HelpName = "BACKUPDIR",
         };
         var cmd = new Command("verify", "Read every byte of the MANIFEST, every live table and every log still needed, checking checksums and consistency; "
-            + "name every damaged file. An encrypted database needs its key: every sealed record and block is authenticated. Exit codes: 0 healthy, 10 CURRENT/MANIFEST damaged, 11 table damaged, 12 table missing, 13 log damaged.");
+            + "name every damaged file. An encrypted database needs its key: every sealed record and block is authenticated. Exit codes: 0 healthy, 10 CURRENT/MANIFEST damaged, 11 table damaged, 12 table missing, 13 log damaged, 14 index inconsistent, 17 a foreign key broken (--integrity).");
         cmd.Arguments.Add(db);
         cmd.Options.Add(json);
         cmd.Options.Add(repairFrom);
+        var integrity = IntegrityVerify.Option();
+        cmd.Options.Add(integrity);
         cmd.SetAction(r => Guard.Run(() =>
         {
             string path = r.GetValue(db)!;
@@ -43,19 +45,23 @@ public static class VerifyCommand
                 : p => DatabaseVerifier.VerifyAndRepair(path, backup, encryption, p);
             var report = Terminal.CanShowProgress ? WithProgress(run) : run(null);
             var indexes = report.IsHealthy ? VerifyIndexes(path, r) : null;
+            var constraints = report.IsHealthy && r.GetValue(integrity) ? IntegrityVerify.Run(path, r) : null;
             if (r.GetValue(json))
             {
                 var model = Json(report);
                 if (indexes is not null) model["indexes"] = indexes.Select(Indexes.IndexVerifyCommand.Json).ToList();
+                if (constraints is not null) model["integrity"] = IntegrityVerify.Json(constraints);
                 Console.Out.WriteLine(JsonSerializer.Serialize(model, JsonModel.Options));
             }
             else
             {
                 Render(report);
                 if (indexes is not null) Indexes.IndexVerifyCommand.Render(indexes);
+                if (constraints is not null) IntegrityVerify.Render(constraints);
             }
             int code = ExitCode(report);
-            return code == ExitCodes.Ok && indexes is not null ? Indexes.IndexVerifyCommand.ExitCode(indexes) : code;
+            if (code == ExitCodes.Ok && indexes is not null) code = Indexes.IndexVerifyCommand.ExitCode(indexes);
+            return code == ExitCodes.Ok && constraints is not null ? IntegrityVerify.ExitCode(constraints) : code;
         }));
         return cmd;
     }

@@ -1,0 +1,142 @@
+using LatticeKV.Tests.Support;
+using static LatticeKV.Tests.Support.TestDb;
+
+namespace LatticeKV.Tests.Replication;
+
+/// <summary>
+/// Foreign keys across replicas: a parent deleted on one device while a child is added on
+/// another is settled by the key's rule in the apply that meets it, recorded, and every replica
+/// ends with the same data and no child without its parent.
+/// </summary>
+public sealed class SyncForeignKeyTests
+{
+    private static LatticeDb Replica(TempDir dir, string name, ForeignKeyAction onDelete)
+    {
+        var db = LatticeDb.Open(dir.Sub(name), new DbOptions { WriteBufferSize = 64 * 1024 });
+        var accounts = db.CreateColumnFamily("accounts", new ColumnFamilyOptions { Replicated = true });
+        var txns = db.CreateColumnFamily("txns", new ColumnFamilyOptions { Replicated = true });
+        db.AddForeignKey(new ForeignKeyDefinition
+        {
+            Name = "txn-account", ChildFamily = txns, ParentFamily = accounts, ParentKey = IndexExtractors.JsonField("$.account"), OnDelete = onDelete,
+        });
+        return db;
+    }
+
+    private static byte[] Txn(string account) => B($"{{\"account\":\"{account}\",\"amount\":1}}");
+
+    private static void AssertConsistentAndEqual(IReadOnlyList<LatticeDb> dbs)
+    {
+        foreach (var db in dbs)
+        {
+            var report = db.VerifyIntegrity();
+            Assert.True(report.IsConsistent, string.Join("; ", report.Violations));
+        }
+        foreach (var name in new[] { "accounts", "txns" })
+            foreach (var db in dbs.Skip(1))
+                Assert.Equal(Contents(dbs[0], dbs[0].GetColumnFamily(name)), Contents(db, db.GetColumnFamily(name)));
+    }
+
+    [Fact]
+    public void Cascade_AParentDeletedWhileAChildIsAddedElsewhere_DeletesTheChildEverywhere_AndRecordsIt()
+    {
+        using var dir = new TempDir("sync-fk-cascade");
+        using var a = Replica(dir, "a", ForeignKeyAction.Cascade);
+        using var b = Replica(dir, "b", ForeignKeyAction.Cascade);
+        a.Put(a.GetColumnFamily("accounts"), B("alice"), B("{}"));
+        InProcessSync.Converge([a, b]);
+        a.Delete(a.GetColumnFamily("accounts"), B("alice"));
+        b.Put(b.GetColumnFamily("txns"), B("t1"), Txn("alice"));
+        InProcessSync.Converge([a, b]);
+
+        foreach (var db in new[] { a, b })
+        {
+            Assert.Null(db.Get(db.GetColumnFamily("accounts"), B("alice")));
+            Assert.Null(db.Get(db.GetColumnFamily("txns"), B("t1")));
+        }
+        AssertConsistentAndEqual([a, b]);
+        // The replica that met the conflict says what it did, with the deleted child's value.
+        var records = a.GetConflictHistory().Concat(b.GetConflictHistory()).Where(r => r.Outcome == ConflictOutcome.ChildDeleted).ToList();
+        Assert.NotEmpty(records);
+        Assert.All(records, r =>
+        {
+            Assert.Equal("txns", r.ColumnFamily);
+            Assert.Equal("t1", S(r.Key));
+            Assert.Equal("txn-account", r.Resolver);
+            Assert.Equal(S(Txn("alice")), S(r.LoserValue));
+        });
+    }
+
+    [Fact]
+    public void Restrict_AParentDeletedWhileAChildIsAddedElsewhere_KeepsTheParentEverywhere_AndRecordsIt()
+    {
+        using var dir = new TempDir("sync-fk-restrict");
+        using var a = Replica(dir, "a", ForeignKeyAction.Restrict);
+        using var b = Replica(dir, "b", ForeignKeyAction.Restrict);
+        a.Put(a.GetColumnFamily("accounts"), B("alice"), B("{\"name\":\"Alice\"}"));
+        InProcessSync.Converge([a, b]);
+        a.Delete(a.GetColumnFamily("accounts"), B("alice"));
+        b.Put(b.GetColumnFamily("txns"), B("t1"), Txn("alice"));
+
+        // The child reaches the replica that deleted its parent first: it is kept, recorded, and reported meanwhile.
+        InProcessSync.Pull(b, a);
+        Assert.NotNull(a.Get(a.GetColumnFamily("txns"), B("t1")));
+        Assert.Contains(a.GetConflictHistory(), r => r.Outcome == ConflictOutcome.OrphanKept && S(r.Key) == "t1" && r.ColumnFamily == "txns");
+        Assert.Equal(1, a.VerifyIntegrity().ViolationCount);
+        // The delete reaches the replica with the child: it loses there, and the parent written again reaches everyone.
+        InProcessSync.Converge([a, b]);
+
+        foreach (var db in new[] { a, b })
+        {
+            Assert.Equal("{\"name\":\"Alice\"}", S(db.Get(db.GetColumnFamily("accounts"), B("alice"))));
+            Assert.NotNull(db.Get(db.GetColumnFamily("txns"), B("t1")));
+        }
+        AssertConsistentAndEqual([a, b]);
+        Assert.Contains(b.GetConflictHistory(), r => r.Outcome == ConflictOutcome.ParentRestored && S(r.Key) == "alice" && r.ColumnFamily == "accounts");
+    }
+
+    [Theory]
+    [InlineData(ForeignKeyAction.Restrict)]
+    [InlineData(ForeignKeyAction.Cascade)]
+    public void ThreeReplicas_RandomParentsAndChildren_ConvergeWithNoOrphan(ForeignKeyAction onDelete)
+    {
+        using var dir = new TempDir("sync-fk-random");
+        int seed = TestSeed.Get(2110 + (int)onDelete);
+        var rnd = new Random(seed);
+        var dbs = new List<LatticeDb>();
+        try
+        {
+            for (int i = 0; i < 3; i++) dbs.Add(Replica(dir, $"r{i}", onDelete));
+            for (int round = 0; round < 12 * TestSeed.Scale; round++)
+            {
+                for (int step = 0; step < 30; step++)
+                {
+                    var db = dbs[rnd.Next(3)];
+                    string account = $"acct{rnd.Next(6)}";
+                    try
+                    {
+                        switch (rnd.Next(4))
+                        {
+                            case 0: db.Put(db.GetColumnFamily("accounts"), B(account), B($"{{\"v\":{step}}}")); break;
+                            case 1: db.Delete(db.GetColumnFamily("accounts"), B(account)); break;
+                            case 2: db.Put(db.GetColumnFamily("txns"), B($"t{rnd.Next(20)}"), Txn(account)); break;
+                            default: db.Delete(db.GetColumnFamily("txns"), B($"t{rnd.Next(20)}")); break;
+                        }
+                    }
+                    catch (ReferentialIntegrityException)
+                    {
+                        // Refused locally (a missing parent, or children under Restrict): nothing written.
+                    }
+                }
+                // Exchange between a random pair only, so replicas often hold conflicting states.
+                int x = rnd.Next(3), y = (x + 1 + rnd.Next(2)) % 3;
+                InProcessSync.Pull(dbs[x], dbs[y]);
+            }
+            InProcessSync.Converge(dbs);
+            AssertConsistentAndEqual(dbs);
+        }
+        finally
+        {
+            foreach (var db in dbs) db.Dispose();
+        }
+    }
+}
