@@ -99,6 +99,29 @@ public class LogTests
         Assert.Equal(big, read[0]);
     }
 
+    /// <summary>
+    /// A crash while a record spanning blocks was being copied: its next fragment's payload is
+    /// written but not its header (stored last), and the reserved space after it is zeros. That
+    /// is a torn tail, not damage (found by a kill -9 during a migration's large batches).
+    /// </summary>
+    [Theory]
+    [InlineData(1)] // the MIDDLE fragment
+    [InlineData(2)] // the LAST fragment
+    public void ReadRecord_AFragmentWhoseHeaderWasNeverWritten_EndsATornTail(int fragment)
+    {
+        var records = new[] { Record(100, 1), Record(LogFormat.BlockSize * 2 + 500, 2) };
+        var (fs, path) = Write(records);
+        var bytes = fs.GetContents(path).Concat(new byte[LogFormat.BlockSize * 2]).ToArray();
+        // Fragments are copied in order, each payload before its header: the crash came half way through this one.
+        Array.Clear(bytes, LogFormat.BlockSize * fragment, LogFormat.HeaderSize);
+        Array.Clear(bytes, LogFormat.BlockSize * fragment + 200, bytes.Length - (LogFormat.BlockSize * fragment + 200));
+        fs.SetContents(path, bytes);
+        var (read, issues) = ReadAll(fs, path);
+        Assert.Equal([records[0]], read);
+        Assert.NotEmpty(issues);
+        Assert.All(issues, i => Assert.True(i.IsTruncatedTail && !i.IntactRecordFollows, i.Reason));
+    }
+
     [Fact]
     public void ReadRecord_TruncatedAtEveryOffsetOfLastRecord_ReportsOnlyATail()
     {

@@ -108,7 +108,12 @@ internal sealed class LogReader
                 case PhysicalResult.Bad:
                     if (inFragment)
                     {
-                        ReportPartial(fragmentStart, physicalOffset, "fragmented record interrupted by a damaged fragment");
+                        // A fragment a crash left half written (its header is stored last) ends a torn
+                        // tail: the record it belongs to was never completely written either.
+                        if (_issues.Count > 0 && _issues[^1] is { IsTruncatedTail: true, IntactRecordFollows: false })
+                            _issues.Add(new(fragmentStart, physicalOffset - fragmentStart, "fragmented record cut short by a crash", true));
+                        else
+                            ReportPartial(fragmentStart, physicalOffset, "fragmented record interrupted by a damaged fragment");
                         inFragment = false;
                         _scratch.Clear();
                     }
