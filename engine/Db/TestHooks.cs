@@ -13,4 +13,7 @@ internal sealed class TestHooks
 
     /// <summary>Automatic backups run only when a test calls <see cref="LatticeDb.RunAutoBackupNow"/>: no background thread decides.</summary>
     public bool ManualAutoBackup { get; init; }
+
+    /// <summary>Called after each file a migration rollback deletes or restores: a test throws from it to simulate a crash mid-rollback.</summary>
+    public Action? MigrationRestoreFile { get; init; }
 }
