@@ -87,7 +87,7 @@ public sealed partial class LatticeDb
     private void RunMigrations()
     {
         if (_options.Migrations.Count == 0) return;
-        new MigrationRunner(this, [.. _options.Migrations], _options.OnMigrationProgress).Run();
+        new MigrationRunner(this, [.. _options.Migrations], _options.OnMigrationProgress, _options.TestHooks?.AfterMigrationWrite).Run();
     }
 
     /// <summary>

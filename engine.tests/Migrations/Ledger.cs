@@ -12,15 +12,8 @@ internal static class Ledger
     /// <summary>The model of the split: what version 2 holds for account <paramref name="i"/>.</summary>
     public static byte[] V2(int i) => Encoding.UTF8.GetBytes($"first=Given{i};last=Family{i % 97};balance={i * 3}");
 
-    /// <summary>The migration's transform, written independently of <see cref="V2"/>.</summary>
-    public static byte[] Split(ReadOnlySpan<byte> value)
-    {
-        string text = Encoding.UTF8.GetString(value);
-        int semi = text.IndexOf(';', StringComparison.Ordinal);
-        string name = text[5..semi];
-        int space = name.IndexOf(' ', StringComparison.Ordinal);
-        return Encoding.UTF8.GetBytes($"first={name[..space]};last={name[(space + 1)..]}{text[semi..]}");
-    }
+    /// <summary>The migration's transform: lkv migrate-child's, so the in-process tests and the killed child run the same code (checked against <see cref="V2"/>).</summary>
+    public static byte[] Split(ReadOnlySpan<byte> value) => global::LatticeKV.Tool.Migrate.MigrateChildCommand.SplitName(value);
 
     /// <summary>Version 1 of accounts: no data changes, the version the ledger's first release declared.</summary>
     public static Migration Initial(string family = "accounts") => new(family, 0, 1, "accounts v1", _ => { });

@@ -77,4 +77,12 @@ public sealed class MigrationPlanTests
         encoded[1] = 9;
         Assert.Throws<CorruptionException>(() => MigrationStateCodec.Decode(encoded));
     }
+
+    [Fact]
+    public void StateCodec_MatchesFormatWorkedExample()
+    {
+        var state = new MigrationProgress("split name", MigrationPhase.Apply, 0, "account/0001999"u8.ToArray(), 2000);
+        Assert.Equal("010100000000d0070000000000000a0073706c6974206e616d65010f0000006163636f756e742f30303031393939",
+            Convert.ToHexStringLower(MigrationStateCodec.Encode(state)));
+    }
 }

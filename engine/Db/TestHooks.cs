@@ -16,4 +16,7 @@ internal sealed class TestHooks
 
     /// <summary>Called after each file a migration rollback deletes or restores: a test throws from it to simulate a crash mid-rollback.</summary>
     public Action? MigrationRestoreFile { get; init; }
+
+    /// <summary>Called after each write a migration commits (lkv migrate-child kills its own process here to crash at an exact write).</summary>
+    public Action? AfterMigrationWrite { get; init; }
 }

@@ -13,14 +13,16 @@ internal sealed class MigrationRunner
 {
     private readonly IReadOnlyList<Migration> _steps;
     private readonly Action<MigrationProgress>? _progress;
+    private readonly Action? _afterWrite; // test hook: a child process kills itself here
     private ColumnFamilyHandle _schema = null!;  // set by Run before the first step
     private StagingArea _staging = null!;
 
-    public MigrationRunner(LatticeDb db, IReadOnlyList<Migration> steps, Action<MigrationProgress>? progress)
+    public MigrationRunner(LatticeDb db, IReadOnlyList<Migration> steps, Action<MigrationProgress>? progress, Action? afterWrite)
     {
         Db = db;
         _steps = steps;
         _progress = progress;
+        _afterWrite = afterWrite;
         State = new MigrationProgress("", MigrationPhase.Apply, 0, null, 0);
     }
 
@@ -112,7 +114,7 @@ internal sealed class MigrationRunner
         if (next is null)
         {
             commit.Delete(_schema, SchemaRecords.StateKey);
-            Db.Write(commit, new WriteOptions { Sync = true });
+            Write(commit, sync: true);
         }
         else
         {
@@ -190,7 +192,13 @@ internal sealed class MigrationRunner
     private void WriteState(WriteBatch batch, bool sync)
     {
         batch.Put(_schema, SchemaRecords.StateKey, MigrationStateCodec.Encode(State));
-        Db.Write(batch, new WriteOptions { Sync = sync });
+        Write(batch, sync);
         _progress?.Invoke(State);
+    }
+
+    private void Write(WriteBatch batch, bool sync)
+    {
+        Db.Write(batch, new WriteOptions { Sync = sync });
+        _afterWrite?.Invoke();
     }
 }

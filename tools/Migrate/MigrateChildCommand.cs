@@ -14,14 +14,18 @@ public static class MigrateChildCommand
     public static Command Create()
     {
         var db = Common.Db();
+        var dieAfter = new Option<int>("--die-after-writes") { Description = "SIGKILL this process right after the migration's Nth write (0: never)." };
         var cmd = new Command("migrate-child", "Open the ledger test database with its migrations, printing B lines per committed batch (used by migration kill tests).") { Hidden = true };
         cmd.Arguments.Add(db);
+        cmd.Options.Add(dieAfter);
         cmd.SetAction(r => Guard.Run(() =>
         {
+            int writes = 0, dieAt = Require.AtLeast(r.GetValue(dieAfter), 0, "--die-after-writes");
             // An encrypted ledger opens with the key the command line gives (--key-file).
             using var database = Common.Open(r.GetValue(db)!, r, configure: options =>
             {
                 options.OnMigrationProgress = p => Console.Out.WriteLine($"B {p.Phase} {p.EntriesDone}");
+                if (dieAt > 0) options.TestHooks = new Db.TestHooks { AfterMigrationWrite = () => { if (++writes == dieAt) System.Diagnostics.Process.GetCurrentProcess().Kill(); } };
                 if (options.Encryption is not null) options.ColumnFamilyOptions["accounts"] = new ColumnFamilyOptions { Encrypted = true };
                 options.Migrations.Add(new Migration("accounts", 0, 1, "accounts v1", _ => { }));
                 options.Migrations.Add(MigrationSteps.TransformValues("accounts", 1, 2, (_, value) => SplitName(value), "split name"));
@@ -33,7 +37,7 @@ public static class MigrateChildCommand
     }
 
     /// <summary>"name=First Last;rest" becomes "first=First;last=Last;rest".</summary>
-    private static byte[] SplitName(ReadOnlySpan<byte> value)
+    public static byte[] SplitName(ReadOnlySpan<byte> value)
     {
         string text = Encoding.UTF8.GetString(value);
         int end = text.IndexOf(';', StringComparison.Ordinal);
