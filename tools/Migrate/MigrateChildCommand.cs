@@ -15,9 +15,11 @@ public static class MigrateChildCommand
     {
         var db = Common.Db();
         var dieAfter = new Option<int>("--die-after-writes") { Description = "SIGKILL this process right after the migration's Nth write (0: never)." };
+        var audit = new Option<bool>("--audit") { Description = "Also write one record under a fresh random id per account to the family \"audit\" (a step whose output differs when repeated)." };
         var cmd = new Command("migrate-child", "Open the ledger test database with its migrations, printing B lines per committed batch (used by migration kill tests).") { Hidden = true };
         cmd.Arguments.Add(db);
         cmd.Options.Add(dieAfter);
+        cmd.Options.Add(audit);
         cmd.SetAction(r => Guard.Run(() =>
         {
             int writes = 0, dieAt = Require.AtLeast(r.GetValue(dieAfter), 0, "--die-after-writes");
@@ -28,13 +30,25 @@ public static class MigrateChildCommand
                 if (dieAt > 0) options.TestHooks = new Db.TestHooks { AfterMigrationWrite = () => { if (++writes == dieAt) System.Diagnostics.Process.GetCurrentProcess().Kill(); } };
                 if (options.Encryption is not null) options.ColumnFamilyOptions["accounts"] = new ColumnFamilyOptions { Encrypted = true };
                 options.Migrations.Add(new Migration("accounts", 0, 1, "accounts v1", _ => { }));
-                options.Migrations.Add(MigrationSteps.TransformValues("accounts", 1, 2, (_, value) => SplitName(value), "split name"));
+                options.Migrations.Add(r.GetValue(audit) ? SplitWithAudit() : MigrationSteps.TransformValues("accounts", 1, 2, (_, value) => SplitName(value), "split name"));
             });
             Console.Out.WriteLine("DONE");
             return ExitCodes.Ok;
         }));
         return cmd;
     }
+
+    /// <summary>The split, plus an audit record under a new random id per account: an entry applied twice leaves two.</summary>
+    private static Migration SplitWithAudit() => new("accounts", 1, 2, "split name", ctx =>
+    {
+        var accounts = ctx.Family("accounts");
+        var log = ctx.CreateFamily("audit");
+        ctx.ForEach(accounts, (key, value, writer) =>
+        {
+            writer.Put(accounts, key, SplitName(value));
+            writer.Put(log, Guid.NewGuid().ToByteArray(), key);
+        });
+    });
 
     /// <summary>"name=First Last;rest" becomes "first=First;last=Last;rest".</summary>
     public static byte[] SplitName(ReadOnlySpan<byte> value)
