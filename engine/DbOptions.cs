@@ -177,6 +177,19 @@ public sealed class DbOptions
     public TimeSpan ReplicationLogRetention { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>
+    /// Schema migration steps, in order (FORMAT.md §18.3, README "Schema versions and
+    /// migrations"): <see cref="LatticeDb.Open"/> runs those whose family's stored version is
+    /// older, after recovery and before it returns. Each family's steps must chain (each starts
+    /// where the previous ended); the highest version they reach is what this program knows, and
+    /// a database with a newer one throws <see cref="SchemaVersionException"/> before anything
+    /// is written. Families no step names are not checked.
+    /// </summary>
+    public IList<Migration> Migrations { get; } = new List<Migration>();
+
+    /// <summary>Called on the opening thread after each committed batch of a migration (progress reports, tests).</summary>
+    public Action<MigrationProgress>? OnMigrationProgress { get; set; }
+
+    /// <summary>
     /// This database's identity for sync (<see cref="LatticeKV.SyncIdentity"/>, made with
     /// <c>lkv sync-identity</c>): the certificate it presents to peers, whose peer ids they trust.
     /// Required by <c>StartSyncServer</c>, <c>SyncWith</c> and <c>StartSyncAgent</c>.
@@ -231,6 +244,7 @@ public sealed class DbOptions
         foreach (var (name, cf) in ColumnFamilyOptions) cf.Validate(name);
         Encryption?.Validate();
         AutoBackup = AutoBackup?.Validated();
+        LatticeKV.Migrations.MigrationPlan.Validate([.. Migrations]);
         if (Encryption is null && (DefaultColumnFamilyOptions.Encrypted || ColumnFamilyOptions.Values.Any(o => o.Encrypted)))
             throw new InvalidArgumentException("A column family is Encrypted but DbOptions.Encryption is not set: the engine needs a master key.", nameof(Encryption));
     }

@@ -124,9 +124,11 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     public static LatticeDb Open(string path, DbOptions? options = null)
     {
         string full = Prepare(path, ref options);
+        CheckSchemaBeforeOpen(full, options);
         var db = new LatticeDb(full, options);
         try
         {
+            db.FinishPendingRollback();
             db.Recover();
             db.OpenReplication();
             db.OpenIndexes();
@@ -134,7 +136,12 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
             db.StartBackgroundWork();
             db.ResumeIndexes();
             db.ResumeForeignKeys();
+            db.RunMigrations();
             return db;
+        }
+        catch (Migrations.MigrationStepFailure failure)
+        {
+            throw db.RollBack(failure);
         }
         catch
         {

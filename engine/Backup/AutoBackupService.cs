@@ -122,6 +122,25 @@ internal sealed class AutoBackupService : IDisposable
         }
     }
 
+    /// <summary>
+    /// A backup taken now whatever the thresholds say (before a schema migration, so the state
+    /// before it is kept beside the migration's own checkpoint); throws when it fails.
+    /// </summary>
+    public BackupInfo BackupNow(string label)
+    {
+        lock (_runLock)
+        {
+            using var engine = BackupEngine.Open(_storage, new BackupOptions { Retention = _options.Retention });
+            var info = engine.CreateBackup(_db, label, _stop.Token);
+            _lastBackupSequence = info.Sequence;
+            _bytesAtLastBackup = _bytesWritten();
+            _haveBackup = true;
+            _lastBackup = info;
+            Interlocked.Increment(ref _backupsTaken);
+            return info;
+        }
+    }
+
     private void FindLastBackup()
     {
         using var engine = BackupEngine.Open(_storage);

@@ -13,4 +13,10 @@ internal sealed class TestHooks
 
     /// <summary>Automatic backups run only when a test calls <see cref="LatticeDb.RunAutoBackupNow"/>: no background thread decides.</summary>
     public bool ManualAutoBackup { get; init; }
+
+    /// <summary>Called after each file a migration rollback deletes or restores: a test throws from it to simulate a crash mid-rollback.</summary>
+    public Action? MigrationRestoreFile { get; init; }
+
+    /// <summary>Called after each write a migration commits (lkv migrate-child kills its own process here to crash at an exact write).</summary>
+    public Action? AfterMigrationWrite { get; init; }
 }
