@@ -46,7 +46,7 @@ public sealed partial class LatticeDb
                 ColumnFamilyAdd = name,
                 ColumnFamilyOptions = ColumnFamilyOptionsCodec.Encode(options),
                 LogNumber = log,
-                FormatVersion = FeatureFormatVersionFor(options),
+                FormatVersion = FeatureFormatVersionFor(name, options),
             };
             ColumnFamilyData? created = null;
             _versions.LogAndApply([edit], () =>

@@ -60,12 +60,25 @@ public sealed partial class LatticeDb
     }
 
     /// <summary>The format version an edit giving a family <paramref name="options"/> records (null: no change).</summary>
-    private uint? FeatureFormatVersionFor(ColumnFamilyOptions options)
+    private uint? FeatureFormatVersionFor(string name, ColumnFamilyOptions options)
     {
-        if (options.MergeOperator is null && !options.Replicated) return null;
+        bool integrity = NoteIntegrityFeature(name, options);
+        if (options.MergeOperator is null && !options.Replicated && !integrity) return null;
         if (options.MergeOperator is not null) _versions.MergesEnabled = true;
         if (options.Replicated) _versions.ReplicationEnabled = true;
         return _versions.WrittenFormatVersion;
+    }
+
+    /// <summary>
+    /// A family with a validator, or the hidden family of foreign keys or schema versions, moves
+    /// the database to <see cref="VersionSet.IntegrityFormatVersion"/> (an older build would write
+    /// without enforcing them); true when <paramref name="name"/> or <paramref name="options"/> does.
+    /// </summary>
+    private bool NoteIntegrityFeature(string name, ColumnFamilyOptions options)
+    {
+        if (options.ValidatorDescription is null && name != Integrity.ForeignKeyFamilies.CatalogName && name != Migrations.SchemaRecords.FamilyName) return false;
+        _versions.IntegrityEnabled = true;
+        return true;
     }
 
     // Operands and merge results of point reads, per thread: a Get allocates nothing for them

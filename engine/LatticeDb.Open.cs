@@ -191,11 +191,12 @@ public sealed partial class LatticeDb
         foreach (var state in _versions.ColumnFamilies)
         {
             var options = KeepValidator(KeepReplicated(KeepMergeOperator(ResolveOptions(state), state), state), state);
+            bool integrity = NoteIntegrityFeature(state.Name, options);
             if (edits is not null)
             {
                 byte[] encoded = ColumnFamilyOptionsCodec.Encode(options);
                 if (state.Options is null || !state.Options.AsSpan().SequenceEqual(encoded))
-                    edits.Add(new VersionEdit { ColumnFamilyId = state.Id, ColumnFamilyOptions = encoded });
+                    edits.Add(new VersionEdit { ColumnFamilyId = state.Id, ColumnFamilyOptions = encoded, FormatVersion = integrity ? _versions.WrittenFormatVersion : null });
             }
             var cfd = new ColumnFamilyData(state, options, _options.WriteBufferSize, _cmp, _options.Clock, state.LogNumber, _chunkPool);
             cfd.Handle = new ColumnFamilyHandle(this, cfd);

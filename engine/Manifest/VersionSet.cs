@@ -37,12 +37,22 @@ internal sealed class VersionSet : IDisposable
     /// </summary>
     public const uint ReplicationFormatVersion = 6;
 
+    /// <summary>
+    /// Database format of a database with a validator, a foreign key or schema versions (FORMAT.md
+    /// §18): an older build would write to it without enforcing them, or open data a migration
+    /// had not yet reshaped. Databases without any stay at 3 to 6.
+    /// </summary>
+    public const uint IntegrityFormatVersion = 7;
+
     /// <summary>The newest database format this build reads.</summary>
-    public const uint MaxFormatVersion = ReplicationFormatVersion;
+    public const uint MaxFormatVersion = IntegrityFormatVersion;
 
     /// <summary>The format version a database of this kind records.</summary>
-    public static uint FormatVersionFor(bool encrypted, bool merges, bool replication = false)
-        => replication ? ReplicationFormatVersion : merges ? MergeFormatVersion : encrypted ? EncryptedFormatVersion : FormatVersion;
+    public static uint FormatVersionFor(bool encrypted, bool merges, bool replication = false, bool integrity = false)
+        => integrity ? IntegrityFormatVersion : replication ? ReplicationFormatVersion : merges ? MergeFormatVersion : encrypted ? EncryptedFormatVersion : FormatVersion;
+
+    /// <summary>Set once a family has a validator, or foreign keys or schema versions exist: from then on the database records <see cref="IntegrityFormatVersion"/>.</summary>
+    public bool IntegrityEnabled { get; set; }
 
     /// <summary>Set once a column family is replicated: from then on the database records <see cref="ReplicationFormatVersion"/>.</summary>
     public bool ReplicationEnabled { get; set; }
@@ -55,7 +65,7 @@ internal sealed class VersionSet : IDisposable
 
     /// <summary>The format version new MANIFESTs record.</summary>
     public uint WrittenFormatVersion => FormatVersionFor(Keys is not null, MergesEnabled || RecoveredFormatVersion >= MergeFormatVersion,
-        ReplicationEnabled || RecoveredFormatVersion >= ReplicationFormatVersion);
+        ReplicationEnabled || RecoveredFormatVersion >= ReplicationFormatVersion, IntegrityEnabled || RecoveredFormatVersion >= IntegrityFormatVersion);
 
     // Seals the records of the live MANIFEST, when it is sealed. Guarded by _manifestLock.
     private Crypto.RecordCipher? _manifestCipher;
