@@ -128,13 +128,15 @@ internal sealed class SyncChannel : IAsyncDisposable
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
         // Completing the writer flushes what a failed send left buffered, and disposing TLS may
-        // write to a peer that is gone: neither failure matters to a connection being closed.
+        // write to a peer that is gone: neither failure matters to a connection being closed. A
+        // close from the receiving side can also meet a send still flushing on another task: TLS
+        // then refuses the second write (NotSupportedException), which is as harmless here.
         try { await _reader.CompleteAsync().ConfigureAwait(false); }
-        catch (Exception ex) when (IsTransportFailure(ex)) { }
+        catch (Exception ex) when (IsClosingFailure(ex)) { }
         try { await _writer.CompleteAsync().ConfigureAwait(false); }
-        catch (Exception ex) when (IsTransportFailure(ex)) { }
+        catch (Exception ex) when (IsClosingFailure(ex)) { }
         try { await _stream.DisposeAsync().ConfigureAwait(false); }
-        catch (Exception ex) when (IsTransportFailure(ex)) { }
+        catch (Exception ex) when (IsClosingFailure(ex)) { }
     }
 
     public ValueTask DisposeAsync() => CloseAsync();
@@ -161,4 +163,6 @@ internal sealed class SyncChannel : IAsyncDisposable
 
     private static bool IsTransportFailure(Exception ex)
         => ex is IOException or AuthenticationException or ObjectDisposedException or InvalidOperationException;
+
+    private static bool IsClosingFailure(Exception ex) => IsTransportFailure(ex) || ex is NotSupportedException;
 }
