@@ -25,9 +25,9 @@ internal sealed class RemoteApplyRules(LatticeDb db) : IRemoteApplyRules
 
     public void Complete(RemoteApplyContext context)
     {
-        var because = new Dictionary<(uint, byte[]), ChangeVersion>(new FamilyKeyEquality());
+        var because = new Dictionary<(uint, byte[]), ChangeVersion>(new RemoteChangeApplier.FamilyIdKeyEquality());
         foreach (var w in context.Writes) because[(w.Family.Id, w.Key)] = w.Because;
-        var handled = new HashSet<(uint, byte[])>(new FamilyKeyEquality());
+        var handled = new HashSet<(uint, byte[])>(new RemoteChangeApplier.FamilyIdKeyEquality());
         for (bool acted = true; acted;)
         {
             acted = false;
@@ -87,12 +87,5 @@ internal sealed class RemoteApplyRules(LatticeDb db) : IRemoteApplyRules
         foreach (var w in context.Writes)
             changes.Record(w.Family.Id, w.Merge ? ValueKind.Merge : w.Value is null ? ValueKind.Deletion : ValueKind.Value, w.Key, w.Value ?? []);
         return changes;
-    }
-
-    private sealed class FamilyKeyEquality : IEqualityComparer<(uint Family, byte[] Key)>
-    {
-        public bool Equals((uint Family, byte[] Key) x, (uint Family, byte[] Key) y) => x.Family == y.Family && x.Key.AsSpan().SequenceEqual(y.Key);
-
-        public int GetHashCode((uint Family, byte[] Key) obj) => HashCode.Combine(obj.Family, KeyBytesEquality.Instance.GetHashCode(obj.Key));
     }
 }

@@ -212,7 +212,8 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
         return operands;
     }
 
-    private sealed class FamilyIdKeyEquality : IEqualityComparer<(uint Family, byte[] Key)>
+    /// <summary>Equality of (column family id, key) pairs by the key's bytes (shared with the integrity rules of an apply).</summary>
+    internal sealed class FamilyIdKeyEquality : IEqualityComparer<(uint Family, byte[] Key)>
     {
         public bool Equals((uint Family, byte[] Key) x, (uint Family, byte[] Key) y) => x.Family == y.Family && x.Key.AsSpan().SequenceEqual(y.Key);
 
