@@ -34,6 +34,17 @@ public sealed class ConstraintStepsTests
     private static Migration AddTransactionKey(int from, int to) => MigrationSteps.AddForeignKey(
         "transactions", from, to, "transaction-account", IndexExtractors.JsonField("$.account"), "accounts");
 
+    /// <summary>The ledger with the key "transaction-account" added outside any migration; returns options whose migration adds it (0 -> 1, Restrict).</summary>
+    private static DbOptions WithKeyAddedByHand(string path, ForeignKeyAction onDelete)
+    {
+        CreateWithTransactions(path, 50, 100);
+        using (var db = LatticeDb.Open(path))
+            db.AddForeignKey(new ForeignKeyDefinition { Name = "transaction-account", ChildFamily = db.GetColumnFamily("transactions"), ParentKey = IndexExtractors.JsonField("$.account"), ParentFamily = db.GetColumnFamily("accounts"), OnDelete = onDelete });
+        var options = new DbOptions();
+        options.Migrations.Add(AddTransactionKey(0, 1));
+        return options;
+    }
+
     [Fact]
     public void AddValidator_AfterSplit_CommitsAndEnforcesFromThenOn()
     {
@@ -186,11 +197,7 @@ public sealed class ConstraintStepsTests
         // What a crash after AddForeignKey returned and before the step committed leaves: the key, and the step still to run.
         using var dir = new TempDir();
         string path = dir.Sub("db");
-        CreateWithTransactions(path, 50, 100);
-        using (var db = LatticeDb.Open(path))
-            db.AddForeignKey(new ForeignKeyDefinition { Name = "transaction-account", ChildFamily = db.GetColumnFamily("transactions"), ParentKey = IndexExtractors.JsonField("$.account"), ParentFamily = db.GetColumnFamily("accounts") });
-        var options = new DbOptions();
-        options.Migrations.Add(AddTransactionKey(0, 1));
+        var options = WithKeyAddedByHand(path, ForeignKeyAction.Restrict);
         using (var db = LatticeDb.Open(path, options))
         {
             Assert.Equal(1, db.GetSchemaVersion(db.GetColumnFamily("transactions")));
@@ -203,11 +210,7 @@ public sealed class ConstraintStepsTests
     {
         using var dir = new TempDir();
         string path = dir.Sub("db");
-        CreateWithTransactions(path, 50, 100);
-        using (var db = LatticeDb.Open(path))
-            db.AddForeignKey(new ForeignKeyDefinition { Name = "transaction-account", ChildFamily = db.GetColumnFamily("transactions"), ParentKey = IndexExtractors.JsonField("$.account"), ParentFamily = db.GetColumnFamily("accounts"), OnDelete = ForeignKeyAction.Cascade });
-        var options = new DbOptions();
-        options.Migrations.Add(AddTransactionKey(0, 1));
+        var options = WithKeyAddedByHand(path, ForeignKeyAction.Cascade);
         var ex = Assert.Throws<MigrationException>(() => LatticeDb.Open(path, options));
         Assert.Contains("another definition", ex.Message);
     }
