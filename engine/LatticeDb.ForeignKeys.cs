@@ -45,9 +45,11 @@ public sealed partial class LatticeDb
     }
 
     /// <summary>
-    /// Checks every foreign key over all data as of one snapshot: each child's parents exist.
-    /// Lists at most <paramref name="maxListed"/> violations (all are counted). A key whose
-    /// custom extractor was not supplied at open is reported as not checkable.
+    /// Checks every foreign key and every family's validator over all data as of one snapshot:
+    /// each child's parents exist, and each value of a family with a validator passes it. Lists
+    /// at most <paramref name="maxListed"/> violations of each kind (all are counted). A key whose
+    /// custom extractor, or a validator whose delegate or class, was not supplied at open is
+    /// reported as not checkable.
     /// </summary>
     public IntegrityReport VerifyIntegrity(int maxListed = 1000)
     {

@@ -12,6 +12,15 @@ public sealed class ValidationException : LatticeException
         ColumnFamily = columnFamily;
         Key = key;
         Reason = reason;
+        Violations = [];
+    }
+
+    /// <summary>Existing values refused (a migration step's verification): <see cref="Key"/> and <see cref="Reason"/> are the first's.</summary>
+    internal ValidationException(string message, IReadOnlyList<ValidationViolation> violations, long violationCount)
+        : this(message, violations[0].ColumnFamily, violations[0].Key, violations[0].Reason)
+    {
+        Violations = violations;
+        ViolationCount = violationCount;
     }
 
     /// <summary>The column family whose validator refused the value.</summary>
@@ -25,4 +34,13 @@ public sealed class ValidationException : LatticeException
 
     /// <summary>The validator's reason.</summary>
     public string Reason { get; }
+
+    /// <summary>
+    /// From <c>MigrationSteps.AddValidator</c>: the existing values refused, up to a limit
+    /// (<see cref="ViolationCount"/> counts them all); empty for a refused write.
+    /// </summary>
+    public IReadOnlyList<ValidationViolation> Violations { get; }
+
+    /// <summary>Every existing value refused, listed in <see cref="Violations"/> or not (0 for a refused write).</summary>
+    public long ViolationCount { get; }
 }

@@ -3,7 +3,8 @@ using LatticeKV.Indexing;
 namespace LatticeKV.Integrity;
 
 /// <summary>
-/// Checks foreign keys over all data as of one snapshot: every child entry's parents exist.
+/// Checks foreign keys and validators over all data as of one snapshot: every child entry's
+/// parents exist, every value of a family with a validator passes it (<see cref="StoredValidatorsCheck"/>).
 /// Memory is bounded by the number of violations listed (the rest are only counted).
 /// </summary>
 internal static class IntegrityVerifier
@@ -25,7 +26,8 @@ internal static class IntegrityVerifier
             total += found;
             children += checkedHere;
         }
-        return new IntegrityReport(listed, total, children, notCheckable);
+        var invalid = StoredValidatorsCheck.Violations(db, snapshot, limit, notCheckable, out long invalidCount, out long values);
+        return new IntegrityReport(listed, total, children, notCheckable) { ValidationViolations = invalid, ValidationViolationCount = invalidCount, ValuesChecked = values };
     }
 
     /// <summary>The violations of one foreign key as of a new snapshot, up to <paramref name="limit"/>.</summary>

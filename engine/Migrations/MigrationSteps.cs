@@ -1,3 +1,5 @@
+using LatticeKV.Migrations;
+
 namespace LatticeKV;
 
 /// <summary>
@@ -5,10 +7,6 @@ namespace LatticeKV;
 /// version it advances, the versions it goes from and to, and an optional name (default: the
 /// kind of step, the family and the versions).
 /// </summary>
-/// <remarks>
-/// Steps that add a validator or a foreign key (with its verification pass) belong here beside
-/// <see cref="AddIndex"/>; they come with the validation and foreign-key parts of the engine.
-/// </remarks>
 public static class MigrationSteps
 {
     /// <summary>Copies every entry of <paramref name="family"/> into <paramref name="target"/>, created with the source's options when absent.</summary>
@@ -82,6 +80,57 @@ public static class MigrationSteps
             var db = ctx.Database;
             if (db.ListIndexes().FirstOrDefault(i => i.Name == indexName) is { } index) db.DropIndex(index);
         });
+    }
+
+    /// <summary>
+    /// Verifies every existing value of <paramref name="family"/> against <paramref name="validator"/>
+    /// (<see cref="LatticeDb.ValidateExisting"/>, one snapshot, bounded memory) and fails, so the
+    /// migration rolls back, when any is refused: the <see cref="MigrationException"/>'s inner
+    /// <see cref="ValidationException"/> lists them (<see cref="ValidationException.Violations"/>,
+    /// the first 100; <see cref="ValidationException.ViolationCount"/> counts all).
+    /// </summary>
+    /// <remarks>
+    /// The step only verifies: it does not store the validator. The program gives the same
+    /// validator in the family's <see cref="ColumnFamilyOptions.Validator"/> at every open from the
+    /// release that adds this step on, which stores it and enforces it on every write, the
+    /// migration's own included (an earlier step that reshapes the values must produce values it
+    /// accepts). The step fails when the family is opened without that validator or with another
+    /// (compared by stored description), so a committed step always leaves it enforced. The family
+    /// must exist when the database is opened (not created by an earlier step of the same open).
+    /// Safe to repeat: a step resumed after a crash verifies again.
+    /// </remarks>
+    /// <example>
+    /// <code>
+    /// var schema = ValueValidators.JsonSchema(accountSchema);
+    /// options.ColumnFamilyOptions["accounts"] = new ColumnFamilyOptions { Validator = schema };
+    /// options.Migrations.Add(MigrationSteps.AddValidator("accounts", 2, 3, schema));
+    /// </code>
+    /// </example>
+    public static Migration AddValidator(string family, int fromVersion, int toVersion, IValueValidator validator, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(validator);
+        return new Migration(family, fromVersion, toVersion, name ?? $"add validator to {family} {fromVersion}->{toVersion}",
+            ctx => ConstraintSteps.VerifyValidator(ctx, family, validator));
+    }
+
+    /// <summary>
+    /// Adds the foreign key <paramref name="foreignKey"/> from <paramref name="family"/> (the child)
+    /// to <paramref name="parentFamily"/> through <see cref="LatticeDb.AddForeignKey"/>, which
+    /// verifies the existing data first: when any child lacks its parent the step fails and the
+    /// migration rolls back, the inner <see cref="ReferentialIntegrityException"/> listing every
+    /// violation. Once the step commits the key is stored and enforced (no option to give at later
+    /// opens, except a custom extractor in <see cref="DbOptions.IndexExtractors"/>). Safe to
+    /// repeat: a key already there with the same definition (a step resumed after a crash) is
+    /// kept; one with another definition fails the step.
+    /// </summary>
+    public static Migration AddForeignKey(string family, int fromVersion, int toVersion, string foreignKey, IndexExtractor parentKey, string parentFamily,
+        ForeignKeyAction onDelete = ForeignKeyAction.Restrict, string? name = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(foreignKey);
+        ArgumentNullException.ThrowIfNull(parentKey);
+        ArgumentException.ThrowIfNullOrEmpty(parentFamily);
+        return new Migration(family, fromVersion, toVersion, name ?? $"add foreign key {foreignKey} {fromVersion}->{toVersion}",
+            ctx => ConstraintSteps.AddForeignKey(ctx, family, foreignKey, parentKey, parentFamily, onDelete));
     }
 
     private static void Copy(MigrationContext ctx, string family, string target)

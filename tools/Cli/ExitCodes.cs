@@ -34,7 +34,7 @@ public static class ExitCodes
     public const int ChangesTruncated = 15;
     /// <summary><c>sync</c>, <c>serve</c>: the peer could not be reached, refused this database (or was refused), or the session broke.</summary>
     public const int SyncFailed = 16;
-    /// <summary><c>verify --integrity</c>: a child entry refers to a parent that does not exist (a foreign key is broken).</summary>
+    /// <summary><c>verify --integrity</c>: a child entry refers to a parent that does not exist (a foreign key is broken), or a stored value fails its family's validator.</summary>
     public const int VerifyIntegrityViolated = 17;
     /// <summary><c>repair</c>: the database was rebuilt but damaged data could not be saved.</summary>
     public const int RepairLostData = 20;
