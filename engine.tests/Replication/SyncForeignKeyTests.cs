@@ -139,4 +139,88 @@ public sealed class SyncForeignKeyTests
             foreach (var db in dbs) db.Dispose();
         }
     }
+    /// <summary>
+    /// Local child inserts racing an apply that deletes their parents: whichever commits second
+    /// sees the other (the apply re-checks what its rules relied on at commit), so no child is
+    /// ever left without its parent.
+    /// </summary>
+    [Theory]
+    [InlineData(ForeignKeyAction.Restrict)]
+    [InlineData(ForeignKeyAction.Cascade)]
+    public async Task LocalChildInsertsRacingAnApplyOfParentDeletes_LeaveNoOrphan(ForeignKeyAction onDelete)
+    {
+        using var dir = new TempDir("sync-fk-race");
+        using var a = Replica(dir, "a", onDelete);
+        using var b = Replica(dir, "b", onDelete);
+        const int parents = 400;
+        for (int i = 0; i < parents; i++) a.Put(a.GetColumnFamily("accounts"), B($"acct{i:D3}"), B("{}"));
+        InProcessSync.Converge([a, b]);
+        for (int i = 0; i < parents; i++) a.Delete(a.GetColumnFamily("accounts"), B($"acct{i:D3}"));
+
+        int inserted = 0;
+        var inserter = Task.Run(() =>
+        {
+            var txns = b.GetColumnFamily("txns");
+            for (int i = 0; i < parents; i++)
+            {
+                try
+                {
+                    b.Put(txns, B($"t{i:D3}"), Txn($"acct{i:D3}"));
+                    inserted++;
+                }
+                catch (ReferentialIntegrityException)
+                {
+                    // The parent's delete was applied first: refused, nothing written.
+                }
+            }
+        });
+        InProcessSync.Pull(a, b, batchSize: 8);
+        await inserter;
+        var report = b.VerifyIntegrity();
+        Assert.True(report.IsConsistent, $"{report.ViolationCount} orphans after {inserted} inserts: " + string.Join("; ", report.Violations.Take(5)));
+        InProcessSync.Converge([a, b]);
+        AssertConsistentAndEqual([a, b]);
+    }
+    /// <summary>
+    /// The same race, made certain: a local child insert lands exactly between the apply's
+    /// judgement (which saw no child of the parent it deletes) and its commit. The commit check
+    /// sees the child and the apply is judged again; without it the child would be left orphaned.
+    /// </summary>
+    [Theory]
+    [InlineData(ForeignKeyAction.Restrict)]
+    [InlineData(ForeignKeyAction.Cascade)]
+    public void AChildInsertedBetweenAnApplysJudgementAndItsCommit_IsSettledByTheRule(ForeignKeyAction onDelete)
+    {
+        using var dir = new TempDir("sync-fk-window");
+        using var a = Replica(dir, "a", onDelete);
+        using var b = Replica(dir, "b", onDelete);
+        a.Put(a.GetColumnFamily("accounts"), B("alice"), B("{}"));
+        InProcessSync.Converge([a, b]);
+        a.Delete(a.GetColumnFamily("accounts"), B("alice"));
+
+        var reader = new LatticeKV.Replication.ChangeStreamReader(a.Replication, b.Replication.PeerCursor(a.ReplicaId), b.ReplicaId, b.Replication.Applied);
+        var changes = new List<LatticeKV.Replication.RemoteChange>();
+        Assert.True(reader.Read(64, changes));
+        int judgements = 0;
+        b.Replication.Applier.Apply(a.ReplicaId, changes, reader.Cursor, also: _ =>
+        {
+            // Runs after each judgement, before its commit: the first time, a local child slips in.
+            if (judgements++ == 0) b.Put(b.GetColumnFamily("txns"), B("t1"), Txn("alice"));
+        });
+        Assert.True(judgements >= 2, "the apply was not judged again after the child landed");
+        var report = b.VerifyIntegrity();
+        Assert.True(report.IsConsistent, string.Join("; ", report.Violations));
+        if (onDelete == ForeignKeyAction.Restrict)
+        {
+            Assert.NotNull(b.Get(b.GetColumnFamily("accounts"), B("alice")));
+            Assert.NotNull(b.Get(b.GetColumnFamily("txns"), B("t1")));
+        }
+        else
+        {
+            Assert.Null(b.Get(b.GetColumnFamily("accounts"), B("alice")));
+            Assert.Null(b.Get(b.GetColumnFamily("txns"), B("t1")));
+        }
+        InProcessSync.Converge([a, b]);
+        AssertConsistentAndEqual([a, b]);
+    }
 }

@@ -9,10 +9,10 @@ public sealed class SyncSessionTests
 {
     private sealed class Replica : IDisposable
     {
-        public Replica(TempDir dir, string name, TimeProvider? clock = null)
+        public Replica(TempDir dir, string name, TimeProvider? clock = null, TimeSpan? retention = null)
         {
             Identity = SyncIdentity.Create(name);
-            Db = LatticeDb.Open(dir.Sub(name), new DbOptions { SyncIdentity = Identity, WriteBufferSize = 256 * 1024, Clock = clock ?? TimeProvider.System, ReplicationLogRetention = TimeSpan.FromHours(1) });
+            Db = LatticeDb.Open(dir.Sub(name), new DbOptions { SyncIdentity = Identity, WriteBufferSize = 256 * 1024, Clock = clock ?? TimeProvider.System, ReplicationLogRetention = retention ?? TimeSpan.FromHours(1) });
             Kv = Db.CreateColumnFamily("kv", new ColumnFamilyOptions { Replicated = true });
             Balances = Db.CreateColumnFamily("bal", new ColumnFamilyOptions { Replicated = true, MergeOperator = MergeOperators.Int64Add });
         }
@@ -129,7 +129,10 @@ public sealed class SyncSessionTests
         using var dir = new TempDir("sync-resync");
         var clock = new ManualClock(DateTimeOffset.UtcNow);
         using var a = new Replica(dir, "a", clock);
-        using var b = new Replica(dir, "b", clock);
+        // Only a's log drops what the other lacks: b keeps its offline changes until a has them. (When both
+        // logs have dropped changes the other lacks, each side is resynced, and the side resynced second
+        // loses its own merge operands its log no longer holds: a known limit, README "Limits and errors".)
+        using var b = new Replica(dir, "b", clock, retention: TimeSpan.FromDays(1));
         await using var server = a.Serve(b);
         a.Db.Put(a.Kv, B("shared"), B("v1"));
         a.Db.Merge(a.Balances, B("acct"), Int64(100));

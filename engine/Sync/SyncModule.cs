@@ -138,6 +138,12 @@ internal sealed class DbSyncAgent : SyncAgent
             {
                 return;
             }
+            catch (OperationCanceledException ex)
+            {
+                // A session's own cancellation (its other half failed and stopped it) that escaped as
+                // such: a failed session like any other, not the end of the agent.
+                SyncRegistry.ConnectFailed(db, peer, ex);
+            }
             catch (ObjectDisposedException)
             {
                 return; // the database closed under the agent
