@@ -148,5 +148,28 @@ public sealed class QuarantineTests
         }
     }
 
+    /// <summary>An encrypted replica keeps what it quarantines encrypted: no refused value or key appears in any file.</summary>
+    [Fact]
+    public void AnEncryptedReplica_KeepsItsQuarantineEncrypted_OnDisk()
+    {
+        using var dir = new TempDir("quarantine-encrypted");
+        var key = Crypto.EncryptionSupport.NewKey();
+        var sentinels = Enumerable.Range(0, 10).Select(_ => Crypto.EncryptionSupport.Sentinel()).ToList();
+        string target = dir.Sub("b");
+        using (var a = LatticeDb.Open(dir.Sub("a"), Crypto.EncryptionSupport.Options(key)))
+        using (var b = LatticeDb.Open(target, Crypto.EncryptionSupport.Options(key)))
+        {
+            var aDocs = a.CreateColumnFamily("docs", new ColumnFamilyOptions { Replicated = true, Encrypted = true });
+            b.CreateColumnFamily("docs", new ColumnFamilyOptions { Replicated = true, Encrypted = true, Validator = new ObjectsOnly() });
+            for (int i = 0; i < sentinels.Count; i++) a.Put(aDocs, sentinels[i], sentinels[i]); // neither key nor value is a JSON object
+            InProcessSync.Pull(a, b);
+            Assert.Equal(sentinels.Count, b.GetQuarantinedChanges().Count);
+            b.Flush(b.GetColumnFamily("docs"));
+        }
+        Assert.Equal(0, Crypto.EncryptionSupport.CountFound(target, sentinels));
+        using var reopened = LatticeDb.Open(target, Crypto.EncryptionSupport.Options(key));
+        Assert.Equal(sentinels.Select(Convert.ToHexString).Order(), reopened.GetQuarantinedChanges().Select(q => Convert.ToHexString(q.Value!)).Order());
+    }
+
     private static byte[] I64(long v) => Merge.MergeSupport.I64(v);
 }

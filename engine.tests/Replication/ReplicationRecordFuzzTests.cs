@@ -17,6 +17,8 @@ public sealed class ReplicationRecordFuzzTests
         {
             d => ChangeRecord.Decode(d, 1), d => VersionVector.Decode(d), d => VersionRecord.Checked(d), d => VersionRecord.BaseContext(d),
             d => ConflictStore.DecodeAudit(new byte[8], d), d => ConflictStore.DecodeSibling(d),
+            d => QuarantineStore.Decode(new byte[QuarantineStore.KeySize], d), d => QuarantineStore.Decode(d.AsSpan(0, Math.Min(d.Length, 30)), d),
+            d => ConflictStore.DecodeAudit(d.AsSpan(0, Math.Min(d.Length, 8)), d),
         })
         {
             try { decode(data); }
@@ -37,6 +39,12 @@ public sealed class ReplicationRecordFuzzTests
         return w.ToArray();
     }
 
+    private static byte[] ValidQuarantineRecord() => QuarantineStore.Encode(Guid.NewGuid(), 1234 << 16, new RemoteChange
+    {
+        Origin = Guid.NewGuid(), OriginSequence = 5, Timestamp = 77, ColumnFamily = "docs", Operation = ChangeOperation.Put,
+        Key = [1, 2, 3], Value = [4, 5], Context = new VersionVector(),
+    }, "not a JSON object");
+
     [Fact]
     public void RandomBytes_DecodeOrFailAsCorruption()
         => Gen.Byte.Array[0, 160].Sample(OnlyCorruption, iter: 5000 * TestSeed.Scale, threads: 1);
@@ -56,4 +64,31 @@ public sealed class ReplicationRecordFuzzTests
             OnlyCorruption(valid[..cut]);
         }, iter: 5000 * TestSeed.Scale, threads: 1);
     }
+
+    [Fact]
+    public void MutatedAndCutQuarantineRecords_DecodeOrFailAsCorruption()
+    {
+        var valid = ValidQuarantineRecord();
+        var key = QuarantineStore.Key(new Dot(Guid.NewGuid(), 42, 0));
+        var decoded = QuarantineStore.Decode(key, valid);
+        Assert.Equal("not a JSON object", decoded.Reason);
+        Assert.Equal(42ul, decoded.Version.OriginSequence);
+        Assert.Equal(key, QuarantineStore.KeyOf(decoded.Id));
+        Gen.Select(Gen.Int[0, valid.Length - 1], Gen.Byte, Gen.Int[0, valid.Length]).Sample((at, value, cut) =>
+        {
+            var mutated = (byte[])valid.Clone();
+            mutated[at] = value;
+            OnlyCorruption(mutated);
+            OnlyCorruption(valid[..cut]);
+        }, iter: 5000 * TestSeed.Scale, threads: 1);
+    }
+
+    /// <summary>A quarantined change's id comes from the user (lkv quarantine --discard): anything else is a typed argument error.</summary>
+    [Fact]
+    public void HostileQuarantineIds_AreInvalidArguments()
+        => Gen.String.Sample(id =>
+        {
+            try { QuarantineStore.KeyOf(id); }
+            catch (InvalidArgumentException) { }
+        }, iter: 5000 * TestSeed.Scale, threads: 1);
 }

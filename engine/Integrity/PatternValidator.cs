@@ -25,7 +25,7 @@ internal sealed class PatternValidator : DescribedValidator
     public PatternValidator(bool ofKey, string pattern, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(pattern);
-        if (timeout <= TimeSpan.Zero || timeout > TimeSpan.FromSeconds(10))
+        if (timeout <= TimeSpan.Zero || timeout > ValueValidators.MaxPatternTimeout)
             throw new InvalidArgumentException("A pattern rule's timeout must be positive and at most 10 seconds.", nameof(timeout));
         try
         {

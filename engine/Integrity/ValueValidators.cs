@@ -20,7 +20,11 @@ namespace LatticeKV;
 /// </example>
 public static class ValueValidators
 {
-    private static readonly TimeSpan DefaultPatternTimeout = TimeSpan.FromMilliseconds(100);
+    /// <summary>How long a pattern may run on one key or value when no timeout is given.</summary>
+    public static TimeSpan DefaultPatternTimeout { get; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest timeout a pattern may be given: a write must not wait on a regular expression for longer.</summary>
+    public static TimeSpan MaxPatternTimeout { get; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Values must be one well-formed JSON document in UTF-8 (no document is built: nothing allocated when accepted).</summary>
     public static IValueValidator Json => JsonWellFormedValidator.Instance;
@@ -42,7 +46,8 @@ public static class ValueValidators
     /// <summary>
     /// Keys must be UTF-8 text matching the regular expression <paramref name="pattern"/> (.NET
     /// syntax; use <c>^</c> and <c>$</c> to match the whole key). A match running longer than
-    /// <paramref name="timeout"/> (default 100 ms, at most 10 s) refuses the write.
+    /// <paramref name="timeout"/> (default <see cref="DefaultPatternTimeout"/>, at most
+    /// <see cref="MaxPatternTimeout"/>) refuses the write.
     /// </summary>
     public static IValueValidator KeyPattern(string pattern, TimeSpan? timeout = null) => new PatternValidator(ofKey: true, pattern, timeout ?? DefaultPatternTimeout);
 

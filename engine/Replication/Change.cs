@@ -37,7 +37,7 @@ public sealed class Change
     public long Timestamp { get; }
 
     /// <summary>The wall-clock part of <see cref="Timestamp"/>.</summary>
-    public DateTimeOffset Time => DateTimeOffset.FromUnixTimeMilliseconds(Timestamp >> 16);
+    public DateTimeOffset Time => Replication.HybridClock.WallTime((ulong)Timestamp);
 
     /// <summary>The column family's name; null when the family has since been dropped.</summary>
     public string? ColumnFamily { get; }

@@ -66,7 +66,7 @@ internal enum ConflictResolverKind
 public readonly record struct ChangeVersion(Guid Origin, ulong OriginSequence, long Timestamp)
 {
     /// <summary>The wall-clock part of <see cref="Timestamp"/>.</summary>
-    public DateTimeOffset Time => DateTimeOffset.FromUnixTimeMilliseconds(Timestamp >> 16);
+    public DateTimeOffset Time => Replication.HybridClock.WallTime((ulong)Timestamp);
 }
 
 /// <summary>Two concurrent writes to one key, as a <see cref="ConflictResolver.Custom"/> rule sees them (a null value: a delete).</summary>

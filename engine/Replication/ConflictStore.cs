@@ -49,7 +49,7 @@ internal static class ConflictStore
             var loser = ReadDot(ref r);
             byte[]? value = r.ReadByte() == 1 ? r.ReadLengthPrefixed().ToArray() : null;
             if (!r.IsEmpty) throw new CorruptionException("bytes after a conflict record");
-            var time = DateTimeOffset.FromUnixTimeMilliseconds((long)(BinaryPrimitives.ReadUInt64BigEndian(auditKey) >> 16));
+            var time = HybridClock.StoredWallTime(BinaryPrimitives.ReadUInt64BigEndian(auditKey), "a conflict record key");
             return new ConflictRecord(time, family, key, resolver, outcome, Version(winner), Version(loser), value);
         }
         catch (CorruptionException ex)

@@ -26,4 +26,15 @@ internal sealed class HybridClock(TimeProvider clock)
     {
         lock (_lock) _last = Math.Max(_last, reading);
     }
+
+    private static readonly ulong MaxWallMilliseconds = (ulong)DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+
+    /// <summary>The wall-clock part of <paramref name="reading"/>; a reading past the calendar's end (only a damaged or hostile one) gives its end.</summary>
+    public static DateTimeOffset WallTime(ulong reading)
+        => (reading >> 16) > MaxWallMilliseconds ? DateTimeOffset.MaxValue : DateTimeOffset.FromUnixTimeMilliseconds((long)(reading >> 16));
+
+    /// <summary>The wall-clock part of a reading read from disk: one past the calendar's end is a <see cref="CorruptionException"/>.</summary>
+    public static DateTimeOffset StoredWallTime(ulong reading, string what)
+        => (reading >> 16) <= MaxWallMilliseconds ? DateTimeOffset.FromUnixTimeMilliseconds((long)(reading >> 16))
+            : throw new CorruptionException($"{what} holds a clock reading past the calendar's end");
 }

@@ -78,7 +78,7 @@ internal static class QuarantineStore
             if (!r.IsEmpty) throw new CorruptionException("bytes after a quarantine record");
             var origin = new Guid(key[..16]);
             ulong sequence = BinaryPrimitives.ReadUInt64BigEndian(key[16..]);
-            return new QuarantinedChange(Id(key), DateTimeOffset.FromUnixTimeMilliseconds((long)(at >> 16)), peer,
+            return new QuarantinedChange(Id(key), HybridClock.StoredWallTime(at, "a quarantine record"), peer,
                 new ChangeVersion(origin, sequence, (long)timestamp), family, userKey, operation, value, reason);
         }
         catch (CorruptionException ex)

@@ -62,7 +62,7 @@ internal static class SyncRegistry
         {
             var (count, bytes, oldest) = log.Pending(acknowledged.GetValueOrDefault(peer), peer);
             known.TryGetValue(peer, out var state);
-            var lag = oldest == 0 ? TimeSpan.Zero : now - DateTimeOffset.FromUnixTimeMilliseconds((long)(oldest >> 16));
+            var lag = oldest == 0 ? TimeSpan.Zero : now - HybridClock.WallTime(oldest);
             list.Add(new PeerSyncStatus(peer, state?.Connected ?? false, count, bytes, state?.LastSuccess, lag < TimeSpan.Zero ? TimeSpan.Zero : lag, state?.LastError,
                 log.QuarantinedFrom(peer)));
         }
