@@ -55,6 +55,12 @@ public static class Program
                   foreignkeys [--num N] [--accounts A] [--dir D]
                     (issue 21: fillrandom of N child rows, default 1,000,000, without and with a foreign key to A
                      preloaded accounts, default 10,000; parent deletes under Restrict and Cascade; side by side)
+                  largevalues [--mb M] [--sizes 4096,65536,1048576] [--engines latticekv,latticekv-snappy,rocksdb,rocksdb-blob]
+                              [--min-blob-size B] [--reads R] [--dir D] [--out FILE]
+                    (issue 22: per value size, M MiB of values, default 1024, filled then overwritten in random orders,
+                     then R random reads, default 2000: throughput, write amplification and space of LatticeKV with
+                     zstd for large values and with Snappy only, RocksDB without and with blob files (min_blob_size B,
+                     default 4096, zstd, blob GC), one engine after another in one run)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -75,6 +81,7 @@ public static class Program
             "sync" => Sync.SyncBench.Run(args[1..]),
             "validation" => Integrity.ValidationBench.Run(args[1..]),
             "foreignkeys" => Integrity.ForeignKeyBench.Run(args[1..]),
+            "largevalues" => LargeValues.LargeValueBench.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };

@@ -120,6 +120,33 @@ public class FormatTests
     }
 
     [Fact]
+    public void LargeValueBlock_MatchesWorkedExample()
+    {
+        // FORMAT.md §19: a 65,536-byte value with the default threshold is stored as one zstd block of type 2.
+        var fs = new MemFileSystem();
+        fs.CreateDirectory("/f");
+        var value = new byte[65536];
+        for (int i = 0; i < value.Length; i++) value[i] = (byte)('a' + i % 7);
+        var builder = new TableBuilder(fs.CreateWritable("/f/000001.sst"),
+            new TableBuilderOptions(Cmp, 4096, 16, CompressionType.Snappy, 10, LargeValueThreshold: ColumnFamilyOptions.DefaultLargeValueCompressionThreshold));
+        builder.Add(InternalKey.Create("k"u8, 1, ValueKind.Value), value);
+        builder.Finish();
+        var file = fs.GetContents("/f/000001.sst");
+        Assert.Equal(Convert.FromHexString("28b52ffd"), file.AsSpan(0, 4).ToArray());
+        using var table = TableReader.Open(fs.OpenRead("/f/000001.sst"), 1, new TableReaderOptions(Cmp, null, true));
+        var it = new BlockIterator(SpanComparer.Bytewise);
+        it.Reset(table.IndexBlock);
+        it.SeekToFirst();
+        var handle = BlockHandle.Decode(it.Value);
+        Assert.Equal(0, handle.Offset);
+        Assert.Equal((byte)CompressionType.Zstd, file[handle.Size]);
+        Assert.Equal(65558UL, ZstdSharp.Decompressor.GetDecompressedSize(file.AsSpan(0, (int)handle.Size)));
+        var block = table.GetDataBlock(handle, false);
+        Assert.Equal(65558, block.Length);
+        Assert.Equal(Convert.FromHexString("00098080046b0101000000000000"), block.Data.AsSpan(0, 14).ToArray());
+    }
+
+    [Fact]
     public void FormatMd_DeclaresCurrentVersions()
     {
         string doc = File.ReadAllText(Path.Combine(RepoRoot(), "FORMAT.md"));

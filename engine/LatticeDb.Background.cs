@@ -195,6 +195,7 @@ public sealed partial class LatticeDb
             var edits = new List<VersionEdit>();
             var edit = new VersionEdit { ColumnFamilyId = cfd.Id };
             if (output is not null) edit.AddFile(0, output);
+            NoteLargeValues(edit, stats);
             edits.Add(edit);
             lock (_mutex)
             {
@@ -369,6 +370,7 @@ public sealed partial class LatticeDb
         {
             (edit, var stats) = CompactionJob.Run(NewJobContext(allocated), c, snapshots, cfd.Policy, builderOptions, cancel);
             if (!c.IsTrivialMove && edit.NewFiles.Count > 0) _fs.SyncDirectory(_path);
+            NoteLargeValues(edit, stats);
             _versions.LogAndApply([edit], () =>
             {
                 c.MarkBeingCompacted(false);

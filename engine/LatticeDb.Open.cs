@@ -366,6 +366,7 @@ public sealed partial class LatticeDb
             if (output is null) return;
             var edit = new VersionEdit { ColumnFamilyId = cfd.Id };
             edit.AddFile(0, output);
+            NoteLargeValues(edit, stats);
             edits.Add(edit);
         }
         finally

@@ -17,7 +17,9 @@ public sealed class LatticeEngine : IEngine
     private readonly WriteBatch _batch = new();
     private readonly ReadApi _reads;
 
-    public LatticeEngine(string path, EngineSettings settings, bool encrypted = false, TimeSpan? autoBackupInterval = null)
+    // largeValueThreshold: the family's ColumnFamilyOptions.LargeValueCompressionThreshold; null
+    // keeps the default, 0 stores large values with Snappy ("latticekv-snappy").
+    public LatticeEngine(string path, EngineSettings settings, bool encrypted = false, TimeSpan? autoBackupInterval = null, int? largeValueThreshold = null)
     {
         _reads = settings.Reads;
         _db = LatticeDb.Open(path, new DbOptions
@@ -26,15 +28,20 @@ public sealed class LatticeEngine : IEngine
             WriteBufferSize = settings.WriteBufferBytes,
             CompactionThreadNice = settings.BackgroundNice,
             Encryption = encrypted ? EncryptionOptions.FromKey(s_benchKey) : null,
-            DefaultColumnFamilyOptions = new ColumnFamilyOptions { Encrypted = encrypted },
+            DefaultColumnFamilyOptions = new ColumnFamilyOptions
+            {
+                Encrypted = encrypted,
+                LargeValueCompressionThreshold = largeValueThreshold ?? ColumnFamilyOptions.DefaultLargeValueCompressionThreshold,
+            },
             AutoBackup = autoBackupInterval is { } interval
                 ? new AutoBackupOptions { Directory = BackupDirectoryOf(path), Interval = interval, ArchiveLogs = true, Retention = BackupRetention.Last(3) }
                 : null,
         });
-        Name = encrypted ? "latticekv-enc" : autoBackupInterval is null ? "latticekv" : "latticekv-autobackup";
+        Name = encrypted ? "latticekv-enc" : autoBackupInterval is not null ? "latticekv-autobackup" : largeValueThreshold == 0 ? "latticekv-snappy" : "latticekv";
         string variant = encrypted ? "encrypted (AES-256-GCM: sealed log, MANIFEST and table blocks), "
             : autoBackupInterval is { } i ? $"automatic backups every {i.TotalSeconds:0.###} s to a directory on the same disk (logs archived, the last 3 kept), " : "";
-        Settings = variant + $"write buffer {settings.WriteBufferBytes >> 20} MiB, Snappy, bloom 10 bits/key, 4 KiB blocks, block cache {settings.BlockCacheBytes >> 20} MiB, WAL on, compaction thread at nice {settings.BackgroundNice}, reads: {(_reads == ReadApi.Array ? "Get (byte[])" : "TryGet into a span")}";
+        int threshold = largeValueThreshold ?? ColumnFamilyOptions.DefaultLargeValueCompressionThreshold;
+        Settings = variant + $"write buffer {settings.WriteBufferBytes >> 20} MiB, Snappy{(threshold > 0 ? $" (zstd level 3 for blocks with values of {threshold} bytes or more)" : " only")}, bloom 10 bits/key, 4 KiB blocks, block cache {settings.BlockCacheBytes >> 20} MiB, WAL on, compaction thread at nice {settings.BackgroundNice}, reads: {(_reads == ReadApi.Array ? "Get (byte[])" : "TryGet into a span")}";
     }
 
     /// <summary>

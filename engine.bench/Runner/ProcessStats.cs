@@ -13,6 +13,13 @@ public static class ProcessStats
         return storage > 0 ? storage : io.GetValueOrDefault("wchar");
     }
 
+    /// <summary>
+    /// Bytes this process dirtied for storage (write_bytes), counting those of files deleted before
+    /// they reached the disk (a log dropped after its flush): every byte an LSM writes, as write
+    /// amplification counts them. <see cref="BytesWritten"/> subtracts those.
+    /// </summary>
+    public static long BytesDirtied() => ReadFields("/proc/self/io").GetValueOrDefault("write_bytes");
+
     /// <summary>Peak resident set size (VmHWM) since the process started or <see cref="ResetPeakRss"/>.</summary>
     public static long PeakRss() => ReadFields("/proc/self/status").GetValueOrDefault("VmHWM") * 1024;
 

@@ -28,6 +28,7 @@ internal static class FuzzTargets
         ["manifest-record"] = ManifestRecord,
         ["footer"] = FooterBytes,
         ["snappy-block"] = SnappyBlock,
+        ["zstd-block"] = ZstdBlock,
         ["cf-options"] = ColumnFamilyOptionsBytes,
         ["backup-descriptor"] = BackupDescriptorJson,
         ["identity"] = IdentityFile,
@@ -129,14 +130,18 @@ internal static class FuzzTargets
         Footer.Decode(bytes, "fuzz", 0);
     }
 
-    public static void SnappyBlock(byte[] bytes)
+    public static void SnappyBlock(byte[] bytes) => StoredBlock(bytes, CompressionType.Snappy);
+
+    public static void ZstdBlock(byte[] bytes) => StoredBlock(bytes, CompressionType.Zstd);
+
+    private static void StoredBlock(byte[] bytes, CompressionType type)
     {
-        // A stored block of the given bytes with a valid trailer saying "Snappy": only decompression can object.
+        // A stored block of the given bytes with a valid trailer saying <type>: only decompression can object.
         var fs = new MemFileSystem();
         fs.CreateDirectory("/s");
         var stored = new byte[bytes.Length + BlockTrailer.Size];
         bytes.CopyTo(stored, 0);
-        BlockTrailer.Write(stored.AsSpan(bytes.Length), bytes, (byte)CompressionType.Snappy);
+        BlockTrailer.Write(stored.AsSpan(bytes.Length), bytes, (byte)type);
         using (var w = fs.CreateWritable("/s/b")) w.Append(stored);
         using var file = fs.OpenRead("/s/b");
         var contents = BlockTrailer.ReadContents(file, stored.Length, new BlockHandle(0, bytes.Length), true, out int length);
@@ -208,6 +213,11 @@ internal static class FuzzTargets
             }
             case "snappy-block":
                 return Snappier.Snappy.CompressToArray(ValidSeed("block"));
+            case "zstd-block":
+            {
+                using var zstd = new ZstdSharp.Compressor(3);
+                return zstd.Wrap(ValidSeed("block")).ToArray();
+            }
             case "cf-options":
                 return ColumnFamilyOptionsCodec.Encode(new ColumnFamilyOptions { Ttl = TimeSpan.FromSeconds(5), WriteBufferSize = 1 << 20 });
             default:

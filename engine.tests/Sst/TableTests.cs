@@ -32,6 +32,7 @@ public class TableTests
     [Theory]
     [InlineData(CompressionType.None)]
     [InlineData(CompressionType.Snappy)]
+    [InlineData(CompressionType.Zstd)]
     public void Get_EveryKey_FindsItsNewestEntry(CompressionType compression)
     {
         var (fs, path) = BuildTable(5000, compression);

@@ -18,6 +18,9 @@ internal sealed class CompactionStats
     public long ExpiredOrFiltered;
     public long BytesRead;
     public long BytesWritten;
+
+    /// <summary>Output blocks stored with zstd: their edit records database format 8 (FORMAT.md §19).</summary>
+    public long ZstdBlocks;
 }
 
 /// <summary>

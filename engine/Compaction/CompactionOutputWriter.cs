@@ -109,6 +109,7 @@ internal sealed class CompactionOutputWriter : IDisposable
         }
         var props = builder.Finish();
         _stats.BytesWritten += props.FileSize;
+        _stats.ZstdBlocks += builder.ZstdBlocks;
         Outputs.Add(new FileMetaData
         {
             Number = _builderNumber,

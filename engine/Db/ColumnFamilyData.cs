@@ -25,7 +25,8 @@ internal sealed class ColumnFamilyData
         WriteBufferSize = options.WriteBufferSize ?? writeBufferSize;
         Comparator = cmp;
         Policy = new ValuePolicy(options.Ttl, options.CompactionFilter, clock, mergeOperator: options.MergeOperator);
-        BuilderOptions = new TableBuilderOptions(cmp, options.BlockSize, 16, options.Compression, options.BloomBitsPerKey, state.Id, 0, state.Name);
+        BuilderOptions = new TableBuilderOptions(cmp, options.BlockSize, 16, options.Compression, options.BloomBitsPerKey, state.Id, 0, state.Name,
+            LargeValueThreshold: options.LargeValueCompressionThreshold, ZstdLevel: options.LargeValueCompressionLevel);
         Mem = NewMemTable(logNumber);
         _superVersion = new SuperVersion(Mem, [], state.Current);
     }
@@ -47,7 +48,12 @@ internal sealed class ColumnFamilyData
     /// <summary>The family's scope keys when its values are scoped (<see cref="ColumnFamilyOptions.EncryptionScope"/>); set at open, before any read or write.</summary>
     public Crypto.ScopeCipher? Scopes => Policy.Scopes;
 
-    public void SetScopes(Crypto.ScopeCipher scopes) => Policy = new ValuePolicy(Options.Ttl, Options.CompactionFilter, Policy.Clock, scopes, Options.MergeOperator);
+    public void SetScopes(Crypto.ScopeCipher scopes)
+    {
+        Policy = new ValuePolicy(Options.Ttl, Options.CompactionFilter, Policy.Clock, scopes, Options.MergeOperator);
+        // Scoped values reach tables sealed: ciphertext does not compress, so zstd would only cost time.
+        BuilderOptions = BuilderOptions with { LargeValueThreshold = 0 };
+    }
 
     /// <summary>How flushes and compactions write this family's tables; jobs take a copy when they start. Changed under the database mutex.</summary>
     public TableBuilderOptions BuilderOptions { get; private set; }

@@ -17,6 +17,10 @@ internal static class ColumnFamilyOptionsCodec
         sb.Append("block_size=").Append(o.BlockSize.ToString(CultureInfo.InvariantCulture)).Append('\n');
         sb.Append("bloom_bits_per_key=").Append(o.BloomBitsPerKey.ToString(CultureInfo.InvariantCulture)).Append('\n');
         sb.Append("compression=").Append(o.Compression.ToString()).Append('\n');
+        if (o.LargeValueCompressionThreshold != ColumnFamilyOptions.DefaultLargeValueCompressionThreshold)
+            sb.Append("large_value_compression_threshold=").Append(o.LargeValueCompressionThreshold.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        if (o.LargeValueCompressionLevel != 3)
+            sb.Append("large_value_compression_level=").Append(o.LargeValueCompressionLevel.ToString(CultureInfo.InvariantCulture)).Append('\n');
         if (o.WriteBufferSize is { } w) sb.Append("write_buffer_size=").Append(w.ToString(CultureInfo.InvariantCulture)).Append('\n');
         if (o.Ttl is { } ttl) sb.Append("ttl_ms=").Append(((long)ttl.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)).Append('\n');
         if (o.Encrypted) sb.Append("encrypted=1\n");
@@ -44,6 +48,8 @@ internal static class ColumnFamilyOptionsCodec
                     if (!Enum.TryParse<CompressionType>(value, out var c) || !Enum.IsDefined(c)) throw new CorruptionException($"unknown compression '{value}'");
                     o.Compression = c;
                     break;
+                case "large_value_compression_threshold": o.LargeValueCompressionThreshold = ParseInt(name, value); break;
+                case "large_value_compression_level": o.LargeValueCompressionLevel = ParseInt(name, value); break;
                 case "write_buffer_size": o.WriteBufferSize = ParseLong(name, value); break;
                 case "ttl_ms": o.Ttl = TimeSpan.FromMilliseconds(ParseLong(name, value)); break;
                 case "encrypted": o.Encrypted = value == "1"; break;

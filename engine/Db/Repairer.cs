@@ -30,6 +30,8 @@ internal sealed class Repairer(string db, DbOptions options)
     private readonly InternalKeyComparator _cmp = new(options.Comparator);
     private readonly RepairReport _report = new();
     private readonly List<string> _problems = [];
+    // Zstd blocks in the rebuilt tables: the rebuilt MANIFEST then records database format 8.
+    private long _zstdBlocksWritten;
     private KeyRegistry? _keys;
 
     public RepairReport Run()
@@ -149,7 +151,8 @@ internal sealed class Repairer(string db, DbOptions options)
                 cfOptions[cf] = cfOpts;
             }
             var builderOptions = new TableBuilderOptions(_cmp, cfOpts.BlockSize, 16, cfOpts.Compression, cfOpts.BloomBitsPerKey, cf,
-                options.Clock.GetUtcNow().ToUnixTimeMilliseconds(), Sealing: sealing);
+                options.Clock.GetUtcNow().ToUnixTimeMilliseconds(), Sealing: sealing,
+                LargeValueThreshold: cfOpts.StoredScoped ? 0 : cfOpts.LargeValueCompressionThreshold, ZstdLevel: cfOpts.LargeValueCompressionLevel);
             var stats = new CompactionStats();
             using var merged = new MergingIterator(_cmp, sources.GetValueOrDefault(cf) ?? []);
             var fragments = FragmentedRangeTombstones.Build(tombstones.GetValueOrDefault(cf) ?? [], _cmp);
@@ -161,6 +164,7 @@ internal sealed class Repairer(string db, DbOptions options)
             files[cf] = writer.Outputs;
             _report.TablesWritten += writer.Outputs.Count;
             _report.EntriesSalvaged += stats.InputEntries;
+            _zstdBlocksWritten += stats.ZstdBlocks;
             if (!cfNames.ContainsKey(cf)) cfNames[cf] = cf == 0 ? VersionSet.DefaultColumnFamilyName : $"recovered-{cf}";
         }
         foreach (var r in readers) r.Dispose();
@@ -412,7 +416,7 @@ internal sealed class Repairer(string db, DbOptions options)
         head.MaxColumnFamily = maxColumnFamily;
         bool merges = options.DefaultColumnFamilyOptions.MergeOperatorName is not null || cfOptions.Values.Any(o => o.MergeOperatorName is not null);
         bool replication = options.DefaultColumnFamilyOptions.Replicated || cfOptions.Values.Any(o => o.Replicated);
-        head.FormatVersion = VersionSet.FormatVersionFor(_keys is not null, merges, replication);
+        head.FormatVersion = VersionSet.FormatVersionFor(_keys is not null, merges, replication, largeValues: _zstdBlocksWritten > 0);
         using var log = new LogWriter(_fs.CreateWritable(FileNames.Manifest(db, manifestNumber)));
         using var cipher = VersionSet.ManifestCipher(_keys, manifestNumber);
         VersionSet.AddRecord(log, cipher, VersionEdit.EncodeRecord(edits));

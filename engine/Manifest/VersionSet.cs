@@ -44,12 +44,22 @@ internal sealed class VersionSet : IDisposable
     /// </summary>
     public const uint IntegrityFormatVersion = 7;
 
+    /// <summary>
+    /// Database format of a database whose tables hold zstd blocks (FORMAT.md §19):
+    /// recorded by the flush, compaction or repair edit that adds the first such table, as an older
+    /// build could not read them. Databases that never wrote one stay at 3 to 7.
+    /// </summary>
+    public const uint LargeValueFormatVersion = 8;
+
     /// <summary>The newest database format this build reads.</summary>
-    public const uint MaxFormatVersion = IntegrityFormatVersion;
+    public const uint MaxFormatVersion = LargeValueFormatVersion;
 
     /// <summary>The format version a database of this kind records.</summary>
-    public static uint FormatVersionFor(bool encrypted, bool merges, bool replication = false, bool integrity = false)
-        => integrity ? IntegrityFormatVersion : replication ? ReplicationFormatVersion : merges ? MergeFormatVersion : encrypted ? EncryptedFormatVersion : FormatVersion;
+    public static uint FormatVersionFor(bool encrypted, bool merges, bool replication = false, bool integrity = false, bool largeValues = false)
+        => largeValues ? LargeValueFormatVersion : integrity ? IntegrityFormatVersion : replication ? ReplicationFormatVersion : merges ? MergeFormatVersion : encrypted ? EncryptedFormatVersion : FormatVersion;
+
+    /// <summary>Set once a table with zstd blocks is written: from then on the database records <see cref="LargeValueFormatVersion"/>.</summary>
+    public bool LargeValuesEnabled { get; set; }
 
     /// <summary>Set once a family has a validator, or foreign keys or schema versions exist: from then on the database records <see cref="IntegrityFormatVersion"/>.</summary>
     public bool IntegrityEnabled { get; set; }
@@ -65,7 +75,8 @@ internal sealed class VersionSet : IDisposable
 
     /// <summary>The format version new MANIFESTs record.</summary>
     public uint WrittenFormatVersion => FormatVersionFor(Keys is not null, MergesEnabled || RecoveredFormatVersion >= MergeFormatVersion,
-        ReplicationEnabled || RecoveredFormatVersion >= ReplicationFormatVersion, IntegrityEnabled || RecoveredFormatVersion >= IntegrityFormatVersion);
+        ReplicationEnabled || RecoveredFormatVersion >= ReplicationFormatVersion, IntegrityEnabled || RecoveredFormatVersion >= IntegrityFormatVersion,
+        LargeValuesEnabled || RecoveredFormatVersion >= LargeValueFormatVersion);
 
     // Seals the records of the live MANIFEST, when it is sealed. Guarded by _manifestLock.
     private Crypto.RecordCipher? _manifestCipher;

@@ -82,16 +82,16 @@ internal static class BlockTrailer
         {
             if (cipher is null) throw new CorruptionException("block is encrypted and this reader has no key for it", file.Path, handle.Offset);
             type &= unchecked((byte)~EncryptedFlag);
-            if (type is not ((byte)CompressionType.None or (byte)CompressionType.Snappy))
-                throw new CorruptionException($"unknown block compression type {type}", file.Path, handle.Offset);
+            if (!IsKnownType(type)) throw new CorruptionException($"unknown block compression type {type}", file.Path, handle.Offset);
             stored = cipher.Open(buffer.AsSpan(0, stored), handle.Offset, kind, type, file.Path);
             return buffer.AsSpan(0, stored);
         }
         if (cipher is not null) throw new CorruptionException("plaintext block in an encrypted table", file.Path, handle.Offset);
-        if (type is not ((byte)CompressionType.None or (byte)CompressionType.Snappy))
-            throw new CorruptionException($"unknown block compression type {type}", file.Path, handle.Offset);
+        if (!IsKnownType(type)) throw new CorruptionException($"unknown block compression type {type}", file.Path, handle.Offset);
         return buffer.AsSpan(0, stored);
     }
+
+    private static bool IsKnownType(byte type) => type is (byte)CompressionType.None or (byte)CompressionType.Snappy or (byte)CompressionType.Zstd;
 
     /// <summary>
     /// The contents of verified stored bytes of <paramref name="type"/>: a copy, or their
@@ -101,6 +101,7 @@ internal static class BlockTrailer
     public static byte[] Decode(ReadOnlySpan<byte> stored, byte type, string path, long offset, out int length, Cache.BlockArrayPool? pool)
     {
         if (type == (byte)CompressionType.Snappy) return Decompress(stored, path, offset, out length, pool);
+        if (type == (byte)CompressionType.Zstd) return ZstdBlock.Decompress(stored, path, offset, out length, pool);
         length = stored.Length;
         var copy = pool?.Rent(stored.Length) ?? GC.AllocateUninitializedArray<byte>(stored.Length);
         stored.CopyTo(copy);
@@ -141,10 +142,18 @@ internal static class BlockTrailer
     /// Compresses <paramref name="contents"/> when that saves at least 12.5%; returns the bytes
     /// to store and their type. <paramref name="scratch"/> is a caller-owned buffer that may be grown.
     /// </summary>
-    public static ReadOnlySpan<byte> MaybeCompress(ReadOnlySpan<byte> contents, CompressionType compression, ref byte[] scratch, out byte type)
+    public static ReadOnlySpan<byte> MaybeCompress(ReadOnlySpan<byte> contents, CompressionType compression, ref byte[] scratch, out byte type,
+        ZstdSharp.Compressor? zstd = null)
     {
         type = (byte)CompressionType.None;
-        if (compression != CompressionType.Snappy || contents.Length < 64) return contents;
+        if (compression == CompressionType.None || contents.Length < 64) return contents;
+        if (compression == CompressionType.Zstd)
+        {
+            if (zstd is null) throw new InvalidOperationException("zstd compression needs the writer's compressor");
+            if (!ZstdBlock.TryCompress(zstd, contents, ref scratch, out int packed) || packed > contents.Length - contents.Length / 8) return contents;
+            type = (byte)CompressionType.Zstd;
+            return scratch.AsSpan(0, packed);
+        }
         int max = Snappier.Snappy.GetMaxCompressedLength(contents.Length);
         if (scratch.Length < max)
         {

@@ -16,7 +16,9 @@ internal sealed record TableBuilderOptions(
     long CreationTimeMs = 0,
     string ColumnFamilyName = "",
     int IndexRestartInterval = TableBuilderOptions.DefaultIndexRestartInterval,
-    Crypto.TableSealing? Sealing = null)
+    Crypto.TableSealing? Sealing = null,
+    int LargeValueThreshold = 0,
+    int ZstdLevel = 3)
 {
     /// <summary>
     /// Readers decode the whole index once at open (<see cref="IndexFences"/>) and never
@@ -50,6 +52,9 @@ internal sealed class TableBuilder : IDisposable
     private bool _closed;
     private readonly Crypto.TableCipher? _cipher;
     private byte[] _sealScratch = [];
+    // Created with the first zstd block: most tables never need its context.
+    private ZstdSharp.Compressor? _zstd;
+    private bool _largeValueInBlock;
     // The whole file's checksum, accumulated as it is written: backups and self-healing identify a table by it.
     private readonly System.IO.Hashing.XxHash3 _fileHash = new();
 
@@ -76,6 +81,9 @@ internal sealed class TableBuilder : IDisposable
     public uint KeyId => _cipher?.KeyId ?? 0;
 
     public long NumEntries => _props.NumEntries;
+
+    /// <summary>Blocks stored zstd-compressed so far: a table with any needs database format 8 (FORMAT.md §19).</summary>
+    public int ZstdBlocks { get; private set; }
 
     /// <summary>Bytes written so far plus the pending data block: compaction splits outputs on this.</summary>
     public long EstimatedFileSize => _offset + _data.CurrentSizeEstimate;
@@ -104,6 +112,7 @@ internal sealed class TableBuilder : IDisposable
             _lastUserKeyLength = userKey.Length;
         }
         _data.Add(internalKey, value);
+        if (_options.LargeValueThreshold > 0 && value.Length >= _options.LargeValueThreshold) _largeValueInBlock = true;
         _props.NumEntries++;
         if (kind == ValueKind.Deletion) _props.NumDeletions++;
         _props.RawKeySize += internalKey.Length;
@@ -129,7 +138,9 @@ internal sealed class TableBuilder : IDisposable
         if (_data.IsEmpty) return;
         var contents = _data.Finish();
         _props.UncompressedDataSize += contents.Length;
-        var handle = WriteBlock(contents, _options.Compression, Crypto.BlockKind.Data);
+        // A large value fills its block, so the block's codec is the value's (FORMAT.md §19).
+        var handle = WriteBlock(contents, _largeValueInBlock ? CompressionType.Zstd : _options.Compression, Crypto.BlockKind.Data);
+        _largeValueInBlock = false;
         _props.DataSize += handle.Size + BlockTrailer.Size;
         _props.NumDataBlocks++;
         Span<byte> encoded = stackalloc byte[BlockHandle.MaxEncodedLength];
@@ -141,7 +152,9 @@ internal sealed class TableBuilder : IDisposable
 
     private BlockHandle WriteBlock(ReadOnlySpan<byte> contents, CompressionType compression, Crypto.BlockKind kind)
     {
-        var stored = BlockTrailer.MaybeCompress(contents, compression, ref _compressScratch, out byte type);
+        if (compression == CompressionType.Zstd) _zstd ??= new ZstdSharp.Compressor(_options.ZstdLevel);
+        var stored = BlockTrailer.MaybeCompress(contents, compression, ref _compressScratch, out byte type, _zstd);
+        if (type == (byte)CompressionType.Zstd) ZstdBlocks++;
         if (_cipher is not null)
         {
             // Compress first: ciphertext does not compress. The tag stands after the ciphertext.
@@ -265,5 +278,7 @@ internal sealed class TableBuilder : IDisposable
             _sealScratch = [];
         }
         _cipher?.Dispose();
+        _zstd?.Dispose();
+        _zstd = null;
     }
 }
