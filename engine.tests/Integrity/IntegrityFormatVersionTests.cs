@@ -46,4 +46,29 @@ public sealed class IntegrityFormatVersionTests
         }
         Assert.Equal(7u, DatabaseInspector.Inspect(dir.Path).FormatVersion);
     }
+
+    [Fact]
+    public void ARepair_KeepsSeven_ForAValidatorAndForForeignKeys()
+    {
+        using var dir = new TempDir("fv-repair");
+        using (var db = LatticeDb.Open(dir.Path))
+        {
+            var docs = db.CreateColumnFamily("docs", new ColumnFamilyOptions { Validator = ValueValidators.Json });
+            db.Put(docs, B("d"), B("{}"));
+            db.Flush();
+        }
+        LatticeDb.Repair(dir.Path);
+        Assert.Equal(7u, DatabaseInspector.Inspect(dir.Path).FormatVersion);
+
+        using var fkDir = new TempDir("fv-repair-fk");
+        using (var db = LatticeDb.Open(fkDir.Path))
+        {
+            var accounts = db.CreateColumnFamily("accounts");
+            var txns = db.CreateColumnFamily("txns");
+            db.AddForeignKey(new ForeignKeyDefinition { Name = "fk", ChildFamily = txns, ParentFamily = accounts, ParentKey = IndexExtractors.JsonField("$.account") });
+            db.Flush();
+        }
+        LatticeDb.Repair(fkDir.Path);
+        Assert.Equal(7u, DatabaseInspector.Inspect(fkDir.Path).FormatVersion);
+    }
 }

@@ -416,7 +416,11 @@ internal sealed class Repairer(string db, DbOptions options)
         head.MaxColumnFamily = maxColumnFamily;
         bool merges = options.DefaultColumnFamilyOptions.MergeOperatorName is not null || cfOptions.Values.Any(o => o.MergeOperatorName is not null);
         bool replication = options.DefaultColumnFamilyOptions.Replicated || cfOptions.Values.Any(o => o.Replicated);
-        head.FormatVersion = VersionSet.FormatVersionFor(_keys is not null, merges, replication, largeValues: _zstdBlocksWritten > 0);
+        // Validators, foreign keys and schema versions (format 7) must survive a repair: an older
+        // build opening the repaired database would write without enforcing them.
+        bool integrity = options.DefaultColumnFamilyOptions.ValidatorDescription is not null || cfOptions.Values.Any(o => o.ValidatorDescription is not null)
+            || names.Values.Any(n => n == Integrity.ForeignKeyFamilies.CatalogName || n == Migrations.SchemaRecords.FamilyName);
+        head.FormatVersion = VersionSet.FormatVersionFor(_keys is not null, merges, replication, integrity, largeValues: _zstdBlocksWritten > 0);
         using var log = new LogWriter(_fs.CreateWritable(FileNames.Manifest(db, manifestNumber)));
         using var cipher = VersionSet.ManifestCipher(_keys, manifestNumber);
         VersionSet.AddRecord(log, cipher, VersionEdit.EncodeRecord(edits));
