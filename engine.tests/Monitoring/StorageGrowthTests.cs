@@ -57,6 +57,15 @@ public class StorageGrowthTests
     }
 
     [Fact]
+    public void Compute_SpanShorterThanTheMinimum_IsNull()
+    {
+        var first = Sample(0, 0);
+        StorageSample At(TimeSpan after) => new() { Time = T0 + after, LogBytes = 1_000_000 };
+        Assert.Null(StorageGrowth.Compute([first, At(StorageGrowth.MinimumSpan - TimeSpan.FromSeconds(1))]));
+        Assert.NotNull(StorageGrowth.Compute([first, At(StorageGrowth.MinimumSpan)]));
+    }
+
+    [Fact]
     public void Compute_TinyGrowthOnAHugeDisk_ClampsTheProjection()
     {
         var growth = StorageGrowth.Compute([Sample(0, 0), Sample(1, 1, free: long.MaxValue)])!;

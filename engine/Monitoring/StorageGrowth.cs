@@ -9,6 +9,12 @@ public sealed class StorageGrowth
     /// <summary>The window <see cref="Compute"/> uses when none is given.</summary>
     public static readonly TimeSpan DefaultWindow = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// The shortest stretch of samples a rate is computed from: a burst of writes minutes long
+    /// (a bulk load, the samples at open and close of a short run) extrapolated to a day is noise.
+    /// </summary>
+    public static readonly TimeSpan MinimumSpan = TimeSpan.FromMinutes(30);
+
     /// <summary>Growth in bytes per day (negative when the database shrinks).</summary>
     public double BytesPerDay { get; init; }
 
@@ -32,8 +38,8 @@ public sealed class StorageGrowth
 
     /// <summary>
     /// The growth over the samples no older than <paramref name="window"/> before the newest one
-    /// (default <see cref="DefaultWindow"/>); null when fewer than two samples with different
-    /// times fall in it. <paramref name="samples"/> must be in time order.
+    /// (default <see cref="DefaultWindow"/>); null when the samples in it span less than
+    /// <see cref="MinimumSpan"/>. <paramref name="samples"/> must be in time order.
     /// </summary>
     public static StorageGrowth? Compute(IReadOnlyList<StorageSample> samples, TimeSpan? window = null)
     {
@@ -42,7 +48,7 @@ public sealed class StorageGrowth
         var last = samples[^1];
         var from = last.Time - (window ?? DefaultWindow);
         var used = samples.Where(s => s.Time >= from).ToList();
-        if (used.Count < 2 || used[0].Time == last.Time) return null;
+        if (used.Count < 2 || last.Time - used[0].Time < MinimumSpan) return null;
         double slopePerMs = Monitoring.LeastSquares.Slope(used.Select(s => ((double)(s.Time - last.Time).TotalMilliseconds, (double)s.TotalBytes)));
         double perDay = slopePerMs * TimeSpan.MillisecondsPerDay;
         DateTimeOffset? full = null;
