@@ -48,6 +48,27 @@ public class StorageHistoryFileTests
     }
 
     [Fact]
+    public void Encode_WorkedExample_MatchesFormatMd()
+    {
+        var sample = new StorageSample
+        {
+            Time = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero),
+            LogBytes = 4096,
+            OtherBytes = 777,
+            DiskFreeBytes = 1_000_000,
+            DiskTotalBytes = 2_000_000,
+            Levels = [new StorageLevelSize("default", 1, 5000, 2)],
+        };
+        string format = File.ReadAllText(Path.Combine(FormatTests.RepoRoot(), "FORMAT.md"));
+        int start = format.IndexOf("```", format.IndexOf("Worked example: 2026-01-01T00:00:00Z, logs 4096", StringComparison.Ordinal), StringComparison.Ordinal) + 3;
+        var block = format[start..format.IndexOf("```", start, StringComparison.Ordinal)];
+        string hex = string.Concat(block.Split('\n').Select(line => line.Split("  ", 2)[0].Replace(" ", "", StringComparison.Ordinal)));
+        Assert.Equal(hex, Convert.ToHexStringLower(StorageHistoryFile.Encode(sample)));
+        var decoded = StorageHistoryFile.Decode(StorageHistoryFile.Encode(sample), "x", 0)!;
+        Assert.Equal(sample.TotalBytes, decoded.TotalBytes);
+    }
+
+    [Fact]
     public void Read_NoFile_IsEmpty() => Assert.Empty(StorageHistoryFile.Read(NewFs(), TestDb.DbPath));
 
     [Fact]
