@@ -39,6 +39,7 @@ public class ArchitectureTests(ITestOutputHelper output)
         ["LatticeKV.Sync"] = 5,
         ["LatticeKV.Backup"] = 4, // wired by DbOptions (AutoBackup, RecoverFromBackup): beside the database, not above it
         ["LatticeKV.Ledger"] = 5,
+        ["LatticeKV.Monitoring"] = 4, // storage history and live statistics: its records are the public StorageSample (root, layer 4), sampled by LatticeDb (LatticeDb.Monitoring.cs)
     };
 
     /// <summary>

@@ -156,6 +156,22 @@ public sealed class DbOptions
     /// <summary>The clock used for TTL. Tests inject a fake one. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// How often the database samples its sizes into its storage history (<c>STORAGE-HISTORY</c>,
+    /// <see cref="LatticeDb.GetStorageHistory"/>, <c>lkv stats DB --history</c>); a sample is also
+    /// taken at open and at close. Driven by <see cref="Clock"/>. Null or zero: no sampling.
+    /// Default 10 minutes. A read-only open never samples.
+    /// </summary>
+    public TimeSpan? StorageSampleInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// How often an open database rewrites <c>LIVE-STATS</c> in its directory, the read-only side
+    /// channel <c>lkv stats DB --watch</c> reads (counters, sizes and numbers only; deleted at
+    /// close). Driven by <see cref="Clock"/>; written only on the real file system. Null or zero:
+    /// off. Default 1 second.
+    /// </summary>
+    public TimeSpan? LiveStatsInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The file system; tests and the crash tools substitute one that simulates crashes and faults.</summary>
     internal IFileSystem FileSystem { get; set; } = RealFileSystem.Instance;
 
@@ -236,6 +252,8 @@ public sealed class DbOptions
             throw new InvalidArgumentException("RecoverFromBackup must be a directory, or null for no healing.", nameof(RecoverFromBackup));
         if (!Enum.IsDefined(WalRecoveryMode)) throw new InvalidArgumentException($"Unknown WalRecoveryMode {WalRecoveryMode}.", nameof(WalRecoveryMode));
         if (Clock is null) throw new InvalidArgumentException("Clock must not be null.", nameof(Clock));
+        if (StorageSampleInterval < TimeSpan.Zero) throw new InvalidArgumentException("StorageSampleInterval must not be negative.", nameof(StorageSampleInterval));
+        if (LiveStatsInterval < TimeSpan.Zero) throw new InvalidArgumentException("LiveStatsInterval must not be negative.", nameof(LiveStatsInterval));
         if (ReplicationLogRetention <= TimeSpan.Zero) throw new InvalidArgumentException("ReplicationLogRetention must be positive.", nameof(ReplicationLogRetention));
         if (DefaultColumnFamilyOptions is null) throw new InvalidArgumentException("DefaultColumnFamilyOptions must not be null.", nameof(DefaultColumnFamilyOptions));
         DefaultColumnFamilyOptions.Validate("default");

@@ -553,6 +553,7 @@ public sealed partial class LatticeDb
     {
         // First: a backup in progress is cancelled and releases its hold on files.
         _autoBackup?.Dispose();
+        StopStorageMonitor(); // the sample at close needs the database still open
         lock (_mutex)
         {
             if (_closed) return;

@@ -137,6 +137,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
             db.ResumeIndexes();
             db.ResumeForeignKeys();
             db.RunMigrations();
+            db.StartStorageMonitor();
             return db;
         }
         catch (Migrations.MigrationStepFailure failure)

@@ -187,6 +187,8 @@ public static class DatabaseInspector
         DbFileKind.Lock => "lock",
         DbFileKind.Identity => "identity",
         DbFileKind.Healings => "healings",
+        DbFileKind.StorageHistory => "storage-history",
+        DbFileKind.LiveStats => "live-stats",
         DbFileKind.Temp => "temp",
         _ => "other",
     };

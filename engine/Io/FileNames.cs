@@ -16,6 +16,8 @@ internal enum DbFileKind
     InfoLog,
     Identity,
     Healings,
+    StorageHistory,
+    LiveStats,
 }
 
 /// <summary>Names of the files in a database directory. Persistent format: do not change.</summary>
@@ -26,6 +28,8 @@ internal static class FileNames
     public const string InfoLog = "LOG";
     public const string Identity = "IDENTITY";
     public const string Healings = "HEALINGS";
+    public const string StorageHistory = "STORAGE-HISTORY";
+    public const string LiveStats = "LIVE-STATS";
 
     public static string Log(string db, long number) => Path.Combine(db, LogName(number));
 
@@ -61,6 +65,8 @@ internal static class FileNames
             case InfoLog: return DbFileKind.InfoLog;
             case Identity: return DbFileKind.Identity;
             case Healings: return DbFileKind.Healings;
+            case StorageHistory or StorageHistory + ".tmp": return DbFileKind.StorageHistory;
+            case LiveStats or LiveStats + ".tmp": return DbFileKind.LiveStats;
         }
         if (name.StartsWith("MANIFEST-", StringComparison.Ordinal))
             return TryNumber(name.AsSpan(9), out number) ? DbFileKind.Manifest : DbFileKind.Unknown;

@@ -26,7 +26,7 @@ public static class InspectCommand
             var f = r.GetValue(format);
             if (r.GetValue(html) is { } file)
             {
-                HtmlReport.Write(info, f, file);
+                HtmlReport.Write(info, f, file, StorageHistoryReport.Load(info.Path));
                 Terminal.Err.MarkupLine($"HTML report written to [blue]{Markup.Escape(Path.GetFullPath(file))}[/]");
             }
             if (r.GetValue(json)) Console.Out.WriteLine(JsonSerializer.Serialize(JsonModel.Database(info, f), JsonModel.Options));

@@ -8,19 +8,24 @@ using LatticeKV.Tool.Cli;
 namespace LatticeKV.Tool.Report;
 
 /// <summary>
-/// The page <c>lkv inspect --html</c> writes: one self-contained file (no scripts, no external
-/// resources) with the database summary, per column family a level-size chart and a key-range
+/// The page <c>lkv inspect --html</c> writes: one self-contained file (no external resources)
+/// with the database summary, the storage growth (<see cref="GrowthSection"/>, whose small inline
+/// script only checks and marks the rendered charts), per column family a level-size chart and a key-range
 /// chart as inline SVG, the tables, and the whole inspection as JSON in a
 /// <c>script type="application/json" id="lkv-data"</c> element. It is well-formed XHTML, so
 /// both HTML and XML parsers read it.
 /// </summary>
 public static class HtmlReport
 {
-    private static readonly XNamespace H = "http://www.w3.org/1999/xhtml";
-    private static readonly XNamespace S = "http://www.w3.org/2000/svg";
+    internal static readonly XNamespace H = "http://www.w3.org/1999/xhtml";
+    internal static readonly XNamespace S = "http://www.w3.org/2000/svg";
     private static readonly string[] LevelColors = ["#e4572e", "#f3a712", "#a8c686", "#669bbc", "#29335c", "#7b2cbf", "#3d405b", "#81b29a"];
 
-    public static void Write(DatabaseInfo db, ByteFormat format, string file)
+    public static void Write(DatabaseInfo db, ByteFormat format, string file, StorageHistoryReport? history = null)
+        => WritePage(Build(db, format, history), file);
+
+    /// <summary>Writes <paramref name="page"/> as a file: a doctype, then the XHTML.</summary>
+    internal static void WritePage(XElement page, string file)
     {
         var settings = new XmlWriterSettings { Indent = true, OmitXmlDeclaration = true, Encoding = new System.Text.UTF8Encoding(false) };
         using var stream = File.Create(file);
@@ -29,17 +34,18 @@ public static class HtmlReport
             writer.WriteLine("<!DOCTYPE html>");
             writer.Flush();
             using var xml = XmlWriter.Create(writer, settings);
-            Build(db, format).WriteTo(xml);
+            page.WriteTo(xml);
         }
     }
 
-    public static XElement Build(DatabaseInfo db, ByteFormat format)
+    public static XElement Build(DatabaseInfo db, ByteFormat format, StorageHistoryReport? history = null)
     {
         string json = JsonSerializer.Serialize(JsonModel.Database(db, format), JsonModel.Html); // escapes < > & as \u003C…: safe inside a script element
         var body = new XElement(H + "body",
             new XElement(H + "h1", "LatticeKV database"),
             new XElement(H + "p", new XElement(H + "code", db.Path)),
             Summary(db),
+            history is null ? null : GrowthSection.Build(history),
             db.Locked ? Files(db) : null,
             db.ColumnFamilies.Select(cf => Family(cf, format)),
             Logs(db),
@@ -49,7 +55,7 @@ public static class HtmlReport
             new XElement(H + "head",
                 new XElement(H + "meta", new XAttribute("charset", "utf-8")),
                 new XElement(H + "title", "LatticeKV: " + db.Path),
-                new XElement(H + "style", Style)),
+                new XElement(H + "style", Style + GrowthSection.Style)),
             body);
     }
 
@@ -191,15 +197,15 @@ public static class HtmlReport
 
     private static string Shorten(string s) => s.Length <= 40 ? s : s[..37] + "...";
 
-    private static XElement Svg(int width, int height, string cssClass, string label)
+    internal static XElement Svg(int width, int height, string cssClass, string label)
         => new(S + "svg", new XAttribute("xmlns", S.NamespaceName), new XAttribute("class", cssClass), Attr("width", width), Attr("height", height),
             new XAttribute("viewBox", string.Create(CultureInfo.InvariantCulture, $"0 0 {width} {height}")), new XAttribute("role", "img"), new XAttribute("aria-label", label));
 
-    private static XElement SvgText(double x, double y, string text) => new(S + "text", Attr("x", x), Attr("y", y), text);
+    internal static XElement SvgText(double x, double y, string text) => new(S + "text", Attr("x", x), Attr("y", y), text);
 
-    private static XAttribute Attr(string name, double value) => new(name, value.ToString("0.##", CultureInfo.InvariantCulture));
+    internal static XAttribute Attr(string name, double value) => new(name, value.ToString("0.##", CultureInfo.InvariantCulture));
 
-    private static XElement Table(string[] headers, IEnumerable<string[]> rows, string cssClass)
+    internal static XElement Table(string[] headers, IEnumerable<string[]> rows, string cssClass)
         => new(H + "table", new XAttribute("class", cssClass),
             new XElement(H + "thead", new XElement(H + "tr", headers.Select((h, i) => new XElement(H + "th", i == 0 ? new XAttribute("class", "l") : null, h)))),
             new XElement(H + "tbody", rows.Select(r => new XElement(H + "tr", r.Select((c, i) => new XElement(H + "td", i == 0 ? new XAttribute("class", "l") : null, c))))));
