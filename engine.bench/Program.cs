@@ -55,6 +55,11 @@ public static class Program
                   foreignkeys [--num N] [--accounts A] [--dir D]
                     (issue 21: fillrandom of N child rows, default 1,000,000, without and with a foreign key to A
                      preloaded accounts, default 10,000; parent deletes under Restrict and Cascade; side by side)
+                  anticipation [--num N] [--rounds R] [--seconds S] [--parts preload,readahead,prefetch] [--think-us U] [--dir D]
+                    (issue 22, the cache that anticipates: zipfian reads in the first S seconds after a reopen with and
+                     without preload; a full scan with a cold page cache, LatticeKV with and without readahead against
+                     RocksDB; a navigation workload (profile, think U us, newest 20 transactions) as hit ratio and
+                     latency with and without learned prefetch. N keys, default 2,000,000 x 400 bytes, filled once in D)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -75,6 +80,7 @@ public static class Program
             "sync" => Sync.SyncBench.Run(args[1..]),
             "validation" => Integrity.ValidationBench.Run(args[1..]),
             "foreignkeys" => Integrity.ForeignKeyBench.Run(args[1..]),
+            "anticipation" => Cache.AnticipationBench.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };
