@@ -17,6 +17,14 @@ public class HotSetFileTests
     }
 
     [Fact]
+    public void Encode_FormatMdWorkedExample_Matches()
+    {
+        const string example = "4c 48 4f 54 01 00 00 00 01 00 00 00 07 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 10 00 00 88 31 66 43";
+        Assert.Equal(example.Replace(" ", "", StringComparison.Ordinal), Convert.ToHexString(HotSetFile.Encode([new HotBlock(7, 0, 4096)])).ToLowerInvariant());
+        Assert.Contains(example, File.ReadAllText(Path.Combine(FormatTests.RepoRoot(), "FORMAT.md")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Decode_CountBeyondLength_Corruption()
     {
         var bytes = HotSetFile.Encode([new HotBlock(1, 2, 3)]);

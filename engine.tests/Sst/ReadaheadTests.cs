@@ -74,6 +74,12 @@ public class ReadaheadTests
         it.SeekToFirst();
         for (int i = 0; i < 600 && it.Valid; i++) it.Next();
         Assert.True(readahead.WindowBlocks > 4, $"window {readahead.WindowBlocks} did not grow over a sequential scan");
+        // A seek resets the window even when it lands in the block the iterator is in.
+        it.Seek(it.Key.ToArray());
+        Assert.True(it.Valid);
+        Assert.Equal(2, readahead.WindowBlocks);
+        for (int i = 0; i < 600 && it.Valid; i++) it.Next();
+        Assert.True(readahead.WindowBlocks > 4, $"window {readahead.WindowBlocks} did not grow again after the seek");
         it.Seek(LatticeKV.Keys.InternalKey.Create(Key(4500), LatticeKV.Keys.InternalKey.MaxSequence, LatticeKV.Keys.ValueKinds.ForSeek));
         Assert.True(it.Valid);
         Assert.Equal(2, readahead.WindowBlocks);

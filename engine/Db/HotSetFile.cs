@@ -17,7 +17,7 @@ internal readonly record struct HotBlock(long FileNumber, long Offset, long Size
 /// </summary>
 internal static class HotSetFile
 {
-    public const string Name = "HOTSET";
+    public const string Name = FileNames.HotSet;
     public const uint Magic = 0x544F484C; // "LHOT" little-endian; persistent format: do not change
     public const uint Version = 1;
     public const int HeaderSize = 12;

@@ -16,6 +16,7 @@ internal enum DbFileKind
     InfoLog,
     Identity,
     Healings,
+    HotSet,
 }
 
 /// <summary>Names of the files in a database directory. Persistent format: do not change.</summary>
@@ -26,6 +27,7 @@ internal static class FileNames
     public const string InfoLog = "LOG";
     public const string Identity = "IDENTITY";
     public const string Healings = "HEALINGS";
+    public const string HotSet = "HOTSET";
 
     public static string Log(string db, long number) => Path.Combine(db, LogName(number));
 
@@ -61,6 +63,7 @@ internal static class FileNames
             case InfoLog: return DbFileKind.InfoLog;
             case Identity: return DbFileKind.Identity;
             case Healings: return DbFileKind.Healings;
+            case HotSet: return DbFileKind.HotSet;
         }
         if (name.StartsWith("MANIFEST-", StringComparison.Ordinal))
             return TryNumber(name.AsSpan(9), out number) ? DbFileKind.Manifest : DbFileKind.Unknown;
