@@ -74,7 +74,7 @@ public static class AnticipationBench
         var results = new Dictionary<bool, List<double[]>> { [true] = [], [false] = [] };
         string dropped = "";
         for (int round = 0; round < rounds; round++)
-            foreach (bool preload in new[] { true, false })
+            foreach (bool preload in Alternate(round))
             {
                 // A steady run first: the cache learns the hot set, recorded at close.
                 using (var db = LatticeDb.Open(path, Options(cache, preload)))
@@ -136,7 +136,7 @@ public static class AnticipationBench
         var counters = "";
         string dropped = "";
         for (int round = 0; round < rounds; round++)
-            foreach (var config in times.Keys)
+            foreach (var config in round % 2 == 0 ? times.Keys.ToList() : times.Keys.Reverse().ToList())
             {
                 dropped = ColdCache.Drop(path, rocksPath);
                 var sw = Stopwatch.StartNew();
@@ -208,7 +208,7 @@ public static class AnticipationBench
         int sessions = (int)Math.Min(200_000, accounts * 2);
         var results = new Dictionary<bool, List<(double Hit, double P50, double P99, string Counters)>> { [true] = [], [false] = [] };
         for (int round = 0; round < rounds; round++)
-            foreach (bool prefetch in new[] { true, false })
+            foreach (bool prefetch in Alternate(round))
             {
                 using var db = LatticeDb.Open(path, new DbOptions
                 {
@@ -265,6 +265,9 @@ public static class AnticipationBench
         long until = Stopwatch.GetTimestamp() + us * Stopwatch.Frequency / 1_000_000;
         while (Stopwatch.GetTimestamp() < until) Thread.SpinWait(20);
     }
+
+    /// <summary>With, then without, in even rounds; the other way round in odd ones (neither always runs first).</summary>
+    private static bool[] Alternate(int round) => round % 2 == 0 ? [true, false] : [false, true];
 
     private static double Median(IEnumerable<double> values)
     {
