@@ -61,6 +61,11 @@ public static class Program
                      then R random reads, default 2000: throughput, write amplification and space of LatticeKV with
                      zstd for large values and with Snappy only, RocksDB without and with blob files (min_blob_size B,
                      default 4096, zstd, blob GC), one engine after another in one run)
+                  anticipation [--num N] [--rounds R] [--seconds S] [--parts preload,readahead,prefetch] [--think-us U] [--dir D]
+                    (issue 22, the cache that anticipates: zipfian reads in the first S seconds after a reopen with and
+                     without preload; a full scan with a cold page cache, LatticeKV with and without readahead against
+                     RocksDB; a navigation workload (profile, think U us, newest 20 transactions) as hit ratio and
+                     latency with and without learned prefetch. N keys, default 2,000,000 x 400 bytes, filled once in D)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -82,6 +87,7 @@ public static class Program
             "validation" => Integrity.ValidationBench.Run(args[1..]),
             "foreignkeys" => Integrity.ForeignKeyBench.Run(args[1..]),
             "largevalues" => LargeValues.LargeValueBench.Run(args[1..]),
+            "anticipation" => Cache.AnticipationBench.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };

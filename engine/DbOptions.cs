@@ -221,6 +221,19 @@ public sealed class DbOptions
     /// <summary>How stale index entries are removed (internal: the benchmark measures both).</summary>
     internal Indexing.IndexMaintenance IndexMaintenance { get; set; }
 
+    /// <summary>Record the block cache's hot set and warm it after open (README, "Preload, readahead and prefetch"). Default on.</summary>
+    public PreloadOptions Preload { get; set; } = new();
+
+    /// <summary>
+    /// The most bytes an iterator moving sequentially through a table reads ahead of itself, in
+    /// the background, into the block cache (the window starts at two blocks and doubles). 0 turns
+    /// readahead off. Default 256 KiB.
+    /// </summary>
+    public long ReadaheadMaxBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Learned prefetch of the key prefixes that usually follow the one read; null (default) is off.</summary>
+    public PrefetchOptions? Prefetch { get; set; }
+
     /// <summary>A shallow copy of these options.</summary>
     public DbOptions Clone()
     {
@@ -262,6 +275,9 @@ public sealed class DbOptions
         foreach (var (name, cf) in ColumnFamilyOptions) cf.Validate(name);
         Encryption?.Validate();
         AutoBackup = AutoBackup?.Validated();
+        Preload = (Preload ?? throw new InvalidArgumentException("Preload must not be null (set Enabled = false to turn it off).", nameof(Preload))).Validated();
+        if (ReadaheadMaxBytes is < 0 or > 1L << 30) throw new InvalidArgumentException("ReadaheadMaxBytes must be between 0 and 1 GiB.", nameof(ReadaheadMaxBytes));
+        Prefetch = Prefetch?.Validated();
         LatticeKV.Migrations.MigrationPlan.Validate([.. Migrations]);
         if (Encryption is null && (DefaultColumnFamilyOptions.Encrypted || ColumnFamilyOptions.Values.Any(o => o.Encrypted)))
             throw new InvalidArgumentException("A column family is Encrypted but DbOptions.Encryption is not set: the engine needs a master key.", nameof(Encryption));

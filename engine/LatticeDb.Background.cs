@@ -562,6 +562,7 @@ public sealed partial class LatticeDb
         }
         _shutdown.Cancel();
         foreach (var t in _threads) t.Join();
+        StopAnticipation(recordHotSet: true);
         _indexes?.StopBuilders();
         _replication?.Stop();
         // Wait for the write group in flight, if any, then make every log durable and close it.
@@ -592,6 +593,7 @@ public sealed partial class LatticeDb
         _closed = true;
         _shutdown.Cancel();
         foreach (var t in _threads) t.Join();
+        StopAnticipation(recordHotSet: false);
         _writePath.Logs.Close(sync: false);
         _versions.Dispose();
         _tableCache.Dispose();

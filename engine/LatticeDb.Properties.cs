@@ -25,6 +25,7 @@ public sealed partial class LatticeDb
             ["block.cache.compressed.hits"] = _cacheTiers.CompressedHits,
             ["table.cache.open"] = _tableCache.OpenCount,
         };
+        AddAnticipationStatistics(stats);
         return stats;
     }
 

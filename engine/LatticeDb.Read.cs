@@ -25,6 +25,7 @@ public sealed partial class LatticeDb
         try
         {
             _stats.RecordGet();
+            OnReadForPrefetch(cfd, sv, key);
             ulong maxCovering = 0;
             var decided = LookupMemTable(sv.Mem, cfd, key, snapshot, ref maxCovering, ref state, reader);
             for (int i = 0; decided == LookupState.NotFound && i < sv.Imm.Length; i++)

@@ -64,6 +64,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private Backup.SelfHealing? _healing;                 // set once by recovery; thread-safe on its own
     private Indexing.IndexCatalog? _indexes;              // set once at open; thread-safe on its own
     private Integrity.ForeignKeyCatalog? _foreignKeys;    // set once at open; thread-safe on its own
+    private CacheAnticipation? _anticipation;             // set once at open; thread-safe on its own
 
     // Guarded by _columnFamilyLock: creating and dropping column families, one at a time.
     private readonly Lock _columnFamilyLock = new();
@@ -134,6 +135,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
             db.OpenIndexes();
             db.OpenForeignKeys();
             db.StartBackgroundWork();
+            db.StartAnticipation();
             db.ResumeIndexes();
             db.ResumeForeignKeys();
             db.RunMigrations();
@@ -170,6 +172,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
             db.OpenReplication();
             db.OpenIndexes();
             db.OpenForeignKeys();
+            db.StartAnticipation();
             return db;
         }
         catch

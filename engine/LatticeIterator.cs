@@ -191,6 +191,7 @@ public sealed class LatticeIterator : IDisposable
         CheckUsable();
         _reverse = false;
         if (_lower is not null && _cmp.CompareUser(target, _lower) < 0) target = _lower;
+        _db.OnReadForPrefetch(_family, _superVersion, target);
         _iter.Seek(LookupKey(target, _sequence, ValueKinds.ForSeek));
         FindNextUserEntry(skipping: false);
     }

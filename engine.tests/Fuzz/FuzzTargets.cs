@@ -32,7 +32,17 @@ internal static class FuzzTargets
         ["cf-options"] = ColumnFamilyOptionsBytes,
         ["backup-descriptor"] = BackupDescriptorJson,
         ["identity"] = IdentityFile,
+        ["hotset"] = HotSet,
     };
+
+    /// <summary>A HOTSET file's body: its checksum is appended so mutations reach the parser.</summary>
+    public static void HotSet(byte[] body)
+    {
+        var bytes = new byte[body.Length + 4];
+        body.CopyTo(bytes, 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(body.Length), Crc32C.Mask(Crc32C.Compute(body)));
+        HotSetFile.Decode(bytes, "/d/HOTSET");
+    }
 
     /// <summary>A backup descriptor's JSON: the checksum line is appended so mutations reach the parser.</summary>
     public static void BackupDescriptorJson(byte[] json)
@@ -166,6 +176,8 @@ internal static class FuzzTargets
                 var bytes = d.Encode();
                 return bytes[..^(1 + 5 + 16 + 1)];
             }
+            case "hotset":
+                return HotSetFile.Encode([new HotBlock(7, 0, 4096), new HotBlock(7, 4101, 3990), new HotBlock(12, 812, 77)])[..^4];
             case "identity":
                 return LatticeKV.Db.DatabaseIdentity.NewDatabase().Encode();
             case "log":

@@ -59,13 +59,33 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
 
     private long ShardCapacity => Capacity == 0 ? 0 : Math.Max(MinShardCapacity, (Capacity - Volatile.Read(ref _pinned)) / ShardCount);
 
-    /// <summary>One table's blocks, by block number.</summary>
-    public sealed class Slots(int count)
+    /// <summary>Counts blocks loaded ahead of demand that were evicted unused; null when nobody counts.</summary>
+    public AnticipationCounters? Counters { get; set; }
+
+    /// <summary>One table's blocks, by block number; <paramref name="owner"/> names the table (its file number).</summary>
+    public sealed class Slots(int count, long owner = 0)
     {
         internal readonly TValue?[] Items = new TValue?[count];
         internal readonly int Seed = Random.Shared.Next();
 
         public int Count => Items.Length;
+
+        public long Owner { get; } = owner;
+    }
+
+    /// <summary>
+    /// The blocks the cache holds as frequently used, up to <paramref name="maxBytes"/> of them:
+    /// first those in main (hit while on probation), then those hit while still on probation.
+    /// Takes each shard's lock in turn, never the hit path's.
+    /// </summary>
+    public List<(Slots Slots, int Index, int Charge)> HotEntries(long maxBytes)
+    {
+        var hot = new List<(Slots, int, int)>();
+        long bytes = 0;
+        for (int pass = 0; pass < 2; pass++)
+            foreach (var shard in _shards)
+                if (!shard.CollectHot(hot, pass == 0, maxBytes, ref bytes)) return hot;
+        return hot;
     }
 
     public TValue? Lookup(Slots slots, int index)
@@ -95,6 +115,12 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
         _shards[(h * 0x9E3779B1u) >> 28].Insert(slots, index, value, charge);
     }
 
+
+    private void CountIfWasted(TValue e)
+    {
+        int origin = Interlocked.Exchange(ref e.Anticipation, 0);
+        if (origin != 0) Counters?.RecordWasted((WarmOrigin)origin);
+    }
 
     private sealed class Shard(BlockCache<TValue> owner)
     {
@@ -142,6 +168,22 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
             }
         }
 
+        /// <summary>Adds entries of main (or those of probation already hit); false once <paramref name="maxBytes"/> is reached.</summary>
+        public bool CollectHot(List<(Slots, int, int)> into, bool main, long maxBytes, ref long bytes)
+        {
+            lock (_lock)
+            {
+                foreach (var e in main ? _main : _small)
+                {
+                    if (!main && e.CacheFrequency == 0) continue;
+                    if (bytes + e.CacheCharge > maxBytes) return false;
+                    bytes += e.CacheCharge;
+                    into.Add(((Slots)e.CacheSlots!, e.CacheIndex, e.CacheCharge));
+                }
+            }
+            return true;
+        }
+
         /// <summary>Evicts until the shard fits its share of the capacity.</summary>
         public void Trim()
         {
@@ -173,6 +215,7 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
             }
             var slots = (Slots)e.CacheSlots!;
             Interlocked.CompareExchange(ref slots.Items[e.CacheIndex], null, e);
+            owner.CountIfWasted(e);
             e.OnCacheEvicted();
             _ghosts.Add((slots, e.CacheIndex));
             _ghostOrder.Enqueue((slots, e.CacheIndex));
@@ -194,6 +237,7 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
                 }
                 _mainBytes -= e.CacheCharge;
                 Interlocked.CompareExchange(ref ((Slots)e.CacheSlots!).Items[e.CacheIndex], null, e);
+                owner.CountIfWasted(e);
                 e.OnCacheEvicted();
                 return;
             }

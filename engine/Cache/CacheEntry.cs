@@ -12,6 +12,8 @@ internal abstract class CacheEntry
     internal int CacheIndex;
     internal int CacheCharge;
     internal volatile int CacheFrequency;
+    // Why the value was loaded before anyone asked (a WarmOrigin), cleared by its first use; 0 when it was asked for.
+    internal int Anticipation;
 
     /// <summary>Called (under the shard's lock) when the cache takes the value: it holds it until evicted.</summary>
     internal virtual void OnCacheInserted() { }

@@ -34,6 +34,9 @@ internal sealed class DbStatistics
     private long _tablesHealed;
     private long _tableHealFailures;
 
+    /// <summary>Blocks loaded ahead of demand (preload, readahead, prefetch) and their use.</summary>
+    public Cache.AnticipationCounters Anticipation { get; } = new();
+
     public void RecordWrite(int batches, int keys, long bytes, bool sync)
     {
         Interlocked.Increment(ref _writeGroups);
@@ -134,5 +137,17 @@ internal sealed class DbStatistics
         ["close.sync.failures"] = Interlocked.Read(ref _closeSyncFailures),
         ["backup.healed.tables"] = Interlocked.Read(ref _tablesHealed),
         ["backup.heal.failures"] = Interlocked.Read(ref _tableHealFailures),
+        ["cache.preload.blocks"] = Anticipation.IssuedBlocks(Cache.WarmOrigin.Preload),
+        ["cache.preload.bytes"] = Anticipation.IssuedBytes(Cache.WarmOrigin.Preload),
+        ["cache.preload.hits"] = Anticipation.Used(Cache.WarmOrigin.Preload),
+        ["cache.preload.wasted"] = Anticipation.Wasted(Cache.WarmOrigin.Preload),
+        ["cache.readahead.issued"] = Anticipation.IssuedBlocks(Cache.WarmOrigin.Readahead),
+        ["cache.readahead.bytes"] = Anticipation.IssuedBytes(Cache.WarmOrigin.Readahead),
+        ["cache.readahead.used"] = Anticipation.Used(Cache.WarmOrigin.Readahead),
+        ["cache.readahead.wasted"] = Anticipation.Wasted(Cache.WarmOrigin.Readahead),
+        ["cache.prefetch.issued"] = Anticipation.IssuedBlocks(Cache.WarmOrigin.Prefetch),
+        ["cache.prefetch.bytes"] = Anticipation.IssuedBytes(Cache.WarmOrigin.Prefetch),
+        ["cache.prefetch.used"] = Anticipation.Used(Cache.WarmOrigin.Prefetch),
+        ["cache.prefetch.wasted"] = Anticipation.Wasted(Cache.WarmOrigin.Prefetch),
     };
 }

@@ -183,6 +183,8 @@ internal sealed class Repairer(string db, DbOptions options)
             if (kind is DbFileKind.Table or DbFileKind.Log or DbFileKind.Manifest or DbFileKind.Current or DbFileKind.Temp)
                 _fs.RenameFile(Path.Combine(db, name), Path.Combine(lost, name));
         }
+        // Block positions in tables that are now in lost/: of no use to the rebuilt database.
+        if (_fs.FileExists(HotSetFile.PathIn(db))) _fs.DeleteFile(HotSetFile.PathIn(db));
         CurrentFile.Set(_fs, db, manifestNumber, next++);
 
         _report.LastSequence = lastSequence;

@@ -189,6 +189,7 @@ public static class DatabaseInspector
         DbFileKind.Healings => "healings",
         DbFileKind.StorageHistory => "storage-history",
         DbFileKind.LiveStats => "live-stats",
+        DbFileKind.HotSet => "hotset",
         DbFileKind.Temp => "temp",
         _ => "other",
     };

@@ -18,6 +18,7 @@ internal enum DbFileKind
     Healings,
     StorageHistory,
     LiveStats,
+    HotSet,
 }
 
 /// <summary>Names of the files in a database directory. Persistent format: do not change.</summary>
@@ -30,6 +31,7 @@ internal static class FileNames
     public const string Healings = "HEALINGS";
     public const string StorageHistory = "STORAGE-HISTORY";
     public const string LiveStats = "LIVE-STATS";
+    public const string HotSet = "HOTSET";
 
     public static string Log(string db, long number) => Path.Combine(db, LogName(number));
 
@@ -67,6 +69,7 @@ internal static class FileNames
             case Healings: return DbFileKind.Healings;
             case StorageHistory or StorageHistory + ".tmp": return DbFileKind.StorageHistory;
             case LiveStats or LiveStats + ".tmp": return DbFileKind.LiveStats;
+            case HotSet: return DbFileKind.HotSet;
         }
         if (name.StartsWith("MANIFEST-", StringComparison.Ordinal))
             return TryNumber(name.AsSpan(9), out number) ? DbFileKind.Manifest : DbFileKind.Unknown;

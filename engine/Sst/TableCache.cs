@@ -130,6 +130,18 @@ internal sealed class TableCache : IDisposable
         }
     }
 
+    /// <summary>A lease on the table when it is open already; never opens one (background loading must not reopen a table deleted meanwhile).</summary>
+    public bool TryAcquireOpen(long fileNumber, out TableLease lease)
+    {
+        if (_entries.TryGetValue(fileNumber, out var entry) && entry.TryAddRef())
+        {
+            lease = new TableLease(entry);
+            return true;
+        }
+        lease = default;
+        return false;
+    }
+
     /// <summary>Closes the table once no reader uses it (its file is being deleted).</summary>
     public void Evict(long fileNumber)
     {

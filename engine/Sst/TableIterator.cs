@@ -13,6 +13,7 @@ internal sealed class TableIterator : InternalIterator
     private readonly IndexFences _fences;
     private readonly bool _fillCache;
     private readonly BlockIterator _data;
+    private readonly Readahead? _readahead;
     private int _block = -1; // current data block number; -1 or Count when off the table
     private int _loaded = -1;
     // What PrepareSeek found for the Seek that follows it: the target, the block and, from stage 2,
@@ -25,8 +26,9 @@ internal sealed class TableIterator : InternalIterator
     private ulong _preparedWindow;
     private bool _preparedWindowed;
 
-    public TableIterator(TableReader table, SpanComparer cmp, bool fillCache)
+    public TableIterator(TableReader table, SpanComparer cmp, bool fillCache, Readahead? readahead = null)
     {
+        _readahead = readahead;
         _table = table;
         _fences = table.Fences;
         _fillCache = fillCache;
@@ -39,10 +41,14 @@ internal sealed class TableIterator : InternalIterator
 
     public override ReadOnlySpan<byte> Value => _data.Value;
 
+    /// <summary>This iterator's readahead, null when off (tests look at its window).</summary>
+    internal Readahead? Readahead => _readahead;
+
     public override void SeekToFirst()
     {
         try
         {
+            _readahead?.Reset();
             if (Load(0)) _data.SeekToFirst();
             SkipEmptyForward();
         }
@@ -53,6 +59,7 @@ internal sealed class TableIterator : InternalIterator
     {
         try
         {
+            _readahead?.Reset();
             if (Load(_fences.Count - 1)) _data.SeekToLast();
             SkipEmptyBackward();
         }
@@ -88,6 +95,7 @@ internal sealed class TableIterator : InternalIterator
     {
         try
         {
+            _readahead?.Reset();
             int restart = _preparedRestart;
             _preparedRestart = -1;
             if (restart >= 0 && target.SequenceEqual(_preparedTarget.AsSpan(0, _preparedTargetLength)) && Load(_preparedBlock))
@@ -107,6 +115,7 @@ internal sealed class TableIterator : InternalIterator
     {
         try
         {
+            _readahead?.Reset();
             int i = _fences.LowerBound(target, _table.Comparator);
             if (Load(Math.Min(i, _fences.Count - 1))) _data.SeekForPrev(target);
             SkipEmptyBackward();
@@ -147,6 +156,7 @@ internal sealed class TableIterator : InternalIterator
             _data.Reset(_table.GetDataBlock(number, _fillCache));
             _loaded = number;
             previous?.Unpin();
+            _readahead?.OnLoad(number);
         }
         return true;
     }

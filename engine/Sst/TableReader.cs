@@ -33,6 +33,15 @@ internal sealed class TableReaderOptions(InternalKeyComparator comparator, Block
 
     /// <summary>Accept a table written with another comparator (tools that only read tables in file order).</summary>
     public bool AnyComparator { get; } = anyComparator;
+
+    /// <summary>Counts blocks loaded ahead of demand and their first use; null when nothing is loaded ahead.</summary>
+    public AnticipationCounters? Anticipation { get; set; }
+
+    /// <summary>Loads blocks in the background for sequential readahead; null turns readahead off.</summary>
+    public BlockWarmer? Warmer { get; set; }
+
+    /// <summary>The most bytes a table iterator reads ahead of itself (the window's largest size).</summary>
+    public long ReadaheadMaxBytes { get; set; }
 }
 
 /// <summary>
@@ -77,8 +86,8 @@ internal sealed class TableReader : IDisposable
         _filter = filter;
         RangeTombstones = rangeDels;
         Properties = props;
-        _cacheSlots = options.BlockCache is null ? null : new BlockCache<Block>.Slots(_fences.Count);
-        _compressedSlots = options.Tiers is null ? null : new BlockCache<CompressedBlock>.Slots(_fences.Count);
+        _cacheSlots = options.BlockCache is null ? null : new BlockCache<Block>.Slots(_fences.Count, fileNumber);
+        _compressedSlots = options.Tiers is null ? null : new BlockCache<CompressedBlock>.Slots(_fences.Count, fileNumber);
         _pinnedCharge = index.Charge + filter.Length + _fences.MemoryUsage + _fences.Count * 8L;
         options.BlockCache?.AddPinned(_pinnedCharge);
     }
@@ -253,7 +262,11 @@ internal sealed class TableReader : IDisposable
         var cache = _options.BlockCache;
         var slots = _cacheSlots;
         var block = slots is null ? null : cache!.Lookup(slots, number);
-        if (block is not null && block.TryPin()) return block;
+        if (block is not null && block.TryPin())
+        {
+            _options.Anticipation?.RecordHit(block);
+            return block;
+        }
         var handle = _fences.Handle(number);
         var tiers = _options.Tiers;
         var compressedSlots = _compressedSlots;
@@ -268,6 +281,7 @@ internal sealed class TableReader : IDisposable
                 compressed.Unpin();
             }
             tiers.RecordCompressedHit();
+            _options.Anticipation?.RecordHit(compressed);
             // Read often while compressed: worth keeping decompressed too.
             if (fillCache && slots is not null && compressed.CacheFrequency >= 3) cache!.Insert(slots, number, block, block.Charge);
             return block;
@@ -275,20 +289,36 @@ internal sealed class TableReader : IDisposable
         return ReadDataBlock(number, handle, fillCache);
     }
 
+    /// <summary>
+    /// Loads data block <paramref name="number"/> into the cache unless either tier holds it,
+    /// marking it as loaded for <paramref name="origin"/>. Returns the bytes read from the file
+    /// (0 when nothing was read). For background loading: damage throws as for a read.
+    /// </summary>
+    public long WarmBlock(int number, WarmOrigin origin)
+    {
+        if (_cacheSlots is not { } slots || (uint)number >= (uint)slots.Count || Volatile.Read(ref _disposed) != 0) return 0;
+        if (BlockCache<Block>.Peek(slots, number) is not null) return 0;
+        if (_compressedSlots is { } compressed && BlockCache<CompressedBlock>.Peek(compressed, number) is not null) return 0;
+        var handle = _fences.Handle(number);
+        ReadDataBlock(number, handle, fillCache: true, origin).Unpin();
+        _options.Anticipation?.RecordIssued(origin, handle.Size);
+        return handle.Size;
+    }
+
     /// <summary>Reads data block <paramref name="number"/> from the file (healed first if it is damaged) and fills the cache's tiers with it.</summary>
-    private Block ReadDataBlock(int number, BlockHandle handle, bool fillCache)
+    private Block ReadDataBlock(int number, BlockHandle handle, bool fillCache, WarmOrigin origin = WarmOrigin.Demand)
     {
         var file = _file;
-        try { return ReadDataBlock(file, number, handle, fillCache); }
+        try { return ReadDataBlock(file, number, handle, fillCache, origin); }
         catch (CorruptionException damage) when (_options.Healer is not null)
         {
             var healed = Heal(file, damage);
             if (healed is null) throw;
-            return ReadDataBlock(healed, number, handle, fillCache);
+            return ReadDataBlock(healed, number, handle, fillCache, origin);
         }
     }
 
-    private Block ReadDataBlock(IRandomAccessFile file, int number, BlockHandle handle, bool fillCache)
+    private Block ReadDataBlock(IRandomAccessFile file, int number, BlockHandle handle, bool fillCache, WarmOrigin origin)
     {
         var tiers = _options.Tiers;
         bool tiered = fillCache && _compressedSlots is not null && tiers!.Tiered;
@@ -308,7 +338,7 @@ internal sealed class TableReader : IDisposable
                 keptCompressed = true;
                 var copy = tiers!.Arrays.Rent(stored.Length);
                 stored.CopyTo(copy);
-                var compressed = new CompressedBlock(copy, stored.Length, type, tiers.Arrays);
+                var compressed = new CompressedBlock(copy, stored.Length, type, tiers.Arrays) { Anticipation = (int)origin };
                 tiers.Compressed.Insert(_compressedSlots!, number, compressed, compressed.Charge);
                 compressed.Unpin(); // the cache holds it now, or nobody does
             }
@@ -318,7 +348,11 @@ internal sealed class TableReader : IDisposable
             ArrayPool<byte>.Shared.Return(raw);
         }
         // While blocks are also kept compressed, only those read again earn a decompressed place.
-        if (fillCache && _cacheSlots is not null && !keptCompressed) _options.BlockCache!.Insert(_cacheSlots, number, block, block.Charge);
+        if (fillCache && _cacheSlots is not null && !keptCompressed)
+        {
+            block.Anticipation = (int)origin;
+            _options.BlockCache!.Insert(_cacheSlots, number, block, block.Charge);
+        }
         return block;
     }
 
@@ -394,7 +428,8 @@ internal sealed class TableReader : IDisposable
     public bool Get(ReadOnlySpan<byte> lookupKey, bool fillCache, out ulong trailer, out Block? block, out int valueOffset, out int valueLength)
         => Get(lookupKey, BloomFilter.Hash(InternalKey.UserKey(lookupKey)), fillCache, out trailer, out block, out valueOffset, out valueLength);
 
-    public InternalIterator NewIterator(bool fillCache) => new TableIterator(this, _options.KeyComparer, fillCache);
+    public InternalIterator NewIterator(bool fillCache) => new TableIterator(this, _options.KeyComparer, fillCache,
+        _options.Warmer is { } warmer && _options.ReadaheadMaxBytes > 0 && _cacheSlots is not null ? new Readahead(warmer, this, _options.ReadaheadMaxBytes) : null);
 
     /// <summary>Approximate file offset where <paramref name="internalKey"/> would be (for size estimates).</summary>
     public long ApproximateOffsetOf(ReadOnlySpan<byte> internalKey)
