@@ -156,6 +156,19 @@ public sealed class DbOptions
     /// <summary>The clock used for TTL. Tests inject a fake one. Default <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// The database's name in its metrics (the <c>db.namespace</c> tag of the <c>LatticeKV</c>
+    /// meter, README "Metrics"). Null (default): the last segment of the database's directory.
+    /// </summary>
+    public string? Name { get; set; }
+
+    /// <summary>
+    /// Operations that take longer are kept in the slow-operation log
+    /// (<see cref="LatticeDb.GetSlowOperations"/>) with their kind, family, duration and a key
+    /// prefix (none for an encrypted family). Null (default): off, and nothing is timed for it.
+    /// </summary>
+    public TimeSpan? SlowOperationThreshold { get; set; }
+
     /// <summary>The file system; tests and the crash tools substitute one that simulates crashes and faults.</summary>
     internal IFileSystem FileSystem { get; set; } = RealFileSystem.Instance;
 
@@ -236,6 +249,9 @@ public sealed class DbOptions
             throw new InvalidArgumentException("RecoverFromBackup must be a directory, or null for no healing.", nameof(RecoverFromBackup));
         if (!Enum.IsDefined(WalRecoveryMode)) throw new InvalidArgumentException($"Unknown WalRecoveryMode {WalRecoveryMode}.", nameof(WalRecoveryMode));
         if (Clock is null) throw new InvalidArgumentException("Clock must not be null.", nameof(Clock));
+        if (Name is not null && string.IsNullOrWhiteSpace(Name)) throw new InvalidArgumentException("Name must not be blank (null: the directory's name).", nameof(Name));
+        if (SlowOperationThreshold is { } slow && slow <= TimeSpan.Zero)
+            throw new InvalidArgumentException("SlowOperationThreshold must be positive (null: off).", nameof(SlowOperationThreshold));
         if (ReplicationLogRetention <= TimeSpan.Zero) throw new InvalidArgumentException("ReplicationLogRetention must be positive.", nameof(ReplicationLogRetention));
         if (DefaultColumnFamilyOptions is null) throw new InvalidArgumentException("DefaultColumnFamilyOptions must not be null.", nameof(DefaultColumnFamilyOptions));
         DefaultColumnFamilyOptions.Validate("default");

@@ -33,6 +33,9 @@ internal sealed class TableReaderOptions(InternalKeyComparator comparator, Block
 
     /// <summary>Accept a table written with another comparator (tools that only read tables in file order).</summary>
     public bool AnyComparator { get; } = anyComparator;
+
+    /// <summary>Counts point lookups the bloom filter answered alone (null: not counted).</summary>
+    public Metrics.StripedCounter? FilterUseful { get; init; }
 }
 
 /// <summary>
@@ -350,7 +353,11 @@ internal sealed class TableReader : IDisposable
         trailer = 0;
         block = null;
         valueOffset = valueLength = 0;
-        if (!BloomFilter.MayContain(_filter, bloomHash)) return false;
+        if (!BloomFilter.MayContain(_filter, bloomHash))
+        {
+            _options.FilterUseful?.Increment();
+            return false;
+        }
         try
         {
             var dataIter = t_dataIter;
