@@ -55,6 +55,10 @@ public static class Program
                   foreignkeys [--num N] [--accounts A] [--dir D]
                     (issue 21: fillrandom of N child rows, default 1,000,000, without and with a foreign key to A
                      preloaded accounts, default 10,000; parent deletes under Restrict and Cascade; side by side)
+                  metrics [--num N] [--rounds R] [--dir D] [--out FILE]
+                    (issue 22: fillrandom, readrandom and seekrandom, default 1,000,000 keys, without and with a
+                     MeterListener aggregating the LatticeKV meter as OpenTelemetry does, alternated over R rounds,
+                     default 3; median ops/s and the ratio)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -75,6 +79,7 @@ public static class Program
             "sync" => Sync.SyncBench.Run(args[1..]),
             "validation" => Integrity.ValidationBench.Run(args[1..]),
             "foreignkeys" => Integrity.ForeignKeyBench.Run(args[1..]),
+            "metrics" => Observability.MetricsBench.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };
