@@ -623,7 +623,7 @@ internal sealed class WritePath
                 }
                 if (!mustWait)
                 {
-                    // A write that fails while stalled (close, background error) is not counted: its wait ended no stall.
+                    // A write that fails while stalled (close, background error) adds no stall time.
                     if (stalledSince != 0) _stats.RecordStallTime(Stopwatch.GetTimestamp() - stalledSince);
                     return;
                 }
