@@ -66,6 +66,10 @@ public static class Program
                      without preload; a full scan with a cold page cache, LatticeKV with and without readahead against
                      RocksDB; a navigation workload (profile, think U us, newest 20 transactions) as hit ratio and
                      latency with and without learned prefetch. N keys, default 2,000,000 x 400 bytes, filled once in D)
+                  metrics [--num N] [--rounds R] [--dir D] [--out FILE]
+                    (issue 22: fillrandom, readrandom and seekrandom, default 1,000,000 keys, without and with a
+                     MeterListener aggregating the LatticeKV meter as OpenTelemetry does, alternated over R rounds,
+                     default 3; median ops/s and the ratio)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -88,6 +92,7 @@ public static class Program
             "foreignkeys" => Integrity.ForeignKeyBench.Run(args[1..]),
             "largevalues" => LargeValues.LargeValueBench.Run(args[1..]),
             "anticipation" => Cache.AnticipationBench.Run(args[1..]),
+            "metrics" => Observability.MetricsBench.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };

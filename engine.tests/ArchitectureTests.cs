@@ -56,6 +56,8 @@ public class ArchitectureTests(ITestOutputHelper output)
         "LatticeKV.IMergeOperator", // the user's merge rule: Compaction's iterator applies it as reads do
         "LatticeKV.MergeOperands", // what the merge rule is handed: Compaction's operand list builds it
         "LatticeKV.ValidationViolation", // a refused stored value (family, key, reason): ValidationException carries them
+        "LatticeKV.OperationKind", // the operations the engine times: Metrics keys its latencies by them
+        "LatticeKV.SlowOperation", // a slow operation's record: Metrics' slow-operation log keeps them
     };
 
     [Fact]

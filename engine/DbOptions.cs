@@ -172,6 +172,19 @@ public sealed class DbOptions
     /// </summary>
     public TimeSpan? LiveStatsInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The database's name in its metrics (the <c>db.namespace</c> tag of the <c>LatticeKV</c>
+    /// meter, README "Metrics"). Null (default): the last segment of the database's directory.
+    /// </summary>
+    public string? Name { get; set; }
+
+    /// <summary>
+    /// Operations that take longer are kept in the slow-operation log
+    /// (<see cref="LatticeDb.GetSlowOperations"/>) with their kind, family, duration and a key
+    /// prefix (none for an encrypted family). Null (default): off, and nothing is timed for it.
+    /// </summary>
+    public TimeSpan? SlowOperationThreshold { get; set; }
+
     /// <summary>The file system; tests and the crash tools substitute one that simulates crashes and faults.</summary>
     internal IFileSystem FileSystem { get; set; } = RealFileSystem.Instance;
 
@@ -267,6 +280,9 @@ public sealed class DbOptions
         if (Clock is null) throw new InvalidArgumentException("Clock must not be null.", nameof(Clock));
         if (StorageSampleInterval < TimeSpan.Zero) throw new InvalidArgumentException("StorageSampleInterval must not be negative.", nameof(StorageSampleInterval));
         if (LiveStatsInterval < TimeSpan.Zero) throw new InvalidArgumentException("LiveStatsInterval must not be negative.", nameof(LiveStatsInterval));
+        if (Name is not null && string.IsNullOrWhiteSpace(Name)) throw new InvalidArgumentException("Name must not be blank (null: the directory's name).", nameof(Name));
+        if (SlowOperationThreshold is { } slow && slow <= TimeSpan.Zero)
+            throw new InvalidArgumentException("SlowOperationThreshold must be positive (null: off).", nameof(SlowOperationThreshold));
         if (ReplicationLogRetention <= TimeSpan.Zero) throw new InvalidArgumentException("ReplicationLogRetention must be positive.", nameof(ReplicationLogRetention));
         if (DefaultColumnFamilyOptions is null) throw new InvalidArgumentException("DefaultColumnFamilyOptions must not be null.", nameof(DefaultColumnFamilyOptions));
         DefaultColumnFamilyOptions.Validate("default");

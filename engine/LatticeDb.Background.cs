@@ -551,6 +551,8 @@ public sealed partial class LatticeDb
 
     private void Close()
     {
+        // Before anything is torn down: no metrics collection reads the database from here on.
+        _metrics.Unregister();
         // First: a backup in progress is cancelled and releases its hold on files.
         _autoBackup?.Dispose();
         StopStorageMonitor(); // the sample at close needs the database still open

@@ -30,7 +30,7 @@ public sealed partial class LatticeDb
         try
         {
             batch.Merge(columnFamily, key, operand);
-            WriteCore(batch, options ?? WriteOptions.Default);
+            WriteTimed(batch, options, OperationKind.Merge, columnFamily.Data, key);
         }
         finally
         {

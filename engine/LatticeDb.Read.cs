@@ -21,6 +21,7 @@ public sealed partial class LatticeDb
         options ??= ReadOptions.Default;
         ulong snapshot = ResolveSnapshot(options);
         var cfd = columnFamily.Data;
+        long started = _metrics.Start();
         var sv = cfd.AcquireSuperVersion();
         try
         {
@@ -38,6 +39,7 @@ public sealed partial class LatticeDb
         finally
         {
             sv.Release();
+            StopTimer(started, OperationKind.Get, cfd, key);
         }
     }
 

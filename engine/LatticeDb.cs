@@ -53,7 +53,9 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private readonly BlockCacheTiers _cacheTiers;
     private readonly TableCache _tableCache;
     private readonly CompactionPicker _picker;
-    private readonly DbStatistics _stats = new();
+    private readonly DbStatistics _stats;
+    private readonly Metrics.DbMetrics _metrics;           // thread-safe on its own
+    private readonly Metrics.StripedCounter _filterUseful = new();
     private readonly WritePath _writePath;
     private readonly ArenaChunkPool _chunkPool;          // thread-safe on its own
     private readonly CancellationTokenSource _shutdown = new();
@@ -96,10 +98,12 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         _options = options;
         _fs = options.FileSystem;
         _cmp = new InternalKeyComparator(options.Comparator);
+        _metrics = new Metrics.DbMetrics(options.Name ?? MetricsName(path), options.Clock, options.SlowOperationThreshold);
+        _stats = new DbStatistics(_metrics);
         // A few megabytes of arrays suffice: each read that misses the cache evicts about what it inserts.
         _cacheTiers = new BlockCacheTiers(options.BlockCacheCapacity, new BlockArrayPool(Math.Clamp(options.BlockCacheCapacity / 64, 256 * 1024, 8L << 20)));
         _blockCache = _cacheTiers.Decompressed;
-        _tableCache = new TableCache(_fs, path, new TableReaderOptions(_cmp, _blockCache, options.ParanoidChecks, tiers: _cacheTiers), options.MaxOpenFiles);
+        _tableCache = new TableCache(_fs, path, new TableReaderOptions(_cmp, _blockCache, options.ParanoidChecks, tiers: _cacheTiers) { FilterUseful = _filterUseful }, options.MaxOpenFiles);
         _picker = new CompactionPicker(options.ToLsmOptions());
         // About one memtable's worth: what a flush hands back for the memtable that follows.
         _chunkPool = new ArenaChunkPool(options.WriteBufferSize + (options.WriteBufferSize >> 2));
@@ -140,6 +144,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
             db.ResumeForeignKeys();
             db.RunMigrations();
             db.StartStorageMonitor();
+            db._metrics.Register(db);
             return db;
         }
         catch (Migrations.MigrationStepFailure failure)
@@ -173,6 +178,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
             db.OpenIndexes();
             db.OpenForeignKeys();
             db.StartAnticipation();
+            db._metrics.Register(db);
             return db;
         }
         catch
@@ -240,7 +246,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         try
         {
             batch.Put(columnFamily, key, value);
-            WriteCore(batch, options ?? WriteOptions.Default);
+            WriteTimed(batch, options, OperationKind.Put, columnFamily.Data, key);
         }
         finally
         {
@@ -259,7 +265,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         try
         {
             batch.Delete(columnFamily, key);
-            WriteCore(batch, options ?? WriteOptions.Default);
+            WriteTimed(batch, options, OperationKind.Delete, columnFamily.Data, key);
         }
         finally
         {
@@ -282,7 +288,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         try
         {
             batch.DeleteRange(columnFamily, begin, end);
-            WriteCore(batch, options ?? WriteOptions.Default);
+            WriteTimed(batch, options, OperationKind.Delete, columnFamily.Data, begin);
         }
         finally
         {
@@ -294,7 +300,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     public void Write(WriteBatch batch, WriteOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        WriteCore(batch, options ?? WriteOptions.Default);
+        WriteTimed(batch, options, OperationKind.Write, null, default);
     }
 
     /// <summary>The value of <paramref name="key"/> in the default column family, or null.</summary>

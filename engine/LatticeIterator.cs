@@ -167,6 +167,13 @@ public sealed class LatticeIterator : IDisposable
     /// <summary>Positions at the first key (at or after the lower bound, if set).</summary>
     public void SeekToFirst()
     {
+        long started = _db.Metrics.Start();
+        SeekToFirstCore();
+        _db.StopTimer(started, OperationKind.Seek, _family, default);
+    }
+
+    private void SeekToFirstCore()
+    {
         CheckUsable();
         _reverse = false;
         if (_lower is not null) _iter.Seek(LookupKey(_lower, _sequence, ValueKinds.ForSeek));
@@ -176,6 +183,13 @@ public sealed class LatticeIterator : IDisposable
 
     /// <summary>Positions at the last key (before the upper bound, if set).</summary>
     public void SeekToLast()
+    {
+        long started = _db.Metrics.Start();
+        SeekToLastCore();
+        _db.StopTimer(started, OperationKind.Seek, _family, default);
+    }
+
+    private void SeekToLastCore()
     {
         CheckUsable();
         _reverse = true;
@@ -188,6 +202,13 @@ public sealed class LatticeIterator : IDisposable
     /// <summary>Positions at the first key at or after <paramref name="target"/>.</summary>
     public void Seek(ReadOnlySpan<byte> target)
     {
+        long started = _db.Metrics.Start();
+        SeekCore(target);
+        _db.StopTimer(started, OperationKind.Seek, _family, target);
+    }
+
+    private void SeekCore(ReadOnlySpan<byte> target)
+    {
         CheckUsable();
         _reverse = false;
         if (_lower is not null && _cmp.CompareUser(target, _lower) < 0) target = _lower;
@@ -199,11 +220,18 @@ public sealed class LatticeIterator : IDisposable
     /// <summary>Positions at the last key at or before <paramref name="target"/>.</summary>
     public void SeekForPrev(ReadOnlySpan<byte> target)
     {
+        long started = _db.Metrics.Start();
+        SeekForPrevCore(target);
+        _db.StopTimer(started, OperationKind.Seek, _family, target);
+    }
+
+    private void SeekForPrevCore(ReadOnlySpan<byte> target)
+    {
         CheckUsable();
         _reverse = true;
         if (_upper is not null && _cmp.CompareUser(target, _upper) >= 0)
         {
-            SeekToLast();
+            SeekToLastCore();
             return;
         }
         // (target, 0, Deletion) is the largest internal key of the user key.
@@ -213,6 +241,13 @@ public sealed class LatticeIterator : IDisposable
 
     /// <summary>Moves to the next key. Requires <see cref="Valid"/>.</summary>
     public void Next()
+    {
+        long started = _db.Metrics.Start();
+        NextCore();
+        _db.StopTimer(started, OperationKind.Next, _family, default);
+    }
+
+    private void NextCore()
     {
         CheckPositioned();
         if (_reverse)
@@ -237,6 +272,13 @@ public sealed class LatticeIterator : IDisposable
 
     /// <summary>Moves to the previous key. Requires <see cref="Valid"/>.</summary>
     public void Prev()
+    {
+        long started = _db.Metrics.Start();
+        PrevCore();
+        _db.StopTimer(started, OperationKind.Next, _family, default);
+    }
+
+    private void PrevCore()
     {
         CheckPositioned();
         if (!_reverse)

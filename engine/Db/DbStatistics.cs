@@ -6,7 +6,7 @@ namespace LatticeKV.Db;
 /// Engine counters. Updated with interlocked adds (cheap, uncontended on the write path since
 /// only the group leader records writes); read as a consistent-enough snapshot.
 /// </summary>
-internal sealed class DbStatistics
+internal sealed class DbStatistics(Metrics.DbMetrics? metrics = null)
 {
     private long _writeGroups;
     private long _writeBatches;
@@ -33,6 +33,8 @@ internal sealed class DbStatistics
     private long _closeSyncFailures;
     private long _tablesHealed;
     private long _tableHealFailures;
+    private long _logBytes;
+    private long _stallTicks;
 
     /// <summary>Blocks loaded ahead of demand (preload, readahead, prefetch) and their use.</summary>
     public Cache.AnticipationCounters Anticipation { get; } = new();
@@ -43,7 +45,11 @@ internal sealed class DbStatistics
         Interlocked.Add(ref _writeBatches, batches);
         Interlocked.Add(ref _keysWritten, keys);
         Interlocked.Add(ref _bytesWritten, bytes);
-        if (sync) Interlocked.Add(ref _syncedBatches, batches);
+        if (sync)
+        {
+            Interlocked.Add(ref _syncedBatches, batches);
+            metrics?.RecordWritersPerSync(batches);
+        }
     }
 
     /// <summary>Bytes of user writes since open (what automatic backups measure change by).</summary>
@@ -109,6 +115,24 @@ internal sealed class DbStatistics
     public long TablesHealed => Interlocked.Read(ref _tablesHealed);
 
     public void RecordWalRecordsDropped(int count) => Interlocked.Add(ref _walRecordsDropped, count);
+
+    /// <summary>Bytes appended to the write-ahead log (record payloads, before framing).</summary>
+    public void RecordLogBytes(long bytes) => Interlocked.Add(ref _logBytes, bytes);
+
+    /// <summary>Time a write spent stalled, in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
+    public void RecordStallTime(long ticks) => Interlocked.Add(ref _stallTicks, ticks);
+
+    // Read by the meter's observable instruments (LatticeDb.Metrics.cs).
+    public long LogBytes => Interlocked.Read(ref _logBytes);
+    public long FlushBytes => Interlocked.Read(ref _flushBytes);
+    public long CompactionBytesRead => Interlocked.Read(ref _compactionBytesRead);
+    public long CompactionBytesWritten => Interlocked.Read(ref _compactionBytesWritten);
+    public long Flushes => Interlocked.Read(ref _flushes);
+    public long Compactions => Interlocked.Read(ref _compactions);
+    public long Stalls => Interlocked.Read(ref _stalls);
+    public TimeSpan StallTime => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _stallTicks));
+    public long WalSyncs => Interlocked.Read(ref _walSyncs);
+    public long BackgroundErrors => Interlocked.Read(ref _backgroundErrors);
 
     public IReadOnlyDictionary<string, long> Snapshot() => new SortedDictionary<string, long>(StringComparer.Ordinal)
     {

@@ -512,12 +512,14 @@ internal sealed class WritePath
             if (timed)
             {
                 _logs.Append([], batch.Rep);
+                _stats.RecordLogBytes(batch.Rep.Length);
             }
             else
             {
                 Span<byte> header = stackalloc byte[WriteBatch.UntimedHeaderSize];
                 WriteBatch.WriteUntimedHeader(header, first, count);
                 _logs.Append(header, batch.Body);
+                _stats.RecordLogBytes(header.Length + batch.Body.Length);
             }
         }
         catch (LatticeIOException ex)
@@ -575,6 +577,7 @@ internal sealed class WritePath
     {
         if (!force && NothingToDo(columnFamilies)) return;
         bool delayed = false;
+        long stalledSince = 0; // when this write first waited, for the stall-time metric
         var mutex = _host.Mutex;
         lock (mutex)
         {
@@ -614,10 +617,17 @@ internal sealed class WritePath
                     // Give compaction a moment per write rather than stopping writes outright.
                     delayed = true;
                     _stats.RecordStall("slowdown");
+                    if (stalledSince == 0) stalledSince = Stopwatch.GetTimestamp();
                     Monitor.Wait(mutex, 1);
                     continue;
                 }
-                if (!mustWait) return;
+                if (!mustWait)
+                {
+                    // A write that fails while stalled (close, background error) adds no stall time.
+                    if (stalledSince != 0) _stats.RecordStallTime(Stopwatch.GetTimestamp() - stalledSince);
+                    return;
+                }
+                if (stalledSince == 0) stalledSince = Stopwatch.GetTimestamp();
                 Monitor.Wait(mutex);
             }
         }

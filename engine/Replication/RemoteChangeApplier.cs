@@ -54,6 +54,14 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
 
     private Result ApplyRun(Guid peer, IReadOnlyList<RemoteChange> changes, ulong peerCursor, bool snapshot, VersionVector? snapshotHas, bool sync, Action<WriteBatch>? also)
     {
+        long started = log.Db.Metrics.Start();
+        var result = ApplyRunLocked(peer, changes, peerCursor, snapshot, snapshotHas, sync, also);
+        log.Db.StopTimer(started, OperationKind.SyncApply, null, default);
+        return result;
+    }
+
+    private Result ApplyRunLocked(Guid peer, IReadOnlyList<RemoteChange> changes, ulong peerCursor, bool snapshot, VersionVector? snapshotHas, bool sync, Action<WriteBatch>? also)
+    {
         lock (_lock)
         {
             var total = new Result(0, 0, 0);

@@ -42,6 +42,8 @@ internal sealed class TableReaderOptions(InternalKeyComparator comparator, Block
 
     /// <summary>The most bytes a table iterator reads ahead of itself (the window's largest size).</summary>
     public long ReadaheadMaxBytes { get; set; }
+    /// <summary>Counts point lookups the bloom filter answered alone (null: not counted).</summary>
+    public Metrics.StripedCounter? FilterUseful { get; init; }
 }
 
 /// <summary>
@@ -384,7 +386,11 @@ internal sealed class TableReader : IDisposable
         trailer = 0;
         block = null;
         valueOffset = valueLength = 0;
-        if (!BloomFilter.MayContain(_filter, bloomHash)) return false;
+        if (!BloomFilter.MayContain(_filter, bloomHash))
+        {
+            _options.FilterUseful?.Increment();
+            return false;
+        }
         try
         {
             var dataIter = t_dataIter;

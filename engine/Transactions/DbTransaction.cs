@@ -124,7 +124,9 @@ internal sealed class DbTransaction : Transaction
                         foreach (var key in family.SortedKeys()) TakeLock(family.Handle, key);
                     check = new OptimisticCommitCheck(Database, _snapshot!.SequenceNumber, _reads!, _writes);
                 }
+                long started = Database.Metrics.Start();
                 Database.WriteChecked(batch, options ?? new WriteOptions { Sync = _options.Sync }, check);
+                Database.StopTimer(started, OperationKind.TransactionCommit, null, default);
             }
         }
         catch

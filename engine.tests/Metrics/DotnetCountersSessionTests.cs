@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using System.Diagnostics.Tracing;
+using System.Text;
+using LatticeKV.Tests.Support;
+using Microsoft.Diagnostics.NETCore.Client;
+
+namespace LatticeKV.Tests.Metrics;
+
+/// <summary>
+/// What <c>dotnet-counters monitor --counters LatticeKV -p PID</c> does: an EventPipe session on
+/// another process with the <c>System.Diagnostics.Metrics</c> provider, filtered to the meter.
+/// </summary>
+public sealed class DotnetCountersSessionTests
+{
+    [SkippableFact]
+    public void EventPipeSession_OnAWorkingProcess_SeesTheMetersValues()
+    {
+        using var dir = new TempDir("counters");
+        var psi = Lkv.StartInfo("crash-child", dir.Sub("db"), "--threads", "1", "--column-families", "1", "--groups", "4");
+        using var child = Process.Start(psi)!;
+        try
+        {
+            // The child prints a line per batch: once it has, its database is open and working.
+            Assert.NotNull(child.StandardOutput.ReadLine());
+            var drain = new Thread(() => { while (child.StandardOutput.ReadLine() is not null) { } }) { IsBackground = true };
+            drain.Start();
+
+            var client = new DiagnosticsClient(child.Id);
+            var provider = new EventPipeProvider("System.Diagnostics.Metrics", EventLevel.Informational, keywords: 0x7,
+                new Dictionary<string, string>
+                {
+                    ["SessionId"] = Guid.NewGuid().ToString(),
+                    ["Metrics"] = "LatticeKV",
+                    ["RefreshInterval"] = "1",
+                    ["MaxTimeSeries"] = "1000",
+                    ["MaxHistograms"] = "20",
+                });
+            EventPipeSession session;
+            try
+            {
+                session = client.StartEventPipeSession(provider, requestRundown: false);
+            }
+            catch (ServerNotAvailableException ex)
+            {
+                Skip.If(true, "the child's diagnostic port is not available here: " + ex.Message);
+                return;
+            }
+            using (session)
+            {
+                var seen = new MemoryStream();
+                var copy = new Thread(() =>
+                {
+                    var buffer = new byte[64 * 1024];
+                    try
+                    {
+                        int n;
+                        while ((n = session.EventStream.Read(buffer)) > 0)
+                            lock (seen) seen.Write(buffer, 0, n);
+                    }
+                    catch (Exception) { } // the session ended under the read
+                }) { IsBackground = true };
+                copy.Start();
+                // The meter publishes every refresh interval: a few intervals bring the write histogram's quantiles.
+                var deadline = Stopwatch.StartNew();
+                string text = "";
+                while (deadline.Elapsed < TimeSpan.FromSeconds(30))
+                {
+                    copy.Join(TimeSpan.FromSeconds(1));
+                    byte[] bytes;
+                    lock (seen) bytes = seen.ToArray();
+                    // Strings sit at any byte offset of the stream: read it as UTF-16 from both alignments.
+                    text = Encoding.Unicode.GetString(bytes) + "\n" + Encoding.Unicode.GetString(bytes.AsSpan(Math.Min(1, bytes.Length)));
+                    if (HistogramValuesSeen(text)) break;
+                }
+                session.Stop();
+                Assert.True(HistogramValuesSeen(text), "no LatticeKV histogram values in the session's events");
+                Assert.Contains("lattice.bytes.written", text);
+            }
+        }
+        finally
+        {
+            child.Kill();
+            child.WaitForExit();
+        }
+    }
+
+    /// <summary>A HistogramValuePublished event names the meter and instrument, then its quantiles ("0.5=...").</summary>
+    private static bool HistogramValuesSeen(string text)
+    {
+        int at = text.IndexOf("lattice.operation.duration", StringComparison.Ordinal);
+        while (at >= 0)
+        {
+            int end = Math.Min(text.Length, at + 400);
+            if (text.AsSpan(at, end - at).IndexOf("0.5=", StringComparison.Ordinal) >= 0) return true;
+            at = text.IndexOf("lattice.operation.duration", at + 1, StringComparison.Ordinal);
+        }
+        return false;
+    }
+}

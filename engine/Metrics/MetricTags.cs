@@ -1,0 +1,31 @@
+namespace LatticeKV.Metrics;
+
+/// <summary>
+/// The tag keys of the <c>LatticeKV</c> meter. Database, family and operation follow
+/// OpenTelemetry's database conventions (<c>db.namespace</c>, <c>db.collection.name</c>,
+/// <c>db.operation.name</c>); what those do not cover is prefixed <c>lattice.</c>.
+/// Renaming a key breaks dashboards: treat these as a published contract.
+/// </summary>
+internal static class MetricTags
+{
+    /// <summary>The database's name (<see cref="DbOptions.Name"/>).</summary>
+    public const string Database = "db.namespace";
+
+    /// <summary>The column family's name.</summary>
+    public const string ColumnFamily = "db.collection.name";
+
+    /// <summary>The operation timed (an <see cref="OperationKind"/> in snake case).</summary>
+    public const string Operation = "db.operation.name";
+
+    /// <summary>The level of the tree (live size per level).</summary>
+    public const string Level = "lattice.level";
+
+    /// <summary>What bytes were read or written for: user, log, flush, compaction.</summary>
+    public const string IoKind = "lattice.io.kind";
+
+    /// <summary>What became of an automatic backup: taken, skipped (nothing changed), failed.</summary>
+    public const string BackupResult = "lattice.backup.result";
+
+    /// <summary>The peer a sync lag is measured against (its replica id).</summary>
+    public const string Peer = "lattice.sync.peer";
+}
