@@ -68,6 +68,7 @@ public sealed partial class LatticeDb
                 _backgroundError = ex;
                 _backgroundErrorSoft = soft;
                 _stats.RecordBackgroundError();
+                RaiseBackgroundError(ex, soft);
             }
             Monitor.PulseAll(_mutex);
         }
@@ -181,6 +182,8 @@ public sealed partial class LatticeDb
         var allocated = new List<long>();
         FileMetaData? output = null;
         var builderOptions = BeginJob(cfd);
+        var job = BeginFlushEvent(cfd, mems.Count);
+        bool succeeded = false;
         try
         {
             output = FlushJob.Run(NewJobContext(allocated), mems, snapshots, cfd.Policy, builderOptions, stats, cancel);
@@ -213,6 +216,7 @@ public sealed partial class LatticeDb
                 Monitor.PulseAll(_mutex);
             });
             _stats.RecordFlush(stats.BytesWritten);
+            succeeded = true;
         }
         catch
         {
@@ -223,6 +227,7 @@ public sealed partial class LatticeDb
         {
             ReleaseOutputs(allocated);
             EndJob(builderOptions);
+            EndFlushEvent(cfd, job, output, stats.BytesWritten, succeeded);
         }
     }
 
@@ -365,9 +370,12 @@ public sealed partial class LatticeDb
         VersionEdit? edit = null;
         var allocated = new List<long>();
         var builderOptions = BeginJob(cfd);
+        var job = BeginCompactionEvent(cfd, c);
+        CompactionStats? stats = null;
+        bool succeeded = false;
         try
         {
-            (edit, var stats) = CompactionJob.Run(NewJobContext(allocated), c, snapshots, cfd.Policy, builderOptions, cancel);
+            (edit, stats) = CompactionJob.Run(NewJobContext(allocated), c, snapshots, cfd.Policy, builderOptions, cancel);
             if (!c.IsTrivialMove && edit.NewFiles.Count > 0) _fs.SyncDirectory(_path);
             _versions.LogAndApply([edit], () =>
             {
@@ -377,6 +385,7 @@ public sealed partial class LatticeDb
                 Monitor.PulseAll(_mutex);
             });
             _stats.RecordCompaction(c.Level, c.OutputLevel, stats, c.IsTrivialMove);
+            succeeded = true;
         }
         catch
         {
@@ -389,6 +398,7 @@ public sealed partial class LatticeDb
         {
             ReleaseOutputs(allocated);
             EndJob(builderOptions);
+            EndCompactionEvent(cfd, c, job, edit, stats, succeeded);
         }
     }
 
@@ -571,6 +581,7 @@ public sealed partial class LatticeDb
         // Under the column family lock: a drop in progress releases its family's super version too.
         lock (_columnFamilyLock)
             foreach (var cfd in _columnFamilies.Values) cfd.ReleaseSuperVersion();
+        CloseEvents();
         _versions.Dispose();
         _tableCache.Dispose();
         _keys?.Dispose();
@@ -590,6 +601,7 @@ public sealed partial class LatticeDb
         _shutdown.Cancel();
         foreach (var t in _threads) t.Join();
         _writePath.Logs.Close(sync: false);
+        CloseEvents();
         _versions.Dispose();
         _tableCache.Dispose();
         _keys?.Dispose();

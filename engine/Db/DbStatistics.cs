@@ -28,6 +28,8 @@ internal sealed class DbStatistics
     private long _compactionBytesRead;
     private long _compactionBytesWritten;
     private long _stalls;
+    private long _stallTicks;
+    private long _corruptions;
     private long _backgroundErrors;
     private long _walRecordsDropped;
     private long _closeSyncFailures;
@@ -94,6 +96,17 @@ internal sealed class DbStatistics
         Interlocked.Increment(ref _stalls);
     }
 
+    /// <summary>Time writers waited in stalls and slowdowns (<see cref="System.Diagnostics.Stopwatch"/> ticks).</summary>
+    public void RecordStallTime(long stopwatchTicks) => Interlocked.Add(ref _stallTicks, stopwatchTicks);
+
+    /// <summary>Time writers waited in stalls and slowdowns since open.</summary>
+    public TimeSpan StallTime => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _stallTicks));
+
+    public void RecordCorruption() => Interlocked.Increment(ref _corruptions);
+
+    /// <summary>Corruptions detected since open (reads, background work, healing).</summary>
+    public long Corruptions => Interlocked.Read(ref _corruptions);
+
     public void RecordBackgroundError() => Interlocked.Increment(ref _backgroundErrors);
 
     public void RecordCloseSyncFailure() => Interlocked.Increment(ref _closeSyncFailures);
@@ -130,6 +143,8 @@ internal sealed class DbStatistics
         ["compaction.bytes.read"] = Interlocked.Read(ref _compactionBytesRead),
         ["compaction.bytes.written"] = Interlocked.Read(ref _compactionBytesWritten),
         ["write.stalls"] = Interlocked.Read(ref _stalls),
+        ["write.stall.micros"] = (long)StallTime.TotalMicroseconds,
+        ["corruption.detected"] = Interlocked.Read(ref _corruptions),
         ["background.errors"] = Interlocked.Read(ref _backgroundErrors),
         ["close.sync.failures"] = Interlocked.Read(ref _closeSyncFailures),
         ["backup.healed.tables"] = Interlocked.Read(ref _tablesHealed),

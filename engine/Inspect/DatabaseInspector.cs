@@ -187,6 +187,7 @@ public static class DatabaseInspector
         DbFileKind.Lock => "lock",
         DbFileKind.Identity => "identity",
         DbFileKind.Healings => "healings",
+        DbFileKind.Events => "events",
         DbFileKind.Temp => "temp",
         _ => "other",
     };

@@ -16,6 +16,7 @@ internal enum DbFileKind
     InfoLog,
     Identity,
     Healings,
+    Events,
 }
 
 /// <summary>Names of the files in a database directory. Persistent format: do not change.</summary>
@@ -26,6 +27,8 @@ internal static class FileNames
     public const string InfoLog = "LOG";
     public const string Identity = "IDENTITY";
     public const string Healings = "HEALINGS";
+    public const string Events = "EVENTS";
+    public const string EventsOld = "EVENTS.old";
 
     public static string Log(string db, long number) => Path.Combine(db, LogName(number));
 
@@ -61,6 +64,7 @@ internal static class FileNames
             case InfoLog: return DbFileKind.InfoLog;
             case Identity: return DbFileKind.Identity;
             case Healings: return DbFileKind.Healings;
+            case Events or EventsOld: return DbFileKind.Events;
         }
         if (name.StartsWith("MANIFEST-", StringComparison.Ordinal))
             return TryNumber(name.AsSpan(9), out number) ? DbFileKind.Manifest : DbFileKind.Unknown;
