@@ -164,4 +164,51 @@ public sealed class EventListenerTests
         Assert.Contains(EventFileReader.ReadAll(RealFileSystem.Instance, dir.Path), e => e.Kind == "AlertFired" && e.Level == "Warning");
         Assert.Equal(0, clock.ActiveTimers);
     }
+
+    [Fact]
+    public void WriteStall_RaisesOneBegunAndOneEndedEventPerEpisode_AndCountsStallTime()
+    {
+        using var dir = new TempDir("events-stall");
+        var fs = new GatedTableFileSystem(RealFileSystem.Instance);
+        using var stalled = new ManualResetEventSlim();
+        var recorder = new Recorder();
+        var options = new DbOptions { WriteBufferSize = 4096, MaxWriteBufferNumber = 2, FileSystem = fs };
+        options.EventListeners.Add(recorder);
+        options.EventListeners.Add(new Signal(e => e is WriteStallBegunEvent, stalled));
+        using var db = LatticeDb.Open(dir.Path, options);
+        // Flushes hang at their table: the second full memtable has nowhere to go, and the writer waits.
+        var writer = new Thread(() => Fill(db, 0, 200));
+        writer.Start();
+        Assert.True(stalled.Wait(TimeSpan.FromSeconds(60)), "no stall was reported");
+        Assert.True(writer.IsAlive);
+        fs.Open();
+        Assert.True(writer.Join(TimeSpan.FromSeconds(60)), "the writer did not finish");
+        db.Flush();
+        Fill(db, 1000, 1);
+        db.Events.WaitIdle();
+        // Each episode (the gated one, and any the small memtables cause after) is one begun and one ended, in turn.
+        var stalls = recorder.Events.Where(e => e is WriteStallBegunEvent or WriteStallEndedEvent).ToList();
+        Assert.NotEmpty(stalls);
+        for (int i = 0; i < stalls.Count; i++)
+        {
+            if (i % 2 == 0)
+            {
+                Assert.Equal("memtables waiting for flush", Assert.IsType<WriteStallBegunEvent>(stalls[i]).Reason);
+                continue;
+            }
+            var ended = Assert.IsType<WriteStallEndedEvent>(stalls[i]);
+            Assert.Equal(((WriteStallBegunEvent)stalls[i - 1]).Reason, ended.Reason);
+            Assert.True(ended.Duration > TimeSpan.Zero);
+        }
+        Assert.True(stalls.Count % 2 == 0, "the last episode did not end");
+        Assert.True(db.GetStatistics()["write.stall.micros"] > 0);
+    }
+
+    private sealed class Signal(Func<LatticeEvent, bool> match, ManualResetEventSlim signal) : IEventListener
+    {
+        public void OnEvent(LatticeEvent e)
+        {
+            if (match(e)) signal.Set();
+        }
+    }
 }
