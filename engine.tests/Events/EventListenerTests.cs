@@ -204,6 +204,34 @@ public sealed class EventListenerTests
         Assert.True(db.GetStatistics()["write.stall.micros"] > 0);
     }
 
+    [Fact]
+    public async Task SyncWith_RaisesASyncRoundEvent_WithTheChangesMoved()
+    {
+        using var dir = new TempDir("events-sync");
+        var aId = SyncIdentity.Create("a");
+        var bId = SyncIdentity.Create("b");
+        var recorder = new Recorder();
+        var bOptions = new DbOptions { SyncIdentity = bId };
+        bOptions.EventListeners.Add(recorder);
+        using var a = LatticeDb.Open(dir.Sub("a"), new DbOptions { SyncIdentity = aId });
+        using var b = LatticeDb.Open(dir.Sub("b"), bOptions);
+        var aKv = a.CreateColumnFamily("kv", new ColumnFamilyOptions { Replicated = true });
+        var bKv = b.CreateColumnFamily("kv", new ColumnFamilyOptions { Replicated = true });
+        for (int i = 0; i < 5; i++) a.Put(aKv, Encoding.UTF8.GetBytes($"a{i}"), "v"u8);
+        b.Put(bKv, "b0"u8, "v"u8);
+        var serverOptions = new SyncServerOptions();
+        serverOptions.TrustedPeerIds.Add(bId.PeerId);
+        await using var server = a.StartSyncServer(serverOptions);
+        var result = await b.SyncWith(new SyncPeer("127.0.0.1", server.Port, aId.PeerId));
+        b.Events.WaitIdle();
+        var round = Assert.Single(recorder.Events.OfType<SyncRoundEvent>());
+        Assert.True(round.Succeeded, round.Error);
+        Assert.Equal(result.ChangesReceived, round.ChangesReceived);
+        Assert.Equal(result.ChangesSent, round.ChangesSent);
+        Assert.Equal(5, round.ChangesReceived);
+        Assert.Equal($"127.0.0.1:{server.Port}", round.Peer);
+    }
+
     private sealed class Signal(Func<LatticeEvent, bool> match, ManualResetEventSlim signal) : IEventListener
     {
         public void OnEvent(LatticeEvent e)
