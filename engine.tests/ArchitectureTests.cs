@@ -37,6 +37,7 @@ public class ArchitectureTests(ITestOutputHelper output)
         ["LatticeKV.Migrations"] = 4, // schema versions and migration steps run at open, wired by LatticeDb (LatticeDb.Migrations.cs)
         ["LatticeKV.Replication"] = 4, // wired into the write path by LatticeDb (LatticeDb.Replication.cs): beside the database, as Indexing is
         ["LatticeKV.Sync"] = 5,
+        ["LatticeKV.Events"] = 4, // the dispatcher, event file and alerts: they carry the public event records of the root namespace, and Db's write path raises stalls through them
         ["LatticeKV.Backup"] = 4, // wired by DbOptions (AutoBackup, RecoverFromBackup): beside the database, not above it
         ["LatticeKV.Ledger"] = 5,
         ["LatticeKV.Monitoring"] = 4, // storage history and live statistics: its records are the public StorageSample (root, layer 4), sampled by LatticeDb (LatticeDb.Monitoring.cs)

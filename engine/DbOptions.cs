@@ -246,6 +246,29 @@ public sealed class DbOptions
 
     /// <summary>Learned prefetch of the key prefixes that usually follow the one read; null (default) is off.</summary>
     public PrefetchOptions? Prefetch { get; set; }
+    /// <summary>
+    /// Receive the database's events (flushes, compactions, stalls, errors, corruption, recovery,
+    /// backups, sync rounds, alerts) on a background thread; see <see cref="IEventListener"/>.
+    /// </summary>
+    public IList<IEventListener> EventListeners { get; } = new List<IEventListener>();
+
+    /// <summary>
+    /// Where the database logs its events (Microsoft.Extensions.Logging): errors for background
+    /// errors and corruption, warnings for stalls, recovery actions and alerts, information for
+    /// flushes, compactions and backups; each with an <see cref="Microsoft.Extensions.Logging.EventId"/>
+    /// of its <see cref="EventKind"/>. Null (default): nothing is logged.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; set; }
+
+    /// <summary>
+    /// Size limit of the event file (<c>EVENTS</c> and its older half <c>EVENTS.old</c> in the
+    /// database directory; FORMAT.md "EVENTS"; <c>lkv events</c>). 0 turns the file off; a
+    /// read-only open never writes it. Default 4 MiB.
+    /// </summary>
+    public long EventLogMaxBytes { get; set; } = 4L << 20;
+
+    /// <summary>Alert rules evaluated on a timer of <see cref="Clock"/> (<see cref="AlertOptions"/>). Null (default): none.</summary>
+    public AlertOptions? Alerts { get; set; }
 
     /// <summary>A shallow copy of these options.</summary>
     public DbOptions Clone()
@@ -294,6 +317,9 @@ public sealed class DbOptions
         Preload = (Preload ?? throw new InvalidArgumentException("Preload must not be null (set Enabled = false to turn it off).", nameof(Preload))).Validated();
         if (ReadaheadMaxBytes is < 0 or > 1L << 30) throw new InvalidArgumentException("ReadaheadMaxBytes must be between 0 and 1 GiB.", nameof(ReadaheadMaxBytes));
         Prefetch = Prefetch?.Validated();
+        if (EventLogMaxBytes < 0) throw new InvalidArgumentException("EventLogMaxBytes must not be negative (0 turns the event file off).", nameof(EventLogMaxBytes));
+        if (EventListeners.Any(l => l is null)) throw new InvalidArgumentException("EventListeners must not hold null.", nameof(EventListeners));
+        Alerts?.Validate();
         LatticeKV.Migrations.MigrationPlan.Validate([.. Migrations]);
         if (Encryption is null && (DefaultColumnFamilyOptions.Encrypted || ColumnFamilyOptions.Values.Any(o => o.Encrypted)))
             throw new InvalidArgumentException("A column family is Encrypted but DbOptions.Encryption is not set: the engine needs a master key.", nameof(Encryption));

@@ -68,6 +68,7 @@ public sealed partial class LatticeDb
                 _backgroundError = ex;
                 _backgroundErrorSoft = soft;
                 _stats.RecordBackgroundError();
+                RaiseBackgroundError(ex, soft);
             }
             Monitor.PulseAll(_mutex);
         }
@@ -181,6 +182,8 @@ public sealed partial class LatticeDb
         var allocated = new List<long>();
         FileMetaData? output = null;
         var builderOptions = BeginJob(cfd);
+        var job = BeginFlushEvent(cfd, mems.Count);
+        bool succeeded = false;
         try
         {
             output = FlushJob.Run(NewJobContext(allocated), mems, snapshots, cfd.Policy, builderOptions, stats, cancel);
@@ -214,6 +217,7 @@ public sealed partial class LatticeDb
                 Monitor.PulseAll(_mutex);
             });
             _stats.RecordFlush(stats.BytesWritten);
+            succeeded = true;
         }
         catch
         {
@@ -224,6 +228,7 @@ public sealed partial class LatticeDb
         {
             ReleaseOutputs(allocated);
             EndJob(builderOptions);
+            EndFlushEvent(cfd, job, output, stats.BytesWritten, succeeded);
         }
     }
 
@@ -366,9 +371,12 @@ public sealed partial class LatticeDb
         VersionEdit? edit = null;
         var allocated = new List<long>();
         var builderOptions = BeginJob(cfd);
+        var job = BeginCompactionEvent(cfd, c);
+        CompactionStats? stats = null;
+        bool succeeded = false;
         try
         {
-            (edit, var stats) = CompactionJob.Run(NewJobContext(allocated), c, snapshots, cfd.Policy, builderOptions, cancel);
+            (edit, stats) = CompactionJob.Run(NewJobContext(allocated), c, snapshots, cfd.Policy, builderOptions, cancel);
             if (!c.IsTrivialMove && edit.NewFiles.Count > 0) _fs.SyncDirectory(_path);
             NoteLargeValues(edit, stats);
             _versions.LogAndApply([edit], () =>
@@ -379,6 +387,7 @@ public sealed partial class LatticeDb
                 Monitor.PulseAll(_mutex);
             });
             _stats.RecordCompaction(c.Level, c.OutputLevel, stats, c.IsTrivialMove);
+            succeeded = true;
         }
         catch
         {
@@ -391,6 +400,7 @@ public sealed partial class LatticeDb
         {
             ReleaseOutputs(allocated);
             EndJob(builderOptions);
+            EndCompactionEvent(cfd, c, job, edit, stats, succeeded);
         }
     }
 
@@ -577,6 +587,7 @@ public sealed partial class LatticeDb
         // Under the column family lock: a drop in progress releases its family's super version too.
         lock (_columnFamilyLock)
             foreach (var cfd in _columnFamilies.Values) cfd.ReleaseSuperVersion();
+        CloseEvents();
         _versions.Dispose();
         _tableCache.Dispose();
         _keys?.Dispose();
@@ -597,6 +608,7 @@ public sealed partial class LatticeDb
         foreach (var t in _threads) t.Join();
         StopAnticipation(recordHotSet: false);
         _writePath.Logs.Close(sync: false);
+        CloseEvents();
         _versions.Dispose();
         _tableCache.Dispose();
         _keys?.Dispose();

@@ -78,6 +78,7 @@ public sealed partial class LatticeDb : IMetricsSource
                     if (!cfd.Dropped) ObserveFamily(series, cfd, sink);
                 break;
             case MetricSeries.SyncLag: ObserveSyncLag(sink); break;
+            default: ObserveWired(series, sink); break;
         }
     }
 

@@ -131,7 +131,10 @@ public sealed partial class LatticeDb
         if (_readOnly || _options.RecoverFromBackup is not { } backup) return;
         if (_fs is RealFileSystem) backup = System.IO.Path.GetFullPath(backup);
         _healing = new Backup.SelfHealing(_fs, _path, Identity.DatabaseIdHex, new Backup.BackupDirectoryTables(_fs, backup),
-            new Sst.TableReaderOptions(_cmp, null, false, keys: _keys), _versions.FindLiveTable, _tableCache, _stats, _options.Clock);
+            new Sst.TableReaderOptions(_cmp, null, false, keys: _keys), _versions.FindLiveTable, _tableCache, _stats, _options.Clock)
+        {
+            RaiseEvent = RaiseEvent,
+        };
         _tableCache.Options.Healer = _healing;
     }
 
@@ -282,7 +285,7 @@ public sealed partial class LatticeDb
                     case WalRecoveryMode.SkipAnyCorruptedRecords:
                         afterDamage = true;
                         issuesSeen = reader.Issues.Count;
-                        _stats.RecordWalRecordsDropped(1);
+                        RecordWalRecordsDropped(1, path, issue.Offset, "damaged record skipped: " + issue.Reason);
                         break;
                     default:
                         throw new CorruptionException($"write-ahead log damaged before intact records: {issue.Reason}", path, issue.Offset);
@@ -303,7 +306,7 @@ public sealed partial class LatticeDb
                         throw new CorruptionException($"batches with sequence numbers {replayedEnd + 1}..{header.Sequence - 1} are missing before this record");
                     if (mode != WalRecoveryMode.SkipAnyCorruptedRecords)
                     {
-                        _stats.RecordWalRecordsDropped(1);
+                        RecordWalRecordsDropped(1, path, offset, $"batches {replayedEnd + 1}..{header.Sequence - 1} missing: replay stopped");
                         return false;
                     }
                 }
@@ -338,7 +341,7 @@ public sealed partial class LatticeDb
         if (reader.Issues.Count > issuesSeen)
         {
             var issue = reader.Issues[issuesSeen];
-            _stats.RecordWalRecordsDropped(reader.Issues.Count - issuesSeen);
+            RecordWalRecordsDropped(reader.Issues.Count - issuesSeen, path, issue.Offset, issue.Reason);
             // Only what a crash leaves behind is a tail: a complete record with a bad checksum is not.
             var notTorn = reader.Issues.Skip(issuesSeen).FirstOrDefault(i => i.IntactRecordFollows || !i.IsTruncatedTail);
             switch (mode)

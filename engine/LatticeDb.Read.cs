@@ -36,6 +36,10 @@ public sealed partial class LatticeDb
             if (decided == LookupState.Merge) return GetMerged(sv, cfd, key, snapshot, options.FillCache, ref state, reader);
             return decided == LookupState.Found;
         }
+        catch (CorruptionException ex) when (NoteCorruption(ex))
+        {
+            throw; // not reached: the filter only counts and reports the damage
+        }
         finally
         {
             sv.Release();

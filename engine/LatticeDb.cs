@@ -60,6 +60,8 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private readonly ArenaChunkPool _chunkPool;          // thread-safe on its own
     private readonly CancellationTokenSource _shutdown = new();
     private readonly List<Thread> _threads = [];
+    private readonly Events.EventDispatcher _events;     // thread-safe on its own
+    private Events.AlertMonitor? _alerts;                 // set once at open; thread-safe on its own
     private ColumnFamilyHandle _defaultHandle = null!;   // set once by recovery
     private Crypto.KeyRegistry? _keys;                    // set once by recovery; thread-safe on its own
     private long _optionsFileNumber;                      // set once by recovery
@@ -107,6 +109,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         _picker = new CompactionPicker(options.ToLsmOptions());
         // About one memtable's worth: what a flush hands back for the memtable that follows.
         _chunkPool = new ArenaChunkPool(options.WriteBufferSize + (options.WriteBufferSize >> 2));
+        _events = CreateEventDispatcher(options, _fs, path, readOnly);
         _writePath = new WritePath(this, options, _fs, path, _cmp, _stats);
         _versions = new VersionSet(_fs, path, _cmp, options.NumLevels, _mutex, options.MaxManifestFileSize)
         {
@@ -140,10 +143,12 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
             db.OpenForeignKeys();
             db.StartBackgroundWork();
             db.StartAnticipation();
+            db.StartAlerts();
             db.ResumeIndexes();
             db.ResumeForeignKeys();
             db.RunMigrations();
             db.StartStorageMonitor();
+            db.WireObservability();
             db._metrics.Register(db);
             return db;
         }
@@ -178,6 +183,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
             db.OpenIndexes();
             db.OpenForeignKeys();
             db.StartAnticipation();
+            db.WireObservability();
             db._metrics.Register(db);
             return db;
         }
@@ -215,7 +221,9 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     public static RepairReport Repair(string path, DbOptions? options = null)
     {
         string full = Prepare(path, ref options);
-        return new Db.Repairer(full, options).Run();
+        var report = new Db.Repairer(full, options).Run();
+        RaiseRepairEvent(full, options, report);
+        return report;
     }
 
     /// <summary>The directory of this database.</summary>
@@ -500,6 +508,8 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     Exception? IWriteHost.BackgroundError => Volatile.Read(ref _backgroundError);
 
     void IWriteHost.SetBackgroundError(Exception error, bool soft) => SetBackgroundError(error, soft);
+
+    Events.EventDispatcher IWriteHost.Events => _events;
 
     long IWriteHost.NewFileNumber() => _versions.NewFileNumber();
 

@@ -10,10 +10,25 @@ public sealed class TimerClock(DateTimeOffset start) : TimeProvider
     private readonly List<Timer> _timers = [];
     private DateTimeOffset _now = start;
 
+    private long _stepped;
+
     public override DateTimeOffset GetUtcNow()
     {
         lock (_lock) return _now;
     }
+
+    /// <summary>
+    /// Added to the timestamps at every reading (<see cref="GetTimestamp"/>), so each timed
+    /// operation (two readings) takes at least one step: slow operations with no sleeping.
+    /// Zero (default): timestamps are the real monotonic clock's, moved on by <see cref="Advance"/>.
+    /// </summary>
+    public TimeSpan TimestampStep { get; set; }
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    public override long GetTimestamp() =>
+        (long)(global::System.Diagnostics.Stopwatch.GetTimestamp() * ((double)TimeSpan.TicksPerSecond / global::System.Diagnostics.Stopwatch.Frequency))
+        + Interlocked.Add(ref _stepped, TimestampStep.Ticks);
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
@@ -34,6 +49,7 @@ public sealed class TimerClock(DateTimeOffset start) : TimeProvider
     {
         DateTimeOffset target;
         lock (_lock) target = _now + by;
+        Interlocked.Add(ref _stepped, by.Ticks); // monotonic timestamps move with the clock
         while (true)
         {
             Timer? next;

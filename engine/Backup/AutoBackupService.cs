@@ -85,6 +85,7 @@ internal sealed class AutoBackupService : IDisposable
     {
         lock (_runLock)
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 if (!_haveBackup) FindLastBackup();
@@ -99,8 +100,10 @@ internal sealed class AutoBackupService : IDisposable
                     Interlocked.Increment(ref _backupsSkipped);
                     return null;
                 }
+                started = System.Diagnostics.Stopwatch.GetTimestamp();
                 using var engine = BackupEngine.Open(_storage, new BackupOptions { Retention = _options.Retention });
                 var info = engine.CreateBackup(_db, "auto", _stop.Token);
+                _db.RaiseEvent(() => new BackupEvent(BackupEvent.Created, info.Id, info.NewBytes, System.Diagnostics.Stopwatch.GetElapsedTime(started), ""));
                 _lastBackupSequence = info.Sequence;
                 _bytesAtLastBackup = written;
                 _haveBackup = true;
@@ -117,6 +120,7 @@ internal sealed class AutoBackupService : IDisposable
             {
                 Interlocked.Increment(ref _backupFailures);
                 _lastError = ex.Message;
+                _db.RaiseEvent(() => new BackupEvent(BackupEvent.Failed, 0, 0, System.Diagnostics.Stopwatch.GetElapsedTime(started), ex.Message));
                 return null;
             }
         }

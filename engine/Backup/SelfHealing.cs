@@ -48,6 +48,9 @@ internal sealed class SelfHealing : ITableHealer
         get { lock (_lock) return [.. _history]; }
     }
 
+    /// <summary>Where damage found and healings are reported (the database's events); set once at open.</summary>
+    public Action<Func<LatticeEvent>>? RaiseEvent { get; init; }
+
     public IRandomAccessFile? TryHeal(long fileNumber, CorruptionException damage)
     {
         lock (_lock)
@@ -59,8 +62,12 @@ internal sealed class SelfHealing : ITableHealer
             if (_healed.Contains(fileNumber) && IsIntact(table, path)) return _fs.OpenRead(path);
             var now = _clock.GetUtcNow();
             if (_failedAt.TryGetValue(fileNumber, out var failed) && now - failed < RetryAfter) return null;
+            _stats.RecordCorruption();
+            RaiseEvent?.Invoke(() => new CorruptionDetectedEvent(damage.FilePath ?? path, damage.Offset, damage.Reason));
             var outcome = _healer.Heal(table);
             Remember(new TableHealing(_clock.GetUtcNow(), fileNumber, path, outcome.Healed, damage.Message, outcome.Detail));
+            RaiseEvent?.Invoke(() => new RecoveryActionEvent(outcome.Healed ? RecoveryActionEvent.TableHealed : RecoveryActionEvent.TableHealFailed,
+                path, 1, outcome.Detail));
             if (!outcome.Healed)
             {
                 _failedAt[fileNumber] = now;

@@ -28,13 +28,14 @@ internal sealed class DbStatistics(Metrics.DbMetrics? metrics = null)
     private long _compactionBytesRead;
     private long _compactionBytesWritten;
     private long _stalls;
+    private long _stallTicks;
+    private long _corruptions;
     private long _backgroundErrors;
     private long _walRecordsDropped;
     private long _closeSyncFailures;
     private long _tablesHealed;
     private long _tableHealFailures;
     private long _logBytes;
-    private long _stallTicks;
 
     /// <summary>Blocks loaded ahead of demand (preload, readahead, prefetch) and their use.</summary>
     public Cache.AnticipationCounters Anticipation { get; } = new();
@@ -103,6 +104,17 @@ internal sealed class DbStatistics(Metrics.DbMetrics? metrics = null)
         Interlocked.Increment(ref _stalls);
     }
 
+    /// <summary>Time writers waited in stalls and slowdowns (<see cref="System.Diagnostics.Stopwatch"/> ticks).</summary>
+    public void RecordStallTime(long stopwatchTicks) => Interlocked.Add(ref _stallTicks, stopwatchTicks);
+
+    /// <summary>Time writers waited in stalls and slowdowns since open.</summary>
+    public TimeSpan StallTime => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _stallTicks));
+
+    public void RecordCorruption() => Interlocked.Increment(ref _corruptions);
+
+    /// <summary>Corruptions detected since open (reads, background work, healing).</summary>
+    public long Corruptions => Interlocked.Read(ref _corruptions);
+
     public void RecordBackgroundError() => Interlocked.Increment(ref _backgroundErrors);
 
     public void RecordCloseSyncFailure() => Interlocked.Increment(ref _closeSyncFailures);
@@ -119,9 +131,6 @@ internal sealed class DbStatistics(Metrics.DbMetrics? metrics = null)
     /// <summary>Bytes appended to the write-ahead log (record payloads, before framing).</summary>
     public void RecordLogBytes(long bytes) => Interlocked.Add(ref _logBytes, bytes);
 
-    /// <summary>Time a write spent stalled, in <see cref="System.Diagnostics.Stopwatch"/> ticks.</summary>
-    public void RecordStallTime(long ticks) => Interlocked.Add(ref _stallTicks, ticks);
-
     // Read by the meter's observable instruments (LatticeDb.Metrics.cs).
     public long LogBytes => Interlocked.Read(ref _logBytes);
     public long FlushBytes => Interlocked.Read(ref _flushBytes);
@@ -130,7 +139,6 @@ internal sealed class DbStatistics(Metrics.DbMetrics? metrics = null)
     public long Flushes => Interlocked.Read(ref _flushes);
     public long Compactions => Interlocked.Read(ref _compactions);
     public long Stalls => Interlocked.Read(ref _stalls);
-    public TimeSpan StallTime => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _stallTicks));
     public long WalSyncs => Interlocked.Read(ref _walSyncs);
     public long BackgroundErrors => Interlocked.Read(ref _backgroundErrors);
 
@@ -157,6 +165,8 @@ internal sealed class DbStatistics(Metrics.DbMetrics? metrics = null)
         ["compaction.bytes.read"] = Interlocked.Read(ref _compactionBytesRead),
         ["compaction.bytes.written"] = Interlocked.Read(ref _compactionBytesWritten),
         ["write.stalls"] = Interlocked.Read(ref _stalls),
+        ["write.stall.micros"] = (long)StallTime.TotalMicroseconds,
+        ["corruption.detected"] = Interlocked.Read(ref _corruptions),
         ["background.errors"] = Interlocked.Read(ref _backgroundErrors),
         ["close.sync.failures"] = Interlocked.Read(ref _closeSyncFailures),
         ["backup.healed.tables"] = Interlocked.Read(ref _tablesHealed),

@@ -24,6 +24,9 @@ internal interface IWriteHost
     /// <summary>Stops writes: hard until reopen, or soft (a full disk) until background work succeeds again.</summary>
     void SetBackgroundError(Exception error, bool soft);
 
+    /// <summary>Where write stalls are reported.</summary>
+    LatticeKV.Events.EventDispatcher Events { get; }
+
     /// <summary>A new file number (for a log).</summary>
     long NewFileNumber();
 

@@ -71,6 +71,10 @@ internal sealed class WritePath
     private volatile IWriteStage[] _stages = [];
     private WriteStageOrder[] _stageOrders = [];
 
+    // Leader-owned: the write stall episode in progress (null when writes do not wait), for its events.
+    private string? _stallReason;
+    private long _stallStart;
+
     // Stage 4's stamp (the replication log's), or null; set at open before any write.
     private IWriteStamp? _stamp;
 
@@ -575,9 +579,13 @@ internal sealed class WritePath
     /// </summary>
     private void MakeRoomForWrite(IReadOnlyList<ColumnFamilyData> columnFamilies, bool force)
     {
-        if (!force && NothingToDo(columnFamilies)) return;
+        if (!force && NothingToDo(columnFamilies))
+        {
+            if (_stallReason is not null) EndStall();
+            return;
+        }
         bool delayed = false;
-        long stalledSince = 0; // when this write first waited, for the stall-time metric
+        string? waitReason = null;
         var mutex = _host.Mutex;
         lock (mutex)
         {
@@ -597,7 +605,8 @@ internal sealed class WritePath
                     if (l0 >= _options.Level0StopWritesTrigger || pending >= _options.HardPendingCompactionBytesLimit)
                     {
                         mustWait = true;
-                        _stats.RecordStall("level0 or pending compaction bytes at stop limit");
+                        waitReason ??= "level-0 files or pending compaction bytes at the stop limit";
+                        _stats.RecordStall(waitReason);
                         continue;
                     }
                     if (l0 >= _options.Level0SlowdownWritesTrigger || pending >= _options.SoftPendingCompactionBytesLimit) slow = true;
@@ -606,7 +615,8 @@ internal sealed class WritePath
                     if (cfd.Imm.Count >= _options.MaxWriteBufferNumber - 1)
                     {
                         mustWait = true;
-                        _stats.RecordStall("memtables waiting for flush");
+                        waitReason ??= "memtables waiting for flush";
+                        _stats.RecordStall(waitReason);
                         continue;
                     }
                     SwitchMemTable(cfd);
@@ -617,20 +627,42 @@ internal sealed class WritePath
                     // Give compaction a moment per write rather than stopping writes outright.
                     delayed = true;
                     _stats.RecordStall("slowdown");
-                    if (stalledSince == 0) stalledSince = Stopwatch.GetTimestamp();
-                    Monitor.Wait(mutex, 1);
+                    BeginStall("slowdown: level-0 files or pending compaction bytes past the slowdown limit");
+                    WaitTimed(mutex, 1);
                     continue;
                 }
                 if (!mustWait)
                 {
-                    // A write that fails while stalled (close, background error) adds no stall time.
-                    if (stalledSince != 0) _stats.RecordStallTime(Stopwatch.GetTimestamp() - stalledSince);
+                    if (_stallReason is not null && !delayed) EndStall();
                     return;
                 }
-                if (stalledSince == 0) stalledSince = Stopwatch.GetTimestamp();
-                Monitor.Wait(mutex);
+                BeginStall(waitReason!);
+                WaitTimed(mutex, Timeout.Infinite);
             }
         }
+    }
+
+    private void WaitTimed(object mutex, int milliseconds)
+    {
+        long start = Stopwatch.GetTimestamp();
+        Monitor.Wait(mutex, milliseconds);
+        _stats.RecordStallTime(Stopwatch.GetTimestamp() - start);
+    }
+
+    /// <summary>Opens a stall episode (one <see cref="WriteStallBegunEvent"/> however many writes wait in it).</summary>
+    private void BeginStall(string reason)
+    {
+        if (_stallReason is not null) return;
+        _stallReason = reason;
+        _stallStart = Stopwatch.GetTimestamp();
+        if (_host.Events.Enabled) _host.Events.Raise(new WriteStallBegunEvent(reason));
+    }
+
+    private void EndStall()
+    {
+        var duration = Stopwatch.GetElapsedTime(_stallStart);
+        if (_host.Events.Enabled) _host.Events.Raise(new WriteStallEndedEvent(_stallReason!, duration));
+        _stallReason = null;
     }
 
     /// <summary>

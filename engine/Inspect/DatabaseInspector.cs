@@ -190,6 +190,7 @@ public static class DatabaseInspector
         DbFileKind.StorageHistory => "storage-history",
         DbFileKind.LiveStats => "live-stats",
         DbFileKind.HotSet => "hotset",
+        DbFileKind.Events => "events",
         DbFileKind.Temp => "temp",
         _ => "other",
     };

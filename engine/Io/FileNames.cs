@@ -19,6 +19,7 @@ internal enum DbFileKind
     StorageHistory,
     LiveStats,
     HotSet,
+    Events,
 }
 
 /// <summary>Names of the files in a database directory. Persistent format: do not change.</summary>
@@ -32,6 +33,8 @@ internal static class FileNames
     public const string StorageHistory = "STORAGE-HISTORY";
     public const string LiveStats = "LIVE-STATS";
     public const string HotSet = "HOTSET";
+    public const string Events = "EVENTS";
+    public const string EventsOld = "EVENTS.old";
 
     public static string Log(string db, long number) => Path.Combine(db, LogName(number));
 
@@ -70,6 +73,7 @@ internal static class FileNames
             case StorageHistory or StorageHistory + ".tmp": return DbFileKind.StorageHistory;
             case LiveStats or LiveStats + ".tmp": return DbFileKind.LiveStats;
             case HotSet: return DbFileKind.HotSet;
+            case Events or EventsOld: return DbFileKind.Events;
         }
         if (name.StartsWith("MANIFEST-", StringComparison.Ordinal))
             return TryNumber(name.AsSpan(9), out number) ? DbFileKind.Manifest : DbFileKind.Unknown;

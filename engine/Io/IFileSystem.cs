@@ -14,6 +14,19 @@ internal interface IFileSystem
     IWritableFile CreateWritable(string path);
 
     /// <summary>
+    /// Opens <paramref name="path"/> for appending after its last byte, creating it when missing
+    /// (side files such as <c>EVENTS</c>). The default copies the old bytes into a new file, for
+    /// file systems without a native append (the in-memory one); side files are small.
+    /// </summary>
+    IWritableFile OpenAppend(string path)
+    {
+        byte[] existing = FileExists(path) ? this.ReadAllBytes(path) : [];
+        var file = CreateWritable(path);
+        file.Append(existing);
+        return file;
+    }
+
+    /// <summary>
     /// Creates (or truncates) a write-ahead log with room reserved for <paramref name="capacity"/>
     /// bytes; appending past <see cref="IWritableFile.Capacity"/> fails. After
     /// <see cref="IWritableFile.Flush"/> (a no-op when the log is memory-mapped) the bytes survive a

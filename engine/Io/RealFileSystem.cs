@@ -51,6 +51,19 @@ internal sealed class RealFileSystem : IFileSystem
         }
     }
 
+    public IWritableFile OpenAppend(string path)
+    {
+        try
+        {
+            var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read | FileShare.Delete);
+            return new RealWritableFile(path, handle, _faults, RandomAccess.GetLength(handle));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw IoErrors.Wrap(ex, "Opening for append", path);
+        }
+    }
+
     public IWritableFile CreateLog(string path, long capacity) => RealMappedLogFile.Create(path, capacity, _faults);
 
     public IRandomAccessFile OpenRead(string path)
@@ -177,11 +190,12 @@ internal sealed class RealWritableFile : IWritableFile
     private int _buffered;
     private long _flushedLength;
 
-    public RealWritableFile(string path, SafeFileHandle handle, SyscallFaults? faults)
+    public RealWritableFile(string path, SafeFileHandle handle, SyscallFaults? faults, long length = 0)
     {
         Path = path;
         _handle = handle;
         _faults = faults;
+        _flushedLength = length;
     }
 
     public string Path { get; }

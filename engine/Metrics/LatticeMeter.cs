@@ -52,6 +52,13 @@ internal static class LatticeMeter
         Gauge("lattice.compaction.pending", "By", "Estimated bytes compaction must rewrite to bring a column family's levels within their targets.", MetricSeries.PendingCompactionBytes);
         Gauge("lattice.live.size", "By", "Bytes of live tables per column family and level.", MetricSeries.LiveBytes);
         Meter.CreateObservableGauge("lattice.sync.lag", () => CollectDoubles(MetricSeries.SyncLag), "s", "How far a sync peer is behind this replica.");
+        Counter("lattice.alerts.fired", "{alert}", "Alert episodes begun (DbOptions.Alerts).", MetricSeries.AlertsFired);
+        Gauge("lattice.alerts.active", "{alert}", "Alerts fired and not yet cleared.", MetricSeries.AlertsActive);
+        Counter("lattice.events", "{event}", "Events, by outcome: raised, dropped (queue full), listener_failed.", MetricSeries.Events);
+        Counter("lattice.corruptions", "{corruption}", "Damage found in stored data (reads, background work, healing).", MetricSeries.Corruptions);
+        Counter("lattice.cache.anticipated", "{block}", "Blocks loaded into the cache ahead of demand, by origin: preload, readahead, prefetch.", MetricSeries.AnticipatedBlocks);
+        Counter("lattice.cache.anticipated.used", "{block}", "Blocks loaded ahead of demand that a read then used, by origin.", MetricSeries.AnticipatedBlocksUsed);
+        Counter("lattice.cache.anticipated.wasted", "{block}", "Blocks loaded ahead of demand and evicted unused, by origin.", MetricSeries.AnticipatedBlocksWasted);
     }
 
     private static void Counter(string name, string unit, string description, MetricSeries series)

@@ -20,4 +20,11 @@ internal enum MetricSeries
     PendingCompactionBytes,
     LiveBytes,
     SyncLag,
+    AlertsFired,
+    AlertsActive,
+    Events,
+    Corruptions,
+    AnticipatedBlocks,
+    AnticipatedBlocksUsed,
+    AnticipatedBlocksWasted,
 }

@@ -28,4 +28,10 @@ internal static class MetricTags
 
     /// <summary>The peer a sync lag is measured against (its replica id).</summary>
     public const string Peer = "lattice.sync.peer";
+
+    /// <summary>What became of events: raised, dropped (the queue was full), listener_failed.</summary>
+    public const string EventOutcome = "lattice.event.outcome";
+
+    /// <summary>Why a block was loaded ahead of demand: preload, readahead, prefetch.</summary>
+    public const string CacheOrigin = "lattice.cache.origin";
 }

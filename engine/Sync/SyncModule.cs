@@ -40,9 +40,12 @@ internal static class SyncRound
         var state = SyncRegistry.For(db, channel.RemoteHello!.ReplicaId);
         state.SessionStarted();
         Exception? failure = null;
+        SyncResult? result = null;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            return await new SyncSession(db, channel, follow, client: true, state).RunAsync(ct).ConfigureAwait(false);
+            result = await new SyncSession(db, channel, follow, client: true, state).RunAsync(ct).ConfigureAwait(false);
+            return result;
         }
         catch (Exception ex)
         {
@@ -52,8 +55,14 @@ internal static class SyncRound
         finally
         {
             state.SessionEnded(failure is OperationCanceledException ? null : failure);
+            Report(db, $"{peer.Host}:{peer.Port}", result, failure is OperationCanceledException ? null : failure, started);
         }
     }
+
+    /// <summary>Raises the database's <see cref="SyncRoundEvent"/> for a session that ended.</summary>
+    public static void Report(LatticeDb db, string peer, SyncResult? result, Exception? failure, long started)
+        => db.RaiseEvent(() => new SyncRoundEvent(peer, result?.ChangesSent ?? 0, result?.ChangesReceived ?? 0,
+            System.Diagnostics.Stopwatch.GetElapsedTime(started), failure is null, failure?.Message ?? ""));
 }
 
 /// <summary>The sync server: a listener whose sessions follow (push new commits) until the client leaves.</summary>
@@ -79,9 +88,11 @@ internal sealed class DbSyncServer : SyncServer
             var state = SyncRegistry.For(db, channel.RemoteHello!.ReplicaId);
             state.SessionStarted();
             Exception? failure = null;
+            SyncResult? result = null;
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
-                await new SyncSession(db, channel, follow: true, client: false, state).RunAsync(ct).ConfigureAwait(false);
+                result = await new SyncSession(db, channel, follow: true, client: false, state).RunAsync(ct).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -91,6 +102,7 @@ internal sealed class DbSyncServer : SyncServer
             finally
             {
                 state.SessionEnded(failure);
+                SyncRound.Report(db, channel.RemoteHello!.ReplicaId.ToString(), result, failure, started);
             }
         });
         try
