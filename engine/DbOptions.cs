@@ -185,6 +185,15 @@ public sealed class DbOptions
     /// </summary>
     public TimeSpan? SlowOperationThreshold { get; set; }
 
+    /// <summary>
+    /// One operation in this many (per thread) is timed into the <c>lattice.operation.duration</c>
+    /// histogram while a listener listens: its quantiles stay representative while the cost of
+    /// timing and recording is paid by few operations (its counts are of the sample; exact
+    /// counts are in <see cref="LatticeDb.GetStatistics"/>). A power of two; 1 times every
+    /// operation. Default 16. The slow-operation log and latency alerts time every operation.
+    /// </summary>
+    public int LatencySampling { get; set; } = 16;
+
     /// <summary>The file system; tests and the crash tools substitute one that simulates crashes and faults.</summary>
     internal IFileSystem FileSystem { get; set; } = RealFileSystem.Instance;
 
@@ -240,9 +249,11 @@ public sealed class DbOptions
     /// <summary>
     /// The most bytes an iterator moving sequentially through a table reads ahead of itself, in
     /// the background, into the block cache (the window starts at two blocks and doubles). 0 turns
-    /// readahead off. Default 256 KiB.
+    /// readahead off. Default 0 (off): on fast local disks the kernel's own readahead already
+    /// keeps a scan fed, and loading blocks on a second thread raced the scan and lost (BENCHMARKS.md,
+    /// "Observability and the cache that anticipates"); turn it on for storage with high latency.
     /// </summary>
-    public long ReadaheadMaxBytes { get; set; } = 256 * 1024;
+    public long ReadaheadMaxBytes { get; set; }
 
     /// <summary>Learned prefetch of the key prefixes that usually follow the one read; null (default) is off.</summary>
     public PrefetchOptions? Prefetch { get; set; }
@@ -304,6 +315,8 @@ public sealed class DbOptions
         if (StorageSampleInterval < TimeSpan.Zero) throw new InvalidArgumentException("StorageSampleInterval must not be negative.", nameof(StorageSampleInterval));
         if (LiveStatsInterval < TimeSpan.Zero) throw new InvalidArgumentException("LiveStatsInterval must not be negative.", nameof(LiveStatsInterval));
         if (Name is not null && string.IsNullOrWhiteSpace(Name)) throw new InvalidArgumentException("Name must not be blank (null: the directory's name).", nameof(Name));
+        if (LatencySampling < 1 || !System.Numerics.BitOperations.IsPow2(LatencySampling))
+            throw new InvalidArgumentException("LatencySampling must be a power of two, at least 1.", nameof(LatencySampling));
         if (SlowOperationThreshold is { } slow && slow <= TimeSpan.Zero)
             throw new InvalidArgumentException("SlowOperationThreshold must be positive (null: off).", nameof(SlowOperationThreshold));
         if (ReplicationLogRetention <= TimeSpan.Zero) throw new InvalidArgumentException("ReplicationLogRetention must be positive.", nameof(ReplicationLogRetention));

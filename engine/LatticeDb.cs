@@ -100,7 +100,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         _options = options;
         _fs = options.FileSystem;
         _cmp = new InternalKeyComparator(options.Comparator);
-        _metrics = new Metrics.DbMetrics(options.Name ?? MetricsName(path), options.Clock, options.SlowOperationThreshold);
+        _metrics = new Metrics.DbMetrics(options.Name ?? MetricsName(path), options.Clock, options.SlowOperationThreshold, options.LatencySampling);
         _stats = new DbStatistics(_metrics);
         // A few megabytes of arrays suffice: each read that misses the cache evicts about what it inserts.
         _cacheTiers = new BlockCacheTiers(options.BlockCacheCapacity, new BlockArrayPool(Math.Clamp(options.BlockCacheCapacity / 64, 256 * 1024, 8L << 20)));

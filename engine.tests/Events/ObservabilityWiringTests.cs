@@ -9,6 +9,7 @@ namespace LatticeKV.Tests.Events;
 /// operations become events, latency and growth alerts measure through the metrics and the
 /// storage history, and the meter reports alerts, events and the cache's anticipation.
 /// </summary>
+[Collection(LatticeKV.Tests.Metrics.MeterListenerCollection.Name)]
 public sealed class ObservabilityWiringTests
 {
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -138,7 +139,7 @@ public sealed class ObservabilityWiringTests
     {
         using var dir = new TempDir("wire-meter");
         var clock = new TimerClock(Start);
-        var options = new DbOptions { Clock = clock, Name = "wire-meter-db", StorageSampleInterval = null, BlockCacheCapacity = 64 << 20 };
+        var options = new DbOptions { Clock = clock, Name = "wire-meter-db", StorageSampleInterval = null, BlockCacheCapacity = 64 << 20, ReadaheadMaxBytes = 256 << 10 };
         options.EventListeners.Add(new Recorder());
         options.Alerts = new AlertOptions { EvaluationInterval = TimeSpan.FromSeconds(1), Rules = { AlertRule.CacheHitRatioBelow(0.99, TimeSpan.FromSeconds(5)) } };
         using var db = LatticeDb.Open(dir.Path, options);

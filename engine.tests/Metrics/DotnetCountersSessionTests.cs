@@ -18,10 +18,14 @@ public sealed class DotnetCountersSessionTests
         using var dir = new TempDir("counters");
         var psi = Lkv.StartInfo("crash-child", dir.Sub("db"), "--threads", "1", "--column-families", "1", "--groups", "4");
         using var child = Process.Start(psi)!;
+        // Its standard error is read throughout: a child blocked on a full pipe would hang the test.
+        var stderr = child.StandardError.ReadToEndAsync();
         try
         {
             // The child prints a line per batch: once it has, its database is open and working.
-            Assert.NotNull(child.StandardOutput.ReadLine());
+            var first = child.StandardOutput.ReadLineAsync();
+            Assert.True(first.Wait(TimeSpan.FromSeconds(60)), "the child printed no batch within 60 s");
+            Assert.NotNull(first.Result);
             var drain = new Thread(() => { while (child.StandardOutput.ReadLine() is not null) { } }) { IsBackground = true };
             drain.Start();
 
@@ -38,11 +42,13 @@ public sealed class DotnetCountersSessionTests
             EventPipeSession session;
             try
             {
-                session = client.StartEventPipeSession(provider, requestRundown: false);
+                var starting = Task.Run(() => client.StartEventPipeSession(provider, requestRundown: false));
+                Assert.True(starting.Wait(TimeSpan.FromSeconds(30)), "the EventPipe session did not start within 30 s");
+                session = starting.Result;
             }
-            catch (ServerNotAvailableException ex)
+            catch (AggregateException ex) when (ex.InnerException is ServerNotAvailableException unavailable)
             {
-                Skip.If(true, "the child's diagnostic port is not available here: " + ex.Message);
+                Skip.If(true, "the child's diagnostic port is not available here: " + unavailable.Message);
                 return;
             }
             using (session)
@@ -72,15 +78,18 @@ public sealed class DotnetCountersSessionTests
                     text = Encoding.Unicode.GetString(bytes) + "\n" + Encoding.Unicode.GetString(bytes.AsSpan(Math.Min(1, bytes.Length)));
                     if (HistogramValuesSeen(text)) break;
                 }
-                session.Stop();
+                // Stopping a session waits for the target's answer: bounded, so a target that never answers fails the test instead of hanging it.
+                var stop = Task.Run(session.Stop);
+                Assert.True(stop.Wait(TimeSpan.FromSeconds(30)), "the EventPipe session did not stop within 30 s");
                 Assert.True(HistogramValuesSeen(text), "no LatticeKV histogram values in the session's events");
                 Assert.Contains("lattice.bytes.written", text);
             }
         }
         finally
         {
-            child.Kill();
+            child.Kill(entireProcessTree: true);
             child.WaitForExit();
+            stderr.Wait(TimeSpan.FromSeconds(10));
         }
     }
 

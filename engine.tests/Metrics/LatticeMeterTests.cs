@@ -4,6 +4,7 @@ using LatticeKV.Tests.Support;
 
 namespace LatticeKV.Tests.Metrics;
 
+[Collection(MeterListenerCollection.Name)]
 public sealed class LatticeMeterTests
 {
     private const string Duration = "lattice.operation.duration";
@@ -19,7 +20,7 @@ public sealed class LatticeMeterTests
     {
         using var dir = new TempDir("meter");
         string name = UniqueName();
-        using var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name });
+        using var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name, LatencySampling = 1 });
         var users = db.CreateColumnFamily("users");
         db.Put(users, "k"u8, "v"u8);
         using var capture = new MetricsCapture(name);
@@ -37,7 +38,7 @@ public sealed class LatticeMeterTests
     {
         using var dir = new TempDir("meter");
         string name = UniqueName();
-        using var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name });
+        using var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name, LatencySampling = 1 });
         var counts = db.CreateColumnFamily("counts", new ColumnFamilyOptions { MergeOperator = MergeOperators.Int64Add });
         using var capture = new MetricsCapture(name);
 
@@ -81,7 +82,7 @@ public sealed class LatticeMeterTests
         string name = UniqueName();
         var replicated = new ColumnFamilyOptions { Replicated = true };
         using var a = LatticeDb.Open(dir.Sub("a"));
-        using var b = LatticeDb.Open(dir.Sub("b"), new DbOptions { Name = name });
+        using var b = LatticeDb.Open(dir.Sub("b"), new DbOptions { Name = name, LatencySampling = 1 });
         var fa = a.CreateColumnFamily("kv", replicated);
         b.CreateColumnFamily("kv", replicated);
         a.Put(fa, "k"u8, "v"u8);
@@ -97,7 +98,7 @@ public sealed class LatticeMeterTests
     {
         using var dir = new TempDir("meter");
         string name = UniqueName();
-        using var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name });
+        using var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name, LatencySampling = 1 });
         using var capture = new MetricsCapture(name);
         capture.Collect();
         Assert.Equal(0, capture.Latest("lattice.flushes"));
@@ -134,7 +135,7 @@ public sealed class LatticeMeterTests
     {
         using var dir = new TempDir("meter");
         string name = UniqueName();
-        using var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name });
+        using var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name, LatencySampling = 1 });
         for (int i = 0; i < 50; i++) db.Put(TestDb.B($"key{i:D4}"), TestDb.B($"v{i}"));
         db.Flush();
         using var capture = new MetricsCapture(name);
@@ -155,7 +156,7 @@ public sealed class LatticeMeterTests
     {
         using var dir = new TempDir("meter");
         string name = UniqueName();
-        using var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name });
+        using var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name, LatencySampling = 1 });
         using var capture = new MetricsCapture(name);
 
         db.Put("k"u8, "v"u8, new WriteOptions { Sync = true });
@@ -170,7 +171,7 @@ public sealed class LatticeMeterTests
     {
         using var dir = new TempDir("meter");
         string name = UniqueName();
-        using var db = LatticeDb.Open(dir.Sub(name) + Path.DirectorySeparatorChar);
+        using var db = LatticeDb.Open(dir.Sub(name) + Path.DirectorySeparatorChar, new DbOptions { LatencySampling = 1 });
         using var capture = new MetricsCapture(name);
 
         db.Put("k"u8, "v"u8);
@@ -183,7 +184,7 @@ public sealed class LatticeMeterTests
     {
         using var dir = new TempDir("meter");
         string name = UniqueName();
-        var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name });
+        var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name, LatencySampling = 1 });
         Assert.Contains(LatticeMeter.Registered, m => m.Name == name);
         using var capture = new MetricsCapture(name);
         capture.Collect();
@@ -204,5 +205,33 @@ public sealed class LatticeMeterTests
         Assert.Throws<InvalidArgumentException>(() => LatticeDb.Open(dir.Path, new DbOptions { Name = " " }));
         Assert.Throws<InvalidArgumentException>(() => LatticeDb.Open(dir.Path, new DbOptions { SlowOperationThreshold = TimeSpan.Zero }));
         Assert.Throws<InvalidArgumentException>(() => LatticeDb.Open(dir.Path, new DbOptions { SlowOperationThreshold = TimeSpan.FromSeconds(-1) }));
+        Assert.Throws<InvalidArgumentException>(() => LatticeDb.Open(dir.Path, new DbOptions { LatencySampling = 0 }));
+        Assert.Throws<InvalidArgumentException>(() => LatticeDb.Open(dir.Path, new DbOptions { LatencySampling = 12 }));
+    }
+
+    [Fact]
+    public void DefaultSampling_TimesOneOperationInSixteen_AndEveryOneForTheSlowLog()
+    {
+        using var dir = new TempDir("meter");
+        string name = UniqueName();
+        using var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name });
+        Assert.Equal(16, new DbOptions().LatencySampling);
+        db.Put("k"u8, "v"u8);
+        using (var capture = new MetricsCapture(name))
+        {
+            for (int i = 0; i < 1600; i++) db.Get("k"u8);
+            Assert.Equal(100, capture.Values(Duration, Op("get")).Count);
+        }
+
+        // With the slow-operation log on every operation is timed, and the histogram still takes one in sixteen.
+        using var slowDir = new TempDir("meter");
+        string slowName = UniqueName();
+        using var slow = LatticeDb.Open(slowDir.Path, new DbOptions { Name = slowName, SlowOperationThreshold = TimeSpan.FromHours(1) });
+        slow.Put("k"u8, "v"u8);
+        using (var capture = new MetricsCapture(slowName))
+        {
+            for (int i = 0; i < 1600; i++) slow.Get("k"u8);
+            Assert.Equal(100, capture.Values(Duration, Op("get")).Count);
+        }
     }
 }

@@ -5,6 +5,7 @@ using LatticeKV.Tests.Support;
 namespace LatticeKV.Tests.Metrics;
 
 /// <summary>Timing operations allocates nothing per operation, with a listener attached or not.</summary>
+[Collection(MeterListenerCollection.Name)]
 public sealed class MetricsAllocationTests
 {
     private const int Operations = 20_000;
@@ -14,7 +15,7 @@ public sealed class MetricsAllocationTests
     {
         using var dir = new TempDir("alloc");
         // The threshold makes every operation timed even without a listener (none is slow).
-        using var db = LatticeDb.Open(dir.Path, new DbOptions { SlowOperationThreshold = TimeSpan.FromHours(1) });
+        using var db = LatticeDb.Open(dir.Path, new DbOptions { SlowOperationThreshold = TimeSpan.FromHours(1), LatencySampling = 1 });
         var users = db.CreateColumnFamily("users");
         foreach (var key in Keys) db.Put(users, key, "value"u8);
         db.Flush(users);
@@ -38,7 +39,7 @@ public sealed class MetricsAllocationTests
     {
         using var dir = new TempDir("alloc");
         // One memtable takes every put (no switch); its arena's chunks are what both runs allocate.
-        using var db = LatticeDb.Open(dir.Path, new DbOptions { WriteBufferSize = 4 << 20, SlowOperationThreshold = TimeSpan.FromHours(1) });
+        using var db = LatticeDb.Open(dir.Path, new DbOptions { WriteBufferSize = 4 << 20, SlowOperationThreshold = TimeSpan.FromHours(1), LatencySampling = 1 });
         Allocated(() => PutMany(db, 0)); // warms up the thread's batch and the code paths
 
         long without = Allocated(() => PutMany(db, 1));

@@ -5,6 +5,7 @@ using OpenTelemetry.Metrics;
 namespace LatticeKV.Tests.Metrics;
 
 /// <summary>The README's OpenTelemetry setup exports the meter.</summary>
+[Collection(MeterListenerCollection.Name)]
 public sealed class OpenTelemetryExportTests
 {
     [Fact]
@@ -18,7 +19,7 @@ public sealed class OpenTelemetryExportTests
             .AddMeter("LatticeKV")
             .AddInMemoryExporter(exported)
             .Build();
-        using (var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name }))
+        using (var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name, LatencySampling = 1 }))
         {
             db.Put("k"u8, "v"u8);
             db.Get("k"u8);

@@ -24,6 +24,10 @@ internal sealed class DbMetrics
     private readonly double _secondsPerTick;
     private readonly long _slowTicks;   // long.MaxValue when the slow-operation log is off
     private readonly SlowOperationLog _slow = new();
+    private readonly uint _sampleMask;  // the histogram takes 1 operation in (mask + 1)
+
+    // Counts a thread's operations for sampling: no shared cache line is touched to decide.
+    [ThreadStatic] private static uint t_operations;
 
     // Set once (EnableLatencyWindow); read without a lock.
     private LatencyWindow? _window;
@@ -35,8 +39,11 @@ internal sealed class DbMetrics
 
     private static readonly string[] OperationNames = Enum.GetValues<OperationKind>().Select(SnakeCase).ToArray();
 
-    public DbMetrics(string name, TimeProvider clock, TimeSpan? slowOperationThreshold)
+    public DbMetrics(string name, TimeProvider clock, TimeSpan? slowOperationThreshold, int latencySampling = 1)
     {
+        if (latencySampling < 1 || !System.Numerics.BitOperations.IsPow2(latencySampling))
+            throw new InvalidArgumentException("LatencySampling must be a power of two, at least 1.", nameof(latencySampling));
+        _sampleMask = (uint)latencySampling - 1;
         _name = name;
         _databaseTag = new(MetricTags.Database, name);
         _clock = clock;
@@ -52,8 +59,19 @@ internal sealed class DbMetrics
     /// <summary>The slow-operation log (its <see cref="SlowOperationLog.Observer"/> is the event system's seam).</summary>
     public SlowOperationLog SlowOperations => _slow;
 
-    /// <summary>A timestamp to pass to <see cref="Stop"/>, or 0 when nothing would use the timing.</summary>
-    public long Start() => _alwaysTime || LatticeMeter.OperationDuration.Enabled ? Now() : 0;
+    /// <summary>
+    /// A timestamp to pass to <see cref="Stop"/>, or 0 when nothing would use the timing: with only
+    /// the histogram listening, one operation in the sampling interval (per thread) is timed.
+    /// </summary>
+    public long Start()
+    {
+        if (_alwaysTime) return Now();
+        if (!LatticeMeter.OperationDuration.Enabled) return 0;
+        return (++t_operations & _sampleMask) == 0 ? Now() : 0;
+    }
+
+    /// <summary>Whether a timing taken for the slow log or the latency window also goes to the histogram (the same sampling).</summary>
+    private bool SampledForHistogram() => !_alwaysTime || (++t_operations & _sampleMask) == 0;
 
     /// <summary>
     /// Ends the timing begun at <paramref name="started"/>. <paramref name="family"/> is null for
@@ -66,7 +84,7 @@ internal sealed class DbMetrics
         long now = Now();
         long elapsed = now - started;
         var histogram = LatticeMeter.OperationDuration;
-        if (histogram.Enabled)
+        if (histogram.Enabled && SampledForHistogram())
         {
             double seconds = elapsed * _secondsPerTick;
             var operation = new KeyValuePair<string, object?>(MetricTags.Operation, OperationNames[(int)kind]);
