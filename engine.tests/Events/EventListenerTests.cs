@@ -8,19 +8,6 @@ namespace LatticeKV.Tests.Events;
 /// <summary>Events of a real database: listeners, the logger, the EVENTS file, alerts end to end.</summary>
 public sealed class EventListenerTests
 {
-    private sealed class Recorder : IEventListener
-    {
-        private readonly List<LatticeEvent> _events = [];
-        public List<LatticeEvent> Events
-        {
-            get { lock (_events) return [.. _events]; }
-        }
-        public void OnEvent(LatticeEvent e)
-        {
-            lock (_events) _events.Add(e);
-        }
-    }
-
     private sealed class Thrower : IEventListener
     {
         public void OnEvent(LatticeEvent e) => throw new InvalidOperationException("listener bug");
@@ -35,7 +22,7 @@ public sealed class EventListenerTests
     public void FlushAndCompaction_RaiseBegunAndCompletedEvents_EvenWhenAnotherListenerThrows()
     {
         using var dir = new TempDir("events-listener");
-        var recorder = new Recorder();
+        var recorder = new RecordingListener();
         var logger = new TestLogger();
         var options = new DbOptions { Logger = logger };
         options.EventListeners.Add(new Thrower());
@@ -140,7 +127,7 @@ public sealed class EventListenerTests
     {
         using var dir = new TempDir("events-alert");
         var clock = new TimerClock(DateTimeOffset.UtcNow);
-        var recorder = new Recorder();
+        var recorder = new RecordingListener();
         var logger = new TestLogger();
         var options = new DbOptions { Clock = clock, Logger = logger, BlockCacheCapacity = 0, Alerts = new AlertOptions { EvaluationInterval = TimeSpan.FromMinutes(1) } };
         options.Alerts.Rules.Add(AlertRule.CacheHitRatioBelow(0.5, TimeSpan.FromMinutes(1)));
@@ -171,7 +158,7 @@ public sealed class EventListenerTests
         using var dir = new TempDir("events-stall");
         var fs = new GatedTableFileSystem(RealFileSystem.Instance);
         using var stalled = new ManualResetEventSlim();
-        var recorder = new Recorder();
+        var recorder = new RecordingListener();
         var options = new DbOptions { WriteBufferSize = 4096, MaxWriteBufferNumber = 2, FileSystem = fs };
         options.EventListeners.Add(recorder);
         options.EventListeners.Add(new Signal(e => e is WriteStallBegunEvent, stalled));
@@ -210,7 +197,7 @@ public sealed class EventListenerTests
         using var dir = new TempDir("events-sync");
         var aId = SyncIdentity.Create("a");
         var bId = SyncIdentity.Create("b");
-        var recorder = new Recorder();
+        var recorder = new RecordingListener();
         var bOptions = new DbOptions { SyncIdentity = bId };
         bOptions.EventListeners.Add(recorder);
         using var a = LatticeDb.Open(dir.Sub("a"), new DbOptions { SyncIdentity = aId });

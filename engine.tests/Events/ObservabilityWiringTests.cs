@@ -14,25 +14,12 @@ public sealed class ObservabilityWiringTests
 {
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    private sealed class Recorder : IEventListener
-    {
-        private readonly List<LatticeEvent> _events = [];
-        public List<LatticeEvent> Events
-        {
-            get { lock (_events) return [.. _events]; }
-        }
-        public void OnEvent(LatticeEvent e)
-        {
-            lock (_events) _events.Add(e);
-        }
-    }
-
     [Fact]
     public void ASlowOperation_IsRaisedAsAnEvent_AndAnEncryptedFamilysKeyStaysOut()
     {
         using var dir = new TempDir("wire-slow");
         var clock = new TimerClock(Start);
-        var recorder = new Recorder();
+        var recorder = new RecordingListener();
         var options = new DbOptions { Clock = clock, SlowOperationThreshold = TimeSpan.FromMilliseconds(10), Encryption = EncryptionOptions.FromKey(new byte[32]) };
         options.EventListeners.Add(recorder);
         using var db = LatticeDb.Open(dir.Path, options);
@@ -64,7 +51,7 @@ public sealed class ObservabilityWiringTests
     {
         using var dir = new TempDir("wire-latency");
         var clock = new TimerClock(Start);
-        var recorder = new Recorder();
+        var recorder = new RecordingListener();
         var options = new DbOptions { Clock = clock, StorageSampleInterval = null };
         options.EventListeners.Add(recorder);
         options.Alerts = new AlertOptions
@@ -140,7 +127,7 @@ public sealed class ObservabilityWiringTests
         using var dir = new TempDir("wire-meter");
         var clock = new TimerClock(Start);
         var options = new DbOptions { Clock = clock, Name = "wire-meter-db", StorageSampleInterval = null, BlockCacheCapacity = 64 << 20, ReadaheadMaxBytes = 256 << 10 };
-        options.EventListeners.Add(new Recorder());
+        options.EventListeners.Add(new RecordingListener());
         options.Alerts = new AlertOptions { EvaluationInterval = TimeSpan.FromSeconds(1), Rules = { AlertRule.CacheHitRatioBelow(0.99, TimeSpan.FromSeconds(5)) } };
         using var db = LatticeDb.Open(dir.Path, options);
         for (int i = 0; i < 20_000; i++) db.Put(Encoding.UTF8.GetBytes($"key{i:D6}"), new byte[200]);
