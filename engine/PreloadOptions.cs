@@ -15,7 +15,7 @@ public sealed class PreloadOptions
     /// <summary>The most block bytes recorded and loaded back (also bounded by the cache's capacity). Default 256 MiB.</summary>
     public long MaxBytes { get; set; } = 256L << 20;
 
-    /// <summary>The most bytes read per second while warming. Default 64 MiB/s.</summary>
+    /// <summary>The most bytes read per second while warming (a cap, so preload never competes with reads at full disk speed). Default: 64 MiB.</summary>
     public long BytesPerSecond { get; set; } = 64L << 20;
 
     /// <summary>How often the hot set is recorded while open (besides at close). Default 10 minutes; <see cref="TimeSpan.Zero"/> records only at close.</summary>

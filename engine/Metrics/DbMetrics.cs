@@ -41,8 +41,7 @@ internal sealed class DbMetrics
 
     public DbMetrics(string name, TimeProvider clock, TimeSpan? slowOperationThreshold, int latencySampling = 1)
     {
-        if (latencySampling < 1 || !System.Numerics.BitOperations.IsPow2(latencySampling))
-            throw new InvalidArgumentException("LatencySampling must be a power of two, at least 1.", nameof(latencySampling));
+        System.Diagnostics.Debug.Assert(System.Numerics.BitOperations.IsPow2(latencySampling), "DbOptions.Validate checks LatencySampling");
         _sampleMask = (uint)latencySampling - 1;
         _name = name;
         _databaseTag = new(MetricTags.Database, name);

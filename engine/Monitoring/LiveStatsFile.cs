@@ -68,13 +68,23 @@ internal static class LiveStatsFile
         {
             if (!fs.FileExists(path) || fs.GetFileSize(path) > MaxFileSize) return null;
             var stats = JsonSerializer.Deserialize(fs.ReadAllBytes(path), LiveStatsJson.Default.LiveStats);
-            return stats is { Version: >= 1 } ? stats : null;
+            return stats is { Version: >= 1 } && IsWellFormed(stats) ? stats : null;
         }
         catch (Exception ex) when (ex is JsonException or FileNotFoundException or LatticeIOException or NotSupportedException)
         {
             return null;
         }
     }
+
+    // The file is another process's output: its readers turn the times into dates and intervals
+    // and walk the maps, so a value none of them can use makes the whole snapshot unreadable.
+    private static readonly long MaxTimeMs = DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
+    private static readonly long MaxIntervalMs = (long)TimeSpan.FromDays(366).TotalMilliseconds;
+
+    private static bool IsWellFormed(LiveStats stats) =>
+        stats.TimeMs >= 0 && stats.TimeMs <= MaxTimeMs && stats.IntervalMs >= 0 && stats.IntervalMs <= MaxIntervalMs
+        && stats.Counters is not null && stats.Extra is not null && stats.Families is not null
+        && stats.Families.Values.All(f => f is not null);
 
     public static void Delete(IFileSystem fs, string db)
     {
