@@ -13,7 +13,7 @@ public sealed class SyncMessagesFuzzTests
         foreach (var decode in new Action<byte[]>[]
         {
             p => SyncMessages.DecodePull(p), p => SyncMessages.DecodeChanges(p), p => SyncMessages.DecodeAck(p),
-            p => SyncMessages.DecodeSnapshot(p), p => SyncMessages.DecodeResync(p),
+            p => SyncMessages.DecodeSnapshot(p), p => SyncMessages.DecodeResync(p), p => SyncMessages.DecodeAttestation(p),
         })
         {
             try { decode(payload); }
@@ -63,5 +63,37 @@ public sealed class SyncMessagesFuzzTests
         var w = new LatticeKV.Coding.ByteWriter(64);
         SyncMessages.EncodeChanges(w, caughtUp: false, through: 10, [change]);
         Assert.Throws<SyncProtocolException>(() => SyncMessages.DecodeChanges(w.ToArray()));
+    }
+
+    [Fact]
+    public void MutatedAttestations_DecodeOrFailAsProtocolErrors()
+    {
+        var valid = SyncMessages.EncodeAttestation(new(SyncMessages.AttestationStep.Claim, "ledger", [1, 2, 3, 4, 5, 6, 7, 8]));
+        var decoded = SyncMessages.DecodeAttestation(valid);
+        Assert.Equal(("ledger", SyncMessages.AttestationStep.Claim), (decoded.Name, decoded.Step));
+        Assert.Equal(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 }, decoded.Body);
+        Gen.Select(Gen.Int[0, valid.Length - 1], Gen.Byte, Gen.Int[0, valid.Length - 1]).Sample((at, value, cut) =>
+        {
+            var mutated = (byte[])valid.Clone();
+            mutated[at] = value;
+            OnlyProtocolErrors(mutated);
+            Assert.Throws<SyncProtocolException>(() => SyncMessages.DecodeAttestation(valid.AsSpan(0, cut)));
+        }, iter: 2000 * TestSeed.Scale, threads: 1);
+    }
+
+    [Fact]
+    public void AttestationsWithBadStepsOrNames_AreRefused()
+    {
+        var valid = SyncMessages.EncodeAttestation(new(SyncMessages.AttestationStep.Seen, "x", []));
+        var badStep = (byte[])valid.Clone();
+        badStep[1] = 3;
+        Assert.Throws<SyncProtocolException>(() => SyncMessages.DecodeAttestation(badStep));
+        var noName = (byte[])valid.Clone();
+        noName[2] = 0; // name length 0, then the name byte is read as the body's length
+        Assert.Throws<SyncProtocolException>(() => SyncMessages.DecodeAttestation(noName));
+        var notUtf8 = (byte[])valid.Clone();
+        notUtf8[3] = 0xff;
+        Assert.Throws<SyncProtocolException>(() => SyncMessages.DecodeAttestation(notUtf8));
+        Assert.Throws<InvalidArgumentException>(() => SyncMessages.EncodeAttestation(new(SyncMessages.AttestationStep.Seen, new string('n', 65), [])));
     }
 }

@@ -13,6 +13,7 @@ namespace LatticeKV.Sync;
 /// Changes: format:u8 (1) | flags:u8 (1 caught up) | through:u64 | count:varint32 | count x change
 /// change:  position:varint64 (in the sender's log) | origin:16 | origin_sequence:varint64 | timestamp:u64 | family: lp UTF-8 | operation:u8 | key: lp | [value: lp, not for Delete] | context: version vector
 /// Ack:     format:u8 (1) | through:u64
+/// Attestation (protocol version 2): format:u8 (1) | step:u8 (1 seen, 2 claim) | name: lp UTF-8 (1..64 bytes) | body: lp (at most 1 MiB)
 /// </code>
 /// </summary>
 internal static class SyncMessages
@@ -145,6 +146,46 @@ internal static class SyncMessages
     }
 
     public static ulong DecodeAck(ReadOnlySpan<byte> payload) => Decode(payload, "Ack", static (ref SpanReader r) => r.ReadUInt64());
+
+    /// <summary>One step of an attestation (<see cref="ISyncAttestor"/>): what the sender saw of the receiver's history, or its claim about its own.</summary>
+    internal sealed record Attestation(AttestationStep Step, string Name, byte[] Body);
+
+    internal enum AttestationStep : byte
+    {
+        // Wire format: do not renumber.
+        Seen = 1,
+        Claim = 2,
+    }
+
+    internal const int MaxAttestorName = 64;
+    internal const int MaxAttestationBody = 1 << 20;
+
+    public static byte[] EncodeAttestation(Attestation attestation)
+    {
+        var name = System.Text.Encoding.UTF8.GetBytes(attestation.Name);
+        if (name.Length is 0 or > MaxAttestorName) throw new InvalidArgumentException($"An attestor's name must be 1 to {MaxAttestorName} bytes of UTF-8.", nameof(attestation));
+        if (attestation.Body.Length > MaxAttestationBody) throw new InvalidArgumentException($"An attestation body is at most {MaxAttestationBody} bytes.", nameof(attestation));
+        var w = new ByteWriter(8 + name.Length + attestation.Body.Length);
+        w.WriteByte(Format);
+        w.WriteByte((byte)attestation.Step);
+        w.WriteLengthPrefixed(name);
+        w.WriteLengthPrefixed(attestation.Body);
+        return w.ToArray();
+    }
+
+    public static Attestation DecodeAttestation(ReadOnlySpan<byte> payload) => Decode(payload, "Attestation", static (ref SpanReader r) =>
+    {
+        var step = (AttestationStep)r.ReadByte();
+        if (step is not (AttestationStep.Seen or AttestationStep.Claim)) throw new CorruptionException($"unknown attestation step {(byte)step}");
+        var name = r.ReadLengthPrefixed();
+        if (name.Length is 0 or > MaxAttestorName) throw new CorruptionException($"an attestor name of {name.Length} bytes");
+        string text;
+        try { text = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(name); }
+        catch (System.Text.DecoderFallbackException) { throw new CorruptionException("an attestor name that is not UTF-8"); }
+        var body = r.ReadLengthPrefixed();
+        if (body.Length > MaxAttestationBody) throw new CorruptionException($"an attestation body of {body.Length} bytes");
+        return new Attestation(step, text, body.ToArray());
+    });
 
     private delegate T Reader<T>(ref SpanReader r);
 

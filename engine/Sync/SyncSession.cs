@@ -49,6 +49,11 @@ internal sealed class SyncSession
     public async Task<SyncResult> RunAsync(CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        // Attestations first: the peer answers them before it reads this Pull, so its claims
+        // arrive (and are judged) before any of its changes.
+        var attestors = _channel.Version >= 2 ? SyncAttestors.Of(_db) : [];
+        foreach (var attestor in attestors)
+            await _channel.SendAsync(FrameType.Attestation, SyncMessages.EncodeAttestation(new(SyncMessages.AttestationStep.Seen, attestor.Name, attestor.Seen(_peer))), stop.Token).ConfigureAwait(false);
         var pull = new SyncMessages.Pull(_follow, _log.PeerCursor(_peer), _log.Applied);
         await _channel.SendAsync(FrameType.Pull, SyncMessages.EncodePull(pull), stop.Token).ConfigureAwait(false);
         Task? sender = null;
@@ -120,6 +125,9 @@ internal sealed class SyncSession
                         _window.Release();
                         if (through >= Volatile.Read(ref _caughtUpThrough)) _pushDone.TrySetResult();
                         break;
+                    case FrameType.Attestation when _channel.Version >= 2:
+                        await AttestAsync(attestors, SyncMessages.DecodeAttestation(frame.Payload), stop.Token).ConfigureAwait(false);
+                        break;
                     case FrameType.Error:
                         var error = SyncError.Decode(frame.Payload);
                         throw new SyncConnectionException($"Peer {_peer} ended the sync session: {error.Code}: {error.Message}");
@@ -129,6 +137,12 @@ internal sealed class SyncSession
                 if (sender is { IsFaulted: true }) await sender.ConfigureAwait(false);
                 if (_resyncRequest is { IsFaulted: true }) await _resyncRequest.ConfigureAwait(false);
             }
+        }
+        catch (AttestationRefusal refusal)
+        {
+            await TrySendErrorAsync(SyncErrorCode.Refused, refusal.Reason.Message).ConfigureAwait(false);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refusal.Reason);
+            throw;
         }
         catch (Exception ex) when (ex is ChangeLogTruncatedException or CorruptionException)
         {
@@ -147,6 +161,38 @@ internal sealed class SyncSession
             await _channel.CloseAsync().ConfigureAwait(false);
         }
         return new SyncResult(_received, _sent, _conflicts, _quarantined);
+    }
+
+    /// <summary>
+    /// One attestation step from the peer: its view of this side's history gets this side's
+    /// claim in answer; its claim about its own history is judged, and a refusal ends the session
+    /// (an Error frame with code Refused, then the attestor's exception to the caller). A step for
+    /// an attestor this side does not have is answered with an empty claim, or ignored.
+    /// </summary>
+    private async Task AttestAsync(ISyncAttestor[] attestors, SyncMessages.Attestation step, CancellationToken ct)
+    {
+        var attestor = Array.Find(attestors, a => a.Name == step.Name);
+        if (step.Step == SyncMessages.AttestationStep.Seen)
+        {
+            byte[] claim = attestor?.Claim(_peer, step.Body) ?? [];
+            await _channel.SendAsync(FrameType.Attestation, SyncMessages.EncodeAttestation(new(SyncMessages.AttestationStep.Claim, step.Name, claim)), ct).ConfigureAwait(false);
+            return;
+        }
+        if (attestor is null) return;
+        try
+        {
+            attestor.Judge(_peer, step.Body);
+        }
+        catch (LatticeException ex)
+        {
+            throw new AttestationRefusal(ex);
+        }
+    }
+
+    /// <summary>Carries an attestor's refusal out of the receive loop, so the session tells the peer before it rethrows the refusal itself.</summary>
+    private sealed class AttestationRefusal(LatticeException reason) : Exception(reason.Message, reason)
+    {
+        public LatticeException Reason { get; } = reason;
     }
 
     /// <summary>Answers the peer's Pull: its log after the cursor, in batches, then (with follow) each new commit.</summary>

@@ -21,4 +21,6 @@ internal enum FrameType : byte
     Snapshot = 6,
     /// <summary>The sync protocol's notice that a Pull's cursor is before the sender's log: the puller asks again with a resync.</summary>
     Resync = 7,
+    /// <summary>From protocol version 2: an attestation step (what one side saw of the other's history, or its claim about its own; <see cref="ISyncAttestor"/>).</summary>
+    Attestation = 8,
 }

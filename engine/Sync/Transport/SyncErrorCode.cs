@@ -11,4 +11,6 @@ internal enum SyncErrorCode : ushort
     LogTruncated = 3,
     /// <summary>The sender failed while reading or the receiver while applying (the message says what).</summary>
     Failed = 4,
+    /// <summary>The receiver judged the sender's attestation and refused it (a forked or rewritten history).</summary>
+    Refused = 5,
 }

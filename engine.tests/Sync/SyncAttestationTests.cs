@@ -1,0 +1,148 @@
+using System.Text;
+using LatticeKV.Sync;
+using LatticeKV.Tests.Support;
+using static LatticeKV.Tests.Support.TestDb;
+
+namespace LatticeKV.Tests.Sync;
+
+/// <summary>
+/// Attestations (FORMAT.md §17.5) over real TCP and TLS on loopback: each side's claim about its
+/// history reaches the other before any change, and a refused claim stops the session before
+/// anything of that peer is applied.
+/// </summary>
+public sealed class SyncAttestationTests
+{
+    /// <summary>Claims "history of NAME: N", judges the peer's claim against a rule, records what it saw.</summary>
+    private sealed class CountingAttestor(string name, Func<string, bool> accept) : ISyncAttestor
+    {
+        public string Name => "test";
+        public List<string> SeenBodies { get; } = [];
+        public List<string> Judged { get; } = [];
+        public byte[] Seen(Guid peer) => Encoding.UTF8.GetBytes("seen by " + name);
+        public byte[] Claim(Guid peer, ReadOnlySpan<byte> peerSeen)
+        {
+            lock (SeenBodies) SeenBodies.Add(Encoding.UTF8.GetString(peerSeen));
+            return Encoding.UTF8.GetBytes("history of " + name);
+        }
+
+        public void Judge(Guid peer, ReadOnlySpan<byte> claim)
+        {
+            string text = Encoding.UTF8.GetString(claim);
+            lock (Judged) Judged.Add(text);
+            if (!accept(text)) throw new CorruptionException($"refused '{text}'");
+        }
+    }
+
+    private sealed class Replica : IDisposable
+    {
+        public Replica(TempDir dir, string name)
+        {
+            Identity = SyncIdentity.Create(name);
+            Db = LatticeDb.Open(dir.Sub(name), new DbOptions { SyncIdentity = Identity });
+            Kv = Db.CreateColumnFamily("kv", new ColumnFamilyOptions { Replicated = true });
+        }
+
+        public SyncIdentity Identity { get; }
+        public LatticeDb Db { get; }
+        public ColumnFamilyHandle Kv { get; }
+
+        public SyncServer Serve(Replica trusted)
+        {
+            var options = new SyncServerOptions();
+            options.TrustedPeerIds.Add(trusted.Identity.PeerId);
+            return Db.StartSyncServer(options);
+        }
+
+        public SyncPeer PeerAt(SyncServer server) => new("127.0.0.1", server.Port, Identity.PeerId);
+
+        public void Dispose() => Db.Dispose();
+    }
+
+    [Fact]
+    public async Task SyncWith_BothAttest_EachJudgesTheOthersClaim()
+    {
+        using var dir = new TempDir("attest-both");
+        using var a = new Replica(dir, "a");
+        using var b = new Replica(dir, "b");
+        var onA = new CountingAttestor("a", _ => true);
+        var onB = new CountingAttestor("b", _ => true);
+        SyncAttestors.Add(a.Db, onA);
+        SyncAttestors.Add(b.Db, onB);
+        a.Db.Put(a.Kv, B("k"), B("from a"));
+        await using var server = a.Serve(b);
+
+        var result = await b.Db.SyncWith(a.PeerAt(server));
+
+        Assert.Equal(1, result.ChangesReceived);
+        Assert.Equal(["history of a"], onB.Judged);
+        Assert.Equal(["seen by b"], onA.SeenBodies);
+        // The server judges b's claim in its own session; the client's round may end first.
+        await server.StopAsync();
+        Assert.Equal(["history of b"], onA.Judged);
+        Assert.Equal(["seen by a"], onB.SeenBodies);
+    }
+
+    [Fact]
+    public async Task SyncWith_PeerClaimRefused_NothingOfThePeerIsApplied_AndThePeerIsTold()
+    {
+        using var dir = new TempDir("attest-refuse");
+        using var a = new Replica(dir, "a");
+        using var b = new Replica(dir, "b");
+        SyncAttestors.Add(a.Db, new CountingAttestor("a", _ => true));
+        var onB = new CountingAttestor("b", claim => claim != "history of a");
+        SyncAttestors.Add(b.Db, onB);
+        for (int i = 0; i < 100; i++) a.Db.Put(a.Kv, B($"k{i}"), B("from a"));
+        await using var server = a.Serve(b);
+
+        var refusal = await Assert.ThrowsAsync<CorruptionException>(() => b.Db.SyncWith(a.PeerAt(server)));
+        Assert.Contains("refused 'history of a'", refusal.Message);
+        Assert.Empty(TestDb.Contents(b.Db, b.Kv));
+        Assert.DoesNotContain(b.Db.GetChanges(ChangeCursor.Beginning), c => c.Origin != b.Db.ReplicaId);
+    }
+
+    [Fact]
+    public async Task SyncWith_ServerRefusesClientsClaim_ClientSeesARefusal()
+    {
+        using var dir = new TempDir("attest-server-refuses");
+        using var a = new Replica(dir, "a");
+        using var b = new Replica(dir, "b");
+        SyncAttestors.Add(a.Db, new CountingAttestor("a", claim => claim != "history of b"));
+        SyncAttestors.Add(b.Db, new CountingAttestor("b", _ => true));
+        b.Db.Put(b.Kv, B("k"), B("from b"));
+        await using var server = a.Serve(b);
+
+        var failure = await Assert.ThrowsAsync<SyncConnectionException>(() => b.Db.SyncWith(a.PeerAt(server)));
+        Assert.Contains("Refused", failure.Message);
+        await server.StopAsync();
+        Assert.Empty(TestDb.Contents(a.Db, a.Kv));
+    }
+
+    [Fact]
+    public async Task SyncWith_OnlyOneSideAttests_TheOtherAnswersEmpty_AndSyncProceeds()
+    {
+        using var dir = new TempDir("attest-one-side");
+        using var a = new Replica(dir, "a");
+        using var b = new Replica(dir, "b");
+        var onB = new CountingAttestor("b", claim => claim.Length == 0);
+        SyncAttestors.Add(b.Db, onB);
+        a.Db.Put(a.Kv, B("k"), B("from a"));
+        await using var server = a.Serve(b);
+
+        var result = await b.Db.SyncWith(a.PeerAt(server));
+
+        Assert.Equal(1, result.ChangesReceived);
+        Assert.Equal([""], onB.Judged);
+    }
+
+    [Fact]
+    public void Add_SameNameTwice_IsRefused_AndRemoveForgetsIt()
+    {
+        using var dir = new TempDir("attest-registry");
+        using var a = new Replica(dir, "a");
+        var first = new CountingAttestor("a", _ => true);
+        SyncAttestors.Add(a.Db, first);
+        Assert.Throws<InvalidArgumentException>(() => SyncAttestors.Add(a.Db, new CountingAttestor("a", _ => true)));
+        SyncAttestors.Remove(a.Db, first);
+        Assert.Empty(SyncAttestors.Of(a.Db));
+    }
+}
