@@ -39,6 +39,27 @@ public sealed partial class LatticeDb
     }
 
     /// <summary>
+    /// Gives <paramref name="columnFamily"/> the merge operator <paramref name="op"/> after open
+    /// (subsystems that own a family and its operator, such as the ledger, whose users do not list
+    /// it in <see cref="DbOptions.ColumnFamilyOptions"/>). Refused when the family was created with
+    /// an operator of another name; a no-op when it already has one. Flushes and compactions that
+    /// started before keep operands apart, as they do without an operator.
+    /// </summary>
+    internal void AttachMergeOperator(ColumnFamilyHandle columnFamily, IMergeOperator op)
+    {
+        CheckHandle(columnFamily);
+        var cfd = columnFamily.Data;
+        if (cfd.Options.MergeOperatorName is { } name && name != op.Name)
+            throw new InvalidArgumentException($"Column family '{cfd.Name}' was created with merge operator '{name}', not '{op.Name}'.", nameof(op));
+        lock (_columnFamilyLock)
+        {
+            if (cfd.Policy.MergeOperator is not null) return;
+            _versions.MergesEnabled = true;
+            cfd.AttachMergeOperator(op);
+        }
+    }
+
+    /// <summary>
     /// The family's stored merge operator name is kept when this open gives none (its operands
     /// then read as a <see cref="MergeException"/>); an operator of another name is refused.
     /// </summary>

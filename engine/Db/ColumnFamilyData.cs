@@ -55,6 +55,16 @@ internal sealed class ColumnFamilyData
         BuilderOptions = BuilderOptions with { LargeValueThreshold = 0 };
     }
 
+    /// <summary>
+    /// Sets the merge operator of a family opened without one (<c>LatticeDb.AttachMergeOperator</c>):
+    /// reads, flushes and compactions pick up the new policy from here on.
+    /// </summary>
+    public void AttachMergeOperator(IMergeOperator op)
+    {
+        Options.MergeOperator = op;
+        Policy = new ValuePolicy(Options.Ttl, Options.CompactionFilter, Policy.Clock, Policy.Scopes, op);
+    }
+
     /// <summary>How flushes and compactions write this family's tables; jobs take a copy when they start. Changed under the database mutex.</summary>
     public TableBuilderOptions BuilderOptions { get; private set; }
 

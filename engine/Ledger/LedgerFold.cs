@@ -1,0 +1,140 @@
+using System.Buffers.Binary;
+
+namespace LatticeKV.Ledger;
+
+/// <summary>
+/// The one function every derived write goes through: a transaction record and this replica's
+/// fold marker for it become the balance operands, index entries, Merkle leaf and new marker of one
+/// write batch (FORMAT.md §22.1). Balance deltas are the record's contribution minus the marker's
+/// (an orphaned record contributes nothing), so folding the same record twice changes nothing and
+/// a record arriving from a local append and again through sync counts once. One instance builds
+/// one batch under the ledger's write lock; it sees its own uncommitted records, markers and tips.
+/// </summary>
+internal sealed class LedgerFold(LedgerFamilies families, LedgerWriteState state)
+{
+    private readonly Dictionary<(string, string), FoldMarker?> _markers = [];
+    private readonly Dictionary<(string, string), StoredRecord?> _records = [];
+    private readonly Dictionary<string, long?> _tips = new(StringComparer.Ordinal);
+    private ulong _nextArrival = state.NextArrival;
+    private ulong? _cursor;
+
+    internal WriteBatch Batch { get; } = new();
+
+    internal LedgerFamilies Families => families;
+
+    /// <summary>The stored record of a transaction, this batch's own first.</summary>
+    internal StoredRecord? Record(string chain, string transactionId)
+    {
+        if (_records.TryGetValue((chain, transactionId), out var record)) return record;
+        var bytes = families.Db.Get(families.Transactions, LedgerKeys.Transaction(chain, transactionId));
+        return bytes is null ? null : new StoredRecord(LedgerRecordCodec.Decode(bytes), bytes);
+    }
+
+    /// <summary>The fold marker of a transaction, this batch's own first.</summary>
+    internal FoldMarker? Marker(string chain, string transactionId)
+    {
+        if (_markers.TryGetValue((chain, transactionId), out var marker)) return marker;
+        var bytes = families.Db.Get(families.Folded, LedgerKeys.Transaction(chain, transactionId));
+        return bytes is null ? null : FoldMarker.Decode(bytes);
+    }
+
+    internal long? Tip(string chain) => _tips.TryGetValue(chain, out var tip) ? tip : state.Tip(chain);
+
+    internal void SetTip(string chain, long? tip) => _tips[chain] = tip;
+
+    /// <summary>Stores the follower's change-log position with this batch.</summary>
+    internal void SetCursor(ulong position) => _cursor = position;
+
+    /// <summary>Writes <paramref name="record"/> (canonical) as the transaction's stored record and folds it.</summary>
+    internal void Store(LedgerTransaction record, byte[] bytes)
+    {
+        Batch.Put(families.Transactions, LedgerKeys.Transaction(record.Chain, record.TransactionId), bytes);
+        _records[(record.Chain, record.TransactionId)] = new StoredRecord(record, bytes);
+        Fold(record, bytes);
+    }
+
+    /// <summary>
+    /// Folds <paramref name="record"/> (whose canonical bytes are <paramref name="bytes"/>) into the
+    /// derived families; false when the marker says this very record is already folded.
+    /// </summary>
+    internal bool Fold(LedgerTransaction record, byte[] bytes)
+    {
+        var id = (record.Chain, record.TransactionId);
+        var old = Marker(record.Chain, record.TransactionId);
+        byte[] digest = LedgerRecordCodec.Digest(bytes);
+        if (old is not null && old.Digest.AsSpan().SequenceEqual(digest)) return false;
+        ulong arrival = old?.Arrival ?? _nextArrival++;
+
+        var deltas = new Dictionary<(string Account, string Asset), Int128>();
+        if (old is { Folded.Status.Counts: true }) LedgerAmounts.Contributions(old.Folded.Postings, -1, deltas);
+        if (record.Status.Counts) LedgerAmounts.Contributions(record.Postings, +1, deltas);
+        foreach (var ((account, asset), delta) in deltas)
+            if (delta != Int128.Zero) Batch.Merge(families.Balances, LedgerKeys.Balance(record.Chain, account, asset), LedgerAmounts.Encode(delta));
+
+        // Deletions first: an entry that stays in place is put back by the puts after them.
+        if (old is not null)
+            foreach (var key in IndexEntries(old.Folded, old.Place)) Batch.Delete(families.Index, key);
+        foreach (var key in IndexEntries(record, FoldMarker.PlaceOf(record, arrival))) Batch.Put(families.Index, key, []);
+
+        long leaf = state.Merkle.Stage(Batch, bytes);
+        var marker = new FoldMarker(arrival, leaf, digest, record);
+        Batch.Put(families.Folded, LedgerKeys.Transaction(record.Chain, record.TransactionId), marker.Encode());
+        _markers[id] = marker;
+        return true;
+    }
+
+    /// <summary>The chain-order entry and one account-order entry per distinct account of a record placed at <paramref name="place"/>.</summary>
+    internal static IEnumerable<byte[]> IndexEntries(LedgerTransaction record, (ulong Height, ulong Order) place)
+    {
+        yield return LedgerKeys.ChainEntry(record.Chain, place.Height, place.Order, record.TransactionId);
+        string? previous = null;
+        foreach (var posting in record.Postings) // sorted by account: duplicates are adjacent
+        {
+            if (posting.Account == previous) continue;
+            previous = posting.Account;
+            yield return LedgerKeys.AccountEntry(record.Chain, posting.Account, place.Height, place.Order, record.TransactionId);
+        }
+    }
+
+    /// <summary>
+    /// Writes the batch with the arrival counter, tips and cursor it changed, then commits its
+    /// Merkle leaves and publishes its state; on failure the staged leaves are dropped and nothing is published.
+    /// </summary>
+    internal void Commit(WriteOptions options)
+    {
+        try
+        {
+            if (Batch.Count == 0 && _tips.Count == 0 && _cursor is null)
+            {
+                state.Merkle.Abort();
+                return;
+            }
+            if (_nextArrival != state.NextArrival) Batch.Put(families.Meta, LedgerKeys.ArrivalKey, U64(_nextArrival));
+            foreach (var (chain, tip) in _tips)
+            {
+                if (tip is { } t) Batch.Put(families.Meta, LedgerKeys.Tip(chain), U64((ulong)t));
+                else Batch.Delete(families.Meta, LedgerKeys.Tip(chain));
+            }
+            if (_cursor is { } cursor) Batch.Put(families.Meta, LedgerKeys.CursorKey, U64(cursor));
+            families.Db.Write(Batch, options);
+        }
+        catch
+        {
+            state.Merkle.Abort();
+            throw;
+        }
+        state.Merkle.Commit();
+        state.NextArrival = _nextArrival;
+        foreach (var (chain, tip) in _tips) state.PublishTip(chain, tip);
+    }
+
+    /// <summary>Drops what this fold staged (its batch is never written).</summary>
+    internal void Abort() => state.Merkle.Abort();
+
+    private static byte[] U64(ulong value)
+    {
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, value);
+        return bytes;
+    }
+}

@@ -1,0 +1,38 @@
+namespace LatticeKV.Ledger;
+
+/// <summary>Settings of a <see cref="Ledger"/> (<see cref="Ledger.Open"/>).</summary>
+public sealed class LedgerOptions
+{
+    /// <summary>
+    /// Seal the ledger's column families with the database's encryption
+    /// (<see cref="ColumnFamilyOptions.Encrypted"/>; needs <see cref="DbOptions.Encryption"/>).
+    /// Read when the families are created; existing families keep what they were created with
+    /// (change them with <see cref="DbOptions.ColumnFamilyOptions"/>). Default false.
+    /// </summary>
+    public bool Encrypted { get; set; }
+
+    /// <summary>
+    /// Make the transactions family (<c>ledger.tx</c>) replicated (<see cref="ColumnFamilyOptions.Replicated"/>)
+    /// so sync carries transactions between devices; every replica derives its own balances, indexes
+    /// and Merkle log from them. Only read when the family is created (replication cannot be turned
+    /// on or off later). Default true: every database has a replica id, and a ledger that is not
+    /// replicated from the start can never sync.
+    /// </summary>
+    public bool ReplicateTransactions { get; set; } = true;
+
+    /// <summary>
+    /// Confirmations after which a transaction is <see cref="LedgerStatusKind.Final"/> (1 to 10,000).
+    /// Default 6, the customary depth for Bitcoin-like chains; chains with faster blocks or weaker
+    /// finality want more. The same value must be used on every open (statuses already stored stay).
+    /// </summary>
+    public int FinalityDepth { get; set; } = 6;
+
+    /// <summary>Fsync the log on each ledger write (<see cref="WriteOptions.Sync"/>). Default false: survives a process crash, not a power loss.</summary>
+    public bool SyncWrites { get; set; }
+
+    internal void Validate()
+    {
+        if (FinalityDepth is < 1 or > 10_000)
+            throw new LedgerArgumentException("FinalityDepth must be between 1 and 10,000.", nameof(FinalityDepth));
+    }
+}
