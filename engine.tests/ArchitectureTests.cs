@@ -40,7 +40,8 @@ public class ArchitectureTests(ITestOutputHelper output)
         ["LatticeKV.Events"] = 4, // the dispatcher, event file and alerts: they carry the public event records of the root namespace, and Db's write path raises stalls through them
         ["LatticeKV.Backup"] = 4, // wired by DbOptions (AutoBackup, RecoverFromBackup): beside the database, not above it
         ["LatticeKV.Ledger"] = 5,
-        ["LatticeKV.Ledger.Merkle"] = 5, // the ledger's RFC 9162 log: beside the ledger that stages its leaves
+        ["LatticeKV.Ledger.Merkle"] = 5, // the Merkle log, tiles and checkpoints of the ledger
+        ["LatticeKV.Ledger.Chain"] = 5, // Bitcoin-style chain data and verification against the network
         ["LatticeKV.Monitoring"] = 4, // storage history and live statistics: its records are the public StorageSample (root, layer 4), sampled by LatticeDb (LatticeDb.Monitoring.cs)
     };
 
