@@ -19,7 +19,7 @@ public static class Program
             CheckpointCommand.Create(), BackupCommand.Create(), Backups.BackupRestoreCommand.Create("restore"),
             Indexes.IndexCommand.Create(), Indexes.QueryCommand.Create(), Indexes.SearchCommand.Create(),
             Replication.ChangesCommand.Create(), Sync.ServeCommand.Create(), Sync.SyncCommand.Create(), Sync.SyncStatusCommand.Create(),
-            Sync.ConflictsCommand.Create(), Sync.QuarantineCommand.Create(), SyncIdentityCommand.Create(), EventsCommand.Create(), Migrate.MigrateCommand.Create(), Migrate.MigrateChildCommand.Create(),
+            Sync.ConflictsCommand.Create(), Sync.QuarantineCommand.Create(), SyncIdentityCommand.Create(), EventsCommand.Create(), Ledgers.LedgerCommand.Create(), Migrate.MigrateCommand.Create(), Migrate.MigrateChildCommand.Create(),
         })
         {
             root.Subcommands.Add(command);

@@ -36,6 +36,8 @@ public sealed class Ledger : IDisposable
     private readonly MerkleLog _merkle;
     private readonly LedgerWriter _writer;
     private readonly LedgerFollower? _follower;
+    private readonly LedgerCheckpoints _checkpoints;
+    private readonly LedgerSyncAttestor _attestor;
 
     private Ledger(LedgerFamilies families, LedgerOptions options)
     {
@@ -45,6 +47,9 @@ public sealed class Ledger : IDisposable
         var state = new LedgerWriteState(families, _merkle, LedgerWriteState.LoadArrival(families));
         _writer = new LedgerWriter(families, state, options);
         if (families.Replicated) _follower = new LedgerFollower(families, _writer);
+        _checkpoints = new LedgerCheckpoints(families, _merkle, options);
+        _attestor = new LedgerSyncAttestor(_checkpoints, _merkle);
+        LatticeKV.Sync.SyncAttestors.Add(families.Db, _attestor);
     }
 
     /// <summary>
@@ -200,6 +205,9 @@ public sealed class Ledger : IDisposable
     /// <summary>The transaction record stored as leaf <paramref name="leafIndex"/> (the leaf's data, decoded).</summary>
     public LedgerTransaction GetLeafRecord(long leafIndex) => LedgerRecordCodec.Decode(_merkle.LeafData(leafIndex));
 
+    /// <summary>The RFC 9162 leaf hash of leaf <paramref name="leafIndex"/>: SHA-256(0x00 ‖ its record).</summary>
+    public byte[] GetLeafHash(long leafIndex) => _merkle.LeafHash(leafIndex);
+
     /// <summary>Proves that leaf <paramref name="leafIndex"/> is in the tree of <paramref name="treeSize"/> leaves.</summary>
     public InclusionProof GetInclusionProof(long leafIndex, long treeSize) => _merkle.GetInclusionProof(leafIndex, treeSize);
 
@@ -209,6 +217,37 @@ public sealed class Ledger : IDisposable
     /// <summary>Folds now every transaction sync has stored (internal: the lead's wiring and tests; the background follower does this on its own).</summary>
     internal void CatchUpWithSync() => _follower?.CatchUp();
 
-    /// <summary>Stops following the change feed. The database stays open.</summary>
-    public void Dispose() => _follower?.Dispose();
+    /// <summary>
+    /// A signed checkpoint of the Merkle log as it stands (tree size, root hash, time; ECDSA P-256,
+    /// C2SP signed-note text from <see cref="LedgerCheckpoint.ToString"/>), stored so that
+    /// <see cref="Verify"/> can later prove the log was never rewritten behind it. Peers exchange
+    /// these in every sync session and refuse a history that does not extend what they saw.
+    /// </summary>
+    public LedgerCheckpoint GetCheckpoint() => _checkpoints.Issue();
+
+    /// <summary>The public key of the ledger's checkpoints, DER SubjectPublicKeyInfo (for <see cref="LedgerCheckpoint.Verify(ReadOnlySpan{byte})"/>).</summary>
+    public byte[] PublicKey => (byte[])_checkpoints.PublicKey.Clone();
+
+    /// <summary>
+    /// Everything <see cref="VerifyBalances"/> checks, and the Merkle log (every leaf rehashed from
+    /// its stored record, every stored tile recomputed) and every stored checkpoint (signature and
+    /// root against the recomputed tree): the check <c>lkv ledger verify</c> runs.
+    /// </summary>
+    public LedgerVerification Verify(int maxProblems = 1000)
+    {
+        var balances = VerifyBalances(maxProblems);
+        var problems = new List<LedgerProblem>(balances.Problems);
+        var audit = _merkle.Audit();
+        problems.AddRange(audit.Problems.Select(p => new LedgerProblem(null, null, "Merkle log: " + p)));
+        problems.AddRange(_checkpoints.Verify().Select(p => new LedgerProblem(null, null, "checkpoints: " + p)));
+        return balances with { Problems = problems, LeavesChecked = audit.LeavesChecked };
+    }
+
+    /// <summary>Stops following the change feed and leaves sync sessions. The database stays open.</summary>
+    public void Dispose()
+    {
+        LatticeKV.Sync.SyncAttestors.Remove(_families.Db, _attestor);
+        _follower?.Dispose();
+        _checkpoints.Dispose();
+    }
 }

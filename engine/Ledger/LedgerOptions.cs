@@ -30,9 +30,28 @@ public sealed class LedgerOptions
     /// <summary>Fsync the log on each ledger write (<see cref="WriteOptions.Sync"/>). Default false: survives a process crash, not a power loss.</summary>
     public bool SyncWrites { get; set; }
 
+    /// <summary>
+    /// The ECDSA P-256 key that signs the ledger's checkpoints (<see cref="Ledger.GetCheckpoint"/>;
+    /// the caller keeps ownership). Null (the default): a key made at the first open and kept in
+    /// the ledger's <c>ledger.merkle</c> family, sealed on disk when <see cref="Encrypted"/>; give
+    /// your own to keep it in an OS key store or HSM instead.
+    /// </summary>
+    public System.Security.Cryptography.ECDsa? SigningKey { get; set; }
+
+    /// <summary>
+    /// The origin line of the ledger's checkpoints (C2SP signed-note style: it names the log).
+    /// Null (the default): <c>latticekv.ledger/</c> followed by the database's replica id. Must stay
+    /// the same for the life of the ledger: peers refuse a checkpoint whose origin changed.
+    /// </summary>
+    public string? Origin { get; set; }
+
     internal void Validate()
     {
         if (FinalityDepth is < 1 or > 10_000)
             throw new LedgerArgumentException("FinalityDepth must be between 1 and 10,000.", nameof(FinalityDepth));
+        if (SigningKey is { KeySize: not 256 })
+            throw new LedgerArgumentException("SigningKey must be an ECDSA P-256 key.", nameof(SigningKey));
+        if (Origin is not null && (Origin.Length is 0 or > 256 || Origin.Any(c => char.IsControl(c)) || Origin.StartsWith('\u2014')))
+            throw new LedgerArgumentException("Origin must be 1 to 256 characters without control characters.", nameof(Origin));
     }
 }

@@ -9,4 +9,7 @@ public sealed record LedgerVerification(long TransactionsChecked, long BalancesC
 {
     /// <summary>True when nothing differs.</summary>
     public bool IsConsistent => BalanceDifferences.Count == 0 && Problems.Count == 0;
+
+    /// <summary>Merkle leaves rehashed (by <see cref="Ledger.Verify"/>; 0 from <see cref="Ledger.VerifyBalances"/>).</summary>
+    public long LeavesChecked { get; init; }
 }

@@ -36,6 +36,10 @@ public static class ExitCodes
     public const int SyncFailed = 16;
     /// <summary><c>verify --integrity</c>: a child entry refers to a parent that does not exist (a foreign key is broken), or a stored value fails its family's validator.</summary>
     public const int VerifyIntegrityViolated = 17;
+    /// <summary><c>ledger verify</c>, <c>ledger proof</c>: a balance, index entry, Merkle leaf or tile, stored checkpoint or network evidence disagrees (or a proof does not verify).</summary>
+    public const int VerifyLedgerInconsistent = 18;
+    /// <summary><c>ledger append</c>: a transaction id is already stored with other content.</summary>
+    public const int LedgerConflict = 19;
     /// <summary><c>repair</c>: the database was rebuilt but damaged data could not be saved.</summary>
     public const int RepairLostData = 20;
     /// <summary><c>torture</c>: an acknowledged write was lost, a batch half-applied, a delete resurrected or a stray key found.</summary>
