@@ -59,7 +59,7 @@ internal sealed class LedgerCheckpoints : IDisposable
     internal LedgerCheckpoint? Latest() => _store.Latest();
 
     /// <summary>Every stored checkpoint checked against the log and the ledger's key: one line per problem.</summary>
-    internal IReadOnlyList<string> Verify() => _store.Verify(_log, _signer.PublicKey);
+    internal IReadOnlyList<string> Verify() => _store.Verify(_log, _signer.PublicKey, _signer.Origin);
 
     public void Dispose() => _signer.Dispose();
 }

@@ -15,6 +15,8 @@ internal sealed class LedgerFold(LedgerFamilies families, LedgerWriteState state
     private readonly Dictionary<(string, string), FoldMarker?> _markers = [];
     private readonly Dictionary<(string, string), StoredRecord?> _records = [];
     private readonly Dictionary<string, long?> _tips = new(StringComparer.Ordinal);
+    // Balances as this batch leaves them, so that a delta that would overflow is refused before it is written.
+    private readonly Dictionary<(string, string, string), Int128> _balances = [];
     private ulong _nextArrival = state.NextArrival;
     private ulong? _cursor;
 
@@ -69,7 +71,11 @@ internal sealed class LedgerFold(LedgerFamilies families, LedgerWriteState state
         if (old is { Folded.Status.Counts: true }) LedgerAmounts.Contributions(old.Folded.Postings, -1, deltas);
         if (record.Status.Counts) LedgerAmounts.Contributions(record.Postings, +1, deltas);
         foreach (var ((account, asset), delta) in deltas)
-            if (delta != Int128.Zero) Batch.Merge(families.Balances, LedgerKeys.Balance(record.Chain, account, asset), LedgerAmounts.Encode(delta));
+        {
+            if (delta == Int128.Zero) continue;
+            AddToBalance(record.Chain, account, asset, delta);
+            Batch.Merge(families.Balances, LedgerKeys.Balance(record.Chain, account, asset), LedgerAmounts.Encode(delta));
+        }
 
         // Deletions first: an entry that stays in place is put back by the puts after them.
         if (old is not null)
@@ -81,6 +87,22 @@ internal sealed class LedgerFold(LedgerFamilies families, LedgerWriteState state
         Batch.Put(families.Folded, LedgerKeys.Transaction(record.Chain, record.TransactionId), marker.Encode());
         _markers[id] = marker;
         return true;
+    }
+
+    /// <summary>
+    /// Checks that the balance stays within <see cref="Int128"/> with <paramref name="delta"/> added:
+    /// the merge operator could only fail on every later read of it. Balances change only under
+    /// the ledger's write lock, so the stored value read here is the one the delta lands on.
+    /// </summary>
+    private void AddToBalance(string chain, string account, string asset, Int128 delta)
+    {
+        var id = (chain, account, asset);
+        if (!_balances.TryGetValue(id, out var current))
+            current = families.Db.Get(families.Balances, LedgerKeys.Balance(chain, account, asset)) is { } stored ? LedgerAmounts.Decode(stored) : Int128.Zero;
+        Int128 sum = current + delta;
+        if (((current ^ sum) & (delta ^ sum)) < 0)
+            throw new LedgerArgumentException($"The balance of account '{account}' in '{asset}' on '{chain}' would leave the range of a 128-bit integer.", "transaction");
+        _balances[id] = sum;
     }
 
     /// <summary>The chain-order entry and one account-order entry per distinct account of a record placed at <paramref name="place"/>.</summary>

@@ -39,7 +39,7 @@ internal sealed class CheckpointStore(LatticeDb db, ColumnFamilyHandle family)
     /// Checks every stored checkpoint against <paramref name="log"/> and the ledger's public key
     /// <paramref name="publicKey"/>; returns one line per problem (empty when all hold).
     /// </summary>
-    internal IReadOnlyList<string> Verify(MerkleLog log, ReadOnlySpan<byte> publicKey)
+    internal IReadOnlyList<string> Verify(MerkleLog log, ReadOnlySpan<byte> publicKey, string? origin = null)
     {
         ArgumentNullException.ThrowIfNull(log);
         var problems = new List<string>();
@@ -55,6 +55,10 @@ internal sealed class CheckpointStore(LatticeDb db, ColumnFamilyHandle family)
             }
             if (!it.Key.SequenceEqual(MerkleKeys.CheckpointKey(checkpoint.TreeSize, checkpoint.UnixMilliseconds)))
                 problems.Add(where + $" is stored under another size or time than its own (size {checkpoint.TreeSize})");
+            // The origin and key name are outside what the signature covers (the key name) or are
+            // covered but could name another log (the origin): both must be this ledger's.
+            if (origin is not null && (checkpoint.Origin != origin || checkpoint.KeyName != origin))
+                problems.Add(where + $" (size {checkpoint.TreeSize}) names another origin or key than this ledger's");
             if (!checkpoint.Verify(publicKey))
                 problems.Add(where + $" (size {checkpoint.TreeSize}) is not signed by the ledger's key");
             if (checkpoint.TreeSize > log.Size)
