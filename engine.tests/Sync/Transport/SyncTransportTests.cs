@@ -128,14 +128,26 @@ public sealed class SyncTransportTests : IDisposable
     }
 
     [Fact]
+    public async Task ConnectAsync_PeerOfferingOnlyVersionOne_SpeaksVersionOne()
+    {
+        // An older build (protocol 1, before attestations) still syncs with this one.
+        await using var server = new RecordingServer(_ids.ServerSettings());
+        await using var client = await Connect(server.Port, new SyncTransportSettings(_ids.Client, [_ids.Server.PeerId], _ids.ClientReplica) { MinVersion = 1, MaxVersion = 1 });
+        var accepted = await server.NextInvocation();
+        Assert.Equal(1, client.Version);
+        Assert.Equal(1, accepted.Version);
+    }
+
+    [Fact]
     public async Task ConnectAsync_IncompatibleVersions_ErrorFrameAndClosed()
     {
         await using var server = new RecordingServer(_ids.ServerSettings());
-        // A client speaking only versions 2..3 reads the server's Hello, then its Error frame.
+        // A client speaking only versions above this build's reads the server's Hello, then its Error frame.
+        const ushort Above = SyncProtocolVersions.Max + 1;
         var network = new NetworkStream(await ConnectedSocket(server.Port), ownsSocket: true);
         var (ssl, _) = await SyncTls.ConnectAsync(network, _ids.ClientSettings(), None);
         await using var raw = new SyncChannel(ssl, "server");
-        await raw.SendAsync(FrameType.Hello, SyncHello.Create(2, 3, _ids.ClientReplica).Encode(), None);
+        await raw.SendAsync(FrameType.Hello, SyncHello.Create(Above, Above + 1, _ids.ClientReplica).Encode(), None);
         var hello = await raw.ReceiveAsync(None).WaitAsync(RecordingServer.Wait);
         Assert.Equal(FrameType.Hello, hello!.Type);
         var error = await raw.ReceiveAsync(None).WaitAsync(RecordingServer.Wait);
@@ -148,7 +160,7 @@ public sealed class SyncTransportTests : IDisposable
         Assert.Equal(0, server.Invocations);
 
         // Through the connector, both sides see the same refusal as a typed exception.
-        var ex = await Assert.ThrowsAsync<SyncProtocolException>(() => Connect(server.Port, new SyncTransportSettings(_ids.Client, [_ids.Server.PeerId], _ids.ClientReplica) { MinVersion = 2, MaxVersion = 3 }));
+        var ex = await Assert.ThrowsAsync<SyncProtocolException>(() => Connect(server.Port, new SyncTransportSettings(_ids.Client, [_ids.Server.PeerId], _ids.ClientReplica) { MinVersion = Above, MaxVersion = Above + 1 }));
         Assert.Contains("do not meet", ex.Message, StringComparison.Ordinal);
     }
 
