@@ -40,6 +40,7 @@ public class ArchitectureTests(ITestOutputHelper output)
         ["LatticeKV.Events"] = 4, // the dispatcher, event file and alerts: they carry the public event records of the root namespace, and Db's write path raises stalls through them
         ["LatticeKV.Backup"] = 4, // wired by DbOptions (AutoBackup, RecoverFromBackup): beside the database, not above it
         ["LatticeKV.Ledger"] = 5,
+        ["LatticeKV.Ledger.Chain"] = 5, // Bitcoin parsing, Merkle branches and header checks behind NetworkVerifier
         ["LatticeKV.Monitoring"] = 4, // storage history and live statistics: its records are the public StorageSample (root, layer 4), sampled by LatticeDb (LatticeDb.Monitoring.cs)
     };
 

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using LatticeKV.Tests.Crypto;
-using LatticeKV.Tests.Migrations;
 using LatticeKV.Tests.Support;
 
 namespace LatticeKV.Tests.Tool;
@@ -15,7 +14,7 @@ public sealed class LkvMigrateTests
     {
         using var dir = new TempDir();
         string path = dir.Sub("db");
-        Ledger.Create(path, 100);
+        Migrations.Ledger.Create(path, 100);
         var result = Lkv.Run("migrate", path, "--status", "--json");
         Assert.True(result.ExitCode == 0, result.ToString());
         using var json = JsonDocument.Parse(result.Stdout);
@@ -30,7 +29,7 @@ public sealed class LkvMigrateTests
     {
         using var dir = new TempDir();
         string path = dir.Sub("db");
-        Ledger.Create(path, Accounts);
+        Migrations.Ledger.Create(path, Accounts);
         KilledChild.RunUntil(["migrate-child", path], line => line.StartsWith("B ", StringComparison.Ordinal), 3);
         var before = DirectoryFingerprint.Of(path);
         var result = Lkv.Run("migrate", path, "--status");
@@ -52,7 +51,7 @@ public sealed class LkvMigrateTests
         var key = EncryptionSupport.NewKey();
         string keyFile = dir.Sub("key.bin");
         File.WriteAllBytes(keyFile, key);
-        Ledger.Create(path, Accounts, EncryptionSupport.Options(key, "accounts"));
+        Migrations.Ledger.Create(path, Accounts, EncryptionSupport.Options(key, "accounts"));
         KilledChild.RunUntil(["migrate-child", path, "--key-file", keyFile], line => line.StartsWith("B ", StringComparison.Ordinal), 3);
         Assert.Equal(8, Lkv.Run("migrate", path, "--status").ExitCode); // ExitCodes.EncryptionKey
         var result = Lkv.Run("migrate", path, "--status", "--key-file", keyFile);
@@ -70,7 +69,7 @@ public sealed class LkvMigrateTests
     {
         using var dir = new TempDir();
         string path = dir.Sub("db");
-        Ledger.Create(path, 10);
+        Migrations.Ledger.Create(path, 10);
         Assert.Equal(2, Lkv.Run("migrate", path).ExitCode);
     }
 }
