@@ -15,6 +15,7 @@ public sealed class FixtureNetworkStateProvider : INetworkStateProvider
     private readonly List<BlockHeader> _headers;
     private readonly Dictionary<long, IReadOnlyList<ChainHash>> _txids = [];
     private readonly Dictionary<ChainHash, BlockHeader> _sideBlocks = [];
+    private readonly Dictionary<long, IReadOnlyList<byte[]>> _rawBlocks = [];
 
     public FixtureNetworkStateProvider(string chainId, long firstHeight, IEnumerable<BlockHeader> headers)
     {
@@ -35,6 +36,13 @@ public sealed class FixtureNetworkStateProvider : INetworkStateProvider
     public long TipHeight => _firstHeight + _headers.Count - 1;
 
     public void AddTransactions(long height, IReadOnlyList<ChainHash> txids) => _txids[height] = txids;
+
+    /// <summary>A block whose raw transactions are known: its evidence includes the witness commitment when its coinbase has one.</summary>
+    public void AddBlock(long height, IReadOnlyList<byte[]> transactions)
+    {
+        _rawBlocks[height] = transactions;
+        AddTransactions(height, [.. transactions.Select(t => BitcoinTransaction.Parse(t).Txid)]);
+    }
 
     public void AddSideBlock(BlockHeader header) => _sideBlocks[header.Hash] = header;
 
@@ -67,10 +75,17 @@ public sealed class FixtureNetworkStateProvider : INetworkStateProvider
             int position = txids.ToList().IndexOf(transactionId);
             if (position < 0 || height > TipHeight) continue;
             var header = _headers[(int)(height - _firstHeight)];
-            var evidence = new TransactionInclusionEvidence(header.Hash, height, position, BitcoinMerkle.Branch(txids, position));
+            var evidence = new TransactionInclusionEvidence(header.Hash, height, position, BitcoinMerkle.Branch(txids, position), WitnessEvidence(height, txids, position));
             return ValueTask.FromResult(EvidenceHook is null ? evidence : EvidenceHook(evidence));
         }
         return ValueTask.FromResult<TransactionInclusionEvidence?>(null);
+    }
+
+    private WitnessCommitmentEvidence? WitnessEvidence(long height, IReadOnlyList<ChainHash> txids, int position)
+    {
+        if (!_rawBlocks.TryGetValue(height, out var raw) || BitcoinTransaction.Parse(raw[0]).WitnessCommitment is null) return null;
+        IReadOnlyList<ChainHash> wtxids = [default, .. raw.Skip(1).Select(t => BitcoinTransaction.Parse(t).Wtxid)];
+        return new WitnessCommitmentEvidence(raw[0], BitcoinMerkle.Branch(txids, 0), BitcoinMerkle.Branch(wtxids, position));
     }
 
     private void Check(string chainId)

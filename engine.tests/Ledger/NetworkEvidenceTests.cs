@@ -19,9 +19,10 @@ public class NetworkEvidenceTests
     public void Encode_WorkedExample_MatchesFormatMd()
     {
         var bytes = WorkedExample().Encode();
-        Assert.Equal(23 + 2 * 80, bytes.Length);
+        Assert.Equal(23 + 2 * 80 + 1, bytes.Length);
         Assert.Equal("4c4b4e4501010100000000000000000000000002000000", Convert.ToHexStringLower(bytes.AsSpan(0, 23)));
         string doc = File.ReadAllText(Path.Combine(FormatTests.RepoRoot(), "FORMAT.md"));
+        Assert.Equal(0, bytes[^1]);
         Assert.Contains("4c 4b 4e 45 01 01 01 00 00 00 00 00 00 00 00 00 00 00 00 02 00 00 00", doc, StringComparison.Ordinal);
     }
 
@@ -34,6 +35,18 @@ public class NetworkEvidenceTests
         Assert.True(result.IsVerified, result.Message);
         Assert.Equal(2, result.Depth);
         Assert.Equal(2 * new System.Numerics.BigInteger(0x1_0001_0001), result.CumulativeWork);
+    }
+
+    [Fact]
+    public async Task Decode_EncodedWithWitness_RoundTrips()
+    {
+        var chain = new RegtestChain(TestSeed.Get(2321)).Grow(1, 5, witness: true);
+        var evidence = (await new NetworkVerifier().VerifyAsync(chain.Claim(0, 3), chain.Provider())).Evidence!;
+        var decoded = NetworkEvidence.Decode(evidence.Encode());
+        Assert.Equal(evidence.Witness!.CoinbaseTransaction.ToArray(), decoded.Witness!.CoinbaseTransaction.ToArray());
+        Assert.Equal(evidence.Witness.CoinbaseBranch, decoded.Witness.CoinbaseBranch);
+        Assert.Equal(evidence.Witness.WitnessBranch, decoded.Witness.WitnessBranch);
+        Assert.Equal(evidence.Encode(), decoded.Encode());
     }
 
     [Fact]

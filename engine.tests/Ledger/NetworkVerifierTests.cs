@@ -170,10 +170,9 @@ public class NetworkVerifierTests
     public async Task VerifyOffline_AnyChangedByteOfRegtestTransactionBranchOrHeader_Fails()
     {
         int seed = TestSeed.Get(2316);
-        // Without witnesses: a txid does not commit to them (see VerifyOffline_WitnessChanged_StillVerified).
         // One header: a regtest header above the block could be re-mined in two tries, so headers
         // above are covered by the main-network test below, where the work is real.
-        var chain = new RegtestChain(seed).Grow(2, 9, witness: false);
+        var chain = new RegtestChain(seed).Grow(2, 9);
         var claim = chain.Claim(1, 5);
         var verifier = new NetworkVerifier(new NetworkVerifierOptions { MaxHeaders = 1 });
         var evidence = (await verifier.VerifyAsync(claim, chain.Provider())).Evidence!.Encode();
@@ -189,15 +188,35 @@ public class NetworkVerifierTests
     }
 
     [Fact]
-    public async Task VerifyOffline_WitnessChanged_StillVerified()
+    public async Task VerifyOffline_AnyChangedByteOfWitnessTransactionOrItsEvidence_Fails()
     {
-        // The documented limit: the txid, and so the branch, leaves witnesses out; a changed witness
-        // byte is not detected (the block commits to witnesses only through its coinbase).
-        var chain = new RegtestChain(TestSeed.Get(2317)).Grow(2, 3, witness: true);
-        var claim = chain.Claim(0, 1);
-        var evidence = (await Verifier.VerifyAsync(claim, chain.Provider())).Evidence!;
-        var raw = claim.RawTransaction.ToArray();
-        raw[^10] ^= 1;
-        Assert.True(Verifier.VerifyOffline(claim with { RawTransaction = raw }, evidence).IsVerified);
+        int seed = TestSeed.Get(2317);
+        var chain = new RegtestChain(seed).Grow(2, 6, witness: true);
+        var claim = chain.Claim(1, 3);
+        var verifier = new NetworkVerifier(new NetworkVerifierOptions { MaxHeaders = 1 });
+        var result = await verifier.VerifyAsync(claim, chain.Provider());
+        Assert.NotNull(result.Evidence!.Witness);
+        Tampering.AnyChangedByte_Fails(verifier, claim, result.Evidence.Encode(), $"seed {seed}");
+    }
+
+    [Fact]
+    public async Task VerifyAsync_WitnessTransactionWithoutWitnessEvidence_WitnessNotCommitted()
+    {
+        var chain = new RegtestChain(TestSeed.Get(2318)).Grow(2, 4, witness: true);
+        var provider = chain.Provider();
+        provider.EvidenceHook = e => e with { Witness = null };
+        var result = await Verifier.VerifyAsync(chain.Claim(1, 2), provider);
+        Assert.Equal(NetworkVerificationFailure.WitnessNotCommitted, result.Failure);
+    }
+
+    [Fact]
+    public async Task VerifyAsync_WitnessEvidenceOfAnotherBlock_WitnessNotCommitted()
+    {
+        var chain = new RegtestChain(TestSeed.Get(2319)).Grow(2, 4, witness: true);
+        var provider = chain.Provider();
+        var otherBlock = (await provider.GetInclusionEvidenceAsync(RegtestChain.ChainId, chain.Claim(0, 2).TransactionId))!.Witness;
+        provider.EvidenceHook = e => e with { Witness = otherBlock };
+        var result = await Verifier.VerifyAsync(chain.Claim(1, 2), provider);
+        Assert.Equal(NetworkVerificationFailure.WitnessNotCommitted, result.Failure);
     }
 }

@@ -27,7 +27,8 @@ internal sealed class RegtestChain
     {
         for (int i = 0; i < count; i++)
         {
-            var txs = Enumerable.Range(0, txPerBlock).Select(_ => RandomTransaction(_random, witness)).ToList();
+            var txs = Enumerable.Range(1, txPerBlock - 1).Select(_ => RandomTransaction(_random, witness)).ToList();
+            txs.Insert(0, Coinbase(_random, txs));
             var root = BitcoinMerkle.ComputeRoot([.. txs.Select(t => BitcoinTransaction.Parse(t).Txid)], out _);
             var previous = Headers.Count == 0 ? default : Headers[^1].Hash;
             Headers.Add(Mine(new BlockHeader(4, previous, root, 1_700_000_000u + (uint)Headers.Count * 600, Bits, 0)));
@@ -39,8 +40,43 @@ internal sealed class RegtestChain
     public FixtureNetworkStateProvider Provider()
     {
         var provider = new FixtureNetworkStateProvider(ChainId, 0, Headers);
-        for (int h = 0; h < Headers.Count; h++) provider.AddTransactions(h, [.. Transactions[h].Select(t => BitcoinTransaction.Parse(t).Txid)]);
+        for (int h = 0; h < Headers.Count; h++) provider.AddBlock(h, Transactions[h]);
         return provider;
+    }
+
+    /// <summary>
+    /// A coinbase for <paramref name="others"/>: a null prevout, and when any of them has
+    /// witnesses, BIP 141's commitment output and a witness reserved value of zeros.
+    /// </summary>
+    private static byte[] Coinbase(Random random, List<byte[]> others)
+    {
+        var parsed = others.Select(t => BitcoinTransaction.Parse(t)).ToList();
+        bool segwit = parsed.Any(t => t.HasWitness);
+        var tx = new List<byte>(Int(2));
+        if (segwit) tx.AddRange([0x00, 0x01]);
+        tx.Add(1);
+        tx.AddRange(new byte[32]);
+        tx.AddRange(Int(0xFFFF_FFFF));
+        tx.Add(4);
+        tx.AddRange(Bytes(random, 4));
+        tx.AddRange(Int(0xFFFF_FFFF));
+        tx.Add(segwit ? (byte)2 : (byte)1);
+        tx.AddRange(BitConverter.GetBytes(5_000_000_000UL));
+        tx.Add(22);
+        tx.AddRange(Bytes(random, 22));
+        if (segwit)
+        {
+            var root = BitcoinMerkle.ComputeRoot([default, .. parsed.Select(t => t.Wtxid)], out _);
+            var commitment = ChainHash.DoubleSha256([.. root.Bytes, .. new byte[32]]);
+            tx.AddRange(new byte[8]);
+            tx.Add(38);
+            tx.AddRange([0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed, .. commitment.Bytes]);
+            tx.Add(1);
+            tx.Add(32);
+            tx.AddRange(new byte[32]);
+        }
+        tx.AddRange(Int(0));
+        return [.. tx];
     }
 
     public ChainTransactionClaim Claim(int height, int position)

@@ -44,4 +44,7 @@ public enum NetworkVerificationFailure
 
     /// <summary>The provider threw; its message is in <see cref="NetworkVerificationResult.Message"/>.</summary>
     ProviderFailed = 13,
+
+    /// <summary>The transaction has witnesses and the evidence does not bind them to the block (no witness evidence, or its coinbase, branches or commitment do not match).</summary>
+    WitnessNotCommitted = 14,
 }

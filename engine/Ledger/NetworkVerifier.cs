@@ -38,10 +38,10 @@ public sealed class NetworkVerifier
         ArgumentNullException.ThrowIfNull(claim);
         ArgumentNullException.ThrowIfNull(provider);
         // What needs no node fails first, so a bad claim is never blamed on the provider.
-        if (CheckClaim(claim, out _) is { } bad) return bad;
+        if (CheckClaim(claim, out _, out var tx) is { } bad) return bad;
         try
         {
-            var gathered = await GatherAsync(claim, provider, cancellationToken).ConfigureAwait(false);
+            var gathered = await GatherAsync(claim, tx.HasWitness, provider, cancellationToken).ConfigureAwait(false);
             return gathered.Failure ?? VerifyOffline(claim, gathered.Evidence!);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -56,7 +56,7 @@ public sealed class NetworkVerifier
         ArgumentNullException.ThrowIfNull(claim);
         ArgumentNullException.ThrowIfNull(evidence);
         var txid = claim.TransactionId;
-        if (CheckClaim(claim, out var parameters) is { } bad) return bad;
+        if (CheckClaim(claim, out var parameters, out var tx) is { } bad) return bad;
         if (evidence.BlockHeight != claim.BlockHeight || evidence.Position != claim.Position)
             return NetworkVerificationResult.Failed(txid, NetworkVerificationFailure.EvidenceMismatch,
                 $"evidence is for height {evidence.BlockHeight} position {evidence.Position}, the ledger stored height {claim.BlockHeight} position {claim.Position}");
@@ -67,17 +67,21 @@ public sealed class NetworkVerifier
         if (root != header.MerkleRoot)
             return NetworkVerificationResult.Failed(txid, NetworkVerificationFailure.MerkleBranchMismatch,
                 $"branch of {evidence.Branch.Count} hashes at position {evidence.Position} does not lead to Merkle root {header.MerkleRoot}");
+        if (tx.HasWitness && CheckWitness(tx, claim, evidence, header) is { } unbound) return unbound;
+        // Nothing unchecked is accepted: stored evidence holds a witness section only for a transaction that needs it.
+        if (!tx.HasWitness && evidence.Witness is not null)
+            return NetworkVerificationResult.Failed(txid, NetworkVerificationFailure.EvidenceMismatch, "witness evidence for a transaction without witnesses");
         var chain = HeaderChainCheck.Check(evidence.Headers, evidence.BlockHeight, parameters);
         if (!chain.Ok) return NetworkVerificationResult.Failed(txid, chain.Failure, chain.Message);
         return NetworkVerificationResult.Verified(txid, evidence.Headers.Count, chain.Work, evidence);
     }
 
     /// <summary>The checks that need no evidence: a known chain, and a raw transaction that parses to the stored txid.</summary>
-    private NetworkVerificationResult? CheckClaim(ChainTransactionClaim claim, out ChainParameters parameters)
+    private NetworkVerificationResult? CheckClaim(ChainTransactionClaim claim, out ChainParameters parameters, out BitcoinTransaction tx)
     {
+        tx = null!;
         if (!_options.Chains.TryGetValue(claim.ChainId, out parameters!))
             return NetworkVerificationResult.Failed(claim.TransactionId, NetworkVerificationFailure.UnsupportedChain, $"no parameters for chain '{claim.ChainId}'");
-        BitcoinTransaction tx;
         try { tx = BitcoinTransaction.Parse(claim.RawTransaction.Span); }
         catch (ChainDataException e)
         {
@@ -90,10 +94,45 @@ public sealed class NetworkVerifier
         return null;
     }
 
+    /// <summary>
+    /// BIP 141: the coinbase sits at position 0 under the header's Merkle root, and commits to
+    /// double-SHA-256(witness root ‖ its witness reserved value); the witness root is rebuilt from
+    /// the transaction's wtxid and branch (the coinbase's own leaf is all zeros). The three
+    /// branches describe one tree, so they have one length.
+    /// </summary>
+    private static NetworkVerificationResult? CheckWitness(BitcoinTransaction tx, ChainTransactionClaim claim, NetworkEvidence evidence, BlockHeader header)
+    {
+        if (evidence.Witness is not { } witness) return Unbound("the evidence holds no witness commitment");
+        BitcoinTransaction coinbase;
+        try { coinbase = BitcoinTransaction.Parse(witness.CoinbaseTransaction.Span); }
+        catch (ChainDataException e) { return Unbound($"coinbase: {e.Message}"); }
+        if (witness.CoinbaseBranch.Count != evidence.Branch.Count || witness.WitnessBranch.Count != evidence.Branch.Count)
+            return Unbound("the coinbase, witness and transaction branches differ in length");
+        if (BitcoinMerkle.RootFromBranch(coinbase.Txid, witness.CoinbaseBranch, 0) != header.MerkleRoot)
+            return Unbound("the coinbase is not at position 0 under the header's Merkle root");
+        if (coinbase.WitnessCommitment is not { } commitment || coinbase.WitnessReservedValue is not { } reserved)
+            return Unbound("the coinbase carries no witness commitment");
+        // The coinbase's own leaf is zeros; as the claimed transaction it must be that very coinbase.
+        if (evidence.Position == 0 && !claim.RawTransaction.Span.SequenceEqual(witness.CoinbaseTransaction.Span))
+            return Unbound("the transaction at position 0 is not the evidence's coinbase");
+        var leaf = evidence.Position == 0 ? default : tx.Wtxid;
+        if (BitcoinMerkle.RootFromBranch(leaf, witness.WitnessBranch, evidence.Position) is not { } root)
+            return Unbound("the witness branch does not fit the position");
+        Span<byte> pair = stackalloc byte[ChainHash.Length * 2];
+        root.CopyTo(pair);
+        reserved.CopyTo(pair[ChainHash.Length..]);
+        if (ChainHash.DoubleSha256(pair) != commitment)
+            return Unbound($"the witness root {root} does not match the coinbase's commitment {commitment}");
+        return null;
+
+        NetworkVerificationResult Unbound(string message)
+            => NetworkVerificationResult.Failed(claim.TransactionId, NetworkVerificationFailure.WitnessNotCommitted, "witnesses not bound to the block: " + message);
+    }
+
     private readonly record struct Gathered(NetworkVerificationResult? Failure, NetworkEvidence? Evidence);
 
     /// <summary>Collects the provider's evidence and headers, failing early on what only the provider can tell (missing data, a reorganized block).</summary>
-    private async ValueTask<Gathered> GatherAsync(ChainTransactionClaim claim, INetworkStateProvider provider, CancellationToken ct)
+    private async ValueTask<Gathered> GatherAsync(ChainTransactionClaim claim, bool hasWitness, INetworkStateProvider provider, CancellationToken ct)
     {
         string chain = claim.ChainId;
         var txid = claim.TransactionId;
@@ -126,7 +165,7 @@ public sealed class NetworkVerifier
             if (header is null) return Fail(NetworkVerificationFailure.HeaderUnavailable, $"no header at height {height} (tip {tip})");
             headers.Add(header);
         }
-        return new Gathered(null, new NetworkEvidence(claim.BlockHeight, claim.Position, inclusion.Branch, headers));
+        return new Gathered(null, new NetworkEvidence(claim.BlockHeight, claim.Position, inclusion.Branch, headers, hasWitness ? inclusion.Witness : null));
 
         Gathered Fail(NetworkVerificationFailure failure, string message) => new(NetworkVerificationResult.Failed(txid, failure, message), null);
     }

@@ -10,4 +10,5 @@ namespace LatticeKV.Ledger;
 /// <param name="BlockHeight">That block's height on the node's best chain.</param>
 /// <param name="Position">The transaction's index in the block.</param>
 /// <param name="Branch">Sibling hashes from the leaf up; empty for a block of one transaction.</param>
-public sealed record TransactionInclusionEvidence(ChainHash BlockHash, long BlockHeight, int Position, IReadOnlyList<ChainHash> Branch);
+/// <param name="Witness">For a transaction with witnesses, what binds them to the block; without it such a transaction fails with <see cref="NetworkVerificationFailure.WitnessNotCommitted"/>.</param>
+public sealed record TransactionInclusionEvidence(ChainHash BlockHash, long BlockHeight, int Position, IReadOnlyList<ChainHash> Branch, WitnessCommitmentEvidence? Witness = null);

@@ -10,6 +10,9 @@ internal sealed class BitcoinTransaction
     private const int MinInputSize = 32 + 4 + 1 + 4;
     private const int MinOutputSize = 8 + 1;
 
+    /// <summary>The script prefix of a witness commitment output (BIP 141): OP_RETURN, push 36, aa21a9ed.</summary>
+    private static ReadOnlySpan<byte> CommitmentPrefix => [0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed];
+
     private BitcoinTransaction(ChainHash txid, ChainHash wtxid, bool hasWitness, int inputCount, int outputCount, int length, int strippedLength)
     {
         StrippedLength = strippedLength;
@@ -38,6 +41,12 @@ internal sealed class BitcoinTransaction
 
     /// <summary>Bytes of the serialization the txid hashes (without marker, flag and witnesses).</summary>
     public int StrippedLength { get; }
+
+    /// <summary>The last witness commitment among the outputs (BIP 141: what a coinbase commits to), or null.</summary>
+    public ChainHash? WitnessCommitment { get; private init; }
+
+    /// <summary>The first input's witness when it is one 32-byte item (a coinbase's witness reserved value), or null.</summary>
+    public ChainHash? WitnessReservedValue { get; private init; }
 
     /// <summary>Parses exactly one transaction occupying all of <paramref name="bytes"/>.</summary>
     public static BitcoinTransaction Parse(ReadOnlySpan<byte> bytes)
@@ -73,12 +82,15 @@ internal sealed class BitcoinTransaction
             reader.ReadUInt32();
         }
         int outputs = reader.ReadCount(MinOutputSize);
+        ChainHash? commitment = null;
         for (int i = 0; i < outputs; i++)
         {
             reader.ReadUInt64();
-            reader.ReadVarBytes();
+            var script = reader.ReadVarBytes();
+            if (script.Length >= 38 && script.StartsWith(CommitmentPrefix)) commitment = ChainHash.FromBytes(script.Slice(6, 32));
         }
         int bodyEnd = reader.Position;
+        ChainHash? reserved = null;
         if (witness)
         {
             bool anyItem = false;
@@ -86,7 +98,11 @@ internal sealed class BitcoinTransaction
             {
                 int items = reader.ReadCount(1);
                 anyItem |= items > 0;
-                for (int j = 0; j < items; j++) reader.ReadVarBytes();
+                for (int j = 0; j < items; j++)
+                {
+                    var item = reader.ReadVarBytes();
+                    if (i == 0 && items == 1 && item.Length == ChainHash.Length) reserved = ChainHash.FromBytes(item);
+                }
             }
             if (!anyItem) throw reader.Fail(bodyEnd, "superfluous witness record (every stack empty)");
         }
@@ -107,6 +123,10 @@ internal sealed class BitcoinTransaction
             reader.Data.Slice(lockTimeAt, 4).CopyTo(stripped.AsSpan(strippedLength - 4));
             txid = ChainHash.DoubleSha256(stripped);
         }
-        return new BitcoinTransaction(txid, wtxid, witness, inputs, outputs, end - start, strippedLength);
+        return new BitcoinTransaction(txid, wtxid, witness, inputs, outputs, end - start, strippedLength)
+        {
+            WitnessCommitment = commitment,
+            WitnessReservedValue = reserved,
+        };
     }
 }
