@@ -76,6 +76,18 @@ public class NetworkEvidenceTests
     }
 
     [Fact]
+    public async Task Decode_MutatedWitnessEvidence_OnlyChainDataException()
+    {
+        var chain = new RegtestChain(TestSeed.Get(2322)).Grow(1, 5, witness: true);
+        var evidence = (await new NetworkVerifier().VerifyAsync(chain.Claim(0, 2), chain.Provider())).Evidence!.Encode();
+        Mutations.Sample(evidence, input =>
+        {
+            try { NetworkEvidence.Decode(input); }
+            catch (ChainDataException) { }
+        }, 3000 * TestSeed.Scale);
+    }
+
+    [Fact]
     public void Decode_RandomAndMutatedBytes_OnlyChainDataException()
     {
         static void Decode(byte[] input)
