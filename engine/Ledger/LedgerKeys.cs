@@ -23,6 +23,14 @@ internal static class LedgerKeys
     internal static readonly byte[] ArrivalKey = "arrival"u8.ToArray();
     internal static readonly byte[] CursorKey = "cursor"u8.ToArray();
     private static readonly byte[] TipPrefix = "tip/"u8.ToArray();
+    internal static readonly byte[] EvidencePrefix = "evidence/"u8.ToArray();
+    internal static readonly byte[] NetworkFailurePrefix = "netfail/"u8.ToArray();
+
+    /// <summary>Key of a transaction's stored network evidence (<c>ledger.meta</c>, FORMAT.md §22.4).</summary>
+    internal static byte[] Evidence(string chain, string transactionId) => Build(EvidencePrefix, [chain, transactionId], []);
+
+    /// <summary>Key of the reason a transaction failed verification against the network (<c>ledger.meta</c>).</summary>
+    internal static byte[] NetworkFailure(string chain, string transactionId) => Build(NetworkFailurePrefix, [chain, transactionId], []);
 
     /// <summary>Key of a transaction's record (<c>ledger.tx</c>) and fold marker (<c>ledger.folded</c>).</summary>
     internal static byte[] Transaction(string chain, string transactionId) => Build([], [chain, transactionId], []);
