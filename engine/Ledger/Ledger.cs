@@ -38,6 +38,7 @@ public sealed class Ledger : IDisposable
     private readonly LedgerFollower? _follower;
     private readonly LedgerCheckpoints _checkpoints;
     private readonly LedgerSyncAttestor _attestor;
+    private readonly LedgerNetwork _network;
 
     private Ledger(LedgerFamilies families, LedgerOptions options)
     {
@@ -49,6 +50,7 @@ public sealed class Ledger : IDisposable
         if (families.Replicated) _follower = new LedgerFollower(families, _writer);
         _checkpoints = new LedgerCheckpoints(families, _merkle, options);
         _attestor = new LedgerSyncAttestor(_checkpoints, _merkle);
+        _network = new LedgerNetwork(families, _writer, options);
         LatticeKV.Sync.SyncAttestors.Add(families.Db, _attestor);
     }
 
@@ -229,9 +231,32 @@ public sealed class Ledger : IDisposable
     public byte[] PublicKey => (byte[])_checkpoints.PublicKey.Clone();
 
     /// <summary>
+    /// Checks every transaction of <paramref name="chain"/> that is in a block against the network,
+    /// through <paramref name="provider"/> (a node): its id is the double SHA-256 of its raw bytes,
+    /// its Merkle branch leads to its block header's Merkle root, the header hashes to its stored
+    /// block hash, and the headers from it to the tip link by hash with valid proof of work. A proven
+    /// transaction has its evidence (branch and headers) stored, re-checked offline by
+    /// <see cref="Verify"/>, and becomes final once the proven depth reaches
+    /// <see cref="LedgerOptions.FinalityDepth"/>; one the network contradicts is marked orphaned
+    /// (its balance effects reversed, history kept) and reported, never kept as confirmed. When the
+    /// node cannot answer, the transaction is reported and left as it was.
+    /// </summary>
+    public Task<LedgerNetworkReport> VerifyAgainstNetworkAsync(string chain, INetworkStateProvider provider, CancellationToken cancellationToken = default)
+    {
+        LedgerText.Required(chain, LedgerText.MaxChain, nameof(chain));
+        ArgumentNullException.ThrowIfNull(provider);
+        return _network.VerifyAsync(chain, provider, _options.NetworkVerification, GetTransactions, cancellationToken);
+    }
+
+    /// <summary>As <see cref="VerifyAgainstNetworkAsync"/>, blocking until it is done.</summary>
+    public LedgerNetworkReport VerifyAgainstNetwork(string chain, INetworkStateProvider provider)
+        => VerifyAgainstNetworkAsync(chain, provider).GetAwaiter().GetResult();
+
+    /// <summary>
     /// Everything <see cref="VerifyBalances"/> checks, and the Merkle log (every leaf rehashed from
     /// its stored record, every stored tile recomputed) and every stored checkpoint (signature and
-    /// root against the recomputed tree): the check <c>lkv ledger verify</c> runs.
+    /// root against the recomputed tree) and every stored network evidence (re-checked offline;
+    /// a transaction the network contradicted is listed too): the check <c>lkv ledger verify</c> runs.
     /// </summary>
     public LedgerVerification Verify(int maxProblems = 1000)
     {
@@ -240,6 +265,7 @@ public sealed class Ledger : IDisposable
         var audit = _merkle.Audit();
         problems.AddRange(audit.Problems.Select(p => new LedgerProblem(null, null, "Merkle log: " + p)));
         problems.AddRange(_checkpoints.Verify().Select(p => new LedgerProblem(null, null, "checkpoints: " + p)));
+        problems.AddRange(_network.VerifyStored(_options.NetworkVerification));
         return balances with { Problems = problems, LeavesChecked = audit.LeavesChecked };
     }
 

@@ -12,7 +12,7 @@ namespace LatticeKV.Ledger;
 /// <code>
 /// example.org/ledger
 /// 8
-/// XcnaeacGWamtVZy3Ad7ZoquYI60vSWDg43Dv9GBDQyg=
+/// XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=
 /// timestamp 1765000000000
 ///
 /// — example.org/ledger BASE64(key id ‖ DER signature)
@@ -167,7 +167,7 @@ public sealed class LedgerCheckpoint
             ?? Check(text.EndsWith('\n'), "the last line does not end in a newline");
         if (error is not null) return false;
         int split = text.LastIndexOf("\n\n", StringComparison.Ordinal);
-        if ((error = Check(split > 0, "no blank line before the signature")) is not null) return false;
+        if ((error = Check(split > 0 && split + 2 < text.Length, "no blank line between the note text and a signature")) is not null) return false;
         var body = text[..(split + 1)].Split('\n');
         var signatures = text[(split + 2)..^1].Split('\n');
         error = Check(body.Length == 5, "the note text is not four lines (origin, size, root hash, timestamp)")

@@ -45,6 +45,14 @@ public sealed class LedgerOptions
     /// </summary>
     public string? Origin { get; set; }
 
+    /// <summary>
+    /// The chains <see cref="Ledger.VerifyAgainstNetworkAsync"/> and <see cref="Ledger.Verify"/>
+    /// know (proof-of-work limits, retarget rules) and how many headers of evidence they keep.
+    /// Null (the default): Bitcoin's main network, testnet and regtest under the chain ids
+    /// <c>bitcoin</c>, <c>bitcoin-testnet</c> and <c>bitcoin-regtest</c>.
+    /// </summary>
+    public NetworkVerifierOptions? NetworkVerification { get; set; }
+
     internal void Validate()
     {
         if (FinalityDepth is < 1 or > 10_000)

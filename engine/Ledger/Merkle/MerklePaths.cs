@@ -43,17 +43,7 @@ internal static class MerklePaths
         while (end - start > 1)
         {
             long k = LargestPowerOfTwoBelow(end - start);
-            if (m < k)
-            {
-                path.Add(RangeHash(nodes, start + k, end));
-                end = start + k;
-            }
-            else
-            {
-                path.Add(RangeHash(nodes, start, start + k));
-                start += k;
-                m -= k;
-            }
+            Descend(nodes, path, m < k, k, ref start, ref end, ref m);
         }
         // The recursion appends on the way out; the loop walked in.
         path.Reverse();
@@ -75,21 +65,30 @@ internal static class MerklePaths
                 break;
             }
             long k = LargestPowerOfTwoBelow(n);
-            if (m <= k)
-            {
-                path.Add(RangeHash(nodes, start + k, end));
-                end = start + k;
-            }
-            else
-            {
-                path.Add(RangeHash(nodes, start, start + k));
-                start += k;
-                m -= k;
-                complete = false;
-            }
+            bool left = m <= k;
+            Descend(nodes, path, left, k, ref start, ref end, ref m);
+            complete &= left;
         }
         path.Reverse();
         return path;
+    }
+
+    /// <summary>
+    /// One step of the RFC's recursions over D[start:end] split at <paramref name="k"/>: into
+    /// the left part (the right part's hash joins the path) or the right part (the left
+    /// part's hash joins the path and <paramref name="m"/> moves with it).
+    /// </summary>
+    private static void Descend(IPerfectNodes nodes, List<byte[]> path, bool left, long k, ref long start, ref long end, ref long m)
+    {
+        if (left)
+        {
+            path.Add(RangeHash(nodes, start + k, end));
+            end = start + k;
+            return;
+        }
+        path.Add(RangeHash(nodes, start, start + k));
+        start += k;
+        m -= k;
     }
 
     /// <summary>The largest power of two strictly below <paramref name="n"/> (n ≥ 2).</summary>
