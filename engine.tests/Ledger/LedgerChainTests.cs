@@ -1,5 +1,4 @@
 using LatticeKV.Ledger;
-using LatticeKV.Tests.Support;
 using static LatticeKV.Tests.Ledgers.LedgerTestData;
 
 namespace LatticeKV.Tests.Ledgers;
@@ -9,9 +8,8 @@ public class LedgerChainTests
     [Fact]
     public void SetChainTip_Advancing_DeepensThenFinalizes()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db, new LedgerOptions { FinalityDepth = 3 });
+        using var fx = new LedgerFixture(new LedgerOptions { FinalityDepth = 3 });
+        var (db, ledger) = (fx.Db, fx.Ledger);
         ledger.Append(InBlock(Payment("t", "a", "b", 1), 100, 0));
         ledger.SetChainTip(Chain, 101);
         Assert.Equal(LedgerStatus.Confirmed(2), ledger.GetTransaction(Chain, "t")!.Status);
@@ -27,9 +25,8 @@ public class LedgerChainTests
     [Fact]
     public void Append_BelowKnownTip_StoredWithTheTipsDepth()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         ledger.SetChainTip(Chain, 200);
         ledger.Append(InBlock(Payment("t", "a", "b", 1), 199, 0));
         Assert.Equal(LedgerStatus.Confirmed(2), ledger.GetTransaction(Chain, "t")!.Status);
@@ -40,9 +37,8 @@ public class LedgerChainTests
     [Fact]
     public void Reorganize_OrphansAndReappliesAtomically_KeepingHistory()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         ledger.Append(InBlock(Payment("old", "alice", "bob", 10), 9, 0));
         ledger.Append(InBlock(Payment("gone", "alice", "bob", 100), 10, 0));
         ledger.Append(InBlock(Payment("moved", "alice", "carol", 7), 11, 0));
@@ -74,9 +70,8 @@ public class LedgerChainTests
     [Fact]
     public void Reorganize_NewBlockConflicts_WritesNothing()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         ledger.Append(InBlock(Payment("gone", "alice", "bob", 100), 10, 0));
         long leaves = ledger.TreeSize;
         Assert.Throws<LedgerConflictException>(() => ledger.Reorganize(Chain, 10, [new LedgerBlock(10, "x", [Payment("gone", "alice", "bob", 1)])]));
@@ -88,9 +83,8 @@ public class LedgerChainTests
     [Fact]
     public void Reorganize_BlocksOutOfOrder_Throws()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         Assert.Throws<LedgerArgumentException>(() => ledger.Reorganize(Chain, 10, [new LedgerBlock(9, "x", [])]));
         Assert.Throws<LedgerArgumentException>(() => ledger.Reorganize(Chain, 10, [new LedgerBlock(11, "x", []), new LedgerBlock(11, "y", [])]));
         Assert.Throws<LedgerArgumentException>(() => ledger.Reorganize(Chain, -1, []));

@@ -1,5 +1,4 @@
 using LatticeKV.Ledger;
-using LatticeKV.Tests.Support;
 using static LatticeKV.Tests.Ledgers.LedgerTestData;
 
 namespace LatticeKV.Tests.Ledgers;
@@ -9,9 +8,8 @@ public class LedgerOrderTests
     [Fact]
     public void GetTransactions_MixedArrival_ChainOrderThenPendingByArrival()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         ledger.Append(Payment("p2", "a", "b", 1));
         ledger.Append(InBlock(Payment("c", "a", "b", 1), 11, 0));
         ledger.Append(InBlock(Payment("b", "a", "b", 1), 10, 5));
@@ -24,9 +22,8 @@ public class LedgerOrderTests
     [Fact]
     public void GetTransactions_Paged_EveryTransactionOnceInBothDirections()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         var expected = new List<string>();
         for (int h = 0; h < 25; h++)
         {
@@ -55,9 +52,8 @@ public class LedgerOrderTests
     [Fact]
     public void GetAccountHistory_OnlyTheAccountsTransactions_InChainOrder()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         ledger.Append(InBlock(Payment("x", "alice", "bob", 1), 5, 0));
         ledger.Append(InBlock(Payment("y", "carol", "dave", 1), 4, 0));
         ledger.Append(InBlock(Payment("z", "bob", "carol", 1), 3, 0));
@@ -69,9 +65,8 @@ public class LedgerOrderTests
     [Fact]
     public void GetTransactions_ForeignContinuation_ThrowsLedgerArgumentException()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         Assert.Throws<LedgerArgumentException>(() => ledger.GetTransactions(Chain, new LedgerQuery { Continuation = "zz" }));
         Assert.Throws<LedgerArgumentException>(() => ledger.GetTransactions(Chain, new LedgerQuery { Continuation = "0102" }));
         Assert.Throws<LedgerArgumentException>(() => ledger.GetTransactions(Chain, new LedgerQuery { Limit = 0 }));

@@ -26,3 +26,26 @@ internal static class LedgerTestData
 
     public static string[] Ids(LedgerPage page) => [.. page.Transactions.Select(t => t.TransactionId)];
 }
+
+/// <summary>A ledger on a new database in its own temporary directory, all disposed together.</summary>
+internal sealed class LedgerFixture : IDisposable
+{
+    private readonly LatticeKV.Tests.Support.TempDir _dir = new("ledger");
+
+    public LedgerFixture(LedgerOptions? options = null)
+    {
+        Db = LatticeDb.Open(_dir.Path);
+        Ledger = LatticeKV.Ledger.Ledger.Open(Db, options);
+    }
+
+    public LatticeDb Db { get; }
+
+    public LatticeKV.Ledger.Ledger Ledger { get; }
+
+    public void Dispose()
+    {
+        Ledger.Dispose();
+        Db.Dispose();
+        _dir.Dispose();
+    }
+}

@@ -9,9 +9,8 @@ public class LedgerTests
     [Fact]
     public void Append_Payment_BalancesCurrentWhenItReturns()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         ledger.Append(Payment("t1", "alice", "bob", 1_000));
         Assert.Equal(-1_000, ledger.GetBalance(Chain, "alice", "BTC"));
         Assert.Equal(1_000, ledger.GetBalance(Chain, "bob", "BTC"));
@@ -26,9 +25,8 @@ public class LedgerTests
     [Fact]
     public void Append_SameTransactionTwice_CountsOnceAndAddsNoLeaf()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         var tx = Payment("t1", "alice", "bob", 500);
         ledger.Append(tx);
         ledger.Append(tx with { Postings = [.. tx.Postings.Reverse()] }); // same content, other order
@@ -39,9 +37,8 @@ public class LedgerTests
     [Fact]
     public void Append_PendingThenConfirmed_UpdatesStatusOnceAndAppendsALeaf()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         var tx = Payment("t1", "alice", "bob", 500);
         ledger.Append(tx);
         ledger.Append(InBlock(tx, 100, 3));
@@ -60,9 +57,8 @@ public class LedgerTests
     [Fact]
     public void Append_SameIdOtherPostings_ThrowsConflictAndKeepsTheFirst()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         ledger.Append(Payment("t1", "alice", "bob", 500));
         var ex = Assert.Throws<LedgerConflictException>(() => ledger.Append(Payment("t1", "alice", "bob", 501)));
         Assert.Equal("t1", ex.TransactionId);
@@ -75,9 +71,8 @@ public class LedgerTests
     [InlineData("bitcoin", "")]
     public void Append_EmptyIds_ThrowsLedgerArgumentException(string chain, string txid)
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         Assert.Throws<LedgerArgumentException>(() => ledger.Append(Payment(txid, "a", "b", 1, chain)));
         Assert.Equal(0, ledger.TreeSize);
     }
@@ -85,9 +80,8 @@ public class LedgerTests
     [Fact]
     public void Append_BadPlacement_ThrowsLedgerArgumentException()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         var tx = Payment("t1", "a", "b", 1);
         Assert.Throws<LedgerArgumentException>(() => ledger.Append(InBlock(tx, -1, 0)));
         Assert.Throws<LedgerArgumentException>(() => ledger.Append(tx with { BlockHeight = 5 })); // pending with a height
@@ -99,9 +93,8 @@ public class LedgerTests
     [Fact]
     public void Append_PostingsOverflow_ThrowsAndWritesNothing()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         var tx = Payment("t1", "a", "b", 1) with { Postings = [new("a", "X", Int128.MaxValue), new("a", "X", 1)] };
         Assert.Throws<LedgerArgumentException>(() => ledger.Append(tx));
         Assert.Equal(0, ledger.GetBalance(Chain, "a", "X"));
@@ -111,9 +104,8 @@ public class LedgerTests
     [Fact]
     public void Append_AmountsBeyondInt64_AreExact()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         Int128 wei = Int128.Parse("120000000000000000000000000", System.Globalization.CultureInfo.InvariantCulture);
         ledger.Append(Payment("e1", "a", "b", 1) with { Postings = [new("a", "ETH", wei)] });
         ledger.Append(Payment("e2", "a", "b", 1) with { Postings = [new("a", "ETH", wei)] });
@@ -123,9 +115,8 @@ public class LedgerTests
     [Fact]
     public void AppendBatch_OneConflict_WritesNothing()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         ledger.Append(Payment("t1", "alice", "bob", 5));
         Assert.Throws<LedgerConflictException>(() => ledger.AppendBatch([Payment("t2", "alice", "bob", 7), Payment("t1", "alice", "bob", 6)]));
         Assert.Null(ledger.GetTransaction(Chain, "t2"));

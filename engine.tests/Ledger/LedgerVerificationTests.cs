@@ -1,5 +1,4 @@
 using LatticeKV.Ledger;
-using LatticeKV.Tests.Support;
 using static LatticeKV.Tests.Ledgers.LedgerTestData;
 
 namespace LatticeKV.Tests.Ledgers;
@@ -9,9 +8,8 @@ public class LedgerVerificationTests
     [Fact]
     public void VerifyBalances_TamperedBalance_ReportsTheDifference()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         ledger.Append(Payment("t1", "alice", "bob", 50));
         Assert.True(ledger.VerifyBalances().IsConsistent);
         db.Merge(db.GetColumnFamily("ledger.balances"), LedgerKeys.Balance(Chain, "bob", "BTC"), LedgerAmounts.Encode(1));
@@ -24,9 +22,8 @@ public class LedgerVerificationTests
     [Fact]
     public void VerifyBalances_TamperedRecord_ReportsRecordAndBalances()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         ledger.Append(Payment("t1", "alice", "bob", 50));
         var forged = LedgerRecordCodec.Canonical(Payment("t1", "alice", "bob", 5000));
         db.Put(db.GetColumnFamily("ledger.tx"), LedgerKeys.Transaction(Chain, "t1"), LedgerRecordCodec.Encode(forged));
@@ -39,9 +36,8 @@ public class LedgerVerificationTests
     [Fact]
     public void VerifyBalances_StaleAndMissingIndexEntries_Reported()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         ledger.Append(InBlock(Payment("t1", "alice", "bob", 50), 7, 0));
         var index = db.GetColumnFamily("ledger.index");
         db.Delete(index, LedgerKeys.AccountEntry(Chain, "bob", 7, 0, "t1"));
@@ -55,9 +51,8 @@ public class LedgerVerificationTests
     [Fact]
     public void VerifyBalances_UndecodableRecord_ReportedNotThrown()
     {
-        using var dir = new TempDir("ledger");
-        using var db = LatticeDb.Open(dir.Path);
-        using var ledger = Open(db);
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
         ledger.Append(Payment("t1", "alice", "bob", 50));
         db.Put(db.GetColumnFamily("ledger.tx"), LedgerKeys.Transaction(Chain, "t1"), [1, 2, 3]);
         var report = ledger.VerifyBalances();
