@@ -19,4 +19,11 @@ internal sealed class TestHooks
 
     /// <summary>Called after each write a migration commits (lkv migrate-child kills its own process here to crash at an exact write).</summary>
     public Action? AfterMigrationWrite { get; init; }
+
+    /// <summary>
+    /// Called by the remote apply's foreign-key rules once their last pass over a part found
+    /// nothing more to act on, before they say what must still hold at commit: a test writes
+    /// here to land just after the rules' last read of children and parents.
+    /// </summary>
+    public Action? RemoteApplyRulesSettled { get; init; }
 }
