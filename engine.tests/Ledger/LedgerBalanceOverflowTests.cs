@@ -23,7 +23,7 @@ public sealed class LedgerBalanceOverflowTests
         long size = ledger.TreeSize;
 
         var refused = Assert.Throws<LedgerArgumentException>(() => ledger.Append(Move("t2", "bob", "alice", 1)));
-        Assert.Contains("alice", refused.Message);
+        Assert.DoesNotContain("alice", refused.Message, StringComparison.Ordinal);
         Assert.Throws<LedgerArgumentException>(() => ledger.AppendBatch([Move("t3", "carol", "dave", 5), Move("t4", "erin", "alice", 2)]));
 
         Assert.Equal(Int128.MaxValue, ledger.GetBalance("bitcoin", "alice", "BTC"));

@@ -101,7 +101,7 @@ internal sealed class LedgerFold(LedgerFamilies families, LedgerWriteState state
             current = families.Db.Get(families.Balances, LedgerKeys.Balance(chain, account, asset)) is { } stored ? LedgerAmounts.Decode(stored) : Int128.Zero;
         Int128 sum = current + delta;
         if (((current ^ sum) & (delta ^ sum)) < 0)
-            throw new LedgerArgumentException($"The balance of account '{account}' in '{asset}' on '{chain}' would leave the range of a 128-bit integer.", "transaction");
+            throw new LedgerArgumentException("A balance would leave the range of a 128-bit integer (the ledger's families may be encrypted: the account is not named).", "transaction");
         _balances[id] = sum;
     }
 

@@ -111,7 +111,7 @@ internal sealed class LedgerNetwork(LedgerFamilies families, LedgerWriter writer
 
     private static NetworkVerificationResult Unreadable(LedgerTransaction tx)
         => NetworkVerificationResult.Failed(default, NetworkVerificationFailure.MalformedTransaction,
-            $"transaction '{tx.TransactionId}' or its block hash is not a 64-digit hex id");
+            "the transaction id or its block hash is not a 64-digit hex id");
 
     /// <summary>The (chain, transaction id, value) of every <c>ledger.meta</c> entry under <paramref name="prefix"/>.</summary>
     private IEnumerable<(string Chain, string TransactionId, byte[] Value)> Entries(byte[] prefix)
