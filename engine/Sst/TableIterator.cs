@@ -26,8 +26,17 @@ internal sealed class TableIterator : InternalIterator
     private ulong _preparedWindow;
     private bool _preparedWindowed;
 
-    public TableIterator(TableReader table, SpanComparer cmp, bool fillCache, Readahead? readahead = null)
+    // Blob resolution (FORMAT.md §21): the current entry's key with its written kind and its
+    // value, read on first access and kept until the iterator moves.
+    private readonly bool _resolveBlobs;
+    private bool _blobResolved;
+    private byte[] _blobKey = [];
+    private int _blobKeyLength;
+    private byte[]? _blobValue;
+
+    public TableIterator(TableReader table, SpanComparer cmp, bool fillCache, Readahead? readahead = null, bool resolveBlobs = true)
     {
+        _resolveBlobs = resolveBlobs;
         _readahead = readahead;
         _table = table;
         _fences = table.Fences;
@@ -37,15 +46,55 @@ internal sealed class TableIterator : InternalIterator
 
     public override bool Valid => _block >= 0 && _block < _fences.Count && _data.Valid;
 
-    public override ReadOnlySpan<byte> Key => _data.Key;
+    public override ReadOnlySpan<byte> Key => IsBlobEntry ? ResolvedKey() : _data.Key;
 
-    public override ReadOnlySpan<byte> Value => _data.Value;
+    public override ReadOnlySpan<byte> Value => IsBlobEntry ? ResolvedValue() : _data.Value;
+
+    private bool IsBlobEntry
+    {
+        get
+        {
+            if (!_resolveBlobs) return false;
+            var key = _data.Key;
+            return key.Length >= InternalKey.TrailerSize && key[^InternalKey.TrailerSize] == (byte)ValueKind.BlobIndex;
+        }
+    }
+
+    private ReadOnlySpan<byte> ResolvedKey()
+    {
+        Resolve();
+        return _blobKey.AsSpan(0, _blobKeyLength);
+    }
+
+    private ReadOnlySpan<byte> ResolvedValue()
+    {
+        Resolve();
+        return _blobValue;
+    }
+
+    private void Resolve()
+    {
+        if (_blobResolved) return;
+        try
+        {
+            var reference = Blob.BlobReference.Decode(_data.Value);
+            _blobValue = _table.ReadBlob(reference);
+            var key = _data.Key;
+            if (_blobKey.Length < key.Length) _blobKey = new byte[Math.Max(key.Length, 32)];
+            key.CopyTo(_blobKey);
+            _blobKeyLength = key.Length;
+            _blobKey[key.Length - InternalKey.TrailerSize] = (byte)reference.Kind;
+            _blobResolved = true;
+        }
+        catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(_table.Path); }
+    }
 
     /// <summary>This iterator's readahead, null when off (tests look at its window).</summary>
     internal Readahead? Readahead => _readahead;
 
     public override void SeekToFirst()
     {
+        _blobResolved = false;
         try
         {
             _readahead?.Reset();
@@ -57,6 +106,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void SeekToLast()
     {
+        _blobResolved = false;
         try
         {
             _readahead?.Reset();
@@ -93,6 +143,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void Seek(ReadOnlySpan<byte> target)
     {
+        _blobResolved = false;
         try
         {
             _readahead?.Reset();
@@ -113,6 +164,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void SeekForPrev(ReadOnlySpan<byte> target)
     {
+        _blobResolved = false;
         try
         {
             _readahead?.Reset();
@@ -125,6 +177,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void Next()
     {
+        _blobResolved = false;
         try
         {
             _data.Next();
@@ -135,6 +188,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void Prev()
     {
+        _blobResolved = false;
         try
         {
             _data.Prev();
