@@ -115,24 +115,32 @@ public sealed class BlobDbTests
         for (int i = 0; i < 20; i++) Assert.Equal(i % 2 == 0 ? null : B("small"), db.Get(B($"k{i:D2}")));
     }
 
-    [Fact]
-    public void PartlyGarbage_SecondCompaction_RewritesLiveBlobsAndDeletesOldFile()
+    [Theory]
+    [InlineData(0.9, false)]
+    [InlineData(0.5, true)]
+    public void PartlyGarbage_CompactRange_RewritesLiveBlobsOnlyAboveRatio(double ratio, bool rewritten)
     {
         using var dir = new TempDir("blob-gc-relocate");
-        using var db = LatticeDb.Open(dir.Path, Options(o => o.BlobGarbageCollectionRatio = 0.5));
+        using var db = LatticeDb.Open(dir.Path, Options(o => o.BlobGarbageCollectionRatio = ratio));
         for (int i = 0; i < 10; i++) db.Put(B($"k{i}"), Value(5000, i));
         db.Flush();
         var first = BlobFiles(dir.Path).Single();
         for (int i = 0; i < 6; i++) db.Put(B($"k{i}"), B("small"));
         db.Flush();
         db.CompactRange();
-        // The compaction found six of ten records dead: counted, not yet reclaimed.
-        Assert.Contains(first, BlobFiles(dir.Path));
-        Assert.NotEqual("0", db.GetProperty("lattice.blob.garbage-size"));
-        db.CompactRange();
-        Assert.DoesNotContain(first, BlobFiles(dir.Path));
         Assert.Single(BlobFiles(dir.Path));
-        Assert.Equal("0", db.GetProperty("lattice.blob.garbage-size"));
+        if (rewritten)
+        {
+            // Six of ten records dead reaches 0.5: the bottom-level pass copied the four live values.
+            Assert.DoesNotContain(first, BlobFiles(dir.Path));
+            Assert.Equal("0", db.GetProperty("lattice.blob.garbage-size"));
+        }
+        else
+        {
+            // Counted, not reclaimed: 0.6 stays below 0.9.
+            Assert.Contains(first, BlobFiles(dir.Path));
+            Assert.NotEqual("0", db.GetProperty("lattice.blob.garbage-size"));
+        }
         for (int i = 0; i < 10; i++) Assert.Equal(i < 6 ? B("small") : Value(5000, i), db.Get(B($"k{i}")));
     }
 
@@ -202,8 +210,14 @@ public sealed class BlobDbTests
         Assert.Equal(16, ex.Offset);
         var verify = Assert.Throws<CorruptionException>(() => reopened.VerifyChecksums());
         Assert.Equal(blob, verify.FilePath);
-        using var it = reopened.NewIterator();
-        Assert.Throws<CorruptionException>(() => { it.SeekToFirst(); _ = it.Value.ToArray(); });
+        using (var it = reopened.NewIterator())
+            Assert.Throws<CorruptionException>(() => { it.SeekToFirst(); _ = it.Value.ToArray(); });
+        reopened.Dispose();
+        var report = DatabaseVerifier.Verify(dir.Path);
+        var problem = Assert.Single(report.Problems);
+        Assert.Equal(VerifyProblemKind.BlobDamaged, problem.Kind);
+        Assert.Equal(blob, problem.FilePath);
+        Assert.Equal(16, problem.Offset);
     }
 
     [Fact]
@@ -244,6 +258,29 @@ public sealed class BlobDbTests
             Assert.Equal(Value(3000, 99), db.Get(B("late")));
             db.VerifyChecksums();
         }
+    }
+
+    [Fact]
+    public void Repair_LostManifest_KeepsBlobValuesAndCountsGarbage()
+    {
+        using var dir = new TempDir("blob-repair");
+        using (var db = LatticeDb.Open(dir.Path, Options()))
+        {
+            for (int i = 0; i < 6; i++) db.Put(B($"k{i}"), Value(3000, i));
+            db.Flush();
+            db.Put(B("k0"), B("small"));
+            db.Flush();
+        }
+        foreach (var m in Directory.GetFiles(dir.Path, "MANIFEST-*")) File.Delete(m);
+        File.Delete(System.IO.Path.Combine(dir.Path, "CURRENT"));
+        var report = LatticeDb.Repair(dir.Path, Options());
+        Assert.Single(BlobFiles(dir.Path));
+        using var repaired = LatticeDb.Open(dir.Path, Options());
+        Assert.Equal(B("small"), repaired.Get(B("k0")));
+        for (int i = 1; i < 6; i++) Assert.Equal(Value(3000, i), repaired.Get(B($"k{i}")));
+        Assert.NotEqual("0", repaired.GetProperty("lattice.blob.garbage-size"));
+        repaired.VerifyChecksums();
+        Assert.NotNull(report);
     }
 
     [Fact]

@@ -53,7 +53,7 @@ internal static class FuzzTargets
     {
         var fs = new MemFileSystem();
         fs.CreateDirectory("/b");
-        fs.SetContents("/b/000001.blob", bytes);
+        using (var w = fs.CreateWritable("/b/000001.blob")) w.Append(bytes);
         using var reader = LatticeKV.Blob.BlobFileReader.Open(fs.OpenRead("/b/000001.blob"), 1);
         foreach (var reference in BlobSeedReferences)
             try { reader.Read(reference); } catch (CorruptionException) { }

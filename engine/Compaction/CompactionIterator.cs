@@ -32,6 +32,11 @@ internal sealed class CompactionStats
     /// <summary>Per blob file, the records (and their bytes) whose references the job dropped or moved.</summary>
     public Dictionary<long, (long Count, long Bytes)> BlobGarbage { get; } = [];
 
+    /// <summary>Per blob file, the references the job wrote out unchanged (counted only when <see cref="CountBlobReferences"/>; repair needs them).</summary>
+    public Dictionary<long, (long Count, long Bytes)> BlobReferences { get; } = [];
+
+    public bool CountBlobReferences { get; init; }
+
     public void AddBlobGarbage(in Blob.BlobReference reference)
     {
         BlobGarbage.TryGetValue(reference.FileNumber, out var g);

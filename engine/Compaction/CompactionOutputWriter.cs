@@ -60,6 +60,12 @@ internal sealed class CompactionOutputWriter : IDisposable
         if (newUserKey && _builder is not null && ShouldStopBefore(internalKey))
             FinishFile(InternalKey.UserKey(internalKey).ToArray());
         if (_builder is null) StartFile();
+        if (_stats.CountBlobReferences && InternalKey.Kind(internalKey) == ValueKind.BlobIndex)
+        {
+            var r = Blob.BlobReference.Decode(value);
+            _stats.BlobReferences.TryGetValue(r.FileNumber, out var n);
+            _stats.BlobReferences[r.FileNumber] = (n.Count + 1, n.Bytes + r.RecordSize);
+        }
         if (_blobs is not null) SeparateAndAdd(internalKey, value);
         else _builder!.Add(internalKey, value);
     }

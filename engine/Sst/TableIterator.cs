@@ -29,7 +29,6 @@ internal sealed class TableIterator : InternalIterator
     // Blob resolution (FORMAT.md §21): the current entry's key with its written kind and its
     // value, read on first access and kept until the iterator moves.
     private readonly bool _resolveBlobs;
-    private bool _blobResolved;
     private byte[] _blobKey = [];
     private int _blobKeyLength;
     private byte[]? _blobValue;
@@ -60,33 +59,32 @@ internal sealed class TableIterator : InternalIterator
         }
     }
 
+    /// <summary>The entry's key with the kind it was written with (the reference's first byte): no blob read.</summary>
     private ReadOnlySpan<byte> ResolvedKey()
     {
-        Resolve();
+        if (_blobKeyLength == 0)
+        {
+            var key = _data.Key;
+            var value = _data.Value;
+            if (value.IsEmpty || !ValueKinds.IsPointValue((ValueKind)value[0]))
+                throw new CorruptionException("malformed blob reference", _table.Path);
+            if (_blobKey.Length < key.Length) _blobKey = new byte[Math.Max(key.Length, 32)];
+            key.CopyTo(_blobKey);
+            _blobKey[key.Length - InternalKey.TrailerSize] = value[0];
+            _blobKeyLength = key.Length;
+        }
         return _blobKey.AsSpan(0, _blobKeyLength);
     }
 
+    /// <summary>The value, read from its blob file on first access at this position.</summary>
     private ReadOnlySpan<byte> ResolvedValue()
     {
-        Resolve();
-        return _blobValue;
-    }
-
-    private void Resolve()
-    {
-        if (_blobResolved) return;
-        try
+        if (_blobValue is null)
         {
-            var reference = Blob.BlobReference.Decode(_data.Value);
-            _blobValue = _table.ReadBlob(reference);
-            var key = _data.Key;
-            if (_blobKey.Length < key.Length) _blobKey = new byte[Math.Max(key.Length, 32)];
-            key.CopyTo(_blobKey);
-            _blobKeyLength = key.Length;
-            _blobKey[key.Length - InternalKey.TrailerSize] = (byte)reference.Kind;
-            _blobResolved = true;
+            try { _blobValue = _table.ReadBlob(Blob.BlobReference.Decode(_data.Value)); }
+            catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(_table.Path); }
         }
-        catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(_table.Path); }
+        return _blobValue;
     }
 
     /// <summary>This iterator's readahead, null when off (tests look at its window).</summary>
@@ -94,7 +92,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void SeekToFirst()
     {
-        _blobResolved = false;
+        ForgetBlob();
         try
         {
             _readahead?.Reset();
@@ -106,7 +104,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void SeekToLast()
     {
-        _blobResolved = false;
+        ForgetBlob();
         try
         {
             _readahead?.Reset();
@@ -143,7 +141,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void Seek(ReadOnlySpan<byte> target)
     {
-        _blobResolved = false;
+        ForgetBlob();
         try
         {
             _readahead?.Reset();
@@ -164,7 +162,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void SeekForPrev(ReadOnlySpan<byte> target)
     {
-        _blobResolved = false;
+        ForgetBlob();
         try
         {
             _readahead?.Reset();
@@ -177,7 +175,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void Next()
     {
-        _blobResolved = false;
+        ForgetBlob();
         try
         {
             _data.Next();
@@ -188,7 +186,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void Prev()
     {
-        _blobResolved = false;
+        ForgetBlob();
         try
         {
             _data.Prev();
@@ -213,6 +211,12 @@ internal sealed class TableIterator : InternalIterator
             _readahead?.OnLoad(number);
         }
         return true;
+    }
+
+    private void ForgetBlob()
+    {
+        _blobKeyLength = 0;
+        _blobValue = null;
     }
 
     public override void Dispose()
