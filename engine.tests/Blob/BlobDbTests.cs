@@ -191,16 +191,22 @@ public sealed class BlobDbTests
         }
     }
 
-    [Fact]
-    public void CorruptBlobRecord_GetAndVerify_ThrowTypedCorruptionNamingFile()
+    /// <summary>A database whose only value (key "k") lives in its only blob file; returns that file's path.</summary>
+    private static string WriteOneBlobValue(string path)
     {
-        using var dir = new TempDir("blob-corrupt");
-        using (var db = LatticeDb.Open(dir.Path, Options()))
+        using (var db = LatticeDb.Open(path, Options()))
         {
             db.Put(B("k"), Value(4000, 3));
             db.Flush();
         }
-        string blob = System.IO.Path.Combine(dir.Path, BlobFiles(dir.Path).Single());
+        return System.IO.Path.Combine(path, BlobFiles(path).Single());
+    }
+
+    [Fact]
+    public void CorruptBlobRecord_GetAndVerify_ThrowTypedCorruptionNamingFile()
+    {
+        using var dir = new TempDir("blob-corrupt");
+        string blob = WriteOneBlobValue(dir.Path);
         var bytes = File.ReadAllBytes(blob);
         bytes[16 + 16 + 20] ^= 0x55; // inside the first record's stored bytes
         File.WriteAllBytes(blob, bytes);
@@ -224,12 +230,7 @@ public sealed class BlobDbTests
     public void MissingBlobFile_Open_ThrowsCorruptionNamingIt()
     {
         using var dir = new TempDir("blob-missing");
-        using (var db = LatticeDb.Open(dir.Path, Options()))
-        {
-            db.Put(B("k"), Value(4000, 3));
-            db.Flush();
-        }
-        string blob = System.IO.Path.Combine(dir.Path, BlobFiles(dir.Path).Single());
+        string blob = WriteOneBlobValue(dir.Path);
         File.Delete(blob);
         var ex = Assert.Throws<CorruptionException>(() => LatticeDb.Open(dir.Path, Options()));
         Assert.Equal(blob, ex.FilePath);
