@@ -17,7 +17,9 @@ public sealed partial class LatticeDb
     {
         var o = cfd.Options;
         bool sealedFamily = _keys is not null || o.Encrypted || o.EncryptionScope is not null || o.StoredScoped || cfd.Scopes is not null;
-        int threshold = sealedFamily ? 0 : o.BlobValueThreshold;
+        // Not even garbage collection: it would write the values it moves to unsealed blob files.
+        if (sealedFamily) return null;
+        int threshold = o.BlobValueThreshold;
         HashSet<long>? relocate = null;
         if (HasBlobGarbageToCollect(cfd, version))
             foreach (var b in version.BlobFiles.Values)
