@@ -26,6 +26,7 @@ public class ArchitectureTests(ITestOutputHelper output)
         ["LatticeKV.Wal"] = 2,
         ["LatticeKV.Memtable"] = 2,
         ["LatticeKV.Sst"] = 2,
+        ["LatticeKV.Blob"] = 2,
         ["LatticeKV.Manifest"] = 3,
         ["LatticeKV.Compaction"] = 3,
         ["LatticeKV.Db"] = 4,

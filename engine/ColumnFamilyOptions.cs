@@ -38,6 +38,34 @@ public sealed class ColumnFamilyOptions
     public int LargeValueCompressionLevel { get; set; } = 3;
 
     /// <summary>
+    /// A value of at least this many bytes is stored apart from its key, in a blob file
+    /// (<c>NNNNNN.blob</c>, key-value separation as in WiscKey), when a flush or compaction writes
+    /// it: the table keeps a small reference, so later compactions move the reference and not the
+    /// value. Reads, iterators, merges, TTL, compaction filters and snapshots see the value as
+    /// written. 0 turns it off. Default 256 KiB: such a value already fills sixty-four default
+    /// blocks, so rewriting it at every level costs far more than the extra read a lookup pays for
+    /// it, while smaller values keep the locality of living next to their keys (a scan over them
+    /// reads blocks in order, not a blob record per key). The first blob file moves the database to
+    /// format 9 (FORMAT.md §21). Families of an encrypted database (<see cref="Encrypted"/>) or with
+    /// an <see cref="EncryptionScope"/> keep every value in their sealed tables: blob records are
+    /// not sealed yet. Stored in the database.
+    /// </summary>
+    public int BlobValueThreshold { get; set; } = DefaultBlobValueThreshold;
+
+    /// <summary>The default of <see cref="BlobValueThreshold"/>.</summary>
+    public const int DefaultBlobValueThreshold = 256 * 1024;
+
+    /// <summary>
+    /// Blob garbage collection: when a blob file's share of bytes no table refers to (values
+    /// overwritten or deleted, found by compaction) reaches this ratio, the next compaction of the
+    /// tables that still refer to it copies its live values into a new blob file, so the old one
+    /// can be deleted; fully dead files are deleted without it. Between 0 (exclusive) and 1;
+    /// 1 turns the copying off. Default 0.5, a file at most twice its live bytes. Not stored: an
+    /// open may change it.
+    /// </summary>
+    public double BlobGarbageCollectionRatio { get; set; } = 0.5;
+
+    /// <summary>
     /// Entries older than this are never returned and are removed by compaction. The age is
     /// measured from the write's commit time (<see cref="DbOptions.Clock"/>). Null: no expiry.
     /// Values written while no TTL was set never expire.
@@ -185,6 +213,10 @@ public sealed class ColumnFamilyOptions
             throw new InvalidArgumentException($"Unknown compression {Compression}.", nameof(Compression));
         if (LargeValueCompressionThreshold < 0)
             throw new InvalidArgumentException($"LargeValueCompressionThreshold of column family '{name}' must be 0 (off) or positive.", nameof(LargeValueCompressionThreshold));
+        if (BlobValueThreshold < 0)
+            throw new InvalidArgumentException($"BlobValueThreshold of column family '{name}' must be 0 (off) or positive.", nameof(BlobValueThreshold));
+        if (!(BlobGarbageCollectionRatio > 0 && BlobGarbageCollectionRatio <= 1))
+            throw new InvalidArgumentException($"BlobGarbageCollectionRatio of column family '{name}' must be above 0 and at most 1.", nameof(BlobGarbageCollectionRatio));
         if (LargeValueCompressionLevel is < 1 or > 22)
             throw new InvalidArgumentException($"LargeValueCompressionLevel of column family '{name}' must be between 1 and 22.", nameof(LargeValueCompressionLevel));
     }

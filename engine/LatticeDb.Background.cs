@@ -186,7 +186,8 @@ public sealed partial class LatticeDb
         bool succeeded = false;
         try
         {
-            output = FlushJob.Run(NewJobContext(allocated), mems, snapshots, cfd.Policy, builderOptions, stats, cancel);
+            output = FlushJob.Run(NewJobContext(allocated) with { Blobs = BlobSeparationFor(cfd, cfd.State.Current) }, mems, snapshots, cfd.Policy,
+                builderOptions, stats, cancel);
             // The MANIFEST must never name a file (the new table, or the log it moves the horizon
             // to) whose directory entry could vanish in a power loss.
             _fs.SyncDirectory(_path);
@@ -199,6 +200,7 @@ public sealed partial class LatticeDb
             var edit = new VersionEdit { ColumnFamilyId = cfd.Id };
             if (output is not null) edit.AddFile(0, output);
             NoteLargeValues(edit, stats);
+            NoteBlobs(edit, stats);
             edits.Add(edit);
             lock (_mutex)
             {
@@ -376,9 +378,11 @@ public sealed partial class LatticeDb
         bool succeeded = false;
         try
         {
-            (edit, stats) = CompactionJob.Run(NewJobContext(allocated), c, snapshots, cfd.Policy, builderOptions, cancel);
-            if (!c.IsTrivialMove && edit.NewFiles.Count > 0) _fs.SyncDirectory(_path);
+            (edit, stats) = CompactionJob.Run(NewJobContext(allocated) with { Blobs = BlobSeparationFor(cfd, c.InputVersion) }, c, snapshots, cfd.Policy,
+                builderOptions, cancel);
+            if (!c.IsTrivialMove && (edit.NewFiles.Count > 0 || stats.BlobFiles.Count > 0)) _fs.SyncDirectory(_path);
             NoteLargeValues(edit, stats);
+            NoteBlobs(edit, stats);
             _versions.LogAndApply([edit], () =>
             {
                 c.MarkBeingCompacted(false);
@@ -435,7 +439,8 @@ public sealed partial class LatticeDb
             // The bottom level may still hold tombstones or entries a TTL or filter would drop.
             var version = cfd.State.Current;
             if (bottom > 0 && version.GetOverlappingInputs(bottom, begin, end) is { Count: > 0 } files
-                && (files.Any(f => f.NumDeletions > 0 || f.NumRangeDeletions > 0 || f.KeyId != cfd.DesiredKeyId) || !cfd.Policy.IsNoop))
+                && (files.Any(f => f.NumDeletions > 0 || f.NumRangeDeletions > 0 || f.KeyId != cfd.DesiredKeyId) || !cfd.Policy.IsNoop
+                    || HasBlobGarbageToCollect(cfd, version)))
                 CompactLevelRange(cfd, bottom, bottom, begin, end);
         }
         finally
@@ -530,7 +535,7 @@ public sealed partial class LatticeDb
             bool keep = kind switch
             {
                 DbFileKind.Log => number >= minLog || number == currentLog,
-                DbFileKind.Table => live.Contains(number),
+                DbFileKind.Table or DbFileKind.Blob => live.Contains(number),
                 DbFileKind.Manifest => number >= manifest,
                 // Temporary files belong to a CURRENT update in flight; open cleans up leftovers.
                 DbFileKind.Options or DbFileKind.Temp => true,
@@ -542,6 +547,7 @@ public sealed partial class LatticeDb
         {
             if (kind == DbFileKind.Log && !ArchiveBeforeDelete(path, number)) continue;
             if (kind == DbFileKind.Table) _tableCache.Evict(number);
+            if (kind == DbFileKind.Blob) _blobFiles.Evict(number);
             TryDeleteFile(path);
             if (kind == DbFileKind.Log)
             {
@@ -590,6 +596,7 @@ public sealed partial class LatticeDb
         CloseEvents();
         _versions.Dispose();
         _tableCache.Dispose();
+        _blobFiles.Dispose();
         _keys?.Dispose();
         _dirLock.Dispose();
         _shutdown.Dispose();
@@ -611,6 +618,7 @@ public sealed partial class LatticeDb
         CloseEvents();
         _versions.Dispose();
         _tableCache.Dispose();
+        _blobFiles.Dispose();
         _keys?.Dispose();
         _dirLock.Dispose();
         _shutdown.Dispose();

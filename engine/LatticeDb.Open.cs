@@ -115,6 +115,7 @@ public sealed partial class LatticeDb
     /// </summary>
     private StartupChecker? CheckAtStartup(IReadOnlyList<string> names)
     {
+        CheckBlobFilesPresent(names);
         if (_options.StartupCheck == StartupCheck.None)
         {
             CheckTablesPresent(names);
@@ -176,7 +177,7 @@ public sealed partial class LatticeDb
     {
         if (_fs.ListFiles(_path).Any(n => FileNames.Parse(n, out long number) switch
             {
-                DbFileKind.Table or DbFileKind.Log => true,
+                DbFileKind.Table or DbFileKind.Blob or DbFileKind.Log => true,
                 DbFileKind.Manifest => number > 1,
                 _ => false,
             }))
@@ -365,11 +366,13 @@ public sealed partial class LatticeDb
         try
         {
             var stats = new CompactionStats();
-            var output = FlushJob.Run(NewJobContext(allocated), [cfd.Mem], [], cfd.Policy, cfd.BuilderOptions with { CreationTimeMs = NowMs() }, stats, CancellationToken.None);
+            var output = FlushJob.Run(NewJobContext(allocated) with { Blobs = BlobSeparationFor(cfd, cfd.State.Current) }, [cfd.Mem], [], cfd.Policy,
+                cfd.BuilderOptions with { CreationTimeMs = NowMs() }, stats, CancellationToken.None);
             if (output is null) return;
             var edit = new VersionEdit { ColumnFamilyId = cfd.Id };
             edit.AddFile(0, output);
             NoteLargeValues(edit, stats);
+            NoteBlobs(edit, stats);
             edits.Add(edit);
         }
         finally
@@ -390,7 +393,7 @@ public sealed partial class LatticeDb
             bool doomed = kind switch
             {
                 DbFileKind.Log => number < minLog,
-                DbFileKind.Table => !live.Contains(number),
+                DbFileKind.Table or DbFileKind.Blob => !live.Contains(number),
                 DbFileKind.Manifest => number < manifest,
                 DbFileKind.Temp => true,
                 DbFileKind.Options => number < _optionsFileNumber,

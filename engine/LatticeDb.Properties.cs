@@ -26,6 +26,7 @@ public sealed partial class LatticeDb
             ["table.cache.open"] = _tableCache.OpenCount,
         };
         AddAnticipationStatistics(stats);
+        AddBlobStatistics(stats);
         return stats;
     }
 
@@ -58,6 +59,8 @@ public sealed partial class LatticeDb
                 held.Add(sv);
                 foreach (var f in sv.Version.AllFiles) files.Add((cfd, f));
             }
+            VerifyBlobFiles(held.Select(sv => sv.Version), problems, stopAtFirst);
+            if (stopAtFirst && problems.Count > 0) return problems;
             for (int i = 0; i < files.Count; i++)
             {
                 var path = Io.FileNames.Table(_path, files[i].File.Number);
@@ -92,6 +95,7 @@ public sealed partial class LatticeDb
     /// <c>lattice.encryption.key-generation</c> (the generation new tables are sealed with; 0 = plaintext),
     /// <c>lattice.backup.healed-tables</c> (tables replaced from <see cref="DbOptions.RecoverFromBackup"/> since open),
     /// <c>lattice.backup.healings</c> (one line per healing attempt: time, file, healed or not, detail),
+    /// <c>lattice.blob.num-files</c>, <c>lattice.blob.total-size</c>, <c>lattice.blob.live-size</c>, <c>lattice.blob.garbage-size</c> (blob files, FORMAT.md §21),
     /// <c>lattice.backup.stats</c> (automatic backups: the last one, counters, the last error; empty without <see cref="DbOptions.AutoBackup"/>).
     /// </summary>
     public string? GetProperty(string name) => GetProperty(DefaultColumnFamily, name);
@@ -115,6 +119,7 @@ public sealed partial class LatticeDb
             switch (name)
             {
                 case "lattice.num-levels": return Str(v.NumLevels);
+                case "lattice.blob.num-files" or "lattice.blob.total-size" or "lattice.blob.live-size" or "lattice.blob.garbage-size": return BlobProperty(v, name);
                 case "lattice.total-sst-files-size": return Str(v.TotalBytes);
                 case "lattice.cur-size-active-mem-table": return Str(sv.Mem.ApproximateMemoryUsage);
                 case "lattice.cur-size-all-mem-tables": return Str(sv.Mem.ApproximateMemoryUsage + sv.Imm.Sum(m => m.ApproximateMemoryUsage));

@@ -52,6 +52,9 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private readonly BlockCache<Block> _blockCache;      // the decompressed tier of _cacheTiers
     private readonly BlockCacheTiers _cacheTiers;
     private readonly TableCache _tableCache;
+    private readonly Blob.BlobFileCache _blobFiles;          // thread-safe on its own; also _tableCache.Options.Blobs
+    private long _blobValuesWritten;                      // Interlocked
+    private long _blobBytesWritten;                       // Interlocked
     private readonly CompactionPicker _picker;
     private readonly DbStatistics _stats;
     private readonly Metrics.DbMetrics _metrics;           // thread-safe on its own
@@ -106,6 +109,8 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         _cacheTiers = new BlockCacheTiers(options.BlockCacheCapacity, new BlockArrayPool(Math.Clamp(options.BlockCacheCapacity / 64, 256 * 1024, 8L << 20)));
         _blockCache = _cacheTiers.Decompressed;
         _tableCache = new TableCache(_fs, path, new TableReaderOptions(_cmp, _blockCache, options.ParanoidChecks, tiers: _cacheTiers) { FilterUseful = _filterUseful }, options.MaxOpenFiles);
+        _blobFiles = new Blob.BlobFileCache(_fs, path);
+        _tableCache.Options.Blobs = _blobFiles;
         _picker = new CompactionPicker(options.ToLsmOptions());
         // About one memtable's worth: what a flush hands back for the memtable that follows.
         _chunkPool = new ArenaChunkPool(options.WriteBufferSize + (options.WriteBufferSize >> 2));

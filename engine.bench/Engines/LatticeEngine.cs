@@ -19,7 +19,10 @@ public sealed class LatticeEngine : IEngine
 
     // largeValueThreshold: the family's ColumnFamilyOptions.LargeValueCompressionThreshold; null
     // keeps the default, 0 stores large values with Snappy ("latticekv-snappy").
-    public LatticeEngine(string path, EngineSettings settings, bool encrypted = false, TimeSpan? autoBackupInterval = null, int? largeValueThreshold = null)
+    // blobValueThreshold: the family's ColumnFamilyOptions.BlobValueThreshold; null keeps the
+    // default, 0 keeps every value in the tables, above 0 names the variant "latticekv-blob".
+    public LatticeEngine(string path, EngineSettings settings, bool encrypted = false, TimeSpan? autoBackupInterval = null, int? largeValueThreshold = null,
+        int? blobValueThreshold = null)
     {
         _reads = settings.Reads;
         _db = LatticeDb.Open(path, new DbOptions
@@ -32,17 +35,21 @@ public sealed class LatticeEngine : IEngine
             {
                 Encrypted = encrypted,
                 LargeValueCompressionThreshold = largeValueThreshold ?? ColumnFamilyOptions.DefaultLargeValueCompressionThreshold,
+                BlobValueThreshold = blobValueThreshold ?? ColumnFamilyOptions.DefaultBlobValueThreshold,
             },
             AutoBackup = autoBackupInterval is { } interval
                 ? new AutoBackupOptions { Directory = BackupDirectoryOf(path), Interval = interval, ArchiveLogs = true, Retention = BackupRetention.Last(3) }
                 : null,
         });
-        Name = encrypted ? "latticekv-enc" : autoBackupInterval is not null ? "latticekv-autobackup" : largeValueThreshold == 0 ? "latticekv-snappy" : "latticekv";
+        Name = encrypted ? "latticekv-enc" : autoBackupInterval is not null ? "latticekv-autobackup" : largeValueThreshold == 0 ? "latticekv-snappy"
+            : blobValueThreshold > 0 ? "latticekv-blob" : "latticekv";
         string variant = encrypted ? "encrypted (AES-256-GCM: sealed log, MANIFEST and table blocks), "
             : autoBackupInterval is { } i ? $"automatic backups every {i.TotalSeconds:0.###} s to a directory on the same disk (logs archived, the last 3 kept), " : "";
         int threshold = largeValueThreshold ?? ColumnFamilyOptions.DefaultLargeValueCompressionThreshold;
-        Settings = variant + $"write buffer {settings.WriteBufferBytes >> 20} MiB, Snappy{(threshold > 0 ? $" (zstd level 3 for blocks with values of {threshold} bytes or more)" : " only")}, bloom 10 bits/key, 4 KiB blocks, block cache {settings.BlockCacheBytes >> 20} MiB, WAL on, compaction thread at nice {settings.BackgroundNice}, reads: {(_reads == ReadApi.Array ? "Get (byte[])" : "TryGet into a span")}";
+        Settings = variant + $"write buffer {settings.WriteBufferBytes >> 20} MiB, Snappy{(threshold > 0 ? $" (zstd level 3 for blocks with values of {threshold} bytes or more)" : " only")}, bloom 10 bits/key, 4 KiB blocks, block cache {settings.BlockCacheBytes >> 20} MiB, {BlobSetting(blobValueThreshold ?? ColumnFamilyOptions.DefaultBlobValueThreshold)}, WAL on, compaction thread at nice {settings.BackgroundNice}, reads: {(_reads == ReadApi.Array ? "Get (byte[])" : "TryGet into a span")}";
     }
+
+    private static string BlobSetting(int threshold) => threshold > 0 ? $"blob files for values of {threshold} bytes or more" : "no blob files";
 
     /// <summary>
     /// Where the automatic backups of the database at <paramref name="path"/> go: beside it, so

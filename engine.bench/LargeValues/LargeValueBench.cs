@@ -15,11 +15,12 @@ namespace LatticeKV.Bench.LargeValues;
 /// throughput (MiB/s of values), write amplification (bytes this process dirtied for storage, logs
 /// deleted after their flush included, over the bytes of values put), the database's size at the end over the live bytes of
 /// values, and read throughput. Values are distinct slices of compressible text (words and
-/// numbers), so codecs matter. LatticeKV has no blob files yet, so only RocksDB runs with them.
+/// numbers), so codecs matter. Both engines run with and without blob files (latticekv-blob and
+/// rocksdb-blob, both separating values of <c>--min-blob-size</c> bytes or more).
 /// </summary>
 public static class LargeValueBench
 {
-    private static readonly string[] AllEngines = ["latticekv", "latticekv-snappy", "rocksdb", "rocksdb-blob"];
+    private static readonly string[] AllEngines = ["latticekv", "latticekv-snappy", "latticekv-blob", "rocksdb", "rocksdb-blob"];
 
     public static int Run(string[] args)
     {
@@ -88,8 +89,9 @@ public static class LargeValueBench
 
     private static IEngine Open(string name, string path, EngineSettings settings, long minBlob) => name switch
     {
-        "latticekv" => new LatticeEngine(path, settings),
-        "latticekv-snappy" => new LatticeEngine(path, settings, largeValueThreshold: 0),
+        "latticekv" => new LatticeEngine(path, settings, blobValueThreshold: 0),
+        "latticekv-snappy" => new LatticeEngine(path, settings, largeValueThreshold: 0, blobValueThreshold: 0),
+        "latticekv-blob" => new LatticeEngine(path, settings, blobValueThreshold: (int)minBlob),
         "rocksdb" => new RocksDbEngine(path, settings),
         "rocksdb-blob" => new RocksDbEngine(path, settings, minBlobSize: minBlob),
         _ => throw new ArgumentException(name),

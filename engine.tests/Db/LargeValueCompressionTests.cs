@@ -57,13 +57,16 @@ public sealed class LargeValueCompressionTests
     {
         int[] sizes = [100, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 64 * 1024, 1024 * 1024];
         using var dir = new TempDir("zstd-sizes");
-        using (var db = LatticeDb.Open(dir.Path))
+        // Values stay in tables (no blob files, FORMAT.md §21), so the 1 MiB one is a zstd block too.
+        var options = new DbOptions();
+        options.DefaultColumnFamilyOptions.BlobValueThreshold = 0;
+        using (var db = LatticeDb.Open(dir.Path, options))
         {
             for (int i = 0; i < sizes.Length; i++) db.Put(B($"k{i}"), Text(sizes[i], i));
             db.Flush();
         }
         Assert.Equal(8u, DatabaseInspector.Inspect(dir.Path).FormatVersion);
-        using (var db = LatticeDb.Open(dir.Path))
+        using (var db = LatticeDb.Open(dir.Path, options))
         {
             for (int i = 0; i < sizes.Length; i++)
             {

@@ -102,6 +102,7 @@ internal static class BackupCreator
         LiveFileKind.Options => "options",
         LiveFileKind.Identity => "identity",
         LiveFileKind.KeyRegistry => "key-registry",
+        LiveFileKind.Blob => "blob",
         _ => "other",
     };
 }

@@ -34,7 +34,7 @@ internal static class Checkpoint
                     FileCopy.Write(fs, target, live.Identity.NewTimeline().Encode());
                 else if (file.Contents is { } contents)
                     FileCopy.Write(fs, target, contents);
-                else if (file.Kind != LiveFileKind.Table || !fs.TryHardLink(file.SourcePath!, target))
+                else if (file.Kind is not (LiveFileKind.Table or LiveFileKind.Blob) || !fs.TryHardLink(file.SourcePath!, target))
                     FileCopy.Copy(fs, file.SourcePath!, fs, target, file.Length);
             }
             fs.SyncDirectory(temp);

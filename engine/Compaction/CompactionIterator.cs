@@ -21,6 +21,27 @@ internal sealed class CompactionStats
 
     /// <summary>Output blocks stored with zstd: their edit records database format 8 (FORMAT.md §19).</summary>
     public long ZstdBlocks;
+
+    /// <summary>Values written to blob files (FORMAT.md §21), and their bytes as stored.</summary>
+    public long BlobValuesWritten;
+    public long BlobBytesWritten;
+
+    /// <summary>Blob files written: their edit records database format 9 (FORMAT.md §21).</summary>
+    public List<Blob.BlobFileMetaData> BlobFiles { get; } = [];
+
+    /// <summary>Per blob file, the records (and their bytes) whose references the job dropped or moved.</summary>
+    public Dictionary<long, (long Count, long Bytes)> BlobGarbage { get; } = [];
+
+    /// <summary>Per blob file, the references the job wrote out unchanged (counted only when <see cref="CountBlobReferences"/>; repair needs them).</summary>
+    public Dictionary<long, (long Count, long Bytes)> BlobReferences { get; } = [];
+
+    public bool CountBlobReferences { get; init; }
+
+    public void AddBlobGarbage(in Blob.BlobReference reference)
+    {
+        BlobGarbage.TryGetValue(reference.FileNumber, out var g);
+        BlobGarbage[reference.FileNumber] = (g.Count + 1, g.Bytes + reference.RecordSize);
+    }
 }
 
 /// <summary>
@@ -66,10 +87,12 @@ internal sealed class CompactionIterator : IDisposable
     private bool _holdInput; // the input already sits on the next entry to look at
     private ArrayBufferWriter<byte>? _mergeOut;
     private ArrayBufferWriter<byte>? _mergeAccumulator;
+    private readonly Blob.BlobFileCache? _blobs;
 
     public CompactionIterator(InternalIterator input, InternalKeyComparator cmp, ulong[] snapshots, FragmentedRangeTombstones rangeDels,
-        ValuePolicy? policy, UserKeyPredicate isBaseLevelForKey, CompactionStats stats, bool zeroSequences = false)
+        ValuePolicy? policy, UserKeyPredicate isBaseLevelForKey, CompactionStats stats, bool zeroSequences = false, Blob.BlobFileCache? blobs = null)
     {
+        _blobs = blobs;
         // Only without range tombstones: a zeroed key must never look older than a tombstone
         // that did not cover it.
         _zeroSequences = zeroSequences && rangeDels.IsEmpty;
@@ -139,6 +162,7 @@ internal sealed class CompactionIterator : IDisposable
             if (stripe == _lastStripe)
             {
                 _stats.DroppedShadowed++;
+                NoteDroppedBlob(kind);
                 continue;
             }
             _lastStripe = stripe;
@@ -146,6 +170,7 @@ internal sealed class CompactionIterator : IDisposable
             if (CoveredByRangeTombstone(userKey, seq, stripe))
             {
                 _stats.DroppedByRangeTombstone++;
+                NoteDroppedBlob(kind);
                 continue;
             }
 
@@ -156,9 +181,10 @@ internal sealed class CompactionIterator : IDisposable
                 EmitPending();
                 return true;
             }
-            if (ValueKinds.IsPointValue(kind) && _policy is not null && _policy.IsDead(kind, userKey, _input.Value))
+            if (ValueKinds.IsStoredValue(kind) && _policy is not null && IsDead(kind, userKey, _input.Value))
             {
                 _stats.ExpiredOrFiltered++;
+                NoteDroppedBlob(kind);
                 kind = ValueKind.Deletion;
                 _valueCleared = true;
             }
@@ -170,7 +196,7 @@ internal sealed class CompactionIterator : IDisposable
                 continue;
             }
 
-            bool zero = _zeroSequences && stripe == 0 && seq != 0 && ValueKinds.IsPointValue(kind)
+            bool zero = _zeroSequences && stripe == 0 && seq != 0 && ValueKinds.IsStoredValue(kind)
                 && _isBaseLevelForKey(_currentUserKey.AsSpan(0, _currentUserKeyLength));
             SetKey(key, kind, zero);
             _stats.OutputEntries++;
@@ -215,10 +241,12 @@ internal sealed class CompactionIterator : IDisposable
             }
             // A value, a deletion or an entry a range tombstone hides: the operands apply to it.
             fullMerge = baseInStripe = true;
-            if (!covered && ValueKinds.IsPointValue(kind))
+            if (!covered && ValueKinds.IsStoredValue(kind))
             {
-                hasBase = _policy is null || !_policy.IsDead(kind, userKey, _input.Value);
-                if (hasBase) baseValue = ValuePolicy.UserValue(kind, _input.Value);
+                var stored = _input.Value;
+                if (kind == ValueKind.BlobIndex) (kind, stored) = ResolveBlob(stored);
+                hasBase = _policy is null || !_policy.IsDead(kind, userKey, stored);
+                if (hasBase) baseValue = ValuePolicy.UserValue(kind, stored);
             }
             else if (!covered && kind != ValueKind.Deletion)
             {
@@ -291,6 +319,26 @@ internal sealed class CompactionIterator : IDisposable
         if (_keyBuffer.Length < length) _keyBuffer = new byte[Math.Max(length, _keyBuffer.Length * 2)];
         _keyLength = InternalKey.Encode(_keyBuffer, userKey, _pending!.Sequence(_pendingNext), _pendingKinds[_pendingNext]);
         _stats.OutputEntries++;
+    }
+
+    /// <summary><see cref="ValuePolicy.IsDead"/> of the entry's written kind and value, read from its blob file when it has one.</summary>
+    private bool IsDead(ValueKind kind, ReadOnlySpan<byte> userKey, ReadOnlySpan<byte> stored)
+    {
+        if (kind == ValueKind.BlobIndex) (kind, stored) = ResolveBlob(stored);
+        return _policy!.IsDead(kind, userKey, stored);
+    }
+
+    private (ValueKind, byte[]) ResolveBlob(ReadOnlySpan<byte> stored)
+    {
+        var reference = Blob.BlobReference.Decode(stored);
+        var blobs = _blobs ?? throw new CorruptionException("compaction input holds a blob reference but the job reads no blob files");
+        return (reference.Kind, blobs.Read(reference));
+    }
+
+    /// <summary>The entry under the input is dropped: a blob record it referred to is garbage now (FORMAT.md §21.5).</summary>
+    private void NoteDroppedBlob(ValueKind kind)
+    {
+        if (kind == ValueKind.BlobIndex) _stats.AddBlobGarbage(Blob.BlobReference.Decode(_input.Value));
     }
 
     public void Dispose()

@@ -11,7 +11,11 @@ internal sealed record JobContext(
     string DbPath,
     TableCache Tables,
     Func<long> NewFileNumber,
-    InternalKeyComparator Comparator);
+    InternalKeyComparator Comparator)
+{
+    /// <summary>The column family's blob settings (FORMAT.md §21); null: values stay in tables and no blob file is read.</summary>
+    public BlobSeparation? Blobs { get; init; }
+}
 
 /// <summary>
 /// Executes one <see cref="CompactionPlan"/>: merges the inputs through a
@@ -53,22 +57,23 @@ internal static class CompactionJob
                 {
                     var lease = ctx.Tables.Acquire(f.Number);
                     leases.Add(lease);
-                    children.Add(lease.Reader.NewIterator(fillCache: false));
+                    children.Add(lease.Reader.NewIterator(fillCache: false, resolveBlobs: false));
                 }
             }
             else
             {
-                children.Add(new LevelIterator(ctx.Tables, ctx.Comparator, c.Inputs, fillCache: false));
+                children.Add(new LevelIterator(ctx.Tables, ctx.Comparator, c.Inputs, fillCache: false, resolveBlobs: false));
             }
             if (c.OutputLevelInputs.Count > 0)
-                children.Add(new LevelIterator(ctx.Tables, ctx.Comparator, c.OutputLevelInputs, fillCache: false));
+                children.Add(new LevelIterator(ctx.Tables, ctx.Comparator, c.OutputLevelInputs, fillCache: false, resolveBlobs: false));
 
             using var merged = new MergingIterator(ctx.Comparator, children);
             children.Clear(); // owned by the merging iterator now
             var fragments = FragmentedRangeTombstones.Build(tombstones, ctx.Comparator);
-            using var iter = new CompactionIterator(merged, ctx.Comparator, snapshots, fragments, policy, c.IsBaseLevelForKey, stats, zeroSequences: c.OutputLevel > 0);
+            using var iter = new CompactionIterator(merged, ctx.Comparator, snapshots, fragments, policy, c.IsBaseLevelForKey, stats, zeroSequences: c.OutputLevel > 0,
+                blobs: ctx.Blobs?.Files ?? ctx.Tables.Options.Blobs);
             using var writer = new CompactionOutputWriter(ctx.FileSystem, ctx.DbPath, ctx.NewFileNumber, builderOptions, c.MaxOutputFileSize,
-                c.Grandparents, c.Options.MaxGrandparentOverlapBytes, iter.SurvivingTombstones(c.BottomMost), stats);
+                c.Grandparents, c.Options.MaxGrandparentOverlapBytes, iter.SurvivingTombstones(c.BottomMost), stats, ctx.Blobs);
             try
             {
                 WriteAll(iter, writer, ctx.Comparator, cancel);

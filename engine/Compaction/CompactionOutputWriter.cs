@@ -29,10 +29,16 @@ internal sealed class CompactionOutputWriter : IDisposable
     private int _grandparentIndex;
     private long _overlappedBytes;
     private bool _seenKey;
+    // Values apart from keys (FORMAT.md §21): the blob file being written, and the finished ones.
+    private readonly BlobSeparation? _blobs;
+    private Blob.BlobFileWriter? _blobWriter;
+    private byte[] _blobKey = new byte[64];
 
     public CompactionOutputWriter(IFileSystem fs, string db, Func<long> newFileNumber, TableBuilderOptions builderOptions,
-        long maxFileSize, IReadOnlyList<FileMetaData> grandparents, long maxGrandparentOverlap, List<RangeTombstone> tombstones, CompactionStats stats)
+        long maxFileSize, IReadOnlyList<FileMetaData> grandparents, long maxGrandparentOverlap, List<RangeTombstone> tombstones, CompactionStats stats,
+        BlobSeparation? blobs = null)
     {
+        _blobs = blobs;
         _fs = fs;
         _db = db;
         _newFileNumber = newFileNumber;
@@ -54,7 +60,76 @@ internal sealed class CompactionOutputWriter : IDisposable
         if (newUserKey && _builder is not null && ShouldStopBefore(internalKey))
             FinishFile(InternalKey.UserKey(internalKey).ToArray());
         if (_builder is null) StartFile();
-        _builder!.Add(internalKey, value);
+        if (_stats.CountBlobReferences && InternalKey.Kind(internalKey) == ValueKind.BlobIndex)
+        {
+            var r = Blob.BlobReference.Decode(value);
+            _stats.BlobReferences.TryGetValue(r.FileNumber, out var n);
+            _stats.BlobReferences[r.FileNumber] = (n.Count + 1, n.Bytes + r.RecordSize);
+        }
+        if (_blobs is not null) SeparateAndAdd(internalKey, value);
+        else _builder!.Add(internalKey, value);
+    }
+
+    /// <summary>
+    /// Adds an entry, moving its value to a blob file when it is large enough, and moving a blob
+    /// reference's value to a new blob file when its file is being garbage-collected.
+    /// </summary>
+    private void SeparateAndAdd(ReadOnlySpan<byte> internalKey, ReadOnlySpan<byte> value)
+    {
+        var blobs = _blobs!;
+        var kind = InternalKey.Kind(internalKey);
+        Blob.BlobReference written;
+        if (ValueKinds.IsPointValue(kind) && blobs.Threshold > 0 && value.Length >= blobs.Threshold && value.Length <= Blob.BlobFileFormat.MaxValueSize)
+        {
+            written = WriteBlob(kind, value);
+        }
+        else if (kind == ValueKind.BlobIndex && blobs.Relocate is { } relocate)
+        {
+            var old = Blob.BlobReference.Decode(value);
+            if (!relocate.Contains(old.FileNumber))
+            {
+                _builder!.Add(internalKey, value);
+                return;
+            }
+            written = WriteBlob(old.Kind, blobs.Files.Read(old));
+            _stats.AddBlobGarbage(old);
+        }
+        else
+        {
+            _builder!.Add(internalKey, value);
+            return;
+        }
+        if (_blobKey.Length < internalKey.Length) _blobKey = new byte[Math.Max(internalKey.Length, _blobKey.Length * 2)];
+        internalKey.CopyTo(_blobKey);
+        _blobKey[internalKey.Length - InternalKey.TrailerSize] = (byte)ValueKind.BlobIndex;
+        Span<byte> reference = stackalloc byte[Blob.BlobReference.MaxEncodedLength];
+        _builder!.Add(_blobKey.AsSpan(0, internalKey.Length), reference[..written.Encode(reference)]);
+    }
+
+    private Blob.BlobReference WriteBlob(ValueKind kind, ReadOnlySpan<byte> value)
+    {
+        var blobs = _blobs!;
+        if (_blobWriter is not null && _blobWriter.Length >= blobs.MaxFileSize) FinishBlobFile();
+        if (_blobWriter is null)
+        {
+            long number = _newFileNumber();
+            _blobWriter = new Blob.BlobFileWriter(_fs.CreateWritable(FileNames.Blob(_db, number)), number, blobs.ColumnFamily, blobs.ZstdLevel);
+        }
+        long before = _blobWriter.Length;
+        var reference = _blobWriter.Add(kind, value);
+        _stats.BlobValuesWritten++;
+        _stats.BlobBytesWritten += _blobWriter.Length - before;
+        return reference;
+    }
+
+    private void FinishBlobFile()
+    {
+        var writer = _blobWriter!;
+        var meta = writer.Finish();
+        writer.Dispose();
+        _blobWriter = null;
+        _stats.BlobFiles.Add(meta);
+        _stats.BytesWritten += meta.FileSize;
     }
 
     private bool ShouldStopBefore(ReadOnlySpan<byte> internalKey)
@@ -135,6 +210,8 @@ internal sealed class CompactionOutputWriter : IDisposable
     {
         if (_builder is null && _pendingTombstones.Count > 0) StartFile();
         if (_builder is not null) FinishFile(null);
+        // Blob files are made durable before any table referring to them can be named in the MANIFEST.
+        if (_blobWriter is not null) FinishBlobFile();
     }
 
     /// <summary>Abandons the work: deletes every file written or begun.</summary>
@@ -148,6 +225,14 @@ internal sealed class CompactionOutputWriter : IDisposable
         }
         foreach (var f in Outputs) TryDelete(FileNames.Table(_db, f.Number));
         Outputs.Clear();
+        if (_blobWriter is not null)
+        {
+            _blobWriter.Dispose();
+            TryDelete(FileNames.Blob(_db, _blobWriter.Number));
+            _blobWriter = null;
+        }
+        foreach (var b in _stats.BlobFiles) TryDelete(FileNames.Blob(_db, b.Number));
+        _stats.BlobFiles.Clear();
     }
 
     private void TryDelete(string path)
@@ -155,5 +240,9 @@ internal sealed class CompactionOutputWriter : IDisposable
         try { _fs.DeleteFile(path); } catch (LatticeIOException) { }
     }
 
-    public void Dispose() => _builder?.Dispose();
+    public void Dispose()
+    {
+        _builder?.Dispose();
+        _blobWriter?.Dispose();
+    }
 }

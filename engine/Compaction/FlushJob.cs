@@ -22,7 +22,7 @@ internal static class FlushJob
         using var merged = new MergingIterator(ctx.Comparator, memtables.Select(m => m.NewIterator()));
         using var iter = new CompactionIterator(merged, ctx.Comparator, snapshots, fragments, policy, static _ => false, stats);
         using var writer = new CompactionOutputWriter(ctx.FileSystem, ctx.DbPath, ctx.NewFileNumber, builderOptions, long.MaxValue,
-            [], long.MaxValue, iter.SurvivingTombstones(bottomMost: false), stats);
+            [], long.MaxValue, iter.SurvivingTombstones(bottomMost: false), stats, ctx.Blobs);
         try
         {
             CompactionJob.WriteAll(iter, writer, ctx.Comparator, cancel);

@@ -21,6 +21,8 @@ internal static class ColumnFamilyOptionsCodec
             sb.Append("large_value_compression_threshold=").Append(o.LargeValueCompressionThreshold.ToString(CultureInfo.InvariantCulture)).Append('\n');
         if (o.LargeValueCompressionLevel != 3)
             sb.Append("large_value_compression_level=").Append(o.LargeValueCompressionLevel.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        if (o.BlobValueThreshold != ColumnFamilyOptions.DefaultBlobValueThreshold)
+            sb.Append("blob_value_threshold=").Append(o.BlobValueThreshold.ToString(CultureInfo.InvariantCulture)).Append('\n');
         if (o.WriteBufferSize is { } w) sb.Append("write_buffer_size=").Append(w.ToString(CultureInfo.InvariantCulture)).Append('\n');
         if (o.Ttl is { } ttl) sb.Append("ttl_ms=").Append(((long)ttl.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)).Append('\n');
         if (o.Encrypted) sb.Append("encrypted=1\n");
@@ -50,6 +52,7 @@ internal static class ColumnFamilyOptionsCodec
                     break;
                 case "large_value_compression_threshold": o.LargeValueCompressionThreshold = ParseInt(name, value); break;
                 case "large_value_compression_level": o.LargeValueCompressionLevel = ParseInt(name, value); break;
+                case "blob_value_threshold": o.BlobValueThreshold = ParseInt(name, value); break;
                 case "write_buffer_size": o.WriteBufferSize = ParseLong(name, value); break;
                 case "ttl_ms": o.Ttl = TimeSpan.FromMilliseconds(ParseLong(name, value)); break;
                 case "encrypted": o.Encrypted = value == "1"; break;

@@ -13,6 +13,8 @@ internal enum LiveFileKind
     Options,
     Identity,
     KeyRegistry,
+    /// <summary>A blob file (FORMAT.md §21): immutable, like a table.</summary>
+    Blob,
 }
 
 /// <summary>

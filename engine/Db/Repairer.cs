@@ -32,6 +32,8 @@ internal sealed class Repairer(string db, DbOptions options)
     private readonly List<string> _problems = [];
     // Zstd blocks in the rebuilt tables: the rebuilt MANIFEST then records database format 8.
     private long _zstdBlocksWritten;
+    // Blob files the rebuilt tables still refer to, per column family (FORMAT.md §21).
+    private readonly Dictionary<uint, List<Blob.BlobFileMetaData>> _blobFiles = [];
     private KeyRegistry? _keys;
 
     public RepairReport Run()
@@ -153,7 +155,7 @@ internal sealed class Repairer(string db, DbOptions options)
             var builderOptions = new TableBuilderOptions(_cmp, cfOpts.BlockSize, 16, cfOpts.Compression, cfOpts.BloomBitsPerKey, cf,
                 options.Clock.GetUtcNow().ToUnixTimeMilliseconds(), Sealing: sealing,
                 LargeValueThreshold: cfOpts.StoredScoped ? 0 : cfOpts.LargeValueCompressionThreshold, ZstdLevel: cfOpts.LargeValueCompressionLevel);
-            var stats = new CompactionStats();
+            var stats = new CompactionStats { CountBlobReferences = true };
             using var merged = new MergingIterator(_cmp, sources.GetValueOrDefault(cf) ?? []);
             var fragments = FragmentedRangeTombstones.Build(tombstones.GetValueOrDefault(cf) ?? [], _cmp);
             using var iter = new CompactionIterator(merged, _cmp, [], fragments, null, static _ => true, stats);
@@ -165,6 +167,7 @@ internal sealed class Repairer(string db, DbOptions options)
             _report.TablesWritten += writer.Outputs.Count;
             _report.EntriesSalvaged += stats.InputEntries;
             _zstdBlocksWritten += stats.ZstdBlocks;
+            KeepReferencedBlobFiles(cf, stats.BlobReferences);
             if (!cfNames.ContainsKey(cf)) cfNames[cf] = cf == 0 ? VersionSet.DefaultColumnFamilyName : $"recovered-{cf}";
         }
         foreach (var r in readers) r.Dispose();
@@ -179,8 +182,10 @@ internal sealed class Repairer(string db, DbOptions options)
         _fs.CreateDirectory(lost);
         foreach (var name in names)
         {
-            var kind = FileNames.Parse(name, out _);
-            if (kind is DbFileKind.Table or DbFileKind.Log or DbFileKind.Manifest or DbFileKind.Current or DbFileKind.Temp)
+            var kind = FileNames.Parse(name, out long number);
+            bool keptBlob = kind == DbFileKind.Blob && _blobFiles.Values.Any(l => l.Any(b => b.Number == number));
+            if (kind is DbFileKind.Table or DbFileKind.Log or DbFileKind.Manifest or DbFileKind.Current or DbFileKind.Temp
+                || (kind == DbFileKind.Blob && !keptBlob))
                 _fs.RenameFile(Path.Combine(db, name), Path.Combine(lost, name));
         }
         // Block positions in tables that are now in lost/: of no use to the rebuilt database.
@@ -192,6 +197,40 @@ internal sealed class Repairer(string db, DbOptions options)
         _report.LostDirectory = lost;
         _report.Problems = _problems;
         return _report;
+    }
+
+    /// <summary>
+    /// The blob files the rebuilt tables of <paramref name="cf"/> refer to stay, listed with the
+    /// records no table refers to as garbage. A referenced blob file that is missing or damaged is
+    /// reported: reads of its values raise <see cref="CorruptionException"/> naming it.
+    /// </summary>
+    private void KeepReferencedBlobFiles(uint cf, Dictionary<long, (long Count, long Bytes)> references)
+    {
+        foreach (var (number, (count, bytes)) in references.OrderBy(kv => kv.Key))
+        {
+            string path = FileNames.Blob(db, number);
+            try
+            {
+                if (!_fs.FileExists(path)) throw new CorruptionException("blob file is missing", path);
+                using var reader = Blob.BlobFileReader.Open(_fs.OpenRead(path), number);
+                reader.VerifyAll();
+                if (count > reader.RecordCount || bytes > reader.RecordBytes)
+                    throw new CorruptionException("more references to the blob file than it has records", path);
+                (_blobFiles.TryGetValue(cf, out var list) ? list : _blobFiles[cf] = []).Add(new Blob.BlobFileMetaData
+                {
+                    Number = number,
+                    FileSize = _fs.GetFileSize(path),
+                    TotalCount = reader.RecordCount,
+                    TotalBytes = reader.RecordBytes,
+                    GarbageCount = reader.RecordCount - count,
+                    GarbageBytes = reader.RecordBytes - bytes,
+                });
+            }
+            catch (CorruptionException ex)
+            {
+                _problems.Add($"{path}: {ex.Reason}; the {count} values it held are lost (reading them raises a corruption error)");
+            }
+        }
     }
 
     /// <summary>True when the table at <paramref name="path"/> names a key the registry records as destroyed.</summary>
@@ -409,6 +448,11 @@ internal sealed class Repairer(string db, DbOptions options)
                 LogNumber = 0,
             };
             foreach (var f in files.GetValueOrDefault(id) ?? []) e.AddFile(bottom, f);
+            foreach (var b in _blobFiles.GetValueOrDefault(id) ?? [])
+            {
+                e.NewBlobFiles.Add(b with { GarbageCount = 0, GarbageBytes = 0 });
+                if (b.GarbageCount > 0) e.BlobGarbage.Add((b.Number, b.GarbageCount, b.GarbageBytes));
+            }
             edits.Add(e);
         }
         var head = edits[0];
@@ -422,7 +466,8 @@ internal sealed class Repairer(string db, DbOptions options)
         // build opening the repaired database would write without enforcing them.
         bool integrity = options.DefaultColumnFamilyOptions.ValidatorDescription is not null || cfOptions.Values.Any(o => o.ValidatorDescription is not null)
             || names.Values.Any(n => n == Integrity.ForeignKeyFamilies.CatalogName || n == Migrations.SchemaRecords.FamilyName);
-        head.FormatVersion = VersionSet.FormatVersionFor(_keys is not null, merges, replication, integrity, largeValues: _zstdBlocksWritten > 0);
+        head.FormatVersion = VersionSet.FormatVersionFor(_keys is not null, merges, replication, integrity, largeValues: _zstdBlocksWritten > 0,
+            blobs: _blobFiles.Count > 0);
         using var log = new LogWriter(_fs.CreateWritable(FileNames.Manifest(db, manifestNumber)));
         using var cipher = VersionSet.ManifestCipher(_keys, manifestNumber);
         VersionSet.AddRecord(log, cipher, VersionEdit.EncodeRecord(edits));

@@ -180,6 +180,7 @@ public static class DatabaseInspector
     private static string KindName(DbFileKind kind) => kind switch
     {
         DbFileKind.Table => "table",
+        DbFileKind.Blob => "blob",
         DbFileKind.Log => "log",
         DbFileKind.Manifest => "manifest",
         DbFileKind.Current => "current",

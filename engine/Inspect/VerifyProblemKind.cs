@@ -11,4 +11,6 @@ public enum VerifyProblemKind
     TableMissing,
     /// <summary>A write-ahead log still needed for recovery is damaged before its end or missing.</summary>
     LogDamaged,
+    /// <summary>A blob file (FORMAT.md §21) fails a checksum or is cut short: the values it holds cannot be read.</summary>
+    BlobDamaged,
 }

@@ -20,6 +20,7 @@ internal enum DbFileKind
     LiveStats,
     HotSet,
     Events,
+    Blob,
 }
 
 /// <summary>Names of the files in a database directory. Persistent format: do not change.</summary>
@@ -44,6 +45,10 @@ internal static class FileNames
 
     public static string TableName(long number) => number.ToString("D6", CultureInfo.InvariantCulture) + ".sst";
 
+    public static string Blob(string db, long number) => Path.Combine(db, BlobName(number));
+
+    public static string BlobName(long number) => number.ToString("D6", CultureInfo.InvariantCulture) + ".blob";
+
     public static string Manifest(string db, long number) => Path.Combine(db, ManifestName(number));
 
     public static string ManifestName(long number) => "MANIFEST-" + number.ToString("D6", CultureInfo.InvariantCulture);
@@ -57,7 +62,7 @@ internal static class FileNames
     public static string LockPath(string db) => Path.Combine(db, Lock);
 
     /// <summary>Whether files of <paramref name="kind"/> are named by a file number (the ones obsolete-file deletion and the number counter consider).</summary>
-    public static bool IsNumbered(DbFileKind kind) => kind is DbFileKind.Log or DbFileKind.Table or DbFileKind.Manifest or DbFileKind.Temp or DbFileKind.Options;
+    public static bool IsNumbered(DbFileKind kind) => kind is DbFileKind.Log or DbFileKind.Table or DbFileKind.Blob or DbFileKind.Manifest or DbFileKind.Temp or DbFileKind.Options;
 
     /// <summary>Classifies a file name; <paramref name="number"/> is its file number where it has one.</summary>
     public static DbFileKind Parse(string name, out long number)
@@ -85,6 +90,7 @@ internal static class FileNames
         {
             "log" => DbFileKind.Log,
             "sst" => DbFileKind.Table,
+            "blob" => DbFileKind.Blob,
             "dbtmp" => DbFileKind.Temp,
             _ => DbFileKind.Unknown,
         };

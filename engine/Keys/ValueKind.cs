@@ -18,14 +18,23 @@ internal enum ValueKind : byte
     /// column family's merge operator when read, flushed or compacted.
     /// </summary>
     Merge = 4,
+    /// <summary>
+    /// A value stored apart from its key (database format 9, FORMAT.md §21): the entry's value is
+    /// a blob reference naming the blob file, offset, size and checksum of the real value and the
+    /// kind (Value or TimedValue) it was written with. Only in tables: never in logs or memtables.
+    /// </summary>
+    BlobIndex = 5,
 }
 
 internal static class ValueKinds
 {
     /// <summary>The largest kind: a lookup key built with it sorts before every entry of its sequence number.</summary>
-    public const ValueKind ForSeek = ValueKind.Merge;
+    public const ValueKind ForSeek = ValueKind.BlobIndex;
 
-    public static bool IsValid(byte kind) => kind <= (byte)ValueKind.Merge;
+    public static bool IsValid(byte kind) => kind <= (byte)ValueKind.BlobIndex;
 
     public static bool IsPointValue(ValueKind kind) => kind is ValueKind.Value or ValueKind.TimedValue;
+
+    /// <summary>A value as tables store it: in the entry, or in a blob file (<see cref="ValueKind.BlobIndex"/>).</summary>
+    public static bool IsStoredValue(ValueKind kind) => kind is ValueKind.Value or ValueKind.TimedValue or ValueKind.BlobIndex;
 }

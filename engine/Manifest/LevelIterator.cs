@@ -18,8 +18,12 @@ internal sealed class LevelIterator : InternalIterator
     private TableLease? _lease;
     private InternalIterator? _iter;
 
-    public LevelIterator(TableCache tables, InternalKeyComparator cmp, IReadOnlyList<FileMetaData> files, bool fillCache)
+    private readonly bool _resolveBlobs;
+
+    /// <summary><paramref name="resolveBlobs"/>: see <see cref="TableReader.NewIterator"/> (false only for compaction).</summary>
+    public LevelIterator(TableCache tables, InternalKeyComparator cmp, IReadOnlyList<FileMetaData> files, bool fillCache, bool resolveBlobs = true)
     {
+        _resolveBlobs = resolveBlobs;
         _tables = tables;
         _cmp = cmp;
         _files = files;
@@ -122,7 +126,7 @@ internal sealed class LevelIterator : InternalIterator
         }
         var lease = _tables.Acquire(_files[index].Number);
         _lease = lease;
-        _iter = lease.Reader.NewIterator(_fillCache);
+        _iter = lease.Reader.NewIterator(_fillCache, _resolveBlobs);
         _index = index;
     }
 

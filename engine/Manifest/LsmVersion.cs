@@ -25,8 +25,12 @@ internal sealed class LsmVersion
     private readonly Action<LsmVersion>? _onLastUnref;
     private int _refs;
 
-    public LsmVersion(InternalKeyComparator cmp, FileMetaData[][] files, Action<LsmVersion>? onLastUnref)
+    private static readonly Dictionary<long, Blob.BlobFileMetaData> NoBlobFiles = [];
+
+    public LsmVersion(InternalKeyComparator cmp, FileMetaData[][] files, Action<LsmVersion>? onLastUnref,
+        IReadOnlyDictionary<long, Blob.BlobFileMetaData>? blobFiles = null)
     {
+        BlobFiles = blobFiles ?? NoBlobFiles;
         Comparator = cmp;
         _files = files;
         _onLastUnref = onLastUnref;
@@ -34,6 +38,9 @@ internal sealed class LsmVersion
     }
 
     public InternalKeyComparator Comparator { get; }
+
+    /// <summary>The blob files some table of this version refers to, by number (FORMAT.md §21).</summary>
+    public IReadOnlyDictionary<long, Blob.BlobFileMetaData> BlobFiles { get; }
 
     /// <summary>
     /// Cache of the compaction picker's pending-bytes estimate for this (immutable) version, -1

@@ -11,6 +11,7 @@ internal sealed class VersionBuilder
 {
     private readonly InternalKeyComparator _cmp;
     private readonly List<Dictionary<long, FileMetaData>> _levels;
+    private readonly Dictionary<long, Blob.BlobFileMetaData> _blobs = [];
 
     public VersionBuilder(InternalKeyComparator cmp, LsmVersion? baseVersion, int numLevels)
     {
@@ -23,6 +24,8 @@ internal sealed class VersionBuilder
                 foreach (var f in baseVersion.Files(level)) map[f.Number] = f;
             _levels.Add(map);
         }
+        if (baseVersion is not null)
+            foreach (var (number, b) in baseVersion.BlobFiles) _blobs[number] = b;
     }
 
     public void Apply(VersionEdit edit)
@@ -37,6 +40,22 @@ internal sealed class VersionBuilder
             foreach (var map in _levels)
                 if (map.ContainsKey(file.Number)) throw new CorruptionException($"MANIFEST adds file {file.Number} twice");
             _levels[level][file.Number] = file;
+        }
+        foreach (var b in edit.NewBlobFiles)
+        {
+            if (b.TotalCount <= 0 || b.TotalBytes <= 0) throw new CorruptionException($"MANIFEST adds blob file {b.Number} with no records");
+            if (!_blobs.TryAdd(b.Number, b)) throw new CorruptionException($"MANIFEST adds blob file {b.Number} twice");
+        }
+        foreach (var (number, count, bytes) in edit.BlobGarbage)
+        {
+            if (!_blobs.TryGetValue(number, out var b))
+                throw new CorruptionException($"MANIFEST records garbage in blob file {number}, which the version does not hold");
+            b = b with { GarbageCount = b.GarbageCount + count, GarbageBytes = b.GarbageBytes + bytes };
+            if (b.GarbageCount > b.TotalCount || b.GarbageBytes > b.TotalBytes)
+                throw new CorruptionException($"MANIFEST records more garbage in blob file {number} than it holds");
+            // A file no table refers to leaves the version; it is deleted once no older version holds it.
+            if (b.IsDead) _blobs.Remove(number);
+            else _blobs[number] = b;
         }
     }
 
@@ -69,6 +88,6 @@ internal sealed class VersionBuilder
             }
             files[level] = [.. list];
         }
-        return new LsmVersion(_cmp, files, onLastUnref);
+        return new LsmVersion(_cmp, files, onLastUnref, _blobs.Count == 0 ? null : new Dictionary<long, Blob.BlobFileMetaData>(_blobs));
     }
 }

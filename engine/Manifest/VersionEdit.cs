@@ -26,6 +26,10 @@ internal sealed class VersionEdit
         ColumnFamilyDrop = 10,
         ColumnFamilyOptions = 11,
         FormatVersion = 12,
+        /// <summary>A blob file added (FORMAT.md §21.4): number, size, records, record bytes: varint64; checksum: fixed64.</summary>
+        BlobFileAddition = 13,
+        /// <summary>Garbage found in a blob file (FORMAT.md §21.4): number, records, bytes: varint64; added to what it had.</summary>
+        BlobFileGarbage = 14,
     }
 
     private enum FileField : uint
@@ -51,6 +55,12 @@ internal sealed class VersionEdit
     public uint? MaxColumnFamily { get; set; }
     public List<(int Level, long Number)> DeletedFiles { get; } = [];
     public List<(int Level, FileMetaData File)> NewFiles { get; } = [];
+
+    /// <summary>Blob files the edit adds (database format 9).</summary>
+    public List<Blob.BlobFileMetaData> NewBlobFiles { get; } = [];
+
+    /// <summary>Garbage the edit adds to blob files: records and their bytes no table refers to any more.</summary>
+    public List<(long Number, long Count, long Bytes)> BlobGarbage { get; } = [];
 
     public void AddFile(int level, FileMetaData file) => NewFiles.Add((level, file));
 
@@ -95,6 +105,22 @@ internal sealed class VersionEdit
             if (f.Checksum != 0) WriteFixedField(extras, FileField.Checksum, f.Checksum);
             w.WriteLengthPrefixed(extras.WrittenSpan);
         }
+        foreach (var b in NewBlobFiles)
+        {
+            w.WriteVarint((uint)Tag.BlobFileAddition);
+            w.WriteVarint((ulong)b.Number);
+            w.WriteVarint((ulong)b.FileSize);
+            w.WriteVarint((ulong)b.TotalCount);
+            w.WriteVarint((ulong)b.TotalBytes);
+            w.WriteUInt64(b.Checksum);
+        }
+        foreach (var (number, count, bytes) in BlobGarbage)
+        {
+            w.WriteVarint((uint)Tag.BlobFileGarbage);
+            w.WriteVarint((ulong)number);
+            w.WriteVarint((ulong)count);
+            w.WriteVarint((ulong)bytes);
+        }
     }
 
     private static void WriteFixedField(ByteWriter w, FileField field, ulong value)
@@ -135,6 +161,19 @@ internal sealed class VersionEdit
                     break;
                 case Tag.NewFile:
                     edit.NewFiles.Add(ReadNewFile(ref r, maxLevels));
+                    break;
+                case Tag.BlobFileAddition:
+                    edit.NewBlobFiles.Add(new Blob.BlobFileMetaData
+                    {
+                        Number = ReadNumber(ref r),
+                        FileSize = ReadNumber(ref r),
+                        TotalCount = ReadNumber(ref r),
+                        TotalBytes = ReadNumber(ref r),
+                        Checksum = r.ReadUInt64(),
+                    });
+                    break;
+                case Tag.BlobFileGarbage:
+                    edit.BlobGarbage.Add((ReadNumber(ref r), ReadNumber(ref r), ReadNumber(ref r)));
                     break;
                 default:
                     if ((tag & SafeToIgnoreBit) == 0) throw new CorruptionException($"unknown MANIFEST tag {tag}");

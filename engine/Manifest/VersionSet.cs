@@ -51,12 +51,24 @@ internal sealed class VersionSet : IDisposable
     /// </summary>
     public const uint LargeValueFormatVersion = 8;
 
+    /// <summary>
+    /// Database format of a database that has written a blob file (FORMAT.md §21): its tables
+    /// hold blob references (kind 5) and its MANIFEST blob-file edits, which an older build would
+    /// misread. Recorded by the flush or compaction edit adding the first blob file. Databases
+    /// that never wrote one stay at 3 to 8.
+    /// </summary>
+    public const uint BlobFormatVersion = 9;
+
     /// <summary>The newest database format this build reads.</summary>
-    public const uint MaxFormatVersion = LargeValueFormatVersion;
+    public const uint MaxFormatVersion = BlobFormatVersion;
 
     /// <summary>The format version a database of this kind records.</summary>
-    public static uint FormatVersionFor(bool encrypted, bool merges, bool replication = false, bool integrity = false, bool largeValues = false)
-        => largeValues ? LargeValueFormatVersion : integrity ? IntegrityFormatVersion : replication ? ReplicationFormatVersion : merges ? MergeFormatVersion : encrypted ? EncryptedFormatVersion : FormatVersion;
+    public static uint FormatVersionFor(bool encrypted, bool merges, bool replication = false, bool integrity = false, bool largeValues = false,
+        bool blobs = false)
+        => blobs ? BlobFormatVersion : largeValues ? LargeValueFormatVersion : integrity ? IntegrityFormatVersion : replication ? ReplicationFormatVersion : merges ? MergeFormatVersion : encrypted ? EncryptedFormatVersion : FormatVersion;
+
+    /// <summary>Set once a blob file is written: from then on the database records <see cref="BlobFormatVersion"/>.</summary>
+    public bool BlobsEnabled { get; set; }
 
     /// <summary>Set once a table with zstd blocks is written: from then on the database records <see cref="LargeValueFormatVersion"/>.</summary>
     public bool LargeValuesEnabled { get; set; }
@@ -76,7 +88,7 @@ internal sealed class VersionSet : IDisposable
     /// <summary>The format version new MANIFESTs record.</summary>
     public uint WrittenFormatVersion => FormatVersionFor(Keys is not null, MergesEnabled || RecoveredFormatVersion >= MergeFormatVersion,
         ReplicationEnabled || RecoveredFormatVersion >= ReplicationFormatVersion, IntegrityEnabled || RecoveredFormatVersion >= IntegrityFormatVersion,
-        LargeValuesEnabled || RecoveredFormatVersion >= LargeValueFormatVersion);
+        LargeValuesEnabled || RecoveredFormatVersion >= LargeValueFormatVersion, BlobsEnabled || RecoveredFormatVersion >= BlobFormatVersion);
 
     // Seals the records of the live MANIFEST, when it is sealed. Guarded by _manifestLock.
     private Crypto.RecordCipher? _manifestCipher;
@@ -234,6 +246,7 @@ internal sealed class VersionSet : IDisposable
             else if (_writeUncertain) throw new LatticeIOException("The MANIFEST failed to write and has not been rewritten yet; nothing consistent can be copied until it is (reopen the database).", FileNames.Manifest(_db, ManifestFileNumber));
             else length = _fs.GetFileSize(FileNames.Manifest(_db, ManifestFileNumber));
             var tables = new List<(uint ColumnFamily, int Level, FileMetaData File)>();
+            var blobs = new List<(uint ColumnFamily, Blob.BlobFileMetaData File)>();
             lock (_dbMutex)
             {
                 foreach (var cf in _columnFamilies.Values)
@@ -242,14 +255,15 @@ internal sealed class VersionSet : IDisposable
                     var v = cf.Current;
                     for (int level = 0; level < v.NumLevels; level++)
                         foreach (var f in v.Files(level)) tables.Add((cf.Id, level, f));
+                    foreach (var b in v.BlobFiles.Values) blobs.Add((cf.Id, b));
                 }
             }
-            return new ManifestCapture(ManifestFileNumber, length, MinLogNumberToKeep, tables);
+            return new ManifestCapture(ManifestFileNumber, length, MinLogNumberToKeep, tables) { BlobFiles = blobs };
         }
     }
 
-    /// <summary>Every table file listed by any version still referenced.</summary>
-    public HashSet<long> LiveFiles() => CollectLive(f => f.Number);
+    /// <summary>Every table and blob file listed by any version still referenced (they share one number space).</summary>
+    public HashSet<long> LiveFiles() => CollectLive(f => f.Number, b => b);
 
     /// <summary>What the MANIFEST records about table <paramref name="number"/>, if any live version (current or still read) holds it.</summary>
     public FileMetaData? FindLiveTable(long number)
@@ -268,15 +282,21 @@ internal sealed class VersionSet : IDisposable
     /// <summary>Registry keys sealing a table of any live version (snapshots and iterators included).</summary>
     public HashSet<uint> LiveKeyIds() => CollectLive(f => f.KeyId);
 
-    private HashSet<T> CollectLive<T>(Func<FileMetaData, T> select)
+    private HashSet<T> CollectLive<T>(Func<FileMetaData, T> select, Func<long, T>? selectBlob = null)
     {
         var live = new HashSet<T>();
         lock (_liveLock)
             foreach (var v in _live)
+            {
                 foreach (var f in v.AllFiles) live.Add(select(f));
+                if (selectBlob is not null) foreach (long b in v.BlobFiles.Keys) live.Add(selectBlob(b));
+            }
         lock (_dbMutex)
             foreach (var cf in _columnFamilies.Values)
+            {
                 foreach (var f in cf.Current.AllFiles) live.Add(select(f));
+                if (selectBlob is not null) foreach (long b in cf.Current.BlobFiles.Keys) live.Add(selectBlob(b));
+            }
         return live;
     }
 
@@ -645,6 +665,11 @@ internal sealed class VersionSet : IDisposable
         };
         for (int level = 0; level < version.NumLevels; level++)
             foreach (var f in version.Files(level)) e.AddFile(level, f);
+        foreach (var b in version.BlobFiles.Values.OrderBy(b => b.Number))
+        {
+            e.NewBlobFiles.Add(b with { GarbageCount = 0, GarbageBytes = 0 });
+            if (b.GarbageCount > 0) e.BlobGarbage.Add((b.Number, b.GarbageCount, b.GarbageBytes));
+        }
         return e;
     }
 

@@ -26,8 +26,16 @@ internal sealed class TableIterator : InternalIterator
     private ulong _preparedWindow;
     private bool _preparedWindowed;
 
-    public TableIterator(TableReader table, SpanComparer cmp, bool fillCache, Readahead? readahead = null)
+    // Blob resolution (FORMAT.md §21): the current entry's key with its written kind and its
+    // value, read on first access and kept until the iterator moves.
+    private readonly bool _resolveBlobs;
+    private byte[] _blobKey = [];
+    private int _blobKeyLength;
+    private byte[]? _blobValue;
+
+    public TableIterator(TableReader table, SpanComparer cmp, bool fillCache, Readahead? readahead = null, bool resolveBlobs = true)
     {
+        _resolveBlobs = resolveBlobs;
         _readahead = readahead;
         _table = table;
         _fences = table.Fences;
@@ -37,15 +45,54 @@ internal sealed class TableIterator : InternalIterator
 
     public override bool Valid => _block >= 0 && _block < _fences.Count && _data.Valid;
 
-    public override ReadOnlySpan<byte> Key => _data.Key;
+    public override ReadOnlySpan<byte> Key => IsBlobEntry ? ResolvedKey() : _data.Key;
 
-    public override ReadOnlySpan<byte> Value => _data.Value;
+    public override ReadOnlySpan<byte> Value => IsBlobEntry ? ResolvedValue() : _data.Value;
+
+    private bool IsBlobEntry
+    {
+        get
+        {
+            if (!_resolveBlobs) return false;
+            var key = _data.Key;
+            return key.Length >= InternalKey.TrailerSize && key[^InternalKey.TrailerSize] == (byte)ValueKind.BlobIndex;
+        }
+    }
+
+    /// <summary>The entry's key with the kind it was written with (the reference's first byte): no blob read.</summary>
+    private ReadOnlySpan<byte> ResolvedKey()
+    {
+        if (_blobKeyLength == 0)
+        {
+            var key = _data.Key;
+            var value = _data.Value;
+            if (value.IsEmpty || !ValueKinds.IsPointValue((ValueKind)value[0]))
+                throw new CorruptionException("malformed blob reference", _table.Path);
+            if (_blobKey.Length < key.Length) _blobKey = new byte[Math.Max(key.Length, 32)];
+            key.CopyTo(_blobKey);
+            _blobKey[key.Length - InternalKey.TrailerSize] = value[0];
+            _blobKeyLength = key.Length;
+        }
+        return _blobKey.AsSpan(0, _blobKeyLength);
+    }
+
+    /// <summary>The value, read from its blob file on first access at this position.</summary>
+    private ReadOnlySpan<byte> ResolvedValue()
+    {
+        if (_blobValue is null)
+        {
+            try { _blobValue = _table.ReadBlob(Blob.BlobReference.Decode(_data.Value)); }
+            catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(_table.Path); }
+        }
+        return _blobValue;
+    }
 
     /// <summary>This iterator's readahead, null when off (tests look at its window).</summary>
     internal Readahead? Readahead => _readahead;
 
     public override void SeekToFirst()
     {
+        ForgetBlob();
         try
         {
             _readahead?.Reset();
@@ -57,6 +104,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void SeekToLast()
     {
+        ForgetBlob();
         try
         {
             _readahead?.Reset();
@@ -93,6 +141,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void Seek(ReadOnlySpan<byte> target)
     {
+        ForgetBlob();
         try
         {
             _readahead?.Reset();
@@ -113,6 +162,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void SeekForPrev(ReadOnlySpan<byte> target)
     {
+        ForgetBlob();
         try
         {
             _readahead?.Reset();
@@ -125,6 +175,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void Next()
     {
+        ForgetBlob();
         try
         {
             _data.Next();
@@ -135,6 +186,7 @@ internal sealed class TableIterator : InternalIterator
 
     public override void Prev()
     {
+        ForgetBlob();
         try
         {
             _data.Prev();
@@ -159,6 +211,12 @@ internal sealed class TableIterator : InternalIterator
             _readahead?.OnLoad(number);
         }
         return true;
+    }
+
+    private void ForgetBlob()
+    {
+        _blobKeyLength = 0;
+        _blobValue = null;
     }
 
     public override void Dispose()

@@ -13,6 +13,13 @@ internal sealed class TableReaderOptions(InternalKeyComparator comparator, Block
     /// <summary>The keys of sealed tables; null when the database is not encrypted (a sealed table then fails to open).</summary>
     public Crypto.KeyRegistry? Keys { get; set; } = keys;
 
+    /// <summary>
+    /// The database's blob files: entries of kind <see cref="ValueKind.BlobIndex"/> are read
+    /// through them, so a lookup or iterator sees the value itself (FORMAT.md §21). Null: such an
+    /// entry is a <see cref="CorruptionException"/> when read.
+    /// </summary>
+    public Blob.BlobFileCache? Blobs { get; set; }
+
     /// <summary>Replaces damaged or missing tables with intact copies; null (no self-healing) unless the database has a backup to heal from.</summary>
     public ITableHealer? Healer { get; set; }
 
@@ -411,6 +418,15 @@ internal sealed class TableReader : IDisposable
                     if (!InternalKey.IsWellFormed(key)) throw new CorruptionException("malformed internal key", _file.Path, handle.Offset);
                     if (_options.Comparator.CompareUser(InternalKey.UserKey(key), userKey) != 0) return false;
                     trailer = InternalKey.Trailer(key);
+                    if ((ValueKind)(byte)trailer == ValueKind.BlobIndex)
+                    {
+                        // The value lives in a blob file: hand out a block of its own holding it.
+                        var reference = Blob.BlobReference.Decode(data.Data.AsSpan(dataIter.ValueOffset, dataIter.ValueLength));
+                        block = ValueBlock(ReadBlob(reference), out valueLength);
+                        valueOffset = 0;
+                        trailer = (trailer & ~0xFFUL) | (byte)reference.Kind;
+                        return true;
+                    }
                     block = data;
                     valueOffset = dataIter.ValueOffset;
                     valueLength = dataIter.ValueLength;
@@ -434,8 +450,31 @@ internal sealed class TableReader : IDisposable
     public bool Get(ReadOnlySpan<byte> lookupKey, bool fillCache, out ulong trailer, out Block? block, out int valueOffset, out int valueLength)
         => Get(lookupKey, BloomFilter.Hash(InternalKey.UserKey(lookupKey)), fillCache, out trailer, out block, out valueOffset, out valueLength);
 
-    public InternalIterator NewIterator(bool fillCache) => new TableIterator(this, _options.KeyComparer, fillCache,
-        _options.Warmer is { } warmer && _options.ReadaheadMaxBytes > 0 && _cacheSlots is not null ? new Readahead(warmer, this, _options.ReadaheadMaxBytes) : null);
+    /// <summary>
+    /// An iterator over the table. With <paramref name="resolveBlobs"/> (every reader but
+    /// compaction) entries of kind <see cref="ValueKind.BlobIndex"/> show the kind and value they
+    /// were written with; without it they show the blob reference, which compaction moves as it is.
+    /// </summary>
+    public InternalIterator NewIterator(bool fillCache, bool resolveBlobs = true) => new TableIterator(this, _options.KeyComparer, fillCache,
+        _options.Warmer is { } warmer && _options.ReadaheadMaxBytes > 0 && _cacheSlots is not null ? new Readahead(warmer, this, _options.ReadaheadMaxBytes) : null,
+        resolveBlobs);
+
+    /// <summary>The value <paramref name="reference"/> (read from this table) names.</summary>
+    internal byte[] ReadBlob(in Blob.BlobReference reference)
+    {
+        var blobs = _options.Blobs ?? throw new CorruptionException("table holds a blob reference but the database reads no blob files", _file.Path);
+        return blobs.Read(reference);
+    }
+
+    /// <summary>A block-shaped holder for a value read from a blob file: the value, then one restart (offset 0).</summary>
+    private static Block ValueBlock(byte[] value, out int valueLength)
+    {
+        var data = new byte[value.Length + 8];
+        value.CopyTo(data, 0);
+        data[^4] = 1; // one restart, at offset 0
+        valueLength = value.Length;
+        return new Block(data, data.Length);
+    }
 
     /// <summary>Approximate file offset where <paramref name="internalKey"/> would be (for size estimates).</summary>
     public long ApproximateOffsetOf(ReadOnlySpan<byte> internalKey)

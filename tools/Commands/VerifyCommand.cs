@@ -84,7 +84,7 @@ public static class VerifyCommand
     public static int ExitCode(VerifyReport report) => report.Problems.Count == 0 ? ExitCodes.Ok : report.Problems.Min(p => p.Kind switch
     {
         VerifyProblemKind.ManifestDamaged => ExitCodes.VerifyManifest,
-        VerifyProblemKind.TableDamaged => ExitCodes.VerifyTableDamaged,
+        VerifyProblemKind.TableDamaged or VerifyProblemKind.BlobDamaged => ExitCodes.VerifyTableDamaged,
         VerifyProblemKind.TableMissing => ExitCodes.VerifyTableMissing,
         _ => ExitCodes.VerifyLogDamaged,
     });

@@ -1,0 +1,101 @@
+using System.Buffers;
+using LatticeKV.Io;
+using LatticeKV.Keys;
+using ZstdSharp;
+
+namespace LatticeKV.Blob;
+
+/// <summary>
+/// Writes one blob file (FORMAT.md §21): records appended in the order given, then the footer
+/// and an fsync at <see cref="Finish"/>. Not thread-safe: a flush or compaction owns its writer.
+/// A value is stored zstd-compressed when that saves at least an eighth of it (the rule table
+/// blocks follow), else as it is.
+/// </summary>
+internal sealed class BlobFileWriter : IDisposable
+{
+    private readonly IWritableFile _file;
+    private readonly Compressor? _compressor;
+    private readonly System.IO.Hashing.XxHash3 _hash = new();
+    private byte[] _scratch = [];
+    private long _offset;
+    private long _count;
+    private long _recordBytes;
+
+    public BlobFileWriter(IWritableFile file, long number, uint columnFamily, int zstdLevel)
+    {
+        _file = file;
+        Number = number;
+        if (zstdLevel > 0) _compressor = new Compressor(zstdLevel);
+        Span<byte> header = stackalloc byte[BlobFileFormat.HeaderSize];
+        BlobFileFormat.WriteHeader(header, columnFamily);
+        Append(header);
+    }
+
+    public long Number { get; }
+
+    /// <summary>Bytes written so far.</summary>
+    public long Length => _offset;
+
+    /// <summary>Appends <paramref name="value"/> (the stored value of an entry of <paramref name="kind"/>) and returns where it lives.</summary>
+    public BlobReference Add(ValueKind kind, ReadOnlySpan<byte> value)
+    {
+        ReadOnlySpan<byte> stored = value;
+        byte flags = 0;
+        if (_compressor is not null && value.Length >= 64)
+        {
+            int max = Compressor.GetCompressBound(value.Length);
+            if (_scratch.Length < max)
+            {
+                if (_scratch.Length > 0) ArrayPool<byte>.Shared.Return(_scratch);
+                _scratch = ArrayPool<byte>.Shared.Rent(max);
+            }
+            if (_compressor.TryWrap(value, _scratch, out int written) && written <= value.Length - value.Length / 8)
+            {
+                stored = _scratch.AsSpan(0, written);
+                flags = BlobFileFormat.FlagZstd;
+            }
+        }
+        Span<byte> header = stackalloc byte[BlobFileFormat.RecordHeaderSize];
+        uint crc = BlobFileFormat.WriteRecordHeader(header, value.Length, stored, flags);
+        long offset = _offset;
+        Append(header);
+        Append(stored);
+        long size = BlobFileFormat.RecordHeaderSize + stored.Length;
+        _count++;
+        _recordBytes += size;
+        return new BlobReference(kind, Number, offset, size, value.Length, crc);
+    }
+
+    private void Append(ReadOnlySpan<byte> data)
+    {
+        _file.Append(data);
+        _hash.Append(data);
+        _offset += data.Length;
+    }
+
+    /// <summary>Writes the footer and makes the file durable; returns what the MANIFEST records of it.</summary>
+    public BlobFileMetaData Finish()
+    {
+        Span<byte> footer = stackalloc byte[BlobFileFormat.FooterSize];
+        BlobFileFormat.WriteFooter(footer, _count, _recordBytes);
+        Append(footer);
+        _file.Flush();
+        _file.Sync();
+        return new BlobFileMetaData
+        {
+            Number = Number,
+            FileSize = _offset,
+            TotalCount = _count,
+            TotalBytes = _recordBytes,
+            Checksum = _hash.GetCurrentHashAsUInt64(),
+        };
+    }
+
+    public void Dispose()
+    {
+        _file.Dispose();
+        _compressor?.Dispose();
+        if (_scratch.Length > 0) ArrayPool<byte>.Shared.Return(_scratch);
+        _scratch = [];
+    }
+}

@@ -1,0 +1,105 @@
+using LatticeKV.Compaction;
+using LatticeKV.Db;
+using LatticeKV.Manifest;
+
+namespace LatticeKV;
+
+// Values apart from keys (FORMAT.md §21): which jobs write blob files, what their edits record,
+// and the blob files' statistics, properties and verification.
+public sealed partial class LatticeDb
+{
+    /// <summary>
+    /// How a flush or compaction of <paramref name="cfd"/> over <paramref name="version"/> treats
+    /// large values; null when the family keeps them in its tables. Encrypted and scoped families
+    /// never separate values: blob records are not sealed, and their tables are.
+    /// </summary>
+    private BlobSeparation? BlobSeparationFor(ColumnFamilyData cfd, LsmVersion version)
+    {
+        var o = cfd.Options;
+        bool sealedFamily = _keys is not null || o.Encrypted || o.EncryptionScope is not null || o.StoredScoped || cfd.Scopes is not null;
+        // Not even garbage collection: it would write the values it moves to unsealed blob files.
+        if (sealedFamily) return null;
+        int threshold = o.BlobValueThreshold;
+        HashSet<long>? relocate = null;
+        if (HasBlobGarbageToCollect(cfd, version))
+            foreach (var b in version.BlobFiles.Values)
+                if (b.GarbageRatio >= o.BlobGarbageCollectionRatio) (relocate ??= []).Add(b.Number);
+        if (threshold == 0 && relocate is null) return null;
+        return new BlobSeparation(threshold, o.LargeValueCompressionLevel, cfd.Id, _blobFiles, relocate);
+    }
+
+    /// <summary>Some blob file of <paramref name="version"/> is due for garbage collection (its live values would be rewritten).</summary>
+    private static bool HasBlobGarbageToCollect(ColumnFamilyData cfd, LsmVersion version)
+    {
+        double ratio = cfd.Options.BlobGarbageCollectionRatio;
+        return ratio < 1 && version.BlobFiles.Values.Any(b => b.GarbageRatio >= ratio);
+    }
+
+    /// <summary>
+    /// Records in <paramref name="edit"/> the blob files a job wrote and the garbage it found. An
+    /// edit adding a blob file records database format 9, as <see cref="NoteLargeValues"/> does 8.
+    /// </summary>
+    private void NoteBlobs(VersionEdit edit, CompactionStats stats)
+    {
+        foreach (var (number, (count, bytes)) in stats.BlobGarbage) edit.BlobGarbage.Add((number, count, bytes));
+        if (stats.BlobFiles.Count == 0) return;
+        edit.NewBlobFiles.AddRange(stats.BlobFiles);
+        _versions.BlobsEnabled = true;
+        edit.FormatVersion = _versions.WrittenFormatVersion;
+        Interlocked.Add(ref _blobBytesWritten, stats.BlobBytesWritten);
+        Interlocked.Add(ref _blobValuesWritten, stats.BlobValuesWritten);
+    }
+
+    private void AddBlobStatistics(IDictionary<string, long> stats)
+    {
+        stats["blob.values.written"] = Interlocked.Read(ref _blobValuesWritten);
+        stats["blob.bytes.written"] = Interlocked.Read(ref _blobBytesWritten);
+        stats["blob.values.read"] = Interlocked.Read(ref _blobFiles.ValuesRead);
+        stats["blob.bytes.read"] = Interlocked.Read(ref _blobFiles.BytesRead);
+    }
+
+    /// <summary>The blob properties of <see cref="GetProperty(ColumnFamilyHandle, string)"/>; null for another name.</summary>
+    private static string? BlobProperty(LsmVersion v, string name) => name switch
+    {
+        "lattice.blob.num-files" => Str(v.BlobFiles.Count),
+        "lattice.blob.total-size" => Str(v.BlobFiles.Values.Sum(b => b.FileSize)),
+        "lattice.blob.live-size" => Str(v.BlobFiles.Values.Sum(b => b.TotalBytes - b.GarbageBytes)),
+        "lattice.blob.garbage-size" => Str(v.BlobFiles.Values.Sum(b => b.GarbageBytes)),
+        _ => null,
+    };
+
+    /// <summary>Every blob file the MANIFEST lists must exist with its recorded size (a blob file is never appended to after it is named).</summary>
+    private void CheckBlobFilesPresent(IReadOnlyList<string> names)
+    {
+        var present = new HashSet<long>();
+        foreach (var n in names)
+            if (Io.FileNames.Parse(n, out long num) == Io.DbFileKind.Blob) present.Add(num);
+        foreach (var b in _columnFamilies.Values.SelectMany(c => c.State.Current.BlobFiles.Values))
+        {
+            string path = Io.FileNames.Blob(_path, b.Number);
+            if (!present.Contains(b.Number)) throw new CorruptionException("blob file listed in the MANIFEST is missing", path);
+            long size = _fs.GetFileSize(path);
+            if (size != b.FileSize) throw new CorruptionException($"blob file is {size} bytes but the MANIFEST records {b.FileSize}", path);
+        }
+    }
+
+    /// <summary>Reads every record of the blob files of <paramref name="versions"/> (held by the caller), checking each.</summary>
+    private void VerifyBlobFiles(IEnumerable<LsmVersion> versions, List<CorruptionException> problems, bool stopAtFirst)
+    {
+        foreach (var b in versions.SelectMany(v => v.BlobFiles.Values).DistinctBy(b => b.Number))
+        {
+            var path = Io.FileNames.Blob(_path, b.Number);
+            try
+            {
+                var reader = _blobFiles.Get(b.Number);
+                long count = reader.VerifyAll();
+                if (count != b.TotalCount) throw new CorruptionException($"blob file holds {count} records, the MANIFEST says {b.TotalCount}", path);
+            }
+            catch (CorruptionException ex)
+            {
+                problems.Add(ex.FilePath is null ? ex.At(path) : ex);
+                if (stopAtFirst) return;
+            }
+        }
+    }
+}
