@@ -44,6 +44,11 @@ public static class Program
                      default 1,000,000 over 10,000 accounts, inserted with an (account, order) index; the newest 100
                      of a random account; full-text search over WordNet's glosses (apt-get install wordnet-base);
                      transfers in optimistic and pessimistic transactions for T seconds per thread count)
+                  ledgerlog [--txns N] [--accounts A] [--batch B] [--rounds R] [--singles S] [--leaves L] [--proofs P]
+                            [--parts append,proofs,verify] [--dir D]
+                    (issue 23: Ledger.AppendBatch of N transactions, default 1,000,000, against plain batched puts of
+                     the same records, alternating over R rounds; single appends; inclusion-proof p50/p99 over a Merkle
+                     log of L leaves, default 10,000,000, and proof verification per second; VerifyBalances over N)
                   sync [--fill N] [--catch-up N] [--samples S] [--dir D] [--out FILE]
                     (issue 20, two replicas syncing over TLS on loopback: fillrandom cost of recording changes and
                      of a live session, one stream catching up N offline changes, commit-to-visibility latency
@@ -87,6 +92,7 @@ public static class Program
             "startup-check" => StartupCheckTime.Run(args[1..]),
             "ledger" => Ledger.LedgerBench.Run(args[1..]),
             "ledger-probe" => Ledger.LedgerProbe.Run(args[1..]),
+            "ledgerlog" => Ledger.VerifiableLedgerBench.Run(args[1..]),
             "sync" => Sync.SyncBench.Run(args[1..]),
             "validation" => Integrity.ValidationBench.Run(args[1..]),
             "foreignkeys" => Integrity.ForeignKeyBench.Run(args[1..]),

@@ -97,7 +97,7 @@ internal sealed class LedgerFold(LedgerFamilies families, LedgerWriteState state
     private void AddToBalance(string chain, string account, string asset, Int128 delta)
     {
         var id = (chain, account, asset);
-        if (!_balances.TryGetValue(id, out var current))
+        if (!_balances.TryGetValue(id, out var current) && !state.TryGetBalance(id, out current))
             current = families.Db.Get(families.Balances, LedgerKeys.Balance(chain, account, asset)) is { } stored ? LedgerAmounts.Decode(stored) : Int128.Zero;
         Int128 sum = current + delta;
         if (((current ^ sum) & (delta ^ sum)) < 0)
@@ -148,6 +148,7 @@ internal sealed class LedgerFold(LedgerFamilies families, LedgerWriteState state
         state.Merkle.Commit();
         state.NextArrival = _nextArrival;
         foreach (var (chain, tip) in _tips) state.PublishTip(chain, tip);
+        state.PublishBalances(_balances);
     }
 
     /// <summary>Drops what this fold staged (its batch is never written).</summary>

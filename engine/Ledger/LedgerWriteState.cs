@@ -15,6 +15,20 @@ internal sealed class LedgerWriteState(LedgerFamilies families, MerkleLog merkle
 
     internal MerkleLog Merkle { get; } = merkle;
 
+    // Balances as the last committed fold left them, so the overflow check of the next fold does
+    // not read a balance (a chain of merge operands) per posting. Only the ledger's writer changes
+    // balances, under its lock, so what is here is what is stored. Bounded: cleared when full.
+    private const int MaxCachedBalances = 1 << 20;
+    private readonly Dictionary<(string, string, string), Int128> _balances = [];
+
+    internal bool TryGetBalance((string, string, string) id, out Int128 balance) => _balances.TryGetValue(id, out balance);
+
+    internal void PublishBalances(Dictionary<(string, string, string), Int128> balances)
+    {
+        if (_balances.Count + balances.Count > MaxCachedBalances) _balances.Clear();
+        foreach (var (id, balance) in balances) _balances[id] = balance;
+    }
+
     internal ulong NextArrival { get; set; } = nextArrival;
 
     /// <summary>Reads the next arrival number stored in <c>ledger.meta</c> (0 for a new ledger).</summary>
