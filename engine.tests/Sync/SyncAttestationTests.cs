@@ -111,8 +111,9 @@ public sealed class SyncAttestationTests
         b.Db.Put(b.Kv, B("k"), B("from b"));
         await using var server = a.Serve(b);
 
-        var failure = await Assert.ThrowsAsync<SyncConnectionException>(() => b.Db.SyncWith(a.PeerAt(server)));
-        Assert.Contains("Refused", failure.Message);
+        // The client reads the server's Error frame (code Refused) or, when the server's close
+        // resets the connection first, a broken connection: either way the round fails.
+        await Assert.ThrowsAsync<SyncConnectionException>(() => b.Db.SyncWith(a.PeerAt(server)));
         await server.StopAsync();
         Assert.Empty(TestDb.Contents(a.Db, a.Kv));
     }
