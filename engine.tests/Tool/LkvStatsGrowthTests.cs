@@ -143,10 +143,15 @@ public sealed partial class LkvStatsGrowthTests
         for (int i = 0; i < 1000; i++) db.Put(orders, TestDb.B($"o{i:D5}"), new byte[100]);
         db.PublishLiveStatsNow();
         using var stop = new CancellationTokenSource();
-        // Writes go on while lkv watches, so the second frame has a rate to show.
+        // Writes go on while lkv watches, and each hundred publishes a fresh snapshot, so the second
+        // frame has a later snapshot and a rate to show however late the database's own timer runs.
         var writer = Task.Run(() =>
         {
-            for (int i = 0; !stop.IsCancellationRequested; i++) db.Put(TestDb.B($"w{i:D8}"), new byte[10]);
+            for (int i = 0; !stop.IsCancellationRequested; i++)
+            {
+                db.Put(TestDb.B($"w{i:D8}"), new byte[10]);
+                if (i % 100 == 99) db.PublishLiveStatsNow();
+            }
         });
         LkvResult r;
         try { r = Lkv.Run("stats", dir.Path, "--watch", "--count", "2", "--interval", "1.5"); }
