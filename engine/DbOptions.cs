@@ -70,6 +70,16 @@ public sealed class DbOptions
     /// <summary>Capacity of the block cache shared by all column families. Default 256 MiB.</summary>
     public long BlockCacheCapacity { get; set; } = 256L * 1024 * 1024;
 
+    /// <summary>
+    /// Keep values read from blob files (<see cref="ColumnFamilyOptions.BlobValueThreshold"/>)
+    /// in the block cache, decoded, beside the tables' blocks: a value read again costs no read of
+    /// its blob file and no decompression. They share <see cref="BlockCacheCapacity"/> and its
+    /// eviction, charged by size; reads with <see cref="ReadOptions.FillCache"/> off find cached
+    /// values but add none. Values of encrypted families are held decrypted exactly as long as
+    /// their tables' decrypted blocks would be. Default on; off reads every blob value from its file.
+    /// </summary>
+    public bool CacheBlobValues { get; set; } = true;
+
     /// <summary>Tables kept open at once (file descriptors). Default 512.</summary>
     public int MaxOpenFiles { get; set; } = 512;
 

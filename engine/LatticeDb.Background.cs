@@ -302,6 +302,7 @@ public sealed partial class LatticeDb
         {
             CompactionPlan? c = null;
             ColumnFamilyData? cfd = null;
+            ColumnFamilyData? learn = null; // a family whose tables are read to learn their blob files
             ulong[] snapshots = [];
             lock (_mutex)
             {
@@ -323,7 +324,9 @@ public sealed partial class LatticeDb
                         }
                         // With nothing else to do, files sealed under an old key (or none) are rewritten, at a bounded rate.
                         c ??= PickReencryption(out cfd, out waitMs);
-                        if (c is not null) break;
+                        // Then blob files whose garbage passed their family's ratio, which no compaction reaches while writes stop.
+                        if (c is null) c = PickBlobCollection(out cfd, out learn);
+                        if (c is not null || learn is not null) break;
                     }
                     if (waitMs >= 0) Monitor.Wait(_mutex, TimeSpan.FromMilliseconds(Math.Max(1, waitMs)));
                     else Monitor.Wait(_mutex);
@@ -333,13 +336,14 @@ public sealed partial class LatticeDb
             }
             try
             {
-                RunCompaction(cfd!, c, snapshots, cancel);
+                if (c is null) LearnBlobReferences(learn!, cancel);
+                else RunCompaction(cfd!, c, snapshots, cancel);
             }
             catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception) when (cfd!.Dropped)
+            catch (Exception) when ((cfd ?? learn)!.Dropped)
             {
                 // Dropped while compacting: the outputs were deleted and the inputs die with the family.
             }
@@ -547,7 +551,11 @@ public sealed partial class LatticeDb
         {
             if (kind == DbFileKind.Log && !ArchiveBeforeDelete(path, number)) continue;
             if (kind == DbFileKind.Table) _tableCache.Evict(number);
-            if (kind == DbFileKind.Blob) _blobFiles.Evict(number);
+            if (kind == DbFileKind.Blob)
+            {
+                _blobFiles.Evict(number);
+                _tableCache.Options.BlobValues?.Forget(number);
+            }
             TryDeleteFile(path);
             if (kind == DbFileKind.Log)
             {

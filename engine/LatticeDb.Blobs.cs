@@ -42,6 +42,11 @@ public sealed partial class LatticeDb
     private void NoteBlobs(VersionEdit edit, CompactionStats stats)
     {
         foreach (var (number, (count, bytes)) in stats.BlobGarbage) edit.BlobGarbage.Add((number, count, bytes));
+        if (stats.BlobValuesRelocated > 0)
+        {
+            Interlocked.Increment(ref _blobGcRuns);
+            Interlocked.Add(ref _blobGcBytes, stats.BlobBytesRelocated);
+        }
         if (stats.BlobFiles.Count == 0) return;
         edit.NewBlobFiles.AddRange(stats.BlobFiles);
         _versions.BlobsEnabled = true;
@@ -56,6 +61,11 @@ public sealed partial class LatticeDb
         stats["blob.bytes.written"] = Interlocked.Read(ref _blobBytesWritten);
         stats["blob.values.read"] = Interlocked.Read(ref _blobFiles.ValuesRead);
         stats["blob.bytes.read"] = Interlocked.Read(ref _blobFiles.BytesRead);
+        stats["blob.record-bytes.read"] = Interlocked.Read(ref _blobFiles.RecordBytesRead);
+        stats["blob.gc.runs"] = Interlocked.Read(ref _blobGcRuns);
+        stats["blob.gc.bytes-rewritten"] = Interlocked.Read(ref _blobGcBytes);
+        stats["blob.cache.hits"] = _tableCache.Options.BlobValues?.Hits ?? 0;
+        stats["blob.cache.misses"] = _tableCache.Options.BlobValues?.Misses ?? 0;
     }
 
     /// <summary>The blob properties of <see cref="GetProperty(ColumnFamilyHandle, string)"/>; null for another name.</summary>

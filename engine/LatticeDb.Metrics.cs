@@ -56,8 +56,12 @@ public sealed partial class LatticeDb : IMetricsSource
                 sink.Add(_stats.LogBytes, MetricTags.IoKind, "log");
                 sink.Add(_stats.FlushBytes, MetricTags.IoKind, "flush");
                 sink.Add(_stats.CompactionBytesWritten, MetricTags.IoKind, "compaction");
+                sink.Add(Interlocked.Read(ref _blobBytesWritten), MetricTags.IoKind, "blob");
                 break;
-            case MetricSeries.BytesRead: sink.Add(_stats.CompactionBytesRead, MetricTags.IoKind, "compaction"); break;
+            case MetricSeries.BytesRead:
+                sink.Add(_stats.CompactionBytesRead, MetricTags.IoKind, "compaction");
+                sink.Add(Interlocked.Read(ref _blobFiles.RecordBytesRead), MetricTags.IoKind, "blob");
+                break;
             case MetricSeries.BlockCacheHits: sink.Add(_blockCache.Hits); break;
             case MetricSeries.BlockCacheMisses: sink.Add(_blockCache.Misses); break;
             case MetricSeries.FilterUseful: sink.Add(_filterUseful.Value); break;
@@ -74,10 +78,17 @@ public sealed partial class LatticeDb : IMetricsSource
             case MetricSeries.MemtableBytes:
             case MetricSeries.PendingCompactionBytes:
             case MetricSeries.LiveBytes:
+            case MetricSeries.BlobFiles:
+            case MetricSeries.BlobLiveBytes:
+            case MetricSeries.BlobGarbageBytes:
                 foreach (var cfd in _columnFamilies.Values)
                     if (!cfd.Dropped) ObserveFamily(series, cfd, sink);
                 break;
             case MetricSeries.SyncLag: ObserveSyncLag(sink); break;
+            case MetricSeries.BlobGcRuns: sink.Add(Interlocked.Read(ref _blobGcRuns)); break;
+            case MetricSeries.BlobGcBytes: sink.Add(Interlocked.Read(ref _blobGcBytes)); break;
+            case MetricSeries.BlobCacheHits: sink.Add(_tableCache.Options.BlobValues?.Hits ?? 0); break;
+            case MetricSeries.BlobCacheMisses: sink.Add(_tableCache.Options.BlobValues?.Misses ?? 0); break;
             default: ObserveWired(series, sink); break;
         }
     }
@@ -100,6 +111,15 @@ public sealed partial class LatticeDb : IMetricsSource
                 case MetricSeries.LiveBytes:
                     for (int level = 0; level < sv.Version.NumLevels; level++)
                         sink.Add(sv.Version.LevelBytes(level), MetricTags.ColumnFamily, cfd.Name, MetricTags.Level, LevelNames[Math.Min(level, LevelNames.Length - 1)]);
+                    break;
+                case MetricSeries.BlobFiles:
+                    sink.Add(sv.Version.BlobFiles.Count, MetricTags.ColumnFamily, cfd.Name);
+                    break;
+                case MetricSeries.BlobLiveBytes:
+                    sink.Add(sv.Version.BlobFiles.Values.Sum(b => b.TotalBytes - b.GarbageBytes), MetricTags.ColumnFamily, cfd.Name);
+                    break;
+                case MetricSeries.BlobGarbageBytes:
+                    sink.Add(sv.Version.BlobFiles.Values.Sum(b => b.GarbageBytes), MetricTags.ColumnFamily, cfd.Name);
                     break;
             }
         }

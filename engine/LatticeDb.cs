@@ -55,6 +55,8 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private readonly Blob.BlobFileCache _blobFiles;          // thread-safe on its own; also _tableCache.Options.Blobs
     private long _blobValuesWritten;                      // Interlocked
     private long _blobBytesWritten;                       // Interlocked
+    private long _blobGcRuns;                             // Interlocked: compactions that copied values out of blob files being collected
+    private long _blobGcBytes;                            // Interlocked: the bytes they wrote for those values
     private readonly CompactionPicker _picker;
     private readonly DbStatistics _stats;
     private readonly Metrics.DbMetrics _metrics;           // thread-safe on its own
@@ -111,6 +113,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         _tableCache = new TableCache(_fs, path, new TableReaderOptions(_cmp, _blockCache, options.ParanoidChecks, tiers: _cacheTiers) { FilterUseful = _filterUseful }, options.MaxOpenFiles);
         _blobFiles = new Blob.BlobFileCache(_fs, path);
         _tableCache.Options.Blobs = _blobFiles;
+        if (options.CacheBlobValues && options.BlockCacheCapacity > 0) _tableCache.Options.BlobValues = new BlobValueCache(_blockCache);
         _picker = new CompactionPicker(options.ToLsmOptions());
         // About one memtable's worth: what a flush hands back for the memtable that follows.
         _chunkPool = new ArenaChunkPool(options.WriteBufferSize + (options.WriteBufferSize >> 2));
@@ -437,7 +440,9 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
 
     /// <summary>
     /// Waits until background flushes and compactions have caught up: no memtable is waiting
-    /// for flush and no level exceeds its size target. Useful before measuring the shape of the
+    /// for flush, no level exceeds its size target and no blob file whose garbage reached its
+    /// family's <see cref="ColumnFamilyOptions.BlobGarbageCollectionRatio"/> waits for the
+    /// background garbage collection that copies its live values out. Useful before measuring the shape of the
     /// tree or its size. Throws <see cref="BackgroundErrorException"/> if background work failed.
     /// </summary>
     public void WaitForCompactions()
@@ -451,7 +456,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
                 ThrowIfClosed();
                 if (_backgroundError is { } err) throw new BackgroundErrorException("Background work failed: " + err.Message, err);
                 bool busy = _runningJobs > 0 || _columnFamilies.Values.Any(c => !c.Dropped && (c.Imm.Count > 0 || _picker.NeedsCompaction(c.State.Current)))
-                    || ReencryptionPending();
+                    || ReencryptionPending() || BlobCollectionPending();
                 if (!busy) return;
                 Monitor.Wait(_mutex);
             }

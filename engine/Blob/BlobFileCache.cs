@@ -16,6 +16,9 @@ internal sealed class BlobFileCache(IFileSystem fs, string dbPath) : IDisposable
     public long ValuesRead;
     public long BytesRead;
 
+    /// <summary>Statistics: bytes of records read from blob files (as stored: headers included, compressed).</summary>
+    public long RecordBytesRead;
+
     /// <summary>The value <paramref name="reference"/> names. Damage is a <see cref="CorruptionException"/> naming the file and offset.</summary>
     public byte[] Read(in BlobReference reference)
     {
@@ -23,6 +26,7 @@ internal sealed class BlobFileCache(IFileSystem fs, string dbPath) : IDisposable
         var value = reader.Read(reference);
         Interlocked.Increment(ref ValuesRead);
         Interlocked.Add(ref BytesRead, value.Length);
+        Interlocked.Add(ref RecordBytesRead, reference.RecordSize);
         return value;
     }
 

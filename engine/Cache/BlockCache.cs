@@ -102,6 +102,17 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
         return null;
     }
 
+    /// <summary>
+    /// <see cref="Lookup"/> for values that keep their own hit and miss counts (blob values): the
+    /// value's use counts for eviction, the cache's block statistics stay those of blocks.
+    /// </summary>
+    public static TValue? Find(Slots slots, int index)
+    {
+        var entry = Volatile.Read(ref slots.Items[index]);
+        if (entry is not null && entry.CacheFrequency < 3) entry.CacheFrequency++;
+        return entry;
+    }
+
     /// <summary>The cached value without counting a hit, for prefetching ahead of a <see cref="Lookup"/>.</summary>
     public static TValue? Peek(Slots slots, int index) => Volatile.Read(ref slots.Items[index]);
 

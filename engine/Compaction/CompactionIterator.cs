@@ -26,6 +26,10 @@ internal sealed class CompactionStats
     public long BlobValuesWritten;
     public long BlobBytesWritten;
 
+    /// <summary>Of those, the live values garbage collection copied out of blob files being collected, and their bytes as stored.</summary>
+    public long BlobValuesRelocated;
+    public long BlobBytesRelocated;
+
     /// <summary>Blob files written: their edit records database format 9 (FORMAT.md §21).</summary>
     public List<Blob.BlobFileMetaData> BlobFiles { get; } = [];
 

@@ -33,6 +33,8 @@ internal sealed class CompactionOutputWriter : IDisposable
     private readonly BlobSeparation? _blobs;
     private Blob.BlobFileWriter? _blobWriter;
     private byte[] _blobKey = new byte[64];
+    // The blob files the current table refers to (its FileMetaData.BlobFileNumbers).
+    private readonly HashSet<long> _tableBlobFiles = [];
 
     public CompactionOutputWriter(IFileSystem fs, string db, Func<long> newFileNumber, TableBuilderOptions builderOptions,
         long maxFileSize, IReadOnlyList<FileMetaData> grandparents, long maxGrandparentOverlap, List<RangeTombstone> tombstones, CompactionStats stats,
@@ -67,7 +69,14 @@ internal sealed class CompactionOutputWriter : IDisposable
             _stats.BlobReferences[r.FileNumber] = (n.Count + 1, n.Bytes + r.RecordSize);
         }
         if (_blobs is not null) SeparateAndAdd(internalKey, value);
-        else _builder!.Add(internalKey, value);
+        else AddToTable(internalKey, value);
+    }
+
+    /// <summary>Adds an entry to the current table as it is, noting the blob file a reference names.</summary>
+    private void AddToTable(ReadOnlySpan<byte> internalKey, ReadOnlySpan<byte> value)
+    {
+        if (InternalKey.Kind(internalKey) == ValueKind.BlobIndex) _tableBlobFiles.Add(Blob.BlobReference.Decode(value).FileNumber);
+        _builder!.Add(internalKey, value);
     }
 
     /// <summary>
@@ -88,21 +97,25 @@ internal sealed class CompactionOutputWriter : IDisposable
             var old = Blob.BlobReference.Decode(value);
             if (!relocate.Contains(old.FileNumber))
             {
-                _builder!.Add(internalKey, value);
+                AddToTable(internalKey, value);
                 return;
             }
+            long before = _stats.BlobBytesWritten;
             written = WriteBlob(old.Kind, blobs.Files.Read(old));
             _stats.AddBlobGarbage(old);
+            _stats.BlobValuesRelocated++;
+            _stats.BlobBytesRelocated += _stats.BlobBytesWritten - before;
         }
         else
         {
-            _builder!.Add(internalKey, value);
+            AddToTable(internalKey, value);
             return;
         }
         if (_blobKey.Length < internalKey.Length) _blobKey = new byte[Math.Max(internalKey.Length, _blobKey.Length * 2)];
         internalKey.CopyTo(_blobKey);
         _blobKey[internalKey.Length - InternalKey.TrailerSize] = (byte)ValueKind.BlobIndex;
         Span<byte> reference = stackalloc byte[Blob.BlobReference.MaxEncodedLength];
+        _tableBlobFiles.Add(written.FileNumber);
         _builder!.Add(_blobKey.AsSpan(0, internalKey.Length), reference[..written.Encode(reference)]);
     }
 
@@ -200,7 +213,9 @@ internal sealed class CompactionOutputWriter : IDisposable
             RawValueSize = props.RawValueSize,
             KeyId = builder.KeyId,
             Checksum = builder.Checksum,
+            BlobFileNumbers = [.. _tableBlobFiles.Order()],
         });
+        _tableBlobFiles.Clear();
         builder.Dispose();
         _builder = null;
     }

@@ -34,6 +34,21 @@ internal sealed class FileMetaData
     public bool BeingCompacted { get; set; }
 
     /// <summary>
+    /// The blob files this table's entries refer to (FORMAT.md §21), ascending; null while not
+    /// known. Kept in memory only (the MANIFEST does not record it): the job that writes a table
+    /// sets it, and for a table recovered at open, background blob garbage collection reads the
+    /// table once to learn it. Set at most once with the same numbers by whoever learns them
+    /// first, so it is read and written without a lock.
+    /// </summary>
+    public long[]? BlobFileNumbers
+    {
+        get => Volatile.Read(ref _blobFileNumbers);
+        set => Volatile.Write(ref _blobFileNumbers, value);
+    }
+
+    private long[]? _blobFileNumbers;
+
+    /// <summary>
     /// The table cache's entry for this file when last opened: lets a lookup skip the cache's
     /// dictionary. Only a hint; the cache validates it (an evicted entry cannot be acquired).
     /// </summary>

@@ -35,8 +35,8 @@ internal static class LatticeMeter
 
     static LatticeMeter()
     {
-        Counter("lattice.bytes.written", "By", "Bytes written, by kind: user (batches), log, flush, compaction.", MetricSeries.BytesWritten);
-        Counter("lattice.bytes.read", "By", "Bytes read, by kind: compaction.", MetricSeries.BytesRead);
+        Counter("lattice.bytes.written", "By", "Bytes written, by kind: user (batches), log, flush, compaction, blob (to blob files, also counted in flush and compaction).", MetricSeries.BytesWritten);
+        Counter("lattice.bytes.read", "By", "Bytes read, by kind: compaction, blob (records read from blob files by reads and garbage collection).", MetricSeries.BytesRead);
         Counter("lattice.block_cache.hits", "{lookup}", "Block cache lookups that found the block.", MetricSeries.BlockCacheHits);
         Counter("lattice.block_cache.misses", "{lookup}", "Block cache lookups that read the block from its table.", MetricSeries.BlockCacheMisses);
         Counter("lattice.bloom_filter.useful", "{check}", "Bloom filter checks that proved a key absent and saved a table read.", MetricSeries.FilterUseful);
@@ -59,6 +59,13 @@ internal static class LatticeMeter
         Counter("lattice.cache.anticipated", "{block}", "Blocks loaded into the cache ahead of demand, by origin: preload, readahead, prefetch.", MetricSeries.AnticipatedBlocks);
         Counter("lattice.cache.anticipated.used", "{block}", "Blocks loaded ahead of demand that a read then used, by origin.", MetricSeries.AnticipatedBlocksUsed);
         Counter("lattice.cache.anticipated.wasted", "{block}", "Blocks loaded ahead of demand and evicted unused, by origin.", MetricSeries.AnticipatedBlocksWasted);
+        Gauge("lattice.blob.files", "{file}", "Blob files of a column family (values stored apart from their keys).", MetricSeries.BlobFiles);
+        Gauge("lattice.blob.live.size", "By", "Bytes of a column family's blob records that tables still refer to.", MetricSeries.BlobLiveBytes);
+        Gauge("lattice.blob.garbage.size", "By", "Bytes of a column family's blob records no table refers to any more, not yet reclaimed.", MetricSeries.BlobGarbageBytes);
+        Counter("lattice.blob.gc.runs", "{compaction}", "Compactions that copied live values out of blob files being garbage-collected.", MetricSeries.BlobGcRuns);
+        Counter("lattice.blob.gc.bytes", "By", "Bytes of live values garbage collection copied to new blob files.", MetricSeries.BlobGcBytes);
+        Counter("lattice.blob_cache.hits", "{lookup}", "Blob value lookups the block cache answered.", MetricSeries.BlobCacheHits);
+        Counter("lattice.blob_cache.misses", "{lookup}", "Blob value lookups that read the value from its blob file.", MetricSeries.BlobCacheMisses);
     }
 
     private static void Counter(string name, string unit, string description, MetricSeries series)

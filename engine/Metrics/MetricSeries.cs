@@ -27,4 +27,11 @@ internal enum MetricSeries
     AnticipatedBlocks,
     AnticipatedBlocksUsed,
     AnticipatedBlocksWasted,
+    BlobFiles,
+    BlobLiveBytes,
+    BlobGarbageBytes,
+    BlobGcRuns,
+    BlobGcBytes,
+    BlobCacheHits,
+    BlobCacheMisses,
 }

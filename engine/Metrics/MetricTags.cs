@@ -20,7 +20,7 @@ internal static class MetricTags
     /// <summary>The level of the tree (live size per level).</summary>
     public const string Level = "lattice.level";
 
-    /// <summary>What bytes were read or written for: user, log, flush, compaction.</summary>
+    /// <summary>What bytes were read or written for: user, log, flush, compaction, blob.</summary>
     public const string IoKind = "lattice.io.kind";
 
     /// <summary>What became of an automatic backup: taken, skipped (nothing changed), failed.</summary>

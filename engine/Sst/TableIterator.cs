@@ -31,7 +31,7 @@ internal sealed class TableIterator : InternalIterator
     private readonly bool _resolveBlobs;
     private byte[] _blobKey = [];
     private int _blobKeyLength;
-    private byte[]? _blobValue;
+    private Block? _blobValue; // pinned while the iterator stays on the entry
 
     public TableIterator(TableReader table, SpanComparer cmp, bool fillCache, Readahead? readahead = null, bool resolveBlobs = true)
     {
@@ -81,10 +81,10 @@ internal sealed class TableIterator : InternalIterator
     {
         if (_blobValue is null)
         {
-            try { _blobValue = _table.ReadBlob(Blob.BlobReference.Decode(_data.Value)); }
+            try { _blobValue = _table.ReadBlob(Blob.BlobReference.Decode(_data.Value), _fillCache); }
             catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(_table.Path); }
         }
-        return _blobValue;
+        return _blobValue.Data.AsSpan(0, BlobValueCache.ValueLength(_blobValue));
     }
 
     /// <summary>This iterator's readahead, null when off (tests look at its window).</summary>
@@ -216,11 +216,13 @@ internal sealed class TableIterator : InternalIterator
     private void ForgetBlob()
     {
         _blobKeyLength = 0;
+        _blobValue?.Unpin();
         _blobValue = null;
     }
 
     public override void Dispose()
     {
+        ForgetBlob();
         var block = _data.Block;
         _data.Clear();
         _loaded = -1;

@@ -20,6 +20,9 @@ internal sealed class TableReaderOptions(InternalKeyComparator comparator, Block
     /// </summary>
     public Blob.BlobFileCache? Blobs { get; set; }
 
+    /// <summary>Blob values kept in the block cache (<see cref="DbOptions.CacheBlobValues"/>); null: every blob value is read from its file.</summary>
+    public BlobValueCache? BlobValues { get; set; }
+
     /// <summary>Replaces damaged or missing tables with intact copies; null (no self-healing) unless the database has a backup to heal from.</summary>
     public ITableHealer? Healer { get; set; }
 
@@ -422,7 +425,8 @@ internal sealed class TableReader : IDisposable
                     {
                         // The value lives in a blob file: hand out a block of its own holding it.
                         var reference = Blob.BlobReference.Decode(data.Data.AsSpan(dataIter.ValueOffset, dataIter.ValueLength));
-                        block = ValueBlock(ReadBlob(reference), out valueLength);
+                        block = ReadBlob(reference, fillCache);
+                        valueLength = BlobValueCache.ValueLength(block);
                         valueOffset = 0;
                         trailer = (trailer & ~0xFFUL) | (byte)reference.Kind;
                         return true;
@@ -459,21 +463,19 @@ internal sealed class TableReader : IDisposable
         _options.Warmer is { } warmer && _options.ReadaheadMaxBytes > 0 && _cacheSlots is not null ? new Readahead(warmer, this, _options.ReadaheadMaxBytes) : null,
         resolveBlobs);
 
-    /// <summary>The value <paramref name="reference"/> (read from this table) names.</summary>
-    internal byte[] ReadBlob(in Blob.BlobReference reference)
+    /// <summary>
+    /// The value <paramref name="reference"/> (read from this table) names, in a block pinned for
+    /// the caller holding it from offset 0 (<see cref="BlobValueCache.ValueLength"/> bytes): from
+    /// the blob value cache, or read from its blob file and offered to the cache when <paramref name="fillCache"/>.
+    /// </summary>
+    internal Block ReadBlob(in Blob.BlobReference reference, bool fillCache)
     {
         var blobs = _options.Blobs ?? throw new CorruptionException("table holds a blob reference but the database reads no blob files", _file.Path);
-        return blobs.Read(reference);
-    }
-
-    /// <summary>A block-shaped holder for a value read from a blob file: the value, then one restart (offset 0).</summary>
-    private static Block ValueBlock(byte[] value, out int valueLength)
-    {
-        var data = new byte[value.Length + 8];
-        value.CopyTo(data, 0);
-        data[^4] = 1; // one restart, at offset 0
-        valueLength = value.Length;
-        return new Block(data, data.Length);
+        var cache = _options.BlobValues;
+        if (cache?.Lookup(reference) is { } cached) return cached;
+        var block = BlobValueCache.NewBlock(blobs.Read(reference), reference.Offset);
+        if (fillCache && cache is not null) cache.Insert(reference, block, blobs.Get(reference.FileNumber).RecordCount);
+        return block;
     }
 
     /// <summary>Approximate file offset where <paramref name="internalKey"/> would be (for size estimates).</summary>

@@ -19,6 +19,7 @@ public static class StatsCommand
         "lattice.num-levels", "lattice.total-sst-files-size", "lattice.estimate-num-keys", "lattice.estimate-pending-compaction-bytes",
         "lattice.cur-size-active-mem-table", "lattice.cur-size-all-mem-tables", "lattice.num-immutable-mem-table", "lattice.num-snapshots", "lattice.background-error",
         "lattice.encryption.key-generation", "lattice.encryption.bytes-per-generation",
+        "lattice.blob.num-files", "lattice.blob.total-size", "lattice.blob.live-size", "lattice.blob.garbage-size",
     ];
 
     public static Command Create()
