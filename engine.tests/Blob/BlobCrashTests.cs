@@ -60,6 +60,87 @@ public sealed class BlobCrashTests(ITestOutputHelper output)
         Assert.True(blobFilesSeen > 0, "the workload wrote blob files before some crash");
     }
 
+    [Fact]
+    public async Task PowerLoss_AtEachStepOfIdleGarbageCollection_KeepsEveryValue()
+    {
+        var disk = new MemFileSystem();
+        var options = MemOptions(disk, o =>
+        {
+            o.Level0FileNumCompactionTrigger = 2;
+            o.DefaultColumnFamilyOptions.BlobValueThreshold = 1000;
+            o.DefaultColumnFamilyOptions.BlobGarbageCollectionRatio = 1; // garbage counted, not collected
+        });
+        var model = new Dictionary<string, byte[]>();
+        using (var db = LatticeDb.Open(DbPath, options))
+        {
+            for (int i = 0; i < 40; i++) db.Put(B($"k{i:D2}"), model[$"k{i:D2}"] = LargeValueCompressionTests.Text(5000, i));
+            db.Flush();
+            for (int i = 0; i < 30; i++) db.Put(B($"k{i:D2}"), model[$"k{i:D2}"] = LargeValueCompressionTests.Text(5000, 100 + i));
+            db.Flush();
+            await Task.Run(db.WaitForCompactions).WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        string[] before = [.. disk.ListFiles(DbPath).Where(n => n.EndsWith(".blob", StringComparison.Ordinal))];
+
+        // Reopened with a ratio the garbage passes: the idle collection runs, and the disk's state
+        // is kept as a power loss would leave it before each file it creates, renames or deletes
+        // and each directory fsync.
+        var steps = new PowerLossBeforeEachStep(disk);
+        var collecting = options.Clone();
+        collecting.FileSystem = steps;
+        collecting.DefaultColumnFamilyOptions.BlobGarbageCollectionRatio = 0.5;
+        using (var db = LatticeDb.Open(DbPath, collecting))
+        {
+            await Task.Run(db.WaitForCompactions).WaitAsync(TimeSpan.FromMinutes(2));
+            Assert.True(db.GetStatistics()["blob.gc.runs"] >= 1);
+        }
+        Assert.Contains(before, n => !disk.ListFiles(DbPath).Contains(n));
+
+        var images = steps.Images;
+        Assert.True(images.Count > 4, $"{images.Count} crash images");
+        for (int i = 0; i < images.Count; i++) CheckCrashed(images[i], collecting, model, $"image {i} of {images.Count}");
+    }
+
+    /// <summary>Takes a power-loss image of <paramref name="disk"/> before each file creation, rename, deletion and directory fsync.</summary>
+    private sealed class PowerLossBeforeEachStep(MemFileSystem disk) : ForwardingFileSystem(disk)
+    {
+        private readonly List<MemFileSystem> _images = [];
+
+        public List<MemFileSystem> Images
+        {
+            get { lock (_images) return [.. _images]; }
+        }
+
+        private void Image()
+        {
+            var image = disk.CrashClone(powerLoss: true);
+            lock (_images) _images.Add(image);
+        }
+
+        public override IWritableFile CreateWritable(string path)
+        {
+            Image();
+            return base.CreateWritable(path);
+        }
+
+        public override void RenameFile(string from, string to)
+        {
+            Image();
+            base.RenameFile(from, to);
+        }
+
+        public override void DeleteFile(string path)
+        {
+            Image();
+            base.DeleteFile(path);
+        }
+
+        public override void SyncDirectory(string path)
+        {
+            Image();
+            base.SyncDirectory(path);
+        }
+    }
+
     private static void CheckCrashed(MemFileSystem crashed, DbOptions options, Dictionary<string, byte[]> model, string context)
     {
         var o = options.Clone();

@@ -21,9 +21,9 @@ internal abstract class ForwardingFileSystem(IFileSystem inner) : IFileSystem
 
     public IReadOnlyList<string> ListFiles(string directory) => inner.ListFiles(directory);
 
-    public void DeleteFile(string path) => inner.DeleteFile(path);
+    public virtual void DeleteFile(string path) => inner.DeleteFile(path);
 
-    public void RenameFile(string from, string to) => inner.RenameFile(from, to);
+    public virtual void RenameFile(string from, string to) => inner.RenameFile(from, to);
 
     public bool TryHardLink(string existing, string link) => inner.TryHardLink(existing, link);
 
@@ -33,7 +33,7 @@ internal abstract class ForwardingFileSystem(IFileSystem inner) : IFileSystem
 
     public long GetFileSize(string path) => inner.GetFileSize(path);
 
-    public void SyncDirectory(string path) => inner.SyncDirectory(path);
+    public virtual void SyncDirectory(string path) => inner.SyncDirectory(path);
 
     public IDisposable LockFile(string path, bool shared = false) => inner.LockFile(path, shared);
 }
