@@ -13,15 +13,23 @@ public sealed class BlobValueCacheDbTests
 {
     private const int Threshold = 1000;
 
+    private static readonly byte[] Stored = LargeValueCompressionTests.Text(5000, 1);
+
     private static DbOptions Options(Action<DbOptions>? configure = null)
     {
-        var o = new DbOptions();
-        o.DefaultColumnFamilyOptions.BlobValueThreshold = Threshold;
+        var o = new DbOptions { DefaultColumnFamilyOptions = new ColumnFamilyOptions { BlobValueThreshold = Threshold } };
         configure?.Invoke(o);
         return o;
     }
 
-    private static byte[] Value(int size, int seed) => LargeValueCompressionTests.Text(size, seed);
+    /// <summary>A database whose key "k" holds <see cref="Stored"/> in a blob file.</summary>
+    private static LatticeDb OpenWithOneBlobValue(TempDir dir, DbOptions options)
+    {
+        var db = LatticeDb.Open(dir.Path, options);
+        db.Put(B("k"), Stored);
+        db.Flush();
+        return db;
+    }
 
     private static (long Hits, long Misses, long FileBytes) Counters(LatticeDb db)
     {
@@ -33,17 +41,15 @@ public sealed class BlobValueCacheDbTests
     public void Get_SecondRead_IsCacheHitWithoutFileRead()
     {
         using var dir = new TempDir("blob-cache-hit");
-        using var db = LatticeDb.Open(dir.Path, Options());
-        db.Put(B("k"), Value(5000, 1));
-        db.Flush();
+        using var db = OpenWithOneBlobValue(dir, Options());
 
-        Assert.Equal(Value(5000, 1), db.Get(B("k")));
+        Assert.Equal(Stored, db.Get(B("k")));
         var afterFirst = Counters(db);
-        Assert.Equal(Value(5000, 1), db.Get(B("k")));
+        Assert.Equal(Stored, db.Get(B("k")));
         using (var it = db.NewIterator())
         {
             it.SeekToFirst();
-            Assert.Equal(Value(5000, 1), it.Value.ToArray());
+            Assert.Equal(Stored, it.Value.ToArray());
         }
         var afterMore = Counters(db);
 
@@ -57,16 +63,14 @@ public sealed class BlobValueCacheDbTests
     public void Get_FillCacheOff_FindsNothingAddedAndAddsNothing()
     {
         using var dir = new TempDir("blob-cache-nofill");
-        using var db = LatticeDb.Open(dir.Path, Options());
-        db.Put(B("k"), Value(5000, 1));
-        db.Flush();
+        using var db = OpenWithOneBlobValue(dir, Options());
         var noFill = new ReadOptions { FillCache = false };
 
-        Assert.Equal(Value(5000, 1), db.Get(B("k"), noFill));
-        Assert.Equal(Value(5000, 1), db.Get(B("k"), noFill));
+        Assert.Equal(Stored, db.Get(B("k"), noFill));
+        Assert.Equal(Stored, db.Get(B("k"), noFill));
         Assert.Equal((0L, 2L), (Counters(db).Hits, Counters(db).Misses));
-        Assert.Equal(Value(5000, 1), db.Get(B("k")));
-        Assert.Equal(Value(5000, 1), db.Get(B("k"), noFill));
+        Assert.Equal(Stored, db.Get(B("k")));
+        Assert.Equal(Stored, db.Get(B("k"), noFill));
         Assert.Equal(1, Counters(db).Hits);
     }
 
@@ -77,11 +81,11 @@ public sealed class BlobValueCacheDbTests
         const int count = 100, size = 20_000;
         using var dir = new TempDir("blob-cache-evict");
         using var db = LatticeDb.Open(dir.Path, Options(o => o.BlockCacheCapacity = capacity));
-        for (int i = 0; i < count; i++) db.Put(B($"k{i:D3}"), Value(size, i));
+        for (int i = 0; i < count; i++) db.Put(B($"k{i:D3}"), LargeValueCompressionTests.Text(size, i));
         db.Flush();
 
         for (int pass = 0; pass < 2; pass++)
-            for (int i = 0; i < count; i++) Assert.Equal(Value(size, i), db.Get(B($"k{i:D3}")));
+            for (int i = 0; i < count; i++) Assert.Equal(LargeValueCompressionTests.Text(size, i), db.Get(B($"k{i:D3}")));
 
         var (hits, misses, _) = Counters(db);
         Assert.Equal(2 * count, hits + misses);
@@ -94,13 +98,11 @@ public sealed class BlobValueCacheDbTests
     public void Get_CacheBlobValuesOff_ReadsTheFileEachTime()
     {
         using var dir = new TempDir("blob-cache-off");
-        using var db = LatticeDb.Open(dir.Path, Options(o => o.CacheBlobValues = false));
-        db.Put(B("k"), Value(5000, 1));
-        db.Flush();
+        using var db = OpenWithOneBlobValue(dir, Options(o => o.CacheBlobValues = false));
 
-        Assert.Equal(Value(5000, 1), db.Get(B("k")));
+        Assert.Equal(Stored, db.Get(B("k")));
         long once = Counters(db).FileBytes;
-        Assert.Equal(Value(5000, 1), db.Get(B("k")));
+        Assert.Equal(Stored, db.Get(B("k")));
 
         Assert.Equal((0L, 0L), (Counters(db).Hits, Counters(db).Misses));
         Assert.Equal(2 * once, Counters(db).FileBytes);

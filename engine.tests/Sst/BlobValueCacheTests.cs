@@ -98,4 +98,18 @@ public sealed class BlobValueCacheTests
         Assert.Null(cache.Lookup(reference));
         Assert.Equal(0, blocks.PinnedUsage);
     }
+
+    [Fact]
+    public void HotEntries_FrequentlyReadBlobValue_NotListed()
+    {
+        var blocks = new BlockCache<Block>(1 << 20);
+        var cache = new BlobValueCache(blocks);
+        var reference = Ref(7, 16, 100);
+        Put(cache, reference, Value(100, 1), recordCount: 10);
+        cache.Lookup(reference)!.Unpin(); // a hit: frequently used from now on
+
+        // A preload reads tables' blocks by position; a blob value is not one, and takes none of the hot set's budget.
+        Assert.Equal(1, blocks.Count);
+        Assert.Empty(blocks.HotEntries(long.MaxValue));
+    }
 }

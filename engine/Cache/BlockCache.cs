@@ -71,6 +71,13 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
         public int Count => Items.Length;
 
         public long Owner { get; } = owner;
+
+        /// <summary>
+        /// Whether <see cref="HotEntries"/> lists these values: false for values a preload cannot
+        /// read back as a table's block by its position (blob values), which then take no part
+        /// of the hot set's budget.
+        /// </summary>
+        public bool InHotSet { get; init; } = true;
     }
 
     /// <summary>
@@ -187,6 +194,7 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
                 foreach (var e in main ? _main : _small)
                 {
                     if (!main && e.CacheFrequency == 0) continue;
+                    if (!((Slots)e.CacheSlots!).InHotSet) continue;
                     if (bytes + e.CacheCharge > maxBytes) return false;
                     bytes += e.CacheCharge;
                     into.Add(((Slots)e.CacheSlots!, e.CacheIndex, e.CacheCharge));

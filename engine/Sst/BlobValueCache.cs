@@ -66,7 +66,7 @@ internal sealed class BlobValueCache(BlockCache<Block> cache)
     {
         if (!_files.TryGetValue(reference.FileNumber, out var slots))
         {
-            var fresh = new BlockCache<Block>.Slots((int)Math.Clamp(recordCount, 1, MaxSlots), reference.FileNumber);
+            var fresh = new BlockCache<Block>.Slots((int)Math.Clamp(recordCount, 1, MaxSlots), reference.FileNumber) { InHotSet = false };
             if (_files.TryAdd(reference.FileNumber, fresh))
             {
                 // The slot array is memory the cache's budget pays for, as a table's is.
