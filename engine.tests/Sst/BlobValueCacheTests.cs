@@ -112,4 +112,34 @@ public sealed class BlobValueCacheTests
         Assert.Equal(1, blocks.Count);
         Assert.Empty(blocks.HotEntries(long.MaxValue));
     }
+
+    [Fact]
+    public void NewBlock_PooledArrays_GoBackToThePoolOnceEvictedAndUnpinned()
+    {
+        var arrays = new BlockArrayPool(1 << 20);
+        // Sixteen shards of the smallest size: one 40 KB value fits a shard, two do not.
+        var blocks = new BlockCache<Block>(64 * 1024);
+        var cache = new BlobValueCache(blocks);
+        var first = BlobValueCache.NewBlock(Value(40_000, 0), 16, arrays);
+        Assert.True(first.Data.Length > 40_016, "a pooled array is rounded up");
+        Assert.Equal(Value(40_000, 0), Bytes(first));
+        first.Unpin();
+        Assert.True(arrays.Bytes > 0, "a value nobody holds gave its array back");
+
+        // Seventeen values over sixteen shards: some shard had to evict one already.
+        for (int i = 0; i < 17; i++)
+        {
+            var reference = Ref(100 + i, 16, 40_000);
+            var block = BlobValueCache.NewBlock(Value(40_000, i), reference.Offset, arrays);
+            cache.Insert(reference, block, recordCount: 1);
+            block.Unpin();
+        }
+        long cached = blocks.Count;
+        Assert.InRange(cached, 1, 16);
+
+        // Evicting the rest: no reader holds them, so every array is free for the next values.
+        blocks.SetCapacity(0);
+        Assert.Equal(0, blocks.Count);
+        Assert.True(arrays.Bytes >= cached * 40_016, $"{arrays.Bytes} bytes free in the pool for {cached} evicted values");
+    }
 }

@@ -87,16 +87,23 @@ internal sealed class BlobValueCache(BlockCache<Block> cache)
         if (_files.TryRemove(fileNumber, out var slots)) cache.AddPinned(-slots.Count * 8L);
     }
 
-    /// <summary>A block holding <paramref name="value"/>, the value of the record at <paramref name="offset"/>, pinned for its creator.</summary>
-    public static Block NewBlock(ReadOnlySpan<byte> value, long offset)
+    /// <summary>
+    /// A block holding <paramref name="value"/>, the value of the record at <paramref name="offset"/>,
+    /// pinned for its creator. Its array comes from <paramref name="arrays"/> and goes back there
+    /// once the last holder lets go: a value kept by the cache lives long enough to be promoted,
+    /// and at a high miss rate fresh arrays would make the collector's work on a heap the size of
+    /// the cache dominate reads (see <see cref="BlockArrayPool"/>).
+    /// </summary>
+    public static Block NewBlock(ReadOnlySpan<byte> value, long offset, BlockArrayPool? arrays = null)
     {
-        var data = GC.AllocateUninitializedArray<byte>(value.Length + TrailerSize);
+        int length = value.Length + TrailerSize;
+        var data = arrays?.Rent(length) ?? GC.AllocateUninitializedArray<byte>(length);
         value.CopyTo(data);
-        var trailer = data.AsSpan(value.Length);
+        var trailer = data.AsSpan(value.Length, TrailerSize);
         BinaryPrimitives.WriteInt64LittleEndian(trailer, offset);
         BinaryPrimitives.WriteUInt32LittleEndian(trailer[8..], 0);
         BinaryPrimitives.WriteUInt32LittleEndian(trailer[12..], 1);
-        return new Block(data, data.Length);
+        return new Block(data, length, arrays);
     }
 
     /// <summary>The length of the value a block of <see cref="NewBlock"/> holds (from offset 0).</summary>

@@ -473,7 +473,7 @@ internal sealed class TableReader : IDisposable
         var blobs = _options.Blobs ?? throw new CorruptionException("table holds a blob reference but the database reads no blob files", _file.Path);
         var cache = _options.BlobValues;
         if (cache?.Lookup(reference) is { } cached) return cached;
-        var block = BlobValueCache.NewBlock(blobs.Read(reference), reference.Offset);
+        var block = BlobValueCache.NewBlock(blobs.Read(reference), reference.Offset, _options.BlockArrays);
         if (fillCache && cache is not null) cache.Insert(reference, block, blobs.Get(reference.FileNumber).RecordCount);
         return block;
     }
