@@ -16,6 +16,9 @@ internal sealed class BlobFileCache(IFileSystem fs, string dbPath) : IDisposable
     public long ValuesRead;
     public long BytesRead;
 
+    /// <summary>The key registry of an encrypted database: sealed blob files open with it (FORMAT.md §21.7). Set at open, before any read.</summary>
+    public Crypto.KeyRegistry? Keys { get; set; }
+
     /// <summary>The value <paramref name="reference"/> names. Damage is a <see cref="CorruptionException"/> naming the file and offset.</summary>
     public byte[] Read(in BlobReference reference)
     {
@@ -42,7 +45,7 @@ internal sealed class BlobFileCache(IFileSystem fs, string dbPath) : IDisposable
     {
         string path = FileNames.Blob(dbPath, number);
         if (!fs.FileExists(path)) throw new CorruptionException($"blob file {number} is missing", path);
-        return BlobFileReader.Open(fs.OpenRead(path), number);
+        return BlobFileReader.Open(fs.OpenRead(path), number, Keys);
     }
 
     /// <summary>Forgets (and closes) file <paramref name="number"/>, which is being deleted.</summary>

@@ -186,7 +186,7 @@ public static class DatabaseVerifier
             Report(path);
             try
             {
-                using var reader = Blob.BlobFileReader.Open(fs.OpenRead(path), number);
+                using var reader = Blob.BlobFileReader.Open(fs.OpenRead(path), number, keys);
                 reader.VerifyAll();
             }
             catch (CorruptionException ex)
