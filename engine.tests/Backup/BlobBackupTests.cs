@@ -92,29 +92,18 @@ public sealed class BlobBackupTests
     }
 
     /// <summary>Storage whose first rename of a finished blob upload fails, as a run killed right after the copy would leave it.</summary>
-    private sealed class RenameFailingStorage(IBackupStorage inner) : IBackupStorage
+    private sealed class RenameFailingStorage(IBackupStorage inner) : ForwardingBackupStorage(inner)
     {
         public bool Failed { get; private set; }
 
-        public string Location => inner.Location;
-        public bool Exists(string path) => inner.Exists(path);
-        public long GetSize(string path) => inner.GetSize(path);
-        public IReadOnlyList<string> ListFiles(string folder) => inner.ListFiles(folder);
-        public IReadOnlyList<string> ListFolders(string folder) => inner.ListFolders(folder);
-        public Stream OpenRead(string path) => inner.OpenRead(path);
-        public IBackupFileWriter Create(string path) => inner.Create(path);
-        public void Delete(string path) => inner.Delete(path);
-        public void DeleteFolder(string folder) => inner.DeleteFolder(folder);
-        public IDisposable Lock(bool exclusive, TimeSpan timeout) => inner.Lock(exclusive, timeout);
-
-        public void Rename(string from, string to)
+        public override void Rename(string from, string to)
         {
             if (!Failed && to.EndsWith(".blob", StringComparison.Ordinal))
             {
                 Failed = true;
                 throw new IOException("injected: the run stops after uploading " + from);
             }
-            inner.Rename(from, to);
+            base.Rename(from, to);
         }
     }
 }

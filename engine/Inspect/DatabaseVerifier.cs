@@ -193,6 +193,11 @@ public static class DatabaseVerifier
             {
                 _problems.Add(new VerifyProblem(VerifyProblemKind.BlobDamaged, path, ex.Offset, ex.Reason));
             }
+            catch (EncryptionKeyException ex)
+            {
+                // A sealed blob file whose key is unknown or destroyed: its values cannot be read, whatever the checksums say.
+                _problems.Add(new VerifyProblem(VerifyProblemKind.BlobDamaged, path, -1, ex.Message));
+            }
             _bytesDone += SizeOrZero(path);
         }
 
