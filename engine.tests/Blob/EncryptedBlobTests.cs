@@ -198,4 +198,84 @@ public sealed class EncryptedBlobTests
         db.VerifyChecksums();
         Assert.Equal(0, EncryptionSupport.CountFound(dir.Path, sentinels));
     }
+
+    [Fact]
+    public void TurningEncryptionOnAndOff_RewritesBlobFilesUnderTheFamilysKey_AndNoPlaintextRemainsWhileOn()
+    {
+        using var dir = new TempDir("blob-migrate");
+        var key = EncryptionSupport.NewKey();
+        var sentinels = new List<byte[]>();
+        // Random values: zstd saves nothing, so they are stored whole and the plain files hold every sentinel.
+        var values = Enumerable.Range(0, 10).Select(_ => System.Security.Cryptography.RandomNumberGenerator.GetBytes(3000)).ToArray();
+        sentinels.AddRange(values.Select(v => v[1000..1016]));
+        var plain = new DbOptions();
+        plain.DefaultColumnFamilyOptions.BlobValueThreshold = Threshold;
+        using (var db = LatticeDb.Open(dir.Path, plain))
+        {
+            for (int i = 0; i < values.Length; i++) db.Put(B($"k{i}"), values[i]);
+            db.Flush();
+        }
+        Assert.All(BlobGenerations(dir.Path), g => Assert.Equal(0u, g));
+        Assert.Equal(values.Length, EncryptionSupport.CountFound(dir.Path, sentinels));
+
+        var on = Options(key);
+        on.Encryption!.ReencryptionBytesPerSecond = 0;
+        using (var db = LatticeDb.Open(dir.Path, on))
+        {
+            db.CompactRange();
+            Assert.DoesNotContain("plaintext", db.GetProperty("lattice.encryption.bytes-per-generation"));
+            for (int i = 0; i < values.Length; i++) Assert.Equal(values[i], db.Get(B($"k{i}")));
+        }
+        Assert.NotEmpty(BlobFiles(dir.Path));
+        Assert.All(BlobGenerations(dir.Path), g => Assert.Equal(1u, g));
+        Assert.True(EncryptionSupport.CountFound(dir.Path, sentinels) == 0, "found in " + EncryptionSupport.WhereFound(dir.Path, sentinels));
+
+        var off = Options(key, o => o.Encrypted = false);
+        off.Encryption!.ReencryptionBytesPerSecond = 0;
+        using (var db = LatticeDb.Open(dir.Path, off))
+        {
+            db.CompactRange();
+            Assert.Matches("^plaintext=[0-9]+$", db.GetProperty("lattice.encryption.bytes-per-generation"));
+            for (int i = 0; i < values.Length; i++) Assert.Equal(values[i], db.Get(B($"k{i}")));
+        }
+        Assert.All(BlobGenerations(dir.Path), g => Assert.Equal(0u, g));
+    }
+
+    [Fact]
+    public void ShredColumnFamily_WithBlobFiles_DropsThemAndLeavesTheOtherFamilyReadable()
+    {
+        using var dir = new TempDir("blob-shred");
+        var key = EncryptionSupport.NewKey();
+        var options = EncryptionSupport.Options(key, "other");
+        options.DefaultColumnFamilyOptions.BlobValueThreshold = Threshold;
+        options.ColumnFamilyOptions["other"].BlobValueThreshold = Threshold;
+        var sentinels = new List<byte[]>();
+        var kept = Enumerable.Range(0, 5).Select(i => Value(3000, 50 + i, sentinels)).ToArray();
+        using (var db = LatticeDb.Open(dir.Path, options))
+        {
+            var other = db.CreateColumnFamily("other", options.ColumnFamilyOptions["other"]);
+            for (int i = 0; i < 5; i++)
+            {
+                db.Put(B($"gone{i}"), Value(3000, i, sentinels));
+                db.Put(other, B($"kept{i}"), kept[i]);
+            }
+            db.Flush();
+            db.Flush(other);
+            Assert.Equal("1", db.GetProperty(db.DefaultColumnFamily, "lattice.blob.num-files"));
+            int before = BlobFiles(dir.Path).Length;
+
+            db.ShredColumnFamily(db.DefaultColumnFamily);
+            Assert.Equal("0", db.GetProperty(db.DefaultColumnFamily, "lattice.blob.num-files"));
+            Assert.Equal(before - 1, BlobFiles(dir.Path).Length);
+            Assert.Null(db.Get(B("gone0")));
+            for (int i = 0; i < 5; i++) Assert.Equal(kept[i], db.Get(other, B($"kept{i}")));
+            db.VerifyChecksums();
+        }
+        using (var db = LatticeDb.Open(dir.Path, options))
+        {
+            db.VerifyChecksums();
+            for (int i = 0; i < 5; i++) Assert.Equal(kept[i], db.Get(db.GetColumnFamily("other"), B($"kept{i}")));
+        }
+        Assert.Equal(0, EncryptionSupport.CountFound(dir.Path, sentinels));
+    }
 }
