@@ -91,6 +91,50 @@ public sealed class BlobBackupTests
         AssertSame(ReadAll(db), ReadAll(dir.Sub("restored")), "restored after an interrupted run");
     }
 
+    [Fact]
+    public void OlderBackupWithPrivateBlobCopies_SurvivesCollectionAndRestoresExact()
+    {
+        using var dir = new TempDir("bk-blob-old");
+        string root = dir.Sub("backups");
+        var storage = new FileSystemBackupStorage(root);
+        using var backups = BackupEngine.Open(storage);
+        SortedDictionary<string, string> atFirst;
+        using (var db = LatticeDb.Open(dir.Sub("db"), Options()))
+        {
+            FillLarge(db, 0, 20, "a");
+            db.Flush();
+            var first = backups.CreateBackup(db);
+            atFirst = ReadAll(db);
+            // Rewrite backup 1 as builds before shared blob files wrote it: its blob files in private/1/.
+            var old = LatticeKV.Backup.BackupCatalog.Read(storage, first.Id);
+            var files = new List<LatticeKV.Backup.BackupFileEntry>();
+            foreach (var f in old.Files)
+            {
+                if (f.Kind != "blob")
+                {
+                    files.Add(f);
+                    continue;
+                }
+                string privatePath = LatticeKV.Backup.BackupDescriptor.PrivateFolder(first.Id) + "/" + f.Name;
+                File.Move(Path.Combine(root, f.StoredPath), Path.Combine(root, privatePath));
+                files.Add(f with { StoredPath = privatePath });
+            }
+            Assert.Contains(files, f => f.Kind == "blob");
+            File.WriteAllBytes(Path.Combine(root, LatticeKV.Backup.BackupDescriptor.PathOf(first.Id)), (old with { Files = files }).Encode());
+            Assert.Empty(SharedBlobs(root));
+
+            FillLarge(db, 20, 30, "b");
+            db.Flush();
+            backups.CreateBackup(db); // shares the same blob files anew; backup 1 keeps its private copies
+        }
+        Assert.NotEmpty(SharedBlobs(root));
+        backups.GarbageCollect();
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(root, "private", "1"), "*.blob"));
+        backups.VerifyBackup(1);
+        backups.RestoreBackup(1, dir.Sub("restored"));
+        AssertSame(atFirst, ReadAll(dir.Sub("restored")), "older backup with private blob copies");
+    }
+
     /// <summary>Storage whose first rename of a finished blob upload fails, as a run killed right after the copy would leave it.</summary>
     private sealed class RenameFailingStorage(IBackupStorage inner) : ForwardingBackupStorage(inner)
     {
