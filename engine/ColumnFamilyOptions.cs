@@ -46,9 +46,9 @@ public sealed class ColumnFamilyOptions
     /// blocks, so rewriting it at every level costs far more than the extra read a lookup pays for
     /// it, while smaller values keep the locality of living next to their keys (a scan over them
     /// reads blocks in order, not a blob record per key). The first blob file moves the database to
-    /// format 9 (FORMAT.md §21). Families of an encrypted database (<see cref="Encrypted"/>) or with
-    /// an <see cref="EncryptionScope"/> keep every value in their sealed tables: blob records are
-    /// not sealed yet. Stored in the database.
+    /// format 9 (FORMAT.md §21). An <see cref="Encrypted"/> family's blob files are sealed like its
+    /// tables (§21.7; format 10), and an <see cref="EncryptionScope"/>'s values stay scope-sealed in
+    /// them. Stored in the database.
     /// </summary>
     public int BlobValueThreshold { get; set; } = DefaultBlobValueThreshold;
 

@@ -83,7 +83,7 @@ public sealed partial class LatticeDb
             { Table = f, ColumnFamily = cf, Number = f.Number });
         foreach (var (cf, b) in manifest.BlobFiles)
             files.Add(new LiveFile(LiveFileKind.Blob, FileNames.BlobName(b.Number), b.FileSize, FileNames.Blob(_path, b.Number), null)
-            { ColumnFamily = cf, Number = b.Number });
+            { BlobFile = b, ColumnFamily = cf, Number = b.Number });
         foreach (var (number, length) in logs)
             files.Add(new LiveFile(LiveFileKind.Log, FileNames.LogName(number), length, FileNames.Log(_path, number), null) { Number = number });
         files.Add(new LiveFile(LiveFileKind.Manifest, FileNames.ManifestName(manifest.Number), manifest.Length, FileNames.Manifest(_path, manifest.Number), null) { Number = manifest.Number });

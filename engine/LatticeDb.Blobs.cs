@@ -10,22 +10,25 @@ public sealed partial class LatticeDb
 {
     /// <summary>
     /// How a flush or compaction of <paramref name="cfd"/> over <paramref name="version"/> treats
-    /// large values; null when the family keeps them in its tables. Encrypted and scoped families
-    /// never separate values: blob records are not sealed, and their tables are.
+    /// large values; null when the family keeps them in its tables. An encrypted family's blob
+    /// files are sealed like its tables (FORMAT.md §21.7); a scoped family's values are scope-sealed
+    /// before they reach a memtable, so its blob records hold them sealed too.
     /// </summary>
     private BlobSeparation? BlobSeparationFor(ColumnFamilyData cfd, LsmVersion version)
     {
         var o = cfd.Options;
-        bool sealedFamily = _keys is not null || o.Encrypted || o.EncryptionScope is not null || o.StoredScoped || cfd.Scopes is not null;
-        // Not even garbage collection: it would write the values it moves to unsealed blob files.
-        if (sealedFamily) return null;
         int threshold = o.BlobValueThreshold;
         HashSet<long>? relocate = null;
         if (HasBlobGarbageToCollect(cfd, version))
             foreach (var b in version.BlobFiles.Values)
                 if (b.GarbageRatio >= o.BlobGarbageCollectionRatio) (relocate ??= []).Add(b.Number);
-        if (threshold == 0 && relocate is null) return null;
-        return new BlobSeparation(threshold, o.LargeValueCompressionLevel, cfd.Id, _blobFiles, relocate);
+        // Blob files sealed with another key than the family's current one (a rotation, encryption
+        // turned on or off) are re-encrypted as the tables referring to them are rewritten.
+        uint desired = cfd.DesiredKeyId;
+        bool otherKey = version.BlobFiles.Values.Any(b => b.KeyId != desired);
+        if (threshold == 0 && relocate is null && !otherKey) return null;
+        var keys = version.BlobFiles.Values.Any(b => b.KeyId != 0) || otherKey ? version.BlobFiles.ToDictionary(kv => kv.Key, kv => kv.Value.KeyId) : null;
+        return new BlobSeparation(threshold, o.LargeValueCompressionLevel, cfd.Id, _blobFiles, relocate, keys);
     }
 
     /// <summary>Some blob file of <paramref name="version"/> is due for garbage collection (its live values would be rewritten).</summary>
@@ -37,7 +40,7 @@ public sealed partial class LatticeDb
 
     /// <summary>
     /// Records in <paramref name="edit"/> the blob files a job wrote and the garbage it found. An
-    /// edit adding a blob file records database format 9, as <see cref="NoteLargeValues"/> does 8.
+    /// edit adding a blob file records database format 9 (10 once a sealed one was written), as <see cref="NoteLargeValues"/> does 8.
     /// </summary>
     private void NoteBlobs(VersionEdit edit, CompactionStats stats)
     {
@@ -50,9 +53,21 @@ public sealed partial class LatticeDb
         if (stats.BlobFiles.Count == 0) return;
         edit.NewBlobFiles.AddRange(stats.BlobFiles);
         _versions.BlobsEnabled = true;
+        if (stats.BlobFiles.Any(b => b.KeyId != 0)) _versions.SealedBlobsEnabled = true;
         edit.FormatVersion = _versions.WrittenFormatVersion;
         Interlocked.Add(ref _blobBytesWritten, stats.BlobBytesWritten);
         Interlocked.Add(ref _blobValuesWritten, stats.BlobValuesWritten);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="edit"/> count every remaining record of the blob files of
+    /// <paramref name="version"/> that <paramref name="drop"/> selects as garbage, so they leave the
+    /// version (a shredded family's files, whose key is gone, and no table refers to any more).
+    /// </summary>
+    private static void DropBlobFiles(VersionEdit edit, LsmVersion version, Func<Blob.BlobFileMetaData, bool> drop)
+    {
+        foreach (var b in version.BlobFiles.Values)
+            if (drop(b)) edit.BlobGarbage.Add((b.Number, b.TotalCount - b.GarbageCount, b.TotalBytes - b.GarbageBytes));
     }
 
     private void AddBlobStatistics(IDictionary<string, long> stats)

@@ -63,6 +63,7 @@ public sealed partial class LatticeDb
         _versions.Keys = _keys;
         _writePath.Logs.Keys = _keys;
         _tableCache.Options.Keys = _keys;
+        _blobFiles.Keys = _keys;
     }
 
     /// <summary>
@@ -180,7 +181,8 @@ public sealed partial class LatticeDb
             for (int level = 0; level < v.NumLevels; level++)
                 foreach (var f in v.Files(level))
                     if (IsShredded(f)) edit.DeleteFile(level, f.Number);
-            if (edit.DeletedFiles.Count > 0) edits.Add(edit);
+            DropBlobFiles(edit, v, b => b.KeyId != 0 && _keys?.Find(b.KeyId) is { State: KeyState.Destroyed });
+            if (edit.DeletedFiles.Count > 0 || edit.BlobGarbage.Count > 0) edits.Add(edit);
         }
     }
 
@@ -279,6 +281,7 @@ public sealed partial class LatticeDb
                     var v = cfd.State.Current;
                     for (int level = 0; level < v.NumLevels; level++)
                         foreach (var f in v.Files(level)) edit.DeleteFile(level, f.Number);
+                    DropBlobFiles(edit, v, _ => true);
                     var edits = new List<VersionEdit> { edit };
                     // Families with nothing unflushed no longer need the old logs either.
                     lock (_mutex) AddIdleLogNumberEdits(edits, cfd);
@@ -288,6 +291,7 @@ public sealed partial class LatticeDb
                         Monitor.PulseAll(_mutex);
                     });
                     foreach (var f in v.AllFiles) _tableCache.Evict(f.Number);
+                    foreach (var b in v.BlobFiles.Keys) _blobFiles.Evict(b);
                 });
                 // The other families' unflushed writes share those logs: flushing them lets the logs go.
                 FlushColumnFamilies([.. _columnFamilies.Values.Where(c => !c.Dropped && c != cfd)]);
@@ -416,15 +420,17 @@ public sealed partial class LatticeDb
         => _keys is not null && _reencryption is { BytesPerSecond: > 0 }
            && _columnFamilies.Values.Any(c => !c.Dropped && c.State.Current.AllFiles.Any(f => f.KeyId != c.DesiredKeyId));
 
-    /// <summary>Bytes of live tables per key generation of <paramref name="cfd"/>: "plaintext=N gen1=N ...".</summary>
+    /// <summary>Bytes of live tables and blob files per key generation of <paramref name="cfd"/>: "plaintext=N gen1=N ...".</summary>
     private string BytesPerGeneration(ColumnFamilyData cfd, Manifest.LsmVersion v)
     {
         var byKey = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var f in v.AllFiles)
+        void Add(uint keyId, long size)
         {
-            string name = f.KeyId == 0 ? "plaintext" : _keys?.Find(f.KeyId) is { } k ? "gen" + k.Generation.ToString(CultureInfo.InvariantCulture) : "key" + f.KeyId.ToString(CultureInfo.InvariantCulture);
-            byKey[name] = byKey.GetValueOrDefault(name) + f.FileSize;
+            string name = keyId == 0 ? "plaintext" : _keys?.Find(keyId) is { } k ? "gen" + k.Generation.ToString(CultureInfo.InvariantCulture) : "key" + keyId.ToString(CultureInfo.InvariantCulture);
+            byKey[name] = byKey.GetValueOrDefault(name) + size;
         }
+        foreach (var f in v.AllFiles) Add(f.KeyId, f.FileSize);
+        foreach (var b in v.BlobFiles.Values) Add(b.KeyId, b.FileSize);
         var sb = new StringBuilder();
         foreach (var (name, bytes) in byKey) sb.Append(name).Append('=').Append(bytes.ToString(CultureInfo.InvariantCulture)).Append(' ');
         return sb.ToString().TrimEnd();

@@ -77,29 +77,9 @@ public sealed class StorageCopyTests(ITestOutputHelper output)
     }
 
     /// <summary>Another store (as an object store would be): every byte reaches it through <see cref="IBackupFileWriter.Write"/>.</summary>
-    private sealed class PassThroughStorage(IBackupStorage inner) : IBackupStorage
+    private sealed class PassThroughStorage(IBackupStorage inner) : ForwardingBackupStorage(inner)
     {
-        public string Location => inner.Location;
-
-        public bool Exists(string path) => inner.Exists(path);
-
-        public long GetSize(string path) => inner.GetSize(path);
-
-        public IReadOnlyList<string> ListFiles(string folder) => inner.ListFiles(folder);
-
-        public IReadOnlyList<string> ListFolders(string folder) => inner.ListFolders(folder);
-
-        public Stream OpenRead(string path) => inner.OpenRead(path);
-
-        public IBackupFileWriter Create(string path) => new PassThroughWriter(inner.Create(path));
-
-        public void Rename(string from, string to) => inner.Rename(from, to);
-
-        public void Delete(string path) => inner.Delete(path);
-
-        public void DeleteFolder(string folder) => inner.DeleteFolder(folder);
-
-        public IDisposable Lock(bool exclusive, TimeSpan timeout) => inner.Lock(exclusive, timeout);
+        public override IBackupFileWriter Create(string path) => new PassThroughWriter(base.Create(path));
     }
 
     private sealed class PassThroughWriter(IBackupFileWriter inner) : IBackupFileWriter

@@ -1,5 +1,4 @@
 using LatticeKV.Inspect;
-using LatticeKV.Tests.Crypto;
 using LatticeKV.Tests.Db;
 using LatticeKV.Tests.Support;
 using static LatticeKV.Tests.Support.TestDb;
@@ -282,33 +281,5 @@ public sealed class BlobDbTests
         Assert.NotEqual("0", repaired.GetProperty("lattice.blob.garbage-size"));
         repaired.VerifyChecksums();
         Assert.NotNull(report);
-    }
-
-    [Fact]
-    public void EncryptedFamily_LargeValues_NoBlobFileAndNoPlaintextOnDisk()
-    {
-        using var dir = new TempDir("blob-encrypted");
-        var key = new byte[32];
-        Random.Shared.NextBytes(key);
-        var sentinels = new List<byte[]>();
-        var options = new DbOptions { Encryption = EncryptionOptions.FromKey(key) };
-        options.DefaultColumnFamilyOptions.BlobValueThreshold = Threshold;
-        options.DefaultColumnFamilyOptions.Encrypted = true;
-        using (var db = LatticeDb.Open(dir.Path, options))
-        {
-            for (int i = 0; i < 5; i++)
-            {
-                var v = Value(4000, i);
-                var sentinel = B($"SENTINEL-{i}-{Guid.NewGuid():N}");
-                sentinel.CopyTo(v, 100);
-                sentinels.Add(sentinel);
-                db.Put(B($"k{i}"), v);
-            }
-            db.Flush();
-            db.CompactRange();
-            for (int i = 0; i < 5; i++) Assert.Equal(4000, db.Get(B($"k{i}"))!.Length);
-        }
-        Assert.Empty(BlobFiles(dir.Path));
-        Assert.Equal(0, EncryptionSupport.CountFound(dir.Path, sentinels));
     }
 }

@@ -31,6 +31,9 @@ internal static class CryptoFuzzTargets
         ["sealed-record"] = SealedRecord,
         ["footer-v2"] = FooterV2,
         ["sealed-block"] = SealedBlock,
+        ["sealed-blob-record"] = SealedBlobRecord,
+        ["sealed-blob-plaintext"] = SealedBlobPlaintext,
+        ["sealed-blob-file"] = SealedBlobFile,
     };
 
     /// <summary>Runs a target; a <see cref="CorruptionException"/> or <see cref="EncryptionKeyException"/> is an accepted outcome.</summary>
@@ -105,6 +108,61 @@ internal static class CryptoFuzzTargets
 
     private static readonly byte[] BlockSalt = Convert.FromHexString("0102030405060708090a0b0c");
 
+    /// <summary>The offset of the first record of a sealed blob file (FORMAT.md §21.7), where the blob targets place their record.</summary>
+    private const long BlobRecordOffset = LatticeKV.Blob.BlobFileFormat.SealedHeaderSize;
+
+    private static TableCipher BlobCipher() => TableCipher.ForExistingBlobFile(s_keys.Value.Active(KeyPurpose.Data, 1)!, BlockSalt, s_keys.Value.DatabaseId, 7);
+
+    /// <summary>A whole record (header and sealed stored bytes) decoded as the first record of sealed blob file 7.</summary>
+    public static void SealedBlobRecord(byte[] record)
+    {
+        using var cipher = BlobCipher();
+        LatticeKV.Blob.BlobFileReader.Decode(record, "fuzz", BlobRecordOffset, out _, cipher);
+    }
+
+    /// <summary>
+    /// Reaches the parser behind the seal: byte 0 is the record's flags (bit 0 zstd; the sealed bit is
+    /// set), bytes 1..4 its claimed value size, the rest the plaintext stored bytes, which are sealed
+    /// and framed with a valid checksum before the record is decoded.
+    /// </summary>
+    public static void SealedBlobPlaintext(byte[] bytes)
+    {
+        if (bytes.Length < 5) return;
+        byte flags = (byte)((bytes[0] & LatticeKV.Blob.BlobFileFormat.FlagZstd) | LatticeKV.Blob.BlobFileFormat.FlagSealed);
+        int valueSize = (int)(BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(1)) % (1 << 20));
+        var plain = bytes.AsSpan(5);
+        using var cipher = BlobCipher();
+        var record = new byte[LatticeKV.Blob.BlobFileFormat.RecordHeaderSize + plain.Length + TableCipher.Overhead];
+        cipher.Seal(plain, BlobRecordOffset, BlockKind.BlobRecord, flags, record.AsSpan(LatticeKV.Blob.BlobFileFormat.RecordHeaderSize));
+        LatticeKV.Blob.BlobFileFormat.WriteRecordHeader(record, valueSize, record.AsSpan(LatticeKV.Blob.BlobFileFormat.RecordHeaderSize), flags);
+        LatticeKV.Blob.BlobFileReader.Decode(record, "fuzz", BlobRecordOffset, out _, cipher);
+    }
+
+    /// <summary>A whole blob file, opened with the registry (a sealed one needs its family's key) and every record read.</summary>
+    public static void SealedBlobFile(byte[] bytes)
+    {
+        var fs = new MemFileSystem();
+        fs.CreateDirectory("/b");
+        fs.CreateWritable("/b/000007.blob").Dispose();
+        fs.SetContents("/b/000007.blob", bytes);
+        using var reader = LatticeKV.Blob.BlobFileReader.Open(fs.OpenRead("/b/000007.blob"), 7, s_keys.Value);
+        reader.VerifyAll();
+    }
+
+    /// <summary>Sealed blob file 7 of family 1 holding <paramref name="values"/>, with a salt of its own.</summary>
+    private static byte[] SealedBlobFileBytes(params byte[][] values)
+    {
+        var fs = new MemFileSystem();
+        fs.CreateDirectory("/b");
+        var sealing = new TableSealing(s_keys.Value.Active(KeyPurpose.Data, 1)!, s_keys.Value.DatabaseId.ToArray());
+        using (var w = LatticeKV.Blob.BlobFileWriter.Create(fs.CreateWritable("/b/000007.blob"), 7, 1, 3, sealing))
+        {
+            foreach (var v in values) w.Add(LatticeKV.Keys.ValueKind.Value, v);
+            w.Finish();
+        }
+        return fs.GetContents("/b/000007.blob");
+    }
+
     /// <summary>A small valid input per target, for mutation.</summary>
     public static byte[] ValidSeed(string target)
     {
@@ -156,6 +214,23 @@ internal static class CryptoFuzzTargets
                 cipher.Seal(block, 4096, BlockKind.Data, (byte)CompressionType.Snappy, sealedBlock);
                 return sealedBlock;
             }
+            case "sealed-blob-record":
+            {
+                using var cipher = BlobCipher();
+                var plain = new byte[300];
+                var reSealed = new byte[LatticeKV.Blob.BlobFileFormat.RecordHeaderSize + plain.Length + TableCipher.Overhead];
+                cipher.Seal(plain, BlobRecordOffset, BlockKind.BlobRecord, LatticeKV.Blob.BlobFileFormat.FlagSealed, reSealed.AsSpan(LatticeKV.Blob.BlobFileFormat.RecordHeaderSize));
+                LatticeKV.Blob.BlobFileFormat.WriteRecordHeader(reSealed, plain.Length, reSealed.AsSpan(LatticeKV.Blob.BlobFileFormat.RecordHeaderSize), LatticeKV.Blob.BlobFileFormat.FlagSealed);
+                return reSealed;
+            }
+            case "sealed-blob-plaintext":
+            {
+                var seed = new byte[5 + 64];
+                BinaryPrimitives.WriteUInt32LittleEndian(seed.AsSpan(1), 64);
+                return seed;
+            }
+            case "sealed-blob-file":
+                return SealedBlobFileBytes(Enumerable.Repeat((byte)'a', 200).ToArray(), new byte[50]);
             default:
                 throw new ArgumentException(target);
         }

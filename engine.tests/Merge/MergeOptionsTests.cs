@@ -119,7 +119,7 @@ public class MergeOptionsTests
     [Fact]
     public void FormatVersionFor_Merges_IsFiveEncryptedOrNot()
     {
-        Assert.Equal(9u, LatticeKV.Manifest.VersionSet.MaxFormatVersion);
+        Assert.Equal(10u, LatticeKV.Manifest.VersionSet.MaxFormatVersion);
         Assert.Equal(4u, LatticeKV.Manifest.VersionSet.FormatVersionFor(encrypted: true, merges: false));
         Assert.Equal(5u, LatticeKV.Manifest.VersionSet.FormatVersionFor(encrypted: true, merges: true));
     }

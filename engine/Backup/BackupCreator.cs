@@ -4,7 +4,7 @@ using LatticeKV.Db;
 namespace LatticeKV.Backup;
 
 /// <summary>
-/// Takes one backup (<see cref="BackupEngine.CreateBackup(LatticeDb, string?)"/>). Tables go to <c>shared/</c> once
+/// Takes one backup (<see cref="BackupEngine.CreateBackup(LatticeDb, string?)"/>). Tables and blob files go to <c>shared/</c> once
 /// each, under a name that binds database id, number, size and checksum; everything else (the
 /// MANIFEST and log prefixes, CURRENT, OPTIONS, IDENTITY, the key registry) to
 /// <c>private/ID/</c>; the descriptor's rename into <c>meta/</c> commits the backup. A run killed
@@ -31,30 +31,10 @@ internal static class BackupCreator
         foreach (var file in live.Files)
         {
             cancel.ThrowIfCancellationRequested();
-            if (file.Kind == LiveFileKind.Table)
+            if (file.Kind is LiveFileKind.Table or LiveFileKind.Blob)
             {
-                var meta = file.Table!;
-                ulong checksum = meta.Checksum != 0 ? meta.Checksum
-                    : FileCopy.Checksum(live.FileSystem, file.SourcePath!, file.Length, cancel)
-                      ?? throw new CorruptionException($"table is not the {file.Length} bytes the MANIFEST records", file.SourcePath, -1);
-                var shared = new SharedTableName(dbId, file.Number, file.Length, checksum);
-                if (!IsStored(storage, shared.RelativePath, file.Length))
-                {
-                    string temp = shared.RelativePath + ".tmp-" + id.ToString(CultureInfo.InvariantCulture);
-                    ulong copied = StorageCopy.Upload(live.FileSystem, file.SourcePath!, file.Length, storage, temp, Advance, cancel);
-                    if (copied != checksum)
-                    {
-                        storage.Delete(temp);
-                        throw new CorruptionException("table does not match the checksum recorded when it was written: it was damaged since (restore it from a backup or run repair)", file.SourcePath, 0);
-                    }
-                    storage.Rename(temp, shared.RelativePath);
-                    newBytes += file.Length;
-                }
-                else
-                {
-                    Advance(file.Length);
-                }
-                entries.Add(new BackupFileEntry(file.Name, shared.RelativePath, "table", file.Length, checksum));
+                var shared = UploadShared(storage, live, file, dbId, id, Advance, ref newBytes, cancel);
+                entries.Add(new BackupFileEntry(file.Name, shared.RelativePath, KindName(file.Kind), file.Length, shared.Checksum));
             }
             else
             {
@@ -84,6 +64,37 @@ internal static class BackupCreator
         StorageCopy.UploadBytes(storage, final + ".tmp", descriptor.Encode());
         storage.Rename(final + ".tmp", final);
         return descriptor;
+    }
+
+    /// <summary>
+    /// Puts a table or blob file into <c>shared/</c> unless a backup already holds it, checking the
+    /// copy against the XXH3-64 recorded when the file was written (computed by reading it when
+    /// the MANIFEST has none); returns its shared name.
+    /// </summary>
+    private static SharedTableName UploadShared(IBackupStorage storage, LiveFileSet live, LiveFile file, string dbId, int id, Action<long> advance,
+        ref long newBytes, CancellationToken cancel)
+    {
+        string what = file.Kind == LiveFileKind.Blob ? "blob file" : "table";
+        ulong recorded = file.Kind == LiveFileKind.Blob ? file.BlobFile!.Checksum : file.Table!.Checksum;
+        ulong checksum = recorded != 0 ? recorded
+            : FileCopy.Checksum(live.FileSystem, file.SourcePath!, file.Length, cancel)
+              ?? throw new CorruptionException($"{what} is not the {file.Length} bytes the MANIFEST records", file.SourcePath, -1);
+        var shared = new SharedTableName(dbId, file.Number, file.Length, checksum, file.Kind == LiveFileKind.Blob);
+        if (IsStored(storage, shared.RelativePath, file.Length))
+        {
+            advance(file.Length);
+            return shared;
+        }
+        string temp = shared.RelativePath + ".tmp-" + id.ToString(CultureInfo.InvariantCulture);
+        ulong copied = StorageCopy.Upload(live.FileSystem, file.SourcePath!, file.Length, storage, temp, advance, cancel);
+        if (copied != checksum)
+        {
+            storage.Delete(temp);
+            throw new CorruptionException($"{what} does not match the checksum recorded when it was written: it was damaged since (restore it from a backup or run repair)", file.SourcePath, 0);
+        }
+        storage.Rename(temp, shared.RelativePath);
+        newBytes += file.Length;
+        return shared;
     }
 
     private static bool IsStored(IBackupStorage storage, string path, long size)

@@ -6,13 +6,15 @@ namespace LatticeKV.Backup;
 /// The name of a table in a backup directory's <c>shared/</c> folder (FORMAT.md §13):
 /// <c>DBID-NUMBER-SIZE-CHECKSUM.sst</c>. Database id, file number, size and checksum together, so
 /// two different files (a restored copy reusing numbers, another database) never share a name.
+/// A blob file is shared the same way as <c>DBID-NUMBER-SIZE-CHECKSUM.blob</c> (<see cref="IsBlob"/>).
 /// </summary>
-internal readonly record struct SharedTableName(string DatabaseIdHex, long Number, long Size, ulong Checksum)
+internal readonly record struct SharedTableName(string DatabaseIdHex, long Number, long Size, ulong Checksum, bool IsBlob = false)
 {
     public const string Folder = "shared";
     public const string Extension = ".sst";
+    public const string BlobExtension = ".blob";
 
-    public string FileName => string.Create(CultureInfo.InvariantCulture, $"{DatabaseIdHex}-{Number:D6}-{Size}-{Checksum:x16}{Extension}");
+    public string FileName => string.Create(CultureInfo.InvariantCulture, $"{DatabaseIdHex}-{Number:D6}-{Size}-{Checksum:x16}{(IsBlob ? BlobExtension : Extension)}");
 
     public string RelativePath => Folder + "/" + FileName;
 

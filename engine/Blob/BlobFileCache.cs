@@ -19,6 +19,9 @@ internal sealed class BlobFileCache(IFileSystem fs, string dbPath) : IDisposable
     /// <summary>Statistics: bytes of records read from blob files (as stored: headers included, compressed).</summary>
     public long RecordBytesRead;
 
+    /// <summary>The key registry of an encrypted database: sealed blob files open with it (FORMAT.md §21.7). Set at open, before any read.</summary>
+    public Crypto.KeyRegistry? Keys { get; set; }
+
     /// <summary>The value <paramref name="reference"/> names. Damage is a <see cref="CorruptionException"/> naming the file and offset.</summary>
     public byte[] Read(in BlobReference reference)
     {
@@ -46,7 +49,7 @@ internal sealed class BlobFileCache(IFileSystem fs, string dbPath) : IDisposable
     {
         string path = FileNames.Blob(dbPath, number);
         if (!fs.FileExists(path)) throw new CorruptionException($"blob file {number} is missing", path);
-        return BlobFileReader.Open(fs.OpenRead(path), number);
+        return BlobFileReader.Open(fs.OpenRead(path), number, Keys);
     }
 
     /// <summary>Forgets (and closes) file <paramref name="number"/>, which is being deleted.</summary>

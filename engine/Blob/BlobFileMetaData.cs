@@ -19,6 +19,9 @@ internal sealed record BlobFileMetaData
     /// <summary>XXH3-64 of the file as written (0: unknown).</summary>
     public ulong Checksum { get; init; }
 
+    /// <summary>The data key sealing the file's records (FORMAT.md §21.7; MANIFEST tag 15); 0 for a plain file.</summary>
+    public uint KeyId { get; init; }
+
     /// <summary>Records no table refers to any more.</summary>
     public long GarbageCount { get; init; }
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using LatticeKV.Crypto;
 using LatticeKV.Io;
 using ZstdSharp;
 
@@ -8,6 +9,8 @@ namespace LatticeKV.Blob;
 /// Reads records of one blob file by <see cref="BlobReference"/>. Thread-safe (positional reads
 /// only). Everything read is checked: a record that does not match its reference, its checksum
 /// or its length is a <see cref="CorruptionException"/> naming the file and the record's offset.
+/// A sealed file (FORMAT.md §21.7) is opened with the key its header names; a record that does
+/// not authenticate (damaged, moved within or between files, another key) is one too.
 /// </summary>
 internal sealed class BlobFileReader : IDisposable
 {
@@ -15,10 +18,14 @@ internal sealed class BlobFileReader : IDisposable
 
     private readonly IRandomAccessFile _file;
     private readonly long _length;
+    private readonly TableCipher? _cipher;
+    private readonly int _recordsStart;
 
-    private BlobFileReader(IRandomAccessFile file, long number, uint columnFamily, long count, long recordBytes)
+    private BlobFileReader(IRandomAccessFile file, long number, uint columnFamily, long count, long recordBytes, TableCipher? cipher)
     {
         _file = file;
+        _cipher = cipher;
+        _recordsStart = cipher is null ? BlobFileFormat.HeaderSize : BlobFileFormat.SealedHeaderSize;
         _length = file.Length;
         Number = number;
         ColumnFamily = columnFamily;
@@ -36,30 +43,58 @@ internal sealed class BlobFileReader : IDisposable
 
     public long RecordBytes { get; }
 
-    /// <summary>Opens <paramref name="file"/>, checking its header and footer (the reader owns the file, also on failure).</summary>
-    public static BlobFileReader Open(IRandomAccessFile file, long number)
+    /// <summary>The data key sealing the records (0: a plain file).</summary>
+    public uint KeyId => _cipher?.KeyId ?? 0;
+
+    /// <summary>
+    /// Opens <paramref name="file"/>, checking its header and footer (the reader owns the file, also
+    /// on failure). A sealed file needs <paramref name="keys"/>: without them, or when its key is
+    /// unknown or destroyed, an <see cref="EncryptionKeyException"/>.
+    /// </summary>
+    public static BlobFileReader Open(IRandomAccessFile file, long number, KeyRegistry? keys = null)
     {
+        TableCipher? cipher = null;
         try
         {
             long length = file.Length;
             if (length < BlobFileFormat.HeaderSize + BlobFileFormat.FooterSize)
                 throw new CorruptionException($"blob file of {length} bytes is too short", file.Path, 0);
-            Span<byte> header = stackalloc byte[BlobFileFormat.HeaderSize];
-            if (file.ReadExactly(0, header) != header.Length) throw new CorruptionException("blob file header cut short", file.Path, 0);
-            uint cf = BlobFileFormat.ReadHeader(header, file.Path);
+            Span<byte> header = stackalloc byte[BlobFileFormat.SealedHeaderSize];
+            int headerSize = BlobFileFormat.HeaderSize;
+            if (file.ReadExactly(0, header[..headerSize]) != headerSize) throw new CorruptionException("blob file header cut short", file.Path, 0);
+            uint cf = BlobFileFormat.ReadHeader(header, file.Path, out uint version);
+            if (version == BlobFileFormat.SealedVersion)
+            {
+                headerSize = BlobFileFormat.SealedHeaderSize;
+                if (length < headerSize + BlobFileFormat.FooterSize || file.ReadExactly(0, header) != headerSize)
+                    throw new CorruptionException("sealed blob file header cut short", file.Path, 0);
+                cipher = OpenCipher(header, cf, number, keys, file.Path);
+            }
             Span<byte> footer = stackalloc byte[BlobFileFormat.FooterSize];
             long footerAt = length - BlobFileFormat.FooterSize;
             if (file.ReadExactly(footerAt, footer) != footer.Length) throw new CorruptionException("blob file footer cut short", file.Path, footerAt);
             var (count, bytes) = BlobFileFormat.ReadFooter(footer, file.Path, footerAt);
-            if (bytes != footerAt - BlobFileFormat.HeaderSize)
-                throw new CorruptionException($"blob file footer records {bytes} record bytes, the file holds {footerAt - BlobFileFormat.HeaderSize}", file.Path, footerAt);
-            return new BlobFileReader(file, number, cf, count, bytes);
+            if (bytes != footerAt - headerSize)
+                throw new CorruptionException($"blob file footer records {bytes} record bytes, the file holds {footerAt - headerSize}", file.Path, footerAt);
+            return new BlobFileReader(file, number, cf, count, bytes, cipher);
         }
         catch
         {
+            cipher?.Dispose();
             file.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The cipher of a sealed file from its header: the key must be the family's, of the generation the header records.</summary>
+    private static TableCipher OpenCipher(ReadOnlySpan<byte> header, uint cf, long number, KeyRegistry? keys, string path)
+    {
+        var (keyId, generation, salt) = BlobFileFormat.ReadSealing(header, path);
+        if (keys is null) throw new EncryptionKeyException($"blob file '{path}' is sealed (key {keyId}); open the database with DbOptions.Encryption");
+        var key = keys.Require(keyId, path);
+        if (key.Purpose != KeyPurpose.Data || key.ColumnFamilyId != cf || key.Generation != generation)
+            throw new CorruptionException($"sealed blob file names key {keyId} of generation {generation} for family {cf}; the registry holds {key}", path, 16);
+        return TableCipher.ForExistingBlobFile(key, salt, keys.DatabaseId, number);
     }
 
     /// <summary>The value <paramref name="reference"/> points at, in a new array.</summary>
@@ -67,13 +102,13 @@ internal sealed class BlobFileReader : IDisposable
     {
         if (reference.FileNumber != Number) throw new CorruptionException($"blob reference to file {reference.FileNumber} read from file {Number}", Path, reference.Offset);
         long offset = reference.Offset;
-        if (offset < BlobFileFormat.HeaderSize || reference.RecordSize > _length - BlobFileFormat.FooterSize - offset)
+        if (offset < _recordsStart || reference.RecordSize > _length - BlobFileFormat.FooterSize - offset)
             throw new CorruptionException($"blob record of {reference.RecordSize} bytes at {offset} lies outside the file's records", Path, offset);
         var record = GC.AllocateUninitializedArray<byte>((int)reference.RecordSize);
         if (_file.ReadExactly(offset, record) != record.Length) throw new CorruptionException("blob record cut short", Path, offset);
         if (BinaryPrimitives.ReadUInt32LittleEndian(record) != reference.ValueSize)
             throw new CorruptionException($"blob record claims {BinaryPrimitives.ReadUInt32LittleEndian(record)} value bytes, its reference says {reference.ValueSize}", Path, offset);
-        var value = Decode(record, Path, offset, out uint crc);
+        var value = Decode(record, Path, offset, out uint crc, _cipher);
         if (crc != reference.Checksum) throw new CorruptionException("blob record is not the one its reference names (checksum differs)", Path, offset);
         if (value.Length != reference.ValueSize) throw new CorruptionException($"blob record holds {value.Length} bytes, its reference says {reference.ValueSize}", Path, offset);
         return value;
@@ -82,8 +117,10 @@ internal sealed class BlobFileReader : IDisposable
     /// <summary>
     /// Checks and decodes one whole record (<paramref name="record"/>: header and stored bytes,
     /// nothing more) and returns its value; <paramref name="crc"/> is the record's checksum.
+    /// <paramref name="cipher"/> is the file's when it is sealed: then every record must be sealed
+    /// and authenticate at <paramref name="offset"/>, else none may be.
     /// </summary>
-    public static byte[] Decode(ReadOnlySpan<byte> record, string path, long offset, out uint crc)
+    public static byte[] Decode(ReadOnlySpan<byte> record, string path, long offset, out uint crc, TableCipher? cipher = null)
     {
         if (record.Length < BlobFileFormat.RecordHeaderSize) throw new CorruptionException($"blob record of {record.Length} bytes is too short", path, offset);
         uint valueSize = BinaryPrimitives.ReadUInt32LittleEndian(record);
@@ -92,11 +129,21 @@ internal sealed class BlobFileReader : IDisposable
         crc = BinaryPrimitives.ReadUInt32LittleEndian(record[12..]);
         if (storedSize != record.Length - BlobFileFormat.RecordHeaderSize)
             throw new CorruptionException($"blob record claims {storedSize} stored bytes, has {record.Length - BlobFileFormat.RecordHeaderSize}", path, offset);
-        var stored = record[BlobFileFormat.RecordHeaderSize..];
+        ReadOnlySpan<byte> stored = record[BlobFileFormat.RecordHeaderSize..];
         if (BlobFileFormat.RecordCrc(record, stored) != crc) throw new CorruptionException("blob record checksum mismatch", path, offset);
-        if ((flags & ~BlobFileFormat.FlagZstd) != 0 || record[9] != 0 || record[10] != 0 || record[11] != 0)
+        if ((flags & ~(BlobFileFormat.FlagZstd | BlobFileFormat.FlagSealed)) != 0 || record[9] != 0 || record[10] != 0 || record[11] != 0)
             throw new CorruptionException($"blob record has unknown flags {flags}", path, offset);
         if (valueSize > BlobFileFormat.MaxValueSize) throw new CorruptionException($"blob record value size {valueSize} out of range", path, offset);
+        bool isSealed = (flags & BlobFileFormat.FlagSealed) != 0;
+        if (isSealed != cipher is not null)
+            throw new CorruptionException(isSealed ? "sealed blob record in a plain blob file" : "plain blob record in a sealed blob file", path, offset);
+        if (cipher is not null)
+        {
+            var opened = stored.ToArray();
+            int length = cipher.Open(opened, offset, Crypto.BlockKind.BlobRecord, flags, path);
+            stored = opened.AsSpan(0, length);
+            storedSize = (uint)length;
+        }
         if ((flags & BlobFileFormat.FlagZstd) == 0)
         {
             if (valueSize != storedSize) throw new CorruptionException($"uncompressed blob record holds {storedSize} bytes, claims {valueSize}", path, offset);
@@ -126,7 +173,7 @@ internal sealed class BlobFileReader : IDisposable
     /// <summary>Reads every record in order, checking each; returns the count (for verification and repair).</summary>
     public long VerifyAll(Action<long, byte[]>? onRecord = null)
     {
-        long offset = BlobFileFormat.HeaderSize, end = _length - BlobFileFormat.FooterSize, count = 0;
+        long offset = _recordsStart, end = _length - BlobFileFormat.FooterSize, count = 0;
         Span<byte> header = stackalloc byte[BlobFileFormat.RecordHeaderSize];
         while (offset < end)
         {
@@ -137,7 +184,7 @@ internal sealed class BlobFileReader : IDisposable
                 throw new CorruptionException($"blob record claims {stored} stored bytes beyond the file's records", Path, offset);
             var record = GC.AllocateUninitializedArray<byte>((int)(BlobFileFormat.RecordHeaderSize + stored));
             if (_file.ReadExactly(offset, record) != record.Length) throw new CorruptionException("blob record cut short", Path, offset);
-            var value = Decode(record, Path, offset, out _);
+            var value = Decode(record, Path, offset, out _, _cipher);
             onRecord?.Invoke(offset, value);
             offset += record.Length;
             count++;
@@ -146,5 +193,9 @@ internal sealed class BlobFileReader : IDisposable
         return count;
     }
 
-    public void Dispose() => _file.Dispose();
+    public void Dispose()
+    {
+        _file.Dispose();
+        _cipher?.Dispose();
+    }
 }

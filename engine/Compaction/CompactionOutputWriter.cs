@@ -92,10 +92,10 @@ internal sealed class CompactionOutputWriter : IDisposable
         {
             written = WriteBlob(kind, value);
         }
-        else if (kind == ValueKind.BlobIndex && blobs.Relocate is { } relocate)
+        else if (kind == ValueKind.BlobIndex)
         {
             var old = Blob.BlobReference.Decode(value);
-            if (!relocate.Contains(old.FileNumber))
+            if (!blobs.MustRelocate(old.FileNumber, _builderOptions.Sealing?.Key.Id ?? 0))
             {
                 AddToTable(internalKey, value);
                 return;
@@ -126,7 +126,9 @@ internal sealed class CompactionOutputWriter : IDisposable
         if (_blobWriter is null)
         {
             long number = _newFileNumber();
-            _blobWriter = new Blob.BlobFileWriter(_fs.CreateWritable(FileNames.Blob(_db, number)), number, blobs.ColumnFamily, blobs.ZstdLevel);
+            // Sealed with the key the job's tables are sealed with: no value of an encrypted family reaches a file in plaintext.
+            _blobWriter = Blob.BlobFileWriter.Create(_fs.CreateWritable(FileNames.Blob(_db, number)), number, blobs.ColumnFamily, blobs.ZstdLevel,
+                _builderOptions.Sealing);
         }
         long before = _blobWriter.Length;
         var reference = _blobWriter.Add(kind, value);

@@ -9,4 +9,6 @@ internal enum BlockKind : byte
     Filter = 4,
     Properties = 5,
     RangeDeletions = 6,
+    /// <summary>A record of a sealed blob file (FORMAT.md §21.7).</summary>
+    BlobRecord = 7,
 }

@@ -12,4 +12,6 @@ internal enum FileKeyKind : byte
     Registry = 4,
     Verify = 5,
     Scope = 6,
+    /// <summary>A sealed blob file's records (FORMAT.md §21.7).</summary>
+    Blob = 7,
 }

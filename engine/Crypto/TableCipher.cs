@@ -8,7 +8,9 @@ namespace LatticeKV.Crypto;
 /// blocks"). The key is HKDF of the family's data key with the table's random 12-byte salt and
 /// (file number, key id, generation); the nonce is the block's offset, unique within the file;
 /// the associated data binds database, family, file, offset, block kind and compression, so a
-/// block moved within or between tables, or a table renamed, does not open.
+/// block moved within or between tables, or a table renamed, does not open. The records of a
+/// sealed blob file (FORMAT.md §21.7) are sealed the same way under a key of their own kind
+/// (<see cref="FileKeyKind.Blob"/>), the record's offset as nonce and <see cref="BlockKind.BlobRecord"/>.
 /// </summary>
 internal sealed class TableCipher : IDisposable
 {
@@ -22,11 +24,11 @@ internal sealed class TableCipher : IDisposable
     private readonly uint _columnFamily;
     private readonly long _fileNumber;
 
-    private TableCipher(KeyEntry key, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> databaseId, long fileNumber)
+    private TableCipher(KeyEntry key, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> databaseId, long fileNumber, FileKeyKind kind = FileKeyKind.Table)
     {
         Span<byte> fileKey = stackalloc byte[KeyDerivation.KeySize];
         var material = key.CopyLiveMaterial();
-        KeyDerivation.Derive(material, salt, FileKeyKind.Table, databaseId, key.ColumnFamilyId, fileNumber, key.Id, key.Generation, fileKey);
+        KeyDerivation.Derive(material, salt, kind, databaseId, key.ColumnFamilyId, fileNumber, key.Id, key.Generation, fileKey);
         CryptographicOperations.ZeroMemory(material);
         _aead = new AeadPool(fileKey);
         CryptographicOperations.ZeroMemory(fileKey);
@@ -34,10 +36,13 @@ internal sealed class TableCipher : IDisposable
         _columnFamily = key.ColumnFamilyId;
         _fileNumber = fileNumber;
         KeyId = key.Id;
+        Generation = key.Generation;
         Salt = salt.ToArray();
     }
 
     public uint KeyId { get; }
+
+    public uint Generation { get; }
 
     public byte[] Salt { get; }
 
@@ -52,6 +57,18 @@ internal sealed class TableCipher : IDisposable
     /// <summary>A cipher for an existing table, from its footer's key id and salt.</summary>
     public static TableCipher ForExistingTable(KeyEntry key, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> databaseId, long fileNumber)
         => new(key, salt, databaseId, fileNumber);
+
+    /// <summary>A cipher for the records of a new blob file under <paramref name="key"/>, with a fresh random salt.</summary>
+    public static TableCipher ForNewBlobFile(KeyEntry key, ReadOnlySpan<byte> databaseId, long fileNumber)
+    {
+        Span<byte> salt = stackalloc byte[SaltSize];
+        RandomNumberGenerator.Fill(salt);
+        return new TableCipher(key, salt, databaseId, fileNumber, FileKeyKind.Blob);
+    }
+
+    /// <summary>A cipher for the records of an existing blob file, from its header's key id and salt (or a given salt, for known answers).</summary>
+    public static TableCipher ForExistingBlobFile(KeyEntry key, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> databaseId, long fileNumber)
+        => new(key, salt, databaseId, fileNumber, FileKeyKind.Blob);
 
     /// <summary>Seals <paramref name="stored"/> (already compressed) into <paramref name="dest"/>: ciphertext ‖ tag.</summary>
     public void Seal(ReadOnlySpan<byte> stored, long offset, BlockKind kind, byte type, Span<byte> dest)

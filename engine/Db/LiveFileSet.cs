@@ -27,6 +27,9 @@ internal sealed record LiveFile(LiveFileKind Kind, string Name, long Length, str
     /// <summary>The table's metadata (<see cref="LiveFileKind.Table"/> only).</summary>
     public FileMetaData? Table { get; init; }
 
+    /// <summary>The blob file's metadata (<see cref="LiveFileKind.Blob"/> only).</summary>
+    public Blob.BlobFileMetaData? BlobFile { get; init; }
+
     public uint ColumnFamily { get; init; }
 
     public long Number { get; init; }

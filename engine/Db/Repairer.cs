@@ -212,7 +212,7 @@ internal sealed class Repairer(string db, DbOptions options)
             try
             {
                 if (!_fs.FileExists(path)) throw new CorruptionException("blob file is missing", path);
-                using var reader = Blob.BlobFileReader.Open(_fs.OpenRead(path), number);
+                using var reader = Blob.BlobFileReader.Open(_fs.OpenRead(path), number, _keys);
                 reader.VerifyAll();
                 if (count > reader.RecordCount || bytes > reader.RecordBytes)
                     throw new CorruptionException("more references to the blob file than it has records", path);
@@ -224,11 +224,12 @@ internal sealed class Repairer(string db, DbOptions options)
                     TotalBytes = reader.RecordBytes,
                     GarbageCount = reader.RecordCount - count,
                     GarbageBytes = reader.RecordBytes - bytes,
+                    KeyId = reader.KeyId,
                 });
             }
-            catch (CorruptionException ex)
+            catch (Exception ex) when (ex is CorruptionException or EncryptionKeyException)
             {
-                _problems.Add($"{path}: {ex.Reason}; the {count} values it held are lost (reading them raises a corruption error)");
+                _problems.Add($"{path}: {(ex as CorruptionException)?.Reason ?? ex.Message}; the {count} values it held are lost (reading them raises a corruption error)");
             }
         }
     }
@@ -467,7 +468,7 @@ internal sealed class Repairer(string db, DbOptions options)
         bool integrity = options.DefaultColumnFamilyOptions.ValidatorDescription is not null || cfOptions.Values.Any(o => o.ValidatorDescription is not null)
             || names.Values.Any(n => n == Integrity.ForeignKeyFamilies.CatalogName || n == Migrations.SchemaRecords.FamilyName);
         head.FormatVersion = VersionSet.FormatVersionFor(_keys is not null, merges, replication, integrity, largeValues: _zstdBlocksWritten > 0,
-            blobs: _blobFiles.Count > 0);
+            blobs: _blobFiles.Count > 0, sealedBlobs: _blobFiles.Values.Any(l => l.Any(b => b.KeyId != 0)));
         using var log = new LogWriter(_fs.CreateWritable(FileNames.Manifest(db, manifestNumber)));
         using var cipher = VersionSet.ManifestCipher(_keys, manifestNumber);
         VersionSet.AddRecord(log, cipher, VersionEdit.EncodeRecord(edits));

@@ -186,12 +186,17 @@ public static class DatabaseVerifier
             Report(path);
             try
             {
-                using var reader = Blob.BlobFileReader.Open(fs.OpenRead(path), number);
+                using var reader = Blob.BlobFileReader.Open(fs.OpenRead(path), number, keys);
                 reader.VerifyAll();
             }
             catch (CorruptionException ex)
             {
                 _problems.Add(new VerifyProblem(VerifyProblemKind.BlobDamaged, path, ex.Offset, ex.Reason));
+            }
+            catch (EncryptionKeyException ex)
+            {
+                // A sealed blob file whose key is unknown or destroyed: its values cannot be read, whatever the checksums say.
+                _problems.Add(new VerifyProblem(VerifyProblemKind.BlobDamaged, path, -1, ex.Message));
             }
             _bytesDone += SizeOrZero(path);
         }

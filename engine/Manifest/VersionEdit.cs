@@ -30,6 +30,11 @@ internal sealed class VersionEdit
         BlobFileAddition = 13,
         /// <summary>Garbage found in a blob file (FORMAT.md §21.4): number, records, bytes: varint64; added to what it had.</summary>
         BlobFileGarbage = 14,
+        /// <summary>
+        /// The data key of a sealed blob file (FORMAT.md §21.7): number: varint64, key id: varint32;
+        /// follows the tag 13 of that file in the same edit (database format 10).
+        /// </summary>
+        BlobFileKey = 15,
     }
 
     private enum FileField : uint
@@ -113,6 +118,10 @@ internal sealed class VersionEdit
             w.WriteVarint((ulong)b.TotalCount);
             w.WriteVarint((ulong)b.TotalBytes);
             w.WriteUInt64(b.Checksum);
+            if (b.KeyId == 0) continue;
+            w.WriteVarint((uint)Tag.BlobFileKey);
+            w.WriteVarint((ulong)b.Number);
+            w.WriteVarint(b.KeyId);
         }
         foreach (var (number, count, bytes) in BlobGarbage)
         {
@@ -175,6 +184,9 @@ internal sealed class VersionEdit
                 case Tag.BlobFileGarbage:
                     edit.BlobGarbage.Add((ReadNumber(ref r), ReadNumber(ref r), ReadNumber(ref r)));
                     break;
+                case Tag.BlobFileKey:
+                    ReadBlobFileKey(ref r, edit);
+                    break;
                 default:
                     if ((tag & SafeToIgnoreBit) == 0) throw new CorruptionException($"unknown MANIFEST tag {tag}");
                     r.ReadLengthPrefixed(); // ignorable tags carry a length-prefixed payload
@@ -182,6 +194,16 @@ internal sealed class VersionEdit
             }
         }
         return edit;
+    }
+
+    /// <summary>Tag 15 names the key of the blob file the edit's last tag 13 added; anything else is corruption.</summary>
+    private static void ReadBlobFileKey(ref SpanReader r, VersionEdit edit)
+    {
+        long number = ReadNumber(ref r);
+        uint keyId = r.ReadVarint32();
+        if (edit.NewBlobFiles.Count == 0 || edit.NewBlobFiles[^1] is not { KeyId: 0 } last || last.Number != number || keyId == 0)
+            throw new CorruptionException($"MANIFEST names key {keyId} for blob file {number}, which the edit did not just add");
+        edit.NewBlobFiles[^1] = last with { KeyId = keyId };
     }
 
     private static (int, FileMetaData) ReadNewFile(ref SpanReader r, int maxLevels)

@@ -59,16 +59,27 @@ internal sealed class VersionSet : IDisposable
     /// </summary>
     public const uint BlobFormatVersion = 9;
 
+    /// <summary>
+    /// Database format of a database that has written a sealed blob file (an encrypted family's,
+    /// FORMAT.md §21.7): blob file version 2 and MANIFEST tag 15, which a format 9 build would
+    /// refuse file by file or misread. Recorded by the edit adding the first such file; databases
+    /// that never wrote one stay at 3 to 9.
+    /// </summary>
+    public const uint SealedBlobFormatVersion = 10;
+
     /// <summary>The newest database format this build reads.</summary>
-    public const uint MaxFormatVersion = BlobFormatVersion;
+    public const uint MaxFormatVersion = SealedBlobFormatVersion;
 
     /// <summary>The format version a database of this kind records.</summary>
     public static uint FormatVersionFor(bool encrypted, bool merges, bool replication = false, bool integrity = false, bool largeValues = false,
-        bool blobs = false)
-        => blobs ? BlobFormatVersion : largeValues ? LargeValueFormatVersion : integrity ? IntegrityFormatVersion : replication ? ReplicationFormatVersion : merges ? MergeFormatVersion : encrypted ? EncryptedFormatVersion : FormatVersion;
+        bool blobs = false, bool sealedBlobs = false)
+        => sealedBlobs ? SealedBlobFormatVersion : blobs ? BlobFormatVersion : largeValues ? LargeValueFormatVersion : integrity ? IntegrityFormatVersion : replication ? ReplicationFormatVersion : merges ? MergeFormatVersion : encrypted ? EncryptedFormatVersion : FormatVersion;
 
     /// <summary>Set once a blob file is written: from then on the database records <see cref="BlobFormatVersion"/>.</summary>
     public bool BlobsEnabled { get; set; }
+
+    /// <summary>Set once a sealed blob file is written: from then on the database records <see cref="SealedBlobFormatVersion"/>.</summary>
+    public bool SealedBlobsEnabled { get; set; }
 
     /// <summary>Set once a table with zstd blocks is written: from then on the database records <see cref="LargeValueFormatVersion"/>.</summary>
     public bool LargeValuesEnabled { get; set; }
@@ -88,7 +99,8 @@ internal sealed class VersionSet : IDisposable
     /// <summary>The format version new MANIFESTs record.</summary>
     public uint WrittenFormatVersion => FormatVersionFor(Keys is not null, MergesEnabled || RecoveredFormatVersion >= MergeFormatVersion,
         ReplicationEnabled || RecoveredFormatVersion >= ReplicationFormatVersion, IntegrityEnabled || RecoveredFormatVersion >= IntegrityFormatVersion,
-        LargeValuesEnabled || RecoveredFormatVersion >= LargeValueFormatVersion, BlobsEnabled || RecoveredFormatVersion >= BlobFormatVersion);
+        LargeValuesEnabled || RecoveredFormatVersion >= LargeValueFormatVersion, BlobsEnabled || RecoveredFormatVersion >= BlobFormatVersion,
+        SealedBlobsEnabled || RecoveredFormatVersion >= SealedBlobFormatVersion);
 
     // Seals the records of the live MANIFEST, when it is sealed. Guarded by _manifestLock.
     private Crypto.RecordCipher? _manifestCipher;
@@ -263,7 +275,7 @@ internal sealed class VersionSet : IDisposable
     }
 
     /// <summary>Every table and blob file listed by any version still referenced (they share one number space).</summary>
-    public HashSet<long> LiveFiles() => CollectLive(f => f.Number, b => b);
+    public HashSet<long> LiveFiles() => CollectLive(f => f.Number, b => b.Number);
 
     /// <summary>What the MANIFEST records about table <paramref name="number"/>, if any live version (current or still read) holds it.</summary>
     public FileMetaData? FindLiveTable(long number)
@@ -279,23 +291,23 @@ internal sealed class VersionSet : IDisposable
         return null;
     }
 
-    /// <summary>Registry keys sealing a table of any live version (snapshots and iterators included).</summary>
-    public HashSet<uint> LiveKeyIds() => CollectLive(f => f.KeyId);
+    /// <summary>Registry keys sealing a table or a blob file of any live version (snapshots and iterators included).</summary>
+    public HashSet<uint> LiveKeyIds() => CollectLive(f => f.KeyId, b => b.KeyId);
 
-    private HashSet<T> CollectLive<T>(Func<FileMetaData, T> select, Func<long, T>? selectBlob = null)
+    private HashSet<T> CollectLive<T>(Func<FileMetaData, T> select, Func<Blob.BlobFileMetaData, T>? selectBlob = null)
     {
         var live = new HashSet<T>();
         lock (_liveLock)
             foreach (var v in _live)
             {
                 foreach (var f in v.AllFiles) live.Add(select(f));
-                if (selectBlob is not null) foreach (long b in v.BlobFiles.Keys) live.Add(selectBlob(b));
+                if (selectBlob is not null) foreach (var b in v.BlobFiles.Values) live.Add(selectBlob(b));
             }
         lock (_dbMutex)
             foreach (var cf in _columnFamilies.Values)
             {
                 foreach (var f in cf.Current.AllFiles) live.Add(select(f));
-                if (selectBlob is not null) foreach (long b in cf.Current.BlobFiles.Keys) live.Add(selectBlob(b));
+                if (selectBlob is not null) foreach (var b in cf.Current.BlobFiles.Values) live.Add(selectBlob(b));
             }
         return live;
     }
