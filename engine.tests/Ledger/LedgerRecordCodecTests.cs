@@ -72,4 +72,29 @@ public class LedgerRecordCodecTests
             catch (CorruptionException) { }
         }, 3_000);
     }
+
+    [Fact]
+    public void EncodeMarker_FromRecordBytes_EqualsTheMarkerEncodedFromTheRecord()
+    {
+        var tx = LedgerRecordCodec.Canonical(InBlock(Payment("t1", "alice", "bob", 42), 813_000, 7, depth: 3) with { RawTransaction = [1, 2, 3, 4, 5] });
+        var bytes = LedgerRecordCodec.Encode(tx);
+        var digest = LedgerRecordCodec.Digest(bytes);
+        var fromBytes = FoldMarker.Encode(11, 12, digest, bytes, tx.RawTransaction.Length);
+        Assert.Equal(new FoldMarker(11, 12, digest, tx).Encode(), fromBytes);
+        var decoded = FoldMarker.Decode(fromBytes);
+        Assert.Empty(decoded.Folded.RawTransaction);
+        Assert.Equal(tx.Postings, decoded.Folded.Postings);
+    }
+
+    [Fact]
+    public void Canonical_PostingsOfOneAccountAndAssetOverflow_Refused()
+    {
+        var tx = Payment("t1", "alice", "bob", 42) with
+        {
+            Postings = [new LedgerPosting("alice", "BTC", Int128.MaxValue), new LedgerPosting("bob", "BTC", 1), new LedgerPosting("alice", "BTC", 1)],
+        };
+        Assert.Throws<LedgerArgumentException>(() => LedgerRecordCodec.Canonical(tx));
+        var fine = tx with { Postings = [new LedgerPosting("alice", "BTC", Int128.MaxValue), new LedgerPosting("alice", "ETH", 1)] };
+        Assert.Equal(2, LedgerRecordCodec.Canonical(fine).Postings.Count);
+    }
 }

@@ -18,7 +18,8 @@ internal sealed record FoldMarker(ulong Arrival, long LeafIndex, byte[] Digest, 
     /// <summary>The marker layout's version byte. Persistent format: do not change.</summary>
     internal const byte Version = 1;
 
-    private const int HeaderSize = 1 + 8 + 8 + 32;
+    private const int DigestOffset = 1 + 8 + 8;
+    private const int HeaderSize = DigestOffset + 32;
 
     /// <summary>The index slot (height, order) of the folded record.</summary>
     internal (ulong Height, ulong Order) Place => PlaceOf(Folded, Arrival);
@@ -34,12 +35,31 @@ internal sealed record FoldMarker(ulong Arrival, long LeafIndex, byte[] Digest, 
     {
         var record = LedgerRecordCodec.Encode(Folded, withRaw: false);
         var bytes = new byte[HeaderSize + record.Length];
-        bytes[0] = Version;
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(1), Arrival);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(9), LeafIndex);
-        Digest.CopyTo(bytes, 17);
+        WriteHeader(bytes, Arrival, LeafIndex);
+        Digest.CopyTo(bytes, DigestOffset);
         record.CopyTo(bytes, HeaderSize);
         return bytes;
+    }
+
+    /// <summary>
+    /// A marker's bytes straight from the folded record's canonical bytes (<paramref name="record"/>,
+    /// whose raw bytes are <paramref name="rawLength"/> long, whose SHA-256 is <paramref name="digest"/>),
+    /// the same as <see cref="Encode()"/> gives: the record is not encoded again.
+    /// </summary>
+    internal static byte[] Encode(ulong arrival, long leafIndex, ReadOnlySpan<byte> digest, ReadOnlySpan<byte> record, int rawLength)
+    {
+        var bytes = new byte[HeaderSize + LedgerRecordCodec.WithoutRawLength(record.Length, rawLength)];
+        WriteHeader(bytes, arrival, leafIndex);
+        digest.CopyTo(bytes.AsSpan(DigestOffset, 32));
+        LedgerRecordCodec.WriteWithoutRaw(record, rawLength, bytes.AsSpan(HeaderSize));
+        return bytes;
+    }
+
+    private static void WriteHeader(Span<byte> bytes, ulong arrival, long leafIndex)
+    {
+        bytes[0] = Version;
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes[1..], arrival);
+        BinaryPrimitives.WriteInt64LittleEndian(bytes[9..], leafIndex);
     }
 
     internal static FoldMarker Decode(ReadOnlySpan<byte> data)

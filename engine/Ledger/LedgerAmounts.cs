@@ -28,6 +28,27 @@ internal static class LedgerAmounts
         return into;
     }
 
+    /// <summary>
+    /// Sums the run of postings from <paramref name="start"/> on that share its account and asset
+    /// (in a canonical record, sorted, that is all of them); returns the index after the run.
+    /// </summary>
+    /// <exception cref="LedgerArgumentException">The run's sum overflows.</exception>
+    internal static int SumRun(IReadOnlyList<LedgerPosting> postings, int start, out Int128 sum)
+    {
+        var first = postings[start];
+        sum = first.Amount;
+        int i = start + 1;
+        try
+        {
+            for (; i < postings.Count && postings[i].Account == first.Account && postings[i].Asset == first.Asset; i++) sum = checked(sum + postings[i].Amount);
+        }
+        catch (OverflowException)
+        {
+            throw new LedgerArgumentException("The postings' sum for an account and asset is outside the range of a 128-bit integer.", nameof(LedgerTransaction.Postings));
+        }
+        return i;
+    }
+
     internal static byte[] Encode(Int128 value)
     {
         var bytes = new byte[Size];

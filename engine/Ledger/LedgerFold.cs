@@ -25,18 +25,21 @@ internal sealed class LedgerFold(LedgerFamilies families, LedgerWriteState state
     internal LedgerFamilies Families => families;
 
     /// <summary>The stored record of a transaction, this batch's own first.</summary>
-    internal StoredRecord? Record(string chain, string transactionId)
+    internal StoredRecord? Record(string chain, string transactionId) => Record(chain, transactionId, null);
+
+    /// <summary>As <see cref="Record(string, string)"/>, with the transaction's key when the caller has it already.</summary>
+    internal StoredRecord? Record(string chain, string transactionId, byte[]? key)
     {
         if (_records.TryGetValue((chain, transactionId), out var record)) return record;
-        var bytes = families.Db.Get(families.Transactions, LedgerKeys.Transaction(chain, transactionId));
+        var bytes = families.Db.Get(families.Transactions, key ?? LedgerKeys.Transaction(chain, transactionId));
         return bytes is null ? null : new StoredRecord(LedgerRecordCodec.Decode(bytes), bytes);
     }
 
     /// <summary>The fold marker of a transaction, this batch's own first.</summary>
-    internal FoldMarker? Marker(string chain, string transactionId)
+    internal FoldMarker? Marker(string chain, string transactionId, byte[]? key = null)
     {
         if (_markers.TryGetValue((chain, transactionId), out var marker)) return marker;
-        var bytes = families.Db.Get(families.Folded, LedgerKeys.Transaction(chain, transactionId));
+        var bytes = families.Db.Get(families.Folded, key ?? LedgerKeys.Transaction(chain, transactionId));
         return bytes is null ? null : FoldMarker.Decode(bytes);
     }
 
@@ -48,45 +51,83 @@ internal sealed class LedgerFold(LedgerFamilies families, LedgerWriteState state
     internal void SetCursor(ulong position) => _cursor = position;
 
     /// <summary>Writes <paramref name="record"/> (canonical) as the transaction's stored record and folds it.</summary>
-    internal void Store(LedgerTransaction record, byte[] bytes)
+    internal void Store(LedgerTransaction record, byte[] bytes) => Store(record, bytes, LedgerKeys.Transaction(record.Chain, record.TransactionId), unfolded: false);
+
+    /// <summary>
+    /// As <see cref="Store(LedgerTransaction, byte[])"/>, under the transaction's <paramref name="key"/>;
+    /// <paramref name="unfolded"/> says the caller knows the transaction has no fold marker (see <see cref="Fold(LedgerTransaction, byte[], byte[], bool)"/>).
+    /// </summary>
+    internal void Store(LedgerTransaction record, byte[] bytes, byte[] key, bool unfolded)
     {
-        Batch.Put(families.Transactions, LedgerKeys.Transaction(record.Chain, record.TransactionId), bytes);
+        Batch.Put(families.Transactions, key, bytes);
         _records[(record.Chain, record.TransactionId)] = new StoredRecord(record, bytes);
-        Fold(record, bytes);
+        Fold(record, bytes, key, unfolded);
     }
 
     /// <summary>
     /// Folds <paramref name="record"/> (whose canonical bytes are <paramref name="bytes"/>) into the
     /// derived families; false when the marker says this very record is already folded.
     /// </summary>
-    internal bool Fold(LedgerTransaction record, byte[] bytes)
+    internal bool Fold(LedgerTransaction record, byte[] bytes) => Fold(record, bytes, LedgerKeys.Transaction(record.Chain, record.TransactionId), unfolded: false);
+
+    /// <summary>
+    /// As <see cref="Fold(LedgerTransaction, byte[])"/>, under the transaction's <paramref name="key"/>.
+    /// With <paramref name="unfolded"/> the marker is not looked up: the caller knows there is none
+    /// (a marker is only ever written with or after its record, so a transaction without a record
+    /// has none, unless its record can be deleted behind the ledger, which only sync can do).
+    /// </summary>
+    internal bool Fold(LedgerTransaction record, byte[] bytes, byte[] key, bool unfolded)
     {
         var id = (record.Chain, record.TransactionId);
-        var old = Marker(record.Chain, record.TransactionId);
-        byte[] digest = LedgerRecordCodec.Digest(bytes);
+        var old = unfolded ? null : Marker(record.Chain, record.TransactionId, key);
+        Span<byte> digest = stackalloc byte[32];
+        LedgerRecordCodec.Digest(bytes, digest);
         if (old is not null && old.Digest.AsSpan().SequenceEqual(digest)) return false;
         ulong arrival = old?.Arrival ?? _nextArrival++;
 
-        var deltas = new Dictionary<(string Account, string Asset), Int128>();
-        if (old is { Folded.Status.Counts: true }) LedgerAmounts.Contributions(old.Folded.Postings, -1, deltas);
-        if (record.Status.Counts) LedgerAmounts.Contributions(record.Postings, +1, deltas);
-        foreach (var ((account, asset), delta) in deltas)
+        if (old is null)
         {
-            if (delta == Int128.Zero) continue;
-            AddToBalance(record.Chain, account, asset, delta);
-            Batch.Merge(families.Balances, LedgerKeys.Balance(record.Chain, account, asset), LedgerAmounts.Encode(delta));
+            if (record.Status.Counts) AddPostings(record.Chain, record.Postings);
+        }
+        else
+        {
+            var deltas = new Dictionary<(string Account, string Asset), Int128>();
+            if (old.Folded.Status.Counts) LedgerAmounts.Contributions(old.Folded.Postings, -1, deltas);
+            if (record.Status.Counts) LedgerAmounts.Contributions(record.Postings, +1, deltas);
+            foreach (var ((account, asset), delta) in deltas) AddDelta(record.Chain, account, asset, delta);
         }
 
         // Deletions first: an entry that stays in place is put back by the puts after them.
         if (old is not null)
-            foreach (var key in IndexEntries(old.Folded, old.Place)) Batch.Delete(families.Index, key);
-        foreach (var key in IndexEntries(record, FoldMarker.PlaceOf(record, arrival))) Batch.Put(families.Index, key, []);
+            foreach (var entry in IndexEntries(old.Folded, old.Place)) Batch.Delete(families.Index, entry);
+        foreach (var entry in IndexEntries(record, FoldMarker.PlaceOf(record, arrival))) Batch.Put(families.Index, entry, []);
 
         long leaf = state.Merkle.Stage(Batch, bytes);
-        var marker = new FoldMarker(arrival, leaf, digest, record);
-        Batch.Put(families.Folded, LedgerKeys.Transaction(record.Chain, record.TransactionId), marker.Encode());
-        _markers[id] = marker;
+        Batch.Put(families.Folded, key, FoldMarker.Encode(arrival, leaf, digest, bytes, record.RawTransaction.Length));
+        _markers[id] = new FoldMarker(arrival, leaf, digest.ToArray(), record);
         return true;
+    }
+
+    /// <summary>
+    /// Adds a first fold's postings: summed per (account, asset) over runs of equal ones, as a
+    /// canonical record sorts them (a record that is not sorted gives several deltas for one balance, which add up the same).
+    /// </summary>
+    private void AddPostings(string chain, IReadOnlyList<LedgerPosting> postings)
+    {
+        for (int i = 0; i < postings.Count;)
+        {
+            var first = postings[i];
+            i = LedgerAmounts.SumRun(postings, i, out var sum);
+            AddDelta(chain, first.Account, first.Asset, sum);
+        }
+    }
+
+    private void AddDelta(string chain, string account, string asset, Int128 delta)
+    {
+        if (delta == Int128.Zero) return;
+        var balanceKey = LedgerKeys.Balance(chain, account, asset);
+        AddToBalance(chain, account, asset, delta, balanceKey);
+        Batch.Merge(families.Balances, balanceKey, LedgerAmounts.Encode(delta));
     }
 
     /// <summary>
@@ -94,11 +135,11 @@ internal sealed class LedgerFold(LedgerFamilies families, LedgerWriteState state
     /// the merge operator could only fail on every later read of it. Balances change only under
     /// the ledger's write lock, so the stored value read here is the one the delta lands on.
     /// </summary>
-    private void AddToBalance(string chain, string account, string asset, Int128 delta)
+    private void AddToBalance(string chain, string account, string asset, Int128 delta, byte[] balanceKey)
     {
         var id = (chain, account, asset);
         if (!_balances.TryGetValue(id, out var current) && !state.TryGetBalance(id, out current))
-            current = families.Db.Get(families.Balances, LedgerKeys.Balance(chain, account, asset)) is { } stored ? LedgerAmounts.Decode(stored) : Int128.Zero;
+            current = families.Db.Get(families.Balances, balanceKey) is { } stored ? LedgerAmounts.Decode(stored) : Int128.Zero;
         Int128 sum = current + delta;
         if (((current ^ sum) & (delta ^ sum)) < 0)
             throw new LedgerArgumentException("A balance would leave the range of a 128-bit integer (the ledger's families may be encrypted: the account is not named).", "transaction");

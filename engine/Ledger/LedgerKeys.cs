@@ -103,29 +103,32 @@ internal static class LedgerKeys
 
     private static byte[] Place(ulong height, ulong order, string transactionId)
     {
-        var id = Utf8.GetBytes(transactionId);
-        var tail = new byte[16 + 2 + id.Length];
+        var tail = new byte[16 + 2 + Utf8.GetByteCount(transactionId)];
         BinaryPrimitives.WriteUInt64BigEndian(tail, height);
         BinaryPrimitives.WriteUInt64BigEndian(tail.AsSpan(8), order);
-        BinaryPrimitives.WriteUInt16BigEndian(tail.AsSpan(16), (ushort)id.Length);
-        id.CopyTo(tail, 18);
+        WriteText(tail.AsSpan(16), transactionId);
         return tail;
     }
 
+    // Sized exactly and written in place: the fold builds several keys per transaction.
     private static byte[] Build(ReadOnlySpan<byte> head, ReadOnlySpan<string> texts, ReadOnlySpan<byte> tail)
     {
-        var w = new ByteWriter(64);
-        w.Write(head);
-        Span<byte> length = stackalloc byte[2];
-        foreach (var text in texts)
-        {
-            var bytes = Utf8.GetBytes(text);
-            BinaryPrimitives.WriteUInt16BigEndian(length, (ushort)bytes.Length);
-            w.Write(length);
-            w.Write(bytes);
-        }
-        w.Write(tail);
-        return w.ToArray();
+        int size = head.Length + tail.Length;
+        foreach (var text in texts) size += 2 + Utf8.GetByteCount(text);
+        var key = new byte[size];
+        head.CopyTo(key);
+        int at = head.Length;
+        foreach (var text in texts) at += WriteText(key.AsSpan(at), text);
+        tail.CopyTo(key.AsSpan(at));
+        return key;
+    }
+
+    /// <summary>Writes <paramref name="text"/> as a 2-byte big-endian length and its UTF-8 bytes; returns the bytes written.</summary>
+    private static int WriteText(Span<byte> destination, string text)
+    {
+        int length = Utf8.Write(text, destination[2..]);
+        BinaryPrimitives.WriteUInt16BigEndian(destination, (ushort)length);
+        return 2 + length;
     }
 
     private static string ReadText(ref SpanReader r)

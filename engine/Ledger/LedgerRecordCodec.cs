@@ -17,6 +17,9 @@ internal static class LedgerRecordCodec
 
     private const int MaxPostings = 1 << 20;
 
+    // Version, status kind, depth, height, position.
+    private const int FixedSize = 1 + 1 + 4 + 8 + 4;
+
     /// <summary>Checks <paramref name="tx"/> against the ledger's limits and returns it with its postings in canonical order.</summary>
     /// <exception cref="LedgerArgumentException">A field is out of range, or the postings' sum per account and asset overflows.</exception>
     internal static LedgerTransaction Canonical(LedgerTransaction tx)
@@ -52,7 +55,7 @@ internal static class LedgerRecordCodec
             postings[i] = p;
         }
         Array.Sort(postings, ComparePostings);
-        LedgerAmounts.Contributions(postings, +1); // refuses sums that overflow
+        for (int i = 0; i < postings.Length;) i = LedgerAmounts.SumRun(postings, i, out _); // refuses sums that overflow
         return tx with { BlockHash = string.IsNullOrEmpty(tx.BlockHash) ? null : tx.BlockHash, Postings = postings };
     }
 
@@ -67,29 +70,50 @@ internal static class LedgerRecordCodec
     /// <summary>Encodes a canonical transaction (<see cref="Canonical"/>); <paramref name="withRaw"/> false writes its raw bytes as empty.</summary>
     internal static byte[] Encode(LedgerTransaction tx, bool withRaw = true)
     {
-        var w = new ByteWriter(96 + tx.RawTransaction.Length + tx.Postings.Count * 48);
-        w.WriteByte(Version);
-        w.WriteByte((byte)tx.Status.Kind);
-        w.WriteUInt32((uint)tx.Status.Depth);
-        w.WriteUInt64((ulong)(tx.BlockHeight ?? -1));
-        w.WriteUInt32((uint)tx.Position);
-        WriteText(w, Utf8.GetBytes(tx.Chain));
-        WriteText(w, Utf8.GetBytes(tx.TransactionId));
-        WriteText(w, tx.BlockHash is null ? [] : Utf8.GetBytes(tx.BlockHash));
-        w.WriteUInt32((uint)tx.Postings.Count);
-        Span<byte> amount = stackalloc byte[16];
+        // Sized exactly and written in place: every append encodes its record.
+        var raw = withRaw ? tx.RawTransaction : [];
+        int size = FixedSize + 2 + Utf8.GetByteCount(tx.Chain) + 2 + Utf8.GetByteCount(tx.TransactionId) + 2 + (tx.BlockHash is null ? 0 : Utf8.GetByteCount(tx.BlockHash))
+            + 4 + 4 + raw.Length;
+        foreach (var p in tx.Postings) size += 2 + Utf8.GetByteCount(p.Account) + 2 + Utf8.GetByteCount(p.Asset) + 16;
+        var bytes = new byte[size];
+        var w = bytes.AsSpan();
+        w[0] = Version;
+        w[1] = (byte)tx.Status.Kind;
+        BinaryPrimitives.WriteUInt32LittleEndian(w[2..], (uint)tx.Status.Depth);
+        BinaryPrimitives.WriteUInt64LittleEndian(w[6..], (ulong)(tx.BlockHeight ?? -1));
+        BinaryPrimitives.WriteUInt32LittleEndian(w[14..], (uint)tx.Position);
+        int at = FixedSize;
+        at += WriteText(w[at..], tx.Chain);
+        at += WriteText(w[at..], tx.TransactionId);
+        at += WriteText(w[at..], tx.BlockHash ?? "");
+        BinaryPrimitives.WriteUInt32LittleEndian(w[at..], (uint)tx.Postings.Count);
+        at += 4;
         foreach (var p in tx.Postings)
         {
-            WriteText(w, Utf8.GetBytes(p.Account));
-            WriteText(w, Utf8.GetBytes(p.Asset));
-            BinaryPrimitives.WriteInt128LittleEndian(amount, p.Amount);
-            w.Write(amount);
+            at += WriteText(w[at..], p.Account);
+            at += WriteText(w[at..], p.Asset);
+            BinaryPrimitives.WriteInt128LittleEndian(w[at..], p.Amount);
+            at += 16;
         }
-        var raw = withRaw ? tx.RawTransaction : [];
-        w.WriteUInt32((uint)raw.Length);
-        w.Write(raw);
-        return w.ToArray();
+        BinaryPrimitives.WriteUInt32LittleEndian(w[at..], (uint)raw.Length);
+        raw.CopyTo(w[(at + 4)..]);
+        return bytes;
     }
+
+    /// <summary>
+    /// The encoding of the record <paramref name="record"/> (whose raw bytes are <paramref name="rawLength"/>
+    /// bytes long) with its raw bytes left out, as <see cref="Encode"/> with <c>withRaw: false</c> gives
+    /// it: the raw bytes are the record's last field, so it is the record up to them with a zero length.
+    /// </summary>
+    internal static void WriteWithoutRaw(ReadOnlySpan<byte> record, int rawLength, Span<byte> destination)
+    {
+        int head = WithoutRawLength(record.Length, rawLength) - 4;
+        record[..head].CopyTo(destination);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[head..], 0);
+    }
+
+    /// <summary>The length of <see cref="WriteWithoutRaw"/>'s output.</summary>
+    internal static int WithoutRawLength(int recordLength, int rawLength) => recordLength - rawLength;
 
     /// <summary>Decodes a stored record; anything malformed is a <see cref="CorruptionException"/>.</summary>
     internal static LedgerTransaction Decode(ReadOnlySpan<byte> data)
@@ -137,12 +161,15 @@ internal static class LedgerRecordCodec
     /// <summary>The record's SHA-256 (the fold marker's digest).</summary>
     internal static byte[] Digest(ReadOnlySpan<byte> record) => SHA256.HashData(record);
 
-    private static void WriteText(ByteWriter w, ReadOnlySpan<byte> text)
+    /// <summary>The record's SHA-256 written to <paramref name="destination"/> (32 bytes).</summary>
+    internal static void Digest(ReadOnlySpan<byte> record, Span<byte> destination) => SHA256.HashData(record, destination);
+
+    /// <summary>Writes <paramref name="text"/> as a 2-byte little-endian length and its UTF-8 bytes; returns the bytes written.</summary>
+    private static int WriteText(Span<byte> destination, string text)
     {
-        Span<byte> length = stackalloc byte[2];
-        BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)text.Length);
-        w.Write(length);
-        w.Write(text);
+        int length = Utf8.Write(text, destination[2..]);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination, (ushort)length);
+        return 2 + length;
     }
 
     private static string ReadText(ref SpanReader r, int max)

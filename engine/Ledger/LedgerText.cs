@@ -12,21 +12,20 @@ internal static class LedgerText
     internal const int MaxAsset = 64;
     internal const int MaxBlockHash = 128;
 
-    /// <summary>The UTF-8 bytes of a required identifier, refused when empty, too long or not valid text.</summary>
-    internal static byte[] Required(string? value, int max, string name)
+    /// <summary>Checks a required identifier: refused when empty, too long or not valid text.</summary>
+    internal static void Required(string? value, int max, string name)
     {
         if (string.IsNullOrEmpty(value)) throw new LedgerArgumentException($"{name} must not be empty.", name);
-        return Optional(value, max, name);
+        Optional(value, max, name);
     }
 
-    /// <summary>The UTF-8 bytes of an optional identifier (null or empty: none).</summary>
-    internal static byte[] Optional(string? value, int max, string name)
+    /// <summary>Checks an optional identifier (null or empty: none).</summary>
+    internal static void Optional(string? value, int max, string name)
     {
-        if (string.IsNullOrEmpty(value)) return [];
-        byte[] bytes;
-        try { bytes = Utf8.GetBytes(value); }
+        if (string.IsNullOrEmpty(value)) return;
+        int length;
+        try { length = Utf8.GetByteCount(value); }
         catch (EncoderFallbackException) { throw new LedgerArgumentException($"{name} is not valid Unicode text.", name); }
-        if (bytes.Length > max) throw new LedgerArgumentException($"{name} is longer than {max} UTF-8 bytes.", name);
-        return bytes;
+        if (length > max) throw new LedgerArgumentException($"{name} is longer than {max} UTF-8 bytes.", name);
     }
 }

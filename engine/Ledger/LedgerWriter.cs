@@ -55,18 +55,20 @@ internal sealed class LedgerWriter(LedgerFamilies families, LedgerWriteState sta
     internal void AppendOne(LedgerFold fold, LedgerTransaction tx)
     {
         var incoming = LedgerStatusRules.Normalize(tx, fold.Tip(tx.Chain), options.FinalityDepth);
-        var existing = fold.Record(tx.Chain, tx.TransactionId);
+        var key = LedgerKeys.Transaction(tx.Chain, tx.TransactionId);
+        var existing = fold.Record(tx.Chain, tx.TransactionId, key);
         if (existing is null)
         {
-            fold.Store(incoming, LedgerRecordCodec.Encode(incoming));
+            // No record, so no marker either, unless sync can delete records (a replicated ledger.tx): then the marker is looked up.
+            fold.Store(incoming, LedgerRecordCodec.Encode(incoming), key, unfolded: !families.Replicated);
             return;
         }
         if (!LedgerStatusRules.SameContent(existing.Transaction, incoming)) throw new LedgerConflictException(tx.Chain, tx.TransactionId);
         var kept = LedgerStatusRules.Normalize(LedgerStatusRules.Resolve(existing.Transaction, incoming), fold.Tip(tx.Chain), options.FinalityDepth);
         var bytes = LedgerRecordCodec.Encode(kept);
         // Unchanged: still folded, in case the stored record came by sync and the follower is behind.
-        if (bytes.AsSpan().SequenceEqual(existing.Bytes)) fold.Fold(existing.Transaction, existing.Bytes);
-        else fold.Store(kept, bytes);
+        if (bytes.AsSpan().SequenceEqual(existing.Bytes)) fold.Fold(existing.Transaction, existing.Bytes, key, unfolded: false);
+        else fold.Store(kept, bytes, key, unfolded: false);
     }
 
     private void WriteQueued()
