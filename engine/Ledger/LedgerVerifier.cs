@@ -13,7 +13,8 @@ namespace LatticeKV.Ledger;
 /// (same keys) are read side by side in the database's key order, leaves and index entries are point lookups,
 /// and extra index entries are found by counting (<see cref="LedgerIndexCheck"/>). What is held is
 /// one expected balance per distinct (chain, account, asset), the entries of the record in hand,
-/// and at most <c>maxProblems</c> problems waiting for their place in the report.
+/// and at most <c>maxProblems</c> problems waiting for their place in the report. Every read
+/// leaves the block cache as it was (a scan of everything would otherwise fill it).
 /// </remarks>
 internal static class LedgerVerifier
 {
@@ -91,7 +92,7 @@ internal static class LedgerVerifier
                         Problem(tx.Chain, tx.TransactionId, "the postings overflow a balance");
                     }
                 }
-                int entries = CheckFolded(merkle, leaves, it.Value, marker, tx, index, Problem);
+                int entries = CheckFolded(merkle, leaves, read, it.Value, marker, tx, index, Problem);
                 budget.Hold(expected.Count + unmatched.Count + entries);
             }
             for (; markers.Valid; markers.Next()) Unmatched(markers.Key);
@@ -130,7 +131,7 @@ internal static class LedgerVerifier
     }
 
     /// <summary>Checks a record against its fold marker (its bytes in <c>ledger.folded</c>, or null), its Merkle leaf and its index entries; returns how many entries it built.</summary>
-    private static int CheckFolded(MerkleLog merkle, long leaves, ReadOnlySpan<byte> bytes, byte[]? stored, LedgerTransaction tx,
+    private static int CheckFolded(MerkleLog merkle, long leaves, ReadOptions read, ReadOnlySpan<byte> bytes, byte[]? stored, LedgerTransaction tx,
         LedgerIndexCheck index, Action<string?, string?, string> problem)
     {
         if (stored is null)
@@ -150,7 +151,7 @@ internal static class LedgerVerifier
         }
         if (!marker.Digest.AsSpan().SequenceEqual(LedgerRecordCodec.Digest(bytes)))
             problem(tx.Chain, tx.TransactionId, "the record differs from the one folded into balances and the Merkle log");
-        else if (marker.LeafIndex >= leaves || !merkle.LeafData(marker.LeafIndex).AsSpan().SequenceEqual(bytes))
+        else if (marker.LeafIndex >= leaves || !merkle.LeafData(marker.LeafIndex, read).AsSpan().SequenceEqual(bytes))
             problem(tx.Chain, tx.TransactionId, "the record's Merkle leaf does not hold it");
         return index.CheckRecord(tx, marker.Arrival, problem);
     }
