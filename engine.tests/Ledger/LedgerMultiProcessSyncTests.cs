@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using LatticeKV.Tests.Support;
 using LatticeKV.Tool.Crash;
 using Xunit.Abstractions;
@@ -11,7 +12,7 @@ namespace LatticeKV.Tests.Ledgers;
 /// after sync every replica holds the same transactions, the same balances, each equal to the
 /// fold of the distinct transactions appended anywhere (one appended on several replicas counts
 /// once), and <c>VerifyBalances</c> finds nothing wrong; also when a replica is killed with
-/// SIGKILL in the middle of a sync and restarted.
+/// SIGKILL in the middle of a sync and restarted, and when connections are cut mid-sync.
 /// </summary>
 public sealed class LedgerMultiProcessSyncTests(ITestOutputHelper output)
 {
@@ -35,7 +36,15 @@ public sealed class LedgerMultiProcessSyncTests(ITestOutputHelper output)
             })];
             Children = new LkvChild[count];
             Ports = new int[count];
-            for (int i = 0; i < count; i++) Start(i);
+            try
+            {
+                for (int i = 0; i < count; i++) Start(i);
+            }
+            catch
+            {
+                Dispose(); // no process outlives a failed start
+                throw;
+            }
         }
 
         public LkvChild[] Children { get; }
@@ -70,8 +79,9 @@ public sealed class LedgerMultiProcessSyncTests(ITestOutputHelper output)
             Children[i].Expect("BULKED ", Timeout);
         }
 
-        /// <summary>Starts one sync round of <paramref name="from"/> with <paramref name="to"/>'s server.</summary>
-        public void SendSync(int from, int to) => Children[from].Send($"SYNC 127.0.0.1:{Ports[to].ToString(CultureInfo.InvariantCulture)}@{_identities[to].Id}");
+        /// <summary>Starts one sync round of <paramref name="from"/> with <paramref name="to"/>'s server, at <paramref name="port"/> when it is behind a proxy.</summary>
+        public void SendSync(int from, int to, int? port = null)
+            => Children[from].Send($"SYNC 127.0.0.1:{(port ?? Ports[to]).ToString(CultureInfo.InvariantCulture)}@{_identities[to].Id}");
 
         /// <summary>One sync round of <paramref name="from"/> with <paramref name="to"/>, to its end.</summary>
         public void Sync(int from, int to)
@@ -139,12 +149,7 @@ public sealed class LedgerMultiProcessSyncTests(ITestOutputHelper output)
     public void SyncWith_ReceiverKilledMidSyncAndRestarted_ConvergesCountingOnce()
     {
         using var dir = new TempDir("ledger-2proc-kill");
-        using var replicas = new Replicas(dir, 2);
-        replicas.Append(0, "shared", "alice", "bob", 25);
-        replicas.Append(1, "shared", "alice", "bob", 25);
-        replicas.Append(1, "own-1", "dave", "carol", 9);
-        replicas.Bulk(0, "bulk0", 3000);
-        replicas.Bulk(1, "bulk1", 100);
+        using var replicas = TwoReplicas(dir, 3000, 100);
 
         // Replica 1 is killed once part of replica 0's transactions have arrived and been
         // applied: mid-round, while its ledger folds what sync stores.
@@ -153,7 +158,11 @@ public sealed class LedgerMultiProcessSyncTests(ITestOutputHelper output)
         replicas.Children[1].Expect("RECEIVED 200", Timeout);
         replicas.Children[1].Kill();
 
+        // Reopened, it has folded whatever part of the round it had applied, each once.
         replicas.Start(1);
+        var recovered = replicas.State(1).Split(' ');
+        output.WriteLine($"after the kill replica 1 holds {recovered[1]} of {replicas.Expected().Records} transactions");
+        Assert.True(recovered[2] == "True", "VerifyBalances after the kill: " + string.Join(' ', recovered));
         replicas.Sync(1, 0);
         var states = new[] { replicas.State(0), replicas.State(1) };
         if (states.Distinct().Count() != 1)
@@ -163,6 +172,56 @@ public sealed class LedgerMultiProcessSyncTests(ITestOutputHelper output)
         }
 
         AssertConverged(replicas, states);
+    }
+
+    [Fact]
+    public async Task SyncWith_ConnectionsDroppedMidSync_ResumesAndConvergesCountingOnce()
+    {
+        using var dir = new TempDir("ledger-2proc-drop");
+        int seed = TestSeed.Get(74);
+        using var replicas = TwoReplicas(dir, 2000, 500);
+        await using var proxy = new FaultProxy(new IPEndPoint(IPAddress.Loopback, replicas.Ports[0]));
+
+        // Rounds through a proxy that cuts the connection at a random TLS record (both sides
+        // closed, nothing more forwarded), then rounds through a healthy proxy until one completes.
+        proxy.UseRandomFaults(seed, 0.1, RecordFault.Drop);
+        var results = new List<string>();
+        for (int round = 0; round < 3; round++)
+        {
+            replicas.SendSync(1, 0, proxy.Port);
+            results.Add(replicas.Children[1].Expect("SYNC", Timeout));
+        }
+        proxy.UseRandomFaults(seed, 0.0);
+        for (int round = 0; round < 3 && results[^1] != "SYNCED"; round++)
+        {
+            replicas.SendSync(1, 0, proxy.Port);
+            results.Add(replicas.Children[1].Expect("SYNC", Timeout));
+        }
+        output.WriteLine($"seed={seed}: rounds {string.Join(", ", results)}; connections dropped {proxy.Count(RecordFault.Drop)}");
+        Assert.True(proxy.Count(RecordFault.Drop) > 0 && results.Any(r => r.StartsWith("SYNCFAIL ", StringComparison.Ordinal)), $"seed={seed}: no round was cut: {string.Join(", ", results)}");
+        Assert.Equal("SYNCED", results[^1]);
+
+        AssertConverged(replicas, [replicas.State(0), replicas.State(1)]);
+    }
+
+    /// <summary>Two replicas holding one transaction appended on both, one of replica 1's own, and bulk payments of each.</summary>
+    private static Replicas TwoReplicas(TempDir dir, int bulk0, int bulk1)
+    {
+        var replicas = new Replicas(dir, 2);
+        try
+        {
+            replicas.Append(0, "shared", "alice", "bob", 25);
+            replicas.Append(1, "shared", "alice", "bob", 25);
+            replicas.Append(1, "own-1", "dave", "carol", 9);
+            replicas.Bulk(0, "bulk0", bulk0);
+            replicas.Bulk(1, "bulk1", bulk1);
+            return replicas;
+        }
+        catch
+        {
+            replicas.Dispose();
+            throw;
+        }
     }
 
     private void AssertConverged(Replicas replicas, string[] states)
