@@ -146,6 +146,38 @@ public class LedgerVerifierTests
         Assert.Empty(report.Problems);
     }
 
+    [Fact]
+    public void VerifyBalances_SeveralKindsOfDamage_ReportedInTheReportsOrderUpToMaxProblems()
+    {
+        using var fx = new LedgerFixture();
+        var (db, ledger) = (fx.Db, fx.Ledger);
+        Seed(ledger);
+        var folded = db.GetColumnFamily("ledger.folded");
+        // A marker with no record sorting before every record, met first when records are read.
+        db.Put(folded, LedgerKeys.Transaction("a-chain", "t0"), db.Get(folded, LedgerKeys.Transaction(Chain, "t2"))!);
+        db.Put(db.GetColumnFamily("ledger.index"), LedgerKeys.ChainEntry(Chain, 3, 0, "ghost"), []);
+        db.Put(db.GetColumnFamily("ledger.tx"), LedgerKeys.Transaction(Chain, "t3"), [1, 2, 3]);
+        db.Put(db.GetColumnFamily("ledger.balances"), [0xFF], LedgerAmounts.Encode(1));
+        LedgerProblem[] all =
+        [
+            new(null, null, "a transaction record cannot be decoded"),
+            new(null, null, "an index entry points to no record's place"), // the ghost
+            new(null, null, "an index entry points to no record's place"), // t3's chain entry: its record no longer decodes
+            new(null, null, "an index entry points to no record's place"), // t3's carol entry
+            new(null, null, "an index entry points to no record's place"), // t3's alice entry
+            new("a-chain", "t0", "a fold marker has no record"),
+            new(null, null, "a balance key cannot be decoded"),
+        ];
+
+        var full = ledger.VerifyBalancesWithin(1000, new LedgerVerifierBudget(SmallBudget));
+        var capped = ledger.VerifyBalancesWithin(6, new LedgerVerifierBudget(SmallBudget));
+
+        Assert.Equal(all.Select(p => p.Description).Order(StringComparer.Ordinal), full.Problems.Select(p => p.Description).Order(StringComparer.Ordinal));
+        Assert.Equal("a transaction record cannot be decoded", full.Problems[0].Description);
+        Assert.Equal(all[5..], full.Problems.ToArray()[5..]);
+        Assert.Equal(full.Problems.Take(6), capped.Problems);
+    }
+
     /// <summary>t1 and t2 in block 7, t3 pending: alice 50 to bob, bob 40 to carol, carol 5 to alice.</summary>
     private static void Seed(LatticeKV.Ledger.Ledger ledger)
     {
