@@ -204,6 +204,15 @@ public sealed class LedgerMultiProcessSyncTests(ITestOutputHelper output)
         AssertConverged(replicas, [replicas.State(0), replicas.State(1)]);
     }
 
+    [Fact]
+    public void Help_LedgerSyncChild_IsHidden()
+    {
+        var top = Lkv.Run("--help");
+
+        Assert.Equal(0, top.ExitCode);
+        Assert.DoesNotContain("ledger-sync-child", top.Stdout, StringComparison.Ordinal);
+    }
+
     /// <summary>Two replicas holding one transaction appended on both, one of replica 1's own, and bulk payments of each.</summary>
     private static Replicas TwoReplicas(TempDir dir, int bulk0, int bulk1)
     {
