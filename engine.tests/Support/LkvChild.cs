@@ -28,7 +28,8 @@ public sealed class LkvChild : IDisposable
                 else _lines.Add(line);
             }
             _lines.CompleteAdding();
-        }) { IsBackground = true };
+        })
+        { IsBackground = true };
         _reader.Start();
     }
 
