@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -19,58 +18,6 @@ namespace LatticeKV.Tests.Sync;
 /// </summary>
 public sealed class MultiProcessSyncTests(ITestOutputHelper output)
 {
-    private sealed class Child : IDisposable
-    {
-        private readonly Process _process;
-        private readonly BlockingCollection<string> _lines = [];
-        private readonly Thread _reader;
-        public readonly List<string> Acknowledged = [];
-
-        public Child(params string[] args)
-        {
-            var psi = Lkv.StartInfo(args);
-            psi.RedirectStandardInput = true;
-            _process = Process.Start(psi)!;
-            _reader = new Thread(() =>
-            {
-                while (_process.StandardOutput.ReadLine() is { } line)
-                {
-                    if (line.StartsWith("A ", StringComparison.Ordinal)) lock (Acknowledged) Acknowledged.Add(line);
-                    else _lines.Add(line);
-                }
-                _lines.CompleteAdding();
-            }) { IsBackground = true };
-            _reader.Start();
-        }
-
-        public string Expect(string prefix, TimeSpan timeout)
-        {
-            var deadline = Stopwatch.StartNew();
-            while (_lines.TryTake(out var line, timeout - deadline.Elapsed is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero))
-                if (line.StartsWith(prefix, StringComparison.Ordinal)) return line;
-            throw new Xunit.Sdk.XunitException($"no '{prefix}' line from the child within {timeout} (exited: {_process.HasExited}): {(_process.HasExited ? _process.StandardError.ReadToEnd() : "")}");
-        }
-
-        public void Send(string line)
-        {
-            _process.StandardInput.WriteLine(line);
-            _process.StandardInput.Flush();
-        }
-
-        public void Kill()
-        {
-            _process.Kill();
-            _process.WaitForExit();
-            _reader.Join();
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited) Kill();
-            _process.Dispose();
-        }
-    }
-
     [Fact]
     public async Task ThreeProcesses_FaultyLinksAndAKilledReplica_ConvergeWithEveryAcknowledgedWrite()
     {
@@ -84,17 +31,17 @@ public sealed class MultiProcessSyncTests(ITestOutputHelper output)
         }).ToList();
         const int Writes = 300;
         var ports = new int[3];
-        var children = new Child?[3];
+        var children = new LkvChild?[3];
         var proxies = new FaultProxy[3];
-        var retired = new List<Child>();
+        var retired = new List<LkvChild>();
         var lastOwn = new Dictionary<string, ulong>();
         var applied = new Dictionary<string, Dictionary<string, ulong>>();
-        Child StartChild(int i, int port, int writes, int childSeed)
+        LkvChild StartChild(int i, int port, int writes, int childSeed)
         {
             var args = new List<string> { "sync-child", dir.Sub($"r{i}"), "--identity", identities[i].Key, "--port", port.ToString(CultureInfo.InvariantCulture),
                 "--seed", childSeed.ToString(CultureInfo.InvariantCulture), "--writes", writes.ToString(CultureInfo.InvariantCulture), "--trust" };
             args.AddRange(identities.Where((_, j) => j != i).Select(x => x.Id));
-            var child = new Child([.. args]);
+            var child = new LkvChild([.. args]);
             ports[i] = int.Parse(child.Expect("LISTEN ", timeout).AsSpan(7), CultureInfo.InvariantCulture);
             return child;
         }

@@ -186,13 +186,18 @@ public sealed class Ledger : IDisposable
     /// Recomputes every balance from the stored non-orphaned transactions and reports each that
     /// differs, and checks every record against its fold marker, its latest Merkle leaf and its
     /// index entries (and every index entry against the records). Reads one snapshot; transactions
-    /// received by sync are folded first.
+    /// received by sync are folded first. Streams the records in key order: its memory grows with
+    /// the number of distinct (chain, account, asset) balances and with <paramref name="maxProblems"/>,
+    /// not with the number of transactions.
     /// </summary>
     /// <param name="maxProblems">The most problems listed (balance differences are all listed).</param>
-    public LedgerVerification VerifyBalances(int maxProblems = 1000)
+    public LedgerVerification VerifyBalances(int maxProblems = 1000) => VerifyBalancesWithin(maxProblems, LedgerVerifierBudget.Unbounded);
+
+    /// <summary>As <see cref="VerifyBalances"/>, failing when the verifier holds more keys than <paramref name="budget"/> allows (tests of its memory bound).</summary>
+    internal LedgerVerification VerifyBalancesWithin(int maxProblems, LedgerVerifierBudget budget)
     {
         _follower?.CatchUp();
-        return LedgerVerifier.Verify(_families, _merkle, Math.Max(0, maxProblems));
+        return LedgerVerifier.Verify(_families, _merkle, Math.Max(0, maxProblems), budget);
     }
 
     /// <summary>The number of leaves of the Merkle log: one per stored version of a transaction record.</summary>
@@ -257,10 +262,15 @@ public sealed class Ledger : IDisposable
     /// its stored record, every stored tile recomputed) and every stored checkpoint (signature and
     /// root against the recomputed tree) and every stored network evidence (re-checked offline;
     /// a transaction the network contradicted is listed too): the check <c>lkv ledger verify</c> runs.
+    /// Every part streams what it reads: memory grows with the distinct balances, the stored
+    /// checkpoints and the problems listed, not with the number of transactions or leaves.
     /// </summary>
-    public LedgerVerification Verify(int maxProblems = 1000)
+    public LedgerVerification Verify(int maxProblems = 1000) => VerifyWithin(maxProblems, LedgerVerifierBudget.Unbounded);
+
+    /// <summary>As <see cref="Verify"/> under a verifier budget (see <see cref="VerifyBalancesWithin"/>).</summary>
+    internal LedgerVerification VerifyWithin(int maxProblems, LedgerVerifierBudget budget)
     {
-        var balances = VerifyBalances(maxProblems);
+        var balances = VerifyBalancesWithin(maxProblems, budget);
         var problems = new List<LedgerProblem>(balances.Problems);
         var audit = _merkle.Audit();
         problems.AddRange(audit.Problems.Select(p => new LedgerProblem(null, null, "Merkle log: " + p)));

@@ -91,6 +91,22 @@ internal static class LedgerKeys
         return (height, order, txid);
     }
 
+    /// <summary>
+    /// The chain and transaction an index entry (chain-order or account-order) names; the entry is
+    /// one of that transaction's only if it equals one rebuilt from its record.
+    /// </summary>
+    /// <exception cref="CorruptionException">The entry is not of either layout.</exception>
+    internal static (string Chain, string TransactionId) ReadEntryId(ReadOnlySpan<byte> entry)
+    {
+        var r = new SpanReader(entry);
+        byte kind = r.ReadByte();
+        if (kind is not (ChainOrder or AccountOrder)) throw new CorruptionException($"ledger index entry has unknown kind {kind}");
+        string chain = ReadText(ref r);
+        if (kind == AccountOrder) ReadText(ref r);
+        var (_, _, txid) = ReadPlace(entry, r.Position);
+        return (chain, txid);
+    }
+
     /// <summary>Splits a key made of <paramref name="count"/> identifiers (transaction and balance keys).</summary>
     internal static string[] ReadTexts(ReadOnlySpan<byte> key, int count)
     {

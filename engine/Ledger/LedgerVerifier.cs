@@ -8,28 +8,61 @@ namespace LatticeKV.Ledger;
 /// its fold marker and latest Merkle leaf hold and that the indexes hold exactly the entries the
 /// records imply.
 /// </summary>
+/// <remarks>
+/// Memory does not grow with the number of transactions: <c>ledger.tx</c> and <c>ledger.folded</c>
+/// (same keys) are read side by side in the database's key order, leaves and index entries are point lookups,
+/// and extra index entries are found by counting (<see cref="LedgerIndexCheck"/>). What is held is
+/// one expected balance per distinct (chain, account, asset), the entries of the record in hand,
+/// and at most <c>maxProblems</c> problems waiting for their place in the report. Every read
+/// leaves the block cache as it was (a scan of everything would otherwise fill it).
+/// </remarks>
 internal static class LedgerVerifier
 {
-    internal static LedgerVerification Verify(LedgerFamilies families, MerkleLog merkle, int maxProblems)
+    internal static LedgerVerification Verify(LedgerFamilies families, MerkleLog merkle, int maxProblems, LedgerVerifierBudget budget)
     {
         var db = families.Db;
         using var snapshot = db.GetSnapshot();
         var read = new ReadOptions { Snapshot = snapshot, FillCache = false };
         var expected = new Dictionary<(string Chain, string Account, string Asset), Int128>();
-        var entries = new HashSet<string>(StringComparer.Ordinal);
         var problems = new List<LedgerProblem>();
         void Problem(string? chain, string? txid, string what)
         {
             if (problems.Count < maxProblems) problems.Add(new LedgerProblem(chain, txid, what));
         }
 
+        // Markers without a record are met during the first pass but reported after the index
+        // entries, where the report has always listed them; more than maxProblems never show.
+        var unmatched = new List<LedgerProblem>();
+        void Unmatched(ReadOnlySpan<byte> markerKey)
+        {
+            if (unmatched.Count >= maxProblems) return;
+            string[]? id = TryTexts(markerKey);
+            unmatched.Add(new LedgerProblem(id?[0], id?[1], "a fold marker has no record"));
+        }
+
+        var index = new LedgerIndexCheck(families, read);
+        var order = db.Options.Comparator;
         long records = 0;
         long leaves = merkle.Size;
         using (var it = db.NewIterator(families.Transactions, read))
+        using (var markers = db.NewIterator(families.Folded, read))
         {
+            markers.SeekToFirst();
             for (it.SeekToFirst(); it.Valid; it.Next())
             {
                 records++;
+                while (markers.Valid && order.Compare(markers.Key, it.Key) < 0)
+                {
+                    Unmatched(markers.Key);
+                    markers.Next();
+                }
+                byte[]? marker = null;
+                if (markers.Valid && order.Compare(markers.Key, it.Key) == 0)
+                {
+                    marker = markers.Value.ToArray();
+                    markers.Next();
+                }
+
                 LedgerTransaction tx;
                 string[] id;
                 try
@@ -59,21 +92,15 @@ internal static class LedgerVerifier
                         Problem(tx.Chain, tx.TransactionId, "the postings overflow a balance");
                     }
                 }
-                CheckFolded(families, merkle, leaves, read, it.Key, it.Value, tx, entries, Problem);
+                int entries = CheckFolded(merkle, leaves, read, it.Value, marker, tx, index, Problem);
+                budget.Hold(expected.Count + unmatched.Count + entries);
             }
+            for (; markers.Valid; markers.Next()) Unmatched(markers.Key);
         }
 
-        using (var it = db.NewIterator(families.Index, read))
-            for (it.SeekToFirst(); it.Valid; it.Next())
-                if (!entries.Contains(Convert.ToHexString(it.Key))) Problem(null, null, "an index entry points to no record's place");
-
-        using (var it = db.NewIterator(families.Folded, read))
-            for (it.SeekToFirst(); it.Valid; it.Next())
-                if (db.Get(families.Transactions, it.Key, read) is null)
-                {
-                    string[]? id = TryTexts(it.Key);
-                    Problem(id?[0], id?[1], "a fold marker has no record");
-                }
+        index.ReportExtras(Problem);
+        foreach (var p in unmatched) Problem(p.Chain, p.TransactionId, p.Description);
+        unmatched.Clear();
 
         var differences = new List<LedgerBalanceDifference>();
         var seen = new HashSet<(string, string, string)>();
@@ -89,6 +116,7 @@ internal static class LedgerVerifier
                 }
                 var key = (id[0], id[1], id[2]);
                 seen.Add(key);
+                budget.Hold(expected.Count + seen.Count);
                 Int128? stored;
                 try { stored = LedgerAmounts.Decode(it.Value); }
                 catch (Exception ex) when (ex is CorruptionException or MergeException) { stored = null; }
@@ -102,33 +130,30 @@ internal static class LedgerVerifier
         return new LedgerVerification(records, seen.Count, differences, problems);
     }
 
-    private static void CheckFolded(LedgerFamilies families, MerkleLog merkle, long leaves, ReadOptions read, ReadOnlySpan<byte> key, ReadOnlySpan<byte> bytes,
-        LedgerTransaction tx, HashSet<string> entries, Action<string?, string?, string> problem)
+    /// <summary>Checks a record against its fold marker (its bytes in <c>ledger.folded</c>, or null), its Merkle leaf and its index entries; returns how many entries it built.</summary>
+    private static int CheckFolded(MerkleLog merkle, long leaves, ReadOptions read, ReadOnlySpan<byte> bytes, byte[]? stored, LedgerTransaction tx,
+        LedgerIndexCheck index, Action<string?, string?, string> problem)
     {
+        if (stored is null)
+        {
+            problem(tx.Chain, tx.TransactionId, "the record was never folded into balances and indexes");
+            return 0;
+        }
         FoldMarker marker;
         try
         {
-            if (families.Db.Get(families.Folded, key, read) is not { } m)
-            {
-                problem(tx.Chain, tx.TransactionId, "the record was never folded into balances and indexes");
-                return;
-            }
-            marker = FoldMarker.Decode(m);
+            marker = FoldMarker.Decode(stored);
         }
         catch (CorruptionException)
         {
             problem(tx.Chain, tx.TransactionId, "the fold marker cannot be decoded");
-            return;
+            return 0;
         }
         if (!marker.Digest.AsSpan().SequenceEqual(LedgerRecordCodec.Digest(bytes)))
             problem(tx.Chain, tx.TransactionId, "the record differs from the one folded into balances and the Merkle log");
-        else if (marker.LeafIndex >= leaves || !merkle.LeafData(marker.LeafIndex).AsSpan().SequenceEqual(bytes))
+        else if (marker.LeafIndex >= leaves || !merkle.LeafData(marker.LeafIndex, read).AsSpan().SequenceEqual(bytes))
             problem(tx.Chain, tx.TransactionId, "the record's Merkle leaf does not hold it");
-        foreach (var entry in LedgerFold.IndexEntries(tx, FoldMarker.PlaceOf(tx, marker.Arrival)))
-        {
-            entries.Add(Convert.ToHexString(entry));
-            if (families.Db.Get(families.Index, entry, read) is null) problem(tx.Chain, tx.TransactionId, "an index entry of the record is missing");
-        }
+        return index.CheckRecord(tx, marker.Arrival, problem);
     }
 
     private static string[]? TryTexts(ReadOnlySpan<byte> key, int count = 2)

@@ -13,6 +13,8 @@ internal static class MerkleAuditor
     // otherwise report every tile after it.
     private const int MaxProblems = 100;
 
+    private static readonly ReadOptions NoCache = new() { FillCache = false };
+
     internal static MerkleAudit Run(LatticeDb db, ColumnFamilyHandle family, TreeState state)
     {
         var problems = new List<string>();
@@ -21,10 +23,12 @@ internal static class MerkleAuditor
         bool aligned = true;
         Span<byte> hash = stackalloc byte[MerkleProof.HashSize];
 
+        // An audit reads every leaf and tile once: caching them would only evict what readers use.
         using (var it = db.NewIterator(family, new ReadOptions
         {
             IterateLowerBound = [MerkleKeys.Leaf],
             IterateUpperBound = MerkleKeys.PrefixEnd(MerkleKeys.Leaf),
+            FillCache = false,
         }))
         {
             for (it.SeekToFirst(); it.Valid; it.Next())
@@ -78,7 +82,7 @@ internal static class MerkleAuditor
 
     private static void CompareStored(LatticeDb db, ColumnFamilyHandle family, int level, long index, MerkleTile expected, List<string> problems)
     {
-        var stored = db.Get(family, MerkleKeys.TileKey(level, index));
+        var stored = db.Get(family, MerkleKeys.TileKey(level, index), NoCache);
         if (stored is null)
         {
             Add(problems, $"tile (level {level}, index {index}) is missing");

@@ -107,11 +107,11 @@ internal sealed class MerkleLog
         return hash;
     }
 
-    /// <summary>The stored data of leaf <paramref name="leafIndex"/>.</summary>
-    internal byte[] LeafData(long leafIndex)
+    /// <summary>The stored data of leaf <paramref name="leafIndex"/>, read with <paramref name="read"/> (a full scan passes one that leaves the block cache alone).</summary>
+    internal byte[] LeafData(long leafIndex, ReadOptions? read = null)
     {
         CheckIndex(leafIndex, Size, nameof(leafIndex));
-        return _db.Get(_family, MerkleKeys.LeafKey(leafIndex))
+        return _db.Get(_family, MerkleKeys.LeafKey(leafIndex), read)
             ?? throw new CorruptionException($"Merkle leaf {leafIndex} is missing from family '{_family.Name}'");
     }
 
