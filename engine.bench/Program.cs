@@ -75,6 +75,10 @@ public static class Program
                     (issue 22: fillrandom, readrandom and seekrandom, default 1,000,000 keys, without and with a
                      MeterListener aggregating the LatticeKV meter as OpenTelemetry does, alternated over R rounds,
                      default 3; median ops/s and the ratio)
+                  metrics-paired [--num N] [--pairs P] [--slice S] [--dir D] [--out FILE]
+                    (issue 22, the same cost with the machine's drift cancelled: P pairs, default 41, of slices of S
+                     operations, default 100,000, on one open database, a listener attached in one slice of each pair;
+                     median and interquartile range of the within-pair ratios, by wall time and by process CPU time)
                   micro [BenchmarkDotNet arguments, e.g. --filter *Memtable*]
                 workloads: 
                 """ + string.Join(", ", Workloads.All));
@@ -99,6 +103,7 @@ public static class Program
             "largevalues" => LargeValues.LargeValueBench.Run(args[1..]),
             "anticipation" => Cache.AnticipationBench.Run(args[1..]),
             "metrics" => Observability.MetricsBench.Run(args[1..]),
+            "metrics-paired" => Observability.PairedMetricsBench.Run(args[1..]),
             "micro" => RunMicro(args[1..]),
             _ => Unknown(args[0]),
         };

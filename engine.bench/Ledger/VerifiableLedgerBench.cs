@@ -127,6 +127,7 @@ public static class VerifiableLedgerBench
             Console.WriteLine($"append: plain batched puts into a replicated family {twin:N0} records/s; ledger against it {ledger / twin:F2}");
         }
 
+        if (singles <= 0) return kept!;
         string single = Path.Combine(root, "single");
         using (var db = LatticeDb.Open(single, Options()))
         using (var ledgerApi = LatticeKV.Ledger.Ledger.Open(db, LedgerOptions()))
