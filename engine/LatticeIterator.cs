@@ -21,6 +21,8 @@ namespace LatticeKV;
 public sealed class LatticeIterator : IDisposable
 {
     private readonly LatticeDb _db;
+    private readonly uint _stepSampleMask; // moves timed into the latency histogram: one in mask + 1 of this iterator's
+    private uint _steps;
     private readonly InternalIterator _iter;
     private readonly SuperVersion _superVersion;
     private readonly IteratorParts _parts;
@@ -51,6 +53,7 @@ public sealed class LatticeIterator : IDisposable
         FragmentedRangeTombstones rangeDels, ulong sequence, ReadOptions options, bool poolable)
     {
         _db = db;
+        _stepSampleMask = db.Metrics.StepSampleMask;
         _family = cfd;
         _parts = parts;
         _iter = parts.Merged;
@@ -242,7 +245,14 @@ public sealed class LatticeIterator : IDisposable
     /// <summary>Moves to the next key. Requires <see cref="Valid"/>.</summary>
     public void Next()
     {
-        long started = _db.Metrics.Start();
+        long started;
+        if (_db.Metrics.TimesEveryOperation) started = _db.Metrics.Start();
+        else if ((++_steps & _stepSampleMask) == 0) started = _db.Metrics.StartStep();
+        else
+        {
+            NextCore();
+            return;
+        }
         NextCore();
         _db.StopTimer(started, OperationKind.Next, _family, default);
     }
@@ -273,7 +283,14 @@ public sealed class LatticeIterator : IDisposable
     /// <summary>Moves to the previous key. Requires <see cref="Valid"/>.</summary>
     public void Prev()
     {
-        long started = _db.Metrics.Start();
+        long started;
+        if (_db.Metrics.TimesEveryOperation) started = _db.Metrics.Start();
+        else if ((++_steps & _stepSampleMask) == 0) started = _db.Metrics.StartStep();
+        else
+        {
+            PrevCore();
+            return;
+        }
         PrevCore();
         _db.StopTimer(started, OperationKind.Next, _family, default);
     }

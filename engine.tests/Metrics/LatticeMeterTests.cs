@@ -33,6 +33,26 @@ public sealed class LatticeMeterTests
         Assert.Empty(capture.Values(Duration, Op("get"), Family("default")));
     }
 
+    [Theory]
+    [InlineData(16, 4)]  // moves sampled one in 256 per iterator: 1024 moves, 4 timings
+    [InlineData(1, 1024)] // LatencySampling 1 times every move
+    public void IteratorMoves_SampledPerIterator_SixteenTimesSparserThanOtherOperations(int sampling, int expected)
+    {
+        using var dir = new TempDir("meter");
+        string name = UniqueName();
+        using var db = LatticeDb.Open(dir.Path, new DbOptions { Name = name, LatencySampling = sampling });
+        for (int i = 0; i < 600; i++) db.Put(TestDb.B($"k{i:D4}"), "v"u8);
+        using var capture = new MetricsCapture(name);
+        using (var it = db.NewIterator())
+        {
+            it.SeekToFirst();
+            for (int i = 0; i < 512; i++) it.Next();
+            for (int i = 0; i < 512; i++) it.Prev();
+            Assert.True(it.Valid);
+        }
+        Assert.Equal(expected, capture.Values(Duration, Op("next"), Family("default")).Count);
+    }
+
     [Fact]
     public void EveryOperationKind_RecordsItsDurationWithTags()
     {
