@@ -60,7 +60,7 @@ public static class Program
                   foreignkeys [--num N] [--accounts A] [--dir D]
                     (issue 21: fillrandom of N child rows, default 1,000,000, without and with a foreign key to A
                      preloaded accounts, default 10,000; parent deletes under Restrict and Cascade; side by side)
-                  largevalues [--mb M] [--sizes 4096,65536,1048576] [--engines latticekv,latticekv-snappy,rocksdb,rocksdb-blob]
+                  largevalues [--mb M] [--sizes 4096,65536,1048576] [--engines latticekv,latticekv-snappy,latticekv-blob,latticekv-blob-cache,rocksdb,rocksdb-blob]
                               [--min-blob-size B] [--reads R] [--dir D] [--out FILE]
                     (issue 22: per value size, M MiB of values, default 1024, filled then overwritten in random orders,
                      then R random reads, default 2000: throughput, write amplification and space of LatticeKV with

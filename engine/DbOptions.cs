@@ -76,9 +76,12 @@ public sealed class DbOptions
     /// its blob file and no decompression. They share <see cref="BlockCacheCapacity"/> and its
     /// eviction, charged by size; reads with <see cref="ReadOptions.FillCache"/> off find cached
     /// values but add none. Values of encrypted families are held decrypted exactly as long as
-    /// their tables' decrypted blocks would be. Default on; off reads every blob value from its file.
+    /// their tables' decrypted blocks would be. Default off, as RocksDB's blob cache: on a workload
+    /// of reads that mostly miss, inserting large values evicts the tables' blocks and costs more
+    /// than it saves (BENCHMARKS.md, "Blob files"); turn it on where the same large values are read
+    /// again. Off reads every blob value from its file.
     /// </summary>
-    public bool CacheBlobValues { get; set; } = true;
+    public bool CacheBlobValues { get; set; }
 
     /// <summary>Tables kept open at once (file descriptors). Default 512.</summary>
     public int MaxOpenFiles { get; set; } = 512;

@@ -22,7 +22,7 @@ public sealed class LatticeEngine : IEngine
     // blobValueThreshold: the family's ColumnFamilyOptions.BlobValueThreshold; null keeps the
     // default, 0 keeps every value in the tables, above 0 names the variant "latticekv-blob".
     public LatticeEngine(string path, EngineSettings settings, bool encrypted = false, TimeSpan? autoBackupInterval = null, int? largeValueThreshold = null,
-        int? blobValueThreshold = null)
+        int? blobValueThreshold = null, bool cacheBlobValues = false)
     {
         _reads = settings.Reads;
         _db = LatticeDb.Open(path, new DbOptions
@@ -30,6 +30,7 @@ public sealed class LatticeEngine : IEngine
             BlockCacheCapacity = settings.BlockCacheBytes,
             WriteBufferSize = settings.WriteBufferBytes,
             CompactionThreadNice = settings.BackgroundNice,
+            CacheBlobValues = cacheBlobValues,
             Encryption = encrypted ? EncryptionOptions.FromKey(s_benchKey) : null,
             DefaultColumnFamilyOptions = new ColumnFamilyOptions
             {
@@ -42,11 +43,11 @@ public sealed class LatticeEngine : IEngine
                 : null,
         });
         Name = encrypted ? "latticekv-enc" : autoBackupInterval is not null ? "latticekv-autobackup" : largeValueThreshold == 0 ? "latticekv-snappy"
-            : blobValueThreshold > 0 ? "latticekv-blob" : "latticekv";
+            : blobValueThreshold > 0 ? (cacheBlobValues ? "latticekv-blob-cache" : "latticekv-blob") : "latticekv";
         string variant = encrypted ? "encrypted (AES-256-GCM: sealed log, MANIFEST and table blocks), "
             : autoBackupInterval is { } i ? $"automatic backups every {i.TotalSeconds:0.###} s to a directory on the same disk (logs archived, the last 3 kept), " : "";
         int threshold = largeValueThreshold ?? ColumnFamilyOptions.DefaultLargeValueCompressionThreshold;
-        Settings = variant + $"write buffer {settings.WriteBufferBytes >> 20} MiB, Snappy{(threshold > 0 ? $" (zstd level 3 for blocks with values of {threshold} bytes or more)" : " only")}, bloom 10 bits/key, 4 KiB blocks, block cache {settings.BlockCacheBytes >> 20} MiB, {BlobSetting(blobValueThreshold ?? ColumnFamilyOptions.DefaultBlobValueThreshold)}, WAL on, compaction thread at nice {settings.BackgroundNice}, reads: {(_reads == ReadApi.Array ? "Get (byte[])" : "TryGet into a span")}";
+        Settings = variant + $"write buffer {settings.WriteBufferBytes >> 20} MiB, Snappy{(threshold > 0 ? $" (zstd level 3 for blocks with values of {threshold} bytes or more)" : " only")}, bloom 10 bits/key, 4 KiB blocks, block cache {settings.BlockCacheBytes >> 20} MiB, {BlobSetting(blobValueThreshold ?? ColumnFamilyOptions.DefaultBlobValueThreshold)}{(cacheBlobValues ? " (blob value cache on)" : "")}, WAL on, compaction thread at nice {settings.BackgroundNice}, reads: {(_reads == ReadApi.Array ? "Get (byte[])" : "TryGet into a span")}";
     }
 
     private static string BlobSetting(int threshold) => threshold > 0 ? $"blob files for values of {threshold} bytes or more" : "no blob files";

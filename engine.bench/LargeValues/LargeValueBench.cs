@@ -20,7 +20,7 @@ namespace LatticeKV.Bench.LargeValues;
 /// </summary>
 public static class LargeValueBench
 {
-    private static readonly string[] AllEngines = ["latticekv", "latticekv-snappy", "latticekv-blob", "rocksdb", "rocksdb-blob"];
+    private static readonly string[] AllEngines = ["latticekv", "latticekv-snappy", "latticekv-blob", "latticekv-blob-cache", "rocksdb", "rocksdb-blob"];
 
     public static int Run(string[] args)
     {
@@ -92,6 +92,7 @@ public static class LargeValueBench
         "latticekv" => new LatticeEngine(path, settings, blobValueThreshold: 0),
         "latticekv-snappy" => new LatticeEngine(path, settings, largeValueThreshold: 0, blobValueThreshold: 0),
         "latticekv-blob" => new LatticeEngine(path, settings, blobValueThreshold: (int)minBlob),
+        "latticekv-blob-cache" => new LatticeEngine(path, settings, blobValueThreshold: (int)minBlob, cacheBlobValues: true),
         "rocksdb" => new RocksDbEngine(path, settings),
         "rocksdb-blob" => new RocksDbEngine(path, settings, minBlobSize: minBlob),
         _ => throw new ArgumentException(name),

@@ -17,7 +17,7 @@ public sealed class BlobValueCacheDbTests
 
     private static DbOptions Options(Action<DbOptions>? configure = null)
     {
-        var o = new DbOptions { DefaultColumnFamilyOptions = new ColumnFamilyOptions { BlobValueThreshold = Threshold } };
+        var o = new DbOptions { CacheBlobValues = true, DefaultColumnFamilyOptions = new ColumnFamilyOptions { BlobValueThreshold = Threshold } };
         configure?.Invoke(o);
         return o;
     }
@@ -93,6 +93,9 @@ public sealed class BlobValueCacheDbTests
         Assert.True(misses > count, $"{misses} misses");
         Assert.InRange(db.GetStatistics()["block.cache.usage"], 1, capacity);
     }
+
+    [Fact]
+    public void CacheBlobValues_DefaultsOff() => Assert.False(new DbOptions().CacheBlobValues);
 
     [Fact]
     public void Get_CacheBlobValuesOff_ReadsTheFileEachTime()

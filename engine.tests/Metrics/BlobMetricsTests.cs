@@ -20,7 +20,7 @@ public sealed class BlobMetricsTests
     {
         using var dir = new TempDir("meter-blob");
         string name = "m-" + Guid.NewGuid().ToString("N")[..12];
-        var options = new DbOptions { Name = name, Level0FileNumCompactionTrigger = 2 };
+        var options = new DbOptions { Name = name, Level0FileNumCompactionTrigger = 2, CacheBlobValues = true };
         options.DefaultColumnFamilyOptions.BlobValueThreshold = 1000;
         using var db = LatticeDb.Open(dir.Path, options);
         using var capture = new MetricsCapture(name);
