@@ -72,11 +72,39 @@ public sealed partial class LatticeDb
 
     /// <summary>
     /// The blob files of <paramref name="v"/> a compaction of <paramref name="cfd"/> would copy
-    /// live values out of (their garbage reached the family's ratio); null when none, or when
-    /// the family's jobs write no blob files (their references then stay where they are).
+    /// live values out of (their garbage reached the family's ratio, or they are sealed under
+    /// another key than the family's once no table is: see <see cref="StaleKeyBlobFiles"/>);
+    /// null when none, or when the family's jobs write no blob files (their references then stay
+    /// where they are).
     /// </summary>
     private IReadOnlySet<long>? DueBlobFiles(ColumnFamilyData cfd, LsmVersion v)
-        => v.BlobFiles.Count == 0 || !HasBlobGarbageToCollect(cfd, v) ? null : BlobSeparationFor(cfd, v)?.Relocate;
+    {
+        if (v.BlobFiles.Count == 0) return null;
+        var stale = StaleKeyBlobFiles(cfd, v);
+        if (stale is null && !HasBlobGarbageToCollect(cfd, v)) return null;
+        var relocate = BlobSeparationFor(cfd, v)?.Relocate;
+        if (stale is null) return relocate;
+        if (relocate is not null) stale.UnionWith(relocate);
+        return stale;
+    }
+
+    /// <summary>
+    /// Blob files of <paramref name="v"/> sealed under another key than <paramref name="cfd"/>'s
+    /// current one while every table already is; null when there are none or background
+    /// re-encryption is off. Re-encryption rewrites tables with an old key (paced), and each
+    /// rewrite moves the values they refer to; but a table rewritten with the current key that
+    /// kept its references (repair does that) leaves its blob files under the old key, which
+    /// would then never be destroyed. Those are collected as garbage is, when the thread is idle.
+    /// </summary>
+    private HashSet<long>? StaleKeyBlobFiles(ColumnFamilyData cfd, LsmVersion v)
+    {
+        if (_keys is null || _reencryption is not { BytesPerSecond: > 0 }) return null;
+        uint desired = cfd.DesiredKeyId;
+        HashSet<long>? stale = null;
+        foreach (var b in v.BlobFiles.Values)
+            if (b.KeyId != desired) (stale ??= []).Add(b.Number);
+        return stale is null || v.AllFiles.Any(f => f.KeyId != desired) ? null : stale;
+    }
 
     /// <summary>
     /// Reads tables of <paramref name="cfd"/> whose blob files are not known (recovered at open),

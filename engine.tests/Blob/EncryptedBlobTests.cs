@@ -200,6 +200,52 @@ public sealed class EncryptedBlobTests
     }
 
     [Fact]
+    public async Task Repair_AfterRotation_OldKeyBlobFilesUnderNewKeyTables_AreReencryptedAndTheOldKeyDestroyed()
+    {
+        using var dir = new TempDir("blob-repair-rotate");
+        var key = EncryptionSupport.NewKey();
+        var sentinels = new List<byte[]>();
+        var values = Enumerable.Range(0, 20).Select(i => Value(2000 + i, i, sentinels)).ToArray();
+        DbOptions Paused()
+        {
+            var o = Options(key);
+            o.Encryption!.ReencryptionBytesPerSecond = 0;
+            return o;
+        }
+        uint oldKey;
+        using (var db = LatticeDb.Open(dir.Path, Paused()))
+        {
+            for (int i = 0; i < values.Length; i++) db.Put(B($"k{i:D2}"), values[i]);
+            db.Flush();
+            db.CompactRange();
+            oldKey = db.KeyRegistry!.Active(KeyPurpose.Data, 0)!.Id;
+            db.RotateEncryptionKey(db.DefaultColumnFamily);
+        }
+        // Repair rewrites the tables under the active key and keeps their references into the old key's blob files.
+        LatticeDb.Repair(dir.Path, Paused());
+        using (var db = LatticeDb.Open(dir.Path, Paused()))
+        {
+            string split = db.GetProperty("lattice.encryption.bytes-per-generation")!;
+            Assert.Matches("^gen1=[0-9]+ gen2=[0-9]+$", split);
+        }
+        Assert.All(BlobGenerations(dir.Path), g => Assert.Equal(1u, g));
+
+        using (var db = LatticeDb.Open(dir.Path, Options(key)))
+        {
+            await Task.Run(db.WaitForCompactions).WaitAsync(TimeSpan.FromMinutes(2));
+            Assert.Matches("^gen2=[0-9]+$", db.GetProperty("lattice.encryption.bytes-per-generation"));
+            db.Put(B("late"), B("x"));
+            db.Flush(); // a purge runs: no live table or blob file uses the old key now
+            Assert.Equal(KeyState.Destroyed, db.KeyRegistry!.Find(oldKey)!.State);
+            for (int i = 0; i < values.Length; i++) Assert.Equal(values[i], db.Get(B($"k{i:D2}")));
+            db.VerifyChecksums();
+        }
+        Assert.NotEmpty(BlobFiles(dir.Path));
+        Assert.All(BlobGenerations(dir.Path), g => Assert.Equal(2u, g));
+        Assert.Equal(0, EncryptionSupport.CountFound(dir.Path, sentinels));
+    }
+
+    [Fact]
     public void TurningEncryptionOnAndOff_RewritesBlobFilesUnderTheFamilysKey_AndNoPlaintextRemainsWhileOn()
     {
         using var dir = new TempDir("blob-migrate");
