@@ -33,6 +33,27 @@ internal sealed class BlobFileCache(IFileSystem fs, string dbPath) : IDisposable
         return value;
     }
 
+    /// <summary>
+    /// The value <paramref name="reference"/> names, in a buffer <paramref name="allocate"/> gives
+    /// for its (checked) size: decoded straight into it, with no array of its own.
+    /// </summary>
+    public T Read<T>(in BlobReference reference, Func<int, T> allocate, Func<T, Span<byte>> valueOf, Action<T> release)
+    {
+        var reader = Get(reference.FileNumber);
+        int size = reader.CheckedValueSize(reference);
+        var buffer = allocate(size);
+        try { reader.ReadInto(reference, valueOf(buffer)); }
+        catch
+        {
+            release(buffer);
+            throw;
+        }
+        Interlocked.Increment(ref ValuesRead);
+        Interlocked.Add(ref BytesRead, size);
+        Interlocked.Add(ref RecordBytesRead, reference.RecordSize);
+        return buffer;
+    }
+
     public BlobFileReader Get(long number)
     {
         var lazy = _open.GetOrAdd(number, n => new Lazy<BlobFileReader>(() => Open(n)));

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using LatticeKV.Crypto;
 using LatticeKV.Io;
@@ -100,18 +101,60 @@ internal sealed class BlobFileReader : IDisposable
     /// <summary>The value <paramref name="reference"/> points at, in a new array.</summary>
     public byte[] Read(in BlobReference reference)
     {
+        var value = GC.AllocateUninitializedArray<byte>(CheckedValueSize(reference));
+        ReadInto(reference, value);
+        return value;
+    }
+
+    /// <summary>
+    /// The size of the value <paramref name="reference"/> points at, once the reference is known
+    /// to lie within this file's records and to claim no more than a record may hold (a reference
+    /// comes from a checksummed table, but nothing that size is allocated before this check).
+    /// </summary>
+    public int CheckedValueSize(in BlobReference reference)
+    {
         if (reference.FileNumber != Number) throw new CorruptionException($"blob reference to file {reference.FileNumber} read from file {Number}", Path, reference.Offset);
         long offset = reference.Offset;
         if (offset < _recordsStart || reference.RecordSize > _length - BlobFileFormat.FooterSize - offset)
             throw new CorruptionException($"blob record of {reference.RecordSize} bytes at {offset} lies outside the file's records", Path, offset);
-        var record = GC.AllocateUninitializedArray<byte>((int)reference.RecordSize);
-        if (_file.ReadExactly(offset, record) != record.Length) throw new CorruptionException("blob record cut short", Path, offset);
-        if (BinaryPrimitives.ReadUInt32LittleEndian(record) != reference.ValueSize)
-            throw new CorruptionException($"blob record claims {BinaryPrimitives.ReadUInt32LittleEndian(record)} value bytes, its reference says {reference.ValueSize}", Path, offset);
-        var value = Decode(record, Path, offset, out uint crc, _cipher);
-        if (crc != reference.Checksum) throw new CorruptionException("blob record is not the one its reference names (checksum differs)", Path, offset);
-        if (value.Length != reference.ValueSize) throw new CorruptionException($"blob record holds {value.Length} bytes, its reference says {reference.ValueSize}", Path, offset);
-        return value;
+        if (reference.ValueSize > BlobFileFormat.MaxValueSize)
+            throw new CorruptionException($"blob reference value size {reference.ValueSize} out of range", Path, offset);
+        return (int)reference.ValueSize;
+    }
+
+    /// <summary>
+    /// Reads the value <paramref name="reference"/> points at into <paramref name="destination"/>
+    /// (<see cref="CheckedValueSize"/> bytes long): the record goes through a pooled buffer, is
+    /// opened there when sealed, and is copied or decompressed once, into the destination.
+    /// </summary>
+    public void ReadInto(in BlobReference reference, Span<byte> destination)
+    {
+        int valueSize = CheckedValueSize(reference);
+        long offset = reference.Offset;
+        if (destination.Length != valueSize) throw new ArgumentException("destination is not the value's size", nameof(destination));
+        int recordSize = (int)reference.RecordSize;
+        var buffer = ArrayPool<byte>.Shared.Rent(recordSize);
+        try
+        {
+            var record = buffer.AsSpan(0, recordSize);
+            if (_file.ReadExactly(offset, record) != record.Length) throw new CorruptionException("blob record cut short", Path, offset);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(record) != reference.ValueSize)
+                throw new CorruptionException($"blob record claims {BinaryPrimitives.ReadUInt32LittleEndian(record)} value bytes, its reference says {reference.ValueSize}", Path, offset);
+            var stored = CheckRecord(record, Path, offset, _cipher is not null, out uint crc, out byte flags, out _);
+            if (crc != reference.Checksum) throw new CorruptionException("blob record is not the one its reference names (checksum differs)", Path, offset);
+            if (_cipher is not null)
+            {
+                var opened = record[BlobFileFormat.RecordHeaderSize..];
+                stored = opened[.._cipher.Open(opened, offset, Crypto.BlockKind.BlobRecord, flags, Path)];
+            }
+            CheckExpandable(stored, flags, (uint)valueSize, Path, offset);
+            Expand(stored, flags, destination, Path, offset);
+        }
+        finally
+        {
+            // An encrypted family's plaintext does not stay behind in a shared pool.
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: _cipher is not null);
+        }
     }
 
     /// <summary>
@@ -122,10 +165,30 @@ internal sealed class BlobFileReader : IDisposable
     /// </summary>
     public static byte[] Decode(ReadOnlySpan<byte> record, string path, long offset, out uint crc, TableCipher? cipher = null)
     {
+        var stored = CheckRecord(record, path, offset, cipher is not null, out crc, out byte flags, out uint valueSize);
+        if (cipher is not null)
+        {
+            var opened = stored.ToArray();
+            int length = cipher.Open(opened, offset, Crypto.BlockKind.BlobRecord, flags, path);
+            stored = opened.AsSpan(0, length);
+        }
+        CheckExpandable(stored, flags, valueSize, path, offset);
+        var value = GC.AllocateUninitializedArray<byte>((int)valueSize);
+        Expand(stored, flags, value, path, offset);
+        return value;
+    }
+
+    /// <summary>
+    /// Checks a record's header and checksum (before anything is opened, decompressed or
+    /// allocated) and returns its stored bytes; <paramref name="sealedFile"/> says every record
+    /// must be sealed, else none may be.
+    /// </summary>
+    private static ReadOnlySpan<byte> CheckRecord(ReadOnlySpan<byte> record, string path, long offset, bool sealedFile, out uint crc, out byte flags, out uint valueSize)
+    {
         if (record.Length < BlobFileFormat.RecordHeaderSize) throw new CorruptionException($"blob record of {record.Length} bytes is too short", path, offset);
-        uint valueSize = BinaryPrimitives.ReadUInt32LittleEndian(record);
+        valueSize = BinaryPrimitives.ReadUInt32LittleEndian(record);
         uint storedSize = BinaryPrimitives.ReadUInt32LittleEndian(record[4..]);
-        byte flags = record[8];
+        flags = record[8];
         crc = BinaryPrimitives.ReadUInt32LittleEndian(record[12..]);
         if (storedSize != record.Length - BlobFileFormat.RecordHeaderSize)
             throw new CorruptionException($"blob record claims {storedSize} stored bytes, has {record.Length - BlobFileFormat.RecordHeaderSize}", path, offset);
@@ -135,21 +198,22 @@ internal sealed class BlobFileReader : IDisposable
             throw new CorruptionException($"blob record has unknown flags {flags}", path, offset);
         if (valueSize > BlobFileFormat.MaxValueSize) throw new CorruptionException($"blob record value size {valueSize} out of range", path, offset);
         bool isSealed = (flags & BlobFileFormat.FlagSealed) != 0;
-        if (isSealed != cipher is not null)
+        if (isSealed != sealedFile)
             throw new CorruptionException(isSealed ? "sealed blob record in a plain blob file" : "plain blob record in a sealed blob file", path, offset);
-        if (cipher is not null)
-        {
-            var opened = stored.ToArray();
-            int length = cipher.Open(opened, offset, Crypto.BlockKind.BlobRecord, flags, path);
-            stored = opened.AsSpan(0, length);
-            storedSize = (uint)length;
-        }
+        return stored;
+    }
+
+    /// <summary>
+    /// Checks that the (opened) stored bytes hold exactly <paramref name="valueSize"/> value bytes:
+    /// whole, or in a zstd frame that records that size, before anything that size is allocated.
+    /// </summary>
+    private static void CheckExpandable(ReadOnlySpan<byte> stored, byte flags, uint valueSize, string path, long offset)
+    {
         if ((flags & BlobFileFormat.FlagZstd) == 0)
         {
-            if (valueSize != storedSize) throw new CorruptionException($"uncompressed blob record holds {storedSize} bytes, claims {valueSize}", path, offset);
-            return stored.ToArray();
+            if (valueSize != stored.Length) throw new CorruptionException($"uncompressed blob record holds {stored.Length} bytes, claims {valueSize}", path, offset);
+            return;
         }
-        // The frame must record the size the record claims before anything that size is allocated.
         ulong framed;
         try { framed = Decompressor.GetDecompressedSize(stored); }
         catch (ZstdException ex)
@@ -157,7 +221,16 @@ internal sealed class BlobFileReader : IDisposable
             throw new CorruptionException("blob record's zstd frame header is damaged", path, offset, ex);
         }
         if (framed != valueSize) throw new CorruptionException($"blob record's zstd frame holds {framed} bytes, the record claims {valueSize}", path, offset);
-        var value = GC.AllocateUninitializedArray<byte>((int)valueSize);
+    }
+
+    /// <summary>Writes the value of checked stored bytes into <paramref name="value"/>, exactly its size.</summary>
+    private static void Expand(ReadOnlySpan<byte> stored, byte flags, Span<byte> value, string path, long offset)
+    {
+        if ((flags & BlobFileFormat.FlagZstd) == 0)
+        {
+            stored.CopyTo(value);
+            return;
+        }
         try
         {
             if (!(t_decompressor ??= new Decompressor()).TryUnwrap(stored, value, out int written) || written != value.Length)
@@ -167,7 +240,6 @@ internal sealed class BlobFileReader : IDisposable
         {
             throw new CorruptionException("blob record's zstd data is damaged", path, offset, ex);
         }
-        return value;
     }
 
     /// <summary>Reads every record in order, checking each; returns the count (for verification and repair).</summary>

@@ -59,7 +59,7 @@ internal sealed class BlobValueCache(BlockCache<Block> cache)
     }
 
     /// <summary>
-    /// Offers <paramref name="block"/> (made by <see cref="NewBlock"/> for <paramref name="reference"/>)
+    /// Offers <paramref name="block"/> (made by <see cref="NewBlock(int, long, BlockArrayPool?)"/> for <paramref name="reference"/>)
     /// to the cache; <paramref name="recordCount"/> is the records of its file (sizes the file's slots).
     /// </summary>
     public void Insert(in BlobReference reference, Block block, long recordCount)
@@ -96,17 +96,27 @@ internal sealed class BlobValueCache(BlockCache<Block> cache)
     /// </summary>
     public static Block NewBlock(ReadOnlySpan<byte> value, long offset, BlockArrayPool? arrays = null)
     {
-        int length = value.Length + TrailerSize;
+        var block = NewBlock(value.Length, offset, arrays);
+        value.CopyTo(block.Data);
+        return block;
+    }
+
+    /// <summary>As <see cref="NewBlock(ReadOnlySpan{byte}, long, BlockArrayPool?)"/>, for a value of <paramref name="valueLength"/> bytes the caller writes into <see cref="Value"/>.</summary>
+    public static Block NewBlock(int valueLength, long offset, BlockArrayPool? arrays = null)
+    {
+        int length = valueLength + TrailerSize;
         var data = arrays?.Rent(length) ?? GC.AllocateUninitializedArray<byte>(length);
-        value.CopyTo(data);
-        var trailer = data.AsSpan(value.Length, TrailerSize);
+        var trailer = data.AsSpan(valueLength, TrailerSize);
         BinaryPrimitives.WriteInt64LittleEndian(trailer, offset);
         BinaryPrimitives.WriteUInt32LittleEndian(trailer[8..], 0);
         BinaryPrimitives.WriteUInt32LittleEndian(trailer[12..], 1);
         return new Block(data, length, arrays);
     }
 
-    /// <summary>The length of the value a block of <see cref="NewBlock"/> holds (from offset 0).</summary>
+    /// <summary>The value bytes of a block of <see cref="NewBlock(int, long, BlockArrayPool?)"/> (from offset 0).</summary>
+    public static Span<byte> Value(Block block) => block.Data.AsSpan(0, ValueLength(block));
+
+    /// <summary>The length of the value a block of <see cref="NewBlock(ReadOnlySpan{byte}, long, BlockArrayPool?)"/> holds (from offset 0).</summary>
     public static int ValueLength(Block block) => block.Length - TrailerSize;
 
     private static bool Holds(Block block, in BlobReference reference)
