@@ -38,12 +38,29 @@ public sealed class WriteBatch
     internal const uint UntimedFlag = 0x8000_0000;
     internal const byte ColumnFamilyFlag = 0x80;
 
-    private readonly ByteWriter _rep = new(64);
+    private readonly ByteWriter _rep;
     private readonly List<uint> _columnFamilies = [];
     private int _count;
 
     /// <summary>Creates an empty batch.</summary>
-    public WriteBatch() => ResetHeader();
+    public WriteBatch()
+        : this(64)
+    {
+    }
+
+    /// <summary>
+    /// An empty batch whose buffer starts at <paramref name="capacity"/> bytes: a rewrite that
+    /// knows roughly how big its copy gets (stage 1 of the write path, the remote apply) does not
+    /// copy it again each time the buffer doubles.
+    /// </summary>
+    internal WriteBatch(int capacity)
+    {
+        _rep = new ByteWriter(Math.Clamp(capacity, HeaderSize, MaxInitialCapacity));
+        ResetHeader();
+    }
+
+    // A guess, not a limit: past this the buffer grows as it fills.
+    private const int MaxInitialCapacity = 16 << 20;
 
     /// <summary>Number of operations in the batch.</summary>
     public int Count => _count;

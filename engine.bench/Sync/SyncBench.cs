@@ -21,6 +21,8 @@ public static class SyncBench
         int samples = (int)CompareCommand.LongArg(args, "--samples", 2_000);
         string root = Path.GetFullPath(CompareCommand.StringArg(args, "--dir", Path.Combine(Path.GetTempPath(), "lkv-sync-bench")));
         string outFile = CompareCommand.StringArg(args, "--out", "bench-sync.txt");
+        // A comma-separated subset of fill, catch-up, latency, feed (all by default): to profile or compare one figure alone.
+        var parts = CompareCommand.StringArg(args, "--parts", "fill,catch-up,latency,feed").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
         {
             Console.Error.WriteLine($"{root} is not empty: pass --dir with an empty or new directory (this run deletes what it creates there)");
@@ -36,10 +38,10 @@ public static class SyncBench
         try
         {
             Log($"# sync bench: fill {fill:N0}, catch-up {catchUp:N0}, {samples:N0} latency samples; {Environment.ProcessorCount} cores; {DateTime.UtcNow:u}");
-            FillCost(root, fill, Log);
-            CatchUp(root, catchUp, Log);
-            Latency(root, samples, Log);
-            FeedLatency(root, samples, Log);
+            if (parts.Contains("fill")) FillCost(root, fill, Log);
+            if (parts.Contains("catch-up")) CatchUp(root, catchUp, Log);
+            if (parts.Contains("latency")) Latency(root, samples, Log);
+            if (parts.Contains("feed")) FeedLatency(root, samples, Log);
         }
         finally
         {
@@ -89,12 +91,19 @@ public static class SyncBench
         }
     }
 
-    private static double Fill(LatticeDb db, ColumnFamilyHandle cf, long n, long offset)
+    /// <summary>CPU time of the whole process (every thread: writers, flushes, compactions, both replicas' sessions) since <paramref name="start"/>.</summary>
+    private static TimeSpan CpuSince(TimeSpan start) => Process.GetCurrentProcess().TotalProcessorTime - start;
+
+    private static TimeSpan Cpu() => Process.GetCurrentProcess().TotalProcessorTime;
+
+    /// <summary>Puts per second, and the process's CPU microseconds per put (steadier than the rate on a shared machine).</summary>
+    private static (double Rate, double CpuMicros) Fill(LatticeDb db, ColumnFamilyHandle cf, long n, long offset)
     {
         var rnd = new Random(42);
+        var cpu = Cpu();
         var sw = Stopwatch.StartNew();
         for (long i = 0; i < n; i++) db.Put(cf, Key(offset + rnd.NextInt64(n)), Value);
-        return n / sw.Elapsed.TotalSeconds;
+        return (n / sw.Elapsed.TotalSeconds, CpuSince(cpu).TotalMicroseconds / n);
     }
 
     /// <summary>fillrandom into a plain family, a replicated one, and a replicated one while a session pushes every commit to a peer; alternated twice.</summary>
@@ -102,9 +111,9 @@ public static class SyncBench
     {
         using var a = new Replica(root, "fill-a");
         using var b = new Replica(root, "fill-b");
-        var plain = new List<double>();
-        var replicated = new List<double>();
-        var synced = new List<double>();
+        var plain = new List<(double Rate, double CpuMicros)>();
+        var replicated = new List<(double Rate, double CpuMicros)>();
+        var synced = new List<(double Rate, double CpuMicros)>();
         for (int round = 0; round < 2; round++)
         {
             plain.Add(Fill(a.Db, a.Plain, n / 2, round * n));
@@ -113,8 +122,11 @@ public static class SyncBench
             using var agent = a.Follow(b, server);
             synced.Add(Fill(a.Db, a.Family, n / 2, (round + 2) * n));
         }
-        log($"fillrandom ({n / 2:N0} puts per run, 2 runs each, alternated): plain {plain.Average():N0}/s; replicated {replicated.Average():N0}/s " +
-            $"({replicated.Average() / plain.Average():0.00}x plain); replicated with a live sync session {synced.Average():N0}/s ({synced.Average() / replicated.Average():0.00}x replicated, {synced.Average() / plain.Average():0.00}x plain)");
+        double p = plain.Average(x => x.Rate), r = replicated.Average(x => x.Rate), s = synced.Average(x => x.Rate);
+        log($"fillrandom ({n / 2:N0} puts per run, 2 runs each, alternated): plain {p:N0}/s; replicated {r:N0}/s " +
+            $"({r / p:0.00}x plain); replicated with a live sync session {s:N0}/s ({s / r:0.00}x replicated, {s / p:0.00}x plain)");
+        log($"fillrandom process CPU per put: plain {plain.Average(x => x.CpuMicros):0.00} us; replicated {replicated.Average(x => x.CpuMicros):0.00} us; " +
+            $"with a live sync session (both replicas) {synced.Average(x => x.CpuMicros):0.00} us");
     }
 
     /// <summary>One replica holds N changes the other lacks; one SyncWith round moves them.</summary>
@@ -134,10 +146,13 @@ public static class SyncBench
         }
         if (batch.Count > 0) a.Db.Write(batch);
         using var server = a.Serve(b);
+        var cpu = Cpu();
         var sw = Stopwatch.StartNew();
         var result = b.Db.SyncWith(new SyncPeer("127.0.0.1", server.Port, a.Identity.PeerId)).GetAwaiter().GetResult();
         double seconds = sw.Elapsed.TotalSeconds;
-        log($"catch-up: {result.ChangesReceived:N0} offline changes in {seconds:0.00} s = {result.ChangesReceived / seconds:N0} changes/s (one stream, TLS on loopback)");
+        double cpuMicros = CpuSince(cpu).TotalMicroseconds / Math.Max(1, result.ChangesReceived);
+        log($"catch-up: {result.ChangesReceived:N0} offline changes in {seconds:0.00} s = {result.ChangesReceived / seconds:N0} changes/s (one stream, TLS on loopback); " +
+            $"process CPU {cpuMicros:0.00} us per change (sender and receiver)");
     }
 
     /// <summary>Under continuous sync, a put on one replica until the other's change feed delivers it.</summary>

@@ -19,6 +19,9 @@ internal sealed class ByteWriter
 
     public Span<byte> WrittenSpanMutable => _buffer.AsSpan(0, _length);
 
+    /// <summary>The bytes written so far, valid until the next write or <see cref="Clear"/> (for an async consumer that is awaited before then).</summary>
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _length);
+
     public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
 
     public void Clear() => _length = 0;

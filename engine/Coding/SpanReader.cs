@@ -24,6 +24,9 @@ internal ref struct SpanReader
 
     public readonly bool IsEmpty => _pos >= _data.Length;
 
+    /// <summary>The bytes not read yet (a decoder that delimits a structure before decoding it slices them).</summary>
+    public readonly ReadOnlySpan<byte> Rest => _data[_pos..];
+
     public byte ReadByte()
     {
         if (_pos >= _data.Length) throw Truncated();

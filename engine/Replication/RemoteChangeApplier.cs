@@ -131,7 +131,7 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
     private ApplyPlan Plan(Guid peer, IReadOnlyList<RemoteChange> changes, ulong peerCursor, bool snapshot, VersionVector? snapshotHas)
     {
         var db = log.Db;
-        var batch = new WriteBatch { FromPeer = true };
+        var batch = new WriteBatch(BatchCapacity(changes)) { FromPeer = true };
         var check = new VersionsUnchangedCheck(log);
         var applied = log.Applied.Clone();
         var versionKey = new ByteWriter(64);
@@ -142,6 +142,8 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
         int appliedCount = 0, duplicates = 0, conflicts = 0, quarantined = 0;
         var rules = log.Rules;
         _written = rules is { ActsAfterApply: true } ? [] : null;
+        string? familyName = null;
+        ColumnFamilyHandle? family = null;
         foreach (var c in changes)
         {
             // A log's change this replica has is skipped. A snapshot's entry is a key's whole state
@@ -154,7 +156,13 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
             // A snapshot's entry is one key's last version, not a prefix of its origin's changes: only the complete snapshot raises the vector.
             if (!snapshot) applied.Observe(c.Origin, c.OriginSequence);
             log.Clock.Observe(c.Timestamp);
-            if (!db.TryGetFamilyAnyName(c.ColumnFamily, out var family) || !family.Data.Options.Replicated)
+            // Changes mostly come in runs of one family: it is looked up once per run.
+            if (c.ColumnFamily != familyName)
+            {
+                familyName = c.ColumnFamily;
+                family = db.TryGetFamilyAnyName(familyName, out var found) && found.Data.Options.Replicated ? found : null;
+            }
+            if (family is null)
             {
                 Audit(batch, ConflictOutcome.FamilyMissing, "-", c.ColumnFamily, c.Key, c.Dot, default, c.Value);
                 conflicts++;
@@ -251,7 +259,9 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
             conflicts++;
             return null;
         }
-        var frontier = current is null ? [] : VersionRecord.Frontier(current);
+        // A key this replica has no version of: nothing is concurrent (the common case of a catch-up).
+        if (current is null) return FirstVersion(batch, peer, family, c, ref quarantined);
+        var frontier = VersionRecord.Frontier(current);
         var contexts = new Dictionary<Dot, VersionVector>();
         if (frontier.Count >= 2)
         {
@@ -276,11 +286,34 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
         {
             foreach (var f in frontier) batch.Delete(log.Conflicts!, ConflictStore.SiblingKey(family.Id, c.Key, f));
             Write(batch, family, c.Key, ValueOf(c));
-            return VersionRecord.Build(HeadOf(c), c.Dot, [], c.Context);
+            return RemoteBase(c);
         }
         conflicts++;
         contexts[c.Dot] = c.Context;
         return Resolve(batch, peer, family, c, latest, localBase, frontier, remaining, contexts, ref quarantined);
+    }
+
+    /// <summary>
+    /// <see cref="Judge"/> for a put or delete of a key without a version here: no version to
+    /// have seen or to conflict with, so the change is written unless the validator refuses it.
+    /// </summary>
+    private byte[]? FirstVersion(WriteBatch batch, Guid peer, ColumnFamilyHandle family, RemoteChange c, ref int quarantined)
+    {
+        if (c.Operation == ChangeOperation.Put && c.Value is not null && Rejects(family, c.Key, c.Value) is { } reason)
+        {
+            Quarantine(batch, peer, c, reason, ref quarantined);
+            return null;
+        }
+        Write(batch, family, c.Key, ValueOf(c));
+        return RemoteBase(c);
+    }
+
+    /// <summary>The version record of a key whose value is now <paramref name="c"/>'s alone: its head and base are the change, with its context.</summary>
+    private static byte[] RemoteBase(RemoteChange c)
+    {
+        Span<byte> head = stackalloc byte[ChangeHeader.Size];
+        WriteHead(head, c.Dot, c.Operation);
+        return VersionRecord.Build(head, c.Dot, [], c.Context);
     }
 
     /// <summary>
@@ -304,7 +337,7 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
         {
             if (remoteWins) Write(batch, family, c.Key, remoteValue);
             Audit(batch, outcome, resolver.Name, family.Name, c.Key, newBase, remoteWins ? localBase : c.Dot, remoteWins ? localValue : remoteValue);
-            return remoteWins ? VersionRecord.Build(HeadOf(c), c.Dot, [], c.Context) : null;
+            return remoteWins ? RemoteBase(c) : null;
         }
         // Keep every frontier member's value: the local ones from the conflicts family (or the
         // data, for a base that was alone), the change's own.
@@ -404,10 +437,32 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
     private static byte[] HeadOf(Dot dot, ChangeOperation operation)
     {
         var head = new byte[ChangeHeader.Size];
+        WriteHead(head, dot, operation);
+        return head;
+    }
+
+    private static void WriteHead(Span<byte> head, Dot dot, ChangeOperation operation)
+    {
         Span<byte> origin = stackalloc byte[16];
         dot.Origin.TryWriteBytes(origin);
         ChangeHeader.Write(head, operation, 0, dot.Timestamp, origin, dot.Sequence);
-        return head;
+    }
+
+    // What one change adds to the batch besides its key, value and context (each written twice
+    // or three times): the records' kinds, lengths and family ids, the change's head and the version record.
+    private const int BatchBytesPerChange = 3 * 16 + ChangeHeader.Size + VersionRecord.Size + ChangeRecord.PositionSize;
+
+    /// <summary>
+    /// About what the batch of <paramref name="changes"/> takes when each is applied (its data,
+    /// version and relay records), so it is not copied each time its buffer doubles; a part of
+    /// conflicts or skipped duplicates needs more or less, and the buffer grows or idles.
+    /// </summary>
+    private static int BatchCapacity(IReadOnlyList<RemoteChange> changes)
+    {
+        long bytes = 4096;
+        foreach (var c in changes)
+            bytes += 3L * c.Key.Length + 2L * (c.Value?.Length ?? 0) + 2L * 26 * c.Context.Count + BatchBytesPerChange;
+        return (int)Math.Min(bytes, int.MaxValue);
     }
 
     /// <summary>Clock order (timestamp, then origin): the order every replica folds concurrent values in.</summary>

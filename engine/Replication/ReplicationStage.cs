@@ -38,7 +38,7 @@ internal sealed class ReplicationStage(ReplicationLog log) : IWriteStage
         }
         if (!touched) return batch;
 
-        var output = new WriteBatch();
+        var output = new WriteBatch(CopyCapacity(batch));
         var record = t_record ??= new ByteWriter(256);
         var versionKey = t_versionKey ??= new ByteWriter(64);
         var version = t_version ??= new byte[VersionRecord.Size];
@@ -57,6 +57,14 @@ internal sealed class ReplicationStage(ReplicationLog log) : IWriteStage
         }
         return output;
     }
+
+    // Per operation the copy adds a change record (the key and value again, a head, a position)
+    // and a version record (the key again, a fixed-size value); an over-guess for batches that
+    // also write other families costs only memory the batch frees with itself.
+    private const int AddedPerOperation = 2 * ChangeHeader.Size + VersionRecord.Size + ChangeRecord.PositionSize + 24;
+
+    /// <summary>Bytes the rewritten copy of <paramref name="batch"/> will need, about: its operations twice, plus the records' fixed parts.</summary>
+    private static int CopyCapacity(WriteBatch batch) => (int)Math.Min(int.MaxValue, 2 * batch.DataSize + (long)batch.Count * AddedPerOperation);
 
     /// <summary>
     /// Adds a local change's record and the key's version record after its data operation, both

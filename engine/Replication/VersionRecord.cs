@@ -75,7 +75,9 @@ internal static class VersionRecord
     /// </summary>
     public static byte[] Build(ReadOnlySpan<byte> head, Dot baseDot, IReadOnlyList<Dot> frontier, VersionVector? baseContext)
     {
-        var w = new Coding.ByteWriter(Size + 8 + frontier.Count * BaseSize + (baseContext?.Count ?? 0) * 26);
+        // Built in a reused buffer, then copied out once: one allocation per record (the applier makes one per change).
+        var w = t_scratch ??= new Coding.ByteWriter(256);
+        w.Clear();
         w.Write(head[..ChangeHeader.Size]);
         Span<byte> dot = stackalloc byte[BaseSize];
         WriteDot(dot, baseDot);
@@ -93,6 +95,8 @@ internal static class VersionRecord
         (baseContext ?? new VersionVector()).Encode(w);
         return w.ToArray();
     }
+
+    [ThreadStatic] private static Coding.ByteWriter? t_scratch;
 
     private static void WriteDot(Span<byte> b, Dot dot)
     {

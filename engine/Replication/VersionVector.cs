@@ -37,16 +37,28 @@ internal sealed class VersionVector
         return copy;
     }
 
+    /// <summary>Writes the vector, entries in origin order (so equal vectors encode alike).</summary>
     public void Encode(ByteWriter w)
     {
         w.WriteVarint((uint)_entries.Count);
+        if (_entries.Count == 0) return; // a change's context is often empty: no sorting, no allocation
         Span<byte> id = stackalloc byte[16];
-        foreach (var (origin, sequence) in _entries.OrderBy(e => e.Key))
+        if (_entries.Count == 1)
         {
-            origin.TryWriteBytes(id);
-            w.Write(id);
-            w.WriteVarint(sequence);
+            foreach (var (origin, sequence) in _entries) WriteEntry(w, id, origin, sequence);
+            return;
         }
+        var origins = new Guid[_entries.Count];
+        _entries.Keys.CopyTo(origins, 0);
+        Array.Sort(origins);
+        foreach (var origin in origins) WriteEntry(w, id, origin, _entries[origin]);
+    }
+
+    private static void WriteEntry(ByteWriter w, Span<byte> id, Guid origin, ulong sequence)
+    {
+        origin.TryWriteBytes(id);
+        w.Write(id);
+        w.WriteVarint(sequence);
     }
 
     public byte[] ToArray()
@@ -63,6 +75,22 @@ internal sealed class VersionVector
         var vv = Read(ref r);
         if (!r.IsEmpty) throw new CorruptionException($"{r.Remaining} bytes after a version vector");
         return vv;
+    }
+
+    /// <summary>
+    /// The encoded vector at <paramref name="r"/>'s position, checked as <see cref="Read"/> checks
+    /// it but not decoded (a caller that often meets the same bytes compares them first).
+    /// </summary>
+    public static ReadOnlySpan<byte> Delimit(scoped ref SpanReader r)
+    {
+        var start = r.Rest;
+        int count = r.ReadVarintInt(MaxEntries);
+        for (int i = 0; i < count; i++)
+        {
+            r.Take(16);
+            r.ReadVarint();
+        }
+        return start[..(start.Length - r.Remaining)];
     }
 
     public static VersionVector Read(ref SpanReader r)

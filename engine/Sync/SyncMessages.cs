@@ -79,6 +79,8 @@ internal static class SyncMessages
         w.WriteUInt64(through);
         w.WriteVarint((uint)changes.Count);
         Span<byte> origin = stackalloc byte[16];
+        string? family = null;
+        byte[] familyBytes = [];
         foreach (var c in changes)
         {
             w.WriteVarint(c.SourcePosition);
@@ -86,7 +88,8 @@ internal static class SyncMessages
             w.Write(origin);
             w.WriteVarint(c.OriginSequence);
             w.WriteUInt64(c.Timestamp);
-            w.WriteLengthPrefixed(System.Text.Encoding.UTF8.GetBytes(c.ColumnFamily));
+            if (!ReferenceEquals(c.ColumnFamily, family)) familyBytes = System.Text.Encoding.UTF8.GetBytes(family = c.ColumnFamily);
+            w.WriteLengthPrefixed(familyBytes);
             w.WriteByte((byte)c.Operation);
             w.WriteLengthPrefixed(c.Key);
             if (c.Operation != ChangeOperation.Delete) w.WriteLengthPrefixed(c.Value);
@@ -104,6 +107,13 @@ internal static class SyncMessages
         int count = r.ReadVarintInt(MaxChanges);
         var changes = new List<RemoteChange>(Math.Min(count, 4096));
         ulong previous = 0;
+        // Consecutive changes mostly share their family and their context (a run of one origin's
+        // changes): the bytes are compared with the previous change's and its objects reused.
+        // Contexts are never changed once decoded, so sharing one is safe.
+        string family = "";
+        ReadOnlySpan<byte> familyBytes = default;
+        VersionVector? context = null;
+        ReadOnlySpan<byte> contextBytes = default;
         for (int i = 0; i < count; i++)
         {
             ulong position = r.ReadVarint();
@@ -114,13 +124,24 @@ internal static class SyncMessages
             var origin = new Guid(r.Take(16));
             ulong sequence = r.ReadVarint();
             ulong timestamp = r.ReadUInt64();
-            string family = System.Text.Encoding.UTF8.GetString(r.ReadLengthPrefixed());
+            var familyRead = r.ReadLengthPrefixed();
+            if (family.Length == 0 || !familyRead.SequenceEqual(familyBytes))
+            {
+                family = System.Text.Encoding.UTF8.GetString(familyRead);
+                familyBytes = familyRead;
+            }
             var operation = (ChangeOperation)r.ReadByte();
             if (operation is not (ChangeOperation.Put or ChangeOperation.Delete or ChangeOperation.Merge)) throw new CorruptionException($"unknown operation {(byte)operation}");
             var key = r.ReadLengthPrefixed();
             if (key.IsEmpty || key.Length > ReplicationStage.MaxKeySize) throw new CorruptionException($"a key of {key.Length} bytes");
             byte[]? value = operation == ChangeOperation.Delete ? null : r.ReadLengthPrefixed().ToArray();
             if (sequence == 0 || family.Length == 0) throw new CorruptionException("a change without origin sequence or family");
+            var contextRead = VersionVector.Delimit(ref r);
+            if (context is null || !contextRead.SequenceEqual(contextBytes))
+            {
+                context = VersionVector.Decode(contextRead);
+                contextBytes = contextRead;
+            }
             changes.Add(new RemoteChange
             {
                 Origin = origin,
@@ -130,7 +151,7 @@ internal static class SyncMessages
                 Operation = operation,
                 Key = key.ToArray(),
                 Value = value,
-                Context = VersionVector.Read(ref r),
+                Context = context,
                 SourcePosition = position,
             });
         }

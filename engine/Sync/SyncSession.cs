@@ -233,8 +233,9 @@ internal sealed class SyncSession
                     bool caughtUp = !moved;
                     await _window.WaitAsync(ct).ConfigureAwait(false);
                     SyncMessages.EncodeChanges(payload, caughtUp, reader.Cursor, changes);
+                    // The channel copies the payload before the send completes, and the next frame is encoded only after it has.
                     if (caughtUp) Volatile.Write(ref _caughtUpThrough, reader.Cursor);
-                    await _channel.SendAsync(FrameType.Changes, payload.WrittenSpan.ToArray(), ct).ConfigureAwait(false);
+                    await _channel.SendAsync(FrameType.Changes, payload.WrittenMemory, ct).ConfigureAwait(false);
                     _sent += changes.Count;
                     caughtUpSent |= caughtUp;
                     continue;
@@ -260,7 +261,7 @@ internal sealed class SyncSession
             more = snapshot.Read(BatchEntries, changes, BatchBytes);
             await _window.WaitAsync(ct).ConfigureAwait(false);
             SyncMessages.EncodeSnapshot(payload, snapshot.Has, complete: !more, snapshot.Position, changes);
-            await _channel.SendAsync(FrameType.Snapshot, payload.WrittenSpan.ToArray(), ct).ConfigureAwait(false);
+            await _channel.SendAsync(FrameType.Snapshot, payload.WrittenMemory, ct).ConfigureAwait(false);
             _sent += changes.Count;
         }
         while (more);
