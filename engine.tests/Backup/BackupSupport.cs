@@ -29,4 +29,16 @@ internal static class BackupSupport
         Assert.True(missing.Count == 0 && extra.Count == 0 && differ.Count == 0,
             $"{what}: {expected.Count} expected, {actual.Count} found; missing [{string.Join(",", missing)}] extra [{string.Join(",", extra)}] differ [{string.Join(",", differ)}]");
     }
+
+    /// <summary>Reads a write-ahead log file whole and fails on any damage or when it holds no record; returns its records.</summary>
+    public static int AssertWholeLog(string path)
+    {
+        using var input = LatticeKV.Io.RealFileSystem.Instance.OpenRead(path);
+        var reader = new LatticeKV.Wal.LogReader(input);
+        int records = 0;
+        while (reader.ReadRecord(out _, out _)) records++;
+        Assert.True(reader.Issues.Count == 0, $"{path}: {string.Join("; ", reader.Issues)}");
+        Assert.True(records > 0, $"{path} holds no record");
+        return records;
+    }
 }
