@@ -41,4 +41,12 @@ internal static class BackupSupport
         Assert.True(records > 0, $"{path} holds no record");
         return records;
     }
+
+    /// <summary>Restores <paramref name="root"/>'s backups and archived logs to <paramref name="sequence"/> in <paramref name="directory"/> and checks it holds exactly <paramref name="expected"/>.</summary>
+    public static void AssertRestoresToSequence(string root, string directory, ulong sequence, IReadOnlyDictionary<string, string> expected, string what)
+    {
+        using var backups = BackupEngine.Open(root);
+        Assert.Equal(sequence, backups.RestoreToSequence(directory, sequence));
+        AssertSame(expected, ReadAll(directory), what);
+    }
 }

@@ -64,8 +64,6 @@ public sealed class LogArchiveKillTests(ITestOutputHelper output)
         Assert.Empty(Directory.GetFiles(archive, "*.tmp-*", SearchOption.AllDirectories));
         foreach (var log in Directory.GetFiles(archive, "*.log", SearchOption.AllDirectories)) AssertWholeLog(log);
         Assert.True(last > 0, "the child wrote nothing");
-        using var backups = BackupEngine.Open(root);
-        Assert.Equal(last, backups.RestoreToSequence(dir.Sub("pitr"), last));
-        AssertSame(expected, ReadAll(dir.Sub("pitr")), "restored to the last write through the archive");
+        AssertRestoresToSequence(root, dir.Sub("pitr"), last, expected, "restored to the last write through the archive");
     }
 }

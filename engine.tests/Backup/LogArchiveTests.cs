@@ -92,9 +92,7 @@ public sealed class LogArchiveTests
         }
         Assert.Empty(Directory.GetFiles(run.Root, "*.tmp-*", SearchOption.AllDirectories));
 
-        using var backups = BackupEngine.Open(run.Root);
-        Assert.Equal(target, backups.RestoreToSequence(dir.Sub("pitr"), target));
-        AssertSame(atTarget, ReadAll(dir.Sub("pitr")), "restored through the archived logs");
+        AssertRestoresToSequence(run.Root, dir.Sub("pitr"), target, atTarget, "restored through the archived logs");
     }
 
     [SkippableFact]
@@ -115,9 +113,7 @@ public sealed class LogArchiveTests
             AssertWholeLog(archived);
         }
         Assert.Contains(run.Archives, a => a.SameFile);
-        using var backups = BackupEngine.Open(run.Root);
-        Assert.Equal(target, backups.RestoreToSequence(dir.Sub("pitr"), target));
-        AssertSame(atTarget, ReadAll(dir.Sub("pitr")), "restored after the database was deleted");
+        AssertRestoresToSequence(run.Root, dir.Sub("pitr"), target, atTarget, "restored after the database was deleted");
     }
 
     [SkippableFact]
@@ -164,9 +160,7 @@ public sealed class LogArchiveTests
         Assert.True(removed.Count == 0, "the collection removed archives in progress: " + string.Join(", ", removed));
         Assert.Equal(run.Archives.Count, collections);
         foreach (var a in run.Archives) Assert.Equal(a.SourceBytes, File.ReadAllBytes(run.FinalPath(a)));
-        using var engine = BackupEngine.Open(run.Root);
-        Assert.Equal(target, engine.RestoreToSequence(dir.Sub("pitr"), target));
-        AssertSame(atTarget, ReadAll(dir.Sub("pitr")), "restored after collections during archiving");
+        AssertRestoresToSequence(run.Root, dir.Sub("pitr"), target, atTarget, "restored after collections during archiving");
     }
 
     [Fact]
