@@ -238,12 +238,11 @@ internal sealed class LogFiles
     /// </summary>
     public void CloseRetired(long number)
     {
+        IWritableFile? log;
+        // Once off the list no one else can reach the file: it is closed outside the locks.
         lock (_syncClosedLock)
-        {
-            IWritableFile? log;
             lock (_mutex) _unsyncedClosed.Remove(number, out log);
-            if (log is not null) CloseQuietly(log);
-        }
+        if (log is not null) CloseQuietly(log);
     }
 
     /// <summary>Forgets every log below <paramref name="number"/> (at open, after the replayed logs are retired). Caller holds the mutex.</summary>
