@@ -105,22 +105,29 @@ public sealed class FileSystemBackupStorage : IBackupStorage
         NativeMethods.SyncDirectory(parent);
     }
 
+    /// <summary>Makes a hard link (existing, link), false when impossible; tests replace it to make linking fail.</summary>
+    internal Func<string, string, bool> HardLink { get; init; } = NativeMethods.TryHardLink;
+
     /// <summary>
-    /// Gives the local file <paramref name="source"/> (fsynced first) the name <paramref name="path"/>
-    /// in the store, as a hard link; false where that is impossible (another file system).
+    /// Gives the local file <paramref name="source"/> the name <paramref name="path"/> in the store,
+    /// as a hard link, and makes the file's data durable (fdatasync); false where linking is
+    /// impossible (another file system, no support, refused). The link comes first so that a store
+    /// on another file system costs no fsync. <paramref name="path"/> is a temporary name no reader
+    /// trusts: the caller's <see cref="Rename"/> into the same folder fsyncs it, and with it this name.
     /// </summary>
     internal bool TryLinkDurably(string source, string path)
     {
         string full = Full(path);
+        string folder = Path.GetDirectoryName(full)!;
+        try { EnsureFolder(folder); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Creating backup folder", folder); }
+        if (!HardLink(source, full)) return false;
         try
         {
-            using (var handle = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
-                NativeMethods.FlushToDisk(handle, source);
-            EnsureFolder(Path.GetDirectoryName(full)!);
+            using var handle = File.OpenHandle(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            NativeMethods.FlushToDisk(handle, full);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Archiving", source); }
-        if (!NativeMethods.TryHardLink(source, full)) return false;
-        NativeMethods.SyncDirectory(Path.GetDirectoryName(full)!);
         return true;
     }
 

@@ -113,6 +113,9 @@ public sealed partial class LatticeDb
         if (_autoBackup is not { ArchiveLogs: true } auto) return true;
         long? length;
         lock (_mutex) length = _writePath.Logs.LengthOf(number);
+        // A log closed unsynced at its roll is still open, its file longer than its records (grown
+        // ahead): closed now, it is trimmed to them and can be archived as a second name.
+        _writePath.Logs.CloseRetired(number);
         return auto.Archive(_fs, path, number, length);
     }
 

@@ -15,7 +15,7 @@ public static class Program
             DemoCommand.Create(), GetCommand.Create(), PutCommand.Create(), DeleteCommand.Create(), ScanCommand.Create(),
             DumpCommand.Create(), InspectCommand.Create(), VerifyCommand.Create(), RepairCommand.Create(), CompactCommand.Create(),
             StatsCommand.Create(), RekeyCommand.Create(), ShredCommand.Create(), ChangePassphraseCommand.Create(),
-            TortureCommand.Create(), CrashChildCommand.Create(), MergeCrashChildCommand.Create(), ForeignKeyCrashChildCommand.Create(), LedgerCrashChildCommand.Create(), TransferChildCommand.Create(), ChangesChildCommand.Create(), SyncChildCommand.Create(), LedgerSyncChildCommand.Create(),
+            TortureCommand.Create(), CrashChildCommand.Create(), MergeCrashChildCommand.Create(), ArchiveChildCommand.Create(), ForeignKeyCrashChildCommand.Create(), LedgerCrashChildCommand.Create(), TransferChildCommand.Create(), ChangesChildCommand.Create(), SyncChildCommand.Create(), LedgerSyncChildCommand.Create(),
             CheckpointCommand.Create(), BackupCommand.Create(), Backups.BackupRestoreCommand.Create("restore"),
             Indexes.IndexCommand.Create(), Indexes.QueryCommand.Create(), Indexes.SearchCommand.Create(),
             Replication.ChangesCommand.Create(), Sync.ServeCommand.Create(), Sync.SyncCommand.Create(), Sync.SyncStatusCommand.Create(),

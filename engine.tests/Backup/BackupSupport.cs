@@ -29,4 +29,24 @@ internal static class BackupSupport
         Assert.True(missing.Count == 0 && extra.Count == 0 && differ.Count == 0,
             $"{what}: {expected.Count} expected, {actual.Count} found; missing [{string.Join(",", missing)}] extra [{string.Join(",", extra)}] differ [{string.Join(",", differ)}]");
     }
+
+    /// <summary>Reads a write-ahead log file whole and fails on any damage or when it holds no record; returns its records.</summary>
+    public static int AssertWholeLog(string path)
+    {
+        using var input = LatticeKV.Io.RealFileSystem.Instance.OpenRead(path);
+        var reader = new LatticeKV.Wal.LogReader(input);
+        int records = 0;
+        while (reader.ReadRecord(out _, out _)) records++;
+        Assert.True(reader.Issues.Count == 0, $"{path}: {string.Join("; ", reader.Issues)}");
+        Assert.True(records > 0, $"{path} holds no record");
+        return records;
+    }
+
+    /// <summary>Restores <paramref name="root"/>'s backups and archived logs to <paramref name="sequence"/> in <paramref name="directory"/> and checks it holds exactly <paramref name="expected"/>.</summary>
+    public static void AssertRestoresToSequence(string root, string directory, ulong sequence, IReadOnlyDictionary<string, string> expected, string what)
+    {
+        using var backups = BackupEngine.Open(root);
+        Assert.Equal(sequence, backups.RestoreToSequence(directory, sequence));
+        AssertSame(expected, ReadAll(directory), what);
+    }
 }

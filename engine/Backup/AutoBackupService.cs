@@ -26,7 +26,7 @@ internal sealed class AutoBackupService : IDisposable
     private long _bytesAtLastBackup;
     private bool _haveBackup;
 
-    private long _backupsTaken, _backupsSkipped, _backupFailures, _logsArchived, _archiveFailures;
+    private long _backupsTaken, _backupsSkipped, _backupFailures, _logsArchived, _logsLinked, _archiveFailures;
     private volatile string? _lastError;
     private volatile BackupInfo? _lastBackup;
 
@@ -54,6 +54,7 @@ internal sealed class AutoBackupService : IDisposable
         ["backups.skipped-unchanged"] = Interlocked.Read(ref _backupsSkipped),
         ["backups.failed"] = Interlocked.Read(ref _backupFailures),
         ["logs.archived"] = Interlocked.Read(ref _logsArchived),
+        ["logs.archived-linked"] = Interlocked.Read(ref _logsLinked),
         ["logs.archive-failed"] = Interlocked.Read(ref _archiveFailures),
     };
 
@@ -157,13 +158,14 @@ internal sealed class AutoBackupService : IDisposable
     }
 
     /// <summary>
-    /// Copies a retired log into the archive before the database deletes it. False when that
-    /// failed: the caller keeps the log for the next attempt.
+    /// Archives a retired log (a second name of its file, or a copy: <see cref="LogArchive.Archive"/>)
+    /// before the database deletes it. False when that failed: the caller keeps the log for the
+    /// next attempt.
     /// </summary>
     public bool Archive(IFileSystem fs, string path, long number, long? knownLength)
     {
         if (!_options.ArchiveLogs) return true;
-        // Purges after a flush and after a compaction may both retire the same log: one copies it.
+        // Purges after a flush and after a compaction may both retire the same log: one archives it.
         lock (_archiveLock)
         {
             if (_archived.Contains(number)) return true;
@@ -174,7 +176,7 @@ internal sealed class AutoBackupService : IDisposable
     }
 
     private readonly Lock _archiveLock = new();
-    private readonly HashSet<long> _archived = []; // guarded by _archiveLock: logs copied (file numbers are never reused)
+    private readonly HashSet<long> _archived = []; // guarded by _archiveLock: logs archived (file numbers are never reused)
 
     private bool ArchiveOnce(IFileSystem fs, string path, long number, long? knownLength)
     {
@@ -183,8 +185,9 @@ internal sealed class AutoBackupService : IDisposable
             long length = knownLength ?? RecordedEnd(fs, path);
             // Without the store's lock: a backup holding it waits for writes, writes may wait for the
             // flush that is archiving, so waiting here could stall all three. A collection racing this
-            // copy can only remove its temporary file: the rename fails and the log is kept for later.
-            LogArchive.Archive(_storage, _db.Identity.TimelineHex, fs, path, number, length);
+            // archive spares its temporary file (ArchiveTemporaries).
+            if (LogArchive.Archive(_storage, _db.Identity.TimelineHex, fs, path, number, length, _db.Options.TestHooks?.LogArchiveWritten))
+                Interlocked.Increment(ref _logsLinked);
             Interlocked.Increment(ref _logsArchived);
             return true;
         }

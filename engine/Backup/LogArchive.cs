@@ -5,7 +5,7 @@ namespace LatticeKV.Backup;
 
 /// <summary>
 /// Archived write-ahead logs (<c>archive/TIMELINE/NUMBER.log</c>, FORMAT.md §13): each log the
-/// database retires, copied whole before it is deleted, so that the writes between two backups
+/// database retires, archived whole (linked or copied) before it is deleted, so that the writes between two backups
 /// can be replayed (<see cref="BackupEngine.RestoreToPointInTime"/>). Grouped by timeline: a
 /// restored copy reuses log numbers, and its logs must never be mistaken for the original's.
 /// </summary>
@@ -17,22 +17,29 @@ internal static class LogArchive
 
     public static string PathOf(string timelineHex, long number) => FolderOf(timelineHex) + "/" + FileNames.LogName(number);
 
-    /// <summary>Copies a retired log into the archive (temporary name, commit, rename).</summary>
-    public static void Archive(IBackupStorage storage, string timelineHex, IFileSystem fs, string source, long number, long length)
+    /// <summary>
+    /// Archives a retired log (temporary name, commit, rename): as a second name of the log's file
+    /// when the store is a directory on the same file system and the file holds exactly its
+    /// <paramref name="length"/> bytes of records, a copy of them otherwise. <paramref name="written"/>
+    /// is called with the temporary's path once it is complete, before the rename (tests).
+    /// Returns whether the log was linked.
+    /// </summary>
+    public static bool Archive(IBackupStorage storage, string timelineHex, IFileSystem fs, string source, long number, long length, Action<string>? written = null)
     {
         // A temporary name of its own: a second copy of the same log under way never truncates this one.
         string path = PathOf(timelineHex, number);
         string temp = path + ".tmp-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+        using var inProgress = ArchiveTemporaries.Register(storage, temp);
         // The database deletes the log right after: on the same file system a second name is a
-        // move, not a copy (no byte written twice). A log still longer than its records (a
-        // reserved tail) is copied instead, so the archive holds exactly the records.
-        if (storage is FileSystemBackupStorage local && fs is RealFileSystem && fs.GetFileSize(source) == length && local.TryLinkDurably(source, temp))
-        {
-            storage.Rename(temp, path);
-            return;
-        }
-        StorageCopy.Upload(fs, source, length, storage, temp, null, CancellationToken.None);
+        // move, not a copy (no byte written twice). That is safe because a retired log is never
+        // written again (file numbers are never reused; the log's file was closed when it was
+        // retired). A log longer than its records (a reserved tail a crash left) is copied
+        // instead, so the archive holds exactly the records either way.
+        bool linked = storage is FileSystemBackupStorage local && fs is RealFileSystem && fs.GetFileSize(source) == length && local.TryLinkDurably(source, temp);
+        if (!linked) StorageCopy.Upload(fs, source, length, storage, temp, null, CancellationToken.None);
+        written?.Invoke(temp);
         storage.Rename(temp, path);
+        return linked;
     }
 
     private static bool IsTemporary(string name) => name.Contains(".tmp-", StringComparison.Ordinal);
@@ -41,7 +48,10 @@ internal static class LogArchive
     public static void RemoveTemporaries(IBackupStorage storage, string timelineHex)
     {
         foreach (var name in storage.ListFiles(FolderOf(timelineHex)))
-            if (IsTemporary(name)) storage.Delete(FolderOf(timelineHex) + "/" + name);
+        {
+            string path = FolderOf(timelineHex) + "/" + name;
+            if (IsTemporary(name) && !ArchiveTemporaries.IsInProgress(storage, path)) storage.Delete(path);
+        }
     }
 
     /// <summary>Archived logs of a timeline: number and stored path, in order.</summary>
@@ -71,9 +81,11 @@ internal static class LogArchive
             {
                 bool log = FileNames.Parse(name, out long number) == DbFileKind.Log;
                 if (log && number >= keepFrom) continue;
-                // A running database may be writing it: only an explicit collection (or the archiver's start) removes it.
-                if (!log && IsTemporary(name) && !temporaries) continue;
-                storage.Delete(FolderOf(timeline) + "/" + name);
+                string path = FolderOf(timeline) + "/" + name;
+                // A running database may be writing it: only an explicit collection (or the
+                // archiver's start) removes it, and never while this process is writing it.
+                if (!log && IsTemporary(name) && (!temporaries || ArchiveTemporaries.IsInProgress(storage, path))) continue;
+                storage.Delete(path);
                 removed++;
             }
             if (keepFrom == long.MaxValue) storage.DeleteFolder(FolderOf(timeline));

@@ -230,6 +230,21 @@ internal sealed class LogFiles
         if (_unsyncedClosed.Remove(number, out var log)) CloseQuietly(log);
     }
 
+    /// <summary>
+    /// A retired log is about to be archived: closes its file now, unsynced, if it is still open
+    /// (closing trims it to its records), so that the file holds exactly its records and nothing
+    /// writes to it again. Waits for a <see cref="SyncClosed"/> in progress, which may be syncing
+    /// (and zeroing ahead in) this very file. Caller holds neither lock.
+    /// </summary>
+    public void CloseRetired(long number)
+    {
+        IWritableFile? log;
+        // Once off the list no one else can reach the file: it is closed outside the locks.
+        lock (_syncClosedLock)
+            lock (_mutex) _unsyncedClosed.Remove(number, out log);
+        if (log is not null) CloseQuietly(log);
+    }
+
     /// <summary>Forgets every log below <paramref name="number"/> (at open, after the replayed logs are retired). Caller holds the mutex.</summary>
     public void ForgetBelow(long number)
     {

@@ -21,6 +21,13 @@ internal sealed class TestHooks
     public Action? AfterMigrationWrite { get; init; }
 
     /// <summary>
+    /// Called with the stored path of an archived log's temporary file once it is complete, just
+    /// before it is renamed into place: a test collects garbage here, or lkv archive-child kills
+    /// its own process to crash between the two.
+    /// </summary>
+    public Action<string>? LogArchiveWritten { get; init; }
+
+    /// <summary>
     /// Called by the remote apply's foreign-key rules once their last pass over a part found
     /// nothing more to act on, before they say what must still hold at commit: a test writes
     /// here to land just after the rules' last read of children and parents.
