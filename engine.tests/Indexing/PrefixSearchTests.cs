@@ -85,6 +85,27 @@ public sealed class PrefixSearchTests(ITestOutputHelper output)
         Assert.Empty(db.Search(index, "rented* other", 10));
     }
 
+    [Fact]
+    public void Search_PrefixMeetingStalePostings_RemovesThem_SameResultsAfter()
+    {
+        using var dir = new TempDir("prefix-cleanup");
+        using var db = LatticeDb.Open(dir.Path, new DbOptions { IndexMaintenance = IndexMaintenance.Lazy });
+        var index = db.CreateIndex(db.DefaultColumnFamily, new IndexDefinition { Name = "text", Extractor = IndexExtractors.Text() });
+        Assert.True(index.WaitUntilReady(TimeSpan.FromSeconds(30)));
+        for (int i = 0; i < 20; i++) db.Put(Key(i), B(i % 2 == 0 ? "payment payment" : "payroll"));
+        for (int i = 0; i < 20; i += 3) db.Put(Key(i), B("payout"));  // lazily, their old postings stay
+        db.Delete(Key(1));
+        long before = StalePostings(db, index);
+        Assert.True(before > 0, "the overwrites should leave stale postings");
+
+        var first = db.Search(index, "pay*", 100);
+        Assert.Equal(0, StalePostings(db, index));                      // every stale posting was under pay*, and is gone
+        var second = db.Search(index, "pay*", 100);
+        Assert.True(Same(first, second), $"first {Describe(first)}, then {Describe(second)}");
+        Assert.True(Same(TextSearch.ByDocuments(db, index.Index, TextSearch.Parse("pay*"), 100, new ReadOptions()), second));
+        Assert.Equal(19, second.Count);
+    }
+
     private static byte[] Key(int i) => B("doc" + i.ToString("D5", CultureInfo.InvariantCulture));
 
     /// <summary>Words over a small alphabet, so prefixes share thousands of terms; the list is ordered by how often documents use them.</summary>

@@ -9,10 +9,14 @@ namespace LatticeKV.Indexing;
 /// is the number of document records holding the term, and each such record has a posting
 /// written with it, so none of them is stale. A term whose postings outnumber its count (stale
 /// postings left by overwrites under lazy maintenance, or by racing writers) has each posting
-/// checked against its document record, as <see cref="TextSearch.ByDocuments"/> does.
+/// checked against its document record, as <see cref="TextSearch.ByDocuments"/> does; the stale
+/// ones found are handed back, for <see cref="StaleEntryCleanup"/>, so that the next search
+/// takes the fast path again.
 /// </summary>
 internal static class PrefixPostings
 {
+    private const int MaxStaleRemembered = 1024;
+
     /// <summary>The terms starting with <paramref name="prefix"/> that some document holds, in order, with their document counts.</summary>
     public static List<(byte[] Term, long Count)> Expand(LatticeDb db, LiveIndex index, byte[] prefix, ReadOptions read)
     {
@@ -25,7 +29,8 @@ internal static class PrefixPostings
     }
 
     /// <summary>Documents holding a term of <paramref name="terms"/> (<see cref="Expand"/>'s answer for <paramref name="prefix"/>), each with its summed frequency and its length.</summary>
-    public static Dictionary<byte[], (int Frequency, long Length)> Collect(LatticeDb db, LiveIndex index, byte[] prefix, List<(byte[] Term, long Count)> terms, ReadOptions read)
+    public static Dictionary<byte[], (int Frequency, long Length)> Collect(
+        LatticeDb db, LiveIndex index, byte[] prefix, List<(byte[] Term, long Count)> terms, ReadOptions read, List<(byte[] IndexKey, byte[] PrimaryKey)> stale)
     {
         var merged = new Dictionary<byte[], (int Frequency, long Length)>(ByteKeys.Instance);
         var group = new TermGroup();
@@ -40,12 +45,12 @@ internal static class PrefixPostings
             var term = split.AsSpan(0, termLength);
             if (!group.Is(term))
             {
-                group.MergeInto(merged, CountOf(terms, ref next, group.Term), db, index, read);
+                group.MergeInto(merged, CountOf(terms, ref next, group.Term), db, index, read, stale);
                 group.Start(term);
             }
             group.Add(primaryKey, it.Value);
         }
-        group.MergeInto(merged, CountOf(terms, ref next, group.Term), db, index, read);
+        group.MergeInto(merged, CountOf(terms, ref next, group.Term), db, index, read, stale);
         return merged;
     }
 
@@ -90,9 +95,9 @@ internal static class PrefixPostings
         }
 
         /// <summary>Adds the group's valid postings to <paramref name="merged"/>, given the number of documents holding its term.</summary>
-        public void MergeInto(Dictionary<byte[], (int Frequency, long Length)> merged, long count, LatticeDb db, LiveIndex index, ReadOptions read)
+        public void MergeInto(Dictionary<byte[], (int Frequency, long Length)> merged, long count, LatticeDb db, LiveIndex index, ReadOptions read, List<(byte[] IndexKey, byte[] PrimaryKey)> stale)
         {
-            if (_termLength < 0 || count == 0) return; // no group yet, or no document holds the term: every posting is stale
+            if (_termLength < 0) return; // no group yet
             var lookup = merged.GetAlternateLookup<ReadOnlySpan<byte>>();
             bool exact = _postings.Count == count && !_undecoded;
             foreach (var (offset, length, frequency, documentLength) in _postings)
@@ -102,9 +107,13 @@ internal static class PrefixPostings
                 long words = documentLength;
                 if (!exact)
                 {
-                    if (db.Get(index.Entries, IndexKeyEncoding.DocumentKey(key), read) is not { } document) continue;
-                    tf = TextDocument.FrequencyIn(document, Term, out words);
-                    if (tf == 0) continue; // a stale posting
+                    // No document holding the term (count 0) makes every posting of it stale.
+                    tf = count > 0 && db.Get(index.Entries, IndexKeyEncoding.DocumentKey(key), read) is { } document ? TextDocument.FrequencyIn(document, Term, out words) : 0;
+                    if (tf == 0)
+                    {
+                        if (stale.Count < MaxStaleRemembered) stale.Add((Term.ToArray(), key.ToArray()));
+                        continue;
+                    }
                 }
                 ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(lookup, key, out _);
                 slot.Frequency += tf;

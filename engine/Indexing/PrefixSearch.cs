@@ -16,6 +16,14 @@ internal static class PrefixSearch
 {
     public static IReadOnlyList<SearchResult> Run(LatticeDb db, LiveIndex index, List<(byte[] Term, bool Prefix)> query, int limit, ReadOptions read)
     {
+        var stale = new List<(byte[] IndexKey, byte[] PrimaryKey)>();
+        var results = Search(db, index, query, limit, read, stale);
+        StaleEntryCleanup.Run(db, index, stale);
+        return results;
+    }
+
+    private static IReadOnlyList<SearchResult> Search(LatticeDb db, LiveIndex index, List<(byte[] Term, bool Prefix)> query, int limit, ReadOptions read, List<(byte[] IndexKey, byte[] PrimaryKey)> stale)
+    {
         // Whole terms first, then prefixes, each in query order: the general path sums a score in
         // this order, and the same order keeps the floating-point sums identical.
         var terms = query.OrderBy(t => t.Prefix).ToList();
@@ -37,7 +45,7 @@ internal static class PrefixSearch
                 if (expansion.Count == 1) (probed[i], df[i]) = expansion[0];
                 else if (expansion.Count > 1)
                 {
-                    merged[i] = PrefixPostings.Collect(db, index, term, expansion, read);
+                    merged[i] = PrefixPostings.Collect(db, index, term, expansion, read, stale);
                     df[i] = merged[i]!.Count;
                 }
             }
