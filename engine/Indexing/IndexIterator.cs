@@ -1,3 +1,4 @@
+using System.Buffers;
 using LatticeKV.Indexing;
 
 namespace LatticeKV;
@@ -29,7 +30,9 @@ public sealed class IndexIterator : IDisposable
     private int _indexKeyLength;
     private byte[] _primaryKey = new byte[64];
     private int _primaryKeyLength;
-    private byte[] _value = [];
+    // The current entry's primary value: read into this one buffer for every entry (the check
+    // reads it anyway), so walking an index allocates nothing per entry.
+    private readonly ArrayBufferWriter<byte> _value = new(256);
     private bool _disposed;
 
     internal IndexIterator(LatticeDb db, LiveIndex index, byte[]? lower, byte[]? upper, ReadOptions? options)
@@ -59,8 +62,8 @@ public sealed class IndexIterator : IDisposable
     /// <summary>The primary key of the current entry (valid until the iterator moves).</summary>
     public ReadOnlySpan<byte> PrimaryKey => Current(_primaryKey)[.._primaryKeyLength];
 
-    /// <summary>The primary value of the current entry.</summary>
-    public ReadOnlySpan<byte> Value => Current(_value);
+    /// <summary>The primary value of the current entry (valid until the iterator moves).</summary>
+    public ReadOnlySpan<byte> Value => Valid ? _value.WrittenSpan : throw new InvalidOperationException("The iterator is not positioned at an entry.");
 
     /// <summary>Moves to the first entry of the range.</summary>
     public void SeekToFirst()
@@ -117,7 +120,7 @@ public sealed class IndexIterator : IDisposable
             if (_indexKey.Length < entry.Length) _indexKey = new byte[Math.Max(entry.Length, _indexKey.Length * 2)];
             if (!IndexKeyEncoding.TrySplit(entry, _indexKey, out _indexKeyLength, out var primaryKey)) continue; // document and statistics records
             var indexKey = _indexKey.AsSpan(0, _indexKeyLength);
-            if (!IndexValidity.IsValid(_db, _index, indexKey, primaryKey, _read, _scratch, out var value))
+            if (!IndexValidity.IsValid(_db, _index, indexKey, primaryKey, _read, _scratch, _value))
             {
                 if (_stale.Count < MaxStaleRemembered) _stale.Add((indexKey.ToArray(), primaryKey.ToArray()));
                 continue;
@@ -125,7 +128,7 @@ public sealed class IndexIterator : IDisposable
             if (_primaryKey.Length < primaryKey.Length) _primaryKey = new byte[Math.Max(primaryKey.Length, _primaryKey.Length * 2)];
             primaryKey.CopyTo(_primaryKey);
             _primaryKeyLength = primaryKey.Length;
-            _value = value ?? _db.Get(_index.Primary, _primaryKey.AsSpan(0, _primaryKeyLength), _read) ?? [];
+            if (_index.IsText) _db.TryGet(_index.Primary, primaryKey, _value, _read);
             Valid = true;
             return;
         }

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace LatticeKV.Indexing;
 
 /// <summary>
@@ -7,16 +9,20 @@ namespace LatticeKV.Indexing;
 /// </summary>
 internal static class IndexValidity
 {
-    public static bool IsValid(LatticeDb db, LiveIndex index, ReadOnlySpan<byte> indexKey, ReadOnlySpan<byte> primaryKey, ReadOptions read, ExtractedKeys scratch, out byte[]? value)
+    /// <summary>
+    /// Checks the entry; for an index that is not a text index the primary value read for the
+    /// check is left in <paramref name="value"/> (cleared first, so one buffer serves every
+    /// entry), for a text index <paramref name="value"/> is left empty.
+    /// </summary>
+    public static bool IsValid(LatticeDb db, LiveIndex index, ReadOnlySpan<byte> indexKey, ReadOnlySpan<byte> primaryKey, ReadOptions read, ExtractedKeys scratch, ArrayBufferWriter<byte> value)
     {
+        value.ResetWrittenCount();
         if (index.IsText)
         {
-            value = null;
             return db.Get(index.Entries, IndexKeyEncoding.DocumentKey(primaryKey), read) is { } document
                 && TextDocument.Decode(document).FrequencyOf(indexKey) > 0;
         }
-        value = db.Get(index.Primary, primaryKey, read);
-        if (value is null) return false;
-        return index.Extractor.Yields(primaryKey, value, indexKey, scratch);
+        if (!db.TryGet(index.Primary, primaryKey, value, read)) return false;
+        return index.Extractor.Yields(primaryKey, value.WrittenSpan, indexKey, scratch);
     }
 }

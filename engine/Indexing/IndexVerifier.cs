@@ -38,6 +38,7 @@ internal static class IndexVerifier
             }
         }
         long entries = 0, stale = 0;
+        var value = new System.Buffers.ArrayBufferWriter<byte>();
         using (var it = db.NewIterator(index.Entries, read))
         {
             for (it.SeekToFirst(); it.Valid; it.Next())
@@ -49,7 +50,7 @@ internal static class IndexVerifier
                     continue;
                 }
                 entries++;
-                if (!IndexValidity.IsValid(db, index, indexKey, primaryKey, read, keys, out _)) stale++;
+                if (!IndexValidity.IsValid(db, index, indexKey, primaryKey, read, keys, value)) stale++;
             }
         }
         bool statsMatch = !index.IsText || TextStatistics.Decode(db.Get(index.Entries, IndexKeyEncoding.StatisticsKey, read)) == new TextStatistics(documents, total);

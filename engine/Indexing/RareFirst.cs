@@ -36,13 +36,11 @@ internal static class RareFirst
     {
         var candidates = new List<(byte[], double, int[], long)>();
         byte[] lower = IndexKeyEncoding.ExactPrefix(terms[rarest]);
-        var bounds = new ReadOptions { Snapshot = read.Snapshot, FillCache = read.FillCache, IterateLowerBound = lower, IterateUpperBound = IndexKeyEncoding.PrefixEnd(lower) };
         var frequencies = new int[terms.Count];
         var others = new byte[terms.Count][];
         for (int i = 0; i < terms.Count; i++) others[i] = IndexKeyEncoding.ExactPrefix(terms[i]);
         byte[] probe = [];
-        Span<byte> posting = stackalloc byte[20]; // two varints
-        using var it = db.NewIterator(index.Entries, bounds);
+        using var it = db.NewIterator(index.Entries, PostingReads.Within(read, lower));
         for (it.SeekToFirst(); it.Valid; it.Next())
         {
             var primaryKey = it.Key[lower.Length..];
@@ -51,12 +49,7 @@ internal static class RareFirst
             for (int i = 0; i < terms.Count && all; i++)
             {
                 if (i == rarest) continue;
-                int size = others[i].Length + primaryKey.Length;
-                if (probe.Length < size) probe = new byte[Math.Max(size, probe.Length * 2)];
-                others[i].CopyTo(probe, 0);
-                primaryKey.CopyTo(probe.AsSpan(others[i].Length));
-                all = db.TryGet(index.Entries, probe.AsSpan(0, size), posting, out int found, read) && found <= posting.Length
-                    && TextDocument.TryDecodePosting(posting[..found], out frequencies[i], out long otherLength) && otherLength == length;
+                all = PostingReads.TryProbe(db, index, others[i], primaryKey, ref probe, read, out frequencies[i], out long otherLength) && otherLength == length;
             }
             if (!all) continue;
             double score = 0;
@@ -67,7 +60,7 @@ internal static class RareFirst
     }
 
     /// <summary>The document record holds every term with the figures the postings gave.</summary>
-    private static bool Current(LatticeDb db, LiveIndex index, List<byte[]> terms, byte[] key, int[] frequencies, long length, ReadOptions read)
+    internal static bool Current(LatticeDb db, LiveIndex index, IReadOnlyList<byte[]> terms, byte[] key, ReadOnlySpan<int> frequencies, long length, ReadOptions read)
     {
         if (db.Get(index.Entries, IndexKeyEncoding.DocumentKey(key), read) is not { } document) return false;
         for (int i = 0; i < terms.Count; i++)

@@ -31,8 +31,9 @@ internal sealed class StaleEntryCleanup(LatticeDb db, LiveIndex index, List<(byt
     {
         if (!index.Maintained) return;
         var scratch = new ExtractedKeys();
+        var value = new System.Buffers.ArrayBufferWriter<byte>();
         foreach (var (indexKey, primaryKey) in stale)
-            if (!IndexValidity.IsValid(db, index, indexKey, primaryKey, ReadOptions.Default, scratch, out _))
+            if (!IndexValidity.IsValid(db, index, indexKey, primaryKey, ReadOptions.Default, scratch, value))
                 batch.Delete(index.Entries, IndexKeyEncoding.EntryKey(indexKey, primaryKey));
     }
 }

@@ -37,7 +37,9 @@ internal sealed class TermCountChanges
         }
     }
 
-    public static long Read(byte[]? value) => value is null ? 0 : (long)new Coding.SpanReader(value).ReadVarint();
+    public static long Read(byte[]? value) => value is null ? 0 : Read((ReadOnlySpan<byte>)value);
+
+    public static long Read(ReadOnlySpan<byte> value) => (long)new Coding.SpanReader(value).ReadVarint();
 
     private static byte[] Encode(long count)
     {

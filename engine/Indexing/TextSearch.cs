@@ -8,15 +8,17 @@ namespace LatticeKV.Indexing;
 /// statistics record: all exact, as of one snapshot.
 /// </summary>
 /// <remarks>
-/// An index keeping per-term counts (<see cref="IndexRecord.HasTermCounts"/>) answers a query of
-/// whole terms without reading a document per posting: document frequencies come from the count
-/// records, the rarest term's postings are scanned and each candidate is looked up in the other
-/// terms' postings, scored from the frequencies and lengths the postings carry, and only then, best
-/// first, checked against its document record. A posting is stale exactly when the record lacks its
-/// term, and a posting that is not stale was written with the record (so its figures are exact): a
-/// stale candidate is dropped and every kept score is exact. Prefix terms (and older indexes) take
-/// the general path, which validates every posting, because a prefix's document frequency is not a
-/// sum of counts.
+/// An index keeping per-term counts (<see cref="IndexRecord.HasTermCounts"/>) answers a query
+/// without reading a document record per posting. Whole terms (<see cref="RareFirst"/>): document
+/// frequencies come from the count records, the rarest term's postings are scanned and each
+/// candidate is looked up in the other terms' postings, scored from the frequencies and lengths the
+/// postings carry, and only then, best first, checked against its document record. A posting is
+/// stale exactly when the record lacks its term, and a posting that is not stale was written with
+/// the record (so its figures are exact): a stale candidate is dropped and every kept score is
+/// exact. With <c>term*</c> prefixes (<see cref="PrefixSearch"/>) a prefix's document frequency is
+/// not a sum of counts, so its postings are scanned whole, but checked against document records
+/// only where a term's postings outnumber its count. Older indexes take the general path
+/// (<see cref="ByDocuments"/>), which validates every posting against its document record.
 /// </remarks>
 internal static class TextSearch
 {
@@ -28,46 +30,58 @@ internal static class TextSearch
         try
         {
             var read = new ReadOptions { Snapshot = options?.Snapshot ?? own, FillCache = options?.FillCache ?? true };
-            if (index.Record.HasTermCounts && terms.All(t => !t.Prefix)) return RareFirst.Run(db, index, terms.ConvertAll(t => t.Term), limit, read);
-            var documents = new Dictionary<byte[], TextDocument?>(ByteKeys.Instance);
-            var matches = new List<(Dictionary<byte[], int> Frequencies, int DocumentFrequency)>();
-            foreach (var (term, prefix) in terms.OrderBy(t => t.Prefix))
-            {
-                var frequencies = Postings(db, index, term, prefix, read, documents);
-                if (frequencies.Count == 0) return [];
-                matches.Add((frequencies, frequencies.Count));
-            }
-            var stats = TextStatistics.Decode(db.Get(index.Entries, IndexKeyEncoding.StatisticsKey, read));
-            var scoring = Bm25.From(stats);
-            var scored = new List<(byte[] Key, double Score)>();
-            foreach (var key in matches.MinBy(m => m.Frequencies.Count).Frequencies.Keys)
-            {
-                double score = 0;
-                bool all = true;
-                long length = documents[key]!.Length;
-                foreach (var (frequencies, df) in matches)
-                {
-                    if (!frequencies.TryGetValue(key, out int tf))
-                    {
-                        all = false;
-                        break;
-                    }
-                    score += scoring.Term(df, tf, length);
-                }
-                if (all) scored.Add((key, score));
-            }
-            var results = new List<SearchResult>();
-            foreach (var (key, score) in scored.OrderByDescending(s => s.Score).ThenBy(s => s.Key, ByteKeys.Instance))
-            {
-                if (results.Count >= limit) break;
-                if (db.Get(index.Primary, key, read) is { } value) results.Add(new SearchResult(key, score, value));
-            }
-            return results;
+            if (!index.Record.HasTermCounts) return ByDocuments(db, index, terms, limit, read);
+            return terms.All(t => !t.Prefix)
+                ? RareFirst.Run(db, index, terms.ConvertAll(t => t.Term), limit, read)
+                : PrefixSearch.Run(db, index, terms, limit, read);
         }
         finally
         {
             own?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The general path: every posting of every term is checked against its document record,
+    /// and frequencies and lengths are taken from the records. Older indexes are searched so; it
+    /// is also the reference the faster paths must agree with exactly.
+    /// </summary>
+    internal static IReadOnlyList<SearchResult> ByDocuments(LatticeDb db, LiveIndex index, List<(byte[] Term, bool Prefix)> terms, int limit, ReadOptions read)
+    {
+        var documents = new Dictionary<byte[], TextDocument?>(ByteKeys.Instance);
+        var matches = new List<(Dictionary<byte[], int> Frequencies, int DocumentFrequency)>();
+        foreach (var (term, prefix) in terms.OrderBy(t => t.Prefix))
+        {
+            var frequencies = Postings(db, index, term, prefix, read, documents);
+            if (frequencies.Count == 0) return [];
+            matches.Add((frequencies, frequencies.Count));
+        }
+        var stats = TextStatistics.Decode(db.Get(index.Entries, IndexKeyEncoding.StatisticsKey, read));
+        var scoring = Bm25.From(stats);
+        var scored = new List<(byte[] Key, double Score)>();
+        foreach (var key in matches.MinBy(m => m.Frequencies.Count).Frequencies.Keys)
+        {
+            double score = 0;
+            bool all = true;
+            long length = documents[key]!.Length;
+            foreach (var (frequencies, df) in matches)
+            {
+                if (!frequencies.TryGetValue(key, out int tf))
+                {
+                    all = false;
+                    break;
+                }
+                score += scoring.Term(df, tf, length);
+            }
+            if (all) scored.Add((key, score));
+        }
+        var results = new List<SearchResult>();
+        foreach (var (key, score) in scored.OrderByDescending(s => s.Score).ThenBy(s => s.Key, ByteKeys.Instance))
+        {
+            if (results.Count >= limit) break;
+            if (db.Get(index.Primary, key, read) is { } value) results.Add(new SearchResult(key, score, value));
+        }
+        return results;
     }
 
     /// <summary>The query's terms, tokenized as documents are; a trailing '*' makes the last word of a token a prefix.</summary>
@@ -93,9 +107,8 @@ internal static class TextSearch
     private static Dictionary<byte[], int> Postings(LatticeDb db, LiveIndex index, byte[] term, bool prefix, ReadOptions read, Dictionary<byte[], TextDocument?> documents)
     {
         byte[] lower = prefix ? IndexKeyEncoding.Escaped(term) : IndexKeyEncoding.ExactPrefix(term);
-        var bounds = new ReadOptions { Snapshot = read.Snapshot, FillCache = read.FillCache, IterateLowerBound = lower, IterateUpperBound = IndexKeyEncoding.PrefixEnd(lower) };
         var frequencies = new Dictionary<byte[], int>(ByteKeys.Instance);
-        using var it = db.NewIterator(index.Entries, bounds);
+        using var it = db.NewIterator(index.Entries, PostingReads.Within(read, lower));
         for (it.SeekToFirst(); it.Valid; it.Next())
         {
             if (!IndexKeyEncoding.TrySplit(it.Key, out var found, out var primaryKey)) continue;
