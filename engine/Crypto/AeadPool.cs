@@ -4,8 +4,8 @@ namespace LatticeKV.Crypto;
 
 /// <summary>
 /// AES-256-GCM for one key, shared by threads: <see cref="IntrinsicAesGcm"/> where the CPU has
-/// AES-NI and PCLMULQDQ (no fixed cost per call, and measured faster than the platform's on table
-/// blocks too: BENCHMARKS.md, encryption at rest), else the platform's <see cref="AesGcm"/>
+/// AES-NI and PCLMULQDQ (no fixed cost per call; on table blocks as fast as the platform's, and
+/// faster on a busy machine: BENCHMARKS.md, encryption at rest), else the platform's <see cref="AesGcm"/>
 /// instances, pooled: one must not be used by two threads at once, and building one per call
 /// costs more than the cipher work for a block. Rent and return are lock-free; a rent that finds
 /// every slot taken builds a spare.
