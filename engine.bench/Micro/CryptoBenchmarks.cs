@@ -65,6 +65,9 @@ public class CryptoBenchmarks
     public void PlatformSealBlock4K() => _platform.Seal(_nonce, _block, _work.AsSpan(0, 4096), _work.AsSpan(4096, 16), _dbId);
 
     [Benchmark]
+    public void IntrinsicSealBlock4K() => _intrinsic.Encrypt(_nonce, _block, _work.AsSpan(0, 4096), _work.AsSpan(4096, 16), _dbId);
+
+    [Benchmark]
     public bool IntrinsicOpenBlock4K()
     {
         _intrinsicSealed.CopyTo(_work, 0);

@@ -3,9 +3,10 @@ using System.Security.Cryptography;
 namespace LatticeKV.Crypto;
 
 /// <summary>
-/// AES-256-GCM for one key, shared by threads: for short messages <see cref="IntrinsicAesGcm"/>
-/// where the CPU has AES-NI and PCLMULQDQ (no fixed cost per call), else the platform's
-/// <see cref="AesGcm"/> instances, pooled: one must not be used by two threads at once, and building one per call
+/// AES-256-GCM for one key, shared by threads: <see cref="IntrinsicAesGcm"/> where the CPU has
+/// AES-NI and PCLMULQDQ (no fixed cost per call; on table blocks as fast as the platform's, and
+/// faster on a busy machine: BENCHMARKS.md, encryption at rest), else the platform's <see cref="AesGcm"/>
+/// instances, pooled: one must not be used by two threads at once, and building one per call
 /// costs more than the cipher work for a block. Rent and return are lock-free; a rent that finds
 /// every slot taken builds a spare.
 /// </summary>
@@ -17,9 +18,6 @@ internal sealed class AeadPool : IDisposable
     private readonly byte[] _key;
     private readonly AesGcm?[] _slots;
     private readonly IntrinsicAesGcm? _intrinsic; // thread-safe: no pooling needed
-
-    /// <summary>Up to this length the intrinsic cipher wins (no fixed cost per call); beyond it the platform's, whose bulk rate is higher.</summary>
-    private const int IntrinsicMaxLength = 1024;
     private int _disposed;
 
     public AeadPool(ReadOnlySpan<byte> key, bool platformOnly = false)
@@ -53,7 +51,7 @@ internal sealed class AeadPool : IDisposable
     /// <summary>Seals <paramref name="plaintext"/> into <paramref name="ciphertext"/> (same length) and <paramref name="tag"/>.</summary>
     public void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> associatedData)
     {
-        if (_intrinsic is not null && plaintext.Length <= IntrinsicMaxLength)
+        if (_intrinsic is not null)
         {
             _intrinsic.Encrypt(nonce, plaintext, ciphertext, tag, associatedData);
             return;
@@ -66,7 +64,7 @@ internal sealed class AeadPool : IDisposable
     /// <summary>Opens sealed bytes; false when they do not authenticate (damaged, moved, forged or another key).</summary>
     public bool TryOpen(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData)
     {
-        if (_intrinsic is not null && ciphertext.Length <= IntrinsicMaxLength) return _intrinsic.TryDecrypt(nonce, ciphertext, tag, plaintext, associatedData);
+        if (_intrinsic is not null) return _intrinsic.TryDecrypt(nonce, ciphertext, tag, plaintext, associatedData);
         var aead = Rent();
         try
         {

@@ -18,10 +18,9 @@ internal sealed class RecordCipher : IDisposable
     private const int AdSize = 4 + 1 + KeyDerivation.DatabaseIdSize + 8 + 4;
 
     private readonly AeadPool _aead;
-    // Short records (nearly every one) are sealed here, the constant associated data hashed once.
+    // Where the CPU allows, records are sealed here, the constant associated data hashed once.
     private readonly IntrinsicAesGcm? _fast;
     private readonly System.Runtime.Intrinsics.Vector128<ulong> _adHash;
-    private const int FastMaxLength = 1024;
     private readonly byte[] _databaseId;
     private readonly FileKeyKind _kind;
     private readonly long _number;
@@ -64,7 +63,7 @@ internal sealed class RecordCipher : IDisposable
         _nonceBase.CopyTo(nonce);
         BinaryPrimitives.WriteUInt32LittleEndian(nonce, _ordinal++);
         int header = 4 + AeadPool.NonceSize;
-        if (_fast is not null && plaintext.Length <= FastMaxLength)
+        if (_fast is not null)
         {
             _fast.EncryptPrehashed(nonce, plaintext, dest.Slice(header, plaintext.Length), dest.Slice(header + plaintext.Length, AeadPool.TagSize), _adHash, AdSize);
             return plaintext.Length + Overhead;
@@ -81,7 +80,7 @@ internal sealed class RecordCipher : IDisposable
         int length = sealedRecord.Length - Overhead;
         if (length < 0 || BinaryPrimitives.ReadUInt32LittleEndian(sealedRecord) != KeyId) return false;
         int header = 4 + AeadPool.NonceSize;
-        if (_fast is not null && length <= FastMaxLength)
+        if (_fast is not null)
             return _fast.TryDecryptPrehashed(sealedRecord.Slice(4, AeadPool.NonceSize), sealedRecord.Slice(header, length),
                 sealedRecord.Slice(header + length, AeadPool.TagSize), plaintext[..length], _adHash, AdSize);
         Span<byte> ad = stackalloc byte[AdSize];
