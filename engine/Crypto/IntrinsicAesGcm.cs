@@ -112,8 +112,9 @@ internal sealed class IntrinsicAesGcm
     private Vector128<byte> Crypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> input, Span<byte> output, Vector128<ulong> y, int adLength, bool sealing)
     {
         var j0 = Vector128.Create(BinaryPrimitives.ReadUInt64LittleEndian(nonce), BinaryPrimitives.ReadUInt32LittleEndian(nonce[8..]) | (1UL << 56)).AsByte();
-        var mask = EncryptBlock(j0);
-        ref var rk = ref MemoryMarshal.GetArrayDataReference(_roundKeys);
+        // The tag's mask (counter 1) rides in a spare lane of the last, short chunk when there is one.
+        var mask = Vector128<byte>.Zero;
+        bool masked = false;
         ref byte src = ref MemoryMarshal.GetReference(input);
         ref byte dst = ref MemoryMarshal.GetReference(output);
         // The last chunk's blocks, zero-padded, then the lengths block; and its keystream.
@@ -124,40 +125,19 @@ internal sealed class IntrinsicAesGcm
         uint counter = 2;
         for (int offset = 0; offset < input.Length; offset += ChunkSize, counter += Lanes)
         {
-            if (!sealing && input.Length - offset >= ChunkSize) y = HashBlocks(y, ref Unsafe.Add(ref src, offset), Lanes);
-            var key = rk;
-            var b0 = Sse2.Xor(WithCounter(j0, counter), key);
-            var b1 = Sse2.Xor(WithCounter(j0, counter + 1), key);
-            var b2 = Sse2.Xor(WithCounter(j0, counter + 2), key);
-            var b3 = Sse2.Xor(WithCounter(j0, counter + 3), key);
-            var b4 = Sse2.Xor(WithCounter(j0, counter + 4), key);
-            var b5 = Sse2.Xor(WithCounter(j0, counter + 5), key);
-            var b6 = Sse2.Xor(WithCounter(j0, counter + 6), key);
-            var b7 = Sse2.Xor(WithCounter(j0, counter + 7), key);
-            for (int r = 1; r < Rounds; r++)
-            {
-                key = Unsafe.Add(ref rk, r);
-                b0 = X86Aes.Encrypt(b0, key);
-                b1 = X86Aes.Encrypt(b1, key);
-                b2 = X86Aes.Encrypt(b2, key);
-                b3 = X86Aes.Encrypt(b3, key);
-                b4 = X86Aes.Encrypt(b4, key);
-                b5 = X86Aes.Encrypt(b5, key);
-                b6 = X86Aes.Encrypt(b6, key);
-                b7 = X86Aes.Encrypt(b7, key);
-            }
-            key = Unsafe.Add(ref rk, Rounds);
-            b0 = X86Aes.EncryptLast(b0, key);
-            b1 = X86Aes.EncryptLast(b1, key);
-            b2 = X86Aes.EncryptLast(b2, key);
-            b3 = X86Aes.EncryptLast(b3, key);
-            b4 = X86Aes.EncryptLast(b4, key);
-            b5 = X86Aes.EncryptLast(b5, key);
-            b6 = X86Aes.EncryptLast(b6, key);
-            b7 = X86Aes.EncryptLast(b7, key);
             int rest = input.Length - offset;
             if (rest >= ChunkSize)
             {
+                if (!sealing) y = HashBlocks(y, ref Unsafe.Add(ref src, offset), Lanes);
+                var b0 = WithCounter(j0, counter);
+                var b1 = WithCounter(j0, counter + 1);
+                var b2 = WithCounter(j0, counter + 2);
+                var b3 = WithCounter(j0, counter + 3);
+                var b4 = WithCounter(j0, counter + 4);
+                var b5 = WithCounter(j0, counter + 5);
+                var b6 = WithCounter(j0, counter + 6);
+                var b7 = WithCounter(j0, counter + 7);
+                EncryptEight(ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7);
                 // Each block is read before it is written: an in-place open is safe.
                 XorStore(ref src, ref dst, offset, b0);
                 XorStore(ref src, ref dst, offset + 16, b1);
@@ -170,17 +150,48 @@ internal sealed class IntrinsicAesGcm
                 if (sealing) y = HashBlocks(y, ref Unsafe.Add(ref dst, offset), Lanes);
                 continue;
             }
-            ref byte ks = ref MemoryMarshal.GetReference(keystream);
-            b0.StoreUnsafe(ref ks, 0);
-            b1.StoreUnsafe(ref ks, 16);
-            b2.StoreUnsafe(ref ks, 32);
-            b3.StoreUnsafe(ref ks, 48);
-            b4.StoreUnsafe(ref ks, 64);
-            b5.StoreUnsafe(ref ks, 80);
-            b6.StoreUnsafe(ref ks, 96);
-            b7.StoreUnsafe(ref ks, 112);
-            input[offset..].CopyTo(tail);
             tailBlocks = (rest + 15) >> 4;
+            ref byte ks = ref MemoryMarshal.GetReference(keystream);
+            if (tailBlocks <= 3)
+            {
+                // Four lanes: up to three keystream blocks and the mask.
+                var c0 = WithCounter(j0, counter);
+                var c1 = WithCounter(j0, counter + 1);
+                var c2 = WithCounter(j0, counter + 2);
+                var c3 = j0;
+                EncryptFour(ref c0, ref c1, ref c2, ref c3);
+                c0.StoreUnsafe(ref ks, 0);
+                c1.StoreUnsafe(ref ks, 16);
+                c2.StoreUnsafe(ref ks, 32);
+                mask = c3;
+                masked = true;
+            }
+            else
+            {
+                var b0 = WithCounter(j0, counter);
+                var b1 = WithCounter(j0, counter + 1);
+                var b2 = WithCounter(j0, counter + 2);
+                var b3 = WithCounter(j0, counter + 3);
+                var b4 = WithCounter(j0, counter + 4);
+                var b5 = WithCounter(j0, counter + 5);
+                var b6 = WithCounter(j0, counter + 6);
+                var b7 = tailBlocks == Lanes ? WithCounter(j0, counter + 7) : j0;
+                EncryptEight(ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7);
+                b0.StoreUnsafe(ref ks, 0);
+                b1.StoreUnsafe(ref ks, 16);
+                b2.StoreUnsafe(ref ks, 32);
+                b3.StoreUnsafe(ref ks, 48);
+                b4.StoreUnsafe(ref ks, 64);
+                b5.StoreUnsafe(ref ks, 80);
+                b6.StoreUnsafe(ref ks, 96);
+                if (tailBlocks == Lanes) b7.StoreUnsafe(ref ks, 112);
+                else
+                {
+                    mask = b7;
+                    masked = true;
+                }
+            }
+            input[offset..].CopyTo(tail);
             ref byte t = ref MemoryMarshal.GetReference(tail);
             // Sealing hashes the ciphertext in the buffer (its padding cleared again); opening, the
             // ciphertext kept there while the plaintext is built in the keystream's buffer.
@@ -190,6 +201,7 @@ internal sealed class IntrinsicAesGcm
             tail[rest..(tailBlocks << 4)].Clear();
             CryptographicOperations.ZeroMemory(keystream);
         }
+        if (!masked) mask = EncryptBlock(j0);
         BinaryPrimitives.WriteUInt64BigEndian(tail[(tailBlocks << 4)..], (ulong)adLength * 8);
         BinaryPrimitives.WriteUInt64BigEndian(tail[((tailBlocks << 4) + 8)..], (ulong)input.Length * 8);
         y = HashBlocks(y, ref MemoryMarshal.GetReference(tail), tailBlocks + 1);
@@ -223,6 +235,69 @@ internal sealed class IntrinsicAesGcm
             hi = Sse2.Xor(hi, h);
         }
         return Reduce(lo, hi);
+    }
+
+    /// <summary>AES-256 of eight counter blocks in place, their rounds interleaved so that the instruction's latency is covered.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EncryptEight(ref Vector128<byte> b0, ref Vector128<byte> b1, ref Vector128<byte> b2, ref Vector128<byte> b3,
+        ref Vector128<byte> b4, ref Vector128<byte> b5, ref Vector128<byte> b6, ref Vector128<byte> b7)
+    {
+        ref var rk = ref MemoryMarshal.GetArrayDataReference(_roundKeys);
+        var key = rk;
+        b0 = Sse2.Xor(b0, key);
+        b1 = Sse2.Xor(b1, key);
+        b2 = Sse2.Xor(b2, key);
+        b3 = Sse2.Xor(b3, key);
+        b4 = Sse2.Xor(b4, key);
+        b5 = Sse2.Xor(b5, key);
+        b6 = Sse2.Xor(b6, key);
+        b7 = Sse2.Xor(b7, key);
+        for (int r = 1; r < Rounds; r++)
+        {
+            key = Unsafe.Add(ref rk, r);
+            b0 = X86Aes.Encrypt(b0, key);
+            b1 = X86Aes.Encrypt(b1, key);
+            b2 = X86Aes.Encrypt(b2, key);
+            b3 = X86Aes.Encrypt(b3, key);
+            b4 = X86Aes.Encrypt(b4, key);
+            b5 = X86Aes.Encrypt(b5, key);
+            b6 = X86Aes.Encrypt(b6, key);
+            b7 = X86Aes.Encrypt(b7, key);
+        }
+        key = Unsafe.Add(ref rk, Rounds);
+        b0 = X86Aes.EncryptLast(b0, key);
+        b1 = X86Aes.EncryptLast(b1, key);
+        b2 = X86Aes.EncryptLast(b2, key);
+        b3 = X86Aes.EncryptLast(b3, key);
+        b4 = X86Aes.EncryptLast(b4, key);
+        b5 = X86Aes.EncryptLast(b5, key);
+        b6 = X86Aes.EncryptLast(b6, key);
+        b7 = X86Aes.EncryptLast(b7, key);
+    }
+
+    /// <summary>As <see cref="EncryptEight"/>, four blocks: a short last chunk pays for no lanes it does not use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EncryptFour(ref Vector128<byte> b0, ref Vector128<byte> b1, ref Vector128<byte> b2, ref Vector128<byte> b3)
+    {
+        ref var rk = ref MemoryMarshal.GetArrayDataReference(_roundKeys);
+        var key = rk;
+        b0 = Sse2.Xor(b0, key);
+        b1 = Sse2.Xor(b1, key);
+        b2 = Sse2.Xor(b2, key);
+        b3 = Sse2.Xor(b3, key);
+        for (int r = 1; r < Rounds; r++)
+        {
+            key = Unsafe.Add(ref rk, r);
+            b0 = X86Aes.Encrypt(b0, key);
+            b1 = X86Aes.Encrypt(b1, key);
+            b2 = X86Aes.Encrypt(b2, key);
+            b3 = X86Aes.Encrypt(b3, key);
+        }
+        key = Unsafe.Add(ref rk, Rounds);
+        b0 = X86Aes.EncryptLast(b0, key);
+        b1 = X86Aes.EncryptLast(b1, key);
+        b2 = X86Aes.EncryptLast(b2, key);
+        b3 = X86Aes.EncryptLast(b3, key);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
