@@ -22,36 +22,27 @@ internal sealed class BlobFileCache(IFileSystem fs, string dbPath) : IDisposable
     /// <summary>The key registry of an encrypted database: sealed blob files open with it (FORMAT.md §21.7). Set at open, before any read.</summary>
     public Crypto.KeyRegistry? Keys { get; set; }
 
-    /// <summary>The value <paramref name="reference"/> names. Damage is a <see cref="CorruptionException"/> naming the file and offset.</summary>
+    /// <summary>The value <paramref name="reference"/> names, in a new array. Damage is a <see cref="CorruptionException"/> naming the file and offset.</summary>
     public byte[] Read(in BlobReference reference)
     {
-        var reader = Get(reference.FileNumber);
-        var value = reader.Read(reference);
-        Interlocked.Increment(ref ValuesRead);
-        Interlocked.Add(ref BytesRead, value.Length);
-        Interlocked.Add(ref RecordBytesRead, reference.RecordSize);
+        var value = GC.AllocateUninitializedArray<byte>(ValueSize(reference));
+        ReadInto(reference, value);
         return value;
     }
 
+    /// <summary>The size of the value <paramref name="reference"/> names, checked against its blob file before a buffer that size is made.</summary>
+    public int ValueSize(in BlobReference reference) => Get(reference.FileNumber).CheckedValueSize(reference);
+
     /// <summary>
-    /// The value <paramref name="reference"/> names, in a buffer <paramref name="allocate"/> gives
-    /// for its (checked) size: decoded straight into it, with no array of its own.
+    /// Decodes the value <paramref name="reference"/> names straight into <paramref name="destination"/>
+    /// (<see cref="ValueSize"/> bytes). Damage is a <see cref="CorruptionException"/> naming the file and offset.
     /// </summary>
-    public T Read<T>(in BlobReference reference, Func<int, T> allocate, Func<T, Span<byte>> valueOf, Action<T> release)
+    public void ReadInto(in BlobReference reference, Span<byte> destination)
     {
-        var reader = Get(reference.FileNumber);
-        int size = reader.CheckedValueSize(reference);
-        var buffer = allocate(size);
-        try { reader.ReadInto(reference, valueOf(buffer)); }
-        catch
-        {
-            release(buffer);
-            throw;
-        }
+        Get(reference.FileNumber).ReadInto(reference, destination);
         Interlocked.Increment(ref ValuesRead);
-        Interlocked.Add(ref BytesRead, size);
+        Interlocked.Add(ref BytesRead, destination.Length);
         Interlocked.Add(ref RecordBytesRead, reference.RecordSize);
-        return buffer;
     }
 
     public BlobFileReader Get(long number)

@@ -126,33 +126,11 @@ internal sealed class IntrinsicAesGcm
         for (int offset = 0; offset < input.Length; offset += ChunkSize, counter += Lanes)
         {
             int rest = input.Length - offset;
-            if (rest >= ChunkSize)
-            {
-                if (!sealing) y = HashBlocks(y, ref Unsafe.Add(ref src, offset), Lanes);
-                var b0 = WithCounter(j0, counter);
-                var b1 = WithCounter(j0, counter + 1);
-                var b2 = WithCounter(j0, counter + 2);
-                var b3 = WithCounter(j0, counter + 3);
-                var b4 = WithCounter(j0, counter + 4);
-                var b5 = WithCounter(j0, counter + 5);
-                var b6 = WithCounter(j0, counter + 6);
-                var b7 = WithCounter(j0, counter + 7);
-                EncryptEight(ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7);
-                // Each block is read before it is written: an in-place open is safe.
-                XorStore(ref src, ref dst, offset, b0);
-                XorStore(ref src, ref dst, offset + 16, b1);
-                XorStore(ref src, ref dst, offset + 32, b2);
-                XorStore(ref src, ref dst, offset + 48, b3);
-                XorStore(ref src, ref dst, offset + 64, b4);
-                XorStore(ref src, ref dst, offset + 80, b5);
-                XorStore(ref src, ref dst, offset + 96, b6);
-                XorStore(ref src, ref dst, offset + 112, b7);
-                if (sealing) y = HashBlocks(y, ref Unsafe.Add(ref dst, offset), Lanes);
-                continue;
-            }
-            tailBlocks = (rest + 15) >> 4;
+            bool full = rest >= ChunkSize;
+            if (full && !sealing) y = HashBlocks(y, ref Unsafe.Add(ref src, offset), Lanes);
             ref byte ks = ref MemoryMarshal.GetReference(keystream);
-            if (tailBlocks <= 3)
+            if (!full) tailBlocks = (rest + 15) >> 4;
+            if (!full && tailBlocks <= 3)
             {
                 // Four lanes: up to three keystream blocks and the mask.
                 var c0 = WithCounter(j0, counter);
@@ -168,6 +146,8 @@ internal sealed class IntrinsicAesGcm
             }
             else
             {
+                // A short last chunk of four to seven blocks has its eighth lane free for the mask.
+                bool maskLane = !full && tailBlocks < Lanes;
                 var b0 = WithCounter(j0, counter);
                 var b1 = WithCounter(j0, counter + 1);
                 var b2 = WithCounter(j0, counter + 2);
@@ -175,8 +155,22 @@ internal sealed class IntrinsicAesGcm
                 var b4 = WithCounter(j0, counter + 4);
                 var b5 = WithCounter(j0, counter + 5);
                 var b6 = WithCounter(j0, counter + 6);
-                var b7 = tailBlocks == Lanes ? WithCounter(j0, counter + 7) : j0;
+                var b7 = maskLane ? j0 : WithCounter(j0, counter + 7);
                 EncryptEight(ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7);
+                if (full)
+                {
+                    // Each block is read before it is written: an in-place open is safe.
+                    XorStore(ref src, ref dst, offset, b0);
+                    XorStore(ref src, ref dst, offset + 16, b1);
+                    XorStore(ref src, ref dst, offset + 32, b2);
+                    XorStore(ref src, ref dst, offset + 48, b3);
+                    XorStore(ref src, ref dst, offset + 64, b4);
+                    XorStore(ref src, ref dst, offset + 80, b5);
+                    XorStore(ref src, ref dst, offset + 96, b6);
+                    XorStore(ref src, ref dst, offset + 112, b7);
+                    if (sealing) y = HashBlocks(y, ref Unsafe.Add(ref dst, offset), Lanes);
+                    continue;
+                }
                 b0.StoreUnsafe(ref ks, 0);
                 b1.StoreUnsafe(ref ks, 16);
                 b2.StoreUnsafe(ref ks, 32);
@@ -184,11 +178,14 @@ internal sealed class IntrinsicAesGcm
                 b4.StoreUnsafe(ref ks, 64);
                 b5.StoreUnsafe(ref ks, 80);
                 b6.StoreUnsafe(ref ks, 96);
-                if (tailBlocks == Lanes) b7.StoreUnsafe(ref ks, 112);
-                else
+                if (maskLane)
                 {
                     mask = b7;
                     masked = true;
+                }
+                else
+                {
+                    b7.StoreUnsafe(ref ks, 112);
                 }
             }
             input[offset..].CopyTo(tail);

@@ -473,9 +473,13 @@ internal sealed class TableReader : IDisposable
         var blobs = _options.Blobs ?? throw new CorruptionException("table holds a blob reference but the database reads no blob files", _file.Path);
         var cache = _options.BlobValues;
         if (cache?.Lookup(reference) is { } cached) return cached;
-        var arrays = _options.BlockArrays;
-        long offset = reference.Offset;
-        var block = blobs.Read(reference, size => BlobValueCache.NewBlock(size, offset, arrays), BlobValueCache.Value, static b => b.Unpin());
+        var block = BlobValueCache.NewBlock(blobs.ValueSize(reference), reference.Offset, _options.BlockArrays);
+        try { blobs.ReadInto(reference, BlobValueCache.Value(block)); }
+        catch
+        {
+            block.Unpin();
+            throw;
+        }
         if (fillCache && cache is not null) cache.Insert(reference, block, blobs.Get(reference.FileNumber).RecordCount);
         return block;
     }
