@@ -231,6 +231,56 @@ public class RealFileSystemTests
             Assert.False(BlockIsUnwritten(path, at), $"block at {at} is still unwritten after the fsync (data ends at {log.Length})");
     }
 
+    [SkippableFact]
+    public void MappedLog_UnsyncedAppends_MapAChunkAheadOfTheData_FrequentSyncsStopIt()
+    {
+        using var dir = new TempDir("realfs");
+        string path = dir.Sub("000019.log");
+        const long page = 4096;
+        var rnd = new Random(19);
+        var data = new List<byte>();
+        using (var log = MappedOrSkip(RealFileSystem.Instance.CreateLog(path, 8 << 20)))
+        {
+            void Append(int size)
+            {
+                var record = new byte[size];
+                rnd.NextBytes(record);
+                log.Append(record);
+                data.AddRange(record);
+            }
+
+            Append(150);
+            Skip.IfNot(log.Populating, "the kernel cannot populate mappings (MADV_POPULATE_WRITE needs Linux 5.14)");
+            // Unsynced records: the pages ahead are mapped a chunk at a time, never past the file.
+            long mostAhead = 0;
+            while (log.Length < 3 * RealMappedLogFile.PopulateChunk)
+            {
+                Append(100 + rnd.Next(100));
+                Assert.True(log.PopulatedEnd >= log.Length, $"mapped to {log.PopulatedEnd}, data at {log.Length}");
+                Assert.True(log.PopulatedEnd <= new FileInfo(path).Length, $"mapped to {log.PopulatedEnd} past the file's {new FileInfo(path).Length} bytes");
+                mostAhead = Math.Max(mostAhead, log.PopulatedEnd - log.Length);
+            }
+            Assert.True(mostAhead >= RealMappedLogFile.PopulateChunk, $"never mapped a chunk ahead (at most {mostAhead} bytes)");
+
+            // A sync after every record: once past what was mapped, nothing more is mapped ahead.
+            long synced = log.Length;
+            while (log.Length < synced + 2 * RealMappedLogFile.PopulateChunk)
+            {
+                Append(100 + rnd.Next(100));
+                log.Sync();
+            }
+            Assert.True(log.PopulatedEnd <= ((log.Length + page - 1) & ~(page - 1)), $"mapped to {log.PopulatedEnd} ahead of synced data at {log.Length}");
+
+            // The pages mapped ahead read as unwritten log space: zeros, the data before them intact.
+            using var reader = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            var contents = new byte[new FileInfo(path).Length];
+            Assert.Equal(contents.Length, RandomAccess.Read(reader, contents, 0));
+            Assert.Equal(data.ToArray(), contents[..data.Count]);
+            Assert.All(contents[data.Count..], b => Assert.Equal(0, b));
+        }
+        Assert.Equal(data.ToArray(), File.ReadAllBytes(path));
+    }
+
     /// <summary>Whether FIEMAP reports the block at <paramref name="offset"/> as an unwritten extent; null when it cannot tell.</summary>
     private static bool? BlockIsUnwritten(string path, long offset)
     {

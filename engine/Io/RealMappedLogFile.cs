@@ -39,6 +39,8 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
     internal const long InitializeAheadChunk = 64 << 10;
     // Written pages are dropped from this process's resident set a step at a time (see ReleaseWrittenPages).
     internal const long ReleaseStep = 1 << 20;
+    // Pages are mapped writable this far ahead of the data at a time (see PopulateAhead).
+    internal const long PopulateChunk = 256 << 10;
     private readonly SafeFileHandle _handle;
     private readonly SyscallFaults? _faults;
     private readonly MemoryMappedFile _map;
@@ -52,6 +54,10 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
     private long _initializedEnd;
     // Pages below this offset have been dropped from the mapping's resident set (page-aligned).
     private long _releasedEnd;
+    // Pages below this offset have been mapped writable ahead of the data (page-aligned).
+    private long _populatedEnd;
+    // False once the kernel refused to populate (too old): pages then fault in one by one.
+    private bool _populate = OperatingSystem.IsLinux();
     private bool _disposed;
 
     private RealMappedLogFile(string path, SafeFileHandle handle, SyscallFaults? faults, MemoryMappedFile map, MemoryMappedViewAccessor view, long capacity)
@@ -113,6 +119,12 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
 
     public long Capacity { get; }
 
+    /// <summary>Where the pages mapped writable ahead of the data end (see <see cref="PopulateAhead"/>).</summary>
+    internal long PopulatedEnd => _populatedEnd;
+
+    /// <summary>False where the kernel does not populate mappings (before Linux 5.14, or not Linux).</summary>
+    internal bool Populating => _populate;
+
     /// <summary>Where the pages zeroed ahead of the data end; 0 until the first time.</summary>
     internal long InitializedEnd => _initializedEnd;
 
@@ -123,6 +135,7 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
             throw new LatticeIOException($"Appending {data.Length} bytes to '{Path}' exceeds its reserved {Capacity} bytes.", Path);
         long end = _length + data.Length;
         if (end > _fileSize) Grow(end);
+        if (end > _populatedEnd && _populate) PopulateAhead(end);
         data.CopyTo(new Span<byte>(_base + _length, data.Length));
         _length = end;
         if (end - _releasedEnd >= 2 * ReleaseStep) ReleaseWrittenPages();
@@ -136,6 +149,7 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
             throw new LatticeIOException($"Appending {total} bytes to '{Path}' exceeds its reserved {Capacity} bytes.", Path);
         long end = _length + total;
         if (end > _fileSize) Grow(end);
+        if (end > _populatedEnd && _populate) PopulateAhead(end);
         byte* at = _base + _length;
         payload.CopyTo(new Span<byte>(at + header.Length, payload.Length));
         header[4..].CopyTo(new Span<byte>(at + 4, header.Length - 4));
@@ -152,6 +166,33 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
         if (bytes > Capacity - _length)
             throw new LatticeIOException($"Appending {bytes} bytes to '{Path}' exceeds its reserved {Capacity} bytes.", Path);
         if (_length + bytes > _fileSize) Grow(_length + bytes);
+    }
+
+    /// <summary>
+    /// Maps the pages from the data's end to a chunk past <paramref name="end"/> (within the file)
+    /// writable in one system call, so the copies that fill them take no page fault each: in a
+    /// virtual machine a fault costs far more than filling the page, and a log fills one every
+    /// few dozen records. The pages hold zeros until written, which read as unwritten log space,
+    /// as the grown tail always has. Skipped while the log is being synced often (less than a
+    /// chunk between fsyncs): each fsync would write the zeros ahead and leave the pages
+    /// write-protected again, so the next write faults anyway.
+    /// </summary>
+    private void PopulateAhead(long end)
+    {
+        long start = Math.Max(_populatedEnd, _length & ~(PageSize - 1));
+        long stop = Math.Min(_fileSize, ((end + PageSize - 1) & ~(PageSize - 1)) + PopulateChunk);
+        if (_syncedLength > 0 && _length - _syncedLength < PopulateChunk)
+        {
+            // Frequent fsyncs: fault page by page, and look again a chunk later.
+            _populatedEnd = Math.Min(_fileSize, (end + PageSize - 1) & ~(PageSize - 1));
+            return;
+        }
+        if (stop > start && !NativeMethods.PopulateMappedPages(_base + start, stop - start))
+        {
+            _populate = false;
+            return;
+        }
+        _populatedEnd = Math.Max(_populatedEnd, stop);
     }
 
     /// <summary>Pages below this offset no longer count in this process's resident set.</summary>
