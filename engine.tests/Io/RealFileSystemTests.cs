@@ -158,10 +158,7 @@ public class RealFileSystemTests
         {
             void AppendAndSync(int size)
             {
-                var record = new byte[size];
-                rnd.NextBytes(record);
-                log.Append(record);
-                data.AddRange(record);
+                AppendRandom(log, rnd, data, size);
                 log.Sync();
             }
 
@@ -241,13 +238,7 @@ public class RealFileSystemTests
         var data = new List<byte>();
         using (var log = MappedOrSkip(RealFileSystem.Instance.CreateLog(path, 8 << 20)))
         {
-            void Append(int size)
-            {
-                var record = new byte[size];
-                rnd.NextBytes(record);
-                log.Append(record);
-                data.AddRange(record);
-            }
+            void Append(int size) => AppendRandom(log, rnd, data, size);
 
             Append(150);
             Skip.IfNot(log.Populating, "the kernel cannot populate mappings (MADV_POPULATE_WRITE needs Linux 5.14)");
@@ -279,6 +270,15 @@ public class RealFileSystemTests
             Assert.All(contents[data.Count..], b => Assert.Equal(0, b));
         }
         Assert.Equal(data.ToArray(), File.ReadAllBytes(path));
+    }
+
+    /// <summary>Appends <paramref name="size"/> random bytes to <paramref name="log"/> and to <paramref name="data"/>, its expected contents.</summary>
+    private static void AppendRandom(IWritableFile log, Random rnd, List<byte> data, int size)
+    {
+        var record = new byte[size];
+        rnd.NextBytes(record);
+        log.Append(record);
+        data.AddRange(record);
     }
 
     /// <summary>Whether FIEMAP reports the block at <paramref name="offset"/> as an unwritten extent; null when it cannot tell.</summary>

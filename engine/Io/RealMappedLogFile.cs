@@ -15,6 +15,8 @@ namespace LatticeKV.Io;
 /// <see cref="LatticeIOException.IsDiskFull"/>, before a byte is copied. The mapping itself spans
 /// <see cref="Capacity"/> (address space only). <see cref="Sync"/> fsyncs for power-loss
 /// durability. Disposing unmaps and trims the file to its written length. Single writer.
+/// While the log is not synced often, the pages just ahead of the data are mapped writable a
+/// chunk at a time (PopulateAhead), so the copies that fill them take no page fault each.
 /// <para>
 /// Reserved blocks are unwritten extents: the first fsync that carries data into one must also
 /// commit the filesystem's journal to mark it written, which makes a group's fsync (it reaches a
