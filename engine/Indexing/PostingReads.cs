@@ -3,6 +3,9 @@ namespace LatticeKV.Indexing;
 /// <summary>Reads of a text index's postings shared by the search paths: a range of them, and one looked up by term and document.</summary>
 internal static class PostingReads
 {
+    /// <summary>The longest posting value a read accepts: two varints.</summary>
+    public const int MaxPostingLength = 20;
+
     /// <summary><paramref name="read"/>'s snapshot bounded to the keys starting with <paramref name="lower"/>.</summary>
     public static ReadOptions Within(ReadOptions read, byte[] lower)
         => new() { Snapshot = read.Snapshot, FillCache = read.FillCache, IterateLowerBound = lower, IterateUpperBound = IndexKeyEncoding.PrefixEnd(lower) };
@@ -18,7 +21,7 @@ internal static class PostingReads
         if (probe.Length < size) probe = new byte[Math.Max(size, probe.Length * 2)];
         exactPrefix.CopyTo(probe, 0);
         primaryKey.CopyTo(probe.AsSpan(exactPrefix.Length));
-        Span<byte> posting = stackalloc byte[20]; // two varints
+        Span<byte> posting = stackalloc byte[MaxPostingLength];
         frequency = 0;
         length = 0;
         return db.TryGet(index.Entries, probe.AsSpan(0, size), posting, out int found, read) && found <= posting.Length

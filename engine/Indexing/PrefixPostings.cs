@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace LatticeKV.Indexing;
 
 /// <summary>
@@ -29,10 +27,10 @@ internal static class PrefixPostings
     }
 
     /// <summary>Documents holding a term of <paramref name="terms"/> (<see cref="Expand"/>'s answer for <paramref name="prefix"/>), each with its summed frequency and its length.</summary>
-    public static Dictionary<byte[], (int Frequency, long Length)> Collect(
+    public static PostingTable Collect(
         LatticeDb db, LiveIndex index, byte[] prefix, List<(byte[] Term, long Count)> terms, ReadOptions read, List<(byte[] IndexKey, byte[] PrimaryKey)> stale)
     {
-        var merged = new Dictionary<byte[], (int Frequency, long Length)>(ByteKeys.Instance);
+        var merged = new PostingTable();
         var group = new TermGroup();
         int next = 0;
         byte[] split = new byte[64];
@@ -95,10 +93,9 @@ internal static class PrefixPostings
         }
 
         /// <summary>Adds the group's valid postings to <paramref name="merged"/>, given the number of documents holding its term.</summary>
-        public void MergeInto(Dictionary<byte[], (int Frequency, long Length)> merged, long count, LatticeDb db, LiveIndex index, ReadOptions read, List<(byte[] IndexKey, byte[] PrimaryKey)> stale)
+        public void MergeInto(PostingTable merged, long count, LatticeDb db, LiveIndex index, ReadOptions read, List<(byte[] IndexKey, byte[] PrimaryKey)> stale)
         {
             if (_termLength < 0) return; // no group yet
-            var lookup = merged.GetAlternateLookup<ReadOnlySpan<byte>>();
             bool exact = _postings.Count == count && !_undecoded;
             foreach (var (offset, length, frequency, documentLength) in _postings)
             {
@@ -115,9 +112,7 @@ internal static class PrefixPostings
                         continue;
                     }
                 }
-                ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(lookup, key, out _);
-                slot.Frequency += tf;
-                slot.Length = words;
+                merged.Add(key, tf, words);
             }
         }
     }

@@ -30,7 +30,7 @@ internal static class PrefixSearch
         int n = terms.Count;
         var df = new long[n];
         var probed = new byte[]?[n];
-        var merged = new Dictionary<byte[], (int Frequency, long Length)>?[n];
+        var merged = new PostingTable?[n];
         for (int i = 0; i < n; i++)
         {
             var (term, prefix) = terms[i];
@@ -55,24 +55,27 @@ internal static class PrefixSearch
         for (int i = 1; i < n; i++)
             if (df[i] < df[driver]) driver = i;
         var scoring = Bm25.From(TextStatistics.Decode(db.Get(index.Entries, IndexKeyEncoding.StatisticsKey, read)));
-        var candidates = new Candidates(db, index, df, probed, merged, scoring, read);
+        using var candidates = new Candidates(db, index, df, probed, merged, scoring, read);
         if (merged[driver] is { } documents)
         {
-            foreach (var (key, (tf, length)) in documents) candidates.Consider(key, key, driver, tf, length);
+            for (int d = 0; d < documents.Count; d++) candidates.Consider(documents.KeyAt(d), driver, documents.FrequencyAt(d), documents.LengthAt(d));
         }
         else
         {
+            // The driver's postings come in key order: whole terms not much commoner are merged with them, not probed.
+            candidates.WalkProbedTerms(driver);
             byte[] lower = IndexKeyEncoding.ExactPrefix(probed[driver]!);
             using var it = db.NewIterator(index.Entries, PostingReads.Within(read, lower));
             for (it.SeekToFirst(); it.Valid; it.Next())
-                if (TextDocument.TryDecodePosting(it.Value, out int tf, out long length)) candidates.Consider(it.Key[lower.Length..], null, driver, tf, length);
+                if (TextDocument.TryDecodePosting(it.Value, out int tf, out long length)) candidates.Consider(it.Key[lower.Length..], driver, tf, length);
         }
         return candidates.Best(limit);
     }
 
     /// <summary>The documents found in every term's postings, scored, then taken best first.</summary>
-    private sealed class Candidates(LatticeDb db, LiveIndex index, long[] df, byte[]?[] probed, Dictionary<byte[], (int Frequency, long Length)>?[] merged, Bm25 scoring, ReadOptions read)
+    private sealed class Candidates(LatticeDb db, LiveIndex index, long[] df, byte[]?[] probed, PostingTable?[] merged, Bm25 scoring, ReadOptions read) : IDisposable
     {
+        private readonly PostingCursor?[] _cursors = new PostingCursor?[df.Length];
         private readonly List<(byte[] Key, double Score, int[] Probed, long Length)> _found = [];
         private readonly int[] _frequencies = new int[df.Length];
         private readonly byte[][] _exactPrefixes = [.. probed.Select(t => t is null ? [] : IndexKeyEncoding.ExactPrefix(t))];
@@ -80,7 +83,7 @@ internal static class PrefixSearch
         private byte[] _probe = [];
 
         /// <summary>Scores <paramref name="key"/> if every other term has a posting for it written with the same length.</summary>
-        public void Consider(ReadOnlySpan<byte> key, byte[]? keyArray, int driver, int frequency, long length)
+        public void Consider(ReadOnlySpan<byte> key, int driver, int frequency, long length)
         {
             _frequencies[driver] = frequency;
             for (int i = 0; i < df.Length; i++)
@@ -88,17 +91,38 @@ internal static class PrefixSearch
                 if (i == driver) continue;
                 if (merged[i] is { } documents)
                 {
-                    if (!documents.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(key, out var found) || found.Length != length) return;
-                    _frequencies[i] = found.Frequency;
+                    if (!documents.TryGet(key, out _frequencies[i], out long found) || found != length) return;
                 }
-                else if (!PostingReads.TryProbe(db, index, _exactPrefixes[i], key, ref _probe, read, out _frequencies[i], out long other) || other != length) return;
+                else
+                {
+                    long other;
+                    bool found = _cursors[i] is { } cursor
+                        ? cursor.TryFind(key, out _frequencies[i], out other)
+                        : PostingReads.TryProbe(db, index, _exactPrefixes[i], key, ref _probe, read, out _frequencies[i], out other);
+                    if (!found || other != length) return;
+                }
             }
             double score = 0;
             for (int i = 0; i < df.Length; i++) score += scoring.Term(df[i], _frequencies[i], length);
             var probedFrequencies = new int[_probedTerms.Count];
             for (int i = 0, p = 0; i < df.Length; i++)
                 if (probed[i] is not null) probedFrequencies[p++] = _frequencies[i];
-            _found.Add((keyArray ?? key.ToArray(), score, probedFrequencies, length));
+            _found.Add((key.ToArray(), score, probedFrequencies, length));
+        }
+
+        /// <summary>
+        /// Walks (<see cref="PostingCursor"/>) instead of probing the whole terms whose postings
+        /// are few beside the driver's; the driver must then be considered in ascending key order.
+        /// </summary>
+        public void WalkProbedTerms(int driver)
+        {
+            for (int i = 0; i < df.Length; i++)
+                if (i != driver && probed[i] is not null && PostingCursor.Worthwhile(df[i], df[driver])) _cursors[i] = new PostingCursor(db, index, _exactPrefixes[i], read);
+        }
+
+        public void Dispose()
+        {
+            foreach (var cursor in _cursors) cursor?.Dispose();
         }
 
         /// <summary>Up to <paramref name="limit"/> results, best score first, ties by key; a candidate whose document record lacks a probed term's figures is stale and skipped.</summary>

@@ -19,11 +19,14 @@ internal static class RareFirst
         }
         var scoring = Bm25.From(TextStatistics.Decode(db.Get(index.Entries, IndexKeyEncoding.StatisticsKey, read)));
         var candidates = Candidates(db, index, terms, df, rarest, scoring, read);
-        candidates.Sort(static (x, y) => y.Score != x.Score ? y.Score.CompareTo(x.Score) : ByteKeys.Instance.Compare(x.Key, y.Key));
+        // Best first from a heap: only the candidates taken are ordered (keys are unique, so the order is total).
+        var queue = new PriorityQueue<int, int>(candidates.Count, Comparer<int>.Create((x, y) =>
+            candidates[x].Score != candidates[y].Score ? candidates[y].Score.CompareTo(candidates[x].Score) : ByteKeys.Instance.Compare(candidates[x].Key, candidates[y].Key)));
+        for (int i = 0; i < candidates.Count; i++) queue.Enqueue(i, i);
         var results = new List<SearchResult>(Math.Min(limit, candidates.Count));
-        foreach (var (key, score, frequencies, length) in candidates)
+        while (results.Count < limit && queue.TryDequeue(out int next, out _))
         {
-            if (results.Count >= limit) break;
+            var (key, score, frequencies, length) = candidates[next];
             if (!Current(db, index, terms, key, frequencies, length, read)) continue; // a stale posting
             if (db.Get(index.Primary, key, read) is { } value) results.Add(new SearchResult(key, score, value));
         }
@@ -40,21 +43,36 @@ internal static class RareFirst
         var others = new byte[terms.Count][];
         for (int i = 0; i < terms.Count; i++) others[i] = IndexKeyEncoding.ExactPrefix(terms[i]);
         byte[] probe = [];
-        using var it = db.NewIterator(index.Entries, PostingReads.Within(read, lower));
-        for (it.SeekToFirst(); it.Valid; it.Next())
+        // The rarest term's postings come in key order, so a term not much commoner is merged with them, not probed.
+        var cursors = new PostingCursor?[terms.Count];
+        try
         {
-            var primaryKey = it.Key[lower.Length..];
-            if (!TextDocument.TryDecodePosting(it.Value, out frequencies[rarest], out long length)) continue;
-            bool all = true;
-            for (int i = 0; i < terms.Count && all; i++)
+            for (int i = 0; i < terms.Count; i++)
+                if (i != rarest && PostingCursor.Worthwhile(df[i], df[rarest])) cursors[i] = new PostingCursor(db, index, others[i], read);
+            using var it = db.NewIterator(index.Entries, PostingReads.Within(read, lower));
+            for (it.SeekToFirst(); it.Valid; it.Next())
             {
-                if (i == rarest) continue;
-                all = PostingReads.TryProbe(db, index, others[i], primaryKey, ref probe, read, out frequencies[i], out long otherLength) && otherLength == length;
+                var primaryKey = it.Key[lower.Length..];
+                if (!TextDocument.TryDecodePosting(it.Value, out frequencies[rarest], out long length)) continue;
+                bool all = true;
+                for (int i = 0; i < terms.Count && all; i++)
+                {
+                    if (i == rarest) continue;
+                    long otherLength;
+                    bool found = cursors[i] is { } cursor
+                        ? cursor.TryFind(primaryKey, out frequencies[i], out otherLength)
+                        : PostingReads.TryProbe(db, index, others[i], primaryKey, ref probe, read, out frequencies[i], out otherLength);
+                    all = found && otherLength == length;
+                }
+                if (!all) continue;
+                double score = 0;
+                for (int i = 0; i < terms.Count; i++) score += scoring.Term(df[i], frequencies[i], length);
+                candidates.Add((primaryKey.ToArray(), score, (int[])frequencies.Clone(), length));
             }
-            if (!all) continue;
-            double score = 0;
-            for (int i = 0; i < terms.Count; i++) score += scoring.Term(df[i], frequencies[i], length);
-            candidates.Add((primaryKey.ToArray(), score, (int[])frequencies.Clone(), length));
+        }
+        finally
+        {
+            foreach (var cursor in cursors) cursor?.Dispose();
         }
         return candidates;
     }
