@@ -28,12 +28,16 @@ internal static class BackupCreator
         void Advance(long n) { done += n; progress?.Invoke(new BackupProgress("backup", done, total, filesDone, live.Files.Count)); }
 
         var entries = new List<BackupFileEntry>();
+        var tally = new BackupTally();
+        var heldLogs = HeldLogPrefixes(storage, dbId);
         foreach (var file in live.Files)
         {
             cancel.ThrowIfCancellationRequested();
             if (file.Kind is LiveFileKind.Table or LiveFileKind.Blob)
             {
+                long before = newBytes;
                 var shared = UploadShared(storage, live, file, dbId, id, Advance, ref newBytes, cancel);
+                tally.NewTableBytes += newBytes - before;
                 entries.Add(new BackupFileEntry(file.Name, shared.RelativePath, KindName(file.Kind), file.Length, shared.Checksum));
             }
             else
@@ -44,6 +48,11 @@ internal static class BackupCreator
                     : StorageCopy.Upload(live.FileSystem, file.SourcePath!, file.Length, storage, path, Advance, cancel);
                 if (file.Contents is not null) Advance(file.Length);
                 newBytes += file.Length;
+                if (file.Kind == LiveFileKind.Log)
+                {
+                    tally.NewLogBytes += file.Length;
+                    tally.LogBytesRecopied += Math.Min(file.Length, heldLogs.GetValueOrDefault(file.Name));
+                }
                 entries.Add(new BackupFileEntry(file.Name, path, KindName(file.Kind), file.Length, checksum));
             }
             filesDone++;
@@ -59,11 +68,22 @@ internal static class BackupCreator
             Metadata = metadata,
             NewBytes = newBytes,
             Files = entries,
+            Tally = tally,
         };
         string final = BackupDescriptor.PathOf(id);
         StorageCopy.UploadBytes(storage, final + ".tmp", descriptor.Encode());
         storage.Rename(final + ".tmp", final);
         return descriptor;
+    }
+
+    /// <summary>The longest prefix of each log (by name) that a committed backup of this database holds.</summary>
+    private static Dictionary<string, long> HeldLogPrefixes(IBackupStorage storage, string dbId)
+    {
+        var held = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var b in BackupCatalog.Load(storage).Where(b => b.DatabaseId == dbId))
+            foreach (var f in b.Files.Where(f => f.Kind == "log"))
+                held[f.Name] = Math.Max(held.GetValueOrDefault(f.Name), f.Size);
+        return held;
     }
 
     /// <summary>

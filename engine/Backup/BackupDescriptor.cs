@@ -26,6 +26,9 @@ internal sealed record BackupDescriptor
     public long NewBytes { get; init; }
     public required IReadOnlyList<BackupFileEntry> Files { get; init; }
 
+    /// <summary>What the run that wrote this backup copied (not stored: zero in a descriptor read back).</summary>
+    public BackupTally Tally { get; init; } = new();
+
     public static string PathOf(int id) => Folder + "/" + id.ToString(CultureInfo.InvariantCulture);
 
     public static string PrivateFolder(int id) => "private/" + id.ToString(CultureInfo.InvariantCulture);
@@ -39,6 +42,9 @@ internal sealed record BackupDescriptor
         Sequence = Sequence,
         Size = Size,
         NewBytes = NewBytes,
+        NewTableBytes = Tally.NewTableBytes,
+        NewLogBytes = Tally.NewLogBytes,
+        LogBytesRecopied = Tally.LogBytesRecopied,
         FileCount = Files.Count,
         Metadata = Metadata,
         DatabaseId = DatabaseId,
