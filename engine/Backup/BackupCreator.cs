@@ -5,9 +5,9 @@ namespace LatticeKV.Backup;
 
 /// <summary>
 /// Takes one backup (<see cref="BackupEngine.CreateBackup(LatticeDb, string?)"/>). Tables and blob files go to <c>shared/</c> once
-/// each, under a name that binds database id, number, size and checksum; everything else (the
-/// MANIFEST and log prefixes, CURRENT, OPTIONS, IDENTITY, the key registry) to
-/// <c>private/ID/</c>; the descriptor's rename into <c>meta/</c> commits the backup. A run killed
+/// each, under a name that binds database id, number, size and checksum; the live logs there too,
+/// as pieces each backup extends (<see cref="LogPieces"/>); everything else (the MANIFEST,
+/// CURRENT, OPTIONS, IDENTITY, the key registry, an empty log) to <c>private/ID/</c>; the descriptor's rename into <c>meta/</c> commits the backup. A run killed
 /// before that leaves only files <see cref="BackupCollector"/> removes.
 /// </summary>
 internal static class BackupCreator
@@ -29,7 +29,7 @@ internal static class BackupCreator
 
         var entries = new List<BackupFileEntry>();
         var tally = new BackupTally();
-        var heldLogs = HeldLogPrefixes(storage, dbId);
+        var heldLogs = LogPieces.Held(BackupCatalog.Load(storage), dbId);
         foreach (var file in live.Files)
         {
             cancel.ThrowIfCancellationRequested();
@@ -40,6 +40,10 @@ internal static class BackupCreator
                 tally.NewTableBytes += newBytes - before;
                 entries.Add(new BackupFileEntry(file.Name, shared.RelativePath, KindName(file.Kind), file.Length, shared.Checksum));
             }
+            else if (file.Kind == LiveFileKind.Log && file.Length > 0 && file.SourcePath is not null)
+            {
+                entries.Add(LogPieces.Store(storage, live, file, dbId, id, heldLogs.GetValueOrDefault(file.Name), Advance, ref newBytes, tally, cancel));
+            }
             else
             {
                 string path = privateFolder + "/" + file.Name;
@@ -48,11 +52,6 @@ internal static class BackupCreator
                     : StorageCopy.Upload(live.FileSystem, file.SourcePath!, file.Length, storage, path, Advance, cancel);
                 if (file.Contents is not null) Advance(file.Length);
                 newBytes += file.Length;
-                if (file.Kind == LiveFileKind.Log)
-                {
-                    tally.NewLogBytes += file.Length;
-                    tally.LogBytesRecopied += Math.Min(file.Length, heldLogs.GetValueOrDefault(file.Name));
-                }
                 entries.Add(new BackupFileEntry(file.Name, path, KindName(file.Kind), file.Length, checksum));
             }
             filesDone++;
@@ -76,16 +75,6 @@ internal static class BackupCreator
         return descriptor;
     }
 
-    /// <summary>The longest prefix of each log (by name) that a committed backup of this database holds.</summary>
-    private static Dictionary<string, long> HeldLogPrefixes(IBackupStorage storage, string dbId)
-    {
-        var held = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var b in BackupCatalog.Load(storage).Where(b => b.DatabaseId == dbId))
-            foreach (var f in b.Files.Where(f => f.Kind == "log"))
-                held[f.Name] = Math.Max(held.GetValueOrDefault(f.Name), f.Size);
-        return held;
-    }
-
     /// <summary>
     /// Puts a table or blob file into <c>shared/</c> unless a backup already holds it, checking the
     /// copy against the XXH3-64 recorded when the file was written (computed by reading it when
@@ -100,7 +89,7 @@ internal static class BackupCreator
             : FileCopy.Checksum(live.FileSystem, file.SourcePath!, file.Length, cancel)
               ?? throw new CorruptionException($"{what} is not the {file.Length} bytes the MANIFEST records", file.SourcePath, -1);
         var shared = new SharedTableName(dbId, file.Number, file.Length, checksum, file.Kind == LiveFileKind.Blob);
-        if (IsStored(storage, shared.RelativePath, file.Length))
+        if (LogPieces.IsStored(storage, shared.RelativePath, file.Length))
         {
             advance(file.Length);
             return shared;
@@ -115,13 +104,6 @@ internal static class BackupCreator
         storage.Rename(temp, shared.RelativePath);
         newBytes += file.Length;
         return shared;
-    }
-
-    private static bool IsStored(IBackupStorage storage, string path, long size)
-    {
-        if (!storage.Exists(path)) return false;
-        try { return storage.GetSize(path) == size; }
-        catch (FileNotFoundException) { return false; }
     }
 
     public static string KindName(LiveFileKind kind) => kind switch
