@@ -7,8 +7,9 @@ namespace LatticeKV.Backup;
 /// Takes one backup (<see cref="BackupEngine.CreateBackup(LatticeDb, string?)"/>). Tables and blob files go to <c>shared/</c> once
 /// each, under a name that binds database id, number, size and checksum; the live logs there too,
 /// as pieces each backup extends (<see cref="LogPieces"/>); everything else (the MANIFEST,
-/// CURRENT, OPTIONS, IDENTITY, the key registry, an empty log) to <c>private/ID/</c>; the descriptor's rename into <c>meta/</c> commits the backup. A run killed
-/// before that leaves only files <see cref="BackupCollector"/> removes.
+/// CURRENT, OPTIONS, IDENTITY, the key registry, an empty log) to <c>private/ID/</c>; the
+/// descriptor's rename into <c>meta/</c> commits the backup. A run killed before that leaves only
+/// files <see cref="BackupCollector"/> removes.
 /// </summary>
 internal static class BackupCreator
 {
@@ -89,7 +90,7 @@ internal static class BackupCreator
             : FileCopy.Checksum(live.FileSystem, file.SourcePath!, file.Length, cancel)
               ?? throw new CorruptionException($"{what} is not the {file.Length} bytes the MANIFEST records", file.SourcePath, -1);
         var shared = new SharedTableName(dbId, file.Number, file.Length, checksum, file.Kind == LiveFileKind.Blob);
-        if (LogPieces.IsStored(storage, shared.RelativePath, file.Length))
+        if (StorageCopy.IsStored(storage, shared.RelativePath, file.Length))
         {
             advance(file.Length);
             return shared;

@@ -69,7 +69,7 @@ internal static class LogPieces
             ulong checksum = StorageCopy.UploadRange(live.FileSystem, source, start, length, storage, temp, whole, advance, cancel);
             string path = LogPieceName.PathOf(dbId, file.Number, start, length, checksum);
             // The same bytes stored already (a backup taken between two that saw no write): keep that file.
-            if (IsStored(storage, path, length)) storage.Delete(temp);
+            if (StorageCopy.IsStored(storage, path, length)) storage.Delete(temp);
             else
             {
                 storage.Rename(temp, path);
@@ -81,12 +81,5 @@ internal static class LogPieces
         return new BackupFileEntry(file.Name, pieces[0].Path, BackupCreator.KindName(LiveFileKind.Log), file.Length, whole.GetCurrentHashAsUInt64(), pieces);
     }
 
-    private static bool AllStored(IBackupStorage storage, BackupFileEntry entry) => entry.Parts.All(p => IsStored(storage, p.Path, p.Size));
-
-    public static bool IsStored(IBackupStorage storage, string path, long size)
-    {
-        if (!storage.Exists(path)) return false;
-        try { return storage.GetSize(path) == size; }
-        catch (FileNotFoundException) { return false; }
-    }
+    private static bool AllStored(IBackupStorage storage, BackupFileEntry entry) => entry.Parts.All(p => StorageCopy.IsStored(storage, p.Path, p.Size));
 }

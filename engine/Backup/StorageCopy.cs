@@ -67,6 +67,14 @@ internal static class StorageCopy
         }
     }
 
+    /// <summary>Whether the store holds <paramref name="path"/> with exactly <paramref name="size"/> bytes (a file committed by an earlier run).</summary>
+    public static bool IsStored(IBackupStorage storage, string path, long size)
+    {
+        if (!storage.Exists(path)) return false;
+        try { return storage.GetSize(path) == size; }
+        catch (FileNotFoundException) { return false; }
+    }
+
     public static ulong UploadBytes(IBackupStorage storage, string path, ReadOnlySpan<byte> contents)
     {
         using var output = storage.Create(path);
