@@ -18,6 +18,14 @@ public sealed record BackupInfo
     /// <summary>Bytes this backup added to the directory (files no earlier backup already stored).</summary>
     public required long NewBytes { get; init; }
 
+    // How NewBytes splits, for the automatic backups' counters; not stored in the descriptor.
+    internal long NewTableBytes { get; init; }
+
+    internal long NewLogBytes { get; init; }
+
+    // Bytes of the logs' prefixes that an earlier backup already stored and this one copied again.
+    internal long LogBytesRecopied { get; init; }
+
     /// <summary>Files the backup lists.</summary>
     public required int FileCount { get; init; }
 

@@ -71,8 +71,9 @@ public sealed class AutoBackupTests
         // Logs older than the oldest kept backup's first log can never be replayed: they are gone.
         var archived = Directory.GetFiles(Path.Combine(root, "archive"), "*.log", SearchOption.AllDirectories)
             .Select(f => long.Parse(Path.GetFileNameWithoutExtension(f), System.Globalization.CultureInfo.InvariantCulture)).ToList();
-        var oldestFirstLog = Directory.GetFiles(Path.Combine(root, "private", "4"), "*.log")
-            .Select(f => long.Parse(Path.GetFileNameWithoutExtension(f), System.Globalization.CultureInfo.InvariantCulture)).Min();
+        // The backup's logs are pieces in shared/: its descriptor names them.
+        long oldestFirstLog = LatticeKV.Backup.LogArchive.FirstLog(LatticeKV.Backup.BackupCatalog.Read(new FileSystemBackupStorage(root), 4));
+        Assert.NotEqual(long.MaxValue, oldestFirstLog);
         Assert.All(archived, n => Assert.True(n >= oldestFirstLog, $"archived log {n} precedes backup 4's first log {oldestFirstLog}"));
         Assert.Equal(0, backups.GarbageCollect());
         backups.RestoreToSequence(dir.Sub("r"), kept[^1].Sequence);

@@ -46,4 +46,38 @@ public sealed class BackupDescriptorTests
         }
         Assert.Throws<CorruptionException>(() => BackupDescriptor.Decode(Encoding.ASCII.GetBytes("{}"), "meta/3"));
     }
+
+    private static BackupDescriptor WithLog(params BackupPiece[] pieces) => Sample() with
+    {
+        Files = [new("000007.log", pieces[0].Path, "log", pieces.Sum(p => p.Size), 0x1122334455667788UL, pieces)],
+    };
+
+    [Fact]
+    public void Descriptor_LogInPieces_RoundTrips()
+    {
+        BackupPiece[] pieces = [new("shared/a-000007-0-100-0000000000000001.logpiece", 0, 100, 1), new("shared/a-000007-100-20-0000000000000002.logpiece", 100, 20, 2)];
+        var f = Assert.Single(BackupDescriptor.Decode(WithLog(pieces).Encode(), "meta/3").Files);
+        Assert.Equal(pieces, f.Pieces);
+        Assert.Equal((120L, 0x1122334455667788UL, pieces[0].Path), (f.Size, f.Checksum, f.StoredPath));
+    }
+
+    [Theory]
+    [InlineData(0, 100, 101, 20)]  // a gap between two pieces
+    [InlineData(0, 100, 99, 20)]   // pieces overlap
+    [InlineData(5, 100, 105, 20)]  // the first does not start at 0
+    [InlineData(0, 100, 100, 0)]   // an empty piece
+    public void Descriptor_PiecesNotEndToEnd_AreCorruption(long offset0, long size0, long offset1, long size1)
+    {
+        BackupPiece[] pieces = [new("shared/p0.logpiece", offset0, size0, 1), new("shared/p1.logpiece", offset1, size1, 2)];
+        var bad = Sample() with { Files = [new("000007.log", pieces[0].Path, "log", offset1 + size1, 3, pieces)] };
+        var ex = Assert.Throws<CorruptionException>(() => BackupDescriptor.Decode(bad.Encode(), "meta/3"));
+        Assert.Equal("meta/3", ex.FilePath);
+    }
+
+    [Fact]
+    public void Descriptor_PiecePathOutsideTheStore_IsCorruption()
+    {
+        var bad = WithLog(new BackupPiece("shared/../../x.logpiece", 0, 10, 1));
+        Assert.Throws<CorruptionException>(() => BackupDescriptor.Decode(bad.Encode(), "meta/3"));
+    }
 }

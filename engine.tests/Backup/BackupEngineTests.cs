@@ -7,11 +7,6 @@ public sealed class BackupEngineTests
 {
     private static DbOptions Small() => new() { WriteBufferSize = 64 << 10 };
 
-    private static void Fill(LatticeDb db, int from, int to, string tag)
-    {
-        for (int i = from; i < to; i++) db.Put(B($"k{i:D6}"), B($"{tag}-{i}-" + new string('v', 40)));
-    }
-
     [Fact]
     public void Backup_RestoresExactlyTheStateAtItsSequence_AndIsIncremental()
     {
@@ -25,11 +20,11 @@ public sealed class BackupEngineTests
             Fill(db, 0, 20000, "a");
             db.CompactRange();
             first = backups.CreateBackup(db, "first");
-            tablesAfterFirst = Directory.GetFiles(Path.Combine(dir.Sub("backups"), "shared")).Length;
+            tablesAfterFirst = Directory.GetFiles(Path.Combine(dir.Sub("backups"), "shared"), "*.sst").Length;
             atFirst = ReadAll(db);
             Fill(db, 0, 200, "b"); // 1% of the keys change
             second = backups.CreateBackup(db);
-            tablesAfterSecond = Directory.GetFiles(Path.Combine(dir.Sub("backups"), "shared")).Length;
+            tablesAfterSecond = Directory.GetFiles(Path.Combine(dir.Sub("backups"), "shared"), "*.sst").Length;
             atSecond = ReadAll(db);
             Fill(db, 500, 600, "after");
         }

@@ -21,6 +21,12 @@ internal static class BackupSupport
 
     public static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 
+    /// <summary>Writes keys <c>k{from:D6}</c> up to <paramref name="to"/> (excluded), each value tagged with <paramref name="tag"/>.</summary>
+    public static void Fill(LatticeDb db, int from, int to, string tag)
+    {
+        for (int i = from; i < to; i++) db.Put(B($"k{i:D6}"), B($"{tag}-{i}-" + new string('v', 40)));
+    }
+
     public static void AssertSame(IReadOnlyDictionary<string, string> expected, IReadOnlyDictionary<string, string> actual, string what)
     {
         var missing = expected.Keys.Where(k => !actual.ContainsKey(k)).Take(3).ToList();

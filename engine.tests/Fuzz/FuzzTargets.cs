@@ -101,6 +101,8 @@ internal static class FuzzTargets
         {
             Assert.DoesNotContain("..", f.StoredPath, StringComparison.Ordinal);
             Assert.DoesNotContain('/', f.Name);
+            Assert.All(f.Parts, p => Assert.DoesNotContain("..", p.Path, StringComparison.Ordinal));
+            Assert.Equal(f.Size, f.Parts.Sum(p => p.Size));
         }
     }
 
@@ -219,7 +221,9 @@ internal static class FuzzTargets
                 {
                     Id = 3, TimestampMs = 1764583200000, Sequence = 1234, DatabaseId = new string('a', 32), Timeline = new string('b', 32),
                     Metadata = "nightly", NewBytes = 10,
-                    Files = [new("000012.sst", "shared/x.sst", "table", 2048, 0x89abcdef01234567UL), new("CURRENT", "private/3/CURRENT", "current", 16, 7)],
+                    Files = [new("000012.sst", "shared/x.sst", "table", 2048, 0x89abcdef01234567UL), new("CURRENT", "private/3/CURRENT", "current", 16, 7),
+                        new("000015.log", "shared/p0.logpiece", "log", 150, 9,
+                            [new LatticeKV.Backup.BackupPiece("shared/p0.logpiece", 0, 100, 5), new LatticeKV.Backup.BackupPiece("shared/p1.logpiece", 100, 50, 6)])],
                 };
                 var bytes = d.Encode();
                 return bytes[..^(1 + 5 + 16 + 1)];

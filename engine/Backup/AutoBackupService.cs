@@ -27,6 +27,7 @@ internal sealed class AutoBackupService : IDisposable
     private bool _haveBackup;
 
     private long _backupsTaken, _backupsSkipped, _backupFailures, _logsArchived, _logsLinked, _archiveFailures;
+    private long _newTableBytes, _newLogBytes, _logBytesRecopied, _archivedBytes;
     private volatile string? _lastError;
     private volatile BackupInfo? _lastBackup;
 
@@ -56,7 +57,19 @@ internal sealed class AutoBackupService : IDisposable
         ["logs.archived"] = Interlocked.Read(ref _logsArchived),
         ["logs.archived-linked"] = Interlocked.Read(ref _logsLinked),
         ["logs.archive-failed"] = Interlocked.Read(ref _archiveFailures),
+        ["logs.archived-bytes"] = Interlocked.Read(ref _archivedBytes),
+        ["backups.new-table-bytes"] = Interlocked.Read(ref _newTableBytes),
+        ["backups.new-log-bytes"] = Interlocked.Read(ref _newLogBytes),
+        ["backups.log-bytes-recopied"] = Interlocked.Read(ref _logBytesRecopied),
     };
+
+    private void Count(BackupInfo info)
+    {
+        Interlocked.Increment(ref _backupsTaken);
+        Interlocked.Add(ref _newTableBytes, info.NewTableBytes);
+        Interlocked.Add(ref _newLogBytes, info.NewLogBytes);
+        Interlocked.Add(ref _logBytesRecopied, info.LogBytesRecopied);
+    }
 
     /// <summary>Starts the background thread (after the database is open).</summary>
     public void Start(int nice)
@@ -110,7 +123,7 @@ internal sealed class AutoBackupService : IDisposable
                 _haveBackup = true;
                 _lastBackup = info;
                 _lastError = null;
-                Interlocked.Increment(ref _backupsTaken);
+                Count(info);
                 return info;
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -141,7 +154,7 @@ internal sealed class AutoBackupService : IDisposable
             _bytesAtLastBackup = _bytesWritten();
             _haveBackup = true;
             _lastBackup = info;
-            Interlocked.Increment(ref _backupsTaken);
+            Count(info);
             return info;
         }
     }
@@ -189,6 +202,7 @@ internal sealed class AutoBackupService : IDisposable
             if (LogArchive.Archive(_storage, _db.Identity.TimelineHex, fs, path, number, length, _db.Options.TestHooks?.LogArchiveWritten))
                 Interlocked.Increment(ref _logsLinked);
             Interlocked.Increment(ref _logsArchived);
+            Interlocked.Add(ref _archivedBytes, length);
             return true;
         }
         catch (Exception ex) when (ex is LatticeException or IOException or UnauthorizedAccessException)

@@ -5,7 +5,7 @@ namespace LatticeKV.Backup;
 
 /// <summary>
 /// Deletes backups and what no backup needs: descriptors first (a backup disappears whole at the
-/// deletion of its descriptor), then private folders, shared tables and archived logs no
+/// deletion of its descriptor), then private folders, shared tables, log pieces and archived logs no
 /// committed backup refers to, and the leftovers of interrupted runs. Caller holds the store's
 /// exclusive lock.
 /// </summary>
@@ -22,7 +22,7 @@ internal static class BackupCollector
     {
         var backups = BackupCatalog.Load(storage);
         var committed = backups.Select(b => b.Id).ToHashSet();
-        var referenced = backups.SelectMany(b => b.Files.Select(f => f.StoredPath)).ToHashSet(StringComparer.Ordinal);
+        var referenced = backups.SelectMany(b => b.Files.SelectMany(f => f.Parts.Select(p => p.Path))).ToHashSet(StringComparer.Ordinal);
         int removed = 0;
         foreach (var name in storage.ListFiles(BackupDescriptor.Folder))
         {

@@ -5,10 +5,11 @@ namespace LatticeKV.Backup;
 
 /// <summary>
 /// Takes one backup (<see cref="BackupEngine.CreateBackup(LatticeDb, string?)"/>). Tables and blob files go to <c>shared/</c> once
-/// each, under a name that binds database id, number, size and checksum; everything else (the
-/// MANIFEST and log prefixes, CURRENT, OPTIONS, IDENTITY, the key registry) to
-/// <c>private/ID/</c>; the descriptor's rename into <c>meta/</c> commits the backup. A run killed
-/// before that leaves only files <see cref="BackupCollector"/> removes.
+/// each, under a name that binds database id, number, size and checksum; the live logs there too,
+/// as pieces each backup extends (<see cref="LogPieces"/>); everything else (the MANIFEST,
+/// CURRENT, OPTIONS, IDENTITY, the key registry, an empty log) to <c>private/ID/</c>; the
+/// descriptor's rename into <c>meta/</c> commits the backup. A run killed before that leaves only
+/// files <see cref="BackupCollector"/> removes.
 /// </summary>
 internal static class BackupCreator
 {
@@ -28,13 +29,21 @@ internal static class BackupCreator
         void Advance(long n) { done += n; progress?.Invoke(new BackupProgress("backup", done, total, filesDone, live.Files.Count)); }
 
         var entries = new List<BackupFileEntry>();
+        var tally = new BackupTally();
+        var heldLogs = LogPieces.Held(BackupCatalog.Load(storage), dbId);
         foreach (var file in live.Files)
         {
             cancel.ThrowIfCancellationRequested();
             if (file.Kind is LiveFileKind.Table or LiveFileKind.Blob)
             {
+                long before = newBytes;
                 var shared = UploadShared(storage, live, file, dbId, id, Advance, ref newBytes, cancel);
+                tally.NewTableBytes += newBytes - before;
                 entries.Add(new BackupFileEntry(file.Name, shared.RelativePath, KindName(file.Kind), file.Length, shared.Checksum));
+            }
+            else if (file.Kind == LiveFileKind.Log && file.Length > 0 && file.SourcePath is not null)
+            {
+                entries.Add(LogPieces.Store(storage, live, file, dbId, id, heldLogs.GetValueOrDefault(file.Name), Advance, ref newBytes, tally, cancel));
             }
             else
             {
@@ -59,6 +68,7 @@ internal static class BackupCreator
             Metadata = metadata,
             NewBytes = newBytes,
             Files = entries,
+            Tally = tally,
         };
         string final = BackupDescriptor.PathOf(id);
         StorageCopy.UploadBytes(storage, final + ".tmp", descriptor.Encode());
@@ -80,7 +90,7 @@ internal static class BackupCreator
             : FileCopy.Checksum(live.FileSystem, file.SourcePath!, file.Length, cancel)
               ?? throw new CorruptionException($"{what} is not the {file.Length} bytes the MANIFEST records", file.SourcePath, -1);
         var shared = new SharedTableName(dbId, file.Number, file.Length, checksum, file.Kind == LiveFileKind.Blob);
-        if (IsStored(storage, shared.RelativePath, file.Length))
+        if (StorageCopy.IsStored(storage, shared.RelativePath, file.Length))
         {
             advance(file.Length);
             return shared;
@@ -95,13 +105,6 @@ internal static class BackupCreator
         storage.Rename(temp, shared.RelativePath);
         newBytes += file.Length;
         return shared;
-    }
-
-    private static bool IsStored(IBackupStorage storage, string path, long size)
-    {
-        if (!storage.Exists(path)) return false;
-        try { return storage.GetSize(path) == size; }
-        catch (FileNotFoundException) { return false; }
     }
 
     public static string KindName(LiveFileKind kind) => kind switch

@@ -12,7 +12,14 @@ namespace LatticeKV.Backup;
 /// </summary>
 internal sealed record BackupDescriptor
 {
-    public const int FormatVersion = 1;
+    /// <summary>Written by this version; 1 (every file stored whole) is still read. Persistent format: only goes up.</summary>
+    public const int FormatVersion = 2;
+
+    /// <summary>The oldest format this reader accepts.</summary>
+    public const int OldestReadableFormat = 1;
+
+    /// <summary>Pieces a descriptor may list for one file: a bound on untrusted input, far above what a writer makes.</summary>
+    private const int MaxPiecesPerFile = 4096;
     public const string Folder = "meta";
     private const int MaxSize = 64 << 20;
 
@@ -25,6 +32,9 @@ internal sealed record BackupDescriptor
     public string? Metadata { get; init; }
     public long NewBytes { get; init; }
     public required IReadOnlyList<BackupFileEntry> Files { get; init; }
+
+    /// <summary>What the run that wrote this backup copied (not stored: zero in a descriptor read back).</summary>
+    public BackupTally Tally { get; init; } = new();
 
     public static string PathOf(int id) => Folder + "/" + id.ToString(CultureInfo.InvariantCulture);
 
@@ -39,6 +49,9 @@ internal sealed record BackupDescriptor
         Sequence = Sequence,
         Size = Size,
         NewBytes = NewBytes,
+        NewTableBytes = Tally.NewTableBytes,
+        NewLogBytes = Tally.NewLogBytes,
+        LogBytesRecopied = Tally.LogBytesRecopied,
         FileCount = Files.Count,
         Metadata = Metadata,
         DatabaseId = DatabaseId,
@@ -66,10 +79,24 @@ internal sealed record BackupDescriptor
             {
                 w.WriteStartObject();
                 w.WriteString("name", f.Name);
-                w.WriteString("path", f.StoredPath);
+                if (f.Pieces is null) w.WriteString("path", f.StoredPath);
                 w.WriteString("kind", f.Kind);
                 w.WriteNumber("size", f.Size);
-                w.WriteString("xxh3", f.Checksum.ToString("x16", CultureInfo.InvariantCulture));
+                w.WriteString("xxh3", Hex(f.Checksum));
+                if (f.Pieces is { } pieces)
+                {
+                    w.WriteStartArray("pieces");
+                    foreach (var p in pieces)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("path", p.Path);
+                        w.WriteNumber("offset", p.Offset);
+                        w.WriteNumber("size", p.Size);
+                        w.WriteString("xxh3", Hex(p.Checksum));
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                }
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -96,17 +123,19 @@ internal sealed record BackupDescriptor
             using var doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
             var root = doc.RootElement;
             int format = root.GetProperty("format").GetInt32();
-            if (format != FormatVersion) throw new CorruptionException($"backup descriptor format {format} is not supported (this reader knows {FormatVersion})", location, 0);
+            if (format is < OldestReadableFormat or > FormatVersion)
+                throw new CorruptionException($"backup descriptor format {format} is not supported (this reader knows {OldestReadableFormat} to {FormatVersion})", location, 0);
             var files = new List<BackupFileEntry>();
             foreach (var f in root.GetProperty("files").EnumerateArray())
             {
                 string name = f.GetProperty("name").GetString() ?? throw new FormatException("name");
-                string path = f.GetProperty("path").GetString() ?? throw new FormatException("path");
                 string kind = f.GetProperty("kind").GetString() ?? throw new FormatException("kind");
                 long size = f.GetProperty("size").GetInt64();
+                ulong checksum = ParseHex(f.GetProperty("xxh3"));
+                var pieces = format >= 2 && f.TryGetProperty("pieces", out var p) ? ReadPieces(p, name, size) : null;
+                string path = pieces is not null ? pieces[0].Path : f.GetProperty("path").GetString() ?? throw new FormatException("path");
                 if (size < 0 || !IsPlainName(name) || !IsStoredPath(path)) throw new FormatException($"file entry '{name}'");
-                ulong checksum = ulong.Parse(f.GetProperty("xxh3").GetString() ?? "", NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
-                files.Add(new BackupFileEntry(name, path, kind, size, checksum));
+                files.Add(new BackupFileEntry(name, path, kind, size, checksum, pieces));
             }
             var d = new BackupDescriptor
             {
@@ -128,6 +157,28 @@ internal sealed record BackupDescriptor
             throw new CorruptionException($"backup descriptor is malformed: {ex.Message}", location, 0, ex);
         }
     }
+
+    /// <summary>A file's pieces: at least one, each where the one before ends (the first at 0), together exactly <paramref name="size"/> bytes.</summary>
+    private static List<BackupPiece> ReadPieces(JsonElement array, string name, long size)
+    {
+        var pieces = new List<BackupPiece>();
+        long end = 0;
+        foreach (var p in array.EnumerateArray())
+        {
+            if (pieces.Count == MaxPiecesPerFile) throw new FormatException($"file entry '{name}' lists more than {MaxPiecesPerFile} pieces");
+            string path = p.GetProperty("path").GetString() ?? throw new FormatException("piece path");
+            long offset = p.GetProperty("offset").GetInt64(), length = p.GetProperty("size").GetInt64();
+            if (!IsStoredPath(path) || offset != end || length <= 0) throw new FormatException($"file entry '{name}': piece {pieces.Count} does not start where the one before ends, or is empty");
+            end = checked(offset + length);
+            pieces.Add(new BackupPiece(path, offset, length, ParseHex(p.GetProperty("xxh3"))));
+        }
+        if (pieces.Count == 0 || end != size) throw new FormatException($"file entry '{name}': its pieces hold {end} bytes, {size} recorded");
+        return pieces;
+    }
+
+    private static string Hex(ulong value) => value.ToString("x16", CultureInfo.InvariantCulture);
+
+    private static ulong ParseHex(JsonElement e) => ulong.Parse(e.GetString() ?? "", NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
 
     private static bool IsHexId(string s) => s.Length == 32 && s.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
 

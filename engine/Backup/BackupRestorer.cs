@@ -46,7 +46,7 @@ internal static class BackupRestorer
             }
             else
             {
-                StorageCopy.Download(storage, f.StoredPath, f.Size, f.Checksum, fs, path, n =>
+                StorageCopy.Download(storage, f, fs, path, n =>
                 {
                     done += n;
                     progress?.Invoke(new BackupProgress("restore", done, total, filesDone, files.Count));

@@ -1,6 +1,9 @@
 namespace LatticeKV.Backup;
 
-/// <summary>Checks a backup's files against its descriptor: presence and size, and checksums when asked.</summary>
+/// <summary>
+/// Checks a backup's files against its descriptor: presence and size of every stored file (each
+/// piece of a log stored in pieces), and checksums when asked (each piece's and the whole log's).
+/// </summary>
 internal static class BackupVerifier
 {
     public static void Verify(IBackupStorage storage, BackupDescriptor backup, bool checksums, Action<BackupProgress>? progress, CancellationToken cancel)
@@ -10,21 +13,22 @@ internal static class BackupVerifier
         int filesDone = 0;
         foreach (var f in backup.Files)
         {
-            string? what;
             if (checksums)
             {
-                what = StorageCopy.Check(storage, f.StoredPath, f.Size, f.Checksum, n =>
-                {
-                    done += n;
-                    progress?.Invoke(new BackupProgress("verify", done, total, filesDone, backup.Files.Count));
-                }, cancel);
+                if (StorageCopy.Check(storage, f, n =>
+                    {
+                        done += n;
+                        progress?.Invoke(new BackupProgress("verify", done, total, filesDone, backup.Files.Count));
+                    }, cancel) is { } problem) problems.Add((problem.Path, problem.What));
             }
             else
             {
-                try { what = storage.GetSize(f.StoredPath) == f.Size ? null : "size differs from the recorded one"; }
-                catch (FileNotFoundException) { what = "missing"; }
+                foreach (var part in f.Parts)
+                {
+                    try { if (storage.GetSize(part.Path) != part.Size) problems.Add((part.Path, "size differs from the recorded one")); }
+                    catch (FileNotFoundException) { problems.Add((part.Path, "is missing")); }
+                }
             }
-            if (what is not null) problems.Add((f.StoredPath, what));
             filesDone++;
             progress?.Invoke(new BackupProgress("verify", done, total, filesDone, backup.Files.Count));
         }

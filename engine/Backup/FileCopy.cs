@@ -25,19 +25,23 @@ internal static class FileCopy
 
     /// <summary>Reads the first <paramref name="length"/> bytes of a file in chunks, handing each to <paramref name="sink"/>; returns their XXH3-64.</summary>
     public static ulong Prefix(IFileSystem fs, string source, long length, SpanAction sink, Action<long>? progress, CancellationToken cancel)
+        => Range(fs, source, 0, length, sink, progress, cancel);
+
+    /// <summary>Reads <paramref name="length"/> bytes of a file from <paramref name="start"/> in chunks, handing each to <paramref name="sink"/>; returns their XXH3-64.</summary>
+    public static ulong Range(IFileSystem fs, string source, long start, long length, SpanAction sink, Action<long>? progress, CancellationToken cancel)
     {
         var hash = new XxHash3();
         var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
             using var input = fs.OpenRead(source);
-            long offset = 0;
-            while (offset < length)
+            long offset = start, end = start + length;
+            while (offset < end)
             {
                 cancel.ThrowIfCancellationRequested();
-                int want = (int)Math.Min(ChunkSize, length - offset);
+                int want = (int)Math.Min(ChunkSize, end - offset);
                 int n = input.ReadExactly(offset, buffer.AsSpan(0, want));
-                if (n < want) throw new CorruptionException($"file is {offset + n} bytes long, {length} expected", source, offset + n);
+                if (n < want) throw new CorruptionException($"file is {offset + n} bytes long, {end} expected", source, offset + n);
                 sink(buffer.AsSpan(0, n));
                 hash.Append(buffer.AsSpan(0, n));
                 offset += n;

@@ -76,7 +76,7 @@ internal static class PointInTimeRestore
                 dir.Delete(source.Name);
                 continue;
             }
-            if (source.Checksum != 0) StorageCopy.Download(storage, source.StoredPath, source.Size, source.Checksum, fs, path, null, cancel);
+            if (source.Checksum != 0) StorageCopy.Download(storage, source, fs, path, null, cancel);
             else StorageCopy.DownloadUnchecked(storage, source.StoredPath, fs, path, cancel);
             long keepBytes = 0;
             using (var file = fs.OpenRead(path))

@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.IO.Hashing;
+using LatticeKV.Db;
+
+namespace LatticeKV.Backup;
+
+/// <summary>
+/// Stores a live write-ahead log in a backup as pieces shared between backups (FORMAT.md §13,
+/// descriptor format 2). A log only grows while it lives, so a later backup of the same log finds
+/// an earlier backup's pieces as its first bytes: when the live file's first bytes still hash to
+/// the checksum recorded for them, the backup stores only what was appended since (one new
+/// piece) and lists the earlier pieces before it. Otherwise (no earlier backup holds the log, its
+/// pieces are gone, or the bytes differ) it stores the log whole as one piece.
+/// </summary>
+internal static class LogPieces
+{
+    /// <summary>
+    /// A log extended by every backup of a long life would gather pieces without end: a log held
+    /// in this many is stored whole again (one piece) by the next backup.
+    /// </summary>
+    public const int MaxPieces = 64;
+
+    /// <summary>The pieced log entries of a database's committed backups, by log name.</summary>
+    public static Dictionary<string, List<BackupFileEntry>> Held(IEnumerable<BackupDescriptor> backups, string dbId)
+    {
+        var held = new Dictionary<string, List<BackupFileEntry>>(StringComparer.Ordinal);
+        foreach (var b in backups.Where(b => b.DatabaseId == dbId))
+            foreach (var f in b.Files.Where(f => f.Kind == "log" && f.Pieces is not null))
+            {
+                if (!held.TryGetValue(f.Name, out var list)) held[f.Name] = list = [];
+                list.Add(f);
+            }
+        return held;
+    }
+
+    /// <summary>
+    /// Stores the first <see cref="LiveFile.Length"/> bytes of a live log (not empty) for backup
+    /// <paramref name="id"/> and returns its entry; <paramref name="held"/> are the entries earlier
+    /// backups hold for the same log. Adds what it stored to <paramref name="newBytes"/> and <paramref name="tally"/>.
+    /// </summary>
+    public static BackupFileEntry Store(IBackupStorage storage, LiveFileSet live, LiveFile file, string dbId, int id, IReadOnlyList<BackupFileEntry>? held,
+        Action<long> advance, ref long newBytes, BackupTally tally, CancellationToken cancel)
+    {
+        string source = file.SourcePath!;
+        var whole = new XxHash3();
+        var pieces = new List<BackupPiece>();
+        long start = 0;
+        // The longest prefix an earlier backup holds whole: the one to extend.
+        var basis = held?.Where(e => e.Size <= file.Length && e.Pieces!.Count < MaxPieces && AllStored(storage, e))
+            .OrderByDescending(e => e.Size).FirstOrDefault();
+        if (basis is not null)
+        {
+            ulong prefix = FileCopy.Range(live.FileSystem, source, 0, basis.Size, data => whole.Append(data), advance, cancel);
+            if (prefix == basis.Checksum)
+            {
+                pieces.AddRange(basis.Pieces!);
+                start = basis.Size;
+            }
+            else
+            {
+                whole.Reset();
+                tally.LogBytesRecopied += basis.Size;
+            }
+        }
+        if (file.Length > start)
+        {
+            long length = file.Length - start;
+            string temp = string.Create(CultureInfo.InvariantCulture, $"{SharedTableName.Folder}/{dbId}-{file.Number:D6}-{start}{LogPieceName.Extension}.tmp-{id}");
+            ulong checksum = StorageCopy.UploadRange(live.FileSystem, source, start, length, storage, temp, whole, advance, cancel);
+            string path = LogPieceName.PathOf(dbId, file.Number, start, length, checksum);
+            // The same bytes stored already (a backup taken between two that saw no write): keep that file.
+            if (StorageCopy.IsStored(storage, path, length)) storage.Delete(temp);
+            else
+            {
+                storage.Rename(temp, path);
+                newBytes += length;
+                tally.NewLogBytes += length;
+            }
+            pieces.Add(new BackupPiece(path, start, length, checksum));
+        }
+        return new BackupFileEntry(file.Name, pieces[0].Path, BackupCreator.KindName(LiveFileKind.Log), file.Length, whole.GetCurrentHashAsUInt64(), pieces);
+    }
+
+    private static bool AllStored(IBackupStorage storage, BackupFileEntry entry) => entry.Parts.All(p => StorageCopy.IsStored(storage, p.Path, p.Size));
+}
