@@ -30,6 +30,20 @@ public class BloomFilterTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Build_IntoAPooledArrayHoldingOtherBytes_EqualsTheFreshFilter()
+    {
+        var hashes = Enumerable.Range(0, 3000).Select(i => BloomFilter.Hash(Encoding.UTF8.GetBytes($"k{i}"))).ToArray();
+        var fresh = BloomFilter.Build(hashes, 10);
+        var reused = new byte[BloomFilter.SizeFor(hashes.Length, 10) + 100];
+        Array.Fill(reused, (byte)0xA5);
+
+        int length = BloomFilter.Build(hashes, 10, reused);
+
+        Assert.Equal(fresh.Length, length);
+        Assert.Equal(fresh, reused.AsSpan(0, length).ToArray());
+    }
+
+    [Fact]
     public void Validate_DamagedMetadata_ThrowsCorruption()
     {
         var filter = BloomFilter.Build([1, 2, 3], 10);

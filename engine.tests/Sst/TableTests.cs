@@ -29,6 +29,33 @@ public class TableTests
     private static TableReader Open(MemFileSystem fs, string path, BlockCache<Block>? cache = null)
         => TableReader.Open(fs.OpenRead(path), 1, new TableReaderOptions(Cmp, cache, false));
 
+    [Fact]
+    public void Finish_TablesBuiltOneAfterAnother_EachFilterHoldsOnlyItsOwnKeys()
+    {
+        // Builders rent their key hashes and filter bits from the shared pool: the second table
+        // must not inherit the first one's hashes (its filter would then pass the first's keys).
+        var fs = new MemFileSystem();
+        fs.CreateDirectory("/t");
+        const int Keys = 20_000;
+        for (int t = 0; t < 2; t++)
+        {
+            using var builder = new TableBuilder(fs.CreateWritable($"/t/00000{t + 1}.sst"), new TableBuilderOptions(Cmp, 4096, 16, CompressionType.None, 10));
+            for (int i = 0; i < Keys; i++)
+                builder.Add(InternalKey.Create(Encoding.UTF8.GetBytes($"t{t}-{i:D6}"), (ulong)(i + 1), ValueKind.Value), "v"u8);
+            builder.Finish();
+        }
+        using var second = Open(fs, "/t/000002.sst");
+        int passedOwn = 0, passedFirst = 0;
+        for (int i = 0; i < Keys; i++)
+        {
+            if (second.MayContain(Encoding.UTF8.GetBytes($"t1-{i:D6}"))) passedOwn++;
+            if (second.MayContain(Encoding.UTF8.GetBytes($"t0-{i:D6}"))) passedFirst++;
+        }
+        Assert.Equal(Keys, passedOwn);
+        Assert.True(passedFirst < Keys / 20, $"{passedFirst} of the first table's {Keys} keys pass the second table's filter");
+        Assert.Equal(BloomFilter.SizeFor(Keys, 10), second.Filter.Length);
+    }
+
     [Theory]
     [InlineData(CompressionType.None)]
     [InlineData(CompressionType.Snappy)]

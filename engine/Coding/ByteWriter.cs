@@ -10,8 +10,35 @@ internal sealed class ByteWriter
 {
     private byte[] _buffer;
     private int _length;
+    private readonly bool _pooled;
 
     public ByteWriter(int capacity = 256) => _buffer = new byte[Math.Max(16, capacity)];
+
+    /// <summary>
+    /// A writer whose buffer grows through arrays rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>
+    /// (for structures that grow large and are written once, such as a table's index block), so
+    /// growing leaves no large garbage; <see cref="ReturnBuffer"/> hands the buffer back. A rented
+    /// array's old contents are never exposed: only the bytes written are.
+    /// </summary>
+    public static ByteWriter Pooled(int capacity) => new(System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(16, capacity)));
+
+    private ByteWriter(byte[] rented)
+    {
+        _buffer = rented;
+        _pooled = true;
+    }
+
+    /// <summary>
+    /// Returns a pooled writer's buffer to the pool and empties the writer (it may be written
+    /// again, growing from nothing). Nothing written before may be read afterwards.
+    /// </summary>
+    public void ReturnBuffer()
+    {
+        if (!_pooled) return;
+        if (_buffer.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
+        _length = 0;
+    }
 
     public int Length => _length;
 
@@ -83,6 +110,14 @@ internal sealed class ByteWriter
         long wanted = Math.Max((long)_length + extra, (long)_buffer.Length * 2);
         if (wanted > Array.MaxLength) wanted = Math.Max((long)_length + extra, Array.MaxLength);
         if (wanted > Array.MaxLength) throw new InvalidArgumentException("Encoded structure exceeds the maximum array size.");
-        Array.Resize(ref _buffer, (int)wanted);
+        if (!_pooled)
+        {
+            Array.Resize(ref _buffer, (int)wanted);
+            return;
+        }
+        var grown = System.Buffers.ArrayPool<byte>.Shared.Rent((int)wanted);
+        _buffer.AsSpan(0, _length).CopyTo(grown);
+        if (_buffer.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = grown;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.IO.Hashing;
 using System.Runtime.CompilerServices;
@@ -11,6 +12,10 @@ namespace LatticeKV.Memtable;
 /// One writer (the group-commit leader) inserts; readers probe without locks. Growing copies
 /// every slot into a new table before publishing it, so a reader on the old table still finds
 /// every key written before the sequence number it reads at.
+/// Slot tables are rented from <see cref="ArrayPool{T}.Shared"/> and handed back by
+/// <see cref="Release"/> once no reader can probe them: a table is as large as the memtable's
+/// key count, so each memtable would otherwise leave one on the large object heap, where only
+/// a full collection frees it and the free space it leaves fragments the heap.
 /// </summary>
 internal sealed class HashIndex
 {
@@ -18,6 +23,8 @@ internal sealed class HashIndex
     private readonly Arena _arena;
     private long[] _slots; // 0 = empty; published with Volatile
     private int _count;
+    // Writer-owned: tables replaced by growth, which readers may still probe until Release.
+    private List<long[]>? _retired;
 
     /// <summary>
     /// An index sized for <paramref name="expectedEntries"/> (what the memtable before held),
@@ -27,7 +34,42 @@ internal sealed class HashIndex
     public HashIndex(Arena arena, int expectedEntries = 0)
     {
         _arena = arena;
-        _slots = new long[(int)Math.Min(1 << 30, BitOperations.RoundUpToPowerOf2((uint)Math.Max(MinCapacity, expectedEntries * 2 + expectedEntries / 4)))];
+        _slots = RentEmpty((int)Math.Min(1 << 30, BitOperations.RoundUpToPowerOf2((uint)Math.Max(MinCapacity, expectedEntries * 2 + expectedEntries / 4))));
+    }
+
+    /// <summary>Slots of the current table (a power of two).</summary>
+    internal int Capacity => Volatile.Read(ref _slots).Length;
+
+    /// <summary>
+    /// A zeroed table of exactly <paramref name="length"/> slots (a power of two). A pooled
+    /// array holds another memtable's slots: they must read as empty here.
+    /// </summary>
+    private static long[] RentEmpty(int length)
+    {
+        var slots = ArrayPool<long>.Shared.Rent(length);
+        if (slots.Length != length)
+        {
+            // The pool gives exact powers of two up to its largest size; beyond it, a plain array.
+            ArrayPool<long>.Shared.Return(slots);
+            return new long[length];
+        }
+        Array.Clear(slots);
+        return slots;
+    }
+
+    /// <summary>
+    /// Hands the slot tables back to the pool. Only when no reader can probe this index any more
+    /// (the memtable's last reference is gone); the index must not be used afterwards.
+    /// </summary>
+    public void Release()
+    {
+        if (_retired is not null)
+        {
+            foreach (var old in _retired) ArrayPool<long>.Shared.Return(old);
+            _retired = null;
+        }
+        var slots = Interlocked.Exchange(ref _slots, []);
+        if (slots.Length > 0) ArrayPool<long>.Shared.Return(slots);
     }
 
     /// <summary>Slot bytes attributable to the keys held (the table stays at most half full).</summary>
@@ -80,8 +122,9 @@ internal sealed class HashIndex
     private void Grow()
     {
         var old = _slots;
-        var grown = new long[old.Length * 2];
-        // The old table may still be read by a reader that took it before: left to the collector.
+        var grown = RentEmpty(old.Length * 2);
+        // The old table may still be read by a reader that took it before: returned by Release.
+        (_retired ??= []).Add(old);
         int mask = grown.Length - 1;
         foreach (long slot in old)
         {

@@ -53,14 +53,20 @@ internal sealed class MemTable
     public void Ref() => Interlocked.Increment(ref _refs);
 
     /// <summary>
-    /// Drops a reference. The last one hands the arena's chunks back to the pool: no super
-    /// version, and so no reader, iterator or flush, can reach this memtable any more. A memtable
-    /// never referenced (recovery's, the repairer's) is left to the collector.
+    /// Drops a reference. The last one hands the arena's chunks, the hash index's slots and the
+    /// sorted runs' arrays back to their pools: no super version, and so no reader, iterator or
+    /// flush, can reach this memtable any more. A memtable never referenced (recovery's, the
+    /// repairer's) is left to the collector.
     /// </summary>
     public void Unref()
     {
         int refs = Interlocked.Decrement(ref _refs);
-        if (refs == 0) _arena.ReleaseChunks();
+        if (refs == 0)
+        {
+            _arena.ReleaseChunks();
+            _index.Release();
+            _runs.Release();
+        }
         else if (refs < 0) throw new InvalidOperationException("MemTable released more often than referenced.");
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using LatticeKV.Coding;
 using LatticeKV.Keys;
 
@@ -6,9 +7,10 @@ namespace LatticeKV.Memtable;
 /// <summary>
 /// An immutable sorted array of memtable entries. Alongside each address it keeps an 8-byte
 /// window of the user key taken after the prefix every key of the memtable shares, so most
-/// comparisons while sorting and seeking never leave the array.
+/// comparisons while sorting and seeking never leave the array. The arrays are pooled and may
+/// be longer than the run: only the first <see cref="Length"/> elements belong to it.
 /// </summary>
-internal sealed class SortedRun(long[] addresses, ulong[] windows, int windowOffset)
+internal sealed class SortedRun(long[] addresses, ulong[] windows, int length, int windowOffset)
 {
     public long[] Addresses { get; } = addresses;
 
@@ -17,7 +19,7 @@ internal sealed class SortedRun(long[] addresses, ulong[] windows, int windowOff
 
     public int WindowOffset { get; } = windowOffset;
 
-    public int Length => Addresses.Length;
+    public int Length { get; } = length;
 }
 
 /// <summary>
@@ -26,6 +28,10 @@ internal sealed class SortedRun(long[] addresses, ulong[] windows, int windowOff
 /// to its published end) are sorted into a new run; runs merge whenever the newer one is at
 /// least a quarter the size of the one before, so there are O(log n) runs and each entry is
 /// re-merged O(log n) times. Readers take the published run array; building is serialized.
+/// Every array is rented from <see cref="ArrayPool{T}.Shared"/>: a flush sorts the whole
+/// memtable, and arrays of its size would otherwise be left on the large object heap by every
+/// memtable. Scratch goes back at once; a run's arrays (also those merged away, which a reader
+/// may still hold) go back at <see cref="Release"/>.
 /// </summary>
 internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool bytewise, Func<int> commonPrefix)
 {
@@ -34,6 +40,8 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
     private SortedRun[] _runs = [];
     private int _covered;
     private int[] _walked = new int[8]; // per arena chunk, where the last walk stopped
+    // Guarded by _lock: every run built or merged, whose arrays Release returns.
+    private readonly List<SortedRun> _built = [];
 
     public long MemoryUsage
     {
@@ -52,27 +60,52 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
         {
             if (_covered >= count) return _runs;
             var addresses = Walk(count - _covered, out int walked);
-            if (walked == 0) return _runs;
-            // Read after the walk: the writer shrinks the shared prefix before it publishes an
-            // entry, so every entry walked shares this many leading bytes.
-            int prefixOffset = commonPrefix();
-            var list = new List<SortedRun>(_runs) { Build(addresses, walked, prefixOffset) };
-            while (list.Count >= 2 && list[^2].Length <= 4 * list[^1].Length)
+            try
             {
-                var merged = Merge(list[^2], list[^1]);
-                list.RemoveRange(list.Count - 2, 2);
-                list.Add(merged);
+                if (walked == 0) return _runs;
+                // Read after the walk: the writer shrinks the shared prefix before it publishes an
+                // entry, so every entry walked shares this many leading bytes.
+                int prefixOffset = commonPrefix();
+                var list = new List<SortedRun>(_runs) { Build(addresses, walked, prefixOffset) };
+                while (list.Count >= 2 && list[^2].Length <= 4 * list[^1].Length)
+                {
+                    var merged = Merge(list[^2], list[^1]);
+                    list.RemoveRange(list.Count - 2, 2);
+                    list.Add(merged);
+                }
+                _runs = [.. list];
+                _covered += walked;
+                return _runs;
             }
-            _runs = [.. list];
-            _covered += walked;
-            return _runs;
+            finally
+            {
+                ArrayPool<long>.Shared.Return(addresses);
+            }
         }
     }
 
     /// <summary>
-    /// Addresses of the entries published since the last walk. The ends are read after the
-    /// caller read its count, so every counted entry is found (and perhaps some published
-    /// since, which is allowed).
+    /// Hands every run's arrays back to the pool. Only when no reader, iterator or flush can
+    /// reach the memtable any more; the runs must not be used afterwards.
+    /// </summary>
+    public void Release()
+    {
+        lock (_lock)
+        {
+            foreach (var run in _built)
+            {
+                ArrayPool<long>.Shared.Return(run.Addresses);
+                ArrayPool<ulong>.Shared.Return(run.Windows);
+            }
+            _built.Clear();
+            _runs = [];
+        }
+    }
+
+    /// <summary>
+    /// Addresses of the entries published since the last walk, in a rented array the caller
+    /// returns. The ends are read after the caller read its count, so every counted entry is
+    /// found (and perhaps some published since, which is allowed).
     /// </summary>
     private long[] Walk(int expected, out int n)
     {
@@ -80,7 +113,7 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
         if (_walked.Length < ends.Length) Array.Resize(ref _walked, ends.Length);
         // Sized for the counted entries (an iterator after a few writes walks a few), grown for
         // any published since.
-        var addresses = new long[Math.Max(16, expected)];
+        var addresses = ArrayPool<long>.Shared.Rent(Math.Max(16, expected));
         n = 0;
         for (int c = 0; c < ends.Length; c++)
         {
@@ -88,7 +121,13 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
             for (int off = _walked[c]; off < end;)
             {
                 long address = ((long)c << 32) | (uint)off;
-                if (n == addresses.Length) Array.Resize(ref addresses, n * 2);
+                if (n == addresses.Length)
+                {
+                    var grown = ArrayPool<long>.Shared.Rent(n * 2);
+                    addresses.AsSpan(0, n).CopyTo(grown);
+                    ArrayPool<long>.Shared.Return(addresses);
+                    addresses = grown;
+                }
                 addresses[n++] = address;
                 off += MemEntry.Size(arena, address);
             }
@@ -99,21 +138,35 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
 
     private SortedRun Build(long[] walked, int n, int offset)
     {
-        var items = new Item[n];
-        for (int i = 0; i < n; i++)
+        var items = ArrayPool<Item>.Shared.Rent(n);
+        try
         {
-            long a = walked[i];
-            items[i] = new Item(bytewise ? KeyWindow.Read(MemEntry.UserKey(arena, a), offset) : 0, a);
+            for (int i = 0; i < n; i++)
+            {
+                long a = walked[i];
+                items[i] = new Item(bytewise ? KeyWindow.Read(MemEntry.UserKey(arena, a), offset) : 0, a);
+            }
+            items.AsSpan(0, n).Sort(new ItemComparer(arena, cmp));
+            var run = NewRun(n, offset);
+            for (int i = 0; i < n; i++)
+            {
+                run.Addresses[i] = items[i].Address;
+                run.Windows[i] = items[i].Window;
+            }
+            return run;
         }
-        items.Sort(new ItemComparer(arena, cmp));
-        var addresses = new long[n];
-        var windows = new ulong[n];
-        for (int i = 0; i < n; i++)
+        finally
         {
-            addresses[i] = items[i].Address;
-            windows[i] = items[i].Window;
+            ArrayPool<Item>.Shared.Return(items);
         }
-        return new SortedRun(addresses, windows, offset);
+    }
+
+    /// <summary>A run of <paramref name="length"/> entries in rented arrays, owned until <see cref="Release"/>.</summary>
+    private SortedRun NewRun(int length, int offset)
+    {
+        var run = new SortedRun(ArrayPool<long>.Shared.Rent(length), ArrayPool<ulong>.Shared.Rent(length), length, offset);
+        _built.Add(run);
+        return run;
     }
 
     private SortedRun Merge(SortedRun a, SortedRun b)
@@ -122,42 +175,53 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
         int offset = Math.Min(a.WindowOffset, b.WindowOffset);
         var pa = a.WindowOffset == offset ? a.Windows : ReadWindows(a, offset);
         var pb = b.WindowOffset == offset ? b.Windows : ReadWindows(b, offset);
-        int n = a.Length + b.Length;
-        var addresses = new long[n];
-        var windows = new ulong[n];
-        int i = 0, j = 0, k = 0;
-        while (i < a.Length && j < b.Length)
+        try
         {
-            int c = pa[i] != pb[j] ? pa[i].CompareTo(pb[j]) : cmp.Compare(MemEntry.Key(arena, a.Addresses[i]), MemEntry.Key(arena, b.Addresses[j]));
-            if (c <= 0)
+            var run = NewRun(a.Length + b.Length, offset);
+            var addresses = run.Addresses;
+            var windows = run.Windows;
+            int i = 0, j = 0, k = 0;
+            while (i < a.Length && j < b.Length)
+            {
+                int c = pa[i] != pb[j] ? pa[i].CompareTo(pb[j]) : cmp.Compare(MemEntry.Key(arena, a.Addresses[i]), MemEntry.Key(arena, b.Addresses[j]));
+                if (c <= 0)
+                {
+                    addresses[k] = a.Addresses[i];
+                    windows[k++] = pa[i++];
+                }
+                else
+                {
+                    addresses[k] = b.Addresses[j];
+                    windows[k++] = pb[j++];
+                }
+            }
+            for (; i < a.Length; i++, k++)
             {
                 addresses[k] = a.Addresses[i];
-                windows[k++] = pa[i++];
+                windows[k] = pa[i];
             }
-            else
+            for (; j < b.Length; j++, k++)
             {
                 addresses[k] = b.Addresses[j];
-                windows[k++] = pb[j++];
+                windows[k] = pb[j];
             }
+            return run;
         }
-        for (; i < a.Length; i++, k++)
+        finally
         {
-            addresses[k] = a.Addresses[i];
-            windows[k] = pa[i];
+            if (!ReferenceEquals(pa, a.Windows)) ArrayPool<ulong>.Shared.Return(pa);
+            if (!ReferenceEquals(pb, b.Windows)) ArrayPool<ulong>.Shared.Return(pb);
         }
-        for (; j < b.Length; j++, k++)
-        {
-            addresses[k] = b.Addresses[j];
-            windows[k] = pb[j];
-        }
-        return new SortedRun(addresses, windows, offset);
     }
 
+    /// <summary>The windows of <paramref name="run"/> at <paramref name="offset"/>, in a rented array the caller returns.</summary>
     private ulong[] ReadWindows(SortedRun run, int offset)
     {
-        var p = new ulong[run.Length];
+        var p = ArrayPool<ulong>.Shared.Rent(run.Length);
         if (bytewise)
-            for (int i = 0; i < p.Length; i++) p[i] = KeyWindow.Read(MemEntry.UserKey(arena, run.Addresses[i]), offset);
+            for (int i = 0; i < run.Length; i++) p[i] = KeyWindow.Read(MemEntry.UserKey(arena, run.Addresses[i]), offset);
+        else
+            Array.Clear(p, 0, run.Length);
         return p;
     }
 

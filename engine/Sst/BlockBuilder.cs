@@ -15,14 +15,30 @@ namespace LatticeKV.Sst;
 internal sealed class BlockBuilder
 {
     private readonly int _restartInterval;
-    private readonly ByteWriter _buffer = new(4096);
+    private readonly ByteWriter _buffer;
     private readonly List<int> _restarts = [0];
     private byte[] _lastKey = new byte[64];
     private int _lastKeyLength;
     private int _counter;
     private bool _finished;
 
-    public BlockBuilder(int restartInterval) => _restartInterval = Math.Max(1, restartInterval);
+    /// <param name="restartInterval">Entries between restart points.</param>
+    /// <param name="pooled">
+    /// Grow the buffer through the shared array pool (for a block that grows with the table, the
+    /// index); <see cref="ReturnBuffer"/> then hands it back.
+    /// </param>
+    public BlockBuilder(int restartInterval, bool pooled = false)
+    {
+        _restartInterval = Math.Max(1, restartInterval);
+        _buffer = pooled ? ByteWriter.Pooled(4096) : new ByteWriter(4096);
+    }
+
+    /// <summary>Returns a pooled builder's buffer; what <see cref="Finish"/> returned is no longer valid.</summary>
+    public void ReturnBuffer()
+    {
+        _buffer.ReturnBuffer();
+        Reset();
+    }
 
     public bool IsEmpty => _buffer.Length == 0;
 

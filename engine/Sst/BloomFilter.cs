@@ -29,11 +29,27 @@ internal static class BloomFilter
     /// <summary>Builds the filter block for the given key hashes (duplicates are harmless).</summary>
     public static byte[] Build(ReadOnlySpan<ulong> hashes, int bitsPerKey)
     {
-        long totalBits = Math.Max(1, (long)hashes.Length * bitsPerKey);
-        int lines = (int)Math.Max(1, Math.Min((totalBits + LineBits - 1) / LineBits, int.MaxValue / LineBytes - 1));
+        var filter = new byte[SizeFor(hashes.Length, bitsPerKey)];
+        Build(hashes, bitsPerKey, filter);
+        return filter;
+    }
+
+    /// <summary>Bytes of the filter block for <paramref name="keyCount"/> keys.</summary>
+    public static int SizeFor(int keyCount, int bitsPerKey) => Lines(keyCount, bitsPerKey) * LineBytes + MetadataSize;
+
+    /// <summary>
+    /// Builds the filter block into the first <see cref="SizeFor"/> bytes of
+    /// <paramref name="destination"/>, whatever they held before (a pooled array's earlier
+    /// contents never reach the block), and returns its length.
+    /// </summary>
+    public static int Build(ReadOnlySpan<ulong> hashes, int bitsPerKey, Span<byte> destination)
+    {
+        int lines = Lines(hashes.Length, bitsPerKey);
         int probes = ProbesFor(bitsPerKey);
-        var filter = new byte[lines * LineBytes + MetadataSize];
-        var bits = filter.AsSpan(0, lines * LineBytes);
+        int length = lines * LineBytes + MetadataSize;
+        var filter = destination[..length];
+        var bits = filter[..(lines * LineBytes)];
+        bits.Clear();
         foreach (ulong h in hashes)
         {
             int line = FastRange((uint)(h >> 32), lines);
@@ -48,7 +64,13 @@ internal static class BloomFilter
         }
         filter[^2] = (byte)probes;
         filter[^1] = FormatCacheLocal;
-        return filter;
+        return length;
+    }
+
+    private static int Lines(int keyCount, int bitsPerKey)
+    {
+        long totalBits = Math.Max(1, (long)keyCount * bitsPerKey);
+        return (int)Math.Max(1, Math.Min((totalBits + LineBits - 1) / LineBits, int.MaxValue / LineBytes - 1));
     }
 
     /// <summary>Checks the shape of a filter block read from disk.</summary>

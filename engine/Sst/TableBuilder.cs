@@ -40,7 +40,10 @@ internal sealed class TableBuilder : IDisposable
     private readonly TableBuilderOptions _options;
     private readonly BlockBuilder _data;
     private readonly BlockBuilder _index;
-    private readonly List<ulong> _hashes = [];
+    // Rented: the key hashes of a table the size of a memtable or a compaction output would
+    // otherwise grow a list through arrays on the large object heap for every table written.
+    private ulong[] _hashes = [];
+    private int _hashCount;
     private readonly List<RangeTombstone> _rangeDels = [];
     private readonly TableProperties _props = new();
     private byte[] _compressScratch = ArrayPool<byte>.Shared.Rent(8192);
@@ -68,7 +71,7 @@ internal sealed class TableBuilder : IDisposable
         _options = options;
         if (options.Sealing is { } sealing) _cipher = Crypto.TableCipher.ForNewTable(sealing.Key, sealing.DatabaseId, fileNumber);
         _data = new BlockBuilder(options.RestartInterval);
-        _index = new BlockBuilder(options.IndexRestartInterval);
+        _index = new BlockBuilder(options.IndexRestartInterval, pooled: true);
         _props.SmallestSequence = ulong.MaxValue;
     }
 
@@ -106,7 +109,8 @@ internal sealed class TableBuilder : IDisposable
         _smallest ??= internalKey.ToArray();
         if (_lastUserKeyLength < 0 || !userKey.SequenceEqual(_lastUserKey.AsSpan(0, _lastUserKeyLength)))
         {
-            _hashes.Add(BloomFilter.Hash(userKey));
+            if (_hashCount == _hashes.Length) GrowHashes();
+            _hashes[_hashCount++] = BloomFilter.Hash(userKey);
             if (_lastUserKey.Length < userKey.Length) _lastUserKey = new byte[Math.Max(userKey.Length, _lastUserKey.Length * 2)];
             userKey.CopyTo(_lastUserKey);
             _lastUserKeyLength = userKey.Length;
@@ -120,6 +124,14 @@ internal sealed class TableBuilder : IDisposable
         if (seq < _props.SmallestSequence) _props.SmallestSequence = seq;
         if (seq > _props.LargestSequence) _props.LargestSequence = seq;
         if (_data.CurrentSizeEstimate >= _options.BlockSize) FlushDataBlock();
+    }
+
+    private void GrowHashes()
+    {
+        var grown = ArrayPool<ulong>.Shared.Rent(Math.Max(1024, _hashes.Length * 2));
+        _hashes.AsSpan(0, _hashCount).CopyTo(grown);
+        if (_hashes.Length > 0) ArrayPool<ulong>.Shared.Return(_hashes);
+        _hashes = grown;
     }
 
     /// <summary>The user key of the last point entry added (compaction splits only between user keys).</summary>
@@ -185,9 +197,19 @@ internal sealed class TableBuilder : IDisposable
         FlushDataBlock();
         var cmp = _options.Comparator;
 
-        var filter = BloomFilter.Build(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_hashes), _options.BloomBitsPerKey);
-        var filterHandle = WriteBlock(filter, CompressionType.None, Crypto.BlockKind.Filter);
-        _props.FilterSize = filter.Length;
+        var hashes = _hashes.AsSpan(0, _hashCount);
+        var filter = ArrayPool<byte>.Shared.Rent(BloomFilter.SizeFor(hashes.Length, _options.BloomBitsPerKey));
+        BlockHandle filterHandle;
+        try
+        {
+            int filterLength = BloomFilter.Build(hashes, _options.BloomBitsPerKey, filter);
+            filterHandle = WriteBlock(filter.AsSpan(0, filterLength), CompressionType.None, Crypto.BlockKind.Filter);
+            _props.FilterSize = filterLength;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(filter);
+        }
 
         var meta = new SortedDictionary<string, BlockHandle>(StringComparer.Ordinal) { ["lattice.filter"] = filterHandle };
         byte[]? rangeLargest = null;
@@ -276,6 +298,13 @@ internal sealed class TableBuilder : IDisposable
         {
             ArrayPool<byte>.Shared.Return(_sealScratch);
             _sealScratch = [];
+        }
+        _index.ReturnBuffer();
+        if (_hashes.Length > 0)
+        {
+            ArrayPool<ulong>.Shared.Return(_hashes);
+            _hashes = [];
+            _hashCount = 0;
         }
         _cipher?.Dispose();
         _zstd?.Dispose();
