@@ -61,6 +61,27 @@ public class SortedRunsTests
     }
 
     [Fact]
+    public void NewIterator_AfterEveryWrite_KeepsOnlyThePublishedRunsArrays()
+    {
+        // An iterator after every write builds a run per write and merges them many times over:
+        // only the runs published last may be held for Release, not every run merged away.
+        var m = new MemTable(Cmp, 4096, 1);
+        var expected = new List<string>();
+        for (int i = 0; i < 2000; i++)
+        {
+            string k = $"k{i * 7919 % 2000:D5}";
+            m.Add((ulong)i + 1, ValueKind.Value, B(k), B(k));
+            expected.Add(k);
+            using var it = m.NewIterator();
+            it.SeekToFirst();
+            Assert.True(it.Valid);
+        }
+        AssertSorted(m, expected);
+        Assert.InRange(m.Runs.PublishedRunCount, 1, 16);
+        Assert.Equal(m.Runs.PublishedRunCount, m.Runs.RetainedRunCount);
+    }
+
+    [Fact]
     public void Unref_AfterIterating_NextMemTableSeesOnlyItsOwnEntries()
     {
         var first = new MemTable(Cmp, 4096, 1);

@@ -30,8 +30,8 @@ internal sealed class SortedRun(long[] addresses, ulong[] windows, int length, i
 /// re-merged O(log n) times. Readers take the published run array; building is serialized.
 /// Every array is rented from <see cref="ArrayPool{T}.Shared"/>: a flush sorts the whole
 /// memtable, and arrays of its size would otherwise be left on the large object heap by every
-/// memtable. Scratch goes back at once; a run's arrays (also those merged away, which a reader
-/// may still hold) go back at <see cref="Release"/>.
+/// memtable. Scratch goes back at once; the arrays of the runs published last go back at
+/// <see cref="Release"/>; runs merged away (a reader may still hold them) are left to the collector.
 /// </summary>
 internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool bytewise, Func<int> commonPrefix)
 {
@@ -40,7 +40,7 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
     private SortedRun[] _runs = [];
     private int _covered;
     private int[] _walked = new int[8]; // per arena chunk, where the last walk stopped
-    // Guarded by _lock: every run built or merged, whose arrays Release returns.
+    // Guarded by _lock: the runs built or merged and not merged away since, whose arrays Release returns.
     private readonly List<SortedRun> _built = [];
 
     public long MemoryUsage
@@ -52,6 +52,15 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
             return total;
         }
     }
+
+    /// <summary>Runs whose arrays <see cref="Release"/> would return: the published ones, none merged away.</summary>
+    internal int RetainedRunCount
+    {
+        get { lock (_lock) return _built.Count; }
+    }
+
+    /// <summary>Runs published last (what a new iterator reads).</summary>
+    internal int PublishedRunCount => Volatile.Read(ref _runs).Length;
 
     /// <summary>Runs covering at least the first <paramref name="count"/> entries published.</summary>
     public SortedRun[] Get(int count)
@@ -178,6 +187,12 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
         try
         {
             var run = NewRun(a.Length + b.Length, offset);
+            // The inputs are left to the collector, not kept for Release: a reader may still hold
+            // them, and a memtable iterated while written merges its runs many times over, so
+            // keeping every merged-away run until the memtable goes would hold several times its
+            // entries' worth of arrays.
+            _built.Remove(a);
+            _built.Remove(b);
             var addresses = run.Addresses;
             var windows = run.Windows;
             int i = 0, j = 0, k = 0;
