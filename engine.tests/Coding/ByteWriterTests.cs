@@ -41,6 +41,31 @@ public class ByteWriterTests
         second.ReturnBuffer();
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ReturnBuffer_ClearOnReturn_ThePoolsNextRenterSeesNoneOfTheBytes(bool clear)
+    {
+        var writer = ByteWriter.Pooled(64 * 1024, clearOnReturn: clear);
+        var secret = new byte[1000];
+        Array.Fill(secret, (byte)0xAB);
+        writer.Write(secret);
+        writer.ReturnBuffer();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var next = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        try
+        {
+            Assert.True(allocated < 32 * 1024, $"{allocated} bytes allocated: the returned array was not reused");
+            // Uncleared, the renter sees the writer's bytes: what clearing is for.
+            Assert.Equal(!clear, next.AsSpan(0, secret.Length).IndexOfAnyExcept((byte)0xAB) < 0);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(next, clearArray: true);
+        }
+    }
+
     [Fact]
     public void ReturnBuffer_OnAnUnpooledWriter_KeepsItsContents()
     {

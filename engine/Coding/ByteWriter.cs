@@ -11,6 +11,7 @@ internal sealed class ByteWriter
     private byte[] _buffer;
     private int _length;
     private readonly bool _pooled;
+    private readonly bool _clearOnReturn;
 
     public ByteWriter(int capacity = 256) => _buffer = new byte[Math.Max(16, capacity)];
 
@@ -20,12 +21,18 @@ internal sealed class ByteWriter
     /// growing leaves no large garbage; <see cref="ReturnBuffer"/> hands the buffer back. A rented
     /// array's old contents are never exposed: only the bytes written are.
     /// </summary>
-    public static ByteWriter Pooled(int capacity) => new(System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(16, capacity)));
+    /// <param name="capacity">Bytes to rent at first.</param>
+    /// <param name="clearOnReturn">
+    /// Clear every array before it goes back to the pool (when the bytes are an encrypted
+    /// family's plaintext: the pool is shared with the whole process).
+    /// </param>
+    public static ByteWriter Pooled(int capacity, bool clearOnReturn = false) => new(System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(16, capacity)), clearOnReturn);
 
-    private ByteWriter(byte[] rented)
+    private ByteWriter(byte[] rented, bool clearOnReturn)
     {
         _buffer = rented;
         _pooled = true;
+        _clearOnReturn = clearOnReturn;
     }
 
     /// <summary>
@@ -35,7 +42,7 @@ internal sealed class ByteWriter
     public void ReturnBuffer()
     {
         if (!_pooled) return;
-        if (_buffer.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
+        if (_buffer.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(_buffer, _clearOnReturn);
         _buffer = [];
         _length = 0;
     }
@@ -117,7 +124,7 @@ internal sealed class ByteWriter
         }
         var grown = System.Buffers.ArrayPool<byte>.Shared.Rent((int)wanted);
         _buffer.AsSpan(0, _length).CopyTo(grown);
-        if (_buffer.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
+        if (_buffer.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(_buffer, _clearOnReturn);
         _buffer = grown;
     }
 }

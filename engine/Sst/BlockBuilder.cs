@@ -27,10 +27,11 @@ internal sealed class BlockBuilder
     /// Grow the buffer through the shared array pool (for a block that grows with the table, the
     /// index); <see cref="ReturnBuffer"/> then hands it back.
     /// </param>
-    public BlockBuilder(int restartInterval, bool pooled = false)
+    /// <param name="clearOnReturn">With <paramref name="pooled"/>: clear the arrays before they go back (an encrypted family's keys).</param>
+    public BlockBuilder(int restartInterval, bool pooled = false, bool clearOnReturn = false)
     {
         _restartInterval = Math.Max(1, restartInterval);
-        _buffer = pooled ? ByteWriter.Pooled(4096) : new ByteWriter(4096);
+        _buffer = pooled ? ByteWriter.Pooled(4096, clearOnReturn) : new ByteWriter(4096);
     }
 
     /// <summary>Returns a pooled builder's buffer; what <see cref="Finish"/> returned is no longer valid.</summary>

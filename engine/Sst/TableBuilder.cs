@@ -71,7 +71,9 @@ internal sealed class TableBuilder : IDisposable
         _options = options;
         if (options.Sealing is { } sealing) _cipher = Crypto.TableCipher.ForNewTable(sealing.Key, sealing.DatabaseId, fileNumber);
         _data = new BlockBuilder(options.RestartInterval);
-        _index = new BlockBuilder(options.IndexRestartInterval, pooled: true);
+        // A sealed table's index keys and compressed blocks are plaintext until sealed: the
+        // shared pool gets those arrays back cleared.
+        _index = new BlockBuilder(options.IndexRestartInterval, pooled: true, clearOnReturn: options.Sealing is not null);
         _props.SmallestSequence = ulong.MaxValue;
     }
 
@@ -289,14 +291,15 @@ internal sealed class TableBuilder : IDisposable
             _closed = true;
             try { _file.Dispose(); } catch (LatticeIOException) { } // abandoning: the caller deletes the file
         }
+        bool plaintext = _options.Sealing is not null;
         if (_compressScratch.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_compressScratch);
+            ArrayPool<byte>.Shared.Return(_compressScratch, plaintext);
             _compressScratch = [];
         }
         if (_sealScratch.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_sealScratch);
+            ArrayPool<byte>.Shared.Return(_sealScratch); // ciphertext only
             _sealScratch = [];
         }
         _index.ReturnBuffer();
