@@ -7,7 +7,7 @@ using System.Runtime.InteropServices;
 namespace LatticeKV.Bench.Runner;
 
 /// <summary>
-/// <c>mmap-probe [--mb M] [--reads R] [--rounds K] [--collapse] [--dir D]</c>: what fetching a
+/// <c>mmap-probe [--mb M] [--reads R] [--rounds K] [--collapse] [--heap-control] [--dir D]</c>: what fetching a
 /// random 2–4 KiB block of a file held in the page cache costs through pread, and through a memory
 /// map of the same file (its first pass, whose first touches are page faults; once mapped; with
 /// each table-sized part of the map dropped with MADV_DONTNEED after so many bytes were copied out
@@ -71,6 +71,13 @@ public static unsafe partial class MmapProbe
                 $"  MADV_HUGEPAGE {(advised == 0 ? "ok" : "errno " + Marshal.GetLastPInvokeError())}, MADV_COLLAPSE {(collapsed == 0 ? "ok" : "errno " + Marshal.GetLastPInvokeError())}"));
         }
         Time("mmap first pass", reads, () => CopyAll(mapped.Base, 0, reads, offsets, lengths, buffer, null, 0, size));
+        // A control: the same fetches from a managed array (anonymous memory in 4 KiB pages), when asked for.
+        byte[]? heap = null;
+        if (args.Contains("--heap-control"))
+        {
+            heap = GC.AllocateUninitializedArray<byte>(checked((int)Math.Min(size, Array.MaxLength)));
+            RandomAccess.Read(handle, heap, 0);
+        }
         var copied16 = new long[(size + TableSize - 1) / TableSize];
         var copied4 = new long[copied16.Length];
         for (int round = 0; round < rounds; round++)
@@ -94,6 +101,18 @@ public static unsafe partial class MmapProbe
                     ("mmap + DONTNEED/16MiB", s0 => CopyAll(budget16.Base, s0, slice, offsets, lengths, buffer, copied16, 16L << 20, size)),
                     ("mmap + DONTNEED/4MiB", s0 => CopyAll(budget4.Base, s0, slice, offsets, lengths, buffer, copied4, 4L << 20, size)),
                 };
+                if (heap is not null)
+                {
+                    methods = [.. methods, ("heap array (control)", s0 =>
+                    {
+                        for (int i = s0; i < s0 + slice; i++)
+                        {
+                            if (offsets[i] + lengths[i] > heap.Length) continue;
+                            heap.AsSpan((int)offsets[i], lengths[i]).CopyTo(buffer);
+                            Crc32.HashToUInt32(buffer.AsSpan(0, lengths[i]));
+                        }
+                    })];
+                }
                 for (int k = 0; k < methods.Length; k++)
                 {
                     var (name, body) = methods[(k + part) % methods.Length];
