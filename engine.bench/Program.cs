@@ -28,11 +28,12 @@ public static class Program
                   fsync-probe [--out DIR]   (measure the machine's fsync rates alone, for report)
                   read-harness --engine E --db DIR --num N [--cache-mb M] [--seconds S] [--warm]
                     (random reads on a database run-suite --fill-kept DIR left, ops/s each second: for profiling)
-                  mmap-probe [--mb M] [--reads R] [--rounds K] [--collapse] [--heap-control] [--dir D]
+                  mmap-probe [--mb M] [--reads R] [--rounds K] [--collapse] [--heap-control] [--no-budgets] [--dir D]
                     (random 2-4 KiB fetches of a page-cache-resident file of M MiB, default 1024: pread against a
                      memory map, mapped, and dropped with MADV_DONTNEED per 64 MiB after 16 or 4 MiB copied out of
                      it; alternating slices, CPU time per fetch; --collapse advises huge pages for the map first;
-                     --heap-control adds the same fetches from a managed array of the file's bytes)
+                     --heap-control adds the same fetches from a managed array of the file's bytes; --no-budgets
+                     leaves out the MADV_DONTNEED methods)
                   open-time [--opens N] [--dir D]
                     (time to open an encrypted database per master-key source: Argon2id, PBKDF2, raw key)
                   backup [--keys N] [--value-size B] [--runs R] [--pause S] [--dir D] [--out DIR]

@@ -7,7 +7,7 @@ using System.Runtime.InteropServices;
 namespace LatticeKV.Bench.Runner;
 
 /// <summary>
-/// <c>mmap-probe [--mb M] [--reads R] [--rounds K] [--collapse] [--heap-control] [--dir D]</c>: what fetching a
+/// <c>mmap-probe [--mb M] [--reads R] [--rounds K] [--collapse] [--heap-control] [--no-budgets] [--dir D]</c>: what fetching a
 /// random 2–4 KiB block of a file held in the page cache costs through pread, and through a memory
 /// map of the same file (its first pass, whose first touches are page faults; once mapped; with
 /// each table-sized part of the map dropped with MADV_DONTNEED after so many bytes were copied out
@@ -101,6 +101,7 @@ public static unsafe partial class MmapProbe
                     ("mmap + DONTNEED/16MiB", s0 => CopyAll(budget16.Base, s0, slice, offsets, lengths, buffer, copied16, 16L << 20, size)),
                     ("mmap + DONTNEED/4MiB", s0 => CopyAll(budget4.Base, s0, slice, offsets, lengths, buffer, copied4, 4L << 20, size)),
                 };
+                if (args.Contains("--no-budgets")) methods = methods[..2];
                 if (heap is not null)
                 {
                     methods = [.. methods, ("heap array (control)", s0 =>
