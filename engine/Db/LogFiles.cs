@@ -166,9 +166,10 @@ internal sealed class LogFiles
         return record;
     }
 
-    /// <summary>header ‖ body in the scratch buffer (the cipher takes one contiguous plaintext).</summary>
+    /// <summary>header ‖ body in the scratch buffer (the cipher takes one contiguous plaintext); the body alone needs no copy.</summary>
     private ReadOnlySpan<byte> Plaintext(ReadOnlySpan<byte> header, ReadOnlySpan<byte> body, int length)
     {
+        if (header.IsEmpty) return body;
         var plaintext = Scratch(length)[..length];
         header.CopyTo(plaintext);
         body.CopyTo(plaintext[header.Length..]);
