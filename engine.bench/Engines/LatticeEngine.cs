@@ -108,7 +108,24 @@ public sealed class LatticeEngine : IEngine
 
     public string Shape => LevelShape.Describe(level => _db.GetProperty($"lattice.num-files-at-level{level}"));
 
-    public IReadOnlyDictionary<string, long> ActivityCounters => _db.AutoBackupService?.Counters ?? IEngine.NoActivity;
+    /// <summary>
+    /// The automatic backups' counters, and the engine's own that tell whether a workload waited on
+    /// background work: stalls and their time, flushes and compactions (an encrypted family's
+    /// flushes and compactions also open and seal every block, so they may fall behind sooner).
+    /// </summary>
+    public IReadOnlyDictionary<string, long> ActivityCounters
+    {
+        get
+        {
+            var counters = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            foreach (var (name, value) in _db.AutoBackupService?.Counters ?? IEngine.NoActivity) counters[name] = value;
+            var stats = _db.GetStatistics();
+            foreach (string name in s_backgroundCounters) counters[name] = stats.GetValueOrDefault(name);
+            return counters;
+        }
+    }
+
+    private static readonly string[] s_backgroundCounters = ["write.stalls", "write.stall.micros", "flush.count", "compaction.count"];
 
     public void Dispose() => _db.Dispose();
 }

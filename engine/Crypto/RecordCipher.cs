@@ -52,6 +52,13 @@ internal sealed class RecordCipher : IDisposable
     public uint KeyId { get; }
 
     /// <summary>
+    /// <see cref="Seal"/> stores nothing but the envelope and ciphertext in its destination (never
+    /// the plaintext, not even for a moment), so it may seal straight into a mapped file. True for
+    /// this library's own AES-GCM; the platform's makes no such promise.
+    /// </summary>
+    public bool OutputIsCiphertextOnly => _fast is not null;
+
+    /// <summary>
     /// Seals <paramref name="plaintext"/> as the file's next record into <paramref name="dest"/>
     /// (<see cref="Overhead"/> bytes longer); returns the bytes written. Call it only once the
     /// record is sure to be appended (room made), so ordinals stay contiguous in the file.

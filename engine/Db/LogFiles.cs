@@ -24,7 +24,7 @@ internal sealed class LogFiles
     private bool _needsRoll;
     private bool _directoryUnsynced;
     private Crypto.RecordCipher? _cipher; // seals the current log's records in an encrypted database
-    private byte[] _sealedScratch = []; // a record is assembled here and sealed in place
+    private byte[] _sealedScratch = []; // a record is assembled here (and sealed in place where the log exposes no memory); cleared when returned
 
     // Held across taking and fsyncing the closed logs, by the write leader and by a flush alike:
     // a synced write must not return while logs it depends on are still being fsynced by another
@@ -123,8 +123,18 @@ internal sealed class LogFiles
             if (_cipher is not null)
             {
                 // Room first: a record is sealed (and takes the next ordinal) only once it will be appended.
-                _current.File.EnsureRoom(LogWriter.MaxEncodedSize(header.Length + body.Length + Crypto.RecordCipher.Overhead));
-                _current.AddRecord(Seal(header, body));
+                int sealedLength = header.Length + body.Length + Crypto.RecordCipher.Overhead;
+                _current.File.EnsureRoom(LogWriter.MaxEncodedSize(sealedLength));
+                // Sealed straight into the log where it is mapped (the usual case), saving a copy;
+                // only a cipher that stores nothing but ciphertext in its output may write there,
+                // since the log's memory is the page cache.
+                var space = _cipher.OutputIsCiphertextOnly ? _current.RecordSpace(sealedLength) : default;
+                if (space.IsEmpty) _current.AddRecord(Seal(header, body));
+                else
+                {
+                    _cipher.Seal(Plaintext(header, body, sealedLength - Crypto.RecordCipher.Overhead), space);
+                    _current.CommitInPlace(space);
+                }
             }
             else
             {
@@ -149,16 +159,31 @@ internal sealed class LogFiles
     private ReadOnlySpan<byte> Seal(ReadOnlySpan<byte> header, ReadOnlySpan<byte> body)
     {
         int length = header.Length + body.Length + Crypto.RecordCipher.Overhead;
+        var record = Scratch(length)[..length];
+        header.CopyTo(record[Crypto.RecordCipher.PlaintextOffset..]);
+        body.CopyTo(record[(Crypto.RecordCipher.PlaintextOffset + header.Length)..]);
+        _cipher!.SealInPlace(record);
+        return record;
+    }
+
+    /// <summary>header ‖ body in the scratch buffer (the cipher takes one contiguous plaintext); the body alone needs no copy.</summary>
+    private ReadOnlySpan<byte> Plaintext(ReadOnlySpan<byte> header, ReadOnlySpan<byte> body, int length)
+    {
+        if (header.IsEmpty) return body;
+        var plaintext = Scratch(length)[..length];
+        header.CopyTo(plaintext);
+        body.CopyTo(plaintext[header.Length..]);
+        return plaintext;
+    }
+
+    private Span<byte> Scratch(int length)
+    {
         if (_sealedScratch.Length < length)
         {
             if (_sealedScratch.Length > 0) System.Buffers.ArrayPool<byte>.Shared.Return(_sealedScratch, clearArray: true);
             _sealedScratch = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
         }
-        var record = _sealedScratch.AsSpan(0, length);
-        header.CopyTo(record[Crypto.RecordCipher.PlaintextOffset..]);
-        body.CopyTo(record[(Crypto.RecordCipher.PlaintextOffset + header.Length)..]);
-        _cipher!.SealInPlace(record);
-        return record;
+        return _sealedScratch;
     }
 
     /// <summary>The last <see cref="Append"/> failed after part of its record reached the log (cleared by <see cref="BeginGroup"/>).</summary>

@@ -112,6 +112,24 @@ internal interface IWritableFile : IDisposable
     }
 
     /// <summary>
+    /// The file's own memory for the next <paramref name="length"/> bytes (a log record's header
+    /// and payload), for a writer that produces the payload straight into it and then calls
+    /// <see cref="CommitRecord"/>; empty when the file has no such memory (append as usual).
+    /// Room must have been made (<see cref="EnsureRoom"/>). What is stored there may reach the
+    /// disk at once (a mapped log), before the record is committed: store only bytes that may.
+    /// The span is valid until the next call on the file.
+    /// </summary>
+    Span<byte> RecordSpace(int length) => default;
+
+    /// <summary>
+    /// Completes the record whose payload (<paramref name="payloadLength"/> bytes) was stored after
+    /// the header's place in <see cref="RecordSpace"/>: stores <paramref name="header"/>, its
+    /// leading checksum last, as <see cref="AppendRecord"/> does.
+    /// </summary>
+    void CommitRecord(ReadOnlySpan<byte> header, int payloadLength)
+        => throw new NotSupportedException("This file exposes no record space.");
+
+    /// <summary>
     /// Makes sure the next <paramref name="bytes"/> bytes can be appended without failing (a
     /// reserved log grows its file and blocks ahead now), so a record is either appended whole or,
     /// when this throws, not at all. A no-op for files that need no room made.

@@ -145,15 +145,34 @@ internal sealed unsafe class RealMappedLogFile : IWritableFile
 
     public void AppendRecord(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload)
     {
+        var space = RecordSpace(header.Length + payload.Length);
+        payload.CopyTo(space[header.Length..]);
+        PublishHeader(header, _length + space.Length);
+    }
+
+    public Span<byte> RecordSpace(int length)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        long total = (long)header.Length + payload.Length;
-        if (total > Capacity - _length)
-            throw new LatticeIOException($"Appending {total} bytes to '{Path}' exceeds its reserved {Capacity} bytes.", Path);
-        long end = _length + total;
+        if (length > Capacity - _length)
+            throw new LatticeIOException($"Appending {length} bytes to '{Path}' exceeds its reserved {Capacity} bytes.", Path);
+        long end = _length + length;
         if (end > _fileSize) Grow(end);
         if (end > _populatedEnd && _populate) PopulateAhead(end);
+        return new Span<byte>(_base + _length, length);
+    }
+
+    public void CommitRecord(ReadOnlySpan<byte> header, int payloadLength)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long end = _length + header.Length + payloadLength;
+        if (end > _fileSize) throw new InvalidOperationException("CommitRecord without RecordSpace for the record.");
+        PublishHeader(header, end);
+    }
+
+    /// <summary>Stores a record's header at the data's end, its payload already there; the record ends at <paramref name="end"/>.</summary>
+    private void PublishHeader(ReadOnlySpan<byte> header, long end)
+    {
         byte* at = _base + _length;
-        payload.CopyTo(new Span<byte>(at + header.Length, payload.Length));
         header[4..].CopyTo(new Span<byte>(at + 4, header.Length - 4));
         // The checksum goes last, after a full fence: until it is there the record reads as unwritten.
         Thread.MemoryBarrier();

@@ -55,6 +55,20 @@ internal sealed class RecordingLogFile : IWritableFile
         }
     }
 
+    public Span<byte> RecordSpace(int length)
+    {
+        lock (_fs.Gate) return _inner.RecordSpace(length);
+    }
+
+    public void CommitRecord(ReadOnlySpan<byte> header, int payloadLength)
+    {
+        lock (_fs.Gate)
+        {
+            _inner.CommitRecord(header, payloadLength);
+            Observe();
+        }
+    }
+
     public void EnsureRoom(long bytes)
     {
         lock (_fs.Gate)

@@ -59,6 +59,30 @@ internal sealed class LogWriter : IDisposable
 
     public void AddRecord(ReadOnlySpan<byte> record) => AddFragments(record, begin: true);
 
+    /// <summary>
+    /// Where a record of <paramref name="length"/> bytes would go as one full physical record,
+    /// in the file's own memory (<see cref="IWritableFile.RecordSpace"/>), for a writer that
+    /// produces it there (a sealed record, encrypted straight into the log) and then calls
+    /// <see cref="CommitInPlace"/>. Empty when the file has no such memory or the record does
+    /// not fit in the current block: then use <see cref="AddRecord(ReadOnlySpan{byte})"/>.
+    /// Room must have been made. A block tail too short for a header is padded here either way.
+    /// </summary>
+    public Span<byte> RecordSpace(int length)
+    {
+        if (StartFragment() < length) return default;
+        var space = _file.RecordSpace(LogFormat.HeaderSize + length);
+        return space.IsEmpty ? default : space[LogFormat.HeaderSize..];
+    }
+
+    /// <summary>Frames <paramref name="payload"/>, the span <see cref="RecordSpace"/> gave, filled, as a full record.</summary>
+    public void CommitInPlace(ReadOnlySpan<byte> payload)
+    {
+        Span<byte> header = stackalloc byte[LogFormat.HeaderSize];
+        EncodeHeader(header, LogRecordType.Full, payload);
+        _file.CommitRecord(header, payload.Length);
+        _blockOffset += LogFormat.HeaderSize + payload.Length;
+    }
+
     private void AddFragments(ReadOnlySpan<byte> record, bool begin)
     {
         do
@@ -90,12 +114,17 @@ internal sealed class LogWriter : IDisposable
     private void EmitPhysicalRecord(LogRecordType type, ReadOnlySpan<byte> payload)
     {
         Span<byte> header = stackalloc byte[LogFormat.HeaderSize];
+        EncodeHeader(header, type, payload);
+        _file.AppendRecord(header, payload);
+        _blockOffset += LogFormat.HeaderSize + payload.Length;
+    }
+
+    private static void EncodeHeader(Span<byte> header, LogRecordType type, ReadOnlySpan<byte> payload)
+    {
         uint crc = Crc32C.Extend(s_typeCrc[(int)type], payload);
         BinaryPrimitives.WriteUInt32LittleEndian(header, Crc32C.Mask(crc));
         BinaryPrimitives.WriteUInt16LittleEndian(header[4..], (ushort)payload.Length);
         header[6] = (byte)type;
-        _file.AppendRecord(header, payload);
-        _blockOffset += LogFormat.HeaderSize + payload.Length;
     }
 
     /// <summary>CRC of the type byte alone, the prefix of every record's checksum.</summary>
