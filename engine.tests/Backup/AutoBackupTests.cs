@@ -98,4 +98,57 @@ public sealed class AutoBackupTests
         }
         Assert.Contains("lattice.backup.last-id", db.GetProperty("lattice.backup.stats") ?? "", StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(20)]
+    public void Open_ThreadNiceOutOfRange_Throws(int nice)
+    {
+        using var dir = new TempDir("auto");
+        var opts = new DbOptions { AutoBackup = new AutoBackupOptions { Directory = dir.Sub("backups"), ThreadNice = nice } };
+        var ex = Assert.Throws<InvalidArgumentException>(() => LatticeDb.Open(dir.Sub("db"), opts));
+        Assert.Contains("ThreadNice", ex.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void TheBackgroundThread_RunsAtItsOwnNice_NotTheCompactionThreads()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "thread nice values are read from /proc (Linux)");
+        using var dir = new TempDir("auto");
+        var opts = new DbOptions
+        {
+            CompactionThreadNice = 0,
+            AutoBackup = new AutoBackupOptions { Directory = dir.Sub("backups"), Interval = TimeSpan.FromMilliseconds(50), ThreadNice = 13 },
+        };
+        using var db = LatticeDb.Open(dir.Sub("db"), opts);
+        db.Put(B("k"), B("v"));
+        ulong wanted = db.LatestSequenceNumber;
+        // The thread lowers its priority before its first decision: once it has backed up, its nice is set.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (db.AutoBackupService!.LastBackup is not { } last || last.Sequence < wanted)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no automatic backup within 30 s; last error: " + db.AutoBackupService.LastError);
+            Thread.Yield();
+        }
+        var nices = ThreadNices("lattice-backup");
+        Assert.NotEmpty(nices);
+        Assert.All(nices, n => Assert.Equal(13, n));
+    }
+
+    // Nice values (field 19 of /proc/self/task/TID/stat) of this process's threads named <paramref name="name"/>.
+    private static List<int> ThreadNices(string name)
+    {
+        var nices = new List<int>();
+        foreach (var task in Directory.GetDirectories("/proc/self/task"))
+        {
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(task, "stat")); }
+            catch (IOException) { continue; } // the thread ended meanwhile
+            int open = stat.IndexOf('(', StringComparison.Ordinal), close = stat.LastIndexOf(')');
+            if (stat[(open + 1)..close] != name) continue;
+            var fields = stat[(close + 2)..].Split(' ');
+            nices.Add(int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return nices;
+    }
 }

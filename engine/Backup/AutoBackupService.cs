@@ -27,7 +27,7 @@ internal sealed class AutoBackupService : IDisposable
     private bool _haveBackup;
 
     private long _backupsTaken, _backupsSkipped, _backupFailures, _logsArchived, _logsLinked, _archiveFailures;
-    private long _newTableBytes, _newLogBytes, _logBytesRecopied, _archivedBytes;
+    private long _newTableBytes, _newLogBytes, _logBytesRecopied, _logPrefixBytesRead, _archivedBytes;
     private volatile string? _lastError;
     private volatile BackupInfo? _lastBackup;
 
@@ -61,6 +61,7 @@ internal sealed class AutoBackupService : IDisposable
         ["backups.new-table-bytes"] = Interlocked.Read(ref _newTableBytes),
         ["backups.new-log-bytes"] = Interlocked.Read(ref _newLogBytes),
         ["backups.log-bytes-recopied"] = Interlocked.Read(ref _logBytesRecopied),
+        ["backups.log-prefix-bytes-read"] = Interlocked.Read(ref _logPrefixBytesRead),
     };
 
     private void Count(BackupInfo info)
@@ -69,18 +70,19 @@ internal sealed class AutoBackupService : IDisposable
         Interlocked.Add(ref _newTableBytes, info.NewTableBytes);
         Interlocked.Add(ref _newLogBytes, info.NewLogBytes);
         Interlocked.Add(ref _logBytesRecopied, info.LogBytesRecopied);
+        Interlocked.Add(ref _logPrefixBytesRead, info.LogPrefixBytesRead);
     }
 
-    /// <summary>Starts the background thread (after the database is open).</summary>
-    public void Start(int nice)
+    /// <summary>Starts the background thread (after the database is open), at <see cref="AutoBackupOptions.ThreadNice"/>.</summary>
+    public void Start()
     {
-        _thread = new Thread(() => Loop(nice)) { IsBackground = true, Name = "lattice-backup" };
+        _thread = new Thread(Loop) { IsBackground = true, Name = "lattice-backup" };
         _thread.Start();
     }
 
-    private void Loop(int nice)
+    private void Loop()
     {
-        NativeMethods.LowerCurrentThreadPriority(nice);
+        NativeMethods.LowerCurrentThreadPriority(_options.ThreadNice);
         var token = _stop.Token;
         bool first = true;
         while (!token.IsCancellationRequested)

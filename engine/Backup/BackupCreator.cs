@@ -16,10 +16,12 @@ internal static class BackupCreator
     public static BackupDescriptor Create(IBackupStorage storage, LatticeDb db, string? metadata, Action<BackupProgress>? progress, CancellationToken cancel)
     {
         using var live = db.CaptureLiveFiles();
-        return Create(storage, live, metadata, progress, cancel);
+        var descriptor = Create(storage, live, metadata, db.LogPrefixHashes, progress, cancel);
+        db.LogPrefixHashes.KeepOnly(live.Files.Where(f => f.Kind == LiveFileKind.Log).Select(f => f.Number).ToHashSet());
+        return descriptor;
     }
 
-    public static BackupDescriptor Create(IBackupStorage storage, LiveFileSet live, string? metadata, Action<BackupProgress>? progress, CancellationToken cancel)
+    public static BackupDescriptor Create(IBackupStorage storage, LiveFileSet live, string? metadata, LogPrefixHashes? known, Action<BackupProgress>? progress, CancellationToken cancel)
     {
         int id = BackupCatalog.NextId(storage);
         string privateFolder = BackupDescriptor.PrivateFolder(id);
@@ -43,7 +45,7 @@ internal static class BackupCreator
             }
             else if (file.Kind == LiveFileKind.Log && file.Length > 0 && file.SourcePath is not null)
             {
-                entries.Add(LogPieces.Store(storage, live, file, dbId, id, heldLogs.GetValueOrDefault(file.Name), Advance, ref newBytes, tally, cancel));
+                entries.Add(LogPieces.Store(storage, live, file, dbId, id, heldLogs.GetValueOrDefault(file.Name), known, Advance, ref newBytes, tally, cancel));
             }
             else
             {

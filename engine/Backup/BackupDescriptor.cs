@@ -52,6 +52,7 @@ internal sealed record BackupDescriptor
         NewTableBytes = Tally.NewTableBytes,
         NewLogBytes = Tally.NewLogBytes,
         LogBytesRecopied = Tally.LogBytesRecopied,
+        LogPrefixBytesRead = Tally.LogPrefixBytesRead,
         FileCount = Files.Count,
         Metadata = Metadata,
         DatabaseId = DatabaseId,

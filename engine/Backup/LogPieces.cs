@@ -36,10 +36,11 @@ internal static class LogPieces
     /// <summary>
     /// Stores the first <see cref="LiveFile.Length"/> bytes of a live log (not empty) for backup
     /// <paramref name="id"/> and returns its entry; <paramref name="held"/> are the entries earlier
-    /// backups hold for the same log. Adds what it stored to <paramref name="newBytes"/> and <paramref name="tally"/>.
+    /// backups hold for the same log; <paramref name="known"/>, the prefixes this database already
+    /// hashed (null: read the prefix to check it). Adds what it stored to <paramref name="newBytes"/> and <paramref name="tally"/>.
     /// </summary>
     public static BackupFileEntry Store(IBackupStorage storage, LiveFileSet live, LiveFile file, string dbId, int id, IReadOnlyList<BackupFileEntry>? held,
-        Action<long> advance, ref long newBytes, BackupTally tally, CancellationToken cancel)
+        LogPrefixHashes? known, Action<long> advance, ref long newBytes, BackupTally tally, CancellationToken cancel)
     {
         string source = file.SourcePath!;
         var whole = new XxHash3();
@@ -48,9 +49,18 @@ internal static class LogPieces
         // The longest prefix an earlier backup holds whole: the one to extend.
         var basis = held?.Where(e => e.Size <= file.Length && e.Pieces!.Count < MaxPieces && AllStored(storage, e))
             .OrderByDescending(e => e.Size).FirstOrDefault();
-        if (basis is not null)
+        if (basis is not null && known?.TryResume(file.Number, basis.Size, basis.Checksum) is { } resumed)
+        {
+            // This database read these very bytes for an earlier backup and they hashed to the copy's checksum.
+            whole = resumed;
+            pieces.AddRange(basis.Pieces!);
+            start = basis.Size;
+            advance(basis.Size);
+        }
+        else if (basis is not null)
         {
             ulong prefix = FileCopy.Range(live.FileSystem, source, 0, basis.Size, data => whole.Append(data), advance, cancel);
+            tally.LogPrefixBytesRead += basis.Size;
             if (prefix == basis.Checksum)
             {
                 pieces.AddRange(basis.Pieces!);
@@ -78,6 +88,7 @@ internal static class LogPieces
             }
             pieces.Add(new BackupPiece(path, start, length, checksum));
         }
+        known?.Remember(file.Number, file.Length, whole);
         return new BackupFileEntry(file.Name, pieces[0].Path, BackupCreator.KindName(LiveFileKind.Log), file.Length, whole.GetCurrentHashAsUInt64(), pieces);
     }
 
