@@ -36,12 +36,12 @@ public sealed class AutoBackupOptions
     /// <summary>
     /// Nice value (0–19) of the backup thread on Linux, so that when the CPU is busy a backup
     /// yields to the application's reads and writes and to flushes: backups are not latency
-    /// critical, and one that takes longer only delays the next. Independent of
-    /// <see cref="DbOptions.CompactionThreadNice"/> (a database that runs compaction at normal
-    /// priority to keep up with writes still backs up in the background). 0 leaves the priority
-    /// alone; ignored on other systems. Default 10.
+    /// critical, and one that takes longer only delays the next. The moments a backup holds
+    /// writers back (taking the set of files, releasing it) run at normal priority whatever this
+    /// says. Null (the default) takes <see cref="DbOptions.CompactionThreadNice"/>; 0 leaves the
+    /// priority alone; ignored on other systems.
     /// </summary>
-    public int ThreadNice { get; set; } = 10;
+    public int? ThreadNice { get; set; }
 
     internal IBackupStorage OpenStorage() => Storage ?? new FileSystemBackupStorage(Directory!);
 

@@ -24,7 +24,7 @@ public sealed partial class LatticeDb
         for (int i = 0; i < _options.MaxBackgroundCompactions; i++)
             _threads.Add(new Thread(CompactionLoop) { IsBackground = true, Name = $"lattice-compact-{i}" });
         foreach (var t in _threads) t.Start();
-        if (_options.TestHooks?.ManualAutoBackup != true) _autoBackup?.Start();
+        if (_options.TestHooks?.ManualAutoBackup != true) _autoBackup?.Start(_options.CompactionThreadNice);
     }
 
     /// <summary>

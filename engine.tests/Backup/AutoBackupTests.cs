@@ -87,15 +87,7 @@ public sealed class AutoBackupTests
         string root = dir.Sub("backups");
         var opts = new DbOptions { AutoBackup = new AutoBackupOptions { Directory = root, Interval = TimeSpan.FromMilliseconds(50) } };
         using var db = LatticeDb.Open(dir.Sub("db"), opts);
-        db.Put(B("k"), B("v"));
-        ulong wanted = db.LatestSequenceNumber;
-        // Waits for a condition (bounded), not for a time: the thread decides every interval.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (db.AutoBackupService!.LastBackup is not { } last || last.Sequence < wanted)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "no automatic backup within 30 s; last error: " + db.AutoBackupService.LastError);
-            Thread.Yield();
-        }
+        PutAndWaitForTheBackgroundBackup(db);
         Assert.Contains("lattice.backup.last-id", db.GetProperty("lattice.backup.stats") ?? "", StringComparison.Ordinal);
     }
 
@@ -110,29 +102,38 @@ public sealed class AutoBackupTests
         Assert.Contains("ThreadNice", ex.Message, StringComparison.Ordinal);
     }
 
-    [SkippableFact]
-    public void TheBackgroundThread_RunsAtItsOwnNice_NotTheCompactionThreads()
+    [SkippableTheory]
+    [InlineData(13, 0, 13)]     // its own nice, whatever the compaction threads'
+    [InlineData(null, 7, 7)]    // by default the compaction threads'
+    public void TheBackgroundThread_RunsAtItsNice(int? threadNice, int compactionNice, int expected)
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "thread nice values are read from /proc (Linux)");
         using var dir = new TempDir("auto");
         var opts = new DbOptions
         {
-            CompactionThreadNice = 0,
-            AutoBackup = new AutoBackupOptions { Directory = dir.Sub("backups"), Interval = TimeSpan.FromMilliseconds(50), ThreadNice = 13 },
+            CompactionThreadNice = compactionNice,
+            AutoBackup = new AutoBackupOptions { Directory = dir.Sub("backups"), Interval = TimeSpan.FromMilliseconds(50), ThreadNice = threadNice },
         };
         using var db = LatticeDb.Open(dir.Sub("db"), opts);
+        // The thread lowers its priority before its first decision: once it has backed up, its nice is set.
+        PutAndWaitForTheBackgroundBackup(db);
+        var nices = ThreadNices("lattice-backup");
+        Assert.NotEmpty(nices);
+        Assert.All(nices, n => Assert.Equal(expected, n));
+    }
+
+    // Writes a key and waits until the background thread has backed it up. Waits for a condition
+    // (bounded), not for a time: the thread decides every interval.
+    private static void PutAndWaitForTheBackgroundBackup(LatticeDb db)
+    {
         db.Put(B("k"), B("v"));
         ulong wanted = db.LatestSequenceNumber;
-        // The thread lowers its priority before its first decision: once it has backed up, its nice is set.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (db.AutoBackupService!.LastBackup is not { } last || last.Sequence < wanted)
         {
             Assert.True(DateTime.UtcNow < deadline, "no automatic backup within 30 s; last error: " + db.AutoBackupService.LastError);
             Thread.Yield();
         }
-        var nices = ThreadNices("lattice-backup");
-        Assert.NotEmpty(nices);
-        Assert.All(nices, n => Assert.Equal(13, n));
     }
 
     // Nice values (field 19 of /proc/self/task/TID/stat) of this process's threads named <paramref name="name"/>.

@@ -75,16 +75,20 @@ internal sealed class AutoBackupService : IDisposable
         Interlocked.Add(ref _logPrefixBytesRead, info.LogPrefixBytesRead);
     }
 
-    /// <summary>Starts the background thread (after the database is open), at <see cref="AutoBackupOptions.ThreadNice"/>.</summary>
-    public void Start()
+    /// <summary>
+    /// Starts the background thread (after the database is open), at <see cref="AutoBackupOptions.ThreadNice"/>,
+    /// else <paramref name="compactionNice"/>.
+    /// </summary>
+    public void Start(int compactionNice)
     {
-        _thread = new Thread(Loop) { IsBackground = true, Name = "lattice-backup" };
+        int nice = _options.ThreadNice ?? compactionNice;
+        _thread = new Thread(() => Loop(nice)) { IsBackground = true, Name = "lattice-backup" };
         _thread.Start();
     }
 
-    private void Loop()
+    private void Loop(int nice)
     {
-        NativeMethods.LowerCurrentThreadPriority(_options.ThreadNice);
+        NativeMethods.LowerCurrentThreadPriority(nice);
         var token = _stop.Token;
         bool first = true;
         while (!token.IsCancellationRequested)
