@@ -53,6 +53,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
                 if (i % 20 == 0) e.Delete(key, false);
             }
             KeepReadingUntilTiered(e, count);
+            e.WarmUpBackgroundWork();
         }
         DeleteDatabase(path);
         Settle();
