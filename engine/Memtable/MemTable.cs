@@ -45,14 +45,14 @@ internal sealed class MemTable
         FirstLogNumber = firstLogNumber;
     }
 
+    /// <summary>The sorted runs (for tests of what they keep).</summary>
+    internal SortedRuns Runs => _runs;
+
     /// <summary>
     /// Takes a reference: every super version holding this memtable holds one (every reader
     /// reaches a memtable only through a super version it has acquired), and a flush holds one
     /// while it writes the memtable.
     /// </summary>
-    /// <summary>The sorted runs (for tests of what they keep).</summary>
-    internal SortedRuns Runs => _runs;
-
     public void Ref() => Interlocked.Increment(ref _refs);
 
     /// <summary>
