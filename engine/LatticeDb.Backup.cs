@@ -116,7 +116,9 @@ public sealed partial class LatticeDb
         // A log closed unsynced at its roll is still open, its file longer than its records (grown
         // ahead): closed now, it is trimmed to them and can be archived as a second name.
         _writePath.Logs.CloseRetired(number);
-        return auto.Archive(_fs, path, number, length);
+        if (!auto.Archive(_fs, path, number, length)) return false;
+        _options.TestHooks?.LogArchived?.Invoke(number);
+        return true;
     }
 
     /// <summary>Runs one automatic-backup decision now, on the calling thread (tests; the background thread does it every interval).</summary>

@@ -167,6 +167,32 @@ public sealed class LogArchiveTests
         AssertRestoresToSequence(run.Root, dir.Sub("pitr"), target, atTarget, "restored after collections during archiving");
     }
 
+    /// <summary>
+    /// A run killed after a log's linked archive was renamed into place, before the log was
+    /// deleted: the reopened database links the same file again, and the archive must not keep that
+    /// second temporary name beside the first.
+    /// </summary>
+    [SkippableFact]
+    public void Archive_LogLinkedAgainAfterARestart_LeavesNoTemporary()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "file identity is read with Linux's stat layout");
+        using var dir = new TempDir("archive");
+        string log = dir.Sub("000005.log");
+        using (var writer = new LatticeKV.Wal.LogWriter(LatticeKV.Io.RealFileSystem.Instance.CreateWritable(log)))
+            writer.AddRecord(B("one record"));
+        long length = new FileInfo(log).Length;
+        var storage = new FileSystemBackupStorage(dir.Sub("backups"));
+        const string timeline = "0011223344556677";
+        string archived = dir.Sub("backups/archive/" + timeline + "/000005.log");
+
+        Assert.True(LatticeKV.Backup.LogArchive.Archive(storage, timeline, LatticeKV.Io.RealFileSystem.Instance, log, 5, length));
+        Assert.True(LatticeKV.Backup.LogArchive.Archive(storage, timeline, LatticeKV.Io.RealFileSystem.Instance, log, 5, length));
+
+        Assert.Equal(FileIdentity.Of(log), FileIdentity.Of(archived));
+        Assert.Equal(["000005.log"], storage.ListFiles("archive/" + timeline));
+        Assert.Equal(1, AssertWholeLog(archived));
+    }
+
     [Fact]
     public void GarbageCollect_TemporaryNoArchiverIsWriting_IsRemoved()
     {
