@@ -193,6 +193,33 @@ public sealed class LogArchiveTests
         Assert.Equal(1, AssertWholeLog(archived));
     }
 
+    /// <summary>
+    /// A run killed right after it started a log leaves that log as reserved space with no record;
+    /// the reopened database retires it with the logs it replayed, and there is nothing in it to
+    /// replay: no archive is written for it (an empty one was, before).
+    /// </summary>
+    [Fact]
+    public void Archive_LogWithNoRecordRetiredAtOpen_IsNotArchived()
+    {
+        using var dir = new TempDir("archive");
+        string path = dir.Sub("db");
+        var run = new Run(dir.Sub("backups"), path);
+        var (target, atTarget) = Fill(path, Options(run), run);
+        // What a kill right after a log roll leaves: the next log's reserved space, all zeros.
+        long number = Directory.GetFiles(path).Max(f => LatticeKV.Io.FileNames.IsNumbered(LatticeKV.Io.FileNames.Parse(Path.GetFileName(f), out long n)) ? n : 0) + 1;
+        string empty = Path.Combine(path, LatticeKV.Io.FileNames.LogName(number));
+        File.WriteAllBytes(empty, new byte[64 << 10]);
+
+        using (var db = LatticeDb.Open(path, Options(run)))
+            Assert.True(db.AutoBackupService!.Counters["logs.archive-failed"] == 0, db.AutoBackupService.LastError);
+
+        Assert.False(File.Exists(empty), "the reopened database kept the log it replayed");
+        var archived = Directory.GetFiles(Path.Combine(run.Root, "archive"), "*.log", SearchOption.AllDirectories);
+        Assert.DoesNotContain(archived, a => Path.GetFileName(a) == Path.GetFileName(empty));
+        foreach (var a in archived) AssertWholeLog(a);
+        AssertRestoresToSequence(run.Root, dir.Sub("pitr"), target, atTarget, "restored with the empty log retired unarchived");
+    }
+
     [Fact]
     public void GarbageCollect_TemporaryNoArchiverIsWriting_IsRemoved()
     {

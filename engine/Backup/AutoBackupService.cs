@@ -196,6 +196,9 @@ internal sealed class AutoBackupService : IDisposable
         try
         {
             long length = knownLength ?? RecordedEnd(fs, path);
+            // A log with no record (a run killed right after starting it left only its reserved
+            // space) holds nothing to replay: an archive of it would be an empty file.
+            if (length == 0) return true;
             // Without the store's lock: a backup holding it waits for writes, writes may wait for the
             // flush that is archiving, so waiting here could stall all three. A collection racing this
             // archive spares its temporary file (ArchiveTemporaries).
