@@ -11,6 +11,9 @@ public sealed partial class LatticeDb
     private int _deletionHolds;          // guarded by _mutex: captures being copied; no file is deleted meanwhile
     private Backup.AutoBackupService? _autoBackup; // set once by recovery when DbOptions.AutoBackup is set
 
+    /// <summary>The live logs' prefixes this instance hashed for backups, so the next backup need not read them again.</summary>
+    internal Backup.LogPrefixHashes LogPrefixHashes { get; } = new();
+
     /// <summary>The database's identity (IDENTITY file); a read-only open of a directory without one gets a transient identity.</summary>
     internal DatabaseIdentity Identity => _identity ?? throw new InvalidOperationException("identity is set by recovery");
 
