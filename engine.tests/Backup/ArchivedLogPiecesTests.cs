@@ -128,6 +128,26 @@ public sealed class ArchivedLogPiecesTests
     }
 
     [Fact]
+    public void Archive_ABackupDescriptorDamaged_ArchivesTheLogWholeInsteadOfKeepingIt()
+    {
+        using var dir = new TempDir("archived-pieces");
+        string root = dir.Sub("backups");
+        // The pieced archive reads the catalog; a damaged descriptor there must not stop the log's archive.
+        var (_, _, counters) = BackupThenRetire(dir.Sub("db"), Options(root),
+            beforeFlush: _ => File.WriteAllText(Path.Combine(root, BackupDescriptor.Folder, "2"), "{ not a descriptor"));
+
+        Assert.Equal(0, counters["logs.archived-pieced"]);
+        Assert.True(counters["logs.pieced-archive-fallbacks"] >= 1, "the damaged catalog was not seen");
+        Assert.Equal(0, counters["logs.archive-failed"]);
+        Assert.True(counters["logs.archived"] >= 1, "the retired log was not archived");
+        Assert.Empty(Lists(root));
+        Assert.NotEmpty(WholeArchives(root));
+        var archived = WholeArchives(root).Select(Path.GetFileName).ToHashSet();
+        // Archived, the log left the database.
+        Assert.DoesNotContain(Directory.GetFiles(dir.Sub("db"), "*.log"), p => archived.Contains(Path.GetFileName(p)));
+    }
+
+    [Fact]
     public void Archive_InterruptedBeforeTheListIsInPlace_KeepsTheLogAndArchivesItLater()
     {
         using var dir = new TempDir("archived-pieces");

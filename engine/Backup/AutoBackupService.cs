@@ -26,7 +26,7 @@ internal sealed class AutoBackupService : IDisposable
     private long _bytesAtLastBackup;
     private bool _haveBackup;
 
-    private long _backupsTaken, _backupsSkipped, _backupFailures, _logsArchived, _logsLinked, _logsPieced, _archiveFailures;
+    private long _backupsTaken, _backupsSkipped, _backupFailures, _logsArchived, _logsLinked, _logsPieced, _piecedArchiveFallbacks, _archiveFailures;
     private long _newTableBytes, _newLogBytes, _logBytesRecopied, _logPrefixBytesRead, _archivedBytes, _archivedPieceBytes;
     private volatile string? _lastError;
     private volatile BackupInfo? _lastBackup;
@@ -58,6 +58,7 @@ internal sealed class AutoBackupService : IDisposable
         ["logs.archived-linked"] = Interlocked.Read(ref _logsLinked),
         ["logs.archived-pieced"] = Interlocked.Read(ref _logsPieced),
         ["logs.archived-piece-bytes"] = Interlocked.Read(ref _archivedPieceBytes),
+        ["logs.pieced-archive-fallbacks"] = Interlocked.Read(ref _piecedArchiveFallbacks),
         ["logs.archive-failed"] = Interlocked.Read(ref _archiveFailures),
         ["logs.archived-bytes"] = Interlocked.Read(ref _archivedBytes),
         ["backups.new-table-bytes"] = Interlocked.Read(ref _newTableBytes),
@@ -212,7 +213,7 @@ internal sealed class AutoBackupService : IDisposable
             var hook = _db.Options.TestHooks?.LogArchiveWritten;
             // A backup already stores most of the log as pieces: listing them, with a piece of what
             // was appended since, keeps the retired log's bytes from reaching the disk a second time.
-            if (LogArchive.ArchiveAsPieces(_storage, timeline, _db.Identity.DatabaseIdHex, fs, path, number, length, _db.LogPrefixHashes, new BackupTally(), hook) is { } stored)
+            if (ArchiveAsPieces(fs, path, number, length, timeline, hook) is { } stored)
             {
                 Interlocked.Increment(ref _logsPieced);
                 Interlocked.Add(ref _archivedPieceBytes, stored);
@@ -231,6 +232,25 @@ internal sealed class AutoBackupService : IDisposable
             Interlocked.Increment(ref _archiveFailures);
             _lastError = $"archiving {Path.GetFileName(path)}: {ex.Message}";
             return false;
+        }
+    }
+
+    /// <summary>
+    /// The pieced archive, best effort: it reads the store's catalog, and a damaged descriptor or
+    /// list there must not keep the log from its archive (a log that is never archived is never
+    /// deleted, and the database would keep every log from then on): null, archive it whole.
+    /// </summary>
+    private long? ArchiveAsPieces(IFileSystem fs, string path, long number, long length, string timeline, Action<string>? hook)
+    {
+        try
+        {
+            return LogArchive.ArchiveAsPieces(_storage, timeline, _db.Identity.DatabaseIdHex, fs, path, number, length, _db.LogPrefixHashes, new BackupTally(), hook);
+        }
+        catch (CorruptionException ex)
+        {
+            Interlocked.Increment(ref _piecedArchiveFallbacks);
+            _lastError = $"archiving {Path.GetFileName(path)} as pieces: {ex.Message}";
+            return null;
         }
     }
 
