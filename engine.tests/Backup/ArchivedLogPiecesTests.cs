@@ -148,6 +148,22 @@ public sealed class ArchivedLogPiecesTests
     }
 
     [Fact]
+    public void List_ADamagedListOfAnEarlierLog_ReadOnlyFromTheLogsAsked()
+    {
+        using var dir = new TempDir("archived-pieces");
+        var storage = new FileSystemBackupStorage(dir.Sub("backups"));
+        const string timeline = "00112233aabbccdd";
+        Directory.CreateDirectory(Path.Combine(storage.Location, LogArchive.FolderOf(timeline)));
+        File.WriteAllText(Path.Combine(storage.Location, ArchivedLogPieces.PathOf(timeline, 1)), "{ damaged");
+        File.WriteAllBytes(Path.Combine(storage.Location, LogArchive.FolderOf(timeline), LatticeKV.Io.FileNames.LogName(5)), new byte[10]);
+
+        // A restore from a backup whose first log is 3 never needs log 1's list.
+        var from3 = LogArchive.List(storage, timeline, from: 3);
+        Assert.Equal([5L], from3.Keys);
+        Assert.Throws<CorruptionException>(() => LogArchive.List(storage, timeline));
+    }
+
+    [Fact]
     public void Archive_InterruptedBeforeTheListIsInPlace_KeepsTheLogAndArchivesItLater()
     {
         using var dir = new TempDir("archived-pieces");

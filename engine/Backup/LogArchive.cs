@@ -118,19 +118,22 @@ internal static class LogArchive
     }
 
     /// <summary>
-    /// Archived logs of a timeline, by number: a whole log (checksum 0: its records carry their
-    /// own) or, archived as pieces, the list's entry; where both exist (a log archived again after
-    /// a restart), the whole file.
+    /// Archived logs of a timeline numbered <paramref name="from"/> or later, by number: a whole log
+    /// (checksum 0: its records carry their own) or, archived as pieces, the list's entry; where
+    /// both exist (a log archived again after a restart), the whole file. Lists of earlier logs are
+    /// not read, so a damaged one that a restore does not need cannot fail it.
     /// </summary>
-    public static SortedDictionary<long, BackupFileEntry> List(IBackupStorage storage, string timelineHex)
+    public static SortedDictionary<long, BackupFileEntry> List(IBackupStorage storage, string timelineHex, long from = 0)
     {
         var logs = new SortedDictionary<long, BackupFileEntry>();
         foreach (var name in storage.ListFiles(FolderOf(timelineHex)))
         {
             string path = FolderOf(timelineHex) + "/" + name;
             if (FileNames.Parse(name, out long number) == DbFileKind.Log)
-                logs[number] = new BackupFileEntry(name, path, "log", storage.GetSize(path), 0);
-            else if (ArchivedLogPieces.TryParseName(name, out number) && !logs.ContainsKey(number)
+            {
+                if (number >= from) logs[number] = new BackupFileEntry(name, path, "log", storage.GetSize(path), 0);
+            }
+            else if (ArchivedLogPieces.TryParseName(name, out number) && number >= from && !logs.ContainsKey(number)
                 && !storage.Exists(FolderOf(timelineHex) + "/" + FileNames.LogName(number)))
                 logs[number] = ArchivedLogPieces.Read(storage, path);
         }

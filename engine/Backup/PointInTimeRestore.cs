@@ -56,8 +56,8 @@ internal static class PointInTimeRestore
             foreach (var f in b.Files.Where(f => f.Kind == "log"))
                 if (FileNames.Parse(f.Name, out long n) == DbFileKind.Log && n >= first
                     && (!sources.TryGetValue(n, out var have) || have.Size < f.Size)) sources[n] = f;
-        foreach (var (n, archived) in LogArchive.List(storage, base_.Timeline))
-            if (n >= first) sources[n] = archived;
+        foreach (var (n, archived) in LogArchive.List(storage, base_.Timeline, from: first))
+            sources[n] = archived;
         return sources;
     }
 
