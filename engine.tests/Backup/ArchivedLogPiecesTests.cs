@@ -194,6 +194,32 @@ public sealed class ArchivedLogPiecesTests
         AssertRestoresToSequence(root, dir.Sub("pitr"), target, atTarget, "restored after an interrupted archive");
     }
 
+    /// <summary>
+    /// The archiver's cleanup of temporaries (at open; an explicit collection spares the same
+    /// ones) running while this process writes an archive list leaves the list's temporary alone,
+    /// as it does a whole archive's: the list is registered as an archive in progress.
+    /// </summary>
+    [Fact]
+    public void RemoveTemporaries_WhileAListIsBeingWritten_SparesItsTemporary()
+    {
+        using var dir = new TempDir("archived-pieces");
+        string root = dir.Sub("backups");
+        var removed = new List<string>();
+        void Clean(string temp)
+        {
+            if (!temp.Contains(ArchivedLogPieces.Extension, StringComparison.Ordinal)) return;
+            var storage = new FileSystemBackupStorage(root);
+            LogArchive.RemoveTemporaries(storage, temp.Split('/')[1]);
+            if (!storage.Exists(temp)) removed.Add(temp);
+        }
+        var (target, atTarget, counters) = BackupThenRetire(dir.Sub("db"), Options(root, Clean));
+
+        Assert.True(removed.Count == 0, "the cleanup removed a list being written: " + string.Join(", ", removed));
+        Assert.Equal(1, counters["logs.archived-pieced"]);
+        Assert.Equal(0, counters["logs.archive-failed"]);
+        AssertRestoresToSequence(root, dir.Sub("pitr"), target, atTarget, "restored through a list written during a cleanup");
+    }
+
     [Fact]
     public void Decode_DamagedOrHostileList_ThrowsCorruption()
     {

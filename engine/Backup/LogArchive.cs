@@ -69,6 +69,8 @@ internal static class LogArchive
             if (entry is null) return null;
             string path = ArchivedLogPieces.PathOf(timelineHex, number);
             string temp = path + ".tmp-" + tag;
+            // Spared by the archiver's cleanup and explicit collections, as a whole archive's temporary is.
+            using var inProgress = ArchiveTemporaries.Register(storage, temp);
             StorageCopy.UploadBytes(storage, temp, ArchivedLogPieces.Encode(entry));
             written?.Invoke(temp);
             storage.Rename(temp, path);
