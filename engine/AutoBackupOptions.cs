@@ -33,6 +33,16 @@ public sealed class AutoBackupOptions
     /// <summary>Take a backup at open when the directory has none yet. Default true.</summary>
     public bool BackupAtOpen { get; set; } = true;
 
+    /// <summary>
+    /// Nice value (0–19) of the backup thread on Linux, so that when the CPU is busy a backup
+    /// yields to the application's reads and writes and to flushes: backups are not latency
+    /// critical, and one that takes longer only delays the next. The moments a backup holds
+    /// writers back (taking the set of files, releasing it) run at normal priority whatever this
+    /// says. Null (the default) takes <see cref="DbOptions.CompactionThreadNice"/>; 0 leaves the
+    /// priority alone; ignored on other systems.
+    /// </summary>
+    public int? ThreadNice { get; set; }
+
     internal IBackupStorage OpenStorage() => Storage ?? new FileSystemBackupStorage(Directory!);
 
     internal AutoBackupOptions Validated()
@@ -42,6 +52,11 @@ public sealed class AutoBackupOptions
         if (MinChangedBytes < 1) throw new InvalidArgumentException("AutoBackup.MinChangedBytes must be at least 1 (a backup is never taken when nothing changed).", nameof(MinChangedBytes));
         if (Retention is null) throw new InvalidArgumentException("AutoBackup.Retention must not be null.", nameof(Retention));
         Retention.Validate("AutoBackup.Retention");
-        return new AutoBackupOptions { Directory = Directory, Storage = Storage, Interval = Interval, MinChangedBytes = MinChangedBytes, Retention = Retention, ArchiveLogs = ArchiveLogs, BackupAtOpen = BackupAtOpen };
+        if (ThreadNice is < 0 or > 19) throw new InvalidArgumentException("AutoBackup.ThreadNice must be between 0 and 19.", nameof(ThreadNice));
+        return new AutoBackupOptions
+        {
+            Directory = Directory, Storage = Storage, Interval = Interval, MinChangedBytes = MinChangedBytes, Retention = Retention, ArchiveLogs = ArchiveLogs,
+            BackupAtOpen = BackupAtOpen, ThreadNice = ThreadNice,
+        };
     }
 }

@@ -26,6 +26,9 @@ public sealed record BackupInfo
     // Bytes of the logs' prefixes that an earlier backup already stored and this one copied again.
     internal long LogBytesRecopied { get; init; }
 
+    // Bytes of live logs read to check that an earlier backup's copy is still their prefix.
+    internal long LogPrefixBytesRead { get; init; }
+
     /// <summary>Files the backup lists.</summary>
     public required int FileCount { get; init; }
 

@@ -90,6 +90,10 @@ public sealed class FileSystemBackupStorage : IBackupStorage
         {
             EnsureFolder(Path.GetDirectoryName(dst)!);
             File.Move(src, dst, overwrite: true);
+            // rename(2) does nothing when both names are links to one file, as when a log whose
+            // linked archive was renamed into place is linked again by a run that reopened the
+            // database before it deleted the log: the temporary name must still go.
+            if (File.Exists(src)) File.Delete(src);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Renaming", src); }
         NativeMethods.SyncDirectory(Path.GetDirectoryName(dst)!);

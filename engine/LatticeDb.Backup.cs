@@ -11,6 +11,9 @@ public sealed partial class LatticeDb
     private int _deletionHolds;          // guarded by _mutex: captures being copied; no file is deleted meanwhile
     private Backup.AutoBackupService? _autoBackup; // set once by recovery when DbOptions.AutoBackup is set
 
+    /// <summary>The live logs' prefixes this instance hashed for backups, so the next backup need not read them again.</summary>
+    internal Backup.LogPrefixHashes LogPrefixHashes { get; } = new();
+
     /// <summary>The database's identity (IDENTITY file); a read-only open of a directory without one gets a transient identity.</summary>
     internal DatabaseIdentity Identity => _identity ?? throw new InvalidOperationException("identity is set by recovery");
 
@@ -116,7 +119,9 @@ public sealed partial class LatticeDb
         // A log closed unsynced at its roll is still open, its file longer than its records (grown
         // ahead): closed now, it is trimmed to them and can be archived as a second name.
         _writePath.Logs.CloseRetired(number);
-        return auto.Archive(_fs, path, number, length);
+        if (!auto.Archive(_fs, path, number, length)) return false;
+        _options.TestHooks?.LogArchived?.Invoke(number);
+        return true;
     }
 
     /// <summary>Runs one automatic-backup decision now, on the calling thread (tests; the background thread does it every interval).</summary>

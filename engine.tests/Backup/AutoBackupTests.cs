@@ -87,15 +87,69 @@ public sealed class AutoBackupTests
         string root = dir.Sub("backups");
         var opts = new DbOptions { AutoBackup = new AutoBackupOptions { Directory = root, Interval = TimeSpan.FromMilliseconds(50) } };
         using var db = LatticeDb.Open(dir.Sub("db"), opts);
+        PutAndWaitForTheBackgroundBackup(db);
+        Assert.Contains("lattice.backup.last-id", db.GetProperty("lattice.backup.stats") ?? "", StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(20)]
+    public void Open_ThreadNiceOutOfRange_Throws(int nice)
+    {
+        using var dir = new TempDir("auto");
+        var opts = new DbOptions { AutoBackup = new AutoBackupOptions { Directory = dir.Sub("backups"), ThreadNice = nice } };
+        var ex = Assert.Throws<InvalidArgumentException>(() => LatticeDb.Open(dir.Sub("db"), opts));
+        Assert.Contains("ThreadNice", ex.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableTheory]
+    [InlineData(13, 0, 13)]     // its own nice, whatever the compaction threads'
+    [InlineData(null, 7, 7)]    // by default the compaction threads'
+    public void TheBackgroundThread_RunsAtItsNice(int? threadNice, int compactionNice, int expected)
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "thread nice values are read from /proc (Linux)");
+        using var dir = new TempDir("auto");
+        var opts = new DbOptions
+        {
+            CompactionThreadNice = compactionNice,
+            AutoBackup = new AutoBackupOptions { Directory = dir.Sub("backups"), Interval = TimeSpan.FromMilliseconds(50), ThreadNice = threadNice },
+        };
+        using var db = LatticeDb.Open(dir.Sub("db"), opts);
+        // The thread lowers its priority before its first decision: once it has backed up, its nice is set.
+        PutAndWaitForTheBackgroundBackup(db);
+        var nices = ThreadNices("lattice-backup");
+        Assert.NotEmpty(nices);
+        Assert.All(nices, n => Assert.Equal(expected, n));
+    }
+
+    // Writes a key and waits until the background thread has backed it up. Waits for a condition
+    // (bounded), not for a time: the thread decides every interval.
+    private static void PutAndWaitForTheBackgroundBackup(LatticeDb db)
+    {
         db.Put(B("k"), B("v"));
         ulong wanted = db.LatestSequenceNumber;
-        // Waits for a condition (bounded), not for a time: the thread decides every interval.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (db.AutoBackupService!.LastBackup is not { } last || last.Sequence < wanted)
         {
             Assert.True(DateTime.UtcNow < deadline, "no automatic backup within 30 s; last error: " + db.AutoBackupService.LastError);
             Thread.Yield();
         }
-        Assert.Contains("lattice.backup.last-id", db.GetProperty("lattice.backup.stats") ?? "", StringComparison.Ordinal);
+    }
+
+    // Nice values (field 19 of /proc/self/task/TID/stat) of this process's threads named <paramref name="name"/>.
+    private static List<int> ThreadNices(string name)
+    {
+        var nices = new List<int>();
+        foreach (var task in Directory.GetDirectories("/proc/self/task"))
+        {
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(task, "stat")); }
+            catch (IOException) { continue; } // the thread ended meanwhile
+            int open = stat.IndexOf('(', StringComparison.Ordinal), close = stat.LastIndexOf(')');
+            if (stat[(open + 1)..close] != name) continue;
+            var fields = stat[(close + 2)..].Split(' ');
+            nices.Add(int.Parse(fields[16], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return nices;
     }
 }

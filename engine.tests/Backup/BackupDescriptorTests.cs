@@ -80,4 +80,29 @@ public sealed class BackupDescriptorTests
         var bad = WithLog(new BackupPiece("shared/../../x.logpiece", 0, 10, 1));
         Assert.Throws<CorruptionException>(() => BackupDescriptor.Decode(bad.Encode(), "meta/3"));
     }
+
+    // The descriptor's JSON with its format number replaced, sealed again with a valid checksum line.
+    private static byte[] WithFormat(BackupDescriptor d, int format)
+    {
+        var json = Encoding.UTF8.GetString(d.Encode()[..^(1 + 5 + 16 + 1)]);
+        string replaced = json.Replace($"\"format\": {BackupDescriptor.FormatVersion}", $"\"format\": {format}", StringComparison.Ordinal);
+        Assert.NotEqual(json, replaced);
+        return BackupDescriptor.Sealed(Encoding.UTF8.GetBytes(replaced));
+    }
+
+    [Fact]
+    public void Decode_FormatTwoDescriptor_IsStillRead()
+    {
+        BackupPiece[] pieces = [new("shared/p0.logpiece", 0, 100, 1), new("shared/p1.logpiece", 100, 20, 2)];
+        var d = BackupDescriptor.Decode(WithFormat(WithLog(pieces), 2), "meta/3");
+        Assert.Equal(pieces, Assert.Single(d.Files).Pieces);
+        Assert.Equal(3, BackupDescriptor.FormatVersion);
+    }
+
+    [Fact]
+    public void Decode_FormatNewerThanThisReader_IsCorruption()
+    {
+        var ex = Assert.Throws<CorruptionException>(() => BackupDescriptor.Decode(WithFormat(Sample(), BackupDescriptor.FormatVersion + 1), "meta/3"));
+        Assert.Contains("not supported", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -22,7 +22,7 @@ public sealed class LogArchiveKillTests(ITestOutputHelper output)
         Skip.IfNot(OperatingSystem.IsLinux(), "the child is killed with SIGKILL");
         using var dir = new TempDir("archive-kill");
         string path = dir.Sub("db"), root = dir.Sub("backups");
-        string[] args = ["archive-child", path, root, "--die-at-archive", dieAtArchive.ToString(System.Globalization.CultureInfo.InvariantCulture), .. copy ? new[] { "--copy" } : []];
+        string[] args = ["archive-child", path, root, "--die-at-archive", Text(dieAtArchive), .. copy ? new[] { "--copy" } : []];
         if (dieAtArchive > 0)
         {
             var run = Lkv.Run(args, timeout: TimeSpan.FromMinutes(2));
@@ -48,9 +48,44 @@ public sealed class LogArchiveKillTests(ITestOutputHelper output)
             string name = Path.GetFileName(interrupted);
             Assert.DoesNotContain(whole, w => Path.GetFileName(w) == name[..name.IndexOf(".tmp-", StringComparison.Ordinal)]);
         }
+        AssertReopenRemovesTemporariesAndRestores(dir, path, root, copy);
+    }
 
-        // Reopened, the archiver removes the temporaries and the log whose archive was cut short
-        // (still the database's: it is deleted only once archived) is archived again.
+    /// <summary>
+    /// Killed once a log is archived under its final name and before the database deletes it: the
+    /// reopened database archives that log again. Linked, the new temporary is a second link to the
+    /// very file the archive already holds, and renaming one link of a file over another does
+    /// nothing (rename(2)): the temporary stayed beside the archive until the next open.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ArchiveChild_KilledBetweenArchiveAndLogDeletion_ReopenLeavesNoTemporary(bool copy)
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "the child is killed with SIGKILL; file identity is read with Linux's stat layout");
+        using var dir = new TempDir("archive-kill");
+        string path = dir.Sub("db"), root = dir.Sub("backups");
+        string[] args = ["archive-child", path, root, "--die-after-archive", "2", .. copy ? new[] { "--copy" } : []];
+        var run = Lkv.Run(args, timeout: TimeSpan.FromMinutes(2));
+        Assert.True(run.ExitCode == 137, "the child was not killed after its archive: " + run);
+
+        // The second archived log is still the database's, and (linked) the archive's very file.
+        var archived = Directory.GetFiles(Path.Combine(root, "archive"), "*.log", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(2, archived.Count);
+        string kept = Path.Combine(path, Path.GetFileName(archived[1]));
+        Assert.True(File.Exists(kept), $"the database deleted {kept} before the kill");
+        Assert.Equal(!copy, FileIdentity.Of(kept) == FileIdentity.Of(archived[1]));
+        AssertReopenRemovesTemporariesAndRestores(dir, path, root, copy);
+    }
+
+    /// <summary>
+    /// Reopened, the archiver removes the temporaries and the log whose archive was cut short (still
+    /// the database's: it is deleted only once archived) is archived again; no temporary is left,
+    /// and a point-in-time restore to the last write gives the database's contents.
+    /// </summary>
+    private static void AssertReopenRemovesTemporariesAndRestores(TempDir dir, string path, string root, bool copy)
+    {
+        string archive = Path.Combine(root, "archive");
         SortedDictionary<string, string> expected;
         ulong last;
         using (var db = LatticeDb.Open(path, ArchiveChild.Options(root, copy)))
@@ -66,4 +101,6 @@ public sealed class LogArchiveKillTests(ITestOutputHelper output)
         Assert.True(last > 0, "the child wrote nothing");
         AssertRestoresToSequence(root, dir.Sub("pitr"), last, expected, "restored to the last write through the archive");
     }
+
+    private static string Text(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

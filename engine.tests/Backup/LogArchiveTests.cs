@@ -167,6 +167,59 @@ public sealed class LogArchiveTests
         AssertRestoresToSequence(run.Root, dir.Sub("pitr"), target, atTarget, "restored after collections during archiving");
     }
 
+    /// <summary>
+    /// A run killed after a log's linked archive was renamed into place, before the log was
+    /// deleted: the reopened database links the same file again, and the archive must not keep that
+    /// second temporary name beside the first.
+    /// </summary>
+    [SkippableFact]
+    public void Archive_LogLinkedAgainAfterARestart_LeavesNoTemporary()
+    {
+        Skip.IfNot(OperatingSystem.IsLinux(), "file identity is read with Linux's stat layout");
+        using var dir = new TempDir("archive");
+        string log = dir.Sub("000005.log");
+        using (var writer = new LatticeKV.Wal.LogWriter(LatticeKV.Io.RealFileSystem.Instance.CreateWritable(log)))
+            writer.AddRecord(B("one record"));
+        long length = new FileInfo(log).Length;
+        var storage = new FileSystemBackupStorage(dir.Sub("backups"));
+        const string timeline = "0011223344556677";
+        string archived = dir.Sub("backups/archive/" + timeline + "/000005.log");
+
+        Assert.True(LatticeKV.Backup.LogArchive.Archive(storage, timeline, LatticeKV.Io.RealFileSystem.Instance, log, 5, length));
+        Assert.True(LatticeKV.Backup.LogArchive.Archive(storage, timeline, LatticeKV.Io.RealFileSystem.Instance, log, 5, length));
+
+        Assert.Equal(FileIdentity.Of(log), FileIdentity.Of(archived));
+        Assert.Equal(["000005.log"], storage.ListFiles("archive/" + timeline));
+        Assert.Equal(1, AssertWholeLog(archived));
+    }
+
+    /// <summary>
+    /// A run killed right after it started a log leaves that log as reserved space with no record;
+    /// the reopened database retires it with the logs it replayed, and there is nothing in it to
+    /// replay: no archive is written for it (an empty one was, before).
+    /// </summary>
+    [Fact]
+    public void Archive_LogWithNoRecordRetiredAtOpen_IsNotArchived()
+    {
+        using var dir = new TempDir("archive");
+        string path = dir.Sub("db");
+        var run = new Run(dir.Sub("backups"), path);
+        var (target, atTarget) = Fill(path, Options(run), run);
+        // What a kill right after a log roll leaves: the next log's reserved space, all zeros.
+        long number = Directory.GetFiles(path).Max(f => LatticeKV.Io.FileNames.IsNumbered(LatticeKV.Io.FileNames.Parse(Path.GetFileName(f), out long n)) ? n : 0) + 1;
+        string empty = Path.Combine(path, LatticeKV.Io.FileNames.LogName(number));
+        File.WriteAllBytes(empty, new byte[64 << 10]);
+
+        using (var db = LatticeDb.Open(path, Options(run)))
+            Assert.True(db.AutoBackupService!.Counters["logs.archive-failed"] == 0, db.AutoBackupService.LastError);
+
+        Assert.False(File.Exists(empty), "the reopened database kept the log it replayed");
+        var archived = Directory.GetFiles(Path.Combine(run.Root, "archive"), "*.log", SearchOption.AllDirectories);
+        Assert.DoesNotContain(archived, a => Path.GetFileName(a) == Path.GetFileName(empty));
+        foreach (var a in archived) AssertWholeLog(a);
+        AssertRestoresToSequence(run.Root, dir.Sub("pitr"), target, atTarget, "restored with the empty log retired unarchived");
+    }
+
     [Fact]
     public void GarbageCollect_TemporaryNoArchiverIsWriting_IsRemoved()
     {

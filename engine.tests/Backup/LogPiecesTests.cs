@@ -67,6 +67,36 @@ public sealed class LogPiecesTests
     }
 
     [Fact]
+    public void CreateBackup_SameOpenDatabase_ResumesThePrefixHashInsteadOfReadingIt()
+    {
+        using var dir = new TempDir("pieces");
+        string root = dir.Sub("backups");
+        using var backups = BackupEngine.Open(root);
+        var infos = new List<BackupInfo>();
+        var states = ThreeBackups(dir, backups, infos);
+        // The database that stored each prefix hashed it then: later backups read none of it again.
+        Assert.Equal([0L, 0L, 0L], infos.Select(i => i.LogPrefixBytesRead));
+        Assert.Equal(3, LogOf(Descriptor(root, 3)).Parts.Count);
+
+        // Reopened, the database is a new instance that has hashed nothing: it reads the prefix to check it.
+        using (var db = LatticeDb.Open(dir.Sub("db"), Unflushed()))
+        {
+            Fill(db, 6000, 6100, "reopened");
+            var info = backups.CreateBackup(db);
+            var logs = Descriptor(root, info.Id).Files.Where(f => f.Kind == "log" && f.Size > 0).ToList();
+            Assert.True(info.LogPrefixBytesRead > 0 || logs.All(l => l.Parts.Count == 1), "a prefix was extended without being read");
+            backups.VerifyBackup(info.Id);
+            backups.RestoreBackup(info.Id, dir.Sub("r-reopened"));
+            AssertSame(ReadAll(db), ReadAll(dir.Sub("r-reopened")), "backup after reopening");
+        }
+        foreach (var (id, state) in states)
+        {
+            backups.RestoreBackup(id, dir.Sub("r" + id));
+            AssertSame(state, ReadAll(dir.Sub("r" + id)), $"backup {id}");
+        }
+    }
+
+    [Fact]
     public void RestoreBackup_LogInThreePieces_GivesExactlyTheAcknowledgedWrites()
     {
         using var dir = new TempDir("pieces");

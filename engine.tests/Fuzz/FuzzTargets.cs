@@ -31,6 +31,7 @@ internal static class FuzzTargets
         ["zstd-block"] = ZstdBlock,
         ["cf-options"] = ColumnFamilyOptionsBytes,
         ["backup-descriptor"] = BackupDescriptorJson,
+        ["archived-log-list"] = ArchivedLogListJson,
         ["identity"] = IdentityFile,
         ["hotset"] = HotSet,
         ["blob-reference"] = BlobReferenceBytes,
@@ -104,6 +105,15 @@ internal static class FuzzTargets
             Assert.All(f.Parts, p => Assert.DoesNotContain("..", p.Path, StringComparison.Ordinal));
             Assert.Equal(f.Size, f.Parts.Sum(p => p.Size));
         }
+    }
+
+    /// <summary>An archived log list's JSON (a log archived as pieces): the checksum line is appended so mutations reach the parser.</summary>
+    public static void ArchivedLogListJson(byte[] json)
+    {
+        var entry = LatticeKV.Backup.ArchivedLogPieces.Decode(LatticeKV.Backup.BackupDescriptor.Sealed(json), "/b/archive/t/000015.logpieces");
+        Assert.DoesNotContain('/', entry.Name);
+        Assert.All(entry.Parts, p => Assert.DoesNotContain("..", p.Path, StringComparison.Ordinal));
+        Assert.Equal(entry.Size, entry.Parts.Sum(p => p.Size));
     }
 
     public static void IdentityFile(byte[] bytes) => LatticeKV.Db.DatabaseIdentity.Parse(bytes, "/d/IDENTITY");
@@ -227,6 +237,12 @@ internal static class FuzzTargets
                 };
                 var bytes = d.Encode();
                 return bytes[..^(1 + 5 + 16 + 1)];
+            }
+            case "archived-log-list":
+            {
+                var entry = new LatticeKV.Backup.BackupFileEntry("000015.log", "shared/p0.logpiece", "log", 150, 9,
+                    [new LatticeKV.Backup.BackupPiece("shared/p0.logpiece", 0, 100, 5), new LatticeKV.Backup.BackupPiece("shared/p1.logpiece", 100, 50, 6)]);
+                return LatticeKV.Backup.ArchivedLogPieces.Encode(entry)[..^(1 + 5 + 16 + 1)];
             }
             case "hotset":
                 return HotSetFile.Encode([new HotBlock(7, 0, 4096), new HotBlock(7, 4101, 3990), new HotBlock(12, 812, 77)])[..^4];

@@ -26,8 +26,8 @@ internal sealed class AutoBackupService : IDisposable
     private long _bytesAtLastBackup;
     private bool _haveBackup;
 
-    private long _backupsTaken, _backupsSkipped, _backupFailures, _logsArchived, _logsLinked, _archiveFailures;
-    private long _newTableBytes, _newLogBytes, _logBytesRecopied, _archivedBytes;
+    private long _backupsTaken, _backupsSkipped, _backupFailures, _logsArchived, _logsLinked, _logsPieced, _piecedArchiveFallbacks, _archiveFailures;
+    private long _newTableBytes, _newLogBytes, _logBytesRecopied, _logPrefixBytesRead, _archivedBytes, _archivedPieceBytes;
     private volatile string? _lastError;
     private volatile BackupInfo? _lastBackup;
 
@@ -56,11 +56,15 @@ internal sealed class AutoBackupService : IDisposable
         ["backups.failed"] = Interlocked.Read(ref _backupFailures),
         ["logs.archived"] = Interlocked.Read(ref _logsArchived),
         ["logs.archived-linked"] = Interlocked.Read(ref _logsLinked),
+        ["logs.archived-pieced"] = Interlocked.Read(ref _logsPieced),
+        ["logs.archived-piece-bytes"] = Interlocked.Read(ref _archivedPieceBytes),
+        ["logs.pieced-archive-fallbacks"] = Interlocked.Read(ref _piecedArchiveFallbacks),
         ["logs.archive-failed"] = Interlocked.Read(ref _archiveFailures),
         ["logs.archived-bytes"] = Interlocked.Read(ref _archivedBytes),
         ["backups.new-table-bytes"] = Interlocked.Read(ref _newTableBytes),
         ["backups.new-log-bytes"] = Interlocked.Read(ref _newLogBytes),
         ["backups.log-bytes-recopied"] = Interlocked.Read(ref _logBytesRecopied),
+        ["backups.log-prefix-bytes-read"] = Interlocked.Read(ref _logPrefixBytesRead),
     };
 
     private void Count(BackupInfo info)
@@ -69,11 +73,16 @@ internal sealed class AutoBackupService : IDisposable
         Interlocked.Add(ref _newTableBytes, info.NewTableBytes);
         Interlocked.Add(ref _newLogBytes, info.NewLogBytes);
         Interlocked.Add(ref _logBytesRecopied, info.LogBytesRecopied);
+        Interlocked.Add(ref _logPrefixBytesRead, info.LogPrefixBytesRead);
     }
 
-    /// <summary>Starts the background thread (after the database is open).</summary>
-    public void Start(int nice)
+    /// <summary>
+    /// Starts the background thread (after the database is open), at <see cref="AutoBackupOptions.ThreadNice"/>,
+    /// else <paramref name="compactionNice"/>.
+    /// </summary>
+    public void Start(int compactionNice)
     {
+        int nice = _options.ThreadNice ?? compactionNice;
         _thread = new Thread(() => Loop(nice)) { IsBackground = true, Name = "lattice-backup" };
         _thread.Start();
     }
@@ -171,7 +180,8 @@ internal sealed class AutoBackupService : IDisposable
     }
 
     /// <summary>
-    /// Archives a retired log (a second name of its file, or a copy: <see cref="LogArchive.Archive"/>)
+    /// Archives a retired log (as pieces a backup already stores plus what was appended since:
+    /// <see cref="LogArchive.ArchiveAsPieces"/>; else a second name of its file, or a copy: <see cref="LogArchive.Archive"/>)
     /// before the database deletes it. False when that failed: the caller keeps the log for the
     /// next attempt.
     /// </summary>
@@ -196,10 +206,22 @@ internal sealed class AutoBackupService : IDisposable
         try
         {
             long length = knownLength ?? RecordedEnd(fs, path);
-            // Without the store's lock: a backup holding it waits for writes, writes may wait for the
-            // flush that is archiving, so waiting here could stall all three. A collection racing this
-            // archive spares its temporary file (ArchiveTemporaries).
-            if (LogArchive.Archive(_storage, _db.Identity.TimelineHex, fs, path, number, length, _db.Options.TestHooks?.LogArchiveWritten))
+            // A log with no record (a run killed right after starting it left only its reserved
+            // space) holds nothing to replay: an archive of it would be an empty file.
+            if (length == 0) return true;
+            string timeline = _db.Identity.TimelineHex;
+            var hook = _db.Options.TestHooks?.LogArchiveWritten;
+            // A backup already stores most of the log as pieces: listing them, with a piece of what
+            // was appended since, keeps the retired log's bytes from reaching the disk a second time.
+            if (ArchiveAsPieces(fs, path, number, length, timeline, hook) is { } stored)
+            {
+                Interlocked.Increment(ref _logsPieced);
+                Interlocked.Add(ref _archivedPieceBytes, stored);
+            }
+            // Without waiting for the store's lock: a backup holding it waits for writes, writes may
+            // wait for the flush that is archiving, so waiting here could stall all three. A
+            // collection racing this archive spares its temporary file (ArchiveTemporaries).
+            else if (LogArchive.Archive(_storage, timeline, fs, path, number, length, hook))
                 Interlocked.Increment(ref _logsLinked);
             Interlocked.Increment(ref _logsArchived);
             Interlocked.Add(ref _archivedBytes, length);
@@ -210,6 +232,25 @@ internal sealed class AutoBackupService : IDisposable
             Interlocked.Increment(ref _archiveFailures);
             _lastError = $"archiving {Path.GetFileName(path)}: {ex.Message}";
             return false;
+        }
+    }
+
+    /// <summary>
+    /// The pieced archive, best effort: it reads the store's catalog, and a damaged descriptor or
+    /// list there must not keep the log from its archive (a log that is never archived is never
+    /// deleted, and the database would keep every log from then on): null, archive it whole.
+    /// </summary>
+    private long? ArchiveAsPieces(IFileSystem fs, string path, long number, long length, string timeline, Action<string>? hook)
+    {
+        try
+        {
+            return LogArchive.ArchiveAsPieces(_storage, timeline, _db.Identity.DatabaseIdHex, fs, path, number, length, _db.LogPrefixHashes, new BackupTally(), hook);
+        }
+        catch (CorruptionException ex)
+        {
+            Interlocked.Increment(ref _piecedArchiveFallbacks);
+            _lastError = $"archiving {Path.GetFileName(path)} as pieces: {ex.Message}";
+            return null;
         }
     }
 

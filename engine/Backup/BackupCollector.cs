@@ -6,7 +6,7 @@ namespace LatticeKV.Backup;
 /// <summary>
 /// Deletes backups and what no backup needs: descriptors first (a backup disappears whole at the
 /// deletion of its descriptor), then private folders, shared tables, log pieces and archived logs no
-/// committed backup refers to, and the leftovers of interrupted runs. Caller holds the store's
+/// committed backup or kept archive list refers to, and the leftovers of interrupted runs. Caller holds the store's
 /// exclusive lock.
 /// </summary>
 internal static class BackupCollector
@@ -23,6 +23,8 @@ internal static class BackupCollector
         var backups = BackupCatalog.Load(storage);
         var committed = backups.Select(b => b.Id).ToHashSet();
         var referenced = backups.SelectMany(b => b.Files.SelectMany(f => f.Parts.Select(p => p.Path))).ToHashSet(StringComparer.Ordinal);
+        // Logs archived as pieces keep the pieces they name, whichever backups are gone.
+        referenced.UnionWith(LogArchive.PiecesKept(storage, backups));
         int removed = 0;
         foreach (var name in storage.ListFiles(BackupDescriptor.Folder))
         {

@@ -15,11 +15,25 @@ internal static class BackupCreator
 {
     public static BackupDescriptor Create(IBackupStorage storage, LatticeDb db, string? metadata, Action<BackupProgress>? progress, CancellationToken cancel)
     {
-        using var live = db.CaptureLiveFiles();
-        return Create(storage, live, metadata, progress, cancel);
+        // Taking the set of files stops writers for a moment, and releasing it may purge files under
+        // the database's mutex: both run on a thread-pool thread, at normal priority, so that a
+        // backup thread at a lower one, preempted there by other work, never holds writers back.
+        var live = OnNormalPriority(db.CaptureLiveFiles);
+        try
+        {
+            var descriptor = Create(storage, live, metadata, db.LogPrefixHashes, progress, cancel);
+            db.LogPrefixHashes.KeepOnly(live.Files.Where(f => f.Kind == LiveFileKind.Log).Select(f => f.Number).ToHashSet());
+            return descriptor;
+        }
+        finally
+        {
+            OnNormalPriority(() => { live.Dispose(); return 0; });
+        }
     }
 
-    public static BackupDescriptor Create(IBackupStorage storage, LiveFileSet live, string? metadata, Action<BackupProgress>? progress, CancellationToken cancel)
+    private static T OnNormalPriority<T>(Func<T> work) => Task.Run(work).GetAwaiter().GetResult();
+
+    public static BackupDescriptor Create(IBackupStorage storage, LiveFileSet live, string? metadata, LogPrefixHashes? known, Action<BackupProgress>? progress, CancellationToken cancel)
     {
         int id = BackupCatalog.NextId(storage);
         string privateFolder = BackupDescriptor.PrivateFolder(id);
@@ -43,7 +57,7 @@ internal static class BackupCreator
             }
             else if (file.Kind == LiveFileKind.Log && file.Length > 0 && file.SourcePath is not null)
             {
-                entries.Add(LogPieces.Store(storage, live, file, dbId, id, heldLogs.GetValueOrDefault(file.Name), Advance, ref newBytes, tally, cancel));
+                entries.Add(LogPieces.Store(storage, live, file, dbId, id, heldLogs.GetValueOrDefault(file.Name), known, Advance, ref newBytes, tally, cancel));
             }
             else
             {

@@ -12,8 +12,13 @@ namespace LatticeKV.Backup;
 /// </summary>
 internal sealed record BackupDescriptor
 {
-    /// <summary>Written by this version; 1 (every file stored whole) is still read. Persistent format: only goes up.</summary>
-    public const int FormatVersion = 2;
+    /// <summary>
+    /// Written by this version; 1 (every file stored whole) and 2 (logs in pieces, no archived logs
+    /// in pieces) are still read. Persistent format: only goes up. 3 adds no field: it marks a
+    /// directory whose archive may hold logs as pieces (<see cref="ArchivedLogPieces"/>), so that a
+    /// reader of 2, which would take those pieces for orphans and collect them, refuses it instead.
+    /// </summary>
+    public const int FormatVersion = 3;
 
     /// <summary>The oldest format this reader accepts.</summary>
     public const int OldestReadableFormat = 1;
@@ -52,6 +57,7 @@ internal sealed record BackupDescriptor
         NewTableBytes = Tally.NewTableBytes,
         NewLogBytes = Tally.NewLogBytes,
         LogBytesRecopied = Tally.LogBytesRecopied,
+        LogPrefixBytesRead = Tally.LogPrefixBytesRead,
         FileCount = Files.Count,
         Metadata = Metadata,
         DatabaseId = DatabaseId,
@@ -83,41 +89,40 @@ internal sealed record BackupDescriptor
                 w.WriteString("kind", f.Kind);
                 w.WriteNumber("size", f.Size);
                 w.WriteString("xxh3", Hex(f.Checksum));
-                if (f.Pieces is { } pieces)
-                {
-                    w.WriteStartArray("pieces");
-                    foreach (var p in pieces)
-                    {
-                        w.WriteStartObject();
-                        w.WriteString("path", p.Path);
-                        w.WriteNumber("offset", p.Offset);
-                        w.WriteNumber("size", p.Size);
-                        w.WriteString("xxh3", Hex(p.Checksum));
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                }
+                if (f.Pieces is { } pieces) WritePieces(w, pieces);
                 w.WriteEndObject();
             }
             w.WriteEndArray();
             w.WriteEndObject();
         }
-        var json = buffer.ToArray();
+        return Sealed(buffer.ToArray());
+    }
+
+    /// <summary><paramref name="json"/> followed by its checksum line (<c>\nxxh3 HEX\n</c>).</summary>
+    internal static byte[] Sealed(byte[] json)
+    {
         var trailer = Encoding.ASCII.GetBytes("\nxxh3 " + XxHash3.HashToUInt64(json).ToString("x16", CultureInfo.InvariantCulture) + "\n");
         return [.. json, .. trailer];
     }
 
-    public static BackupDescriptor Decode(ReadOnlySpan<byte> bytes, string location)
+    /// <summary>The JSON of a file <see cref="Sealed"/> wrote, its size and checksum line checked; <paramref name="what"/> names it in errors.</summary>
+    internal static ReadOnlySpan<byte> Unsealed(ReadOnlySpan<byte> bytes, string what, string location)
     {
-        if (bytes.Length > MaxSize) throw new CorruptionException("backup descriptor is too large", location, MaxSize);
+        if (bytes.Length > MaxSize) throw new CorruptionException(what + " is too large", location, MaxSize);
         const int TrailerSize = 1 + 5 + 16 + 1;
-        if (bytes.Length < TrailerSize) throw new CorruptionException("backup descriptor is truncated", location, bytes.Length);
+        if (bytes.Length < TrailerSize) throw new CorruptionException(what + " is truncated", location, bytes.Length);
         var json = bytes[..^TrailerSize];
         var trailer = Encoding.ASCII.GetString(bytes[^TrailerSize..]);
         if (!trailer.StartsWith("\nxxh3 ", StringComparison.Ordinal) || trailer[^1] != '\n'
             || !ulong.TryParse(trailer.AsSpan(6, 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong sum))
-            throw new CorruptionException("backup descriptor lacks its checksum line", location, json.Length);
-        if (XxHash3.HashToUInt64(json) != sum) throw new CorruptionException("backup descriptor checksum mismatch", location, 0);
+            throw new CorruptionException(what + " lacks its checksum line", location, json.Length);
+        if (XxHash3.HashToUInt64(json) != sum) throw new CorruptionException(what + " checksum mismatch", location, 0);
+        return json;
+    }
+
+    public static BackupDescriptor Decode(ReadOnlySpan<byte> bytes, string location)
+    {
+        var json = Unsealed(bytes, "backup descriptor", location);
         try
         {
             using var doc = JsonDocument.Parse(json.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
@@ -158,8 +163,24 @@ internal sealed record BackupDescriptor
         }
     }
 
+    /// <summary>Writes a file's <c>pieces</c> array (§13.3).</summary>
+    internal static void WritePieces(Utf8JsonWriter w, IReadOnlyList<BackupPiece> pieces)
+    {
+        w.WriteStartArray("pieces");
+        foreach (var p in pieces)
+        {
+            w.WriteStartObject();
+            w.WriteString("path", p.Path);
+            w.WriteNumber("offset", p.Offset);
+            w.WriteNumber("size", p.Size);
+            w.WriteString("xxh3", Hex(p.Checksum));
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
     /// <summary>A file's pieces: at least one, each where the one before ends (the first at 0), together exactly <paramref name="size"/> bytes.</summary>
-    private static List<BackupPiece> ReadPieces(JsonElement array, string name, long size)
+    internal static List<BackupPiece> ReadPieces(JsonElement array, string name, long size)
     {
         var pieces = new List<BackupPiece>();
         long end = 0;
@@ -176,14 +197,14 @@ internal sealed record BackupDescriptor
         return pieces;
     }
 
-    private static string Hex(ulong value) => value.ToString("x16", CultureInfo.InvariantCulture);
+    internal static string Hex(ulong value) => value.ToString("x16", CultureInfo.InvariantCulture);
 
-    private static ulong ParseHex(JsonElement e) => ulong.Parse(e.GetString() ?? "", NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
+    internal static ulong ParseHex(JsonElement e) => ulong.Parse(e.GetString() ?? "", NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
 
     private static bool IsHexId(string s) => s.Length == 32 && s.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
 
     // A database file's own name: never a path, so a hostile descriptor cannot write outside the restore directory.
-    private static bool IsPlainName(string s) => s.Length is > 0 and < 128 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_') && s is not "." and not "..";
+    internal static bool IsPlainName(string s) => s.Length is > 0 and < 128 && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_') && s is not "." and not "..";
 
     private static bool IsStoredPath(string s) => s.Length is > 0 and < 512 && !s.Contains("..", StringComparison.Ordinal) && !s.StartsWith('/') && s.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '/');
 }

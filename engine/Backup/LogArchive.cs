@@ -4,8 +4,9 @@ using LatticeKV.Io;
 namespace LatticeKV.Backup;
 
 /// <summary>
-/// Archived write-ahead logs (<c>archive/TIMELINE/NUMBER.log</c>, FORMAT.md §13): each log the
-/// database retires, archived whole (linked or copied) before it is deleted, so that the writes between two backups
+/// Archived write-ahead logs (<c>archive/TIMELINE/NUMBER.log</c>, or <c>NUMBER.logpieces</c>
+/// naming stored pieces, FORMAT.md §13): each log the database retires, archived (as pieces, linked
+/// or copied) before it is deleted, so that the writes between two backups
 /// can be replayed (<see cref="BackupEngine.RestoreToPointInTime"/>). Grouped by timeline: a
 /// restored copy reuses log numbers, and its logs must never be mistaken for the original's.
 /// </summary>
@@ -42,6 +43,70 @@ internal static class LogArchive
         return linked;
     }
 
+    /// <summary>
+    /// Archives a retired log as pieces (<see cref="ArchivedLogPieces"/>) when a committed backup
+    /// of this database already stores a prefix of it that still matches: only the bytes appended
+    /// after that backup are copied, and a small list names the pieces. Takes the store's lock,
+    /// shared, without waiting (a backup holding it may be waiting for writes that wait for the
+    /// caller, a flush): returns null when the lock is busy or no backup holds the log, and the
+    /// caller archives it whole. Otherwise returns the bytes stored (the new piece's). Collections,
+    /// which take the lock exclusively, cannot remove the pieces meanwhile; once the list is in
+    /// place they keep every piece it names (<see cref="PiecesKept"/>).
+    /// </summary>
+    public static long? ArchiveAsPieces(IBackupStorage storage, string timelineHex, string dbId, IFileSystem fs, string source, long number, long length,
+        LogPrefixHashes? known, BackupTally tally, Action<string>? written = null)
+    {
+        IDisposable held;
+        try { held = storage.Lock(exclusive: false, TimeSpan.Zero); }
+        catch (DbLockedException) { return null; }
+        using (held)
+        {
+            var copies = LogPieces.Held(BackupCatalog.Load(storage), dbId).GetValueOrDefault(FileNames.LogName(number));
+            if (copies is null) return null;
+            string tag = "a" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+            long stored = 0;
+            var entry = LogPieces.Extend(storage, fs, source, number, length, dbId, tag, copies, known, wholeWithoutBasis: false, null, ref stored, tally, CancellationToken.None);
+            if (entry is null) return null;
+            string path = ArchivedLogPieces.PathOf(timelineHex, number);
+            string temp = path + ".tmp-" + tag;
+            // Spared by the archiver's cleanup and explicit collections, as a whole archive's temporary is.
+            using var inProgress = ArchiveTemporaries.Register(storage, temp);
+            StorageCopy.UploadBytes(storage, temp, ArchivedLogPieces.Encode(entry));
+            written?.Invoke(temp);
+            storage.Rename(temp, path);
+            return stored;
+        }
+    }
+
+    /// <summary>
+    /// The pieces the archive lists of <paramref name="backups"/>' timelines name, for the lists a
+    /// collection keeps (log number at or past the oldest backup's first log). A list that cannot
+    /// be read protects nothing: a restore through it would fail on the list itself.
+    /// </summary>
+    public static HashSet<string> PiecesKept(IBackupStorage storage, IReadOnlyList<BackupDescriptor> backups)
+    {
+        var kept = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var timeline in storage.ListFolders(Folder))
+        {
+            long keepFrom = KeepFrom(backups, timeline);
+            foreach (var name in storage.ListFiles(FolderOf(timeline)))
+            {
+                if (!ArchivedLogPieces.TryParseName(name, out long number) || number < keepFrom) continue;
+                try { kept.UnionWith(ArchivedLogPieces.Read(storage, FolderOf(timeline) + "/" + name).Parts.Select(p => p.Path)); }
+                catch (CorruptionException) { }
+            }
+        }
+        return kept;
+    }
+
+    private static long KeepFrom(IReadOnlyList<BackupDescriptor> backups, string timeline)
+    {
+        long keepFrom = long.MaxValue;
+        foreach (var b in backups.Where(b => b.Timeline == timeline))
+            keepFrom = Math.Min(keepFrom, FirstLog(b));
+        return keepFrom;
+    }
+
     private static bool IsTemporary(string name) => name.Contains(".tmp-", StringComparison.Ordinal);
 
     /// <summary>Removes the temporary files of archives a killed run of this timeline's database left (one database writes a timeline).</summary>
@@ -54,13 +119,26 @@ internal static class LogArchive
         }
     }
 
-    /// <summary>Archived logs of a timeline: number and stored path, in order.</summary>
-    public static List<(long Number, string Path)> List(IBackupStorage storage, string timelineHex)
+    /// <summary>
+    /// Archived logs of a timeline numbered <paramref name="from"/> or later, by number: a whole log
+    /// (checksum 0: its records carry their own) or, archived as pieces, the list's entry; where
+    /// both exist (a log archived again after a restart), the whole file. Lists of earlier logs are
+    /// not read, so a damaged one that a restore does not need cannot fail it.
+    /// </summary>
+    public static SortedDictionary<long, BackupFileEntry> List(IBackupStorage storage, string timelineHex, long from = 0)
     {
-        var logs = new List<(long, string)>();
+        var logs = new SortedDictionary<long, BackupFileEntry>();
         foreach (var name in storage.ListFiles(FolderOf(timelineHex)))
-            if (FileNames.Parse(name, out long number) == DbFileKind.Log) logs.Add((number, FolderOf(timelineHex) + "/" + name));
-        logs.Sort();
+        {
+            string path = FolderOf(timelineHex) + "/" + name;
+            if (FileNames.Parse(name, out long number) == DbFileKind.Log)
+            {
+                if (number >= from) logs[number] = new BackupFileEntry(name, path, "log", storage.GetSize(path), 0);
+            }
+            else if (ArchivedLogPieces.TryParseName(name, out number) && number >= from && !logs.ContainsKey(number)
+                && !storage.Exists(FolderOf(timelineHex) + "/" + FileNames.LogName(number)))
+                logs[number] = ArchivedLogPieces.Read(storage, path);
+        }
         return logs;
     }
 
@@ -74,12 +152,10 @@ internal static class LogArchive
         int removed = 0;
         foreach (var timeline in storage.ListFolders(Folder))
         {
-            long keepFrom = long.MaxValue;
-            foreach (var b in backups.Where(b => b.Timeline == timeline))
-                keepFrom = Math.Min(keepFrom, FirstLog(b));
+            long keepFrom = KeepFrom(backups, timeline);
             foreach (var name in storage.ListFiles(FolderOf(timeline)))
             {
-                bool log = FileNames.Parse(name, out long number) == DbFileKind.Log;
+                bool log = FileNames.Parse(name, out long number) == DbFileKind.Log || ArchivedLogPieces.TryParseName(name, out number);
                 if (log && number >= keepFrom) continue;
                 string path = FolderOf(timeline) + "/" + name;
                 // A running database may be writing it: only an explicit collection (or the

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.IO.Hashing;
 using LatticeKV.Db;
+using LatticeKV.Io;
 
 namespace LatticeKV.Backup;
 
@@ -36,21 +37,42 @@ internal static class LogPieces
     /// <summary>
     /// Stores the first <see cref="LiveFile.Length"/> bytes of a live log (not empty) for backup
     /// <paramref name="id"/> and returns its entry; <paramref name="held"/> are the entries earlier
-    /// backups hold for the same log. Adds what it stored to <paramref name="newBytes"/> and <paramref name="tally"/>.
+    /// backups hold for the same log; <paramref name="known"/>, the prefixes this database already
+    /// hashed (null: read the prefix to check it). Adds what it stored to <paramref name="newBytes"/> and <paramref name="tally"/>.
     /// </summary>
     public static BackupFileEntry Store(IBackupStorage storage, LiveFileSet live, LiveFile file, string dbId, int id, IReadOnlyList<BackupFileEntry>? held,
-        Action<long> advance, ref long newBytes, BackupTally tally, CancellationToken cancel)
+        LogPrefixHashes? known, Action<long> advance, ref long newBytes, BackupTally tally, CancellationToken cancel)
+        => Extend(storage, live.FileSystem, file.SourcePath!, file.Number, file.Length, dbId, id.ToString(CultureInfo.InvariantCulture), held, known,
+            wholeWithoutBasis: true, advance, ref newBytes, tally, cancel)!;
+
+    /// <summary>
+    /// Stores the first <paramref name="length"/> bytes of log <paramref name="number"/> at
+    /// <paramref name="source"/> as the longest held copy that is still its prefix plus one piece of
+    /// the rest; without such a copy, as one whole piece when <paramref name="wholeWithoutBasis"/>,
+    /// else nothing (returns null). <paramref name="tempTag"/> makes the piece's temporary name its writer's own.
+    /// </summary>
+    public static BackupFileEntry? Extend(IBackupStorage storage, IFileSystem fs, string source, long number, long length, string dbId, string tempTag,
+        IReadOnlyList<BackupFileEntry>? held, LogPrefixHashes? known, bool wholeWithoutBasis, Action<long>? advance, ref long newBytes, BackupTally tally,
+        CancellationToken cancel)
     {
-        string source = file.SourcePath!;
         var whole = new XxHash3();
         var pieces = new List<BackupPiece>();
         long start = 0;
         // The longest prefix an earlier backup holds whole: the one to extend.
-        var basis = held?.Where(e => e.Size <= file.Length && e.Pieces!.Count < MaxPieces && AllStored(storage, e))
+        var basis = held?.Where(e => e.Size <= length && e.Pieces!.Count < MaxPieces && AllStored(storage, e))
             .OrderByDescending(e => e.Size).FirstOrDefault();
-        if (basis is not null)
+        if (basis is not null && known?.TryResume(number, basis.Size, basis.Checksum) is { } resumed)
         {
-            ulong prefix = FileCopy.Range(live.FileSystem, source, 0, basis.Size, data => whole.Append(data), advance, cancel);
+            // This database read these very bytes for an earlier backup and they hashed to the copy's checksum.
+            whole = resumed;
+            pieces.AddRange(basis.Pieces!);
+            start = basis.Size;
+            advance?.Invoke(basis.Size);
+        }
+        else if (basis is not null)
+        {
+            ulong prefix = FileCopy.Range(fs, source, 0, basis.Size, data => whole.Append(data), advance, cancel);
+            tally.LogPrefixBytesRead += basis.Size;
             if (prefix == basis.Checksum)
             {
                 pieces.AddRange(basis.Pieces!);
@@ -62,23 +84,25 @@ internal static class LogPieces
                 tally.LogBytesRecopied += basis.Size;
             }
         }
-        if (file.Length > start)
+        if (start == 0 && !wholeWithoutBasis) return null;
+        if (length > start)
         {
-            long length = file.Length - start;
-            string temp = string.Create(CultureInfo.InvariantCulture, $"{SharedTableName.Folder}/{dbId}-{file.Number:D6}-{start}{LogPieceName.Extension}.tmp-{id}");
-            ulong checksum = StorageCopy.UploadRange(live.FileSystem, source, start, length, storage, temp, whole, advance, cancel);
-            string path = LogPieceName.PathOf(dbId, file.Number, start, length, checksum);
+            long size = length - start;
+            string temp = string.Create(CultureInfo.InvariantCulture, $"{SharedTableName.Folder}/{dbId}-{number:D6}-{start}{LogPieceName.Extension}.tmp-{tempTag}");
+            ulong checksum = StorageCopy.UploadRange(fs, source, start, size, storage, temp, whole, advance, cancel);
+            string path = LogPieceName.PathOf(dbId, number, start, size, checksum);
             // The same bytes stored already (a backup taken between two that saw no write): keep that file.
-            if (StorageCopy.IsStored(storage, path, length)) storage.Delete(temp);
+            if (StorageCopy.IsStored(storage, path, size)) storage.Delete(temp);
             else
             {
                 storage.Rename(temp, path);
-                newBytes += length;
-                tally.NewLogBytes += length;
+                newBytes += size;
+                tally.NewLogBytes += size;
             }
-            pieces.Add(new BackupPiece(path, start, length, checksum));
+            pieces.Add(new BackupPiece(path, start, size, checksum));
         }
-        return new BackupFileEntry(file.Name, pieces[0].Path, BackupCreator.KindName(LiveFileKind.Log), file.Length, whole.GetCurrentHashAsUInt64(), pieces);
+        known?.Remember(number, length, whole);
+        return new BackupFileEntry(FileNames.LogName(number), pieces[0].Path, BackupCreator.KindName(LiveFileKind.Log), length, whole.GetCurrentHashAsUInt64(), pieces);
     }
 
     private static bool AllStored(IBackupStorage storage, BackupFileEntry entry) => entry.Parts.All(p => StorageCopy.IsStored(storage, p.Path, p.Size));

@@ -9,7 +9,7 @@ namespace LatticeKV.Backup;
 /// <summary>
 /// Restores the state at a sequence number or a moment (<see cref="BackupEngine.RestoreToSequence"/>,
 /// <see cref="BackupEngine.RestoreToPointInTime"/>): the newest backup at or before the target,
-/// then the write-ahead logs of its timeline (archived whole, or the longest prefix a later backup
+/// then the write-ahead logs of its timeline (archived whole or as pieces, or the longest prefix a later backup
 /// copied), replayed by the restored database at its next open. The last log is cut after the
 /// last whole write group at or before the target: the result is exactly the state after one
 /// commit. Sequence numbers run without gaps from format 3, so a missing log is seen, not skipped.
@@ -56,8 +56,8 @@ internal static class PointInTimeRestore
             foreach (var f in b.Files.Where(f => f.Kind == "log"))
                 if (FileNames.Parse(f.Name, out long n) == DbFileKind.Log && n >= first
                     && (!sources.TryGetValue(n, out var have) || have.Size < f.Size)) sources[n] = f;
-        foreach (var (n, path) in LogArchive.List(storage, base_.Timeline))
-            if (n >= first) sources[n] = new BackupFileEntry(FileNames.LogName(n), path, "log", storage.GetSize(path), 0);
+        foreach (var (n, archived) in LogArchive.List(storage, base_.Timeline, from: first))
+            sources[n] = archived;
         return sources;
     }
 

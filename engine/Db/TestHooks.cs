@@ -28,6 +28,13 @@ internal sealed class TestHooks
     public Action<string>? LogArchiveWritten { get; init; }
 
     /// <summary>
+    /// Called with a retired log's number once it is archived under its final name, before the
+    /// database deletes it: lkv archive-child kills its own process here, so that the reopened
+    /// database finds the log both in its directory and in the archive, and archives it again.
+    /// </summary>
+    public Action<long>? LogArchived { get; init; }
+
+    /// <summary>
     /// Called by the remote apply's foreign-key rules once their last pass over a part found
     /// nothing more to act on, before they say what must still hold at commit: a test writes
     /// here to land just after the rules' last read of children and parents.
