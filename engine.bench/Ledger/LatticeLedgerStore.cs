@@ -107,7 +107,7 @@ public sealed class LatticeLedgerStore : ILedgerStore
         string Stat(string name) => stats.TryGetValue(name, out long v) ? v.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) : "-";
         return $"cache hits {Stat("block.cache.hits")}, misses {Stat("block.cache.misses")}, compressed hits {Stat("block.cache.compressed.hits")}, "
             + $"capacity {Stat("block.cache.capacity")} (compressed tier {Stat("block.cache.compressed.capacity")}), "
-            + $"tx data {_db.GetProperty(_tx, "lattice.uncompressed.data.size")} uncompressed, blocks {_db.GetProperty(_tx, "lattice.num.data.blocks")}";
+            + $"family tx's tables {_db.GetProperty(_tx, "lattice.total-sst-files-size")} bytes";
     }
 
     /// <summary>Time per part of a newest query, averaged over <paramref name="n"/> runs (ledger-probe).</summary>
