@@ -45,11 +45,13 @@ public static class Program
                     (open time with StartupCheck None, Quick and Full on a database of M MiB of tables, default 1024;
                      D is filled once and kept, a temporary database is deleted)
                   ledger [--txns N] [--accounts A] [--queries Q] [--rounds R] [--docs D] [--search-queries S] [--seconds T]
-                         [--threads 1,16] [--parts insert,newest,search,txn] [--corpus DIR] [--dir D] [--out DIR]
+                         [--threads 1,16] [--parts insert,newest,search,txn] [--load-batch B] [--corpus DIR] [--dir D] [--out DIR]
                     (issue 19 against SQLite and RocksDB's transaction databases in one run: N ledger transactions,
                      default 1,000,000 over 10,000 accounts, inserted with an (account, order) index; the newest 100
                      of a random account; full-text search over WordNet's glosses (apt-get install wordnet-base);
-                     transfers in optimistic and pessimistic transactions for T seconds per thread count)
+                     transfers in optimistic and pessimistic transactions for T seconds per thread count; every store
+                     is settled and its cache warmed (one query per account) before the newest rounds; --load-batch B
+                     inserts B transactions a commit, default 1, for runs that measure only the queries)
                   ledgerlog [--txns N] [--accounts A] [--batch B] [--rounds R] [--singles S] [--leaves L] [--proofs P]
                             [--parts append,proofs,verify] [--dir D]
                     (issue 23: Ledger.AppendBatch of N transactions, default 1,000,000, against plain batched puts of

@@ -100,6 +100,16 @@ public sealed class LatticeLedgerStore : ILedgerStore
         return n;
     }
 
+    /// <summary>The block cache's counters and the tables' sizes (ledger-probe).</summary>
+    internal string CacheReport()
+    {
+        var stats = _db.GetStatistics();
+        string Stat(string name) => stats.TryGetValue(name, out long v) ? v.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) : "-";
+        return $"cache hits {Stat("block.cache.hits")}, misses {Stat("block.cache.misses")}, compressed hits {Stat("block.cache.compressed.hits")}, "
+            + $"capacity {Stat("block.cache.capacity")} (compressed tier {Stat("block.cache.compressed.capacity")}), "
+            + $"family tx's tables {_db.GetProperty(_tx, "lattice.total-sst-files-size")} bytes";
+    }
+
     /// <summary>Time per part of a newest query, averaged over <paramref name="n"/> runs (ledger-probe).</summary>
     internal string ProbeParts(string account, int n)
     {

@@ -25,6 +25,7 @@ public static class LedgerBench
         int accounts = (int)CompareCommand.LongArg(args, "--accounts", 10_000);
         int queries = (int)CompareCommand.LongArg(args, "--queries", 5_000);
         int rounds = (int)Math.Max(1, CompareCommand.LongArg(args, "--rounds", 3));
+        int loadBatch = (int)Math.Max(1, CompareCommand.LongArg(args, "--load-batch", 1));
         int docsMax = (int)CompareCommand.LongArg(args, "--docs", int.MaxValue);
         int searchQueries = (int)CompareCommand.LongArg(args, "--search-queries", 2_000);
         int seconds = (int)CompareCommand.LongArg(args, "--seconds", 10);
@@ -50,6 +51,7 @@ public static class LedgerBench
         try
         {
             Log($"# ledger bench: {txns:N0} transactions over {accounts:N0} accounts; {Environment.ProcessorCount} cores; {DateTime.UtcNow:u}");
+            if (loadBatch > 1) Log($"- insert phase: {loadBatch:N0} transactions a commit (--load-batch), so (a)'s rates are not issue 19's one-commit-per-transaction figure");
             var stores = new List<Func<string, ILedgerStore>>
             {
                 dir => new SqliteLedger(dir, CacheBytes),
@@ -66,11 +68,14 @@ public static class LedgerBench
                 for (int i = 0; i < stores.Count; i++) opened.Add(stores[i](Path.Combine(root, "ledger-" + i)));
                 foreach (var s in opened) Log($"- {s.Name}: {s.Settings}");
                 if (parts.Contains("insert", StringComparison.Ordinal) || parts.Contains("newest", StringComparison.Ordinal))
-                    results["insert"] = InsertAll(opened, txs, Log);
+                    results["insert"] = InsertAll(opened, txs, loadBatch, Log);
                 txs = null;
                 GC.Collect();
                 if (parts.Contains("newest", StringComparison.Ordinal))
+                {
+                    results["settle"] = SettleAndWarm(opened, accounts, Log);
                     results["newest"] = NewestRounds(opened, accounts, queries, rounds, Log);
+                }
                 if (parts.Contains("search", StringComparison.Ordinal))
                     results["search"] = SearchAll([.. opened.Where(s => !s.Clustered)], WordNetCorpus.Load(corpus, docsMax), searchQueries, rounds, Log);
             }
@@ -117,7 +122,7 @@ public static class LedgerBench
         Workloads.Settle();
     }
 
-    private static object InsertAll(List<ILedgerStore> stores, List<LedgerTx> txs, Action<string> log)
+    private static object InsertAll(List<ILedgerStore> stores, List<LedgerTx> txs, int loadBatch, Action<string> log)
     {
         log("");
         log("## (a) insert, one commit per transaction, the index maintained (*-clustered: keyed by (account, order), unique index on txid; others: keyed by txid, index on (account, order))");
@@ -131,11 +136,22 @@ public static class LedgerBench
             long burstAt = txs.Count / 10;
             double burst = 0;
             var sw = Stopwatch.StartNew();
-            for (int i = 0; i < txs.Count; i++)
+            if (loadBatch > 1)
             {
-                one[0] = txs[i];
-                s.Insert(one);
-                if (i + 1 == burstAt) burst = burstAt / sw.Elapsed.TotalSeconds;
+                for (int i = 0; i < txs.Count; i += loadBatch)
+                {
+                    s.Insert(txs.GetRange(i, Math.Min(loadBatch, txs.Count - i)));
+                    if (i < burstAt && i + loadBatch >= burstAt) burst = (i + loadBatch) / sw.Elapsed.TotalSeconds;
+                }
+            }
+            else
+            {
+                for (int i = 0; i < txs.Count; i++)
+                {
+                    one[0] = txs[i];
+                    s.Insert(one);
+                    if (i + 1 == burstAt) burst = burstAt / sw.Elapsed.TotalSeconds;
+                }
             }
             double secs = sw.Elapsed.TotalSeconds;
             s.Settle();
@@ -146,6 +162,35 @@ public static class LedgerBench
         return rows;
     }
 
+    /// <summary>
+    /// Issue 16's method for reads: every store settled right before the timed rounds (LatticeKV
+    /// flushed with its compactions finished, SQLite's log checkpointed into the database file),
+    /// since the stores inserted one after another and the last one's background work would
+    /// otherwise run during the first rounds; then the cache warmed, as the runner's readrandom
+    /// does after a fill, by one untimed newest-100 query for every account.
+    /// </summary>
+    private static object SettleAndWarm(List<ILedgerStore> stores, int accounts, Action<string> log)
+    {
+        log("");
+        log("## settled and warmed before the newest rounds (untimed: settle = flush + compactions / WAL checkpoint; warm = one newest-100 query per account)");
+        log("| engine | settle s | warm s |");
+        log("|---|---:|---:|");
+        var rows = new List<object>();
+        foreach (var s in stores)
+        {
+            var sw = Stopwatch.StartNew();
+            s.Settle();
+            double settle = sw.Elapsed.TotalSeconds;
+            sw.Restart();
+            for (int a = 0; a < accounts; a++) s.Newest(LedgerData.AccountName(a), 100);
+            double warm = sw.Elapsed.TotalSeconds;
+            log($"| {s.Name} | {settle:N2} | {warm:N2} |");
+            rows.Add(new { engine = s.Name, settleSeconds = settle, warmSeconds = warm });
+        }
+        GC.Collect();
+        return rows;
+    }
+
     private static object NewestRounds(List<ILedgerStore> stores, int accounts, int queries, int rounds, Action<string> log)
     {
         log("");
@@ -153,12 +198,15 @@ public static class LedgerBench
         log("| engine | queries/s | p50 µs | p99 µs | rows/query |");
         log("|---|---:|---:|---:|---:|");
         var perEngine = stores.ToDictionary(s => s.Name, _ => new List<(double Qps, double P50, double P99, double Rows)>());
+        var perRound = new List<string>();
         for (int r = 0; r < rounds; r++)
             foreach (var s in stores)
             {
                 var rng = new Random(100 + r);
                 var lat = new double[queries];
                 long rowsRead = 0;
+                var gcPause = GC.GetTotalPauseDuration();
+                int gc0 = GC.CollectionCount(0), gc1 = GC.CollectionCount(1), gc2 = GC.CollectionCount(2);
                 var total = Stopwatch.StartNew();
                 for (int q = 0; q < queries; q++)
                 {
@@ -167,8 +215,11 @@ public static class LedgerBench
                     lat[q] = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
                 }
                 double qps = queries / total.Elapsed.TotalSeconds;
+                double pauseMs = (GC.GetTotalPauseDuration() - gcPause).TotalMilliseconds;
+                string collections = $"{GC.CollectionCount(0) - gc0}/{GC.CollectionCount(1) - gc1}/{GC.CollectionCount(2) - gc2}";
                 Array.Sort(lat);
                 perEngine[s.Name].Add((qps, lat[queries / 2], lat[(int)(queries * 0.99)], (double)rowsRead / queries));
+                perRound.Add($"| {r + 1} | {s.Name} | {qps:N0} | {lat[queries / 2]:N1} | {lat[(int)(queries * 0.99)]:N1} | {lat[(int)(queries * 0.999)]:N1} | {lat[^1]:N1} | {collections} | {pauseMs:N1} |");
             }
         var rows = new List<object>();
         foreach (var (name, list) in perEngine)
@@ -176,6 +227,22 @@ public static class LedgerBench
             var m = list.OrderBy(x => x.Qps).ElementAt(list.Count / 2);
             log($"| {name} | {m.Qps:N0} | {m.P50:N1} | {m.P99:N1} | {m.Rows:N1} |");
             rows.Add(new { engine = name, qps = m.Qps, p50 = m.P50, p99 = m.P99, rows = m.Rows, rounds = list.Select(x => x.Qps).ToArray() });
+        }
+        log("");
+        log("Per round (GC collections gen0/gen1/gen2 and pause time in the round, whole process):");
+        log("| round | engine | queries/s | p50 µs | p99 µs | p99.9 µs | max µs | GCs | GC pause ms |");
+        log("|---:|---|---:|---:|---:|---:|---:|---|---:|");
+        foreach (string line in perRound) log(line);
+        log("");
+        log("LatticeKV ÷ SQLite of the same schema, per round (queries/s; p50 as SQLite's p50 ÷ LatticeKV's):");
+        foreach (var (name, list) in perEngine)
+        {
+            if (name.StartsWith("sqlite", StringComparison.Ordinal)) continue;
+            string sqlite = name.EndsWith("-clustered", StringComparison.Ordinal) ? "sqlite-clustered" : "sqlite";
+            if (!perEngine.TryGetValue(sqlite, out var baseList)) continue;
+            var qpsRatios = list.Zip(baseList, (a, b) => (a.Qps / b.Qps).ToString("N2", CultureInfo.InvariantCulture));
+            var p50Ratios = list.Zip(baseList, (a, b) => (b.P50 / a.P50).ToString("N2", CultureInfo.InvariantCulture));
+            log($"- {name}: queries/s {string.Join(", ", qpsRatios)}; p50 {string.Join(", ", p50Ratios)}");
         }
         return rows;
     }

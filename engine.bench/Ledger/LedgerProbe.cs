@@ -8,26 +8,34 @@ public static class LedgerProbe
     public static int Run(string[] args)
     {
         long txns = Runner.CompareCommand.LongArg(args, "--txns", 100_000);
+        int accounts = (int)Runner.CompareCommand.LongArg(args, "--accounts", 10_000);
+        int rounds = (int)Runner.CompareCommand.LongArg(args, "--rounds", 5);
+        bool clustered = args.Contains("--clustered");
         string dir = Path.Combine(Path.GetTempPath(), "lkv-ledger-probe-" + Environment.ProcessId);
         try
         {
-            using var store = new LatticeLedgerStore(dir, 256L << 20, eager: true);
-            store.Insert(LedgerData.Generate(txns, 10_000).ToList());
+            using var store = new LatticeLedgerStore(dir, 256L << 20, eager: true, clustered);
+            var txs = LedgerData.Generate(txns, accounts).ToList();
+            for (int i = 0; i < txs.Count; i += 10_000) store.Insert(txs.GetRange(i, Math.Min(10_000, txs.Count - i)));
+            txs = null;
             store.Settle();
+            for (int a = 0; a < accounts; a++) store.Newest(LedgerData.AccountName(a), 100);
+            GC.Collect();
+            Console.WriteLine($"loaded, settled and warmed; pid {Environment.ProcessId}");
             var rng = new Random(5);
-            for (int round = 0; round < 5; round++)
+            for (int round = 0; round < rounds; round++)
             {
                 long alloc0 = GC.GetAllocatedBytesForCurrentThread();
                 int gc0 = GC.CollectionCount(0);
                 var sw = Stopwatch.StartNew();
                 const int n = 20_000;
                 long rows = 0;
-                for (int i = 0; i < n; i++) rows += store.Newest(LedgerData.AccountName(rng.Next(10_000)), 100);
+                for (int i = 0; i < n; i++) rows += store.Newest(LedgerData.AccountName(rng.Next(accounts)), 100);
                 double us = sw.Elapsed.TotalMicroseconds / n;
+                Console.WriteLine(store.CacheReport());
                 Console.WriteLine($"round {round}: {us:N1} µs/query, {(GC.GetAllocatedBytesForCurrentThread() - alloc0) / n:N0} B/query, gen0 {GC.CollectionCount(0) - gc0}, rows {rows / (double)n:N1}");
             }
-            var parts = store.ProbeParts(LedgerData.AccountName(17), 20_000);
-            Console.WriteLine(parts);
+            if (!clustered) Console.WriteLine(store.ProbeParts(LedgerData.AccountName(17), 20_000));
         }
         finally
         {

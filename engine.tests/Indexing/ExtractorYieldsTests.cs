@@ -1,5 +1,6 @@
 using System.Text;
 using LatticeKV.Indexing;
+using LatticeKV.Tests.Support;
 
 namespace LatticeKV.Tests.Indexing;
 
@@ -57,5 +58,63 @@ public sealed class ExtractorYieldsTests
             }
         }
         Assert.True(checkedKeys > 100);
+    }
+
+    /// <summary>
+    /// Composites of top-level JSON properties are checked in one pass over the value: random
+    /// documents (properties repeated, reordered, missing, escaped, arrays, nested objects, numbers
+    /// that are not integers, truncated or broken JSON) and keys yielded by other documents must get
+    /// the answer full extraction gives, including a composite that names one property twice.
+    /// </summary>
+    [Fact]
+    public void Yields_TopLevelJsonComposite_AgreesWithExtractOnRandomDocuments()
+    {
+        int seed = TestSeed.Get(7819);
+        var rnd = new Random(seed);
+        IndexExtractor[] composites =
+        [
+            IndexExtractors.Composite(IndexExtractors.JsonField("$.account"), IndexExtractors.JsonField("$.order")),
+            IndexExtractors.Composite(IndexExtractors.JsonField("order"), IndexExtractors.JsonField("$.account"), IndexExtractors.JsonField("$.tags")),
+            IndexExtractors.Composite(IndexExtractors.JsonField("$.account"), IndexExtractors.JsonField("$.account")),
+        ];
+        string[] names = ["account", "order", "tags", "note", "acc\u006funt"];
+        string[] scalars = ["\"a\"", "\"b\"", "\"a\\u0000\"", "\"\\u0061\"", "1", "2", "-3", "1.5", "true", "false", "null", "{\"account\":\"a\"}", "[]", "[\"a\",1,[2],{\"x\":1}]", "[\"b\",true]"];
+        string Document()
+        {
+            var props = Enumerable.Range(0, rnd.Next(0, 6)).Select(_ => $"\"{names[rnd.Next(names.Length)]}\":{scalars[rnd.Next(scalars.Length)]}");
+            string doc = "{" + string.Join(",", props) + "}";
+            return rnd.Next(8) switch
+            {
+                0 => doc[..rnd.Next(doc.Length + 1)], // truncated
+                1 => doc.Insert(rnd.Next(doc.Length + 1), ",,"), // broken somewhere
+                2 => "[" + doc + "]",
+                _ => doc,
+            };
+        }
+        var scratch = new ExtractedKeys();
+        int agreed = 0, yielded = 0;
+        for (int round = 0; round < 3_000 * TestSeed.Scale; round++)
+        {
+            var extractor = composites[rnd.Next(composites.Length)];
+            var value = Encoding.UTF8.GetBytes(Document());
+            var expected = new ExtractedKeys();
+            extractor.Extract([], value, expected);
+            var candidates = new List<byte[]>(expected.Keys);
+            for (int other = 0; other < 4; other++)
+            {
+                scratch.Clear();
+                extractor.Extract([], Encoding.UTF8.GetBytes(Document()), scratch);
+                candidates.AddRange(scratch.Keys);
+            }
+            foreach (var candidate in candidates)
+            {
+                bool want = expected.Contains(candidate);
+                Assert.True(want == extractor.Yields([], value, candidate, scratch),
+                    $"seed={seed}, round {round}: {extractor} on {Encoding.UTF8.GetString(value)}, key {Convert.ToHexString(candidate)}, expected {want}");
+                agreed++;
+                if (want) yielded++;
+            }
+        }
+        Assert.True(yielded > 100 && agreed > yielded * 2, $"seed={seed}: {yielded} yielded of {agreed} checked");
     }
 }

@@ -41,7 +41,7 @@ internal sealed class JsonFieldExtractor(JsonPath path) : IndexExtractor
     }
 
     /// <summary>Looks for one key among the scalars at the path, without copying any of them.</summary>
-    private ref struct Match(ReadOnlySpan<byte> target) : JsonPath.ISink
+    internal ref struct Match(ReadOnlySpan<byte> target) : JsonPath.ISink
     {
         private readonly ReadOnlySpan<byte> _target = target;
 

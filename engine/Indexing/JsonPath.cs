@@ -47,21 +47,35 @@ internal sealed class JsonPath
                 if (reader.TokenType != JsonTokenType.StartObject || !FindProperty(ref reader, _segments[depth])) return;
                 if (!reader.Read()) return;
             }
-            if (reader.TokenType == JsonTokenType.StartArray)
-            {
-                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                {
-                    if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
-                    else Scalar(ref reader, ref sink);
-                }
-                return;
-            }
-            Scalar(ref reader, ref sink);
+            VisitValue(ref reader, ref sink);
         }
         catch (JsonException)
         {
             // A value that is not JSON has nothing at the path: it is simply not in the index.
         }
+    }
+
+    /// <summary>The property name when the path is a single property of the top-level object (<c>$.account</c>); otherwise null.</summary>
+    internal byte[]? TopLevelName => _segments.Length == 1 ? _segments[0] : null;
+
+    /// <summary>
+    /// Hands the value the reader is at to <paramref name="sink"/> as <see cref="Visit"/> hands the
+    /// value at its path: each scalar of an array (the reader is left at its end), or the scalar
+    /// itself; an object yields nothing and the reader stays at its start. Throws
+    /// <see cref="JsonException"/> when the value is not well-formed JSON.
+    /// </summary>
+    internal static void VisitValue<TSink>(ref Utf8JsonReader reader, ref TSink sink) where TSink : ISink, allows ref struct
+    {
+        if (reader.TokenType == JsonTokenType.StartArray)
+        {
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) reader.Skip();
+                else Scalar(ref reader, ref sink);
+            }
+            return;
+        }
+        Scalar(ref reader, ref sink);
     }
 
     /// <summary>Moves to the value of property <paramref name="name"/> of the object the reader is at; false when absent.</summary>

@@ -23,6 +23,8 @@ internal sealed class BlockIterator : InternalIterator
     private int _next;         // offset just past the current entry
     private int _valueOffset;
     private int _valueLength;
+    // Created by the first backward move: most iterators only ever go forward.
+    private IntervalEntries? _behind;
 
     public BlockIterator(SpanComparer cmp)
     {
@@ -39,10 +41,12 @@ internal sealed class BlockIterator : InternalIterator
     {
         _block = null;
         _keyLength = 0;
+        _behind?.Clear();
     }
 
     public void Reset(Block block)
     {
+        _behind?.Clear();
         _block = block;
         _current = block.RestartsOffset;
         _next = block.RestartsOffset;
@@ -70,7 +74,7 @@ internal sealed class BlockIterator : InternalIterator
     {
         if (_block is null) return;
         SeekToRestart(_block.NumRestarts - 1);
-        while (ParseNext() && _next < _block.RestartsOffset) { }
+        ScanRecordingTo(_block.RestartsOffset);
     }
 
     public override void Seek(ReadOnlySpan<byte> target)
@@ -241,6 +245,7 @@ internal sealed class BlockIterator : InternalIterator
     public override void Next()
     {
         if (!Valid) return;
+        _behind?.Clear();
         ParseNext();
     }
 
@@ -248,6 +253,11 @@ internal sealed class BlockIterator : InternalIterator
     {
         if (!Valid) return;
         int original = _current;
+        if (_behind is not null && _behind.TryStepBack(original))
+        {
+            RestoreBehind();
+            return;
+        }
         // The restart interval holding the entry before the current one: the last restart point
         // strictly before it (restart offsets are sorted).
         int lo = 0, hi = _block!.NumRestarts - 1, found = -1;
@@ -271,11 +281,37 @@ internal sealed class BlockIterator : InternalIterator
             return;
         }
         SeekToRestart(found);
-        while (ParseNext() && _next < original) { }
+        ScanRecordingTo(original);
+    }
+
+    /// <summary>
+    /// Parses from the restart just sought up to the entry that ends at <paramref name="end"/>,
+    /// remembering every entry on the way, so the <see cref="Prev"/> calls that follow step back
+    /// through the interval without parsing it again from its restart each time.
+    /// </summary>
+    private void ScanRecordingTo(int end)
+    {
+        var behind = _behind ??= new IntervalEntries();
+        while (ParseNext())
+        {
+            behind.Add(_current, _next, _shared, _valueOffset, _valueLength, Key);
+            if (_next >= end) return;
+        }
+        _behind?.Clear();
+    }
+
+    /// <summary>Makes the entry <see cref="IntervalEntries"/> stepped back to the current one.</summary>
+    private void RestoreBehind()
+    {
+        var key = _behind!.Restore(out _current, out _next, out _shared, out _valueOffset, out _valueLength);
+        if (_key.Length < key.Length + CopyChunk) Array.Resize(ref _key, Math.Max(key.Length + CopyChunk, _key.Length * 2));
+        key.CopyTo(_key);
+        _keyLength = key.Length;
     }
 
     private void SeekToRestart(int index)
     {
+        _behind?.Clear();
         _keyLength = 0;
         _next = _block!.RestartPoint(index);
         _current = _next;
