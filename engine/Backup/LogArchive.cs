@@ -36,11 +36,31 @@ internal static class LogArchive
         // written again (file numbers are never reused; the log's file was closed when it was
         // retired). A log longer than its records (a reserved tail a crash left) is copied
         // instead, so the archive holds exactly the records either way.
-        bool linked = storage is FileSystemBackupStorage local && fs is RealFileSystem && fs.GetFileSize(source) == length && local.TryLinkDurably(source, temp);
-        if (!linked) StorageCopy.Upload(fs, source, length, storage, temp, null, CancellationToken.None);
-        written?.Invoke(temp);
-        storage.Rename(temp, path);
+        bool linked = false;
+        try
+        {
+            linked = storage is FileSystemBackupStorage local && fs is RealFileSystem && fs.GetFileSize(source) == length && local.TryLinkDurably(source, temp);
+            if (!linked) StorageCopy.Upload(fs, source, length, storage, temp, null, CancellationToken.None);
+            written?.Invoke(temp);
+            storage.Rename(temp, path);
+        }
+        catch
+        {
+            RemoveFailedTemporary(storage, temp);
+            throw;
+        }
         return linked;
+    }
+
+    /// <summary>
+    /// After an archive failed (a full disk, an I/O error), removes its temporary at once instead
+    /// of leaving it to the next open's cleanup or an explicit collection; the archive is retried
+    /// under a new temporary name. Best effort: the error that failed the archive is the one reported.
+    /// </summary>
+    private static void RemoveFailedTemporary(IBackupStorage storage, string temp)
+    {
+        try { storage.Delete(temp); }
+        catch (Exception ex) when (ex is LatticeException or IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>
@@ -71,9 +91,17 @@ internal static class LogArchive
             string temp = path + ".tmp-" + tag;
             // Spared by the archiver's cleanup and explicit collections, as a whole archive's temporary is.
             using var inProgress = ArchiveTemporaries.Register(storage, temp);
-            StorageCopy.UploadBytes(storage, temp, ArchivedLogPieces.Encode(entry));
-            written?.Invoke(temp);
-            storage.Rename(temp, path);
+            try
+            {
+                StorageCopy.UploadBytes(storage, temp, ArchivedLogPieces.Encode(entry));
+                written?.Invoke(temp);
+                storage.Rename(temp, path);
+            }
+            catch
+            {
+                RemoveFailedTemporary(storage, temp);
+                throw;
+            }
             return stored;
         }
     }
