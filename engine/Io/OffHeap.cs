@@ -20,8 +20,12 @@ internal static unsafe class OffHeap
     /// <summary>Blocks of at least this many bytes are mapped on their own (Linux); smaller ones come from the C heap, where a system call per block would cost more than they hold.</summary>
     public const int MapThreshold = 256 * 1024;
 
-    /// <summary>Bytes of freed mapped blocks kept for reuse, process-wide: about two slot tables of a 64 MiB memtable.</summary>
-    public const long CacheCapacity = 32L << 20;
+    /// <summary>
+    /// Bytes of freed mapped blocks kept for reuse, process-wide: what the memtables of a
+    /// 64 MiB write buffer and their flushes take in turn (slot tables, sorted runs, sort scratch,
+    /// key hashes), in the blocks' power-of-two sizes, so that a steady writer maps nothing new.
+    /// </summary>
+    public const long CacheCapacity = 96L << 20;
 
     private static long s_bytes;
 
