@@ -6,7 +6,7 @@ namespace LatticeKV.Io;
 /// Freed anonymous mappings kept for reuse, by size (a power of two), holding at most
 /// <c>capacity</c> bytes. Giving memory back to the system and taking it again is not free: a
 /// fresh page costs a fault, and on a virtual machine whose host takes freed guest memory back,
-/// a far dearer one (BENCHMARKS.md, run 78); a memtable's slot table alone is thousands of
+/// a far dearer one (see BENCHMARKS.md, peak memory); a memtable's slot table alone is thousands of
 /// pages, faulted in by the writer. Reusing a few freed blocks keeps that cost off the write
 /// path while bounding what stays resident for it. When full, a larger
 /// block displaces smaller ones (the largest are the dearest to fault in again). Thread-safe.
