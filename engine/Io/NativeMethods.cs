@@ -260,6 +260,8 @@ internal static partial class NativeMethods
     private const int PROT_WRITE = 2;
     private const int MAP_PRIVATE = 2;
     private const int MAP_ANONYMOUS = 0x20;
+    private const int MADV_HUGEPAGE = 14;
+    private const nuint HugePageSize = 2 << 20;
 
     /// <summary>
     /// Maps <paramref name="length"/> bytes of fresh anonymous memory (zero-filled; pages become
@@ -269,7 +271,12 @@ internal static partial class NativeMethods
     public static unsafe void* MapAnonymous(nuint length)
     {
         void* address = Mmap(null, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        return address == (void*)-1 ? null : address;
+        if (address == (void*)-1) return null;
+        // Large blocks in transparent huge pages where the system allows them only on request
+        // (enabled = madvise): one fault per 2 MiB instead of per 4 KiB page when first touched,
+        // and fewer TLB misses for a hash table's random probes. A refusal changes nothing.
+        if (length >= HugePageSize) Madvise(address, length, MADV_HUGEPAGE);
+        return address;
     }
 
     /// <summary>

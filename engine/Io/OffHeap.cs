@@ -8,29 +8,20 @@ namespace LatticeKV.Io;
 /// managed heap such arrays land on the large object heap, which only a full collection sweeps:
 /// one dropped there stays resident until then, and pooling them instead keeps what the pool
 /// holds resident for good. Here a block is given back the moment its owner frees it: on Linux
-/// a large block is its own anonymous mapping (the C heap could keep a freed block mapped for
-/// reuse: glibc raises its mapping threshold to the size of each mapped block freed), and
-/// unmapping it leaves the resident set at once, except for the few freed blocks
-/// <see cref="Cache"/> keeps, at most <see cref="CacheCapacity"/> bytes, so that the next
-/// memtable does not fault in its slot table page by page; small blocks and other systems use
-/// the C heap. Memory handed out reads as zero either way. Thread-safe.
+/// a large block is its own anonymous mapping, and unmapping it leaves the resident set at once
+/// (the C heap could keep a freed block mapped for reuse: glibc raises its mapping threshold to
+/// the size of each mapped block freed); small blocks and other systems use the C heap.
+/// Blocks of 2 MiB and more ask for transparent huge pages, so that a fresh block faults in
+/// 2 MiB at a time rather than page by page: a memtable's slot table is thousands of pages,
+/// faulted in by the writer, which is why freed blocks need not be kept for reuse.
+/// Fresh memory reads as zero either way. Thread-safe.
 /// </summary>
 internal static unsafe class OffHeap
 {
     /// <summary>Blocks of at least this many bytes are mapped on their own (Linux); smaller ones come from the C heap, where a system call per block would cost more than they hold.</summary>
     public const int MapThreshold = 256 * 1024;
 
-    /// <summary>
-    /// Bytes of freed mapped blocks kept for reuse, process-wide: what the memtables of a
-    /// 64 MiB write buffer and their flushes take in turn (slot tables, sorted runs, sort scratch,
-    /// key hashes), in the blocks' power-of-two sizes, so that a steady writer maps nothing new.
-    /// </summary>
-    public const long CacheCapacity = 96L << 20;
-
     private static long s_bytes;
-
-    /// <summary>Freed mapped blocks kept for reuse.</summary>
-    internal static MappedBlockCache Cache { get; } = new(CacheCapacity);
 
     /// <summary>Bytes allocated and not yet freed, process-wide.</summary>
     public static long Bytes => Volatile.Read(ref s_bytes);
@@ -45,18 +36,8 @@ internal static unsafe class OffHeap
         void* block;
         if (IsMapped(bytes))
         {
-            nuint size = MappedBlockCache.SizeFor(bytes);
-            block = (void*)Cache.TryTake(size);
-            if (block != null)
-            {
-                NativeMemory.Clear(block, bytes); // a reused block holds its last owner's data
-            }
-            else
-            {
-                // Pages past the requested bytes are never touched, so never resident.
-                block = NativeMethods.MapAnonymous(size);
-                if (block == null) throw new OutOfMemoryException($"Mapping {size} bytes of anonymous memory failed.");
-            }
+            block = NativeMethods.MapAnonymous(bytes);
+            if (block == null) throw new OutOfMemoryException($"Mapping {bytes} bytes of anonymous memory failed.");
         }
         else
         {
@@ -71,11 +52,8 @@ internal static unsafe class OffHeap
     {
         if (IsMapped(bytes))
         {
-            foreach (var (unused, size) in Cache.Add((nint)block, MappedBlockCache.SizeFor(bytes)))
-            {
-                // Refused only for an address or length this class never handed out.
-                if (!NativeMethods.Unmap((void*)unused, size)) throw new InvalidOperationException($"Unmapping {size} bytes failed.");
-            }
+            // Refused only for an address or length this class never handed out.
+            if (!NativeMethods.Unmap(block, bytes)) throw new InvalidOperationException($"Unmapping {bytes} bytes failed.");
         }
         else
         {
