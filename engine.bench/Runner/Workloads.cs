@@ -148,10 +148,12 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
                 Settle();
             }
             ProcessStats.ResetPeakRss();
+            PhasePeaks.Mark(name, "reset");
             long written0 = ProcessStats.BytesWritten();
             var activity0 = engine.ActivityCounters;
             var phase = body(engine);
-            double settle = FlushAndWait(engine);
+            PhasePeaks.Mark(name, "operations done");
+            double settle = FlushAndWait(engine, name);
             phase = WithNote(phase, Activity(activity0, engine.ActivityCounters));
             long written = ProcessStats.BytesWritten() - written0;
             long allocatedOpen = ProcessStats.AllocatedBytes(path);
@@ -170,11 +172,13 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
     }
 
     /// <summary>Flushes the memtable and waits until background work is done; returns the seconds it took.</summary>
-    private static double FlushAndWait(IEngine engine)
+    private static double FlushAndWait(IEngine engine, string workload = "")
     {
         var sw = Stopwatch.StartNew();
         engine.Flush();
+        PhasePeaks.Mark(workload, "flushed");
         engine.WaitForBackgroundWork();
+        PhasePeaks.Mark(workload, "background work done");
         return sw.Elapsed.TotalSeconds;
     }
 

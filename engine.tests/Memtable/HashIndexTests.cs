@@ -1,55 +1,50 @@
-using System.Buffers;
 using LatticeKV.Memtable;
 
 namespace LatticeKV.Tests.Memtable;
 
 /// <summary>
-/// The hash index rents its slot tables from the shared array pool and hands them back when
-/// its memtable is released: a table that held another memtable's slots must start empty, and
-/// a released table must be there for the next index of its size.
+/// The hash index keeps its slot tables outside the managed heap: a new table must start empty,
+/// the tables must be freed when the memtable's last reference goes (the current one and every
+/// one it outgrew), and not before.
 /// </summary>
 public class HashIndexTests
 {
     [Fact]
-    public void Constructor_PooledTableHoldingStaleSlots_StartsEmpty()
+    public void Constructor_AfterAFreedTableOfTheSameSize_StartsEmpty()
     {
         byte[] key = "a"u8.ToArray();
         ulong hash = HashIndex.Hash(key);
-        // Every slot claims "a" lives at address 0, which this arena has not written: a lookup
-        // that trusted the pooled array's old contents would dereference a chunk that is not there.
+        // Fill a table with slots claiming "a" lives at address 0 (which no arena here wrote),
+        // free it, and make another of its size: trusting old contents would dereference a chunk
+        // that is not there.
         long stale = ((long)(ushort)((hash >> 52) | 1) << 52) | 0;
-        var dirty = ArrayPool<long>.Shared.Rent(1024);
-        Array.Fill(dirty, stale);
-        ArrayPool<long>.Shared.Return(dirty);
+        var first = new HashIndex(new Arena(4096), expectedEntries: 100_000);
+        first.Tables[0].Span.Fill(stale);
+        first.Release();
 
-        var arena = new Arena(4096);
-        var index = new HashIndex(arena);
+        var index = new HashIndex(new Arena(4096), expectedEntries: 100_000);
 
-        Assert.Equal(1024, index.Capacity);
         Assert.Equal(-1, index.Find(hash, key));
+        Assert.True(index.Tables[0].Span.IndexOfAnyExcept(0L) < 0);
     }
 
     [Fact]
-    public void Release_ThenAnIndexOfTheSameSize_ReusesTheTable()
+    public void Constructor_LargeTable_AllocatesNothingOnTheManagedHeapForIt()
     {
-        var first = new HashIndex(new Arena(4096), expectedEntries: 100_000);
-        int capacity = first.Capacity;
-        first.Release();
-
         var arena = new Arena(4096);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        var second = new HashIndex(arena, expectedEntries: 100_000);
+        var index = new HashIndex(arena, expectedEntries: 100_000);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        Assert.Equal(capacity, second.Capacity);
-        Assert.True(allocated < capacity * sizeof(long) / 2, $"{allocated} bytes allocated for a table of {capacity * sizeof(long)}");
+        Assert.True(allocated < 4096, $"{allocated} managed bytes for a table of {index.Capacity * sizeof(long)}");
+        index.Release();
     }
 
     [Fact]
     public void Publish_GrowingPastItsTable_KeepsEveryKeyAndReleasesEveryTable()
     {
         var m = new MemTable(new Keys.InternalKeyComparator(KeyComparator.Bytewise), 4096, 1);
-        const int Keys = 5000; // 1024 slots at first: grows three times
+        const int Keys = 5000; // 1024 slots at first: grows four times (at 513, 1025, 2049, 4097 keys)
         for (int i = 0; i < Keys; i++) m.Add((ulong)i + 1, LatticeKV.Keys.ValueKind.Value, Key(i), Key(i));
         for (int i = 0; i < Keys; i++)
         {
@@ -57,8 +52,15 @@ public class HashIndexTests
             Assert.True(value.SequenceEqual(Key(i)));
         }
         Assert.False(m.TryGet("absent"u8, ulong.MaxValue, out _, out _, out _));
+        var tables = m.Index.Tables;
+        Assert.Equal(5, tables.Count); // the current table and the four it outgrew
         m.Ref();
-        m.Unref(); // returns the current table and the three it outgrew
+        m.Ref();
+        m.Unref();
+        Assert.DoesNotContain(tables, t => t.IsFreed); // still referenced: a reader may probe them
+        m.Unref();
+        Assert.All(tables, t => Assert.True(t.IsFreed));
+        Assert.Equal(0, m.Index.Capacity);
 
         var next = new MemTable(new Keys.InternalKeyComparator(KeyComparator.Bytewise), 4096, 2);
         for (int i = 0; i < Keys; i += 7) Assert.False(next.TryGet(Key(i), ulong.MaxValue, out _, out _, out _));

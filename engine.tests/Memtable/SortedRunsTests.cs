@@ -1,4 +1,3 @@
-using System.Buffers;
 using LatticeKV.Keys;
 using LatticeKV.Memtable;
 using static LatticeKV.Tests.Support.TestDb;
@@ -6,30 +5,20 @@ using static LatticeKV.Tests.Support.TestDb;
 namespace LatticeKV.Tests.Memtable;
 
 /// <summary>
-/// Sorted runs live in pooled arrays that are longer than the runs and may hold another
-/// memtable's addresses: an iterator must see exactly its memtable's entries, in order, through
-/// builds, merges (with windows re-read when the shared prefix shrinks) and the release that
-/// hands the arrays to the next memtable.
+/// Sorted runs live outside the managed heap: an iterator must see exactly its memtable's
+/// entries, in order, through builds, merges (with windows re-read when the shared prefix
+/// shrinks) and the release that frees the arrays; a run a reader may hold must stay readable
+/// until that reader is gone.
 /// </summary>
 public class SortedRunsTests
 {
     private static readonly InternalKeyComparator Cmp = new(KeyComparator.Bytewise);
 
     [Fact]
-    public void NewIterator_PooledArraysHoldingStaleAddresses_YieldsExactlyTheEntries()
+    public void NewIterator_ShuffledKeys_YieldsExactlyTheEntriesInOrder()
     {
-        // Arrays a pooled rent may return, filled with addresses this memtable never wrote.
-        foreach (int length in new[] { 1024, 2048, 4096 })
-        {
-            var longs = ArrayPool<long>.Shared.Rent(length);
-            Array.Fill(longs, (7L << 32) | 12345);
-            ArrayPool<long>.Shared.Return(longs);
-            var windows = ArrayPool<ulong>.Shared.Rent(length);
-            Array.Fill(windows, 0UL);
-            ArrayPool<ulong>.Shared.Return(windows);
-        }
         var m = new MemTable(Cmp, 4096, 1);
-        const int Count = 1500; // not a power of two: the rented arrays are longer than the run
+        const int Count = 1500;
         var keys = Enumerable.Range(0, Count).Select(i => $"k{i * 7919 % Count:D5}").ToList();
         for (int i = 0; i < Count; i++) m.Add((ulong)i + 1, ValueKind.Value, B(keys[i]), B(keys[i]));
 
@@ -39,6 +28,57 @@ public class SortedRunsTests
         Assert.Equal(keys.Order(StringComparer.Ordinal), seen);
         it.SeekToLast();
         Assert.Equal($"k{Count - 1:D5}", S(InternalKey.UserKey(it.Key).ToArray()));
+    }
+
+    [Fact]
+    public void Unref_LastReference_FreesThePublishedRunsArrays()
+    {
+        var m = new MemTable(Cmp, 4096, 1);
+        for (int i = 0; i < 3000; i++) m.Add((ulong)i + 1, ValueKind.Value, B($"a{i * 7 % 3000:D5}"), B("v"));
+        using (var it = m.NewIterator()) it.SeekToFirst();
+        var runs = m.Runs.RetainedRuns;
+        Assert.NotEmpty(runs);
+        m.Ref();
+        m.Ref();
+        m.Unref();
+        Assert.DoesNotContain(runs, r => r.AddressBuffer.IsFreed || r.WindowBuffer.IsFreed);
+
+        m.Unref();
+
+        Assert.All(runs, r => Assert.True(r.AddressBuffer.IsFreed && r.WindowBuffer.IsFreed));
+        Assert.Equal(0, m.Runs.RetainedRunCount);
+    }
+
+    [Fact]
+    public void NewIterator_RunMergedAwayWhileAnIteratorHoldsIt_StaysReadableForThatIterator()
+    {
+        var m = new MemTable(Cmp, 4096, 1);
+        var first = new List<string>();
+        for (int i = 0; i < 100; i++)
+        {
+            string k = $"k{i * 37 % 100:D3}";
+            m.Add((ulong)i + 1, ValueKind.Value, B(k), B(k));
+            first.Add(k);
+        }
+        using var early = m.NewIterator();
+        var published = Assert.Single(m.Runs.RetainedRuns);
+        // As many again: the new run is merged with the published one, which is let go.
+        for (int i = 0; i < 100; i++) m.Add((ulong)i + 101, ValueKind.Value, B($"n{i:D3}"), B("n"));
+        using (var later = m.NewIterator()) later.SeekToFirst();
+        var merged = Assert.Single(m.Runs.RetainedRuns);
+        Assert.Equal(200, merged.Length);
+        Assert.NotSame(published, merged);
+        m.Ref();
+        m.Unref(); // frees the merged run; the one merged away is the collector's
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+
+        Assert.True(merged.AddressBuffer.IsFreed);
+        Assert.False(published.AddressBuffer.IsFreed); // the early iterator still holds it
+        var seen = new List<string>();
+        for (early.SeekToFirst(); early.Valid; early.Next()) seen.Add(S(InternalKey.UserKey(early.Key).ToArray())!);
+        Assert.Equal(first.Order(StringComparer.Ordinal), seen);
     }
 
     [Fact]
@@ -88,7 +128,7 @@ public class SortedRunsTests
         for (int i = 0; i < 3000; i++) first.Add((ulong)i + 1, ValueKind.Value, B($"a{i:D5}"), B("old"));
         using (var it = first.NewIterator()) it.SeekToFirst();
         first.Ref();
-        first.Unref(); // the runs' arrays go back to the pool
+        first.Unref(); // frees the runs' arrays
 
         var second = new MemTable(Cmp, 4096, 2, expectedEntries: 3000);
         var expected = new List<string>();

@@ -48,6 +48,9 @@ internal sealed class MemTable
     /// <summary>The sorted runs (for tests of what they keep).</summary>
     internal SortedRuns Runs => _runs;
 
+    /// <summary>The hash index (for tests of what it keeps).</summary>
+    internal HashIndex Index => _index;
+
     /// <summary>
     /// Takes a reference: every super version holding this memtable holds one (every reader
     /// reaches a memtable only through a super version it has acquired), and a flush holds one

@@ -1,5 +1,5 @@
-using System.Buffers;
 using LatticeKV.Coding;
+using LatticeKV.Io;
 using LatticeKV.Keys;
 
 namespace LatticeKV.Memtable;
@@ -7,19 +7,38 @@ namespace LatticeKV.Memtable;
 /// <summary>
 /// An immutable sorted array of memtable entries. Alongside each address it keeps an 8-byte
 /// window of the user key taken after the prefix every key of the memtable shares, so most
-/// comparisons while sorting and seeking never leave the array. The arrays are pooled and may
-/// be longer than the run: only the first <see cref="Length"/> elements belong to it.
+/// comparisons while sorting and seeking never leave the array. Its arrays live outside the
+/// managed heap and are freed by its <see cref="SortedRuns"/> (see there when).
 /// </summary>
-internal sealed class SortedRun(long[] addresses, ulong[] windows, int length, int windowOffset)
+internal sealed class SortedRun(NativeBuffer<long> addresses, NativeBuffer<ulong> windows, int windowOffset)
 {
-    public long[] Addresses { get; } = addresses;
+    internal NativeBuffer<long> AddressBuffer { get; } = addresses;
+
+    internal NativeBuffer<ulong> WindowBuffer { get; } = windows;
+
+    public Span<long> Addresses => AddressBuffer.Span;
 
     /// <summary>Key windows at <see cref="WindowOffset"/> (all zero when the comparator is not bytewise).</summary>
-    public ulong[] Windows { get; } = windows;
+    public Span<ulong> Windows => WindowBuffer.Span;
 
     public int WindowOffset { get; } = windowOffset;
 
-    public int Length { get; } = length;
+    public int Length => AddressBuffer.Length;
+
+    /// <summary>Whether a reader may hold this run (it was in the run array <see cref="SortedRuns.Get"/> returned). Guarded by the lock of its <see cref="SortedRuns"/>.</summary>
+    internal bool Published { get; set; }
+
+    internal void Free()
+    {
+        AddressBuffer.Dispose();
+        WindowBuffer.Dispose();
+    }
+
+    internal void Abandon()
+    {
+        AddressBuffer.Abandon();
+        WindowBuffer.Abandon();
+    }
 }
 
 /// <summary>
@@ -28,10 +47,11 @@ internal sealed class SortedRun(long[] addresses, ulong[] windows, int length, i
 /// to its published end) are sorted into a new run; runs merge whenever the newer one is at
 /// least a quarter the size of the one before, so there are O(log n) runs and each entry is
 /// re-merged O(log n) times. Readers take the published run array; building is serialized.
-/// Every array is rented from <see cref="ArrayPool{T}.Shared"/>: a flush sorts the whole
-/// memtable, and arrays of its size would otherwise be left on the large object heap by every
-/// memtable. Scratch goes back at once; the arrays of the runs published last go back at
-/// <see cref="Release"/>; runs merged away (a reader may still hold them) are left to the collector.
+/// Every array lives outside the managed heap (<see cref="NativeBuffer{T}"/>): a flush sorts the
+/// whole memtable, and arrays of its size would otherwise be left on the large object heap by
+/// every memtable until a full collection. Scratch is freed at once, and so is a run merged away
+/// before any reader saw it; the runs published last are freed at <see cref="Release"/>; a run
+/// merged away after it was published (a reader may still hold it) is left to the collector.
 /// </summary>
 internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool bytewise, Func<int> commonPrefix)
 {
@@ -40,7 +60,7 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
     private SortedRun[] _runs = [];
     private int _covered;
     private int[] _walked = new int[8]; // per arena chunk, where the last walk stopped
-    // Guarded by _lock: the runs built or merged and not merged away since, whose arrays Release returns.
+    // Guarded by _lock: the runs built or merged and not merged away since, whose arrays Release frees.
     private readonly List<SortedRun> _built = [];
 
     public long MemoryUsage
@@ -53,10 +73,16 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
         }
     }
 
-    /// <summary>Runs whose arrays <see cref="Release"/> would return: the published ones, none merged away.</summary>
+    /// <summary>Runs whose arrays <see cref="Release"/> would free: the published ones, none merged away.</summary>
     internal int RetainedRunCount
     {
         get { lock (_lock) return _built.Count; }
+    }
+
+    /// <summary>The runs whose arrays <see cref="Release"/> would free (for tests).</summary>
+    internal IReadOnlyList<SortedRun> RetainedRuns
+    {
+        get { lock (_lock) return [.. _built]; }
     }
 
     /// <summary>Runs published last (what a new iterator reads).</summary>
@@ -68,61 +94,52 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
         lock (_lock)
         {
             if (_covered >= count) return _runs;
-            var addresses = Walk(count - _covered, out int walked);
-            try
+            using var addresses = Walk(count - _covered, out int walked);
+            if (walked == 0) return _runs;
+            // Read after the walk: the writer shrinks the shared prefix before it publishes an
+            // entry, so every entry walked shares this many leading bytes.
+            int prefixOffset = commonPrefix();
+            var list = new List<SortedRun>(_runs) { Build(addresses.Span[..walked], prefixOffset) };
+            while (list.Count >= 2 && list[^2].Length <= 4 * list[^1].Length)
             {
-                if (walked == 0) return _runs;
-                // Read after the walk: the writer shrinks the shared prefix before it publishes an
-                // entry, so every entry walked shares this many leading bytes.
-                int prefixOffset = commonPrefix();
-                var list = new List<SortedRun>(_runs) { Build(addresses, walked, prefixOffset) };
-                while (list.Count >= 2 && list[^2].Length <= 4 * list[^1].Length)
-                {
-                    var merged = Merge(list[^2], list[^1]);
-                    list.RemoveRange(list.Count - 2, 2);
-                    list.Add(merged);
-                }
-                _runs = [.. list];
-                _covered += walked;
-                return _runs;
+                var merged = Merge(list[^2], list[^1]);
+                list.RemoveRange(list.Count - 2, 2);
+                list.Add(merged);
             }
-            finally
-            {
-                ArrayPool<long>.Shared.Return(addresses);
-            }
+            foreach (var run in list) run.Published = true;
+            _runs = [.. list];
+            _covered += walked;
+            return _runs;
         }
     }
 
     /// <summary>
-    /// Hands every run's arrays back to the pool. Only when no reader, iterator or flush can
-    /// reach the memtable any more; the runs must not be used afterwards.
+    /// Frees every run's arrays. Only when no reader, iterator or flush can reach the memtable
+    /// any more; the runs must not be used afterwards.
     /// </summary>
     public void Release()
     {
         lock (_lock)
         {
-            foreach (var run in _built)
-            {
-                ArrayPool<long>.Shared.Return(run.Addresses);
-                ArrayPool<ulong>.Shared.Return(run.Windows);
-            }
+            foreach (var run in _built) run.Free();
             _built.Clear();
             _runs = [];
         }
     }
 
     /// <summary>
-    /// Addresses of the entries published since the last walk, in a rented array the caller
-    /// returns. The ends are read after the caller read its count, so every counted entry is
+    /// Addresses of the entries published since the last walk, in a buffer the caller frees
+    /// (the first <paramref name="n"/>). The ends are read after the caller read its count, so every counted entry is
     /// found (and perhaps some published since, which is allowed).
     /// </summary>
-    private long[] Walk(int expected, out int n)
+    private NativeBuffer<long> Walk(int expected, out int n)
     {
         var ends = arena.PublishedEnds;
         if (_walked.Length < ends.Length) Array.Resize(ref _walked, ends.Length);
         // Sized for the counted entries (an iterator after a few writes walks a few), grown for
         // any published since.
-        var addresses = ArrayPool<long>.Shared.Rent(Math.Max(16, expected));
+        var buffer = new NativeBuffer<long>(Math.Max(16, expected));
+        var addresses = buffer.Span;
         n = 0;
         for (int c = 0; c < ends.Length; c++)
         {
@@ -132,112 +149,111 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
                 long address = ((long)c << 32) | (uint)off;
                 if (n == addresses.Length)
                 {
-                    var grown = ArrayPool<long>.Shared.Rent(n * 2);
-                    addresses.AsSpan(0, n).CopyTo(grown);
-                    ArrayPool<long>.Shared.Return(addresses);
-                    addresses = grown;
+                    buffer = buffer.Grow(n * 2, n);
+                    addresses = buffer.Span;
                 }
                 addresses[n++] = address;
                 off += MemEntry.Size(arena, address);
             }
             if (end > _walked[c]) _walked[c] = end;
         }
-        return addresses;
+        return buffer;
     }
 
-    private SortedRun Build(long[] walked, int n, int offset)
+    private SortedRun Build(ReadOnlySpan<long> walked, int offset)
     {
-        var items = ArrayPool<Item>.Shared.Rent(n);
-        try
+        int n = walked.Length;
+        using var itemBuffer = new NativeBuffer<Item>(n);
+        var items = itemBuffer.Span;
+        for (int i = 0; i < n; i++)
         {
-            for (int i = 0; i < n; i++)
-            {
-                long a = walked[i];
-                items[i] = new Item(bytewise ? KeyWindow.Read(MemEntry.UserKey(arena, a), offset) : 0, a);
-            }
-            items.AsSpan(0, n).Sort(new ItemComparer(arena, cmp));
-            var run = NewRun(n, offset);
-            for (int i = 0; i < n; i++)
-            {
-                run.Addresses[i] = items[i].Address;
-                run.Windows[i] = items[i].Window;
-            }
-            return run;
+            long a = walked[i];
+            items[i] = new Item(bytewise ? KeyWindow.Read(MemEntry.UserKey(arena, a), offset) : 0, a);
         }
-        finally
+        items.Sort(new ItemComparer(arena, cmp));
+        var run = NewRun(n, offset);
+        var addresses = run.Addresses;
+        var windows = run.Windows;
+        for (int i = 0; i < n; i++)
         {
-            ArrayPool<Item>.Shared.Return(items);
+            addresses[i] = items[i].Address;
+            windows[i] = items[i].Window;
         }
+        return run;
     }
 
-    /// <summary>A run of <paramref name="length"/> entries in rented arrays, owned until <see cref="Release"/>.</summary>
+    /// <summary>A run of <paramref name="length"/> entries, owned (in <see cref="_built"/>) until <see cref="Release"/> or until merged away.</summary>
     private SortedRun NewRun(int length, int offset)
     {
-        var run = new SortedRun(ArrayPool<long>.Shared.Rent(length), ArrayPool<ulong>.Shared.Rent(length), length, offset);
+        var run = new SortedRun(new NativeBuffer<long>(length), new NativeBuffer<ulong>(length), offset);
         _built.Add(run);
         return run;
+    }
+
+    /// <summary>
+    /// Lets go of a run merged away: freed now if no reader was given it, else left to the
+    /// collector, which frees it once the last reader holding it is gone. Keeping such runs
+    /// until <see cref="Release"/> instead would hold several times the memtable's entries'
+    /// worth when it is iterated while written (its runs are merged many times over).
+    /// </summary>
+    private void Retire(SortedRun run)
+    {
+        _built.Remove(run);
+        if (run.Published) run.Abandon();
+        else run.Free();
     }
 
     private SortedRun Merge(SortedRun a, SortedRun b)
     {
         // Keys only lose common prefix over time; windows taken at different offsets are re-read.
         int offset = Math.Min(a.WindowOffset, b.WindowOffset);
-        var pa = a.WindowOffset == offset ? a.Windows : ReadWindows(a, offset);
-        var pb = b.WindowOffset == offset ? b.Windows : ReadWindows(b, offset);
-        try
+        using var rereadA = a.WindowOffset == offset ? null : ReadWindows(a, offset);
+        using var rereadB = b.WindowOffset == offset ? null : ReadWindows(b, offset);
+        ReadOnlySpan<ulong> pa = rereadA is null ? a.Windows : rereadA.Span;
+        ReadOnlySpan<ulong> pb = rereadB is null ? b.Windows : rereadB.Span;
+        ReadOnlySpan<long> aa = a.Addresses, ba = b.Addresses;
+        var run = NewRun(a.Length + b.Length, offset);
+        var addresses = run.Addresses;
+        var windows = run.Windows;
+        int i = 0, j = 0, k = 0;
+        while (i < a.Length && j < b.Length)
         {
-            var run = NewRun(a.Length + b.Length, offset);
-            // The inputs are left to the collector, not kept for Release: a reader may still hold
-            // them, and a memtable iterated while written merges its runs many times over, so
-            // keeping every merged-away run until the memtable goes would hold several times its
-            // entries' worth of arrays.
-            _built.Remove(a);
-            _built.Remove(b);
-            var addresses = run.Addresses;
-            var windows = run.Windows;
-            int i = 0, j = 0, k = 0;
-            while (i < a.Length && j < b.Length)
+            int c = pa[i] != pb[j] ? pa[i].CompareTo(pb[j]) : cmp.Compare(MemEntry.Key(arena, aa[i]), MemEntry.Key(arena, ba[j]));
+            if (c <= 0)
             {
-                int c = pa[i] != pb[j] ? pa[i].CompareTo(pb[j]) : cmp.Compare(MemEntry.Key(arena, a.Addresses[i]), MemEntry.Key(arena, b.Addresses[j]));
-                if (c <= 0)
-                {
-                    addresses[k] = a.Addresses[i];
-                    windows[k++] = pa[i++];
-                }
-                else
-                {
-                    addresses[k] = b.Addresses[j];
-                    windows[k++] = pb[j++];
-                }
+                addresses[k] = aa[i];
+                windows[k++] = pa[i++];
             }
-            for (; i < a.Length; i++, k++)
+            else
             {
-                addresses[k] = a.Addresses[i];
-                windows[k] = pa[i];
+                addresses[k] = ba[j];
+                windows[k++] = pb[j++];
             }
-            for (; j < b.Length; j++, k++)
-            {
-                addresses[k] = b.Addresses[j];
-                windows[k] = pb[j];
-            }
-            return run;
         }
-        finally
+        for (; i < a.Length; i++, k++)
         {
-            if (!ReferenceEquals(pa, a.Windows)) ArrayPool<ulong>.Shared.Return(pa);
-            if (!ReferenceEquals(pb, b.Windows)) ArrayPool<ulong>.Shared.Return(pb);
+            addresses[k] = aa[i];
+            windows[k] = pa[i];
         }
+        for (; j < b.Length; j++, k++)
+        {
+            addresses[k] = ba[j];
+            windows[k] = pb[j];
+        }
+        Retire(a);
+        Retire(b);
+        return run;
     }
 
-    /// <summary>The windows of <paramref name="run"/> at <paramref name="offset"/>, in a rented array the caller returns.</summary>
-    private ulong[] ReadWindows(SortedRun run, int offset)
+    /// <summary>The windows of <paramref name="run"/> at <paramref name="offset"/>, in a buffer the caller frees.</summary>
+    private NativeBuffer<ulong> ReadWindows(SortedRun run, int offset)
     {
-        var p = ArrayPool<ulong>.Shared.Rent(run.Length);
-        if (bytewise)
-            for (int i = 0; i < run.Length; i++) p[i] = KeyWindow.Read(MemEntry.UserKey(arena, run.Addresses[i]), offset);
-        else
-            Array.Clear(p, 0, run.Length);
-        return p;
+        var buffer = new NativeBuffer<ulong>(run.Length);
+        if (!bytewise) return buffer; // zeroed
+        var windows = buffer.Span;
+        var addresses = run.Addresses;
+        for (int i = 0; i < windows.Length; i++) windows[i] = KeyWindow.Read(MemEntry.UserKey(arena, addresses[i]), offset);
+        return buffer;
     }
 
     private readonly record struct Item(ulong Window, long Address);

@@ -40,9 +40,10 @@ internal sealed class TableBuilder : IDisposable
     private readonly TableBuilderOptions _options;
     private readonly BlockBuilder _data;
     private readonly BlockBuilder _index;
-    // Rented: the key hashes of a table the size of a memtable or a compaction output would
-    // otherwise grow a list through arrays on the large object heap for every table written.
-    private ulong[] _hashes = [];
+    // Outside the managed heap, freed at Dispose: the key hashes of a table the size of a
+    // memtable or a compaction output would otherwise grow a list through arrays on the large
+    // object heap for every table written, and pooled arrays of those sizes stay resident.
+    private NativeBuffer<ulong> _hashes = NativeBuffer<ulong>.Empty;
     private int _hashCount;
     private readonly List<RangeTombstone> _rangeDels = [];
     private readonly TableProperties _props = new();
@@ -111,8 +112,8 @@ internal sealed class TableBuilder : IDisposable
         _smallest ??= internalKey.ToArray();
         if (_lastUserKeyLength < 0 || !userKey.SequenceEqual(_lastUserKey.AsSpan(0, _lastUserKeyLength)))
         {
-            if (_hashCount == _hashes.Length) GrowHashes();
-            _hashes[_hashCount++] = BloomFilter.Hash(userKey);
+            if (_hashCount == _hashes.Length) _hashes = _hashes.Grow(Math.Max(1024, _hashes.Length * 2), _hashCount);
+            _hashes.Span[_hashCount++] = BloomFilter.Hash(userKey);
             if (_lastUserKey.Length < userKey.Length) _lastUserKey = new byte[Math.Max(userKey.Length, _lastUserKey.Length * 2)];
             userKey.CopyTo(_lastUserKey);
             _lastUserKeyLength = userKey.Length;
@@ -126,14 +127,6 @@ internal sealed class TableBuilder : IDisposable
         if (seq < _props.SmallestSequence) _props.SmallestSequence = seq;
         if (seq > _props.LargestSequence) _props.LargestSequence = seq;
         if (_data.CurrentSizeEstimate >= _options.BlockSize) FlushDataBlock();
-    }
-
-    private void GrowHashes()
-    {
-        var grown = ArrayPool<ulong>.Shared.Rent(Math.Max(1024, _hashes.Length * 2));
-        _hashes.AsSpan(0, _hashCount).CopyTo(grown);
-        if (_hashes.Length > 0) ArrayPool<ulong>.Shared.Return(_hashes);
-        _hashes = grown;
     }
 
     /// <summary>The user key of the last point entry added (compaction splits only between user keys).</summary>
@@ -199,7 +192,7 @@ internal sealed class TableBuilder : IDisposable
         FlushDataBlock();
         var cmp = _options.Comparator;
 
-        var hashes = _hashes.AsSpan(0, _hashCount);
+        var hashes = _hashes.Span[.._hashCount];
         var filter = ArrayPool<byte>.Shared.Rent(BloomFilter.SizeFor(hashes.Length, _options.BloomBitsPerKey));
         BlockHandle filterHandle;
         try
@@ -303,12 +296,9 @@ internal sealed class TableBuilder : IDisposable
             _sealScratch = [];
         }
         _index.ReturnBuffer();
-        if (_hashes.Length > 0)
-        {
-            ArrayPool<ulong>.Shared.Return(_hashes);
-            _hashes = [];
-            _hashCount = 0;
-        }
+        _hashes.Dispose();
+        _hashes = NativeBuffer<ulong>.Empty;
+        _hashCount = 0;
         _cipher?.Dispose();
         _zstd?.Dispose();
         _zstd = null;
