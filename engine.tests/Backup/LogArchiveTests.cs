@@ -70,6 +70,15 @@ public sealed class LogArchiveTests
         return (target, atTarget);
     }
 
+    /// <summary>A retired log 000005.log in <paramref name="dir"/> holding one record, and its records' length.</summary>
+    private static (string Path, long Length) OneRecordLog(TempDir dir)
+    {
+        string log = dir.Sub("000005.log");
+        using (var writer = new LatticeKV.Wal.LogWriter(LatticeKV.Io.RealFileSystem.Instance.CreateWritable(log)))
+            writer.AddRecord(B("one record"));
+        return (log, new FileInfo(log).Length);
+    }
+
     [SkippableTheory]
     [InlineData(true)]
     [InlineData(false)]
@@ -177,10 +186,7 @@ public sealed class LogArchiveTests
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "file identity is read with Linux's stat layout");
         using var dir = new TempDir("archive");
-        string log = dir.Sub("000005.log");
-        using (var writer = new LatticeKV.Wal.LogWriter(LatticeKV.Io.RealFileSystem.Instance.CreateWritable(log)))
-            writer.AddRecord(B("one record"));
-        long length = new FileInfo(log).Length;
+        var (log, length) = OneRecordLog(dir);
         var storage = new FileSystemBackupStorage(dir.Sub("backups"));
         const string timeline = "0011223344556677";
         string archived = dir.Sub("backups/archive/" + timeline + "/000005.log");
@@ -232,10 +238,7 @@ public sealed class LogArchiveTests
     {
         Skip.IfNot(OperatingSystem.IsLinux(), "file identity is read with Linux's stat layout");
         using var dir = new TempDir("archive");
-        string log = dir.Sub("000005.log");
-        using (var writer = new LatticeKV.Wal.LogWriter(LatticeKV.Io.RealFileSystem.Instance.CreateWritable(log)))
-            writer.AddRecord(B("one record"));
-        long length = new FileInfo(log).Length;
+        var (log, length) = OneRecordLog(dir);
         // A reserved tail beyond the records makes the archive a copy of them instead of a link.
         if (!linkable) using (var f = File.OpenWrite(log)) f.SetLength(length + 4096);
         var storage = new FileSystemBackupStorage(dir.Sub("backups"));
