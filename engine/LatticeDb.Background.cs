@@ -216,9 +216,10 @@ public sealed partial class LatticeDb
                 cfd.ImmBeingFlushed -= mems.Count;
                 cfd.InstallSuperVersion();
                 ResizeCacheTiers();
+                // Counted before waiters wake: a Flush() that returns sees its flush in the statistics.
+                _stats.RecordFlush(stats.BytesWritten);
                 Monitor.PulseAll(_mutex);
             });
-            _stats.RecordFlush(stats.BytesWritten);
             succeeded = true;
         }
         catch
@@ -392,9 +393,10 @@ public sealed partial class LatticeDb
                 c.MarkBeingCompacted(false);
                 cfd.InstallSuperVersion();
                 ResizeCacheTiers();
+                // Counted before waiters wake: a CompactRange() that returns sees its compactions.
+                _stats.RecordCompaction(c.Level, c.OutputLevel, stats, c.IsTrivialMove);
                 Monitor.PulseAll(_mutex);
             });
-            _stats.RecordCompaction(c.Level, c.OutputLevel, stats, c.IsTrivialMove);
             succeeded = true;
         }
         catch
