@@ -9,8 +9,9 @@ namespace LatticeKV.Tests.Io;
 /// </summary>
 public class NativeBufferTests
 {
-    // One length below OffHeap.MapThreshold (the C heap) and one above (a mapping of its own on Linux).
-    public static TheoryData<int> Lengths => new() { 1000, OffHeap.MapThreshold / sizeof(long) * 4 + 3 };
+    // One length below OffHeap.MapThreshold (the C heap), one above (a mapping of its own on
+    // Linux), and one past 2 MiB (a mapping that asks for transparent huge pages).
+    public static TheoryData<int> Lengths => new() { 1000, OffHeap.MapThreshold / sizeof(long) * 4 + 3, (3 << 20) / sizeof(long) + 5 };
 
     [Theory]
     [MemberData(nameof(Lengths))]
