@@ -25,7 +25,9 @@ public class SyncIdentityTests
         Assert.Equal("laptop-1", loaded.Name);
         Assert.Equal(identity.PeerId, SyncIdentity.PeerIdOf(certPath));
         Assert.Equal(identity.PeerId, SyncIdentity.PeerIdOf(keyPath));
-        Assert.InRange(loaded.NotAfter - loaded.NotBefore, TimeSpan.FromDays(30) - TimeSpan.FromMinutes(1), TimeSpan.FromDays(30) + TimeSpan.FromMinutes(1));
+        Assert.InRange(loaded.NotAfter - loaded.NotBefore, TimeSpan.FromDays(30) + SyncIdentity.ClockSkewAllowance - TimeSpan.FromMinutes(1), TimeSpan.FromDays(30) + SyncIdentity.ClockSkewAllowance + TimeSpan.FromMinutes(1));
+        // Valid from before it was made: a peer whose clock is behind (or a test clock read a moment earlier) accepts it.
+        Assert.True(loaded.NotBefore <= DateTimeOffset.UtcNow - SyncIdentity.ClockSkewAllowance + TimeSpan.FromMinutes(1), $"not before {loaded.NotBefore:O}");
 
         // The loaded key signs what the certificate's public key verifies.
         using var cert = X509Certificate2.CreateFromPem(File.ReadAllText(certPath));

@@ -28,6 +28,13 @@ public sealed class SyncIdentity : IDisposable
     /// <summary>Longest validity accepted: a century, well inside what X.509 dates can say.</summary>
     public static readonly TimeSpan MaxValidity = TimeSpan.FromDays(36500);
 
+    /// <summary>
+    /// How far before its creation a new identity's certificate is valid from: a peer whose clock runs
+    /// behind this machine's (or the certificate's start rounded to a whole second) must not refuse a
+    /// certificate made moments ago as "not valid yet".
+    /// </summary>
+    public static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromHours(1);
+
     private const int MaxNameLength = 64;
     private readonly X509Certificate2 _certificate;
 
@@ -54,7 +61,7 @@ public sealed class SyncIdentity : IDisposable
     internal X509Certificate2 Certificate => _certificate;
 
     /// <summary>
-    /// Makes a new identity valid from now for <paramref name="validity"/> (default
+    /// Makes a new identity valid from <see cref="ClockSkewAllowance"/> before now until now plus <paramref name="validity"/> (default
     /// <see cref="DefaultValidity"/>, at most <see cref="MaxValidity"/>). <paramref name="name"/>: 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'.
     /// </summary>
     public static SyncIdentity Create(string name, TimeSpan? validity = null)
@@ -63,7 +70,7 @@ public sealed class SyncIdentity : IDisposable
         if (span <= TimeSpan.Zero || span > MaxValidity)
             throw new InvalidArgumentException($"A sync identity's validity must be positive and at most {MaxValidity.TotalDays:0} days.", nameof(validity));
         var now = DateTimeOffset.UtcNow;
-        return Create(name, now, now + span);
+        return Create(name, now - ClockSkewAllowance, now + span);
     }
 
     /// <summary>Makes an identity valid from <paramref name="notBefore"/> to <paramref name="notAfter"/> (tests make expired ones).</summary>
