@@ -88,6 +88,32 @@ public sealed class SyncTransportTests : IDisposable
     }
 
     [Fact]
+    public async Task ConnectAsync_NewIdentity_AcceptedByAServerWhoseClockRunsBehind()
+    {
+        // The server's clock is read before the client's identity is made, and runs ten minutes slow:
+        // a certificate valid only from the moment it was made (to the second) would be "not yet valid" there.
+        var behind = new ManualClock(DateTimeOffset.UtcNow - TimeSpan.FromMinutes(10));
+        using var fresh = SyncIdentity.Create("fresh");
+        var settings = new SyncTransportSettings(_ids.Server, [fresh.PeerId], _ids.ServerReplica) { HandshakeTimeout = TimeSpan.FromSeconds(5), Clock = behind };
+        await using var server = new RecordingServer(settings);
+        await using var channel = await Connect(server.Port, _ids.ClientSettings(fresh));
+        Assert.Equal(_ids.Server.PeerId, channel.RemotePeerId);
+        await server.NextInvocation();
+    }
+
+    [Fact]
+    public async Task ConnectAsync_CertificateNotYetValid_RefusedByTheServer()
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var future = SyncIdentity.Create("future", now.AddDays(1), now.AddDays(30));
+        await using var server = new RecordingServer(_ids.ServerSettings(trusted: [future.PeerId]));
+        await Assert.ThrowsAsync<SyncConnectionException>(() => Connect(server.Port, _ids.ClientSettings(future)));
+        var failure = await server.NextFailure();
+        Assert.Contains("not valid before", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(0, server.Invocations);
+    }
+
+    [Fact]
     public async Task ConnectAsync_ExpiredServerCertificate_RefusedByTheClient()
     {
         var now = DateTimeOffset.UtcNow;
