@@ -44,7 +44,7 @@ public class HashIndexTests
     public void Publish_GrowingPastItsTable_KeepsEveryKeyAndReleasesEveryTable()
     {
         var m = new MemTable(new Keys.InternalKeyComparator(KeyComparator.Bytewise), 4096, 1);
-        const int Keys = 5000; // 1024 slots at first: grows four times (at 513, 1025, 2049, 4097 keys)
+        const int Keys = 7000; // 1024 slots at first: grows four times (at 769, 1537, 3073, 6145 keys)
         for (int i = 0; i < Keys; i++) m.Add((ulong)i + 1, LatticeKV.Keys.ValueKind.Value, Key(i), Key(i));
         for (int i = 0; i < Keys; i++)
         {
