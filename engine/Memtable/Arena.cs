@@ -109,12 +109,11 @@ internal sealed class Arena
     /// </summary>
     public void Release()
     {
+        // A chunk freed already (a second call) is left alone by its Dispose.
         var chunks = _chunks;
         for (int i = 0; i < _chunkCount; i++) chunks[i].Dispose();
-        _chunkCount = 0;
-        _current = -1;
     }
 
-    /// <summary>The chunks allocated so far (for tests of when they are freed). Writer only.</summary>
+    /// <summary>The chunks allocated so far, freed or not (for tests of when they are freed). Writer only.</summary>
     internal IReadOnlyList<NativeBuffer<byte>> Chunks => _chunks[.._chunkCount];
 }
