@@ -52,7 +52,7 @@ public sealed partial class LatticeDb
             _versions.LogAndApply([edit], () =>
             {
                 var state = _versions.GetColumnFamily(id)!;
-                created = new ColumnFamilyData(state, options, _options.WriteBufferSize, _cmp, _options.Clock, _writePath.Logs.CurrentNumber, _chunkPool);
+                created = new ColumnFamilyData(state, options, _options.WriteBufferSize, _cmp, _options.Clock, _writePath.Logs.CurrentNumber);
                 created.Handle = new ColumnFamilyHandle(this, created);
                 _columnFamilies = new Dictionary<uint, ColumnFamilyData>(_columnFamilies) { [id] = created };
             });

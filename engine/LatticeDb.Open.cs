@@ -202,7 +202,7 @@ public sealed partial class LatticeDb
                 if (state.Options is null || !state.Options.AsSpan().SequenceEqual(encoded))
                     edits.Add(new VersionEdit { ColumnFamilyId = state.Id, ColumnFamilyOptions = encoded, FormatVersion = integrity ? _versions.WrittenFormatVersion : null });
             }
-            var cfd = new ColumnFamilyData(state, options, _options.WriteBufferSize, _cmp, _options.Clock, state.LogNumber, _chunkPool);
+            var cfd = new ColumnFamilyData(state, options, _options.WriteBufferSize, _cmp, _options.Clock, state.LogNumber);
             cfd.Handle = new ColumnFamilyHandle(this, cfd);
             map[state.Id] = cfd;
         }

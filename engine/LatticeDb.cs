@@ -5,7 +5,6 @@ using LatticeKV.Db;
 using LatticeKV.Io;
 using LatticeKV.Keys;
 using LatticeKV.Manifest;
-using LatticeKV.Memtable;
 using LatticeKV.Sst;
 
 namespace LatticeKV;
@@ -62,7 +61,6 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private readonly Metrics.DbMetrics _metrics;           // thread-safe on its own
     private readonly Metrics.StripedCounter _filterUseful = new();
     private readonly WritePath _writePath;
-    private readonly ArenaChunkPool _chunkPool;          // thread-safe on its own
     private readonly CancellationTokenSource _shutdown = new();
     private readonly List<Thread> _threads = [];
     private readonly Events.EventDispatcher _events;     // thread-safe on its own
@@ -115,8 +113,6 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         _tableCache.Options.Blobs = _blobFiles;
         if (options.CacheBlobValues && options.BlockCacheCapacity > 0) _tableCache.Options.BlobValues = new BlobValueCache(_blockCache);
         _picker = new CompactionPicker(options.ToLsmOptions());
-        // About one memtable's worth: what a flush hands back for the memtable that follows.
-        _chunkPool = new ArenaChunkPool(options.WriteBufferSize + (options.WriteBufferSize >> 2));
         _events = CreateEventDispatcher(options, _fs, path, readOnly);
         _writePath = new WritePath(this, options, _fs, path, _cmp, _stats);
         _versions = new VersionSet(_fs, path, _cmp, options.NumLevels, _mutex, options.MaxManifestFileSize)

@@ -44,7 +44,7 @@ public class HashIndexTests
     public void Publish_GrowingPastItsTable_KeepsEveryKeyAndReleasesEveryTable()
     {
         var m = new MemTable(new Keys.InternalKeyComparator(KeyComparator.Bytewise), 4096, 1);
-        const int Keys = 5000; // 1024 slots at first: grows four times (at 513, 1025, 2049, 4097 keys)
+        const int Keys = 7000; // 1024 slots at first: grows four times (at 769, 1537, 3073, 6145 keys)
         for (int i = 0; i < Keys; i++) m.Add((ulong)i + 1, LatticeKV.Keys.ValueKind.Value, Key(i), Key(i));
         for (int i = 0; i < Keys; i++)
         {
@@ -64,6 +64,19 @@ public class HashIndexTests
 
         var next = new MemTable(new Keys.InternalKeyComparator(KeyComparator.Bytewise), 4096, 2);
         for (int i = 0; i < Keys; i += 7) Assert.False(next.TryGet(Key(i), ulong.MaxValue, out _, out _, out _));
+    }
+
+    [Fact]
+    public void Publish_AsManyEntriesAsExpected_FitsTheFirstTableAtUnderTwoSlotsAnEntry()
+    {
+        const int Keys = 5000;
+        var m = new MemTable(new Keys.InternalKeyComparator(KeyComparator.Bytewise), 64 * 1024, 1, expectedEntries: Keys);
+        for (int i = 0; i < Keys; i++) m.Add((ulong)i + 1, LatticeKV.Keys.ValueKind.Value, Key(i), Key(i));
+
+        Assert.Single(m.Index.Tables); // never grew
+        Assert.True(m.Index.Capacity < 2 * Keys, $"{m.Index.Capacity} slots for {Keys} entries");
+        for (int i = 0; i < Keys; i++) Assert.True(m.TryGet(Key(i), ulong.MaxValue, out _, out _, out _), $"key {i}");
+        Assert.False(m.TryGet("absent"u8, ulong.MaxValue, out _, out _, out _));
     }
 
     private static byte[] Key(int i) => System.Text.Encoding.ASCII.GetBytes($"key{i:D6}");

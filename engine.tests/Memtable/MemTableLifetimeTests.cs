@@ -6,31 +6,68 @@ using static LatticeKV.Tests.Support.TestDb;
 namespace LatticeKV.Tests.Memtable;
 
 /// <summary>
-/// Flushed memtables hand their arena chunks to the next memtables, but only once no reader can
-/// reach them: an iterator or a snapshot read that started before the flush keeps seeing the
-/// memtable's own bytes however much is written after it.
+/// Flushed memtables free their arena chunks (outside the managed heap), but only once no reader
+/// can reach them: an iterator or a snapshot read that started before the flush keeps seeing the
+/// memtable's own bytes however much is written, flushed and freed after it; a memtable is
+/// freed once, at its last reference, and nothing reads it afterwards.
 /// </summary>
 public class MemTableLifetimeTests
 {
     [Fact]
-    public void Unref_LastReference_ReturnsChunksToThePool()
+    public void Unref_LastReference_FreesEveryChunkOnce()
     {
-        var pool = new ArenaChunkPool(1 << 20);
-        var m = new MemTable(new Keys.InternalKeyComparator(KeyComparator.Bytewise), 4096, 1, pool);
+        var m = new MemTable(new Keys.InternalKeyComparator(KeyComparator.Bytewise), 4096, 1);
         for (int i = 0; i < 100; i++) m.Add((ulong)i + 1, Keys.ValueKind.Value, B($"k{i:D3}"), new byte[100]);
+        m.Add(101, Keys.ValueKind.Value, B("large"), new byte[3000]); // more than a quarter chunk: a chunk of its own
+        var chunks = m.Arena.Chunks;
+        Assert.True(chunks.Count >= 4, $"{chunks.Count} chunks");
+        Assert.Contains(chunks, c => c.Length != 4096);
         m.Ref();
         m.Ref();
         m.Unref();
-        Assert.Equal(0, pool.Bytes);           // still referenced
+        Assert.DoesNotContain(chunks, c => c.IsFreed); // still referenced: a reader may use them
+        Assert.True(m.TryGet(B("k050"), ulong.MaxValue, out _, out _, out var value) && value.Length == 100);
         m.Unref();
-        Assert.True(pool.Bytes >= 4096 * 2, $"{pool.Bytes} bytes returned");
-        Assert.Throws<InvalidOperationException>(m.Unref);
-        var again = pool.Rent(4096);
-        Assert.Equal(4096, again.Length);
+        Assert.All(chunks, c => Assert.True(c.IsFreed));
+        Assert.Throws<InvalidOperationException>(m.Unref); // a second release frees nothing twice
+        Assert.All(chunks, c => Assert.Throws<ObjectDisposedException>(() => c.Span.Length));
     }
 
     [Fact]
-    public void IteratorOpenAcrossFlushes_WhileLaterWritesReuseChunks_SeesItsOwnData()
+    public void Release_ThenAReadOfAChunk_ThrowsInsteadOfReadingFreedMemory()
+    {
+        var arena = new Arena(64 * 1024);
+        long address = MemEntry.Write(arena, B("key"), 1, Keys.ValueKind.Value, default, B("value"), -1, out int size);
+        arena.Publish(address, size);
+        Assert.Equal("value", S(MemEntry.Value(arena, address).ToArray()));
+
+        arena.Release();
+        arena.Release(); // nothing left to free
+
+        Assert.Throws<ObjectDisposedException>(() => MemEntry.Value(arena, address).Length);
+    }
+
+    [Fact]
+    public void Allocate_ChunkOfAHugePageOrMore_StartsZeroedAndKeepsWhatIsWritten()
+    {
+        var arena = new Arena(2 << 20);
+        var addresses = new List<long>();
+        for (int i = 0; i < 80_000; i++) // 31 bytes each, 2.5 MB: two chunks
+        {
+            long address = MemEntry.Write(arena, B($"key{i:D6}"), (ulong)i + 1, Keys.ValueKind.Value, default, B($"value{i:D6}"), -1, out int size);
+            arena.Publish(address, size);
+            addresses.Add(address);
+        }
+        Assert.Equal(2, arena.Chunks.Count);
+        Assert.True(arena.Chunk((long)1 << 32)[arena.PublishedEnds[1]..].IndexOfAnyExcept((byte)0) < 0, "unwritten bytes of a fresh chunk are not zero");
+        for (int i = 0; i < addresses.Count; i += 97) Assert.Equal($"value{i:D6}", S(MemEntry.Value(arena, addresses[i]).ToArray()));
+        var chunks = arena.Chunks;
+        arena.Release();
+        Assert.All(chunks, c => Assert.True(c.IsFreed));
+    }
+
+    [Fact]
+    public void IteratorOpenAcrossFlushes_WhileLaterMemTablesAreFreed_SeesItsOwnData()
     {
         var disk = new MemFileSystem();
         var options = MemOptions(disk, o => o.WriteBufferSize = 64 * 1024);
@@ -45,7 +82,7 @@ public class MemTableLifetimeTests
         using var it = db.NewIterator();
         using var snapshot = db.GetSnapshot();
         it.Seek(B("old"));
-        // Many memtables' worth of other data, flushed in between: freed chunks are reused.
+        // Many memtables' worth of other data, flushed in between: their chunks are freed.
         for (int round = 0; round < 6; round++)
         {
             for (int i = 0; i < 2000; i++) db.Put(B($"new{round}-{i:D5}"), B(new string('z', 120)));

@@ -53,6 +53,7 @@ public class SortedRunsTests
     public void NewIterator_RunMergedAwayWhileAnIteratorHoldsIt_StaysReadableForThatIterator()
     {
         var m = new MemTable(Cmp, 4096, 1);
+        m.Ref(); // as a super version does while its readers iterate
         var first = new List<string>();
         for (int i = 0; i < 100; i++)
         {
@@ -68,17 +69,17 @@ public class SortedRunsTests
         var merged = Assert.Single(m.Runs.RetainedRuns);
         Assert.Equal(200, merged.Length);
         Assert.NotSame(published, merged);
-        m.Ref();
-        m.Unref(); // frees the merged run; the one merged away is the collector's
 
         GC.Collect();
         GC.WaitForPendingFinalizers();
 
-        Assert.True(merged.AddressBuffer.IsFreed);
         Assert.False(published.AddressBuffer.IsFreed); // the early iterator still holds it
         var seen = new List<string>();
         for (early.SeekToFirst(); early.Valid; early.Next()) seen.Add(S(InternalKey.UserKey(early.Key).ToArray())!);
         Assert.Equal(first.Order(StringComparer.Ordinal), seen);
+        m.Unref(); // frees the merged run and the arena; the run merged away is the collector's
+        Assert.True(merged.AddressBuffer.IsFreed);
+        Assert.All(m.Arena.Chunks, c => Assert.True(c.IsFreed));
     }
 
     [Fact]

@@ -14,12 +14,9 @@ namespace LatticeKV.Db;
 internal sealed class ColumnFamilyData
 {
     private SuperVersion _superVersion;
-    private readonly ArenaChunkPool? _chunkPool;
 
-    public ColumnFamilyData(ColumnFamilyState state, ColumnFamilyOptions options, long writeBufferSize, InternalKeyComparator cmp, TimeProvider clock, long logNumber,
-        ArenaChunkPool? chunkPool = null)
+    public ColumnFamilyData(ColumnFamilyState state, ColumnFamilyOptions options, long writeBufferSize, InternalKeyComparator cmp, TimeProvider clock, long logNumber)
     {
-        _chunkPool = chunkPool;
         State = state;
         Options = options;
         WriteBufferSize = options.WriteBufferSize ?? writeBufferSize;
@@ -96,8 +93,10 @@ internal sealed class ColumnFamilyData
 
     public MemTable NewMemTable(long logNumber)
     {
-        int chunk = (int)Math.Clamp(WriteBufferSize / 16, 64 * 1024, 1 << 20);
-        return new MemTable(Comparator, chunk, logNumber, _chunkPool, _lastMemTableEntries);
+        // An eighth of the write buffer, at most 8 MiB: few chunks to map, and a large write
+        // buffer's chunks whole multiples of a huge page.
+        int chunk = (int)Math.Clamp(WriteBufferSize / 8, 64 * 1024, 8 << 20);
+        return new MemTable(Comparator, chunk, logNumber, _lastMemTableEntries);
     }
 
     /// <summary>Moves the full memtable to the immutable list. Caller holds the database mutex.</summary>
@@ -119,8 +118,16 @@ internal sealed class ColumnFamilyData
         InstallSuperVersion();
     }
 
-    /// <summary>Starts an empty memtable after a recovery flush (recovery is single-threaded).</summary>
-    public void ResetMemTableAfterRecoveryFlush(long logNumber) => Mem = NewMemTable(logNumber);
+    /// <summary>
+    /// Starts an empty memtable after a recovery flush (recovery is single-threaded, so the
+    /// mutex is not needed). The super version takes it, and lets go of the flushed one, whose
+    /// memory is freed.
+    /// </summary>
+    public void ResetMemTableAfterRecoveryFlush(long logNumber)
+    {
+        Mem = NewMemTable(logNumber);
+        InstallSuperVersion();
+    }
 
     /// <summary>The WAL number this column family still needs: that of its oldest unflushed memtable.</summary>
     public long OldestNeededLog(long currentLog)

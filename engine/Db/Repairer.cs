@@ -58,6 +58,7 @@ internal sealed class Repairer(string db, DbOptions options)
         // Every source, per column family: salvaged table entries and logs replayed into memtables.
         var sources = new Dictionary<uint, List<InternalIterator>>();
         var tombstones = new Dictionary<uint, List<RangeTombstone>>();
+        var memTables = new List<MemTable>();
         var readers = new List<TableReader>();
         var sealedFamilies = new HashSet<uint>();
         ulong lastSequence = 0;
@@ -129,6 +130,9 @@ internal sealed class Repairer(string db, DbOptions options)
             var mems = ReplayLog(number, ref lastSequence);
             foreach (var (cf, mem) in mems)
             {
+                // Held until the merge below has read it; released, its memory is freed at once.
+                mem.Ref();
+                memTables.Add(mem);
                 Add(sources, cf, mem.NewIterator());
                 (tombstones.TryGetValue(cf, out var l) ? l : tombstones[cf] = []).AddRange(mem.RawRangeTombstones());
             }
@@ -171,6 +175,7 @@ internal sealed class Repairer(string db, DbOptions options)
             if (!cfNames.ContainsKey(cf)) cfNames[cf] = cf == 0 ? VersionSet.DefaultColumnFamilyName : $"recovered-{cf}";
         }
         foreach (var r in readers) r.Dispose();
+        foreach (var m in memTables) m.Unref();
         cfNames.TryAdd(0, VersionSet.DefaultColumnFamilyName);
         foreach (uint cf in dropped) cfNames.Remove(cf);
 

@@ -1,16 +1,22 @@
 using System.Runtime.CompilerServices;
+using LatticeKV.Io;
 
 namespace LatticeKV.Memtable;
 
 /// <summary>
-/// Bump allocator for the memtable: entries live in a few large byte arrays instead of one
-/// object per key, so a 64 MiB memtable is a handful of GC objects. An address packs the chunk
-/// index (high 32 bits) and the offset (low 32 bits). Allocations are not padded: entries are
-/// immutable once published, so nothing needs aligned atomic access, and padding would cost a
-/// small entry (a delete) up to a sixth of its size.
+/// Bump allocator for the memtable: entries live in a few large chunks instead of one object
+/// per key. An address packs the chunk index (high 32 bits) and the offset (low 32 bits).
+/// Allocations are not padded: entries are immutable once published, so nothing needs aligned
+/// atomic access, and padding would cost a small entry (a delete) up to a sixth of its size.
 /// The arena doubles as the memtable's list of entries: each chunk publishes how far its entries
 /// reach, so a reader walks the published entries without a separate address list (8 bytes a
 /// key: 6% of a 16-byte key with a 100-byte value).
+/// Chunks live outside the managed heap (<see cref="NativeBuffer{T}"/>) and are freed by
+/// <see cref="Release"/> when the memtable's last reference goes: as managed arrays each chunk
+/// sat on the large object heap, and those a flush let go stayed resident until a full
+/// collection (or, pooled for the next memtable, for good). A chunk of 2 MiB or more is mapped
+/// in transparent huge pages where the system allows, so the writer faults it in 2 MiB at a time,
+/// and pages of a chunk it never reaches are never resident.
 /// Single writer; readers only dereference addresses the writer has published.
 /// </summary>
 internal sealed class Arena
@@ -19,9 +25,8 @@ internal sealed class Arena
     public const int MaxChunks = 1 << 20;
 
     private readonly int _chunkSize;
-    private readonly ArenaChunkPool? _pool;
     // Replaced (never mutated in place) when it grows; old references stay valid for readers.
-    private byte[][] _chunks = new byte[8][];
+    private NativeBuffer<byte>[] _chunks = new NativeBuffer<byte>[8];
     // Per chunk, the end of its last published entry; replaced with _chunks, and after it, so a
     // reader that reads this first then _chunks always finds the chunks it names.
     private int[] _ends = new int[8];
@@ -31,10 +36,9 @@ internal sealed class Arena
     private long _memoryUsage;
     private long _used;
 
-    public Arena(int chunkSize, ArenaChunkPool? pool = null)
+    public Arena(int chunkSize)
     {
         _chunkSize = chunkSize;
-        _pool = pool;
     }
 
     /// <summary>Bytes of chunks allocated.</summary>
@@ -69,7 +73,7 @@ internal sealed class Arena
     public int[] PublishedEnds => Volatile.Read(ref _ends);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public byte[] Chunk(long address) => Volatile.Read(ref _chunks)[(int)(address >> 32)];
+    public Span<byte> Chunk(long address) => Volatile.Read(ref _chunks)[(int)(address >> 32)].Span;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Offset(long address) => (int)(uint)address;
@@ -77,11 +81,11 @@ internal sealed class Arena
     private int AddChunk(int size)
     {
         if (_chunkCount >= MaxChunks) throw new InvalidArgumentException("Write batch too large for one memtable (arena chunk limit reached).");
-        var chunk = _pool is not null && size == _chunkSize ? _pool.Rent(size) : GC.AllocateUninitializedArray<byte>(size);
+        var chunk = new NativeBuffer<byte>(size);
         var chunks = _chunks;
         if (_chunkCount == chunks.Length)
         {
-            var grown = new byte[chunks.Length * 2][];
+            var grown = new NativeBuffer<byte>[chunks.Length * 2];
             Array.Copy(chunks, grown, chunks.Length);
             chunks = grown;
         }
@@ -98,20 +102,18 @@ internal sealed class Arena
     }
 
     /// <summary>
-    /// Hands the standard-size chunks to the pool. Only when no reader can reach this arena any
-    /// more (the memtable's last reference is gone): the chunks are written over by the next
-    /// memtable. The arena must not be used afterwards.
+    /// Frees every chunk. Only when no reader can reach this arena any more (the memtable's last
+    /// reference is gone); the arena must not be used afterwards, and a reader that still did
+    /// would find the chunks freed (<see cref="ObjectDisposedException"/>). An arena never
+    /// released (a memtable never referenced) leaves its chunks to their finalizers.
     /// </summary>
-    public void ReleaseChunks()
+    public void Release()
     {
-        if (_pool is null) return;
+        // A chunk freed already (a second call) is left alone by its Dispose.
         var chunks = _chunks;
-        for (int i = 0; i < _chunkCount; i++)
-        {
-            if (chunks[i].Length == _chunkSize) _pool.Return(chunks[i]);
-            chunks[i] = null!;
-        }
-        _chunkCount = 0;
-        _current = -1;
+        for (int i = 0; i < _chunkCount; i++) chunks[i].Dispose();
     }
+
+    /// <summary>The chunks allocated so far, freed or not (for tests of when they are freed). Writer only.</summary>
+    internal IReadOnlyList<NativeBuffer<byte>> Chunks => _chunks[.._chunkCount];
 }

@@ -9,6 +9,9 @@ namespace LatticeKV.Memtable;
 /// Open-addressing hash table from user key to the newest entry of that key, giving point reads
 /// and inserts a constant number of cache misses. A slot packs a 12-bit fingerprint of the hash
 /// with the entry's arena address, so mismatched probes never touch the entry.
+/// Slots cost eight bytes a slot, so the table is kept at most three quarters full rather than
+/// half: a memtable's table is as large as its key count, and two are live while one memtable is
+/// flushed and the next filled.
 /// One writer (the group-commit leader) inserts; readers probe without locks. Growing copies
 /// every slot into a new table before publishing it, so a reader on the old table still finds
 /// every key written before the sequence number it reads at.
@@ -30,12 +33,15 @@ internal sealed class HashIndex
     /// <summary>
     /// An index sized for <paramref name="expectedEntries"/> (what the memtable before held),
     /// so a steady writer's index never grows: each growth keeps the old table (a reader may
-    /// still probe it) until the memtable goes.
+    /// still probe it) until the memtable goes. One and a half slots per expected entry, rounded
+    /// up to a power of two, leaves room for some more entries than expected before the table is
+    /// three quarters full and grows.
     /// </summary>
     public HashIndex(Arena arena, int expectedEntries = 0)
     {
         _arena = arena;
-        _slots = new NativeBuffer<long>((int)Math.Min(1 << 30, BitOperations.RoundUpToPowerOf2((uint)Math.Max(MinCapacity, expectedEntries * 2 + expectedEntries / 4))));
+        long wanted = Math.Max(MinCapacity, expectedEntries + (long)expectedEntries / 2);
+        _slots = new NativeBuffer<long>((int)Math.Min(1 << 30, (long)BitOperations.RoundUpToPowerOf2((ulong)wanted)));
     }
 
     /// <summary>Slots of the current table (a power of two).</summary>
@@ -59,7 +65,10 @@ internal sealed class HashIndex
         Interlocked.Exchange(ref _slots, NativeBuffer<long>.Empty).Dispose();
     }
 
-    /// <summary>Slot bytes attributable to the keys held (the table stays at most half full).</summary>
+    /// <summary>
+    /// Slot bytes attributable to the keys held: two slots a key, about what a table between
+    /// three eighths and three quarters full (after its last growth) costs on average.
+    /// </summary>
     public long MemoryUsage => 2L * sizeof(long) * Volatile.Read(ref _count);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -104,7 +113,9 @@ internal sealed class HashIndex
             {
                 Volatile.Write(ref slots[pos], packed);
                 Volatile.Write(ref _count, _count + 1);
-                if (_count * 2 > slots.Length) Grow();
+                // At most three quarters full: with the fingerprints in the slots, a probe
+                // sequence that long still stays within a cache line or two.
+                if (_count * 4L > slots.Length * 3L) Grow();
                 GC.KeepAlive(table);
                 return;
             }

@@ -26,7 +26,7 @@ internal static class MemEntry
         int header = Varint.Length(link) + Varint.Length((uint)keyLength) + Varint.Length((uint)valueLength);
         size = header + keyLength + valueLength;
         long address = arena.Allocate(size);
-        var span = arena.Chunk(address).AsSpan(Arena.Offset(address), size);
+        var span = arena.Chunk(address).Slice(Arena.Offset(address), size);
         int at = Varint.Write(span, link);
         at += Varint.Write(span[at..], (uint)keyLength);
         Varint.Write(span[at..], (uint)valueLength);
@@ -44,7 +44,7 @@ internal static class MemEntry
         SkipLength(chunk, ref off);
         int keyLength = ReadLength(chunk, ref off);
         SkipLength(chunk, ref off);
-        return chunk.AsSpan(off, keyLength);
+        return chunk.Slice(off, keyLength);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -57,7 +57,7 @@ internal static class MemEntry
         SkipLength(chunk, ref off);
         int keyLength = ReadLength(chunk, ref off);
         int valueLength = ReadLength(chunk, ref off);
-        return chunk.AsSpan(off + keyLength, valueLength);
+        return chunk.Slice(off + keyLength, valueLength);
     }
 
     /// <summary>Bytes the entry at <paramref name="address"/> occupies (where the next one in its chunk starts).</summary>
@@ -78,23 +78,23 @@ internal static class MemEntry
         var chunk = arena.Chunk(address);
         int off = Arena.Offset(address);
         if (chunk[off] == 0) return -1;
-        Varint.TryRead(chunk.AsSpan(off), out ulong link, out _);
+        Varint.TryRead(chunk[off..], out ulong link, out _);
         return (long)link - 1;
     }
 
     // The writer wrote these lengths itself, so they are well-formed; one byte is the usual case.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int ReadLength(byte[] chunk, ref int off)
+    private static int ReadLength(Span<byte> chunk, ref int off)
     {
         uint b = chunk[off++];
         if (b < 0x80) return (int)b;
-        Varint.TryRead32(chunk.AsSpan(off - 1), out uint value, out int length);
+        Varint.TryRead32(chunk[(off - 1)..], out uint value, out int length);
         off += length - 1;
         return (int)value;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void SkipLength(byte[] chunk, ref int off)
+    private static void SkipLength(Span<byte> chunk, ref int off)
     {
         while (chunk[off++] >= 0x80) { }
     }

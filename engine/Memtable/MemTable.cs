@@ -35,11 +35,11 @@ internal sealed class MemTable
     // References from super versions (which readers hold); see Ref and Unref.
     private int _refs;
 
-    public MemTable(InternalKeyComparator cmp, int arenaChunkSize, long firstLogNumber, ArenaChunkPool? chunkPool = null, int expectedEntries = 0)
+    public MemTable(InternalKeyComparator cmp, int arenaChunkSize, long firstLogNumber, int expectedEntries = 0)
     {
         _cmp = cmp;
         _bytewise = ReferenceEquals(cmp.User, KeyComparator.Bytewise);
-        _arena = new Arena(arenaChunkSize, chunkPool);
+        _arena = new Arena(arenaChunkSize);
         _index = new HashIndex(_arena, expectedEntries);
         _runs = new SortedRuns(_arena, cmp, _bytewise, () => Volatile.Read(ref _commonPrefix));
         FirstLogNumber = firstLogNumber;
@@ -51,6 +51,9 @@ internal sealed class MemTable
     /// <summary>The hash index (for tests of what it keeps).</summary>
     internal HashIndex Index => _index;
 
+    /// <summary>The arena (for tests of what it keeps).</summary>
+    internal Arena Arena => _arena;
+
     /// <summary>
     /// Takes a reference: every super version holding this memtable holds one (every reader
     /// reaches a memtable only through a super version it has acquired), and a flush holds one
@@ -59,17 +62,17 @@ internal sealed class MemTable
     public void Ref() => Interlocked.Increment(ref _refs);
 
     /// <summary>
-    /// Drops a reference. The last one hands the arena's chunks, the hash index's slots and the
-    /// sorted runs' arrays back to their pools: no super version, and so no reader, iterator or
-    /// flush, can reach this memtable any more. A memtable never referenced (recovery's, the
-    /// repairer's) is left to the collector.
+    /// Drops a reference. The last one frees the arena's chunks, the hash index's slots and the
+    /// sorted runs' arrays: no super version, and so no reader, iterator or flush, can reach this
+    /// memtable any more. A memtable never referenced is left to the collector (its memory to
+    /// finalizers): the engine's own (recovery's, the repairer's) are referenced while in use.
     /// </summary>
     public void Unref()
     {
         int refs = Interlocked.Decrement(ref _refs);
         if (refs == 0)
         {
-            _arena.ReleaseChunks();
+            _arena.Release();
             _index.Release();
             _runs.Release();
         }
