@@ -52,18 +52,41 @@ public class MemTableLifetimeTests
     {
         var arena = new Arena(2 << 20);
         var addresses = new List<long>();
-        for (int i = 0; i < 80_000; i++) // 31 bytes each, 2.5 MB: two chunks
+        for (int i = 0; i < 80_000; i++) // 31 bytes each, 2.5 MB: the growing first chunks (1.3 MiB), then one of 2 MiB
         {
             long address = MemEntry.Write(arena, B($"key{i:D6}"), (ulong)i + 1, Keys.ValueKind.Value, default, B($"value{i:D6}"), -1, out int size);
             arena.Publish(address, size);
             addresses.Add(address);
         }
-        Assert.Equal(2, arena.Chunks.Count);
-        Assert.True(arena.Chunk((long)1 << 32)[arena.PublishedEnds[1]..].IndexOfAnyExcept((byte)0) < 0, "unwritten bytes of a fresh chunk are not zero");
+        int last = arena.Chunks.Count - 1;
+        Assert.Equal(2 << 20, arena.Chunks[last].Length);
+        Assert.True(arena.Chunk((long)last << 32)[arena.PublishedEnds[last]..].IndexOfAnyExcept((byte)0) < 0, "unwritten bytes of a fresh chunk are not zero");
         for (int i = 0; i < addresses.Count; i += 97) Assert.Equal($"value{i:D6}", S(MemEntry.Value(arena, addresses[i]).ToArray()));
         var chunks = arena.Chunks;
         arena.Release();
         Assert.All(chunks, c => Assert.True(c.IsFreed));
+    }
+
+    [Fact]
+    public void Allocate_FirstChunks_StartSmallAndGrowFourfoldToTheChunkSize()
+    {
+        // A family holding a few keys maps a small chunk, not a whole (huge-page) chunk per memtable.
+        var arena = new Arena(8 << 20);
+        long first = MemEntry.Write(arena, B("key"), 1, Keys.ValueKind.Value, default, B("value"), -1, out int size);
+        arena.Publish(first, size);
+        Assert.Equal(Arena.FirstChunkSize, arena.MemoryUsage);
+        var payload = new byte[1000];
+        for (int i = 0; i < 20_000; i++) // 20 MB
+        {
+            long address = MemEntry.Write(arena, B($"key{i:D6}"), (ulong)i + 2, Keys.ValueKind.Value, default, payload, -1, out size);
+            arena.Publish(address, size);
+        }
+        var sizes = arena.Chunks.Select(c => c.Length).ToList();
+        Assert.Equal([64 << 10, 256 << 10, 1 << 20, 4 << 20, 8 << 20], sizes.Take(5));
+        Assert.All(sizes.Skip(4), length => Assert.Equal(8 << 20, length));
+        Assert.Equal(sizes.Sum(x => (long)x), arena.MemoryUsage);
+        Assert.Equal("value", S(MemEntry.Value(arena, first).ToArray()));
+        arena.Release();
     }
 
     [Fact]

@@ -16,13 +16,18 @@ namespace LatticeKV.Memtable;
 /// sat on the large object heap, and those a flush let go stayed resident until a full
 /// collection (or, pooled for the next memtable, for good). A chunk of 2 MiB or more is mapped
 /// in transparent huge pages where the system allows, so the writer faults it in 2 MiB at a time,
-/// and pages of a chunk it never reaches are never resident.
+/// and pages of a chunk it never reaches are never resident. A memtable's first chunks are
+/// smaller (<see cref="FirstChunkSize"/>, each next one four times larger, up to the chunk
+/// size), so a family that holds a few keys does not fault in a whole huge page per memtable.
 /// Single writer; readers only dereference addresses the writer has published.
 /// </summary>
 internal sealed class Arena
 {
     /// <summary>Chunk indexes must fit 20 bits (the memtable's hash index packs addresses in 52 bits).</summary>
     public const int MaxChunks = 1 << 20;
+
+    /// <summary>The size of a memtable's first chunk (or the chunk size, when smaller).</summary>
+    public const int FirstChunkSize = 64 * 1024;
 
     private readonly int _chunkSize;
     // Replaced (never mutated in place) when it grows; old references stay valid for readers.
@@ -32,6 +37,7 @@ internal sealed class Arena
     private int[] _ends = new int[8];
     private int _chunkCount;
     private int _current = -1;
+    private int _currentSize;
     private int _offset;
     private long _memoryUsage;
     private long _used;
@@ -56,9 +62,13 @@ internal sealed class Arena
             int own = AddChunk(size);
             return (long)own << 32;
         }
-        if (_current < 0 || _offset + size > _chunkSize)
+        if (_current < 0 || _offset + size > _currentSize)
         {
-            _current = AddChunk(_chunkSize);
+            // Fourfold growth from the first chunk: a chunk too small for this entry is skipped over.
+            int next = _current < 0 ? Math.Min(FirstChunkSize, _chunkSize) : (int)Math.Min((long)_currentSize * 4, _chunkSize);
+            while (next < size) next = (int)Math.Min((long)next * 4, _chunkSize);
+            _current = AddChunk(next);
+            _currentSize = next;
             _offset = 0;
         }
         long address = ((long)_current << 32) | (uint)_offset;
