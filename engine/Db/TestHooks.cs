@@ -40,4 +40,10 @@ internal sealed class TestHooks
     /// here to land just after the rules' last read of children and parents.
     /// </summary>
     public Action? RemoteApplyRulesSettled { get; init; }
+
+    /// <summary>
+    /// Called by a truncation pass of the change log that found changes to drop, between its scan
+    /// and its write: a test runs another pass here to overlap the two.
+    /// </summary>
+    public Action? ChangeLogTruncationScanned { get; init; }
 }
