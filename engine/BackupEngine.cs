@@ -161,7 +161,8 @@ public sealed class BackupEngine : IDisposable
         ThrowIfDisposed();
         using var _ = _storage.Lock(exclusive: false, _options.LockTimeout);
         var damage = new List<string>();
-        foreach (var backup in BackupCatalog.Load(_storage).OrderByDescending(b => b.TimestampMs).ThenByDescending(b => b.Id))
+        // The backup made last (ids rise with each backup), not the one with the latest timestamp: the clock may have been stepped back.
+        foreach (var backup in BackupCatalog.Load(_storage).OrderByDescending(b => b.Id))
         {
             try
             {

@@ -158,12 +158,14 @@ public sealed class FileSystemBackupStorage : IBackupStorage
     public IDisposable Lock(bool exclusive, TimeSpan timeout)
     {
         string path = Path.Combine(_root, "LOCK");
-        var deadline = DateTime.UtcNow + timeout;
+        // Measured on the monotonic clock: a step of the wall clock (NTP, a suspended machine) must
+        // neither end the wait at once nor stretch it by the size of the step.
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         int wait = 1;
         while (true)
         {
             try { return RealFileSystem.Instance.LockFile(path, shared: !exclusive); }
-            catch (DbLockedException) when (DateTime.UtcNow < deadline)
+            catch (DbLockedException) when (System.Diagnostics.Stopwatch.GetElapsedTime(started) < timeout)
             {
                 // Another process (or an automatic backup) holds it: backups are not latency-critical.
                 Thread.Sleep(wait);

@@ -298,6 +298,7 @@ public sealed partial class LatticeDb
     private void CompactionLoop()
     {
         Io.NativeMethods.LowerCurrentThreadPriority(_options.CompactionThreadNice);
+        _options.TestHooks?.BackgroundThreadStarted?.Invoke(Thread.CurrentThread.Name ?? "");
         var cancel = _shutdown.Token;
         while (true)
         {

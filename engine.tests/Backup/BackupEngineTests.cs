@@ -136,6 +136,31 @@ public sealed class BackupEngineTests
     }
 
     [Fact]
+    public void RestoreLatestAndRetention_ClockSteppedBackBetweenBackups_TakeTheBackupMadeLast()
+    {
+        using var dir = new TempDir("bk");
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero));
+        var opts = Small();
+        opts.Clock = clock;
+        using var backups = BackupEngine.Open(dir.Sub("backups"));
+        SortedDictionary<string, string> last;
+        using (var db = LatticeDb.Open(dir.Sub("db"), opts))
+        {
+            Fill(db, 0, 100, "one");
+            backups.CreateBackup(db);
+            clock.Advance(TimeSpan.FromMinutes(-10)); // the wall clock stepped back (NTP) between the two
+            Fill(db, 0, 100, "two");
+            backups.CreateBackup(db);
+            last = ReadAll(db);
+        }
+        Assert.Equal(2, backups.RestoreLatestBackup(dir.Sub("latest")).Id);
+        AssertSame(last, ReadAll(dir.Sub("latest")), "the backup made last");
+        // "The newest backup is always kept": by timestamp, backup 1 looked newer and backup 2 was deleted.
+        Assert.Equal([1], backups.PurgeOldBackups(1));
+        Assert.Equal([2], backups.ListBackups().Select(b => b.Id));
+    }
+
+    [Fact]
     public void DeleteAndPurge_RemoveOnlyWhatNoBackupNeeds_AndGarbageCollectCleansInterruptedRuns()
     {
         using var dir = new TempDir("bk");

@@ -50,7 +50,9 @@ public sealed class ObservabilityWiringTests
     public void ALatencyAlert_FiresFromTheMetricsLatencies_AndClearsWhenTheyFall()
     {
         using var dir = new TempDir("wire-latency");
-        var clock = new TimerClock(Start);
+        // Frozen: a "fast" read measured with the real clock could take longer than the threshold on a loaded
+        // machine (the thread preempted between its two readings), fire the alert early or keep it from clearing.
+        var clock = new TimerClock(Start) { FrozenTimestamps = true };
         var recorder = new RecordingListener();
         var options = new DbOptions { Clock = clock, StorageSampleInterval = null };
         options.EventListeners.Add(recorder);

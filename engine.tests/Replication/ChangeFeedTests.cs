@@ -203,6 +203,49 @@ public sealed class ChangeFeedTests
     }
 
     [Fact]
+    public void Retention_APassThatScannedBeforeAnotherTruncatedFurther_LeavesTheHigherFloor()
+    {
+        using var dir = new TempDir("changes-overlap");
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero));
+        LatticeDb? opened = null;
+        int testThread = Environment.CurrentManagedThreadId;
+        bool overlapped = false;
+        using var db = LatticeDb.Open(dir.Path, Options(o =>
+        {
+            o.Clock = clock;
+            o.ReplicationLogRetention = TimeSpan.FromHours(1);
+            o.TestHooks = new LatticeKV.Db.TestHooks
+            {
+                // The test's pass has scanned (the "a" changes expired): an hour later a second pass drops the "b" ones too,
+                // before the first writes. Passes the writes start on the thread pool are left alone.
+                ChangeLogTruncationScanned = () =>
+                {
+                    if (Environment.CurrentManagedThreadId != testThread || overlapped) return;
+                    overlapped = true;
+                    clock.Advance(TimeSpan.FromHours(1));
+                    opened!.Replication.TruncateNow();
+                },
+            };
+        }));
+        opened = db;
+        var r = Replicated(db);
+        for (int i = 0; i < 3; i++) db.Put(r, B($"a{i}"), B("x"));
+        clock.Advance(TimeSpan.FromMinutes(90));
+        for (int i = 0; i < 3; i++) db.Put(r, B($"b{i}"), B("y"));
+        var afterA = db.GetChanges(ChangeCursor.Beginning).ElementAt(2).Cursor;
+        clock.Advance(TimeSpan.FromHours(1));
+
+        db.Replication.TruncateNow();
+
+        Assert.True(overlapped);
+        // A reader past the a's but before the b's is told they are gone; with the floor moved back to the
+        // last a, it read on from there and silently missed the b's.
+        var ex = Assert.Throws<ChangeLogTruncatedException>(() => db.GetChanges(afterA));
+        Assert.Empty(db.GetChanges(new ChangeCursor(ex.OldestPosition)));
+        Assert.Equal(6, TestDb.Contents(db, r).Count);
+    }
+
+    [Fact]
     public void RangeDeletion_OnReplicatedFamily_IsRefused_AndNothingOfTheBatchIsWritten()
     {
         using var dir = new TempDir("changes-range");

@@ -20,14 +20,24 @@ public sealed class TimerClock(DateTimeOffset start) : TimeProvider
     /// <summary>
     /// Added to the timestamps at every reading (<see cref="GetTimestamp"/>), so each timed
     /// operation (two readings) takes at least one step: slow operations with no sleeping.
-    /// Zero (default): timestamps are the real monotonic clock's, moved on by <see cref="Advance"/>.
+    /// Zero (default): timestamps are the real monotonic clock's (unless <see cref="FrozenTimestamps"/>), moved on by <see cref="Advance"/>.
     /// </summary>
     public TimeSpan TimestampStep { get; set; }
+
+    /// <summary>
+    /// True: timestamps leave out the real monotonic clock and move only by <see cref="Advance"/> and
+    /// <see cref="TimestampStep"/>, so an operation measures as fast as the test says however long a
+    /// loaded machine really took (a thread preempted between two readings). False (default): they
+    /// include it, for code that waits for real time to pass.
+    /// </summary>
+    public bool FrozenTimestamps { get; init; }
 
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
     public override long GetTimestamp() =>
-        (long)(global::System.Diagnostics.Stopwatch.GetTimestamp() * ((double)TimeSpan.TicksPerSecond / global::System.Diagnostics.Stopwatch.Frequency))
+        (FrozenTimestamps
+            ? TimeSpan.TicksPerSecond // not 0: a timestamp of 0 means "not timed"
+            : (long)(global::System.Diagnostics.Stopwatch.GetTimestamp() * ((double)TimeSpan.TicksPerSecond / global::System.Diagnostics.Stopwatch.Frequency)))
         + Interlocked.Add(ref _stepped, TimestampStep.Ticks);
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)

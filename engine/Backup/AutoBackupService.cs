@@ -90,6 +90,7 @@ internal sealed class AutoBackupService : IDisposable
     private void Loop(int nice)
     {
         NativeMethods.LowerCurrentThreadPriority(nice);
+        _db.Options.TestHooks?.BackgroundThreadStarted?.Invoke(Thread.CurrentThread.Name ?? "");
         var token = _stop.Token;
         bool first = true;
         while (!token.IsCancellationRequested)

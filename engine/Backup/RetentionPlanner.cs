@@ -14,7 +14,9 @@ internal static class RetentionPlanner
         var keep = new HashSet<int>();
         foreach (var group in backups.GroupBy(b => b.DatabaseId))
         {
-            var newestFirst = group.OrderByDescending(b => b.TimestampMs).ThenByDescending(b => b.Id).ToList();
+            // Newest by id, the order backups were made in: a wall clock stepped back between two backups
+            // must not make the last one look older and have it deleted. Timestamps only name the periods.
+            var newestFirst = group.OrderByDescending(b => b.Id).ToList();
             foreach (var b in newestFirst.Take(policy.KeepLast)) keep.Add(b.Id);
             KeepPerPeriod(newestFirst, policy.Hourly, t => t.ToString("yyyy-MM-dd HH", CultureInfo.InvariantCulture), keep);
             KeepPerPeriod(newestFirst, policy.Daily, t => t.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), keep);

@@ -40,4 +40,17 @@ internal sealed class TestHooks
     /// here to land just after the rules' last read of children and parents.
     /// </summary>
     public Action? RemoteApplyRulesSettled { get; init; }
+
+    /// <summary>
+    /// Called on each compaction thread and on the automatic backup thread, with the thread's name,
+    /// once it has lowered its priority: a test reads that thread's nice value there, whatever
+    /// threads of the same name other databases in the process run.
+    /// </summary>
+    public Action<string>? BackgroundThreadStarted { get; init; }
+
+    /// <summary>
+    /// Called by a truncation pass of the change log that found changes to drop, between its scan
+    /// and its write: a test runs another pass here to overlap the two.
+    /// </summary>
+    public Action? ChangeLogTruncationScanned { get; init; }
 }

@@ -50,7 +50,9 @@ internal sealed partial class ReplicationLog
     private volatile VersionVector _applied = new();
     private bool _installed;
 
-    // Truncation runs on the thread pool, one pass at a time; Stop waits for it.
+    // Truncation runs on the thread pool, one pass at a time; Stop waits for it. TruncateNow runs a pass
+    // on the caller's thread, maybe beside it: _floorLock orders their writes of the floor.
+    private readonly Lock _floorLock = new();
     private long _nextTruncationTicks;
     private Task _truncation = Task.CompletedTask;
     private volatile bool _stopped;
@@ -402,7 +404,7 @@ internal sealed partial class ReplicationLog
             ulong acknowledgedByAll = peers.Count == 0 ? 0 : peers.Values.Min();
             ulong last = 0;
             int count = 0;
-            var dropped = FloorVector(null);
+            var dropped = new VersionVector();
             using (var it = Db.NewIterator(_changes, new ReadOptions { FillCache = false }))
             {
                 for (it.SeekToFirst(); it.Valid && count < MaxPerPass && !_stopped; it.Next())
@@ -416,13 +418,22 @@ internal sealed partial class ReplicationLog
                 }
             }
             if (count == 0 || _stopped) return;
-            var batch = new WriteBatch();
-            batch.DeleteRange(_changes, ChangeRecord.PositionKey(0), ChangeRecord.PositionKey(last + 1));
-            var floor = new byte[8];
-            BinaryPrimitives.WriteUInt64LittleEndian(floor, last);
-            batch.Put(_state, FloorKey, floor);
-            batch.Put(_state, FloorVectorKey, dropped.ToArray());
-            Db.Write(batch);
+            Db.Options.TestHooks?.ChangeLogTruncationScanned?.Invoke();
+            // Passes can overlap (TruncateNow beside the pass a write started): one that scanned first must
+            // not write its lower floor over a higher one, which would make the changes between the two
+            // vanish for a reader whose cursor lies between them, instead of failing its read as truncated.
+            lock (_floorLock)
+            {
+                if (Floor(null) >= last) return;
+                dropped.MergeFrom(FloorVector(null));
+                var batch = new WriteBatch();
+                batch.DeleteRange(_changes, ChangeRecord.PositionKey(0), ChangeRecord.PositionKey(last + 1));
+                var floor = new byte[8];
+                BinaryPrimitives.WriteUInt64LittleEndian(floor, last);
+                batch.Put(_state, FloorKey, floor);
+                batch.Put(_state, FloorVectorKey, dropped.ToArray());
+                Db.Write(batch);
+            }
         }
         catch (ObjectDisposedException)
         {

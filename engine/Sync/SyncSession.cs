@@ -57,7 +57,7 @@ internal sealed class SyncSession
         var pull = new SyncMessages.Pull(_follow, _log.PeerCursor(_peer), _log.Applied);
         await _channel.SendAsync(FrameType.Pull, SyncMessages.EncodePull(pull), stop.Token).ConfigureAwait(false);
         Task? sender = null;
-        bool pullDone = false;
+        bool pullDone = false, resyncPullSeen = false;
         try
         {
             while (true)
@@ -71,7 +71,10 @@ internal sealed class SyncSession
                 }
                 switch (frame.Type)
                 {
-                    case FrameType.Pull when sender is null || sender.IsCompleted:
+                    // The sender that offered a resync ends just after its Resync frame, but the peer's resync Pull
+                    // can arrive before it has (it was refused as unexpected): that one Pull waits for it.
+                    case FrameType.Pull when sender is null || sender.IsCompleted || (_resyncOffered.Task.IsCompleted && !resyncPullSeen):
+                        resyncPullSeen |= _resyncOffered.Task.IsCompleted;
                         if (sender is not null) await sender.ConfigureAwait(false);
                         var request = SyncMessages.DecodePull(frame.Payload);
                         _log.AddPeerHas(_peer, request.Has);
