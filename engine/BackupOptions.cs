@@ -19,7 +19,12 @@ public sealed class BackupOptions
     /// <summary>How long an operation waits for another process's operation on the same directory. Default 1 minute.</summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>The clock retention measures against (tests replace it). Default: the system clock.</summary>
+    /// <summary>
+    /// Not read at present: a backup's timestamp comes from the backed-up database's clock
+    /// (<see cref="DbOptions.Clock"/>), and retention counts the most recent periods that hold
+    /// backups, by those timestamps, not periods measured back from now. Kept so that code setting
+    /// it still compiles. Default: the system clock.
+    /// </summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 
     internal BackupOptions Validated()
