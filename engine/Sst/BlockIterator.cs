@@ -292,6 +292,9 @@ internal sealed class BlockIterator : InternalIterator
     private void ScanRecordingTo(int end)
     {
         var behind = _behind ??= new IntervalEntries();
+        // Each entry's offset comes from the one before it: without the request, a block read
+        // from memory would wait for its lines one after another.
+        _block!.Prefetch(_next, end);
         while (ParseNext())
         {
             behind.Add(_current, _next, _shared, _valueOffset, _valueLength, Key);
