@@ -80,11 +80,7 @@ public class StagedSeekTests
             var rnd = new Random(20261126);
             for (int round = 0; round < 3000; round++)
             {
-                // Keys present (at their newest, an older or a too-old sequence), gaps between keys, and both ends.
-                int i = rnd.Next(-2, keys + 2);
-                byte[] user = round % 4 == 3 ? [.. UserKey(i), (byte)'x'] : i < 0 ? "a"u8.ToArray() : i >= keys ? "z"u8.ToArray() : UserKey(i);
-                ulong sequence = (ulong)rnd.Next(0, 2 * keys + 2);
-                var target = InternalKey.Create(user, sequence, ValueKinds.ForSeek);
+                var target = RandomTarget(rnd, round, keys);
                 merged.Seek(target);
                 int expected = LowerBound(sorted, target);
                 for (int step = 0; step < 5 && expected + step < sorted.Count; step++)
@@ -100,6 +96,53 @@ public class StagedSeekTests
                 {
                     merged.Prev();
                     Assert.Equal(sorted[expected - 1], merged.Key.ToArray());
+                }
+            }
+        }
+        finally
+        {
+            foreach (var t in tables) t.Dispose();
+        }
+    }
+
+    /// <summary>Keys present (at their newest, an older or a too-old sequence), gaps between keys, and both ends.</summary>
+    private static byte[] RandomTarget(Random rnd, int round, int keys)
+    {
+        int i = rnd.Next(-2, keys + 2);
+        byte[] user = round % 4 == 3 ? [.. UserKey(i), (byte)'x'] : i < 0 ? "a"u8.ToArray() : i >= keys ? "z"u8.ToArray() : UserKey(i);
+        return InternalKey.Create(user, (ulong)rnd.Next(0, 2 * keys + 2), ValueKinds.ForSeek);
+    }
+
+    [Fact]
+    public void MergingSeekForPrev_OverTablesCachedAndNot_LandsWhereASortedListSays()
+    {
+        const int keys = 3000;
+        var (fs, sorted) = BuildTables(keys);
+        var tables = Open(fs, new BlockCache<Block>(16 * 1024), new BlockCache<Block>(1 << 20), null);
+        try
+        {
+            using var merged = new MergingIterator(Cmp, tables.Select(t => t.NewIterator(true)));
+            var rnd = new Random(20261206);
+            for (int round = 0; round < 3000; round++)
+            {
+                var target = RandomTarget(rnd, round, keys);
+                merged.SeekForPrev(target);
+                // The last entry at or before the target.
+                int at = LowerBound(sorted, target);
+                int expected = at < sorted.Count && Cmp.Compare(sorted[at], target) == 0 ? at : at - 1;
+                for (int step = 0; step < 5 && expected - step >= 0; step++)
+                {
+                    Assert.True(merged.Valid, $"round {round}: ended early");
+                    Assert.Equal(sorted[expected - step], merged.Key.ToArray());
+                    merged.Prev();
+                }
+                if (expected < 4) Assert.False(merged.Valid);
+                // Turning forward after a prepared SeekForPrev: the entry after the one found.
+                merged.SeekForPrev(target);
+                if (merged.Valid && expected + 1 < sorted.Count)
+                {
+                    merged.Next();
+                    Assert.Equal(sorted[expected + 1], merged.Key.ToArray());
                 }
             }
         }

@@ -56,13 +56,7 @@ internal sealed class MergingIterator : InternalIterator
 
     public override void Seek(ReadOnlySpan<byte> target)
     {
-        if (_children.Length > 1)
-        {
-            for (int stage = 0; stage < SeekStages; stage++)
-            {
-                foreach (var c in _children) c.PrepareSeek(target, stage);
-            }
-        }
+        PrepareChildren(target);
         foreach (var c in _children) c.Seek(target);
         _forward = true;
         FindSmallest();
@@ -70,6 +64,7 @@ internal sealed class MergingIterator : InternalIterator
 
     public override void SeekForPrev(ReadOnlySpan<byte> target)
     {
+        PrepareChildren(target);
         foreach (var c in _children) c.SeekForPrev(target);
         _forward = false;
         FindLargest();
@@ -119,6 +114,16 @@ internal sealed class MergingIterator : InternalIterator
         // The runner-up is at least every other child and now above the current one.
         _current = runnerUp;
         _runnerUp = LargestExcept(runnerUp);
+    }
+
+    /// <summary>Runs each stage of <see cref="InternalIterator.PrepareSeek"/> for every child before the next stage.</summary>
+    private void PrepareChildren(ReadOnlySpan<byte> target)
+    {
+        if (_children.Length <= 1) return;
+        for (int stage = 0; stage < SeekStages; stage++)
+        {
+            foreach (var c in _children) c.PrepareSeek(target, stage);
+        }
     }
 
     private void FindSmallest()

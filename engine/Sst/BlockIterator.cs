@@ -238,6 +238,19 @@ internal sealed class BlockIterator : InternalIterator
     public override void SeekForPrev(ReadOnlySpan<byte> target)
     {
         Seek(target);
+        BackToAtOrBefore(target);
+    }
+
+    /// <summary><see cref="SeekForPrev"/> scanning from a restart <see cref="FindSeekRestart"/> chose for the same target.</summary>
+    internal void SeekForPrevFromRestart(int restart, ReadOnlySpan<byte> target)
+    {
+        SeekFromRestart(restart, target);
+        BackToAtOrBefore(target);
+    }
+
+    /// <summary>From the first entry at or after <paramref name="target"/> (or the block's end) to the last one at or before it.</summary>
+    private void BackToAtOrBefore(ReadOnlySpan<byte> target)
+    {
         if (!Valid) SeekToLast();
         else if (_cmp.Compare(Key, target) > 0) Prev();
     }
