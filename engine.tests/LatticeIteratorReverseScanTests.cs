@@ -28,15 +28,9 @@ public class LatticeIteratorReverseScanTests(ITestOutputHelper output)
         output.WriteLine($"seed={seed}");
         var rnd = new Random(seed);
         var fs = new MemFileSystem();
-        var options = TestDb.MemOptions(fs, o =>
-        {
-            o.WriteBufferSize = 16 * 1024;
-            o.MaxBytesForLevelBase = 32 * 1024;
-            o.TargetFileSizeBase = 8 * 1024;
-            o.Level0FileNumCompactionTrigger = 8;
-            o.DefaultColumnFamilyOptions.MergeOperator = Append;
-            o.DefaultColumnFamilyOptions.BlockSize = 256 + rnd.Next(1024);
-        });
+        // Level-0 files are left alone until eight pile up: the ones flushed below stay there.
+        var options = TestDb.SmallTreeOptions(fs, 16 * 1024, levelZeroTrigger: 8, Append);
+        options.DefaultColumnFamilyOptions.BlockSize = 256 + rnd.Next(1024);
         var model = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var views = new List<(Snapshot? Snap, SortedDictionary<string, string> Seen)>();
         using var db = LatticeDb.Open(TestDb.DbPath, options);
