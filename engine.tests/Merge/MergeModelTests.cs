@@ -22,14 +22,7 @@ public class MergeModelTests(ITestOutputHelper output)
         output.WriteLine($"seed={seed} steps={steps}");
         var rnd = new Random(seed);
         var fs = new MemFileSystem();
-        var options = TestDb.MemOptions(fs, o =>
-        {
-            o.WriteBufferSize = 8 * 1024;
-            o.MaxBytesForLevelBase = 16 * 1024;
-            o.TargetFileSizeBase = 8 * 1024;
-            o.Level0FileNumCompactionTrigger = 2;
-            o.DefaultColumnFamilyOptions.MergeOperator = Append;
-        });
+        var options = TestDb.SmallTreeOptions(fs, 8 * 1024, levelZeroTrigger: 2, Append);
         var model = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var snapshots = new List<(Snapshot Snap, SortedDictionary<string, string> Seen)>();
         var db = LatticeDb.Open(TestDb.DbPath, options);

@@ -68,45 +68,79 @@ public class StagedSeekTests
 
     [Fact]
     public void MergingSeek_OverTablesCachedAndNot_LandsWhereASortedListSays()
+        => RandomSeeks(20261126, (merged, sorted, target, round) =>
+        {
+            merged.Seek(target);
+            int expected = LowerBound(sorted, target);
+            for (int step = 0; step < 5 && expected + step < sorted.Count; step++)
+            {
+                Assert.True(merged.Valid, $"round {round}: ended early");
+                Assert.Equal(sorted[expected + step], merged.Key.ToArray());
+                merged.Next();
+            }
+            if (expected + 5 > sorted.Count) Assert.False(merged.Valid);
+            // Turning back after a prepared seek: the entry before the target.
+            merged.Seek(target);
+            if (merged.Valid && expected > 0)
+            {
+                merged.Prev();
+                Assert.Equal(sorted[expected - 1], merged.Key.ToArray());
+            }
+        });
+
+    [Fact]
+    public void MergingSeekForPrev_OverTablesCachedAndNot_LandsWhereASortedListSays()
+        => RandomSeeks(20261206, (merged, sorted, target, round) =>
+        {
+            merged.SeekForPrev(target);
+            // The last entry at or before the target.
+            int at = LowerBound(sorted, target);
+            int expected = at < sorted.Count && Cmp.Compare(sorted[at], target) == 0 ? at : at - 1;
+            for (int step = 0; step < 5 && expected - step >= 0; step++)
+            {
+                Assert.True(merged.Valid, $"round {round}: ended early");
+                Assert.Equal(sorted[expected - step], merged.Key.ToArray());
+                merged.Prev();
+            }
+            if (expected < 4) Assert.False(merged.Valid);
+            // Turning forward after a prepared SeekForPrev: the entry after the one found.
+            merged.SeekForPrev(target);
+            if (merged.Valid && expected + 1 < sorted.Count)
+            {
+                merged.Next();
+                Assert.Equal(sorted[expected + 1], merged.Key.ToArray());
+            }
+        });
+
+    /// <summary>
+    /// 3,000 rounds of <paramref name="check"/> (the merging iterator, every entry sorted, a random
+    /// target, the round) over three tables: one behind a cache too small for every block (hits
+    /// and misses mix), one behind a roomy cache, one without a cache.
+    /// </summary>
+    private static void RandomSeeks(int seed, Action<MergingIterator, List<byte[]>, byte[], int> check)
     {
         const int keys = 3000;
         var (fs, sorted) = BuildTables(keys);
-        // A cache too small for every block (hits and misses mix), a roomy one, and none at all.
         var tables = Open(fs, new BlockCache<Block>(16 * 1024), new BlockCache<Block>(1 << 20), null);
         try
         {
             Assert.All(tables, t => Assert.True(t.Fences.Count > 20));
             using var merged = new MergingIterator(Cmp, tables.Select(t => t.NewIterator(true)));
-            var rnd = new Random(20261126);
-            for (int round = 0; round < 3000; round++)
-            {
-                // Keys present (at their newest, an older or a too-old sequence), gaps between keys, and both ends.
-                int i = rnd.Next(-2, keys + 2);
-                byte[] user = round % 4 == 3 ? [.. UserKey(i), (byte)'x'] : i < 0 ? "a"u8.ToArray() : i >= keys ? "z"u8.ToArray() : UserKey(i);
-                ulong sequence = (ulong)rnd.Next(0, 2 * keys + 2);
-                var target = InternalKey.Create(user, sequence, ValueKinds.ForSeek);
-                merged.Seek(target);
-                int expected = LowerBound(sorted, target);
-                for (int step = 0; step < 5 && expected + step < sorted.Count; step++)
-                {
-                    Assert.True(merged.Valid, $"round {round}: ended early");
-                    Assert.Equal(sorted[expected + step], merged.Key.ToArray());
-                    merged.Next();
-                }
-                if (expected + 5 > sorted.Count) Assert.False(merged.Valid);
-                // Turning back after a prepared seek: the entry before the target.
-                merged.Seek(target);
-                if (merged.Valid && expected > 0)
-                {
-                    merged.Prev();
-                    Assert.Equal(sorted[expected - 1], merged.Key.ToArray());
-                }
-            }
+            var rnd = new Random(seed);
+            for (int round = 0; round < 3000; round++) check(merged, sorted, RandomTarget(rnd, round, keys), round);
         }
         finally
         {
             foreach (var t in tables) t.Dispose();
         }
+    }
+
+    /// <summary>Keys present (at their newest, an older or a too-old sequence), gaps between keys, and both ends.</summary>
+    private static byte[] RandomTarget(Random rnd, int round, int keys)
+    {
+        int i = rnd.Next(-2, keys + 2);
+        byte[] user = round % 4 == 3 ? [.. UserKey(i), (byte)'x'] : i < 0 ? "a"u8.ToArray() : i >= keys ? "z"u8.ToArray() : UserKey(i);
+        return InternalKey.Create(user, (ulong)rnd.Next(0, 2 * keys + 2), ValueKinds.ForSeek);
     }
 
     private static byte[] SeekKey(int i) => InternalKey.Create(UserKey(i), InternalKey.MaxSequence, ValueKinds.ForSeek);

@@ -16,6 +16,20 @@ public static class TestDb
         return o;
     }
 
+    /// <summary>
+    /// Options for a small tree that flushes and compacts often: <paramref name="writeBuffer"/>-byte
+    /// memtables, level 1 twice that, 8 KiB files, level 0 compacted at
+    /// <paramref name="levelZeroTrigger"/> files, the default family merging with <paramref name="merge"/>.
+    /// </summary>
+    internal static DbOptions SmallTreeOptions(MemFileSystem fs, int writeBuffer, int levelZeroTrigger, IMergeOperator merge) => MemOptions(fs, o =>
+    {
+        o.WriteBufferSize = writeBuffer;
+        o.MaxBytesForLevelBase = 2 * writeBuffer;
+        o.TargetFileSizeBase = 8 * 1024;
+        o.Level0FileNumCompactionTrigger = levelZeroTrigger;
+        o.DefaultColumnFamilyOptions.MergeOperator = merge;
+    });
+
     public static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 
     public static string? S(byte[]? b) => b is null ? null : Encoding.UTF8.GetString(b);

@@ -33,8 +33,9 @@ internal abstract class InternalIterator : IDisposable
 
     /// <summary>
     /// Stage <paramref name="stage"/> (0 to <see cref="SeekStages"/> − 1, in order) of preparing
-    /// a <see cref="Seek"/> to <paramref name="target"/> that follows the last stage; a seek to
-    /// another target, or after other calls, must still be right, merely unprepared. A seek into
+    /// a <see cref="Seek"/> or <see cref="SeekForPrev"/> to <paramref name="target"/> that follows
+    /// the last stage; a seek to another target, or after other calls, must still be right, merely
+    /// unprepared. A seek into
     /// a table waits on memory three times in a row (the block's cache slot, the block, the
     /// block's entries); a merging iterator runs one stage for every child before the next stage,
     /// so each stage's loads overlap across children instead of queuing behind each other. Only

@@ -12,6 +12,10 @@ internal sealed class MergingIterator : InternalIterator
     private readonly InternalKeyComparator _cmp;
     private readonly InternalIterator[] _children;
     private InternalIterator? _current;
+    // Going backward: the largest of the other children when the current one was chosen (null
+    // when none was valid). Only the current child moves between choices, so while its key stays
+    // above this one's it is still the largest: one comparison instead of one per child.
+    private InternalIterator? _runnerUp;
     private bool _forward = true;
 
     public MergingIterator(InternalKeyComparator cmp, IEnumerable<InternalIterator> children)
@@ -26,6 +30,7 @@ internal sealed class MergingIterator : InternalIterator
         var old = _children[index];
         _children[index] = child;
         _current = null;
+        _runnerUp = null;
         old.Dispose();
     }
 
@@ -51,13 +56,7 @@ internal sealed class MergingIterator : InternalIterator
 
     public override void Seek(ReadOnlySpan<byte> target)
     {
-        if (_children.Length > 1)
-        {
-            for (int stage = 0; stage < SeekStages; stage++)
-            {
-                foreach (var c in _children) c.PrepareSeek(target, stage);
-            }
-        }
+        PrepareChildren(target);
         foreach (var c in _children) c.Seek(target);
         _forward = true;
         FindSmallest();
@@ -65,6 +64,7 @@ internal sealed class MergingIterator : InternalIterator
 
     public override void SeekForPrev(ReadOnlySpan<byte> target)
     {
+        PrepareChildren(target);
         foreach (var c in _children) c.SeekForPrev(target);
         _forward = false;
         FindLargest();
@@ -103,9 +103,27 @@ internal sealed class MergingIterator : InternalIterator
                 if (c.Valid && _cmp.Compare(key, c.Key) == 0) c.Prev();
             }
             _forward = false;
+            current.Prev();
+            FindLargest();
+            return;
         }
         current.Prev();
-        FindLargest();
+        // No other child sits anywhere: the current one is the largest, or nothing is left.
+        if (_runnerUp is not { } runnerUp) return;
+        if (current.Valid && _cmp.Compare(current.Key, runnerUp.Key) > 0) return;
+        // The runner-up is at least every other child and now above the current one.
+        _current = runnerUp;
+        _runnerUp = LargestExcept(runnerUp);
+    }
+
+    /// <summary>Runs each stage of <see cref="InternalIterator.PrepareSeek"/> for every child before the next stage.</summary>
+    private void PrepareChildren(ReadOnlySpan<byte> target)
+    {
+        if (_children.Length <= 1) return;
+        for (int stage = 0; stage < SeekStages; stage++)
+        {
+            foreach (var c in _children) c.PrepareSeek(target, stage);
+        }
     }
 
     private void FindSmallest()
@@ -121,13 +139,31 @@ internal sealed class MergingIterator : InternalIterator
 
     private void FindLargest()
     {
-        InternalIterator? largest = null;
+        InternalIterator? largest = null, second = null;
         foreach (var c in _children)
         {
             if (!c.Valid) continue;
-            if (largest is null || _cmp.Compare(c.Key, largest.Key) > 0) largest = c;
+            if (largest is null) largest = c;
+            else if (_cmp.Compare(c.Key, largest.Key) > 0)
+            {
+                second = largest;
+                largest = c;
+            }
+            else if (second is null || _cmp.Compare(c.Key, second.Key) > 0) second = c;
         }
         _current = largest;
+        _runnerUp = second;
+    }
+
+    private InternalIterator? LargestExcept(InternalIterator skipped)
+    {
+        InternalIterator? largest = null;
+        foreach (var c in _children)
+        {
+            if (c == skipped || !c.Valid) continue;
+            if (largest is null || _cmp.Compare(c.Key, largest.Key) > 0) largest = c;
+        }
+        return largest;
     }
 
     public override void Dispose()

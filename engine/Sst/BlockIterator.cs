@@ -238,6 +238,19 @@ internal sealed class BlockIterator : InternalIterator
     public override void SeekForPrev(ReadOnlySpan<byte> target)
     {
         Seek(target);
+        BackToAtOrBefore(target);
+    }
+
+    /// <summary><see cref="SeekForPrev"/> scanning from a restart <see cref="FindSeekRestart"/> chose for the same target.</summary>
+    internal void SeekForPrevFromRestart(int restart, ReadOnlySpan<byte> target)
+    {
+        SeekFromRestart(restart, target);
+        BackToAtOrBefore(target);
+    }
+
+    /// <summary>From the first entry at or after <paramref name="target"/> (or the block's end) to the last one at or before it.</summary>
+    private void BackToAtOrBefore(ReadOnlySpan<byte> target)
+    {
         if (!Valid) SeekToLast();
         else if (_cmp.Compare(Key, target) > 0) Prev();
     }
@@ -292,6 +305,9 @@ internal sealed class BlockIterator : InternalIterator
     private void ScanRecordingTo(int end)
     {
         var behind = _behind ??= new IntervalEntries();
+        // Each entry's offset comes from the one before it: without the request, a block read
+        // from memory would wait for its lines one after another.
+        _block!.Prefetch(_next, end);
         while (ParseNext())
         {
             behind.Add(_current, _next, _shared, _valueOffset, _valueLength, Key);

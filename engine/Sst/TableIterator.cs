@@ -145,9 +145,7 @@ internal sealed class TableIterator : InternalIterator
         try
         {
             _readahead?.Reset();
-            int restart = _preparedRestart;
-            _preparedRestart = -1;
-            if (restart >= 0 && target.SequenceEqual(_preparedTarget.AsSpan(0, _preparedTargetLength)) && Load(_preparedBlock))
+            if (TakePrepared(target, out int restart))
             {
                 _data.SeekFromRestart(restart, target);
                 SkipEmptyForward();
@@ -166,6 +164,13 @@ internal sealed class TableIterator : InternalIterator
         try
         {
             _readahead?.Reset();
+            // The prepared block is the one holding the first entry at or after the target, as below.
+            if (TakePrepared(target, out int restart))
+            {
+                _data.SeekForPrevFromRestart(restart, target);
+                SkipEmptyBackward();
+                return;
+            }
             int i = _fences.LowerBound(target, _table.Comparator);
             if (Load(Math.Min(i, _fences.Count - 1))) _data.SeekForPrev(target);
             SkipEmptyBackward();
@@ -193,6 +198,18 @@ internal sealed class TableIterator : InternalIterator
             SkipEmptyBackward();
         }
         catch (CorruptionException ex) when (ex.FilePath is null) { throw ex.At(_table.Path); }
+    }
+
+    /// <summary>
+    /// True, with the restart to scan from and the prepared block loaded, when
+    /// <see cref="PrepareSeek"/> ran for this <paramref name="target"/> and found a block; the
+    /// preparation is used up either way.
+    /// </summary>
+    private bool TakePrepared(ReadOnlySpan<byte> target, out int restart)
+    {
+        restart = _preparedRestart;
+        _preparedRestart = -1;
+        return restart >= 0 && target.SequenceEqual(_preparedTarget.AsSpan(0, _preparedTargetLength)) && Load(_preparedBlock);
     }
 
     /// <summary>Positions on data block <paramref name="number"/>; false when it is off the table.</summary>
