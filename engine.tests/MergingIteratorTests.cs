@@ -8,8 +8,8 @@ namespace LatticeKV.Tests;
 /// <summary>
 /// <see cref="MergingIterator"/> against one sorted list of all its children's entries: random
 /// walks of seeks and steps in both directions, with turns, must land where the list says.
-/// Going backward the iterator keeps the runner-up child between steps, so the children are
-/// shaped to make the largest child change often (interleaved keys), rarely (one child holding
+/// In either direction the iterator keeps the runner-up child between steps, so the children are
+/// shaped to make the current child change often (interleaved keys), rarely (one child holding
 /// long runs) and to run dry (empty and short children).
 /// </summary>
 public class MergingIteratorTests(ITestOutputHelper output)

@@ -12,9 +12,10 @@ internal sealed class MergingIterator : InternalIterator
     private readonly InternalKeyComparator _cmp;
     private readonly InternalIterator[] _children;
     private InternalIterator? _current;
-    // Going backward: the largest of the other children when the current one was chosen (null
-    // when none was valid). Only the current child moves between choices, so while its key stays
-    // above this one's it is still the largest: one comparison instead of one per child.
+    // The next of the other children in the current direction when the current one was chosen
+    // (going forward the smallest of them, backward the largest; null when none was valid). Only
+    // the current child moves between choices, so while its key stays before this one's (forward)
+    // or after it (backward) it is still the one to return: one comparison instead of one per child.
     private InternalIterator? _runnerUp;
     private bool _forward = true;
 
@@ -84,9 +85,17 @@ internal sealed class MergingIterator : InternalIterator
                 if (c.Valid && _cmp.Compare(key, c.Key) == 0) c.Next();
             }
             _forward = true;
+            current.Next();
+            FindSmallest();
+            return;
         }
         current.Next();
-        FindSmallest();
+        // No other child sits anywhere: the current one is the smallest, or nothing is left.
+        if (_runnerUp is not { } runnerUp) return;
+        if (current.Valid && _cmp.Compare(current.Key, runnerUp.Key) < 0) return;
+        // The runner-up is at most every other child and now below the current one.
+        _current = runnerUp;
+        _runnerUp = SmallestExcept(runnerUp);
     }
 
     public override void Prev()
@@ -128,13 +137,31 @@ internal sealed class MergingIterator : InternalIterator
 
     private void FindSmallest()
     {
-        InternalIterator? smallest = null;
+        InternalIterator? smallest = null, second = null;
         foreach (var c in _children)
         {
             if (!c.Valid) continue;
-            if (smallest is null || _cmp.Compare(c.Key, smallest.Key) < 0) smallest = c;
+            if (smallest is null) smallest = c;
+            else if (_cmp.Compare(c.Key, smallest.Key) < 0)
+            {
+                second = smallest;
+                smallest = c;
+            }
+            else if (second is null || _cmp.Compare(c.Key, second.Key) < 0) second = c;
         }
         _current = smallest;
+        _runnerUp = second;
+    }
+
+    private InternalIterator? SmallestExcept(InternalIterator skipped)
+    {
+        InternalIterator? smallest = null;
+        foreach (var c in _children)
+        {
+            if (c == skipped || !c.Valid) continue;
+            if (smallest is null || _cmp.Compare(c.Key, smallest.Key) < 0) smallest = c;
+        }
+        return smallest;
     }
 
     private void FindLargest()
