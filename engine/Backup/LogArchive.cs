@@ -30,17 +30,31 @@ internal static class LogArchive
         // A temporary name of its own: a second copy of the same log under way never truncates this one.
         string path = PathOf(timelineHex, number);
         string temp = path + ".tmp-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
-        using var inProgress = ArchiveTemporaries.Register(storage, temp);
         // The database deletes the log right after: on the same file system a second name is a
         // move, not a copy (no byte written twice). That is safe because a retired log is never
         // written again (file numbers are never reused; the log's file was closed when it was
         // retired). A log longer than its records (a reserved tail a crash left) is copied
         // instead, so the archive holds exactly the records either way.
         bool linked = false;
-        try
+        Publish(storage, temp, path, written, () =>
         {
             linked = storage is FileSystemBackupStorage local && fs is RealFileSystem && fs.GetFileSize(source) == length && local.TryLinkDurably(source, temp);
             if (!linked) StorageCopy.Upload(fs, source, length, storage, temp, null, CancellationToken.None);
+        });
+        return linked;
+    }
+
+    /// <summary>
+    /// Writes an archive under <paramref name="temp"/> (spared by the archiver's cleanup and by
+    /// explicit collections while it is written: <see cref="ArchiveTemporaries"/>) and renames it
+    /// to <paramref name="path"/>; when anything fails the temporary is removed at once.
+    /// </summary>
+    private static void Publish(IBackupStorage storage, string temp, string path, Action<string>? written, Action write)
+    {
+        using var inProgress = ArchiveTemporaries.Register(storage, temp);
+        try
+        {
+            write();
             written?.Invoke(temp);
             storage.Rename(temp, path);
         }
@@ -49,7 +63,6 @@ internal static class LogArchive
             RemoveFailedTemporary(storage, temp);
             throw;
         }
-        return linked;
     }
 
     /// <summary>
@@ -89,19 +102,7 @@ internal static class LogArchive
             if (entry is null) return null;
             string path = ArchivedLogPieces.PathOf(timelineHex, number);
             string temp = path + ".tmp-" + tag;
-            // Spared by the archiver's cleanup and explicit collections, as a whole archive's temporary is.
-            using var inProgress = ArchiveTemporaries.Register(storage, temp);
-            try
-            {
-                StorageCopy.UploadBytes(storage, temp, ArchivedLogPieces.Encode(entry));
-                written?.Invoke(temp);
-                storage.Rename(temp, path);
-            }
-            catch
-            {
-                RemoveFailedTemporary(storage, temp);
-                throw;
-            }
+            Publish(storage, temp, path, written, () => StorageCopy.UploadBytes(storage, temp, ArchivedLogPieces.Encode(entry)));
             return stored;
         }
     }
