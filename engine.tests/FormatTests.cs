@@ -134,10 +134,7 @@ public class FormatTests
         var file = fs.GetContents("/f/000001.sst");
         Assert.Equal(Convert.FromHexString("28b52ffd"), file.AsSpan(0, 4).ToArray());
         using var table = TableReader.Open(fs.OpenRead("/f/000001.sst"), 1, new TableReaderOptions(Cmp, null, true));
-        var it = new BlockIterator(SpanComparer.Bytewise);
-        it.Reset(table.IndexBlock);
-        it.SeekToFirst();
-        var handle = BlockHandle.Decode(it.Value);
+        var handle = table.Fences.Handle(0);
         Assert.Equal(0, handle.Offset);
         Assert.Equal((byte)CompressionType.Zstd, file[handle.Size]);
         Assert.Equal(65558UL, ZstdSharp.Decompressor.GetDecompressedSize(file.AsSpan(0, (int)handle.Size)));

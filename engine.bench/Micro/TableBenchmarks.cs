@@ -43,10 +43,7 @@ public class TableBenchmarks
         _keys = Enumerable.Range(0, 1 << 16).Select(_ => rnd.NextInt64(N) * 2).ToArray();
         foreach (long k in _keys) Probe(k);
         _filter = _table.Filter.ToArray();
-        var it = new BlockIterator(SpanComparer.For(Cmp));
-        it.Reset(_table.IndexBlock);
-        it.SeekToFirst();
-        _block = _table.GetDataBlock(BlockHandle.Decode(it.Value), true);
+        _block = _table.GetDataBlock(_table.Fences.Handle(0), true);
         _blockIter = new BlockIterator(SpanComparer.For(Cmp));
         _slots = new BlockCache<Block>.Slots(1);
         _cache.Insert(_slots, 0, _block, _block.Charge);

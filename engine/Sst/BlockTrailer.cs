@@ -47,6 +47,25 @@ internal static class BlockTrailer
         }
     }
 
+    /// <summary>
+    /// <see cref="ReadContents"/> into an array rented from <see cref="ArrayPool{T}.Shared"/>,
+    /// which the caller returns once done: for contents read only while a table opens.
+    /// </summary>
+    public static byte[] ReadContentsRented(IRandomAccessFile file, long fileLength, BlockHandle handle, out int length,
+        Crypto.TableCipher? cipher, Crypto.BlockKind kind)
+    {
+        var raw = ArrayPool<byte>.Shared.Rent(StoredSize(file, fileLength, handle) + Size);
+        try
+        {
+            var stored = ReadStored(file, fileLength, handle, true, raw, out byte type, cipher, kind);
+            return DecodeRented(stored, type, file.Path, handle.Offset, out length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(raw);
+        }
+    }
+
     /// <summary>The stored size of the block at <paramref name="handle"/>, once the handle is known to lie inside the file.</summary>
     public static int StoredSize(IRandomAccessFile file, long fileLength, BlockHandle handle)
     {
@@ -100,16 +119,40 @@ internal static class BlockTrailer
     /// </summary>
     public static byte[] Decode(ReadOnlySpan<byte> stored, byte type, string path, long offset, out int length, Cache.BlockArrayPool? pool)
     {
-        if (type == (byte)CompressionType.Snappy) return Decompress(stored, path, offset, out length, pool);
-        if (type == (byte)CompressionType.Zstd) return ZstdBlock.Decompress(stored, path, offset, out length, pool);
-        length = stored.Length;
-        var copy = pool?.Rent(stored.Length) ?? GC.AllocateUninitializedArray<byte>(stored.Length);
-        stored.CopyTo(copy);
-        return copy;
+        length = DecodedLength(stored, type, path, offset);
+        var output = pool?.Rent(length) ?? GC.AllocateUninitializedArray<byte>(length);
+        try { DecodeInto(stored, type, output.AsSpan(0, length), path, offset); }
+        catch
+        {
+            pool?.Return(output);
+            throw;
+        }
+        return output;
     }
 
-    private static byte[] Decompress(ReadOnlySpan<byte> stored, string path, long offset, out int length, Cache.BlockArrayPool? pool)
+    /// <summary>
+    /// <see cref="Decode"/> into an array rented from <see cref="ArrayPool{T}.Shared"/>, which the
+    /// caller returns: for contents needed only for a moment (a table's index while it opens),
+    /// which would otherwise leave a large array behind for the collector.
+    /// </summary>
+    public static byte[] DecodeRented(ReadOnlySpan<byte> stored, byte type, string path, long offset, out int length)
     {
+        length = DecodedLength(stored, type, path, offset);
+        var output = ArrayPool<byte>.Shared.Rent(length);
+        try { DecodeInto(stored, type, output.AsSpan(0, length), path, offset); }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(output);
+            throw;
+        }
+        return output;
+    }
+
+    /// <summary>The length of the contents of stored bytes of <paramref name="type"/>, checked against what damage could claim.</summary>
+    private static int DecodedLength(ReadOnlySpan<byte> stored, byte type, string path, long offset)
+    {
+        if (type == (byte)CompressionType.Zstd) return ZstdBlock.DecodedLength(stored, path, offset);
+        if (type != (byte)CompressionType.Snappy) return stored.Length;
         int size;
         try { size = Snappier.Snappy.GetUncompressedLength(stored); }
         catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IndexOutOfRangeException)
@@ -120,22 +163,30 @@ internal static class BlockTrailer
         // and must not make us allocate gigabytes for garbage.
         if (size < 0 || size > MaxBlockSize || size > (long)stored.Length * 32 + 64)
             throw new CorruptionException($"snappy block of {stored.Length} bytes claims {size} bytes", path, offset);
-        var output = pool?.Rent(size) ?? GC.AllocateUninitializedArray<byte>(size);
+        return size;
+    }
+
+    /// <summary>Fills <paramref name="output"/> (of <see cref="DecodedLength"/> bytes) with the contents of the stored bytes.</summary>
+    private static void DecodeInto(ReadOnlySpan<byte> stored, byte type, Span<byte> output, string path, long offset)
+    {
+        if (type == (byte)CompressionType.Zstd)
+        {
+            ZstdBlock.DecompressInto(stored, output, path, offset);
+            return;
+        }
+        if (type != (byte)CompressionType.Snappy)
+        {
+            stored.CopyTo(output);
+            return;
+        }
         bool ok;
         int written;
-        try { ok = Snappier.Snappy.TryDecompress(stored, output.AsSpan(0, size), out written); }
+        try { ok = Snappier.Snappy.TryDecompress(stored, output, out written); }
         catch (Exception ex) when (ex is InvalidDataException or ArgumentException or IndexOutOfRangeException)
         {
-            pool?.Return(output);
             throw new CorruptionException("snappy data is damaged", path, offset, ex);
         }
-        if (!ok || written != size)
-        {
-            pool?.Return(output);
-            throw new CorruptionException("snappy data is damaged", path, offset);
-        }
-        length = size;
-        return output;
+        if (!ok || written != output.Length) throw new CorruptionException("snappy data is damaged", path, offset);
     }
 
     /// <summary>

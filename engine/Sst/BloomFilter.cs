@@ -100,17 +100,14 @@ internal static class BloomFilter
     }
 
     /// <summary>
-    /// Hints the CPU to load the cache line a probe for <paramref name="hash"/> will read, so
-    /// several filters can be probed with their memory latencies overlapping.
+    /// Offset in a filter of <paramref name="filterLength"/> bytes of the cache line a probe for
+    /// <paramref name="hash"/> reads, so that several filters' lines can be loaded ahead with
+    /// their memory latencies overlapping; -1 for a filter without lines.
     /// </summary>
-    public static unsafe void Prefetch(byte[] filter, ulong hash)
+    public static int ProbedLine(int filterLength, ulong hash)
     {
-        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported) return;
-        int lines = (filter.Length - MetadataSize) / LineBytes;
-        if (lines <= 0) return;
-        int line = FastRange((uint)(hash >> 32), lines);
-        // Only an address hint: if the array moves after unpinning, the prefetch is merely wasted.
-        fixed (byte* p = filter) System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + line * LineBytes);
+        int lines = (filterLength - MetadataSize) / LineBytes;
+        return lines <= 0 ? -1 : FastRange((uint)(hash >> 32), lines) * LineBytes;
     }
 
     /// <summary>Maps a 32-bit hash uniformly onto [0, n) without division (Lemire).</summary>

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using LatticeKV.Coding;
+using LatticeKV.Io;
 using LatticeKV.Keys;
 
 namespace LatticeKV.Sst;
@@ -9,45 +11,67 @@ namespace LatticeKV.Sst;
 /// and handle, plus an 8-byte window of every key taken after the prefix all of them share. A
 /// point lookup binary-searches the windows (a compact array) and compares whole keys only on
 /// ties, instead of decoding a prefix-compressed index entry per probe.
+/// The arrays live in one <see cref="NativeBuffer{T}"/>, outside the managed heap, freed by
+/// <see cref="Dispose"/> when the table reader closes: a table's fences are as large as its
+/// index, and on the large-object heap those of every table a compaction deleted stayed
+/// resident until a full collection. The owner disposes them only once no reader can use them
+/// (the table cache's reference count); <see cref="Count"/> and <see cref="WindowOffset"/>
+/// stay readable after.
 /// </summary>
-internal sealed class IndexFences
+internal sealed class IndexFences : IDisposable
 {
-    private readonly byte[] _keys;
-    private readonly int[] _keyStarts; // Count + 1 entries
-    private readonly ulong[] _windows;
-    private readonly long[] _offsets;
-    private readonly int[] _sizes;
+    // Layout of _memory: windows and offsets (8 bytes each, first so that they are aligned),
+    // then sizes and key starts (4 bytes each; Count + 1 starts), then the keys.
+    private readonly NativeBuffer<byte> _memory;
+    private readonly int _count;
+    private readonly int _keysLength;
     private readonly byte[]? _common; // shared user-key prefix (bytewise comparator only)
 
-    private IndexFences(byte[] keys, int[] keyStarts, ulong[] windows, long[] offsets, int[] sizes, byte[]? common)
+    private IndexFences(int count, int keysLength, byte[]? common)
     {
-        _keys = keys;
-        _keyStarts = keyStarts;
-        _windows = windows;
-        _offsets = offsets;
-        _sizes = sizes;
+        _count = count;
+        _keysLength = keysLength;
         _common = common;
+        _memory = new NativeBuffer<byte>(checked(count * 24 + 4 + keysLength));
     }
 
-    public int Count => _offsets.Length;
+    public int Count => _count;
 
-    public long MemoryUsage => _keys.Length + _keyStarts.Length * 4L + _windows.Length * 8L + _offsets.Length * 12L;
+    public long MemoryUsage => _memory.Length;
 
-    public BlockHandle Handle(int i) => new(_offsets[i], _sizes[i]);
+    private Span<ulong> Windows => MemoryMarshal.Cast<byte, ulong>(_memory.Span[..(_count * 8)]);
+
+    private Span<long> Offsets => MemoryMarshal.Cast<byte, long>(_memory.Span.Slice(_count * 8, _count * 8));
+
+    private Span<int> Sizes => MemoryMarshal.Cast<byte, int>(_memory.Span.Slice(_count * 16, _count * 4));
+
+    private Span<int> KeyStarts => MemoryMarshal.Cast<byte, int>(_memory.Span.Slice(_count * 20, _count * 4 + 4));
+
+    private Span<byte> Keys => _memory.Span.Slice(_count * 24 + 4, _keysLength);
+
+    public BlockHandle Handle(int i) => new(Offsets[i], Sizes[i]);
 
     /// <summary>The number of the data block starting at <paramref name="offset"/>, or -1.</summary>
     public int IndexOf(long offset)
     {
-        int i = Array.BinarySearch(_offsets, offset);
+        int i = ((ReadOnlySpan<long>)Offsets).BinarySearch(offset);
         return i >= 0 ? i : -1;
     }
 
-    public ReadOnlySpan<byte> Key(int i) => _keys.AsSpan(_keyStarts[i], _keyStarts[i + 1] - _keyStarts[i]);
+    public ReadOnlySpan<byte> Key(int i)
+    {
+        var starts = KeyStarts;
+        return Keys[starts[i]..starts[i + 1]];
+    }
+
+    /// <summary>Frees the arrays. Only when no reader can use them any more; a second call does nothing.</summary>
+    public void Dispose() => _memory.Dispose();
 
     public static IndexFences Build(Block index, SpanComparer comparer, bool bytewise)
     {
         // Every table's index is decoded when it opens (the startup check opens them all): one
-        // pass into pooled scratch, then arrays of the exact size, so no large garbage is left.
+        // pass into pooled scratch, then one native buffer of the exact size, so no large
+        // garbage is left.
         var it = new BlockIterator(comparer);
         it.Reset(index);
         var keys = ArrayPool<byte>.Shared.Rent(Math.Max(1024, index.Length * 2));
@@ -71,26 +95,28 @@ internal sealed class IndexFences
                 offsets[2 * n + 1] = handle.Size;
             }
             starts[n] = at;
-            var keyBytes = keys.AsSpan(0, at).ToArray();
-            var keyStarts = starts.AsSpan(0, n + 1).ToArray();
-            var blockOffsets = new long[n];
-            var sizes = new int[n];
+            var keyBytes = keys.AsSpan(0, at);
+            var keyStarts = starts.AsSpan(0, n + 1);
+            byte[]? common = null;
+            if (bytewise && n > 0)
+            {
+                var first = InternalKey.UserKey(keyBytes[keyStarts[0]..keyStarts[1]]);
+                var last = InternalKey.UserKey(keyBytes[keyStarts[n - 1]..keyStarts[n]]);
+                common = first[..first.CommonPrefixLength(last)].ToArray();
+            }
+            var fences = new IndexFences(n, at, common);
+            keyBytes.CopyTo(fences.Keys);
+            keyStarts.CopyTo(fences.KeyStarts);
+            var blockOffsets = fences.Offsets;
+            var sizes = fences.Sizes;
+            var windows = fences.Windows;
             for (int i = 0; i < n; i++)
             {
                 blockOffsets[i] = offsets[2 * i];
                 sizes[i] = (int)offsets[2 * i + 1];
+                if (common is not null) windows[i] = KeyWindow.Read(InternalKey.UserKey(keyBytes[keyStarts[i]..keyStarts[i + 1]]), common.Length);
             }
-            byte[]? common = null;
-            var windows = new ulong[n];
-            if (bytewise && n > 0)
-            {
-                var first = InternalKey.UserKey(keyBytes.AsSpan(keyStarts[0], keyStarts[1] - keyStarts[0]));
-                var last = InternalKey.UserKey(keyBytes.AsSpan(keyStarts[n - 1], keyStarts[n] - keyStarts[n - 1]));
-                common = first[..first.CommonPrefixLength(last)].ToArray();
-                for (int i = 0; i < n; i++)
-                    windows[i] = KeyWindow.Read(InternalKey.UserKey(keyBytes.AsSpan(keyStarts[i], keyStarts[i + 1] - keyStarts[i])), common.Length);
-            }
-            return new IndexFences(keyBytes, keyStarts, windows, blockOffsets, sizes, common);
+            return fences;
         }
         finally
         {
@@ -136,9 +162,10 @@ internal sealed class IndexFences
         window = KeyWindow.Read(user, _common.Length);
         windowed = true;
         // Windows order blocks except among equal windows, where whole keys decide.
-        int first = KeyWindow.LowerBound(_windows, window, strict: false);
-        if (first == n || _windows[first] != window) return first;
-        int end = KeyWindow.LowerBound(_windows, window, strict: true);
+        var windows = Windows;
+        int first = KeyWindow.LowerBound(windows, window, strict: false);
+        if (first == n || windows[first] != window) return first;
+        int end = KeyWindow.LowerBound(windows, window, strict: true);
         return LowerBoundByKey(target, cmp, first, end);
     }
 

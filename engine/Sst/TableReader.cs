@@ -58,9 +58,18 @@ internal sealed class TableReaderOptions(InternalKeyComparator comparator, Block
 
 /// <summary>
 /// Reads one table. Opening reads the footer, metaindex, index, filter, range-deletion and
-/// properties blocks; the index and filter stay pinned in memory for the reader's lifetime
-/// (charged to the block cache). Data blocks are read through the block cache. Thread-safe.
-/// Every structural problem throws <see cref="CorruptionException"/> naming the file.
+/// properties blocks; the index (decoded into <see cref="IndexFences"/>) and the filter stay in
+/// memory for the reader's lifetime (charged to the block cache). Data blocks are read through
+/// the block cache. Thread-safe. Every structural problem throws <see cref="CorruptionException"/>
+/// naming the file.
+/// <para>
+/// The fences and the filter live outside the managed heap and are freed by <see cref="Dispose"/>:
+/// they are as large as a table's index and filter, and on the large-object heap those of every
+/// table a compaction deleted stayed resident until a full collection. So <see cref="Dispose"/>
+/// comes only after the last read: the table cache's reference count (<see cref="TableLease"/>)
+/// guarantees it for shared readers, and a reader opened on its own is disposed by its one user.
+/// Only <see cref="PrefetchFilter"/> may race with it.
+/// </para>
 /// </summary>
 internal sealed class TableReader : IDisposable
 {
@@ -72,9 +81,8 @@ internal sealed class TableReader : IDisposable
     private List<IRandomAccessFile>? _replaced; // guarded by _healLock: closed with the reader, as reads may still use them
     private readonly long _fileLength; // tables are immutable: no fstat per block read
     private readonly TableReaderOptions _options;
-    private readonly Block _index;
     private readonly IndexFences _fences;
-    private readonly byte[] _filter;
+    private readonly NativeBuffer<byte> _filter;
     private readonly BlockCache<Block>.Slots? _cacheSlots; // by data block number
     private readonly BlockCache<CompressedBlock>.Slots? _compressedSlots; // by data block number
     private readonly long _pinnedCharge;
@@ -83,8 +91,8 @@ internal sealed class TableReader : IDisposable
 
     [ThreadStatic] private static BlockIterator? t_dataIter;
 
-    private TableReader(IRandomAccessFile file, long fileNumber, TableReaderOptions options, Footer footer, Block index,
-        byte[] filter, FragmentedRangeTombstones rangeDels, TableProperties props, IReadOnlyDictionary<string, BlockHandle> metaBlocks, Crypto.TableCipher? cipher)
+    private TableReader(IRandomAccessFile file, long fileNumber, TableReaderOptions options, Footer footer, IndexFences fences,
+        NativeBuffer<byte> filter, FragmentedRangeTombstones rangeDels, TableProperties props, IReadOnlyDictionary<string, BlockHandle> metaBlocks, Crypto.TableCipher? cipher)
     {
         _cipher = cipher;
         MetaBlocks = metaBlocks;
@@ -93,14 +101,13 @@ internal sealed class TableReader : IDisposable
         _options = options;
         FileNumber = fileNumber;
         Footer = footer;
-        _index = index;
-        _fences = IndexFences.Build(index, options.KeyComparer, ReferenceEquals(options.Comparator.User, KeyComparator.Bytewise));
+        _fences = fences;
         _filter = filter;
         RangeTombstones = rangeDels;
         Properties = props;
         _cacheSlots = options.BlockCache is null ? null : new BlockCache<Block>.Slots(_fences.Count, fileNumber);
         _compressedSlots = options.Tiers is null ? null : new BlockCache<CompressedBlock>.Slots(_fences.Count, fileNumber);
-        _pinnedCharge = index.Charge + filter.Length + _fences.MemoryUsage + _fences.Count * 8L;
+        _pinnedCharge = filter.Length + _fences.MemoryUsage + _fences.Count * 8L;
         options.BlockCache?.AddPinned(_pinnedCharge);
     }
 
@@ -124,12 +131,10 @@ internal sealed class TableReader : IDisposable
 
     public long FileSize => _fileLength;
 
-    public Block IndexBlock => _index;
-
     /// <summary>The decoded index: data block handles and last keys, by block number.</summary>
     public IndexFences Fences => _fences;
 
-    public ReadOnlySpan<byte> Filter => _filter;
+    public ReadOnlySpan<byte> Filter => _filter.Span;
 
     public static TableReader Open(IRandomAccessFile file, long fileNumber, TableReaderOptions options)
     {
@@ -178,7 +183,6 @@ internal sealed class TableReader : IDisposable
         }
 
         var meta = ReadBlock(file, size, footer.MetaIndex, cipher, Crypto.BlockKind.MetaIndex);
-        var index = ReadBlock(file, size, footer.Index, cipher, Crypto.BlockKind.Index);
         BlockHandle? filterHandle = null, propsHandle = null, rangeHandle = null;
         var metaBlocks = new Dictionary<string, BlockHandle>(StringComparer.Ordinal);
         var it = new BlockIterator(SpanComparer.Bytewise);
@@ -196,11 +200,6 @@ internal sealed class TableReader : IDisposable
             }
         }
         if (filterHandle is null || propsHandle is null) throw new CorruptionException("metaindex lacks the filter or properties block", file.Path, footer.MetaIndex.Offset);
-
-        var filter = BlockTrailer.ReadContents(file, size, filterHandle.Value, true, out int filterLength, null, cipher, Crypto.BlockKind.Filter);
-        if (filterLength != filter.Length) filter = filter.AsSpan(0, filterLength).ToArray();
-        try { BloomFilter.Validate(filter); }
-        catch (CorruptionException ex) { throw ex.At(file.Path, filterHandle.Value.Offset); }
 
         var props = TableProperties.Decode(ReadBlock(file, size, propsHandle.Value, cipher, Crypto.BlockKind.Properties));
         if (!options.AnyComparator && props.Comparator.Length > 0 && props.Comparator != options.Comparator.User.Name)
@@ -221,7 +220,52 @@ internal sealed class TableReader : IDisposable
             }
             rangeDels = FragmentedRangeTombstones.Build(list, options.Comparator);
         }
-        return new TableReader(file, fileNumber, options, footer, index, filter, rangeDels, props, metaBlocks, cipher);
+        // Native memory from here on: a failure frees it at once rather than leaving it to the finalizers.
+        var fences = ReadFences(file, size, footer.Index, cipher, options);
+        NativeBuffer<byte> filter;
+        try { filter = ReadFilter(file, size, filterHandle.Value, cipher); }
+        catch
+        {
+            fences.Dispose();
+            throw;
+        }
+        return new TableReader(file, fileNumber, options, footer, fences, filter, rangeDels, props, metaBlocks, cipher);
+    }
+
+    /// <summary>The index block decoded into fences; the block itself is read into a rented array and let go.</summary>
+    private static IndexFences ReadFences(IRandomAccessFile file, long fileLength, BlockHandle handle, Crypto.TableCipher? cipher, TableReaderOptions options)
+    {
+        var data = BlockTrailer.ReadContentsRented(file, fileLength, handle, out int length, cipher, Crypto.BlockKind.Index);
+        try
+        {
+            Block index;
+            try { index = new Block(data, length); }
+            catch (CorruptionException ex) { throw ex.At(file.Path, handle.Offset); }
+            return IndexFences.Build(index, options.KeyComparer, ReferenceEquals(options.Comparator.User, KeyComparator.Bytewise));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(data);
+        }
+    }
+
+    /// <summary>The filter block, validated, in a native buffer of its exact length.</summary>
+    private static NativeBuffer<byte> ReadFilter(IRandomAccessFile file, long fileLength, BlockHandle handle, Crypto.TableCipher? cipher)
+    {
+        var data = BlockTrailer.ReadContentsRented(file, fileLength, handle, out int length, cipher, Crypto.BlockKind.Filter);
+        try
+        {
+            var contents = data.AsSpan(0, length);
+            try { BloomFilter.Validate(contents); }
+            catch (CorruptionException ex) { throw ex.At(file.Path, handle.Offset); }
+            var filter = new NativeBuffer<byte>(length);
+            contents.CopyTo(filter.Span);
+            return filter;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(data);
+        }
     }
 
     private static Block ReadBlock(IRandomAccessFile file, long fileLength, BlockHandle handle, Crypto.TableCipher? cipher, Crypto.BlockKind kind, BlockArrayPool? pool = null)
@@ -236,10 +280,11 @@ internal sealed class TableReader : IDisposable
     }
 
     /// <summary>Starts loading the filter line a lookup of <paramref name="bloomHash"/> will probe.</summary>
-    public void PrefetchFilter(ulong bloomHash) => BloomFilter.Prefetch(_filter, bloomHash);
+    /// <remarks>Safe without a reference on the table (see the class comment): a hint that reads nothing.</remarks>
+    public void PrefetchFilter(ulong bloomHash) => _filter.Prefetch(BloomFilter.ProbedLine(_filter.Length, bloomHash));
 
     /// <summary>False when the bloom filter proves <paramref name="userKey"/> is absent.</summary>
-    public bool MayContain(ReadOnlySpan<byte> userKey) => BloomFilter.MayContain(_filter, BloomFilter.Hash(userKey));
+    public bool MayContain(ReadOnlySpan<byte> userKey) => BloomFilter.MayContain(_filter.Span, BloomFilter.Hash(userKey));
 
     /// <summary>
     /// The data block at <paramref name="handle"/>, through the block cache (slower: finds the
@@ -396,7 +441,7 @@ internal sealed class TableReader : IDisposable
         trailer = 0;
         block = null;
         valueOffset = valueLength = 0;
-        if (!BloomFilter.MayContain(_filter, bloomHash))
+        if (!BloomFilter.MayContain(_filter.Span, bloomHash))
         {
             _options.FilterUseful?.Increment();
             return false;
@@ -487,24 +532,19 @@ internal sealed class TableReader : IDisposable
     /// <summary>Approximate file offset where <paramref name="internalKey"/> would be (for size estimates).</summary>
     public long ApproximateOffsetOf(ReadOnlySpan<byte> internalKey)
     {
-        var it = new BlockIterator(_options.KeyComparer);
-        it.Reset(_index);
-        it.Seek(internalKey);
-        if (it.Valid) return BlockHandle.Decode(it.Value).Offset;
-        return Footer.MetaIndex.Offset;
+        int block = _fences.LowerBound(internalKey, _options.Comparator);
+        return block < _fences.Count ? _fences.Handle(block).Offset : Footer.MetaIndex.Offset;
     }
 
     /// <summary>Reads every data block, verifying checksums and entry order. Returns the number of entries.</summary>
     public long VerifyAll()
     {
         long entries = 0;
-        var indexIter = new BlockIterator(_options.KeyComparer);
-        indexIter.Reset(_index);
         var dataIter = new BlockIterator(_options.KeyComparer);
         byte[]? previous = null;
-        for (indexIter.SeekToFirst(); indexIter.Valid; indexIter.Next())
+        for (int block = 0; block < _fences.Count; block++)
         {
-            var handle = BlockHandle.Decode(indexIter.Value);
+            var handle = _fences.Handle(block);
             dataIter.Reset(ReadUncachedBlock(handle, Crypto.BlockKind.Data));
             for (dataIter.SeekToFirst(); dataIter.Valid; dataIter.Next())
             {
@@ -582,5 +622,7 @@ internal sealed class TableReader : IDisposable
         lock (_healLock)
             foreach (var file in _replaced ?? []) file.Dispose();
         _cipher?.Dispose();
+        _fences.Dispose();
+        _filter.Dispose();
     }
 }

@@ -25,11 +25,11 @@ internal static class ZstdBlock
     }
 
     /// <summary>
-    /// The decompressed contents of the zstd frame <paramref name="stored"/>, in a new array or
-    /// one from <paramref name="pool"/>. Damage of any kind is a <see cref="CorruptionException"/>
-    /// naming <paramref name="path"/> and <paramref name="offset"/>.
+    /// The size the zstd frame <paramref name="stored"/> records for its contents, checked
+    /// against the block size limit. Damage is a <see cref="CorruptionException"/> naming
+    /// <paramref name="path"/> and <paramref name="offset"/>.
     /// </summary>
-    public static byte[] Decompress(ReadOnlySpan<byte> stored, string path, long offset, out int length, Cache.BlockArrayPool? pool)
+    public static int DecodedLength(ReadOnlySpan<byte> stored, string path, long offset)
     {
         ulong claimed;
         try { claimed = Decompressor.GetDecompressedSize(stored); }
@@ -41,22 +41,23 @@ internal static class ZstdBlock
         // fixed ratio, so the size limit of a block is the only bound on the claim.
         if (claimed == 0 && stored.Length > 32 || claimed > BlockTrailer.MaxBlockSize)
             throw new CorruptionException($"zstd block of {stored.Length} bytes claims {claimed} bytes", path, offset);
-        int size = (int)claimed;
-        var output = pool?.Rent(size) ?? GC.AllocateUninitializedArray<byte>(size);
+        return (int)claimed;
+    }
+
+    /// <summary>
+    /// Decompresses the zstd frame <paramref name="stored"/> into <paramref name="output"/>, of
+    /// exactly <see cref="DecodedLength"/> bytes. Damage of any kind is a
+    /// <see cref="CorruptionException"/> naming <paramref name="path"/> and <paramref name="offset"/>.
+    /// </summary>
+    public static void DecompressInto(ReadOnlySpan<byte> stored, Span<byte> output, string path, long offset)
+    {
         int written;
         bool ok;
-        try { ok = (t_decompressor ??= new Decompressor()).TryUnwrap(stored, output.AsSpan(0, size), out written); }
+        try { ok = (t_decompressor ??= new Decompressor()).TryUnwrap(stored, output, out written); }
         catch (ZstdException ex)
         {
-            pool?.Return(output);
             throw new CorruptionException("zstd data is damaged", path, offset, ex);
         }
-        if (!ok || written != size)
-        {
-            pool?.Return(output);
-            throw new CorruptionException("zstd data is damaged", path, offset);
-        }
-        length = size;
-        return output;
+        if (!ok || written != output.Length) throw new CorruptionException("zstd data is damaged", path, offset);
     }
 }
