@@ -4,7 +4,8 @@ namespace LatticeKV.Io;
 
 /// <summary>
 /// Zeroed memory outside the managed heap, for the engine's few large arrays whose lifetime it
-/// knows exactly (a memtable's hash index and sorted runs, a table builder's key hashes). On the
+/// knows exactly (a memtable's arena, hash index and sorted runs, a table builder's key hashes,
+/// an open table's index fences and bloom filter). On the
 /// managed heap such arrays land on the large object heap, which only a full collection sweeps:
 /// one dropped there stays resident until then, and pooling them instead keeps what the pool
 /// holds resident for good. Here a block is given back the moment its owner frees it: on Linux
