@@ -26,6 +26,24 @@ public class BlockCacheTests
     }
 
     [Fact]
+    public void Slots_NothingInserted_HoldNoArrayAndMissEverywhere()
+    {
+        var cache = new BlockCache<Item>(1 << 20);
+        var slots = new BlockCache<Item>.Slots(20_000);
+        Assert.Null(cache.Lookup(slots, 19_999));
+        Assert.Null(BlockCache<Item>.Peek(slots, 0));
+        BlockCache<Item>.PrefetchSlot(slots, 7);
+        Assert.Null(slots.ItemsOrNull);
+        Assert.Equal(20_000, slots.Count);
+
+        var item = new Item();
+        cache.Insert(slots, 12_345, item, 1024);
+        Assert.Same(item, cache.Lookup(slots, 12_345));
+        Assert.Null(cache.Lookup(slots, 12_344));
+        Assert.Equal(20_000, slots.ItemsOrNull?.Length);
+    }
+
+    [Fact]
     public void Insert_BeyondCapacity_EvictsAndClearsSlots()
     {
         var cache = new BlockCache<Item>(1 << 20);

@@ -62,13 +62,31 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
     /// <summary>Counts blocks loaded ahead of demand that were evicted unused; null when nobody counts.</summary>
     public AnticipationCounters? Counters { get; set; }
 
-    /// <summary>One table's blocks, by block number; <paramref name="owner"/> names the table (its file number).</summary>
+    /// <summary>
+    /// One table's blocks, by block number; <paramref name="owner"/> names the table (its file
+    /// number). The array is allocated by the first insert: a table written by a flush or a
+    /// compaction and replaced before anything reads it through the cache (compaction reads with
+    /// the cache off) never needs one, and one per table is a large array the collector would
+    /// otherwise keep until a full collection after the table is deleted.
+    /// </summary>
     public sealed class Slots(int count, long owner = 0)
     {
-        internal readonly TValue?[] Items = new TValue?[count];
+        private TValue?[]? _items;
         internal readonly int Seed = Random.Shared.Next();
 
-        public int Count => Items.Length;
+        public int Count { get; } = count;
+
+        /// <summary>The slots, null until the first insert.</summary>
+        internal TValue?[]? ItemsOrNull => Volatile.Read(ref _items);
+
+        /// <summary>The slots, allocated if no insert has been yet.</summary>
+        internal TValue?[] Items => Volatile.Read(ref _items) ?? Allocate();
+
+        private TValue?[] Allocate()
+        {
+            var fresh = new TValue?[Count];
+            return Interlocked.CompareExchange(ref _items, fresh, null) ?? fresh;
+        }
 
         public long Owner { get; } = owner;
 
@@ -97,7 +115,7 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
 
     public TValue? Lookup(Slots slots, int index)
     {
-        var entry = Volatile.Read(ref slots.Items[index]);
+        var entry = Peek(slots, index);
         if (entry is not null)
         {
             // Racy increments are fine: the counter is a hint capped at 3.
@@ -115,16 +133,23 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
     /// </summary>
     public static TValue? Find(Slots slots, int index)
     {
-        var entry = Volatile.Read(ref slots.Items[index]);
+        var entry = Peek(slots, index);
         if (entry is not null && entry.CacheFrequency < 3) entry.CacheFrequency++;
         return entry;
     }
 
     /// <summary>The cached value without counting a hit, for prefetching ahead of a <see cref="Lookup"/>.</summary>
-    public static TValue? Peek(Slots slots, int index) => Volatile.Read(ref slots.Items[index]);
+    public static TValue? Peek(Slots slots, int index)
+    {
+        var items = slots.ItemsOrNull;
+        return items is null ? null : Volatile.Read(ref items[index]);
+    }
 
     /// <summary>Starts loading the slot a coming <see cref="Lookup"/> reads.</summary>
-    public static void PrefetchSlot(Slots slots, int index) => Coding.CpuCache.Prefetch(ref slots.Items[index]);
+    public static void PrefetchSlot(Slots slots, int index)
+    {
+        if (slots.ItemsOrNull is { } items) Coding.CpuCache.Prefetch(ref items[index]);
+    }
 
     public void Insert(Slots slots, int index, TValue value, int charge)
     {
