@@ -1,0 +1,80 @@
+using LatticeKV.Coding;
+
+namespace LatticeKV.Sst;
+
+/// <summary>
+/// Finds the first entry at or after a key in a Snappy-compressed data block, decoding the block
+/// only as far as that entry: a point lookup that finds its block in the cache's compressed tier
+/// needs one entry, and on average it lies halfway through the block. Entries are parsed in
+/// order from the block's start (restart entries share no prefix, so no restart array is needed:
+/// it sits at the block's end). The decoded bytes go to a per-thread buffer: what
+/// <see cref="TrySeek"/> returns is valid until the thread's next call.
+/// </summary>
+internal static class PrefixDecodedSeek
+{
+    // Output decoded ahead of the entry being parsed: a little more than the typical entry, so
+    // most entries need one decoding step, and little is decoded past the entry sought.
+    private const int Step = 256;
+    private const int MaxLengthsBytes = 15; // three varint32s
+
+    [ThreadStatic] private static byte[]? t_output;
+    [ThreadStatic] private static byte[]? t_key;
+
+    /// <summary>
+    /// The first entry of the block whose key compares at or after <paramref name="target"/> under
+    /// <paramref name="comparer"/>, and its value. False when no entry does before the decoded
+    /// block's end or an entry is malformed: the caller then decodes the whole block, whose
+    /// checks name the damage. Damaged Snappy data throws <see cref="CorruptionException"/>.
+    /// </summary>
+    public static bool TrySeek(ReadOnlySpan<byte> stored, ReadOnlySpan<byte> target, SpanComparer comparer, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+    {
+        key = value = default;
+        var decoder = new SnappyPrefixDecoder(stored);
+        int length = decoder.Length;
+        // Entries end before the restart array: at least one restart and the count.
+        int limit = length - 8;
+        if (limit <= 0 || length > BlockTrailer.MaxBlockSize) return false;
+        var output = t_output;
+        if (output is null || output.Length < length + SnappyPrefixDecoder.Slack)
+            t_output = output = GC.AllocateUninitializedArray<byte>(Math.Max(length + SnappyPrefixDecoder.Slack, 8192));
+        var keyBuffer = t_key ??= new byte[256];
+        int keyLength = 0;
+        int p = 0;
+        while (p < limit)
+        {
+            Ensure(ref decoder, stored, output, Math.Min(p + MaxLengthsBytes, limit));
+            var lengths = output.AsSpan(p, Math.Min(decoder.Decoded, limit) - p);
+            if (!Varint.TryRead32(lengths, out uint shared, out int n1) || !Varint.TryRead32(lengths[n1..], out uint nonShared, out int n2)
+                || !Varint.TryRead32(lengths[(n1 + n2)..], out uint valueLength, out int n3)) return false;
+            int start = p + n1 + n2 + n3;
+            if (shared > (uint)keyLength || (ulong)nonShared + valueLength > (ulong)(limit - start)) return false;
+            int keyEnd = start + (int)nonShared;
+            int valueEnd = keyEnd + (int)valueLength;
+            Ensure(ref decoder, stored, output, keyEnd);
+            int newLength = (int)shared + (int)nonShared;
+            if (keyBuffer.Length < newLength)
+            {
+                Array.Resize(ref keyBuffer, Math.Max(newLength, keyBuffer.Length * 2));
+                t_key = keyBuffer;
+            }
+            output.AsSpan(start, (int)nonShared).CopyTo(keyBuffer.AsSpan((int)shared));
+            keyLength = newLength;
+            Ensure(ref decoder, stored, output, valueEnd);
+            // A key without its trailer: damage, or the restart array read as entries (no entry at or after the target).
+            if (keyLength < Keys.InternalKey.TrailerSize) return false;
+            if (comparer.Compare(keyBuffer.AsSpan(0, keyLength), target) >= 0)
+            {
+                key = keyBuffer.AsSpan(0, keyLength);
+                value = output.AsSpan(keyEnd, (int)valueLength);
+                return true;
+            }
+            p = valueEnd;
+        }
+        return false;
+    }
+
+    private static void Ensure(ref SnappyPrefixDecoder decoder, ReadOnlySpan<byte> stored, byte[] output, int needed)
+    {
+        if (decoder.Decoded < needed) decoder.DecodeTo(stored, output, needed + Step);
+    }
+}
