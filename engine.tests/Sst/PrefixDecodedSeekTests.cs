@@ -2,6 +2,7 @@ using LatticeKV.Io;
 using LatticeKV.Keys;
 using LatticeKV.Sst;
 using LatticeKV.Tests.Crypto;
+using LatticeKV.Tests.Fuzz;
 using LatticeKV.Tests.Support;
 using static LatticeKV.Tests.Support.TestDb;
 
@@ -62,6 +63,23 @@ public class PrefixDecodedSeekTests
         var stored = new byte[Snappier.Snappy.GetMaxCompressedLength(contents.Length)];
         stored = stored[..Snappier.Snappy.Compress(contents, stored)];
         Assert.False(PrefixDecodedSeek.TrySeek(stored, InternalKey.Create(B("k999"), 5, ValueKind.Value), comparer, out _, out _));
+    }
+
+    [Fact]
+    public void TrySeek_MutatedBlocks_ThrowOnlyCorruption()
+    {
+        var comparer = SpanComparer.For(new InternalKeyComparator(KeyComparator.Bytewise));
+        var builder = new BlockBuilder(4);
+        for (int i = 0; i < 40; i++) builder.Add(InternalKey.Create(B($"k{i:D3}"), 5, ValueKind.Value), B($"value {i} " + new string('v', i)));
+        var contents = builder.Finish().ToArray();
+        var stored = new byte[Snappier.Snappy.GetMaxCompressedLength(contents.Length)];
+        stored = stored[..Snappier.Snappy.Compress(contents, stored)];
+        var target = InternalKey.Create(B("k031"), 9, ValueKind.Value);
+        Mutations.Sample(stored, input =>
+        {
+            try { PrefixDecodedSeek.TrySeek(input, target, comparer, out _, out _); }
+            catch (CorruptionException) { }
+        }, 20_000 * TestSeed.Scale);
     }
 
     [Fact]

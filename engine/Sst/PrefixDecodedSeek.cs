@@ -18,6 +18,9 @@ internal static class PrefixDecodedSeek
     private const int Step = 256;
     private const int MaxLengthsBytes = 15; // three varint32s
 
+    // Larger blocks (large values) are decoded whole: the per-thread buffer stays small.
+    private const int MaxDecodedSize = 1 << 20;
+
     [ThreadStatic] private static byte[]? t_output;
     [ThreadStatic] private static byte[]? t_key;
 
@@ -34,7 +37,7 @@ internal static class PrefixDecodedSeek
         int length = decoder.Length;
         // Entries end before the restart array: at least one restart and the count.
         int limit = length - 8;
-        if (limit <= 0 || length > BlockTrailer.MaxBlockSize) return false;
+        if (limit <= 0 || length > MaxDecodedSize) return false;
         var output = t_output;
         if (output is null || output.Length < length + SnappyPrefixDecoder.Slack)
             t_output = output = GC.AllocateUninitializedArray<byte>(Math.Max(length + SnappyPrefixDecoder.Slack, 8192));
