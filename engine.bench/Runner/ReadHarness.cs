@@ -39,12 +39,16 @@ public static class ReadHarness
             }
         }
         var rates = new List<double>();
+        var cpuPerRead = new List<double>();
+        var process = Process.GetCurrentProcess();
         var pause0 = GC.GetTotalPauseDuration();
         long alloc0 = GC.GetTotalAllocatedBytes();
         var clock = Stopwatch.StartNew();
         for (int s = 0; s < seconds; s++)
         {
             long n = 0;
+            process.Refresh();
+            var cpu0 = process.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             while (sw.ElapsedMilliseconds < 1000)
             {
@@ -56,7 +60,10 @@ public static class ReadHarness
                 n += 256;
             }
             rates.Add(n / sw.Elapsed.TotalSeconds);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s + 1,3} s  {rates[^1]:N0} reads/s  RSS {Environment.WorkingSet / 1e6:F0} MB"));
+            process.Refresh();
+            // CPU time of the whole process: less disturbed than the rate by other processes on a shared machine.
+            cpuPerRead.Add((process.TotalProcessorTime - cpu0).TotalMicroseconds / n);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s + 1,3} s  {rates[^1]:N0} reads/s  {cpuPerRead[^1]:F2} µs CPU/read  RSS {Environment.WorkingSet / 1e6:F0} MB"));
         }
         double gcShare = (GC.GetTotalPauseDuration() - pause0).TotalSeconds / clock.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -65,7 +72,8 @@ public static class ReadHarness
             Console.WriteLine(string.Join(", ", le.Db.GetStatistics().Where(kv => kv.Key.StartsWith("block.cache", StringComparison.Ordinal)).Select(kv => $"{kv.Key} {kv.Value:N0}")));
         // The second half: the first fills the cache.
         var settled = rates.Skip(rates.Count / 2).Order().ToList();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median of the second half {settled[settled.Count / 2]:N0} reads/s; peak RSS {ProcessStats.PeakRss() / 1e6:F0} MB"));
+        var settledCpu = cpuPerRead.Skip(cpuPerRead.Count / 2).Order().ToList();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median of the second half {settled[settled.Count / 2]:N0} reads/s, {settledCpu[settledCpu.Count / 2]:F2} µs CPU/read; peak RSS {ProcessStats.PeakRss() / 1e6:F0} MB"));
         return 0;
     }
 }

@@ -7,47 +7,83 @@ namespace LatticeKV.Cache;
 /// kilobytes of garbage that survives long enough to be promoted, and at a high miss rate the
 /// collector's work on a heap the size of the cache dominates the read. Sizes are rounded up to
 /// <see cref="Granularity"/> so that blocks of slightly different sizes share arrays. Holds at
-/// most <c>capacity</c> bytes; the rest is left to the collector. Thread-safe.
+/// most <c>capacity</c> bytes (approximately: concurrent returns may pass it by an array each);
+/// the rest is left to the collector. Thread-safe: each size up to <see cref="ClassedMax"/> has a
+/// stack and a lock of its own, found by indexing (every read that misses the decompressed tier
+/// rents and returns, and readers of different sizes do not wait for each other); larger arrays
+/// share one.
 /// </summary>
 internal sealed class BlockArrayPool(long capacity)
 {
     public const int Granularity = 256;
-    private readonly Lock _lock = new();
-    // Guarded by _lock.
-    private readonly Dictionary<int, Stack<byte[]>> _free = [];
-    private long _bytes;
+
+    /// <summary>Largest size with a stack of its own: data blocks and most cached values.</summary>
+    public const int ClassedMax = 64 * 1024;
+
+    private readonly SizeClass?[] _classes = new SizeClass?[ClassedMax / Granularity + 1]; // created on first use
+    private readonly Lock _largeLock = new();
+    private readonly Dictionary<int, Stack<byte[]>> _large = []; // guarded by _largeLock
+    private long _bytes; // changed with Interlocked
 
     /// <summary>Bytes of arrays waiting to be reused.</summary>
-    public long Bytes
-    {
-        get { lock (_lock) return _bytes; }
-    }
+    public long Bytes => Volatile.Read(ref _bytes);
 
     /// <summary>An array of at least <paramref name="length"/> bytes (a multiple of <see cref="Granularity"/>); its contents are undefined.</summary>
     public byte[] Rent(int length)
     {
         int size = (length + Granularity - 1) & ~(Granularity - 1);
-        lock (_lock)
+        byte[]? array;
+        if (size <= ClassedMax)
         {
-            if (_free.TryGetValue(size, out var stack) && stack.TryPop(out var array))
-            {
-                _bytes -= size;
-                return array;
-            }
+            var sizeClass = _classes[size / Granularity];
+            if (sizeClass is null) array = null;
+            else
+                lock (sizeClass.Lock)
+                    sizeClass.Free.TryPop(out array);
         }
-        return GC.AllocateUninitializedArray<byte>(size);
+        else
+        {
+            lock (_largeLock)
+                array = _large.TryGetValue(size, out var stack) && stack.TryPop(out var found) ? found : null;
+        }
+        if (array is null) return GC.AllocateUninitializedArray<byte>(size);
+        Interlocked.Add(ref _bytes, -size);
+        return array;
     }
 
     /// <summary>Takes back an array no reader can reach any more.</summary>
     public void Return(byte[] array)
     {
-        if (array.Length % Granularity != 0) return;
-        lock (_lock)
+        int size = array.Length;
+        if (size % Granularity != 0 || size == 0) return;
+        if (Interlocked.Add(ref _bytes, size) > capacity)
         {
-            if (_bytes + array.Length > capacity) return;
-            if (!_free.TryGetValue(array.Length, out var stack)) _free[array.Length] = stack = new Stack<byte[]>();
-            stack.Push(array);
-            _bytes += array.Length;
+            Interlocked.Add(ref _bytes, -size);
+            return;
         }
+        if (size <= ClassedMax)
+        {
+            ref var slot = ref _classes[size / Granularity];
+            var sizeClass = Volatile.Read(ref slot);
+            if (sizeClass is null)
+            {
+                Interlocked.CompareExchange(ref slot, new SizeClass(), null);
+                sizeClass = Volatile.Read(ref slot)!;
+            }
+            lock (sizeClass.Lock)
+                sizeClass.Free.Push(array);
+            return;
+        }
+        lock (_largeLock)
+        {
+            if (!_large.TryGetValue(size, out var stack)) _large[size] = stack = new Stack<byte[]>();
+            stack.Push(array);
+        }
+    }
+
+    private sealed class SizeClass
+    {
+        public readonly Lock Lock = new();
+        public readonly Stack<byte[]> Free = new(); // guarded by Lock
     }
 }

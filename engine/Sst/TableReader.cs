@@ -316,35 +316,62 @@ internal sealed class TableReader : IDisposable
     /// </summary>
     public Block GetDataBlock(int number, bool fillCache)
     {
-        var cache = _options.BlockCache;
+        if (LookupDecompressed(number) is { } block) return block;
+        var handle = _fences.Handle(number);
+        return LookupCompressed(number) is { } compressed ? DecodeCompressed(compressed, number, handle, fillCache) : ReadDataBlock(number, handle, fillCache);
+    }
+
+    /// <summary>Data block <paramref name="number"/> from the cache's decompressed tier, pinned for the caller; null when not there.</summary>
+    private Block? LookupDecompressed(int number)
+    {
         var slots = _cacheSlots;
-        var block = slots is null ? null : cache!.Lookup(slots, number);
+        var block = slots is null ? null : _options.BlockCache!.Lookup(slots, number);
         if (block is not null && block.TryPin())
         {
             _options.Anticipation?.RecordHit(block);
             return block;
         }
-        var handle = _fences.Handle(number);
-        var tiers = _options.Tiers;
-        var compressedSlots = _compressedSlots;
-        if (compressedSlots is not null && tiers!.Compressed.Lookup(compressedSlots, number) is { } compressed && compressed.TryPin())
-        {
-            try
-            {
-                block = NewBlock(BlockTrailer.Decode(compressed.Stored, compressed.Type, _file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle);
-            }
-            finally
-            {
-                compressed.Unpin();
-            }
-            tiers.RecordCompressedHit();
-            _options.Anticipation?.RecordHit(compressed);
-            // Read often while compressed: worth keeping decompressed too.
-            if (fillCache && slots is not null && compressed.CacheFrequency >= 3) cache!.Insert(slots, number, block, block.Charge);
-            return block;
-        }
-        return ReadDataBlock(number, handle, fillCache);
+        return null;
     }
+
+    /// <summary>Data block <paramref name="number"/> from the cache's compressed tier, pinned for the caller; null when not there.</summary>
+    private CompressedBlock? LookupCompressed(int number)
+    {
+        var compressedSlots = _compressedSlots;
+        return compressedSlots is not null && _options.Tiers!.Compressed.Lookup(compressedSlots, number) is { } compressed && compressed.TryPin() ? compressed : null;
+    }
+
+    /// <summary>
+    /// Decodes a block found in the compressed tier (and unpins it), promoting it to the
+    /// decompressed tier when it is read often enough while compressed.
+    /// </summary>
+    private Block DecodeCompressed(CompressedBlock compressed, int number, BlockHandle handle, bool fillCache)
+    {
+        Block block;
+        try
+        {
+            block = NewBlock(BlockTrailer.Decode(compressed.Stored, compressed.Type, _file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle);
+        }
+        finally
+        {
+            compressed.Unpin();
+        }
+        _options.Tiers!.RecordCompressedHit();
+        _options.Anticipation?.RecordHit(compressed);
+        if (fillCache && Promotes(compressed))
+        {
+            // The compressed copy earns the next promotion afresh: with reads spread evenly over
+            // more blocks than the decompressed tier holds, a block promoted on every compressed
+            // hit only evicts another as likely to be read next, at the price of an insertion and
+            // an eviction each time.
+            compressed.CacheFrequency = 0;
+            _options.BlockCache!.Insert(_cacheSlots!, number, block, block.Charge);
+        }
+        return block;
+    }
+
+    /// <summary>Read often while compressed: worth keeping decompressed too.</summary>
+    private bool Promotes(CompressedBlock compressed) => _cacheSlots is not null && compressed.CacheFrequency >= 3;
 
     /// <summary>
     /// Loads data block <paramref name="number"/> into the cache unless either tier holds it,
@@ -455,7 +482,19 @@ internal sealed class TableReader : IDisposable
             for (int i = _fences.LowerBound(lookupKey, _options.Comparator, out ulong window, out bool windowed); i < _fences.Count; i++)
             {
                 var handle = _fences.Handle(i);
-                var data = GetDataBlock(i, fillCache);
+                var data = LookupDecompressed(i);
+                if (data is null)
+                {
+                    var compressed = LookupCompressed(i);
+                    if (compressed is null) data = ReadDataBlock(i, handle, fillCache);
+                    else if ((fillCache && Promotes(compressed)) || compressed.Type != (byte)CompressionType.Snappy) data = DecodeCompressed(compressed, i, handle, fillCache);
+                    else
+                    {
+                        int found = GetFromCompressed(compressed, handle, lookupKey, userKey, fillCache, out trailer, out block, out valueOffset, out valueLength);
+                        if (found >= 0) return found > 0;
+                        data = DecodeCompressed(compressed, i, handle, fillCache);
+                    }
+                }
                 bool keep = false;
                 try
                 {
@@ -492,6 +531,55 @@ internal sealed class TableReader : IDisposable
         catch (CorruptionException ex) when (ex.FilePath is null)
         {
             throw ex.At(_file.Path);
+        }
+    }
+
+    /// <summary>
+    /// The lookup of <see cref="Get(ReadOnlySpan{byte}, ulong, bool, out ulong, out Block?, out int, out int)"/>
+    /// in a Snappy block of the compressed tier that is not to be promoted, decoding it only up to
+    /// the entry sought and copying that entry's value into a block of its own. 1: found (the
+    /// outputs set, the compressed block unpinned); 0: this table has no entry for the key (unpinned);
+    /// -1: undecided (a malformed entry or none at or after the key): the caller decodes the whole
+    /// block, whose checks report any damage, and the compressed block stays pinned for that.
+    /// </summary>
+    private int GetFromCompressed(CompressedBlock compressed, BlockHandle handle, ReadOnlySpan<byte> lookupKey, ReadOnlySpan<byte> userKey, bool fillCache,
+        out ulong trailer, out Block? block, out int valueOffset, out int valueLength)
+    {
+        trailer = 0;
+        block = null;
+        valueOffset = valueLength = 0;
+        ReadOnlySpan<byte> key, value;
+        try
+        {
+            if (!PrefixDecodedSeek.TrySeek(compressed.Stored, lookupKey, _options.KeyComparer, out key, out value)) return -1;
+        }
+        catch (CorruptionException ex)
+        {
+            compressed.Unpin();
+            throw ex.At(_file.Path, handle.Offset);
+        }
+        try
+        {
+            _options.Tiers!.RecordCompressedHit();
+            _options.Anticipation?.RecordHit(compressed);
+            if (!InternalKey.IsWellFormed(key)) throw new CorruptionException("malformed internal key", _file.Path, handle.Offset);
+            if (_options.Comparator.CompareUser(InternalKey.UserKey(key), userKey) != 0) return 0;
+            trailer = InternalKey.Trailer(key);
+            if ((ValueKind)(byte)trailer == ValueKind.BlobIndex)
+            {
+                var reference = Blob.BlobReference.Decode(value);
+                block = ReadBlob(reference, fillCache);
+                valueLength = BlobValueCache.ValueLength(block);
+                trailer = (trailer & ~0xFFUL) | (byte)reference.Kind;
+                return 1;
+            }
+            block = BlobValueCache.NewBlock(value, handle.Offset, _options.BlockArrays);
+            valueLength = value.Length;
+            return 1;
+        }
+        finally
+        {
+            compressed.Unpin();
         }
     }
 

@@ -1,0 +1,124 @@
+using LatticeKV.Coding;
+using LatticeKV.Keys;
+
+namespace LatticeKV.Sst;
+
+/// <summary>
+/// Finds the first entry at or after a key in a Snappy-compressed data block, decoding the block
+/// only as far as that entry: a point lookup that finds its block in the cache's compressed tier
+/// needs one entry, and on average it lies halfway through the block. Entries are parsed in
+/// order from the block's start (restart entries share no prefix, so no restart array is needed:
+/// it sits at the block's end). The decoded bytes go to a per-thread buffer: what
+/// <see cref="TrySeek"/> returns is valid until the thread's next call.
+/// </summary>
+internal static class PrefixDecodedSeek
+{
+    // Output decoded ahead of the entry being parsed: a little more than the typical entry, so
+    // most entries need one decoding step, and little is decoded past the entry sought.
+    private const int Step = 256;
+    private const int MaxLengthsBytes = 15; // three varint32s
+
+    // Larger blocks (large values) are decoded whole: the per-thread buffer stays small.
+    private const int MaxDecodedSize = 1 << 20;
+
+    [ThreadStatic] private static byte[]? t_output;
+    [ThreadStatic] private static byte[]? t_key;
+
+    /// <summary>
+    /// The first entry of the block whose key compares at or after <paramref name="target"/> under
+    /// <paramref name="comparer"/>, and its value. False when no entry does before the decoded
+    /// block's end or an entry is malformed: the caller then decodes the whole block, whose
+    /// checks name the damage. Damaged Snappy data throws <see cref="CorruptionException"/>.
+    /// </summary>
+    public static bool TrySeek(ReadOnlySpan<byte> stored, ReadOnlySpan<byte> target, SpanComparer comparer, out ReadOnlySpan<byte> key, out ReadOnlySpan<byte> value)
+    {
+        key = value = default;
+        var decoder = new SnappyPrefixDecoder(stored);
+        int length = decoder.Length;
+        // Entries end before the restart array: at least one restart and the count.
+        int limit = length - 8;
+        if (limit <= 0 || length > MaxDecodedSize) return false;
+        var output = t_output;
+        if (output is null || output.Length < length + SnappyPrefixDecoder.Slack)
+            t_output = output = GC.AllocateUninitializedArray<byte>(Math.Max(length + SnappyPrefixDecoder.Slack, 8192));
+        var keyBuffer = t_key ??= new byte[256];
+        int keyLength = 0;
+        int p = 0;
+        bool bytewise = comparer.IsBytewiseInternal && target.Length >= InternalKey.TrailerSize;
+        int m = -1;
+        while (p < limit)
+        {
+            Ensure(ref decoder, stored, output, Math.Min(p + MaxLengthsBytes, limit));
+            var lengths = output.AsSpan(p, Math.Min(decoder.Decoded, limit) - p);
+            if (!Varint.TryRead32(lengths, out uint shared, out int n1) || !Varint.TryRead32(lengths[n1..], out uint nonShared, out int n2)
+                || !Varint.TryRead32(lengths[(n1 + n2)..], out uint valueLength, out int n3)) return false;
+            int start = p + n1 + n2 + n3;
+            if (shared > (uint)keyLength || (ulong)nonShared + valueLength > (ulong)(limit - start)) return false;
+            int keyEnd = start + (int)nonShared;
+            int valueEnd = keyEnd + (int)valueLength;
+            Ensure(ref decoder, stored, output, keyEnd);
+            int newLength = (int)shared + (int)nonShared;
+            if (keyBuffer.Length < newLength)
+            {
+                Array.Resize(ref keyBuffer, Math.Max(newLength, keyBuffer.Length * 2));
+                t_key = keyBuffer;
+            }
+            output.AsSpan(start, (int)nonShared).CopyTo(keyBuffer.AsSpan((int)shared));
+            keyLength = newLength;
+            // A key without its trailer: damage, or the restart array read as entries (no entry at or after the target).
+            if (keyLength < InternalKey.TrailerSize) return false;
+            p = valueEnd;
+            if (bytewise ? !AtOrAfter(keyBuffer, keyLength, (int)shared, target, comparer, ref m) : comparer.Compare(keyBuffer.AsSpan(0, keyLength), target) < 0) continue;
+            Ensure(ref decoder, stored, output, valueEnd);
+            key = keyBuffer.AsSpan(0, keyLength);
+            value = output.AsSpan(keyEnd, (int)valueLength);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Whether a key of a bytewise table sorts at or after <paramref name="target"/>, looking only
+    /// at what prefix compression leaves undecided (as <c>BlockIterator</c>'s bytewise scan does):
+    /// <paramref name="m"/> &gt;= 0 says the previous key's user key is below the target's, equal
+    /// before byte <paramref name="m"/> and smaller there, so a key sharing more than <paramref name="m"/>
+    /// bytes with it is below as well, and one sharing fewer is compared from where it differs.
+    /// </summary>
+    private static bool AtOrAfter(byte[] key, int keyLength, int shared, ReadOnlySpan<byte> target, SpanComparer comparer, ref int m)
+    {
+        int length = keyLength - InternalKey.TrailerSize;
+        var user = target[..^InternalKey.TrailerSize];
+        int from = 0;
+        if (m >= 0)
+        {
+            if (shared > m)
+            {
+                if (length <= m) m = -1;
+                return false;
+            }
+            if (length <= shared)
+            {
+                m = -1;
+                return false;
+            }
+            from = shared;
+        }
+        var mine = key.AsSpan(from, length - from);
+        var theirs = user[from..];
+        int common = mine.CommonPrefixLength(theirs);
+        if (common < mine.Length && common < theirs.Length)
+        {
+            if (mine[common] > theirs[common]) return true;
+            m = from + common;
+            return false;
+        }
+        m = -1;
+        if (mine.Length < theirs.Length) return false;
+        return mine.Length > theirs.Length || comparer.Compare(key.AsSpan(0, keyLength), target) >= 0;
+    }
+
+    private static void Ensure(ref SnappyPrefixDecoder decoder, ReadOnlySpan<byte> stored, byte[] output, int needed)
+    {
+        if (decoder.Decoded < needed) decoder.DecodeTo(stored, output, needed + Step);
+    }
+}
