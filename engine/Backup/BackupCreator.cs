@@ -13,7 +13,12 @@ namespace LatticeKV.Backup;
 /// </summary>
 internal static class BackupCreator
 {
-    public static BackupDescriptor Create(IBackupStorage storage, LatticeDb db, string? metadata, Action<BackupProgress>? progress, CancellationToken cancel)
+    /// <summary>
+    /// Takes a backup of <paramref name="db"/>; <paramref name="catalog"/> is the store's committed
+    /// backups (read by the caller under the exclusive lock).
+    /// </summary>
+    public static BackupDescriptor Create(IBackupStorage storage, LatticeDb db, IReadOnlyList<BackupDescriptor> catalog, string? metadata, Action<BackupProgress>? progress,
+        CancellationToken cancel)
     {
         // Taking the set of files stops writers for a moment, and releasing it may purge files under
         // the database's mutex: both run on a thread-pool thread, at normal priority, so that a
@@ -21,7 +26,7 @@ internal static class BackupCreator
         var live = OnNormalPriority(db.CaptureLiveFiles);
         try
         {
-            var descriptor = Create(storage, live, metadata, db.LogPrefixHashes, progress, cancel);
+            var descriptor = Create(storage, live, catalog, metadata, db.LogPrefixHashes, progress, cancel);
             db.LogPrefixHashes.KeepOnly(live.Files.Where(f => f.Kind == LiveFileKind.Log).Select(f => f.Number).ToHashSet());
             return descriptor;
         }
@@ -33,7 +38,8 @@ internal static class BackupCreator
 
     private static T OnNormalPriority<T>(Func<T> work) => Task.Run(work).GetAwaiter().GetResult();
 
-    public static BackupDescriptor Create(IBackupStorage storage, LiveFileSet live, string? metadata, LogPrefixHashes? known, Action<BackupProgress>? progress, CancellationToken cancel)
+    public static BackupDescriptor Create(IBackupStorage storage, LiveFileSet live, IReadOnlyList<BackupDescriptor> catalog, string? metadata, LogPrefixHashes? known,
+        Action<BackupProgress>? progress, CancellationToken cancel)
     {
         int id = BackupCatalog.NextId(storage);
         string privateFolder = BackupDescriptor.PrivateFolder(id);
@@ -44,7 +50,7 @@ internal static class BackupCreator
 
         var entries = new List<BackupFileEntry>();
         var tally = new BackupTally();
-        var heldLogs = LogPieces.Held(BackupCatalog.Load(storage), dbId);
+        var heldLogs = LogPieces.Held(catalog, dbId);
         foreach (var file in live.Files)
         {
             cancel.ThrowIfCancellationRequested();
