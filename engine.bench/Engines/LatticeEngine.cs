@@ -145,6 +145,10 @@ public sealed class LatticeEngine : IEngine
             foreach (var (name, value) in _db.AutoBackupService?.Counters ?? IEngine.NoActivity) counters[name] = value;
             var stats = _db.GetStatistics();
             foreach (string name in s_backgroundCounters) counters[name] = stats.GetValueOrDefault(name);
+            // What a workload cost the process and the backup thread, apart from the machine's load.
+            foreach (var (name, value) in Runner.ProcessStats.IoCounters()) counters[name] = value;
+            counters["proc.cpu-ms"] = Runner.ProcessStats.ThreadCpuMs(null);
+            if (_db.AutoBackupService is not null) counters["thread.lattice-backup.cpu-ms"] = Runner.ProcessStats.ThreadCpuMs("lattice-backup");
             return counters;
         }
     }

@@ -20,6 +20,46 @@ public static class ProcessStats
     /// </summary>
     public static long BytesDirtied() => ReadFields("/proc/self/io").GetValueOrDefault("write_bytes");
 
+    /// <summary>
+    /// This process's read and write counters from /proc/self/io, named <c>proc.rchar</c>,
+    /// <c>proc.wchar</c> (bytes through read/write calls), <c>proc.read-bytes</c>,
+    /// <c>proc.write-bytes</c> (bytes to and from storage); empty elsewhere.
+    /// </summary>
+    public static IEnumerable<(string Name, long Value)> IoCounters()
+    {
+        var io = ReadFields("/proc/self/io");
+        foreach (var (field, name) in s_ioFields)
+            if (io.TryGetValue(field, out long v)) yield return (name, v);
+    }
+
+    private static readonly (string Field, string Name)[] s_ioFields =
+        [("rchar", "proc.rchar"), ("wchar", "proc.wchar"), ("read_bytes", "proc.read-bytes"), ("write_bytes", "proc.write-bytes")];
+
+    /// <summary>
+    /// Milliseconds on the CPU (user and kernel) of this process's threads named
+    /// <paramref name="threadName"/> (null: all threads), from each thread's schedstat; 0 elsewhere.
+    /// </summary>
+    public static long ThreadCpuMs(string? threadName)
+    {
+        long ns = 0;
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+            {
+                try
+                {
+                    if (threadName is not null && File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') != threadName) continue;
+                    var first = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[0];
+                    if (long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out long v)) ns += v;
+                }
+                catch (IOException) { } // the thread ended meanwhile
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return ns / 1_000_000;
+    }
+
     /// <summary>Peak resident set size (VmHWM) since the process started or <see cref="ResetPeakRss"/>.</summary>
     public static long PeakRss() => ReadFields("/proc/self/status").GetValueOrDefault("VmHWM") * 1024;
 
