@@ -67,7 +67,7 @@ public sealed class BackupEngine : IDisposable
         // commits or deletes one meanwhile), and the list kept current as this call changes them.
         var catalog = BackupCatalog.Load(_storage);
         BackupCollector.Collect(_storage, catalog);
-        var descriptor = BackupCreator.Create(_storage, db, catalog, metadata, _options.Progress, cancellationToken);
+        var descriptor = BackupCreator.Create(_storage, db, catalog, metadata, _options.BytesPerSecond, _options.Progress, cancellationToken);
         catalog.Add(descriptor);
         if (db.KeyRegistry is { } keys && db.Options.Encryption is { } encryption)
             ShredPropagation.Apply(_storage, catalog, keys, encryption.Source, descriptor.DatabaseId, descriptor.Id);
