@@ -4,11 +4,13 @@ using static LatticeKV.Tests.Backup.BackupSupport;
 
 namespace LatticeKV.Tests.Backup;
 
-/// <summary><see cref="BackupOptions.BytesPerSecond"/> and <see cref="AutoBackupOptions.BytesPerSecond"/>: validated, and a paced backup is the same backup.</summary>
+/// <summary>
+/// A backup held to <see cref="BackupOptions.BytesPerSecond"/> (<see cref="BackupPacer"/>) is the
+/// same whole, verified backup; a cancelled one stops waiting; negative rates, there and in
+/// <see cref="AutoBackupOptions.BytesPerSecond"/>, are refused.
+/// </summary>
 public sealed class BackupPacingTests
 {
-    private static DbOptions Small() => new() { WriteBufferSize = 64 << 10 };
-
     [Fact]
     public void CreateBackup_WithARateLimit_StoresTheSameWholeBackup()
     {
