@@ -152,8 +152,9 @@ public sealed class LatticeEngine : IEngine
             foreach (string name in s_backgroundCounters) counters[name] = stats.GetValueOrDefault(name);
             // What a workload cost the process and the backup thread, apart from the machine's load.
             foreach (var (name, value) in Runner.ProcessStats.IoCounters()) counters[name] = value;
-            counters["proc.cpu-ms"] = Runner.ProcessStats.ThreadCpuMs(null);
-            if (_db.AutoBackupService is not null) counters["thread.lattice-backup.cpu-ms"] = Runner.ProcessStats.ThreadCpuMs("lattice-backup");
+            var threads = Runner.ProcessStats.ThreadCpuMsByName();
+            counters["proc.cpu-ms"] = threads.Values.Sum();
+            foreach (var (name, ms) in threads) counters["thread." + name.Replace(' ', '-') + ".cpu-ms"] = ms;
             return counters;
         }
     }

@@ -36,28 +36,29 @@ public static class ProcessStats
         [("rchar", "proc.rchar"), ("wchar", "proc.wchar"), ("read_bytes", "proc.read-bytes"), ("write_bytes", "proc.write-bytes")];
 
     /// <summary>
-    /// Milliseconds on the CPU (user and kernel) of this process's threads named
-    /// <paramref name="threadName"/> (null: all threads), from each thread's schedstat; 0 elsewhere.
+    /// Milliseconds on the CPU (user and kernel) of this process's live threads, summed by thread
+    /// name (the kernel's comm: the main thread and unnamed ones are "dotnet"), from each thread's
+    /// schedstat; empty elsewhere. A thread that ended is no longer counted.
     /// </summary>
-    public static long ThreadCpuMs(string? threadName)
+    public static Dictionary<string, long> ThreadCpuMsByName()
     {
-        long ns = 0;
+        var ns = new Dictionary<string, long>(StringComparer.Ordinal);
         try
         {
             foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
             {
                 try
                 {
-                    if (threadName is not null && File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n') != threadName) continue;
+                    string name = File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n');
                     var first = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[0];
-                    if (long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out long v)) ns += v;
+                    if (long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out long v)) ns[name] = ns.GetValueOrDefault(name) + v;
                 }
                 catch (IOException) { } // the thread ended meanwhile
             }
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
-        return ns / 1_000_000;
+        return ns.ToDictionary(kv => kv.Key, kv => kv.Value / 1_000_000, StringComparer.Ordinal);
     }
 
     /// <summary>Peak resident set size (VmHWM) since the process started or <see cref="ResetPeakRss"/>.</summary>
