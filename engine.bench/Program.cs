@@ -24,6 +24,8 @@ public static class Program
                     [--encrypt]   (adds latticekv-enc: encrypted LatticeKV in the same rounds)
                     [--autobackup] [--backup-interval-ms MS]   (adds latticekv-autobackup: LatticeKV with DbOptions.AutoBackup
                      every MS milliseconds, default 1000, logs archived, the last 3 backups kept, beside the database)
+                    [--backup-nice N] [--backup-mb-per-s M]   (its backup thread's nice, default the compaction threads';
+                     at most M MiB a second copied by a backup, default 0: no limit)
                   report [--out DIR]   (render results.md and results.svg again from DIR/results.json)
                   fsync-probe [--out DIR]   (measure the machine's fsync rates alone, for report)
                   read-harness --engine E --db DIR --num N [--cache-mb M] [--seconds S] [--warm]

@@ -43,6 +43,13 @@ public sealed class AutoBackupOptions
     /// </summary>
     public int? ThreadNice { get; set; }
 
+    /// <summary>
+    /// The most bytes per second a backup reads and copies (<see cref="BackupOptions.BytesPerSecond"/>),
+    /// so a backup that falls in a burst of writes takes longer rather than competing with it for
+    /// the disk and the cores. Default 0: no limit.
+    /// </summary>
+    public long BytesPerSecond { get; set; }
+
     internal IBackupStorage OpenStorage() => Storage ?? new FileSystemBackupStorage(Directory!);
 
     internal AutoBackupOptions Validated()
@@ -53,10 +60,11 @@ public sealed class AutoBackupOptions
         if (Retention is null) throw new InvalidArgumentException("AutoBackup.Retention must not be null.", nameof(Retention));
         Retention.Validate("AutoBackup.Retention");
         if (ThreadNice is < 0 or > 19) throw new InvalidArgumentException("AutoBackup.ThreadNice must be between 0 and 19.", nameof(ThreadNice));
+        if (BytesPerSecond < 0) throw new InvalidArgumentException("AutoBackup.BytesPerSecond must not be negative (0: no limit).", nameof(BytesPerSecond));
         return new AutoBackupOptions
         {
             Directory = Directory, Storage = Storage, Interval = Interval, MinChangedBytes = MinChangedBytes, Retention = Retention, ArchiveLogs = ArchiveLogs,
-            BackupAtOpen = BackupAtOpen, ThreadNice = ThreadNice,
+            BackupAtOpen = BackupAtOpen, ThreadNice = ThreadNice, BytesPerSecond = BytesPerSecond,
         };
     }
 }

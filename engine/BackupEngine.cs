@@ -63,11 +63,15 @@ public sealed class BackupEngine : IDisposable
         ArgumentNullException.ThrowIfNull(db);
         ThrowIfDisposed();
         using var _ = _storage.Lock(exclusive: true, _options.LockTimeout);
-        BackupCollector.Collect(_storage);
-        var descriptor = BackupCreator.Create(_storage, db, metadata, _options.Progress, cancellationToken);
+        // The committed backups are read and parsed once, under the exclusive lock (no one else
+        // commits or deletes one meanwhile), and the list kept current as this call changes them.
+        var catalog = BackupCatalog.Load(_storage);
+        BackupCollector.Collect(_storage, catalog);
+        var descriptor = BackupCreator.Create(_storage, db, catalog, metadata, _options.BytesPerSecond, _options.Progress, cancellationToken);
+        catalog.Add(descriptor);
         if (db.KeyRegistry is { } keys && db.Options.Encryption is { } encryption)
-            ShredPropagation.Apply(_storage, keys, encryption.Source, descriptor.DatabaseId, descriptor.Id);
-        if (_options.Retention is { } retention) ApplyRetentionLocked(retention);
+            ShredPropagation.Apply(_storage, catalog, keys, encryption.Source, descriptor.DatabaseId, descriptor.Id);
+        if (_options.Retention is { } retention) ApplyRetentionLocked(retention, catalog);
         return descriptor.ToInfo();
     }
 
@@ -120,13 +124,14 @@ public sealed class BackupEngine : IDisposable
         return ApplyRetentionLocked(retention);
     }
 
-    private List<int> ApplyRetentionLocked(BackupRetention retention)
+    /// <summary>Applies <paramref name="retention"/> to <paramref name="all"/> (the store's committed backups; read when null).</summary>
+    private List<int> ApplyRetentionLocked(BackupRetention retention, List<BackupDescriptor>? all = null)
     {
-        var all = BackupCatalog.Load(_storage);
+        all ??= BackupCatalog.Load(_storage);
         var keep = RetentionPlanner.Keep(all, retention);
         var doomed = all.Where(b => !keep.Contains(b.Id)).Select(b => b.Id).ToList();
         foreach (int id in doomed) BackupCollector.Delete(_storage, id);
-        if (doomed.Count > 0) BackupCollector.Collect(_storage);
+        if (doomed.Count > 0) BackupCollector.Collect(_storage, all.Where(b => keep.Contains(b.Id)).ToList());
         return doomed;
     }
 

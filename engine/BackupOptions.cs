@@ -16,6 +16,15 @@ public sealed class BackupOptions
     /// <summary>Called as files are copied, verified or restored (from the calling thread).</summary>
     public Action<BackupProgress>? Progress { get; set; }
 
+    /// <summary>
+    /// The most bytes per second a backup reads and copies from the database (as RocksDB's
+    /// <c>backup_rate_limit</c>): a backup taken while the application writes hard then leaves the
+    /// disk and the cores to it and takes longer. Files the store holds already cost nothing. It holds
+    /// the store's lock the longer, and while it does, logs the database retires are archived whole
+    /// (<see cref="AutoBackupOptions.ArchiveLogs"/>). Default 0: no limit.
+    /// </summary>
+    public long BytesPerSecond { get; set; }
+
     /// <summary>How long an operation waits for another process's operation on the same directory. Default 1 minute.</summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
@@ -31,7 +40,8 @@ public sealed class BackupOptions
     {
         Retention?.Validate(nameof(Retention));
         if (LockTimeout < TimeSpan.Zero) throw new InvalidArgumentException("LockTimeout must not be negative.", nameof(LockTimeout));
+        if (BytesPerSecond < 0) throw new InvalidArgumentException("BytesPerSecond must not be negative (0: no limit).", nameof(BytesPerSecond));
         if (Clock is null) throw new InvalidArgumentException("Clock must not be null.", nameof(Clock));
-        return new BackupOptions { Retention = Retention, Encryption = Encryption, Progress = Progress, LockTimeout = LockTimeout, Clock = Clock };
+        return new BackupOptions { Retention = Retention, Encryption = Encryption, Progress = Progress, LockTimeout = LockTimeout, Clock = Clock, BytesPerSecond = BytesPerSecond };
     }
 }

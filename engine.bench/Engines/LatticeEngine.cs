@@ -22,7 +22,7 @@ public sealed class LatticeEngine : IEngine
     // blobValueThreshold: the family's ColumnFamilyOptions.BlobValueThreshold; null keeps the
     // default, 0 keeps every value in the tables, above 0 names the variant "latticekv-blob".
     public LatticeEngine(string path, EngineSettings settings, bool encrypted = false, TimeSpan? autoBackupInterval = null, int? largeValueThreshold = null,
-        int? blobValueThreshold = null, bool cacheBlobValues = false)
+        int? blobValueThreshold = null, bool cacheBlobValues = false, int? backupNice = null, long backupBytesPerSecond = 0)
     {
         _reads = settings.Reads;
         _db = LatticeDb.Open(path, new DbOptions
@@ -39,14 +39,19 @@ public sealed class LatticeEngine : IEngine
                 BlobValueThreshold = blobValueThreshold ?? ColumnFamilyOptions.DefaultBlobValueThreshold,
             },
             AutoBackup = autoBackupInterval is { } interval
-                ? new AutoBackupOptions { Directory = BackupDirectoryOf(path), Interval = interval, ArchiveLogs = true, Retention = BackupRetention.Last(3) }
+                ? new AutoBackupOptions
+                {
+                    Directory = BackupDirectoryOf(path), Interval = interval, ArchiveLogs = true, Retention = BackupRetention.Last(3),
+                    ThreadNice = backupNice, BytesPerSecond = backupBytesPerSecond,
+                }
                 : null,
         });
         Runner.PhasePeaks.Attach(_db);
         Name = encrypted ? "latticekv-enc" : autoBackupInterval is not null ? "latticekv-autobackup" : largeValueThreshold == 0 ? "latticekv-snappy"
             : blobValueThreshold > 0 ? (cacheBlobValues ? "latticekv-blob-cache" : "latticekv-blob") : "latticekv";
         string variant = encrypted ? "encrypted (AES-256-GCM: sealed log, MANIFEST and table blocks), "
-            : autoBackupInterval is { } i ? $"automatic backups every {i.TotalSeconds:0.###} s to a directory on the same disk (logs archived, the last 3 kept), " : "";
+            : autoBackupInterval is { } i ? $"automatic backups every {i.TotalSeconds:0.###} s to a directory on the same disk (logs archived, the last 3 kept"
+                + (backupNice is { } nice ? $", backup thread at nice {nice}" : "") + (backupBytesPerSecond > 0 ? $", at most {backupBytesPerSecond >> 20} MiB/s" : "") + "), " : "";
         int threshold = largeValueThreshold ?? ColumnFamilyOptions.DefaultLargeValueCompressionThreshold;
         Settings = variant + $"write buffer {settings.WriteBufferBytes >> 20} MiB, Snappy{(threshold > 0 ? $" (zstd level 3 for blocks with values of {threshold} bytes or more)" : " only")}, bloom 10 bits/key, 4 KiB blocks, block cache {settings.BlockCacheBytes >> 20} MiB, {BlobSetting(blobValueThreshold ?? ColumnFamilyOptions.DefaultBlobValueThreshold)}{(cacheBlobValues ? " (blob value cache on)" : "")}, WAL on, compaction thread at nice {settings.BackgroundNice}, reads: {(_reads == ReadApi.Array ? "Get (byte[])" : "TryGet into a span")}";
     }
@@ -145,6 +150,11 @@ public sealed class LatticeEngine : IEngine
             foreach (var (name, value) in _db.AutoBackupService?.Counters ?? IEngine.NoActivity) counters[name] = value;
             var stats = _db.GetStatistics();
             foreach (string name in s_backgroundCounters) counters[name] = stats.GetValueOrDefault(name);
+            // What a workload cost the process and the backup thread, apart from the machine's load.
+            foreach (var (name, value) in Runner.ProcessStats.IoCounters()) counters[name] = value;
+            var threads = Runner.ProcessStats.ThreadCpuMsByName();
+            counters["proc.cpu-ms"] = threads.Values.Sum();
+            foreach (var (name, ms) in threads) counters["thread." + name.Replace(' ', '-') + ".cpu-ms"] = ms;
             return counters;
         }
     }

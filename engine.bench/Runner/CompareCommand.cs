@@ -42,7 +42,10 @@ public static class CompareCommand
             "--write-buffer-mb", LongArg(args, "--write-buffer-mb", 64).ToString(CultureInfo.InvariantCulture),
             "--nice", LongArg(args, "--nice", 0).ToString(CultureInfo.InvariantCulture),
             "--read-api", StringArg(args, "--read-api", "least"), "--reads", LongArg(args, "--reads", num).ToString(CultureInfo.InvariantCulture),
-            "--backup-interval-ms", LongArg(args, "--backup-interval-ms", DefaultBackupIntervalMs).ToString(CultureInfo.InvariantCulture)];
+            "--backup-interval-ms", LongArg(args, "--backup-interval-ms", DefaultBackupIntervalMs).ToString(CultureInfo.InvariantCulture),
+            // latticekv-autobackup's AutoBackupOptions.ThreadNice (-1: unset, the compaction threads' nice) and BytesPerSecond (0: no limit).
+            "--backup-nice", LongArg(args, "--backup-nice", -1).ToString(CultureInfo.InvariantCulture),
+            "--backup-mb-per-s", LongArg(args, "--backup-mb-per-s", 0).ToString(CultureInfo.InvariantCulture)];
         Directory.CreateDirectory(outDir);
         var synced = rounds > 1 ? workloads.Where(FsyncBound.Contains).ToArray() : [];
         var reads = readRounds > 1 ? workloads.Where(Workloads.ReadOnlyOnFilled.Contains).ToArray() : [];
@@ -124,6 +127,8 @@ public static class CompareCommand
                     string[] extra = keptFlag is null ? common : [.. common, keptFlag, keptPaths![engine]];
                     var suite = RunChild(engine, roundWorkloads, num, root, outDir, extra);
                     if (suite is null) return false;
+                    // Each round's own result stays beside the merged one: its counters are not only the median round's.
+                    File.Copy(Path.Combine(outDir, $"{engine}.json"), Path.Combine(outDir, string.Create(CultureInfo.InvariantCulture, $"{engine}-r{r}.json")), overwrite: true);
                     byEngine[engine].Add(suite);
                     CollectProbes(suite);
                 }
@@ -252,6 +257,7 @@ public static class CompareCommand
             (int)LongArg(args, "--nice", 0), StringArg(args, "--read-api", "least") == "array" ? ReadApi.Array : ReadApi.LeastAllocating);
         bool cold = args.Contains("--cold");
         var backupInterval = TimeSpan.FromMilliseconds(LongArg(args, "--backup-interval-ms", DefaultBackupIntervalMs));
+        long backupNice = LongArg(args, "--backup-nice", -1);
         string settings = "";
         IEngine Open(string path, long? writeBuffer)
         {
@@ -260,7 +266,8 @@ public static class CompareCommand
             {
                 "latticekv" => new LatticeEngine(path, s),
                 "latticekv-enc" => new LatticeEngine(path, s, encrypted: true),
-                "latticekv-autobackup" => new LatticeEngine(path, s, autoBackupInterval: backupInterval),
+                "latticekv-autobackup" => new LatticeEngine(path, s, autoBackupInterval: backupInterval, backupNice: backupNice >= 0 ? (int)backupNice : null,
+                    backupBytesPerSecond: LongArg(args, "--backup-mb-per-s", 0) << 20),
                 "rocksdb" => new RocksDbEngine(path, s),
                 "zonetree" => new ZoneTreeEngine(path, s),
                 "sqlite" => new SqliteEngine(path, s),

@@ -20,6 +20,47 @@ public static class ProcessStats
     /// </summary>
     public static long BytesDirtied() => ReadFields("/proc/self/io").GetValueOrDefault("write_bytes");
 
+    /// <summary>
+    /// This process's read and write counters from /proc/self/io, named <c>proc.rchar</c>,
+    /// <c>proc.wchar</c> (bytes through read/write calls), <c>proc.read-bytes</c>,
+    /// <c>proc.write-bytes</c> (bytes to and from storage); empty elsewhere.
+    /// </summary>
+    public static IEnumerable<(string Name, long Value)> IoCounters()
+    {
+        var io = ReadFields("/proc/self/io");
+        foreach (var (field, name) in s_ioFields)
+            if (io.TryGetValue(field, out long v)) yield return (name, v);
+    }
+
+    private static readonly (string Field, string Name)[] s_ioFields =
+        [("rchar", "proc.rchar"), ("wchar", "proc.wchar"), ("read_bytes", "proc.read-bytes"), ("write_bytes", "proc.write-bytes")];
+
+    /// <summary>
+    /// Milliseconds on the CPU (user and kernel) of this process's live threads, summed by thread
+    /// name (the kernel's comm: the main thread and unnamed ones are "dotnet"), from each thread's
+    /// schedstat; empty elsewhere. A thread that ended is no longer counted.
+    /// </summary>
+    public static Dictionary<string, long> ThreadCpuMsByName()
+    {
+        var ns = new Dictionary<string, long>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+            {
+                try
+                {
+                    string name = File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n');
+                    var first = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[0];
+                    if (long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out long v)) ns[name] = ns.GetValueOrDefault(name) + v;
+                }
+                catch (IOException) { } // the thread ended meanwhile
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return ns.ToDictionary(kv => kv.Key, kv => kv.Value / 1_000_000, StringComparer.Ordinal);
+    }
+
     /// <summary>Peak resident set size (VmHWM) since the process started or <see cref="ResetPeakRss"/>.</summary>
     public static long PeakRss() => ReadFields("/proc/self/status").GetValueOrDefault("VmHWM") * 1024;
 

@@ -5,8 +5,6 @@ namespace LatticeKV.Tests.Backup;
 
 public sealed class BackupEngineTests
 {
-    private static DbOptions Small() => new() { WriteBufferSize = 64 << 10 };
-
     [Fact]
     public void Backup_RestoresExactlyTheStateAtItsSequence_AndIsIncremental()
     {

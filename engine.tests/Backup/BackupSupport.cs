@@ -5,6 +5,9 @@ namespace LatticeKV.Tests.Backup;
 /// <summary>Helpers for backup tests: reading a whole database into a dictionary to compare with a model.</summary>
 internal static class BackupSupport
 {
+    /// <summary>Options whose small write buffer makes a few thousand writes flush several tables.</summary>
+    public static DbOptions Small() => new() { WriteBufferSize = 64 << 10 };
+
     public static SortedDictionary<string, string> ReadAll(string path, DbOptions? options = null)
     {
         using var db = LatticeDb.Open(path, options ?? new DbOptions { CreateIfMissing = false });

@@ -125,7 +125,7 @@ internal sealed class AutoBackupService : IDisposable
                     return null;
                 }
                 started = System.Diagnostics.Stopwatch.GetTimestamp();
-                using var engine = BackupEngine.Open(_storage, new BackupOptions { Retention = _options.Retention });
+                using var engine = BackupEngine.Open(_storage, new BackupOptions { Retention = _options.Retention, BytesPerSecond = _options.BytesPerSecond });
                 var info = engine.CreateBackup(_db, "auto", _stop.Token);
                 _db.RaiseEvent(() => new BackupEvent(BackupEvent.Created, info.Id, info.NewBytes, System.Diagnostics.Stopwatch.GetElapsedTime(started), ""));
                 _lastBackupSequence = info.Sequence;
@@ -158,7 +158,7 @@ internal sealed class AutoBackupService : IDisposable
     {
         lock (_runLock)
         {
-            using var engine = BackupEngine.Open(_storage, new BackupOptions { Retention = _options.Retention });
+            using var engine = BackupEngine.Open(_storage, new BackupOptions { Retention = _options.Retention, BytesPerSecond = _options.BytesPerSecond });
             var info = engine.CreateBackup(_db, label, _stop.Token);
             _lastBackupSequence = info.Sequence;
             _bytesAtLastBackup = _bytesWritten();

@@ -18,9 +18,14 @@ internal static class BackupCollector
     }
 
     /// <summary>Removes everything unreferenced; returns the number of files removed.</summary>
-    public static int Collect(IBackupStorage storage, bool archiveTemporaries = false)
+    public static int Collect(IBackupStorage storage, bool archiveTemporaries = false) => Collect(storage, BackupCatalog.Load(storage), archiveTemporaries);
+
+    /// <summary>
+    /// <see cref="Collect(IBackupStorage, bool)"/> with the committed backups already read
+    /// (<paramref name="backups"/>: exactly the store's, under the exclusive lock the caller holds).
+    /// </summary>
+    public static int Collect(IBackupStorage storage, IReadOnlyList<BackupDescriptor> backups, bool archiveTemporaries = false)
     {
-        var backups = BackupCatalog.Load(storage);
         var committed = backups.Select(b => b.Id).ToHashSet();
         var referenced = backups.SelectMany(b => b.Files.SelectMany(f => f.Parts.Select(p => p.Path))).ToHashSet(StringComparer.Ordinal);
         // Logs archived as pieces keep the pieces they name, whichever backups are gone.

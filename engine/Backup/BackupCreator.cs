@@ -13,7 +13,12 @@ namespace LatticeKV.Backup;
 /// </summary>
 internal static class BackupCreator
 {
-    public static BackupDescriptor Create(IBackupStorage storage, LatticeDb db, string? metadata, Action<BackupProgress>? progress, CancellationToken cancel)
+    /// <summary>
+    /// Takes a backup of <paramref name="db"/>; <paramref name="catalog"/> is the store's committed
+    /// backups (read by the caller under the exclusive lock).
+    /// </summary>
+    public static BackupDescriptor Create(IBackupStorage storage, LatticeDb db, IReadOnlyList<BackupDescriptor> catalog, string? metadata, long bytesPerSecond,
+        Action<BackupProgress>? progress, CancellationToken cancel)
     {
         // Taking the set of files stops writers for a moment, and releasing it may purge files under
         // the database's mutex: both run on a thread-pool thread, at normal priority, so that a
@@ -21,7 +26,7 @@ internal static class BackupCreator
         var live = OnNormalPriority(db.CaptureLiveFiles);
         try
         {
-            var descriptor = Create(storage, live, metadata, db.LogPrefixHashes, progress, cancel);
+            var descriptor = Create(storage, live, catalog, metadata, db.LogPrefixHashes, bytesPerSecond, progress, cancel);
             db.LogPrefixHashes.KeepOnly(live.Files.Where(f => f.Kind == LiveFileKind.Log).Select(f => f.Number).ToHashSet());
             return descriptor;
         }
@@ -33,7 +38,8 @@ internal static class BackupCreator
 
     private static T OnNormalPriority<T>(Func<T> work) => Task.Run(work).GetAwaiter().GetResult();
 
-    public static BackupDescriptor Create(IBackupStorage storage, LiveFileSet live, string? metadata, LogPrefixHashes? known, Action<BackupProgress>? progress, CancellationToken cancel)
+    public static BackupDescriptor Create(IBackupStorage storage, LiveFileSet live, IReadOnlyList<BackupDescriptor> catalog, string? metadata, LogPrefixHashes? known,
+        long bytesPerSecond, Action<BackupProgress>? progress, CancellationToken cancel)
     {
         int id = BackupCatalog.NextId(storage);
         string privateFolder = BackupDescriptor.PrivateFolder(id);
@@ -41,30 +47,33 @@ internal static class BackupCreator
         long total = live.Files.Sum(f => f.Length), done = 0, newBytes = 0;
         int filesDone = 0;
         void Advance(long n) { done += n; progress?.Invoke(new BackupProgress("backup", done, total, filesDone, live.Files.Count)); }
+        // Bytes read or copied, as opposed to those found stored already: these are held to the rate.
+        var pacer = BackupPacer.For(bytesPerSecond, cancel);
+        Action<long> copied = pacer is null ? Advance : n => { Advance(n); pacer.Copied(n); };
 
         var entries = new List<BackupFileEntry>();
         var tally = new BackupTally();
-        var heldLogs = LogPieces.Held(BackupCatalog.Load(storage), dbId);
+        var heldLogs = LogPieces.Held(catalog, dbId);
         foreach (var file in live.Files)
         {
             cancel.ThrowIfCancellationRequested();
             if (file.Kind is LiveFileKind.Table or LiveFileKind.Blob)
             {
                 long before = newBytes;
-                var shared = UploadShared(storage, live, file, dbId, id, Advance, ref newBytes, cancel);
+                var shared = UploadShared(storage, live, file, dbId, id, Advance, copied, ref newBytes, cancel);
                 tally.NewTableBytes += newBytes - before;
                 entries.Add(new BackupFileEntry(file.Name, shared.RelativePath, KindName(file.Kind), file.Length, shared.Checksum));
             }
             else if (file.Kind == LiveFileKind.Log && file.Length > 0 && file.SourcePath is not null)
             {
-                entries.Add(LogPieces.Store(storage, live, file, dbId, id, heldLogs.GetValueOrDefault(file.Name), known, Advance, ref newBytes, tally, cancel));
+                entries.Add(LogPieces.Store(storage, live, file, dbId, id, heldLogs.GetValueOrDefault(file.Name), known, Advance, copied, ref newBytes, tally, cancel));
             }
             else
             {
                 string path = privateFolder + "/" + file.Name;
                 ulong checksum = file.Contents is { } contents
                     ? StorageCopy.UploadBytes(storage, path, file.Kind == LiveFileKind.Identity ? live.Identity.Encode() : contents)
-                    : StorageCopy.Upload(live.FileSystem, file.SourcePath!, file.Length, storage, path, Advance, cancel);
+                    : StorageCopy.Upload(live.FileSystem, file.SourcePath!, file.Length, storage, path, copied, cancel);
                 if (file.Contents is not null) Advance(file.Length);
                 newBytes += file.Length;
                 entries.Add(new BackupFileEntry(file.Name, path, KindName(file.Kind), file.Length, checksum));
@@ -96,7 +105,7 @@ internal static class BackupCreator
     /// the MANIFEST has none); returns its shared name.
     /// </summary>
     private static SharedTableName UploadShared(IBackupStorage storage, LiveFileSet live, LiveFile file, string dbId, int id, Action<long> advance,
-        ref long newBytes, CancellationToken cancel)
+        Action<long> copied, ref long newBytes, CancellationToken cancel)
     {
         string what = file.Kind == LiveFileKind.Blob ? "blob file" : "table";
         ulong recorded = file.Kind == LiveFileKind.Blob ? file.BlobFile!.Checksum : file.Table!.Checksum;
@@ -110,8 +119,8 @@ internal static class BackupCreator
             return shared;
         }
         string temp = shared.RelativePath + ".tmp-" + id.ToString(CultureInfo.InvariantCulture);
-        ulong copied = StorageCopy.Upload(live.FileSystem, file.SourcePath!, file.Length, storage, temp, advance, cancel);
-        if (copied != checksum)
+        ulong stored = StorageCopy.Upload(live.FileSystem, file.SourcePath!, file.Length, storage, temp, copied, cancel);
+        if (stored != checksum)
         {
             storage.Delete(temp);
             throw new CorruptionException($"{what} does not match the checksum recorded when it was written: it was damaged since (restore it from a backup or run repair)", file.SourcePath, 0);

@@ -98,7 +98,7 @@ internal static class LogArchive
             if (copies is null) return null;
             string tag = "a" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
             long stored = 0;
-            var entry = LogPieces.Extend(storage, fs, source, number, length, dbId, tag, copies, known, wholeWithoutBasis: false, null, ref stored, tally, CancellationToken.None);
+            var entry = LogPieces.Extend(storage, fs, source, number, length, dbId, tag, copies, known, wholeWithoutBasis: false, null, null, ref stored, tally, CancellationToken.None);
             if (entry is null) return null;
             string path = ArchivedLogPieces.PathOf(timelineHex, number);
             string temp = path + ".tmp-" + tag;

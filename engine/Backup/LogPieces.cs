@@ -39,11 +39,12 @@ internal static class LogPieces
     /// <paramref name="id"/> and returns its entry; <paramref name="held"/> are the entries earlier
     /// backups hold for the same log; <paramref name="known"/>, the prefixes this database already
     /// hashed (null: read the prefix to check it). Adds what it stored to <paramref name="newBytes"/> and <paramref name="tally"/>.
+    /// <paramref name="advance"/> is told of bytes found stored already, <paramref name="copied"/> of bytes read or copied.
     /// </summary>
     public static BackupFileEntry Store(IBackupStorage storage, LiveFileSet live, LiveFile file, string dbId, int id, IReadOnlyList<BackupFileEntry>? held,
-        LogPrefixHashes? known, Action<long> advance, ref long newBytes, BackupTally tally, CancellationToken cancel)
+        LogPrefixHashes? known, Action<long> advance, Action<long> copied, ref long newBytes, BackupTally tally, CancellationToken cancel)
         => Extend(storage, live.FileSystem, file.SourcePath!, file.Number, file.Length, dbId, id.ToString(CultureInfo.InvariantCulture), held, known,
-            wholeWithoutBasis: true, advance, ref newBytes, tally, cancel)!;
+            wholeWithoutBasis: true, advance, copied, ref newBytes, tally, cancel)!;
 
     /// <summary>
     /// Stores the first <paramref name="length"/> bytes of log <paramref name="number"/> at
@@ -52,8 +53,8 @@ internal static class LogPieces
     /// else nothing (returns null). <paramref name="tempTag"/> makes the piece's temporary name its writer's own.
     /// </summary>
     public static BackupFileEntry? Extend(IBackupStorage storage, IFileSystem fs, string source, long number, long length, string dbId, string tempTag,
-        IReadOnlyList<BackupFileEntry>? held, LogPrefixHashes? known, bool wholeWithoutBasis, Action<long>? advance, ref long newBytes, BackupTally tally,
-        CancellationToken cancel)
+        IReadOnlyList<BackupFileEntry>? held, LogPrefixHashes? known, bool wholeWithoutBasis, Action<long>? advance, Action<long>? copied, ref long newBytes,
+        BackupTally tally, CancellationToken cancel)
     {
         var whole = new XxHash3();
         var pieces = new List<BackupPiece>();
@@ -71,7 +72,7 @@ internal static class LogPieces
         }
         else if (basis is not null)
         {
-            ulong prefix = FileCopy.Range(fs, source, 0, basis.Size, data => whole.Append(data), advance, cancel);
+            ulong prefix = FileCopy.Range(fs, source, 0, basis.Size, data => whole.Append(data), copied, cancel);
             tally.LogPrefixBytesRead += basis.Size;
             if (prefix == basis.Checksum)
             {
@@ -89,7 +90,7 @@ internal static class LogPieces
         {
             long size = length - start;
             string temp = string.Create(CultureInfo.InvariantCulture, $"{SharedTableName.Folder}/{dbId}-{number:D6}-{start}{LogPieceName.Extension}.tmp-{tempTag}");
-            ulong checksum = StorageCopy.UploadRange(fs, source, start, size, storage, temp, whole, advance, cancel);
+            ulong checksum = StorageCopy.UploadRange(fs, source, start, size, storage, temp, whole, copied, cancel);
             string path = LogPieceName.PathOf(dbId, number, start, size, checksum);
             // The same bytes stored already (a backup taken between two that saw no write): keep that file.
             if (StorageCopy.IsStored(storage, path, size)) storage.Delete(temp);

@@ -18,14 +18,17 @@ namespace LatticeKV.Backup;
 /// </summary>
 internal static class ShredPropagation
 {
-    /// <summary>Applies the live registry's shreds to the older backups; returns (rewritten, skipped).</summary>
-    public static (int Rewritten, int Skipped) Apply(IBackupStorage storage, KeyRegistry live, MasterKeySource source, string databaseId, int newestId)
+    /// <summary>
+    /// Applies the live registry's shreds to the older backups in <paramref name="catalog"/> (the
+    /// store's committed backups, each replaced there by its descriptor as rewritten); returns (rewritten, skipped).
+    /// </summary>
+    public static (int Rewritten, int Skipped) Apply(IBackupStorage storage, List<BackupDescriptor> catalog, KeyRegistry live, MasterKeySource source, string databaseId, int newestId)
     {
         var shredded = live.ShreddedFamilies();
         var destroyedScopeKeys = live.Keys().Where(k => k.Purpose == KeyPurpose.Scope && k.State == KeyState.Destroyed).Select(k => k.Id).ToHashSet();
         if (shredded.Count == 0 && destroyedScopeKeys.Count == 0) return (0, 0);
         int rewritten = 0, skipped = 0;
-        foreach (var backup in BackupCatalog.Load(storage).Where(b => b.DatabaseId == databaseId && b.Encrypted && b.Id != newestId))
+        foreach (var backup in catalog.Where(b => b.DatabaseId == databaseId && b.Encrypted && b.Id != newestId).ToList())
         {
             var entry = backup.Files.FirstOrDefault(f => f.Kind == "key-registry");
             if (entry is null) continue;
@@ -58,7 +61,7 @@ internal static class ShredPropagation
                     }
                 }
                 if (!changed) continue;
-                Replace(storage, backup, entry, temp);
+                catalog[catalog.IndexOf(backup)] = Replace(storage, backup, entry, temp);
                 rewritten++;
             }
             finally
@@ -69,8 +72,8 @@ internal static class ShredPropagation
         return (rewritten, skipped);
     }
 
-    /// <summary>Uploads the rewritten registry and commits a descriptor that lists it instead of the old one.</summary>
-    private static void Replace(IBackupStorage storage, BackupDescriptor backup, BackupFileEntry old, string temp)
+    /// <summary>Uploads the rewritten registry and commits a descriptor that lists it instead of the old one; returns that descriptor.</summary>
+    private static BackupDescriptor Replace(IBackupStorage storage, BackupDescriptor backup, BackupFileEntry old, string temp)
     {
         var newest = Directory.GetFiles(temp, KeyRegistry.FilePrefix + "*")
             .Select(Path.GetFileName).Where(n => KeyRegistry.TryParseName(n!, out _)).OrderBy(n => n, StringComparer.Ordinal).Last()!;
@@ -83,5 +86,6 @@ internal static class ShredPropagation
         StorageCopy.UploadBytes(storage, meta + ".tmp", updated.Encode());
         storage.Rename(meta + ".tmp", meta);
         if (old.StoredPath != path) storage.Delete(old.StoredPath);
+        return updated;
     }
 }

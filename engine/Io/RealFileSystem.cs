@@ -271,9 +271,6 @@ internal sealed class RealRandomAccessFile : IRandomAccessFile
 
     public string Path { get; }
 
-    /// <summary>The open file, for copies the kernel makes (<see cref="NativeMethods.CopyRange"/>).</summary>
-    internal SafeFileHandle Handle => _handle;
-
     public long Length
     {
         get
