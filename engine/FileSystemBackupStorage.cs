@@ -190,6 +190,30 @@ public sealed class FileSystemBackupStorage : IBackupStorage
             Written(data.Length);
         }
 
+        /// <summary>
+        /// Appends <paramref name="written"/>.Length bytes of <paramref name="source"/> from
+        /// <paramref name="sourceOffset"/>, copied by the kernel (as cp does: a copy through this
+        /// process's memory can be much slower, BENCHMARKS.md "Backups"), then reads them back into
+        /// <paramref name="written"/>, so the caller checksums exactly what the file now holds.
+        /// Returns the bytes copied, fewer only at the source's end; -1 when the kernel cannot copy
+        /// between these files (nothing was written; the caller uses <see cref="Write"/>).
+        /// </summary>
+        internal int CopyFrom(SafeFileHandle source, long sourceOffset, Span<byte> written)
+        {
+            long copied = NativeMethods.CopyRange(source, sourceOffset, handle, _offset, written.Length, path);
+            if (copied <= 0) return (int)copied;
+            int n = 0;
+            try
+            {
+                for (int r; n < copied; n += r)
+                    if ((r = RandomAccess.Read(handle, written[n..(int)copied], _offset + n)) == 0) break;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw IoErrors.Wrap(ex, "Reading back", path); }
+            if (n != copied) throw new CorruptionException($"file holds {_offset + n} bytes after {_offset + copied} were copied into it", path, _offset + n);
+            Written(n);
+            return n;
+        }
+
         // The disk writes each chunk while the next is copied and checksummed, instead of all of
         // them in the fsync at Commit after the copy.
         private void Written(int length)

@@ -7,8 +7,8 @@ using Xunit.Abstractions;
 namespace LatticeKV.Tests.Backup;
 
 /// <summary>
-/// <see cref="StorageCopy.Upload"/> into both kinds of store: a <see cref="FileSystemBackupStorage"/>
-/// (its own writer, which starts each chunk's writeback) and any other store (bytes through <see cref="IBackupFileWriter.Write"/> only).
+/// <see cref="StorageCopy.Upload"/> both ways: copied by the kernel (a real file into a
+/// <see cref="FileSystemBackupStorage"/>) and through a buffer (any other store).
 /// </summary>
 public sealed class StorageCopyTests(ITestOutputHelper output)
 {
@@ -17,10 +17,10 @@ public sealed class StorageCopyTests(ITestOutputHelper output)
 
     public static TheoryData<bool> Paths => new() { true, false };
 
-    private static IBackupStorage Storage(string dir, bool local)
+    private static IBackupStorage Storage(string dir, bool kernel)
     {
-        var directory = new FileSystemBackupStorage(dir);
-        return local ? directory : new PassThroughStorage(directory);
+        var local = new FileSystemBackupStorage(dir);
+        return kernel ? local : new PassThroughStorage(local);
     }
 
     private byte[] RandomFile(string path)
@@ -35,13 +35,13 @@ public sealed class StorageCopyTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Paths))]
-    public void Upload_StoresTheFile_AndReturnsTheChecksumOfWhatItStored(bool local)
+    public void Upload_StoresTheFile_AndReturnsTheChecksumOfWhatItStored(bool kernel)
     {
         using var dir = new TempDir("storage-copy");
         var bytes = RandomFile(dir.Sub("source"));
         long progress = 0;
 
-        ulong checksum = StorageCopy.Upload(RealFileSystem.Instance, dir.Sub("source"), FileSize, Storage(dir.Sub("store"), local), "shared/t.sst", n => progress += n, CancellationToken.None);
+        ulong checksum = StorageCopy.Upload(RealFileSystem.Instance, dir.Sub("source"), FileSize, Storage(dir.Sub("store"), kernel), "shared/t.sst", n => progress += n, CancellationToken.None);
 
         Assert.Equal(XxHash3.HashToUInt64(bytes), checksum);
         Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(dir.Sub("store"), "shared", "t.sst")));
@@ -50,13 +50,13 @@ public sealed class StorageCopyTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Paths))]
-    public void Upload_OfAPrefix_StoresOnlyThePrefix(bool local)
+    public void Upload_OfAPrefix_StoresOnlyThePrefix(bool kernel)
     {
         using var dir = new TempDir("storage-copy");
         var bytes = RandomFile(dir.Sub("source"));
         const int prefix = (1 << 20) + 7;
 
-        ulong checksum = StorageCopy.Upload(RealFileSystem.Instance, dir.Sub("source"), prefix, Storage(dir.Sub("store"), local), "log", null, CancellationToken.None);
+        ulong checksum = StorageCopy.Upload(RealFileSystem.Instance, dir.Sub("source"), prefix, Storage(dir.Sub("store"), kernel), "log", null, CancellationToken.None);
 
         Assert.Equal(XxHash3.HashToUInt64(bytes.AsSpan(0, prefix)), checksum);
         Assert.Equal(bytes[..prefix], File.ReadAllBytes(Path.Combine(dir.Sub("store"), "log")));
@@ -64,13 +64,13 @@ public sealed class StorageCopyTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Paths))]
-    public void Upload_OfAFileShorterThanTheLengthAsked_ThrowsCorruptionNamingIt(bool local)
+    public void Upload_OfAFileShorterThanTheLengthAsked_ThrowsCorruptionNamingIt(bool kernel)
     {
         using var dir = new TempDir("storage-copy");
         RandomFile(dir.Sub("source"));
 
         var ex = Assert.Throws<CorruptionException>(() =>
-            StorageCopy.Upload(RealFileSystem.Instance, dir.Sub("source"), FileSize + 1, Storage(dir.Sub("store"), local), "t.sst", null, CancellationToken.None));
+            StorageCopy.Upload(RealFileSystem.Instance, dir.Sub("source"), FileSize + 1, Storage(dir.Sub("store"), kernel), "t.sst", null, CancellationToken.None));
 
         Assert.Contains(dir.Sub("source"), ex.Message, StringComparison.Ordinal);
         Assert.Contains($"{FileSize} bytes long, {FileSize + 1} expected", ex.Message, StringComparison.Ordinal);

@@ -9,7 +9,9 @@ internal static class StorageCopy
 {
     /// <summary>
     /// Copies the first <paramref name="length"/> bytes of a database file into the store
-    /// (committed); returns the XXH3-64 of the bytes the stored file holds.
+    /// (committed); returns the XXH3-64 of the bytes the stored file holds. Between a real file and
+    /// a <see cref="FileSystemBackupStorage"/> the kernel copies (<see cref="KernelCopy"/>);
+    /// otherwise the bytes pass through a buffer.
     /// </summary>
     public static ulong Upload(IFileSystem fs, string source, long length, IBackupStorage storage, string path, Action<long>? progress, CancellationToken cancel)
         => UploadRange(fs, source, 0, length, storage, path, null, progress, cancel);
@@ -19,20 +21,50 @@ internal static class StorageCopy
     /// (a log's extension); every byte stored is also appended to <paramref name="running"/> when
     /// given (the checksum of the whole log, its prefix already hashed).
     /// </summary>
-    /// <remarks>
-    /// One pass through a buffer: each chunk is read from the database's file, hashed, and the same
-    /// buffer written to the store, so the checksum is of exactly the bytes handed to the store, with
-    /// each byte read once and written once. Copying in the kernel (copy_file_range) and reading the
-    /// copy back to hash it moved every byte twice inside the kernel and cost the backup thread more
-    /// kernel time than this (BENCHMARKS.md, "Backups").
-    /// </remarks>
     public static ulong UploadRange(IFileSystem fs, string source, long start, long length, IBackupStorage storage, string path, XxHash3? running,
         Action<long>? progress, CancellationToken cancel)
     {
         using var output = storage.Create(path);
-        ulong hash = FileCopy.Range(fs, source, start, length, running is null ? output.Write : data => { output.Write(data); running.Append(data); }, progress, cancel);
+        ulong hash = (output is FileSystemBackupStorage.Writer writer ? KernelCopy(fs, source, start, length, writer, running, progress, cancel) : null)
+            ?? FileCopy.Range(fs, source, start, length, running is null ? output.Write : data => { output.Write(data); running.Append(data); }, progress, cancel);
         output.Commit();
         return hash;
+    }
+
+    /// <summary>
+    /// <see cref="Upload"/> by the kernel (copy_file_range, as cp does), each chunk read back from the
+    /// copy and checksummed, so the checksum is of the bytes the backup holds. Null when the kernel
+    /// cannot copy between the two files (the source is not a real file, another file system, no
+    /// support) and nothing was written: the caller copies through a buffer.
+    /// </summary>
+    private static ulong? KernelCopy(IFileSystem fs, string source, long start, long length, FileSystemBackupStorage.Writer writer, XxHash3? running,
+        Action<long>? progress, CancellationToken cancel)
+    {
+        using var input = fs.OpenRead(source);
+        if (input is not RealRandomAccessFile real) return null;
+        var hash = new XxHash3();
+        var buffer = ArrayPool<byte>.Shared.Rent(FileCopy.ChunkSize);
+        try
+        {
+            for (long offset = start, end = start + length; offset < end;)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var chunk = buffer.AsSpan(0, (int)Math.Min(FileCopy.ChunkSize, end - offset));
+                int n = writer.CopyFrom(real.Handle, offset, chunk);
+                if (n < 0 && offset == start) return null;
+                if (n < 0) throw new LatticeIOException($"Copying '{source}' stopped being possible at byte {offset}", source);
+                if (n < chunk.Length) throw new CorruptionException($"file is {offset + n} bytes long, {end} expected", source, offset + n);
+                hash.Append(chunk);
+                running?.Append(chunk);
+                offset += n;
+                progress?.Invoke(n);
+            }
+            return hash.GetCurrentHashAsUInt64();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Whether the store holds <paramref name="path"/> with exactly <paramref name="size"/> bytes (a file committed by an earlier run).</summary>

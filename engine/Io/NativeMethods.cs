@@ -144,6 +144,57 @@ internal static partial class NativeMethods
         }
     }
 
+    [LibraryImport("libc", EntryPoint = "copy_file_range", SetLastError = true)]
+    private static partial nint CopyFileRange(int fdIn, ref long offIn, int fdOut, ref long offOut, nuint length, uint flags);
+
+    private const int EXDEV = 18;
+    private const int EINVAL = 22;
+    private const int ENOSYS = 38;
+    private const int EOPNOTSUPP = 95;
+
+    /// <summary>
+    /// Copies up to <paramref name="length"/> bytes of <paramref name="source"/> at
+    /// <paramref name="sourceOffset"/> to <paramref name="destination"/> at
+    /// <paramref name="destinationOffset"/> inside the kernel (Linux copy_file_range, as cp does: the
+    /// bytes never pass through this process's memory). Returns the bytes copied, fewer only at the
+    /// source's end; -1 when the kernel cannot copy between these two files (another file system,
+    /// no support), and the caller copies through a buffer instead. Throws
+    /// <see cref="LatticeIOException"/> naming <paramref name="path"/> (the destination) for an I/O error.
+    /// </summary>
+    public static long CopyRange(SafeFileHandle source, long sourceOffset, SafeFileHandle destination, long destinationOffset, long length, string path)
+    {
+        if (!OperatingSystem.IsLinux()) return -1;
+        bool addedIn = false, addedOut = false;
+        source.DangerousAddRef(ref addedIn);
+        destination.DangerousAddRef(ref addedOut);
+        try
+        {
+            int fdIn = (int)source.DangerousGetHandle(), fdOut = (int)destination.DangerousGetHandle();
+            long copied = 0;
+            while (copied < length)
+            {
+                long inOffset = sourceOffset + copied, outOffset = destinationOffset + copied;
+                nint n = CopyFileRange(fdIn, ref inOffset, fdOut, ref outOffset, (nuint)(length - copied), 0);
+                if (n > 0)
+                {
+                    copied += n;
+                    continue;
+                }
+                if (n == 0) break;
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == EINTR) continue;
+                if (copied == 0 && errno is EXDEV or EINVAL or ENOSYS or EOPNOTSUPP) return -1;
+                throw Failure("Copying into", path, errno);
+            }
+            return copied;
+        }
+        finally
+        {
+            if (addedIn) source.DangerousRelease();
+            if (addedOut) destination.DangerousRelease();
+        }
+    }
+
     private static bool IsDiskFull(int errno) => errno is ENOSPC or EDQUOT;
 
     /// <summary>The error for a failed call: "fsync of '/db/000012.log' failed: EROFS (Read-only file system)".</summary>

@@ -271,6 +271,9 @@ internal sealed class RealRandomAccessFile : IRandomAccessFile
 
     public string Path { get; }
 
+    /// <summary>The open file, for copies the kernel makes (<see cref="NativeMethods.CopyRange"/>).</summary>
+    internal SafeFileHandle Handle => _handle;
+
     public long Length
     {
         get
