@@ -59,6 +59,20 @@ public sealed class BackupPacingTests
     }
 
     [Fact]
+    public void Pacer_FarBehindAVeryLowRate_WaitsUntilCancelled_WithoutThrowing()
+    {
+        // A terabyte at one byte a second is far past what one wait on a handle may last.
+        using var cancel = new CancellationTokenSource();
+        var pacer = BackupPacer.For(1, cancel.Token)!;
+        cancel.CancelAfter(TimeSpan.FromMilliseconds(50));
+
+        var ex = Record.Exception(() => pacer.Copied(1L << 40));
+
+        Assert.Null(ex);
+        Assert.True(cancel.IsCancellationRequested);
+    }
+
+    [Fact]
     public void BackupEngineOpen_WithANegativeRate_IsRefused()
     {
         using var dir = new TempDir("bk-paced");

@@ -29,7 +29,13 @@ internal sealed class BackupPacer
     public void Copied(long bytes)
     {
         _bytes += bytes;
-        var ahead = TimeSpan.FromSeconds((double)_bytes / _bytesPerSecond) - Stopwatch.GetElapsedTime(_started);
-        if (ahead > TimeSpan.Zero) _cancel.WaitHandle.WaitOne(ahead);
+        // In slices: a wait handle takes at most about 24 days at once, and a very low rate may ask for more.
+        for (double ahead = SecondsAhead(); ahead > 0 && !_cancel.IsCancellationRequested; ahead = SecondsAhead())
+            _cancel.WaitHandle.WaitOne(TimeSpan.FromSeconds(Math.Min(ahead, MaxWaitSeconds)));
     }
+
+    private const double MaxWaitSeconds = 3600;
+
+    /// <summary>How far the copying is ahead of the rate, in seconds (a double: a TimeSpan overflows at very low rates).</summary>
+    private double SecondsAhead() => (double)_bytes / _bytesPerSecond - Stopwatch.GetElapsedTime(_started).TotalSeconds;
 }
