@@ -187,51 +187,15 @@ internal sealed class BlockIterator : InternalIterator
 
     /// <summary>
     /// <see cref="ScanFromRestart"/> for bytewise user keys, comparing only what the prefix
-    /// compression leaves undecided. Once a key is known to sort below the target's user key at
-    /// byte <c>m</c> (equal before it, smaller there), a next key that shares more than <c>m</c>
-    /// bytes with it is below the target as well, without a look at its bytes; one that shares
-    /// fewer equals the target up to what it shares, so the comparison starts there. Most keys of
-    /// an interval are decided by one byte or none.
+    /// compression leaves undecided (<see cref="BytewiseSeekStep"/>).
     /// </summary>
     private void ScanBytewise(ReadOnlySpan<byte> target)
     {
-        var user = target[..^InternalKey.TrailerSize];
-        int m = -1; // >= 0: the last key's user key is below the target's, equal before byte m and smaller at m
+        int m = -1;
         while (ParseNext())
         {
-            int length = _keyLength - InternalKey.TrailerSize;
-            if (length < 0) throw new CorruptionException("internal key shorter than its 8-byte trailer");
-            int from = 0;
-            if (m >= 0)
-            {
-                int shared = _shared;
-                if (shared > m)
-                {
-                    // Byte m is the last key's, below the target's; or this key ends before it,
-                    // a proper prefix of the target's user key.
-                    if (length <= m) m = -1;
-                    continue;
-                }
-                if (length <= shared)
-                {
-                    m = -1; // equal to the target's first bytes and shorter: below
-                    continue;
-                }
-                from = shared;
-            }
-            var mine = _key.AsSpan(from, length - from);
-            var theirs = user[from..];
-            int common = mine.Length > 0 && theirs.Length > 0 && mine[0] != theirs[0] ? 0 : mine.CommonPrefixLength(theirs);
-            if (common < mine.Length && common < theirs.Length)
-            {
-                if (mine[common] > theirs[common]) return;
-                m = from + common;
-                continue;
-            }
-            m = -1;
-            if (mine.Length < theirs.Length) continue;
-            // A longer user key sorts after; an equal one as the comparator orders versions.
-            if (mine.Length > theirs.Length || _cmp.Compare(Key, target) >= 0) return;
+            if (_keyLength < InternalKey.TrailerSize) throw new CorruptionException("internal key shorter than its 8-byte trailer");
+            if (BytewiseSeekStep.AtOrAfter(Key, _shared, target, _cmp, ref m)) return;
         }
     }
 

@@ -68,53 +68,14 @@ internal static class PrefixDecodedSeek
             // A key without its trailer: damage, or the restart array read as entries (no entry at or after the target).
             if (keyLength < InternalKey.TrailerSize) return false;
             p = valueEnd;
-            if (bytewise ? !AtOrAfter(keyBuffer, keyLength, (int)shared, target, comparer, ref m) : comparer.Compare(keyBuffer.AsSpan(0, keyLength), target) < 0) continue;
+            var current = keyBuffer.AsSpan(0, keyLength);
+            if (bytewise ? !BytewiseSeekStep.AtOrAfter(current, (int)shared, target, comparer, ref m) : comparer.Compare(current, target) < 0) continue;
             Ensure(ref decoder, stored, output, valueEnd);
             key = keyBuffer.AsSpan(0, keyLength);
             value = output.AsSpan(keyEnd, (int)valueLength);
             return true;
         }
         return false;
-    }
-
-    /// <summary>
-    /// Whether a key of a bytewise table sorts at or after <paramref name="target"/>, looking only
-    /// at what prefix compression leaves undecided (as <c>BlockIterator</c>'s bytewise scan does):
-    /// <paramref name="m"/> &gt;= 0 says the previous key's user key is below the target's, equal
-    /// before byte <paramref name="m"/> and smaller there, so a key sharing more than <paramref name="m"/>
-    /// bytes with it is below as well, and one sharing fewer is compared from where it differs.
-    /// </summary>
-    private static bool AtOrAfter(byte[] key, int keyLength, int shared, ReadOnlySpan<byte> target, SpanComparer comparer, ref int m)
-    {
-        int length = keyLength - InternalKey.TrailerSize;
-        var user = target[..^InternalKey.TrailerSize];
-        int from = 0;
-        if (m >= 0)
-        {
-            if (shared > m)
-            {
-                if (length <= m) m = -1;
-                return false;
-            }
-            if (length <= shared)
-            {
-                m = -1;
-                return false;
-            }
-            from = shared;
-        }
-        var mine = key.AsSpan(from, length - from);
-        var theirs = user[from..];
-        int common = mine.CommonPrefixLength(theirs);
-        if (common < mine.Length && common < theirs.Length)
-        {
-            if (mine[common] > theirs[common]) return true;
-            m = from + common;
-            return false;
-        }
-        m = -1;
-        if (mine.Length < theirs.Length) return false;
-        return mine.Length > theirs.Length || comparer.Compare(key.AsSpan(0, keyLength), target) >= 0;
     }
 
     private static void Ensure(ref SnappyPrefixDecoder decoder, ReadOnlySpan<byte> stored, byte[] output, int needed)
