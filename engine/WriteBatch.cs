@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using LatticeKV.Coding;
 using LatticeKV.Keys;
 
@@ -112,7 +113,8 @@ public sealed class WriteBatch
     /// <summary>The encoded batch, writable: for the leader's stamps (stage 4), on batches a stage made.</summary>
     internal Span<byte> MutableRep => _rep.WrittenSpanMutable;
 
-    internal IReadOnlyList<uint> ColumnFamilyIds => _columnFamilies;
+    /// <summary>The families the batch writes to, each once; a span so that the write path's stages walk it without boxing an enumerator per batch.</summary>
+    internal ReadOnlySpan<uint> ColumnFamilyIds => CollectionsMarshal.AsSpan(_columnFamilies);
 
     internal bool HasRangeDeletions { get; private set; }
 

@@ -10,10 +10,12 @@ namespace LatticeKV.Bench.Runner;
 /// the process's resident set, its peak so far (VmHWM) and the managed heap's state to that
 /// file, so that the phase in which the peak was set can be told apart from a sampler's view.
 /// With <c>LKV_PHASEPEAKS_DETAIL=1</c> as well, each mark adds the managed heap by generation,
-/// /proc/self/smaps_rollup, the memtables' size, and the large-object allocations
-/// since the previous mark by type and size (the runtime's allocation tick, about one event per
-/// 100 KB); with <c>LKV_PHASEPEAKS_DETAIL=collect</c>, a full blocking collection after the
-/// "operations done" mark, marked again, tells the live large objects from the dead ones.
+/// /proc/self/smaps_rollup, the memtables' size, and the allocations since the previous mark
+/// (the runtime's allocation tick, about one event per 100 KB): large objects by type and size,
+/// small ones by type; with <c>LKV_PHASEPEAKS_DETAIL=collect</c>, a full blocking collection after the
+/// "operations done" mark, marked again, tells the live large objects from the dead ones. With
+/// <c>LKV_PHASEPEAKS_PAUSE=&lt;ms&gt;</c> the workload waits that long after its "reset" mark, time
+/// to take a heap dump of the process as the workload starts (dotnet-gcdump).
 /// </summary>
 public static class PhasePeaks
 {
@@ -33,6 +35,7 @@ public static class PhasePeaks
     {
         if (s_path is null) return;
         Write(workload, phase);
+        if (phase == "reset" && Environment.GetEnvironmentVariable("LKV_PHASEPEAKS_PAUSE") is { } pause) Thread.Sleep(int.Parse(pause, CultureInfo.InvariantCulture));
         if (s_detail == "collect" && phase == "operations done")
         {
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
@@ -81,7 +84,7 @@ public static class PhasePeaks
         return 0;
     }
 
-    /// <summary>Large-object allocations since the previous mark, by type and size, from the runtime's allocation tick.</summary>
+    /// <summary>Allocations since the previous mark from the runtime's allocation tick: large objects by type and size, small ones by type.</summary>
     private sealed class LargeAllocations : EventListener
     {
         private readonly Dictionary<string, long> _bytes = [];
@@ -99,10 +102,12 @@ public static class PhasePeaks
                 int i = e.PayloadNames.IndexOf(n);
                 return i >= 0 ? e.Payload[i] : null;
             }
-            if (Convert.ToInt32(P("AllocationKind"), CultureInfo.InvariantCulture) != 1) return;
+            int kind = Convert.ToInt32(P("AllocationKind"), CultureInfo.InvariantCulture);
+            if (kind > 1) return;
             long amount = Convert.ToInt64(P("AllocationAmount64"), CultureInfo.InvariantCulture);
             long size = Convert.ToInt64(P("ObjectSize"), CultureInfo.InvariantCulture);
-            string key = string.Create(CultureInfo.InvariantCulture, $"{P("TypeName")} ~{size >> 10} KB");
+            string key = kind == 1 ? string.Create(CultureInfo.InvariantCulture, $"LOH {P("TypeName")} ~{size >> 10} KB")
+                : string.Create(CultureInfo.InvariantCulture, $"small {P("TypeName")}");
             lock (_bytes) _bytes[key] = _bytes.GetValueOrDefault(key) + amount;
         }
 
@@ -110,8 +115,8 @@ public static class PhasePeaks
         {
             lock (_bytes)
             {
-                foreach (var (k, v) in _bytes.OrderByDescending(x => x.Value).Take(12))
-                    s.AppendLine(CultureInfo.InvariantCulture, $"  LOH allocated since the last mark: {k} {v >> 20} MB");
+                foreach (var (k, v) in _bytes.OrderByDescending(x => x.Value).Take(16))
+                    s.AppendLine(CultureInfo.InvariantCulture, $"  allocated since the last mark: {k} {v >> 10} KB");
                 _bytes.Clear();
             }
         }

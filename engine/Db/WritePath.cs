@@ -673,8 +673,10 @@ internal sealed class WritePath
     private bool NothingToDo(IReadOnlyList<ColumnFamilyData> columnFamilies)
     {
         if (_host.BackgroundError is not null || _host.IsClosed) return false;
-        foreach (var cfd in columnFamilies)
+        // By index: a foreach over the interface boxes an enumerator on every write.
+        for (int i = 0; i < columnFamilies.Count; i++)
         {
+            var cfd = columnFamilies[i];
             if (cfd.Mem.ApproximateMemoryUsage >= cfd.WriteBufferSize) return false;
             var version = cfd.State.Current;
             if (version.NumFiles(0) >= _options.Level0SlowdownWritesTrigger) return false;

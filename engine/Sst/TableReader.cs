@@ -523,6 +523,10 @@ internal sealed class TableReader : IDisposable
                 }
                 finally
                 {
+                    // The iterator outlives this read (one per thread): holding the block would keep
+                    // it, and through its cache slots every block cached for this table, reachable
+                    // after the table and its database are closed.
+                    dataIter.Clear();
                     if (!keep) data.Unpin();
                 }
             }
