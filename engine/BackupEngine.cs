@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LatticeKV.Backup;
 
 namespace LatticeKV;
@@ -58,6 +59,7 @@ public sealed class BackupEngine : IDisposable
     public BackupInfo CreateBackup(LatticeDb db, string? metadata = null) => CreateBackup(db, metadata, CancellationToken.None);
 
     /// <inheritdoc cref="CreateBackup(LatticeDb, string?)"/>
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public BackupInfo CreateBackup(LatticeDb db, string? metadata, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
@@ -125,6 +127,7 @@ public sealed class BackupEngine : IDisposable
     }
 
     /// <summary>Applies <paramref name="retention"/> to <paramref name="all"/> (the store's committed backups; read when null).</summary>
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     private List<int> ApplyRetentionLocked(BackupRetention retention, List<BackupDescriptor>? all = null)
     {
         all ??= BackupCatalog.Load(_storage);

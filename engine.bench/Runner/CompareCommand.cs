@@ -45,7 +45,9 @@ public static class CompareCommand
             "--backup-interval-ms", LongArg(args, "--backup-interval-ms", DefaultBackupIntervalMs).ToString(CultureInfo.InvariantCulture),
             // latticekv-autobackup's AutoBackupOptions.ThreadNice (-1: unset, the compaction threads' nice) and BytesPerSecond (0: no limit).
             "--backup-nice", LongArg(args, "--backup-nice", -1).ToString(CultureInfo.InvariantCulture),
-            "--backup-mb-per-s", LongArg(args, "--backup-mb-per-s", 0).ToString(CultureInfo.InvariantCulture)];
+            "--backup-mb-per-s", LongArg(args, "--backup-mb-per-s", 0).ToString(CultureInfo.InvariantCulture),
+            // --warmup-jit-quiet: each child waits after its warm-up until the JIT is idle (Workloads.QuietJitAfterWarmUp).
+            .. args.Contains("--warmup-jit-quiet") ? ["--warmup-jit-quiet"] : Array.Empty<string>()];
         Directory.CreateDirectory(outDir);
         var synced = rounds > 1 ? workloads.Where(FsyncBound.Contains).ToArray() : [];
         var reads = readRounds > 1 ? workloads.Where(Workloads.ReadOnlyOnFilled.Contains).ToArray() : [];
@@ -276,7 +278,7 @@ public static class CompareCommand
             settings = e.Settings;
             return e;
         }
-        var runner = new Workloads(Open, dir, num, Console.WriteLine, LongArg(args, "--reads", num));
+        var runner = new Workloads(Open, dir, num, Console.WriteLine, LongArg(args, "--reads", num)) { QuietJitAfterWarmUp = args.Contains("--warmup-jit-quiet") };
         string fillKept = StringArg(args, "--fill-kept", "");
         string useKept = StringArg(args, "--use-kept", "");
         if (fillKept.Length > 0)

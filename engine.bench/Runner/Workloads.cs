@@ -36,6 +36,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
     /// </summary>
     public void WarmUp()
     {
+        JitMarks.Mark("warmup", "start");
         string path = EmptyDirectory("warmup");
         long count = Math.Min(num, 200_000);
         using (var e = open(path, null))
@@ -53,10 +54,37 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
                 if (i % 20 == 0) e.Delete(key, false);
             }
             KeepReadingUntilTiered(e, count);
+            JitMarks.Mark("warmup", "background work start");
             e.WarmUpBackgroundWork();
+            JitMarks.Mark("warmup", "background work done");
         }
         DeleteDatabase(path);
         Settle();
+        if (QuietJitAfterWarmUp) WaitForQuietJit();
+        JitMarks.Mark("warmup", "done");
+    }
+
+    /// <summary>
+    /// With <c>compare --warmup-jit-quiet</c> (every engine alike): after the warm-up, wait until
+    /// the JIT has compiled nothing for half a second (at most 15 s), so that the tiering the
+    /// warm-up's own work set off (promotions queued while new methods kept pausing the
+    /// background compiler) is done before the clock starts, not during the first workload.
+    /// </summary>
+    public bool QuietJitAfterWarmUp { get; init; }
+
+    private static void WaitForQuietJit()
+    {
+        var total = Stopwatch.StartNew();
+        long last = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var quiet = Stopwatch.StartNew();
+        while (quiet.Elapsed < TimeSpan.FromMilliseconds(500) && total.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            Thread.Sleep(50);
+            long now = System.Runtime.JitInfo.GetCompiledMethodCount();
+            if (now != last) quiet.Restart();
+            last = now;
+        }
+        JitMarks.Mark("warmup", "JIT quiet");
     }
 
     /// <summary>
@@ -149,10 +177,12 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
             }
             ProcessStats.ResetPeakRss();
             PhasePeaks.Mark(name, "reset");
+            JitMarks.Mark(name, "start");
             long written0 = ProcessStats.BytesWritten();
             var activity0 = engine.ActivityCounters;
             var phase = body(engine);
             PhasePeaks.Mark(name, "operations done");
+            JitMarks.Mark(name, "operations done");
             double settle = FlushAndWait(engine, name);
             phase = WithNote(phase, Activity(activity0, engine.ActivityCounters));
             long written = ProcessStats.BytesWritten() - written0;
@@ -179,6 +209,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
         PhasePeaks.Mark(workload, "flushed");
         engine.WaitForBackgroundWork();
         PhasePeaks.Mark(workload, "background work done");
+        JitMarks.Mark(workload, "background work done");
         return sw.Elapsed.TotalSeconds;
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using LatticeKV.Io;
 
@@ -31,6 +32,7 @@ internal static class ArchivedLogPieces
             && FileNames.Parse(name[..^Extension.Length] + ".log", out number) == DbFileKind.Log;
     }
 
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public static byte[] Encode(BackupFileEntry entry)
     {
         var buffer = new MemoryStream();
@@ -48,6 +50,7 @@ internal static class ArchivedLogPieces
     }
 
     /// <summary>The archived log the file at <paramref name="location"/> lists, checked (name, pieces end to end adding up to its size).</summary>
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public static BackupFileEntry Decode(ReadOnlySpan<byte> bytes, string location)
     {
         if (bytes.Length > MaxSize) throw new CorruptionException("archived log list is too large", location, MaxSize);

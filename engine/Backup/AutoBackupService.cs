@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LatticeKV.Io;
 using LatticeKV.Wal;
 
@@ -105,6 +106,7 @@ internal sealed class AutoBackupService : IDisposable
     /// One decision: back up now if enough changed since the last backup (or, at open, if this
     /// database has none in the directory). Returns the backup taken, or null.
     /// </summary>
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public BackupInfo? Tick(bool atOpen = false)
     {
         lock (_runLock)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace LatticeKV.Backup;
 
@@ -8,6 +9,7 @@ internal static class BackupCatalog
     private const int MaxDescriptorSize = 64 << 20;
 
     /// <summary>Every committed backup, oldest first. A damaged descriptor throws (it names the file).</summary>
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public static List<BackupDescriptor> Load(IBackupStorage storage)
     {
         var list = new List<BackupDescriptor>();
@@ -20,6 +22,7 @@ internal static class BackupCatalog
         return list;
     }
 
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public static BackupDescriptor Read(IBackupStorage storage, int id)
     {
         string path = BackupDescriptor.PathOf(id);
@@ -32,6 +35,7 @@ internal static class BackupCatalog
     }
 
     /// <summary>The next id: past every committed backup and every private folder an interrupted run left.</summary>
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public static int NextId(IBackupStorage storage)
     {
         int max = 0;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using LatticeKV.Io;
 
 namespace LatticeKV.Backup;
@@ -24,6 +25,7 @@ internal static class BackupCollector
     /// <see cref="Collect(IBackupStorage, bool)"/> with the committed backups already read
     /// (<paramref name="backups"/>: exactly the store's, under the exclusive lock the caller holds).
     /// </summary>
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public static int Collect(IBackupStorage storage, IReadOnlyList<BackupDescriptor> backups, bool archiveTemporaries = false)
     {
         var committed = backups.Select(b => b.Id).ToHashSet();
@@ -66,6 +68,7 @@ internal static class BackupCollector
 
     private static void DeletePrivate(IBackupStorage storage, int id) => DeleteFolderFiles(storage, BackupDescriptor.PrivateFolder(id));
 
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     private static int DeleteFolderFiles(IBackupStorage storage, string folder)
     {
         int n = 0;

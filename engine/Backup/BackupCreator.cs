@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using LatticeKV.Db;
 
 namespace LatticeKV.Backup;
@@ -17,6 +18,7 @@ internal static class BackupCreator
     /// Takes a backup of <paramref name="db"/>; <paramref name="catalog"/> is the store's committed
     /// backups (read by the caller under the exclusive lock).
     /// </summary>
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public static BackupDescriptor Create(IBackupStorage storage, LatticeDb db, IReadOnlyList<BackupDescriptor> catalog, string? metadata, long bytesPerSecond,
         Action<BackupProgress>? progress, CancellationToken cancel)
     {
@@ -38,6 +40,7 @@ internal static class BackupCreator
 
     private static T OnNormalPriority<T>(Func<T> work) => Task.Run(work).GetAwaiter().GetResult();
 
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public static BackupDescriptor Create(IBackupStorage storage, LiveFileSet live, IReadOnlyList<BackupDescriptor> catalog, string? metadata, LogPrefixHashes? known,
         long bytesPerSecond, Action<BackupProgress>? progress, CancellationToken cancel)
     {

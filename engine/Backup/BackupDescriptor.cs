@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.IO.Hashing;
-using System.Text;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text;
 
 namespace LatticeKV.Backup;
 
@@ -65,6 +66,7 @@ internal sealed record BackupDescriptor
         Encrypted = Encrypted,
     };
 
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public byte[] Encode()
     {
         var buffer = new MemoryStream();
@@ -120,6 +122,7 @@ internal sealed record BackupDescriptor
         return json;
     }
 
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public static BackupDescriptor Decode(ReadOnlySpan<byte> bytes, string location)
     {
         var json = Unsealed(bytes, "backup descriptor", location);
@@ -164,6 +167,7 @@ internal sealed record BackupDescriptor
     }
 
     /// <summary>Writes a file's <c>pieces</c> array (§13.3).</summary>
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     internal static void WritePieces(Utf8JsonWriter w, IReadOnlyList<BackupPiece> pieces)
     {
         w.WriteStartArray("pieces");
@@ -180,6 +184,7 @@ internal sealed record BackupDescriptor
     }
 
     /// <summary>A file's pieces: at least one, each where the one before ends (the first at 0), together exactly <paramref name="size"/> bytes.</summary>
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     internal static List<BackupPiece> ReadPieces(JsonElement array, string name, long size)
     {
         var pieces = new List<BackupPiece>();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using LatticeKV.Io;
 
 namespace LatticeKV.Backup;
@@ -86,6 +87,7 @@ internal static class LogArchive
     /// which take the lock exclusively, cannot remove the pieces meanwhile; once the list is in
     /// place they keep every piece it names (<see cref="PiecesKept"/>).
     /// </summary>
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public static long? ArchiveAsPieces(IBackupStorage storage, string timelineHex, string dbId, IFileSystem fs, string source, long number, long length,
         LogPrefixHashes? known, BackupTally tally, Action<string>? written = null)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 using LatticeKV.Db;
 using LatticeKV.Io;
 
@@ -22,6 +23,7 @@ internal static class LogPieces
     public const int MaxPieces = 64;
 
     /// <summary>The pieced log entries of a database's committed backups, by log name.</summary>
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public static Dictionary<string, List<BackupFileEntry>> Held(IEnumerable<BackupDescriptor> backups, string dbId)
     {
         var held = new Dictionary<string, List<BackupFileEntry>>(StringComparer.Ordinal);
@@ -52,6 +54,7 @@ internal static class LogPieces
     /// the rest; without such a copy, as one whole piece when <paramref name="wholeWithoutBasis"/>,
     /// else nothing (returns null). <paramref name="tempTag"/> makes the piece's temporary name its writer's own.
     /// </summary>
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public static BackupFileEntry? Extend(IBackupStorage storage, IFileSystem fs, string source, long number, long length, string dbId, string tempTag,
         IReadOnlyList<BackupFileEntry>? held, LogPrefixHashes? known, bool wholeWithoutBasis, Action<long>? advance, Action<long>? copied, ref long newBytes,
         BackupTally tally, CancellationToken cancel)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace LatticeKV.Backup;
 
@@ -9,6 +10,7 @@ namespace LatticeKV.Backup;
 /// </summary>
 internal static class RetentionPlanner
 {
+    [MethodImpl(BackupCodegen.FewCallsPerBackup)]
     public static HashSet<int> Keep(IEnumerable<BackupDescriptor> backups, BackupRetention policy)
     {
         var keep = new HashSet<int>();
