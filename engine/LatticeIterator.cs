@@ -439,8 +439,14 @@ public sealed class LatticeIterator : IDisposable
                 ulong seq = trailer >> 8;
                 if (seq > _sequence) continue;
                 var user = InternalKey.UserKey(ikey);
-                if (_lower is not null && _cmp.CompareUser(user, _lower) < 0) break;
-                if (haveValue && _cmp.CompareUser(user, _savedKey.AsSpan(0, _savedKeyLength)) < 0) break;
+                // One comparison an entry: the saved key passed the lower bound, so an entry of
+                // the same key does too, and one before it ends this key either way (the next
+                // call checks it against the bound).
+                if (haveValue)
+                {
+                    if (_cmp.CompareUser(user, _savedKey.AsSpan(0, _savedKeyLength)) < 0) break;
+                }
+                else if (_lower is not null && _cmp.CompareUser(user, _lower) < 0) break;
                 var kind = (ValueKind)(byte)trailer;
                 if (kind == ValueKind.Deletion || IsHidden(kind, user, seq, _iter.Value))
                 {

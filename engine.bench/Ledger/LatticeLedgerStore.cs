@@ -94,11 +94,25 @@ public sealed class LatticeLedgerStore : ILedgerStore
         int n = 0;
         for (it.SeekToLast(); it.Valid && n < limit; it.Prev())
         {
-            _ = it.Key.Length + it.Value.Length;
+            if (MaterializeRows)
+            {
+                _ = it.Key.ToArray();
+                _ = it.Value.ToArray();
+            }
+            else
+            {
+                _ = it.Key.Length + it.Value.Length;
+            }
             n++;
         }
         return n;
     }
+
+    /// <summary>
+    /// ledger-probe --materialize: each clustered row's key and value copied into new arrays, as
+    /// SQLite's side allocates a string and an array a row, to see what that costs LatticeKV.
+    /// </summary>
+    internal bool MaterializeRows { get; set; }
 
     /// <summary>The block cache's counters and the tables' sizes (ledger-probe).</summary>
     internal string CacheReport()
@@ -106,7 +120,7 @@ public sealed class LatticeLedgerStore : ILedgerStore
         var stats = _db.GetStatistics();
         string Stat(string name) => stats.TryGetValue(name, out long v) ? v.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) : "-";
         return $"cache hits {Stat("block.cache.hits")}, misses {Stat("block.cache.misses")}, compressed hits {Stat("block.cache.compressed.hits")}, "
-            + $"capacity {Stat("block.cache.capacity")} (compressed tier {Stat("block.cache.compressed.capacity")}), "
+            + $"capacity {Stat("block.cache.capacity")} (compressed tier {Stat("block.cache.compressed.capacity")}), usage {Stat("block.cache.usage")} (compressed {Stat("block.cache.compressed.usage")}), "
             + $"family tx's tables {_db.GetProperty(_tx, "lattice.total-sst-files-size")} bytes";
     }
 

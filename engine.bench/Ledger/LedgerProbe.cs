@@ -14,7 +14,7 @@ public static class LedgerProbe
         string dir = Path.Combine(Path.GetTempPath(), "lkv-ledger-probe-" + Environment.ProcessId);
         try
         {
-            using var store = new LatticeLedgerStore(dir, 256L << 20, eager: true, clustered);
+            using var store = new LatticeLedgerStore(dir, 256L << 20, eager: true, clustered) { MaterializeRows = args.Contains("--materialize") };
             var txs = LedgerData.Generate(txns, accounts).ToList();
             for (int i = 0; i < txs.Count; i += 10_000) store.Insert(txs.GetRange(i, Math.Min(10_000, txs.Count - i)));
             txs = null;
