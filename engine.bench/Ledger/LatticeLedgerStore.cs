@@ -79,7 +79,7 @@ public sealed class LatticeLedgerStore : ILedgerStore
         int n = 0;
         for (it.SeekToLast(); it.Valid && n < limit; it.Prev())
         {
-            _ = it.PrimaryKey.Length + it.Value.Length;
+            CopyOut(it.PrimaryKey, it.Value);
             n++;
         }
         return n;
@@ -101,7 +101,7 @@ public sealed class LatticeLedgerStore : ILedgerStore
             }
             else
             {
-                _ = it.Key.Length + it.Value.Length;
+                CopyOut(it.Key, it.Value);
             }
             n++;
         }
@@ -113,6 +113,20 @@ public sealed class LatticeLedgerStore : ILedgerStore
     /// SQLite's side allocates a string and an array a row, to see what that costs LatticeKV.
     /// </summary>
     internal bool MaterializeRows { get; set; }
+
+    private byte[] _row = new byte[4096];
+
+    /// <summary>
+    /// Each row's key and value copied out of the engine into one reused buffer: the bytes are
+    /// read as SQLite's side reads its columns (and as the comparative runner copies every
+    /// engine's value out), without an allocation a row, which LatticeKV's span API does not need.
+    /// </summary>
+    private void CopyOut(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value)
+    {
+        if (_row.Length < key.Length + value.Length) _row = new byte[Math.Max(_row.Length * 2, key.Length + value.Length)];
+        key.CopyTo(_row);
+        value.CopyTo(_row.AsSpan(key.Length));
+    }
 
     /// <summary>The block cache's counters and the tables' sizes (ledger-probe).</summary>
     internal string CacheReport()
