@@ -21,77 +21,11 @@ public class BlockCacheTiersTests
         var tiers = new BlockCacheTiers(budget, new BlockArrayPool(1 << 20));
         tiers.Resize(compressed, raw);
         Assert.Equal(expectedCompressed, tiers.Compressed.Capacity);
-        // Nothing is compressed yet: all but one lending step of the share is lent to the decompressed tier.
-        Assert.Equal(budget - Math.Min(expectedCompressed, tiers.LendingStep), tiers.Decompressed.Capacity);
+        Assert.Equal(budget - expectedCompressed, tiers.Decompressed.Capacity);
         Assert.Equal(expectedCompressed > 0, tiers.Tiered);
         tiers.Resize(compressed / 100, raw / 100); // the tables shrank: back to decompressed only
         Assert.Equal(0, tiers.Compressed.Capacity);
         Assert.Equal(budget, tiers.Decompressed.Capacity);
-    }
-
-    [Fact]
-    public void CompressedTierFilling_TakesBackWhatItLent_NeverOverTheBudget()
-    {
-        const long budget = 64L << 20;
-        var arrays = new BlockArrayPool(1 << 20);
-        var tiers = new BlockCacheTiers(budget, arrays);
-        tiers.Resize(40L << 20, 200L << 20);
-        long share = tiers.Compressed.Capacity;
-        Assert.Equal((40L << 20) * 17 / 16, share);
-        Assert.Equal(budget - tiers.LendingStep, tiers.Decompressed.Capacity);
-        var slots = new BlockCache<CompressedBlock>.Slots(30_000, owner: 1);
-        long lastDecompressed = tiers.Decompressed.Capacity;
-        for (int i = 0; i < slots.Count; i++)
-        {
-            var block = new CompressedBlock(arrays.Rent(4000), 4000, (byte)CompressionType.Snappy, arrays);
-            tiers.Compressed.Insert(slots, i, block, block.Charge);
-            block.Unpin();
-            tiers.OnCompressedInsert();
-            long usage = tiers.Compressed.Usage;
-            Assert.True(tiers.Decompressed.Capacity + usage <= budget, $"block {i}: decompressed {tiers.Decompressed.Capacity} + compressed {usage} over {budget}");
-            Assert.True(tiers.Decompressed.Capacity >= budget - Math.Min(share, usage + tiers.LendingStep), $"block {i}: lent too little");
-            Assert.True(tiers.Decompressed.Capacity <= lastDecompressed, $"block {i}: the decompressed tier grew while the compressed one filled");
-            lastDecompressed = tiers.Decompressed.Capacity;
-        }
-        // Full: the compressed tier holds its share and lends nothing.
-        Assert.InRange(tiers.Compressed.Usage, share - share / 16, share);
-        Assert.Equal(budget - share, tiers.Decompressed.Capacity);
-        // A smaller share frees what the compressed tier held beyond it for the decompressed tier.
-        tiers.Resize(10L << 20, 200L << 20);
-        Assert.True(tiers.Compressed.Usage <= tiers.Compressed.Capacity);
-        Assert.Equal(budget - Math.Min(tiers.Compressed.Capacity, tiers.Compressed.Usage + tiers.LendingStep), tiers.Decompressed.Capacity);
-    }
-
-    [Fact]
-    public void ReadsOfPartOfTheTables_GetTheUnusedCompressedShare_AsDecompressedCache()
-    {
-        const long budget = 2 << 20;
-        using var db = OpenWithKeys(cacheBytes: budget);
-        db.Flush();
-        db.WaitForCompactions();
-        var buffer = new byte[256];
-        // Only the first tenth of the keys: the compressed tier fills with its blocks alone.
-        for (int round = 0; round < 3; round++)
-            for (int k = 0; k < Keys / 10; k++)
-            {
-                Assert.True(db.TryGet(Key(k), buffer, out int length), $"key {k} missing");
-                Assert.Equal(Value(k), buffer[..length]);
-            }
-        var stats = db.GetStatistics();
-        long share = stats["block.cache.compressed.capacity"];
-        Assert.True(share > 0, "the tables outgrow the cache: it should be tiered");
-        Assert.True(stats["block.cache.compressed.usage"] < share / 2, $"compressed usage {stats["block.cache.compressed.usage"]} of {share}");
-        Assert.True(stats["block.cache.capacity"] > budget - share, $"decompressed capacity {stats["block.cache.capacity"]}: nothing of the share {share} lent");
-        Assert.True(stats["block.cache.capacity"] + stats["block.cache.compressed.usage"] <= budget);
-        // Then reads of everything: the compressed tier fills and takes its share back.
-        for (int k = 0; k < Keys; k++)
-        {
-            Assert.True(db.TryGet(Key(k), buffer, out int length), $"key {k} missing");
-            Assert.Equal(Value(k), buffer[..length]);
-        }
-        stats = db.GetStatistics();
-        Assert.True(stats["block.cache.compressed.usage"] > share / 2, $"compressed usage {stats["block.cache.compressed.usage"]} of {share}");
-        Assert.True(stats["block.cache.capacity"] + stats["block.cache.compressed.usage"] <= budget);
     }
 
     [Fact]
@@ -143,28 +77,6 @@ public class BlockCacheTiersTests
         threads.ForEach(th => th.Join());
         Assert.True(failures.Count == 0, $"seed={seed}: {failures.Count} bad values, e.g. " + string.Join(", ", failures.Take(5)));
         Assert.True(db.GetStatistics()["block.cache.compressed.hits"] > 0);
-    }
-
-    [Fact]
-    public void TieredCache_WithRoomToSpare_KeepsABlockDecompressedFromItsFirstRead()
-    {
-        using var db = OpenWithKeys(cacheBytes: 2 << 20);
-        db.Flush();
-        db.WaitForCompactions();
-        Assert.True(db.GetStatistics()["block.cache.compressed.capacity"] > 0, "the tables outgrow the cache: it should be tiered");
-        var buffer = new byte[256];
-        // The first read of each block comes from the file; the decompressed tier is nearly empty.
-        for (int k = 0; k < 200; k++) Assert.True(db.TryGet(Key(k * 97), buffer, out _));
-        var before = db.GetStatistics();
-        for (int k = 0; k < 200; k++)
-        {
-            Assert.True(db.TryGet(Key(k * 97), buffer, out int length));
-            Assert.Equal(Value(k * 97), buffer[..length]);
-        }
-        var after = db.GetStatistics();
-        Assert.Equal(before["block.cache.compressed.hits"], after["block.cache.compressed.hits"]);
-        // One block a read (a filter's false positive may add the same block of another table both times).
-        Assert.InRange(after["block.cache.hits"] - before["block.cache.hits"], 200, 260);
     }
 
     [Fact]

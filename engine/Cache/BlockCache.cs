@@ -23,7 +23,6 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
     private long _pinned;
     private long _hits;
     private long _misses;
-    private long _usage; // bytes held, kept by the shards under their locks: read without taking them
 
     private long _capacity;
 
@@ -44,18 +43,8 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
             foreach (var shard in _shards) shard.Trim();
     }
 
-    /// <summary>Bytes held by cached blocks (no lock taken: cheap enough to read on a hot path).</summary>
-    public long Usage => Volatile.Read(ref _usage);
-
-    /// <summary>
-    /// Whether <paramref name="charge"/> more bytes fit with room to spare (a sixteenth of the
-    /// capacity, for shards fuller than the average): inserting them should evict nothing.
-    /// </summary>
-    public bool HasRoomFor(long charge)
-    {
-        long capacity = Capacity;
-        return Usage + Volatile.Read(ref _pinned) + charge <= capacity - capacity / 16;
-    }
+    /// <summary>Bytes held by cached blocks.</summary>
+    public long Usage => _shards.Sum(s => s.Usage);
 
     /// <summary>Bytes pinned outside the cache but charged to it.</summary>
     public long PinnedUsage => Volatile.Read(ref _pinned);
@@ -187,6 +176,11 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
         private long _smallBytes;
         private long _mainBytes;
 
+        public long Usage
+        {
+            get { lock (_lock) return _smallBytes + _mainBytes; }
+        }
+
         public long Count
         {
             get { lock (_lock) return _small.Count + _main.Count; }
@@ -213,7 +207,6 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
                     _small.Enqueue(entry);
                     _smallBytes += charge;
                 }
-                Interlocked.Add(ref owner._usage, charge);
                 EvictOverCapacity();
             }
         }
@@ -266,7 +259,6 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
             }
             var slots = (Slots)e.CacheSlots!;
             Interlocked.CompareExchange(ref slots.Items[e.CacheIndex], null, e);
-            Interlocked.Add(ref owner._usage, -e.CacheCharge);
             owner.CountIfWasted(e);
             e.OnCacheEvicted();
             _ghosts.Add((slots, e.CacheIndex));
@@ -288,7 +280,6 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
                     continue;
                 }
                 _mainBytes -= e.CacheCharge;
-                Interlocked.Add(ref owner._usage, -e.CacheCharge);
                 Interlocked.CompareExchange(ref ((Slots)e.CacheSlots!).Items[e.CacheIndex], null, e);
                 owner.CountIfWasted(e);
                 e.OnCacheEvicted();

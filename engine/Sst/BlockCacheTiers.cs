@@ -10,21 +10,10 @@ namespace LatticeKV.Sst;
 /// budget, up to the size of the tables, so that the budget covers nearly twice as many blocks,
 /// and a tenth or more stays decompressed for the blocks read most. <see cref="Resize"/> moves
 /// the split as the tables change. Thread-safe.
-/// <para>
-/// The compressed tier fills only with blocks that are read, so while the reads cover part of
-/// the tables (an index family nobody queries, cold history) much of its share would hold
-/// nothing. That part is lent to the decompressed tier: the decompressed tier's capacity is the
-/// budget less the compressed tier's usage and one <see cref="LendingStep"/>, and it shrinks
-/// again, a step at a time, as the compressed tier fills towards its share
-/// (<see cref="OnCompressedInsert"/>). The two tiers together never hold more than the budget.
-/// </para>
 /// </summary>
 internal sealed class BlockCacheTiers
 {
     private readonly long _budget;
-    private readonly Lock _lock = new();
-    private long _share;    // the compressed tier's capacity from the last Resize; written under _lock
-    private long _reserved; // what the decompressed tier leaves the compressed one: its usage when last lent plus a step, at most _share
     private long _compressedHits;
     private long _compressedBytes;
     private long _rawBytes;
@@ -62,11 +51,6 @@ internal sealed class BlockCacheTiers
     /// </summary>
     public void Resize(long compressedBytes, long rawBytes)
     {
-        lock (_lock) ResizeLocked(compressedBytes, rawBytes);
-    }
-
-    private void ResizeLocked(long compressedBytes, long rawBytes)
-    {
         Volatile.Write(ref _compressedBytes, compressedBytes);
         Volatile.Write(ref _rawBytes, rawBytes);
         long available = _budget - Decompressed.PinnedUsage;
@@ -75,36 +59,16 @@ internal sealed class BlockCacheTiers
         if (available > 0 && rawBytes + rawBytes / 8 > available)
             compressed = Math.Min(compressedBytes + compressedBytes / 16, available - available / 10);
         compressed = Math.Max(0, compressed);
-        Volatile.Write(ref _share, compressed);
-        // A smaller share evicts compressed blocks first; the decompressed tier then gets what
-        // the compressed one does not hold (never more than the budget less its usage).
-        Compressed.SetCapacity(compressed);
-        Lend();
-    }
-
-    /// <summary>
-    /// How much of the compressed tier's unused share is kept back from the decompressed tier, so
-    /// that it is resized once per this many bytes of compressed blocks inserted, not per block.
-    /// </summary>
-    public long LendingStep => Math.Max(64 * 1024, _budget / 64);
-
-    /// <summary>
-    /// Called after a block entered the compressed tier: once the tier holds more than it was
-    /// left, the decompressed tier gives back another step (evicting what no longer fits).
-    /// </summary>
-    public void OnCompressedInsert()
-    {
-        long reserved = Volatile.Read(ref _reserved);
-        // Nothing is lent once the whole share is reserved (a tier of a tiny cache may hold a little more than its capacity).
-        if (Compressed.Usage <= reserved || reserved >= Volatile.Read(ref _share)) return;
-        lock (_lock) Lend();
-    }
-
-    // Caller holds _lock.
-    private void Lend()
-    {
-        long reserved = Math.Min(_share, Compressed.Usage + LendingStep);
-        Volatile.Write(ref _reserved, reserved);
-        Decompressed.SetCapacity(_budget - reserved);
+        // Grow the tier that gains after shrinking the other, so the total never exceeds the budget.
+        if (compressed > Compressed.Capacity)
+        {
+            Decompressed.SetCapacity(_budget - compressed);
+            Compressed.SetCapacity(compressed);
+        }
+        else
+        {
+            Compressed.SetCapacity(compressed);
+            Decompressed.SetCapacity(_budget - compressed);
+        }
     }
 }

@@ -370,15 +370,8 @@ internal sealed class TableReader : IDisposable
         return block;
     }
 
-    /// <summary>
-    /// Read often while compressed, or read again while the decompressed tier has room to spare:
-    /// worth keeping decompressed too (a promotion into free room evicts nothing).
-    /// </summary>
-    private bool Promotes(CompressedBlock compressed)
-        => _cacheSlots is not null && (compressed.CacheFrequency >= 3 || _options.BlockCache!.HasRoomFor(BlockCharge(compressed)));
-
-    /// <summary>About what the decompressed copy of <paramref name="compressed"/> would be charged, before decoding it.</summary>
-    private int BlockCharge(CompressedBlock compressed) => 2 * compressed.Length + 256;
+    /// <summary>Read often while compressed: worth keeping decompressed too.</summary>
+    private bool Promotes(CompressedBlock compressed) => _cacheSlots is not null && compressed.CacheFrequency >= 3;
 
     /// <summary>
     /// Loads data block <paramref name="number"/> into the cache unless either tier holds it,
@@ -432,16 +425,14 @@ internal sealed class TableReader : IDisposable
                 var compressed = new CompressedBlock(copy, stored.Length, type, tiers.Arrays) { Anticipation = (int)origin };
                 tiers.Compressed.Insert(_compressedSlots!, number, compressed, compressed.Charge);
                 compressed.Unpin(); // the cache holds it now, or nobody does
-                tiers.OnCompressedInsert();
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(raw);
         }
-        // While blocks are also kept compressed, only those read again earn a decompressed place,
-        // unless the decompressed tier has room to spare: then keeping the block evicts nothing.
-        if (fillCache && _cacheSlots is not null && (!keptCompressed || _options.BlockCache!.HasRoomFor(block.Charge)))
+        // While blocks are also kept compressed, only those read again earn a decompressed place.
+        if (fillCache && _cacheSlots is not null && !keptCompressed)
         {
             block.Anticipation = (int)origin;
             _options.BlockCache!.Insert(_cacheSlots, number, block, block.Charge);
