@@ -175,6 +175,22 @@ public sealed partial class LatticeDb
         }
     }
 
+    /// <summary>
+    /// Sorts <paramref name="mems"/> for the flush (outside the mutex), then lets lookups search
+    /// the sorted runs and frees the memtables' hash indexes once the super versions that reach
+    /// them are released: a flushed memtable stays readable until its table is installed, and
+    /// holding its index beside its run would add to the moment the next memtable is full too.
+    /// </summary>
+    private void DropIndexes(ColumnFamilyData cfd, List<MemTable> mems)
+    {
+        foreach (var m in mems) m.SortForLookups();
+        lock (_mutex)
+        {
+            foreach (var m in mems) m.DropIndex();
+            if (!cfd.Dropped) cfd.InstallSuperVersion();
+        }
+    }
+
     /// <summary>Writes <paramref name="mems"/> (the oldest immutable memtables of a column family) to level 0.</summary>
     private void FlushMemTables(ColumnFamilyData cfd, List<MemTable> mems, ulong[] snapshots, CancellationToken cancel)
     {
@@ -186,6 +202,7 @@ public sealed partial class LatticeDb
         bool succeeded = false;
         try
         {
+            DropIndexes(cfd, mems);
             output = FlushJob.Run(NewJobContext(allocated) with { Blobs = BlobSeparationFor(cfd, cfd.State.Current) }, mems, snapshots, cfd.Policy,
                 builderOptions, stats, cancel);
             // The MANIFEST must never name a file (the new table, or the log it moves the horizon

@@ -44,7 +44,7 @@ public class HashIndexTests
     public void Publish_GrowingPastItsTable_KeepsEveryKeyAndReleasesEveryTable()
     {
         var m = new MemTable(new Keys.InternalKeyComparator(KeyComparator.Bytewise), 4096, 1);
-        const int Keys = 7000; // 1024 slots at first: grows four times (at 769, 1537, 3073, 6145 keys)
+        const int Keys = 7000; // 64 slots at first: grows eight times (at 49, 97, ..., 3073, 6145 keys)
         for (int i = 0; i < Keys; i++) m.Add((ulong)i + 1, LatticeKV.Keys.ValueKind.Value, Key(i), Key(i));
         for (int i = 0; i < Keys; i++)
         {
@@ -53,7 +53,7 @@ public class HashIndexTests
         }
         Assert.False(m.TryGet("absent"u8, ulong.MaxValue, out _, out _, out _));
         var tables = m.Index.Tables;
-        Assert.Equal(5, tables.Count); // the current table and the four it outgrew
+        Assert.Equal(9, tables.Count); // the current table and the eight it outgrew
         m.Ref();
         m.Ref();
         m.Unref();
@@ -78,6 +78,104 @@ public class HashIndexTests
         for (int i = 0; i < Keys; i++) Assert.True(m.TryGet(Key(i), ulong.MaxValue, out _, out _, out _), $"key {i}");
         Assert.False(m.TryGet("absent"u8, ulong.MaxValue, out _, out _, out _));
     }
+
+    [Fact]
+    public void Constructor_ExpectedEntries_SizesTheTableAtOneAndAHalfSlotsAnEntryAndCountsItsBytes()
+    {
+        // Not rounded up to a power of two (5000 expected would take 8192 slots): the memtable
+        // counts the table's bytes against its write buffer.
+        const int Keys = 5000;
+        var m = new MemTable(new Keys.InternalKeyComparator(KeyComparator.Bytewise), 64 * 1024, 1, expectedEntries: Keys);
+
+        Assert.Equal(Keys * 3 / 2, m.Index.Capacity);
+        Assert.Equal(Keys * 3 / 2 * sizeof(long), m.Index.MemoryUsage);
+        for (int i = 0; i < Keys; i++) m.Add((ulong)i + 1, LatticeKV.Keys.ValueKind.Value, Key(i), Key(i));
+        Assert.Equal(Keys * 3 / 2 * sizeof(long), m.Index.MemoryUsage); // never grew
+        m.Ref();
+        m.Unref();
+        Assert.Equal(0, m.Index.MemoryUsage);
+    }
+
+    [Fact]
+    public void Seal_OnceNoMutableViewIsLeft_FreesTheOutgrownTablesOnlyAndStopsCountingThem()
+    {
+        const int Keys = 7000;
+        var m = new MemTable(new Keys.InternalKeyComparator(KeyComparator.Bytewise), 4096, 1);
+        m.EnterMutableView(); // as a super version holding it as the mutable memtable
+        m.Ref();
+        for (int i = 0; i < Keys; i++) m.Add((ulong)i + 1, LatticeKV.Keys.ValueKind.Value, Key(i), Key(i));
+        var tables = m.Index.Tables;
+        long current = tables[0].Length * (long)sizeof(long);
+        Assert.Equal(tables.Sum(t => t.Length * (long)sizeof(long)), m.Index.MemoryUsage);
+        long before = m.ApproximateMemoryUsage;
+
+        m.Seal();
+        Assert.DoesNotContain(tables, t => t.IsFreed); // a reader of that super version may still probe an outgrown table
+        m.LeaveMutableView();
+
+        Assert.False(tables[0].IsFreed); // the current table: readers of the immutable memtable probe it
+        Assert.All(tables.Skip(1), t => Assert.True(t.IsFreed));
+        Assert.Equal(current, m.Index.MemoryUsage);
+        Assert.Equal(before - tables.Skip(1).Sum(t => t.Length * (long)sizeof(long)), m.ApproximateMemoryUsage);
+        for (int i = 0; i < Keys; i++) Assert.True(m.TryGet(Key(i), ulong.MaxValue, out _, out _, out _), $"key {i}");
+        m.Unref();
+        Assert.All(tables, t => Assert.True(t.IsFreed));
+    }
+
+    [Fact]
+    public void DropIndex_LookupsSearchTheRunsAndFindEveryVersionAsTheIndexDid_IndexFreedAfterTheLastViewBeforeIt()
+    {
+        var cmp = new Keys.InternalKeyComparator(KeyComparator.Bytewise);
+        var m = new MemTable(cmp, 4096, 1);
+        m.Ref();
+        Assert.True(m.TryEnterIndexView()); // a super version made before the drop
+        var rnd = new Random(5);
+        ulong seq = 0;
+        var versions = new Dictionary<int, List<ulong>>();
+        for (int i = 0; i < 6000; i++)
+        {
+            int k = rnd.Next(1500);
+            var kind = rnd.Next(8) == 0 ? LatticeKV.Keys.ValueKind.Deletion : LatticeKV.Keys.ValueKind.Value;
+            m.Add(++seq, kind, Key(k), kind == LatticeKV.Keys.ValueKind.Value ? Value(seq) : []);
+            (versions.TryGetValue(k, out var list) ? list : versions[k] = []).Add(seq);
+            if (i % 1700 == 0) using (var it = m.NewIterator()) it.SeekToFirst(); // several runs, not one
+        }
+        var probes = Enumerable.Range(0, 3000).Select(_ => (Key: rnd.Next(1600), Snapshot: (ulong)rnd.Next(1, (int)seq + 2))).ToList();
+        var before = probes.Select(p => Lookup(m, Key(p.Key), p.Snapshot)).ToList();
+        var tables = m.Index.Tables;
+        m.Seal();
+        m.SortForLookups();
+        Assert.True(m.Runs.PublishedRunCount > 1, "the test wants several runs");
+
+        m.DropIndex();
+        Assert.False(m.TryEnterIndexView()); // a super version made after the drop does not count
+        Assert.True(m.IndexDropped);
+        Assert.False(tables[0].IsFreed); // the view from before may still probe it (the outgrown ones went at Seal: no mutable view)
+        Assert.Equal(before, probes.Select(p => Lookup(m, Key(p.Key), p.Snapshot)).ToList());
+        foreach (var (k, seqs) in versions)
+        {
+            // From the newest, every older version in turn, as the index's lookups walked them.
+            Assert.True(m.TryGet(Key(k), ulong.MaxValue, out _, out ulong found, out _, out long position));
+            Assert.Equal(seqs[^1], found);
+            for (int v = seqs.Count - 2; v >= 0; v--)
+            {
+                Assert.True(m.TryGetOlder(position, out _, out found, out _, out position));
+                Assert.Equal(seqs[v], found);
+            }
+            Assert.False(m.TryGetOlder(position, out _, out _, out _, out _));
+        }
+
+        m.LeaveIndexView();
+        Assert.All(tables, t => Assert.True(t.IsFreed));
+        Assert.Equal(0, m.Index.MemoryUsage);
+        Assert.Equal(before, probes.Select(p => Lookup(m, Key(p.Key), p.Snapshot)).ToList());
+        m.Unref();
+    }
+
+    private static string Lookup(MemTable m, byte[] key, ulong snapshot)
+        => m.TryGet(key, snapshot, out var kind, out ulong found, out var value) ? $"{kind} {found} {System.Text.Encoding.ASCII.GetString(value)}" : "none";
+
+    private static byte[] Value(ulong seq) => System.Text.Encoding.ASCII.GetBytes($"v{seq}");
 
     private static byte[] Key(int i) => System.Text.Encoding.ASCII.GetBytes($"key{i:D6}");
 }

@@ -91,12 +91,21 @@ internal sealed class ColumnFamilyData
     // Entries the last full memtable held: the next one sizes its hash index for as many.
     private int _lastMemTableEntries;
 
+    /// <summary>
+    /// Bytes an entry is assumed to take in a first memtable, whose hash index has no full one
+    /// before it to be sized by: a guess of small entries, so the index grows at most a few
+    /// times (each table it outgrows counts against the write buffer until the memtable is
+    /// sealed), while one of large entries leaves a table not much larger than it needs.
+    /// </summary>
+    private const int FirstMemTableBytesPerEntry = 256;
+
     public MemTable NewMemTable(long logNumber)
     {
         // An eighth of the write buffer, at most 8 MiB: few chunks to map, and a large write
         // buffer's chunks whole multiples of a huge page.
         int chunk = (int)Math.Clamp(WriteBufferSize / 8, 64 * 1024, 8 << 20);
-        return new MemTable(Comparator, chunk, logNumber, _lastMemTableEntries);
+        int expected = _lastMemTableEntries > 0 ? _lastMemTableEntries : (int)Math.Min(int.MaxValue / 2, WriteBufferSize / FirstMemTableBytesPerEntry);
+        return new MemTable(Comparator, chunk, logNumber, expected);
     }
 
     /// <summary>Moves the full memtable to the immutable list. Caller holds the database mutex.</summary>
@@ -104,6 +113,7 @@ internal sealed class ColumnFamilyData
     {
         var old = Mem;
         _lastMemTableEntries = old.EntryCount;
+        old.Seal();
         Imm.Add(old);
         Mem = NewMemTable(newLogNumber);
         InstallSuperVersion();

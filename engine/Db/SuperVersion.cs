@@ -12,15 +12,24 @@ internal sealed class SuperVersion
 {
     private int _refs = 1; // the column family's own reference while current
     private IteratorParts? _pooledIterator;
+    // The memtables whose hash index this super version's readers may probe (see MemTable.DropIndex).
+    private readonly List<MemTable> _indexViews = [];
 
+    /// <summary>Caller holds the database mutex (or opens the database alone).</summary>
     public SuperVersion(MemTable mem, MemTable[] imm, LsmVersion version)
     {
         Mem = mem;
         Imm = imm;
         Version = version;
         version.Ref();
+        mem.EnterMutableView();
         mem.Ref();
-        foreach (var m in imm) m.Ref();
+        if (mem.TryEnterIndexView()) _indexViews.Add(mem);
+        foreach (var m in imm)
+        {
+            m.Ref();
+            if (m.TryEnterIndexView()) _indexViews.Add(m);
+        }
     }
 
     public MemTable Mem { get; }
@@ -47,6 +56,8 @@ internal sealed class SuperVersion
         // Only holders of a reference pool parts, and they pool before releasing: none come later.
         Interlocked.Exchange(ref _pooledIterator, null)?.Dispose();
         Version.Unref();
+        Mem.LeaveMutableView();
+        foreach (var m in _indexViews) m.LeaveIndexView();
         Mem.Unref();
         foreach (var m in Imm) m.Unref();
     }

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using LatticeKV.Io;
@@ -11,7 +10,7 @@ namespace LatticeKV.Memtable;
 /// with the entry's arena address, so mismatched probes never touch the entry.
 /// Slots cost eight bytes a slot, so the table is kept at most three quarters full rather than
 /// half: a memtable's table is as large as its key count, and two are live while one memtable is
-/// flushed and the next filled.
+/// switched out and the next filled (until the flush has sorted the first and drops its index).
 /// One writer (the group-commit leader) inserts; readers probe without locks. Growing copies
 /// every slot into a new table before publishing it, so a reader on the old table still finds
 /// every key written before the sequence number it reads at.
@@ -19,15 +18,23 @@ namespace LatticeKV.Memtable;
 /// and are freed by <see cref="Release"/> once no reader can probe them: a table is as large as
 /// the memtable's key count, so on the managed heap each memtable would leave one on the large
 /// object heap until a full collection, and a pool of them would keep tables resident that no
-/// memtable uses.
+/// memtable uses. Tables outgrown are freed earlier, by <see cref="ReleaseOutgrown"/>, once the
+/// memtable is immutable and no reader that could have taken one is left.
+/// A table has any number of slots (a key's first slot is a multiply-shift of its hash, not a
+/// mask), so it is sized for what is expected rather than rounded up to a power of two, and
+/// <see cref="MemoryUsage"/> is the bytes its tables really hold: the memtable counts them
+/// against the write buffer.
 /// </summary>
 internal sealed class HashIndex
 {
-    private const int MinCapacity = 1024;
+    // Small, so a small write buffer's memtable is not filled by its empty table.
+    private const int MinCapacity = 64;
     private readonly Arena _arena;
     private NativeBuffer<long> _slots; // slot 0 = empty; published with Volatile
     private int _count;
-    // Writer-owned: tables replaced by growth, which readers may still probe until Release.
+    private long _tableBytes; // of the current table and the outgrown ones not yet freed
+    // Tables replaced by growth, which readers may still probe until ReleaseOutgrown or Release.
+    // The writer adds to it; after the last growth, one of those two takes it (Interlocked).
     private List<NativeBuffer<long>>? _retired;
 
     /// <summary>
@@ -41,10 +48,13 @@ internal sealed class HashIndex
     {
         _arena = arena;
         long wanted = Math.Max(MinCapacity, expectedEntries + (long)expectedEntries / 2);
-        _slots = new NativeBuffer<long>((int)Math.Min(1 << 30, (long)BitOperations.RoundUpToPowerOf2((ulong)wanted)));
+        _slots = new NativeBuffer<long>((int)Math.Min(MaxCapacity, wanted));
+        _tableBytes = (long)_slots.Length * sizeof(long);
     }
 
-    /// <summary>Slots of the current table (a power of two).</summary>
+    private const int MaxCapacity = 1 << 30;
+
+    /// <summary>Slots of the current table.</summary>
     internal int Capacity => Volatile.Read(ref _slots).Length;
 
     /// <summary>The current table and those it outgrew (for tests of when they are freed). Writer only.</summary>
@@ -57,19 +67,30 @@ internal sealed class HashIndex
     /// </summary>
     public void Release()
     {
-        if (_retired is not null)
-        {
-            foreach (var old in _retired) old.Dispose();
-            _retired = null;
-        }
-        Interlocked.Exchange(ref _slots, NativeBuffer<long>.Empty).Dispose();
+        ReleaseOutgrown();
+        var table = Interlocked.Exchange(ref _slots, NativeBuffer<long>.Empty);
+        Interlocked.Add(ref _tableBytes, -(long)table.Length * sizeof(long));
+        table.Dispose();
     }
 
     /// <summary>
-    /// Slot bytes attributable to the keys held: two slots a key, about what a table between
-    /// three eighths and three quarters full (after its last growth) costs on average.
+    /// Frees the tables this index outgrew. Only once it can grow no more (its memtable is
+    /// immutable) and no reader that took a table before the last growth can still probe one;
+    /// the current table stays. A second call finds nothing to free.
     /// </summary>
-    public long MemoryUsage => 2L * sizeof(long) * Volatile.Read(ref _count);
+    public void ReleaseOutgrown()
+    {
+        var retired = Interlocked.Exchange(ref _retired, null);
+        if (retired is null) return;
+        foreach (var old in retired)
+        {
+            Interlocked.Add(ref _tableBytes, -(long)old.Length * sizeof(long));
+            old.Dispose();
+        }
+    }
+
+    /// <summary>Bytes of the slot tables held now: the current one and those outgrown and not yet freed.</summary>
+    public long MemoryUsage => Volatile.Read(ref _tableBytes);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Hash(ReadOnlySpan<byte> userKey) => XxHash3.HashToUInt64(userKey);
@@ -79,9 +100,8 @@ internal sealed class HashIndex
     {
         var table = Volatile.Read(ref _slots);
         var slots = table.Span;
-        int mask = slots.Length - 1;
         ushort fingerprint = Fingerprint(hash);
-        for (int pos = (int)hash & mask; ; pos = (pos + 1) & mask)
+        for (int pos = Start(hash, slots.Length); ; pos = Next(pos, slots.Length))
         {
             long slot = Volatile.Read(ref slots[pos]);
             if (slot == 0) break;
@@ -103,10 +123,9 @@ internal sealed class HashIndex
     {
         var table = _slots;
         var slots = table.Span;
-        int mask = slots.Length - 1;
         ushort fingerprint = Fingerprint(hash);
         long packed = ((long)fingerprint << AddressBits) | address;
-        for (int pos = (int)hash & mask; ; pos = (pos + 1) & mask)
+        for (int pos = Start(hash, slots.Length); ; pos = Next(pos, slots.Length))
         {
             long slot = slots[pos];
             if (slot == 0)
@@ -131,23 +150,30 @@ internal sealed class HashIndex
     private void Grow()
     {
         var oldTable = _slots;
-        var grownTable = new NativeBuffer<long>(oldTable.Length * 2);
-        // The old table may still be read by a reader that took it before: freed by Release.
+        var grownTable = new NativeBuffer<long>((int)Math.Min(MaxCapacity, oldTable.Length * 2L));
+        Interlocked.Add(ref _tableBytes, (long)grownTable.Length * sizeof(long));
+        // The old table may still be read by a reader that took it before: freed by ReleaseOutgrown or Release.
         (_retired ??= []).Add(oldTable);
         var grown = grownTable.Span;
-        int mask = grown.Length - 1;
         foreach (long slot in oldTable.Span)
         {
             if (slot == 0) continue;
             // Slots keep only the high hash bits; the key is read for its position anyway, so
             // hashing it again costs less than keeping four bytes of hash in every entry.
             ulong hash = Hash(MemEntry.UserKey(_arena, slot & AddressMask));
-            int pos = (int)hash & mask;
-            while (grown[pos] != 0) pos = (pos + 1) & mask;
+            int pos = Start(hash, grown.Length);
+            while (grown[pos] != 0) pos = Next(pos, grown.Length);
             grown[pos] = slot;
         }
         Volatile.Write(ref _slots, grownTable);
     }
+
+    /// <summary>A key's first slot: the low 32 hash bits scaled to the table (the fingerprint takes the top 12).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Start(ulong hash, int length) => (int)(((ulong)(uint)hash * (uint)length) >> 32);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Next(int pos, int length) => ++pos == length ? 0 : pos;
 
     /// <summary>Arena addresses are below 2^52: chunk index (20 bits, see <see cref="Arena.MaxChunks"/>) and offset (32 bits).</summary>
     private const int AddressBits = 52;

@@ -7,7 +7,8 @@ namespace LatticeKV.Memtable;
 /// The in-memory write buffer of one column family. Entries are appended to an
 /// <see cref="Arena"/>, which is also their list; a <see cref="HashIndex"/> finds the newest
 /// version of a key (older versions are chained from it), and <see cref="SortedRuns"/> give
-/// ordered access when an iterator or a flush asks for it. Range tombstones are kept apart. One writer at a time (the
+/// ordered access when an iterator or a flush asks for it. Once a flush has sorted an immutable
+/// memtable, lookups search its runs instead and the index is freed (<see cref="DropIndex"/>). Range tombstones are kept apart. One writer at a time (the
 /// group-commit leader applies batches); reads and iterators run concurrently without locks.
 /// User keys are equal only when their bytes are equal (see <see cref="KeyComparator"/>).
 /// </summary>
@@ -34,6 +35,15 @@ internal sealed class MemTable
 
     // References from super versions (which readers hold); see Ref and Unref.
     private int _refs;
+    // Super versions holding this memtable as the mutable one, plus one until Seal: when it
+    // reaches zero no reader can still probe a slot table the index outgrew.
+    private int _mutableViews = 1;
+    // Set once, by DropIndex, when every entry is in these sorted runs: lookups search them
+    // instead of probing the index.
+    private SortedRun[]? _lookupRuns;
+    // Super versions made before DropIndex that hold this memtable, plus one until DropIndex:
+    // when it reaches zero no reader can still probe the index, and it is freed.
+    private int _indexViews = 1;
 
     public MemTable(InternalKeyComparator cmp, int arenaChunkSize, long firstLogNumber, int expectedEntries = 0)
     {
@@ -79,13 +89,81 @@ internal sealed class MemTable
         else if (refs < 0) throw new InvalidOperationException("MemTable released more often than referenced.");
     }
 
+    /// <summary>
+    /// Counts a super version that holds this memtable as its mutable one (before <see cref="Ref"/>).
+    /// Only such a super version's readers can have taken a slot table the index outgrew: growth
+    /// ends when the memtable is sealed, and later super versions reach only the last table.
+    /// </summary>
+    public void EnterMutableView() => Interlocked.Increment(ref _mutableViews);
+
+    /// <summary>Drops what <see cref="EnterMutableView"/> counted (before <see cref="Unref"/>).</summary>
+    public void LeaveMutableView()
+    {
+        if (Interlocked.Decrement(ref _mutableViews) == 0) _index.ReleaseOutgrown();
+    }
+
+    /// <summary>
+    /// Marks this memtable immutable (no <see cref="Add"/> after it): once the super versions
+    /// that held it as mutable are released, the slot tables its index outgrew are freed, and
+    /// <see cref="ApproximateMemoryUsage"/> falls by as much. Writer only, once.
+    /// </summary>
+    public void Seal() => LeaveMutableView();
+
+    /// <summary>
+    /// Counts a super version that holds this memtable, if it is made before <see cref="DropIndex"/>
+    /// (its readers may probe the index); false when the index is dropped already. Caller holds
+    /// the database mutex (as <see cref="DropIndex"/>'s caller does), so none is made in between.
+    /// </summary>
+    public bool TryEnterIndexView()
+    {
+        if (Volatile.Read(ref _lookupRuns) is not null) return false;
+        Interlocked.Increment(ref _indexViews);
+        return true;
+    }
+
+    /// <summary>Drops what <see cref="TryEnterIndexView"/> counted; the last frees the index once it is dropped.</summary>
+    public void LeaveIndexView()
+    {
+        if (Interlocked.Decrement(ref _indexViews) == 0) _index.Release();
+    }
+
+    /// <summary>
+    /// Sorts every entry into runs, so lookups can do without the index (<see cref="DropIndex"/>).
+    /// Only on a sealed memtable; not under the database mutex (it sorts the whole memtable;
+    /// the flush's own iterator then finds the runs built).
+    /// </summary>
+    public void SortForLookups() => _runs.Get(EntryCount);
+
+    /// <summary>
+    /// Makes lookups search the sorted runs instead of the hash index, which is freed once the
+    /// super versions made before this call are released (the caller installs a new one), so an
+    /// immutable memtable being flushed does not hold its index and its flush's run at once.
+    /// Caller holds the database mutex; the memtable is sealed. A second call does nothing.
+    /// </summary>
+    public void DropIndex()
+    {
+        if (Volatile.Read(ref _lookupRuns) is not null) return;
+        Volatile.Write(ref _lookupRuns, _runs.Get(EntryCount));
+        LeaveIndexView();
+    }
+
+    /// <summary>Whether lookups search the sorted runs (the index is dropped).</summary>
+    internal bool IndexDropped => Volatile.Read(ref _lookupRuns) is not null;
+
     /// <summary>The WAL file number that was current when this memtable was created: its data is in that WAL or later ones.</summary>
     public long FirstLogNumber { get; set; }
 
     public InternalKeyComparator Comparator => _cmp;
 
-    /// <summary>Bytes this memtable holds: entries, hash index and range tombstones.</summary>
-    public long ApproximateMemoryUsage => _arena.UsedBytes + _index.MemoryUsage + Volatile.Read(ref _tombstoneBytes);
+    /// <summary>
+    /// Bytes this memtable holds or will hold before it is freed, as RocksDB counts its arena
+    /// (entries and skip list) against the write buffer: the entries, the hash index's slot
+    /// tables as allocated (outgrown ones until freed), the sorted run a flush builds over every
+    /// entry (<see cref="SortedRuns.BytesPerEntry"/>, counted from the first entry so the flush
+    /// does not take the memtable past its budget), and the range tombstones.
+    /// </summary>
+    public long ApproximateMemoryUsage => _arena.UsedBytes + _index.MemoryUsage + (long)SortedRuns.BytesPerEntry * EntryCount
+        + Volatile.Read(ref _tombstoneBytes);
 
     public int EntryCount => Volatile.Read(ref _count);
 
@@ -169,12 +247,39 @@ internal sealed class MemTable
     /// </summary>
     public bool TryGet(ReadOnlySpan<byte> userKey, ulong snapshot, out ValueKind kind, out ulong sequence, out ReadOnlySpan<byte> value, out long position)
     {
-        for (long a = _index.Find(HashIndex.Hash(userKey), userKey); a >= 0; a = MemEntry.Previous(_arena, a))
+        var runs = Volatile.Read(ref _lookupRuns);
+        long newest = runs is null ? _index.Find(HashIndex.Hash(userKey), userKey) : FindInRuns(runs, userKey);
+        for (long a = newest; a >= 0; a = MemEntry.Previous(_arena, a))
         {
             if (InternalKey.Trailer(MemEntry.Key(_arena, a)) >> 8 > snapshot) continue;
             return Read(a, out kind, out sequence, out value, out position);
         }
         return Read(-1, out kind, out sequence, out value, out position);
+    }
+
+    /// <summary>
+    /// The newest entry of <paramref name="userKey"/> in <paramref name="runs"/>, or -1: in each
+    /// run the first entry at or after the key's newest possible internal key (the runs hold
+    /// disjoint entries; older versions are chained from the newest, as from the index's).
+    /// </summary>
+    private long FindInRuns(SortedRun[] runs, ReadOnlySpan<byte> userKey)
+    {
+        int length = userKey.Length + InternalKey.TrailerSize;
+        Span<byte> target = length <= 256 ? stackalloc byte[length] : new byte[length];
+        InternalKey.Encode(target, userKey, InternalKey.MaxSequence, ValueKind.RangeDeletion);
+        long newest = -1;
+        ulong newestTrailer = 0;
+        foreach (var run in runs)
+        {
+            int pos = run.LowerBound(_arena, target, _cmp, _bytewise);
+            if (pos >= run.Length) continue;
+            long address = run.Addresses[pos];
+            var key = MemEntry.Key(_arena, address);
+            if (!InternalKey.UserKey(key).SequenceEqual(userKey)) continue;
+            ulong trailer = InternalKey.Trailer(key);
+            if (newest < 0 || trailer > newestTrailer) (newest, newestTrailer) = (address, trailer);
+        }
+        return newest;
     }
 
     /// <summary>The version of a key just older than the one at <paramref name="position"/>; false when there is none.</summary>

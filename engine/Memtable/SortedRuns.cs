@@ -28,6 +28,36 @@ internal sealed class SortedRun(NativeBuffer<long> addresses, NativeBuffer<ulong
     /// <summary>Whether a reader may hold this run (it was in the run array <see cref="SortedRuns.Get"/> returned). Guarded by the lock of its <see cref="SortedRuns"/>.</summary>
     internal bool Published { get; set; }
 
+    /// <summary>Index of the first entry at or after the internal key <paramref name="target"/>.</summary>
+    public int LowerBound(Arena arena, ReadOnlySpan<byte> target, InternalKeyComparator cmp, bool bytewise)
+    {
+        if (Length == 0) return 0;
+        bool useWindow = false;
+        ulong targetWindow = 0;
+        if (bytewise)
+        {
+            // Windows compare correctly only between keys sharing the common prefix.
+            var common = MemEntry.UserKey(arena, Addresses[0])[..WindowOffset];
+            var user = InternalKey.UserKey(target);
+            if (!user.StartsWith(common)) return user.SequenceCompareTo(common) < 0 ? 0 : Length;
+            useWindow = true;
+            targetWindow = KeyWindow.Read(user, WindowOffset);
+        }
+        var addresses = Addresses;
+        var windows = Windows;
+        int lo = 0, hi = Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            int c;
+            if (useWindow && windows[mid] != targetWindow) c = windows[mid] < targetWindow ? -1 : 1;
+            else c = cmp.Compare(MemEntry.Key(arena, addresses[mid]), target);
+            if (c < 0) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
+    }
+
     internal void Free()
     {
         AddressBuffer.Dispose();
@@ -55,6 +85,9 @@ internal sealed class SortedRun(NativeBuffer<long> addresses, NativeBuffer<ulong
 /// </summary>
 internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool bytewise, Func<int> commonPrefix)
 {
+    /// <summary>A run's bytes an entry: its address and its key window.</summary>
+    public const int BytesPerEntry = sizeof(long) + sizeof(ulong);
+
     private readonly Lock _lock = new();
     // Guarded by _lock; the array itself is never modified once published.
     private SortedRun[] _runs = [];
@@ -68,7 +101,7 @@ internal sealed class SortedRuns(Arena arena, InternalKeyComparator cmp, bool by
         get
         {
             long total = 0;
-            foreach (var r in Volatile.Read(ref _runs)) total += r.Length * 16L;
+            foreach (var r in Volatile.Read(ref _runs)) total += (long)r.Length * BytesPerEntry;
             return total;
         }
     }
@@ -287,39 +320,11 @@ internal sealed class RunIterator(Arena arena, SortedRun run, InternalKeyCompara
 
     public override void Prev() => _pos--;
 
-    public override void Seek(ReadOnlySpan<byte> target) => _pos = LowerBound(target);
+    public override void Seek(ReadOnlySpan<byte> target) => _pos = run.LowerBound(arena, target, cmp, bytewise);
 
     public override void SeekForPrev(ReadOnlySpan<byte> target)
     {
-        _pos = LowerBound(target);
+        _pos = run.LowerBound(arena, target, cmp, bytewise);
         if (_pos >= run.Length || cmp.Compare(Key, target) > 0) _pos--;
-    }
-
-    /// <summary>Index of the first entry at or after <paramref name="target"/>.</summary>
-    private int LowerBound(ReadOnlySpan<byte> target)
-    {
-        if (run.Length == 0) return 0;
-        bool useWindow = false;
-        ulong targetWindow = 0;
-        if (bytewise)
-        {
-            // Windows compare correctly only between keys sharing the common prefix.
-            var common = MemEntry.UserKey(arena, run.Addresses[0])[..run.WindowOffset];
-            var user = InternalKey.UserKey(target);
-            if (!user.StartsWith(common)) return user.SequenceCompareTo(common) < 0 ? 0 : run.Length;
-            useWindow = true;
-            targetWindow = KeyWindow.Read(user, run.WindowOffset);
-        }
-        int lo = 0, hi = run.Length;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            int c;
-            if (useWindow && run.Windows[mid] != targetWindow) c = run.Windows[mid] < targetWindow ? -1 : 1;
-            else c = cmp.Compare(MemEntry.Key(arena, run.Addresses[mid]), target);
-            if (c < 0) lo = mid + 1;
-            else hi = mid;
-        }
-        return lo;
     }
 }
