@@ -23,7 +23,9 @@ public static class Program
                     [--write-rounds R]   (the writing workloads too in R alternating rounds, median reported; default 1)
                     [--encrypt]   (adds latticekv-enc: encrypted LatticeKV in the same rounds)
                     [--autobackup] [--backup-interval-ms MS]   (adds latticekv-autobackup: LatticeKV with DbOptions.AutoBackup
-                     every MS milliseconds, default 1000, logs archived, the last 3 backups kept, beside the database)
+                     every MS milliseconds, default 1000, logs archived, the last 3 backups kept, beside the database;
+                     both LatticeKV engines' warm-ups then write and flush alike, the plain one without the backups,
+                     and wait until the JIT is idle)
                     [--backup-nice N] [--backup-mb-per-s M]   (its backup thread's nice, default the compaction threads';
                      at most M MiB a second copied by a backup, default 0: no limit)
                   report [--out DIR]   (render results.md and results.svg again from DIR/results.json)

@@ -22,9 +22,10 @@ public sealed class LatticeEngine : IEngine
     // blobValueThreshold: the family's ColumnFamilyOptions.BlobValueThreshold; null keeps the
     // default, 0 keeps every value in the tables, above 0 names the variant "latticekv-blob".
     public LatticeEngine(string path, EngineSettings settings, bool encrypted = false, TimeSpan? autoBackupInterval = null, int? largeValueThreshold = null,
-        int? blobValueThreshold = null, bool cacheBlobValues = false, int? backupNice = null, long backupBytesPerSecond = 0)
+        int? blobValueThreshold = null, bool cacheBlobValues = false, int? backupNice = null, long backupBytesPerSecond = 0, bool flushesAsAutoBackupWarmUp = false)
     {
         _reads = settings.Reads;
+        _flushesAsAutoBackupWarmUp = flushesAsAutoBackupWarmUp;
         _db = LatticeDb.Open(path, new DbOptions
         {
             BlockCacheCapacity = settings.BlockCacheBytes,
@@ -56,14 +57,20 @@ public sealed class LatticeEngine : IEngine
         Settings = variant + $"write buffer {settings.WriteBufferBytes >> 20} MiB, Snappy{(threshold > 0 ? $" (zstd level 3 for blocks with values of {threshold} bytes or more)" : " only")}, bloom 10 bits/key, 4 KiB blocks, block cache {settings.BlockCacheBytes >> 20} MiB, {BlobSetting(blobValueThreshold ?? ColumnFamilyOptions.DefaultBlobValueThreshold)}{(cacheBlobValues ? " (blob value cache on)" : "")}, WAL on, compaction thread at nice {settings.BackgroundNice}, reads: {(_reads == ReadApi.Array ? "Get (byte[])" : "TryGet into a span")}";
     }
 
+    // Without automatic backups: the warm-up still writes and flushes as the automatic-backup engine's does (compare --autobackup).
+    private readonly bool _flushesAsAutoBackupWarmUp;
+
     /// <summary>
     /// With automatic backups on: enough backups, flushes (each retires a log, which is archived)
     /// and retention purges, between small writes, for the JIT's tiering to optimize the backup
-    /// path (a method is promoted after some tens of calls).
+    /// path (a method is promoted after some tens of calls). Without them, in a <c>compare
+    /// --autobackup</c>, the same writes and flushes without the backups, so that neither engine's
+    /// measured fill is the first to run its flush path that often.
     /// </summary>
     public void WarmUpBackgroundWork()
     {
-        if (_db.AutoBackupService is null) return;
+        bool backups = _db.AutoBackupService is not null;
+        if (!backups && !_flushesAsAutoBackupWarmUp) return;
         Span<byte> key = stackalloc byte[24];
         var value = new byte[100];
         for (int round = 0; round < 60; round++)
@@ -74,7 +81,7 @@ public sealed class LatticeEngine : IEngine
                 System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(key[8..], i);
                 _db.Put(key, value);
             }
-            _db.RunAutoBackupNow();
+            if (backups) _db.RunAutoBackupNow();
             if (round % 4 == 3) _db.Flush();
         }
     }
