@@ -289,13 +289,22 @@ public sealed partial class LatticeDb
             if (cfd.Dropped) continue;
             foreach (var f in cfd.State.Current.AllFiles)
             {
-                stored += f.FileSize;
+                stored += CompressedTierBytes(f);
                 long entryBytes = f.RawKeySize + f.RawValueSize;
                 raw += entryBytes > 0 ? entryBytes + f.NumEntries * 4 : 2 * f.FileSize;
             }
         }
         _cacheTiers.Resize(stored, raw);
     }
+
+    /// <summary>
+    /// What table <paramref name="f"/> asks of the compressed tier: all of it when its data blocks
+    /// are stored compressed; none when a codec could not shrink them (a table of hashes or random
+    /// identifiers is stored raw, and raw blocks are cached only decompressed, so counting them
+    /// would leave part of the budget to a tier that never fills); in proportion when some are.
+    /// A table recovered at open, whose blocks are not known, counts whole.
+    /// </summary>
+    private static long CompressedTierBytes(Manifest.FileMetaData f) => f.CompressedTierBytes >= 0 ? f.CompressedTierBytes : f.FileSize;
 
     /// <summary>
     /// Column families with nothing unflushed need no old log: recording that lets old WAL

@@ -165,6 +165,79 @@ public sealed class LatticeLedgerStore : ILedgerStore
         return $"snapshot {snap * f:N1} µs, plain iterator+seek {plain * f:N1} µs, query create {create * f:N1} µs, SeekToLast {seek * f:N1} µs, walk {walk * f:N1} µs, dispose {dispose * f:N1} µs";
     }
 
+    /// <summary>
+    /// ledger-probe --breakdown: the indexed newest query's three parts timed apart over
+    /// <paramref name="n"/> random accounts: the reverse walk of the index family alone, the primary
+    /// reads of the keys it found, and the check of each value against its entry; with the block
+    /// cache's counters for the reads.
+    /// </summary>
+    internal string ProbeBreakdown(int accounts, int n, int seed)
+    {
+        var index = _byAccount.Index;
+        var rng = new Random(seed);
+        var keys = new List<(byte[] IndexKey, byte[] PrimaryKey)>(128);
+        var value = new System.Buffers.ArrayBufferWriter<byte>(256);
+        var scratch = new ExtractedKeys();
+        byte[] split = new byte[256];
+        long scan = 0, get = 0, check = 0, rows = 0;
+        var stats0 = _db.GetStatistics();
+        for (int q = 0; q < n; q++)
+        {
+            byte[] prefix = IndexKeyEncoding.Escaped(IndexKeys.CompositePrefix(Encoding.UTF8.GetBytes(LedgerData.AccountName(rng.Next(accounts)))));
+            byte[]? upper = IndexKeyEncoding.PrefixEnd(prefix);
+            keys.Clear();
+            using var snapshot = _db.GetSnapshot();
+            var read = new ReadOptions { Snapshot = snapshot };
+            long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            using (var it = _db.NewIterator(index.Entries, new ReadOptions { Snapshot = snapshot, IterateLowerBound = prefix, IterateUpperBound = upper }))
+            {
+                for (it.SeekToLast(); it.Valid && keys.Count < 100; it.Prev())
+                {
+                    if (!IndexKeyEncoding.TrySplit(it.Key, split, out int length, out var primaryKey)) continue;
+                    keys.Add((split.AsSpan(0, length).ToArray(), primaryKey.ToArray()));
+                }
+            }
+            long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+            foreach (var (_, primaryKey) in keys)
+            {
+                value.ResetWrittenCount();
+                _db.TryGet(_tx, primaryKey, value, read);
+            }
+            long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+            foreach (var (indexKey, primaryKey) in keys)
+            {
+                value.ResetWrittenCount();
+                _db.TryGet(_tx, primaryKey, value, read);
+                if (!index.Extractor.Yields(primaryKey, value.WrittenSpan, indexKey, scratch)) throw new InvalidOperationException("stale entry in a settled ledger");
+            }
+            long t3 = System.Diagnostics.Stopwatch.GetTimestamp();
+            scan += t1 - t0;
+            get += t2 - t1;
+            check += (t3 - t2) - (t2 - t1);
+            rows += keys.Count;
+        }
+        var stats1 = _db.GetStatistics();
+        // One entry's get and check repeated: what each costs once its memory is in the CPU's caches.
+        var (hotIndexKey, hotPrimaryKey) = keys[0];
+        var hotRead = new ReadOptions();
+        long h0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = 0; i < 200_000; i++)
+        {
+            value.ResetWrittenCount();
+            _db.TryGet(_tx, hotPrimaryKey, value, hotRead);
+        }
+        long h1 = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = 0; i < 200_000; i++) index.Extractor.Yields(hotPrimaryKey, value.WrittenSpan, hotIndexKey, scratch);
+        long h2 = System.Diagnostics.Stopwatch.GetTimestamp();
+        double hf = 1e6 / System.Diagnostics.Stopwatch.Frequency / 200_000;
+        long Delta(string name) => stats1.GetValueOrDefault(name) - stats0.GetValueOrDefault(name);
+        double f = 1e6 / System.Diagnostics.Stopwatch.Frequency / n;
+        return $"breakdown over {n:N0} random accounts ({rows / (double)n:N1} rows): index walk {scan * f:N1} µs, primary gets {get * f:N1} µs "
+            + $"({get * f * n / rows:N2} µs a get), check (second get is warm) ~{check * f:N1} µs; cache hits {Delta("block.cache.hits"):N0}, "
+            + $"misses {Delta("block.cache.misses"):N0}, compressed hits {Delta("block.cache.compressed.hits"):N0}; "
+            + $"hot get {(h1 - h0) * hf:N3} µs, hot check {(h2 - h1) * hf:N3} µs; tx levels {_db.GetProperty(_tx, "lattice.levelstats")?.ReplaceLineEndings(" | ")}; index levels {_db.GetProperty(index.Entries, "lattice.levelstats")?.ReplaceLineEndings(" | ")}";
+    }
+
     public void LoadDocuments(List<(string Id, string Text)> docs)
     {
         _text ??= _db.CreateIndex(_docs, new IndexDefinition { Name = "docs-text", Extractor = IndexExtractors.Text() });

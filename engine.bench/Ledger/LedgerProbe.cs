@@ -14,7 +14,8 @@ public static class LedgerProbe
         string dir = Path.Combine(Path.GetTempPath(), "lkv-ledger-probe-" + Environment.ProcessId);
         try
         {
-            using var store = new LatticeLedgerStore(dir, 256L << 20, eager: true, clustered) { MaterializeRows = args.Contains("--materialize") };
+            long cacheBytes = Runner.CompareCommand.LongArg(args, "--cache-mib", 256) << 20;
+            using var store = new LatticeLedgerStore(dir, cacheBytes, eager: true, clustered) { MaterializeRows = args.Contains("--materialize") };
             var txs = LedgerData.Generate(txns, accounts).ToList();
             for (int i = 0; i < txs.Count; i += 10_000) store.Insert(txs.GetRange(i, Math.Min(10_000, txs.Count - i)));
             txs = null;
@@ -40,6 +41,8 @@ public static class LedgerProbe
                 Console.WriteLine($"round {round}: {us:N1} µs/query ({cpuUs:N1} µs CPU), {(GC.GetAllocatedBytesForCurrentThread() - alloc0) / n:N0} B/query, gen0 {GC.CollectionCount(0) - gc0}, rows {rows / (double)n:N1}");
             }
             if (!clustered) Console.WriteLine(store.ProbeParts(LedgerData.AccountName(17), 20_000));
+            if (!clustered && args.Contains("--breakdown"))
+                for (int i = 0; i < 3; i++) Console.WriteLine(store.ProbeBreakdown(accounts, 5_000, 100 + i));
         }
         finally
         {

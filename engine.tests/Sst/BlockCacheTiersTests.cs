@@ -103,6 +103,34 @@ public class BlockCacheTiersTests
         Assert.Equal(hits + 1, db.GetStatistics()["block.cache.hits"]);
     }
 
+    [Fact]
+    public void IncompressibleTables_LeaveTheWholeBudgetToDecompressedBlocks()
+    {
+        using var db = OpenWithRandomValues(cacheBytes: 2 << 20, count: 60_000);
+        var stats = db.GetStatistics();
+        Assert.True(long.Parse(db.GetProperty("lattice.total-sst-files-size")!) > 4L << 20, "the tables should outgrow the cache");
+        // Their blocks are stored raw and cached only decompressed: a compressed tier would never fill.
+        Assert.Equal(0, stats["block.cache.compressed.capacity"]);
+        Assert.Equal(2 << 20, stats["block.cache.capacity"]);
+    }
+
+    [Fact]
+    public void MixedTables_CompressedTierSizedForTheCompressibleOnly()
+    {
+        // A budget the compressible tables' stored size fits in nine tenths of, with room to spare.
+        using var db = OpenWithKeys(cacheBytes: 6 << 20);
+        var raw = db.CreateColumnFamily("raw", new ColumnFamilyOptions());
+        WriteRandomValues(db, raw, 60_000);
+        db.Flush();
+        db.WaitForCompactions();
+        long compressible = long.Parse(db.GetProperty("lattice.total-sst-files-size")!);
+        long incompressible = long.Parse(db.GetProperty(raw, "lattice.total-sst-files-size")!);
+        Assert.True(incompressible > compressible, $"{incompressible} bytes of random values, {compressible} compressible");
+        long capacity = db.GetStatistics()["block.cache.compressed.capacity"];
+        // Counting the random values too would give the compressed tier nine tenths of the budget.
+        Assert.InRange(capacity, 1, compressible + compressible / 16);
+    }
+
     private const int Keys = 60_000; // about 7 MB of blocks decompressed, 3.5 MB stored
 
     /// <summary>An in-memory database with a small write buffer and <paramref name="cacheBytes"/> of block cache, holding <see cref="Keys"/> keys.</summary>
@@ -116,6 +144,31 @@ public class BlockCacheTiersTests
         var db = LatticeDb.Open(DbPath, options);
         for (int i = 0; i < Keys; i++) db.Put(Key(i), Value(i));
         return db;
+    }
+
+    /// <summary>An in-memory database holding <paramref name="count"/> keys with random 100-byte values, flushed and compacted.</summary>
+    private static LatticeDb OpenWithRandomValues(long cacheBytes, int count)
+    {
+        var db = LatticeDb.Open(DbPath, MemOptions(new MemFileSystem(), o =>
+        {
+            o.WriteBufferSize = 512 * 1024;
+            o.BlockCacheCapacity = cacheBytes;
+        }));
+        WriteRandomValues(db, db.DefaultColumnFamily, count);
+        db.Flush();
+        db.WaitForCompactions();
+        return db;
+    }
+
+    private static void WriteRandomValues(LatticeDb db, ColumnFamilyHandle family, int count)
+    {
+        var rnd = new Random(TestSeed.Get(34));
+        var value = new byte[100];
+        for (int i = 0; i < count; i++)
+        {
+            rnd.NextBytes(value);
+            db.Put(family, Key(i), value);
+        }
     }
 
     private static byte[] Key(int i) => B($"key{i:D8}");

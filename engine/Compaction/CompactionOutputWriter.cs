@@ -215,6 +215,7 @@ internal sealed class CompactionOutputWriter : IDisposable
             RawValueSize = props.RawValueSize,
             KeyId = builder.KeyId,
             Checksum = builder.Checksum,
+            CompressedTierBytes = props.DataSize > 0 ? (long)(props.FileSize * Math.Min(1.0, builder.CompressedDataBytes / (double)props.DataSize)) : props.FileSize,
             BlobFileNumbers = [.. _tableBlobFiles.Order()],
         });
         _tableBlobFiles.Clear();

@@ -30,6 +30,14 @@ internal sealed class FileMetaData
     /// </summary>
     public ulong Checksum { get; init; }
 
+    /// <summary>
+    /// What the block cache's compressed tier may hold of this table: its size scaled by the
+    /// share of its data blocks a codec compressed (blocks it could not shrink are stored raw and
+    /// cached only decompressed); -1 when not known. Kept in memory only (the MANIFEST does not
+    /// record it): the job that writes a table sets it.
+    /// </summary>
+    public long CompressedTierBytes { get; init; } = -1;
+
     /// <summary>Guarded by the database mutex.</summary>
     public bool BeingCompacted { get; set; }
 

@@ -7,7 +7,8 @@ namespace LatticeKV.Sst;
 /// at once) and compressed ones (a read decompresses first, still far cheaper than reading the
 /// file: a system call and a copy). While the tables' decompressed data blocks fit the budget,
 /// all of it holds decompressed blocks. Once they do not, the compressed tier takes most of the
-/// budget, up to the size of the tables, so that the budget covers nearly twice as many blocks,
+/// budget, up to the size of the tables whose blocks are stored compressed (blocks a codec could
+/// not shrink are stored raw and cached only decompressed), so that the budget covers nearly twice as many blocks,
 /// and a tenth or more stays decompressed for the blocks read most. <see cref="Resize"/> moves
 /// the split as the tables change. Thread-safe.
 /// </summary>

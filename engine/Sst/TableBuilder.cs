@@ -91,6 +91,9 @@ internal sealed class TableBuilder : IDisposable
     /// <summary>Blocks stored zstd-compressed so far: a table with any needs database format 8 (FORMAT.md §19).</summary>
     public int ZstdBlocks { get; private set; }
 
+    /// <summary>Stored bytes of the data blocks written compressed (blocks a codec did not shrink are stored raw).</summary>
+    public long CompressedDataBytes { get; private set; }
+
     /// <summary>Bytes written so far plus the pending data block: compaction splits outputs on this.</summary>
     public long EstimatedFileSize => _offset + _data.CurrentSizeEstimate;
 
@@ -146,7 +149,8 @@ internal sealed class TableBuilder : IDisposable
         var contents = _data.Finish();
         _props.UncompressedDataSize += contents.Length;
         // A large value fills its block, so the block's codec is the value's (FORMAT.md §19).
-        var handle = WriteBlock(contents, _largeValueInBlock ? CompressionType.Zstd : _options.Compression, Crypto.BlockKind.Data);
+        var handle = WriteBlock(contents, _largeValueInBlock ? CompressionType.Zstd : _options.Compression, Crypto.BlockKind.Data, out bool compressed);
+        if (compressed) CompressedDataBytes += handle.Size + BlockTrailer.Size;
         _largeValueInBlock = false;
         _props.DataSize += handle.Size + BlockTrailer.Size;
         _props.NumDataBlocks++;
@@ -157,11 +161,14 @@ internal sealed class TableBuilder : IDisposable
         _data.Reset();
     }
 
-    private BlockHandle WriteBlock(ReadOnlySpan<byte> contents, CompressionType compression, Crypto.BlockKind kind)
+    private BlockHandle WriteBlock(ReadOnlySpan<byte> contents, CompressionType compression, Crypto.BlockKind kind) => WriteBlock(contents, compression, kind, out _);
+
+    private BlockHandle WriteBlock(ReadOnlySpan<byte> contents, CompressionType compression, Crypto.BlockKind kind, out bool compressed)
     {
         if (compression == CompressionType.Zstd) _zstd ??= new ZstdSharp.Compressor(_options.ZstdLevel);
         var stored = BlockTrailer.MaybeCompress(contents, compression, ref _compressScratch, out byte type, _zstd);
         if (type == (byte)CompressionType.Zstd) ZstdBlocks++;
+        compressed = type != (byte)CompressionType.None;
         if (_cipher is not null)
         {
             // Compress first: ciphertext does not compress. The tag stands after the ciphertext.
