@@ -99,12 +99,19 @@ internal sealed class ColumnFamilyData
     /// </summary>
     private const int FirstMemTableBytesPerEntry = 256;
 
+    /// <summary>
+    /// At most this many entries for that guess (a table of 6 MiB): a very large write buffer
+    /// (readmemtable's 4 GiB) would otherwise start with a table of hundreds of megabytes whose
+    /// pages the first keys, hashed across it, all touch; beyond it the index grows as it fills.
+    /// </summary>
+    private const int FirstMemTableMaxExpectedEntries = 1 << 19;
+
     public MemTable NewMemTable(long logNumber)
     {
         // An eighth of the write buffer, at most 8 MiB: few chunks to map, and a large write
         // buffer's chunks whole multiples of a huge page.
         int chunk = (int)Math.Clamp(WriteBufferSize / 8, 64 * 1024, 8 << 20);
-        int expected = _lastMemTableEntries > 0 ? _lastMemTableEntries : (int)Math.Min(int.MaxValue / 2, WriteBufferSize / FirstMemTableBytesPerEntry);
+        int expected = _lastMemTableEntries > 0 ? _lastMemTableEntries : (int)Math.Min(FirstMemTableMaxExpectedEntries, WriteBufferSize / FirstMemTableBytesPerEntry);
         return new MemTable(Comparator, chunk, logNumber, expected);
     }
 

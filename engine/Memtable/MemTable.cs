@@ -156,14 +156,12 @@ internal sealed class MemTable
     public InternalKeyComparator Comparator => _cmp;
 
     /// <summary>
-    /// Bytes this memtable holds or will hold before it is freed, as RocksDB counts its arena
-    /// (entries and skip list) against the write buffer: the entries, the hash index's slot
-    /// tables as allocated (outgrown ones until freed), the sorted run a flush builds over every
-    /// entry (<see cref="SortedRuns.BytesPerEntry"/>, counted from the first entry so the flush
-    /// does not take the memtable past its budget), and the range tombstones.
+    /// Bytes this memtable holds, as RocksDB counts its arena (entries and skip list) against the
+    /// write buffer: the entries, the hash index's slot tables as allocated (outgrown ones until
+    /// they are freed), the sorted runs built so far (by an iterator, or by the flush, which then
+    /// frees the index: its run takes the index's place) and the range tombstones.
     /// </summary>
-    public long ApproximateMemoryUsage => _arena.UsedBytes + _index.MemoryUsage + (long)SortedRuns.BytesPerEntry * EntryCount
-        + Volatile.Read(ref _tombstoneBytes);
+    public long ApproximateMemoryUsage => _arena.UsedBytes + _index.MemoryUsage + _runs.MemoryUsage + Volatile.Read(ref _tombstoneBytes);
 
     public int EntryCount => Volatile.Read(ref _count);
 
