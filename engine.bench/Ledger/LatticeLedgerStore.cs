@@ -86,8 +86,8 @@ public sealed class LatticeLedgerStore : ILedgerStore
     }
 
     /// <summary>
-    /// <see cref="Newest"/> as the index iterator walked before it read ahead: the entries one by
-    /// one, each checked by a primary get right away (for the probe's A/B within one process).
+    /// <see cref="Newest"/> written out by hand: the index family's entries one by one, each
+    /// checked by a primary get right away (the probe's reference walk, <c>--ab</c>).
     /// </summary>
     internal int NewestOneByOne(string account, int limit)
     {

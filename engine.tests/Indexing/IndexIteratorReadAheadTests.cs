@@ -5,10 +5,10 @@ using static LatticeKV.Tests.Indexing.IndexSupport;
 namespace LatticeKV.Tests.Indexing;
 
 /// <summary>
-/// <see cref="IndexIterator"/> reads entries a window ahead of its position and hints their
-/// primary reads: whatever the walk (long runs past several windows, turns in either direction,
-/// seeks to either end, bounds, stale entries, writes and flushes racing the walk), it must yield
-/// exactly what a walk checking one entry at a time yields at its snapshot.
+/// Whatever <see cref="IndexIterator"/> does ahead of its position (run 83 read entries a window
+/// ahead and hinted their primary reads), every walk (long runs, turns in either direction, seeks
+/// to either end, bounds, stale entries, writes and flushes racing the walk) must yield exactly
+/// what a walk checking one entry at a time yields at its snapshot.
 /// </summary>
 public sealed class IndexIteratorReadAheadTests
 {

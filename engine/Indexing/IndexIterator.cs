@@ -24,12 +24,6 @@ public sealed class IndexIterator : IDisposable
     private readonly Snapshot? _ownSnapshot;
     private readonly ReadOptions _read;
     private readonly LatticeIterator _entries;
-    // Entries are read a window ahead (their primary reads hinted together), so _entries stands
-    // past the current entry; a change of direction re-seeks it at the current entry.
-    private readonly IndexReadAhead _ahead;
-    private bool _forward = true;
-    private byte[] _entry = new byte[64]; // the current entry as the index family holds it
-    private int _entryLength;
     private readonly ExtractedKeys _scratch = new();
     private readonly List<(byte[] IndexKey, byte[] PrimaryKey)> _stale = [];
     private byte[] _indexKey = new byte[64];
@@ -51,7 +45,6 @@ public sealed class IndexIterator : IDisposable
         try
         {
             _entries = db.NewIterator(index.Entries, new ReadOptions { Snapshot = snapshot, FillCache = _read.FillCache, IterateLowerBound = lower, IterateUpperBound = upper });
-            _ahead = new IndexReadAhead(db, index.Primary, _read);
         }
         catch
         {
@@ -77,7 +70,6 @@ public sealed class IndexIterator : IDisposable
     {
         ThrowIfDisposed();
         _entries.SeekToFirst();
-        _ahead.Reset();
         Settle(forward: true);
     }
 
@@ -86,7 +78,6 @@ public sealed class IndexIterator : IDisposable
     {
         ThrowIfDisposed();
         _entries.SeekToLast();
-        _ahead.Reset();
         Settle(forward: false);
     }
 
@@ -95,7 +86,7 @@ public sealed class IndexIterator : IDisposable
     {
         ThrowIfDisposed();
         if (!Valid) throw new InvalidOperationException("The iterator is not positioned at an entry.");
-        if (!_forward) TurnAround(forward: true);
+        _entries.Next();
         Settle(forward: true);
     }
 
@@ -104,7 +95,7 @@ public sealed class IndexIterator : IDisposable
     {
         ThrowIfDisposed();
         if (!Valid) throw new InvalidOperationException("The iterator is not positioned at an entry.");
-        if (_forward) TurnAround(forward: false);
+        _entries.Prev();
         Settle(forward: false);
     }
 
@@ -115,27 +106,17 @@ public sealed class IndexIterator : IDisposable
         _disposed = true;
         Valid = false;
         _entries.Dispose();
-        _ahead.Dispose();
         _ownSnapshot?.Dispose();
         StaleEntryCleanup.Run(_db, _index, _stale);
-    }
-
-    /// <summary>Puts the entries iterator just past the current entry the other way, dropping the window read ahead.</summary>
-    private void TurnAround(bool forward)
-    {
-        _entries.Seek(_entry.AsSpan(0, _entryLength));
-        if (forward) _entries.Next();
-        else _entries.Prev();
-        _ahead.Reset();
     }
 
     /// <summary>Stops at the first valid entry from the current position, moving forward or back.</summary>
     private void Settle(bool forward)
     {
         Valid = false;
-        _forward = forward;
-        while (_ahead.TryTake(_entries, forward, out var entry))
+        for (; _entries.Valid; MoveOn(forward))
         {
+            var entry = _entries.Key;
             if (_indexKey.Length < entry.Length) _indexKey = new byte[Math.Max(entry.Length, _indexKey.Length * 2)];
             if (!IndexKeyEncoding.TrySplit(entry, _indexKey, out _indexKeyLength, out var primaryKey)) continue; // document and statistics records
             var indexKey = _indexKey.AsSpan(0, _indexKeyLength);
@@ -147,13 +128,16 @@ public sealed class IndexIterator : IDisposable
             if (_primaryKey.Length < primaryKey.Length) _primaryKey = new byte[Math.Max(primaryKey.Length, _primaryKey.Length * 2)];
             primaryKey.CopyTo(_primaryKey);
             _primaryKeyLength = primaryKey.Length;
-            if (_entry.Length < entry.Length) _entry = new byte[Math.Max(entry.Length, _entry.Length * 2)];
-            entry.CopyTo(_entry);
-            _entryLength = entry.Length;
             if (_index.IsText) _db.TryGet(_index.Primary, primaryKey, _value, _read);
             Valid = true;
             return;
         }
+    }
+
+    private void MoveOn(bool forward)
+    {
+        if (forward) _entries.Next();
+        else _entries.Prev();
     }
 
     private ReadOnlySpan<byte> Current(byte[] field)

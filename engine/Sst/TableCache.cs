@@ -58,21 +58,6 @@ internal sealed class TableCache : IDisposable
     }
 
     /// <summary>
-    /// A lease on the table <paramref name="hint"/> remembers (see <see cref="Acquire(long, ref object?)"/>)
-    /// when it is still open; never opens one, and leaves the entry's CLOCK bit alone (a hint is not a use).
-    /// </summary>
-    public static bool TryLeaseRemembered(object? hint, out TableLease lease)
-    {
-        if (hint is Entry cached && cached.TryAddRef())
-        {
-            lease = new TableLease(cached);
-            return true;
-        }
-        lease = default;
-        return false;
-    }
-
-    /// <summary>
     /// Returns the open table, opening it if needed. Dispose the lease when done. A table that is
     /// missing or fails to open is healed first when the reader options have a healer.
     /// </summary>

@@ -286,55 +286,6 @@ internal sealed class TableReader : IDisposable
     /// <summary>False when the bloom filter proves <paramref name="userKey"/> is absent.</summary>
     public bool MayContain(ReadOnlySpan<byte> userKey) => BloomFilter.MayContain(_filter.Span, BloomFilter.Hash(userKey));
 
-    /// <summary>False when the bloom filter proves the user key of <paramref name="bloomHash"/> (<see cref="BloomFilter.Hash"/>) is absent; counts nothing.</summary>
-    public bool MayContain(ulong bloomHash) => BloomFilter.MayContain(_filter.Span, bloomHash);
-
-    /// <summary>
-    /// The data block a lookup (<c>Get</c>) of <paramref name="lookupKey"/> reads first, with its
-    /// cache slot requested: that lookup's fence search, done early as a hint.
-    /// </summary>
-    public int PrefetchBlockFor(ReadOnlySpan<byte> lookupKey, out ulong window, out bool windowed)
-    {
-        int number = _fences.LowerBound(lookupKey, _options.Comparator, out window, out windowed);
-        PrefetchCacheSlot(number);
-        return number;
-    }
-
-    /// <summary>
-    /// Starts loading the restart interval a lookup of <paramref name="lookupKey"/> scans in block
-    /// <paramref name="number"/>, when the cache holds it decompressed (its fields should already
-    /// be loading: <see cref="PrefetchCachedBlock"/>). <paramref name="window"/> and
-    /// <paramref name="windowed"/> are what <see cref="PrefetchBlockFor"/> gave.
-    /// </summary>
-    public void PrefetchCachedEntry(int number, ReadOnlySpan<byte> lookupKey, ulong window, bool windowed)
-    {
-        if (_cacheSlots is not { } slots || (uint)number >= (uint)slots.Count || BlockCache<Block>.Peek(slots, number) is not { } block) return;
-        if (!block.TryPin()) return; // its array may be reused once unpinned
-        try
-        {
-            var dataIter = DataIterator();
-            dataIter.Reset(block);
-            dataIter.FindSeekRestart(lookupKey, window, windowed);
-            dataIter.Clear();
-        }
-        catch (CorruptionException)
-        {
-            // Only a hint: the lookup itself reports the damage, naming the file.
-        }
-        finally
-        {
-            block.Unpin();
-        }
-    }
-
-    /// <summary>This thread's iterator over data blocks, for lookups (one at a time on a thread).</summary>
-    private BlockIterator DataIterator()
-    {
-        var dataIter = t_dataIter;
-        if (dataIter is null || !dataIter.UsesComparer(_options.KeyComparer)) t_dataIter = dataIter = new BlockIterator(_options.KeyComparer);
-        return dataIter;
-    }
-
     /// <summary>
     /// The data block at <paramref name="handle"/>, through the block cache (slower: finds the
     /// block's number first), pinned for the caller: see <see cref="GetDataBlock(int, bool)"/>.
@@ -524,7 +475,8 @@ internal sealed class TableReader : IDisposable
         }
         try
         {
-            var dataIter = DataIterator();
+            var dataIter = t_dataIter;
+            if (dataIter is null || !dataIter.UsesComparer(_options.KeyComparer)) t_dataIter = dataIter = new BlockIterator(_options.KeyComparer);
             var userKey = InternalKey.UserKey(lookupKey);
             // Versions of one user key may straddle blocks; the loop moves on when a block ends first.
             for (int i = _fences.LowerBound(lookupKey, _options.Comparator, out ulong window, out bool windowed); i < _fences.Count; i++)
