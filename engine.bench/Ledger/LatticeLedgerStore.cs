@@ -85,6 +85,36 @@ public sealed class LatticeLedgerStore : ILedgerStore
         return n;
     }
 
+    /// <summary>
+    /// <see cref="Newest"/> written out by hand: the index family's entries one by one, each
+    /// checked by a primary get right away (the probe's reference walk, <c>--ab</c>).
+    /// </summary>
+    internal int NewestOneByOne(string account, int limit)
+    {
+        var index = _byAccount.Index;
+        byte[] prefix = IndexKeyEncoding.Escaped(IndexKeys.CompositePrefix(Encoding.UTF8.GetBytes(account)));
+        using var snapshot = _db.GetSnapshot();
+        var read = new ReadOptions { Snapshot = snapshot };
+        using var it = _db.NewIterator(index.Entries, new ReadOptions { Snapshot = snapshot, IterateLowerBound = prefix, IterateUpperBound = IndexKeyEncoding.PrefixEnd(prefix) });
+        int n = 0;
+        for (it.SeekToLast(); it.Valid && n < limit; it.Prev())
+        {
+            var entry = it.Key;
+            if (_oneByOneSplit.Length < entry.Length) _oneByOneSplit = new byte[entry.Length * 2];
+            if (!IndexKeyEncoding.TrySplit(entry, _oneByOneSplit, out int length, out var primaryKey)) continue;
+            _oneByOneValue.ResetWrittenCount();
+            if (!_db.TryGet(_tx, primaryKey, _oneByOneValue, read)) continue;
+            if (!index.Extractor.Yields(primaryKey, _oneByOneValue.WrittenSpan, _oneByOneSplit.AsSpan(0, length), _oneByOneScratch)) continue;
+            CopyOut(primaryKey, _oneByOneValue.WrittenSpan);
+            n++;
+        }
+        return n;
+    }
+
+    private byte[] _oneByOneSplit = new byte[256];
+    private readonly System.Buffers.ArrayBufferWriter<byte> _oneByOneValue = new(256);
+    private readonly ExtractedKeys _oneByOneScratch = new();
+
     private int NewestClustered(string account, int limit)
     {
         byte[] lower = Encoding.ASCII.GetBytes(account);

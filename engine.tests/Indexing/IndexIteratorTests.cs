@@ -18,12 +18,7 @@ public sealed class IndexIteratorTests
     {
         using var dir = new TempDir("index-iterator");
         using var db = LatticeDb.Open(dir.Path, new DbOptions { IndexMaintenance = lazy ? IndexMaintenance.Lazy : IndexMaintenance.Eager });
-        var byAccount = db.CreateIndex(db.DefaultColumnFamily, new IndexDefinition
-        {
-            Name = "by-account",
-            Extractor = IndexExtractors.Composite(IndexExtractors.JsonField("$.account"), IndexExtractors.JsonField("$.height")),
-        });
-        Assert.True(byAccount.WaitUntilReady(TimeSpan.FromSeconds(30)));
+        var byAccount = CreateByAccountHeight(db);
         var model = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
         void Put(string key, string account, long height, string note)
         {

@@ -12,6 +12,18 @@ internal static class IndexSupport
 
     public static byte[] Doc(string account, long height, string note = "") => B($"{{\"account\":\"{account}\",\"height\":{height},\"note\":\"{note}\"}}");
 
+    /// <summary>Creates the index "by-account" (composite of <c>$.account</c> and <c>$.height</c>) on the default family and waits until it is ready.</summary>
+    public static IndexHandle CreateByAccountHeight(LatticeDb db)
+    {
+        var index = db.CreateIndex(db.DefaultColumnFamily, new IndexDefinition
+        {
+            Name = "by-account",
+            Extractor = IndexExtractors.Composite(IndexExtractors.JsonField("$.account"), IndexExtractors.JsonField("$.height")),
+        });
+        Xunit.Assert.True(index.WaitUntilReady(TimeSpan.FromSeconds(30)));
+        return index;
+    }
+
     /// <summary>The hidden family of an index (tests compact and scan it directly).</summary>
     public static ColumnFamilyHandle EntriesOf(LatticeDb db, IndexHandle index) => index.Index.Entries;
 
