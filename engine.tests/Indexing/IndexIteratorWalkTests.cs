@@ -10,7 +10,7 @@ namespace LatticeKV.Tests.Indexing;
 /// to either end, bounds, stale entries, writes and flushes racing the walk) must yield exactly
 /// what a walk checking one entry at a time yields at its snapshot.
 /// </summary>
-public sealed class IndexIteratorReadAheadTests
+public sealed class IndexIteratorWalkTests
 {
     [Theory]
     [InlineData(1, true)]
@@ -19,7 +19,7 @@ public sealed class IndexIteratorReadAheadTests
     public void RandomWalks_UnderConcurrentWrites_MatchTheWalkOneEntryAtATime(int seed, bool lazy)
     {
         var rng = new Random(TestSeed.Get(seed));
-        using var dir = new TempDir("index-readahead");
+        using var dir = new TempDir("index-walk");
         using var db = LatticeDb.Open(dir.Path, new DbOptions { IndexMaintenance = lazy ? IndexMaintenance.Lazy : IndexMaintenance.Eager });
         var byAccount = CreateByAccountHeight(db);
         const int accounts = 12;
@@ -117,7 +117,7 @@ public sealed class IndexIteratorReadAheadTests
     [Fact]
     public void TurnsAtEveryEntry_YieldTheNeighbours()
     {
-        using var dir = new TempDir("index-readahead-turns");
+        using var dir = new TempDir("index-walk-turns");
         using var db = LatticeDb.Open(dir.Path, new DbOptions { IndexMaintenance = IndexMaintenance.Lazy });
         var byAccount = CreateByAccountHeight(db);
         var model = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
