@@ -30,7 +30,7 @@ public static class Program
                      at most M MiB a second copied by a backup, default 0: no limit)
                   report [--out DIR]   (render results.md and results.svg again from DIR/results.json)
                   fsync-probe [--out DIR]   (measure the machine's fsync rates alone, for report)
-                  read-harness --engine E --db DIR --num N [--cache-mb M] [--seconds S] [--warm]
+                  read-harness --engine E --db DIR --num N [--cache-mb M] [--seconds S] [--warm] [--seek]
                     (random reads on a database run-suite --fill-kept DIR left, ops/s each second: for profiling)
                   mmap-probe [--mb M] [--reads R] [--rounds K] [--collapse] [--heap-control] [--no-budgets] [--dir D]
                     (random 2-4 KiB fetches of a page-cache-resident file of M MiB, default 1024: pread against a

@@ -23,6 +23,7 @@ public sealed partial class LatticeDb
             ["block.cache.compressed.capacity"] = _cacheTiers.Compressed.Capacity,
             ["block.cache.compressed.usage"] = _cacheTiers.Compressed.Usage,
             ["block.cache.compressed.hits"] = _cacheTiers.CompressedHits,
+            ["block.cache.compressed.promotions"] = _cacheTiers.Promotions.Granted,
             ["table.cache.open"] = _tableCache.OpenCount,
         };
         AddAnticipationStatistics(stats);

@@ -5,9 +5,10 @@ using LatticeKV.Bench.Engines;
 namespace LatticeKV.Bench.Runner;
 
 /// <summary>
-/// <c>read-harness --engine E --db DIR --num N [--cache-mb M] [--seconds S] [--warm]</c>: random
+/// <c>read-harness --engine E --db DIR --num N [--cache-mb M] [--seconds S] [--warm] [--seek]</c>: random
 /// point reads of keys 0..N-1 on a database <c>run-suite --fill-kept</c> left, printing ops/s each
-/// second: a steady loop to profile (perf) or to compare two builds side by side.
+/// second: a steady loop to profile (perf) or to compare two builds side by side. With
+/// <c>--seek</c>, each operation is seekrandom's instead: a seek to a random key and 10 entries read.
 /// </summary>
 public static class ReadHarness
 {
@@ -30,6 +31,7 @@ public static class ReadHarness
         var buffer = new byte[1024];
         Span<byte> key = stackalloc byte[KeyValueGenerator.KeySize];
         var rnd = new Random(99);
+        bool seek = args.Contains("--seek");
         if (args.Contains("--warm"))
         {
             for (long i = 0; i < num; i++)
@@ -55,7 +57,8 @@ public static class ReadHarness
                 for (int i = 0; i < 256; i++)
                 {
                     KeyValueGenerator.Key(rnd.NextInt64(num), key);
-                    if (e.Get(key, buffer) < 0) throw new InvalidOperationException("a key that was written is missing");
+                    if (seek) e.Scan(key, 10);
+                    else if (e.Get(key, buffer) < 0) throw new InvalidOperationException("a key that was written is missing");
                 }
                 n += 256;
             }
@@ -63,7 +66,7 @@ public static class ReadHarness
             process.Refresh();
             // CPU time of the whole process: less disturbed than the rate by other processes on a shared machine.
             cpuPerRead.Add((process.TotalProcessorTime - cpu0).TotalMicroseconds / n);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s + 1,3} s  {rates[^1]:N0} reads/s  {cpuPerRead[^1]:F2} µs CPU/read  RSS {Environment.WorkingSet / 1e6:F0} MB"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s + 1,3} s  {rates[^1]:N0} {(seek ? "seeks" : "reads")}/s  {cpuPerRead[^1]:F2} µs CPU/read  RSS {Environment.WorkingSet / 1e6:F0} MB"));
         }
         double gcShare = (GC.GetTotalPauseDuration() - pause0).TotalSeconds / clock.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -73,7 +76,7 @@ public static class ReadHarness
         // The second half: the first fills the cache.
         var settled = rates.Skip(rates.Count / 2).Order().ToList();
         var settledCpu = cpuPerRead.Skip(cpuPerRead.Count / 2).Order().ToList();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median of the second half {settled[settled.Count / 2]:N0} reads/s, {settledCpu[settledCpu.Count / 2]:F2} µs CPU/read; peak RSS {ProcessStats.PeakRss() / 1e6:F0} MB"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median of the second half {settled[settled.Count / 2]:N0} {(seek ? "seeks" : "reads")}/s, {settledCpu[settledCpu.Count / 2]:F2} µs CPU/read; peak RSS {ProcessStats.PeakRss() / 1e6:F0} MB"));
         return 0;
     }
 }

@@ -56,6 +56,35 @@ public class BlockCacheTiersTests
     }
 
     [Fact]
+    public void EvenlySpreadReads_PromoteFewBlocks_WhileAHotBlockIsStillPromoted()
+    {
+        using var db = OpenWithKeys(cacheBytes: 2 << 20);
+        db.Flush();
+        db.WaitForCompactions();
+        int seed = TestSeed.Get(35);
+        var rnd = new Random(seed);
+        var buffer = new byte[256];
+        for (int n = 0; n < 60_000; n++) Assert.True(db.TryGet(Key(rnd.Next(Keys)), buffer, out _));
+        var stats = db.GetStatistics();
+        long compressedHits = stats["block.cache.compressed.hits"];
+        Assert.True(compressedHits > 10_000, $"seed={seed}: {compressedHits} compressed hits");
+        // A block becomes a candidate on every third compressed hit: promoting each candidate
+        // would promote about a third of the compressed hits, and the decompressed tier, far
+        // smaller than the blocks read, would evict each before it is read again.
+        Assert.True(stats["block.cache.compressed.promotions"] < compressedHits / 12,
+            $"seed={seed}: {stats["block.cache.compressed.promotions"]} promotions for {compressedHits} compressed hits");
+
+        // One key read over and over: its block moves up and is then read decompressed.
+        long hits = stats["block.cache.hits"];
+        for (int n = 0; n < 100; n++)
+        {
+            Assert.True(db.TryGet(Key(12_345), buffer, out int length));
+            Assert.Equal(Value(12_345), buffer[..length]);
+        }
+        Assert.True(db.GetStatistics()["block.cache.hits"] - hits >= 50, $"seed={seed}: {db.GetStatistics()["block.cache.hits"] - hits} decompressed hits of 100 reads of one key");
+    }
+
+    [Fact]
     public void ConcurrentReaders_WhileCompressedEntriesAreEvictedAndReused_DeliverIntactValues()
     {
         using var db = OpenWithKeys(cacheBytes: 1 << 20);

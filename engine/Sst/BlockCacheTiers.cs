@@ -23,9 +23,14 @@ internal sealed class BlockCacheTiers
     {
         _budget = Math.Max(0, budget);
         Arrays = arrays;
+        CompressedArrays = new BlockArrayPool(arrays.Capacity, BlockArrayPool.FineGranularity);
         Decompressed = new BlockCache<Block>(_budget);
         Compressed = new BlockCache<CompressedBlock>(0);
+        Promotions = new PromotionGate(Decompressed);
     }
+
+    /// <summary>Whether a point lookup moves a block read often while compressed to the decompressed tier.</summary>
+    public PromotionGate Promotions { get; }
 
     /// <summary>Decompressed blocks; index and filter memory of open tables is charged here too.</summary>
     public BlockCache<Block> Decompressed { get; }
@@ -33,8 +38,11 @@ internal sealed class BlockCacheTiers
     /// <summary>Compressed blocks; capacity 0 while everything fits decompressed.</summary>
     public BlockCache<CompressedBlock> Compressed { get; }
 
-    /// <summary>Where blocks of both tiers get their arrays.</summary>
+    /// <summary>Where decoded blocks get their arrays.</summary>
     public BlockArrayPool Arrays { get; }
+
+    /// <summary>Where the compressed tier's copies get their arrays: in finer steps, as the tier is charged for whole arrays.</summary>
+    public BlockArrayPool CompressedArrays { get; }
 
     /// <summary>Whether blocks read from a file should also be kept compressed.</summary>
     public bool Tiered => Compressed.Capacity > 0;

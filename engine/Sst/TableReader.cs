@@ -318,7 +318,7 @@ internal sealed class TableReader : IDisposable
     {
         if (LookupDecompressed(number) is { } block) return block;
         var handle = _fences.Handle(number);
-        return LookupCompressed(number) is { } compressed ? DecodeCompressed(compressed, number, handle, fillCache) : ReadDataBlock(number, handle, fillCache);
+        return LookupCompressed(number) is { } compressed ? DecodeCompressed(compressed, number, handle, fillCache && Promotes(compressed)) : ReadDataBlock(number, handle, fillCache);
     }
 
     /// <summary>Data block <paramref name="number"/> from the cache's decompressed tier, pinned for the caller; null when not there.</summary>
@@ -343,9 +343,10 @@ internal sealed class TableReader : IDisposable
 
     /// <summary>
     /// Decodes a block found in the compressed tier (and unpins it), promoting it to the
-    /// decompressed tier when it is read often enough while compressed.
+    /// decompressed tier when <paramref name="promote"/> (read often enough while compressed).
+    /// <paramref name="fresh"/>: the block was just read from the file, not found in the tier.
     /// </summary>
-    private Block DecodeCompressed(CompressedBlock compressed, int number, BlockHandle handle, bool fillCache)
+    private Block DecodeCompressed(CompressedBlock compressed, int number, BlockHandle handle, bool promote, bool fresh = false)
     {
         Block block;
         try
@@ -356,9 +357,12 @@ internal sealed class TableReader : IDisposable
         {
             compressed.Unpin();
         }
-        _options.Tiers!.RecordCompressedHit();
-        _options.Anticipation?.RecordHit(compressed);
-        if (fillCache && Promotes(compressed))
+        if (!fresh)
+        {
+            _options.Tiers!.RecordCompressedHit();
+            _options.Anticipation?.RecordHit(compressed);
+        }
+        if (promote)
         {
             // The compressed copy earns the next promotion afresh: with reads spread evenly over
             // more blocks than the decompressed tier holds, a block promoted on every compressed
@@ -391,19 +395,29 @@ internal sealed class TableReader : IDisposable
 
     /// <summary>Reads data block <paramref name="number"/> from the file (healed first if it is damaged) and fills the cache's tiers with it.</summary>
     private Block ReadDataBlock(int number, BlockHandle handle, bool fillCache, WarmOrigin origin = WarmOrigin.Demand)
+        => ReadDataBlock(number, handle, fillCache, origin, wantCompressed: false, out _)!;
+
+    /// <summary>
+    /// <see cref="ReadDataBlock(int, BlockHandle, bool, WarmOrigin)"/>; with <paramref name="wantCompressed"/>,
+    /// a Snappy block the compressed tier keeps comes back as <paramref name="kept"/> instead
+    /// (pinned for the caller, as <see cref="LookupCompressed"/> returns one, and null returned):
+    /// a point lookup then decodes it only up to its entry rather than whole.
+    /// </summary>
+    private Block? ReadDataBlock(int number, BlockHandle handle, bool fillCache, WarmOrigin origin, bool wantCompressed, out CompressedBlock? kept)
     {
         var file = _file;
-        try { return ReadDataBlock(file, number, handle, fillCache, origin); }
+        try { return ReadDataBlock(file, number, handle, fillCache, origin, wantCompressed, out kept); }
         catch (CorruptionException damage) when (_options.Healer is not null)
         {
             var healed = Heal(file, damage);
             if (healed is null) throw;
-            return ReadDataBlock(healed, number, handle, fillCache, origin);
+            return ReadDataBlock(healed, number, handle, fillCache, origin, wantCompressed, out kept);
         }
     }
 
-    private Block ReadDataBlock(IRandomAccessFile file, int number, BlockHandle handle, bool fillCache, WarmOrigin origin)
+    private Block? ReadDataBlock(IRandomAccessFile file, int number, BlockHandle handle, bool fillCache, WarmOrigin origin, bool wantCompressed, out CompressedBlock? kept)
     {
+        kept = null;
         var tiers = _options.Tiers;
         bool tiered = fillCache && _compressedSlots is not null && tiers!.Tiered;
         bool keptCompressed = false;
@@ -415,17 +429,23 @@ internal sealed class TableReader : IDisposable
             byte type;
             try { stored = BlockTrailer.ReadStored(file, _fileLength, handle, true, raw, out type, _cipher, Crypto.BlockKind.Data); }
             catch (CorruptionException ex) { throw ex.At(file.Path, handle.Offset); }
-            block = NewBlock(BlockTrailer.Decode(stored, type, file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle);
             // A block stored uncompressed has no smaller form: it is cached decompressed below.
+            CompressedBlock? compressed = null;
             if (tiered && type != (byte)CompressionType.None)
             {
                 keptCompressed = true;
-                var copy = tiers!.Arrays.Rent(stored.Length);
+                var copy = tiers!.CompressedArrays.Rent(stored.Length);
                 stored.CopyTo(copy);
-                var compressed = new CompressedBlock(copy, stored.Length, type, tiers.Arrays) { Anticipation = (int)origin };
+                compressed = new CompressedBlock(copy, stored.Length, type, tiers.CompressedArrays) { Anticipation = (int)origin };
                 tiers.Compressed.Insert(_compressedSlots!, number, compressed, compressed.Charge);
-                compressed.Unpin(); // the cache holds it now, or nobody does
+                if (wantCompressed && type == (byte)CompressionType.Snappy)
+                {
+                    kept = compressed; // the creator's pin passes to the caller
+                    return null;
+                }
             }
+            try { block = NewBlock(BlockTrailer.Decode(stored, type, file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle); }
+            finally { compressed?.Unpin(); } // the cache holds it now, or nobody does
         }
         finally
         {
@@ -483,16 +503,24 @@ internal sealed class TableReader : IDisposable
             {
                 var handle = _fences.Handle(i);
                 var data = LookupDecompressed(i);
+                CompressedBlock? compressed = null;
+                bool fresh = false;
+                if (data is null && (compressed = LookupCompressed(i)) is null)
+                {
+                    // A block read from the file that the compressed tier keeps comes back compressed, to be searched as a compressed hit is.
+                    fresh = true;
+                    data = ReadDataBlock(i, handle, fillCache, WarmOrigin.Demand, wantCompressed: true, out compressed);
+                }
                 if (data is null)
                 {
-                    var compressed = LookupCompressed(i);
-                    if (compressed is null) data = ReadDataBlock(i, handle, fillCache);
-                    else if ((fillCache && Promotes(compressed)) || compressed.Type != (byte)CompressionType.Snappy) data = DecodeCompressed(compressed, i, handle, fillCache);
+                    var stored = compressed!; // one of the two is set
+                    if (stored.Type != (byte)CompressionType.Snappy) data = DecodeCompressed(stored, i, handle, fillCache && Promotes(stored));
+                    else if (!fresh && fillCache && Promotes(stored) && _options.Tiers!.Promotions.Admit()) data = DecodeCompressed(stored, i, handle, promote: true);
                     else
                     {
-                        int found = GetFromCompressed(compressed, handle, lookupKey, userKey, fillCache, out trailer, out block, out valueOffset, out valueLength);
+                        int found = GetFromCompressed(stored, handle, lookupKey, userKey, fillCache, fresh, out trailer, out block, out valueOffset, out valueLength);
                         if (found >= 0) return found > 0;
-                        data = DecodeCompressed(compressed, i, handle, fillCache);
+                        data = DecodeCompressed(stored, i, handle, promote: false, fresh);
                     }
                 }
                 bool keep = false;
@@ -546,7 +574,7 @@ internal sealed class TableReader : IDisposable
     /// -1: undecided (a malformed entry or none at or after the key): the caller decodes the whole
     /// block, whose checks report any damage, and the compressed block stays pinned for that.
     /// </summary>
-    private int GetFromCompressed(CompressedBlock compressed, BlockHandle handle, ReadOnlySpan<byte> lookupKey, ReadOnlySpan<byte> userKey, bool fillCache,
+    private int GetFromCompressed(CompressedBlock compressed, BlockHandle handle, ReadOnlySpan<byte> lookupKey, ReadOnlySpan<byte> userKey, bool fillCache, bool fresh,
         out ulong trailer, out Block? block, out int valueOffset, out int valueLength)
     {
         trailer = 0;
@@ -564,8 +592,11 @@ internal sealed class TableReader : IDisposable
         }
         try
         {
-            _options.Tiers!.RecordCompressedHit();
-            _options.Anticipation?.RecordHit(compressed);
+            if (!fresh)
+            {
+                _options.Tiers!.RecordCompressedHit();
+                _options.Anticipation?.RecordHit(compressed);
+            }
             if (!InternalKey.IsWellFormed(key)) throw new CorruptionException("malformed internal key", _file.Path, handle.Offset);
             if (_options.Comparator.CompareUser(InternalKey.UserKey(key), userKey) != 0) return 0;
             trailer = InternalKey.Trailer(key);
