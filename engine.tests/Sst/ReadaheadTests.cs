@@ -118,8 +118,9 @@ public class ReadaheadTests
             }
             if (readahead > 0)
             {
-                db.Anticipation!.Warmer!.WaitIdle(); // the warmer counts a load when it makes it, off this thread
-                Assert.True(Stat(db, "cache.readahead.issued") > 0, "no readahead issued");
+                // Asked for, not issued: the warmer skips blocks the walk cached before it got to
+                // them, which a busy machine makes every one of them.
+                Assert.True(db.Anticipation!.Warmer!.RequestedBlocks > 0, "no readahead requested");
             }
             return seen;
         }

@@ -20,6 +20,7 @@ internal sealed class BlockWarmer : IDisposable
     private readonly Queue<Request> _queue = new();
     private bool _busy;
     private bool _stopping;
+    private long _requestedBlocks;
     private readonly Thread _thread;
 
     private readonly record struct Request(long FileNumber, int First, int Count, int Step, WarmOrigin Origin);
@@ -42,9 +43,19 @@ internal sealed class BlockWarmer : IDisposable
         {
             if (_stopping || _queue.Count >= MaxQueued) return false;
             _queue.Enqueue(new Request(fileNumber, first, count, step, origin));
+            _requestedBlocks += count;
             if (_queue.Count == 1) Monitor.Pulse(_lock);
             return true;
         }
+    }
+
+    /// <summary>
+    /// Blocks asked for by accepted requests. Unlike the blocks a load issues, which skip what the
+    /// reader itself cached first, this does not depend on how fast this thread runs (tests).
+    /// </summary>
+    public long RequestedBlocks
+    {
+        get { lock (_lock) return _requestedBlocks; }
     }
 
     /// <summary>Waits until every request made so far has been carried out (tests, benchmarks).</summary>
