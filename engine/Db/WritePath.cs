@@ -158,7 +158,17 @@ internal sealed class WritePath
             int epoch = Volatile.Read(ref _stageEpoch);
             var prepared = batch;
             var preparedCheck = check;
-            foreach (var stage in _stages) prepared = stage.Prepare(prepared, ref preparedCheck);
+            try
+            {
+                foreach (var stage in _stages) prepared = stage.Prepare(prepared, ref preparedCheck);
+            }
+            catch (ColumnFamilyNotFoundException) when (Volatile.Read(ref _stageEpoch) != epoch)
+            {
+                // A family a stage reads (an index's, a foreign key's) was dropped by a stage change
+                // that raced this preparation (the change is published before the drop): prepare again
+                // under the current stages, which no longer read it.
+                continue;
+            }
             var w = WriteQueueTicket.Rent();
             w.Batch = prepared;
             w.Sync = sync;
