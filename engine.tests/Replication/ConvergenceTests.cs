@@ -284,20 +284,84 @@ public sealed class ConvergenceTests
             {
                 for (int i = 0; i < 200; i++) a.Put(a.GetColumnFamily("kv"), B($"k{i % 10}"), B($"a{round}-{i}"));
                 using var stop = new CancellationTokenSource();
+                Exception? writerFailure = null;
                 var writer = new Thread(() =>
                 {
-                    int n = 0;
-                    while (!stop.IsCancellationRequested) b.Put(b.GetColumnFamily("kv"), B($"k{n % 10}"), B($"b{round}-{n++}"));
+                    try
+                    {
+                        int n = 0;
+                        while (!stop.IsCancellationRequested) b.Put(b.GetColumnFamily("kv"), B($"k{n % 10}"), B($"b{round}-{n++}"));
+                    }
+                    catch (Exception e)
+                    {
+                        writerFailure = e;
+                    }
                 });
                 writer.Start();
-                InProcessSync.Pull(a, b, batchSize: 7);
-                stop.Cancel();
-                writer.Join();
+                try
+                {
+                    InProcessSync.Pull(a, b, batchSize: 7);
+                }
+                finally
+                {
+                    // Stopped before the databases are disposed, whatever the pull threw.
+                    stop.Cancel();
+                    writer.Join();
+                }
+                Assert.Null(writerFailure);
             }
             InProcessSync.Converge(dbs);
             Assert.Equal(TestDb.Contents(a, a.GetColumnFamily("kv")), TestDb.Contents(b, b.GetColumnFamily("kv")));
             for (int k = 0; k < 10; k++)
                 Assert.Equal(a.GetConflicts(a.GetColumnFamily("kv"), B($"k{k}")).Select(c => S(c.Value)).Order(), b.GetConflicts(b.GetColumnFamily("kv"), B($"k{k}")).Select(c => S(c.Value)).Order());
+        }
+        finally
+        {
+            dbs.ForEach(d => d.Dispose());
+        }
+    }
+
+    [Fact]
+    public void AnApply_IsNotStarved_ByLocalWritersThatNeverPause()
+    {
+        // Three writers on the keys being applied, never pausing: each judgement is made stale
+        // within microseconds, so the apply finishes only because it holds them back in the end.
+        using var dir = new TempDir("converge-starve");
+        var dbs = OpenReplicas(dir, 2, ConflictResolver.LastWriterWins);
+        try
+        {
+            var (a, b) = (dbs[0], dbs[1]);
+            for (int i = 0; i < 500; i++) a.Put(a.GetColumnFamily("kv"), B($"k{i % 5}"), B($"a{i}"));
+            using var stop = new CancellationTokenSource();
+            var failures = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
+            var writers = Enumerable.Range(0, 3).Select(t => new Thread(() =>
+            {
+                try
+                {
+                    int n = 0;
+                    while (!stop.IsCancellationRequested) b.Put(b.GetColumnFamily("kv"), B($"k{n % 5}"), B($"b{t}-{n++}"));
+                }
+                catch (Exception e)
+                {
+                    failures.Enqueue(e);
+                }
+            })).ToList();
+            writers.ForEach(w => w.Start());
+            int sent;
+            try
+            {
+                sent = InProcessSync.Pull(a, b, batchSize: 5);
+            }
+            finally
+            {
+                stop.Cancel();
+                writers.ForEach(w => w.Join());
+            }
+            Assert.Empty(failures);
+            Assert.Equal(500, sent);
+            Assert.True(b.Replication.PeerCursor(a.ReplicaId) > 0);
+            InProcessSync.Converge(dbs);
+            Assert.Equal(TestDb.Contents(a, a.GetColumnFamily("kv")), TestDb.Contents(b, b.GetColumnFamily("kv")));
         }
         finally
         {

@@ -18,7 +18,8 @@ namespace LatticeKV.Replication;
 /// <remarks>One batch at a time per database (<see cref="_lock"/>); local writes run alongside.</remarks>
 internal sealed class RemoteChangeApplier(ReplicationLog log)
 {
-    private const int MaxAttempts = 64;
+    // Judgements made stale by local writes before the apply holds those writes back (LocalWriteGate).
+    private const int OptimisticAttempts = 8;
 
     private readonly Lock _lock = new();
 
@@ -98,18 +99,47 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
     {
         for (int attempt = 0; ; attempt++)
         {
-            var plan = Plan(peer, changes, peerCursor, snapshot, snapshotHas);
-            also?.Invoke(plan.Batch);
+            // Optimistic first; an apply that keeps losing to local writes holds them back for its last try.
+            bool holding = attempt == OptimisticAttempts;
+            if (holding) HoldLocalWrites();
             try
             {
-                log.Db.WriteChecked(plan.Batch, new WriteOptions { Sync = sync }, plan.Check);
+                var plan = Plan(peer, changes, peerCursor, snapshot, snapshotHas);
+                also?.Invoke(plan.Batch);
+                try
+                {
+                    log.Db.WriteChecked(plan.Batch, new WriteOptions { Sync = sync }, plan.Check);
+                }
+                catch (VersionsChangedException) when (attempt < OptimisticAttempts)
+                {
+                    continue; // a local write to one of the keys landed meanwhile: judge again
+                }
+                log.SetApplied(plan.Applied);
+                return plan.Result;
             }
-            catch (VersionsChangedException) when (attempt < MaxAttempts)
+            finally
             {
-                continue; // a local write to one of the keys landed meanwhile: judge again
+                if (holding) log.LocalWrites.Release();
             }
-            log.SetApplied(plan.Applied);
-            return plan.Result;
+        }
+    }
+
+    /// <summary>
+    /// Holds local writes back and waits until none prepared before the hold can still land:
+    /// those not yet led are prepared again (and wait at the gate), those led are written.
+    /// </summary>
+    private void HoldLocalWrites()
+    {
+        log.LocalWrites.Hold();
+        try
+        {
+            log.Db.ChangeWriteStages();
+            log.Db.WaitForQueuedWrites();
+        }
+        catch
+        {
+            log.LocalWrites.Release();
+            throw;
         }
     }
 

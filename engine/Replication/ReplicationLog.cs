@@ -92,6 +92,9 @@ internal sealed partial class ReplicationLog
     /// <summary>Applies peers' changes, one batch at a time: there is one per database (its lock is what serializes applies).</summary>
     public RemoteChangeApplier Applier { get; }
 
+    /// <summary>Holds local writes back while an apply that kept losing its race with them is written.</summary>
+    public LocalWriteGate LocalWrites { get; } = new();
+
     /// <summary>The siblings <see cref="ConflictResolver.KeepBoth"/> kept for a key that are still live (the key was not written since).</summary>
     public List<ConflictSibling> Siblings(ColumnFamilyHandle family, ReadOnlySpan<byte> key)
     {

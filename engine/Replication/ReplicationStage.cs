@@ -28,6 +28,7 @@ internal sealed class ReplicationStage(ReplicationLog log) : IWriteStage
 
     public WriteBatch Prepare(WriteBatch batch, ref ICommitCheck? check)
     {
+        if (log.LocalWrites.MustWait && !batch.FromPeer) log.LocalWrites.Wait();
         var replicated = log.ReplicatedFamilies;
         if (replicated.Count == 0) return batch;
         bool touched = false;
