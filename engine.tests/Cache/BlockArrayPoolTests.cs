@@ -56,7 +56,8 @@ public class BlockArrayPoolTests
         var pool = new BlockArrayPool(1 << 20);
         int seed = TestSeed.Get(821);
         var failures = 0;
-        var threads = Enumerable.Range(0, 4).Select(t => new Thread(() =>
+        using var threads = new TestThreads();
+        threads.Start(4, "renter", t =>
         {
             var rnd = new Random(seed + t);
             for (int n = 0; n < 20_000 * TestSeed.Scale; n++)
@@ -68,9 +69,8 @@ public class BlockArrayPoolTests
                 if (array.AsSpan().IndexOfAnyExcept((byte)(t + 1)) >= 0) Interlocked.Increment(ref failures);
                 pool.Return(array);
             }
-        })).ToList();
-        threads.ForEach(th => th.Start());
-        threads.ForEach(th => th.Join());
+        });
+        threads.JoinAndRethrow();
         Assert.True(failures == 0, $"seed={seed}: {failures} arrays seen by two renters");
         Assert.InRange(pool.Bytes, 0, 1 << 20);
     }

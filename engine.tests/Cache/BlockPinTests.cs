@@ -114,7 +114,8 @@ public class BlockPinTests
         for (int i = 0; i < Keys; i++) db.Put(Key(i), Value(i));
         db.Flush();
         var failures = new List<string>();
-        var threads = Enumerable.Range(0, 3).Select(t => new Thread(() =>
+        using var threads = new TestThreads();
+        threads.Start(3, "reader", t =>
         {
             var rnd = new Random(seed + t);
             var buffer = new byte[256];
@@ -124,9 +125,8 @@ public class BlockPinTests
                 if (!db.TryGet(Key(k), buffer, out int length) || !buffer.AsSpan(0, length).SequenceEqual(Value(k)))
                     lock (failures) failures.Add($"key {k}: {S(buffer[..length])}");
             }
-        })).ToList();
-        threads.ForEach(th => th.Start());
-        threads.ForEach(th => th.Join());
+        });
+        threads.JoinAndRethrow();
         Assert.True(failures.Count == 0, $"seed={seed}: {failures.Count} bad values, e.g. " + string.Join("\n", failures.Take(5)));
     }
 

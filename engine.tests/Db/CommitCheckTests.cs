@@ -45,7 +45,8 @@ public sealed class CommitCheckTests
         db.Put(TestDb.B("n"), BitConverter.GetBytes(0L));
         int wins = 0;
         const int perThread = 200;
-        var threads = Enumerable.Range(0, 8).Select(_ => new Thread(() =>
+        using var threads = new TestThreads();
+        threads.Start(8, "writer", _ =>
         {
             for (int i = 0; i < perThread; i++)
             {
@@ -63,9 +64,8 @@ public sealed class CommitCheckTests
                     catch (InvalidArgumentException) { }
                 }
             }
-        })).ToList();
-        threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
+        });
+        threads.JoinAndRethrow();
         Assert.Equal(8 * perThread, wins);
         Assert.Equal(8L * perThread, BitConverter.ToInt64(db.Get(TestDb.B("n"))!));
     }

@@ -31,20 +31,23 @@ public class ConcurrencyTests
         using var db = OpenWithGatherWait(fs, TimeSpan.FromSeconds(30));
         var (firstSyncEntered, release) = BlockFirstLogSync(fs);
         var synced = new WriteOptions { Sync = true };
-        var threads = Enumerable.Range(1, 15).Select(t => new Thread(() => db.Put(B($"k{t}"), B("v"), synced))).ToList();
-        var first = new Thread(() =>
+        using var threads = new TestThreads();
+        threads.Stopping.Register(release.Set);
+        threads.Start("writer 0", () =>
         {
             db.Put(B("k0"), B("v"), synced);
             db.Put(B("k0-again"), B("v"), synced);
         });
-        first.Start();
-        firstSyncEntered.Wait();
-        threads.ForEach(t => t.Start());
+        threads.Wait(firstSyncEntered, "writer 0 never reached its fsync");
+        for (int t = 1; t < 16; t++)
+        {
+            int writer = t;
+            threads.Start($"writer {writer}", () => db.Put(B($"k{writer}"), B("v"), synced));
+        }
         SpinWait.SpinUntil(() => db.QueuedWriters == 16, TimeSpan.FromSeconds(30));
         Assert.Equal(16, db.QueuedWriters);
         release.Set();
-        first.Join();
-        threads.ForEach(t => t.Join());
+        threads.JoinAndRethrow();
 
         var stats = db.GetStatistics();
         Assert.Equal(17, stats["wal.synced.batches"]);
@@ -190,15 +193,17 @@ public class ConcurrencyTests
     private static void RunSixteenWritersBehindOneFsync(LatticeDb db, MemFileSystem fs, Action? beforeJoin = null)
     {
         var (firstSyncEntered, release) = BlockFirstLogSync(fs);
-        var threads = Enumerable.Range(0, 16).Select(t => new Thread(() => db.Put(B($"k{t}"), B("v"), new WriteOptions { Sync = true }))).ToList();
-        threads[0].Start();
-        firstSyncEntered.Wait();
-        foreach (var t in threads.Skip(1)) t.Start();
+        using var threads = new TestThreads();
+        threads.Stopping.Register(release.Set);
+        void StartWriter(int t) => threads.Start($"writer {t}", () => db.Put(B($"k{t}"), B("v"), new WriteOptions { Sync = true }));
+        StartWriter(0);
+        threads.Wait(firstSyncEntered, "writer 0 never reached its fsync");
+        for (int t = 1; t < 16; t++) StartWriter(t);
         SpinWait.SpinUntil(() => db.QueuedWriters == 16, TimeSpan.FromSeconds(30));
         Assert.Equal(16, db.QueuedWriters);
         release.Set();
         beforeJoin?.Invoke();
-        threads.ForEach(t => t.Join());
+        threads.JoinAndRethrow();
     }
 
     /// <summary>Makes the first fsync of a log block until released, and says when it has started.</summary>

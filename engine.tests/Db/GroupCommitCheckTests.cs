@@ -39,25 +39,27 @@ public sealed class GroupCommitCheckTests
         }
     }
 
-    /// <summary>Starts <paramref name="writes"/> one by one behind a held leader, each queued before the next starts; returns the threads and the gate.</summary>
-    internal static (List<Thread> Threads, Gate Gate) QueueBehindHeldLeader(LatticeDb db, params Action[] writes)
+    /// <summary>
+    /// Starts <paramref name="writes"/> on <paramref name="threads"/> one by one behind a held
+    /// leader, each queued before the next starts; returns the gate, which stopping the threads
+    /// also releases (a failed assertion must not leave the writers held).
+    /// </summary>
+    internal static Gate QueueBehindHeldLeader(LatticeDb db, TestThreads threads, params Action[] writes)
     {
         var gate = new Gate();
+        threads.Stopping.Register(gate.Release.Set);
         var held = new WriteBatch();
         held.Put(B("held"), B("1"));
-        var threads = new List<Thread> { new(() => db.WriteChecked(held, WriteOptions.Default, gate)) };
-        threads[0].Start();
-        gate.Entered.Wait();
-        foreach (var write in writes)
+        threads.Start("held leader", () => db.WriteChecked(held, WriteOptions.Default, gate));
+        threads.Wait(gate.Entered, "the held leader never reached its check");
+        for (int i = 0; i < writes.Length; i++)
         {
             int queued = db.QueuedWriters;
-            var t = new Thread(() => write());
-            threads.Add(t);
-            t.Start();
+            threads.Start($"queued writer {i}", writes[i]);
             SpinWait.SpinUntil(() => db.QueuedWriters == queued + 1, TimeSpan.FromSeconds(30));
             Assert.Equal(queued + 1, db.QueuedWriters);
         }
-        return (threads, gate);
+        return gate;
     }
 
     private static WriteBatch Put(string key)
@@ -76,13 +78,14 @@ public sealed class GroupCommitCheckTests
         var rejected = new KeyCheck("x");
         var last = new KeyCheck("z");
         Exception? rejection = null;
-        var (threads, gate) = QueueBehindHeldLeader(db,
+        using var threads = new TestThreads();
+        var gate = QueueBehindHeldLeader(db, threads,
             () => db.WriteChecked(Put("x"), WriteOptions.Default, first),
             () => rejection = Record.Exception(() => db.WriteChecked(Put("z"), WriteOptions.Default, rejected)),
             () => db.WriteChecked(Put("y"), WriteOptions.Default, last));
         long groupsBefore = db.GetStatistics()["write.groups"];
         gate.Release.Set();
-        threads.ForEach(t => t.Join());
+        threads.JoinAndRethrow();
 
         Assert.IsType<InvalidArgumentException>(rejection);
         Assert.Empty(first.Seen);
@@ -103,11 +106,12 @@ public sealed class GroupCommitCheckTests
         var behind = new KeyCheck(null);
         var deletion = new WriteBatch();
         deletion.DeleteRange(B("a"), B("z"));
-        var (threads, gate) = QueueBehindHeldLeader(db,
+        using var threads = new TestThreads();
+        var gate = QueueBehindHeldLeader(db, threads,
             () => db.Write(deletion),
             () => db.WriteChecked(Put("x"), WriteOptions.Default, behind));
         gate.Release.Set();
-        threads.ForEach(t => t.Join());
+        threads.JoinAndRethrow();
 
         Assert.Empty(behind.Seen);           // judged in a group of its own, after the deletion is in the memtables
         Assert.Null(db.Get(B("y")));

@@ -49,13 +49,14 @@ public class LogFilesTests
             {
                 var cf = db.CreateColumnFamily($"t{round}");
                 using var started = new ManualResetEventSlim();
+                using var threads = new TestThreads();
                 int written = 0;
-                var writer = new Thread(() =>
+                threads.Start("writer", () =>
                 {
                     var value = new byte[200];
                     try
                     {
-                        for (int i = 0; ; i++)
+                        for (int i = 0; !threads.Stopping.IsCancellationRequested; i++)
                         {
                             db.Put(cf, B($"k{i:D6}"), value);
                             db.Put(B($"default-{round}-{i:D6}"), value);
@@ -65,10 +66,9 @@ public class LogFilesTests
                     catch (ColumnFamilyNotFoundException) { }
                     finally { started.Set(); }
                 });
-                writer.Start();
                 started.Wait();
                 db.DropColumnFamily(cf);
-                writer.Join();
+                threads.JoinAndRethrow();
                 db.Put(B($"after-{round}"), B("1"));
             }
         }

@@ -164,12 +164,13 @@ public sealed class EventListenerTests
         options.EventListeners.Add(new Signal(e => e is WriteStallBegunEvent, stalled));
         using var db = LatticeDb.Open(dir.Path, options);
         // Flushes hang at their table: the second full memtable has nowhere to go, and the writer waits.
-        var writer = new Thread(() => Fill(db, 0, 200));
-        writer.Start();
-        Assert.True(stalled.Wait(TimeSpan.FromSeconds(60)), "no stall was reported");
+        using var threads = new TestThreads();
+        threads.Stopping.Register(fs.Open); // a failed assertion must not leave the writer stalled
+        var writer = threads.Start("writer", () => Fill(db, 0, 200));
+        threads.Wait(stalled, "no stall was reported", TimeSpan.FromSeconds(60));
         Assert.True(writer.IsAlive);
         fs.Open();
-        Assert.True(writer.Join(TimeSpan.FromSeconds(60)), "the writer did not finish");
+        threads.JoinAndRethrow(TimeSpan.FromSeconds(60));
         db.Flush();
         Fill(db, 1000, 1);
         db.Events.WaitIdle();

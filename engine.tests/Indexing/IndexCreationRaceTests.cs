@@ -40,13 +40,14 @@ public sealed class IndexCreationRaceTests
         db.AddWriteStage(holding, LatticeKV.Db.WriteStageOrder.Indexing); // runs after the index stage: the write below is prepared without the new index
         db.Put(cf, B("early"), Doc("alice", 1));
 
-        var writer = new Thread(() => db.Put(cf, B("late"), Doc("bob", 2)));
-        writer.Start();
-        Assert.True(holding.Held.Wait(TimeSpan.FromMinutes(1)), "the write never reached stage 1");
+        using var threads = new TestThreads();
+        threads.Stopping.Register(holding.Release.Set);
+        threads.Start("writer", () => db.Put(cf, B("late"), Doc("bob", 2)));
+        threads.Wait(holding.Held, "the write never reached stage 1", TimeSpan.FromMinutes(1));
         var index = db.CreateIndex(cf, new IndexDefinition { Name = "by-account", Extractor = IndexExtractors.JsonField("$.account") });
         Assert.True(index.WaitUntilReady(TimeSpan.FromMinutes(1)));
         holding.Release.Set(); // now queued: prepared before the index was published, led after its build
-        writer.Join();
+        threads.JoinAndRethrow();
 
         var verification = db.VerifyIndexes().Single(v => v.Name == "by-account");
         Assert.True(verification.Consistent, $"missing {verification.MissingEntries} of {verification.PrimaryEntries}");

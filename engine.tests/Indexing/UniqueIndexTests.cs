@@ -72,7 +72,8 @@ public sealed class UniqueIndexTests
         const int Rounds = 500;
         var wins = new int[Rounds];
         using var start = new Barrier(8);
-        var threads = Enumerable.Range(0, 8).Select(t => new Thread(() =>
+        using var threads = new TestThreads();
+        threads.Start(8, "writer", t =>
         {
             for (int round = 0; round < Rounds; round++)
             {
@@ -86,9 +87,8 @@ public sealed class UniqueIndexTests
                 {
                 }
             }
-        })).ToList();
-        threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
+        });
+        threads.JoinAndRethrow();
         Assert.All(wins, w => Assert.Equal(1, w));
         for (int round = 0; round < Rounds; round++)
         {

@@ -27,7 +27,8 @@ public sealed class ForeignKeyRaceTests(ITestOutputHelper output)
         for (int p = 0; p < Parents; p++) ledger.Account("a" + p);
         int rounds = 2000 * TestSeed.Scale;
         long inserted = 0, deleted = 0, refused = 0;
-        var threads = Enumerable.Range(0, 8).Select(t => new Thread(() =>
+        using var threads = new TestThreads();
+        threads.Start(8, "writer", t =>
         {
             var rnd = new Random(seed + t);
             for (int i = 0; i < rounds; i++)
@@ -68,9 +69,8 @@ public sealed class ForeignKeyRaceTests(ITestOutputHelper output)
                     Interlocked.Increment(ref refused);
                 }
             }
-        })).ToList();
-        threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
+        });
+        threads.JoinAndRethrow();
         output.WriteLine($"{inserted} children inserted, {deleted} parents deleted, {refused} refused");
         Assert.True(inserted > 0 && deleted > 0 && refused > 0, "the workload must both succeed and be refused");
         ledger.AssertNoOrphans();
@@ -110,16 +110,17 @@ public sealed class ForeignKeyCommitDecisionTests
         var hold = new HoldOnce(ledger.Transactions);
         db.AddWriteStage(hold, LatticeKV.Db.WriteStageOrder.Replication);
         Exception? childError = null;
-        var child = new Thread(() =>
+        using var threads = new TestThreads();
+        threads.Stopping.Register(hold.Release.Set);
+        threads.Start("child", () =>
         {
             try { ledger.Transaction("t1", "alice"); }
             catch (Exception ex) { childError = ex; }
         });
-        child.Start();
-        Assert.True(hold.Reached.Wait(TimeSpan.FromSeconds(30)));
+        threads.Wait(hold.Reached, "the child never reached the held stage", TimeSpan.FromSeconds(30));
         db.Delete(ledger.Accounts, B("alice"));     // no child yet: allowed
         hold.Release.Set();
-        child.Join();
+        threads.JoinAndRethrow();
         Assert.IsType<ReferentialIntegrityException>(childError);
         Assert.Null(db.Get(ledger.Transactions, B("t1")));
         ledger.AssertNoOrphans();
@@ -139,16 +140,17 @@ public sealed class ForeignKeyCommitDecisionTests
         var hold = new HoldOnce(ledger.Accounts);
         db.AddWriteStage(hold, LatticeKV.Db.WriteStageOrder.Replication);
         Exception? deleteError = null;
-        var delete = new Thread(() =>
+        using var threads = new TestThreads();
+        threads.Stopping.Register(hold.Release.Set);
+        threads.Start("parent delete", () =>
         {
             try { db.Delete(ledger.Accounts, B("alice")); }
             catch (Exception ex) { deleteError = ex; }
         });
-        delete.Start();
-        Assert.True(hold.Reached.Wait(TimeSpan.FromSeconds(30)));
+        threads.Wait(hold.Reached, "the delete never reached the held stage", TimeSpan.FromSeconds(30));
         ledger.Transaction("t2", "alice");           // a child stage 1 of the delete did not see
         hold.Release.Set();
-        delete.Join();
+        threads.JoinAndRethrow();
         if (onDelete == ForeignKeyAction.Restrict)
         {
             Assert.IsType<ReferentialIntegrityException>(deleteError);

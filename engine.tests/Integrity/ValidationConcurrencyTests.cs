@@ -1,4 +1,5 @@
 using LatticeKV.Io;
+using LatticeKV.Tests.Support;
 using static LatticeKV.Tests.Support.TestDb;
 
 namespace LatticeKV.Tests.Integrity;
@@ -21,7 +22,8 @@ public sealed class ValidationConcurrencyTests
         db.Put(balances, B("alice"), BitConverter.GetBytes((long)Start));
         int accepted = 0, refused = 0;
         using var go = new Barrier(Threads);
-        var workers = Enumerable.Range(0, Threads).Select(_ => new Thread(() =>
+        using var workers = new TestThreads();
+        workers.Start(Threads, "merger", _ =>
         {
             go.SignalAndWait();
             for (int i = 0; i < Attempts; i++)
@@ -36,9 +38,8 @@ public sealed class ValidationConcurrencyTests
                     Interlocked.Increment(ref refused);
                 }
             }
-        })).ToList();
-        workers.ForEach(t => t.Start());
-        workers.ForEach(t => t.Join());
+        });
+        workers.JoinAndRethrow();
         Assert.Equal(Start, accepted);
         Assert.Equal(Threads * Attempts - Start, refused);
         Assert.Equal(0L, BitConverter.ToInt64(db.Get(balances, B("alice"))));

@@ -131,12 +131,12 @@ public class MemTableLifetimeTests
         int seed = TestSeed.Get(77);
         const int Keys = 2000;
         for (int i = 0; i < Keys; i++) db.Put(B($"k{i:D5}"), Value(i, 0));
-        var stop = 0;
         var failures = new List<string>();
-        var readers = Enumerable.Range(0, 2).Select(r => new Thread(() =>
+        using var readers = new TestThreads();
+        readers.Start(2, "reader", r =>
         {
             var rnd = new Random(seed + r);
-            while (Volatile.Read(ref stop) == 0)
+            while (!readers.Stopping.IsCancellationRequested)
             {
                 int k = rnd.Next(Keys);
                 var v = db.Get(B($"k{k:D5}"));
@@ -149,8 +149,7 @@ public class MemTableLifetimeTests
                     if (!IsValue(it.Value.ToArray(), key)) lock (failures) failures.Add($"iterated key {key}: {S(it.Value.ToArray())}");
                 }
             }
-        })).ToList();
-        readers.ForEach(t => t.Start());
+        });
         var writer = new Random(seed);
         for (int round = 1; round <= 30; round++)
             for (int i = 0; i < 600; i++)
@@ -158,8 +157,8 @@ public class MemTableLifetimeTests
                 int k = writer.Next(Keys);
                 db.Put(B($"k{k:D5}"), Value(k, round));
             }
-        Volatile.Write(ref stop, 1);
-        readers.ForEach(t => t.Join());
+        readers.Stop();
+        readers.JoinAndRethrow();
         Assert.True(failures.Count == 0, $"seed={seed}: " + string.Join("\n", failures.Take(10)));
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using LatticeKV.Keys;
 using LatticeKV.Memtable;
+using LatticeKV.Tests.Support;
 
 namespace LatticeKV.Tests.Memtable;
 
@@ -185,10 +186,10 @@ public class MemTableTests
         var m = new MemTable(Cmp, 64 * 1024, 1);
         const int n = 30_000;
         int readersFailed = 0, passes = 0;
-        bool done = false;
-        var readers = Enumerable.Range(0, 3).Select(_ => new Thread(() =>
+        using var readers = new TestThreads();
+        readers.Start(3, "reader", _ =>
         {
-            while (!Volatile.Read(ref done))
+            while (!readers.Stopping.IsCancellationRequested)
             {
                 int counted = m.EntryCount;
                 using var it = m.NewIterator();
@@ -205,8 +206,7 @@ public class MemTableTests
                 if (seen < counted) Interlocked.Increment(ref readersFailed);
                 Interlocked.Increment(ref passes);
             }
-        })).ToList();
-        readers.ForEach(t => t.Start());
+        });
         var rnd = new Random(9);
         var keyBytes = new byte[24];
         for (ulong s = 1; s <= n; s++)
@@ -221,8 +221,8 @@ public class MemTableTests
             for (int r = 0; r < repeat; r++) k.CopyTo(v, r * k.Length);
             m.Add(s, ValueKind.Value, k, v);
         }
-        Volatile.Write(ref done, true);
-        readers.ForEach(t => t.Join());
+        readers.Stop();
+        readers.JoinAndRethrow();
         Assert.Equal(0, readersFailed);
         Assert.True(passes > 0);
         Assert.Equal(n, m.EntryCount);

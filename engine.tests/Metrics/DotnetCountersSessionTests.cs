@@ -26,7 +26,13 @@ public sealed class DotnetCountersSessionTests
             var first = child.StandardOutput.ReadLineAsync();
             Assert.True(first.Wait(TimeSpan.FromSeconds(60)), "the child printed no batch within 60 s");
             Assert.NotNull(first.Result);
-            var drain = new Thread(() => { while (child.StandardOutput.ReadLine() is not null) { } }) { IsBackground = true };
+            var drain = new Thread(() =>
+            {
+                // The output is only drained: the kill below, and disposing the process, end the read
+                // (the exception they may cause would end the test host on this thread).
+                try { while (child.StandardOutput.ReadLine() is not null) { } }
+                catch (Exception) { }
+            }) { IsBackground = true };
             drain.Start();
 
             var provider = new EventPipeProvider("System.Diagnostics.Metrics", EventLevel.Informational, keywords: 0x7,

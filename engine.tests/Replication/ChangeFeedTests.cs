@@ -98,7 +98,8 @@ public sealed class ChangeFeedTests
         using var db = LatticeDb.Open(dir.Path, Options());
         var r = Replicated(db);
         const int Threads = 4, PerThread = 800;
-        var threads = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        using var threads = new TestThreads();
+        threads.Start(Threads, "writer", t =>
         {
             var rnd = new Random(seed + t);
             for (int i = 0; i < PerThread; i++)
@@ -118,9 +119,8 @@ public sealed class ChangeFeedTests
                     default: db.Put(r, key, B($"t{t}-{i}")); break;
                 }
             }
-        })).ToList();
-        threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
+        });
+        threads.JoinAndRethrow();
         db.Flush(r);
 
         var changes = db.GetChanges(ChangeCursor.Beginning).ToList();

@@ -174,7 +174,15 @@ public sealed class SyncForeignKeyTests
                 }
             }
         });
-        InProcessSync.Pull(a, b, batchSize: 8);
+        try
+        {
+            InProcessSync.Pull(a, b, batchSize: 8);
+        }
+        finally
+        {
+            // Ended before the replicas are disposed, whatever the pull threw; its own exception is observed below.
+            await Task.WhenAny(inserter);
+        }
         await inserter;
         var report = b.VerifyIntegrity();
         Assert.True(report.IsConsistent, $"{report.ViolationCount} orphans after {inserted} inserts: " + string.Join("; ", report.Violations.Take(5)));

@@ -91,7 +91,8 @@ public class BlockCacheTiersTests
         db.Flush();
         int seed = TestSeed.Get(32);
         var failures = new List<string>();
-        var threads = Enumerable.Range(0, 3).Select(t => new Thread(() =>
+        using var threads = new TestThreads();
+        threads.Start(3, "reader", t =>
         {
             var rnd = new Random(seed + t);
             var buffer = new byte[256];
@@ -101,9 +102,8 @@ public class BlockCacheTiersTests
                 if (!db.TryGet(Key(k), buffer, out int length) || !buffer.AsSpan(0, length).SequenceEqual(Value(k)))
                     lock (failures) failures.Add($"key {k}");
             }
-        })).ToList();
-        threads.ForEach(th => th.Start());
-        threads.ForEach(th => th.Join());
+        });
+        threads.JoinAndRethrow();
         Assert.True(failures.Count == 0, $"seed={seed}: {failures.Count} bad values, e.g. " + string.Join(", ", failures.Take(5)));
         Assert.True(db.GetStatistics()["block.cache.compressed.hits"] > 0);
     }

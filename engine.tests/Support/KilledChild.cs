@@ -19,11 +19,23 @@ public static class KilledChild
         int acknowledged = 0;
         using var reached = new ManualResetEventSlim();
         var stderr = child.StandardError.ReadToEndAsync();
+        Exception? readerFailure = null;
         var reader = new Thread(() =>
         {
-            while (child.StandardOutput.ReadLine() is { } line)
-                if (onLine(line) && Interlocked.Increment(ref acknowledged) >= target) reached.Set();
-            reached.Set(); // the child exited (killed, or failed: its exit code says which)
+            try
+            {
+                while (child.StandardOutput.ReadLine() is { } line)
+                    if (onLine(line) && Interlocked.Increment(ref acknowledged) >= target) reached.Set();
+            }
+            catch (Exception ex)
+            {
+                // The handler's assertions and parsing (a line the kill cut short) fail the test, not the test host.
+                readerFailure = ex;
+            }
+            finally
+            {
+                reached.Set(); // the child exited (killed, or failed: its exit code says which), or the reader failed
+            }
         }) { IsBackground = true };
         reader.Start();
         bool inTime = reached.Wait(TimeSpan.FromSeconds(60));
@@ -31,6 +43,7 @@ public static class KilledChild
         child.Kill(); // SIGKILL
         child.WaitForExit();
         reader.Join();
+        if (readerFailure is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(readerFailure);
         Assert.False(exitedByItself, $"the child exited by itself (exit {child.ExitCode}): {stderr.Result}");
         Assert.True(inTime, $"the child acknowledged only {acknowledged} of {target} in a minute: {stderr.Result}");
     }

@@ -14,6 +14,7 @@ public sealed class LkvChild : IDisposable
     private readonly Process _process;
     private readonly BlockingCollection<string> _lines = [];
     private readonly Thread _reader;
+    private Exception? _readerFailure;
 
     public LkvChild(params string[] args)
     {
@@ -22,12 +23,23 @@ public sealed class LkvChild : IDisposable
         _process = Process.Start(psi)!;
         _reader = new Thread(() =>
         {
-            while (_process.StandardOutput.ReadLine() is { } line)
+            try
             {
-                if (line.StartsWith("A ", StringComparison.Ordinal)) lock (Acknowledged) Acknowledged.Add(line);
-                else _lines.Add(line);
+                while (_process.StandardOutput.ReadLine() is { } line)
+                {
+                    if (line.StartsWith("A ", StringComparison.Ordinal)) lock (Acknowledged) Acknowledged.Add(line);
+                    else _lines.Add(line);
+                }
             }
-            _lines.CompleteAdding();
+            catch (Exception ex)
+            {
+                // Reported by Expect: on this thread it would end the test host.
+                _readerFailure = ex;
+            }
+            finally
+            {
+                _lines.CompleteAdding();
+            }
         })
         { IsBackground = true };
         _reader.Start();
@@ -42,7 +54,8 @@ public sealed class LkvChild : IDisposable
         var deadline = Stopwatch.StartNew();
         while (_lines.TryTake(out var line, timeout - deadline.Elapsed is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero))
             if (line.StartsWith(prefix, StringComparison.Ordinal)) return line;
-        throw new Xunit.Sdk.XunitException($"no '{prefix}' line from the child within {timeout} (exited: {_process.HasExited}): {(_process.HasExited ? _process.StandardError.ReadToEnd() : "")}");
+        throw new Xunit.Sdk.XunitException($"no '{prefix}' line from the child within {timeout} (exited: {_process.HasExited}): {(_process.HasExited ? _process.StandardError.ReadToEnd() : "")}",
+            Volatile.Read(ref _readerFailure));
     }
 
     public void Send(string line)
@@ -51,8 +64,14 @@ public sealed class LkvChild : IDisposable
         _process.StandardInput.Flush();
     }
 
-    /// <summary>SIGKILL, then waits for the process and its output to end.</summary>
+    /// <summary>SIGKILL, then waits for the process and its output to end; fails if reading the output failed.</summary>
     public void Kill()
+    {
+        KillAndWait();
+        if (Volatile.Read(ref _readerFailure) is { } failure) throw new Xunit.Sdk.XunitException("reading the child's output failed", failure);
+    }
+
+    private void KillAndWait()
     {
         _process.Kill();
         _process.WaitForExit();
@@ -61,7 +80,10 @@ public sealed class LkvChild : IDisposable
 
     public void Dispose()
     {
-        if (!_process.HasExited) Kill();
+        if (!_process.HasExited) KillAndWait();
+        // A child that exited by itself may still have output in the pipe: disposing the process
+        // under the reader would fail its read.
+        else _reader.Join(TimeSpan.FromSeconds(30));
         _process.Dispose();
     }
 }

@@ -50,12 +50,13 @@ public sealed class OptimisticGroupCommitTests
         behind.Put(B("c"), B("1"));
 
         Exception? conflict = null;
-        var (threads, gate) = GroupCommitCheckTests.QueueBehindHeldLeader(db,
+        using var threads = new TestThreads();
+        var gate = GroupCommitCheckTests.QueueBehindHeldLeader(db, threads,
             () => db.Put(B("a"), B("01")),
             () => conflict = Record.Exception(() => behind.Commit()));
         long groupsBefore = db.GetStatistics()["write.groups"];
         gate.Release.Set();
-        threads.ForEach(t => t.Join());
+        threads.JoinAndRethrow();
 
         Assert.IsType<TransactionConflictException>(conflict);
         Assert.Equal(TransactionState.RolledBack, behind.State);
@@ -76,10 +77,11 @@ public sealed class OptimisticGroupCommitTests
             t.Put(B($"k{i}"), B($"v{i}"));
             return t;
         }).ToList();
-        var (threads, gate) = GroupCommitCheckTests.QueueBehindHeldLeader(db, [.. txns.Select(t => (Action)(() => t.Commit()))]);
+        using var threads = new TestThreads();
+        var gate = GroupCommitCheckTests.QueueBehindHeldLeader(db, threads, [.. txns.Select(t => (Action)(() => t.Commit()))]);
         long groupsBefore = db.GetStatistics()["write.groups"];
         gate.Release.Set();
-        threads.ForEach(t => t.Join());
+        threads.JoinAndRethrow();
 
         Assert.All(txns, t => Assert.Equal(TransactionState.Committed, t.State));
         for (int i = 0; i < 4; i++) Assert.Equal($"v{i}", S(db.Get(B($"k{i}"))));

@@ -21,7 +21,8 @@ public sealed class PessimisticTransactionTests
         using var holding = new Barrier(transactions);
         var outcomes = new string[transactions];
         var clock = Stopwatch.StartNew();
-        var threads = Enumerable.Range(0, transactions).Select(i => new Thread(() =>
+        using var threads = new TestThreads();
+        threads.Start(transactions, "transaction", i =>
         {
             using var txn = db.BeginTransaction(Pessimistic());
             txn.Put(B("k" + i), B("t" + i));
@@ -41,9 +42,8 @@ public sealed class PessimisticTransactionTests
             {
                 outcomes[i] = ex.GetType().Name;
             }
-        })).ToList();
-        threads.ForEach(t => t.Start());
-        threads.ForEach(t => t.Join());
+        });
+        threads.JoinAndRethrow();
         Assert.True(outcomes.Count(o => o == "deadlock") == 1, "outcomes: " + string.Join(", ", outcomes));
         Assert.Equal(transactions - 1, outcomes.Count(o => o == "committed"));
         Assert.True(clock.Elapsed < Long, "a deadlock was resolved by the timeout, not detected");
@@ -84,7 +84,8 @@ public sealed class PessimisticTransactionTests
         holder.Put(B("n"), B("1"));
         string? seen = null;
         using var requesting = new ManualResetEventSlim();
-        var waiter = new Thread(() =>
+        using var threads = new TestThreads();
+        threads.Start("waiter", () =>
         {
             using var txn = db.BeginTransaction(Pessimistic());
             requesting.Set();
@@ -92,11 +93,10 @@ public sealed class PessimisticTransactionTests
             txn.Put(B("n"), B((int.Parse(seen!) + 1).ToString()));
             txn.Commit();
         });
-        waiter.Start();
-        requesting.Wait();
+        threads.Wait(requesting, "the waiter never began its transaction");
         holder.Commit(); // whenever the waiter asked, it can only read after this commit
         holder.Dispose();
-        waiter.Join();
+        threads.JoinAndRethrow();
         Assert.Equal("1", seen);
         Assert.Equal("2", S(db.Get(B("n"))));
     }
@@ -165,7 +165,8 @@ public sealed class PessimisticTransactionTests
         Exception? optimisticOutcome = null;
         using var txn = db.BeginTransaction(new TransactionOptions { LockTimeout = Long });
         txn.Put(B("a"), B(S(txn.Get(B("a"))) + "+1")); // read before the pessimistic update
-        var optimistic = new Thread(() =>
+        using var threads = new TestThreads();
+        threads.Start("optimistic commit", () =>
         {
             try
             {
@@ -176,10 +177,9 @@ public sealed class PessimisticTransactionTests
                 optimisticOutcome = ex;
             }
         });
-        optimistic.Start();
         locking.Put(B("a"), B("10-1"));
         locking.Commit();
-        optimistic.Join();
+        threads.JoinAndRethrow();
         Assert.IsType<TransactionConflictException>(optimisticOutcome);
         Assert.Equal("10-1", S(db.Get(B("a")))); // the pessimistic update was not overwritten
     }
