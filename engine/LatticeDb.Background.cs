@@ -28,7 +28,8 @@ public sealed partial class LatticeDb
             _threads.Add(new Thread(CompactionLoop) { IsBackground = true, Name = $"lattice-compact-{i}" });
         // Before the threads start: they read it under the mutex, and it is never replaced.
         if (_options.IdleCompactionDelay is { } idle && idle > TimeSpan.Zero)
-            _idleDrain = new IdleL0Drain(_options.Clock, idle, _mutex, () => _writePath.LastSequence);
+            _idleDrain = new IdleL0Drain(_options.Clock, idle, _mutex, () => _writePath.LastSequence,
+                _options.TestHooks?.IdleDrainUnamortized == true ? null : () => _stats.FlushBytes + _stats.CompactionBytesWritten);
         foreach (var t in _threads) t.Start();
         if (_options.TestHooks?.ManualAutoBackup != true) _autoBackup?.Start(_options.CompactionThreadNice);
     }

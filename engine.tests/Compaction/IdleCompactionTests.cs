@@ -43,6 +43,56 @@ public class IdleCompactionTests
         }
     }
 
+    [Theory]
+    [InlineData(800, "L0 [1 2] -> L1 [3 4]")] // the rewrite is 800 bytes: within a budget of 800
+    [InlineData(799, "none")]
+    [InlineData(0, "none")]
+    public void PickIdleDrain_RewriteOverBudget_IsLeft(long budget, string expected)
+    {
+        var v = LevelFixture.Version("L0: a-c/100 b-d/100; L1: a-b/300 c-d/300 x-y/5000", Options.NumLevels);
+        var picker = new CompactionPicker(Options);
+        Assert.Equal(expected, Describe(picker.PickIdleDrain(3, v, mark: false, budget)));
+    }
+
+    [Fact]
+    public void AmortizedDrain_LittleWrittenSinceOpen_LeavesLevelZero_ThenDrainsOnceTheWorkPaysForIt()
+    {
+        var fs = new MemFileSystem();
+        var clock = new TimerClock(DateTimeOffset.UnixEpoch);
+        using (var db = LatticeDb.Open(DbPath, TreeOptions(fs, clock, Delay))) FillLevelOne(db);
+        using var db2 = LatticeDb.Open(DbPath, TreeOptions(fs, clock, TimeSpan.FromHours(1), amortized: true));
+        Overwrite(db2, every: 5, round: 1);
+        Overwrite(db2, every: 7, round: 2);
+        var before = Contents(db2, db2.DefaultColumnFamily);
+        // Two small flushes since open: draining would rewrite level 1 whole, far more than a quarter of them.
+        db2.WaitForCompactions();
+        Assert.Equal(2, FilesAt(db2, 0));
+        var stats = db2.GetStatistics();
+        long written = stats["flush.bytes"] + stats["compaction.bytes.written"];
+        long rewrite = LevelBytes(db2, 0) + LevelBytes(db2, 1);
+        Assert.True(rewrite * IdleL0Drain.RewriteShare > written, $"rewrite {rewrite}, written {written}");
+        // Work elsewhere pays for it: another family's flush, four times the rewrite. That family's
+        // own level 0 (its whole data) is more than a quarter of the work, so it stays.
+        var other = db2.CreateColumnFamily("other");
+        var rnd = new Random(TestSeed.Get(85));
+        long keys = rewrite * IdleL0Drain.RewriteShare / 100 + 1000; // 100-byte incompressible values, one table
+        for (int i = 0; i < keys; i++)
+        {
+            var value = new byte[100];
+            rnd.NextBytes(value);
+            db2.Put(other, Key(i), value);
+        }
+        db2.Flush(other);
+        stats = db2.GetStatistics();
+        Assert.True(stats["flush.bytes"] + stats["compaction.bytes.written"] >= written + rewrite * IdleL0Drain.RewriteShare);
+        var otherBefore = Contents(db2, other);
+        db2.WaitForCompactions();
+        Assert.Equal(0, FilesAt(db2, 0));
+        Assert.Equal(before, Contents(db2, db2.DefaultColumnFamily));
+        Assert.Equal(otherBefore, Contents(db2, other));
+        Assert.NotEqual("0", db2.GetProperty(other, "lattice.num-files-at-level0"));
+    }
+
     [Fact]
     public void Idle_WritesBetweenTicks_NeverIdle_ThenIdleAfterAWholeDelayWithoutOne()
     {
@@ -181,8 +231,13 @@ public class IdleCompactionTests
 
     private const int Keys = 2000;
 
-    private static DbOptions TreeOptions(MemFileSystem fs, TimeProvider clock, TimeSpan? delay) => MemOptions(fs, o =>
+    /// <summary>
+    /// A tree the test shapes; its drains are not amortized over the work written before them
+    /// (the trees are too small to have paid for one) unless <paramref name="amortized"/>.
+    /// </summary>
+    private static DbOptions TreeOptions(MemFileSystem fs, TimeProvider clock, TimeSpan? delay, bool amortized = false) => MemOptions(fs, o =>
     {
+        if (!amortized) o.TestHooks = new LatticeKV.Db.TestHooks { IdleDrainUnamortized = true };
         o.WriteBufferSize = 4 << 20; // only the test's flushes make tables
         o.TargetFileSizeBase = 64 * 1024;
         o.MaxBytesForLevelBase = 16 << 20;

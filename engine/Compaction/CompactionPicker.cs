@@ -132,9 +132,11 @@ internal sealed class CompactionPicker(LsmOptions options)
     /// too small for what it overlaps: a drain rewrites the overlapping level-1 tables, and
     /// requiring level 0 to hold at least their bytes over the level multiplier bounds that
     /// rewrite as normal leveled compaction does, so small flushes never rewrite a large level 1
-    /// again and again. Marks the inputs when <paramref name="mark"/>.
+    /// again and again. Null too when the rewrite (level 0 and its level-1 overlap) exceeds
+    /// <paramref name="budget"/> bytes (<see cref="IdleL0Drain"/> amortizes drains over the work
+    /// written before them). Marks the inputs when <paramref name="mark"/>.
     /// </summary>
-    public CompactionPlan? PickIdleDrain(uint cfId, LsmVersion v, bool mark)
+    public CompactionPlan? PickIdleDrain(uint cfId, LsmVersion v, bool mark, long budget = long.MaxValue)
     {
         var l0 = v.Files(0);
         if (l0.Count == 0 || l0.Count >= Options.Level0FileNumCompactionTrigger || l0.Any(f => f.BeingCompacted)) return null;
@@ -143,6 +145,7 @@ internal sealed class CompactionPicker(LsmOptions options)
         long l0Bytes = c.Inputs.Sum(f => f.FileSize);
         long l1Bytes = c.OutputLevelInputs.Sum(f => f.FileSize);
         if (l0Bytes * (double)Options.MaxBytesForLevelMultiplier < l1Bytes) return null;
+        if (l0Bytes + l1Bytes > budget) return null;
         if (mark) c.MarkBeingCompacted(true);
         return c;
     }
