@@ -31,6 +31,7 @@ public class LatticeIteratorReverseScanTests(ITestOutputHelper output)
         // Level-0 files are left alone until eight pile up: the ones flushed below stay there.
         var options = TestDb.SmallTreeOptions(fs, 16 * 1024, levelZeroTrigger: 8, Append);
         options.DefaultColumnFamilyOptions.BlockSize = 256 + rnd.Next(1024);
+        options.IdleCompactionDelay = null; // nor drained while the checks only read
         var model = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var views = new List<(Snapshot? Snap, SortedDictionary<string, string> Seen)>();
         using var db = LatticeDb.Open(TestDb.DbPath, options);

@@ -186,6 +186,19 @@ public sealed class DbOptions
     public TimeSpan? LiveStatsInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
+    /// After this long without a write, level-0 tables below
+    /// <see cref="Level0FileNumCompactionTrigger"/> are compacted into level 1 in the background
+    /// (the compaction threads, at their priority), so reads and seeks of a database at rest
+    /// search no level-0 table however many the last flushes left. A write starts the wait again
+    /// (the drain starts one to two delays after the last write); a family is drained only when
+    /// its level 0 holds at least 1/<see cref="MaxBytesForLevelMultiplier"/> of the level-1 bytes
+    /// it overlaps, which bounds the rewrite as leveled compaction does. With it on,
+    /// <see cref="LatticeDb.WaitForCompactions"/> drains at once. Driven by <see cref="Clock"/>.
+    /// Null or zero: off. Default 2 seconds.
+    /// </summary>
+    public TimeSpan? IdleCompactionDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
     /// The database's name in its metrics (the <c>db.namespace</c> tag of the <c>LatticeKV</c>
     /// meter, README "Metrics"). Null (default): the last segment of the database's directory.
     /// </summary>
@@ -329,6 +342,7 @@ public sealed class DbOptions
         if (Clock is null) throw new InvalidArgumentException("Clock must not be null.", nameof(Clock));
         if (StorageSampleInterval < TimeSpan.Zero) throw new InvalidArgumentException("StorageSampleInterval must not be negative.", nameof(StorageSampleInterval));
         if (LiveStatsInterval < TimeSpan.Zero) throw new InvalidArgumentException("LiveStatsInterval must not be negative.", nameof(LiveStatsInterval));
+        if (IdleCompactionDelay < TimeSpan.Zero) throw new InvalidArgumentException("IdleCompactionDelay must not be negative (null or zero: off).", nameof(IdleCompactionDelay));
         if (Name is not null && string.IsNullOrWhiteSpace(Name)) throw new InvalidArgumentException("Name must not be blank (null: the directory's name).", nameof(Name));
         if (LatencySampling < 1 || !System.Numerics.BitOperations.IsPow2(LatencySampling))
             throw new InvalidArgumentException("LatencySampling must be a power of two, at least 1.", nameof(LatencySampling));

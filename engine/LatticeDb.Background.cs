@@ -17,12 +17,19 @@ public sealed partial class LatticeDb
 
     internal DbStatistics Statistics => _stats;
 
+    /// <summary>The idle level-0 drain (tests); null when <see cref="DbOptions.IdleCompactionDelay"/> is off or the database is read-only.</summary>
+    internal IdleL0Drain? IdleDrain => _idleDrain;
+
     private void StartBackgroundWork()
     {
         var flush = new Thread(FlushLoop) { IsBackground = true, Name = "lattice-flush" };
         _threads.Add(flush);
         for (int i = 0; i < _options.MaxBackgroundCompactions; i++)
             _threads.Add(new Thread(CompactionLoop) { IsBackground = true, Name = $"lattice-compact-{i}" });
+        // Before the threads start: they read it under the mutex, and it is never replaced.
+        if (_options.IdleCompactionDelay is { } idle && idle > TimeSpan.Zero)
+            _idleDrain = new IdleL0Drain(_options.Clock, idle, _mutex, () => _writePath.LastSequence,
+                _options.TestHooks?.IdleDrainUnamortized == true ? null : () => _stats.FlushBytes + _stats.CompactionBytesWritten);
         foreach (var t in _threads) t.Start();
         if (_options.TestHooks?.ManualAutoBackup != true) _autoBackup?.Start(_options.CompactionThreadNice);
     }
@@ -352,6 +359,8 @@ public sealed partial class LatticeDb
                         }
                         // With nothing else to do, files sealed under an old key (or none) are rewritten, at a bounded rate.
                         c ??= PickReencryption(out cfd, out waitMs);
+                        // Then level-0 tables below the trigger, once writes stopped for a while.
+                        c ??= _idleDrain?.Pick(_picker, _columnFamilies.Values, out cfd);
                         // Then blob files whose garbage passed their family's ratio, which no compaction reaches while writes stop.
                         if (c is null) c = PickBlobCollection(out cfd, out learn);
                         if (c is not null || learn is not null) break;
@@ -609,6 +618,7 @@ public sealed partial class LatticeDb
         // First: a backup in progress is cancelled and releases its hold on files.
         _autoBackup?.Dispose();
         StopStorageMonitor(); // the sample at close needs the database still open
+        _idleDrain?.Dispose();
         lock (_mutex)
         {
             if (_closed) return;
@@ -647,6 +657,7 @@ public sealed partial class LatticeDb
     private void CloseAfterFailedOpen()
     {
         _autoBackup?.Dispose();
+        _idleDrain?.Dispose();
         _closed = true;
         _shutdown.Cancel();
         foreach (var t in _threads) t.Join();

@@ -86,6 +86,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     private bool _purgeRequested;
     private int _manualCompactions;
     private readonly ReencryptionPacer? _reencryption; // null without encryption
+    private IdleL0Drain? _idleDrain; // set when background work starts; null when DbOptions.IdleCompactionDelay is off
     private readonly Dictionary<uint, int> _keysInJobs = []; // keys running flushes and compactions seal with
     private bool _scopeStageAdded;
     private int _validationStageAdded;                 // 1 once the validation stage is added (Interlocked)
@@ -438,8 +439,12 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     /// Waits until background flushes and compactions have caught up: no memtable is waiting
     /// for flush, no level exceeds its size target and no blob file whose garbage reached its
     /// family's <see cref="ColumnFamilyOptions.BlobGarbageCollectionRatio"/> waits for the
-    /// background garbage collection that copies its live values out. Useful before measuring the shape of the
-    /// tree or its size. Throws <see cref="BackgroundErrorException"/> if background work failed.
+    /// background garbage collection that copies its live values out. With
+    /// <see cref="DbOptions.IdleCompactionDelay"/> on, the caller counts as idle at once: level-0
+    /// tables below the trigger are drained into level 1 too (where the drain's write bound
+    /// allows), so a settled tree has no level-0 table left by where the writes stopped. Useful
+    /// before measuring the shape of the tree or its size. Throws
+    /// <see cref="BackgroundErrorException"/> if background work failed.
     /// </summary>
     public void WaitForCompactions()
     {
@@ -447,12 +452,17 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         if (_readOnly) return; // no background work runs, so there is nothing to wait for
         lock (_mutex)
         {
+            if (_idleDrain is not null)
+            {
+                _idleDrain.DeclareIdle();
+                Monitor.PulseAll(_mutex);
+            }
             while (true)
             {
                 ThrowIfClosed();
                 if (_backgroundError is { } err) throw new BackgroundErrorException("Background work failed: " + err.Message, err);
                 bool busy = _runningJobs > 0 || _columnFamilies.Values.Any(c => !c.Dropped && (c.Imm.Count > 0 || _picker.NeedsCompaction(c.State.Current)))
-                    || ReencryptionPending() || BlobCollectionPending();
+                    || ReencryptionPending() || BlobCollectionPending() || _idleDrain?.Pending(_picker, _columnFamilies.Values) == true;
                 if (!busy) return;
                 Monitor.Wait(_mutex);
             }

@@ -34,7 +34,7 @@ public interface IEngine : IDisposable
     /// <summary>Compacts the whole key space.</summary>
     void CompactAll();
 
-    /// <summary>Waits until background compaction has caught up.</summary>
+    /// <summary>Waits until background compaction has caught up (LatticeKV: level 0 drained too, when its idle drain is on, as by default).</summary>
     void WaitForBackgroundWork();
 
     /// <summary>

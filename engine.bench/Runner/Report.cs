@@ -18,7 +18,7 @@ public static class Report
         if (fsync is not null)
             sb.AppendLine(CultureInfo.InvariantCulture,
                 $"The machine's own rate of 116-byte writes each followed by fsync: {fsync.Appending:N0}/s appending to a growing file, {fsync.Preallocated:N0}/s overwriting preallocated blocks (the ceiling for fillsync).");
-        sb.AppendLine("ops/s is the burst rate (the clock stops when the last operation returns, as in db_bench); sustained ops/s stops it only once the memtable is flushed and background compaction has brought the tree within its targets. "
+        sb.AppendLine("ops/s is the burst rate (the clock stops when the last operation returns, as in db_bench); sustained ops/s stops it only once the memtable is flushed and background compaction has brought the tree within its targets (LatticeKV's also once its idle drain has compacted level 0 into level 1, DbOptions.IdleCompactionDelay). "
             + "Allocated MB is the database directory's blocks on disk (st_blocks, as du counts) with the database open at the end of the workload / after closing it; peak RSS is the process's peak during the workload. "
             + "Workloads marked (fresh process) ran first thing in a new process, without the warm-up.");
         sb.AppendLine();

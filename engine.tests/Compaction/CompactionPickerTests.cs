@@ -93,7 +93,8 @@ public class CompactionPickerTests
         pending: 0
         """);
 
-    private static readonly LsmOptions Options = new(
+    /// <summary>The options of the table's trees (also the idle drain's, in <see cref="IdleCompactionTests"/>).</summary>
+    internal static readonly LsmOptions Options = new(
         NumLevels: 4,
         Level0FileNumCompactionTrigger: 4,
         Level0SlowdownWritesTrigger: 8,

@@ -116,7 +116,8 @@ public class CorruptionMatrixTests(ITestOutputHelper output)
     /// <summary>Options to open the reference database (encrypted under <paramref name="key"/> when given).</summary>
     private static DbOptions Options(MemFileSystem fs, byte[]? key)
     {
-        var options = new DbOptions { FileSystem = fs, CreateIfMissing = false, BlockCacheCapacity = 0 };
+        // No idle drain: a check that reads for a while must not have a compaction meet the damage first.
+        var options = new DbOptions { FileSystem = fs, CreateIfMissing = false, BlockCacheCapacity = 0, IdleCompactionDelay = null };
         if (key is not null)
         {
             options.Encryption = EncryptionOptions.FromKey(key);
@@ -220,6 +221,7 @@ public class CorruptionMatrixTests(ITestOutputHelper output)
             o.WriteBufferSize = 64 * 1024;
             o.MaxBytesForLevelBase = 128 * 1024;
             o.TargetFileSizeBase = 32 * 1024;
+            o.IdleCompactionDelay = null; // the level-0 tables written below stay there while the matrix damages files
             if (key is not null)
             {
                 o.Encryption = EncryptionOptions.FromKey(key);

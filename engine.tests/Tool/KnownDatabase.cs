@@ -15,7 +15,8 @@ public sealed class KnownDatabase : IDisposable
     public KnownDatabase()
     {
         Path = _dir.Sub("db");
-        var options = new DbOptions { WriteBufferSize = 64 * 1024, TargetFileSizeBase = 64 * 1024, MaxBytesForLevelBase = 256 * 1024 };
+        // No idle drain: the fixture keeps level-0 tables, which WaitForCompactions would drain.
+        var options = new DbOptions { WriteBufferSize = 64 * 1024, TargetFileSizeBase = 64 * 1024, MaxBytesForLevelBase = 256 * 1024, IdleCompactionDelay = null };
         using var db = LatticeDb.Open(Path, options);
         var ledger = db.CreateColumnFamily("ledger");
         for (int i = 0; i < 4000; i++)

@@ -125,6 +125,31 @@ internal sealed class CompactionPicker(LsmOptions options)
         return best is null ? null : Expand(cfId, v, level, [best], $"L{level} size");
     }
 
+    /// <summary>
+    /// The idle drain of a family (<see cref="IdleL0Drain"/>): all of level 0 into level 1 while
+    /// level 0 holds fewer tables than its trigger, so reads of a settled tree search no level-0
+    /// table. Null when level 0 is empty, at its trigger (the scored pick's business), busy, or
+    /// too small for what it overlaps: a drain rewrites the overlapping level-1 tables, and
+    /// requiring level 0 to hold at least their bytes over the level multiplier bounds that
+    /// rewrite as normal leveled compaction does, so small flushes never rewrite a large level 1
+    /// again and again. Null too when the rewrite (level 0 and its level-1 overlap) exceeds
+    /// <paramref name="budget"/> bytes (<see cref="IdleL0Drain"/> amortizes drains over the work
+    /// written before them). Marks the inputs when <paramref name="mark"/>.
+    /// </summary>
+    public CompactionPlan? PickIdleDrain(uint cfId, LsmVersion v, bool mark, long budget = long.MaxValue)
+    {
+        var l0 = v.Files(0);
+        if (l0.Count == 0 || l0.Count >= Options.Level0FileNumCompactionTrigger || l0.Any(f => f.BeingCompacted)) return null;
+        var c = Expand(cfId, v, 0, l0.ToList(), "L0 idle drain");
+        if (c is null) return null;
+        long l0Bytes = c.Inputs.Sum(f => f.FileSize);
+        long l1Bytes = c.OutputLevelInputs.Sum(f => f.FileSize);
+        if (l0Bytes * (double)Options.MaxBytesForLevelMultiplier < l1Bytes) return null;
+        if (l0Bytes + l1Bytes > budget) return null;
+        if (mark) c.MarkBeingCompacted(true);
+        return c;
+    }
+
     /// <summary>Adds the overlapping files of the next level; null when one of them is busy.</summary>
     private CompactionPlan? Expand(uint cfId, LsmVersion v, int level, List<FileMetaData> inputs, string reason)
     {
