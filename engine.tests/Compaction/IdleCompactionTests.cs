@@ -1,5 +1,6 @@
 using System.Globalization;
 using LatticeKV.Compaction;
+using LatticeKV.Db;
 using LatticeKV.Io;
 using LatticeKV.Tests.Support;
 using static LatticeKV.Tests.Support.TestDb;

@@ -126,14 +126,14 @@ internal sealed class CompactionPicker(LsmOptions options)
     }
 
     /// <summary>
-    /// The idle drain of a family (<see cref="IdleL0Drain"/>): all of level 0 into level 1 while
+    /// The idle drain of a family (<c>Db.IdleL0Drain</c>): all of level 0 into level 1 while
     /// level 0 holds fewer tables than its trigger, so reads of a settled tree search no level-0
     /// table. Null when level 0 is empty, at its trigger (the scored pick's business), busy, or
     /// too small for what it overlaps: a drain rewrites the overlapping level-1 tables, and
     /// requiring level 0 to hold at least their bytes over the level multiplier bounds that
     /// rewrite as normal leveled compaction does, so small flushes never rewrite a large level 1
     /// again and again. Null too when the rewrite (level 0 and its level-1 overlap) exceeds
-    /// <paramref name="budget"/> bytes (<see cref="IdleL0Drain"/> amortizes drains over the work
+    /// <paramref name="budget"/> bytes (<c>Db.IdleL0Drain</c> amortizes drains over the work
     /// written before them). Marks the inputs when <paramref name="mark"/>.
     /// </summary>
     public CompactionPlan? PickIdleDrain(uint cfId, LsmVersion v, bool mark, long budget = long.MaxValue)

@@ -11,7 +11,7 @@ internal sealed class TestHooks
     /// <summary>Replaces the adaptive cap on a synced group leader's wait for writers (tests make it long so timing cannot decide).</summary>
     public TimeSpan? SyncedWritersWait { get; init; }
 
-    /// <summary>The idle level-0 drain ignores its share of the work written (<see cref="Compaction.IdleL0Drain.RewriteShare"/>): tests of small trees drain them.</summary>
+    /// <summary>The idle level-0 drain ignores its share of the work written (<see cref="IdleL0Drain.RewriteShare"/>): tests of small trees drain them.</summary>
     public bool IdleDrainUnamortized { get; init; }
 
     /// <summary>Automatic backups run only when a test calls <see cref="LatticeDb.RunAutoBackupNow"/>: no background thread decides.</summary>

@@ -1,6 +1,6 @@
-using LatticeKV.Db;
+using LatticeKV.Compaction;
 
-namespace LatticeKV.Compaction;
+namespace LatticeKV.Db;
 
 /// <summary>
 /// Drains level 0 into level 1 once the database stops writing (<see cref="DbOptions.IdleCompactionDelay"/>).
