@@ -192,7 +192,10 @@ public sealed class DbOptions
     /// search no level-0 table however many the last flushes left. A write starts the wait again
     /// (the drain starts one to two delays after the last write); a family is drained only when
     /// its level 0 holds at least 1/<see cref="MaxBytesForLevelMultiplier"/> of the level-1 bytes
-    /// it overlaps, which bounds the rewrite as leveled compaction does. With it on,
+    /// it overlaps, which bounds the rewrite as leveled compaction does, and only when the drain
+    /// rewrites at most a quarter of the bytes flushes and compactions wrote since the last drain
+    /// (or since open), so drains add at most a quarter to the write amplification and a small
+    /// database whose data sits in level 0 is not rewritten whole. With it on,
     /// <see cref="LatticeDb.WaitForCompactions"/> drains at once. Driven by <see cref="Clock"/>.
     /// Null or zero: off. Default 2 seconds.
     /// </summary>
