@@ -66,11 +66,12 @@ public static class ReadHarness
             process.Refresh();
             // CPU time of the whole process: less disturbed than the rate by other processes on a shared machine.
             cpuPerRead.Add((process.TotalProcessorTime - cpu0).TotalMicroseconds / n);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s + 1,3} s  {rates[^1]:N0} {(seek ? "seeks" : "reads")}/s  {cpuPerRead[^1]:F2} µs CPU/read  RSS {Environment.WorkingSet / 1e6:F0} MB"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s + 1,3} s  {rates[^1]:N0} {(seek ? "seeks" : "reads")}/s  {cpuPerRead[^1]:F2} µs CPU/read  RSS {Environment.WorkingSet / 1e6:F0} MB  {MemoryLine()}"));
         }
         double gcShare = (GC.GetTotalPauseDuration() - pause0).TotalSeconds / clock.Elapsed.TotalSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"GC pauses {gcShare:P1} of the time; allocated {(GC.GetTotalAllocatedBytes() - alloc0) / clock.Elapsed.TotalSeconds / 1e6:F0} MB/s; collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}"));
+        Console.WriteLine(MemoryLine());
         if (e is LatticeEngine le)
             Console.WriteLine(string.Join(", ", le.Db.GetStatistics().Where(kv => kv.Key.StartsWith("block.cache", StringComparison.Ordinal)).Select(kv => $"{kv.Key} {kv.Value:N0}")));
         // The second half: the first fills the cache.
@@ -78,5 +79,13 @@ public static class ReadHarness
         var settledCpu = cpuPerRead.Skip(cpuPerRead.Count / 2).Order().ToList();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median of the second half {settled[settled.Count / 2]:N0} {(seek ? "seeks" : "reads")}/s, {settledCpu[settledCpu.Count / 2]:F2} µs CPU/read; peak RSS {ProcessStats.PeakRss() / 1e6:F0} MB"));
         return 0;
+    }
+
+    /// <summary>Where the resident memory is: the managed heap (and what of it is free space between objects) and the engine's off-heap arrays.</summary>
+    private static string MemoryLine()
+    {
+        var gc = GC.GetGCMemoryInfo(GCKind.Any);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"heap {gc.HeapSizeBytes / 1e6:F0} MB (fragmented {gc.FragmentedBytes / 1e6:F0}, committed {gc.TotalCommittedBytes / 1e6:F0}, gen2 {gc.GenerationInfo[2].SizeAfterBytes / 1e6:F0}, LOH {gc.GenerationInfo[3].SizeAfterBytes / 1e6:F0}) off-heap {LatticeKV.Io.OffHeap.Bytes / 1e6:F0} MB");
     }
 }

@@ -19,6 +19,18 @@ internal sealed class BlockArrayPool(long capacity, int step = BlockArrayPool.Gr
     public const int Granularity = 256;
 
     /// <summary>
+    /// A rent that finds no array of its own size takes one from the next larger sizes, up to
+    /// this fraction of its size larger (at least one step). The sizes of evicted and newly read
+    /// blocks spread over many steps, so each size's stack wanders: without this one size runs
+    /// dry (a new array, which lives in the cache until it is evicted and so is promoted to the
+    /// oldest generation) while others fill the pool to its capacity (the evicted array is
+    /// dropped and waits there for a full collection). Every miss then adds a block of
+    /// garbage to the oldest generation and the heap grows by the cache's turnover between
+    /// full collections.
+    /// </summary>
+    internal const int BorrowFraction = 8;
+
+    /// <summary>
     /// The step for arrays only the cache holds and gives back (the compressed tier's copies): the
     /// cache is charged for whole arrays, so rounding is budget that holds no block, and the
     /// arrays it frees match the sizes it rents next. Decoded blocks keep the coarser default:
@@ -33,6 +45,7 @@ internal sealed class BlockArrayPool(long capacity, int step = BlockArrayPool.Gr
     private readonly Lock _largeLock = new();
     private readonly Dictionary<int, Stack<byte[]>> _large = []; // guarded by _largeLock
     private long _bytes; // changed with Interlocked
+    private long _allocations; // changed with Interlocked
 
     /// <summary>The most bytes of arrays it keeps.</summary>
     public long Capacity => capacity;
@@ -40,26 +53,41 @@ internal sealed class BlockArrayPool(long capacity, int step = BlockArrayPool.Gr
     /// <summary>Bytes of arrays waiting to be reused.</summary>
     public long Bytes => Volatile.Read(ref _bytes);
 
-    /// <summary>An array of at least <paramref name="length"/> bytes (a multiple of the pool's step); its contents are undefined.</summary>
+    /// <summary>Arrays <see cref="Rent"/> allocated because the pool held none that fitted.</summary>
+    public long Allocations => Volatile.Read(ref _allocations);
+
+    /// <summary>
+    /// An array of at least <paramref name="length"/> bytes (a multiple of the pool's step, at most
+    /// 1/<see cref="BorrowFraction"/> larger than the rounded length, or one step, when one of its
+    /// own size is not at hand); its contents are undefined.
+    /// </summary>
     public byte[] Rent(int length)
     {
         int size = (length + step - 1) / step * step;
         byte[]? array;
         if (size <= ClassedMax)
         {
-            var sizeClass = _classes[size / step];
-            if (sizeClass is null) array = null;
-            else
+            array = null;
+            int first = size / step, last = Math.Min(_classes.Length - 1, first + Math.Max(1, size / BorrowFraction / step));
+            for (int c = first; c <= last && array is null; c++)
+            {
+                var sizeClass = Volatile.Read(ref _classes[c]);
+                if (sizeClass is null) continue;
                 lock (sizeClass.Lock)
                     sizeClass.Free.TryPop(out array);
+            }
         }
         else
         {
             lock (_largeLock)
                 array = _large.TryGetValue(size, out var stack) && stack.TryPop(out var found) ? found : null;
         }
-        if (array is null) return GC.AllocateUninitializedArray<byte>(size);
-        Interlocked.Add(ref _bytes, -size);
+        if (array is null)
+        {
+            Interlocked.Increment(ref _allocations);
+            return GC.AllocateUninitializedArray<byte>(size);
+        }
+        Interlocked.Add(ref _bytes, -array.Length);
         return array;
     }
 
