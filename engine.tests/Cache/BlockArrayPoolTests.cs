@@ -23,22 +23,6 @@ public class BlockArrayPoolTests
         Assert.Equal(0, pool.Bytes);
     }
 
-    [Theory]
-    [InlineData(2049)]
-    [InlineData(2200)]
-    [InlineData(4097)]
-    public void CompressedTierArrays_RoundUpByLessThan64Bytes_DecodedBlocksKeepTheCoarserStep(int length)
-    {
-        // The compressed tier is charged for whole arrays: what rounding adds to blocks of a few
-        // KiB is budget that holds no block.
-        var tiers = new LatticeKV.Sst.BlockCacheTiers(1 << 20, new BlockArrayPool(1 << 20));
-        var array = tiers.CompressedArrays.Rent(length);
-        Assert.InRange(array.Length, length, length + BlockArrayPool.FineGranularity - 1);
-        tiers.CompressedArrays.Return(array);
-        Assert.Same(array, tiers.CompressedArrays.Rent(array.Length - BlockArrayPool.FineGranularity + 1));
-        Assert.Equal(0, tiers.Arrays.Rent(length).Length % BlockArrayPool.Granularity);
-    }
-
     [Fact]
     public void Return_BeyondCapacityOrOfAForeignSize_IsLeftToTheCollector()
     {
