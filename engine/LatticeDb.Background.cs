@@ -643,6 +643,7 @@ public sealed partial class LatticeDb
         CloseEvents();
         _versions.Dispose();
         _tableCache.Dispose();
+        _cacheTiers.Clear();
         _blobFiles.Dispose();
         _keys?.Dispose();
         _dirLock.Dispose();
@@ -666,6 +667,7 @@ public sealed partial class LatticeDb
         CloseEvents();
         _versions.Dispose();
         _tableCache.Dispose();
+        _cacheTiers.Clear();
         _blobFiles.Dispose();
         _keys?.Dispose();
         _dirLock.Dispose();

@@ -107,7 +107,7 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         _metrics = new Metrics.DbMetrics(options.Name ?? MetricsName(path), options.Clock, options.SlowOperationThreshold, options.LatencySampling);
         _stats = new DbStatistics(_metrics);
         // A few megabytes of arrays suffice: each read that misses the cache evicts about what it inserts.
-        _cacheTiers = new BlockCacheTiers(options.BlockCacheCapacity, new BlockArrayPool(Math.Clamp(options.BlockCacheCapacity / 64, 256 * 1024, 8L << 20)));
+        _cacheTiers = new BlockCacheTiers(options.BlockCacheCapacity, new BlockArrayPool(BlockArrayPoolCapacity(options.BlockCacheCapacity)));
         _blockCache = _cacheTiers.Decompressed;
         _tableCache = new TableCache(_fs, path, new TableReaderOptions(_cmp, _blockCache, options.ParanoidChecks, tiers: _cacheTiers) { FilterUseful = _filterUseful }, options.MaxOpenFiles);
         _blobFiles = new Blob.BlobFileCache(_fs, path);
@@ -475,6 +475,14 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     /// releases the directory lock. Unflushed memtables are recovered from the log on the next open.
     /// </summary>
     public void Dispose() => Close();
+
+    /// <summary>
+    /// The most bytes of freed block arrays the cache keeps for reuse: a sixty-fourth of the
+    /// cache (at least 256 KiB, at most 8 MiB), and never more than a quarter of it, as the pool
+    /// is charged to the cache's capacity.
+    /// </summary>
+    internal static long BlockArrayPoolCapacity(long cacheCapacity)
+        => Math.Min(Math.Max(cacheCapacity / 64, 256 * 1024), Math.Min(8L << 20, cacheCapacity / 4));
 
     internal void ThrowIfClosed()
     {

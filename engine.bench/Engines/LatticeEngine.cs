@@ -48,6 +48,7 @@ public sealed class LatticeEngine : IEngine
                 : null,
         });
         Runner.PhasePeaks.Attach(_db);
+        Runner.PeakSampler.Attach(_db);
         Name = encrypted ? "latticekv-enc" : autoBackupInterval is not null ? "latticekv-autobackup" : largeValueThreshold == 0 ? "latticekv-snappy"
             : blobValueThreshold > 0 ? (cacheBlobValues ? "latticekv-blob-cache" : "latticekv-blob") : "latticekv";
         string variant = encrypted ? "encrypted (AES-256-GCM: sealed log, MANIFEST and table blocks), "

@@ -473,6 +473,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
         Span<byte> readKey = stackalloc byte[KeyValueGenerator.KeySize];
         var reader = new Random(99);
         long reads = 0, found = 0;
+        using var sampler = PeakSampler.Start($"{e.Name} readwhilewriting N={num:N0}");
         var sw = Stopwatch.StartNew();
         writer.Start();
         while (Volatile.Read(ref writesDone) == 0)

@@ -23,68 +23,53 @@ public class BlockArrayPoolTests
         Assert.Equal(0, pool.Bytes);
     }
 
-    [Theory]
-    [InlineData(2049)]
-    [InlineData(2200)]
-    [InlineData(4097)]
-    public void CompressedTierArrays_RoundUpByLessThan64Bytes_DecodedBlocksKeepTheCoarserStep(int length)
-    {
-        // The compressed tier is charged for whole arrays: what rounding adds to blocks of a few
-        // KiB is budget that holds no block.
-        var tiers = new LatticeKV.Sst.BlockCacheTiers(1 << 20, new BlockArrayPool(1 << 20));
-        var array = tiers.CompressedArrays.Rent(length);
-        Assert.InRange(array.Length, length, length + BlockArrayPool.FineGranularity - 1);
-        tiers.CompressedArrays.Return(array);
-        Assert.Same(array, tiers.CompressedArrays.Rent(array.Length - BlockArrayPool.FineGranularity + 1));
-        Assert.Equal(0, tiers.Arrays.Rent(length).Length % BlockArrayPool.Granularity);
-    }
-
     [Fact]
     public void Rent_WithNoneOfItsSize_BorrowsASlightlyLargerArray_NeverAMuchLargerOrSmallerOne()
     {
-        var pool = new BlockArrayPool(1 << 20, BlockArrayPool.FineGranularity);
-        var larger = pool.Rent(2048 + 2048 / BlockArrayPool.BorrowFraction); // the most a 2048-byte rent may borrow
+        const int step = BlockArrayPool.Granularity;
+        var pool = new BlockArrayPool(1 << 20);
+        var larger = pool.Rent(4096 + 4096 / BlockArrayPool.BorrowFraction); // the most a 4096-byte rent may borrow
         var tooLarge = pool.Rent(larger.Length + 1);
-        var smaller = pool.Rent(2048 - BlockArrayPool.FineGranularity);
+        var smaller = pool.Rent(4096 - step);
         pool.Return(larger);
         pool.Return(tooLarge);
         pool.Return(smaller);
         long held = pool.Bytes;
         long allocations = pool.Allocations;
 
-        var borrowed = pool.Rent(2048);
+        var borrowed = pool.Rent(4096);
         Assert.Same(larger, borrowed);
         Assert.Equal(held - larger.Length, pool.Bytes); // the pool counts what it handed out, not what was asked
         Assert.Equal(allocations, pool.Allocations);
 
-        var fresh = pool.Rent(2048); // the smaller one does not fit, the other is more than an eighth larger
+        var fresh = pool.Rent(4096); // the smaller one does not fit, the other is more than an eighth larger
         Assert.NotSame(smaller, fresh);
         Assert.NotSame(tooLarge, fresh);
-        Assert.Equal(2048, fresh.Length);
+        Assert.Equal(4096, fresh.Length);
         Assert.Equal(allocations + 1, pool.Allocations);
     }
 
     [Fact]
     public void ChurnOfBlocksOfScatteredSizes_StopsAllocatingOnceThePoolHoldsTheTurnover()
     {
-        // A cache of blocks whose sizes spread over many steps, each miss evicting a random block:
-        // the shape of a compressed tier under random reads. Without borrowing, each size's stack
-        // wanders, the pool fills with sizes nobody asks for and most misses allocate.
-        var pool = new BlockArrayPool(64 << 10, BlockArrayPool.FineGranularity);
+        // Decoded blocks whose sizes spread over several steps, each miss evicting a random one:
+        // the decompressed tier under random reads. Without borrowing each size's stack wanders,
+        // the pool fills with sizes nobody asks for and many misses allocate.
+        var pool = new BlockArrayPool(32 << 10);
         var rnd = new Random(TestSeed.Get(4410));
         var cached = new byte[512][];
-        for (int i = 0; i < cached.Length; i++) cached[i] = pool.Rent(rnd.Next(1800, 2400));
+        for (int i = 0; i < cached.Length; i++) cached[i] = pool.Rent(rnd.Next(3600, 4700));
         long warm = pool.Allocations;
         const int misses = 50_000;
         for (int n = 0; n < misses; n++)
         {
             int victim = rnd.Next(cached.Length);
             pool.Return(cached[victim]);
-            cached[victim] = pool.Rent(rnd.Next(1800, 2400));
+            cached[victim] = pool.Rent(rnd.Next(3600, 4700));
         }
         long allocated = pool.Allocations - warm;
         Assert.True(allocated < misses / 20, $"{allocated} of {misses} misses allocated a new array");
-        Assert.InRange(pool.Bytes, 0, 64 << 10);
+        Assert.InRange(pool.Bytes, 0, 32 << 10);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace LatticeKV.Cache;
 /// the block it evicts frees one of about the same size: without reuse every miss adds a few
 /// kilobytes of garbage that survives long enough to be promoted, and at a high miss rate the
 /// collector's work on a heap the size of the cache dominates the read. Sizes are rounded up to
-/// <see cref="Granularity"/> (or the step the pool is made with) so that blocks of slightly
+/// <see cref="Granularity"/> so that blocks of slightly
 /// different sizes share arrays. Holds at
 /// most <c>capacity</c> bytes (approximately: concurrent returns may pass it by an array each);
 /// the rest is left to the collector. Thread-safe: each size up to <see cref="ClassedMax"/> has a
@@ -14,34 +14,24 @@ namespace LatticeKV.Cache;
 /// rents and returns, and readers of different sizes do not wait for each other); larger arrays
 /// share one.
 /// </summary>
-internal sealed class BlockArrayPool(long capacity, int step = BlockArrayPool.Granularity)
+internal sealed class BlockArrayPool(long capacity)
 {
     public const int Granularity = 256;
 
     /// <summary>
     /// A rent that finds no array of its own size takes one from the next larger sizes, up to
     /// this fraction of its size larger (at least one step). The sizes of evicted and newly read
-    /// blocks spread over many steps, so each size's stack wanders: without this one size runs
+    /// blocks spread over several steps, so each size's stack wanders: without this one size runs
     /// dry (a new array, which lives in the cache until it is evicted and so is promoted to the
     /// oldest generation) while others fill the pool to its capacity (the evicted array is
-    /// dropped and waits there for a full collection). Every miss then adds a block of
-    /// garbage to the oldest generation and the heap grows by the cache's turnover between
-    /// full collections.
+    /// dropped and waits there for a full collection).
     /// </summary>
     internal const int BorrowFraction = 8;
-
-    /// <summary>
-    /// The step for arrays only the cache holds and gives back (the compressed tier's copies): the
-    /// cache is charged for whole arrays, so rounding is budget that holds no block, and the
-    /// arrays it frees match the sizes it rents next. Decoded blocks keep the coarser default:
-    /// they are rented and returned by readers of every size, and finer classes reuse them less.
-    /// </summary>
-    public const int FineGranularity = 64;
 
     /// <summary>Largest size with a stack of its own: data blocks and most cached values.</summary>
     public const int ClassedMax = 64 * 1024;
 
-    private readonly SizeClass?[] _classes = new SizeClass?[ClassedMax / step + 1]; // created on first use
+    private readonly SizeClass?[] _classes = new SizeClass?[ClassedMax / Granularity + 1]; // created on first use
     private readonly Lock _largeLock = new();
     private readonly Dictionary<int, Stack<byte[]>> _large = []; // guarded by _largeLock
     private long _bytes; // changed with Interlocked
@@ -57,18 +47,18 @@ internal sealed class BlockArrayPool(long capacity, int step = BlockArrayPool.Gr
     public long Allocations => Volatile.Read(ref _allocations);
 
     /// <summary>
-    /// An array of at least <paramref name="length"/> bytes (a multiple of the pool's step, at most
-    /// 1/<see cref="BorrowFraction"/> larger than the rounded length, or one step, when one of its
-    /// own size is not at hand); its contents are undefined.
+    /// An array of at least <paramref name="length"/> bytes (a multiple of <see cref="Granularity"/>,
+    /// at most 1/<see cref="BorrowFraction"/> larger than the rounded length, or one step, when one
+    /// of its own size is not at hand); its contents are undefined.
     /// </summary>
     public byte[] Rent(int length)
     {
-        int size = (length + step - 1) / step * step;
+        int size = (length + Granularity - 1) / Granularity * Granularity;
         byte[]? array;
         if (size <= ClassedMax)
         {
             array = null;
-            int first = size / step, last = Math.Min(_classes.Length - 1, first + Math.Max(1, size / BorrowFraction / step));
+            int first = size / Granularity, last = Math.Min(_classes.Length - 1, first + Math.Max(1, size / BorrowFraction / Granularity));
             for (int c = first; c <= last && array is null; c++)
             {
                 var sizeClass = Volatile.Read(ref _classes[c]);
@@ -95,7 +85,7 @@ internal sealed class BlockArrayPool(long capacity, int step = BlockArrayPool.Gr
     public void Return(byte[] array)
     {
         int size = array.Length;
-        if (size % step != 0 || size == 0) return;
+        if (size % Granularity != 0 || size == 0) return;
         if (Interlocked.Add(ref _bytes, size) > capacity)
         {
             Interlocked.Add(ref _bytes, -size);
@@ -103,7 +93,7 @@ internal sealed class BlockArrayPool(long capacity, int step = BlockArrayPool.Gr
         }
         if (size <= ClassedMax)
         {
-            ref var slot = ref _classes[size / step];
+            ref var slot = ref _classes[size / Granularity];
             var sizeClass = Volatile.Read(ref slot);
             if (sizeClass is null)
             {

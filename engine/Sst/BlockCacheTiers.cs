@@ -19,11 +19,15 @@ internal sealed class BlockCacheTiers
     private long _compressedBytes;
     private long _rawBytes;
 
+    /// <summary>
+    /// Tiers within <paramref name="budget"/> bytes, of which the arrays <paramref name="arrays"/>
+    /// may keep for reuse take their capacity: what the cache holds and what it keeps to hold
+    /// next stay within the budget together.
+    /// </summary>
     public BlockCacheTiers(long budget, BlockArrayPool arrays)
     {
-        _budget = Math.Max(0, budget);
+        _budget = Math.Max(0, budget - arrays.Capacity);
         Arrays = arrays;
-        CompressedArrays = new BlockArrayPool(arrays.Capacity, BlockArrayPool.FineGranularity);
         Decompressed = new BlockCache<Block>(_budget);
         Compressed = new BlockCache<CompressedBlock>(0);
         Promotions = new PromotionGate(Decompressed);
@@ -41,9 +45,6 @@ internal sealed class BlockCacheTiers
     /// <summary>Where decoded blocks get their arrays.</summary>
     public BlockArrayPool Arrays { get; }
 
-    /// <summary>Where the compressed tier's copies get their arrays: in finer steps, as the tier is charged for whole arrays.</summary>
-    public BlockArrayPool CompressedArrays { get; }
-
     /// <summary>Whether blocks read from a file should also be kept compressed.</summary>
     public bool Tiered => Compressed.Capacity > 0;
 
@@ -53,6 +54,16 @@ internal sealed class BlockCacheTiers
 
     /// <summary>The data the split was last computed for: the tables' stored and decompressed sizes.</summary>
     public (long Compressed, long Raw) LastSizes => (Volatile.Read(ref _compressedBytes), Volatile.Read(ref _rawBytes));
+
+    /// <summary>
+    /// Drops every block of both tiers and takes no more (at close): the compressed tier's
+    /// memory is freed at once, not when the collector finalizes its blocks.
+    /// </summary>
+    public void Clear()
+    {
+        Compressed.SetCapacity(0);
+        Decompressed.SetCapacity(0);
+    }
 
     /// <summary>
     /// Splits the budget for tables holding <paramref name="compressedBytes"/> on disk and about

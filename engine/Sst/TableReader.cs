@@ -311,7 +311,7 @@ internal sealed class TableReader : IDisposable
 
     /// <summary>
     /// Data block number <paramref name="number"/>, through the block cache, pinned for the
-    /// caller: <see cref="PinnedEntry.Unpin"/> it once done with its bytes (a caller that never does only
+    /// caller: <see cref="PinCountedEntry.Unpin"/> it once done with its bytes (a caller that never does only
     /// keeps its array from being reused).
     /// </summary>
     public Block GetDataBlock(int number, bool fillCache)
@@ -434,10 +434,8 @@ internal sealed class TableReader : IDisposable
             if (tiered && type != (byte)CompressionType.None)
             {
                 keptCompressed = true;
-                var copy = tiers!.CompressedArrays.Rent(stored.Length);
-                stored.CopyTo(copy);
-                compressed = new CompressedBlock(copy, stored.Length, type, tiers.CompressedArrays) { Anticipation = (int)origin };
-                tiers.Compressed.Insert(_compressedSlots!, number, compressed, compressed.Charge);
+                compressed = new CompressedBlock(stored, type) { Anticipation = (int)origin };
+                tiers!.Compressed.Insert(_compressedSlots!, number, compressed, compressed.Charge);
                 if (wantCompressed && type == (byte)CompressionType.Snappy)
                 {
                     kept = compressed; // the creator's pin passes to the caller
@@ -481,7 +479,7 @@ internal sealed class TableReader : IDisposable
     /// <paramref name="bloomHash"/> is <see cref="BloomFilter.Hash"/> of the user key (computed
     /// once per lookup, not per table). Allocates nothing when the block is cached. When it
     /// returns true, <paramref name="block"/> is pinned for the caller, who must
-    /// <see cref="PinnedEntry.Unpin"/> it once the value is copied.
+    /// <see cref="PinCountedEntry.Unpin"/> it once the value is copied.
     /// </summary>
     public bool Get(ReadOnlySpan<byte> lookupKey, ulong bloomHash, bool fillCache, out ulong trailer, out Block? block, out int valueOffset, out int valueLength)
     {
