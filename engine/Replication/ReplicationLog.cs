@@ -384,11 +384,24 @@ internal sealed partial class ReplicationLog
 
     /// <summary>A scope-sealed family's change holds the sealed value (as its data does): opened here, or null once shredded.</summary>
     public static byte[]? UserValue(ColumnFamilyHandle? family, ReadOnlySpan<byte> key, ReadOnlySpan<byte> stored, ref byte[]? buffer)
+        => TryUserValue(family, key, stored, ref buffer, out var value) ? value.ToArray() : null;
+
+    /// <summary>As <see cref="UserValue"/> without a copy: the value is <paramref name="stored"/> itself or opened into <paramref name="buffer"/>; false once shredded.</summary>
+    public static bool TryUserValue(ColumnFamilyHandle? family, ReadOnlySpan<byte> key, ReadOnlySpan<byte> stored, scoped ref byte[]? buffer, out ReadOnlySpan<byte> value)
     {
         var scopes = family?.Data.Scopes;
-        if (scopes is null) return stored.ToArray();
-        if (scopes.IsShredded(stored)) return null;
-        return scopes.Open(key, stored, ref buffer).ToArray();
+        if (scopes is null)
+        {
+            value = stored;
+            return true;
+        }
+        if (scopes.IsShredded(stored))
+        {
+            value = default;
+            return false;
+        }
+        value = scopes.Open(key, stored, ref buffer);
+        return true;
     }
 
     /// <summary>
