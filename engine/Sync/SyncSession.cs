@@ -15,7 +15,10 @@ namespace LatticeKV.Sync;
 /// </summary>
 internal sealed class SyncSession
 {
-    private const int BatchEntries = 512;
+    // Log entries per frame: a catch-up pays per frame a log iterator and a snapshot on the sender,
+    // a write group, the state records and an Ack round trip on the receiver, so frames are large
+    // enough for those to be small beside the changes. A receiver takes up to 2^20 (SyncMessages).
+    private const int BatchEntries = 4096;
     // Keys and values per frame: well under the transport's payload limit, whatever the values' sizes.
     private const long BatchBytes = 4L << 20;
     private const int Window = 4;
