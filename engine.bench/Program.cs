@@ -61,10 +61,12 @@ public static class Program
                     (issue 23: Ledger.AppendBatch of N transactions, default 1,000,000, against plain batched puts of
                      the same records, alternating over R rounds; single appends; inclusion-proof p50/p99 over a Merkle
                      log of L leaves, default 10,000,000, and proof verification per second; VerifyBalances over N)
-                  sync [--fill N] [--catch-up N] [--samples S] [--dir D] [--out FILE]
+                  sync [--fill N] [--catch-up N] [--warm-up W] [--rounds R] [--samples S] [--parts fill,catch-up,latency,feed] [--dir D] [--out FILE]
                     (issue 20, two replicas syncing over TLS on loopback: fillrandom cost of recording changes and
-                     of a live session, one stream catching up N offline changes, commit-to-visibility latency
-                     under continuous sync, and the change feed's latency in process)
+                     of a live session, one stream catching up N offline changes (a cold single shot, then a warm-up
+                     of W changes, default 200,000, between a scratch pair and R measured rounds, default 3, each
+                     between a new pair, median reported), commit-to-visibility latency under continuous sync, and
+                     the change feed's latency in process)
                   validation [--num N] [--rounds R] [--dir D] [--out FILE]
                     (issue 21: fillrandom, default 1,000,000 puts, into a family without a validator, with a trivial
                      delegate, with JSON well-formedness and with a JSON Schema, alternated over R rounds, default 3;

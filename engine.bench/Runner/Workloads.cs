@@ -72,7 +72,7 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
     /// </summary>
     public bool QuietJitAfterWarmUp { get; init; }
 
-    private static void WaitForQuietJit()
+    internal static void WaitForQuietJit()
     {
         var total = Stopwatch.StartNew();
         long last = System.Runtime.JitInfo.GetCompiledMethodCount();

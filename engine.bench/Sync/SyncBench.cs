@@ -18,6 +18,9 @@ public static class SyncBench
     {
         long fill = CompareCommand.LongArg(args, "--fill", 1_000_000);
         long catchUp = CompareCommand.LongArg(args, "--catch-up", 1_000_000);
+        // The catch-up's warm-up (changes between a scratch pair before the measured rounds) and its measured rounds (0: the cold single shot alone).
+        long warmUp = CompareCommand.LongArg(args, "--warm-up", 200_000);
+        int rounds = (int)CompareCommand.LongArg(args, "--rounds", 3);
         int samples = (int)CompareCommand.LongArg(args, "--samples", 2_000);
         string root = Path.GetFullPath(CompareCommand.StringArg(args, "--dir", Path.Combine(Path.GetTempPath(), "lkv-sync-bench")));
         string outFile = CompareCommand.StringArg(args, "--out", "bench-sync.txt");
@@ -37,9 +40,9 @@ public static class SyncBench
         }
         try
         {
-            Log($"# sync bench: fill {fill:N0}, catch-up {catchUp:N0}, {samples:N0} latency samples; {Environment.ProcessorCount} cores; {DateTime.UtcNow:u}");
+            Log($"# sync bench: fill {fill:N0}, catch-up {catchUp:N0} (warm-up {warmUp:N0}, {rounds} rounds), {samples:N0} latency samples; {Environment.ProcessorCount} cores; {DateTime.UtcNow:u}");
             if (parts.Contains("fill")) FillCost(root, fill, Log);
-            if (parts.Contains("catch-up")) CatchUp(root, catchUp, Log);
+            if (parts.Contains("catch-up")) CatchUp(root, catchUp, warmUp, rounds, Log);
             if (parts.Contains("latency")) Latency(root, samples, Log);
             if (parts.Contains("feed")) FeedLatency(root, samples, Log);
         }
@@ -129,30 +132,70 @@ public static class SyncBench
             $"with a live sync session (both replicas) {synced.Average(x => x.CpuMicros):0.00} us");
     }
 
-    /// <summary>One replica holds N changes the other lacks; one SyncWith round moves them.</summary>
-    private static void CatchUp(string root, long n, Action<string> log)
+    /// <summary>
+    /// One replica holds N changes the other lacks; one SyncWith round moves them. First the
+    /// figure as runs 69 and 75 took it: one cold round in a new process, which also pays the
+    /// JIT's tiering of the whole path. Then a warm-up catch-up between a scratch pair, a wait
+    /// until the JIT is idle, and <paramref name="rounds"/> measured rounds, each between a new
+    /// pair: each round and the medians are reported.
+    /// </summary>
+    private static void CatchUp(string root, long n, long warmUp, int rounds, Action<string> log)
     {
-        using var a = new Replica(root, "catch-a");
-        using var b = new Replica(root, "catch-b");
-        var batch = new WriteBatch();
-        for (long i = 0; i < n; i++)
+        var cold = CatchUpRound(root, "catch-cold", n);
+        log($"catch-up, cold (single shot, no warm-up, as runs 69 and 75): {cold.Changes:N0} offline changes in {cold.Seconds:0.00} s = {cold.Rate:N0} changes/s (one stream, TLS on loopback); " +
+            $"process CPU {cold.CpuMicros:0.00} us per change (sender and receiver)");
+        if (rounds <= 0) return;
+        var warm = CatchUpRound(root, "catch-warm", warmUp);
+        Workloads.WaitForQuietJit();
+        log($"catch-up warm-up: {warm.Changes:N0} changes between a scratch pair ({warm.Rate:N0}/s), then the JIT idle for 0.5 s");
+        var measured = new List<(long Changes, double Seconds, double Rate, double CpuMicros)>();
+        for (int round = 0; round < rounds; round++)
         {
-            batch.Put(a.Family, Key(i), Value);
-            if (batch.Count == 1000)
-            {
-                a.Db.Write(batch);
-                batch.Clear();
-            }
+            var r = CatchUpRound(root, $"catch-{round}", n);
+            measured.Add(r);
+            log($"catch-up, warm, round {round + 1}/{rounds}: {r.Changes:N0} changes in {r.Seconds:0.00} s = {r.Rate:N0} changes/s; process CPU {r.CpuMicros:0.00} us per change");
         }
-        if (batch.Count > 0) a.Db.Write(batch);
-        using var server = a.Serve(b);
-        var cpu = Cpu();
-        var sw = Stopwatch.StartNew();
-        var result = b.Db.SyncWith(new SyncPeer("127.0.0.1", server.Port, a.Identity.PeerId)).GetAwaiter().GetResult();
-        double seconds = sw.Elapsed.TotalSeconds;
-        double cpuMicros = CpuSince(cpu).TotalMicroseconds / Math.Max(1, result.ChangesReceived);
-        log($"catch-up: {result.ChangesReceived:N0} offline changes in {seconds:0.00} s = {result.ChangesReceived / seconds:N0} changes/s (one stream, TLS on loopback); " +
-            $"process CPU {cpuMicros:0.00} us per change (sender and receiver)");
+        double rate = Median(measured.Select(x => x.Rate)), cpu = Median(measured.Select(x => x.CpuMicros)), seconds = Median(measured.Select(x => x.Seconds));
+        log($"catch-up, warm, median of {rounds} rounds: {rate:N0} changes/s ({seconds:0.00} s for {n:N0}); process CPU {cpu:0.00} us per change (sender and receiver)");
+    }
+
+    private static (long Changes, double Seconds, double Rate, double CpuMicros) CatchUpRound(string root, string name, long n)
+    {
+        var result = default(SyncResult);
+        double seconds;
+        TimeSpan cpuUsed;
+        {
+            using var a = new Replica(root, name + "-a");
+            using var b = new Replica(root, name + "-b");
+            var batch = new WriteBatch();
+            for (long i = 0; i < n; i++)
+            {
+                batch.Put(a.Family, Key(i), Value);
+                if (batch.Count == 1000)
+                {
+                    a.Db.Write(batch);
+                    batch.Clear();
+                }
+            }
+            if (batch.Count > 0) a.Db.Write(batch);
+            using var server = a.Serve(b);
+            var cpu = Cpu();
+            var sw = Stopwatch.StartNew();
+            result = b.Db.SyncWith(new SyncPeer("127.0.0.1", server.Port, a.Identity.PeerId)).GetAwaiter().GetResult();
+            seconds = sw.Elapsed.TotalSeconds;
+            cpuUsed = CpuSince(cpu);
+        }
+        // Each round's pair is gone before the next: its files do not crowd the disk or the page cache.
+        Directory.Delete(Path.Combine(root, name + "-a"), recursive: true);
+        Directory.Delete(Path.Combine(root, name + "-b"), recursive: true);
+        long changes = Math.Max(1, result.ChangesReceived);
+        return (result.ChangesReceived, seconds, result.ChangesReceived / seconds, cpuUsed.TotalMicroseconds / changes);
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     /// <summary>Under continuous sync, a put on one replica until the other's change feed delivers it.</summary>

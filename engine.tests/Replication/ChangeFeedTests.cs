@@ -202,6 +202,56 @@ public sealed class ChangeFeedTests
         Assert.Equal(8, TestDb.Contents(db, r).Count); // the data stays; only the log is bounded
     }
 
+    private static LatticeDb OpenWithHourRetention(TempDir dir, ManualClock clock) => LatticeDb.Open(dir.Path, Options(o =>
+    {
+        o.Clock = clock;
+        o.ReplicationLogRetention = TimeSpan.FromHours(1);
+    }));
+
+    [Fact]
+    public void Retention_BackgroundPassAfterOneThatKeptEverything_DropsOnceTheChangesExpire()
+    {
+        using var dir = new TempDir("changes-retention-skip");
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero));
+        using var db = OpenWithHourRetention(dir, clock);
+        var r = Replicated(db);
+        for (int i = 0; i < 3; i++) db.Put(r, B($"old{i}"), B("x"));
+        // Nothing has expired: the pass stops at the first change, and the next one stops there without reading.
+        db.Replication.TruncateExpired(background: true);
+        db.Replication.TruncateExpired(background: true);
+        Assert.Equal(["old0", "old1", "old2"], db.GetChanges(ChangeCursor.Beginning).Select(c => S(c.Key)));
+        clock.Advance(TimeSpan.FromHours(2));
+        for (int i = 0; i < 2; i++) db.Put(r, B($"new{i}"), B("y"));
+
+        db.Replication.TruncateExpired(background: true);
+
+        var ex = Assert.Throws<ChangeLogTruncatedException>(() => db.GetChanges(ChangeCursor.Beginning));
+        Assert.Equal(["new0", "new1"], db.GetChanges(new ChangeCursor(ex.OldestPosition)).Select(c => S(c.Key)));
+    }
+
+    [Fact]
+    public void Retention_BackgroundPassAfterOneThatKeptEverything_DropsWhatEveryPeerAcknowledged()
+    {
+        using var dir = new TempDir("changes-acked-skip");
+        var clock = new ManualClock(new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero));
+        using var db = OpenWithHourRetention(dir, clock);
+        var r = Replicated(db);
+        for (int i = 0; i < 4; i++) db.Put(r, B($"k{i}"), B("x"));
+        var peer = Guid.NewGuid();
+        db.Replication.SetPeerAcknowledged(peer, 0);
+        db.Replication.TruncateExpired(background: true);
+        db.Replication.TruncateExpired(background: true);
+        Assert.Equal(4, db.GetChanges(ChangeCursor.Beginning).Count());
+        var second = db.GetChanges(ChangeCursor.Beginning).ElementAt(1);
+
+        db.Replication.SetPeerAcknowledged(peer, second.Position);
+        db.Replication.TruncateExpired(background: true);
+
+        var ex = Assert.Throws<ChangeLogTruncatedException>(() => db.GetChanges(ChangeCursor.Beginning));
+        Assert.Equal(second.Position, ex.OldestPosition);
+        Assert.Equal(["k2", "k3"], db.GetChanges(new ChangeCursor(ex.OldestPosition)).Select(c => S(c.Key)));
+    }
+
     [Fact]
     public void Retention_APassThatScannedBeforeAnotherTruncatedFurther_LeavesTheHigherFloor()
     {

@@ -63,6 +63,38 @@ public sealed class SyncMessagesTests
     }
 
     [Fact]
+    public void ChangesEncoder_ChangesAsTheReaderHandsThemOver_WritesTheBytesOfEncodeChanges()
+    {
+        var seen = new VersionVector();
+        seen.Observe(Guid.NewGuid(), 42);
+        seen.Observe(Guid.NewGuid(), 7);
+        var sent = new List<RemoteChange>
+        {
+            Change(1, "kv", new VersionVector()), Change(2, "kv", seen), Change(3, "other", seen, ChangeOperation.Delete),
+            Change(4, "other", seen, ChangeOperation.Merge), Change(5, "kv", new VersionVector()),
+        };
+        var encoder = new SyncMessages.ChangesEncoder();
+        var w = new ByteWriter(16);
+        foreach (bool caughtUp in new[] { false, true })
+        {
+            // Twice with one encoder: a frame starts afresh after Begin.
+            encoder.Begin();
+            foreach (var c in sent)
+                encoder.Add(new ChangeView
+                {
+                    Origin = c.Origin, OriginSequence = c.OriginSequence, Timestamp = c.Timestamp, ColumnFamily = c.ColumnFamily, Operation = c.Operation,
+                    Key = c.Key, Value = c.Value, Context = c.Context, SourcePosition = c.SourcePosition,
+                });
+            encoder.Finish(w, caughtUp, through: 9);
+
+            var expected = new ByteWriter(256);
+            SyncMessages.EncodeChanges(expected, caughtUp, through: 9, sent);
+            Assert.Equal(expected.ToArray(), w.ToArray());
+            Assert.Equal(sent.Count, encoder.Count);
+        }
+    }
+
+    [Fact]
     public void DecodeChanges_ALaterChangesContextTruncated_IsAProtocolError()
     {
         var seen = new VersionVector();

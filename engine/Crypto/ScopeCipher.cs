@@ -73,7 +73,7 @@ internal sealed class ScopeCipher(KeyRegistry keys, uint columnFamily) : IDispos
     /// The user's value from its stored form, decrypted into <paramref name="buffer"/> when
     /// sealed. Damage or a value moved between keys throws <see cref="CorruptionException"/>.
     /// </summary>
-    public ReadOnlySpan<byte> Open(ReadOnlySpan<byte> userKey, ReadOnlySpan<byte> stored, ref byte[]? buffer)
+    public ReadOnlySpan<byte> Open(ReadOnlySpan<byte> userKey, ReadOnlySpan<byte> stored, scoped ref byte[]? buffer)
     {
         if (stored.IsEmpty) throw new CorruptionException("value of a scoped column family lacks its marker");
         if (stored[0] == PlainMarker) return stored[1..];

@@ -37,7 +37,10 @@ internal sealed class ChangeStreamReader
     /// read, and no more once their keys and values reach <paramref name="maxBytes"/> (a batch
     /// must fit a frame; the first change is always taken). False when the log held nothing new.
     /// </summary>
-    public bool Read(int max, List<RemoteChange> into, long maxBytes = long.MaxValue)
+    public bool Read(int max, List<RemoteChange> into, long maxBytes = long.MaxValue) => Read(max, new ListSink(into), maxBytes);
+
+    /// <summary>As <see cref="Read(int, List{RemoteChange}, long)"/>, each change handed to <paramref name="into"/> as it is read.</summary>
+    public bool Read(int max, IChangeSink into, long maxBytes = long.MaxValue)
     {
         using var snapshot = _log.Db.GetSnapshot();
         ulong before = Cursor;
@@ -45,7 +48,12 @@ internal sealed class ChangeStreamReader
         return Cursor != before;
     }
 
-    private void Scan(Snapshot snapshot, ulong upTo, int max, List<RemoteChange>? into, long maxBytes = long.MaxValue)
+    private sealed class ListSink(List<RemoteChange> list) : IChangeSink
+    {
+        public void Add(in ChangeView change) => list.Add(change.ToRemoteChange());
+    }
+
+    private void Scan(Snapshot snapshot, ulong upTo, int max, IChangeSink? into, long maxBytes = long.MaxValue)
     {
         if (_log.Changes is null || Cursor >= upTo) return;
         var options = new ReadOptions
@@ -69,16 +77,16 @@ internal sealed class ChangeStreamReader
                 && _log.Db.FindFamily(record.ColumnFamilyId) is { } family)
             {
                 var context = (record.Flags & ChangeHeader.ContextFlag) != 0 ? VersionVector.Decode(record.Context) : WithoutOwn(_running, origin);
-                var value = record.Operation == ChangeOperation.Delete ? null : ReplicationLog.UserValue(family, record.Key, record.Value, ref unsealed);
+                ReadOnlySpan<byte> value = default;
                 // A value whose scope was shredded here is gone: it is not sent (the peer keeps what it has).
-                if (value is not null || record.Operation == ChangeOperation.Delete) into.Add(new RemoteChange
+                if (record.Operation == ChangeOperation.Delete || ReplicationLog.TryUserValue(family, record.Key, record.Value, ref unsealed, out value)) into.Add(new ChangeView
                 {
                     Origin = origin,
                     OriginSequence = record.OriginSequence,
                     Timestamp = record.Timestamp,
                     ColumnFamily = family.Name,
                     Operation = record.Operation,
-                    Key = record.Key.ToArray(),
+                    Key = record.Key,
                     Value = value,
                     Context = context,
                     SourcePosition = position,

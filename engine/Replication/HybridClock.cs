@@ -9,6 +9,8 @@ namespace LatticeKV.Replication;
 internal sealed class HybridClock(TimeProvider clock)
 {
     private readonly Lock _lock = new();
+
+    // Written under _lock; Observe reads it without (see there).
     private ulong _last;
 
     public ulong Now()
@@ -24,6 +26,11 @@ internal sealed class HybridClock(TimeProvider clock)
     /// <summary>Moves past a reading seen elsewhere (a remote change, or the newest change found at open).</summary>
     public void Observe(ulong reading)
     {
+        // _last only grows, so a reading at or below any value read of it changes nothing: remote
+        // changes older than this clock, or after the first of a commit's changes (which share one
+        // reading), pass without the lock. A torn read cannot
+        // happen (Volatile.Read of a 64-bit field is atomic), and a stale one only takes the lock.
+        if (reading <= Volatile.Read(ref _last)) return;
         lock (_lock) _last = Math.Max(_last, reading);
     }
 

@@ -53,6 +53,12 @@ internal sealed partial class ReplicationLog
     // Truncation runs on the thread pool, one pass at a time; Stop waits for it. TruncateNow runs a pass
     // on the caller's thread, maybe beside it: _floorLock orders their writes of the floor.
     private readonly Lock _floorLock = new();
+
+    // Guarded by _floorLock. The change at which the last truncation pass stopped (the first one
+    // kept): while it is within the retention and some peer lacks it, a pass would stop at it
+    // again, having read nothing, but opening an iterator over the log costs sorting its memtable:
+    // the background pass is skipped instead. Null when that pass stopped for another reason.
+    private (ulong Position, ulong Timestamp)? _truncationStop;
     private long _nextTruncationTicks;
     private Task _truncation = Task.CompletedTask;
     private volatile bool _stopped;
@@ -384,18 +390,34 @@ internal sealed partial class ReplicationLog
 
     /// <summary>A scope-sealed family's change holds the sealed value (as its data does): opened here, or null once shredded.</summary>
     public static byte[]? UserValue(ColumnFamilyHandle? family, ReadOnlySpan<byte> key, ReadOnlySpan<byte> stored, ref byte[]? buffer)
+        => TryUserValue(family, key, stored, ref buffer, out var value) ? value.ToArray() : null;
+
+    /// <summary>As <see cref="UserValue"/> without a copy: the value is <paramref name="stored"/> itself or opened into <paramref name="buffer"/>; false once shredded.</summary>
+    public static bool TryUserValue(ColumnFamilyHandle? family, ReadOnlySpan<byte> key, ReadOnlySpan<byte> stored, scoped ref byte[]? buffer, out ReadOnlySpan<byte> value)
     {
         var scopes = family?.Data.Scopes;
-        if (scopes is null) return stored.ToArray();
-        if (scopes.IsShredded(stored)) return null;
-        return scopes.Open(key, stored, ref buffer).ToArray();
+        if (scopes is null)
+        {
+            value = stored;
+            return true;
+        }
+        if (scopes.IsShredded(stored))
+        {
+            value = default;
+            return false;
+        }
+        value = scopes.Open(key, stored, ref buffer);
+        return true;
     }
 
     /// <summary>
     /// Drops changes older than the retention, oldest first, with the new floor in the same batch
     /// (a reader sees the drop and the floor together or neither).
     /// </summary>
-    private void TruncateExpired()
+    private void TruncateExpired() => TruncateExpired(background: true);
+
+    /// <summary>One truncation pass; a background one is skipped while the change the last pass stopped at must stay.</summary>
+    internal void TruncateExpired(bool background)
     {
         const int MaxPerPass = 100_000;
         if (_changes is null || _state is null || _stopped) return;
@@ -405,29 +427,52 @@ internal sealed partial class ReplicationLog
             // Dropped once past the retention, or once every peer known to this replica has it.
             var peers = PeersAcknowledged();
             ulong acknowledgedByAll = peers.Count == 0 ? 0 : peers.Values.Min();
+            if (background)
+            {
+                lock (_floorLock)
+                {
+                    if (_truncationStop is { } stop && Kept(stop.Timestamp, stop.Position, cutoff, acknowledgedByAll)) return;
+                }
+            }
             ulong last = 0;
             int count = 0;
+            (ulong Position, ulong Timestamp)? stoppedAt = null;
             var dropped = new VersionVector();
             using (var it = Db.NewIterator(_changes, new ReadOptions { FillCache = false }))
             {
                 for (it.SeekToFirst(); it.Valid && count < MaxPerPass && !_stopped; it.Next())
                 {
                     if (it.Value.Length < ChangeHeader.Size) break;
-                    if (BinaryPrimitives.ReadUInt64LittleEndian(it.Value[ChangeHeader.TimestampOffset..]) >= cutoff && ChangeRecord.PositionOf(it.Key) > acknowledgedByAll) break;
-                    last = ChangeRecord.PositionOf(it.Key);
+                    ulong timestamp = BinaryPrimitives.ReadUInt64LittleEndian(it.Value[ChangeHeader.TimestampOffset..]);
+                    ulong position = ChangeRecord.PositionOf(it.Key);
+                    if (Kept(timestamp, position, cutoff, acknowledgedByAll))
+                    {
+                        stoppedAt = (position, timestamp);
+                        break;
+                    }
+                    last = position;
                     var head = ChangeHeader.DotOf(it.Value);
                     dropped.Observe(head.Origin, head.Sequence);
                     count++;
                 }
             }
-            if (count == 0 || _stopped) return;
+            if (count == 0 || _stopped)
+            {
+                lock (_floorLock) _truncationStop = stoppedAt;
+                return;
+            }
             Db.Options.TestHooks?.ChangeLogTruncationScanned?.Invoke();
             // Passes can overlap (TruncateNow beside the pass a write started): one that scanned first must
             // not write its lower floor over a higher one, which would make the changes between the two
             // vanish for a reader whose cursor lies between them, instead of failing its read as truncated.
             lock (_floorLock)
             {
-                if (Floor(null) >= last) return;
+                if (Floor(null) >= last)
+                {
+                    // Another pass got further: where this one stopped says nothing of the log after it.
+                    _truncationStop = null;
+                    return;
+                }
                 dropped.MergeFrom(FloorVector(null));
                 var batch = new WriteBatch();
                 batch.DeleteRange(_changes, ChangeRecord.PositionKey(0), ChangeRecord.PositionKey(last + 1));
@@ -436,6 +481,7 @@ internal sealed partial class ReplicationLog
                 batch.Put(_state, FloorKey, floor);
                 batch.Put(_state, FloorVectorKey, dropped.ToArray());
                 Db.Write(batch);
+                _truncationStop = stoppedAt;
             }
         }
         catch (ObjectDisposedException)
@@ -444,6 +490,8 @@ internal sealed partial class ReplicationLog
         }
     }
 
-    /// <summary>Truncates now (tests and tools; normally it runs after writes).</summary>
-    public void TruncateNow() => TruncateExpired();
+    /// <summary>Whether a change stays: within the retention, and not yet acknowledged by every peer.</summary>
+    private static bool Kept(ulong timestamp, ulong position, ulong cutoff, ulong acknowledgedByAll) => timestamp >= cutoff && position > acknowledgedByAll;
+
+    public void TruncateNow() => TruncateExpired(background: false);
 }

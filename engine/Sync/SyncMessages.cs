@@ -75,25 +75,79 @@ internal static class SyncMessages
 
     private static void WriteChanges(ByteWriter w, bool caughtUp, ulong through, IReadOnlyList<RemoteChange> changes)
     {
+        WriteChangesHead(w, caughtUp, through, changes.Count);
+        var family = new FamilyBytes();
+        foreach (var c in changes)
+            WriteChange(w, c.SourcePosition, c.Origin, c.OriginSequence, c.Timestamp, family.Of(c.ColumnFamily), c.Operation, c.Key, c.Value, c.Context);
+    }
+
+    private static void WriteChangesHead(ByteWriter w, bool caughtUp, ulong through, int count)
+    {
         w.WriteByte(caughtUp ? (byte)1 : (byte)0);
         w.WriteUInt64(through);
-        w.WriteVarint((uint)changes.Count);
-        Span<byte> origin = stackalloc byte[16];
-        string? family = null;
-        byte[] familyBytes = [];
-        foreach (var c in changes)
+        w.WriteVarint((uint)count);
+    }
+
+    private static void WriteChange(ByteWriter w, ulong position, Guid origin, ulong sequence, ulong timestamp, ReadOnlySpan<byte> family, ChangeOperation operation,
+        ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, VersionVector context)
+    {
+        w.WriteVarint(position);
+        origin.TryWriteBytes(w.GetSpan(16));
+        w.Advance(16);
+        w.WriteVarint(sequence);
+        w.WriteUInt64(timestamp);
+        w.WriteLengthPrefixed(family);
+        w.WriteByte((byte)operation);
+        w.WriteLengthPrefixed(key);
+        if (operation != ChangeOperation.Delete) w.WriteLengthPrefixed(value);
+        context.Encode(w);
+    }
+
+    /// <summary>A family name's UTF-8 bytes, made once per run of changes of one family.</summary>
+    private sealed class FamilyBytes
+    {
+        private string? _name;
+        private byte[] _bytes = [];
+
+        public byte[] Of(string name)
         {
-            w.WriteVarint(c.SourcePosition);
-            c.Origin.TryWriteBytes(origin);
-            w.Write(origin);
-            w.WriteVarint(c.OriginSequence);
-            w.WriteUInt64(c.Timestamp);
-            if (!ReferenceEquals(c.ColumnFamily, family)) familyBytes = System.Text.Encoding.UTF8.GetBytes(family = c.ColumnFamily);
-            w.WriteLengthPrefixed(familyBytes);
-            w.WriteByte((byte)c.Operation);
-            w.WriteLengthPrefixed(c.Key);
-            if (c.Operation != ChangeOperation.Delete) w.WriteLengthPrefixed(c.Value);
-            c.Context.Encode(w);
+            if (!ReferenceEquals(name, _name)) _bytes = System.Text.Encoding.UTF8.GetBytes(_name = name);
+            return _bytes;
+        }
+    }
+
+    /// <summary>
+    /// A Changes payload encoded as a <see cref="ChangeStreamReader"/> reads the changes (the same
+    /// bytes as <see cref="EncodeChanges"/> of them): <see cref="Begin"/>, the reader's changes,
+    /// then <see cref="Finish"/>. One frame at a time.
+    /// </summary>
+    internal sealed class ChangesEncoder : IChangeSink
+    {
+        private readonly ByteWriter _entries = new(64 << 10);
+        private readonly FamilyBytes _family = new();
+
+        /// <summary>The changes taken since <see cref="Begin"/>.</summary>
+        public int Count { get; private set; }
+
+        public void Begin()
+        {
+            _entries.Clear();
+            Count = 0;
+        }
+
+        public void Add(in ChangeView c)
+        {
+            WriteChange(_entries, c.SourcePosition, c.Origin, c.OriginSequence, c.Timestamp, _family.Of(c.ColumnFamily), c.Operation, c.Key, c.Value, c.Context);
+            Count++;
+        }
+
+        /// <summary>Writes the payload into <paramref name="w"/> (cleared first): the head, then the changes taken.</summary>
+        public void Finish(ByteWriter w, bool caughtUp, ulong through)
+        {
+            w.Clear();
+            w.WriteByte(Format);
+            WriteChangesHead(w, caughtUp, through, Count);
+            w.Write(_entries.WrittenSpan);
         }
     }
 

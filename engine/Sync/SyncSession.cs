@@ -15,7 +15,10 @@ namespace LatticeKV.Sync;
 /// </summary>
 internal sealed class SyncSession
 {
-    private const int BatchEntries = 512;
+    // Log entries per frame: a catch-up pays per frame a log iterator and a snapshot on the sender,
+    // a write group, the state records and an Ack round trip on the receiver, so frames are large
+    // enough for those to be small beside the changes. A receiver takes up to 2^20 (SyncMessages).
+    private const int BatchEntries = 4096;
     // Keys and values per frame: well under the transport's payload limit, whatever the values' sizes.
     private const long BatchBytes = 4L << 20;
     private const int Window = 4;
@@ -201,12 +204,11 @@ internal sealed class SyncSession
     /// <summary>Answers the peer's Pull: its log after the cursor, in batches, then (with follow) each new commit.</summary>
     private async Task SendAsync(SyncMessages.Pull request, CancellationToken ct)
     {
-        var changes = new List<RemoteChange>();
         var payload = new ByteWriter(64 << 10);
         ChangeStreamReader reader;
         if (request.Resync)
         {
-            reader = await SendSnapshotAsync(request, changes, payload, ct).ConfigureAwait(false);
+            reader = await SendSnapshotAsync(request, payload, ct).ConfigureAwait(false);
         }
         else
         {
@@ -222,6 +224,8 @@ internal sealed class SyncSession
                 return;
             }
         }
+        // Changes are encoded as they are read, not held as objects until the frame is written.
+        var encoder = new SyncMessages.ChangesEncoder();
         _log.Signal.Enter();
         try
         {
@@ -229,17 +233,17 @@ internal sealed class SyncSession
             while (true)
             {
                 var next = _log.Signal.Next;
-                changes.Clear();
-                bool moved = reader.Read(BatchEntries, changes, BatchBytes);
+                encoder.Begin();
+                bool moved = reader.Read(BatchEntries, encoder, BatchBytes);
                 if (moved || !caughtUpSent)
                 {
                     bool caughtUp = !moved;
                     await _window.WaitAsync(ct).ConfigureAwait(false);
-                    SyncMessages.EncodeChanges(payload, caughtUp, reader.Cursor, changes);
+                    encoder.Finish(payload, caughtUp, reader.Cursor);
                     // The channel copies the payload before the send completes, and the next frame is encoded only after it has.
                     if (caughtUp) Volatile.Write(ref _caughtUpThrough, reader.Cursor);
                     await _channel.SendAsync(FrameType.Changes, payload.WrittenMemory, ct).ConfigureAwait(false);
-                    _sent += changes.Count;
+                    _sent += encoder.Count;
                     caughtUpSent |= caughtUp;
                     continue;
                 }
@@ -254,8 +258,9 @@ internal sealed class SyncSession
     }
 
     /// <summary>A full resync: every replicated key's current version at one snapshot, then the log from the snapshot on.</summary>
-    private async Task<ChangeStreamReader> SendSnapshotAsync(SyncMessages.Pull request, List<RemoteChange> changes, ByteWriter payload, CancellationToken ct)
+    private async Task<ChangeStreamReader> SendSnapshotAsync(SyncMessages.Pull request, ByteWriter payload, CancellationToken ct)
     {
+        var changes = new List<RemoteChange>();
         using var snapshot = new SnapshotReader(_log);
         bool more;
         do

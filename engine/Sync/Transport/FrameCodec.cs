@@ -58,14 +58,40 @@ internal static class FrameCodec
         buffer.Slice(0, HeaderSize).CopyTo(header);
         var (type, flags, length) = CheckHeader(header);
         if (buffer.Length - HeaderSize < length) return false;
-        var stored = GC.AllocateUninitializedArray<byte>(length);
-        buffer.Slice(HeaderSize, length).CopyTo(stored);
         uint expected = Crc32C.Unmask(BinaryPrimitives.ReadUInt32LittleEndian(header[8..]));
-        if (Crc32C.Compute(stored) != expected) throw new SyncProtocolException($"{type} frame of {length} bytes fails its checksum");
-        var payload = (flags & FrameFlags.Snappy) != 0 ? Decompress(stored, type) : stored;
+        var wire = buffer.Slice(HeaderSize, length);
+        byte[] payload;
+        if ((flags & FrameFlags.Snappy) == 0)
+        {
+            payload = GC.AllocateUninitializedArray<byte>(length);
+            wire.CopyTo(payload);
+            Check(payload, expected, type);
+        }
+        else
+        {
+            // Compressed bytes are needed only until they are decompressed: a pooled buffer, not a
+            // new (for a large frame, large-object-heap) array per frame.
+            var rented = ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                var stored = rented.AsSpan(0, length);
+                wire.CopyTo(stored);
+                Check(stored, expected, type);
+                payload = Decompress(stored, type);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
         buffer = buffer.Slice(HeaderSize + length);
         frame = new SyncFrame(type, payload);
         return true;
+    }
+
+    private static void Check(ReadOnlySpan<byte> stored, uint expected, FrameType type)
+    {
+        if (Crc32C.Compute(stored) != expected) throw new SyncProtocolException($"{type} frame of {stored.Length} bytes fails its checksum");
     }
 
     private static (FrameType Type, FrameFlags Flags, int Length) CheckHeader(ReadOnlySpan<byte> header)
@@ -81,7 +107,7 @@ internal static class FrameCodec
         return (type, flags, (int)length);
     }
 
-    private static byte[] Decompress(byte[] stored, FrameType type)
+    private static byte[] Decompress(ReadOnlySpan<byte> stored, FrameType type)
     {
         int size;
         try { size = Snappier.Snappy.GetUncompressedLength(stored); }
