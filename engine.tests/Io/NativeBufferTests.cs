@@ -93,4 +93,20 @@ public class NativeBufferTests
         using var buffer = new NativeBuffer<long>(Length);
         Assert.True(OffHeap.Bytes >= Length * sizeof(long), $"{OffHeap.Bytes} bytes counted");
     }
+
+    [Theory]
+    [InlineData(2000)]
+    [InlineData(OffHeap.MapThreshold + 100)]
+    public void Constructor_FromASpan_CopiesItAndCountsTheBytesUntilFreed(int length)
+    {
+        var source = new byte[length];
+        new Random(7).NextBytes(source);
+        long before = OffHeap.Bytes;
+        var buffer = new NativeBuffer<byte>(source, length);
+        Assert.True(buffer.Span.SequenceEqual(source));
+        Assert.True(OffHeap.Bytes - before >= length || OffHeap.Bytes >= length); // other tests may free meanwhile
+        buffer.Dispose();
+        Assert.True(buffer.IsFreed);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NativeBuffer<byte>(source, length - 1));
+    }
 }

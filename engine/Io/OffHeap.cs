@@ -48,7 +48,19 @@ internal static unsafe class OffHeap
         return block;
     }
 
-    /// <summary>Frees what <see cref="AllocateZeroed"/> returned for the same <paramref name="bytes"/>; the block must not be touched afterwards.</summary>
+    /// <summary>
+    /// <paramref name="bytes"/> (more than 0) of memory whose contents are undefined, for a caller
+    /// that writes all of it at once; freed with <see cref="Free"/> and the same size.
+    /// </summary>
+    public static void* Allocate(nuint bytes)
+    {
+        if (IsMapped(bytes)) return AllocateZeroed(bytes); // a fresh mapping is zero anyway
+        void* block = NativeMemory.Alloc(bytes);
+        Interlocked.Add(ref s_bytes, (long)bytes);
+        return block;
+    }
+
+    /// <summary>Frees what <see cref="AllocateZeroed"/> or <see cref="Allocate"/> returned for the same <paramref name="bytes"/>; the block must not be touched afterwards.</summary>
     public static void Free(void* block, nuint bytes)
     {
         if (IsMapped(bytes))
