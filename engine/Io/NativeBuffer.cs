@@ -23,17 +23,13 @@ internal sealed unsafe class NativeBuffer<T> : IDisposable where T : unmanaged
         if (length > 0) _address = (nint)OffHeap.AllocateZeroed(ByteLength);
     }
 
-    /// <summary>
-    /// A buffer of <paramref name="length"/> elements holding a copy of <paramref name="source"/>
-    /// at its start; the elements after it are undefined (not zeroed).
-    /// </summary>
-    public NativeBuffer(ReadOnlySpan<T> source, int length)
+    /// <summary>A buffer holding a copy of <paramref name="source"/> (not zeroed first: the copy writes every element).</summary>
+    public NativeBuffer(ReadOnlySpan<T> source)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(length, source.Length);
-        Length = length;
-        if (length == 0) return;
+        Length = source.Length;
+        if (Length == 0) return;
         _address = (nint)OffHeap.Allocate(ByteLength);
-        source.CopyTo(new Span<T>((void*)_address, length));
+        source.CopyTo(new Span<T>((void*)_address, Length));
     }
 
     /// <summary>An empty buffer, never freed (for an owner with nothing allocated).</summary>

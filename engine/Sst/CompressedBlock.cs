@@ -26,7 +26,7 @@ internal sealed class CompressedBlock : PinCountedEntry
     /// <summary>A copy of <paramref name="stored"/>, compressed with <paramref name="type"/>, pinned for its creator.</summary>
     public CompressedBlock(ReadOnlySpan<byte> stored, byte type)
     {
-        _bytes = new NativeBuffer<byte>(stored, stored.Length);
+        _bytes = new NativeBuffer<byte>(stored);
         Type = type;
     }
 
