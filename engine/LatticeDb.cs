@@ -106,8 +106,9 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
         _cmp = new InternalKeyComparator(options.Comparator);
         _metrics = new Metrics.DbMetrics(options.Name ?? MetricsName(path), options.Clock, options.SlowOperationThreshold, options.LatencySampling);
         _stats = new DbStatistics(_metrics);
-        // A few megabytes of arrays suffice: each read that misses the cache evicts about what it inserts.
-        _cacheTiers = new BlockCacheTiers(options.BlockCacheCapacity, new BlockArrayPool(BlockArrayPoolCapacity(options.BlockCacheCapacity)));
+        // A few megabytes of arrays, and of compressed blocks' memory, suffice: each read that misses the cache evicts about what it inserts.
+        _cacheTiers = new BlockCacheTiers(options.BlockCacheCapacity, new BlockArrayPool(BlockArrayPoolCapacity(options.BlockCacheCapacity)),
+            new NativeBlockPool(CompressedBlockPoolCapacity(options.BlockCacheCapacity)));
         _blockCache = _cacheTiers.Decompressed;
         _tableCache = new TableCache(_fs, path, new TableReaderOptions(_cmp, _blockCache, options.ParanoidChecks, tiers: _cacheTiers) { FilterUseful = _filterUseful }, options.MaxOpenFiles);
         _blobFiles = new Blob.BlobFileCache(_fs, path);
@@ -483,6 +484,14 @@ public sealed partial class LatticeDb : IDisposable, IWriteHost
     /// </summary>
     internal static long BlockArrayPoolCapacity(long cacheCapacity)
         => Math.Min(Math.Max(cacheCapacity / 64, 256 * 1024), Math.Min(8L << 20, cacheCapacity / 4));
+
+    /// <summary>
+    /// The most bytes of freed compressed blocks' memory the cache keeps for reuse: as much as
+    /// the arrays' pool, but never more than a thirty-second of the cache, as it comes out of the
+    /// compressed tier's share, which a small cache cannot spare (its shards have a floor).
+    /// </summary>
+    internal static long CompressedBlockPoolCapacity(long cacheCapacity)
+        => Math.Min(BlockArrayPoolCapacity(cacheCapacity), cacheCapacity / 32);
 
     internal void ThrowIfClosed()
     {

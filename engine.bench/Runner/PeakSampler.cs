@@ -116,7 +116,7 @@ public sealed class PeakSampler : IDisposable
             if (db.Tables.Options.Tiers is { } tiers)
             {
                 s.AppendLine(c, $"  cache decompressed: usage {tiers.Decompressed.Usage >> 20} MB in {tiers.Decompressed.Count} blocks, pinned {tiers.Decompressed.PinnedUsage >> 20} MB, capacity {tiers.Decompressed.Capacity >> 20} MB; pool {tiers.Arrays.Bytes >> 20} MB");
-                s.AppendLine(c, $"  cache compressed: usage {tiers.Compressed.Usage >> 20} MB in {tiers.Compressed.Count} blocks, capacity {tiers.Compressed.Capacity >> 20} MB");
+                s.AppendLine(c, $"  cache compressed: usage {tiers.Compressed.Usage >> 20} MB in {tiers.Compressed.Count} blocks, capacity {tiers.Compressed.Capacity >> 20} MB; pool {tiers.Buffers.Bytes >> 20} MB, allocated {tiers.Buffers.AllocatedBytes >> 20} MB");
                 s.AppendLine(c, $"  cache since open: decompressed hits {tiers.Decompressed.Hits} misses {tiers.Decompressed.Misses}; compressed hits {tiers.Compressed.Hits} misses {tiers.Compressed.Misses}");
             }
             s.AppendLine(c, $"  memtables: {Mb(db.GetProperty("lattice.cur-size-all-mem-tables"))} MB, immutable {db.GetProperty("lattice.num-immutable-mem-table")}, level 0 files {db.GetProperty("lattice.num-files-at-level0")}, open tables {db.Tables.OpenCount}");

@@ -73,7 +73,12 @@ public static class ReadHarness
             $"GC pauses {gcShare:P1} of the time; allocated {(GC.GetTotalAllocatedBytes() - alloc0) / clock.Elapsed.TotalSeconds / 1e6:F0} MB/s; collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}"));
         Console.WriteLine(MemoryLine());
         if (e is LatticeEngine le)
+        {
             Console.WriteLine(string.Join(", ", le.Db.GetStatistics().Where(kv => kv.Key.StartsWith("block.cache", StringComparison.Ordinal)).Select(kv => $"{kv.Key} {kv.Value:N0}")));
+            if (le.Db.Tables.Options.Tiers is { } tiers)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"compressed blocks' pool: holds {tiers.Buffers.Bytes / 1e6:F1} MB of {tiers.Buffers.Capacity / 1e6:F1}, {tiers.Buffers.AllocatedBytes / 1e6:F0} MB allocated, {tiers.Buffers.Allocations:N0} allocations since open"));
+        }
         // The second half: the first fills the cache.
         var settled = rates.Skip(rates.Count / 2).Order().ToList();
         var settledCpu = cpuPerRead.Skip(cpuPerRead.Count / 2).Order().ToList();

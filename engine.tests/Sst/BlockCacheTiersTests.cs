@@ -38,6 +38,47 @@ public class BlockCacheTiersTests
         Assert.Equal(99L << 20, tiers.Decompressed.Capacity + tiers.Compressed.Capacity);
     }
 
+    [Fact]
+    public void CompressedTiersShare_IncludesThePoolOfFreedBlocks()
+    {
+        var tiers = new BlockCacheTiers(100L << 20, new BlockArrayPool(1 << 20), new NativeBlockPool(2 << 20));
+        Assert.Equal(99L << 20, tiers.Decompressed.Capacity); // not tiered: the pool holds nothing and costs nothing
+        tiers.Resize(300L << 20, 600L << 20);
+        Assert.True(tiers.Tiered);
+        Assert.Equal(97L << 20, tiers.Decompressed.Capacity + tiers.Compressed.Capacity);
+        Assert.Equal((99L << 20) - (99L << 20) / 10 - (2 << 20), tiers.Compressed.Capacity);
+    }
+
+    [Fact]
+    public void Clear_FreesThePoolAndEveryBlock_OnceTheLastReaderLetsGo()
+    {
+        var pool = new NativeBlockPool(1 << 20);
+        var tiers = new BlockCacheTiers(4L << 20, new BlockArrayPool(0), pool);
+        tiers.Resize(64L << 20, 128L << 20);
+        var slots = new BlockCache<CompressedBlock>.Slots(4000);
+        var stored = new byte[3000];
+        CompressedBlock? readerHeld = null;
+        for (int i = 0; i < slots.Count; i++)
+        {
+            stored.AsSpan().Fill((byte)i);
+            var block = new CompressedBlock(stored, 1, pool);
+            tiers.Compressed.Insert(slots, i, block, block.Charge);
+            if (i == slots.Count - 1) readerHeld = block; // its creator's pin kept, as a reader's hold
+            else block.Unpin();
+        }
+        Assert.True(pool.Bytes > 0, "evictions should have filled the pool");
+        Assert.True(pool.AllocatedBytes > pool.Bytes);
+
+        tiers.Clear();
+
+        Assert.Equal(0, pool.Bytes);
+        Assert.Equal(readerHeld!.Charge - CompressedBlock.Overhead, pool.AllocatedBytes);
+        Assert.True(readerHeld.Stored.SequenceEqual(stored));
+        readerHeld.Unpin();
+        Assert.Equal(0, pool.AllocatedBytes); // freed, not kept by the closed pool
+        Assert.Equal(0, pool.Bytes);
+    }
+
     [Theory]
     [InlineData(0L, 0L)]
     [InlineData(512L * 1024, 128L * 1024)]
@@ -46,6 +87,15 @@ public class BlockCacheTiersTests
     [InlineData(8L << 30, 8L << 20)]
     public void BlockArrayPoolCapacity_IsASmallShareOfTheCache(long cache, long expected)
         => Assert.Equal(expected, LatticeDb.BlockArrayPoolCapacity(cache));
+
+    [Theory]
+    [InlineData(0L, 0L)]
+    [InlineData(2L << 20, 64L * 1024)]
+    [InlineData(16L << 20, 256L * 1024)]
+    [InlineData(512L << 20, 8L << 20)]
+    [InlineData(8L << 30, 8L << 20)]
+    public void CompressedBlockPoolCapacity_IsASmallerShareOfASmallCache(long cache, long expected)
+        => Assert.Equal(expected, LatticeDb.CompressedBlockPoolCapacity(cache));
 
     [Fact]
     public void Close_DropsEveryBlock_AndFreesTheCompressedTiersMemory()
@@ -72,6 +122,7 @@ public class BlockCacheTiersTests
         Assert.Equal(0, tiers.Compressed.Usage);
         Assert.Equal(0, tiers.Decompressed.Usage);
         Assert.All(held, b => Assert.True(b.IsReleased));
+        Assert.Equal(0, tiers.Buffers.AllocatedBytes);
     }
 
     [Fact]

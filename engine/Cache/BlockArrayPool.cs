@@ -9,10 +9,9 @@ namespace LatticeKV.Cache;
 /// <see cref="Granularity"/> so that blocks of slightly
 /// different sizes share arrays. Holds at
 /// most <c>capacity</c> bytes (approximately: concurrent returns may pass it by an array each);
-/// the rest is left to the collector. Thread-safe: each size up to <see cref="ClassedMax"/> has a
-/// stack and a lock of its own, found by indexing (every read that misses the decompressed tier
-/// rents and returns, and readers of different sizes do not wait for each other); larger arrays
-/// share one.
+/// the rest is left to the collector. Thread-safe: the arrays are kept in
+/// <see cref="SizeClassStacks{T}"/> (a stack and a lock per size; every read that misses the
+/// decompressed tier rents and returns).
 /// </summary>
 internal sealed class BlockArrayPool(long capacity)
 {
@@ -31,17 +30,14 @@ internal sealed class BlockArrayPool(long capacity)
     /// <summary>Largest size with a stack of its own: data blocks and most cached values.</summary>
     public const int ClassedMax = 64 * 1024;
 
-    private readonly SizeClass?[] _classes = new SizeClass?[ClassedMax / Granularity + 1]; // created on first use
-    private readonly Lock _largeLock = new();
-    private readonly Dictionary<int, Stack<byte[]>> _large = []; // guarded by _largeLock
-    private long _bytes; // changed with Interlocked
+    private readonly SizeClassStacks<byte[]> _free = new(capacity, Granularity);
     private long _allocations; // changed with Interlocked
 
     /// <summary>The most bytes of arrays it keeps.</summary>
     public long Capacity => capacity;
 
     /// <summary>Bytes of arrays waiting to be reused.</summary>
-    public long Bytes => Volatile.Read(ref _bytes);
+    public long Bytes => _free.Bytes;
 
     /// <summary>Arrays <see cref="Rent"/> allocated because the pool held none that fitted.</summary>
     public long Allocations => Volatile.Read(ref _allocations);
@@ -53,67 +49,15 @@ internal sealed class BlockArrayPool(long capacity)
     /// </summary>
     public byte[] Rent(int length)
     {
-        int size = (length + Granularity - 1) / Granularity * Granularity;
-        byte[]? array;
-        if (size <= ClassedMax)
-        {
-            array = null;
-            int first = size / Granularity, last = Math.Min(_classes.Length - 1, first + Math.Max(1, size / BorrowFraction / Granularity));
-            for (int c = first; c <= last && array is null; c++)
-            {
-                var sizeClass = Volatile.Read(ref _classes[c]);
-                if (sizeClass is null) continue;
-                lock (sizeClass.Lock)
-                    sizeClass.Free.TryPop(out array);
-            }
-        }
-        else
-        {
-            lock (_largeLock)
-                array = _large.TryGetValue(size, out var stack) && stack.TryPop(out var found) ? found : null;
-        }
-        if (array is null)
-        {
-            Interlocked.Increment(ref _allocations);
-            return GC.AllocateUninitializedArray<byte>(size);
-        }
-        Interlocked.Add(ref _bytes, -array.Length);
-        return array;
+        int size = _free.RoundUp(length);
+        if (_free.TryTake(size, out var array, out _)) return array;
+        Interlocked.Increment(ref _allocations);
+        return GC.AllocateUninitializedArray<byte>(size);
     }
 
     /// <summary>Takes back an array no reader can reach any more.</summary>
     public void Return(byte[] array)
     {
-        int size = array.Length;
-        if (size % Granularity != 0 || size == 0) return;
-        if (Interlocked.Add(ref _bytes, size) > capacity)
-        {
-            Interlocked.Add(ref _bytes, -size);
-            return;
-        }
-        if (size <= ClassedMax)
-        {
-            ref var slot = ref _classes[size / Granularity];
-            var sizeClass = Volatile.Read(ref slot);
-            if (sizeClass is null)
-            {
-                Interlocked.CompareExchange(ref slot, new SizeClass(), null);
-                sizeClass = Volatile.Read(ref slot)!;
-            }
-            lock (sizeClass.Lock)
-                sizeClass.Free.Push(array);
-            return;
-        }
-        lock (_largeLock)
-        {
-            if (!_large.TryGetValue(size, out var stack)) _large[size] = stack = new Stack<byte[]>();
-            stack.Push(array);
-        }
-    }
-
-    private sealed class SizeClass
-    {
-        public readonly Lock Lock = new();
-        public readonly Stack<byte[]> Free = new(); // guarded by Lock
+        if (_free.IsStepSize(array.Length)) _free.TryAdd(array, array.Length);
     }
 }

@@ -22,12 +22,15 @@ internal sealed class BlockCacheTiers
     /// <summary>
     /// Tiers within <paramref name="budget"/> bytes, of which the arrays <paramref name="arrays"/>
     /// may keep for reuse take their capacity: what the cache holds and what it keeps to hold
-    /// next stay within the budget together.
+    /// next stay within the budget together. The compressed tier's own blocks kept for reuse
+    /// (<paramref name="buffers"/>, none when not given) are charged to that tier while it has a
+    /// share (<see cref="Resize"/>), as they hold nothing otherwise.
     /// </summary>
-    public BlockCacheTiers(long budget, BlockArrayPool arrays)
+    public BlockCacheTiers(long budget, BlockArrayPool arrays, NativeBlockPool? buffers = null)
     {
         _budget = Math.Max(0, budget - arrays.Capacity);
         Arrays = arrays;
+        Buffers = buffers ?? new NativeBlockPool(0);
         Decompressed = new BlockCache<Block>(_budget);
         Compressed = new BlockCache<CompressedBlock>(0);
         Promotions = new PromotionGate(Decompressed);
@@ -45,6 +48,9 @@ internal sealed class BlockCacheTiers
     /// <summary>Where decoded blocks get their arrays.</summary>
     public BlockArrayPool Arrays { get; }
 
+    /// <summary>Where compressed blocks get their memory.</summary>
+    public NativeBlockPool Buffers { get; }
+
     /// <summary>Whether blocks read from a file should also be kept compressed.</summary>
     public bool Tiered => Compressed.Capacity > 0;
 
@@ -57,12 +63,14 @@ internal sealed class BlockCacheTiers
 
     /// <summary>
     /// Drops every block of both tiers and takes no more (at close): the compressed tier's
-    /// memory is freed at once, not when the collector finalizes its blocks.
+    /// memory is freed at once, not when the collector finalizes its blocks, and so is what its
+    /// pool holds; a block a reader still holds is freed when the reader lets go.
     /// </summary>
     public void Clear()
     {
         Compressed.SetCapacity(0);
         Decompressed.SetCapacity(0);
+        Buffers.Close();
     }
 
     /// <summary>
@@ -79,15 +87,18 @@ internal sealed class BlockCacheTiers
         if (available > 0 && rawBytes + rawBytes / 8 > available)
             compressed = Math.Min(compressedBytes + compressedBytes / 16, available - available / 10);
         compressed = Math.Max(0, compressed);
+        // The tier's pool of free blocks is part of its share; a share no larger is not worth a tier.
+        long tier = compressed > Buffers.Capacity ? compressed - Buffers.Capacity : 0;
+        if (tier == 0) compressed = 0;
         // Grow the tier that gains after shrinking the other, so the total never exceeds the budget.
-        if (compressed > Compressed.Capacity)
+        if (tier > Compressed.Capacity)
         {
             Decompressed.SetCapacity(_budget - compressed);
-            Compressed.SetCapacity(compressed);
+            Compressed.SetCapacity(tier);
         }
         else
         {
-            Compressed.SetCapacity(compressed);
+            Compressed.SetCapacity(tier);
             Decompressed.SetCapacity(_budget - compressed);
         }
     }

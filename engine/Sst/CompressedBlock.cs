@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LatticeKV.Cache;
 using LatticeKV.Io;
 
@@ -8,39 +9,80 @@ namespace LatticeKV.Sst;
 /// of the block cache (<see cref="BlockCacheTiers"/>): a read that finds it decompresses it
 /// instead of reading the file. See <see cref="PinCountedEntry"/> for who may read its bytes.
 /// <para>
-/// The bytes live outside the managed heap and are freed by the last unpin, as a native
-/// engine's cache frees an evicted block: the tier turns over whenever flushes and compactions
-/// replace the tables it caches, and on the managed heap every block it dropped had lived long
-/// enough to be promoted, so it stayed resident as garbage until a full collection (arrays kept
-/// for reuse instead matched the sizes read next too rarely to absorb the turnover). A block
-/// whose last holder never unpins is freed by its buffer's finalizer.
+/// The bytes live outside the managed heap, in a block of the tier's <see cref="NativeBlockPool"/>
+/// that the last unpin gives back, as a native engine's cache frees an evicted block: the tier
+/// turns over whenever flushes and compactions replace the tables it caches, and on the managed
+/// heap every block it dropped had lived long enough to be promoted, so it stayed resident as
+/// garbage until a full collection. A block whose last holder never unpins is freed by its
+/// finalizer, to the C heap and never to the pool: a holder that broke the pin protocol may
+/// still read a span of it, and a pooled block would be written over by the next block read.
 /// </para>
 /// </summary>
-internal sealed class CompressedBlock : PinCountedEntry
+internal sealed unsafe class CompressedBlock : PinCountedEntry
 {
-    /// <summary>What an entry costs beyond its bytes: this object, its buffer's and the C heap's header.</summary>
+    /// <summary>What an entry costs beyond its buffer: this object and the C heap's header.</summary>
     public const int Overhead = 128;
 
-    private readonly NativeBuffer<byte> _bytes;
+    private readonly NativeBlockPool? _pool;
+    private readonly int _size; // bytes of the buffer, at least Length
+    private nint _address; // 0 once released
 
-    /// <summary>A copy of <paramref name="stored"/>, compressed with <paramref name="type"/>, pinned for its creator.</summary>
-    public CompressedBlock(ReadOnlySpan<byte> stored, byte type)
+    /// <summary>
+    /// A copy of <paramref name="stored"/>, compressed with <paramref name="type"/>, pinned for its
+    /// creator, in a block of <paramref name="pool"/> (or one of its exact size from the C heap).
+    /// </summary>
+    public CompressedBlock(ReadOnlySpan<byte> stored, byte type, NativeBlockPool? pool = null)
     {
-        _bytes = new NativeBuffer<byte>(stored);
+        Length = stored.Length;
         Type = type;
+        _pool = pool;
+        if (pool is not null) _address = pool.Rent(Length, out _size);
+        else
+        {
+            _size = Math.Max(1, Length);
+            _address = (nint)OffHeap.Allocate((nuint)_size);
+        }
+        stored.CopyTo(new Span<byte>((void*)_address, Length));
     }
 
     /// <summary>Stored bytes.</summary>
-    public int Length => _bytes.Length;
+    public int Length { get; }
 
     /// <summary>The block's compression type byte.</summary>
     public byte Type { get; }
 
     /// <summary>Bytes this entry holds in memory, as charged to the cache.</summary>
-    public int Charge => Length + Overhead;
+    public int Charge => _size + Overhead;
 
-    /// <summary>The stored bytes; only while pinned.</summary>
-    public ReadOnlySpan<byte> Stored => _bytes.Span;
+    /// <summary>The stored bytes; only while pinned (afterwards it throws <see cref="ObjectDisposedException"/>).</summary>
+    public ReadOnlySpan<byte> Stored
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            nint address = _address;
+            if (address == 0) ThrowReleased();
+            return new ReadOnlySpan<byte>((void*)address, Length);
+        }
+    }
 
-    protected override void Release() => _bytes.Dispose();
+    protected override void Release()
+    {
+        nint address = Interlocked.Exchange(ref _address, 0);
+        GC.SuppressFinalize(this);
+        if (address == 0) return;
+        if (_pool is not null) _pool.Return(address, _size);
+        else OffHeap.Free((void*)address, (nuint)_size);
+    }
+
+    ~CompressedBlock()
+    {
+        nint address = Interlocked.Exchange(ref _address, 0);
+        if (address == 0) return;
+        if (_pool is not null) _pool.FreeToHeap(address, _size);
+        else OffHeap.Free((void*)address, (nuint)_size);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowReleased() => throw new ObjectDisposedException(nameof(CompressedBlock), "The block's memory has been released.");
 }

@@ -434,7 +434,7 @@ internal sealed class TableReader : IDisposable
             if (tiered && type != (byte)CompressionType.None)
             {
                 keptCompressed = true;
-                compressed = new CompressedBlock(stored, type) { Anticipation = (int)origin };
+                compressed = new CompressedBlock(stored, type, tiers!.Buffers) { Anticipation = (int)origin };
                 tiers!.Compressed.Insert(_compressedSlots!, number, compressed, compressed.Charge);
                 if (wantCompressed && type == (byte)CompressionType.Snappy)
                 {
