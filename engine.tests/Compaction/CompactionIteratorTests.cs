@@ -211,16 +211,7 @@ public partial class CompactionIteratorTests
         var stats = new CompactionStats();
         var iter = new CompactionIterator(input, Cmp, snapshots, rangeDels, Policy(name), isBase, stats, zeroSequences: Table.Field(name, "zero") == "yes");
 
-        var output = new List<string>();
-        byte[]? previousUserKey = null;
-        while (iter.MoveNext())
-        {
-            output.Add(Describe(iter.Key, iter.Value));
-            // A writer cuts tables only where the user key changes from the previous output.
-            bool changed = previousUserKey is null || !iter.UserKey.SequenceEqual(previousUserKey);
-            Assert.True(changed == iter.IsFirstOfUserKey, $"IsFirstOfUserKey at output {output.Count} ({output[^1]}): expected {changed}");
-            previousUserKey = iter.UserKey.ToArray();
-        }
+        var output = DrainCheckingFirstOfUserKey(iter);
         Assert.Equal(string.Join(' ', Table.Tokens(name, "output")), string.Join(' ', output));
 
         var surviving = iter.SurvivingTombstones(bottomMost: below == "nothing")
@@ -270,6 +261,16 @@ public partial class CompactionIteratorTests
         var policy = new ValuePolicy(null, null, TimeProvider.System, mergeOperator: MergeOperators.StringAppendWith(","u8));
         var iter = new CompactionIterator(new ListIterator(Cmp, parsed), Cmp, snapshots, FragmentedRangeTombstones.Empty, policy, _ => bottom, new CompactionStats());
 
+        Assert.NotEmpty(DrainCheckingFirstOfUserKey(iter));
+    }
+
+    /// <summary>
+    /// The entries <paramref name="iter"/> returns, described; checks on the way that
+    /// <see cref="CompactionIterator.IsFirstOfUserKey"/> holds exactly where the user key differs
+    /// from the previous output's (a writer cuts tables only there).
+    /// </summary>
+    private static List<string> DrainCheckingFirstOfUserKey(CompactionIterator iter)
+    {
         var output = new List<string>();
         byte[]? previousUserKey = null;
         while (iter.MoveNext())
@@ -279,7 +280,7 @@ public partial class CompactionIteratorTests
             Assert.True(changed == iter.IsFirstOfUserKey, $"output {string.Join(' ', output)}: expected IsFirstOfUserKey {changed} at the last");
             previousUserKey = iter.UserKey.ToArray();
         }
-        Assert.NotEmpty(output);
+        return output;
     }
 
     [Fact]
