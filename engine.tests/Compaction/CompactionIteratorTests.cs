@@ -211,8 +211,7 @@ public partial class CompactionIteratorTests
         var stats = new CompactionStats();
         var iter = new CompactionIterator(input, Cmp, snapshots, rangeDels, Policy(name), isBase, stats, zeroSequences: Table.Field(name, "zero") == "yes");
 
-        var output = new List<string>();
-        while (iter.MoveNext()) output.Add(Describe(iter.Key, iter.Value));
+        var output = DrainCheckingFirstOfUserKey(iter);
         Assert.Equal(string.Join(' ', Table.Tokens(name, "output")), string.Join(' ', output));
 
         var surviving = iter.SurvivingTombstones(bottomMost: below == "nothing")
@@ -234,6 +233,54 @@ public partial class CompactionIteratorTests
             };
             Assert.True(value == actual, $"{key}: expected {value}, got {actual}");
         }
+    }
+
+    /// <summary>Merge operands, snapshots between them, and a key whose newest entries are all dropped.</summary>
+    public static TheoryData<string, string, bool> MergeInputs() => new()
+    {
+        { "a@9+x a@8+y a@7=v b@6+z", "", true },
+        { "a@9+x a@8+y a@7=v b@6+z", "8", true },
+        { "a@9+x a@5+y a@3+w b@6+z b@2=v", "4 6", false },
+        { "a@9+x a@8+y", "", false },
+        { "a@9:del a@8+y a@7+q c@1=v", "8", true },
+    };
+
+    [Theory]
+    [MemberData(nameof(MergeInputs))]
+    public void IsFirstOfUserKey_MergedAndStripedOutput_TrueExactlyWhereTheOutputUserKeyChanges(string entries, string snapshotList, bool bottom)
+    {
+        var parsed = entries.Split(' ').Select(t =>
+        {
+            int at = t.IndexOf('@');
+            int op = t.IndexOfAny(['+', '=', ':'], at);
+            var kind = t[op] switch { '+' => ValueKind.Merge, '=' => ValueKind.Value, _ => ValueKind.Deletion };
+            var key = InternalKey.Create(Encoding.UTF8.GetBytes(t[..at]), ulong.Parse(t[(at + 1)..op], CultureInfo.InvariantCulture), kind);
+            return (key, kind == ValueKind.Deletion ? [] : Encoding.UTF8.GetBytes(t[(op + 1)..]));
+        });
+        var snapshots = snapshotList.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(ulong.Parse).ToArray();
+        var policy = new ValuePolicy(null, null, TimeProvider.System, mergeOperator: MergeOperators.StringAppendWith(","u8));
+        var iter = new CompactionIterator(new ListIterator(Cmp, parsed), Cmp, snapshots, FragmentedRangeTombstones.Empty, policy, _ => bottom, new CompactionStats());
+
+        Assert.NotEmpty(DrainCheckingFirstOfUserKey(iter));
+    }
+
+    /// <summary>
+    /// The entries <paramref name="iter"/> returns, described; checks on the way that
+    /// <see cref="CompactionIterator.IsFirstOfUserKey"/> holds exactly where the user key differs
+    /// from the previous output's (a writer cuts tables only there).
+    /// </summary>
+    private static List<string> DrainCheckingFirstOfUserKey(CompactionIterator iter)
+    {
+        var output = new List<string>();
+        byte[]? previousUserKey = null;
+        while (iter.MoveNext())
+        {
+            output.Add(Describe(iter.Key, iter.Value));
+            bool changed = previousUserKey is null || !iter.UserKey.SequenceEqual(previousUserKey);
+            Assert.True(changed == iter.IsFirstOfUserKey, $"output {string.Join(' ', output)}: expected IsFirstOfUserKey {changed} at the last");
+            previousUserKey = iter.UserKey.ToArray();
+        }
+        return output;
     }
 
     [Fact]

@@ -75,6 +75,8 @@ internal sealed class CompactionIterator : IDisposable
     private readonly bool _zeroSequences;
     private byte[] _currentUserKey = new byte[64];
     private int _currentUserKeyLength = -1;
+    // Whether an entry of the current user key has been returned yet.
+    private bool _currentUserKeyReturned;
     private int _lastStripe;
     private byte[] _keyBuffer = new byte[64];
     private int _keyLength;
@@ -115,6 +117,14 @@ internal sealed class CompactionIterator : IDisposable
     public ReadOnlySpan<byte> Value => _emittingPending ? _pending![_pendingNext] : _valueCleared ? default : _input.Value;
 
     public ReadOnlySpan<byte> UserKey => _keyBuffer.AsSpan(0, _keyLength - InternalKey.TrailerSize);
+
+    /// <summary>
+    /// Whether the current entry is the first returned of its user key (the one before it, if
+    /// any, has another user key): a writer may start a new table only there. Known from the
+    /// comparison that finds where the input's user keys change, so the writer need not compare
+    /// each key with the one before again.
+    /// </summary>
+    public bool IsFirstOfUserKey { get; private set; }
 
     /// <summary>Index of the stripe holding <paramref name="seq"/>: the first snapshot at or above it.</summary>
     public int Stripe(ulong seq)
@@ -160,6 +170,7 @@ internal sealed class CompactionIterator : IDisposable
                 if (_currentUserKey.Length < userKey.Length) _currentUserKey = new byte[Math.Max(userKey.Length, _currentUserKey.Length * 2)];
                 userKey.CopyTo(_currentUserKey);
                 _currentUserKeyLength = userKey.Length;
+                _currentUserKeyReturned = false;
                 _lastStripe = -1;
             }
             int stripe = Stripe(seq);
@@ -203,6 +214,7 @@ internal sealed class CompactionIterator : IDisposable
             bool zero = _zeroSequences && stripe == 0 && seq != 0 && ValueKinds.IsStoredValue(kind)
                 && _isBaseLevelForKey(_currentUserKey.AsSpan(0, _currentUserKeyLength));
             SetKey(key, kind, zero);
+            NoteReturned();
             _stats.OutputEntries++;
             return true;
         }
@@ -322,7 +334,14 @@ internal sealed class CompactionIterator : IDisposable
         int length = userKey.Length + InternalKey.TrailerSize;
         if (_keyBuffer.Length < length) _keyBuffer = new byte[Math.Max(length, _keyBuffer.Length * 2)];
         _keyLength = InternalKey.Encode(_keyBuffer, userKey, _pending!.Sequence(_pendingNext), _pendingKinds[_pendingNext]);
+        NoteReturned();
         _stats.OutputEntries++;
+    }
+
+    private void NoteReturned()
+    {
+        IsFirstOfUserKey = !_currentUserKeyReturned;
+        _currentUserKeyReturned = true;
     }
 
     /// <summary><see cref="ValuePolicy.IsDead"/> of the entry's written kind and value, read from its blob file when it has one.</summary>

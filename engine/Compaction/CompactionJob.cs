@@ -76,7 +76,7 @@ internal static class CompactionJob
                 c.Grandparents, c.Options.MaxGrandparentOverlapBytes, iter.SurvivingTombstones(c.BottomMost), stats, ctx.Blobs);
             try
             {
-                WriteAll(iter, writer, ctx.Comparator, cancel);
+                WriteAll(iter, writer, cancel);
                 writer.Finish();
             }
             catch
@@ -95,23 +95,13 @@ internal static class CompactionJob
     }
 
     /// <summary>Feeds every surviving entry to the writer, marking where user keys change.</summary>
-    internal static void WriteAll(CompactionIterator iter, CompactionOutputWriter writer, InternalKeyComparator cmp, CancellationToken cancel)
+    internal static void WriteAll(CompactionIterator iter, CompactionOutputWriter writer, CancellationToken cancel)
     {
-        byte[] previous = new byte[64];
-        int previousLength = -1;
         int counter = 0;
         while (iter.MoveNext())
         {
             if ((++counter & 1023) == 0) cancel.ThrowIfCancellationRequested();
-            var userKey = iter.UserKey;
-            bool newUserKey = previousLength < 0 || cmp.CompareUser(userKey, previous.AsSpan(0, previousLength)) != 0;
-            if (newUserKey)
-            {
-                if (previous.Length < userKey.Length) previous = new byte[Math.Max(userKey.Length, previous.Length * 2)];
-                userKey.CopyTo(previous);
-                previousLength = userKey.Length;
-            }
-            writer.Add(iter.Key, iter.Value, newUserKey);
+            writer.Add(iter.Key, iter.Value, iter.IsFirstOfUserKey);
         }
     }
 }

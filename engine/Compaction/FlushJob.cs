@@ -25,7 +25,7 @@ internal static class FlushJob
             [], long.MaxValue, iter.SurvivingTombstones(bottomMost: false), stats, ctx.Blobs);
         try
         {
-            CompactionJob.WriteAll(iter, writer, ctx.Comparator, cancel);
+            CompactionJob.WriteAll(iter, writer, cancel);
             writer.Finish();
         }
         catch

@@ -165,7 +165,7 @@ internal sealed class Repairer(string db, DbOptions options)
             using var iter = new CompactionIterator(merged, _cmp, [], fragments, null, static _ => true, stats);
             using var writer = new CompactionOutputWriter(_fs, db, NewNumber, builderOptions, options.TargetFileSizeBase, [], long.MaxValue,
                 iter.SurvivingTombstones(bottomMost: true), stats);
-            CompactionJob.WriteAll(iter, writer, _cmp, CancellationToken.None);
+            CompactionJob.WriteAll(iter, writer, CancellationToken.None);
             writer.Finish();
             files[cf] = writer.Outputs;
             _report.TablesWritten += writer.Outputs.Count;
