@@ -8,7 +8,7 @@ namespace LatticeKV.Memtable;
 /// <see cref="Arena"/>, which is also their list; a <see cref="HashIndex"/> finds the newest
 /// version of a key (older versions are chained from it), and <see cref="SortedRuns"/> give
 /// ordered access when an iterator or a flush asks for it. Once a flush has sorted an immutable
-/// memtable, lookups search its runs instead and the index is freed (<see cref="DropIndex"/>). Range tombstones are kept apart. One writer at a time (the
+/// memtable, lookups search its runs instead, behind a bloom filter of its keys, and the index is freed (<see cref="DropIndex"/>). Range tombstones are kept apart. One writer at a time (the
 /// group-commit leader applies batches); reads and iterators run concurrently without locks.
 /// User keys are equal only when their bytes are equal (see <see cref="KeyComparator"/>).
 /// </summary>
@@ -41,6 +41,8 @@ internal sealed class MemTable
     // Set once, by DropIndex, when every entry is in these sorted runs: lookups search them
     // instead of probing the index.
     private SortedRun[]? _lookupRuns;
+    // Written before _lookupRuns is published: a reader that finds the runs finds the filter.
+    private LookupFilter? _lookupFilter;
     // Super versions made before DropIndex that hold this memtable, plus one until DropIndex:
     // when it reaches zero no reader can still probe the index, and it is freed.
     private int _indexViews = 1;
@@ -85,6 +87,7 @@ internal sealed class MemTable
             _arena.Release();
             _index.Release();
             _runs.Release();
+            _lookupFilter?.Free();
         }
         else if (refs < 0) throw new InvalidOperationException("MemTable released more often than referenced.");
     }
@@ -128,11 +131,15 @@ internal sealed class MemTable
     }
 
     /// <summary>
-    /// Sorts every entry into runs, so lookups can do without the index (<see cref="DropIndex"/>).
-    /// Only on a sealed memtable; not under the database mutex (it sorts the whole memtable;
-    /// the flush's own iterator then finds the runs built).
+    /// Sorts every entry into runs and builds the filter in front of them, so lookups can do
+    /// without the index (<see cref="DropIndex"/>). Only on a sealed memtable; not under the
+    /// database mutex (it sorts the whole memtable; the flush's own iterator then finds the runs built).
     /// </summary>
-    public void SortForLookups() => _runs.Get(EntryCount);
+    public void SortForLookups()
+    {
+        _runs.Get(EntryCount);
+        _lookupFilter ??= LookupFilter.Build(_arena, EntryCount);
+    }
 
     /// <summary>
     /// Makes lookups search the sorted runs instead of the hash index, which is freed once the
@@ -143,9 +150,13 @@ internal sealed class MemTable
     public void DropIndex()
     {
         if (Volatile.Read(ref _lookupRuns) is not null) return;
+        _lookupFilter ??= LookupFilter.Build(_arena, EntryCount);
         Volatile.Write(ref _lookupRuns, _runs.Get(EntryCount));
         LeaveIndexView();
     }
+
+    /// <summary>The filter in front of the runs' lookups once the index is dropped (for tests).</summary>
+    internal LookupFilter? Filter => Volatile.Read(ref _lookupFilter);
 
     /// <summary>Whether lookups search the sorted runs (the index is dropped).</summary>
     internal bool IndexDropped => Volatile.Read(ref _lookupRuns) is not null;
@@ -161,7 +172,8 @@ internal sealed class MemTable
     /// they are freed), the sorted runs built so far (by an iterator, or by the flush, which then
     /// frees the index: its run takes the index's place) and the range tombstones.
     /// </summary>
-    public long ApproximateMemoryUsage => _arena.UsedBytes + _index.MemoryUsage + _runs.MemoryUsage + Volatile.Read(ref _tombstoneBytes);
+    public long ApproximateMemoryUsage => _arena.UsedBytes + _index.MemoryUsage + _runs.MemoryUsage + (Volatile.Read(ref _lookupFilter)?.MemoryUsage ?? 0)
+        + Volatile.Read(ref _tombstoneBytes);
 
     public int EntryCount => Volatile.Read(ref _count);
 
@@ -246,7 +258,8 @@ internal sealed class MemTable
     public bool TryGet(ReadOnlySpan<byte> userKey, ulong snapshot, out ValueKind kind, out ulong sequence, out ReadOnlySpan<byte> value, out long position)
     {
         var runs = Volatile.Read(ref _lookupRuns);
-        long newest = runs is null ? _index.Find(HashIndex.Hash(userKey), userKey) : FindInRuns(runs, userKey);
+        long newest = runs is null ? _index.Find(HashIndex.Hash(userKey), userKey)
+            : _lookupFilter!.MayContain(userKey) ? FindInRuns(runs, userKey) : -1;
         for (long a = newest; a >= 0; a = MemEntry.Previous(_arena, a))
         {
             if (InternalKey.Trailer(MemEntry.Key(_arena, a)) >> 8 > snapshot) continue;
