@@ -36,7 +36,7 @@ public class MemtableBenchmarks
             _full.Add((ulong)i + 1, ValueKind.Value, _key, _value);
         }
         _insertTarget = new MemTable(Cmp, 1 << 20, 1);
-        _flushing = new MemTable(Cmp, 1 << 20, 1);
+        _flushing = new MemTable(Cmp, 1 << 20, 1, expectedEntries: N); // sized as the engine sizes one after the first
         for (int i = 0; i < N; i++)
         {
             BinaryPrimitives.WriteInt64BigEndian(_key.AsSpan(8), _order[i]);

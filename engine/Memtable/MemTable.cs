@@ -41,8 +41,9 @@ internal sealed class MemTable
     // Set once, by DropIndex, when every entry is in these sorted runs: lookups search them
     // instead of probing the index.
     private SortedRun[]? _lookupRuns;
-    // Written before _lookupRuns is published: a reader that finds the runs finds the filter.
-    private LookupFilter? _lookupFilter;
+    // Set by the writer with each new key; asked only once _lookupRuns is published, which
+    // publishes every bit set before it.
+    private readonly LookupFilter _filter;
     // Super versions made before DropIndex that hold this memtable, plus one until DropIndex:
     // when it reaches zero no reader can still probe the index, and it is freed.
     private int _indexViews = 1;
@@ -53,6 +54,7 @@ internal sealed class MemTable
         _bytewise = ReferenceEquals(cmp.User, KeyComparator.Bytewise);
         _arena = new Arena(arenaChunkSize);
         _index = new HashIndex(_arena, expectedEntries);
+        _filter = new LookupFilter(expectedEntries);
         _runs = new SortedRuns(_arena, cmp, _bytewise, () => Volatile.Read(ref _commonPrefix));
         FirstLogNumber = firstLogNumber;
     }
@@ -87,7 +89,7 @@ internal sealed class MemTable
             _arena.Release();
             _index.Release();
             _runs.Release();
-            _lookupFilter?.Free();
+            _filter.Free();
         }
         else if (refs < 0) throw new InvalidOperationException("MemTable released more often than referenced.");
     }
@@ -131,15 +133,11 @@ internal sealed class MemTable
     }
 
     /// <summary>
-    /// Sorts every entry into runs and builds the filter in front of them, so lookups can do
-    /// without the index (<see cref="DropIndex"/>). Only on a sealed memtable; not under the
-    /// database mutex (it sorts the whole memtable; the flush's own iterator then finds the runs built).
+    /// Sorts every entry into runs, so lookups can do without the index (<see cref="DropIndex"/>).
+    /// Only on a sealed memtable; not under the database mutex (it sorts the whole memtable;
+    /// the flush's own iterator then finds the runs built).
     /// </summary>
-    public void SortForLookups()
-    {
-        _runs.Get(EntryCount);
-        _lookupFilter ??= LookupFilter.Build(_arena, EntryCount);
-    }
+    public void SortForLookups() => _runs.Get(EntryCount);
 
     /// <summary>
     /// Makes lookups search the sorted runs instead of the hash index, which is freed once the
@@ -150,13 +148,12 @@ internal sealed class MemTable
     public void DropIndex()
     {
         if (Volatile.Read(ref _lookupRuns) is not null) return;
-        _lookupFilter ??= LookupFilter.Build(_arena, EntryCount);
         Volatile.Write(ref _lookupRuns, _runs.Get(EntryCount));
         LeaveIndexView();
     }
 
     /// <summary>The filter in front of the runs' lookups once the index is dropped (for tests).</summary>
-    internal LookupFilter? Filter => Volatile.Read(ref _lookupFilter);
+    internal LookupFilter Filter => _filter;
 
     /// <summary>Whether lookups search the sorted runs (the index is dropped).</summary>
     internal bool IndexDropped => Volatile.Read(ref _lookupRuns) is not null;
@@ -170,10 +167,9 @@ internal sealed class MemTable
     /// Bytes this memtable holds, as RocksDB counts its arena (entries and skip list) against the
     /// write buffer: the entries, the hash index's slot tables as allocated (outgrown ones until
     /// they are freed), the sorted runs built so far (by an iterator, or by the flush, which then
-    /// frees the index: its run takes the index's place) and the range tombstones.
+    /// frees the index: its run takes the index's place), the lookup filter and the range tombstones.
     /// </summary>
-    public long ApproximateMemoryUsage => _arena.UsedBytes + _index.MemoryUsage + _runs.MemoryUsage + (Volatile.Read(ref _lookupFilter)?.MemoryUsage ?? 0)
-        + Volatile.Read(ref _tombstoneBytes);
+    public long ApproximateMemoryUsage => _arena.UsedBytes + _index.MemoryUsage + _runs.MemoryUsage + _filter.MemoryUsage + Volatile.Read(ref _tombstoneBytes);
 
     public int EntryCount => Volatile.Read(ref _count);
 
@@ -215,6 +211,7 @@ internal sealed class MemTable
             int common = userKey.CommonPrefixLength(_firstKey);
             if (common < _commonPrefix) Volatile.Write(ref _commonPrefix, common);
         }
+        if (existing < 0) _filter.Add(hash);
         _index.Publish(hash, userKey, address, existing);
         _arena.Publish(address, size);
         Volatile.Write(ref _count, _count + 1);
@@ -259,7 +256,7 @@ internal sealed class MemTable
     {
         var runs = Volatile.Read(ref _lookupRuns);
         long newest = runs is null ? _index.Find(HashIndex.Hash(userKey), userKey)
-            : _lookupFilter!.MayContain(userKey) ? FindInRuns(runs, userKey) : -1;
+            : _filter.MayContain(userKey) ? FindInRuns(runs, userKey) : -1;
         for (long a = newest; a >= 0; a = MemEntry.Previous(_arena, a))
         {
             if (InternalKey.Trailer(MemEntry.Key(_arena, a)) >> 8 > snapshot) continue;
