@@ -111,16 +111,16 @@ public class MemTableTests
 
     /// <summary>The count is what is really allocated: the arena's entries, every slot table, and a sorted run once built.</summary>
     [Fact]
-    public void ApproximateMemoryUsage_GrowingIndex_CountsEveryTableAndTheSortedRunOnceBuilt()
+    public void ApproximateMemoryUsage_GrowingIndex_CountsEveryTableTheFilterAndTheSortedRunOnceBuilt()
     {
         var m = new MemTable(Cmp, 1 << 20, 1);
         for (int i = 0; i < 10_000; i++) m.Add((ulong)i + 1, ValueKind.Value, Encoding.ASCII.GetBytes($"key{i:D6}"), new byte[20]);
         long tables = m.Index.Tables.Sum(t => t.Length * (long)sizeof(long));
         Assert.True(m.Index.Tables.Count > 1);
-        Assert.Equal(m.Arena.UsedBytes + tables, m.ApproximateMemoryUsage);
+        Assert.Equal(m.Arena.UsedBytes + tables + m.Filter.MemoryUsage, m.ApproximateMemoryUsage);
         using (var it = m.NewIterator()) it.SeekToFirst(); // builds the run over every entry
         Assert.Equal((long)SortedRuns.BytesPerEntry * m.EntryCount, m.Runs.MemoryUsage);
-        Assert.Equal(m.Arena.UsedBytes + tables + m.Runs.MemoryUsage, m.ApproximateMemoryUsage);
+        Assert.Equal(m.Arena.UsedBytes + tables + m.Runs.MemoryUsage + m.Filter.MemoryUsage, m.ApproximateMemoryUsage);
     }
 
     /// <summary>Version links into later chunks take several varint bytes: every snapshot must still find its version.</summary>

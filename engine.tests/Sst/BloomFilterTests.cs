@@ -52,4 +52,29 @@ public class BloomFilterTests(ITestOutputHelper output)
         Assert.Throws<CorruptionException>(() => BloomFilter.Validate(bad));
         Assert.Throws<CorruptionException>(() => BloomFilter.Validate(filter.AsSpan(0, 10)));
     }
+
+    /// <summary>A filter filled key by key (as a sealed memtable's is) must be the block a table would store for the same keys.</summary>
+    [Theory]
+    [InlineData(1, 10)]
+    [InlineData(1000, 10)]
+    [InlineData(777, 6)]
+    [InlineData(5000, 16)]
+    public void AddOneByOne_GivesTheBytesOfBuild_OverStaleBytes(int keys, int bitsPerKey)
+    {
+        var rnd = new Random(keys);
+        var hashes = new ulong[keys];
+        for (int i = 0; i < keys; i++) hashes[i] = BloomFilter.Hash(BitConverter.GetBytes(rnd.NextInt64()));
+        var built = BloomFilter.Build(hashes, bitsPerKey);
+
+        var destination = new byte[BloomFilter.SizeFor(keys, bitsPerKey) + 64];
+        rnd.NextBytes(destination); // what a reused buffer held before
+        int length = BloomFilter.Initialize(keys, bitsPerKey, destination);
+        var filter = destination.AsSpan(0, length);
+        foreach (ulong h in hashes) BloomFilter.Add(filter, h);
+
+        Assert.Equal(built.Length, length);
+        Assert.True(built.AsSpan().SequenceEqual(filter), "filled one by one differs from the built block");
+        BloomFilter.Validate(filter);
+        foreach (ulong h in hashes) Assert.True(BloomFilter.MayContain(filter, h));
+    }
 }

@@ -8,7 +8,7 @@ namespace LatticeKV.Memtable;
 /// <see cref="Arena"/>, which is also their list; a <see cref="HashIndex"/> finds the newest
 /// version of a key (older versions are chained from it), and <see cref="SortedRuns"/> give
 /// ordered access when an iterator or a flush asks for it. Once a flush has sorted an immutable
-/// memtable, lookups search its runs instead and the index is freed (<see cref="DropIndex"/>). Range tombstones are kept apart. One writer at a time (the
+/// memtable, lookups search its runs instead, behind a bloom filter of its keys, and the index is freed (<see cref="DropIndex"/>). Range tombstones are kept apart. One writer at a time (the
 /// group-commit leader applies batches); reads and iterators run concurrently without locks.
 /// User keys are equal only when their bytes are equal (see <see cref="KeyComparator"/>).
 /// </summary>
@@ -41,6 +41,9 @@ internal sealed class MemTable
     // Set once, by DropIndex, when every entry is in these sorted runs: lookups search them
     // instead of probing the index.
     private SortedRun[]? _lookupRuns;
+    // Set by the writer with each new key; asked only once _lookupRuns is published, which
+    // publishes every bit set before it.
+    private readonly LookupFilter _filter;
     // Super versions made before DropIndex that hold this memtable, plus one until DropIndex:
     // when it reaches zero no reader can still probe the index, and it is freed.
     private int _indexViews = 1;
@@ -51,6 +54,7 @@ internal sealed class MemTable
         _bytewise = ReferenceEquals(cmp.User, KeyComparator.Bytewise);
         _arena = new Arena(arenaChunkSize);
         _index = new HashIndex(_arena, expectedEntries);
+        _filter = new LookupFilter(expectedEntries);
         _runs = new SortedRuns(_arena, cmp, _bytewise, () => Volatile.Read(ref _commonPrefix));
         FirstLogNumber = firstLogNumber;
     }
@@ -85,6 +89,7 @@ internal sealed class MemTable
             _arena.Release();
             _index.Release();
             _runs.Release();
+            _filter.Free();
         }
         else if (refs < 0) throw new InvalidOperationException("MemTable released more often than referenced.");
     }
@@ -147,6 +152,9 @@ internal sealed class MemTable
         LeaveIndexView();
     }
 
+    /// <summary>The filter in front of the runs' lookups once the index is dropped (for tests).</summary>
+    internal LookupFilter Filter => _filter;
+
     /// <summary>Whether lookups search the sorted runs (the index is dropped).</summary>
     internal bool IndexDropped => Volatile.Read(ref _lookupRuns) is not null;
 
@@ -159,9 +167,9 @@ internal sealed class MemTable
     /// Bytes this memtable holds, as RocksDB counts its arena (entries and skip list) against the
     /// write buffer: the entries, the hash index's slot tables as allocated (outgrown ones until
     /// they are freed), the sorted runs built so far (by an iterator, or by the flush, which then
-    /// frees the index: its run takes the index's place) and the range tombstones.
+    /// frees the index: its run takes the index's place), the lookup filter and the range tombstones.
     /// </summary>
-    public long ApproximateMemoryUsage => _arena.UsedBytes + _index.MemoryUsage + _runs.MemoryUsage + Volatile.Read(ref _tombstoneBytes);
+    public long ApproximateMemoryUsage => _arena.UsedBytes + _index.MemoryUsage + _runs.MemoryUsage + _filter.MemoryUsage + Volatile.Read(ref _tombstoneBytes);
 
     public int EntryCount => Volatile.Read(ref _count);
 
@@ -203,6 +211,7 @@ internal sealed class MemTable
             int common = userKey.CommonPrefixLength(_firstKey);
             if (common < _commonPrefix) Volatile.Write(ref _commonPrefix, common);
         }
+        if (existing < 0) _filter.Add(hash);
         _index.Publish(hash, userKey, address, existing);
         _arena.Publish(address, size);
         Volatile.Write(ref _count, _count + 1);
@@ -246,7 +255,8 @@ internal sealed class MemTable
     public bool TryGet(ReadOnlySpan<byte> userKey, ulong snapshot, out ValueKind kind, out ulong sequence, out ReadOnlySpan<byte> value, out long position)
     {
         var runs = Volatile.Read(ref _lookupRuns);
-        long newest = runs is null ? _index.Find(HashIndex.Hash(userKey), userKey) : FindInRuns(runs, userKey);
+        long newest = runs is null ? _index.Find(HashIndex.Hash(userKey), userKey)
+            : _filter.MayContain(userKey) ? FindInRuns(runs, userKey) : -1;
         for (long a = newest; a >= 0; a = MemEntry.Previous(_arena, a))
         {
             if (InternalKey.Trailer(MemEntry.Key(_arena, a)) >> 8 > snapshot) continue;

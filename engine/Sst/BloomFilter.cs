@@ -50,21 +50,47 @@ internal static class BloomFilter
         var filter = destination[..length];
         var bits = filter[..(lines * LineBytes)];
         bits.Clear();
-        foreach (ulong h in hashes)
-        {
-            int line = FastRange((uint)(h >> 32), lines);
-            var lineBits = bits.Slice(line * LineBytes, LineBytes);
-            uint h2 = (uint)h;
-            for (int i = 0; i < probes; i++)
-            {
-                int bit = (int)(h2 >> 23); // top 9 bits: 0..511
-                lineBits[bit >> 3] |= (byte)(1 << (bit & 7));
-                h2 *= 0x9E3779B9u;
-            }
-        }
+        foreach (ulong h in hashes) SetProbes(bits, lines, probes, h);
         filter[^2] = (byte)probes;
         filter[^1] = FormatCacheLocal;
         return length;
+    }
+
+    /// <summary>
+    /// An empty filter for <paramref name="keyCount"/> keys in the first <see cref="SizeFor"/>
+    /// bytes of <paramref name="destination"/> (cleared), to be filled one key at a time by
+    /// <see cref="Add"/> where the hashes are not at hand together. Returns its length.
+    /// </summary>
+    public static int Initialize(int keyCount, int bitsPerKey, Span<byte> destination)
+    {
+        int lines = Lines(keyCount, bitsPerKey);
+        int length = lines * LineBytes + MetadataSize;
+        var filter = destination[..length];
+        filter.Clear();
+        filter[^2] = (byte)ProbesFor(bitsPerKey);
+        filter[^1] = FormatCacheLocal;
+        return length;
+    }
+
+    /// <summary>Adds a key's hash to a filter made by <see cref="Initialize"/>: the bits <see cref="Build(ReadOnlySpan{ulong}, int, Span{byte})"/> would set.</summary>
+    public static void Add(Span<byte> filter, ulong hash)
+    {
+        int lines = (filter.Length - MetadataSize) / LineBytes;
+        SetProbes(filter[..(lines * LineBytes)], lines, filter[^2], hash);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SetProbes(Span<byte> bits, int lines, int probes, ulong h)
+    {
+        int line = FastRange((uint)(h >> 32), lines);
+        var lineBits = bits.Slice(line * LineBytes, LineBytes);
+        uint h2 = (uint)h;
+        for (int i = 0; i < probes; i++)
+        {
+            int bit = (int)(h2 >> 23); // top 9 bits: 0..511
+            lineBits[bit >> 3] |= (byte)(1 << (bit & 7));
+            h2 *= 0x9E3779B9u;
+        }
     }
 
     private static int Lines(int keyCount, int bitsPerKey)
