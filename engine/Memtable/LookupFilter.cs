@@ -16,7 +16,7 @@ namespace LatticeKV.Memtable;
 /// </summary>
 internal sealed class LookupFilter
 {
-    // As a table's default filter: about 1% of absent keys still search the runs.
+    // As a table's default filter: few absent keys still search the runs.
     private const int BitsPerKey = 10;
 
     private readonly NativeBuffer<byte> _bits;
