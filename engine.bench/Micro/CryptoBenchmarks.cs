@@ -16,6 +16,9 @@ public class CryptoBenchmarks
     private readonly byte[] _sealedRecord = new byte[64 + RecordCipher.Overhead];
     private readonly byte[] _record128 = new byte[128];
     private readonly byte[] _sealedRecord128 = new byte[128 + RecordCipher.Overhead];
+    // A fillrandom write's log record: a 12-byte batch header and one entry of a 16-byte key and a 100-byte value.
+    private readonly byte[] _record131 = new byte[131];
+    private readonly byte[] _sealedRecord131 = new byte[131 + RecordCipher.Overhead];
     private readonly byte[] _block = new byte[4096];
     private readonly byte[] _sealedBlock = new byte[4096 + TableCipher.Overhead];
     private readonly byte[] _work = new byte[4096 + TableCipher.Overhead];
@@ -47,6 +50,9 @@ public class CryptoBenchmarks
 
     [Benchmark]
     public int SealWalRecord128() => _records.Seal(_record128, _sealedRecord128);
+
+    [Benchmark]
+    public int SealWalRecord131() => _records.Seal(_record131, _sealedRecord131);
 
     [Benchmark]
     public void SealBlock4K() => _table.Seal(_block, 4096, BlockKind.Data, 0, _work);

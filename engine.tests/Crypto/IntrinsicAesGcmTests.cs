@@ -44,6 +44,53 @@ public sealed class IntrinsicAesGcmTests
     }
 
     [SkippableFact]
+    public void Encrypt_IntoADirtyBufferOrInPlace_WritesExactlyItsOwnBytes()
+    {
+        Skip.IfNot(IntrinsicAesGcm.IsSupported, NoIntrinsics);
+        int seed = TestSeed.Get(1722);
+        var random = new Random(seed);
+        // Every length of the single-pass path (113 to 176 bytes) and around it: the output is a
+        // slice of a larger buffer full of other bytes, which must be left as they were.
+        for (int length = 0; length <= 300; length++)
+        {
+            var key = Bytes(random, 32);
+            var nonce = Bytes(random, 12);
+            var data = Bytes(random, length);
+            var ad = Bytes(random, random.Next(0, 40));
+            var expectedCipher = new byte[length];
+            var expectedTag = new byte[16];
+            using (var platform = new AesGcm(key, 16)) platform.Encrypt(nonce, data, expectedCipher, expectedTag, ad);
+            var mine = new IntrinsicAesGcm(key);
+
+            var dirty = Bytes(random, length + 40);
+            var before = (byte[])dirty.Clone();
+            var tag = new byte[16];
+            mine.Encrypt(nonce, data, dirty.AsSpan(17, length), tag, ad);
+            Assert.True(expectedCipher.AsSpan().SequenceEqual(dirty.AsSpan(17, length)), $"seed {seed}: length {length}: ciphertext in a dirty buffer differs");
+            Assert.True(expectedTag.AsSpan().SequenceEqual(tag), $"seed {seed}: length {length}: tag differs");
+            Assert.True(before.AsSpan(0, 17).SequenceEqual(dirty.AsSpan(0, 17)) && before.AsSpan(17 + length).SequenceEqual(dirty.AsSpan(17 + length)),
+                $"seed {seed}: length {length}: bytes outside the output changed");
+
+            var inPlace = Bytes(random, length + 40);
+            var around = (byte[])inPlace.Clone();
+            data.CopyTo(inPlace, 5);
+            var span = inPlace.AsSpan(5, length);
+            mine.Encrypt(nonce, span, span, tag, ad);
+            Assert.True(expectedCipher.AsSpan().SequenceEqual(span), $"seed {seed}: length {length}: ciphertext sealed in place differs");
+            Assert.True(expectedTag.AsSpan().SequenceEqual(tag), $"seed {seed}: length {length}: tag sealed in place differs");
+            Assert.True(around.AsSpan(0, 5).SequenceEqual(inPlace.AsSpan(0, 5)) && around.AsSpan(5 + length).SequenceEqual(inPlace.AsSpan(5 + length)),
+                $"seed {seed}: length {length}: bytes around an in-place seal changed");
+
+            var opened = Bytes(random, length + 40);
+            var openedBefore = (byte[])opened.Clone();
+            Assert.True(mine.TryDecrypt(nonce, expectedCipher, expectedTag, opened.AsSpan(3, length), ad), $"seed {seed}: length {length}: does not open into a dirty buffer");
+            Assert.True(data.AsSpan().SequenceEqual(opened.AsSpan(3, length)), $"seed {seed}: length {length}: opens to other bytes in a dirty buffer");
+            Assert.True(openedBefore.AsSpan(0, 3).SequenceEqual(opened.AsSpan(0, 3)) && openedBefore.AsSpan(3 + length).SequenceEqual(opened.AsSpan(3 + length)),
+                $"seed {seed}: length {length}: bytes outside the opened output changed");
+        }
+    }
+
+    [SkippableFact]
     public void TryDecrypt_AnyFlippedBit_FailsAndClearsTheOutput()
     {
         Skip.IfNot(IntrinsicAesGcm.IsSupported, NoIntrinsics);

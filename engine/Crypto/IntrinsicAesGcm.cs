@@ -33,16 +33,27 @@ internal sealed class IntrinsicAesGcm
     private readonly Vector128<byte>[] _roundKeys = new Vector128<byte>[Rounds + 1];
 
     /// <summary>
-    /// H, H², …, H⁹ (H the hash key), byte-reversed: <c>_powers[i]</c> is H^(i+1). GHASH of n
+    /// H, H², …, H¹² (H the hash key), byte-reversed: <c>_powers[i]</c> is H^(i+1). GHASH of n
     /// blocks is then Σ Xᵢ·H^(n+1-i) with one reduction (the products are linear), so a chunk of
     /// <see cref="Lanes"/> blocks costs one reduction, and the last chunk's blocks with the
-    /// lengths block one more.
+    /// lengths block one more; a message of <see cref="ShortLanes"/> − 1 blocks or fewer, with its
+    /// lengths block, costs one in all.
     /// </summary>
-    private readonly Vector128<ulong>[] _powers = new Vector128<ulong>[Lanes + 1];
+    private readonly Vector128<ulong>[] _powers = new Vector128<ulong>[ShortLanes];
 
     /// <summary>Blocks per pass: enough independent AES rounds in flight to cover the instruction's latency.</summary>
     private const int Lanes = 8;
     private const int ChunkSize = Lanes * 16;
+
+    /// <summary>
+    /// Lanes of the single pass for a message of eight to eleven blocks (113 to 176 bytes: the log
+    /// record of one small write): its keystream and the tag's mask at once, where the chunked
+    /// path would run a second, serial pass for the last blocks or the mask.
+    /// </summary>
+    private const int ShortLanes = 12;
+    private const int ShortMinLength = ChunkSize - 15;
+    private const int ShortMaxLength = (ShortLanes - 1) * 16;
+    private static readonly Vector128<byte> s_byteIndex = Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 
     public IntrinsicAesGcm(ReadOnlySpan<byte> key)
     {
@@ -112,6 +123,7 @@ internal sealed class IntrinsicAesGcm
     private Vector128<byte> Crypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> input, Span<byte> output, Vector128<ulong> y, int adLength, bool sealing)
     {
         var j0 = Vector128.Create(BinaryPrimitives.ReadUInt64LittleEndian(nonce), BinaryPrimitives.ReadUInt32LittleEndian(nonce[8..]) | (1UL << 56)).AsByte();
+        if (input.Length >= ShortMinLength && input.Length <= ShortMaxLength) return CryptShort(j0, input, output, y, adLength, sealing);
         // The tag's mask (counter 1) rides in a spare lane of the last, short chunk when there is one.
         var mask = Vector128<byte>.Zero;
         bool masked = false;
@@ -206,6 +218,98 @@ internal sealed class IntrinsicAesGcm
         return Sse2.Xor(Ssse3.Shuffle(y.AsByte(), s_reverse), mask);
     }
 
+    /// <summary>
+    /// <see cref="Crypt"/> for <see cref="ShortMinLength"/> to <see cref="ShortMaxLength"/> bytes
+    /// (eight to eleven blocks): one AES pass of <see cref="ShortLanes"/> lanes (counters 2 to 12
+    /// and the mask), each block XORed straight from its lane and its GHASH product summed as it
+    /// goes, one reduction with the lengths block. Seven blocks are always whole here; the output
+    /// only ever receives ciphertext when sealing (the short last block is built in a stack buffer).
+    /// </summary>
+    private Vector128<byte> CryptShort(Vector128<byte> j0, ReadOnlySpan<byte> input, Span<byte> output, Vector128<ulong> y, int adLength, bool sealing)
+    {
+        int length = input.Length;
+        int whole = length >> 4;
+        int blocks = (length + 15) >> 4;
+        var b0 = WithCounter(j0, 2);
+        var b1 = WithCounter(j0, 3);
+        var b2 = WithCounter(j0, 4);
+        var b3 = WithCounter(j0, 5);
+        var b4 = WithCounter(j0, 6);
+        var b5 = WithCounter(j0, 7);
+        var b6 = WithCounter(j0, 8);
+        var b7 = WithCounter(j0, 9);
+        var b8 = WithCounter(j0, 10);
+        var b9 = WithCounter(j0, 11);
+        var b10 = WithCounter(j0, 12);
+        var mask = j0;
+        EncryptTwelve(ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7, ref b8, ref b9, ref b10, ref mask);
+        ref byte src = ref MemoryMarshal.GetReference(input);
+        ref byte dst = ref MemoryMarshal.GetReference(output);
+        ref var power = ref MemoryMarshal.GetArrayDataReference(_powers);
+        // Block k's product takes H^(blocks + 1 - k): the lengths block follows the data. The sums
+        // stay in registers: nothing that is not inlined takes them by reference.
+        Multiply(WholeBlock(ref src, ref dst, 0, b0, sealing, y), Unsafe.Add(ref power, blocks), out var lo, out var hi);
+        Accumulate(WholeBlock(ref src, ref dst, 16, b1, sealing), Unsafe.Add(ref power, blocks - 1), ref lo, ref hi);
+        Accumulate(WholeBlock(ref src, ref dst, 32, b2, sealing), Unsafe.Add(ref power, blocks - 2), ref lo, ref hi);
+        Accumulate(WholeBlock(ref src, ref dst, 48, b3, sealing), Unsafe.Add(ref power, blocks - 3), ref lo, ref hi);
+        Accumulate(WholeBlock(ref src, ref dst, 64, b4, sealing), Unsafe.Add(ref power, blocks - 4), ref lo, ref hi);
+        Accumulate(WholeBlock(ref src, ref dst, 80, b5, sealing), Unsafe.Add(ref power, blocks - 5), ref lo, ref hi);
+        Accumulate(WholeBlock(ref src, ref dst, 96, b6, sealing), Unsafe.Add(ref power, blocks - 6), ref lo, ref hi);
+        // Blocks 7 to 10: whole, the short last one, or absent.
+        for (int k = 7; k < whole; k++) Accumulate(WholeBlock(ref src, ref dst, k << 4, Lane(k, b7, b8, b9, b10), sealing), Unsafe.Add(ref power, blocks - k), ref lo, ref hi);
+        if (whole < blocks) Accumulate(LastBlock(ref src, ref dst, length, Lane(whole, b7, b8, b9, b10), sealing), Unsafe.Add(ref power, blocks - whole), ref lo, ref hi);
+        Accumulate(Vector128.Create((ulong)length * 8, (ulong)adLength * 8), power, ref lo, ref hi);
+        var tag = Reduce(lo, hi);
+        return Sse2.Xor(Ssse3.Shuffle(tag.AsByte(), s_reverse), mask);
+    }
+
+    /// <summary>One whole block of <see cref="CryptShort"/>: read, XORed, written; returns the ciphertext byte-reversed for GHASH, XORed with <paramref name="y"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ulong> WholeBlock(ref byte src, ref byte dst, int offset, Vector128<byte> keystream, bool sealing, Vector128<ulong> y = default)
+    {
+        var inBlock = Vector128.LoadUnsafe(ref src, (nuint)offset);
+        var outBlock = Sse2.Xor(keystream, inBlock);
+        outBlock.StoreUnsafe(ref dst, (nuint)offset);
+        return Sse2.Xor(y, Ssse3.Shuffle(sealing ? outBlock : inBlock, s_reverse).AsUInt64());
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate(Vector128<ulong> x, Vector128<ulong> power, ref Vector128<ulong> lo, ref Vector128<ulong> hi)
+    {
+        Multiply(x, power, out var l, out var h);
+        lo = Sse2.Xor(lo, l);
+        hi = Sse2.Xor(hi, h);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Lane(int k, Vector128<byte> b7, Vector128<byte> b8, Vector128<byte> b9, Vector128<byte> b10)
+        => k switch { 7 => b7, 8 => b8, 9 => b9, _ => b10 };
+
+    /// <summary>
+    /// The short last block of <see cref="CryptShort"/> (1 to 15 bytes, after at least one whole
+    /// block): read as the input's last 16 bytes moved down, zero above; written back as the
+    /// output's last 16 bytes, whose lower bytes are the previous block's output, already written
+    /// (so nothing outside either span is touched, and no buffer holds the block). Returns the
+    /// ciphertext, zero-padded and byte-reversed for GHASH.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<ulong> LastBlock(ref byte src, ref byte dst, int length, Vector128<byte> keystream, bool sealing)
+    {
+        int rest = length & 15;
+        nuint window = (nuint)(length - 16);
+        var shift = Vector128.Create((byte)(16 - rest));
+        var tailLanes = Vector128.LessThan(s_byteIndex, Vector128.Create((byte)rest));
+        // A shuffle index with its top bit set gives zero.
+        var down = (s_byteIndex + shift) | Vector128.AndNot(Vector128.Create((byte)0x80), tailLanes);
+        var inBlock = Ssse3.Shuffle(Vector128.LoadUnsafe(ref src, window), down);
+        var outBlock = Sse2.Xor(keystream, inBlock) & tailLanes;
+        // Below the block, index − shift wraps to 0xF1 and above: zero, and the previous bytes are kept.
+        var up = Ssse3.Shuffle(outBlock, s_byteIndex - shift);
+        var kept = Vector128.LoadUnsafe(ref dst, window) & Vector128.LessThan(s_byteIndex, shift);
+        (kept | up).StoreUnsafe(ref dst, window);
+        return Ssse3.Shuffle(sealing ? outBlock : inBlock, s_reverse).AsUInt64();
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<byte> WithCounter(Vector128<byte> j0, uint counter)
         => j0.AsUInt32().WithElement(3, BinaryPrimitives.ReverseEndianness(counter)).AsByte();
@@ -270,6 +374,57 @@ internal sealed class IntrinsicAesGcm
         b5 = X86Aes.EncryptLast(b5, key);
         b6 = X86Aes.EncryptLast(b6, key);
         b7 = X86Aes.EncryptLast(b7, key);
+    }
+
+    /// <summary>As <see cref="EncryptEight"/>, twelve blocks: <see cref="CryptShort"/>'s single pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EncryptTwelve(ref Vector128<byte> b0, ref Vector128<byte> b1, ref Vector128<byte> b2, ref Vector128<byte> b3,
+        ref Vector128<byte> b4, ref Vector128<byte> b5, ref Vector128<byte> b6, ref Vector128<byte> b7,
+        ref Vector128<byte> b8, ref Vector128<byte> b9, ref Vector128<byte> b10, ref Vector128<byte> b11)
+    {
+        ref var rk = ref MemoryMarshal.GetArrayDataReference(_roundKeys);
+        var key = rk;
+        var x0 = Sse2.Xor(b0, key);
+        var x1 = Sse2.Xor(b1, key);
+        var x2 = Sse2.Xor(b2, key);
+        var x3 = Sse2.Xor(b3, key);
+        var x4 = Sse2.Xor(b4, key);
+        var x5 = Sse2.Xor(b5, key);
+        var x6 = Sse2.Xor(b6, key);
+        var x7 = Sse2.Xor(b7, key);
+        var x8 = Sse2.Xor(b8, key);
+        var x9 = Sse2.Xor(b9, key);
+        var x10 = Sse2.Xor(b10, key);
+        var x11 = Sse2.Xor(b11, key);
+        for (int r = 1; r < Rounds; r++)
+        {
+            key = Unsafe.Add(ref rk, r);
+            x0 = X86Aes.Encrypt(x0, key);
+            x1 = X86Aes.Encrypt(x1, key);
+            x2 = X86Aes.Encrypt(x2, key);
+            x3 = X86Aes.Encrypt(x3, key);
+            x4 = X86Aes.Encrypt(x4, key);
+            x5 = X86Aes.Encrypt(x5, key);
+            x6 = X86Aes.Encrypt(x6, key);
+            x7 = X86Aes.Encrypt(x7, key);
+            x8 = X86Aes.Encrypt(x8, key);
+            x9 = X86Aes.Encrypt(x9, key);
+            x10 = X86Aes.Encrypt(x10, key);
+            x11 = X86Aes.Encrypt(x11, key);
+        }
+        key = Unsafe.Add(ref rk, Rounds);
+        b0 = X86Aes.EncryptLast(x0, key);
+        b1 = X86Aes.EncryptLast(x1, key);
+        b2 = X86Aes.EncryptLast(x2, key);
+        b3 = X86Aes.EncryptLast(x3, key);
+        b4 = X86Aes.EncryptLast(x4, key);
+        b5 = X86Aes.EncryptLast(x5, key);
+        b6 = X86Aes.EncryptLast(x6, key);
+        b7 = X86Aes.EncryptLast(x7, key);
+        b8 = X86Aes.EncryptLast(x8, key);
+        b9 = X86Aes.EncryptLast(x9, key);
+        b10 = X86Aes.EncryptLast(x10, key);
+        b11 = X86Aes.EncryptLast(x11, key);
     }
 
     /// <summary>As <see cref="EncryptEight"/>, four blocks: a short last chunk pays for no lanes it does not use.</summary>
