@@ -46,12 +46,13 @@ internal sealed class IntrinsicAesGcm
     private const int ChunkSize = Lanes * 16;
 
     /// <summary>
-    /// Lanes of the single pass for a message of eight to eleven blocks (113 to 176 bytes: the log
-    /// record of one small write): its keystream and the tag's mask at once, where the chunked
-    /// path would run a second, serial pass for the last blocks or the mask.
+    /// Lanes of the single pass for a message of one whole block to eleven blocks (16 to 176 bytes:
+    /// the log record of one small write): its keystream and the tag's mask at once (eight lanes up
+    /// to seven blocks, twelve above), where the chunked path would run a second, serial pass for
+    /// the last blocks or the mask and move the last chunk through stack buffers.
     /// </summary>
     private const int ShortLanes = 12;
-    private const int ShortMinLength = ChunkSize - 15;
+    private const int ShortMinLength = 16;
     private const int ShortMaxLength = (ShortLanes - 1) * 16;
     private static readonly Vector128<byte> s_byteIndex = Vector128.Create((byte)0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 
@@ -220,10 +221,10 @@ internal sealed class IntrinsicAesGcm
 
     /// <summary>
     /// <see cref="Crypt"/> for <see cref="ShortMinLength"/> to <see cref="ShortMaxLength"/> bytes
-    /// (eight to eleven blocks): one AES pass of <see cref="ShortLanes"/> lanes (counters 2 to 12
-    /// and the mask), each block XORed straight from its lane and its GHASH product summed as it
-    /// goes, one reduction with the lengths block. Seven blocks are always whole here; the output
-    /// only ever receives ciphertext when sealing (the short last block is built in a stack buffer).
+    /// (one whole block to eleven blocks): one AES pass for every counter block and the mask, each
+    /// block XORed straight from its lane and its GHASH product summed as it goes, one reduction
+    /// with the lengths block. The output only ever receives ciphertext when sealing: the short
+    /// last block is moved through registers.
     /// </summary>
     private Vector128<byte> CryptShort(Vector128<byte> j0, ReadOnlySpan<byte> input, Span<byte> output, Vector128<ulong> y, int adLength, bool sealing)
     {
@@ -242,22 +243,38 @@ internal sealed class IntrinsicAesGcm
         var b9 = WithCounter(j0, 11);
         var b10 = WithCounter(j0, 12);
         var mask = j0;
-        EncryptTwelve(ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7, ref b8, ref b9, ref b10, ref mask);
+        if (blocks < Lanes)
+        {
+            // Up to seven blocks: the mask rides in the eighth lane.
+            b7 = j0;
+            EncryptEight(ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7);
+            mask = b7;
+        }
+        else
+        {
+            EncryptTwelve(ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7, ref b8, ref b9, ref b10, ref mask);
+        }
         ref byte src = ref MemoryMarshal.GetReference(input);
         ref byte dst = ref MemoryMarshal.GetReference(output);
         ref var power = ref MemoryMarshal.GetArrayDataReference(_powers);
         // Block k's product takes H^(blocks + 1 - k): the lengths block follows the data. The sums
         // stay in registers: nothing that is not inlined takes them by reference.
         Multiply(WholeBlock(ref src, ref dst, 0, b0, sealing, y), Unsafe.Add(ref power, blocks), out var lo, out var hi);
-        Accumulate(WholeBlock(ref src, ref dst, 16, b1, sealing), Unsafe.Add(ref power, blocks - 1), ref lo, ref hi);
-        Accumulate(WholeBlock(ref src, ref dst, 32, b2, sealing), Unsafe.Add(ref power, blocks - 2), ref lo, ref hi);
-        Accumulate(WholeBlock(ref src, ref dst, 48, b3, sealing), Unsafe.Add(ref power, blocks - 3), ref lo, ref hi);
-        Accumulate(WholeBlock(ref src, ref dst, 64, b4, sealing), Unsafe.Add(ref power, blocks - 4), ref lo, ref hi);
-        Accumulate(WholeBlock(ref src, ref dst, 80, b5, sealing), Unsafe.Add(ref power, blocks - 5), ref lo, ref hi);
-        Accumulate(WholeBlock(ref src, ref dst, 96, b6, sealing), Unsafe.Add(ref power, blocks - 6), ref lo, ref hi);
-        // Blocks 7 to 10: whole, the short last one, or absent.
-        for (int k = 7; k < whole; k++) Accumulate(WholeBlock(ref src, ref dst, k << 4, Lane(k, b7, b8, b9, b10), sealing), Unsafe.Add(ref power, blocks - k), ref lo, ref hi);
-        if (whole < blocks) Accumulate(LastBlock(ref src, ref dst, length, Lane(whole, b7, b8, b9, b10), sealing), Unsafe.Add(ref power, blocks - whole), ref lo, ref hi);
+        if (whole > 1) Accumulate(WholeBlock(ref src, ref dst, 16, b1, sealing), Unsafe.Add(ref power, blocks - 1), ref lo, ref hi);
+        if (whole > 2) Accumulate(WholeBlock(ref src, ref dst, 32, b2, sealing), Unsafe.Add(ref power, blocks - 2), ref lo, ref hi);
+        if (whole > 3) Accumulate(WholeBlock(ref src, ref dst, 48, b3, sealing), Unsafe.Add(ref power, blocks - 3), ref lo, ref hi);
+        if (whole > 4) Accumulate(WholeBlock(ref src, ref dst, 64, b4, sealing), Unsafe.Add(ref power, blocks - 4), ref lo, ref hi);
+        if (whole > 5) Accumulate(WholeBlock(ref src, ref dst, 80, b5, sealing), Unsafe.Add(ref power, blocks - 5), ref lo, ref hi);
+        if (whole > 6) Accumulate(WholeBlock(ref src, ref dst, 96, b6, sealing), Unsafe.Add(ref power, blocks - 6), ref lo, ref hi);
+        if (whole > 7) Accumulate(WholeBlock(ref src, ref dst, 112, b7, sealing), Unsafe.Add(ref power, blocks - 7), ref lo, ref hi);
+        if (whole > 8) Accumulate(WholeBlock(ref src, ref dst, 128, b8, sealing), Unsafe.Add(ref power, blocks - 8), ref lo, ref hi);
+        if (whole > 9) Accumulate(WholeBlock(ref src, ref dst, 144, b9, sealing), Unsafe.Add(ref power, blocks - 9), ref lo, ref hi);
+        if (whole > 10) Accumulate(WholeBlock(ref src, ref dst, 160, b10, sealing), Unsafe.Add(ref power, blocks - 10), ref lo, ref hi);
+        if (whole < blocks)
+        {
+            var lane = whole switch { 1 => b1, 2 => b2, 3 => b3, 4 => b4, 5 => b5, 6 => b6, 7 => b7, 8 => b8, 9 => b9, _ => b10 };
+            Accumulate(LastBlock(ref src, ref dst, length, lane, sealing), Unsafe.Add(ref power, blocks - whole), ref lo, ref hi);
+        }
         Accumulate(Vector128.Create((ulong)length * 8, (ulong)adLength * 8), power, ref lo, ref hi);
         var tag = Reduce(lo, hi);
         return Sse2.Xor(Ssse3.Shuffle(tag.AsByte(), s_reverse), mask);
@@ -280,10 +297,6 @@ internal sealed class IntrinsicAesGcm
         lo = Sse2.Xor(lo, l);
         hi = Sse2.Xor(hi, h);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<byte> Lane(int k, Vector128<byte> b7, Vector128<byte> b8, Vector128<byte> b9, Vector128<byte> b10)
-        => k switch { 7 => b7, 8 => b8, 9 => b9, _ => b10 };
 
     /// <summary>
     /// The short last block of <see cref="CryptShort"/> (1 to 15 bytes, after at least one whole
