@@ -11,7 +11,9 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help")
+        // "compare --help" and the like print the usage: every command runs with its defaults
+        // otherwise, which is minutes of benchmarks. micro hands --help to BenchmarkDotNet.
+        if (args.Length == 0 || (args[0] != "micro" && args.Any(a => a is "-h" or "--help")))
         {
             Console.WriteLine("""
                 usage:
