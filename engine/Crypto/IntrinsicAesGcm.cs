@@ -16,7 +16,8 @@ namespace LatticeKV.Crypto;
 /// <see cref="AesGcm"/> (a differential test checks every length through 1,100 bytes, table-block
 /// sizes, random keys, nonces and associated data against it); used only where
 /// <see cref="IsSupported"/>. Counter blocks go through AES eight at a time (independent rounds
-/// in flight hide the instruction's latency); GHASH multiplies as in Intel's carry-less
+/// in flight hide the instruction's latency), a message's last 16 to 176 bytes with the tag's
+/// mask in one pass of eight or twelve; GHASH multiplies as in Intel's carry-less
 /// multiplication white paper (Gueron and Kounavis, 2014) and reduces once per eight blocks,
 /// summing each block's product with the matching power of H before the reduction (the
 /// aggregated reduction of the same paper). The tag check is constant-time. Thread-safe after
@@ -35,9 +36,8 @@ internal sealed class IntrinsicAesGcm
     /// <summary>
     /// H, H², …, H¹² (H the hash key), byte-reversed: <c>_powers[i]</c> is H^(i+1). GHASH of n
     /// blocks is then Σ Xᵢ·H^(n+1-i) with one reduction (the products are linear), so a chunk of
-    /// <see cref="Lanes"/> blocks costs one reduction, and the last chunk's blocks with the
-    /// lengths block one more; a message of <see cref="ShortLanes"/> − 1 blocks or fewer, with its
-    /// lengths block, costs one in all.
+    /// <see cref="Lanes"/> blocks costs one reduction, and a message's last 16 to 176 bytes with
+    /// the lengths block one more.
     /// </summary>
     private readonly Vector128<ulong>[] _powers = new Vector128<ulong>[ShortLanes];
 
@@ -116,132 +116,102 @@ internal sealed class IntrinsicAesGcm
     /// <summary>
     /// CTR mode from counter 2, <paramref name="input"/> into <paramref name="output"/> (the same
     /// span, or not overlapping), and GHASH of the ciphertext (the output when sealing, the input
-    /// when opening, hashed before an in-place open overwrites it) in the same pass, a chunk of
-    /// <see cref="Lanes"/> blocks at a time; returns the tag: the hash masked with the encryption
-    /// of counter 1. The short last chunk goes through a stack buffer, zero-padded as GHASH
-    /// wants, and the lengths block is hashed with it.
+    /// when opening, hashed before an in-place open overwrites it) in the same pass; returns the
+    /// tag: the hash masked with the encryption of counter 1. Whole chunks of <see cref="Lanes"/>
+    /// blocks while more than <see cref="ShortMaxLength"/> bytes are left, then the rest (49 to 176
+    /// bytes, or a whole message of 16 to 176) in <see cref="CryptShort"/>'s single pass with the
+    /// mask; a message shorter than a block in <see cref="CryptTiny"/>.
     /// </summary>
     private Vector128<byte> Crypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> input, Span<byte> output, Vector128<ulong> y, int adLength, bool sealing)
     {
         var j0 = Vector128.Create(BinaryPrimitives.ReadUInt64LittleEndian(nonce), BinaryPrimitives.ReadUInt32LittleEndian(nonce[8..]) | (1UL << 56)).AsByte();
-        if (input.Length >= ShortMinLength && input.Length <= ShortMaxLength) return CryptShort(j0, input, output, y, adLength, sealing);
-        // The tag's mask (counter 1) rides in a spare lane of the last, short chunk when there is one.
-        var mask = Vector128<byte>.Zero;
-        bool masked = false;
+        if (input.Length < ShortMinLength) return CryptTiny(j0, input, output, y, adLength, sealing);
         ref byte src = ref MemoryMarshal.GetReference(input);
         ref byte dst = ref MemoryMarshal.GetReference(output);
-        // The last chunk's blocks, zero-padded, then the lengths block; and its keystream.
-        Span<byte> tail = stackalloc byte[ChunkSize + 16];
-        Span<byte> keystream = stackalloc byte[ChunkSize];
-        tail.Clear();
-        int tailBlocks = 0;
+        int offset = 0;
         uint counter = 2;
-        for (int offset = 0; offset < input.Length; offset += ChunkSize, counter += Lanes)
+        for (; input.Length - offset > ShortMaxLength; offset += ChunkSize, counter += Lanes)
         {
-            int rest = input.Length - offset;
-            bool full = rest >= ChunkSize;
-            if (full && !sealing) y = HashBlocks(y, ref Unsafe.Add(ref src, offset), Lanes);
-            ref byte ks = ref MemoryMarshal.GetReference(keystream);
-            if (!full) tailBlocks = (rest + 15) >> 4;
-            if (!full && tailBlocks <= 3)
-            {
-                // Four lanes: up to three keystream blocks and the mask.
-                var c0 = WithCounter(j0, counter);
-                var c1 = WithCounter(j0, counter + 1);
-                var c2 = WithCounter(j0, counter + 2);
-                var c3 = j0;
-                EncryptFour(ref c0, ref c1, ref c2, ref c3);
-                c0.StoreUnsafe(ref ks, 0);
-                c1.StoreUnsafe(ref ks, 16);
-                c2.StoreUnsafe(ref ks, 32);
-                mask = c3;
-                masked = true;
-            }
-            else
-            {
-                // A short last chunk of four to seven blocks has its eighth lane free for the mask.
-                bool maskLane = !full && tailBlocks < Lanes;
-                var b0 = WithCounter(j0, counter);
-                var b1 = WithCounter(j0, counter + 1);
-                var b2 = WithCounter(j0, counter + 2);
-                var b3 = WithCounter(j0, counter + 3);
-                var b4 = WithCounter(j0, counter + 4);
-                var b5 = WithCounter(j0, counter + 5);
-                var b6 = WithCounter(j0, counter + 6);
-                var b7 = maskLane ? j0 : WithCounter(j0, counter + 7);
-                EncryptEight(ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7);
-                if (full)
-                {
-                    // Each block is read before it is written: an in-place open is safe.
-                    XorStore(ref src, ref dst, offset, b0);
-                    XorStore(ref src, ref dst, offset + 16, b1);
-                    XorStore(ref src, ref dst, offset + 32, b2);
-                    XorStore(ref src, ref dst, offset + 48, b3);
-                    XorStore(ref src, ref dst, offset + 64, b4);
-                    XorStore(ref src, ref dst, offset + 80, b5);
-                    XorStore(ref src, ref dst, offset + 96, b6);
-                    XorStore(ref src, ref dst, offset + 112, b7);
-                    if (sealing) y = HashBlocks(y, ref Unsafe.Add(ref dst, offset), Lanes);
-                    continue;
-                }
-                b0.StoreUnsafe(ref ks, 0);
-                b1.StoreUnsafe(ref ks, 16);
-                b2.StoreUnsafe(ref ks, 32);
-                b3.StoreUnsafe(ref ks, 48);
-                b4.StoreUnsafe(ref ks, 64);
-                b5.StoreUnsafe(ref ks, 80);
-                b6.StoreUnsafe(ref ks, 96);
-                if (maskLane)
-                {
-                    mask = b7;
-                    masked = true;
-                }
-                else
-                {
-                    b7.StoreUnsafe(ref ks, 112);
-                }
-            }
-            input[offset..].CopyTo(tail);
-            ref byte t = ref MemoryMarshal.GetReference(tail);
-            // Sealing hashes the ciphertext in the buffer (its padding cleared again); opening, the
-            // ciphertext kept there while the plaintext is built in the keystream's buffer.
-            ref byte plain = ref sealing ? ref t : ref ks;
-            for (int b = 0; b < tailBlocks << 4; b += 16) XorStore(ref t, ref plain, b, Vector128.LoadUnsafe(ref ks, (nuint)b));
-            (sealing ? tail : keystream)[..rest].CopyTo(output[offset..]);
-            tail[rest..(tailBlocks << 4)].Clear();
-            CryptographicOperations.ZeroMemory(keystream);
+            if (!sealing) y = HashBlocks(y, ref Unsafe.Add(ref src, offset), Lanes);
+            var b0 = WithCounter(j0, counter);
+            var b1 = WithCounter(j0, counter + 1);
+            var b2 = WithCounter(j0, counter + 2);
+            var b3 = WithCounter(j0, counter + 3);
+            var b4 = WithCounter(j0, counter + 4);
+            var b5 = WithCounter(j0, counter + 5);
+            var b6 = WithCounter(j0, counter + 6);
+            var b7 = WithCounter(j0, counter + 7);
+            EncryptEight(ref b0, ref b1, ref b2, ref b3, ref b4, ref b5, ref b6, ref b7);
+            // Each block is read before it is written: an in-place open is safe.
+            XorStore(ref src, ref dst, offset, b0);
+            XorStore(ref src, ref dst, offset + 16, b1);
+            XorStore(ref src, ref dst, offset + 32, b2);
+            XorStore(ref src, ref dst, offset + 48, b3);
+            XorStore(ref src, ref dst, offset + 64, b4);
+            XorStore(ref src, ref dst, offset + 80, b5);
+            XorStore(ref src, ref dst, offset + 96, b6);
+            XorStore(ref src, ref dst, offset + 112, b7);
+            if (sealing) y = HashBlocks(y, ref Unsafe.Add(ref dst, offset), Lanes);
         }
-        if (!masked) mask = EncryptBlock(j0);
-        BinaryPrimitives.WriteUInt64BigEndian(tail[(tailBlocks << 4)..], (ulong)adLength * 8);
-        BinaryPrimitives.WriteUInt64BigEndian(tail[((tailBlocks << 4) + 8)..], (ulong)input.Length * 8);
-        y = HashBlocks(y, ref MemoryMarshal.GetReference(tail), tailBlocks + 1);
-        CryptographicOperations.ZeroMemory(tail);
+        return CryptShort(j0, counter, input[offset..], output[offset..], y, input.Length, adLength, sealing);
+    }
+
+    /// <summary>
+    /// <see cref="Crypt"/> for fewer than 16 bytes: the one block through a stack buffer,
+    /// zero-padded as GHASH wants, then the lengths block; the buffer is cleared after.
+    /// </summary>
+    private Vector128<byte> CryptTiny(Vector128<byte> j0, ReadOnlySpan<byte> input, Span<byte> output, Vector128<ulong> y, int adLength, bool sealing)
+    {
+        int length = input.Length;
+        var keystream = WithCounter(j0, 2);
+        var mask = j0;
+        var unused0 = j0;
+        var unused1 = j0;
+        EncryptFour(ref keystream, ref mask, ref unused0, ref unused1);
+        Span<byte> buffer = stackalloc byte[32];
+        buffer.Clear();
+        int blocks = length == 0 ? 0 : 1;
+        if (length > 0)
+        {
+            input.CopyTo(buffer);
+            var inBlock = Vector128.Create((ReadOnlySpan<byte>)buffer);
+            var outBlock = Sse2.Xor(keystream, inBlock) & Vector128.LessThan(s_byteIndex, Vector128.Create((byte)length));
+            outBlock.CopyTo(buffer);
+            buffer[..length].CopyTo(output);
+            (sealing ? outBlock : inBlock).CopyTo(buffer);
+        }
+        BinaryPrimitives.WriteUInt64BigEndian(buffer[(blocks << 4)..], (ulong)adLength * 8);
+        BinaryPrimitives.WriteUInt64BigEndian(buffer[((blocks << 4) + 8)..], (ulong)length * 8);
+        y = HashBlocks(y, ref MemoryMarshal.GetReference(buffer), blocks + 1);
+        CryptographicOperations.ZeroMemory(buffer);
         return Sse2.Xor(Ssse3.Shuffle(y.AsByte(), s_reverse), mask);
     }
 
     /// <summary>
-    /// <see cref="Crypt"/> for <see cref="ShortMinLength"/> to <see cref="ShortMaxLength"/> bytes
-    /// (one whole block to eleven blocks): one AES pass for every counter block and the mask, each
+    /// The last <see cref="ShortMinLength"/> to <see cref="ShortMaxLength"/> bytes of a message (one
+    /// whole block to eleven blocks, from <paramref name="counter"/>, after the hash
+    /// <paramref name="y"/> of what came before): one AES pass for every counter block and the mask, each
     /// block XORed straight from its lane and its GHASH product summed as it goes, one reduction
     /// with the lengths block. The output only ever receives ciphertext when sealing: the short
     /// last block is moved through registers.
     /// </summary>
-    private Vector128<byte> CryptShort(Vector128<byte> j0, ReadOnlySpan<byte> input, Span<byte> output, Vector128<ulong> y, int adLength, bool sealing)
+    private Vector128<byte> CryptShort(Vector128<byte> j0, uint counter, ReadOnlySpan<byte> input, Span<byte> output, Vector128<ulong> y,
+        int totalLength, int adLength, bool sealing)
     {
         int length = input.Length;
         int whole = length >> 4;
         int blocks = (length + 15) >> 4;
-        var b0 = WithCounter(j0, 2);
-        var b1 = WithCounter(j0, 3);
-        var b2 = WithCounter(j0, 4);
-        var b3 = WithCounter(j0, 5);
-        var b4 = WithCounter(j0, 6);
-        var b5 = WithCounter(j0, 7);
-        var b6 = WithCounter(j0, 8);
-        var b7 = WithCounter(j0, 9);
-        var b8 = WithCounter(j0, 10);
-        var b9 = WithCounter(j0, 11);
-        var b10 = WithCounter(j0, 12);
+        var b0 = WithCounter(j0, counter);
+        var b1 = WithCounter(j0, counter + 1);
+        var b2 = WithCounter(j0, counter + 2);
+        var b3 = WithCounter(j0, counter + 3);
+        var b4 = WithCounter(j0, counter + 4);
+        var b5 = WithCounter(j0, counter + 5);
+        var b6 = WithCounter(j0, counter + 6);
+        var b7 = WithCounter(j0, counter + 7);
+        var b8 = WithCounter(j0, counter + 8);
+        var b9 = WithCounter(j0, counter + 9);
+        var b10 = WithCounter(j0, counter + 10);
         var mask = j0;
         if (blocks < Lanes)
         {
@@ -275,7 +245,7 @@ internal sealed class IntrinsicAesGcm
             var lane = whole switch { 1 => b1, 2 => b2, 3 => b3, 4 => b4, 5 => b5, 6 => b6, 7 => b7, 8 => b8, 9 => b9, _ => b10 };
             Accumulate(LastBlock(ref src, ref dst, length, lane, sealing), Unsafe.Add(ref power, blocks - whole), ref lo, ref hi);
         }
-        Accumulate(Vector128.Create((ulong)length * 8, (ulong)adLength * 8), power, ref lo, ref hi);
+        Accumulate(Vector128.Create((ulong)totalLength * 8, (ulong)adLength * 8), power, ref lo, ref hi);
         var tag = Reduce(lo, hi);
         return Sse2.Xor(Ssse3.Shuffle(tag.AsByte(), s_reverse), mask);
     }
@@ -440,7 +410,7 @@ internal sealed class IntrinsicAesGcm
         b11 = X86Aes.EncryptLast(x11, key);
     }
 
-    /// <summary>As <see cref="EncryptEight"/>, four blocks: a short last chunk pays for no lanes it does not use.</summary>
+    /// <summary>As <see cref="EncryptEight"/>, four blocks: <see cref="CryptTiny"/>, which needs two.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void EncryptFour(ref Vector128<byte> b0, ref Vector128<byte> b1, ref Vector128<byte> b2, ref Vector128<byte> b3)
     {
