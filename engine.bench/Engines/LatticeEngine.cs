@@ -158,11 +158,18 @@ public sealed class LatticeEngine : IEngine
             foreach (var (name, value) in _db.AutoBackupService?.Counters ?? IEngine.NoActivity) counters[name] = value;
             var stats = _db.GetStatistics();
             foreach (string name in s_backgroundCounters) counters[name] = stats.GetValueOrDefault(name);
-            // What a workload cost the process and the backup thread, apart from the machine's load.
+            // What a workload cost the process and each of its threads (CPU, kernel time, faults), and
+            // what the machine did meanwhile (steal, interrupts): a slow round says which it was.
             foreach (var (name, value) in Runner.ProcessStats.IoCounters()) counters[name] = value;
             var threads = Runner.ProcessStats.ThreadCpuMsByName();
             counters["proc.cpu-ms"] = threads.Values.Sum();
             foreach (var (name, ms) in threads) counters["thread." + name.Replace(' ', '-') + ".cpu-ms"] = ms;
+            foreach (var (name, (sysMs, faults)) in Runner.ProcessStats.ThreadKernelStatsByName())
+            {
+                counters["thread." + name.Replace(' ', '-') + ".sys-ms"] = sysMs;
+                counters["thread." + name.Replace(' ', '-') + ".minflt"] = faults;
+            }
+            foreach (var (name, value) in Runner.ProcessStats.MachineCounters()) counters[name] = value;
             return counters;
         }
     }

@@ -41,8 +41,20 @@ public static class ProcessStats
     /// schedstat; empty elsewhere. A thread that ended is no longer counted.
     /// </summary>
     public static Dictionary<string, long> ThreadCpuMsByName()
+        => ThreadStatsByName().ToDictionary(kv => kv.Key, kv => kv.Value.CpuNs / 1_000_000, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Per live thread, summed by thread name as <see cref="ThreadCpuMsByName"/> does: its kernel
+    /// time in milliseconds (stime, at the clock tick's resolution) and its minor page faults, from
+    /// each thread's stat; empty elsewhere. They tell whether a thread slowed by another's work ran
+    /// more kernel code (faults) or the same code more slowly.
+    /// </summary>
+    public static Dictionary<string, (long SysMs, long MinorFaults)> ThreadKernelStatsByName()
+        => ThreadStatsByName().ToDictionary(kv => kv.Key, kv => (kv.Value.SysMs, kv.Value.MinorFaults), StringComparer.Ordinal);
+
+    private static Dictionary<string, (long CpuNs, long SysMs, long MinorFaults)> ThreadStatsByName()
     {
-        var ns = new Dictionary<string, long>(StringComparer.Ordinal);
+        var stats = new Dictionary<string, (long CpuNs, long SysMs, long MinorFaults)>(StringComparer.Ordinal);
         try
         {
             foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
@@ -51,14 +63,66 @@ public static class ProcessStats
                 {
                     string name = File.ReadAllText(Path.Combine(task, "comm")).TrimEnd('\n');
                     var first = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[0];
-                    if (long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out long v)) ns[name] = ns.GetValueOrDefault(name) + v;
+                    if (!long.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out long cpuNs)) continue;
+                    string stat = File.ReadAllText(Path.Combine(task, "stat"));
+                    // Fields after the parenthesised comm, from state (field 3): minflt is field 10, stime field 15.
+                    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    long minflt = long.Parse(fields[7], CultureInfo.InvariantCulture);
+                    long sysMs = long.Parse(fields[12], CultureInfo.InvariantCulture) * 1000 / ClockTicksPerSecond;
+                    var (c0, s0, f0) = stats.GetValueOrDefault(name);
+                    stats[name] = (c0 + cpuNs, s0 + sysMs, f0 + minflt);
                 }
                 catch (IOException) { } // the thread ended meanwhile
             }
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
-        return ns.ToDictionary(kv => kv.Key, kv => kv.Value / 1_000_000, StringComparer.Ordinal);
+        return stats;
+    }
+
+    // USER_HZ: the unit of /proc's tick counts, 100 on every Linux architecture .NET runs on.
+    private const long ClockTicksPerSecond = 100;
+
+    /// <summary>
+    /// Machine-wide counters another process or the host can move: milliseconds the hypervisor
+    /// ran something else on this machine's CPUs (<c>sys.steal-ms</c>, from /proc/stat) and the
+    /// TLB-shootdown interrupts the CPUs received (<c>sys.tlb-shootdowns</c>), the devices'
+    /// interrupts (<c>sys.device-irqs</c>, a disk's completions among them; both from /proc/interrupts) and the
+    /// time the tick found the CPUs in interrupt handlers (<c>sys.irq-ms</c>); empty elsewhere.
+    /// </summary>
+    public static IEnumerable<(string Name, long Value)> MachineCounters()
+    {
+        if (!File.Exists("/proc/stat")) yield break;
+        var cpu = File.ReadLines("/proc/stat").FirstOrDefault(l => l.StartsWith("cpu ", StringComparison.Ordinal));
+        var fields = cpu?.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        // cpu user nice system idle iowait irq softirq steal
+        if (fields is { Length: > 8 } && long.TryParse(fields[8], CultureInfo.InvariantCulture, out long steal))
+            yield return ("sys.steal-ms", steal * 1000 / ClockTicksPerSecond);
+        if (fields is { Length: > 8 } && long.TryParse(fields[6], CultureInfo.InvariantCulture, out long irq) && long.TryParse(fields[7], CultureInfo.InvariantCulture, out long softirq))
+            yield return ("sys.irq-ms", (irq + softirq) * 1000 / ClockTicksPerSecond);
+        long device = 0;
+        string? tlb = null;
+        if (File.Exists("/proc/interrupts"))
+            foreach (var line in File.ReadLines("/proc/interrupts"))
+            {
+                var trimmed = line.TrimStart();
+                if (trimmed.StartsWith("TLB:", StringComparison.Ordinal)) tlb = trimmed;
+                else if (trimmed.Length > 0 && char.IsAsciiDigit(trimmed[0])) device += SumCounts(trimmed[(trimmed.IndexOf(':') + 1)..]);
+            }
+        yield return ("sys.device-irqs", device);
+        if (tlb is not null) yield return ("sys.tlb-shootdowns", SumCounts(tlb[4..]));
+    }
+
+    // The per-CPU counts that open a line of /proc/interrupts (after its label).
+    private static long SumCounts(string counts)
+    {
+        long sum = 0;
+        foreach (var part in counts.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!long.TryParse(part, CultureInfo.InvariantCulture, out long n)) break;
+            sum += n;
+        }
+        return sum;
     }
 
     /// <summary>Peak resident set size (VmHWM) since the process started or <see cref="ResetPeakRss"/>.</summary>

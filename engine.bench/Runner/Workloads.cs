@@ -175,6 +175,8 @@ public sealed class Workloads(Func<string, long?, IEngine> open, string root, lo
                 probe = FsyncProbe.Measure(root, TimeSpan.FromSeconds(2));
                 Settle();
             }
+            double warmed = HostMemoryWarmer.Run();
+            if (warmed > 0) log($"    (touched fresh memory first: {warmed:0} ms)");
             ProcessStats.ResetPeakRss();
             PhasePeaks.Mark(name, "reset");
             JitMarks.Mark(name, "start");
