@@ -331,6 +331,17 @@ internal sealed partial class ReplicationLog
         }
     }
 
+    /// <summary>
+    /// Waits for the background truncation pass in flight, if any: a caller that runs its own pass
+    /// (<see cref="TruncateNow"/>) after moving the clock knows no pass a write started races it.
+    /// </summary>
+    public void WaitForBackgroundTruncation()
+    {
+        Task running;
+        lock (_lock) running = _truncation;
+        running.Wait();
+    }
+
     /// <summary>Stops truncation and wakes watchers (at close).</summary>
     public void Stop()
     {
