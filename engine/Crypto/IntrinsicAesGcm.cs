@@ -46,10 +46,10 @@ internal sealed class IntrinsicAesGcm
     private const int ChunkSize = Lanes * 16;
 
     /// <summary>
-    /// Lanes of the single pass for a message of one whole block to eleven blocks (16 to 176 bytes:
-    /// the log record of one small write): its keystream and the tag's mask at once (eight lanes up
-    /// to seven blocks, twelve above), where the chunked path would run a second, serial pass for
-    /// the last blocks or the mask and move the last chunk through stack buffers.
+    /// Lanes of the single pass for a message's last one whole block to eleven blocks (16 to 176
+    /// bytes: all of the log record of one small write): their keystream and the tag's mask at once
+    /// (eight lanes up to seven blocks, twelve above), so no second, serial pass is left for the
+    /// last blocks or the mask.
     /// </summary>
     private const int ShortLanes = 12;
     private const int ShortMinLength = 16;
