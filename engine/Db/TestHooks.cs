@@ -56,4 +56,7 @@ internal sealed class TestHooks
     /// and its write: a test runs another pass here to overlap the two.
     /// </summary>
     public Action? ChangeLogTruncationScanned { get; init; }
+
+    /// <summary>The change log is truncated only when a test calls <see cref="Replication.ReplicationLog.TruncateNow"/>: no pass a write starts on the thread pool races it.</summary>
+    public bool ManualChangeLogTruncation { get; init; }
 }

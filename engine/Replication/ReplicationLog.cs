@@ -322,24 +322,13 @@ internal sealed partial class ReplicationLog
     {
         Signal.Pulse();
         long now = _clock.GetTimestamp();
-        if (now < Volatile.Read(ref _nextTruncationTicks) || _stopped) return;
+        if (now < Volatile.Read(ref _nextTruncationTicks) || _stopped || Db.Options.TestHooks?.ManualChangeLogTruncation == true) return;
         Volatile.Write(ref _nextTruncationTicks, now + (long)(TruncationInterval.TotalSeconds * _clock.TimestampFrequency));
         lock (_lock)
         {
             if (!_truncation.IsCompleted || _stopped) return;
             _truncation = Task.Run(TruncateExpired);
         }
-    }
-
-    /// <summary>
-    /// Waits for the background truncation pass in flight, if any: a caller that runs its own pass
-    /// (<see cref="TruncateNow"/>) after moving the clock knows no pass a write started races it.
-    /// </summary>
-    public void WaitForBackgroundTruncation()
-    {
-        Task running;
-        lock (_lock) running = _truncation;
-        running.Wait();
     }
 
     /// <summary>Stops truncation and wakes watchers (at close).</summary>
