@@ -118,17 +118,44 @@ internal sealed class LevelIterator : InternalIterator
     private void Open(int index)
     {
         if (index == _index && _iter is not null) return;
-        Close();
         if (index < 0 || index >= _files.Count)
         {
+            Close();
             _index = -1;
             return;
         }
-        var lease = _tables.Acquire(_files[index].Number);
+        TableLease lease;
+        try { lease = _tables.Acquire(_files[index].Number); }
+        catch
+        {
+            Close();
+            _index = -1;
+            throw;
+        }
+        var previous = _lease;
+        var reuse = _iter;
+        _iter = null;
+        _lease = null;
+        _index = -1;
+        try
+        {
+            // The table iterator of the file left behind moves on with us (it lets go of its block
+            // first); the old file's lease goes after it.
+            _iter = lease.Reader.NewIteratorReusing(reuse, _fillCache, _resolveBlobs);
+        }
+        catch
+        {
+            lease.Dispose();
+            previous?.Dispose();
+            throw;
+        }
         _lease = lease;
-        _iter = lease.Reader.NewIterator(_fillCache, _resolveBlobs);
+        previous?.Dispose();
         _index = index;
     }
+
+    /// <summary>The table iterator in use, or null (tests of its reuse).</summary>
+    internal InternalIterator? Current => _iter;
 
     private void Close()
     {

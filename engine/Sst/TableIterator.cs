@@ -9,11 +9,13 @@ namespace LatticeKV.Sst;
 /// </summary>
 internal sealed class TableIterator : InternalIterator
 {
-    private readonly TableReader _table;
-    private readonly IndexFences _fences;
+    // Replaced by Retarget when a level iterator moves on to the next table of its level.
+    private TableReader _table;
+    private IndexFences _fences;
     private readonly bool _fillCache;
+    private readonly SpanComparer _cmp;
     private readonly BlockIterator _data;
-    private readonly Readahead? _readahead;
+    private Readahead? _readahead;
     private int _block = -1; // current data block number; -1 or Count when off the table
     private int _loaded = -1;
     // What PrepareSeek found for the Seek that follows it: the target, the block and, from stage 2,
@@ -40,7 +42,33 @@ internal sealed class TableIterator : InternalIterator
         _table = table;
         _fences = table.Fences;
         _fillCache = fillCache;
+        _cmp = cmp;
         _data = new BlockIterator(cmp);
+    }
+
+    /// <summary>Whether <see cref="Retarget"/> may point this iterator at a table read with these settings.</summary>
+    internal bool CanRetarget(SpanComparer cmp, bool fillCache, bool resolveBlobs)
+        => ReferenceEquals(cmp, _cmp) && fillCache == _fillCache && resolveBlobs == _resolveBlobs;
+
+    /// <summary>
+    /// Points this iterator at <paramref name="table"/> instead of its own, unpositioned, keeping
+    /// its buffers: a level iterator moves from table to table on every seek that lands in
+    /// another file, and a new iterator each time is most of what a seek allocates. Lets go of
+    /// the block it held (before its owner lets go of the old table's lease).
+    /// </summary>
+    internal void Retarget(TableReader table, Readahead? readahead)
+    {
+        ForgetBlob();
+        var block = _data.Block;
+        _data.Clear();
+        block?.Unpin();
+        _table = table;
+        _fences = table.Fences;
+        _readahead = readahead;
+        _block = -1;
+        _loaded = -1;
+        _preparedBlock = -1;
+        _preparedRestart = -1;
     }
 
     public override bool Valid => _block >= 0 && _block < _fences.Count && _data.Valid;

@@ -625,9 +625,26 @@ internal sealed class TableReader : IDisposable
     /// compaction) entries of kind <see cref="ValueKind.BlobIndex"/> show the kind and value they
     /// were written with; without it they show the blob reference, which compaction moves as it is.
     /// </summary>
-    public InternalIterator NewIterator(bool fillCache, bool resolveBlobs = true) => new TableIterator(this, _options.KeyComparer, fillCache,
-        _options.Warmer is { } warmer && _options.ReadaheadMaxBytes > 0 && _cacheSlots is not null ? new Readahead(warmer, this, _options.ReadaheadMaxBytes) : null,
-        resolveBlobs);
+    public InternalIterator NewIterator(bool fillCache, bool resolveBlobs = true) => new TableIterator(this, _options.KeyComparer, fillCache, NewReadahead(), resolveBlobs);
+
+    /// <summary>
+    /// <see cref="NewIterator(bool, bool)"/>, reusing <paramref name="reuse"/> (an iterator of another table
+    /// its owner is done with) when it is a table iterator with the same settings: pointed at this
+    /// table, its buffers kept. Otherwise <paramref name="reuse"/> is disposed and a new one made.
+    /// </summary>
+    public InternalIterator NewIteratorReusing(InternalIterator? reuse, bool fillCache, bool resolveBlobs)
+    {
+        if (reuse is TableIterator iterator && iterator.CanRetarget(_options.KeyComparer, fillCache, resolveBlobs))
+        {
+            iterator.Retarget(this, NewReadahead());
+            return iterator;
+        }
+        reuse?.Dispose();
+        return NewIterator(fillCache, resolveBlobs);
+    }
+
+    private Readahead? NewReadahead()
+        => _options.Warmer is { } warmer && _options.ReadaheadMaxBytes > 0 && _cacheSlots is not null ? new Readahead(warmer, this, _options.ReadaheadMaxBytes) : null;
 
     /// <summary>
     /// The value <paramref name="reference"/> (read from this table) names, in a block pinned for
