@@ -145,6 +145,7 @@ internal sealed class LevelIterator : InternalIterator
         }
         catch
         {
+            reuse?.Dispose(); // a second Dispose of a table iterator does nothing
             lease.Dispose();
             previous?.Dispose();
             throw;
