@@ -295,6 +295,8 @@ public sealed partial class LatticeDb
             Db.WriteBatchReader header;
             try
             {
+                // A log's cipher header holds no batch; damage before it still counts for the record after it.
+                if (opener is not null && opener.TakeLogHeader(logged, offset)) continue;
                 if (opener is not null) record = opener.Open(logged, offset, afterDamage);
                 afterDamage = false;
                 header = new Db.WriteBatchReader(record);

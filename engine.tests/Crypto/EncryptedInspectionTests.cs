@@ -54,7 +54,7 @@ public sealed class EncryptedInspectionTests
 
         var info = DatabaseInspector.Inspect(dir.Path, EncryptionOptions.FromKey(key));
         Assert.False(info.Locked);
-        Assert.Equal(4u, info.FormatVersion);
+        Assert.Equal(11u, info.FormatVersion);
         var families = info.ColumnFamilies.ToDictionary(cf => cf.Name);
         var secretTables = families["secrets"].Levels.SelectMany(l => l.Files).ToList();
         Assert.NotEmpty(secretTables);

@@ -248,6 +248,9 @@ public sealed class TamperMatrixTests(ITestOutputHelper output)
                 int at = records.Count / 2;
                 long number = FileNumber(log);
                 using var opener = SealedRecordOpener.For(keys, FileKeyKind.Log, number, log, salvage: true)!;
+                // The log's cipher header comes first (FORMAT.md §12): taken, the records after it open.
+                foreach (var (record, offset) in records.Take(at)) opener.TakeLogHeader(record, offset);
+                if (RecordCipher.TryReadLogHeader(records[at].Record, out _, out _)) at++;
                 var plain = opener.Open(records[at].Record, records[at].Offset).ToArray();
                 return Reframe(fs, log, r => r.Insert(at + 1, plain), firstBad: at + 1);
             }),

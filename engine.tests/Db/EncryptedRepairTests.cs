@@ -49,7 +49,7 @@ public sealed class EncryptedRepairTests
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(dir.Path, "lost"), "KEYREGISTRY-*"));
 
         var info = DatabaseInspector.Inspect(dir.Path, EncryptionOptions.FromKey(key));
-        Assert.Equal(4u, info.FormatVersion);
+        Assert.Equal(11u, info.FormatVersion);
         var tables = info.ColumnFamilies.SelectMany(cf => cf.Levels).SelectMany(l => l.Files).ToList();
         Assert.NotEmpty(tables);
         Assert.All(tables, t => Assert.True(t.Encrypted, t.FileName + " is plaintext"));

@@ -29,6 +29,7 @@ internal static class CryptoFuzzTargets
         ["registry-header"] = RegistryHeader,
         ["registry-record"] = RegistryRecord,
         ["sealed-record"] = SealedRecord,
+        ["compact-log"] = CompactLog,
         ["footer-v2"] = FooterV2,
         ["sealed-block"] = SealedBlock,
         ["sealed-blob-record"] = SealedBlobRecord,
@@ -86,6 +87,19 @@ internal static class CryptoFuzzTargets
     {
         using var opener = SealedRecordOpener.For(s_keys.Value, FileKeyKind.Log, 9, "/r/000009.log")!;
         _ = opener.Open(record, 0).Length;
+    }
+
+    /// <summary>
+    /// A compact sealed log's first two records (FORMAT.md §12): the input's first 16 bytes as the
+    /// cipher header, the rest as a record; salvaging when the input's length is even.
+    /// </summary>
+    public static void CompactLog(byte[] bytes)
+    {
+        using var opener = SealedRecordOpener.For(s_keys.Value, FileKeyKind.Log, 9, "/r/000009.log", salvage: bytes.Length % 2 == 0)!;
+        int split = Math.Min(RecordCipher.LogHeaderSize, bytes.Length);
+        opener.TakeLogHeader(bytes.AsSpan(0, split), 0);
+        var record = bytes.AsSpan(split);
+        if (!opener.TakeLogHeader(record, split)) _ = opener.Open(record, split).Length;
     }
 
     /// <summary>A footer, its checksum recomputed so that the fields are what is tested.</summary>
@@ -199,6 +213,16 @@ internal static class CryptoFuzzTargets
                 var sealedRecord = new byte[plain.Length + RecordCipher.Overhead];
                 cipher.Seal(plain, sealedRecord);
                 return sealedRecord;
+            }
+            case "compact-log":
+            {
+                var key = s_keys.Value.Active(KeyPurpose.Metadata, 0)!;
+                using var cipher = new RecordCipher(key, s_keys.Value.DatabaseId, FileKeyKind.Log, 9);
+                var plain = "a batch in the write-ahead log"u8;
+                var log = new byte[RecordCipher.LogHeaderSize + plain.Length + RecordCipher.CompactOverhead];
+                cipher.WriteLogHeader(log);
+                cipher.SealCompact(plain, log.AsSpan(RecordCipher.LogHeaderSize));
+                return log;
             }
             case "footer-v2":
             {

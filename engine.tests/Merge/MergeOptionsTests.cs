@@ -117,11 +117,13 @@ public class MergeOptionsTests
     }
 
     [Fact]
-    public void FormatVersionFor_Merges_IsFiveEncryptedOrNot()
+    public void FormatVersionFor_Merges_IsFivePlainAndElevenEncrypted()
     {
-        Assert.Equal(10u, LatticeKV.Manifest.VersionSet.MaxFormatVersion);
-        Assert.Equal(4u, LatticeKV.Manifest.VersionSet.FormatVersionFor(encrypted: true, merges: false));
-        Assert.Equal(5u, LatticeKV.Manifest.VersionSet.FormatVersionFor(encrypted: true, merges: true));
+        Assert.Equal(11u, LatticeKV.Manifest.VersionSet.MaxFormatVersion);
+        Assert.Equal(5u, LatticeKV.Manifest.VersionSet.FormatVersionFor(encrypted: false, merges: true));
+        // Every encrypted database this build writes has compact sealed logs (format 11), merges or not.
+        Assert.Equal(11u, LatticeKV.Manifest.VersionSet.FormatVersionFor(encrypted: true, merges: false));
+        Assert.Equal(11u, LatticeKV.Manifest.VersionSet.FormatVersionFor(encrypted: true, merges: true));
     }
 
     /// <summary>Repair keeps operands (it merges nothing) and the database's merge format.</summary>

@@ -21,17 +21,24 @@ public static class LogLayout
     }
 
     /// <summary>
-    /// Flips the byte at <paramref name="payloadOffset"/> of the log's first record and rewrites
+    /// Flips the byte at <paramref name="payloadOffset"/> of the log's first record of writes (after a sealed log's cipher header) and rewrites
     /// the record's checksum to match: damage only a seal over the payload can detect.
     /// </summary>
     public static void CorruptFirstPayloadKeepingChecksum(string path, int payloadOffset)
     {
         var log = File.ReadAllBytes(path);
+        // A sealed log opens with its cipher header (FORMAT.md §12): the first record of writes follows it.
+        int at = 0;
         int length = BinaryPrimitives.ReadUInt16LittleEndian(log.AsSpan(4));
+        if (LatticeKV.Crypto.RecordCipher.TryReadLogHeader(log.AsSpan(LogFormat.HeaderSize, length), out _, out _))
+        {
+            at = LogFormat.HeaderSize + length;
+            length = BinaryPrimitives.ReadUInt16LittleEndian(log.AsSpan(at + 4));
+        }
         Assert.True(payloadOffset < length, $"the first record has {length} payload bytes");
-        log[LogFormat.HeaderSize + payloadOffset] ^= 0x01;
-        uint crc = LatticeKV.Coding.Crc32C.Extend(LogWriter.TypeCrc((LogRecordType)log[6]), log.AsSpan(LogFormat.HeaderSize, length));
-        BinaryPrimitives.WriteUInt32LittleEndian(log, LatticeKV.Coding.Crc32C.Mask(crc));
+        log[at + LogFormat.HeaderSize + payloadOffset] ^= 0x01;
+        uint crc = LatticeKV.Coding.Crc32C.Extend(LogWriter.TypeCrc((LogRecordType)log[at + 6]), log.AsSpan(at + LogFormat.HeaderSize, length));
+        BinaryPrimitives.WriteUInt32LittleEndian(log.AsSpan(at), LatticeKV.Coding.Crc32C.Mask(crc));
         File.WriteAllBytes(path, log);
     }
 }

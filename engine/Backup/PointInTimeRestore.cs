@@ -87,6 +87,7 @@ internal static class PointInTimeRestore
                 while (reader.ReadRecord(out var logged, out long offset))
                 {
                     if (reader.Issues.Count > issues) { gap = $"log {source.Name} is damaged at offset {reader.Issues[issues].Offset}"; stopped = true; break; }
+                    if (opener is not null && opener.TakeLogHeader(logged, offset)) continue;
                     var record = opener is null ? logged : opener.Open(logged, offset);
                     var header = new WriteBatchReader(record);
                     if (header.Count == 0) { keepBytes = reader.LastRecordEnd; continue; }

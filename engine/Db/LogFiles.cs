@@ -24,6 +24,7 @@ internal sealed class LogFiles
     private bool _needsRoll;
     private bool _directoryUnsynced;
     private Crypto.RecordCipher? _cipher; // seals the current log's records in an encrypted database
+    private long _nextLogHeaderAt; // the current log's cipher header is written again once a record starts at or past here
     private byte[] _sealedScratch = []; // a record is assembled here (and sealed in place where the log exposes no memory); cleared when returned
 
     // Held across taking and fsyncing the closed logs, by the write leader and by a flush alike:
@@ -74,7 +75,10 @@ internal sealed class LogFiles
     /// <summary>Whether a record of <paramref name="needed"/> encoded bytes must go to a new log first.</summary>
     public bool MustRollFor(long needed) => _needsRoll || _current is null || _current.Length + needed + SealMargin > _current.File.Capacity;
 
-    private int SealMargin => _cipher is null ? 0 : Crypto.RecordCipher.Overhead + 2 * Wal.LogFormat.HeaderSize;
+    private int SealMargin => _cipher is null ? 0 : Crypto.RecordCipher.CompactOverhead + LogHeaderBytes + 2 * Wal.LogFormat.HeaderSize;
+
+    /// <summary>What a cipher header record takes in the log, framed.</summary>
+    private static int LogHeaderBytes => (int)LogWriter.MaxEncodedSize(Crypto.RecordCipher.LogHeaderSize);
 
     /// <summary>
     /// Starts a new log with room for at least <paramref name="minCapacity"/> bytes. Caller holds
@@ -97,6 +101,7 @@ internal sealed class LogFiles
         var old = _current;
         long oldNumber = _number;
         _current = new LogWriter(file);
+        _nextLogHeaderAt = 0;
         Volatile.Write(ref _number, number);
         _needsRoll = false;
         _directoryUnsynced = true;
@@ -123,8 +128,10 @@ internal sealed class LogFiles
             if (_cipher is not null)
             {
                 // Room first: a record is sealed (and takes the next ordinal) only once it will be appended.
-                int sealedLength = header.Length + body.Length + Crypto.RecordCipher.Overhead;
-                _current.File.EnsureRoom(LogWriter.MaxEncodedSize(sealedLength));
+                int sealedLength = header.Length + body.Length + Crypto.RecordCipher.CompactOverhead;
+                bool withHeader = _current.Length >= _nextLogHeaderAt;
+                _current.File.EnsureRoom(LogWriter.MaxEncodedSize(sealedLength) + (withHeader ? LogHeaderBytes : 0));
+                if (withHeader) AppendLogHeader();
                 // Sealed straight into the log where it is mapped (the usual case), saving a copy;
                 // only a cipher that stores nothing but ciphertext in its output may write there,
                 // since the log's memory is the page cache.
@@ -132,7 +139,7 @@ internal sealed class LogFiles
                 if (space.IsEmpty) _current.AddRecord(Seal(header, body));
                 else
                 {
-                    _cipher.Seal(Plaintext(header, body, sealedLength - Crypto.RecordCipher.Overhead), space);
+                    _cipher.SealCompact(Plaintext(header, body, sealedLength - Crypto.RecordCipher.CompactOverhead), space);
                     _current.CommitInPlace(space);
                 }
             }
@@ -155,15 +162,28 @@ internal sealed class LogFiles
         }
     }
 
-    /// <summary>The record header ‖ body sealed (FORMAT.md, "Sealed records"), in a scratch buffer the leader owns.</summary>
+    /// <summary>The record header ‖ body sealed (FORMAT.md, "Sealed records", compact), in a scratch buffer the leader owns.</summary>
     private ReadOnlySpan<byte> Seal(ReadOnlySpan<byte> header, ReadOnlySpan<byte> body)
     {
-        int length = header.Length + body.Length + Crypto.RecordCipher.Overhead;
+        int length = header.Length + body.Length + Crypto.RecordCipher.CompactOverhead;
         var record = Scratch(length)[..length];
-        header.CopyTo(record[Crypto.RecordCipher.PlaintextOffset..]);
-        body.CopyTo(record[(Crypto.RecordCipher.PlaintextOffset + header.Length)..]);
-        _cipher!.SealInPlace(record);
+        header.CopyTo(record[Crypto.RecordCipher.CompactPlaintextOffset..]);
+        body.CopyTo(record[(Crypto.RecordCipher.CompactPlaintextOffset + header.Length)..]);
+        _cipher!.SealCompactInPlace(record);
         return record;
+    }
+
+    /// <summary>
+    /// Writes the current log's cipher header (key id and the nonces' random part, FORMAT.md §12)
+    /// at its start and again once a record would start in a later 32 KiB block: a reader that
+    /// salvages past damage finds one ahead of the records it can still open.
+    /// </summary>
+    private void AppendLogHeader()
+    {
+        Span<byte> logHeader = stackalloc byte[Crypto.RecordCipher.LogHeaderSize];
+        _cipher!.WriteLogHeader(logHeader);
+        _current!.AddRecord(logHeader);
+        _nextLogHeaderAt = (_current.Length / LogFormat.BlockSize + 1) * LogFormat.BlockSize;
     }
 
     /// <summary>header ‖ body in the scratch buffer (the cipher takes one contiguous plaintext); the body alone needs no copy.</summary>

@@ -396,7 +396,8 @@ internal sealed class Repairer(string db, DbOptions options)
         long shreddedRecords = 0, shreddedWrites = 0;
         while (reader.ReadRecord(out var record, out long offset))
         {
-            if (opener is not null && DatabaseKeys.IsDestroyed(_keys, RecordCipher.KeyIdOf(record)))
+            if (opener is not null && opener.TakeLogHeader(record, offset)) continue;
+            if (opener is not null && DatabaseKeys.IsDestroyed(_keys, opener.KeyIdOf(record)))
             {
                 shreddedRecords++;
                 continue;

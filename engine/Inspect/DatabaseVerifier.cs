@@ -264,6 +264,7 @@ public static class DatabaseVerifier
                     issuesSeen = reader.Issues.Count;
                     try
                     {
+                        if (opener is not null && opener.TakeLogHeader(record, offset)) continue;
                         var batch = new WriteBatchReader(opener is null ? record : opener.Open(record, offset, afterProblem));
                         while (batch.MoveNext()) _entries++;
                         afterProblem = false;

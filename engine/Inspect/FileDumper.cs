@@ -237,11 +237,21 @@ public static class FileDumper
                     counter.Damage(issue.Offset, message);
             }
             if (!more) break;
+            try
+            {
+                // A log's cipher header is framing, not a record of writes.
+                if (opener is not null ? opener.TakeLogHeader(record, offset) : locked && !manifest && RecordCipher.TryReadLogHeader(record, out _, out _)) continue;
+            }
+            catch (CorruptionException ex)
+            {
+                counter.Damage(offset, "log cipher header: " + ex.Reason);
+                continue;
+            }
             counter.Records++;
             if (locked) continue;
             try
             {
-                if (opener is not null && keyId == 0) keyId = RecordCipher.KeyIdOf(record);
+                if (opener is not null && keyId == 0) keyId = opener.KeyIdOf(record);
                 var plain = opener is null ? record : opener.Open(record, offset);
                 if (manifest) DumpEdits(plain, offset, counter);
                 else DumpBatch(plain, offset, counter);

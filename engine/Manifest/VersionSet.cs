@@ -67,13 +67,22 @@ internal sealed class VersionSet : IDisposable
     /// </summary>
     public const uint SealedBlobFormatVersion = 10;
 
+    /// <summary>
+    /// Database format of every encrypted database this build writes (FORMAT.md §12, compact
+    /// sealed log records): its write-ahead logs carry a cipher header and records without their
+    /// own key id and nonce, which a format 10 build would refuse record by record. Written by the
+    /// open (or repair) that seals, before the first compact log record; plaintext databases are
+    /// unaffected.
+    /// </summary>
+    public const uint CompactSealedLogFormatVersion = 11;
+
     /// <summary>The newest database format this build reads.</summary>
-    public const uint MaxFormatVersion = SealedBlobFormatVersion;
+    public const uint MaxFormatVersion = CompactSealedLogFormatVersion;
 
     /// <summary>The format version a database of this kind records.</summary>
     public static uint FormatVersionFor(bool encrypted, bool merges, bool replication = false, bool integrity = false, bool largeValues = false,
         bool blobs = false, bool sealedBlobs = false)
-        => sealedBlobs ? SealedBlobFormatVersion : blobs ? BlobFormatVersion : largeValues ? LargeValueFormatVersion : integrity ? IntegrityFormatVersion : replication ? ReplicationFormatVersion : merges ? MergeFormatVersion : encrypted ? EncryptedFormatVersion : FormatVersion;
+        => encrypted ? CompactSealedLogFormatVersion : sealedBlobs ? SealedBlobFormatVersion : blobs ? BlobFormatVersion : largeValues ? LargeValueFormatVersion : integrity ? IntegrityFormatVersion : replication ? ReplicationFormatVersion : merges ? MergeFormatVersion : encrypted ? EncryptedFormatVersion : FormatVersion;
 
     /// <summary>Set once a blob file is written: from then on the database records <see cref="BlobFormatVersion"/>.</summary>
     public bool BlobsEnabled { get; set; }
