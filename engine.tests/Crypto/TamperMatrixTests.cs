@@ -173,7 +173,19 @@ public sealed class TamperMatrixTests(ITestOutputHelper output)
                 return Expect.Corruption(deep.Path, deep.Footer.MetaIndex.Offset); // the first block read no longer opens
             }),
             new("sealed WAL record: bit flip", fs => FlipInRecord(fs, log, index: EncryptedReference.LogBatches / 2, rnd)),
-            new("sealed WAL record (the last): bit flip", fs => FlipInRecord(fs, log, index: EncryptedReference.LogBatches - 1, rnd)),
+            new("sealed WAL record (the last): bit flip", fs => FlipInRecord(fs, log, index: -1, rnd)),
+            new("WAL cipher header (its salt): bit flip", fs =>
+            {
+                // The header still reads as one (its checksum is rewritten) but names the wrong nonces: the record after it is refused.
+                long offset = -1;
+                EditRecords(fs, log, records =>
+                {
+                    Assert.True(RecordCipher.TryReadLogHeader(records[0].Record, out _, out _));
+                    records[0].Record[8 + rnd.Next(RecordCipher.SaltSize)] ^= (byte)(1 << rnd.Next(8));
+                    offset = records[1].Offset;
+                });
+                return Expect.Corruption(log, offset);
+            }),
             new("sealed MANIFEST record: bit flip", fs => FlipInRecord(fs, manifest, index: 0, rnd)),
             new("registry record: bit flip", fs => FlipInRecord(fs, registry, index: 2, rnd)),
             new("registry header: magic", fs =>
@@ -308,11 +320,13 @@ public sealed class TamperMatrixTests(ITestOutputHelper output)
     }
 
     /// <summary>Flips a bit in the middle of record <paramref name="index"/> and frames the file again (valid CRCs).</summary>
+    /// <summary>Flips a bit in the second half of record <paramref name="index"/> (from the end when negative).</summary>
     private static Expect FlipInRecord(MemFileSystem fs, string path, int index, Random rnd)
     {
         long offset = -1;
         EditRecords(fs, path, records =>
         {
+            if (index < 0) index += records.Count;
             var r = records[index].Record;
             r[r.Length / 2 + rnd.Next(r.Length / 4)] ^= (byte)(1 << rnd.Next(8));
             offset = records[index].Offset;

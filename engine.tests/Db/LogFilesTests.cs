@@ -148,17 +148,22 @@ public class LogFilesTests
         {
             Skip.IfNot(log.File is RealMappedLogFile, "blocks cannot be reserved in the temporary directory's file system, so logs are not mapped there");
             Assert.True(cipher.OutputIsCiphertextOnly);
+            // As LogFiles writes a sealed log: the cipher header, then compact records sealed in place.
+            var logHeader = new byte[RecordCipher.LogHeaderSize];
+            cipher.WriteLogHeader(logHeader);
+            log.File.EnsureRoom(LogWriter.MaxEncodedSize(logHeader.Length));
+            log.AddRecord(logHeader);
             for (int i = 0; i < 4; i++)
             {
                 var plaintext = new byte[120];
                 var sentinel = EncryptionSupport.Sentinel();
                 sentinel.CopyTo(plaintext, 50);
                 sentinels.Add(sentinel);
-                int length = plaintext.Length + RecordCipher.Overhead;
+                int length = plaintext.Length + RecordCipher.CompactOverhead;
                 log.File.EnsureRoom(LogWriter.MaxEncodedSize(length));
                 var space = log.RecordSpace(length);
                 Assert.Equal(length, space.Length);
-                cipher.Seal(plaintext, space);
+                cipher.SealCompact(plaintext, space);
                 if (i == 3) break; // killed here
                 log.CommitInPlace(space);
                 written.Add(plaintext);

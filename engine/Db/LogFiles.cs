@@ -129,7 +129,7 @@ internal sealed class LogFiles
             {
                 // Room first: a record is sealed (and takes the next ordinal) only once it will be appended.
                 int sealedLength = header.Length + body.Length + Crypto.RecordCipher.CompactOverhead;
-                bool withHeader = _current.Length >= _nextLogHeaderAt;
+                bool withHeader = NextRecordStart() >= _nextLogHeaderAt;
                 _current.File.EnsureRoom(LogWriter.MaxEncodedSize(sealedLength) + (withHeader ? LogHeaderBytes : 0));
                 if (withHeader) AppendLogHeader();
                 // Sealed straight into the log where it is mapped (the usual case), saving a copy;
@@ -171,6 +171,14 @@ internal sealed class LogFiles
         body.CopyTo(record[(Crypto.RecordCipher.CompactPlaintextOffset + header.Length)..]);
         _cipher!.SealCompactInPlace(record);
         return record;
+    }
+
+    /// <summary>Where the current log's next record will start: a block tail too short for a record header is skipped (padded).</summary>
+    private long NextRecordStart()
+    {
+        long length = _current!.Length;
+        int left = LogFormat.BlockSize - (int)(length % LogFormat.BlockSize);
+        return left < LogFormat.HeaderSize ? length + left : length;
     }
 
     /// <summary>

@@ -396,7 +396,16 @@ internal sealed class Repairer(string db, DbOptions options)
         long shreddedRecords = 0, shreddedWrites = 0;
         while (reader.ReadRecord(out var record, out long offset))
         {
-            if (opener is not null && opener.TakeLogHeader(record, offset)) continue;
+            try
+            {
+                if (opener is not null && opener.TakeLogHeader(record, offset)) continue;
+            }
+            catch (CorruptionException ex)
+            {
+                _report.LogDamageSkipped++;
+                _problems.Add($"{path}: log cipher header at offset {offset} skipped ({ex.Reason})");
+                continue;
+            }
             if (opener is not null && DatabaseKeys.IsDestroyed(_keys, opener.KeyIdOf(record)))
             {
                 shreddedRecords++;
