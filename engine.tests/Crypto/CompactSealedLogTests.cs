@@ -163,7 +163,7 @@ public class CompactSealedLogTests
     }
 
     [Fact]
-    public void WholeSealedLogsOfAnEarlierBuild_ReplayAndTheDatabaseIsWrittenAsFormat11()
+    public void Format10DatabaseWithWholeSealedLogs_ReplaysAndIsWrittenAsFormat11()
     {
         using var dir = new TempDir();
         var key = EncryptionSupport.NewKey();
@@ -219,6 +219,9 @@ public class CompactSealedLogTests
             }
         }
         Assert.True(rewritten >= 500, $"only {rewritten} logged batches to rewrite: the test would show nothing");
+        // And its MANIFEST as such a build wrote it: format 10, the newest before compact logs.
+        RewriteManifestFormat(fs, dir.Path, key, 10);
+        Assert.Equal(10u, DatabaseInspector.Inspect(dir.Path, EncryptionOptions.FromKey(key)).FormatVersion);
 
         using (var db = LatticeDb.Open(dir.Path, options))
         {
@@ -228,6 +231,40 @@ public class CompactSealedLogTests
         }
         Assert.Equal(11u, DatabaseInspector.Inspect(dir.Path, EncryptionOptions.FromKey(key)).FormatVersion);
         using (var db = LatticeDb.Open(dir.Path, options)) Assert.Equal(expected, Contents(db));
+    }
+
+    /// <summary>Rewrites the live MANIFEST of the encrypted database at <paramref name="db"/> with every recorded format version replaced by <paramref name="version"/>.</summary>
+    private static void RewriteManifestFormat(IFileSystem fs, string db, byte[] key, uint version)
+    {
+        string name = File.ReadAllText(FileNames.CurrentPath(db)).Trim();
+        string path = Path.Combine(db, name);
+        FileNames.Parse(name, out long number);
+        using var keys = KeyRegistry.Open(new LogFramedRecords(fs), db, EncryptionOptions.FromKey(key).Source)!;
+        var records = new List<byte[]>();
+        int versioned = 0;
+        using (var file = fs.OpenRead(path))
+        {
+            var reader = new LogReader(file);
+            using var opener = SealedRecordOpener.For(keys, FileKeyKind.Manifest, number, path)!;
+            while (reader.ReadRecord(out var record, out long offset))
+            {
+                var edits = LatticeKV.Manifest.VersionEdit.DecodeRecord(opener.Open(record, offset), 64);
+                foreach (var edit in edits.Where(e => e.FormatVersion is not null))
+                {
+                    edit.FormatVersion = version;
+                    versioned++;
+                }
+                records.Add(LatticeKV.Manifest.VersionEdit.EncodeRecord(edits));
+            }
+            Assert.Empty(reader.Issues);
+        }
+        Assert.True(versioned > 0, "the MANIFEST records no format version");
+        File.Delete(path);
+        using var cipher = LatticeKV.Manifest.VersionSet.ManifestCipher(keys, number)!;
+        using var writer = new LogWriter(fs.CreateWritable(path));
+        foreach (var record in records) LatticeKV.Manifest.VersionSet.AddRecord(writer, cipher, record);
+        writer.File.Flush();
+        writer.File.Sync();
     }
 
     private static SortedDictionary<string, string> Contents(LatticeDb db)
