@@ -26,6 +26,8 @@ public sealed class KnownAnswerTests(ITestOutputHelper output)
     private const uint KeyId = 2;
     private const uint Generation = 1;
     private const long LogNumber = 9;
+    private static readonly byte[] LogSalt = Convert.FromHexString("c0c1c2c3c4c5c6c7");
+    private static readonly byte[] LogRecord = Encoding.ASCII.GetBytes("a write-ahead log record");
 
     [Fact]
     public void Hkdf_Rfc5869TestCase1_MatchesTheRfc()
@@ -111,6 +113,22 @@ public sealed class KnownAnswerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void CompactRecord_FixedSalt_IsAesGcmWithTheDocumentedNonceAndAd()
+    {
+        var (header, record) = SealExampleCompactRecord();
+        // The header: marker, key id, salt.
+        Assert.Equal("ffffffff", Convert.ToHexString(header.AsSpan(0, 4)).ToLowerInvariant());
+        Assert.Equal(KeyId, BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(4)));
+        Assert.Equal(LogSalt, header.AsSpan(8).ToArray());
+        // The record, opened from the layout alone: ordinal 0, ciphertext, tag; nonce ordinal ‖ salt.
+        Assert.Equal(0u, BinaryPrimitives.ReadUInt32LittleEndian(record));
+        var opened = new byte[LogRecord.Length];
+        using (var aes = new AesGcm(HKDF.DeriveKey(HashAlgorithmName.SHA256, DataKey, 32, DatabaseId, RecordInfo()), 16))
+            aes.Decrypt(CompactNonce(0), record.AsSpan(4, LogRecord.Length), record.AsSpan(4 + LogRecord.Length), opened, RecordAd());
+        Assert.Equal(LogRecord, opened);
+    }
+
+    [Fact]
     public void FormatExample_Regenerated_MatchesTheCommittedFile()
     {
         string text = FormatExample();
@@ -153,6 +171,12 @@ public sealed class KnownAnswerTests(ITestOutputHelper output)
         Line("record key", KeyDerivation.Derive(DataKey, DatabaseId, FileKeyKind.Log, DatabaseId, 0, LogNumber, KeyId, Generation));
         Line("associated data", RecordAd());
         sb.Append("layout                key_id u32 LE | nonce[12] = record ordinal u32 LE, 8 random bytes per writer | ciphertext | tag[16]\n");
+        sb.Append($"\n## Compact sealed record (database format 11): the same log, key and associated data, salt {Hex(LogSalt)}, record 0\n");
+        var (header, record) = SealExampleCompactRecord();
+        Line("log header", header);
+        Line("plaintext", LogRecord);
+        Line("nonce", CompactNonce(0));
+        Line("compact record", record);
         return sb.ToString();
     }
 
@@ -163,6 +187,25 @@ public sealed class KnownAnswerTests(ITestOutputHelper output)
         Id = KeyId, Purpose = purpose, ColumnFamilyId = purpose == KeyPurpose.Data ? ColumnFamily : 0, Generation = Generation,
         CreatedMs = 0, Scope = [], Material = DataKey.ToArray(), State = KeyState.Active,
     };
+
+    private static (byte[] Header, byte[] Record) SealExampleCompactRecord()
+    {
+        using var cipher = new RecordCipher(ExampleKey(KeyPurpose.Metadata), DatabaseId, FileKeyKind.Log, LogNumber, LogSalt);
+        var header = new byte[RecordCipher.LogHeaderSize];
+        cipher.WriteLogHeader(header);
+        var record = new byte[LogRecord.Length + RecordCipher.CompactOverhead];
+        Assert.Equal(record.Length, cipher.SealCompact(LogRecord, record));
+        return (header, record);
+    }
+
+    /// <summary>ordinal u32 ‖ salt[8].</summary>
+    private static byte[] CompactNonce(uint ordinal)
+    {
+        var nonce = new byte[12];
+        BinaryPrimitives.WriteUInt32LittleEndian(nonce, ordinal);
+        LogSalt.CopyTo(nonce, 4);
+        return nonce;
+    }
 
     private static byte[] SealExampleBlock()
     {
