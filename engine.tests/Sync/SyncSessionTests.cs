@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using LatticeKV.Sync;
 using LatticeKV.Tests.Support;
 using static LatticeKV.Tests.Support.TestDb;
 
@@ -61,6 +62,26 @@ public sealed class SyncSessionTests
         Assert.Equal(a.Db.ReplicaId, status.ReplicaId);
         Assert.Equal(0, status.PendingChanges);
         Assert.NotNull(status.LastSuccessfulSync);
+    }
+
+    [Fact]
+    public async Task SyncWith_PeerSendsAcksForNothingSent_EndsWithATypedErrorAndAppliesNothing()
+    {
+        // An authenticated but broken peer: it acknowledges frames this side never sent, more
+        // than the window of outstanding frames could ever hold.
+        using var dir = new TempDir("sync-rogue-ack");
+        using var b = new Replica(dir, "b");
+        using var rogueIdentity = SyncIdentity.Create("rogue");
+        var pair = new Transport.TrustedPair();
+        await using var rogue = new Transport.RecordingServer(pair.ServerSettings(rogueIdentity, b.Identity.PeerId));
+        var sync = b.Db.SyncWith(new SyncPeer("127.0.0.1", rogue.Port, rogueIdentity.PeerId));
+        var channel = await rogue.NextInvocation();
+        await rogue.NextFrame(); // b's first frame
+        for (int i = 0; i < 5; i++) await channel.SendAsync(FrameType.Ack, SyncMessages.EncodeAck(1), CancellationToken.None);
+        var error = await Assert.ThrowsAnyAsync<LatticeException>(() => sync.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("Ack", error.Message, StringComparison.Ordinal);
+        Assert.Empty(TestDb.Contents(b.Db, b.Kv));
+        pair.Dispose();
     }
 
     [Fact]

@@ -127,6 +127,8 @@ internal sealed class SyncSession
                         break;
                     case FrameType.Ack:
                         ulong through = SyncMessages.DecodeAck(frame.Payload);
+                        // Only this loop releases the window, so a full window means no frame awaits an Ack.
+                        if (_window.CurrentCount >= Window) throw new SyncProtocolException("Ack frame with no Changes or Snapshot frame awaiting one");
                         _state.Acknowledged(_log, _peer, through, _db.Options.Clock.GetUtcNow());
                         _window.Release();
                         if (through >= Volatile.Read(ref _caughtUpThrough)) _pushDone.TrySetResult();
