@@ -22,6 +22,68 @@ public class SyncChannelTests
     }
 
     [Fact]
+    public async Task SendAsync_CancelledWhileThePeerReadsNothing_ReturnsAndClosesWithoutWritingAgain()
+    {
+        // A peer that stopped reading: every write waits until it is cancelled or the connection
+        // goes. Cancelling the send (a stop) must close the channel, not write the buffered frame
+        // again without a token and wait for good.
+        var stalled = new StalledStream();
+        var channel = new SyncChannel(stalled, "test");
+        using var cts = new CancellationTokenSource();
+        var send = channel.SendAsync(FrameType.Changes, new byte[64 * 1024], cts.Token);
+        await stalled.WriteStarted.WaitAsync(TimeSpan.FromSeconds(10));
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(stalled.IsDisposed);
+        await channel.CloseAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>A connection whose peer reads nothing: writes wait until cancelled or disposed; reads until disposed.</summary>
+    private sealed class StalledStream : Stream
+    {
+        private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _writeStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task WriteStarted => _writeStarted.Task;
+
+        public bool IsDisposed => _disposed.Task.IsCompleted;
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            _writeStarted.TrySetResult();
+            await Task.WhenAny(_disposed.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.WhenAny(_disposed.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            return 0;
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        protected override void Dispose(bool disposing)
+        {
+            _disposed.TrySetResult();
+            base.Dispose(disposing);
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
     public async Task SendAsync_CompressiblePayload_SendsSnappyAndReceivesTheOriginal()
     {
         var payload = new byte[100_000];

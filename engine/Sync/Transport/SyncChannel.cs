@@ -127,19 +127,24 @@ internal sealed class SyncChannel : IAsyncDisposable
     public async ValueTask CloseAsync()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
-        // Completing the writer flushes what a failed send left buffered, and disposing TLS may
-        // write to a peer that is gone: neither failure matters to a connection being closed. A
-        // close from the receiving side can also meet a send still flushing on another task: TLS
-        // then refuses the second write (NotSupportedException), which is as harmless here.
+        // The connection goes first: a send that was cancelled (or failed) can leave part of a frame
+        // buffered in the writer, and completing the writer would write it again without a token,
+        // blocking for good on a peer that stopped reading. Every send flushes before it returns,
+        // so nothing whole is lost. What the writer and reader then meet is a closed stream, and
+        // a close from the receiving side can meet a send still flushing on another task (TLS
+        // refuses the second write: NotSupportedException); none of that matters to a closing connection.
+        try { await _stream.DisposeAsync().ConfigureAwait(false); }
+        catch (Exception ex) when (IsClosingFailure(ex)) { }
         try { await _reader.CompleteAsync().ConfigureAwait(false); }
         catch (Exception ex) when (IsClosingFailure(ex)) { }
-        try { await _writer.CompleteAsync().ConfigureAwait(false); }
-        catch (Exception ex) when (IsClosingFailure(ex)) { }
-        try { await _stream.DisposeAsync().ConfigureAwait(false); }
+        try { await _writer.CompleteAsync(s_closed).ConfigureAwait(false); }
         catch (Exception ex) when (IsClosingFailure(ex)) { }
     }
 
     public ValueTask DisposeAsync() => CloseAsync();
+
+    // Completes the writer as failed, so that it writes nothing more to the closed stream.
+    private static readonly IOException s_closed = new("The sync connection is closed.");
 
     private void Encode(FrameType type, ReadOnlySpan<byte> payload)
     {
