@@ -103,4 +103,28 @@ public sealed class SyncMessagesTests
         // Cut inside the second change's context (its last 10 bytes): the first change's equal bytes must not stand in for it.
         Assert.Throws<SyncProtocolException>(() => SyncMessages.DecodeChanges(bytes.AsSpan(0, bytes.Length - 10)));
     }
+
+    [Theory]
+    [InlineData(ulong.MaxValue)]
+    [InlineData(253402300800000UL << 16)] // the first millisecond after 9999-12-31
+    public void DecodeChanges_TimestampPastTheCalendarsEnd_IsAProtocolError(ulong timestamp)
+    {
+        // Observed into the clock, such a reading would make the clock wrap (ulong.MaxValue + 1) and
+        // every conflict record stamped after it unreadable.
+        var change = Change(1, "kv", new VersionVector());
+        Assert.NotNull(SyncMessages.DecodeChanges(Encode([change])));
+        var bytes = Encode([new RemoteChange
+        {
+            Origin = change.Origin, OriginSequence = 1, Timestamp = timestamp, ColumnFamily = "kv", Operation = ChangeOperation.Put,
+            Key = change.Key, Value = change.Value, Context = change.Context, SourcePosition = 1,
+        }]);
+        var error = Assert.Throws<SyncProtocolException>(() => SyncMessages.DecodeChanges(bytes));
+        Assert.Contains("calendar", error.Message, StringComparison.Ordinal);
+        var lastDay = Encode([new RemoteChange
+        {
+            Origin = change.Origin, OriginSequence = 1, Timestamp = (253402300799999UL << 16) | 0xFFFF, ColumnFamily = "kv", Operation = ChangeOperation.Put,
+            Key = change.Key, Value = change.Value, Context = change.Context, SourcePosition = 1,
+        }]);
+        Assert.NotNull(SyncMessages.DecodeChanges(lastDay));
+    }
 }

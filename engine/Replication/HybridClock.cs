@@ -36,6 +36,9 @@ internal sealed class HybridClock(TimeProvider clock)
 
     private static readonly ulong MaxWallMilliseconds = (ulong)DateTimeOffset.MaxValue.ToUnixTimeMilliseconds();
 
+    /// <summary>Whether the wall-clock part of <paramref name="reading"/> is a date (not past year 9999): only a damaged or hostile reading is not.</summary>
+    public static bool IsWithinCalendar(ulong reading) => (reading >> 16) <= MaxWallMilliseconds;
+
     /// <summary>The wall-clock part of <paramref name="reading"/>; a reading past the calendar's end (only a damaged or hostile one) gives its end.</summary>
     public static DateTimeOffset WallTime(ulong reading)
         => (reading >> 16) > MaxWallMilliseconds ? DateTimeOffset.MaxValue : DateTimeOffset.FromUnixTimeMilliseconds((long)(reading >> 16));

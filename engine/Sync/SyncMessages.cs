@@ -178,6 +178,9 @@ internal static class SyncMessages
             var origin = new Guid(r.Take(16));
             ulong sequence = r.ReadVarint();
             ulong timestamp = r.ReadUInt64();
+            // Observed into this replica's clock and stamped on its conflict records: one past the
+            // calendar's end would make them unreadable, and the clock's next reading wrap.
+            if (!HybridClock.IsWithinCalendar(timestamp)) throw new CorruptionException("a change stamped past the calendar's end");
             var familyRead = r.ReadLengthPrefixed();
             if (family.Length == 0 || !familyRead.SequenceEqual(familyBytes))
             {
