@@ -79,6 +79,48 @@ public sealed class RelaySyncTests
         Assert.Equal(0, EncryptionSupport.CountFound(dir.Sub("nats"), sentinels));
     }
 
+    [SkippableFact]
+    public async Task MessagesNotSealedUnderTheGroupKey_AreSkipped_AndLaterChangesStillArrive()
+    {
+        Skip.If(NatsServer.Executable is null, "nats-server is not installed (apt-get install nats-server; .ci/run installs it)");
+        using var dir = new TempDir("relay-poison");
+        using var nats = new NatsServer(dir.Sub("nats"));
+        var groupKey = RandomNumberGenerator.GetBytes(32);
+        var dbs = new List<LatticeDb>();
+        var relays = new List<SyncService>();
+        try
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                var db = LatticeDb.Open(dir.Sub($"r{i}"), new DbOptions { WriteBufferSize = 256 * 1024 });
+                db.CreateColumnFamily("secrets", new ColumnFamilyOptions { Replicated = true });
+                db.CreateColumnFamily("bal", new ColumnFamilyOptions { Replicated = true, MergeOperator = MergeOperators.Int64Add });
+                dbs.Add(db);
+                relays.Add(db.StartRelaySync(new RelaySyncOptions { Url = nats.Url, Group = "ledger", GroupKey = groupKey }));
+            }
+            dbs[0].Put(dbs[0].GetColumnFamily("secrets"), B("first"), B("1"));
+            await Converged(dbs, TimeSpan.FromSeconds(30)); // the stream exists and both consume it
+            // Anyone who can publish to the subject, without the group key: garbage, and a message sealed under another key.
+            await using (var publisher = new NATS.Client.Core.NatsConnection(new NATS.Client.Core.NatsOpts { Url = nats.Url }))
+            {
+                using var stranger = new LatticeKV.Sync.RelaySeal(RandomNumberGenerator.GetBytes(32), "ledger");
+                var js = new NATS.Client.JetStream.NatsJSContext(publisher);
+                await js.PublishAsync("lkv.ledger.changes", new byte[] { 1, 2, 3 });
+                await js.PublishAsync("lkv.ledger.changes", stranger.Seal(Guid.NewGuid(), "not a batch"u8));
+            }
+            dbs[0].Put(dbs[0].GetColumnFamily("secrets"), B("after"), B("2"));
+            dbs[1].Put(dbs[1].GetColumnFamily("secrets"), B("back"), B("3"));
+            await Converged(dbs, TimeSpan.FromSeconds(30));
+            Assert.Equal(3, TestDb.Contents(dbs[1], dbs[1].GetColumnFamily("secrets")).Count);
+        }
+        finally
+        {
+            foreach (var r in relays) await r.DisposeAsync();
+            foreach (var db in dbs) db.Dispose();
+            nats.Kill();
+        }
+    }
+
     /// <summary>Waits until every replica holds the same replicated data (asked again until they agree, bounded).</summary>
     private static async Task Converged(List<LatticeDb> dbs, TimeSpan timeout)
     {

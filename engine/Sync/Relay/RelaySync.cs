@@ -157,10 +157,25 @@ internal sealed class RelaySync : SyncService
             ulong sequence = msg.Metadata?.Sequence.Stream ?? throw new SyncProtocolException("a relay message without its stream sequence");
             if (sequence <= consumed) continue;
             byte[] data = msg.Data ?? [];
-            var plaintext = _seal.Open(data, out var publisher);
-            var batch = SyncMessages.DecodeChanges(plaintext);
             var seq = new byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(seq, sequence);
+            Guid publisher;
+            SyncMessages.ChangeBatch batch;
+            try
+            {
+                var plaintext = _seal.Open(data, out publisher);
+                batch = SyncMessages.DecodeChanges(plaintext);
+            }
+            catch (SyncProtocolException ex)
+            {
+                // Not sealed under the group key (anyone who can publish to the subject), or not a
+                // batch: every replica of the group skips it alike. Retrying it would stop this
+                // replica's consumption for good.
+                SyncRegistry.For(_db, _relayPeer).LastError = $"relay message {sequence} skipped: {ex.Message}";
+                _log.Applier.Apply(_relayPeer, [], 0, sync: false, also: b => b.Put(_log.State!, _consumedKey, seq));
+                consumed = sequence;
+                continue;
+            }
             // Our own batches come back too: only the position moves.
             var changes = publisher == _db.ReplicaId ? [] : batch.Changes;
             _log.Applier.Apply(_relayPeer, changes, 0, sync: false, also: b => b.Put(_log.State!, _consumedKey, seq));
