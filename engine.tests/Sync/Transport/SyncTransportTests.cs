@@ -231,6 +231,29 @@ public sealed class SyncTransportTests : IDisposable
     }
 
     [Fact]
+    public async Task Accept_MoreConnectionsThanTheLimit_TheExtraOneIsClosedAtOnce()
+    {
+        // Two peers hold connections open without a handshake: a third is closed as it is accepted.
+        var settings = new SyncTransportSettings(_ids.Server, [_ids.Client.PeerId], _ids.ServerReplica) { HandshakeTimeout = TimeSpan.FromSeconds(60), MaxConnections = 2 };
+        await using var server = new RecordingServer(settings);
+        using var first = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        using var second = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        using var third = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await first.ConnectAsync(server.EndPoint);
+        await second.ConnectAsync(server.EndPoint);
+        await third.ConnectAsync(server.EndPoint);
+        var refusal = await server.NextFailure();
+        Assert.Contains("refused", refusal.Message, StringComparison.Ordinal);
+        Assert.Equal(1, server.Listener.RefusedConnections);
+        // The third sees its connection closed (end of stream or a reset), long before the handshake timeout.
+        int read;
+        try { read = await third.ReceiveAsync(new byte[16]).WaitAsync(RecordingServer.Wait); }
+        catch (SocketException) { read = 0; }
+        Assert.Equal(0, read);
+        Assert.Equal(0, server.Invocations);
+    }
+
+    [Fact]
     public async Task StopAsync_WithAConnectedClient_EndsTheHandlerAndClosesTheClient()
     {
         var server = new RecordingServer(_ids.ServerSettings());

@@ -90,6 +90,12 @@ internal sealed class SyncListener : IAsyncDisposable
                 Report(ex, ref _refused);
                 continue;
             }
+            if (_connections.Count >= _settings.MaxConnections)
+            {
+                socket.Dispose();
+                Report(new SyncConnectionException($"A sync connection was refused: {_settings.MaxConnections} are open already."), ref _refused);
+                continue;
+            }
             int id = Interlocked.Increment(ref _nextConnection);
             // Registered before it starts, so that its own removal always comes after.
             var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -103,9 +109,12 @@ internal sealed class SyncListener : IAsyncDisposable
         await start.ConfigureAwait(false); // continues on the pool: the accept loop goes on while this connection handshakes
         try
         {
-            socket.NoDelay = true;
             SyncChannel channel;
-            try { channel = await SyncHandshake.RunAsync(new NetworkStream(socket, ownsSocket: true), _settings, accepting: true, _stop.Token).ConfigureAwait(false); }
+            try
+            {
+                socket.NoDelay = true; // may throw when the peer has already reset the connection
+                channel = await SyncHandshake.RunAsync(new NetworkStream(socket, ownsSocket: true), _settings, accepting: true, _stop.Token).ConfigureAwait(false);
+            }
             catch (Exception ex) when (!_stop.IsCancellationRequested)
             {
                 Report(ex, ref _refused);

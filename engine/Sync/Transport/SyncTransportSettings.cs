@@ -37,6 +37,12 @@ internal sealed class SyncTransportSettings
     /// <summary>Time allowed for the TLS handshake and the Hello exchange together; a peer that stalls longer is dropped.</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Connections a listener serves at once, handshakes included; one more is closed as it is
+    /// accepted (counted as refused), so that peers holding connections open cannot exhaust the server.
+    /// </summary>
+    public int MaxConnections { get; init; } = 256;
+
     /// <summary>The clock certificate validity periods are checked against.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 }
