@@ -38,6 +38,61 @@ public class SyncChannelTests
         await channel.CloseAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task ReceiveAsync_PeerStallsInsideAFrame_ProtocolErrorAfterTheStallTimeout_ButASlowFrameArrives()
+    {
+        var wire = await SentBytes(FrameType.Pull, [1, 2, 3, 4, 5, 6, 7, 8]);
+        // Part of a frame, then nothing: cut after the stall timeout, the channel closed.
+        var stalled = new TricklingStream(wire.AsMemory(0, 5), TimeSpan.Zero);
+        var channel = new SyncChannel(stalled, "test") { FrameStallTimeout = TimeSpan.FromMilliseconds(300) };
+        var error = await Assert.ThrowsAsync<SyncProtocolException>(() => channel.ReceiveAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Contains("part of a frame", error.Message, StringComparison.Ordinal);
+        Assert.True(channel.IsClosed);
+        // The whole frame a byte at a time, each byte later than half the timeout: progress keeps it alive.
+        var slow = new TricklingStream(wire, TimeSpan.FromMilliseconds(100));
+        await using var patient = new SyncChannel(slow, "test") { FrameStallTimeout = TimeSpan.FromMilliseconds(400) };
+        var frame = await patient.ReceiveAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.NotNull(frame);
+        Assert.Equal(FrameType.Pull, frame.Type);
+    }
+
+    /// <summary>Delivers <c>bytes</c> one byte per read, each after <c>gap</c> (a slow link), then reads nothing until disposed.</summary>
+    private sealed class TricklingStream(ReadOnlyMemory<byte> bytes, TimeSpan gap) : Stream
+    {
+        private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _at;
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_at < bytes.Length)
+            {
+                if (gap > TimeSpan.Zero) await Task.Delay(gap, cancellationToken).ConfigureAwait(false);
+                buffer.Span[0] = bytes.Span[_at++];
+                return 1;
+            }
+            await Task.WhenAny(_disposed.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            return 0;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            _disposed.TrySetResult();
+            base.Dispose(disposing);
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) { }
+    }
+
     /// <summary>A connection whose peer reads nothing: writes wait until cancelled or disposed; reads until disposed.</summary>
     private sealed class StalledStream : Stream
     {

@@ -54,6 +54,13 @@ internal sealed class SyncChannel : IAsyncDisposable
 
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
+    /// <summary>
+    /// How long the peer may send nothing while part of a frame has arrived: a peer that starts a
+    /// frame and stalls would otherwise hold the session (and its buffer) for good. Progress
+    /// restarts it, so a slow link is not cut; a session idle between frames is not limited.
+    /// </summary>
+    internal TimeSpan FrameStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Sends one frame, Snappy-compressed when that saves at least an eighth.</summary>
     /// <exception cref="InvalidArgumentException">The payload is over <see cref="FrameCodec.MaxPayloadLength"/>.</exception>
     /// <exception cref="SyncConnectionException">The connection is closed or broke.</exception>
@@ -94,11 +101,26 @@ internal sealed class SyncChannel : IAsyncDisposable
     public async Task<SyncFrame?> ReceiveAsync(CancellationToken ct)
     {
         if (IsClosed) throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} is closed.");
+        CancellationTokenSource? stall = null;
         try
         {
+            bool partial = false;
             while (true)
             {
-                var result = await _reader.ReadAsync(ct).ConfigureAwait(false);
+                ReadResult result;
+                if (!partial) result = await _reader.ReadAsync(ct).ConfigureAwait(false);
+                else
+                {
+                    // A new timeout for every read: only a peer that sends nothing at all inside a frame is cut.
+                    stall?.Dispose();
+                    stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    stall.CancelAfter(FrameStallTimeout);
+                    try { result = await _reader.ReadAsync(stall.Token).ConfigureAwait(false); }
+                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    {
+                        throw new SyncProtocolException($"the peer sent part of a frame and then nothing for {FrameStallTimeout.TotalSeconds:0.###} s");
+                    }
+                }
                 var buffer = result.Buffer;
                 bool got = FrameCodec.TryDecode(ref buffer, out var frame);
                 _reader.AdvanceTo(buffer.Start, got ? buffer.Start : buffer.End);
@@ -108,6 +130,7 @@ internal sealed class SyncChannel : IAsyncDisposable
                     if (buffer.IsEmpty) return null;
                     throw new SyncProtocolException($"the stream ended inside a frame ({buffer.Length} bytes of it received)");
                 }
+                partial = !buffer.IsEmpty;
             }
         }
         catch (Exception ex) when (ex is SyncProtocolException or OperationCanceledException)
@@ -120,6 +143,10 @@ internal sealed class SyncChannel : IAsyncDisposable
         {
             await CloseAsync().ConfigureAwait(false);
             throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} broke while receiving.", ex);
+        }
+        finally
+        {
+            stall?.Dispose();
         }
     }
 
