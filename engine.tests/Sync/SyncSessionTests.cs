@@ -89,6 +89,32 @@ public sealed class SyncSessionTests
     }
 
     [Fact]
+    public async Task SyncWith_PeerSendsASnapshotNobodyAskedFor_ProtocolErrorAndNothingApplied()
+    {
+        using var dir = new TempDir("sync-rogue-snapshot");
+        using var b = new Replica(dir, "b");
+        using var rogueIdentity = SyncIdentity.Create("rogue");
+        var pair = new Transport.TrustedPair();
+        await using var rogue = new Transport.RecordingServer(pair.ServerSettings(rogueIdentity, b.Identity.PeerId));
+        var sync = b.Db.SyncWith(new SyncPeer("127.0.0.1", rogue.Port, rogueIdentity.PeerId));
+        var channel = await rogue.NextInvocation();
+        await rogue.NextFrame(); // b's Pull: an ordinary one, not a resync
+        var snapshot = new LatticeKV.Coding.ByteWriter(256);
+        var origin = Guid.NewGuid();
+        var context = new LatticeKV.Replication.VersionVector();
+        SyncMessages.EncodeSnapshot(snapshot, new LatticeKV.Replication.VersionVector(), complete: true, through: 1_000_000,
+        [
+            new LatticeKV.Replication.RemoteChange { Origin = origin, OriginSequence = 1, Timestamp = 1 << 16, ColumnFamily = "kv", Operation = ChangeOperation.Put, Key = B("planted"), Value = B("x"), Context = context, SourcePosition = 1_000_000 },
+        ]);
+        try { await channel.SendAsync(FrameType.Snapshot, snapshot.ToArray(), CancellationToken.None); }
+        catch (SyncConnectionException) { } // b may have closed first
+        var error = await Assert.ThrowsAnyAsync<LatticeException>(() => sync.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(error.Message.Contains("unexpected Snapshot", StringComparison.Ordinal), error.Message);
+        Assert.Null(b.Db.Get(b.Kv, B("planted")));
+        pair.Dispose();
+    }
+
+    [Fact]
     public async Task UntrustedReplica_IsRefused_AndNothingIsApplied()
     {
         using var dir = new TempDir("sync-untrusted");

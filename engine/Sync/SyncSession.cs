@@ -117,7 +117,8 @@ internal sealed class SyncSession
                             await _channel.SendAsync(FrameType.Pull, SyncMessages.EncodePull(resync), stop.Token).ConfigureAwait(false);
                         }, stop.Token);
                         break;
-                    case FrameType.Snapshot:
+                    // Only after this side asked for a resync: an unasked snapshot would move cursors and apply what no log sent.
+                    case FrameType.Snapshot when _resyncRequest is not null:
                         var (senderHas, part) = SyncMessages.DecodeSnapshot(frame.Payload);
                         var applied = _log.Applier.ApplySnapshot(_peer, part.Changes, part.CaughtUp, part.Through, senderHas);
                         _received += applied.Applied;
