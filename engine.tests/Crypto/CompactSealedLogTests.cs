@@ -20,7 +20,7 @@ public class CompactSealedLogTests
     {
         using var dir = new TempDir();
         var fs = RealFileSystem.Instance;
-        using var keys = NewRegistry(fs, dir);
+        using var keys = LatticeKV.Tests.Db.LogFilesTests.NewRegistry(fs, dir);
         var mutex = new object();
         var logs = new LogFiles(fs, dir.Path, 1 << 20, mutex) { Keys = keys };
         lock (mutex) logs.Roll(7);
@@ -59,7 +59,7 @@ public class CompactSealedLogTests
     {
         using var dir = new TempDir();
         var fs = RealFileSystem.Instance;
-        using var keys = NewRegistry(fs, dir);
+        using var keys = LatticeKV.Tests.Db.LogFilesTests.NewRegistry(fs, dir);
         var mutex = new object();
         var logs = new LogFiles(fs, dir.Path, 1 << 20, mutex) { Keys = keys };
         lock (mutex) logs.Roll(8);
@@ -98,7 +98,7 @@ public class CompactSealedLogTests
     {
         using var dir = new TempDir();
         var fs = RealFileSystem.Instance;
-        using var keys = NewRegistry(fs, dir);
+        using var keys = LatticeKV.Tests.Db.LogFilesTests.NewRegistry(fs, dir);
         var key = keys.Active(KeyPurpose.Metadata, 0)!;
         using var a = new RecordCipher(key, keys.DatabaseId, FileKeyKind.Log, 3);
         using var b = new RecordCipher(key, keys.DatabaseId, FileKeyKind.Log, 3);
@@ -134,7 +134,7 @@ public class CompactSealedLogTests
     {
         // FORMAT.md §12: the same file key, nonce and associated data; only where key id and salt live differs.
         using var dir = new TempDir();
-        using var keys = NewRegistry(RealFileSystem.Instance, dir);
+        using var keys = LatticeKV.Tests.Db.LogFilesTests.NewRegistry(RealFileSystem.Instance, dir);
         var key = keys.Active(KeyPurpose.Metadata, 0)!;
         using var whole = new RecordCipher(key, keys.DatabaseId, FileKeyKind.Log, 5);
         var header = new byte[RecordCipher.LogHeaderSize];
@@ -273,13 +273,6 @@ public class CompactSealedLogTests
         using var it = db.NewIterator();
         for (it.SeekToFirst(); it.Valid; it.Next()) contents[S(it.Key.ToArray())!] = S(it.Value.ToArray())!;
         return contents;
-    }
-
-    private static KeyRegistry NewRegistry(IFileSystem fs, TempDir dir)
-    {
-        var keys = KeyRegistry.Create(new LogFramedRecords(fs), dir.Path, new RawKeySource(EncryptionSupport.NewKey()), sealedFrom: 1, nowMs: 1000);
-        keys.CreateKey(KeyPurpose.Metadata, 0, [], 1000);
-        return keys;
     }
 
     /// <summary>Every record of the sealed log that opens, headers taken; how many did not.</summary>

@@ -178,7 +178,8 @@ public class LogFilesTests
         Assert.Equal(0, EncryptionSupport.CountFound(dir.Path, sentinels));
     }
 
-    private static KeyRegistry NewRegistry(IFileSystem fs, TempDir dir)
+    /// <summary>A key registry in <paramref name="dir"/> sealing from file 1, with one metadata key (shared with the compact sealed log tests).</summary>
+    internal static KeyRegistry NewRegistry(IFileSystem fs, TempDir dir)
     {
         var keys = KeyRegistry.Create(new LogFramedRecords(fs), dir.Path, new RawKeySource(EncryptionSupport.NewKey()), sealedFrom: 1, nowMs: 1000);
         keys.CreateKey(KeyPurpose.Metadata, 0, [], 1000);

@@ -71,21 +71,12 @@ public sealed class SyncSessionTests
         // than the window of outstanding frames could ever hold.
         using var dir = new TempDir("sync-rogue-ack");
         using var b = new Replica(dir, "b");
-        using var rogueIdentity = SyncIdentity.Create("rogue");
-        var pair = new Transport.TrustedPair();
-        await using var rogue = new Transport.RecordingServer(pair.ServerSettings(rogueIdentity, b.Identity.PeerId));
-        var sync = b.Db.SyncWith(new SyncPeer("127.0.0.1", rogue.Port, rogueIdentity.PeerId));
-        var channel = await rogue.NextInvocation();
-        await rogue.NextFrame(); // b's first frame
-        try
+        var error = await SyncWithRoguePeer(b, async channel =>
         {
             for (int i = 0; i < 5; i++) await channel.SendAsync(FrameType.Ack, SyncMessages.EncodeAck(1), CancellationToken.None);
-        }
-        catch (SyncConnectionException) { } // b may close the connection before the last Acks leave
-        var error = await Assert.ThrowsAnyAsync<LatticeException>(() => sync.WaitAsync(TimeSpan.FromSeconds(30)));
+        });
         Assert.Contains("Ack", error.Message, StringComparison.Ordinal);
         Assert.Empty(TestDb.Contents(b.Db, b.Kv));
-        pair.Dispose();
     }
 
     [Fact]
@@ -93,25 +84,36 @@ public sealed class SyncSessionTests
     {
         using var dir = new TempDir("sync-rogue-snapshot");
         using var b = new Replica(dir, "b");
+        var snapshot = new LatticeKV.Coding.ByteWriter(256);
+        SyncMessages.EncodeSnapshot(snapshot, new LatticeKV.Replication.VersionVector(), complete: true, through: 1_000_000,
+        [
+            new LatticeKV.Replication.RemoteChange
+            {
+                Origin = Guid.NewGuid(), OriginSequence = 1, Timestamp = 1 << 16, ColumnFamily = "kv", Operation = ChangeOperation.Put,
+                Key = B("planted"), Value = B("x"), Context = new LatticeKV.Replication.VersionVector(), SourcePosition = 1_000_000,
+            },
+        ]);
+        // b's Pull was an ordinary one, not a resync.
+        var error = await SyncWithRoguePeer(b, channel => channel.SendAsync(FrameType.Snapshot, snapshot.ToArray(), CancellationToken.None));
+        Assert.True(error.Message.Contains("unexpected Snapshot", StringComparison.Ordinal), error.Message);
+        Assert.Null(b.Db.Get(b.Kv, B("planted")));
+    }
+
+    /// <summary>
+    /// <paramref name="b"/>'s <c>SyncWith</c> against a trusted peer that, after b's first frame,
+    /// sends what <paramref name="misbehave"/> sends; the error the round ended with.
+    /// </summary>
+    private static async Task<LatticeException> SyncWithRoguePeer(Replica b, Func<SyncChannel, Task> misbehave)
+    {
         using var rogueIdentity = SyncIdentity.Create("rogue");
-        var pair = new Transport.TrustedPair();
+        using var pair = new Transport.TrustedPair();
         await using var rogue = new Transport.RecordingServer(pair.ServerSettings(rogueIdentity, b.Identity.PeerId));
         var sync = b.Db.SyncWith(new SyncPeer("127.0.0.1", rogue.Port, rogueIdentity.PeerId));
         var channel = await rogue.NextInvocation();
-        await rogue.NextFrame(); // b's Pull: an ordinary one, not a resync
-        var snapshot = new LatticeKV.Coding.ByteWriter(256);
-        var origin = Guid.NewGuid();
-        var context = new LatticeKV.Replication.VersionVector();
-        SyncMessages.EncodeSnapshot(snapshot, new LatticeKV.Replication.VersionVector(), complete: true, through: 1_000_000,
-        [
-            new LatticeKV.Replication.RemoteChange { Origin = origin, OriginSequence = 1, Timestamp = 1 << 16, ColumnFamily = "kv", Operation = ChangeOperation.Put, Key = B("planted"), Value = B("x"), Context = context, SourcePosition = 1_000_000 },
-        ]);
-        try { await channel.SendAsync(FrameType.Snapshot, snapshot.ToArray(), CancellationToken.None); }
-        catch (SyncConnectionException) { } // b may have closed first
-        var error = await Assert.ThrowsAnyAsync<LatticeException>(() => sync.WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.True(error.Message.Contains("unexpected Snapshot", StringComparison.Ordinal), error.Message);
-        Assert.Null(b.Db.Get(b.Kv, B("planted")));
-        pair.Dispose();
+        await rogue.NextFrame(); // b's first frame
+        try { await misbehave(channel); }
+        catch (SyncConnectionException) { } // b may close the connection before all of it leaves
+        return await Assert.ThrowsAnyAsync<LatticeException>(() => sync.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
     [Fact]

@@ -57,9 +57,8 @@ public class SyncChannelTests
     }
 
     /// <summary>Delivers <c>bytes</c> one byte per read, each after <c>gap</c> (a slow link), then reads nothing until disposed.</summary>
-    private sealed class TricklingStream(ReadOnlyMemory<byte> bytes, TimeSpan gap) : Stream
+    private sealed class TricklingStream(ReadOnlyMemory<byte> bytes, TimeSpan gap) : FakeConnection
     {
-        private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private int _at;
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -70,55 +69,22 @@ public class SyncChannelTests
                 buffer.Span[0] = bytes.Span[_at++];
                 return 1;
             }
-            await Task.WhenAny(_disposed.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+            await Task.WhenAny(Disposed, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
             return 0;
         }
 
-        protected override void Dispose(bool disposing)
-        {
-            _disposed.TrySetResult();
-            base.Dispose(disposing);
-        }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) { }
     }
 
-    /// <summary>A connection whose peer reads nothing: writes wait until cancelled or disposed; reads until disposed.</summary>
-    private sealed class StalledStream : Stream
+    /// <summary>A stream standing for a connection in these tests: only the asynchronous reads and writes a channel uses; disposing it completes <see cref="Disposed"/>.</summary>
+    private abstract class FakeConnection : Stream
     {
         private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private readonly TaskCompletionSource _writeStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Task WriteStarted => _writeStarted.Task;
+        protected Task Disposed => _disposed.Task;
 
         public bool IsDisposed => _disposed.Task.IsCompleted;
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            _writeStarted.TrySetResult();
-            await Task.WhenAny(_disposed.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
-            ObjectDisposedException.ThrowIf(IsDisposed, this);
-            cancellationToken.ThrowIfCancellationRequested();
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            await Task.WhenAny(_disposed.Task, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
-            cancellationToken.ThrowIfCancellationRequested();
-            return 0;
-        }
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
         protected override void Dispose(bool disposing)
         {
@@ -136,6 +102,34 @@ public class SyncChannelTests
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>A connection whose peer reads nothing: writes wait until cancelled or disposed; reads until disposed.</summary>
+    private sealed class StalledStream : FakeConnection
+    {
+        private readonly TaskCompletionSource _writeStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task WriteStarted => _writeStarted.Task;
+
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            _writeStarted.TrySetResult();
+            await Task.WhenAny(Disposed, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.WhenAny(Disposed, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            return 0;
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+
     }
 
     [Fact]
