@@ -21,18 +21,7 @@ public class CompactSealedLogTests
         using var dir = new TempDir();
         var fs = RealFileSystem.Instance;
         using var keys = LatticeKV.Tests.Db.LogFilesTests.NewRegistry(fs, dir);
-        var mutex = new object();
-        var logs = new LogFiles(fs, dir.Path, 1 << 20, mutex) { Keys = keys };
-        lock (mutex) logs.Roll(7);
-        var written = new List<byte[]>();
-        for (int i = 0; i < 2000; i++)
-        {
-            var body = new byte[100 + i % 29];
-            Random.Shared.NextBytes(body);
-            logs.Append([], body);
-            written.Add(body);
-        }
-        Assert.Null(logs.Close(sync: true));
+        var written = WriteSealedLog(fs, dir, keys, number: 7, count: 2000, i => 100 + i % 29);
 
         string path = FileNames.Log(dir.Path, 7);
         var framed = FramedFile.Records(File.ReadAllBytes(path));
@@ -60,18 +49,7 @@ public class CompactSealedLogTests
         using var dir = new TempDir();
         var fs = RealFileSystem.Instance;
         using var keys = LatticeKV.Tests.Db.LogFilesTests.NewRegistry(fs, dir);
-        var mutex = new object();
-        var logs = new LogFiles(fs, dir.Path, 1 << 20, mutex) { Keys = keys };
-        lock (mutex) logs.Roll(8);
-        var written = new List<byte[]>();
-        for (int i = 0; i < 1500; i++)
-        {
-            var body = new byte[120];
-            Random.Shared.NextBytes(body);
-            logs.Append([], body);
-            written.Add(body);
-        }
-        Assert.Null(logs.Close(sync: true));
+        var written = WriteSealedLog(fs, dir, keys, number: 8, count: 1500, _ => 120);
         string path = FileNames.Log(dir.Path, 8);
         var bytes = File.ReadAllBytes(path);
         Assert.True(RecordCipher.TryReadLogHeader(bytes.AsSpan(LogFormat.HeaderSize, RecordCipher.LogHeaderSize), out _, out _));
@@ -273,6 +251,24 @@ public class CompactSealedLogTests
         using var it = db.NewIterator();
         for (it.SeekToFirst(); it.Valid; it.Next()) contents[S(it.Key.ToArray())!] = S(it.Value.ToArray())!;
         return contents;
+    }
+
+    /// <summary>Appends <paramref name="count"/> random bodies (of <paramref name="size"/>(i) bytes) to sealed log <paramref name="number"/> through <see cref="LogFiles"/>; the bodies, in order.</summary>
+    private static List<byte[]> WriteSealedLog(IFileSystem fs, TempDir dir, KeyRegistry keys, long number, int count, Func<int, int> size)
+    {
+        var mutex = new object();
+        var logs = new LogFiles(fs, dir.Path, 1 << 20, mutex) { Keys = keys };
+        lock (mutex) logs.Roll(number);
+        var written = new List<byte[]>();
+        for (int i = 0; i < count; i++)
+        {
+            var body = new byte[size(i)];
+            Random.Shared.NextBytes(body);
+            logs.Append([], body);
+            written.Add(body);
+        }
+        Assert.Null(logs.Close(sync: true));
+        return written;
     }
 
     /// <summary>Every record of the sealed log that opens, headers taken; how many did not.</summary>
