@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 
 namespace LatticeKV.Tests.Support;
 
@@ -50,6 +51,8 @@ public sealed class FaultProxy : IAsyncDisposable
     private double _rate;
     private RecordFault[] _randomKinds = [];
     private int _nextConnection;
+    private readonly ConcurrentDictionary<int, bool> _frozen = new();
+    private readonly ConcurrentDictionary<int, StrongBox<int>> _records = new();
 
     public FaultProxy(IPEndPoint upstream)
     {
@@ -97,6 +100,16 @@ public sealed class FaultProxy : IAsyncDisposable
         var stream = _clientBytes[connection];
         lock (stream) return stream.ToArray();
     }
+
+    /// <summary>
+    /// From now on connection <paramref name="connection"/> forwards nothing in either direction and
+    /// stays open: what a peer sees when the other process is frozen or the link silently drops
+    /// everything (TCP itself stays up, as the proxy's own sockets answer).
+    /// </summary>
+    public void Freeze(int connection) => _frozen[connection] = true;
+
+    /// <summary>Records connection <paramref name="connection"/> has forwarded so far, both directions.</summary>
+    public int Records(int connection) => _records.TryGetValue(connection, out var n) ? Volatile.Read(ref n.Value) : 0;
 
     /// <summary>Completes when connection <paramref name="connection"/> has been closed on both sides.</summary>
     public Task Closed(int connection) => _connections.TryGetValue(connection, out var t) ? t : Task.CompletedTask;
@@ -158,6 +171,8 @@ public sealed class FaultProxy : IAsyncDisposable
                     var log = _clientBytes[id];
                     lock (log) log.Write(record);
                 }
+                if (_frozen.ContainsKey(id)) continue; // swallowed, the connection kept
+                Interlocked.Increment(ref _records.GetOrAdd(id, _ => new StrongBox<int>()).Value);
                 if (held is not null)
                 {
                     await to.SendAsync(record, cut.Token);

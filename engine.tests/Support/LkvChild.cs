@@ -64,6 +64,14 @@ public sealed class LkvChild : IDisposable
         _process.StandardInput.Flush();
     }
 
+    /// <summary>Sends the process a signal by name (<c>STOP</c>, <c>CONT</c>) with kill(1); fails if kill does.</summary>
+    public void Signal(string name)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + name, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0) throw new Xunit.Sdk.XunitException($"kill -{name} {_process.Id} exited with {kill.ExitCode}");
+    }
+
     /// <summary>SIGKILL, then waits for the process and its output to end; fails if reading the output failed.</summary>
     public void Kill()
     {

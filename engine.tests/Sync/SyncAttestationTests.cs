@@ -33,37 +33,12 @@ public sealed class SyncAttestationTests
         }
     }
 
-    private sealed class Replica : IDisposable
-    {
-        public Replica(TempDir dir, string name)
-        {
-            Identity = SyncIdentity.Create(name);
-            Db = LatticeDb.Open(dir.Sub(name), new DbOptions { SyncIdentity = Identity });
-            Kv = Db.CreateColumnFamily("kv", new ColumnFamilyOptions { Replicated = true });
-        }
-
-        public SyncIdentity Identity { get; }
-        public LatticeDb Db { get; }
-        public ColumnFamilyHandle Kv { get; }
-
-        public SyncServer Serve(Replica trusted)
-        {
-            var options = new SyncServerOptions();
-            options.TrustedPeerIds.Add(trusted.Identity.PeerId);
-            return Db.StartSyncServer(options);
-        }
-
-        public SyncPeer PeerAt(SyncServer server) => new("127.0.0.1", server.Port, Identity.PeerId);
-
-        public void Dispose() => Db.Dispose();
-    }
-
     [Fact]
     public async Task SyncWith_BothAttest_EachJudgesTheOthersClaim()
     {
         using var dir = new TempDir("attest-both");
-        using var a = new Replica(dir, "a");
-        using var b = new Replica(dir, "b");
+        using var a = new SyncReplica(dir, "a");
+        using var b = new SyncReplica(dir, "b");
         var onA = new CountingAttestor("a", _ => true);
         var onB = new CountingAttestor("b", _ => true);
         SyncAttestors.Add(a.Db, onA);
@@ -86,8 +61,8 @@ public sealed class SyncAttestationTests
     public async Task SyncWith_PeerClaimRefused_NothingOfThePeerIsApplied_AndThePeerIsTold()
     {
         using var dir = new TempDir("attest-refuse");
-        using var a = new Replica(dir, "a");
-        using var b = new Replica(dir, "b");
+        using var a = new SyncReplica(dir, "a");
+        using var b = new SyncReplica(dir, "b");
         SyncAttestors.Add(a.Db, new CountingAttestor("a", _ => true));
         var onB = new CountingAttestor("b", claim => claim != "history of a");
         SyncAttestors.Add(b.Db, onB);
@@ -104,8 +79,8 @@ public sealed class SyncAttestationTests
     public async Task SyncWith_ServerRefusesClientsClaim_ClientSeesARefusal()
     {
         using var dir = new TempDir("attest-server-refuses");
-        using var a = new Replica(dir, "a");
-        using var b = new Replica(dir, "b");
+        using var a = new SyncReplica(dir, "a");
+        using var b = new SyncReplica(dir, "b");
         SyncAttestors.Add(a.Db, new CountingAttestor("a", claim => claim != "history of b"));
         SyncAttestors.Add(b.Db, new CountingAttestor("b", _ => true));
         b.Db.Put(b.Kv, B("k"), B("from b"));
@@ -122,8 +97,8 @@ public sealed class SyncAttestationTests
     public async Task SyncWith_OnlyOneSideAttests_TheOtherAnswersEmpty_AndSyncProceeds()
     {
         using var dir = new TempDir("attest-one-side");
-        using var a = new Replica(dir, "a");
-        using var b = new Replica(dir, "b");
+        using var a = new SyncReplica(dir, "a");
+        using var b = new SyncReplica(dir, "b");
         var onB = new CountingAttestor("b", claim => claim.Length == 0);
         SyncAttestors.Add(b.Db, onB);
         a.Db.Put(a.Kv, B("k"), B("from a"));
@@ -139,7 +114,7 @@ public sealed class SyncAttestationTests
     public void Add_SameNameTwice_IsRefused_AndRemoveForgetsIt()
     {
         using var dir = new TempDir("attest-registry");
-        using var a = new Replica(dir, "a");
+        using var a = new SyncReplica(dir, "a");
         var first = new CountingAttestor("a", _ => true);
         SyncAttestors.Add(a.Db, first);
         Assert.Throws<InvalidArgumentException>(() => SyncAttestors.Add(a.Db, new CountingAttestor("a", _ => true)));

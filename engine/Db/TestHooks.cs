@@ -59,4 +59,10 @@ internal sealed class TestHooks
 
     /// <summary>The change log is truncated only when a test calls <see cref="Replication.ReplicationLog.TruncateNow"/>: no pass a write starts on the thread pool races it.</summary>
     public bool ManualChangeLogTruncation { get; init; }
+
+    /// <summary>Replaces sync's idle timeout (and its 15 s floor): tests of dead peers wait fractions of a second.</summary>
+    public TimeSpan? SyncIdleTimeout { get; init; }
+
+    /// <summary>Replaces sync's 5 s heartbeat interval, so that tests with short idle timeouts keep live sessions alive.</summary>
+    public TimeSpan? SyncHeartbeatInterval { get; init; }
 }

@@ -3,6 +3,16 @@ namespace LatticeKV;
 /// <summary>A replica to sync with: where it listens, and its peer id (<see cref="SyncIdentity.PeerId"/>), which its certificate must match.</summary>
 public sealed record SyncPeer(string Host, int Port, string PeerId)
 {
+    /// <summary>
+    /// How long the peer may send nothing at all before the session ends with a
+    /// <see cref="SyncConnectionException"/> (an agent then reconnects). Peers of this release send
+    /// a heartbeat every 5 seconds when idle, so a frozen process or a cut link is found within
+    /// this time; with an older peer only a one-round <c>SyncWith</c> is limited. Default 30 seconds,
+    /// at least 15; <see cref="Timeout.InfiniteTimeSpan"/> for no limit (TCP keepalive then finds
+    /// a vanished host after about a minute of silence).
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Parses <c>host:port</c> (what <c>lkv sync --peer</c> takes).</summary>
     public static (string Host, int Port) ParseAddress(string address)
     {
@@ -25,6 +35,14 @@ public sealed class SyncServerOptions
 
     /// <summary>Peer ids allowed to connect; any other is refused during the TLS handshake, before any data moves.</summary>
     public IList<string> TrustedPeerIds { get; } = [];
+
+    /// <summary>
+    /// How long a client of this release may send nothing at all (it sends a heartbeat every
+    /// 5 seconds when idle) before its session is dropped and its connection freed. Clients of
+    /// older releases send no heartbeats and are not limited (TCP keepalive finds a vanished host).
+    /// Default 30 seconds, at least 15; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>Options of <c>LatticeDb.StartSyncAgent</c>.</summary>

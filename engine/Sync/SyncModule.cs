@@ -18,10 +18,19 @@ internal static class SyncModule
         SyncEntry.StartRelay = static (db, options) => RelaySync.Start(db, options);
     }
 
-    public static SyncTransportSettings Settings(LatticeDb db, IEnumerable<string> trusted)
+    /// <exception cref="InvalidArgumentException">No sync identity, a malformed peer id, or an idle timeout below the minimum.</exception>
+    public static SyncTransportSettings Settings(LatticeDb db, IEnumerable<string> trusted, TimeSpan idleTimeout)
     {
         var identity = db.Options.SyncIdentity ?? throw new InvalidArgumentException("Sync needs DbOptions.SyncIdentity (make one with 'lkv sync-identity').", nameof(DbOptions.SyncIdentity));
-        return new SyncTransportSettings(identity, trusted, db.ReplicaId) { Clock = db.Options.Clock };
+        if (idleTimeout != Timeout.InfiniteTimeSpan && idleTimeout < SyncTransportSettings.MinIdleTimeout)
+            throw new InvalidArgumentException($"A sync idle timeout is at least {SyncTransportSettings.MinIdleTimeout.TotalSeconds:0} s (three heartbeats), or infinite; {idleTimeout} was given.", nameof(idleTimeout));
+        var hooks = db.Options.TestHooks;
+        return new SyncTransportSettings(identity, trusted, db.ReplicaId)
+        {
+            Clock = db.Options.Clock,
+            IdleTimeout = hooks?.SyncIdleTimeout ?? idleTimeout,
+            HeartbeatInterval = hooks?.SyncHeartbeatInterval ?? SyncTransportSettings.DefaultHeartbeatInterval,
+        };
     }
 
     public static IPAddress Address(string host)
@@ -34,8 +43,16 @@ internal static class SyncRound
 {
     public static async Task<SyncResult> RunAsync(LatticeDb db, SyncPeer peer, bool follow, CancellationToken ct)
     {
-        var settings = SyncModule.Settings(db, [peer.PeerId]);
+        var settings = SyncModule.Settings(db, [peer.PeerId], peer.IdleTimeout);
         var channel = await SyncConnector.ConnectAsync(peer.Host, peer.Port, settings, ct).ConfigureAwait(false);
+        // A one-round session is always waiting for an answer from its peer: heartbeats alone do
+        // not keep it (a peer whose session is stuck goes on sending them), and a peer too old to
+        // send them gets the same limit.
+        if (!follow)
+        {
+            channel.IdleTimeout = settings.IdleTimeout;
+            channel.PingsAreActivity = false;
+        }
         SyncRegistry.Learned(db, peer, channel.RemoteHello!.ReplicaId);
         var state = SyncRegistry.For(db, channel.RemoteHello!.ReplicaId);
         state.SessionStarted();
@@ -81,7 +98,7 @@ internal sealed class DbSyncServer : SyncServer
 
     public static DbSyncServer Start(LatticeDb db, SyncServerOptions options)
     {
-        var settings = SyncModule.Settings(db, options.TrustedPeerIds);
+        var settings = SyncModule.Settings(db, options.TrustedPeerIds, options.IdleTimeout);
         if (options.Port is < 0 or > 65535) throw new InvalidArgumentException("The port must be between 0 and 65535.", nameof(options));
         var listener = new SyncListener(new IPEndPoint(SyncModule.Address(options.Host), options.Port), settings, async (channel, ct) =>
         {
@@ -129,7 +146,8 @@ internal sealed class DbSyncAgent : SyncAgent
     {
         if (options.MinReconnectDelay <= TimeSpan.Zero || options.MaxReconnectDelay < options.MinReconnectDelay)
             throw new InvalidArgumentException("Reconnect delays must be positive, the maximum at least the minimum.", nameof(options));
-        SyncModule.Settings(db, options.Peers.Select(p => p.PeerId)); // checks the identity now
+        SyncModule.Settings(db, options.Peers.Select(p => p.PeerId), Timeout.InfiniteTimeSpan); // checks the identity now
+        foreach (var peer in options.Peers) SyncModule.Settings(db, [peer.PeerId], peer.IdleTimeout); // and each peer's timeout
         var agent = new DbSyncAgent();
         foreach (var peer in options.Peers.ToList()) agent._loops.Add(Task.Run(() => agent.RunAsync(db, peer, options)));
         return agent;

@@ -15,11 +15,12 @@ namespace LatticeKV.Tool.Crash;
 /// </summary>
 public static class SyncChild
 {
-    public static DbOptions Options(SyncIdentity? identity) => new()
+    public static DbOptions Options(SyncIdentity? identity, int heartbeatMs = 0) => new()
     {
         SyncIdentity = identity,
         WriteBufferSize = 256 * 1024,
         OpenWithBuiltInMergeOperators = true,
+        TestHooks = heartbeatMs > 0 ? new Db.TestHooks { SyncHeartbeatInterval = TimeSpan.FromMilliseconds(heartbeatMs) } : null,
     };
 
     public static (ColumnFamilyHandle Kv, ColumnFamilyHandle Balances) Families(LatticeDb db)
@@ -29,7 +30,7 @@ public static class SyncChild
         return (kv, bal);
     }
 
-    public static int Run(string path, string identityFile, int port, IReadOnlyList<string> trusted, int seed, int writes, TextReader input, TextWriter output)
+    public static int Run(string path, string identityFile, int port, IReadOnlyList<string> trusted, int seed, int writes, TextReader input, TextWriter output, int heartbeatMs = 0)
     {
         var gate = new object();
         void Print(string line)
@@ -41,7 +42,7 @@ public static class SyncChild
             }
         }
         using var identity = SyncIdentity.Load(identityFile);
-        using var db = LatticeDb.Open(path, Options(identity));
+        using var db = LatticeDb.Open(path, Options(identity, heartbeatMs));
         var (kv, bal) = Families(db);
         var serverOptions = new SyncServerOptions { Port = port };
         foreach (var t in trusted) serverOptions.TrustedPeerIds.Add(t);

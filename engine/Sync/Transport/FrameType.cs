@@ -23,4 +23,6 @@ internal enum FrameType : byte
     Resync = 7,
     /// <summary>From protocol version 2: an attestation step (what one side saw of the other's history, or its claim about its own; <see cref="ISyncAttestor"/>).</summary>
     Attestation = 8,
+    /// <summary>From protocol version 3: "still here", sent when a side has sent nothing else for a while (<see cref="SyncPing"/>); consumed by the channel.</summary>
+    Ping = 9,
 }

@@ -32,6 +32,13 @@ internal sealed class SyncChannel : IAsyncDisposable
 
     private int _closed;
 
+    // Liveness (protocol version 3 heartbeats, or a one-round session's wait): set before the first
+    // receive. _lastSend is a Stopwatch timestamp written by every send.
+    private TimeSpan? _idleTimeout;
+    private readonly CancellationTokenSource _heartbeatStop = new();
+    private long _lastSend;
+    private int _pingsReceived;
+
     internal SyncChannel(Stream stream, string remotePeerId)
     {
         _stream = stream;
@@ -61,6 +68,59 @@ internal sealed class SyncChannel : IAsyncDisposable
     /// </summary>
     internal TimeSpan FrameStallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long the peer may send nothing at all before the connection counts as dead
+    /// (<see cref="SyncConnectionException"/>); null: no limit (a session idle between frames
+    /// waits for good, and only TCP keepalive finds a peer that is gone).
+    /// </summary>
+    internal TimeSpan? IdleTimeout
+    {
+        get => _idleTimeout;
+        set => _idleTimeout = value == Timeout.InfiniteTimeSpan ? null : value;
+    }
+
+    /// <summary>
+    /// Whether a Ping restarts <see cref="IdleTimeout"/> (true, the default: a following session
+    /// may have nothing to say). A one-round session sets it false: it waits for the peer's answer,
+    /// and a peer whose heartbeats go on while its session is stuck must not hold it for good.
+    /// </summary>
+    internal bool PingsAreActivity { get; set; } = true;
+
+    /// <summary>Ping frames received (consumed by <see cref="ReceiveAsync"/> from protocol version 3).</summary>
+    internal int PingsReceived => Volatile.Read(ref _pingsReceived);
+
+    /// <summary>
+    /// From protocol version 3: sends a Ping whenever this side sent nothing for half of
+    /// <paramref name="interval"/>, checked every <paramref name="interval"/>, until the channel
+    /// closes; and expects the peer to do the same (<paramref name="idleTimeout"/>). Ping frames
+    /// received are then consumed by <see cref="ReceiveAsync"/> and never reach the caller.
+    /// </summary>
+    internal void StartHeartbeat(TimeSpan interval, TimeSpan idleTimeout)
+    {
+        IdleTimeout = idleTimeout;
+        Volatile.Write(ref _lastSend, System.Diagnostics.Stopwatch.GetTimestamp());
+        _ = HeartbeatAsync(interval, _heartbeatStop.Token);
+    }
+
+    private async Task HeartbeatAsync(TimeSpan interval, CancellationToken ct)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(interval);
+            while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
+            {
+                if (System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _lastSend)) < interval / 2) continue;
+                await SendAsync(FrameType.Ping, s_ping, ct).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or LatticeException)
+        {
+            // The channel closed (or broke, which the receiving side reports): nothing more to keep alive.
+        }
+    }
+
+    private static readonly byte[] s_ping = [SyncPing.Format];
+
     /// <summary>Sends one frame, Snappy-compressed when that saves at least an eighth.</summary>
     /// <exception cref="InvalidArgumentException">The payload is over <see cref="FrameCodec.MaxPayloadLength"/>.</exception>
     /// <exception cref="SyncConnectionException">The connection is closed or broke.</exception>
@@ -74,6 +134,7 @@ internal sealed class SyncChannel : IAsyncDisposable
             if (IsClosed) throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} is closed.");
             Encode(type, payload.Span);
             var flush = await _writer.FlushAsync(ct).ConfigureAwait(false);
+            Volatile.Write(ref _lastSend, System.Diagnostics.Stopwatch.GetTimestamp());
             if (flush.IsCompleted) throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} is closed.");
         }
         catch (OperationCanceledException)
@@ -94,37 +155,53 @@ internal sealed class SyncChannel : IAsyncDisposable
     }
 
     /// <summary>
-    /// Receives the next frame, or null when the other side closed the connection at a frame boundary.
+    /// Receives the next frame, or null when the other side closed the connection at a frame
+    /// boundary. From protocol version 3, Ping frames are consumed here and never returned.
     /// </summary>
     /// <exception cref="SyncProtocolException">The peer sent a malformed frame or cut the stream inside one; the channel is closed.</exception>
-    /// <exception cref="SyncConnectionException">The connection broke or failed TLS record checks; the channel is closed.</exception>
+    /// <exception cref="SyncConnectionException">The connection broke or failed TLS record checks, or the peer was silent past <see cref="IdleTimeout"/>; the channel is closed.</exception>
     public async Task<SyncFrame?> ReceiveAsync(CancellationToken ct)
     {
         if (IsClosed) throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} is closed.");
-        CancellationTokenSource? stall = null;
+        CancellationTokenSource? limit = null;
         try
         {
             bool partial = false;
+            // When pings are not activity, the idle limit runs from this call however many arrive.
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             while (true)
             {
                 ReadResult result;
-                if (!partial) result = await _reader.ReadAsync(ct).ConfigureAwait(false);
+                TimeSpan? wait = partial ? FrameStallTimeout : _idleTimeout;
+                if (!partial && wait is { } idle && !PingsAreActivity)
+                    wait = TimeSpan.FromTicks(Math.Max(0, (idle - System.Diagnostics.Stopwatch.GetElapsedTime(started)).Ticks));
+                if (wait is null) result = await _reader.ReadAsync(ct).ConfigureAwait(false);
                 else
                 {
-                    // A new timeout for every read: only a peer that sends nothing at all inside a frame is cut.
-                    stall?.Dispose();
-                    stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                    stall.CancelAfter(FrameStallTimeout);
-                    try { result = await _reader.ReadAsync(stall.Token).ConfigureAwait(false); }
+                    // A new timeout for every read: only a peer that sends nothing at all for that long is cut.
+                    limit?.Dispose();
+                    limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                    limit.CancelAfter(wait.Value);
+                    try { result = await _reader.ReadAsync(limit.Token).ConfigureAwait(false); }
                     catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                     {
-                        throw new SyncProtocolException($"the peer sent part of a frame and then nothing for {FrameStallTimeout.TotalSeconds:0.###} s");
+                        if (partial) throw new SyncProtocolException($"the peer sent part of a frame and then nothing for {wait.Value.TotalSeconds:0.###} s");
+                        if (!PingsAreActivity) throw new SyncConnectionException($"Sync peer {RemotePeerId} sent no sync frame for {_idleTimeout!.Value.TotalSeconds:0.###} s: it stopped, cannot be reached, or does not answer.");
+                        throw new SyncConnectionException($"Sync peer {RemotePeerId} sent nothing for {wait.Value.TotalSeconds:0.###} s: it stopped or cannot be reached.");
                     }
                 }
                 var buffer = result.Buffer;
                 bool got = FrameCodec.TryDecode(ref buffer, out var frame);
                 _reader.AdvanceTo(buffer.Start, got ? buffer.Start : buffer.End);
-                if (got) return frame;
+                if (got && frame is not null)
+                {
+                    // Before version 3 a Ping is an unexpected frame, for the caller to refuse.
+                    if (frame.Type != FrameType.Ping || Version < SyncProtocolVersions.Heartbeat) return frame;
+                    SyncPing.Check(frame.Payload);
+                    Interlocked.Increment(ref _pingsReceived);
+                    partial = false;
+                    continue;
+                }
                 if (result.IsCompleted)
                 {
                     if (buffer.IsEmpty) return null;
@@ -133,7 +210,7 @@ internal sealed class SyncChannel : IAsyncDisposable
                 partial = !buffer.IsEmpty;
             }
         }
-        catch (Exception ex) when (ex is SyncProtocolException or OperationCanceledException)
+        catch (Exception ex) when (ex is SyncProtocolException or SyncConnectionException or OperationCanceledException)
         {
             // A cancelled TLS read leaves the stream in an unknown state: the channel goes with it.
             await CloseAsync().ConfigureAwait(false);
@@ -146,7 +223,7 @@ internal sealed class SyncChannel : IAsyncDisposable
         }
         finally
         {
-            stall?.Dispose();
+            limit?.Dispose();
         }
     }
 
@@ -154,6 +231,7 @@ internal sealed class SyncChannel : IAsyncDisposable
     public async ValueTask CloseAsync()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
+        _heartbeatStop.Cancel();
         // The connection goes first: a send that was cancelled (or failed) can leave part of a frame
         // buffered in the writer, and completing the writer would write it again without a token,
         // blocking for good on a peer that stopped reading. Every send flushes before it returns,

@@ -10,9 +10,10 @@ internal static class SyncConnector
     /// <exception cref="SyncProtocolException">The peer's Hello was malformed or incompatible.</exception>
     public static async Task<SyncChannel> ConnectAsync(string host, int port, SyncTransportSettings settings, CancellationToken ct)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
         {
+            SyncSockets.Configure(socket);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(settings.HandshakeTimeout);
             await socket.ConnectAsync(host, port, timeout.Token).ConfigureAwait(false);

@@ -58,6 +58,7 @@ internal static class SyncHandshake
             throw new SyncProtocolException(message);
         }
         channel.Version = version;
+        if (version >= SyncProtocolVersions.Heartbeat) channel.StartHeartbeat(settings.HeartbeatInterval, settings.IdleTimeout);
     }
 
     private static async ValueTask CloseAsync(SyncChannel? channel, Stream network)

@@ -112,7 +112,7 @@ internal sealed class SyncListener : IAsyncDisposable
             SyncChannel channel;
             try
             {
-                socket.NoDelay = true; // may throw when the peer has already reset the connection
+                SyncSockets.Configure(socket); // may throw when the peer has already reset the connection
                 channel = await SyncHandshake.RunAsync(new NetworkStream(socket, ownsSocket: true), _settings, accepting: true, _stop.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (!_stop.IsCancellationRequested)

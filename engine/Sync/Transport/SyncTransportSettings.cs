@@ -38,6 +38,23 @@ internal sealed class SyncTransportSettings
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// From protocol version 3, how long a peer may send nothing at all (its heartbeats included)
+    /// before the connection is dropped as dead; before version 3, only a one-round session waits
+    /// this long for its peer. <see cref="Timeout.InfiniteTimeSpan"/>: no limit.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = DefaultIdleTimeout;
+
+    /// <summary>From protocol version 3, how often this side sends a Ping when it sends nothing else.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = DefaultHeartbeatInterval;
+
+    public static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromSeconds(30);
+
+    public static readonly TimeSpan DefaultHeartbeatInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>The shortest idle timeout the public options accept: three heartbeats.</summary>
+    public static readonly TimeSpan MinIdleTimeout = TimeSpan.FromSeconds(15);
+
+    /// <summary>
     /// Connections a listener serves at once, handshakes included; one more is closed as it is
     /// accepted (counted as refused), so that peers holding connections open cannot exhaust the server.
     /// </summary>
