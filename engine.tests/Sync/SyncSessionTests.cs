@@ -84,26 +84,102 @@ public sealed class SyncSessionTests
     {
         using var dir = new TempDir("sync-rogue-snapshot");
         using var b = new Replica(dir, "b");
-        var snapshot = new LatticeKV.Coding.ByteWriter(256);
-        SyncMessages.EncodeSnapshot(snapshot, new LatticeKV.Replication.VersionVector(), complete: true, through: 1_000_000,
-        [
-            new LatticeKV.Replication.RemoteChange
-            {
-                Origin = Guid.NewGuid(), OriginSequence = 1, Timestamp = 1 << 16, ColumnFamily = "kv", Operation = ChangeOperation.Put,
-                Key = B("planted"), Value = B("x"), Context = new LatticeKV.Replication.VersionVector(), SourcePosition = 1_000_000,
-            },
-        ]);
+        var snapshot = SnapshotPart(ChangeOperation.Put, complete: true, through: 1_000_000, "planted");
         // b's Pull was an ordinary one, not a resync.
-        var error = await SyncWithRoguePeer(b, channel => channel.SendAsync(FrameType.Snapshot, snapshot.ToArray(), CancellationToken.None));
+        var error = await SyncWithRoguePeer(b, channel => channel.SendAsync(FrameType.Snapshot, snapshot, CancellationToken.None));
         Assert.True(error.Message.Contains("unexpected Snapshot", StringComparison.Ordinal), error.Message);
         Assert.Null(b.Db.Get(b.Kv, B("planted")));
+    }
+
+    [Fact]
+    public async Task SyncWith_PeerAcksBeyondWhatItWasSent_ProtocolError_AndTheQueueKeepsTheChange()
+    {
+        // An Ack moves the peer's acknowledged cursor, which lets this side drop changes from its
+        // log: ulong.MaxValue would have dropped everything for every peer.
+        using var dir = new TempDir("sync-rogue-ack-beyond");
+        using var b = new Replica(dir, "b");
+        b.Db.Put(b.Kv, B("mine"), B("1"));
+        var error = await SyncWithRoguePeer(b, async (channel, rogue) =>
+        {
+            await channel.SendAsync(FrameType.Pull, SyncMessages.EncodePull(new SyncMessages.Pull(false, 0, new LatticeKV.Replication.VersionVector())), CancellationToken.None);
+            var changes = await rogue.NextFrame();
+            Assert.Equal(FrameType.Changes, changes.Type);
+            Assert.True(SyncMessages.DecodeChanges(changes.Payload).Through < ulong.MaxValue);
+            await channel.SendAsync(FrameType.Ack, SyncMessages.EncodeAck(ulong.MaxValue), CancellationToken.None);
+        });
+        Assert.Contains("outside what this side sent", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, Assert.Single(b.Db.GetSyncStatus()).PendingChanges);
+    }
+
+    [Fact]
+    public async Task SyncWith_SnapshotPartSentTwice_ProtocolErrorAtTheCopy()
+    {
+        using var dir = new TempDir("sync-rogue-snapshot-twice");
+        using var b = new Replica(dir, "b");
+        var part = SnapshotPart(ChangeOperation.Put, complete: false, through: 7, "k1", "k2");
+        var error = await SyncWithRoguePeer(b, async channel =>
+        {
+            // A Resync notice first: from then on b takes Snapshot frames.
+            await channel.SendAsync(FrameType.Resync, SyncMessages.EncodeResync(1), CancellationToken.None);
+            await channel.SendAsync(FrameType.Snapshot, part, CancellationToken.None);
+            await channel.SendAsync(FrameType.Snapshot, part, CancellationToken.None);
+        });
+        Assert.True(error.Message.Contains("out of key order", StringComparison.Ordinal), error.Message);
+        Assert.Equal("v", S(b.Db.Get(b.Kv, B("k1")))); // the first copy was applied, once
+    }
+
+    [Fact]
+    public async Task SyncWith_SnapshotEntryThatIsAMerge_ProtocolError_NothingApplied()
+    {
+        using var dir = new TempDir("sync-rogue-snapshot-merge");
+        using var b = new Replica(dir, "b");
+        var part = SnapshotPart(ChangeOperation.Merge, complete: false, through: 7, "k1");
+        var error = await SyncWithRoguePeer(b, async channel =>
+        {
+            await channel.SendAsync(FrameType.Resync, SyncMessages.EncodeResync(1), CancellationToken.None);
+            await channel.SendAsync(FrameType.Snapshot, part, CancellationToken.None);
+        });
+        Assert.True(error.Message.Contains("a snapshot entry that is a merge", StringComparison.Ordinal), error.Message);
+        Assert.Null(b.Db.Get(b.Kv, B("k1")));
+    }
+
+    [Fact]
+    public async Task SyncWith_PeerPresentingThisReplicasOwnId_Refused()
+    {
+        using var dir = new TempDir("sync-rogue-same-id");
+        using var b = new Replica(dir, "b");
+        using var copyIdentity = SyncIdentity.Create("copy");
+        var settings = new SyncTransportSettings(copyIdentity, [b.Identity.PeerId], b.Db.ReplicaId);
+        await using var copy = new Transport.RecordingServer(settings);
+        var error = await Assert.ThrowsAsync<SyncProtocolException>(() => b.Db.SyncWith(new SyncPeer("127.0.0.1", copy.Port, copyIdentity.PeerId)).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("own id", error.Message, StringComparison.Ordinal);
+        await copy.HandlerEnded();
+        Assert.Empty(copy.Received); // b sent nothing after Hello
+    }
+
+    /// <summary>A Snapshot payload at <paramref name="through"/> from an unknown origin with one entry per key, each with value "v".</summary>
+    private static byte[] SnapshotPart(ChangeOperation operation, bool complete, ulong through, params string[] keys)
+    {
+        var origin = Guid.NewGuid();
+        var payload = new LatticeKV.Coding.ByteWriter(256);
+        SyncMessages.EncodeSnapshot(payload, new LatticeKV.Replication.VersionVector(), complete, through,
+            [.. keys.Select((k, i) => new LatticeKV.Replication.RemoteChange
+            {
+                Origin = origin, OriginSequence = (ulong)i + 1, Timestamp = 1 << 16, ColumnFamily = "kv", Operation = operation,
+                Key = B(k), Value = B("v"), Context = new LatticeKV.Replication.VersionVector(), SourcePosition = through,
+            })]);
+        return payload.ToArray();
     }
 
     /// <summary>
     /// <paramref name="b"/>'s <c>SyncWith</c> against a trusted peer that, after b's first frame,
     /// sends what <paramref name="misbehave"/> sends; the error the round ended with.
     /// </summary>
-    private static async Task<LatticeException> SyncWithRoguePeer(Replica b, Func<SyncChannel, Task> misbehave)
+    private static Task<LatticeException> SyncWithRoguePeer(Replica b, Func<SyncChannel, Task> misbehave)
+        => SyncWithRoguePeer(b, (channel, _) => misbehave(channel));
+
+    /// <summary><see cref="SyncWithRoguePeer(Replica, Func{SyncChannel, Task})"/>, the peer also reading b's frames from its server.</summary>
+    private static async Task<LatticeException> SyncWithRoguePeer(Replica b, Func<SyncChannel, Transport.RecordingServer, Task> misbehave)
     {
         using var rogueIdentity = SyncIdentity.Create("rogue");
         using var pair = new Transport.TrustedPair();
@@ -111,7 +187,7 @@ public sealed class SyncSessionTests
         var sync = b.Db.SyncWith(new SyncPeer("127.0.0.1", rogue.Port, rogueIdentity.PeerId));
         var channel = await rogue.NextInvocation();
         await rogue.NextFrame(); // b's first frame
-        try { await misbehave(channel); }
+        try { await misbehave(channel, rogue); }
         catch (SyncConnectionException) { } // b may close the connection before all of it leaves
         return await Assert.ThrowsAnyAsync<LatticeException>(() => sync.WaitAsync(TimeSpan.FromSeconds(30)));
     }

@@ -189,6 +189,8 @@ internal static class SyncMessages
             }
             var operation = (ChangeOperation)r.ReadByte();
             if (operation is not (ChangeOperation.Put or ChangeOperation.Delete or ChangeOperation.Merge)) throw new CorruptionException($"unknown operation {(byte)operation}");
+            // A snapshot carries each key's current value: a merge there would be applied as an operand, once per copy.
+            if (snapshot && operation == ChangeOperation.Merge) throw new CorruptionException("a snapshot entry that is a merge");
             var key = r.ReadLengthPrefixed();
             if (key.IsEmpty || key.Length > ReplicationStage.MaxKeySize) throw new CorruptionException($"a key of {key.Length} bytes");
             byte[]? value = operation == ChangeOperation.Delete ? null : r.ReadLengthPrefixed().ToArray();

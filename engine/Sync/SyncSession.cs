@@ -35,7 +35,13 @@ internal sealed class SyncSession
     // Set once this side told the peer its cursor is before this log: the peer's resync will carry this side's changes.
     private readonly TaskCompletionSource _resyncOffered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task? _resyncRequest;
+    private readonly SnapshotStreamCheck _snapshotCheck = new();
     private ulong _caughtUpThrough = ulong.MaxValue;
+    // The highest position this side's frames have carried (written by the sender before each
+    // send), and the last Ack: an Ack may move the peer's cursor only up to what it was sent.
+    private ulong _sentThrough;
+    private ulong _ackedThrough;
+    private bool _sentAny;
     private int _received, _sent, _conflicts, _quarantined;
 
     public SyncSession(LatticeDb db, SyncChannel channel, bool follow, bool client, SyncPeerState state)
@@ -51,6 +57,13 @@ internal sealed class SyncSession
 
     public async Task<SyncResult> RunAsync(CancellationToken ct)
     {
+        // Two replicas with one id would mix their changes as one origin's: a copy of this
+        // database's directory made by hand (restores and checkpoints get their own id) must not sync with it.
+        if (_peer == _db.ReplicaId)
+        {
+            await _channel.CloseAsync().ConfigureAwait(false);
+            throw new SyncProtocolException($"the peer presents this replica's own id {_peer}: it is a copy of this database's directory, and copies of one replica must not sync with each other");
+        }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // Attestations first: the peer answers them before it reads this Pull, so its claims
         // arrive (and are judged) before any of its changes.
@@ -120,6 +133,7 @@ internal sealed class SyncSession
                     // Only after this side asked for a resync: an unasked snapshot would move cursors and apply what no log sent.
                     case FrameType.Snapshot when _resyncRequest is not null:
                         var (senderHas, part) = SyncMessages.DecodeSnapshot(frame.Payload);
+                        _snapshotCheck.Accept(part);
                         var applied = _log.Applier.ApplySnapshot(_peer, part.Changes, part.CaughtUp, part.Through, senderHas);
                         _received += applied.Applied;
                         _conflicts += applied.Conflicts;
@@ -130,6 +144,10 @@ internal sealed class SyncSession
                         ulong through = SyncMessages.DecodeAck(frame.Payload);
                         // Only this loop releases the window, so a full window means no frame awaits an Ack.
                         if (_window.CurrentCount >= Window) throw new SyncProtocolException("Ack frame with no Changes or Snapshot frame awaiting one");
+                        // Acknowledged positions let this side drop changes from its log: none beyond what was sent, none going back.
+                        if (!Volatile.Read(ref _sentAny) || through > Volatile.Read(ref _sentThrough) || through < _ackedThrough)
+                            throw new SyncProtocolException($"Ack through {through}, outside what this side sent ({_ackedThrough} to {Volatile.Read(ref _sentThrough)})");
+                        _ackedThrough = through;
                         _state.Acknowledged(_log, _peer, through, _db.Options.Clock.GetUtcNow());
                         _window.Release();
                         if (through >= Volatile.Read(ref _caughtUpThrough)) _pushDone.TrySetResult();
@@ -245,6 +263,7 @@ internal sealed class SyncSession
                     encoder.Finish(payload, caughtUp, reader.Cursor);
                     // The channel copies the payload before the send completes, and the next frame is encoded only after it has.
                     if (caughtUp) Volatile.Write(ref _caughtUpThrough, reader.Cursor);
+                    Sent(reader.Cursor);
                     await _channel.SendAsync(FrameType.Changes, payload.WrittenMemory, ct).ConfigureAwait(false);
                     _sent += encoder.Count;
                     caughtUpSent |= caughtUp;
@@ -272,6 +291,7 @@ internal sealed class SyncSession
             more = snapshot.Read(BatchEntries, changes, BatchBytes);
             await _window.WaitAsync(ct).ConfigureAwait(false);
             SyncMessages.EncodeSnapshot(payload, snapshot.Has, complete: !more, snapshot.Position, changes);
+            Sent(snapshot.Position);
             await _channel.SendAsync(FrameType.Snapshot, payload.WrittenMemory, ct).ConfigureAwait(false);
             _sent += changes.Count;
         }
@@ -279,6 +299,13 @@ internal sealed class SyncSession
         var has = snapshot.Has.Clone();
         has.MergeFrom(request.Has);
         return new ChangeStreamReader(_log, snapshot.Position, _peer, has);
+    }
+
+    /// <summary>Records that a frame through <paramref name="through"/> is about to leave (before the send, so that its Ack always finds it).</summary>
+    private void Sent(ulong through)
+    {
+        if (through > Volatile.Read(ref _sentThrough)) Volatile.Write(ref _sentThrough, through);
+        Volatile.Write(ref _sentAny, true);
     }
 
     private async Task TrySendErrorAsync(SyncErrorCode code, string message)
