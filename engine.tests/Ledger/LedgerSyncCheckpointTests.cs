@@ -151,6 +151,38 @@ public sealed class LedgerSyncCheckpointTests
     }
 
     [Fact]
+    public async Task SyncWith_PeerAttestedBefore_NowWithoutItsLedger_IsRefused_AndNothingOfItIsApplied()
+    {
+        // A copy of a forks the history, then serves with its ledger closed: no attestor, so its claim
+        // is empty. Once b has accepted a's history, a claim of nothing is a refusal, not a pass.
+        using var dir = new TempDir("ledger-sync-no-claim");
+        using var b = new Replica(dir, "b");
+        var a = new Replica(dir, "a");
+        try
+        {
+            a.Ledger.Append(Payment("t1", "alice", "bob", 10));
+            using var copy = a.CloneTo(dir.Sub("a-copy"));
+            await using (var server = a.Serve(b))
+            {
+                await b.Db.SyncWith(a.PeerAt(server));
+            }
+            copy.Ledger.Append(Payment("t2-other", "alice", "mallory", 1000));
+            copy.Ledger.Dispose();
+            await using var silent = copy.Serve(b);
+            var refusal = await Assert.ThrowsAsync<LedgerForkException>(() => b.Db.SyncWith(copy.PeerAt(silent)));
+            Assert.Equal(a.Db.ReplicaId.ToString("D"), refusal.PeerId);
+            Assert.Contains("no ledger checkpoint", refusal.Message, StringComparison.Ordinal);
+            b.Ledger.CatchUpWithSync();
+            Assert.Null(b.Ledger.GetTransaction(Chain, "t2-other"));
+            Assert.Equal(0, (long)b.Ledger.GetBalance(Chain, "mallory", "BTC"));
+        }
+        finally
+        {
+            a.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task SyncWith_PeerRolledBack_IsRefused()
     {
         using var dir = new TempDir("ledger-sync-rollback");

@@ -25,6 +25,11 @@ public sealed class SyncAttestationTests
             return Encoding.UTF8.GetBytes("history of " + name);
         }
 
+        /// <summary>Set: this attestor has "accepted the peer's history before", so the peer must claim in every session.</summary>
+        public bool RequireClaim { get; init; }
+
+        public LatticeException? RefusalWithoutClaim(Guid peer) => RequireClaim ? new CorruptionException("no claim from a peer attested before") : null;
+
         public void Judge(Guid peer, ReadOnlySpan<byte> claim)
         {
             string text = Encoding.UTF8.GetString(claim);
@@ -108,6 +113,41 @@ public sealed class SyncAttestationTests
 
         Assert.Equal(1, result.ChangesReceived);
         Assert.Equal([""], onB.Judged);
+    }
+
+    [Theory]
+    [InlineData(1)] // a peer offering only version 1 (no attestations): a downgrade
+    [InlineData(3)] // a peer at the current version that answers no Seen and sends its changes
+    public async Task SyncWith_PeerAttestedBeforeProvesNothing_Refused_NothingApplied(int peerVersion)
+    {
+        using var dir = new TempDir("attest-skipped");
+        using var b = new SyncReplica(dir, "b");
+        SyncAttestors.Add(b.Db, new CountingAttestor("b", _ => true) { RequireClaim = true });
+        using var rogueIdentity = SyncIdentity.Create("rogue");
+        var settings = new SyncTransportSettings(rogueIdentity, [b.Identity.PeerId], Guid.NewGuid()) { MaxVersion = (ushort)peerVersion };
+        await using var rogue = new Transport.RecordingServer(settings);
+        var sync = b.Db.SyncWith(new SyncPeer("127.0.0.1", rogue.Port, rogueIdentity.PeerId));
+        var channel = await rogue.NextInvocation();
+        if (peerVersion >= 2)
+        {
+            var changes = new LatticeKV.Coding.ByteWriter(256);
+            SyncMessages.EncodeChanges(changes, caughtUp: true, through: 1,
+            [
+                new LatticeKV.Replication.RemoteChange
+                {
+                    Origin = Guid.NewGuid(), OriginSequence = 1, Timestamp = 1 << 16, ColumnFamily = "kv", Operation = ChangeOperation.Put,
+                    Key = B("planted"), Value = B("x"), Context = new LatticeKV.Replication.VersionVector(), SourcePosition = 1,
+                },
+            ]);
+            try { await channel.SendAsync(FrameType.Changes, changes.ToArray(), CancellationToken.None); }
+            catch (SyncConnectionException) { } // b may close first
+        }
+        var refusal = await Assert.ThrowsAsync<CorruptionException>(() => sync.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("no claim from a peer attested before", refusal.Message, StringComparison.Ordinal);
+        Assert.Null(b.Db.Get(b.Kv, B("planted")));
+        await rogue.HandlerEnded();
+        var error = Assert.Single(rogue.Received, f => f.Type == FrameType.Error);
+        Assert.Contains("no claim", SyncError.Decode(error.Payload).Message, StringComparison.Ordinal);
     }
 
     [Fact]

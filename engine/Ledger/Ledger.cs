@@ -38,6 +38,7 @@ public sealed class Ledger : IDisposable
     private readonly LedgerFollower? _follower;
     private readonly LedgerCheckpoints _checkpoints;
     private readonly LedgerSyncAttestor _attestor;
+    private int _disposed;
     private readonly LedgerNetwork _network;
 
     private Ledger(LedgerFamilies families, LedgerOptions options)
@@ -279,9 +280,10 @@ public sealed class Ledger : IDisposable
         return balances with { Problems = problems, LeavesChecked = audit.LeavesChecked };
     }
 
-    /// <summary>Stops following the change feed and leaves sync sessions. The database stays open.</summary>
+    /// <summary>Stops following the change feed and leaves sync sessions. The database stays open. A second call does nothing.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         LatticeKV.Sync.SyncAttestors.Remove(_families.Db, _attestor);
         _follower?.Dispose();
         _checkpoints.Dispose();

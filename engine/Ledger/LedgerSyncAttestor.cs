@@ -61,8 +61,12 @@ internal sealed class LedgerSyncAttestor(LedgerCheckpoints checkpoints, Merkle.M
 
     public void Judge(Guid peer, ReadOnlySpan<byte> claim)
     {
-        // A peer without a ledger claims nothing: there is no history to judge.
-        if (claim.IsEmpty) return;
+        // A peer without a ledger claims nothing: there is no history to judge, unless its history was accepted before.
+        if (claim.IsEmpty)
+        {
+            if (RefusalWithoutClaim(peer) is { } refusal) throw refusal;
+            return;
+        }
         string peerId = PeerId(peer);
         LedgerCheckpoint checkpoint;
         byte[] publicKey;
@@ -88,6 +92,14 @@ internal sealed class LedgerSyncAttestor(LedgerCheckpoints checkpoints, Merkle.M
             throw new LedgerForkException(peerId, checkpoints.Peers.Latest(peerId)?.TreeSize ?? 0, 0, "its ledger attestation is malformed: " + ex.Message);
         }
         checkpoints.Peers.Accept(peerId, checkpoint, proof, publicKey);
+    }
+
+    public LatticeException? RefusalWithoutClaim(Guid peer)
+    {
+        string peerId = PeerId(peer);
+        return checkpoints.Peers.Latest(peerId) is { } accepted
+            ? new LedgerForkException(peerId, accepted.TreeSize, 0, "it presented no ledger checkpoint, but its ledger history was accepted before: a peer may not drop out of attestation")
+            : null;
     }
 
     private static string? CheckpointText(ReadOnlySpan<byte> bytes)

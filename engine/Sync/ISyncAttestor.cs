@@ -27,4 +27,12 @@ internal interface ISyncAttestor
 
     /// <summary>Judges the peer's claim; throws (a <see cref="LatticeException"/>) to refuse the peer, and then nothing of the peer's is applied.</summary>
     void Judge(Guid peer, ReadOnlySpan<byte> claim);
+
+    /// <summary>
+    /// When this attestor has accepted <paramref name="peer"/>'s history before, the refusal for a
+    /// session in which the peer proves nothing (no claim, an empty one, or a protocol version
+    /// without attestations): a peer once attested may not drop out of attestation. Null when the
+    /// peer may claim nothing (this attestor knows nothing of it).
+    /// </summary>
+    LatticeException? RefusalWithoutClaim(Guid peer);
 }

@@ -68,6 +68,15 @@ internal sealed class SyncSession
         // Attestations first: the peer answers them before it reads this Pull, so its claims
         // arrive (and are judged) before any of its changes.
         var attestors = _channel.Version >= 2 ? SyncAttestors.Of(_db) : [];
+        // Attestors that accepted this peer's history before, and whose claim has not been judged in this session.
+        var owed = new List<ISyncAttestor>();
+        foreach (var attestor in SyncAttestors.Of(_db))
+            if (attestor.RefusalWithoutClaim(_peer) is { } refusal)
+            {
+                // A session below version 2 has no attestations: a peer once attested may not downgrade.
+                if (_channel.Version < 2) await RefuseAsync(refusal).ConfigureAwait(false);
+                owed.Add(attestor);
+            }
         foreach (var attestor in attestors)
             await _channel.SendAsync(FrameType.Attestation, SyncMessages.EncodeAttestation(new(SyncMessages.AttestationStep.Seen, attestor.Name, attestor.Seen(_peer))), stop.Token).ConfigureAwait(false);
         var pull = new SyncMessages.Pull(_follow, _log.PeerCursor(_peer), _log.Applied);
@@ -109,6 +118,7 @@ internal sealed class SyncSession
                         }, stop.Token);
                         break;
                     case FrameType.Changes:
+                        if (owed.Count > 0) throw new AttestationRefusal(owed[0].RefusalWithoutClaim(_peer)!);
                         var batch = SyncMessages.DecodeChanges(frame.Payload);
                         var result = _log.Applier.Apply(_peer, batch.Changes, batch.Through);
                         _received += result.Applied;
@@ -132,6 +142,7 @@ internal sealed class SyncSession
                         break;
                     // Only after this side asked for a resync: an unasked snapshot would move cursors and apply what no log sent.
                     case FrameType.Snapshot when _resyncRequest is not null:
+                        if (owed.Count > 0) throw new AttestationRefusal(owed[0].RefusalWithoutClaim(_peer)!);
                         var (senderHas, part) = SyncMessages.DecodeSnapshot(frame.Payload);
                         _snapshotCheck.Accept(part);
                         var applied = _log.Applier.ApplySnapshot(_peer, part.Changes, part.CaughtUp, part.Through, senderHas);
@@ -153,7 +164,10 @@ internal sealed class SyncSession
                         if (through >= Volatile.Read(ref _caughtUpThrough)) _pushDone.TrySetResult();
                         break;
                     case FrameType.Attestation when _channel.Version >= 2:
-                        await AttestAsync(attestors, SyncMessages.DecodeAttestation(frame.Payload), stop.Token).ConfigureAwait(false);
+                        var step = SyncMessages.DecodeAttestation(frame.Payload);
+                        await AttestAsync(attestors, step, stop.Token).ConfigureAwait(false);
+                        // Judged (an empty claim is judged too, and refused by an attestor that requires one).
+                        if (step.Step == SyncMessages.AttestationStep.Claim) owed.RemoveAll(a => a.Name == step.Name);
                         break;
                     case FrameType.Error:
                         var error = SyncError.Decode(frame.Payload);
@@ -214,6 +228,14 @@ internal sealed class SyncSession
         {
             throw new AttestationRefusal(ex);
         }
+    }
+
+    /// <summary>Ends a session below protocol version 2 that an attestor requires a claim in: it cannot carry one, nor the Refused code.</summary>
+    private async Task RefuseAsync(LatticeException refusal)
+    {
+        await TrySendErrorAsync(SyncErrorCode.Failed, refusal.Message).ConfigureAwait(false);
+        await _channel.CloseAsync().ConfigureAwait(false);
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refusal);
     }
 
     /// <summary>Carries an attestor's refusal out of the receive loop, so the session tells the peer before it rethrows the refusal itself.</summary>
