@@ -229,6 +229,8 @@ internal sealed class RemoteChangeApplier(ReplicationLog log)
                 if (origin != log.ReplicaId) applied.Observe(origin, sequence);
             peerHas.MergeFrom(snapshotHas);
         }
+        applied.CheckOrigins("this replica's version vector");
+        peerHas.CheckOrigins("the peer's version vector");
         foreach (var (origin, sequence) in applied.Entries)
             if (log.Applied[origin] != sequence) batch.Put(log.State!, ReplicationLog.AppliedKey(origin), UInt64(sequence));
         batch.Put(log.State!, ReplicationLog.PeerCursorKey(peer), UInt64(peerCursor));

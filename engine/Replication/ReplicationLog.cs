@@ -37,6 +37,7 @@ internal sealed partial class ReplicationLog
         if (_state is null) return;
         var merged = PeerHas(peer);
         merged.MergeFrom(has);
+        merged.CheckOrigins("the peer's version vector");
         Db.Put(_state, PeerHasKey(peer), merged.ToArray());
     }
     private static readonly TimeSpan TruncationInterval = TimeSpan.FromSeconds(1);

@@ -11,6 +11,16 @@ namespace LatticeKV.Replication;
 internal sealed class VersionVector
 {
     private const int MaxEntries = 1 << 16;
+
+    /// <summary>
+    /// The most origins a replica takes into a vector it keeps or sends: below what any decoder
+    /// accepts (<see cref="MaxEntries"/>), so that a vector this replica holds (its own entry and
+    /// the dropped changes' added) always still decodes, here and at every peer. Changes from
+    /// origins past it are refused (<see cref="CheckOrigins"/>), so a peer inventing origins cannot
+    /// make this replica's vectors unreadable and stop it from syncing with anyone.
+    /// </summary>
+    public const int MaxOrigins = MaxEntries - 256;
+
     private readonly Dictionary<Guid, ulong> _entries = [];
 
     public int Count => _entries.Count;
@@ -23,6 +33,13 @@ internal sealed class VersionVector
     public void Observe(Guid origin, ulong sequence)
     {
         if (sequence > _entries.GetValueOrDefault(origin)) _entries[origin] = sequence;
+    }
+
+    /// <exception cref="SyncProtocolException">The vector holds more than <see cref="MaxOrigins"/> origins.</exception>
+    public void CheckOrigins(string what)
+    {
+        if (_entries.Count > MaxOrigins)
+            throw new SyncProtocolException($"{what} would hold {_entries.Count} origin replicas, more than the {MaxOrigins} a replica keeps; the changes are refused");
     }
 
     public void MergeFrom(VersionVector other)
