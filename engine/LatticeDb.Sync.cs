@@ -58,6 +58,20 @@ public sealed partial class LatticeDb
         return SyncEntry.StartRelay!(this, options);
     }
 
+    /// <summary>
+    /// Forgets which sync identity (peer id) the replica <paramref name="replicaId"/> authenticated
+    /// with. Each replica id is bound to the identity of its first sync session, and a session in
+    /// which another trusted identity presents it is refused (so that one trusted peer cannot pose as
+    /// another replica and move its cursors). After a device's identity was replaced on purpose,
+    /// forget the old binding: the next session binds the new one. Returns false when none was kept.
+    /// </summary>
+    public bool ForgetSyncPeerIdentity(Guid replicaId)
+    {
+        ThrowIfClosed();
+        ThrowIfReadOnly("sync");
+        return Replication.ForgetPeerIdentity(replicaId);
+    }
+
     /// <summary>Per peer this replica has synced with: pending changes and bytes (the offline queue), last success, lag, last error.</summary>
     public IReadOnlyList<PeerSyncStatus> GetSyncStatus()
     {

@@ -64,6 +64,16 @@ internal sealed class SyncSession
             await _channel.CloseAsync().ConfigureAwait(false);
             throw new SyncProtocolException($"the peer presents this replica's own id {_peer}: it is a copy of this database's directory, and copies of one replica must not sync with each other");
         }
+        try
+        {
+            _log.BindPeerIdentity(_peer, _channel.RemotePeerId);
+        }
+        catch (SyncProtocolException ex)
+        {
+            await TrySendErrorAsync(_channel.Version >= 2 ? SyncErrorCode.Refused : SyncErrorCode.Failed, ex.Message).ConfigureAwait(false);
+            await _channel.CloseAsync().ConfigureAwait(false);
+            throw;
+        }
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // Attestations first: the peer answers them before it reads this Pull, so its claims
         // arrive (and are judged) before any of its changes.
