@@ -142,7 +142,7 @@ public sealed class SyncLivenessTests
     }
 
     [Fact]
-    public async Task IdleTimeout_BelowThreeHeartbeats_Refused_InfiniteAccepted()
+    public async Task IdleTimeout_BelowThreeHeartbeatsOrPastATimersReach_Refused_InfiniteAccepted()
     {
         using var dir = new TempDir("sync-live-args");
         using var identity = SyncIdentity.Create("a");
@@ -153,6 +153,9 @@ public sealed class SyncLivenessTests
         agentOptions.Peers.Add(peer);
         Assert.Throws<InvalidArgumentException>(() => db.StartSyncAgent(agentOptions));
         Assert.Throws<InvalidArgumentException>(() => db.StartSyncServer(new SyncServerOptions { IdleTimeout = TimeSpan.FromSeconds(1) }));
+        // Past what a timer counts: refused, not a timer exception later in the agent's loop.
+        Assert.Throws<InvalidArgumentException>(() => db.StartSyncServer(new SyncServerOptions { IdleTimeout = TimeSpan.MaxValue }));
+        await Assert.ThrowsAsync<InvalidArgumentException>(() => db.SyncWith(peer with { IdleTimeout = TimeSpan.FromDays(25) }));
         await using var server = db.StartSyncServer(new SyncServerOptions { IdleTimeout = Timeout.InfiniteTimeSpan });
         Assert.True(server.Port > 0);
     }

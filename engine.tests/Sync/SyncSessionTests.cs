@@ -104,7 +104,7 @@ public sealed class SyncSessionTests
             await channel.SendAsync(FrameType.Pull, SyncMessages.EncodePull(new SyncMessages.Pull(false, 0, new LatticeKV.Replication.VersionVector())), CancellationToken.None);
             var changes = await rogue.NextFrame();
             Assert.Equal(FrameType.Changes, changes.Type);
-            Assert.True(SyncMessages.DecodeChanges(changes.Payload).Through < ulong.MaxValue);
+            Assert.True(SyncMessages.DecodeChanges(changes.Payload).Through > 0); // b's write went out: an Ack of it would be in bounds
             await channel.SendAsync(FrameType.Ack, SyncMessages.EncodeAck(ulong.MaxValue), CancellationToken.None);
         });
         Assert.Contains("outside what this side sent", error.Message, StringComparison.Ordinal);
@@ -112,20 +112,42 @@ public sealed class SyncSessionTests
     }
 
     [Fact]
-    public async Task SyncWith_SnapshotPartSentTwice_ProtocolErrorAtTheCopy()
+    public async Task SyncWith_SnapshotPartsRepeatedOrPastTheComplete_RepeatChangesNothing_PastTheCompleteRefused()
     {
         using var dir = new TempDir("sync-rogue-snapshot-twice");
         using var b = new Replica(dir, "b");
+        b.Db.Put(b.Balances, B("acct"), Int64(5));
         var part = SnapshotPart(ChangeOperation.Put, complete: false, through: 7, "k1", "k2");
+        var complete = SnapshotPart(ChangeOperation.Put, complete: true, through: 7, "k3");
         var error = await SyncWithRoguePeer(b, async channel =>
         {
             // A Resync notice first: from then on b takes Snapshot frames.
             await channel.SendAsync(FrameType.Resync, SyncMessages.EncodeResync(1), CancellationToken.None);
             await channel.SendAsync(FrameType.Snapshot, part, CancellationToken.None);
             await channel.SendAsync(FrameType.Snapshot, part, CancellationToken.None);
+            await channel.SendAsync(FrameType.Snapshot, complete, CancellationToken.None);
+            await channel.SendAsync(FrameType.Snapshot, SnapshotPart(ChangeOperation.Put, complete: false, through: 7, "k4"), CancellationToken.None);
         });
-        Assert.True(error.Message.Contains("out of key order", StringComparison.Ordinal), error.Message);
-        Assert.Equal("v", S(b.Db.Get(b.Kv, B("k1")))); // the first copy was applied, once
+        Assert.True(error.Message.Contains("after the snapshot's complete part", StringComparison.Ordinal), error.Message);
+        foreach (var key in new[] { "k1", "k2", "k3" }) Assert.Equal("v", S(b.Db.Get(b.Kv, B(key))));
+        Assert.Null(b.Db.Get(b.Kv, B("k4")));
+        // The copy of the first part changed no value, and b's own balance kept its one increment.
+        Assert.Equal(5, BinaryPrimitives.ReadInt64LittleEndian(b.Db.Get(b.Balances, B("acct"))));
+    }
+
+    [Fact]
+    public async Task SyncWith_SnapshotPartAtAnotherPosition_Refused()
+    {
+        using var dir = new TempDir("sync-rogue-snapshot-position");
+        using var b = new Replica(dir, "b");
+        var error = await SyncWithRoguePeer(b, async channel =>
+        {
+            await channel.SendAsync(FrameType.Resync, SyncMessages.EncodeResync(1), CancellationToken.None);
+            await channel.SendAsync(FrameType.Snapshot, SnapshotPart(ChangeOperation.Put, complete: false, through: 7, "k1"), CancellationToken.None);
+            await channel.SendAsync(FrameType.Snapshot, SnapshotPart(ChangeOperation.Put, complete: true, through: 9, "k2"), CancellationToken.None);
+        });
+        Assert.True(error.Message.Contains("another than the snapshot's 7", StringComparison.Ordinal), error.Message);
+        Assert.Null(b.Db.Get(b.Kv, B("k2")));
     }
 
     [Fact]

@@ -22,8 +22,8 @@ internal static class SyncModule
     public static SyncTransportSettings Settings(LatticeDb db, IEnumerable<string> trusted, TimeSpan idleTimeout)
     {
         var identity = db.Options.SyncIdentity ?? throw new InvalidArgumentException("Sync needs DbOptions.SyncIdentity (make one with 'lkv sync-identity').", nameof(DbOptions.SyncIdentity));
-        if (idleTimeout != Timeout.InfiniteTimeSpan && idleTimeout < SyncTransportSettings.MinIdleTimeout)
-            throw new InvalidArgumentException($"A sync idle timeout is at least {SyncTransportSettings.MinIdleTimeout.TotalSeconds:0} s (three heartbeats), or infinite; {idleTimeout} was given.", nameof(idleTimeout));
+        if (idleTimeout != Timeout.InfiniteTimeSpan && (idleTimeout < SyncTransportSettings.MinIdleTimeout || idleTimeout > SyncTransportSettings.MaxIdleTimeout))
+            throw new InvalidArgumentException($"A sync idle timeout is between {SyncTransportSettings.MinIdleTimeout.TotalSeconds:0} s (three heartbeats) and {SyncTransportSettings.MaxIdleTimeout.TotalDays:0} days, or infinite; {idleTimeout} was given.", nameof(idleTimeout));
         var hooks = db.Options.TestHooks;
         return new SyncTransportSettings(identity, trusted, db.ReplicaId)
         {
@@ -45,6 +45,9 @@ internal static class SyncRound
     {
         var settings = SyncModule.Settings(db, [peer.PeerId], peer.IdleTimeout);
         var channel = await SyncConnector.ConnectAsync(peer.Host, peer.Port, settings, ct).ConfigureAwait(false);
+        // Closed whatever happens (the session closes it too; a second close does nothing): a channel
+        // left open would go on sending heartbeats, and keep the server's side of it alive, for good.
+        await using var owned = channel;
         // A one-round session is always waiting for an answer from its peer: heartbeats alone do
         // not keep it (a peer whose session is stuck goes on sending them), and a peer too old to
         // send them gets the same limit.

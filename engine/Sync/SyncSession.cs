@@ -77,10 +77,11 @@ internal sealed class SyncSession
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // Attestations first: the peer answers them before it reads this Pull, so its claims
         // arrive (and are judged) before any of its changes.
-        var attestors = _channel.Version >= 2 ? SyncAttestors.Of(_db) : [];
+        var registered = SyncAttestors.Of(_db); // one reading: a ledger opened or closed meanwhile changes nothing of this session
+        var attestors = _channel.Version >= 2 ? registered : [];
         // Attestors that accepted this peer's history before, and whose claim has not been judged in this session.
         var owed = new List<ISyncAttestor>();
-        foreach (var attestor in SyncAttestors.Of(_db))
+        foreach (var attestor in registered)
             if (attestor.RefusalWithoutClaim(_peer) is { } refusal)
             {
                 // A session below version 2 has no attestations: a peer once attested may not downgrade.

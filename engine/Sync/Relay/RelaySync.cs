@@ -178,7 +178,17 @@ internal sealed class RelaySync : SyncService
             }
             // Our own batches come back too: only the position moves.
             var changes = publisher == _db.ReplicaId ? [] : batch.Changes;
-            _log.Applier.Apply(_relayPeer, changes, 0, sync: false, also: b => b.Put(_log.State!, _consumedKey, seq));
+            try
+            {
+                _log.Applier.Apply(_relayPeer, changes, 0, sync: false, also: b => b.Put(_log.State!, _consumedKey, seq));
+            }
+            catch (SyncProtocolException ex)
+            {
+                // A batch this replica refuses whole (one that would take its vectors past the most
+                // origins it keeps): skipped like a malformed message, not retried for good.
+                SyncRegistry.For(_db, _relayPeer).LastError = $"relay message {sequence} skipped: {ex.Message}";
+                _log.Applier.Apply(_relayPeer, [], 0, sync: false, also: b => b.Put(_log.State!, _consumedKey, seq));
+            }
             consumed = sequence;
         }
     }

@@ -54,6 +54,9 @@ internal sealed class SyncTransportSettings
     /// <summary>The shortest idle timeout the public options accept: three heartbeats.</summary>
     public static readonly TimeSpan MinIdleTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>The longest finite idle timeout the public options accept (what a timer can count).</summary>
+    public static readonly TimeSpan MaxIdleTimeout = TimeSpan.FromDays(24);
+
     /// <summary>
     /// Connections a listener serves at once, handshakes included; one more is closed as it is
     /// accepted (counted as refused), so that peers holding connections open cannot exhaust the server.
