@@ -35,6 +35,11 @@ public sealed class SyncPeerIdentityTests
         // Mallory is trusted too, and claims to be b: it would move a's cursor into b's log past b's changes.
         var settings = new SyncTransportSettings(mallory, [a.Identity.PeerId], b.Db.ReplicaId) { HandshakeTimeout = TimeSpan.FromSeconds(5) };
         await using var channel = await SyncConnector.ConnectAsync("127.0.0.1", server.Port, settings, CancellationToken.None);
+        // At once a frame that, applied, would move a's cursor into b's log far past b's changes.
+        var changes = new LatticeKV.Coding.ByteWriter(64);
+        SyncMessages.EncodeChanges(changes, caughtUp: true, through: cursor + 1_000_000, []);
+        try { await channel.SendAsync(FrameType.Changes, changes.ToArray(), CancellationToken.None); }
+        catch (SyncConnectionException) { } // a may have closed already
         var frame = await channel.ReceiveAsync(CancellationToken.None).WaitAsync(Bound);
         Assert.NotNull(frame);
         Assert.Equal(FrameType.Error, frame.Type);

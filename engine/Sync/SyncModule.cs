@@ -55,6 +55,8 @@ internal static class SyncRound
         {
             channel.IdleTimeout = settings.IdleTimeout;
             channel.PingsAreActivity = false;
+            // Below version 3 nothing watches this side's sends yet: a peer that stops reading must not hold them for good either.
+            if (channel.Version < SyncProtocolVersions.Heartbeat) channel.StartLiveness(settings.HeartbeatInterval, settings.IdleTimeout, sendPings: false);
         }
         SyncRegistry.Learned(db, peer, channel.RemoteHello!.ReplicaId);
         var state = SyncRegistry.For(db, channel.RemoteHello!.ReplicaId);

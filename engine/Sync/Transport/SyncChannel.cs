@@ -38,6 +38,7 @@ internal sealed class SyncChannel : IAsyncDisposable
     private readonly CancellationTokenSource _heartbeatStop = new();
     private long _lastSend;
     private int _pingsReceived;
+    private volatile string? _closeReason; // why this side closed the connection, when it did so on its own
 
     internal SyncChannel(Stream stream, string remotePeerId)
     {
@@ -89,28 +90,40 @@ internal sealed class SyncChannel : IAsyncDisposable
     /// <summary>Ping frames received (consumed by <see cref="ReceiveAsync"/> from protocol version 3).</summary>
     internal int PingsReceived => Volatile.Read(ref _pingsReceived);
 
+    /// <summary>The TCP stream under TLS, which tells how long a write has been stuck; set by the handshake.</summary>
+    internal ProgressStream? Transport { get; init; }
+
     /// <summary>
-    /// From protocol version 3: sends a Ping whenever this side sent nothing for half of
-    /// <paramref name="interval"/>, checked every <paramref name="interval"/>, until the channel
-    /// closes; and expects the peer to do the same (<paramref name="idleTimeout"/>). Ping frames
-    /// received are then consumed by <see cref="ReceiveAsync"/> and never reach the caller.
+    /// Checks the connection every <paramref name="interval"/> until it closes. With
+    /// <paramref name="sendPings"/> (protocol version 3) it sends a Ping whenever this side sent
+    /// nothing for half an interval, and expects the peer to do the same (ReceiveAsync's
+    /// <paramref name="idleTimeout"/>; Pings received are consumed there and never reach the
+    /// caller). Either way it closes the connection when a write to the peer has made no progress
+    /// for the idle timeout: a peer that stopped reading would otherwise hold this side's sends,
+    /// and a receive loop waiting to send, for good.
     /// </summary>
-    internal void StartHeartbeat(TimeSpan interval, TimeSpan idleTimeout)
+    internal void StartLiveness(TimeSpan interval, TimeSpan idleTimeout, bool sendPings)
     {
         IdleTimeout = idleTimeout;
         Volatile.Write(ref _lastSend, System.Diagnostics.Stopwatch.GetTimestamp());
-        _ = HeartbeatAsync(interval, _heartbeatStop.Token);
+        _ = LivenessAsync(interval, sendPings, _heartbeatStop.Token);
     }
 
-    private async Task HeartbeatAsync(TimeSpan interval, CancellationToken ct)
+    private async Task LivenessAsync(TimeSpan interval, bool sendPings, CancellationToken ct)
     {
         try
         {
             using var timer = new PeriodicTimer(interval);
             while (await timer.WaitForNextTickAsync(ct).ConfigureAwait(false))
             {
-                if (System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _lastSend)) < interval / 2) continue;
-                await SendAsync(FrameType.Ping, s_ping, ct).ConfigureAwait(false);
+                if (_idleTimeout is { } idle && Transport?.WriteStalledFor > idle)
+                {
+                    _closeReason = $"Sync peer {RemotePeerId} took nothing of what this side sent for {idle.TotalSeconds:0.###} s: it stopped or cannot be reached.";
+                    await CloseAsync().ConfigureAwait(false);
+                    return;
+                }
+                if (!sendPings || System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _lastSend)) < interval / 2) continue;
+                _ = TrySendPingAsync(ct);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or LatticeException)
@@ -129,13 +142,31 @@ internal sealed class SyncChannel : IAsyncDisposable
         if (payload.Length > FrameCodec.MaxPayloadLength)
             throw new InvalidArgumentException($"A sync frame payload is at most {FrameCodec.MaxPayloadLength} bytes; this one is {payload.Length}.", nameof(payload));
         await _sendLock.WaitAsync(ct).ConfigureAwait(false);
+        await SendLockedAsync(type, payload, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends a Ping unless another send holds the connection (which says as much, or is stuck, for
+    /// the liveness check to find). Not awaited by that check, which must keep its turn even when
+    /// this Ping's own write gets stuck; a failure is the connection's, and its users see it.
+    /// </summary>
+    private async Task TrySendPingAsync(CancellationToken ct)
+    {
+        if (!_sendLock.Wait(0, CancellationToken.None)) return;
+        try { await SendLockedAsync(FrameType.Ping, s_ping, ct).ConfigureAwait(false); }
+        catch (Exception ex) when (ex is OperationCanceledException or LatticeException) { }
+    }
+
+    /// <summary>The send itself, with <see cref="_sendLock"/> held; releases it.</summary>
+    private async Task SendLockedAsync(FrameType type, ReadOnlyMemory<byte> payload, CancellationToken ct)
+    {
         try
         {
-            if (IsClosed) throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} is closed.");
+            if (IsClosed) throw new SyncConnectionException(_closeReason ?? $"The sync connection to peer {RemotePeerId} is closed.");
             Encode(type, payload.Span);
             var flush = await _writer.FlushAsync(ct).ConfigureAwait(false);
             Volatile.Write(ref _lastSend, System.Diagnostics.Stopwatch.GetTimestamp());
-            if (flush.IsCompleted) throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} is closed.");
+            if (flush.IsCompleted) throw new SyncConnectionException(_closeReason ?? $"The sync connection to peer {RemotePeerId} is closed.");
         }
         catch (OperationCanceledException)
         {
@@ -146,7 +177,7 @@ internal sealed class SyncChannel : IAsyncDisposable
         catch (Exception ex) when (IsTransportFailure(ex))
         {
             await CloseAsync().ConfigureAwait(false);
-            throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} broke while sending.", ex);
+            throw new SyncConnectionException(_closeReason ?? $"The sync connection to peer {RemotePeerId} broke while sending.", ex);
         }
         finally
         {
@@ -162,7 +193,7 @@ internal sealed class SyncChannel : IAsyncDisposable
     /// <exception cref="SyncConnectionException">The connection broke or failed TLS record checks, or the peer was silent past <see cref="IdleTimeout"/>; the channel is closed.</exception>
     public async Task<SyncFrame?> ReceiveAsync(CancellationToken ct)
     {
-        if (IsClosed) throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} is closed.");
+        if (IsClosed) throw new SyncConnectionException(_closeReason ?? $"The sync connection to peer {RemotePeerId} is closed.");
         CancellationTokenSource? limit = null;
         try
         {
@@ -219,7 +250,7 @@ internal sealed class SyncChannel : IAsyncDisposable
         catch (Exception ex) when (IsTransportFailure(ex))
         {
             await CloseAsync().ConfigureAwait(false);
-            throw new SyncConnectionException($"The sync connection to peer {RemotePeerId} broke while receiving.", ex);
+            throw new SyncConnectionException(_closeReason ?? $"The sync connection to peer {RemotePeerId} broke while receiving.", ex);
         }
         finally
         {

@@ -16,10 +16,11 @@ internal static class SyncHandshake
         SyncChannel? channel = null;
         try
         {
+            var transport = new ProgressStream(network);
             var (ssl, peerId) = accepting
-                ? await SyncTls.AcceptAsync(network, settings, timeout.Token).ConfigureAwait(false)
-                : await SyncTls.ConnectAsync(network, settings, timeout.Token).ConfigureAwait(false);
-            channel = new SyncChannel(ssl, peerId);
+                ? await SyncTls.AcceptAsync(transport, settings, timeout.Token).ConfigureAwait(false)
+                : await SyncTls.ConnectAsync(transport, settings, timeout.Token).ConfigureAwait(false);
+            channel = new SyncChannel(ssl, peerId) { Transport = transport };
             await ExchangeHelloAsync(channel, settings, timeout.Token).ConfigureAwait(false);
             return channel;
         }
@@ -58,7 +59,7 @@ internal static class SyncHandshake
             throw new SyncProtocolException(message);
         }
         channel.Version = version;
-        if (version >= SyncProtocolVersions.Heartbeat) channel.StartHeartbeat(settings.HeartbeatInterval, settings.IdleTimeout);
+        if (version >= SyncProtocolVersions.Heartbeat) channel.StartLiveness(settings.HeartbeatInterval, settings.IdleTimeout, sendPings: true);
     }
 
     private static async ValueTask CloseAsync(SyncChannel? channel, Stream network)
