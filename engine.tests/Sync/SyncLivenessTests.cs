@@ -153,9 +153,10 @@ public sealed class SyncLivenessTests
         using var dir = new TempDir("sync-live-ping");
         using var b = Replica(dir, "b");
         using var rogueIdentity = SyncIdentity.Create("rogue");
+        var rogueReplica = Guid.NewGuid(); // one replica behind one identity: b binds the two at the first session
         foreach (var (version, payload, expected) in new (ushort, byte[], string)[] { (2, [1], "unexpected Ping"), (3, [1, 0], "malformed Ping") })
         {
-            var settings = new SyncTransportSettings(rogueIdentity, [b.Identity.PeerId], Guid.NewGuid()) { MaxVersion = version };
+            var settings = new SyncTransportSettings(rogueIdentity, [b.Identity.PeerId], rogueReplica) { MaxVersion = version };
             await using var rogue = new RecordingServer(settings);
             var sync = b.Db.SyncWith(new SyncPeer("127.0.0.1", rogue.Port, rogueIdentity.PeerId));
             var channel = await rogue.NextInvocation();

@@ -79,4 +79,37 @@ public sealed class SyncPeerIdentityTests
         await Assert.ThrowsAsync<SyncConnectionException>(() => sync.WaitAsync(Bound)); // this server never answers: b's idle timeout ends it
         Assert.Equal(other.PeerId, b.Db.Replication.PeerIdentity(a.Db.ReplicaId));
     }
+
+    [Fact]
+    public async Task Server_KnownIdentityPresentingAFreshReplicaId_Refused_UntilTheOldReplicaIsForgotten()
+    {
+        // b, once attested under its id, comes back with another: it would owe nothing that id owes.
+        using var dir = new TempDir("sync-id-fresh");
+        using var a = new SyncReplica(dir, "a");
+        using var b = new SyncReplica(dir, "b");
+        await using var server = a.Serve(b);
+        await b.Db.SyncWith(a.PeerAt(server));
+
+        var fresh = Guid.NewGuid();
+        var settings = new SyncTransportSettings(b.Identity, [a.Identity.PeerId], fresh) { HandshakeTimeout = TimeSpan.FromSeconds(5) };
+        await using (var channel = await SyncConnector.ConnectAsync("127.0.0.1", server.Port, settings, CancellationToken.None))
+        {
+            var frame = await channel.ReceiveAsync(CancellationToken.None).WaitAsync(Bound);
+            Assert.NotNull(frame);
+            Assert.Equal(FrameType.Error, frame.Type);
+            Assert.Contains($"synced before as replica {b.Db.ReplicaId}", SyncError.Decode(frame.Payload).Message, StringComparison.Ordinal);
+        }
+        Assert.Null(a.Db.Replication.PeerIdentity(fresh));
+
+        // The database behind b's identity was replaced on purpose: forgetting the old replica frees the identity.
+        Assert.True(a.Db.ForgetSyncPeerIdentity(b.Db.ReplicaId));
+        await using (var channel = await SyncConnector.ConnectAsync("127.0.0.1", server.Port, settings, CancellationToken.None))
+        {
+            var frame = await channel.ReceiveAsync(CancellationToken.None).WaitAsync(Bound);
+            Assert.NotNull(frame);
+            Assert.NotEqual(FrameType.Error, frame.Type); // a's session began: its Pull
+        }
+        Assert.Equal(b.Identity.PeerId, a.Db.Replication.PeerIdentity(fresh));
+        Assert.Equal(fresh, a.Db.Replication.ReplicaOfIdentity(b.Identity.PeerId));
+    }
 }
