@@ -171,12 +171,12 @@ internal sealed class SyncChannel : IAsyncDisposable
         catch (OperationCanceledException)
         {
             // Part of a frame may have left: what follows could not be framed, so the channel goes.
-            await CloseAsync().ConfigureAwait(false);
+            await CloseCoreAsync(holdingSendLock: true).ConfigureAwait(false);
             throw;
         }
         catch (Exception ex) when (IsTransportFailure(ex))
         {
-            await CloseAsync().ConfigureAwait(false);
+            await CloseCoreAsync(holdingSendLock: true).ConfigureAwait(false);
             throw new SyncConnectionException(_closeReason ?? $"The sync connection to peer {RemotePeerId} broke while sending.", ex);
         }
         finally
@@ -259,7 +259,13 @@ internal sealed class SyncChannel : IAsyncDisposable
     }
 
     /// <summary>Closes the connection; safe to call more than once and from any thread.</summary>
-    public async ValueTask CloseAsync()
+    public ValueTask CloseAsync() => CloseCoreAsync(holdingSendLock: false);
+
+    // How long a close waits for a send in progress to let go of the writer (the stream is gone by
+    // then, so the send fails at once); past it the writer is completed anyway rather than hang.
+    private static readonly TimeSpan CloseSendWait = TimeSpan.FromSeconds(5);
+
+    private async ValueTask CloseCoreAsync(bool holdingSendLock)
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
         _heartbeatStop.Cancel();
@@ -273,8 +279,15 @@ internal sealed class SyncChannel : IAsyncDisposable
         catch (Exception ex) when (IsClosingFailure(ex)) { }
         try { await _reader.CompleteAsync().ConfigureAwait(false); }
         catch (Exception ex) when (IsClosingFailure(ex)) { }
+        // A send on another task may be between its closed check and its flush, inside the
+        // writer's buffers: the writer is completed only once that send has let go of it.
+        bool locked = !holdingSendLock && await _sendLock.WaitAsync(CloseSendWait).ConfigureAwait(false);
         try { await _writer.CompleteAsync(s_closed).ConfigureAwait(false); }
         catch (Exception ex) when (IsClosingFailure(ex)) { }
+        finally
+        {
+            if (locked) _sendLock.Release();
+        }
     }
 
     public ValueTask DisposeAsync() => CloseAsync();
