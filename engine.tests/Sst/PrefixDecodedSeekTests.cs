@@ -105,6 +105,73 @@ public class PrefixDecodedSeekTests
         CheckVersionsThroughCompressedTier(db, TestSeed.Get(813));
     }
 
+    [Fact]
+    public void DecodeBuffers_ReturnedBufferIsReused_HeldBufferIsNot()
+    {
+        var first = DecodeBuffers.Rent(4096);
+        var second = DecodeBuffers.Rent(4096); // the first is still held: a fresh one
+        Assert.NotSame(first, second);
+        second.Unpin();
+        first.Unpin();
+        var third = DecodeBuffers.Rent(4096);
+        Assert.True(ReferenceEquals(third, first) || ReferenceEquals(third, second), "a released buffer should be rented again");
+        Assert.Throws<InvalidOperationException>(() => third.ReviveDecodeBuffer()); // pinned: not released
+        third.Unpin();
+        var larger = DecodeBuffers.Rent(DecodeBuffers.MinSize * 4);
+        Assert.True(larger.Data.Length >= DecodeBuffers.MinSize * 4);
+        larger.Unpin();
+    }
+
+    [Fact]
+    public void TryGet_ReadNestedInsideTheValueWriter_LeavesTheOuterValueWhole()
+    {
+        var options = MemOptions(new MemFileSystem(), o =>
+        {
+            o.WriteBufferSize = 256 * 1024;
+            o.BlockCacheCapacity = 1 << 20;
+        });
+        using var db = LatticeDb.Open(DbPath, options);
+        const int keys = 20_000;
+        static string Value(int i) => $"{i:D8}:" + new string((char)('a' + i % 26), 80 + i % 37);
+        for (int i = 0; i < keys; i++) db.Put(B($"key{i:D8}"), B(Value(i)));
+        db.Flush();
+        Assert.True(db.GetStatistics()["block.cache.compressed.capacity"] > 0, "the tables outgrow the cache: it should be tiered");
+        int seed = TestSeed.Get(814);
+        var rnd = new Random(seed);
+        long hits0 = db.GetStatistics()["block.cache.compressed.hits"];
+        for (int n = 0; n < 5_000; n++)
+        {
+            int outer = rnd.Next(keys), inner = rnd.Next(keys);
+            var writer = new NestedReadingWriter(db, B($"key{inner:D8}"));
+            Assert.True(db.TryGet(B($"key{outer:D8}"), writer));
+            Assert.Equal(Value(inner), writer.Nested);
+            Assert.Equal(Value(outer), System.Text.Encoding.UTF8.GetString(writer.WrittenSpan));
+        }
+        Assert.True(db.GetStatistics()["block.cache.compressed.hits"] - hits0 > 1000, $"seed={seed}: the reads should go through the compressed tier");
+    }
+
+    /// <summary>A buffer writer that reads another key from the database when asked for room: a read inside a read, on one thread.</summary>
+    private sealed class NestedReadingWriter(LatticeDb db, byte[] innerKey) : System.Buffers.IBufferWriter<byte>
+    {
+        private readonly System.Buffers.ArrayBufferWriter<byte> _inner = new();
+
+        public string? Nested { get; private set; }
+
+        public ReadOnlySpan<byte> WrittenSpan => _inner.WrittenSpan;
+
+        public void Advance(int count) => _inner.Advance(count);
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _inner.GetMemory(sizeHint);
+
+        public Span<byte> GetSpan(int sizeHint = 0)
+        {
+            var buffer = new byte[512];
+            Assert.True(db.TryGet(innerKey, buffer, out int length));
+            Nested = System.Text.Encoding.UTF8.GetString(buffer, 0, length);
+            return _inner.GetSpan(sizeHint);
+        }
+    }
+
     /// <summary>Writes three generations of keys (overwrites and deletions, flushed between), then reads them back at random through a tiered cache.</summary>
     private static void CheckVersionsThroughCompressedTier(LatticeDb db, int seed)
     {

@@ -33,6 +33,15 @@ internal abstract class PinCountedEntry : CacheEntry
         else if (pins < 0) throw new InvalidOperationException("Cached value unpinned more often than pinned.");
     }
 
+    /// <summary>
+    /// Makes a released value live again, pinned once for its new holder: for an object that is
+    /// never in a cache (nobody can <see cref="TryPin"/> it), reused once its last holder let go.
+    /// </summary>
+    protected void Revive()
+    {
+        if (Interlocked.CompareExchange(ref _pins, 1, 0) != 0) throw new InvalidOperationException("Only a released value can be revived.");
+    }
+
     /// <summary>Whether the last holder has let go (the memory is released).</summary>
     internal bool IsReleased => Volatile.Read(ref _pins) <= 0;
 

@@ -35,6 +35,35 @@ internal sealed class Block : PinnedEntry
         }
     }
 
+    /// <summary>
+    /// A decode buffer of <paramref name="size"/> bytes dressed as a block, to hand a value decoded
+    /// into it to a reader as a cached block's value is handed out (its bytes at an offset, pinned):
+    /// it holds no parsed entries and never enters the cache. Its last unpin gives it back to
+    /// <see cref="DecodeBuffers"/> for the thread's next decoding instead of leaving it to the collector.
+    /// </summary>
+    internal static Block NewDecodeBuffer(int size) => new(GC.AllocateUninitializedArray<byte>(size));
+
+    private Block(byte[] buffer) : base(buffer, null)
+    {
+        Length = buffer.Length;
+        _isDecodeBuffer = true;
+    }
+
+    private readonly bool _isDecodeBuffer;
+
+    /// <summary>A buffer of <see cref="NewDecodeBuffer"/>, released by its last holder, pinned again for the next.</summary>
+    internal void ReviveDecodeBuffer()
+    {
+        if (!_isDecodeBuffer) throw new InvalidOperationException("Only a decode buffer is reused.");
+        Revive();
+    }
+
+    protected override void Release()
+    {
+        if (_isDecodeBuffer) DecodeBuffers.Return(this);
+        else base.Release();
+    }
+
     /// <summary>Roughly the bytes of this object's fields (a seek reads most of them), for prefetching it.</summary>
     public const int FieldBytes = 128;
 

@@ -83,9 +83,18 @@ internal static class BlockTrailer
     /// </summary>
     public static ReadOnlySpan<byte> ReadStored(IRandomAccessFile file, long fileLength, BlockHandle handle, bool verifyChecksum, byte[] buffer, out byte type,
         Crypto.TableCipher? cipher = null, Crypto.BlockKind kind = Crypto.BlockKind.Data)
+        => ReadStored(file, fileLength, handle, verifyChecksum, buffer.AsSpan(), out type, cipher, kind);
+
+    /// <summary>
+    /// <see cref="ReadStored(IRandomAccessFile, long, BlockHandle, bool, byte[], out byte, Crypto.TableCipher?, Crypto.BlockKind)"/>
+    /// into any memory of at least <see cref="StoredSize"/> + <see cref="Size"/> bytes (a block of
+    /// the compressed tier's pool, read into where it is kept).
+    /// </summary>
+    public static Span<byte> ReadStored(IRandomAccessFile file, long fileLength, BlockHandle handle, bool verifyChecksum, Span<byte> buffer, out byte type,
+        Crypto.TableCipher? cipher = null, Crypto.BlockKind kind = Crypto.BlockKind.Data)
     {
         int stored = StoredSize(file, fileLength, handle);
-        if (file.ReadExactly(handle.Offset, buffer.AsSpan(0, stored + Size)) != stored + Size)
+        if (file.ReadExactly(handle.Offset, buffer[..(stored + Size)]) != stored + Size)
             throw new CorruptionException("block truncated", file.Path, handle.Offset);
         type = buffer[stored];
         // A sealed block's tag authenticates its bytes and (through the associated data) its
@@ -93,8 +102,8 @@ internal static class BlockTrailer
         bool authenticated = cipher is not null && (type & EncryptedFlag) != 0;
         if (verifyChecksum && !authenticated)
         {
-            uint expected = Crc32C.Unmask(BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(stored + 1)));
-            uint actual = Crc32C.Compute(buffer.AsSpan(0, stored + 1));
+            uint expected = Crc32C.Unmask(BinaryPrimitives.ReadUInt32LittleEndian(buffer[(stored + 1)..]));
+            uint actual = Crc32C.Compute(buffer[..(stored + 1)]);
             if (expected != actual) throw new CorruptionException("block checksum mismatch", file.Path, handle.Offset);
         }
         if ((type & EncryptedFlag) != 0)
@@ -102,12 +111,12 @@ internal static class BlockTrailer
             if (cipher is null) throw new CorruptionException("block is encrypted and this reader has no key for it", file.Path, handle.Offset);
             type &= unchecked((byte)~EncryptedFlag);
             if (!IsKnownType(type)) throw new CorruptionException($"unknown block compression type {type}", file.Path, handle.Offset);
-            stored = cipher.Open(buffer.AsSpan(0, stored), handle.Offset, kind, type, file.Path);
-            return buffer.AsSpan(0, stored);
+            stored = cipher.Open(buffer[..stored], handle.Offset, kind, type, file.Path);
+            return buffer[..stored];
         }
         if (cipher is not null) throw new CorruptionException("plaintext block in an encrypted table", file.Path, handle.Offset);
         if (!IsKnownType(type)) throw new CorruptionException($"unknown block compression type {type}", file.Path, handle.Offset);
-        return buffer.AsSpan(0, stored);
+        return buffer[..stored];
     }
 
     private static bool IsKnownType(byte type) => type is (byte)CompressionType.None or (byte)CompressionType.Snappy or (byte)CompressionType.Zstd;

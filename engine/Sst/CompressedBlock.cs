@@ -45,6 +45,21 @@ internal sealed unsafe class CompressedBlock : PinCountedEntry
         stored.CopyTo(new Span<byte>((void*)_address, Length));
     }
 
+    /// <summary>
+    /// Takes over <paramref name="address"/>, a block of <paramref name="size"/> bytes rented from
+    /// <paramref name="pool"/> whose first <paramref name="length"/> bytes are the verified stored
+    /// bytes (read there from the file, so they are not copied again); pinned for its creator.
+    /// </summary>
+    public CompressedBlock(nint address, int size, int length, byte type, NativeBlockPool pool)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, size);
+        Length = length;
+        Type = type;
+        _pool = pool;
+        _size = size;
+        _address = address;
+    }
+
     /// <summary>Stored bytes.</summary>
     public int Length { get; }
 

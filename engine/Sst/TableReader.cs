@@ -420,6 +420,7 @@ internal sealed class TableReader : IDisposable
         kept = null;
         var tiers = _options.Tiers;
         bool tiered = fillCache && _compressedSlots is not null && tiers!.Tiered;
+        if (tiered) return ReadIntoCompressedTier(file, number, handle, origin, wantCompressed, out kept);
         bool keptCompressed = false;
         var raw = ArrayPool<byte>.Shared.Rent(BlockTrailer.StoredSize(file, _fileLength, handle) + BlockTrailer.Size);
         Block block;
@@ -451,6 +452,57 @@ internal sealed class TableReader : IDisposable
         }
         // While blocks are also kept compressed, only those read again earn a decompressed place.
         if (fillCache && _cacheSlots is not null && !keptCompressed)
+        {
+            block.Anticipation = (int)origin;
+            _options.BlockCache!.Insert(_cacheSlots, number, block, block.Charge);
+        }
+        return block;
+    }
+
+    /// <summary>
+    /// <see cref="ReadDataBlock(IRandomAccessFile, int, BlockHandle, bool, WarmOrigin, bool, out CompressedBlock?)"/>
+    /// while the compressed tier keeps blocks: the block is read straight into a buffer of the
+    /// tier's pool and kept there (verified) without another copy. A block stored uncompressed
+    /// has no smaller form: it is decoded, cached decompressed, and its buffer given back.
+    /// </summary>
+    private Block? ReadIntoCompressedTier(IRandomAccessFile file, int number, BlockHandle handle, WarmOrigin origin, bool wantCompressed, out CompressedBlock? kept)
+    {
+        kept = null;
+        var tiers = _options.Tiers!;
+        nint address = tiers.Buffers.Rent(BlockTrailer.StoredSize(file, _fileLength, handle) + BlockTrailer.Size, out int size);
+        CompressedBlock? compressed = null;
+        Block block;
+        byte type;
+        try
+        {
+            Span<byte> stored;
+            unsafe
+            {
+                try { stored = BlockTrailer.ReadStored(file, _fileLength, handle, true, new Span<byte>((void*)address, size), out type, _cipher, Crypto.BlockKind.Data); }
+                catch (CorruptionException ex) { throw ex.At(file.Path, handle.Offset); }
+            }
+            if (type != (byte)CompressionType.None)
+            {
+                compressed = new CompressedBlock(address, size, stored.Length, type, tiers.Buffers) { Anticipation = (int)origin };
+                address = 0; // the block owns it now
+                tiers.Compressed.Insert(_compressedSlots!, number, compressed, compressed.Charge);
+                if (wantCompressed && type == (byte)CompressionType.Snappy)
+                {
+                    kept = compressed; // the creator's pin passes to the caller
+                    compressed = null;
+                    return null;
+                }
+            }
+            // Still pinned by its creator, a kept block's bytes are those read.
+            block = NewBlock(BlockTrailer.Decode(stored, type, file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle);
+        }
+        finally
+        {
+            compressed?.Unpin(); // the cache holds it now, or nobody does
+            if (address != 0) tiers.Buffers.Return(address, size);
+        }
+        // A block kept compressed earns a decompressed place only by being read again.
+        if (type == (byte)CompressionType.None && _cacheSlots is not null)
         {
             block.Anticipation = (int)origin;
             _options.BlockCache!.Insert(_cacheSlots, number, block, block.Charge);
@@ -567,7 +619,7 @@ internal sealed class TableReader : IDisposable
     /// <summary>
     /// The lookup of <see cref="Get(ReadOnlySpan{byte}, ulong, bool, out ulong, out Block?, out int, out int)"/>
     /// in a Snappy block of the compressed tier that is not to be promoted, decoding it only up to
-    /// the entry sought and copying that entry's value into a block of its own. 1: found (the
+    /// the entry sought, into a decode buffer that is handed out as the block holding the value. 1: found (the
     /// outputs set, the compressed block unpinned); 0: this table has no entry for the key (unpinned);
     /// -1: undecided (a malformed entry or none at or after the key): the caller decodes the whole
     /// block, whose checks report any damage, and the compressed block stays pinned for that.
@@ -578,16 +630,19 @@ internal sealed class TableReader : IDisposable
         trailer = 0;
         block = null;
         valueOffset = valueLength = 0;
-        ReadOnlySpan<byte> key, value;
+        ReadOnlySpan<byte> key;
+        Block? decoded;
+        int offset, length;
         try
         {
-            if (!PrefixDecodedSeek.TrySeek(compressed.Stored, lookupKey, _options.KeyComparer, out key, out value)) return -1;
+            if (!PrefixDecodedSeek.TrySeek(compressed.Stored, lookupKey, _options.KeyComparer, out key, out decoded, out offset, out length)) return -1;
         }
         catch (CorruptionException ex)
         {
             compressed.Unpin();
             throw ex.At(_file.Path, handle.Offset);
         }
+        bool handedOut = false;
         try
         {
             if (!fresh)
@@ -600,19 +655,23 @@ internal sealed class TableReader : IDisposable
             trailer = InternalKey.Trailer(key);
             if ((ValueKind)(byte)trailer == ValueKind.BlobIndex)
             {
-                var reference = Blob.BlobReference.Decode(value);
+                var reference = Blob.BlobReference.Decode(decoded!.Data.AsSpan(offset, length));
                 block = ReadBlob(reference, fillCache);
                 valueLength = BlobValueCache.ValueLength(block);
                 trailer = (trailer & ~0xFFUL) | (byte)reference.Kind;
                 return 1;
             }
-            block = BlobValueCache.NewBlock(value, handle.Offset, _options.BlockArrays);
-            valueLength = value.Length;
+            // The value stays where it was decoded: the decode buffer goes to the reader, pinned.
+            block = decoded;
+            valueOffset = offset;
+            valueLength = length;
+            handedOut = true;
             return 1;
         }
         finally
         {
             compressed.Unpin();
+            if (!handedOut) decoded!.Unpin();
         }
     }
 
