@@ -150,6 +150,60 @@ public class PrefixDecodedSeekTests
         Assert.True(db.GetStatistics()["block.cache.compressed.hits"] - hits0 > 1000, $"seed={seed}: the reads should go through the compressed tier");
     }
 
+    [Fact]
+    public void Iterators_InterleavedOnOneThroughTheCompressedTier_EachReadsItsOwnBlocks()
+    {
+        var options = MemOptions(new MemFileSystem(), o =>
+        {
+            o.WriteBufferSize = 256 * 1024;
+            o.BlockCacheCapacity = 1 << 20;
+        });
+        using var db = LatticeDb.Open(DbPath, options);
+        const int keys = 20_000;
+        static string Value(int i) => $"{i:D8}:" + new string((char)('a' + i % 26), 80 + i % 37);
+        for (int i = 0; i < keys; i++) db.Put(B($"key{i:D8}"), B(Value(i)));
+        db.Flush();
+        Assert.True(db.GetStatistics()["block.cache.compressed.capacity"] > 0, "the tables outgrow the cache: it should be tiered");
+        int seed = TestSeed.Get(815);
+        var rnd = new Random(seed);
+        var iterators = new LatticeIterator[8];
+        var positions = new int[iterators.Length];
+        try
+        {
+            for (int i = 0; i < iterators.Length; i++)
+            {
+                iterators[i] = db.NewIterator();
+                positions[i] = rnd.Next(keys - 400);
+                iterators[i].Seek(B($"key{positions[i]:D8}"));
+            }
+            // Each step of one iterator may load (decode) a block while the others hold theirs.
+            for (int round = 0; round < 300; round++)
+            {
+                for (int i = 0; i < iterators.Length; i++)
+                {
+                    var it = iterators[i];
+                    Assert.True(it.Valid, $"seed={seed}: iterator {i} ended at {positions[i]}");
+                    Assert.Equal($"key{positions[i]:D8}", System.Text.Encoding.UTF8.GetString(it.Key));
+                    Assert.Equal(Value(positions[i]), System.Text.Encoding.UTF8.GetString(it.Value));
+                    if (rnd.Next(20) == 0)
+                    {
+                        positions[i] = rnd.Next(keys - 400);
+                        it.Seek(B($"key{positions[i]:D8}"));
+                    }
+                    else
+                    {
+                        it.Next();
+                        positions[i]++;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            foreach (var it in iterators) it?.Dispose();
+        }
+    }
+
     /// <summary>A buffer writer that reads another key from the database when asked for room: a read inside a read, on one thread.</summary>
     private sealed class NestedReadingWriter(LatticeDb db, byte[] innerKey) : System.Buffers.IBufferWriter<byte>
     {

@@ -15,24 +15,41 @@ namespace LatticeKV.Sst;
 /// </summary>
 internal sealed class Block : PinnedEntry
 {
-    public Block(byte[] data, int length, BlockArrayPool? pool = null) : base(data, pool)
+    public Block(byte[] data, int length, BlockArrayPool? pool = null) : base(data, pool) => Parse(data, length);
+
+    /// <summary>Validates the restart array of the first <paramref name="length"/> bytes of <paramref name="data"/> and takes the block's shape from it.</summary>
+    private void Parse(byte[] data, int length)
     {
         if (length < 4 || length > data.Length) throw new CorruptionException($"block of {length} bytes is too short");
         uint numRestarts = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(length - 4));
         long restartBytes = (long)numRestarts * 4 + 4;
         if (numRestarts == 0 || restartBytes > length) throw new CorruptionException($"block restart count {numRestarts} does not fit {length} bytes");
-        Length = length;
-        NumRestarts = (int)numRestarts;
-        RestartsOffset = length - (int)restartBytes;
+        int restartsOffset = length - (int)restartBytes;
         int previous = -1;
-        for (int i = 0; i < NumRestarts; i++)
+        for (int i = 0; i < (int)numRestarts; i++)
         {
-            int r = (int)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(RestartsOffset + i * 4));
-            if (r <= previous || r > RestartsOffset || (r == RestartsOffset && RestartsOffset != 0))
+            int r = (int)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(restartsOffset + i * 4));
+            if (r <= previous || r > restartsOffset || (r == restartsOffset && restartsOffset != 0))
                 throw new CorruptionException($"block restart point {i} ({r}) is out of order or out of range");
             previous = r;
-            if (NumRestarts <= InlineRestarts.Length) _inlineRestarts[i] = r;
+            if (numRestarts <= InlineRestarts.Length) _inlineRestarts[i] = r;
         }
+        Length = length;
+        NumRestarts = (int)numRestarts;
+        RestartsOffset = restartsOffset;
+        _windows = null;
+        _windowCount = 0;
+    }
+
+    /// <summary>
+    /// A decode buffer (<see cref="NewDecodeBuffer"/>, pinned for the caller) whose first
+    /// <paramref name="length"/> bytes now hold a decoded block: validated and shaped as the
+    /// constructor does. It stays out of the cache; its last unpin gives it back for reuse.
+    /// </summary>
+    internal void ParseDecodedInto(int length)
+    {
+        if (!_isDecodeBuffer) throw new InvalidOperationException("Only a decode buffer is parsed again.");
+        Parse(Data, length);
     }
 
     /// <summary>
@@ -67,12 +84,12 @@ internal sealed class Block : PinnedEntry
     /// <summary>Roughly the bytes of this object's fields (a seek reads most of them), for prefetching it.</summary>
     public const int FieldBytes = 128;
 
-    public int Length { get; }
+    public int Length { get; private set; }
 
     /// <summary>End of the entries region, where the restart array begins.</summary>
-    public int RestartsOffset { get; }
+    public int RestartsOffset { get; private set; }
 
-    public int NumRestarts { get; }
+    public int NumRestarts { get; private set; }
 
     /// <summary>Bytes this block holds in memory, as charged to the block cache.</summary>
     public int Charge => Data.Length + 96 + (_windows?.Length ?? 0) * 8;

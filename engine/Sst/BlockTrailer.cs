@@ -158,7 +158,7 @@ internal static class BlockTrailer
     }
 
     /// <summary>The length of the contents of stored bytes of <paramref name="type"/>, checked against what damage could claim.</summary>
-    private static int DecodedLength(ReadOnlySpan<byte> stored, byte type, string path, long offset)
+    public static int DecodedLength(ReadOnlySpan<byte> stored, byte type, string path, long offset)
     {
         if (type == (byte)CompressionType.Zstd) return ZstdBlock.DecodedLength(stored, path, offset);
         if (type != (byte)CompressionType.Snappy) return stored.Length;
@@ -176,7 +176,7 @@ internal static class BlockTrailer
     }
 
     /// <summary>Fills <paramref name="output"/> (of <see cref="DecodedLength"/> bytes) with the contents of the stored bytes.</summary>
-    private static void DecodeInto(ReadOnlySpan<byte> stored, byte type, Span<byte> output, string path, long offset)
+    public static void DecodeInto(ReadOnlySpan<byte> stored, byte type, Span<byte> output, string path, long offset)
     {
         if (type == (byte)CompressionType.Zstd)
         {

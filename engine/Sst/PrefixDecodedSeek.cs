@@ -18,8 +18,8 @@ internal static class PrefixDecodedSeek
     private const int Step = 256;
     private const int MaxLengthsBytes = 15; // three varint32s
 
-    // Larger blocks (large values) are decoded whole: the per-thread buffer stays small.
-    private const int MaxDecodedSize = 1 << 20;
+    // Larger blocks (large values) are decoded whole: the buffers kept per thread stay small.
+    private const int MaxDecodedSize = DecodeBuffers.MaxKeptSize - SnappyPrefixDecoder.Slack;
 
     [ThreadStatic] private static byte[]? t_key;
 

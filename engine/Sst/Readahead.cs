@@ -12,6 +12,8 @@ namespace LatticeKV.Sst;
 /// </summary>
 internal sealed class Readahead(BlockWarmer warmer, TableReader table, long maxBytes)
 {
+    private TableReader _table = table;
+
     private const int InitialBlocks = 2;
     private const int SequentialLoadsBeforeReadahead = 2;
     private int _last = -1;   // the block the iterator loaded last
@@ -24,6 +26,19 @@ internal sealed class Readahead(BlockWarmer warmer, TableReader table, long maxB
     internal int WindowBlocks => _window;
 
     /// <summary>Forgets the scan: the iterator jumped.</summary>
+    /// <summary>
+    /// This readahead, reset and pointed at <paramref name="next"/>, when it loads through
+    /// <paramref name="nextWarmer"/> with the same cap (a level iterator moving to another table
+    /// keeps it instead of making one per table); null when it does not.
+    /// </summary>
+    public Readahead? ReuseFor(BlockWarmer nextWarmer, TableReader next, long nextMaxBytes)
+    {
+        if (!ReferenceEquals(nextWarmer, warmer) || nextMaxBytes != maxBytes) return null;
+        _table = next;
+        Reset();
+        return this;
+    }
+
     public void Reset()
     {
         _last = -1;
@@ -53,7 +68,7 @@ internal sealed class Readahead(BlockWarmer warmer, TableReader table, long maxB
         if (ahead > _window / 2) return;
         int count = 0;
         long bytes = 0;
-        var fences = table.Fences;
+        var fences = _table.Fences;
         for (int b = _frontier; count < _window && b >= 0 && b < fences.Count; b += _step)
         {
             bytes += fences.Handle(b).Size;
@@ -61,7 +76,7 @@ internal sealed class Readahead(BlockWarmer warmer, TableReader table, long maxB
             count++;
         }
         if (count == 0) return;
-        if (!warmer.Enqueue(table.FileNumber, _frontier, count, _step, WarmOrigin.Readahead)) return;
+        if (!warmer.Enqueue(_table.FileNumber, _frontier, count, _step, WarmOrigin.Readahead)) return;
         _frontier += count * _step;
         if (bytes <= maxBytes) _window = Math.Min(_window * 2, 1 << 16);
     }

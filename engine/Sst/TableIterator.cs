@@ -115,7 +115,7 @@ internal sealed class TableIterator : InternalIterator
         return _blobValue.Data.AsSpan(0, BlobValueCache.ValueLength(_blobValue));
     }
 
-    /// <summary>This iterator's readahead, null when off (tests look at its window).</summary>
+    /// <summary>This iterator's readahead, null when off (tests look at its window; a retarget keeps it).</summary>
     internal Readahead? Readahead => _readahead;
 
     public override void SeekToFirst()

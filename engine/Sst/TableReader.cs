@@ -351,7 +351,9 @@ internal sealed class TableReader : IDisposable
         Block block;
         try
         {
-            block = NewBlock(BlockTrailer.Decode(compressed.Stored, compressed.Type, _file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle);
+            block = promote
+                ? NewBlock(BlockTrailer.Decode(compressed.Stored, compressed.Type, _file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle)
+                : DecodeUncached(compressed.Stored, compressed.Type, handle);
         }
         finally
         {
@@ -493,8 +495,11 @@ internal sealed class TableReader : IDisposable
                     return null;
                 }
             }
-            // Still pinned by its creator, a kept block's bytes are those read.
-            block = NewBlock(BlockTrailer.Decode(stored, type, file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle);
+            // Still pinned by its creator, a kept block's bytes are those read. Only a block with
+            // no compressed form is cached decompressed: any other is decoded for this reader alone.
+            block = type == (byte)CompressionType.None
+                ? NewBlock(BlockTrailer.Decode(stored, type, file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle)
+                : DecodeUncached(stored, type, handle);
         }
         finally
         {
@@ -507,6 +512,35 @@ internal sealed class TableReader : IDisposable
             block.Anticipation = (int)origin;
             _options.BlockCache!.Insert(_cacheSlots, number, block, block.Charge);
         }
+        return block;
+    }
+
+    /// <summary>
+    /// A data block decoded from <paramref name="stored"/> for one reader, never cached: into a
+    /// <see cref="DecodeBuffers"/> buffer the reader's last unpin gives back to the thread, so a
+    /// seek that decodes a block from the compressed tier or the file allocates nothing.
+    /// </summary>
+    private Block DecodeUncached(ReadOnlySpan<byte> stored, byte type, BlockHandle handle)
+    {
+        int length = BlockTrailer.DecodedLength(stored, type, _file.Path, handle.Offset);
+        if (length > DecodeBuffers.MaxKeptSize) return NewBlock(BlockTrailer.Decode(stored, type, _file.Path, handle.Offset, out length, _options.BlockArrays), length, handle);
+        var block = DecodeBuffers.Rent(length);
+        try
+        {
+            BlockTrailer.DecodeInto(stored, type, block.Data.AsSpan(0, length), _file.Path, handle.Offset);
+            block.ParseDecodedInto(length);
+        }
+        catch (CorruptionException ex)
+        {
+            block.Unpin();
+            throw ex.At(_file.Path, handle.Offset);
+        }
+        catch
+        {
+            block.Unpin();
+            throw;
+        }
+        if (_fences.WindowOffset >= 0) block.BuildRestartWindows(_fences.WindowOffset);
         return block;
     }
 
@@ -695,11 +729,18 @@ internal sealed class TableReader : IDisposable
     {
         if (reuse is TableIterator iterator && iterator.CanRetarget(_options.KeyComparer, fillCache, resolveBlobs))
         {
-            iterator.Retarget(this, NewReadahead());
+            iterator.Retarget(this, ReuseReadahead(iterator.Readahead));
             return iterator;
         }
         reuse?.Dispose();
         return NewIterator(fillCache, resolveBlobs);
+    }
+
+    /// <summary><see cref="NewReadahead"/>, reusing <paramref name="existing"/> (an iterator's, of another table) when it fits.</summary>
+    private Readahead? ReuseReadahead(Readahead? existing)
+    {
+        if (_options.Warmer is not { } warmer || _options.ReadaheadMaxBytes <= 0 || _cacheSlots is null) return null;
+        return existing?.ReuseFor(warmer, this, _options.ReadaheadMaxBytes) ?? new Readahead(warmer, this, _options.ReadaheadMaxBytes);
     }
 
     private Readahead? NewReadahead()
