@@ -125,27 +125,17 @@ public class PrefixDecodedSeekTests
     [Fact]
     public void TryGet_ReadNestedInsideTheValueWriter_LeavesTheOuterValueWhole()
     {
-        var options = MemOptions(new MemFileSystem(), o =>
-        {
-            o.WriteBufferSize = 256 * 1024;
-            o.BlockCacheCapacity = 1 << 20;
-        });
-        using var db = LatticeDb.Open(DbPath, options);
-        const int keys = 20_000;
-        static string Value(int i) => $"{i:D8}:" + new string((char)('a' + i % 26), 80 + i % 37);
-        for (int i = 0; i < keys; i++) db.Put(B($"key{i:D8}"), B(Value(i)));
-        db.Flush();
-        Assert.True(db.GetStatistics()["block.cache.compressed.capacity"] > 0, "the tables outgrow the cache: it should be tiered");
+        using var db = TieredDatabase();
         int seed = TestSeed.Get(814);
         var rnd = new Random(seed);
         long hits0 = db.GetStatistics()["block.cache.compressed.hits"];
         for (int n = 0; n < 5_000; n++)
         {
-            int outer = rnd.Next(keys), inner = rnd.Next(keys);
+            int outer = rnd.Next(TieredKeys), inner = rnd.Next(TieredKeys);
             var writer = new NestedReadingWriter(db, B($"key{inner:D8}"));
             Assert.True(db.TryGet(B($"key{outer:D8}"), writer));
-            Assert.Equal(Value(inner), writer.Nested);
-            Assert.Equal(Value(outer), System.Text.Encoding.UTF8.GetString(writer.WrittenSpan));
+            Assert.Equal(TieredValue(inner), writer.Nested);
+            Assert.Equal(TieredValue(outer), System.Text.Encoding.UTF8.GetString(writer.WrittenSpan));
         }
         Assert.True(db.GetStatistics()["block.cache.compressed.hits"] - hits0 > 1000, $"seed={seed}: the reads should go through the compressed tier");
     }
@@ -153,17 +143,7 @@ public class PrefixDecodedSeekTests
     [Fact]
     public void Iterators_InterleavedOnOneThroughTheCompressedTier_EachReadsItsOwnBlocks()
     {
-        var options = MemOptions(new MemFileSystem(), o =>
-        {
-            o.WriteBufferSize = 256 * 1024;
-            o.BlockCacheCapacity = 1 << 20;
-        });
-        using var db = LatticeDb.Open(DbPath, options);
-        const int keys = 20_000;
-        static string Value(int i) => $"{i:D8}:" + new string((char)('a' + i % 26), 80 + i % 37);
-        for (int i = 0; i < keys; i++) db.Put(B($"key{i:D8}"), B(Value(i)));
-        db.Flush();
-        Assert.True(db.GetStatistics()["block.cache.compressed.capacity"] > 0, "the tables outgrow the cache: it should be tiered");
+        using var db = TieredDatabase();
         int seed = TestSeed.Get(815);
         var rnd = new Random(seed);
         var iterators = new LatticeIterator[8];
@@ -173,7 +153,7 @@ public class PrefixDecodedSeekTests
             for (int i = 0; i < iterators.Length; i++)
             {
                 iterators[i] = db.NewIterator();
-                positions[i] = rnd.Next(keys - 400);
+                positions[i] = rnd.Next(TieredKeys - 400);
                 iterators[i].Seek(B($"key{positions[i]:D8}"));
             }
             // Each step of one iterator may load (decode) a block while the others hold theirs.
@@ -184,10 +164,10 @@ public class PrefixDecodedSeekTests
                     var it = iterators[i];
                     Assert.True(it.Valid, $"seed={seed}: iterator {i} ended at {positions[i]}");
                     Assert.Equal($"key{positions[i]:D8}", System.Text.Encoding.UTF8.GetString(it.Key));
-                    Assert.Equal(Value(positions[i]), System.Text.Encoding.UTF8.GetString(it.Value));
+                    Assert.Equal(TieredValue(positions[i]), System.Text.Encoding.UTF8.GetString(it.Value));
                     if (rnd.Next(20) == 0)
                     {
-                        positions[i] = rnd.Next(keys - 400);
+                        positions[i] = rnd.Next(TieredKeys - 400);
                         it.Seek(B($"key{positions[i]:D8}"));
                     }
                     else
@@ -201,6 +181,33 @@ public class PrefixDecodedSeekTests
         finally
         {
             foreach (var it in iterators) it?.Dispose();
+        }
+    }
+
+    private const int TieredKeys = 20_000;
+
+    private static string TieredValue(int i) => $"{i:D8}:" + new string((char)('a' + i % 26), 80 + i % 37);
+
+    /// <summary>A database of <see cref="TieredKeys"/> keys in tables that outgrow its 1 MiB cache, which is therefore tiered.</summary>
+    private static LatticeDb TieredDatabase()
+    {
+        var options = MemOptions(new MemFileSystem(), o =>
+        {
+            o.WriteBufferSize = 256 * 1024;
+            o.BlockCacheCapacity = 1 << 20;
+        });
+        var db = LatticeDb.Open(DbPath, options);
+        try
+        {
+            for (int i = 0; i < TieredKeys; i++) db.Put(B($"key{i:D8}"), B(TieredValue(i)));
+            db.Flush();
+            Assert.True(db.GetStatistics()["block.cache.compressed.capacity"] > 0, "the tables outgrow the cache: it should be tiered");
+            return db;
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
         }
     }
 

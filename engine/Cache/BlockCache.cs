@@ -258,11 +258,13 @@ internal sealed class BlockCache<TValue> where TValue : CacheEntry
                 return;
             }
             var slots = (Slots)e.CacheSlots!;
-            Interlocked.CompareExchange(ref slots.Items[e.CacheIndex], null, e);
+            int index = e.CacheIndex;
+            Interlocked.CompareExchange(ref slots.Items[index], null, e);
             owner.CountIfWasted(e);
+            // Its last holder may be the cache: released, the entry may at once be reused for another block.
             e.OnCacheEvicted();
-            _ghosts.Add((slots, e.CacheIndex));
-            _ghostOrder.Enqueue((slots, e.CacheIndex));
+            _ghosts.Add((slots, index));
+            _ghostOrder.Enqueue((slots, index));
             while (_ghostOrder.Count > Math.Max(64, _main.Count))
                 _ghosts.Remove(_ghostOrder.Dequeue());
         }

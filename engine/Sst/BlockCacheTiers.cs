@@ -31,6 +31,7 @@ internal sealed class BlockCacheTiers
         _budget = Math.Max(0, budget - arrays.Capacity);
         Arrays = arrays;
         Buffers = buffers ?? new NativeBlockPool(0);
+        Entries = new CompressedBlockObjects(Buffers);
         Decompressed = new BlockCache<Block>(_budget);
         Compressed = new BlockCache<CompressedBlock>(0);
         Promotions = new PromotionGate(Decompressed);
@@ -50,6 +51,9 @@ internal sealed class BlockCacheTiers
 
     /// <summary>Where compressed blocks get their memory.</summary>
     public NativeBlockPool Buffers { get; }
+
+    /// <summary>Compressed blocks' objects, reused once released.</summary>
+    public CompressedBlockObjects Entries { get; }
 
     /// <summary>Whether blocks read from a file should also be kept compressed.</summary>
     public bool Tiered => Compressed.Capacity > 0;

@@ -24,7 +24,8 @@ internal sealed unsafe class CompressedBlock : PinCountedEntry
     public const int Overhead = 128;
 
     private readonly NativeBlockPool? _pool;
-    private readonly int _size; // bytes of the buffer, at least Length
+    private readonly CompressedBlockObjects? _recycler; // where a released block goes to be reused
+    private int _size; // bytes of the buffer, at least Length
     private nint _address; // 0 once released
 
     /// <summary>
@@ -49,22 +50,47 @@ internal sealed unsafe class CompressedBlock : PinCountedEntry
     /// Takes over <paramref name="address"/>, a block of <paramref name="size"/> bytes rented from
     /// <paramref name="pool"/> whose first <paramref name="length"/> bytes are the verified stored
     /// bytes (read there from the file, so they are not copied again); pinned for its creator.
+    /// Once released it goes to <paramref name="recycler"/> (when given) to hold another block.
     /// </summary>
-    public CompressedBlock(nint address, int size, int length, byte type, NativeBlockPool pool)
+    public CompressedBlock(nint address, int size, int length, byte type, NativeBlockPool pool, CompressedBlockObjects? recycler = null)
+    {
+        _pool = pool;
+        _recycler = recycler;
+        Adopt(address, size, length, type);
+    }
+
+    private void Adopt(nint address, int size, int length, byte type)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, size);
         Length = length;
         Type = type;
-        _pool = pool;
         _size = size;
         _address = address;
     }
 
+    /// <summary>
+    /// A released block of <see cref="CompressedBlockObjects"/> holding another block's bytes,
+    /// pinned for its creator (<see cref="CompressedBlock(nint, int, int, byte, NativeBlockPool, CompressedBlockObjects?)"/>).
+    /// Readers that found it in the cache before it was released may still hold the object: they
+    /// pin it only if it is not released, and then check it is still in the slot they found it in
+    /// (<see cref="TableReader"/>'s lookup), so none reads the new bytes as the old block's.
+    /// </summary>
+    internal void Reuse(nint address, int size, int length, byte type)
+    {
+        CacheSlots = null;
+        CacheIndex = 0;
+        CacheCharge = 0;
+        CacheFrequency = 0;
+        Anticipation = 0;
+        Adopt(address, size, length, type);
+        Revive();
+    }
+
     /// <summary>Stored bytes.</summary>
-    public int Length { get; }
+    public int Length { get; private set; }
 
     /// <summary>The block's compression type byte.</summary>
-    public byte Type { get; }
+    public byte Type { get; private set; }
 
     /// <summary>Bytes this entry holds in memory, as charged to the cache.</summary>
     public int Charge => _size + Overhead;
@@ -84,10 +110,14 @@ internal sealed unsafe class CompressedBlock : PinCountedEntry
     protected override void Release()
     {
         nint address = Interlocked.Exchange(ref _address, 0);
-        GC.SuppressFinalize(this);
-        if (address == 0) return;
-        if (_pool is not null) _pool.Return(address, _size);
-        else OffHeap.Free((void*)address, (nuint)_size);
+        if (address != 0)
+        {
+            if (_pool is not null) _pool.Return(address, _size);
+            else OffHeap.Free((void*)address, (nuint)_size);
+        }
+        // A recycled object stays registered for finalization (it holds nothing while free):
+        // registering it again for each block would cost what allocating one does.
+        if (_recycler is null || !_recycler.Give(this)) GC.SuppressFinalize(this);
     }
 
     ~CompressedBlock()

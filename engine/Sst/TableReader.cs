@@ -338,7 +338,22 @@ internal sealed class TableReader : IDisposable
     private CompressedBlock? LookupCompressed(int number)
     {
         var compressedSlots = _compressedSlots;
-        return compressedSlots is not null && _options.Tiers!.Compressed.Lookup(compressedSlots, number) is { } compressed && compressed.TryPin() ? compressed : null;
+        return compressedSlots is null ? null : PinIfStillCached(compressedSlots, number, _options.Tiers!.Compressed.Lookup(compressedSlots, number));
+    }
+
+    /// <summary>
+    /// <paramref name="found"/> (what slot <paramref name="number"/> of <paramref name="slots"/>
+    /// held a moment ago), pinned for the caller, when it still holds this block; null otherwise.
+    /// Entries are reused once released (<see cref="CompressedBlockObjects"/>): the one found may
+    /// have been evicted, released and given another block's bytes before the pin. Pinned, it can
+    /// change no more; still in the slot, its bytes are this block's.
+    /// </summary>
+    internal static CompressedBlock? PinIfStillCached(BlockCache<CompressedBlock>.Slots slots, int number, CompressedBlock? found)
+    {
+        if (found is null || !found.TryPin()) return null;
+        if (ReferenceEquals(BlockCache<CompressedBlock>.Peek(slots, number), found)) return found;
+        found.Unpin();
+        return null;
     }
 
     /// <summary>
@@ -354,25 +369,23 @@ internal sealed class TableReader : IDisposable
             block = promote
                 ? NewBlock(BlockTrailer.Decode(compressed.Stored, compressed.Type, _file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle)
                 : DecodeUncached(compressed.Stored, compressed.Type, handle);
+            // While pinned: once let go, the entry may be reused for another block at once.
+            if (!fresh)
+            {
+                _options.Tiers!.RecordCompressedHit();
+                _options.Anticipation?.RecordHit(compressed);
+            }
+            // The compressed copy earns the next promotion afresh: with reads spread evenly over
+            // more blocks than the decompressed tier holds, a block promoted on every compressed
+            // hit only evicts another as likely to be read next, at the price of an insertion and
+            // an eviction each time.
+            if (promote) compressed.CacheFrequency = 0;
         }
         finally
         {
             compressed.Unpin();
         }
-        if (!fresh)
-        {
-            _options.Tiers!.RecordCompressedHit();
-            _options.Anticipation?.RecordHit(compressed);
-        }
-        if (promote)
-        {
-            // The compressed copy earns the next promotion afresh: with reads spread evenly over
-            // more blocks than the decompressed tier holds, a block promoted on every compressed
-            // hit only evicts another as likely to be read next, at the price of an insertion and
-            // an eviction each time.
-            compressed.CacheFrequency = 0;
-            _options.BlockCache!.Insert(_cacheSlots!, number, block, block.Charge);
-        }
+        if (promote) _options.BlockCache!.Insert(_cacheSlots!, number, block, block.Charge);
         return block;
     }
 
@@ -423,7 +436,6 @@ internal sealed class TableReader : IDisposable
         var tiers = _options.Tiers;
         bool tiered = fillCache && _compressedSlots is not null && tiers!.Tiered;
         if (tiered) return ReadIntoCompressedTier(file, number, handle, origin, wantCompressed, out kept);
-        bool keptCompressed = false;
         var raw = ArrayPool<byte>.Shared.Rent(BlockTrailer.StoredSize(file, _fileLength, handle) + BlockTrailer.Size);
         Block block;
         try
@@ -432,28 +444,13 @@ internal sealed class TableReader : IDisposable
             byte type;
             try { stored = BlockTrailer.ReadStored(file, _fileLength, handle, true, raw, out type, _cipher, Crypto.BlockKind.Data); }
             catch (CorruptionException ex) { throw ex.At(file.Path, handle.Offset); }
-            // A block stored uncompressed has no smaller form: it is cached decompressed below.
-            CompressedBlock? compressed = null;
-            if (tiered && type != (byte)CompressionType.None)
-            {
-                keptCompressed = true;
-                compressed = new CompressedBlock(stored, type, tiers!.Buffers) { Anticipation = (int)origin };
-                tiers!.Compressed.Insert(_compressedSlots!, number, compressed, compressed.Charge);
-                if (wantCompressed && type == (byte)CompressionType.Snappy)
-                {
-                    kept = compressed; // the creator's pin passes to the caller
-                    return null;
-                }
-            }
-            try { block = NewBlock(BlockTrailer.Decode(stored, type, file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle); }
-            finally { compressed?.Unpin(); } // the cache holds it now, or nobody does
+            block = NewBlock(BlockTrailer.Decode(stored, type, file.Path, handle.Offset, out int length, _options.BlockArrays), length, handle);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(raw);
         }
-        // While blocks are also kept compressed, only those read again earn a decompressed place.
-        if (fillCache && _cacheSlots is not null && !keptCompressed)
+        if (fillCache && _cacheSlots is not null)
         {
             block.Anticipation = (int)origin;
             _options.BlockCache!.Insert(_cacheSlots, number, block, block.Charge);
@@ -485,7 +482,8 @@ internal sealed class TableReader : IDisposable
             }
             if (type != (byte)CompressionType.None)
             {
-                compressed = new CompressedBlock(address, size, stored.Length, type, tiers.Buffers) { Anticipation = (int)origin };
+                compressed = tiers.Entries.Take(address, size, stored.Length, type);
+                compressed.Anticipation = (int)origin;
                 address = 0; // the block owns it now
                 tiers.Compressed.Insert(_compressedSlots!, number, compressed, compressed.Charge);
                 if (wantCompressed && type == (byte)CompressionType.Snappy)
