@@ -1,5 +1,6 @@
 using LatticeKV.Cache;
 using LatticeKV.Sst;
+using LatticeKV.Tests.Support;
 
 namespace LatticeKV.Tests.Sst;
 
@@ -74,6 +75,73 @@ public sealed class CompressedBlockObjectsTests
         Assert.Same(entry, valid);
         Assert.True(valid!.Stored.IndexOfAnyExcept((byte)0xBB) < 0);
         valid.Unpin();
+    }
+
+    [Fact]
+    public async Task ReadersAcrossThreads_WhileEntriesAreEvictedAndReused_OnlyEverPinTheirOwnBlock()
+    {
+        const int Tables = 2, Blocks = 64, Length = 16 * 1024;
+        var pool = new NativeBlockPool(1 << 20);
+        var objects = new CompressedBlockObjects(pool);
+        // Its shards' floor (64 KiB each) holds about half of the 16 KiB blocks: insertions evict, and the evicted entries are reused.
+        var cache = new BlockCache<CompressedBlock>(1 << 20);
+        var tables = Enumerable.Range(0, Tables).Select(_ => new BlockCache<CompressedBlock>.Slots(Blocks)).ToArray();
+        int seed = TestSeed.Get(816);
+        long pinned = 0, wrong = 0, inserted = 0;
+        using var stop = new CancellationTokenSource();
+        using var started = new ManualResetEventSlim();
+        void Read(int thread)
+        {
+            var rnd = new Random(seed + thread);
+            started.Wait(TimeSpan.FromSeconds(30)); // bounded: a writer that failed is reported below
+            // Until both sides have done enough (bounded, should the writer stall).
+            for (int n = 0; n < 20_000_000 && (Interlocked.Read(ref pinned) < 100_000 || Interlocked.Read(ref inserted) < 100_000); n++)
+            {
+                int table = rnd.Next(Tables), block = rnd.Next(Blocks);
+                var found = TableReader.PinIfStillCached(tables[table], block, cache.Lookup(tables[table], block));
+                if (found is null) continue;
+                Interlocked.Increment(ref pinned);
+                // Each block's bytes name it: another block's bytes mean a stale entry was pinned.
+                if (found.Stored.IndexOfAnyExcept((byte)(table * Blocks + block)) >= 0) Interlocked.Increment(ref wrong);
+                found.Unpin();
+            }
+        }
+        var writer = Task.Run(() =>
+        {
+            var rnd = new Random(seed);
+            try
+            {
+                Write(rnd);
+            }
+            finally
+            {
+                started.Set();
+            }
+        });
+        void Write(Random rnd)
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                int table = rnd.Next(Tables), block = rnd.Next(Blocks);
+                if (BlockCache<CompressedBlock>.Peek(tables[table], block) is not null) continue;
+                var entry = objects.Take(Rent(pool, (byte)(table * Blocks + block), Length, out int size), size, Length, 1);
+                cache.Insert(tables[table], block, entry, entry.Charge);
+                entry.Unpin();
+                if (Interlocked.Increment(ref inserted) == Blocks) started.Set();
+            }
+        }
+        try
+        {
+            await Task.WhenAll(Task.Run(() => Read(1)), Task.Run(() => Read(2)));
+        }
+        finally
+        {
+            stop.Cancel();
+            await writer;
+        }
+        Assert.True(pinned >= 100_000 && inserted >= 100_000, $"seed={seed}: {pinned} lookups pinned an entry, {inserted} entries inserted");
+        Assert.Equal(0, Interlocked.Read(ref wrong));
+        Assert.True(objects.Count > 0 || cache.Count > 0, "entries should have been reused");
     }
 
     [Fact]

@@ -34,8 +34,10 @@ internal abstract class PinCountedEntry : CacheEntry
     }
 
     /// <summary>
-    /// Makes a released value live again, pinned once for its new holder: for an object that is
-    /// never in a cache (nobody can <see cref="TryPin"/> it), reused once its last holder let go.
+    /// Makes a released value live again, pinned once for its new holder, to hold other bytes: an
+    /// object reused once its last holder let go. A reader that found it in a cache before it was
+    /// released may <see cref="TryPin"/> it again from now on, so such a reader must check after
+    /// pinning that the value is still the one it looked up (see <c>TableReader.PinIfStillCached</c>).
     /// </summary>
     protected void Revive()
     {

@@ -37,8 +37,8 @@ internal sealed class Block : PinnedEntry
         Length = length;
         NumRestarts = (int)numRestarts;
         RestartsOffset = restartsOffset;
-        _windows = null;
-        _windowCount = 0;
+        _windowCount = 0; // a decode buffer parsed again keeps its windows' array for the next block
+
     }
 
     /// <summary>
@@ -104,12 +104,13 @@ internal sealed class Block : PinnedEntry
     public ReadOnlySpan<ulong> RestartWindows
         => _windowCount <= InlineWindows.Length
             ? MemoryMarshal.CreateReadOnlySpan(ref Unsafe.AsRef(in _inlineWindows[0]), _windowCount)
-            : _windows;
+            : _windows.AsSpan(0, _windowCount);
 
     /// <summary>Builds <see cref="RestartWindows"/> while the freshly decompressed block is still in the CPU cache.</summary>
     public void BuildRestartWindows(int offset)
     {
-        Span<ulong> windows = NumRestarts <= InlineWindows.Length ? _inlineWindows : (_windows = new ulong[NumRestarts]);
+        Span<ulong> windows = NumRestarts <= InlineWindows.Length ? _inlineWindows
+            : _windows is { } kept && kept.Length >= NumRestarts ? kept : (_windows = new ulong[NumRestarts]);
         try
         {
             for (int i = 0; i < NumRestarts; i++)

@@ -25,7 +25,6 @@ internal sealed class Readahead(BlockWarmer warmer, TableReader table, long maxB
     /// <summary>Blocks the next batch will ask for (tests check that a seek resets it).</summary>
     internal int WindowBlocks => _window;
 
-    /// <summary>Forgets the scan: the iterator jumped.</summary>
     /// <summary>
     /// This readahead, reset and pointed at <paramref name="next"/>, when it loads through
     /// <paramref name="nextWarmer"/> with the same cap (a level iterator moving to another table
@@ -39,6 +38,7 @@ internal sealed class Readahead(BlockWarmer warmer, TableReader table, long maxB
         return this;
     }
 
+    /// <summary>Forgets the scan: the iterator jumped.</summary>
     public void Reset()
     {
         _last = -1;
