@@ -38,7 +38,6 @@ internal sealed class Block : PinnedEntry
         NumRestarts = (int)numRestarts;
         RestartsOffset = restartsOffset;
         _windowCount = 0; // a decode buffer parsed again keeps its windows' array for the next block
-
     }
 
     /// <summary>
