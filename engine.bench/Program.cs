@@ -17,7 +17,7 @@ public static class Program
         {
             Console.WriteLine("""
                 usage:
-                  compare [--num N] [--engines latticekv,rocksdb,zonetree,sqlite] [--workloads fillseq,fillrandom,...] [--out DIR] [--dir DBROOT] [--sync-rounds R] [--read-rounds R]
+                  compare [--num N] [--engines latticekv,rocksdb,zonetree,sqlite,latticekv-2k,rocksdb-2k] [--workloads fillseq,fillrandom,...] [--out DIR] [--dir DBROOT] [--sync-rounds R] [--read-rounds R]
                     (fillsync and fillsync16 run in R rounds, default 5, alternating the engines, fillsync
                      right after an fsync probe; readrandom, readmissing and seekrandom likewise, default 5,
                      each round a new process reading a database filled once per engine; each engine's

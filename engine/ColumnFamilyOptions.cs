@@ -11,8 +11,11 @@ public sealed class ColumnFamilyOptions
     /// <summary>Memtable size that triggers a flush; null uses <see cref="DbOptions.WriteBufferSize"/>.</summary>
     public long? WriteBufferSize { get; set; }
 
-    /// <summary>Target size of uncompressed data blocks in tables. Default 4 KiB.</summary>
-    public int BlockSize { get; set; } = 4096;
+    /// <summary>Target size of uncompressed data blocks in tables. Default 4 KiB (<see cref="DefaultBlockSize"/>).</summary>
+    public int BlockSize { get; set; } = DefaultBlockSize;
+
+    /// <summary>The default <see cref="BlockSize"/>.</summary>
+    public const int DefaultBlockSize = 4096;
 
     /// <summary>Bloom filter bits per key (0 disables filters). Default 10: about 1% false positives.</summary>
     public int BloomBitsPerKey { get; set; } = 10;

@@ -2,7 +2,7 @@ namespace LatticeKV.Bench.Engines;
 
 /// <summary>
 /// LatticeKV with its defaults (64 MiB write buffer, Snappy, 10 bits/key bloom, 4 KiB blocks, WAL
-/// on); with <c>encrypted</c>, an encrypted database (a raw master key) whose default family is
+/// on; 2 KiB blocks as "latticekv-2k"); with <c>encrypted</c>, an encrypted database (a raw master key) whose default family is
 /// encrypted: sealed logs, MANIFEST and table blocks; with <c>autoBackupInterval</c>, automatic
 /// backups (<see cref="DbOptions.AutoBackup"/>) at that interval into <see cref="BackupDirectoryOf"/>,
 /// logs archived, the last three backups kept.
@@ -22,7 +22,7 @@ public sealed class LatticeEngine : IEngine
     // blobValueThreshold: the family's ColumnFamilyOptions.BlobValueThreshold; null keeps the
     // default, 0 keeps every value in the tables, above 0 names the variant "latticekv-blob".
     public LatticeEngine(string path, EngineSettings settings, bool encrypted = false, TimeSpan? autoBackupInterval = null, int? largeValueThreshold = null,
-        int? blobValueThreshold = null, bool cacheBlobValues = false, int? backupNice = null, long backupBytesPerSecond = 0, bool flushesAsAutoBackupWarmUp = false)
+        int? blobValueThreshold = null, bool cacheBlobValues = false, int? backupNice = null, long backupBytesPerSecond = 0, bool flushesAsAutoBackupWarmUp = false, int? blockSize = null)
     {
         _reads = settings.Reads;
         _flushesAsAutoBackupWarmUp = flushesAsAutoBackupWarmUp;
@@ -36,6 +36,7 @@ public sealed class LatticeEngine : IEngine
             DefaultColumnFamilyOptions = new ColumnFamilyOptions
             {
                 Encrypted = encrypted,
+                BlockSize = blockSize ?? ColumnFamilyOptions.DefaultBlockSize,
                 LargeValueCompressionThreshold = largeValueThreshold ?? ColumnFamilyOptions.DefaultLargeValueCompressionThreshold,
                 BlobValueThreshold = blobValueThreshold ?? ColumnFamilyOptions.DefaultBlobValueThreshold,
             },
@@ -49,13 +50,13 @@ public sealed class LatticeEngine : IEngine
         });
         Runner.PhasePeaks.Attach(_db);
         Runner.PeakSampler.Attach(_db);
-        Name = encrypted ? "latticekv-enc" : autoBackupInterval is not null ? "latticekv-autobackup" : largeValueThreshold == 0 ? "latticekv-snappy"
+        Name = blockSize is { } size ? $"latticekv-{size >> 10}k" : encrypted ? "latticekv-enc" : autoBackupInterval is not null ? "latticekv-autobackup" : largeValueThreshold == 0 ? "latticekv-snappy"
             : blobValueThreshold > 0 ? (cacheBlobValues ? "latticekv-blob-cache" : "latticekv-blob") : "latticekv";
         string variant = encrypted ? "encrypted (AES-256-GCM: sealed log, MANIFEST and table blocks), "
             : autoBackupInterval is { } i ? $"automatic backups every {i.TotalSeconds:0.###} s to a directory on the same disk (logs archived, the last 3 kept"
                 + (backupNice is { } nice ? $", backup thread at nice {nice}" : "") + (backupBytesPerSecond > 0 ? $", at most {backupBytesPerSecond >> 20} MiB/s" : "") + "), " : "";
         int threshold = largeValueThreshold ?? ColumnFamilyOptions.DefaultLargeValueCompressionThreshold;
-        Settings = variant + $"write buffer {settings.WriteBufferBytes >> 20} MiB, Snappy{(threshold > 0 ? $" (zstd level 3 for blocks with values of {threshold} bytes or more)" : " only")}, bloom 10 bits/key, 4 KiB blocks, block cache {settings.BlockCacheBytes >> 20} MiB, {BlobSetting(blobValueThreshold ?? ColumnFamilyOptions.DefaultBlobValueThreshold)}{(cacheBlobValues ? " (blob value cache on)" : "")}, WAL on, compaction thread at nice {settings.BackgroundNice}, reads: {(_reads == ReadApi.Array ? "Get (byte[])" : "TryGet into a span")}";
+        Settings = variant + $"write buffer {settings.WriteBufferBytes >> 20} MiB, Snappy{(threshold > 0 ? $" (zstd level 3 for blocks with values of {threshold} bytes or more)" : " only")}, bloom 10 bits/key, {(blockSize ?? ColumnFamilyOptions.DefaultBlockSize) >> 10} KiB blocks, block cache {settings.BlockCacheBytes >> 20} MiB, {BlobSetting(blobValueThreshold ?? ColumnFamilyOptions.DefaultBlobValueThreshold)}{(cacheBlobValues ? " (blob value cache on)" : "")}, WAL on, compaction thread at nice {settings.BackgroundNice}, reads: {(_reads == ReadApi.Array ? "Get (byte[])" : "TryGet into a span")}";
     }
 
     // Without automatic backups: the warm-up still writes and flushes as the automatic-backup engine's does (compare --autobackup).

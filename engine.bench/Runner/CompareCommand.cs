@@ -284,9 +284,11 @@ public static class CompareCommand
             {
                 "latticekv" => new LatticeEngine(path, s, flushesAsAutoBackupWarmUp: symmetric),
                 "latticekv-enc" => new LatticeEngine(path, s, encrypted: true),
+                "latticekv-2k" => new LatticeEngine(path, s, blockSize: 2048),
                 "latticekv-autobackup" => new LatticeEngine(path, s, autoBackupInterval: backupInterval, backupNice: backupNice >= 0 ? (int)backupNice : null,
                     backupBytesPerSecond: LongArg(args, "--backup-mb-per-s", 0) << 20),
                 "rocksdb" => new RocksDbEngine(path, s),
+                "rocksdb-2k" => new RocksDbEngine(path, s, blockSize: 2048),
                 "zonetree" => new ZoneTreeEngine(path, s),
                 "sqlite" => new SqliteEngine(path, s),
                 _ => throw new ArgumentException($"unknown engine '{engineName}'"),
