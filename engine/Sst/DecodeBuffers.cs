@@ -21,10 +21,15 @@ internal static class DecodeBuffers
 
     [ThreadStatic] private static Block?[]? t_free;
     [ThreadStatic] private static int t_count;
+    [ThreadStatic] private static long t_rents;
+
+    /// <summary>Buffers rented on the calling thread since it started: what a test counts to see a path decode nothing.</summary>
+    internal static long RentsOnThisThread => t_rents;
 
     /// <summary>A buffer of at least <paramref name="size"/> bytes, pinned once for the caller.</summary>
     public static Block Rent(int size)
     {
+        t_rents++;
         var free = t_free;
         if (free is not null)
         {

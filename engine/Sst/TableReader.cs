@@ -403,7 +403,10 @@ internal sealed class TableReader : IDisposable
         if (BlockCache<Block>.Peek(slots, number) is not null) return 0;
         if (_compressedSlots is { } compressed && BlockCache<CompressedBlock>.Peek(compressed, number) is not null) return 0;
         var handle = _fences.Handle(number);
-        ReadDataBlock(number, handle, fillCache: true, origin).Unpin();
+        // Asked for compressed, a block the compressed tier keeps comes back as it is kept: nobody
+        // reads it now, so decoding it (the default for a block read for a reader) would be wasted.
+        ReadDataBlock(number, handle, fillCache: true, origin, wantCompressed: true, out var kept)?.Unpin();
+        kept?.Unpin();
         _options.Anticipation?.RecordIssued(origin, handle.Size);
         return handle.Size;
     }
