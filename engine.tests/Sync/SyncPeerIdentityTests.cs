@@ -69,6 +69,10 @@ public sealed class SyncPeerIdentityTests
         Assert.Contains($"presents replica id {a.Db.ReplicaId}", refusal.Message, StringComparison.Ordinal);
         await impostor.HandlerEnded();
         Assert.DoesNotContain(impostor.Received, f => f.Type == FrameType.Pull); // refused before b's Pull
+        // The refusal is the impostor's: the genuine replica's status keeps its last successful session and no error.
+        var genuine = Assert.Single(b.Db.GetSyncStatus(), s => s.ReplicaId == a.Db.ReplicaId);
+        Assert.Null(genuine.LastError);
+        Assert.NotNull(genuine.LastSuccessfulSync);
 
         // The user says the key was replaced on purpose: the next session binds the new identity.
         Assert.True(b.Db.ForgetSyncPeerIdentity(a.Db.ReplicaId));

@@ -58,12 +58,21 @@ internal static class SyncRound
             // Below version 3 nothing watches this side's sends yet: a peer that stops reading must not hold them for good either.
             if (channel.Version < SyncProtocolVersions.Heartbeat) channel.StartLiveness(settings.HeartbeatInterval, settings.IdleTimeout, sendPings: false);
         }
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await SyncSession.AdmitAsync(db, channel).ConfigureAwait(false);
+        }
+        catch (SyncProtocolException refused)
+        {
+            Report(db, $"{peer.Host}:{peer.Port}", null, refused, started);
+            throw;
+        }
         SyncRegistry.Learned(db, peer, channel.RemoteHello!.ReplicaId);
         var state = SyncRegistry.For(db, channel.RemoteHello!.ReplicaId);
         state.SessionStarted();
         Exception? failure = null;
         SyncResult? result = null;
-        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             result = await new SyncSession(db, channel, follow, client: true, state).RunAsync(ct).ConfigureAwait(false);
@@ -107,11 +116,20 @@ internal sealed class DbSyncServer : SyncServer
         if (options.Port is < 0 or > 65535) throw new InvalidArgumentException("The port must be between 0 and 65535.", nameof(options));
         var listener = new SyncListener(new IPEndPoint(SyncModule.Address(options.Host), options.Port), settings, async (channel, ct) =>
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
+            {
+                await SyncSession.AdmitAsync(db, channel).ConfigureAwait(false);
+            }
+            catch (SyncProtocolException refused)
+            {
+                SyncRound.Report(db, channel.RemoteHello!.ReplicaId.ToString(), null, refused, started);
+                throw;
+            }
             var state = SyncRegistry.For(db, channel.RemoteHello!.ReplicaId);
             state.SessionStarted();
             Exception? failure = null;
             SyncResult? result = null;
-            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 result = await new SyncSession(db, channel, follow: true, client: false, state).RunAsync(ct).ConfigureAwait(false);

@@ -55,25 +55,40 @@ internal sealed class SyncSession
         _state = state;
     }
 
-    public async Task<SyncResult> RunAsync(CancellationToken ct)
+    /// <summary>
+    /// Checks, before anything about the peer is recorded, that the replica id its Hello claims may
+    /// sync with this database under the identity its certificate proved: not this replica's own
+    /// id, and bound to that identity (FORMAT.md §15, `peerid/`; bound here at the pair's first
+    /// session). Refused, the channel gets an Error frame and is closed; nothing is kept under the
+    /// claimed replica's name (its status, its cursor), so an impostor's refusal never shows as the
+    /// genuine replica's error. A caller runs this before <see cref="SyncRegistry"/> and the session.
+    /// </summary>
+    /// <exception cref="SyncProtocolException">The peer is refused.</exception>
+    public static async Task AdmitAsync(LatticeDb db, SyncChannel channel)
     {
+        var peer = channel.RemoteHello!.ReplicaId;
         // Two replicas with one id would mix their changes as one origin's: a copy of this
         // database's directory made by hand (restores and checkpoints get their own id) must not sync with it.
-        if (_peer == _db.ReplicaId)
+        if (peer == db.ReplicaId)
         {
-            await _channel.CloseAsync().ConfigureAwait(false);
-            throw new SyncProtocolException($"the peer presents this replica's own id {_peer}: it is a copy of this database's directory, and copies of one replica must not sync with each other");
+            await channel.CloseAsync().ConfigureAwait(false);
+            throw new SyncProtocolException($"the peer presents this replica's own id {peer}: it is a copy of this database's directory, and copies of one replica must not sync with each other");
         }
         try
         {
-            _log.BindPeerIdentity(_peer, _channel.RemotePeerId);
+            db.Replication.BindPeerIdentity(peer, channel.RemotePeerId);
         }
         catch (SyncProtocolException ex)
         {
-            await TrySendErrorAsync(_channel.Version >= 2 ? SyncErrorCode.Refused : SyncErrorCode.Failed, ex.Message).ConfigureAwait(false);
-            await _channel.CloseAsync().ConfigureAwait(false);
+            await TrySendErrorAsync(channel, channel.Version >= 2 ? SyncErrorCode.Refused : SyncErrorCode.Failed, ex.Message).ConfigureAwait(false);
+            await channel.CloseAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>The session with a peer <see cref="AdmitAsync"/> admitted.</summary>
+    public async Task<SyncResult> RunAsync(CancellationToken ct)
+    {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         // Attestations first: the peer answers them before it reads this Pull, so its claims
         // arrive (and are judged) before any of its changes.
@@ -341,11 +356,13 @@ internal sealed class SyncSession
         Volatile.Write(ref _sentAny, true);
     }
 
-    private async Task TrySendErrorAsync(SyncErrorCode code, string message)
+    private Task TrySendErrorAsync(SyncErrorCode code, string message) => TrySendErrorAsync(_channel, code, message);
+
+    private static async Task TrySendErrorAsync(SyncChannel channel, SyncErrorCode code, string message)
     {
         try
         {
-            await _channel.SendAsync(FrameType.Error, new SyncError(code, message).Encode(), CancellationToken.None).ConfigureAwait(false);
+            await channel.SendAsync(FrameType.Error, new SyncError(code, message).Encode(), CancellationToken.None).ConfigureAwait(false);
         }
         catch (LatticeException)
         {
