@@ -395,7 +395,9 @@ internal sealed class TableReader : IDisposable
     /// <summary>
     /// Loads data block <paramref name="number"/> into the cache unless either tier holds it,
     /// marking it as loaded for <paramref name="origin"/>. Returns the bytes read from the file
-    /// (0 when nothing was read). For background loading: damage throws as for a read.
+    /// (0 when nothing was read). For background loading: damage the block's checksum (or its
+    /// seal) finds throws as for a read; a block kept compressed is decoded only by the read that
+    /// asks for an entry of it, which reports damage inside the compressed bytes.
     /// </summary>
     public long WarmBlock(int number, WarmOrigin origin)
     {

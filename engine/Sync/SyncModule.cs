@@ -59,15 +59,7 @@ internal static class SyncRound
             if (channel.Version < SyncProtocolVersions.Heartbeat) channel.StartLiveness(settings.HeartbeatInterval, settings.IdleTimeout, sendPings: false);
         }
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
-        try
-        {
-            await SyncSession.AdmitAsync(db, channel).ConfigureAwait(false);
-        }
-        catch (SyncProtocolException refused)
-        {
-            Report(db, $"{peer.Host}:{peer.Port}", null, refused, started);
-            throw;
-        }
+        await AdmitAsync(db, channel, $"{peer.Host}:{peer.Port}", started).ConfigureAwait(false);
         SyncRegistry.Learned(db, peer, channel.RemoteHello!.ReplicaId);
         var state = SyncRegistry.For(db, channel.RemoteHello!.ReplicaId);
         state.SessionStarted();
@@ -87,6 +79,23 @@ internal static class SyncRound
         {
             state.SessionEnded(failure is OperationCanceledException ? null : failure);
             Report(db, $"{peer.Host}:{peer.Port}", result, failure is OperationCanceledException ? null : failure, started);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="SyncSession.AdmitAsync"/>; a refused peer's session is reported as a
+    /// <see cref="SyncRoundEvent"/> under <paramref name="peerName"/>, and nothing else records it.
+    /// </summary>
+    public static async Task AdmitAsync(LatticeDb db, SyncChannel channel, string peerName, long started)
+    {
+        try
+        {
+            await SyncSession.AdmitAsync(db, channel).ConfigureAwait(false);
+        }
+        catch (SyncProtocolException refused)
+        {
+            Report(db, peerName, null, refused, started);
+            throw;
         }
     }
 
@@ -117,15 +126,7 @@ internal sealed class DbSyncServer : SyncServer
         var listener = new SyncListener(new IPEndPoint(SyncModule.Address(options.Host), options.Port), settings, async (channel, ct) =>
         {
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
-            try
-            {
-                await SyncSession.AdmitAsync(db, channel).ConfigureAwait(false);
-            }
-            catch (SyncProtocolException refused)
-            {
-                SyncRound.Report(db, channel.RemoteHello!.ReplicaId.ToString(), null, refused, started);
-                throw;
-            }
+            await SyncRound.AdmitAsync(db, channel, channel.RemoteHello!.ReplicaId.ToString(), started).ConfigureAwait(false);
             var state = SyncRegistry.For(db, channel.RemoteHello!.ReplicaId);
             state.SessionStarted();
             Exception? failure = null;
